@@ -1,0 +1,144 @@
+//! SHA-256 hashes as they appear in Hisaab: 32 bytes in memory, 64 lowercase hex digits in JSON.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::error::FormatError;
+
+/// A SHA-256 hash. Constructed only from 32 bytes or from exactly 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Hash([u8; 32]);
+
+impl Hash {
+    /// The all-zero hash, used as `prev` of entry 0 (SPEC §2).
+    pub const ZERO: Hash = Hash([0u8; 32]);
+
+    /// Wraps 32 raw bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Hash(bytes)
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// SHA-256 of `data`.
+    pub fn sha256(data: &[u8]) -> Self {
+        Hash(Sha256::digest(data).into())
+    }
+
+    /// SHA-256 of the concatenation of `parts`, without copying them together.
+    pub fn sha256_parts(parts: &[&[u8]]) -> Self {
+        let mut hasher = Sha256::new();
+        for part in parts {
+            hasher.update(part);
+        }
+        Hash(hasher.finalize().into())
+    }
+
+    /// Parses 64 lowercase hex digits (SPEC §1); anything else is refused.
+    ///
+    /// # Errors
+    /// [`FormatError::Hash`] when `text` is not exactly 64 lowercase hex digits.
+    pub fn try_from_hex(text: &str) -> Result<Self, FormatError> {
+        let bad = || FormatError::Hash {
+            found: truncate_for_error(text),
+        };
+        if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes).map_err(|_| bad())?;
+        Ok(Hash(bytes))
+    }
+
+    /// Parses a hash from a byte slice that must be exactly 32 bytes long.
+    ///
+    /// # Errors
+    /// [`FormatError::HashLength`] when the slice is not 32 bytes.
+    pub fn try_from_slice(bytes: &[u8]) -> Result<Self, FormatError> {
+        let array: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| FormatError::HashLength { found: bytes.len() })?;
+        Ok(Hash(array))
+    }
+
+    /// 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+/// Shortens untrusted text before it is put into an error message.
+pub(crate) fn truncate_for_error(text: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    if text.chars().count() <= MAX_CHARS {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX_CHARS).collect();
+        short.push('…');
+        short
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", self.to_hex())
+    }
+}
+
+impl std::str::FromStr for Hash {
+    type Err = FormatError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Hash::try_from_hex(s)
+    }
+}
+
+impl Serialize for Hash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Hash::try_from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_uppercase_and_wrong_length() {
+        let h = Hash::sha256(b"");
+        assert_eq!(
+            h.to_hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(Hash::try_from_hex(&h.to_hex()).unwrap(), h);
+        assert!(Hash::try_from_hex(&h.to_hex().to_uppercase()).is_err());
+        assert!(Hash::try_from_hex(&h.to_hex()[..62]).is_err());
+        assert!(Hash::try_from_hex("zz").is_err());
+    }
+
+    #[test]
+    fn serde_uses_hex_strings() {
+        let h = Hash::sha256(b"abc");
+        let json = serde_json::to_string(&h).unwrap();
+        assert_eq!(json, format!("\"{}\"", h.to_hex()));
+        let back: Hash = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, h);
+    }
+}

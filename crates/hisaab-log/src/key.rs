@@ -1,0 +1,255 @@
+//! Ed25519 keys and signatures (SPEC §1): canonical base64 in JSON, strict verification.
+
+use std::fmt;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use ed25519_dalek::{Signer as _, VerifyingKey};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::FormatError;
+use crate::hash::truncate_for_error;
+
+pub use ed25519_dalek::SigningKey;
+
+/// Decodes canonical standard base64 with padding: decoding then encoding gives the same string.
+///
+/// # Errors
+/// [`FormatError::Base64`] naming `what` when the text is not canonical base64.
+pub fn decode_base64_canonical(what: &'static str, text: &str) -> Result<Vec<u8>, FormatError> {
+    let bad = || FormatError::Base64 {
+        what,
+        found: truncate_for_error(text),
+    };
+    let bytes = STANDARD.decode(text).map_err(|_| bad())?;
+    if STANDARD.encode(&bytes) != text {
+        return Err(bad());
+    }
+    Ok(bytes)
+}
+
+/// Standard base64 with padding.
+pub fn encode_base64(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// An Ed25519 public key that is a canonical encoding of a point not of small order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Checks and wraps 32 bytes (SPEC §1: y < p, not x = 0 with the sign bit set, not of small order).
+    ///
+    /// # Errors
+    /// [`FormatError::PublicKey`] with the reason.
+    pub fn try_from_bytes(bytes: &[u8; 32]) -> Result<Self, FormatError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::PublicKey {
+            reason: "not a point on the curve",
+        })?;
+        // Decompression accepts y >= p and a set sign bit with x = 0; re-compressing exposes both.
+        if key.to_edwards().compress().as_bytes() != bytes {
+            return Err(FormatError::PublicKey {
+                reason: "non-canonical point encoding",
+            });
+        }
+        if key.is_weak() {
+            return Err(FormatError::PublicKey {
+                reason: "point of small order",
+            });
+        }
+        Ok(PublicKey(key))
+    }
+
+    /// Parses canonical base64 of 32 bytes.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the text is not canonical base64 of a valid key.
+    pub fn try_from_base64(text: &str) -> Result<Self, FormatError> {
+        let bytes = decode_base64_canonical("a public key", text)?;
+        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| FormatError::PublicKey {
+            reason: "a public key is 32 bytes",
+        })?;
+        Self::try_from_bytes(&array)
+    }
+
+    /// The public key of a signing key.
+    pub fn from_signing_key(key: &SigningKey) -> Self {
+        PublicKey(key.verifying_key())
+    }
+
+    /// The 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// The dalek key.
+    pub fn as_verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// Canonical base64.
+    pub fn to_base64(&self) -> String {
+        encode_base64(self.as_bytes())
+    }
+
+    /// Verifies `signature` over `message` strictly (SPEC §1: `verify_strict`).
+    ///
+    /// # Errors
+    /// [`SignatureError`] when the signature does not verify.
+    pub fn verify_strict(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
+        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        self.0
+            .verify_strict(message, &sig)
+            .map_err(|_| SignatureError)
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.to_base64())
+    }
+}
+
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_base64())
+    }
+}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        PublicKey::try_from_base64(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The strict verification of a signature failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the Ed25519 signature does not verify strictly")]
+pub struct SignatureError;
+
+/// A 64-byte Ed25519 signature, canonical base64 in JSON.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature([u8; 64]);
+
+impl Signature {
+    /// Wraps 64 bytes.
+    pub const fn from_bytes(bytes: [u8; 64]) -> Self {
+        Signature(bytes)
+    }
+
+    /// The 64 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 64] {
+        &self.0
+    }
+
+    /// Signs `message` with `key` (deterministic, RFC 8032).
+    pub fn sign(key: &SigningKey, message: &[u8]) -> Self {
+        Signature(key.sign(message).to_bytes())
+    }
+
+    /// Parses canonical base64 of 64 bytes.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the text is not canonical base64 of 64 bytes.
+    pub fn try_from_base64(text: &str) -> Result<Self, FormatError> {
+        let bytes = decode_base64_canonical("a signature", text)?;
+        let array: [u8; 64] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| FormatError::SignatureLength { found: bytes.len() })?;
+        Ok(Signature(array))
+    }
+
+    /// Canonical base64.
+    pub fn to_base64(&self) -> String {
+        encode_base64(&self.0)
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({})", self.to_base64())
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_base64())
+    }
+}
+
+impl<'de> Deserialize<'de> for Signature {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Signature::try_from_base64(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_and_verifies_strictly() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let public = PublicKey::from_signing_key(&key);
+        let sig = Signature::sign(&key, b"hello");
+        assert!(public.verify_strict(b"hello", &sig).is_ok());
+        assert!(public.verify_strict(b"hellp", &sig).is_err());
+        let round = PublicKey::try_from_base64(&public.to_base64()).unwrap();
+        assert_eq!(round, public);
+        assert_eq!(Signature::try_from_base64(&sig.to_base64()).unwrap(), sig);
+    }
+
+    #[test]
+    fn refuses_non_canonical_base64_and_small_order_keys() {
+        // The identity point (y = 1) has small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(matches!(
+            PublicKey::try_from_bytes(&identity),
+            Err(FormatError::PublicKey { .. })
+        ));
+        // y = p (non-canonical encoding of y = 0).
+        let mut non_canonical = [0xffu8; 32];
+        non_canonical[0] = 0xed;
+        non_canonical[31] = 0x7f;
+        assert!(PublicKey::try_from_bytes(&non_canonical).is_err());
+        // Trailing bits set in the last base64 character are not canonical.
+        let key = PublicKey::from_signing_key(&SigningKey::from_bytes(&[1u8; 32]));
+        let text = key.to_base64();
+        let mut chars: Vec<char> = text.chars().collect();
+        let last = chars.len() - 2;
+        chars[last] = if chars[last] == 'B' { 'C' } else { 'B' };
+        let altered: String = chars.into_iter().collect();
+        if STANDARD.decode(&altered).map(|b| STANDARD.encode(b)) != Ok(altered.clone()) {
+            assert!(PublicKey::try_from_base64(&altered).is_err());
+        }
+        assert!(PublicKey::try_from_base64("not base64!").is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! # hisaab-log
+//!
+//! The format of Hisaab's ledger, SPEC §1–3 and §6: canonical JSON (RFC 8785), signed
+//! statements and envelopes, chained entries, the RFC 9162 Merkle tree and its proofs over
+//! stored hashes, C2SP signed notes, checkpoints and cosignatures, and bundles.
+//!
+//! This crate is pure: no I/O beyond `std::io::{Read, Write}` handed in by the caller, no
+//! clock, no randomness, no async. Time, keys and storage are parameters. It does not know
+//! what a statement *means*: the accountability rules of SPEC §4 live in `hisaab-model`.
+
+pub mod error;
+pub mod hash;
+pub mod key;
+pub mod merkle;
+pub mod note;
+
+pub use error::FormatError;
+pub use hash::Hash;
+pub use key::{PublicKey, Signature, SignatureError, SigningKey};

@@ -1,0 +1,1 @@
+//! RFC 9162 Merkle tree (being written).

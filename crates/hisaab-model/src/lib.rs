@@ -1,0 +1,1 @@
+//! hisaab-model (being written).

@@ -1,0 +1,1 @@
+//! hisaab-server (being written).

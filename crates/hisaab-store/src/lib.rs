@@ -1,0 +1,1 @@
+//! hisaab-store (being written).

@@ -1,0 +1,1 @@
+//! hisaab-testkit (being written).

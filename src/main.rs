@@ -1,0 +1,2 @@
+//! The `hisaab` command.
+fn main() {}
