@@ -62,6 +62,14 @@ pub enum FormatError {
         /// The text that was found (shortened).
         found: String,
     },
+    /// An envelope whose canonical JSON is over the limit of SPEC §4 rule 1.
+    #[error("the envelope is {bytes} bytes of canonical JSON, over the limit of {max}")]
+    TooLarge {
+        /// Its canonical size.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A field with the wrong shape.
     #[error("field `{field}`: {reason}")]
     Field {

@@ -8,12 +8,19 @@
 //! clock, no randomness, no async. Time, keys and storage are parameters. It does not know
 //! what a statement *means*: the accountability rules of SPEC §4 live in `hisaab-model`.
 
+pub mod bundle;
+pub mod chain;
 pub mod error;
 pub mod hash;
+pub mod jcs;
 pub mod key;
 pub mod merkle;
 pub mod note;
+pub mod statement;
+pub mod time;
 
 pub use error::FormatError;
 pub use hash::Hash;
+pub use time::{Date, Period, Timestamp};
 pub use key::{PublicKey, Signature, SignatureError, SigningKey};
+pub use statement::{Entry, Envelope, SealedEntry, Statement, StatementId};

@@ -1,0 +1,405 @@
+//! Bundles (SPEC §6): a JSON Lines file holding a header and every entry's leaf bytes, which
+//! anyone can verify with nothing but the file and the log's public key.
+//!
+//! [`BundleWriter`] and [`BundleReader`] stream: memory is one line plus the O(log n) Merkle
+//! frontier, whatever the bundle's size. [`verify_bundle_structure`] checks everything of
+//! SPEC §6 that needs no accountability model (chain, signatures, Merkle root against the
+//! checkpoint, checkpoint signature under the genesis `log_key`) and hands each entry to a
+//! callback, through which `hisaab-model` adds the rules of SPEC §4.
+
+use std::error::Error as StdError;
+use std::io::{self, BufRead, Read, Write};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::chain::{ChainError, ChainVerifier};
+use crate::error::FormatError;
+use crate::hash::Hash;
+use crate::jcs;
+use crate::merkle::Frontier;
+use crate::note::{verify_checkpoint, Checkpoint, NoteError, VerifierKey};
+use crate::statement::{SealedEntry, ENTRY_BYTES_MAX};
+
+/// The value of the header's `bundle` field.
+pub const BUNDLE_FORMAT: &str = "hisaab/v1";
+
+/// The longest header line accepted, in bytes.
+pub const HEADER_BYTES_MAX: usize = 1 << 20;
+
+/// Line 1 of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleHeader {
+    /// Always [`BUNDLE_FORMAT`].
+    pub bundle: String,
+    /// The ledger's origin (genesis `body.origin`).
+    pub origin: String,
+    /// The log's verifier key (genesis `body.log_key`).
+    pub log_key: String,
+    /// A checkpoint note for exactly the entries that follow.
+    pub checkpoint: String,
+}
+
+impl BundleHeader {
+    /// A header for `checkpoint`, a signed note.
+    pub fn new(origin: &str, log_key: &str, checkpoint: &str) -> Self {
+        BundleHeader {
+            bundle: BUNDLE_FORMAT.into(),
+            origin: origin.into(),
+            log_key: log_key.into(),
+            checkpoint: checkpoint.into(),
+        }
+    }
+}
+
+/// What went wrong with a bundle. Errors about an entry name its seq.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Reading or writing failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// The header line is not a valid header.
+    #[error("bundle header: {reason}")]
+    Header {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The header's checkpoint does not open under the header's log key.
+    #[error("bundle header: the checkpoint does not verify: {0}")]
+    Checkpoint(#[source] NoteError),
+    /// A line that is not an entry's canonical leaf bytes.
+    #[error("seq {seq}: {source}")]
+    Entry {
+        /// The line's seq (line number minus 2).
+        seq: u64,
+        /// Why it was refused.
+        #[source]
+        source: FormatError,
+    },
+    /// A line longer than any entry may be.
+    #[error("seq {seq}: the line is longer than {max} bytes")]
+    LineTooLong {
+        /// The line's seq.
+        seq: u64,
+        /// The limit.
+        max: usize,
+    },
+    /// The last line does not end in a newline.
+    #[error("seq {seq}: the line does not end in a newline")]
+    MissingNewline {
+        /// The line's seq.
+        seq: u64,
+    },
+    /// The chain breaks.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The header disagrees with the genesis statement.
+    #[error("seq 0: the header's {field} is {header:?}, but the genesis says {genesis:?}")]
+    GenesisMismatch {
+        /// `origin` or `log_key`.
+        field: &'static str,
+        /// The header's value.
+        header: String,
+        /// The genesis value.
+        genesis: String,
+    },
+    /// No entries.
+    #[error("the bundle has no entries")]
+    Empty,
+    /// The checkpoint covers another number of entries.
+    #[error("the checkpoint is for {checkpoint} entries, but the bundle has {entries}")]
+    SizeMismatch {
+        /// The checkpoint's size.
+        checkpoint: u64,
+        /// The number of entries in the bundle.
+        entries: u64,
+    },
+    /// The entries' Merkle root is not the checkpoint's.
+    #[error("the Merkle root of the {size} entries is {computed}, but the checkpoint says {expected}")]
+    RootMismatch {
+        /// The tree size.
+        size: u64,
+        /// The checkpoint's root.
+        expected: Hash,
+        /// The root computed from the entries.
+        computed: Hash,
+    },
+    /// An entry broke a rule that the caller checks (the accountability model).
+    #[error("seq {seq}: {source}")]
+    Rejected {
+        /// The entry's seq.
+        seq: u64,
+        /// The caller's reason.
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+}
+
+impl BundleError {
+    /// The seq of the entry at fault, when the error is about one entry.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            BundleError::Entry { seq, .. }
+            | BundleError::LineTooLong { seq, .. }
+            | BundleError::MissingNewline { seq }
+            | BundleError::Rejected { seq, .. } => Some(*seq),
+            BundleError::Chain(e) => Some(e.seq()),
+            BundleError::GenesisMismatch { .. } => Some(0),
+            _ => None,
+        }
+    }
+}
+
+/// Writes a bundle line by line.
+#[derive(Debug)]
+pub struct BundleWriter<W: Write> {
+    out: W,
+    count: u64,
+}
+
+impl<W: Write> BundleWriter<W> {
+    /// Writes the header line.
+    ///
+    /// # Errors
+    /// [`BundleError::Io`] when writing fails; [`BundleError::Header`] when it does not serialise.
+    pub fn new(mut out: W, header: &BundleHeader) -> Result<Self, BundleError> {
+        let line = jcs::to_canonical(header).map_err(|e| BundleError::Header {
+            reason: e.to_string(),
+        })?;
+        out.write_all(&line)?;
+        out.write_all(b"\n")?;
+        Ok(BundleWriter { out, count: 0 })
+    }
+
+    /// Writes one entry's leaf bytes as the next line.
+    ///
+    /// # Errors
+    /// [`BundleError::Io`] when writing fails.
+    pub fn write_leaf(&mut self, leaf_bytes: &[u8]) -> Result<(), BundleError> {
+        self.out.write_all(leaf_bytes)?;
+        self.out.write_all(b"\n")?;
+        self.count = self.count.saturating_add(1);
+        Ok(())
+    }
+
+    /// How many entries were written.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Flushes and gives back the writer.
+    ///
+    /// # Errors
+    /// [`BundleError::Io`] when flushing fails.
+    pub fn finish(mut self) -> Result<W, BundleError> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Reads a bundle line by line.
+#[derive(Debug)]
+pub struct BundleReader<R: BufRead> {
+    input: R,
+    header: BundleHeader,
+    next_seq: u64,
+    line: Vec<u8>,
+}
+
+/// Reads one line of at most `max` bytes (newline excluded). `Ok(None)` at the end of input.
+fn read_line<R: BufRead>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<LineEnd>> {
+    buf.clear();
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let read = input.by_ref().take(limit).read_until(b'\n', buf)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        Ok(Some(LineEnd::Newline))
+    } else if buf.len() > max {
+        Ok(Some(LineEnd::TooLong))
+    } else {
+        Ok(Some(LineEnd::Eof))
+    }
+}
+
+enum LineEnd {
+    Newline,
+    Eof,
+    TooLong,
+}
+
+impl<R: BufRead> BundleReader<R> {
+    /// Reads and parses the header line.
+    ///
+    /// # Errors
+    /// [`BundleError::Header`] when the first line is not a header of SPEC §6.
+    pub fn new(mut input: R) -> Result<Self, BundleError> {
+        let mut line = Vec::new();
+        let header_error = |reason: &str| BundleError::Header {
+            reason: reason.to_owned(),
+        };
+        match read_line(&mut input, &mut line, HEADER_BYTES_MAX)? {
+            None => return Err(header_error("the bundle is empty")),
+            Some(LineEnd::TooLong) => return Err(header_error("the header line is too long")),
+            Some(LineEnd::Eof) => return Err(header_error("the header line has no newline")),
+            Some(LineEnd::Newline) => {}
+        }
+        let value = jcs::parse_strict(&line).map_err(|e| BundleError::Header {
+            reason: e.to_string(),
+        })?;
+        let header: BundleHeader =
+            serde_json::from_value(value).map_err(|e| BundleError::Header {
+                reason: e.to_string(),
+            })?;
+        if header.bundle != BUNDLE_FORMAT {
+            return Err(BundleError::Header {
+                reason: format!("`bundle` must be {BUNDLE_FORMAT:?}, found {:?}", header.bundle),
+            });
+        }
+        Ok(BundleReader {
+            input,
+            header,
+            next_seq: 0,
+            line,
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &BundleHeader {
+        &self.header
+    }
+
+    /// Reads the next entry; `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// A [`BundleError`] naming the seq of the line that is not an entry's leaf bytes.
+    pub fn next_entry(&mut self) -> Result<Option<SealedEntry>, BundleError> {
+        let seq = self.next_seq;
+        match read_line(&mut self.input, &mut self.line, ENTRY_BYTES_MAX)? {
+            None => return Ok(None),
+            Some(LineEnd::TooLong) => {
+                return Err(BundleError::LineTooLong {
+                    seq,
+                    max: ENTRY_BYTES_MAX,
+                })
+            }
+            Some(LineEnd::Eof) => return Err(BundleError::MissingNewline { seq }),
+            Some(LineEnd::Newline) => {}
+        }
+        let sealed = SealedEntry::try_from_leaf_bytes(&self.line)
+            .map_err(|source| BundleError::Entry { seq, source })?;
+        self.next_seq = seq.saturating_add(1);
+        Ok(Some(sealed))
+    }
+}
+
+/// What a verified bundle holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleSummary {
+    /// The header.
+    pub header: BundleHeader,
+    /// The verified checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The ledger id (event hash of entry 0).
+    pub ledger_id: Hash,
+    /// The last entry's event hash.
+    pub last_event_hash: Hash,
+}
+
+/// Verifies a bundle's structure (SPEC §6 without the rules of §4), streaming.
+///
+/// Each entry that passes the structural checks is handed to `on_entry` in order; an error it
+/// returns stops verification and is reported as [`BundleError::Rejected`] at that seq. So the
+/// first failing seq is reported, whichever check fails.
+///
+/// # Errors
+/// The first [`BundleError`] found.
+pub fn verify_bundle_structure<R, E, F>(
+    input: R,
+    mut on_entry: F,
+) -> Result<BundleSummary, BundleError>
+where
+    R: BufRead,
+    E: StdError + Send + Sync + 'static,
+    F: FnMut(&SealedEntry) -> Result<(), E>,
+{
+    let mut reader = BundleReader::new(input)?;
+    let header = reader.header().clone();
+    let log_key = VerifierKey::try_parse(&header.log_key).map_err(|e| BundleError::Header {
+        reason: format!("log_key: {e}"),
+    })?;
+    if log_key.name() != header.origin {
+        return Err(BundleError::Header {
+            reason: format!(
+                "log_key names {:?}, but the origin is {:?}",
+                log_key.name(),
+                header.origin
+            ),
+        });
+    }
+    let checkpoint =
+        verify_checkpoint(&header.checkpoint, &log_key).map_err(BundleError::Checkpoint)?;
+
+    let mut chain = ChainVerifier::new();
+    let mut frontier = Frontier::new();
+    while let Some(sealed) = reader.next_entry()? {
+        let seq = sealed.entry().seq;
+        chain.push(&sealed)?;
+        if seq == 0 {
+            check_genesis_matches_header(&sealed, &header)?;
+        }
+        frontier.push(sealed.event_hash());
+        on_entry(&sealed).map_err(|e| BundleError::Rejected {
+            seq,
+            source: Box::new(e),
+        })?;
+    }
+    let size = chain.size();
+    let ledger_id = chain.ledger_id().ok_or(BundleError::Empty)?;
+    if checkpoint.size != size {
+        return Err(BundleError::SizeMismatch {
+            checkpoint: checkpoint.size,
+            entries: size,
+        });
+    }
+    let computed = frontier.root();
+    if computed != checkpoint.root {
+        return Err(BundleError::RootMismatch {
+            size,
+            expected: checkpoint.root,
+            computed,
+        });
+    }
+    Ok(BundleSummary {
+        header,
+        checkpoint,
+        ledger_id,
+        last_event_hash: chain.last_event_hash(),
+    })
+}
+
+fn check_genesis_matches_header(
+    genesis: &SealedEntry,
+    header: &BundleHeader,
+) -> Result<(), BundleError> {
+    let body = &genesis.entry().statement.body;
+    for (field, header_value) in [("origin", &header.origin), ("log_key", &header.log_key)] {
+        let genesis_value = body.get(field).and_then(|v| v.as_str()).unwrap_or("");
+        if genesis_value != header_value {
+            return Err(BundleError::GenesisMismatch {
+                field,
+                header: header_value.clone(),
+                genesis: genesis_value.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}

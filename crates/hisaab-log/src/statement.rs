@@ -1,0 +1,430 @@
+//! Statements, envelopes and entries (SPEC §2): what a person signs, what they send, and what
+//! the ledger appends.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::FormatError;
+use crate::hash::{truncate_for_error, Hash};
+use crate::jcs;
+use crate::key::{PublicKey, Signature, SignatureError, SigningKey};
+use crate::merkle;
+use crate::time::Timestamp;
+
+/// The domain separator that precedes JCS(statement) in the signing input (SPEC §2).
+pub const SIGNING_CONTEXT: &[u8] = b"hisaab/statement/v1\n";
+
+/// The kind of the one statement that opens a ledger.
+pub const GENESIS_KIND: &str = "ledger.genesis";
+
+/// The greatest canonical size of an envelope, in bytes (SPEC §4 rule 1).
+pub const ENVELOPE_BYTES_MAX: usize = 65_536;
+
+/// The greatest size of an entry's leaf bytes: an envelope at its limit plus `seq`, `prev`
+/// and `recorded_at`, with room to spare.
+pub const ENTRY_BYTES_MAX: usize = ENVELOPE_BYTES_MAX + 1024;
+
+/// A statement id: a UUID in lowercase 8-4-4-4-12 hex (SPEC §1).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatementId(String);
+
+impl StatementId {
+    /// Checks the form of a statement id.
+    ///
+    /// # Errors
+    /// [`FormatError::Field`] naming `id` when it is not a lowercase hyphenated UUID.
+    pub fn try_new(text: &str) -> Result<Self, FormatError> {
+        let ok = text.len() == 36
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+            });
+        if ok {
+            Ok(StatementId(text.to_owned()))
+        } else {
+            Err(FormatError::Field {
+                field: "id".into(),
+                reason: format!(
+                    "{:?} is not a lowercase UUID (8-4-4-4-12 hex)",
+                    truncate_for_error(text)
+                ),
+            })
+        }
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StatementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for StatementId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StatementId({})", self.0)
+    }
+}
+impl Serialize for StatementId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+impl<'de> Deserialize<'de> for StatementId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        StatementId::try_new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a person signs (SPEC §2). The body is kept as the JSON object that was signed; its
+/// meaning is `hisaab-model`'s business.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Format version, always 1.
+    pub v: u64,
+    /// The ledger id; absent only in the genesis statement.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub ledger: Option<Hash>,
+    /// Unique in the ledger.
+    pub id: StatementId,
+    /// The kind, such as `submission.filed`.
+    pub kind: String,
+    /// The signer's public key.
+    pub signer: PublicKey,
+    /// When the signer says they signed it.
+    pub issued_at: Timestamp,
+    /// The kind's body, a JSON object.
+    pub body: Map<String, Value>,
+}
+
+/// Deserialises an optional field that, when present, must hold a value (never `null`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+impl Statement {
+    /// Whether this is the genesis statement's kind.
+    pub fn is_genesis(&self) -> bool {
+        self.kind == GENESIS_KIND
+    }
+
+    /// JCS(statement).
+    ///
+    /// # Errors
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, FormatError> {
+        jcs::to_canonical(self)
+    }
+
+    /// The signing input: `hisaab/statement/v1\n` || JCS(statement) (SPEC §2).
+    ///
+    /// # Errors
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    pub fn signing_input(&self) -> Result<Vec<u8>, FormatError> {
+        let canonical = self.canonical_bytes()?;
+        let mut input = Vec::with_capacity(SIGNING_CONTEXT.len() + canonical.len());
+        input.extend_from_slice(SIGNING_CONTEXT);
+        input.extend_from_slice(&canonical);
+        Ok(input)
+    }
+
+    /// Checks the parts of SPEC §2 that need no ledger: `v` is 1, `kind` is not empty.
+    ///
+    /// # Errors
+    /// [`FormatError::Field`] naming the field.
+    pub fn check_form(&self) -> Result<(), FormatError> {
+        if self.v != 1 {
+            return Err(FormatError::Field {
+                field: "statement.v".into(),
+                reason: format!("must be 1, found {}", self.v),
+            });
+        }
+        if self.kind.is_empty() {
+            return Err(FormatError::Field {
+                field: "statement.kind".into(),
+                reason: "must not be empty".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A signed statement, as a client sends it: `{"statement":{...},"signature":"<base64>"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// The statement.
+    pub statement: Statement,
+    /// Ed25519 over the statement's signing input, by `statement.signer`.
+    pub signature: Signature,
+}
+
+impl Envelope {
+    /// Signs `statement` with `key`. The key should be the one named by `statement.signer`.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    pub fn sign(statement: Statement, key: &SigningKey) -> Result<Self, FormatError> {
+        let input = statement.signing_input()?;
+        let signature = Signature::sign(key, &input);
+        Ok(Envelope {
+            statement,
+            signature,
+        })
+    }
+
+    /// Parses an envelope from JSON text: strict JSON (no duplicate keys), the number profile,
+    /// exactly the fields of SPEC §2, `v` = 1, and a canonical size of at most
+    /// [`ENVELOPE_BYTES_MAX`]. The signature is not checked here.
+    ///
+    /// # Errors
+    /// [`FormatError::TooLarge`] when the canonical form is over the limit; otherwise the
+    /// [`FormatError`] that names what is wrong.
+    pub fn try_from_json(text: &[u8]) -> Result<Self, FormatError> {
+        let value = jcs::parse_strict(text)?;
+        let canonical = jcs::canonicalize(&value)?;
+        if canonical.len() > ENVELOPE_BYTES_MAX {
+            return Err(FormatError::TooLarge {
+                bytes: canonical.len(),
+                max: ENVELOPE_BYTES_MAX,
+            });
+        }
+        jcs::check_profile(&value)?;
+        let envelope: Envelope = serde_json::from_value(value).map_err(|e| FormatError::Json {
+            detail: e.to_string(),
+        })?;
+        envelope.statement.check_form()?;
+        Ok(envelope)
+    }
+
+    /// JCS(envelope).
+    ///
+    /// # Errors
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, FormatError> {
+        jcs::to_canonical(self)
+    }
+
+    /// Verifies the signature strictly under `statement.signer`.
+    ///
+    /// # Errors
+    /// [`SignatureError`] when it does not verify (or the statement cannot be canonicalised).
+    pub fn verify_signature(&self) -> Result<(), SignatureError> {
+        let input = self.statement.signing_input().map_err(|_| SignatureError)?;
+        self.statement.signer.verify_strict(&input, &self.signature)
+    }
+}
+
+/// What the ledger appends for an accepted envelope (SPEC §2).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Position in the log and leaf index in the Merkle tree, from 0.
+    pub seq: u64,
+    /// Event hash of entry `seq - 1`; zeros for entry 0.
+    pub prev: Hash,
+    /// When the ledger recorded it; never decreases along the log.
+    pub recorded_at: Timestamp,
+    /// The signed statement.
+    pub statement: Statement,
+    /// The signer's signature over the statement.
+    pub signature: Signature,
+}
+
+impl Entry {
+    /// Builds an entry for an envelope at `seq`.
+    pub fn new(seq: u64, prev: Hash, recorded_at: Timestamp, envelope: Envelope) -> Self {
+        Entry {
+            seq,
+            prev,
+            recorded_at,
+            statement: envelope.statement,
+            signature: envelope.signature,
+        }
+    }
+
+    /// The leaf bytes, JCS(entry).
+    ///
+    /// # Errors
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    pub fn leaf_bytes(&self) -> Result<Vec<u8>, FormatError> {
+        jcs::to_canonical(self)
+    }
+
+    /// The envelope this entry records.
+    pub fn envelope(&self) -> Envelope {
+        Envelope {
+            statement: self.statement.clone(),
+            signature: self.signature,
+        }
+    }
+
+    /// Parses leaf bytes, which must be exactly the canonical JSON of an entry.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the bytes are not an entry, break the profile, or are not canonical.
+    pub fn try_from_leaf_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        if bytes.len() > ENTRY_BYTES_MAX {
+            return Err(FormatError::TooLarge {
+                bytes: bytes.len(),
+                max: ENTRY_BYTES_MAX,
+            });
+        }
+        let value = jcs::parse_strict(bytes)?;
+        let canonical = jcs::canonicalize_profile(&value)?;
+        if canonical != bytes {
+            return Err(FormatError::Field {
+                field: "entry".into(),
+                reason: "the bytes are not the entry's canonical JSON (RFC 8785)".into(),
+            });
+        }
+        let entry: Entry = serde_json::from_value(value).map_err(|e| FormatError::Json {
+            detail: e.to_string(),
+        })?;
+        entry.statement.check_form()?;
+        Ok(entry)
+    }
+}
+
+/// An entry together with its leaf bytes and event hash, computed once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SealedEntry {
+    entry: Entry,
+    leaf_bytes: Vec<u8>,
+    event_hash: Hash,
+}
+
+impl SealedEntry {
+    /// Canonicalises and hashes `entry`.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the entry breaks the canonical-JSON profile.
+    pub fn seal(entry: Entry) -> Result<Self, FormatError> {
+        let leaf_bytes = entry.leaf_bytes()?;
+        let event_hash = merkle::leaf_hash(&leaf_bytes);
+        Ok(SealedEntry {
+            entry,
+            leaf_bytes,
+            event_hash,
+        })
+    }
+
+    /// Parses canonical leaf bytes.
+    ///
+    /// # Errors
+    /// As [`Entry::try_from_leaf_bytes`].
+    pub fn try_from_leaf_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
+        let entry = Entry::try_from_leaf_bytes(bytes)?;
+        Ok(SealedEntry {
+            entry,
+            leaf_bytes: bytes.to_vec(),
+            event_hash: merkle::leaf_hash(bytes),
+        })
+    }
+
+    /// The entry.
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+    /// JCS(entry).
+    pub fn leaf_bytes(&self) -> &[u8] {
+        &self.leaf_bytes
+    }
+    /// SHA-256(0x00 || leaf bytes): the leaf hash and event hash.
+    pub fn event_hash(&self) -> Hash {
+        self.event_hash
+    }
+    /// Gives the entry back.
+    pub fn into_entry(self) -> Entry {
+        self.entry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(key: &SigningKey) -> Statement {
+        let body = serde_json::json!({"operator": "op-one", "name": "Operator One"});
+        Statement {
+            v: 1,
+            ledger: Some(Hash::sha256(b"ledger")),
+            id: StatementId::try_new("01890a5d-ac96-774b-bcce-b302099a8057").unwrap(),
+            kind: "operator.registered".into(),
+            signer: PublicKey::from_signing_key(key),
+            issued_at: Timestamp::try_parse("2026-11-29T07:51:40Z").unwrap(),
+            body: body.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn envelope_round_trips_and_verifies() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let env = Envelope::sign(statement(&key), &key).unwrap();
+        assert!(env.verify_signature().is_ok());
+        let bytes = env.canonical_bytes().unwrap();
+        let back = Envelope::try_from_json(&bytes).unwrap();
+        assert_eq!(back, env);
+        let mut altered = env.clone();
+        altered.statement.kind = "operator.renamed".into();
+        assert!(altered.verify_signature().is_err());
+    }
+
+    #[test]
+    fn envelope_parse_refuses_nulls_extra_fields_and_bad_numbers() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let env = Envelope::sign(statement(&key), &key).unwrap();
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["ledger"] = Value::Null;
+        assert!(Envelope::try_from_json(value.to_string().as_bytes()).is_err());
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["extra"] = Value::Bool(true);
+        assert!(Envelope::try_from_json(value.to_string().as_bytes()).is_err());
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["body"]["n"] = serde_json::json!(1.5);
+        assert!(matches!(
+            Envelope::try_from_json(value.to_string().as_bytes()),
+            Err(FormatError::Number { .. })
+        ));
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["v"] = serde_json::json!(2);
+        assert!(Envelope::try_from_json(value.to_string().as_bytes()).is_err());
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["body"]["pad"] = Value::String("x".repeat(ENVELOPE_BYTES_MAX));
+        assert!(matches!(
+            Envelope::try_from_json(value.to_string().as_bytes()),
+            Err(FormatError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn leaf_bytes_must_be_canonical() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let env = Envelope::sign(statement(&key), &key).unwrap();
+        let entry = Entry::new(
+            3,
+            Hash::ZERO,
+            Timestamp::try_parse("2026-11-29T07:51:41.120Z").unwrap(),
+            env,
+        );
+        let sealed = SealedEntry::seal(entry.clone()).unwrap();
+        let parsed = SealedEntry::try_from_leaf_bytes(sealed.leaf_bytes()).unwrap();
+        assert_eq!(parsed, sealed);
+        let pretty = serde_json::to_vec_pretty(&entry).unwrap();
+        assert!(Entry::try_from_leaf_bytes(&pretty).is_err());
+        assert!(StatementId::try_new("01890A5D-AC96-774B-BCCE-B302099A8057").is_err());
+    }
+}
