@@ -117,7 +117,9 @@ pub enum BundleError {
         entries: u64,
     },
     /// The entries' Merkle root is not the checkpoint's.
-    #[error("the Merkle root of the {size} entries is {computed}, but the checkpoint says {expected}")]
+    #[error(
+        "the Merkle root of the {size} entries is {computed}, but the checkpoint says {expected}"
+    )]
     RootMismatch {
         /// The tree size.
         size: u64,
@@ -261,7 +263,10 @@ impl<R: BufRead> BundleReader<R> {
             })?;
         if header.bundle != BUNDLE_FORMAT {
             return Err(BundleError::Header {
-                reason: format!("`bundle` must be {BUNDLE_FORMAT:?}, found {:?}", header.bundle),
+                reason: format!(
+                    "`bundle` must be {BUNDLE_FORMAT:?}, found {:?}",
+                    header.bundle
+                ),
             });
         }
         Ok(BundleReader {

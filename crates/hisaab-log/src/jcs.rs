@@ -90,7 +90,9 @@ fn duplicate_or_json(error: &serde_json::Error) -> FormatError {
         Some(rest) => {
             // serde_json appends " at line L column C"; keep only the key.
             let key = rest.rsplit_once(" at line ").map_or(rest, |(key, _)| key);
-            FormatError::DuplicateKey { key: key.to_owned() }
+            FormatError::DuplicateKey {
+                key: key.to_owned(),
+            }
         }
         None => FormatError::Json { detail: text },
     }
@@ -171,7 +173,10 @@ mod tests {
             Err(FormatError::DuplicateKey { key: "c".into() })
         );
         assert!(parse_strict(br#"{"a":1,"b":{"c":1}}"#).is_ok());
-        assert!(matches!(parse_strict(b"{\"a\":1} x"), Err(FormatError::Json { .. })));
+        assert!(matches!(
+            parse_strict(b"{\"a\":1} x"),
+            Err(FormatError::Json { .. })
+        ));
     }
 
     #[test]
@@ -180,7 +185,14 @@ mod tests {
             let v = parse_strict(ok.as_bytes()).unwrap();
             assert!(check_profile(&v).is_ok(), "{ok}");
         }
-        for bad in ["-1", "9007199254740992", "1.5", "1e3", "1.0", "[{\"a\":-3}]"] {
+        for bad in [
+            "-1",
+            "9007199254740992",
+            "1.5",
+            "1e3",
+            "1.0",
+            "[{\"a\":-3}]",
+        ] {
             let v = parse_strict(bad.as_bytes()).unwrap();
             assert!(
                 matches!(check_profile(&v), Err(FormatError::Number { .. })),
@@ -191,8 +203,9 @@ mod tests {
 
     #[test]
     fn canonical_form_sorts_keys_by_utf16_and_escapes_minimally() {
-        let v = parse_strict("{\"b\":\"\u{20ac}\\u000a\",\"a\":[true,null],\"\u{e9}\":1}".as_bytes())
-            .unwrap();
+        let v =
+            parse_strict("{\"b\":\"\u{20ac}\\u000a\",\"a\":[true,null],\"\u{e9}\":1}".as_bytes())
+                .unwrap();
         assert_eq!(
             String::from_utf8(canonicalize_profile(&v).unwrap()).unwrap(),
             "{\"a\":[true,null],\"b\":\"\u{20ac}\\n\",\"\u{e9}\":1}"

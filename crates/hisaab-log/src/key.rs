@@ -66,9 +66,12 @@ impl PublicKey {
     /// [`FormatError`] when the text is not canonical base64 of a valid key.
     pub fn try_from_base64(text: &str) -> Result<Self, FormatError> {
         let bytes = decode_base64_canonical("a public key", text)?;
-        let array: [u8; 32] = bytes.as_slice().try_into().map_err(|_| FormatError::PublicKey {
-            reason: "a public key is 32 bytes",
-        })?;
+        let array: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| FormatError::PublicKey {
+                reason: "a public key is 32 bytes",
+            })?;
         Self::try_from_bytes(&array)
     }
 
@@ -96,7 +99,11 @@ impl PublicKey {
     ///
     /// # Errors
     /// [`SignatureError`] when the signature does not verify.
-    pub fn verify_strict(&self, message: &[u8], signature: &Signature) -> Result<(), SignatureError> {
+    pub fn verify_strict(
+        &self,
+        message: &[u8],
+        signature: &Signature,
+    ) -> Result<(), SignatureError> {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
         self.0
             .verify_strict(message, &sig)

@@ -21,6 +21,6 @@ pub mod time;
 
 pub use error::FormatError;
 pub use hash::Hash;
-pub use time::{Date, Period, Timestamp};
 pub use key::{PublicKey, Signature, SignatureError, SigningKey};
 pub use statement::{Entry, Envelope, SealedEntry, Statement, StatementId};
+pub use time::{Date, Period, Timestamp};

@@ -40,9 +40,9 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    bytes
-        .iter()
-        .try_fold(0u32, |acc, b| acc.checked_mul(10)?.checked_add(u32::from(b - b'0')))
+    bytes.iter().try_fold(0u32, |acc, b| {
+        acc.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+    })
 }
 
 fn is_leap(year: u16) -> bool {
@@ -76,7 +76,10 @@ impl Date {
     pub fn try_parse(text: &str) -> Result<Self, FormatError> {
         let bad = || FormatError::Field {
             field: "date".into(),
-            reason: format!("{:?} is not a calendar date YYYY-MM-DD", truncate_for_error(text)),
+            reason: format!(
+                "{:?} is not a calendar date YYYY-MM-DD",
+                truncate_for_error(text)
+            ),
         };
         let b = text.as_bytes();
         if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use hisaab_log::merkle::{self, MemoryTree};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{
-    Entry, Envelope, Hash, PublicKey, SealedEntry, Statement, StatementId, SigningKey, Timestamp,
+    Entry, Envelope, Hash, PublicKey, SealedEntry, SigningKey, Statement, StatementId, Timestamp,
 };
 use serde_json::{json, Map, Value};
 
@@ -60,51 +60,83 @@ fn object(value: Value) -> Map<String, Value> {
 fn statements(k: &Keys, log_vkey: &str) -> Vec<(&'static str, &'static str, Map<String, Value>)> {
     let evidence = b"Indus Mobile patch compliance report, October 2026\n";
     vec![
-        ("authority", "ledger.genesis", object(json!({
-            "origin": ORIGIN,
-            "title": "TCSTF accountability ledger (golden vectors)",
-            "strategy": {
-                "name": "Cyber Security Strategy for the Telecom Sector 2023-2028",
-                "starts": "2023-07-01",
-                "ends": "2028-06-30"
-            },
-            "log_key": log_vkey,
-            "authority": {"member": "pta-authority", "name": "Pakistan Telecommunication Authority"},
-            "policy": {"max_future_skew_s": 300, "max_age_s": 86400}
-        }))),
-        ("authority", "operator.registered", object(json!({
-            "operator": "indus-mobile", "name": "Indus Mobile"
-        }))),
-        ("authority", "operator.registered", object(json!({
-            "operator": "karakoram-telecom", "name": "Karakoram Telecom"
-        }))),
-        ("authority", "member.enrolled", object(json!({
-            "member": "ciso-indus", "name": "Ayesha Siddiqui", "roles": ["ciso"],
-            "operator": "indus-mobile", "key": public(&k.ciso_a)
-        }))),
-        ("authority", "member.enrolled", object(json!({
-            "member": "ciso-karakoram", "name": "Bilal Hussain", "roles": ["ciso"],
-            "operator": "karakoram-telecom", "key": public(&k.ciso_b)
-        }))),
-        ("authority", "kpi.defined", object(json!({
-            "kpi": "CR-01", "pillar": "resilience",
-            "title": "Critical security patches applied within 14 days",
-            "unit": "percent", "direction": "higher_is_better", "cadence": "monthly",
-            "evidence_required": true
-        }))),
-        ("authority", "kpi.assigned", object(json!({
-            "kpi": "CR-01", "operator": "indus-mobile", "target": "95", "baseline": "80",
-            "due": "2026-12-31", "first_period": "2026-01"
-        }))),
-        ("ciso_a", "submission.filed", object(json!({
-            "operator": "indus-mobile", "kpi": "CR-01", "period": "2026-10", "value": "97.5",
-            "evidence": [{
-                "name": "patch-compliance-2026-10.pdf",
-                "sha256": Hash::sha256(evidence).to_hex(),
-                "bytes": evidence.len()
-            }],
-            "note": "All critical advisories of October patched; two within 16 days."
-        }))),
+        (
+            "authority",
+            "ledger.genesis",
+            object(json!({
+                "origin": ORIGIN,
+                "title": "TCSTF accountability ledger (golden vectors)",
+                "strategy": {
+                    "name": "Cyber Security Strategy for the Telecom Sector 2023-2028",
+                    "starts": "2023-07-01",
+                    "ends": "2028-06-30"
+                },
+                "log_key": log_vkey,
+                "authority": {"member": "pta-authority", "name": "Pakistan Telecommunication Authority"},
+                "policy": {"max_future_skew_s": 300, "max_age_s": 86400}
+            })),
+        ),
+        (
+            "authority",
+            "operator.registered",
+            object(json!({
+                "operator": "indus-mobile", "name": "Indus Mobile"
+            })),
+        ),
+        (
+            "authority",
+            "operator.registered",
+            object(json!({
+                "operator": "karakoram-telecom", "name": "Karakoram Telecom"
+            })),
+        ),
+        (
+            "authority",
+            "member.enrolled",
+            object(json!({
+                "member": "ciso-indus", "name": "Ayesha Siddiqui", "roles": ["ciso"],
+                "operator": "indus-mobile", "key": public(&k.ciso_a)
+            })),
+        ),
+        (
+            "authority",
+            "member.enrolled",
+            object(json!({
+                "member": "ciso-karakoram", "name": "Bilal Hussain", "roles": ["ciso"],
+                "operator": "karakoram-telecom", "key": public(&k.ciso_b)
+            })),
+        ),
+        (
+            "authority",
+            "kpi.defined",
+            object(json!({
+                "kpi": "CR-01", "pillar": "resilience",
+                "title": "Critical security patches applied within 14 days",
+                "unit": "percent", "direction": "higher_is_better", "cadence": "monthly",
+                "evidence_required": true
+            })),
+        ),
+        (
+            "authority",
+            "kpi.assigned",
+            object(json!({
+                "kpi": "CR-01", "operator": "indus-mobile", "target": "95", "baseline": "80",
+                "due": "2026-12-31", "first_period": "2026-01"
+            })),
+        ),
+        (
+            "ciso_a",
+            "submission.filed",
+            object(json!({
+                "operator": "indus-mobile", "kpi": "CR-01", "period": "2026-10", "value": "97.5",
+                "evidence": [{
+                    "name": "patch-compliance-2026-10.pdf",
+                    "sha256": Hash::sha256(evidence).to_hex(),
+                    "bytes": evidence.len()
+                }],
+                "note": "All critical advisories of October patched; two within 16 days."
+            })),
+        ),
     ]
 }
 
@@ -125,9 +157,12 @@ fn build() -> Value {
             _ => &k.ciso_b,
         };
         // Fixed times: entry n is recorded at 09:00:n0.250 on 2026-11-02, issued 3 s earlier.
-        let recorded_at =
-            Timestamp::try_parse(&format!("2026-11-02T09:{:02}:{:02}.250Z", seq / 6, (seq % 6) * 10))
-                .unwrap();
+        let recorded_at = Timestamp::try_parse(&format!(
+            "2026-11-02T09:{:02}:{:02}.250Z",
+            seq / 6,
+            (seq % 6) * 10
+        ))
+        .unwrap();
         let issued_at = Timestamp::from_unix_seconds(recorded_at.unix_seconds() - 3).unwrap();
         let statement = Statement {
             v: 1,
@@ -141,7 +176,8 @@ fn build() -> Value {
         let statement_jcs = statement.canonical_bytes().unwrap();
         let signing_input = statement.signing_input().unwrap();
         let envelope = Envelope::sign(statement, key).unwrap();
-        let sealed = SealedEntry::seal(Entry::new(seq, prev, recorded_at, envelope.clone())).unwrap();
+        let sealed =
+            SealedEntry::seal(Entry::new(seq, prev, recorded_at, envelope.clone())).unwrap();
         entries.push(json!({
             "seq": seq,
             "statement_jcs": String::from_utf8(statement_jcs).unwrap(),
@@ -218,8 +254,12 @@ fn golden_vectors_match_the_committed_file() {
     if std::env::var_os("HISAAB_BLESS").is_some() {
         std::fs::write(&path, &text).unwrap();
     }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with HISAAB_BLESS=1 to create it)", path.display()));
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with HISAAB_BLESS=1 to create it)",
+            path.display()
+        )
+    });
     let committed: Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(
         committed, built,
@@ -241,7 +281,10 @@ fn golden_file_verifies_on_its_own() {
         let sealed = SealedEntry::try_from_leaf_bytes(leaf_bytes).unwrap();
         let entry = sealed.entry();
         assert_eq!(entry.prev, prev);
-        assert_eq!(sealed.event_hash().to_hex(), item["event_hash"].as_str().unwrap());
+        assert_eq!(
+            sealed.event_hash().to_hex(),
+            item["event_hash"].as_str().unwrap()
+        );
         assert_eq!(
             hex::encode(entry.statement.signing_input().unwrap()),
             item["signing_input_hex"].as_str().unwrap()
@@ -261,14 +304,24 @@ fn golden_file_verifies_on_its_own() {
         .map(|r| Hash::try_from_hex(r["root"].as_str().unwrap()).unwrap())
         .collect();
     let parse = |v: &Value| -> Vec<Hash> {
-        v.as_array().unwrap().iter().map(|h| Hash::try_from_hex(h.as_str().unwrap()).unwrap()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| Hash::try_from_hex(h.as_str().unwrap()).unwrap())
+            .collect()
     };
     for p in golden["inclusion_proofs"].as_array().unwrap() {
         let index = p["index"].as_u64().unwrap();
         let size = p["tree_size"].as_u64().unwrap();
         let root = roots[usize::try_from(size - 1).unwrap()];
-        merkle::verify_inclusion(&leaves[usize::try_from(index).unwrap()], index, size, &parse(&p["proof"]), &root)
-            .unwrap();
+        merkle::verify_inclusion(
+            &leaves[usize::try_from(index).unwrap()],
+            index,
+            size,
+            &parse(&p["proof"]),
+            &root,
+        )
+        .unwrap();
     }
     for p in golden["consistency_proofs"].as_array().unwrap() {
         let from = p["from"].as_u64().unwrap();
@@ -282,7 +335,8 @@ fn golden_file_verifies_on_its_own() {
         )
         .unwrap();
     }
-    let checkpoint = verify_checkpoint(golden["checkpoint"]["note"].as_str().unwrap(), &log_vkey).unwrap();
+    let checkpoint =
+        verify_checkpoint(golden["checkpoint"]["note"].as_str().unwrap(), &log_vkey).unwrap();
     assert_eq!(checkpoint.size, u64::try_from(leaves.len()).unwrap());
     assert_eq!(checkpoint.root, *roots.last().unwrap());
 }

@@ -17,7 +17,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: vectors <folder with merkle_vectors.json, note_vectors.json, jcs_vectors.json>");
+        eprintln!(
+            "usage: vectors <folder with merkle_vectors.json, note_vectors.json, jcs_vectors.json>"
+        );
         return ExitCode::from(2);
     };
     if !dir.is_dir() {

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Re-derives tests/vectors/golden.json independently of the Rust code.
+
+Uses only SPEC.md, the seeds in the file, Python's hashlib and the `cryptography` package's
+Ed25519. For each entry it re-canonicalises the statement (RFC 8785 for Hisaab's profile:
+integers and strings only), checks the signer is the seed's public key, re-signs the signing
+input (Ed25519 is deterministic), rebuilds the entry's canonical JSON from seq, prev and
+the file's recorded_at, and recomputes the event hash. Then it recomputes the root for
+every tree size, every inclusion and consistency proof (RFC 9162 §2.1), the log's key id and
+vkey (C2SP signed-note) and the checkpoint signature. Exit status 0 only if every byte agrees.
+
+    python3 tests/vectors/rederive.py [tests/vectors/golden.json]
+"""
+import base64
+import hashlib
+import json
+import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+failures = []
+passes = []
+
+
+def check(ok, what):
+    if ok:
+        passes.append(what)
+    else:
+        failures.append(what)
+        print("FAIL", what)
+
+
+def jcs(value):
+    """RFC 8785 for values made of objects, arrays, strings, booleans, null and safe integers."""
+    if isinstance(value, dict):
+        # RFC 8785 §3.2.3: keys sorted by their UTF-16 code units.
+        items = sorted(value.items(), key=lambda kv: kv[0].encode("utf-16-be"))
+        return "{" + ",".join(jcs(k) + ":" + jcs(v) for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(jcs(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        assert 0 <= value <= 2**53 - 1
+        return str(value)
+    if isinstance(value, str):
+        out = ['"']
+        for ch in value:
+            code = ord(ch)
+            if ch == '"':
+                out.append('\\"')
+            elif ch == "\\":
+                out.append("\\\\")
+            elif ch in "\b\f\n\r\t":
+                out.append({"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
+            elif code < 0x20:
+                out.append("\\u%04x" % code)
+            else:
+                out.append(ch)
+        out.append('"')
+        return "".join(out)
+    raise TypeError("not in Hisaab's JSON profile: %r" % (value,))
+
+
+def sha256(data):
+    return hashlib.sha256(data).digest()
+
+
+def leaf_hash(data):
+    return sha256(b"\x00" + data)
+
+
+def node_hash(left, right):
+    return sha256(b"\x01" + left + right)
+
+
+def mth(leaves):
+    """RFC 9162 §2.1.1 Merkle Tree Hash."""
+    n = len(leaves)
+    if n == 0:
+        return sha256(b"")
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node_hash(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def path(m, leaves):
+    """RFC 9162 §2.1.3.1 inclusion proof PATH(m, D[n])."""
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return path(m, leaves[:k]) + [mth(leaves[k:])]
+    return path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def subproof(m, leaves, b):
+    """RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], b)."""
+    n = len(leaves)
+    if m == n:
+        return [] if b else [mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return subproof(m, leaves[:k], b) + [mth(leaves[k:])]
+    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
+
+
+def private_key(seed_hex):
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed_hex))
+
+
+def public_bytes(key):
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def main():
+    path_arg = sys.argv[1] if len(sys.argv) > 1 else "tests/vectors/golden.json"
+    golden = json.load(open(path_arg, encoding="utf-8"))
+    keys = {name: private_key(seed) for name, seed in golden["seeds_hex"].items()}
+    for name, key in keys.items():
+        check(base64.b64encode(public_bytes(key)).decode() == golden["public_keys"][name],
+              "public key of %s" % name)
+    by_public = {base64.b64encode(public_bytes(k)).decode(): k for k in keys.values()}
+
+    origin = golden["origin"]
+    log_public = public_bytes(keys["log"])
+    key_id = sha256(origin.encode() + b"\n" + b"\x01" + log_public)[:4]
+    vkey = "%s+%s+%s" % (origin, key_id.hex(), base64.b64encode(b"\x01" + log_public).decode())
+    check(vkey == golden["log_vkey"], "log vkey")
+
+    prev = bytes(32)
+    leaves = []
+    for item in golden["entries"]:
+        seq = item["seq"]
+        statement = json.loads(item["statement_jcs"])
+        statement_jcs = jcs(statement).encode()
+        check(statement_jcs.decode() == item["statement_jcs"], "seq %d: statement is canonical" % seq)
+        signing_input = b"hisaab/statement/v1\n" + statement_jcs
+        check(signing_input.hex() == item["signing_input_hex"], "seq %d: signing input" % seq)
+        signer = by_public.get(statement["signer"])
+        check(signer is not None, "seq %d: signer is a seed key" % seq)
+        signature = base64.b64encode(signer.sign(signing_input)).decode()
+        check(signature == item["signature"], "seq %d: signature" % seq)
+        envelope = {"statement": statement, "signature": signature}
+        check(jcs(envelope) == item["envelope_jcs"], "seq %d: envelope" % seq)
+        recorded_at = json.loads(item["leaf_bytes"])["recorded_at"]
+        entry = {"seq": seq, "prev": prev.hex(), "recorded_at": recorded_at,
+                 "statement": statement, "signature": signature}
+        leaf = jcs(entry).encode()
+        check(leaf.decode() == item["leaf_bytes"], "seq %d: leaf bytes" % seq)
+        event = leaf_hash(leaf)
+        check(event.hex() == item["event_hash"], "seq %d: event hash" % seq)
+        if seq == 0:
+            check(event.hex() == golden["ledger_id"], "ledger id")
+            check("ledger" not in statement, "genesis has no ledger field")
+        else:
+            check(statement.get("ledger") == golden["ledger_id"], "seq %d: ledger field" % seq)
+        leaves.append(event)
+        prev = event
+
+    for r in golden["roots"]:
+        check(mth(leaves[: r["tree_size"]]).hex() == r["root"], "root at size %d" % r["tree_size"])
+    for p in golden["inclusion_proofs"]:
+        want = [h.hex() for h in path(p["index"], leaves[: p["tree_size"]])]
+        check(want == p["proof"], "inclusion proof %d in %d" % (p["index"], p["tree_size"]))
+    for p in golden["consistency_proofs"]:
+        frm, to = p["from"], p["to"]
+        want = [h.hex() for h in subproof(frm, leaves[:to], True)] if frm < to else []
+        check(want == p["proof"], "consistency proof %d to %d" % (frm, to))
+
+    cp = golden["checkpoint"]
+    root = mth(leaves)
+    check(cp["root"] == root.hex() and cp["size"] == len(leaves), "checkpoint size and root")
+    body = "%s\n%d\n%s\n" % (origin, len(leaves), base64.b64encode(root).decode())
+    sig = keys["log"].sign(body.encode())
+    note = body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(key_id + sig).decode())
+    check(note == cp["note"], "checkpoint note")
+
+    print("golden vectors re-derived: %d passed, %d failed" % (len(passes), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
