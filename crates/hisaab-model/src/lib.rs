@@ -1,1 +1,49 @@
-//! hisaab-model (being written).
+//! # hisaab-model
+//!
+//! The accountability model of Hisaab, SPEC §4–5: the kinds of statement and their typed
+//! bodies ([`body`]), the rules of acceptance checked entry by entry at each entry's position
+//! ([`Ledger::apply`]), the projection of the state with its canonical JSON and digest
+//! ([`State`]), replay as of an earlier size and the difference between two states
+//! ([`MemoryLedger::state_at`], [`diff`]), and full verification of a bundle
+//! ([`verify_bundle`]).
+//!
+//! This crate is pure: no I/O (beyond a `BufRead` handed to [`verify_bundle`]), no clock, no
+//! randomness, no async, no environment. It does not verify signatures inside
+//! [`Ledger::apply`] (callers do, in parallel), does not store anything durably (that is
+//! `hisaab-store`), and does not know HTTP; it maps each [`Rule`] to the status SPEC §7 gives
+//! it so that the server need not decide.
+//!
+//! ```
+//! use hisaab_model::{Ledger, Rule};
+//!
+//! let ledger = Ledger::new();
+//! assert_eq!(ledger.size(), 0);
+//! assert_eq!(Rule::Signer.http_status(), 401);
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod body;
+pub mod ledger;
+pub mod memory;
+pub mod rule;
+pub mod scenario;
+pub mod state;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod value;
+pub mod verify;
+
+pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
+pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
+pub use memory::MemoryLedger;
+pub use rule::{History, HistoryError, Rule, Violation};
+pub use state::{
+    diff, Change, CommitmentCounts, DisputeCounts, KpiState, KpiStatus, MemberState,
+    MemberStatus, OperatorState, PillarScores, State, StateDiff,
+};
+pub use value::{
+    Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,
+    Role, Score, Slug, Text, ValueError, Verdict,
+};
+pub use verify::{verify_bundle, verify_entries, VerifiedBundle, VerifiedEntries, VerifyError};

@@ -1,0 +1,1346 @@
+//! The replay state of a ledger and the rules of acceptance (SPEC §2 chain, §4 rules 1–5).
+//!
+//! [`Ledger::apply`] judges one entry at the ledger's current size and, if it passes, folds it
+//! into the state in O(log n): every lookup is a map access, nothing rescans history. What the
+//! state does not keep (statement ids, past state digests) it asks of a [`History`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hisaab_log::statement::ENVELOPE_BYTES_MAX;
+use hisaab_log::{
+    jcs, Date, Hash, Period, PublicKey, SealedEntry, Signature, Statement, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::body::{
+    Body, CommitmentMadeBody, DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody,
+    GenesisBody, Kind, MeetingRecordedBody, MemberEnrolledBody, Signers, SubmissionFiledBody,
+};
+use crate::rule::{History, HistoryError, Rule, Violation};
+use crate::value::{
+    CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
+};
+
+/// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v1";
+
+/// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
+/// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub(crate) size: u64,
+    pub(crate) ledger_id: Option<Hash>,
+    pub(crate) last_event_hash: Hash,
+    pub(crate) last_recorded_at: Option<Timestamp>,
+    pub(crate) genesis: Option<GenesisBody>,
+    pub(crate) operators: BTreeMap<Slug, OperatorRecord>,
+    pub(crate) members: BTreeMap<Slug, MemberRecord>,
+    /// Every key ever enrolled or rotated in, with its member: keys are never reused.
+    pub(crate) keys: BTreeMap<PublicKey, KeyRecord>,
+    pub(crate) kpis: BTreeMap<KpiId, KpiRecord>,
+    /// Per operator and KPI: assignments (versioned) and the non-superseded submissions.
+    pub(crate) tracks: BTreeMap<Slug, BTreeMap<KpiId, Track>>,
+    pub(crate) submissions: BTreeMap<Hash, SubmissionRecord>,
+    pub(crate) evaluations: BTreeMap<Hash, EvaluationRecord>,
+    pub(crate) commitments: BTreeMap<Slug, CommitmentRecord>,
+    pub(crate) challenges: BTreeMap<Slug, ChallengeRecord>,
+    /// Event hashes of `challenge.raised` entries, for `in_response_to`.
+    pub(crate) challenge_events: BTreeMap<Hash, Slug>,
+    pub(crate) meetings: BTreeMap<Slug, MeetingRecord>,
+    pub(crate) disputes: BTreeMap<Slug, DisputeRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct OperatorRecord {
+    pub(crate) name: Text,
+    pub(crate) seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MemberRecord {
+    pub(crate) name: Text,
+    pub(crate) roles: BTreeSet<Role>,
+    pub(crate) operator: Option<Slug>,
+    pub(crate) key: PublicKey,
+    pub(crate) seq: u64,
+    pub(crate) revoked_seq: Option<u64>,
+}
+
+impl MemberRecord {
+    fn is_active(&self) -> bool {
+        self.revoked_seq.is_none()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct KeyRecord {
+    pub(crate) member: Slug,
+    pub(crate) seq: u64,
+    /// The seq of the rotation that retired it.
+    pub(crate) rotated_seq: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct KpiRecord {
+    pub(crate) pillar: Pillar,
+    pub(crate) seq: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Track {
+    /// Every assignment, oldest first; the last is in force.
+    pub(crate) assignments: Vec<AssignmentRecord>,
+    /// The non-superseded submission of each period.
+    pub(crate) periods: BTreeMap<Period, Hash>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AssignmentRecord {
+    pub(crate) seq: u64,
+    pub(crate) target: Decimal,
+    pub(crate) baseline: Option<Decimal>,
+    pub(crate) due: Date,
+    pub(crate) first_period: Period,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SubmissionRecord {
+    pub(crate) seq: u64,
+    pub(crate) operator: Slug,
+    pub(crate) kpi: KpiId,
+    pub(crate) period: Period,
+    pub(crate) value: Decimal,
+    pub(crate) superseded_seq: Option<u64>,
+    pub(crate) effective_evaluation: Option<Hash>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EvaluationRecord {
+    pub(crate) seq: u64,
+    pub(crate) submission: Hash,
+    pub(crate) verdict: Verdict,
+    pub(crate) score: Score,
+    pub(crate) superseded_seq: Option<u64>,
+    pub(crate) overturned_seq: Option<u64>,
+    pub(crate) open_dispute: Option<Slug>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CommitmentRecord {
+    pub(crate) seq: u64,
+    pub(crate) operator: Slug,
+    pub(crate) due: Date,
+    pub(crate) closed: Option<(u64, CommitmentOutcome)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ChallengeRecord {
+    pub(crate) seq: u64,
+    pub(crate) resolved_seq: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MeetingRecord {
+    pub(crate) seq: u64,
+    pub(crate) attendees: BTreeSet<Slug>,
+    pub(crate) attested: BTreeSet<Slug>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DisputeRecord {
+    pub(crate) seq: u64,
+    pub(crate) evaluation: Hash,
+    pub(crate) operator: Slug,
+    pub(crate) kpi: KpiId,
+    pub(crate) resolved: Option<(u64, DisputeOutcome)>,
+}
+
+/// A snapshot that cannot be resumed from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// The bytes are not a snapshot.
+    #[error("not a ledger snapshot: {0}")]
+    Decode(#[source] serde_json::Error),
+    /// A snapshot of another format version.
+    #[error("snapshot format {found:?} is not {SNAPSHOT_FORMAT:?}")]
+    Version {
+        /// The version found.
+        found: String,
+    },
+}
+
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    format: &'static str,
+    ledger: &'a Ledger,
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    format: String,
+    ledger: Ledger,
+}
+
+/// The envelope an entry records, borrowed, to measure its canonical size (rule 1).
+#[derive(Serialize)]
+struct EnvelopeView<'a> {
+    statement: &'a Statement,
+    signature: &'a Signature,
+}
+
+/// The signer of a non-genesis statement, once rule 2's key check has passed.
+struct Signer<'a> {
+    id: &'a Slug,
+    record: &'a MemberRecord,
+}
+
+impl Ledger {
+    /// An empty ledger, before its genesis.
+    pub fn new() -> Self {
+        Ledger::default()
+    }
+
+    /// The number of entries applied.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The ledger id (the event hash of entry 0), once the genesis is applied.
+    pub fn ledger_id(&self) -> Option<Hash> {
+        self.ledger_id
+    }
+
+    /// The genesis body, once applied.
+    pub fn genesis(&self) -> Option<&GenesisBody> {
+        self.genesis.as_ref()
+    }
+
+    /// The event hash of the last entry; [`Hash::ZERO`] when empty (the `prev` of entry 0).
+    pub fn last_event_hash(&self) -> Hash {
+        self.last_event_hash
+    }
+
+    /// The `recorded_at` of the last entry.
+    pub fn last_recorded_at(&self) -> Option<&Timestamp> {
+        self.last_recorded_at.as_ref()
+    }
+
+    /// The member this key belongs or belonged to (keys are never reused, so there is at most
+    /// one), whether or not it is still their current key.
+    pub fn member_for_key(&self, key: &PublicKey) -> Option<&str> {
+        self.keys.get(key).map(|k| k.member.as_str())
+    }
+
+    /// The member whose *current* key this is, if they are active: who may sign with it now.
+    pub fn active_member_for_key(&self, key: &PublicKey) -> Option<&str> {
+        let record = self.keys.get(key)?;
+        let member = self.members.get(&record.member)?;
+        (member.key == *key && member.is_active()).then_some(record.member.as_str())
+    }
+
+    /// The current key of an active member holding `role`, by member id: e.g. the witnesses
+    /// who may cosign checkpoints (SPEC §3).
+    pub fn active_keys_with_role(&self, role: Role) -> Vec<(&str, PublicKey)> {
+        self.members
+            .iter()
+            .filter(|(_, m)| m.is_active() && m.roles.contains(&role))
+            .map(|(id, m)| (id.as_str(), m.key))
+            .collect()
+    }
+
+    /// Checks `entry` against every rule of SPEC §4 (and the chain of §2) at position
+    /// [`Ledger::size`], and folds it into the state if it passes.
+    ///
+    /// Does **not** verify the Ed25519 signature: callers verify it beforehand (in parallel,
+    /// outside the sequencer). The checks run in SPEC §7's order of precedence: the chain,
+    /// form (400), signer key (401), role and conflict of interest (403), statement id (409),
+    /// then ledger id, time and references (422); the first that fails is reported.
+    ///
+    /// # Errors
+    /// The [`Violation`] of the first failing check; on error `self` is unchanged.
+    pub fn apply(&mut self, entry: &SealedEntry, history: &dyn History) -> Result<(), Violation> {
+        let body = self.check(entry, history)?;
+        self.commit(entry, body);
+        Ok(())
+    }
+
+    /// Folds an entry that was already accepted (by this code, earlier) into the state,
+    /// checking only the chain and form. For replay from trusted storage.
+    ///
+    /// # Errors
+    /// A [`Violation`] of the chain or of form.
+    pub fn apply_trusted(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
+        let body = self.check_chain_and_form(entry)?;
+        self.commit(entry, body);
+        Ok(())
+    }
+
+    /// The state's bytes, to resume from with [`Ledger::from_snapshot`] without replaying
+    /// everything. JSON with a format version; deterministic for a given state.
+    pub fn to_snapshot(&self) -> Vec<u8> {
+        // Every map key serialises as a string and no float is stored, so this cannot fail;
+        // an empty vector (refused by `from_snapshot`) stands for the impossible error.
+        serde_json::to_vec(&SnapshotRef {
+            format: SNAPSHOT_FORMAT,
+            ledger: self,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Resumes from [`Ledger::to_snapshot`]'s bytes.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the bytes are not a snapshot of this format version.
+    pub fn from_snapshot(bytes: &[u8]) -> Result<Ledger, SnapshotError> {
+        let snapshot: SnapshotOwned =
+            serde_json::from_slice(bytes).map_err(SnapshotError::Decode)?;
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(SnapshotError::Version {
+                found: snapshot.format,
+            });
+        }
+        Ok(snapshot.ledger)
+    }
+
+    // ----- checks -----
+
+    fn check(&self, entry: &SealedEntry, history: &dyn History) -> Result<Body, Violation> {
+        let body = self.check_chain_and_form(entry)?;
+        let e = entry.entry();
+        let seq = e.seq;
+        let statement = &e.statement;
+        if let (Body::Genesis(genesis), 0) = (&body, seq) {
+            // The genesis signer is its own authority. A genesis anywhere else goes on to the
+            // signer and permission checks, which refuse it.
+            self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
+            return Ok(body);
+        }
+        let signer = self.check_signer_key(seq, &statement.signer)?;
+        self.check_permission(seq, &body, &signer)?;
+        self.check_conflict_of_interest(seq, &body, &signer)?;
+        match history.statement_seq(&statement.id) {
+            Ok(Some(used)) => {
+                return Err(Violation::new(
+                    seq,
+                    Rule::DuplicateId,
+                    format!(
+                    "statement id {} was already used at seq {used}; a statement id is used once",
+                    statement.id
+                ),
+                ))
+            }
+            Ok(None) => {}
+            Err(error) => return Err(unavailable(seq, &error)),
+        }
+        if statement.ledger != self.ledger_id {
+            let found = statement.ledger.map(|h| h.to_hex()).unwrap_or_default();
+            let expected = self.ledger_id.map(|h| h.to_hex()).unwrap_or_default();
+            return Err(Violation::new(
+                seq,
+                Rule::Identity,
+                format!("the statement is for ledger {found}, but this ledger's id is {expected}"),
+            ));
+        }
+        if let Some(genesis) = &self.genesis {
+            self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
+        }
+        self.check_references(seq, entry, &body, &signer, history)?;
+        Ok(body)
+    }
+
+    fn check_chain_and_form(&self, entry: &SealedEntry) -> Result<Body, Violation> {
+        let e = entry.entry();
+        // Violations name the position the entry was offered at, which is what a verifier
+        // walking a bundle reports.
+        let seq = self.size;
+        if e.seq != seq {
+            return Err(Violation::new(
+                seq,
+                Rule::Chain,
+                format!(
+                    "the entry says seq {}, but it stands at position {seq}",
+                    e.seq
+                ),
+            ));
+        }
+        if e.prev != self.last_event_hash {
+            return Err(Violation::new(
+                seq,
+                Rule::Chain,
+                format!(
+                    "prev is {}, but the event hash of the entry before is {}",
+                    e.prev, self.last_event_hash
+                ),
+            ));
+        }
+        if let Some(last) = &self.last_recorded_at {
+            if e.recorded_at < *last {
+                return Err(Violation::new(
+                    seq,
+                    Rule::Chain,
+                    format!(
+                        "recorded_at {} is before the previous entry's {last}; recording time \
+                         never goes back",
+                        e.recorded_at
+                    ),
+                ));
+            }
+        }
+        let statement = &e.statement;
+        let form = |detail: String| Violation::new(seq, Rule::Form, detail);
+        statement
+            .check_form()
+            .map_err(|error| form(error.to_string()))?;
+        let envelope_bytes = jcs::to_canonical(&EnvelopeView {
+            statement,
+            signature: &e.signature,
+        })
+        .map_err(|error| form(error.to_string()))?
+        .len();
+        if envelope_bytes > ENVELOPE_BYTES_MAX {
+            return Err(form(format!(
+                "the envelope is {envelope_bytes} bytes of canonical JSON, over the limit of \
+                 {ENVELOPE_BYTES_MAX}"
+            )));
+        }
+        let body = Body::try_parse(&statement.kind, &statement.body)
+            .map_err(|error| form(error.to_string()))?;
+        let is_genesis = body.kind() == Kind::LedgerGenesis;
+        match (is_genesis, statement.ledger.is_some()) {
+            (true, true) => {
+                return Err(form(
+                    "the genesis statement has no `ledger` field: the ledger id is its own event \
+                     hash"
+                        .into(),
+                ))
+            }
+            (false, false) => {
+                return Err(form(
+                    "the `ledger` field is missing; only the genesis statement omits it".into(),
+                ))
+            }
+            _ => {}
+        }
+        if seq == 0 && !is_genesis {
+            return Err(Violation::new(
+                seq,
+                Rule::Chain,
+                format!(
+                    "entry 0 must hold the ledger.genesis statement, found a {}",
+                    statement.kind
+                ),
+            ));
+        }
+        Ok(body)
+    }
+
+    fn check_signer_key(&self, seq: u64, key: &PublicKey) -> Result<Signer<'_>, Violation> {
+        let denied = |detail: String| Violation::new(seq, Rule::Signer, detail);
+        let Some(record) = self.keys.get(key) else {
+            return Err(denied(format!(
+                "the key {key} is not enrolled: it is no member's key"
+            )));
+        };
+        let Some((id, member)) = self.members.get_key_value(&record.member) else {
+            return Err(denied(format!("the key {key} belongs to no known member")));
+        };
+        if member.key != *key {
+            let when = record
+                .rotated_seq
+                .map_or_else(String::new, |s| format!(" at seq {s}"));
+            return Err(denied(format!(
+                "the key was member `{id}`'s until it was rotated away{when}; it may no longer sign"
+            )));
+        }
+        if let Some(revoked) = member.revoked_seq {
+            return Err(denied(format!(
+                "member `{id}` was revoked at seq {revoked}; their key may no longer sign"
+            )));
+        }
+        Ok(Signer { id, record: member })
+    }
+
+    fn check_permission(
+        &self,
+        seq: u64,
+        body: &Body,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
+        let kind = body.kind();
+        let roles = roles_text(&signer.record.roles);
+        let denied = |detail: String| Err(Violation::new(seq, Rule::Permission, detail));
+        match kind.signers() {
+            Signers::Genesis => denied(format!(
+                "a ledger has exactly one ledger.genesis, at seq 0; member `{}` may not sign \
+                 another",
+                signer.id
+            )),
+            Signers::Roles(allowed) => {
+                if allowed.iter().any(|r| signer.record.roles.contains(r)) {
+                    Ok(())
+                } else {
+                    denied(format!(
+                        "member `{}` ({roles}) may not sign {kind}: only {} may",
+                        signer.id,
+                        allowed
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
+            }
+            Signers::SelfOrAuthority => {
+                let Body::MemberKeyRotated(b) = body else {
+                    return Ok(());
+                };
+                if b.member == *signer.id || signer.record.roles.contains(&Role::Authority) {
+                    Ok(())
+                } else {
+                    denied(format!(
+                        "member `{}` ({roles}) may not rotate the key of member `{}`: only that \
+                         member or an authority may",
+                        signer.id, b.member
+                    ))
+                }
+            }
+            Signers::CisoOfOperator => {
+                let operator = match body {
+                    Body::SubmissionFiled(b) => Some(&b.operator),
+                    Body::CommitmentMade(b) => Some(&b.operator),
+                    Body::DisputeOpened(b) => self
+                        .evaluations
+                        .get(&b.evaluation)
+                        .and_then(|e| self.submissions.get(&e.submission))
+                        .map(|s| &s.operator),
+                    _ => None,
+                };
+                // An unknown evaluation is a reference error, reported under rule 5.
+                let Some(operator) = operator else {
+                    return Ok(());
+                };
+                let is_ciso = signer.record.roles.contains(&Role::Ciso)
+                    && signer.record.operator.as_ref() == Some(operator);
+                if is_ciso {
+                    Ok(())
+                } else {
+                    denied(format!(
+                        "only a ciso of operator `{operator}` may sign {kind}; member `{}` is {}",
+                        signer.id,
+                        describe_member(signer.record)
+                    ))
+                }
+            }
+            Signers::AnyMember => Ok(()),
+            Signers::Attendee => {
+                let Body::MeetingAttested(b) = body else {
+                    return Ok(());
+                };
+                match self.meetings.get(&b.meeting) {
+                    Some(meeting) if !meeting.attendees.contains(signer.id) => denied(format!(
+                        "member `{}` is not listed among the attendees of meeting `{}`; only an \
+                         attendee may attest it",
+                        signer.id, b.meeting
+                    )),
+                    // An unknown meeting is a reference error, reported under rule 5.
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    fn check_conflict_of_interest(
+        &self,
+        seq: u64,
+        body: &Body,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
+        let Some(own) = &signer.record.operator else {
+            return Ok(());
+        };
+        let (concerned, what) = match body {
+            Body::KpiAssigned(b) => (Some(&b.operator), "a KPI assignment"),
+            Body::EvaluationRecorded(b) => (
+                self.submissions.get(&b.submission).map(|s| &s.operator),
+                "an evaluation",
+            ),
+            Body::CommitmentClosed(b) => (
+                self.commitments.get(&b.commitment).map(|c| &c.operator),
+                "the closing of a commitment",
+            ),
+            Body::DisputeResolved(b) => (
+                self.disputes.get(&b.dispute).map(|d| &d.operator),
+                "the resolution of a dispute",
+            ),
+            _ => (None, ""),
+        };
+        match concerned {
+            Some(operator) if operator == own => Err(Violation::new(
+                seq,
+                Rule::ConflictOfInterest,
+                format!(
+                    "member `{}` belongs to operator `{own}` and may not sign {what} concerning \
+                     it: nobody judges their own operator",
+                    signer.id
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_time(
+        &self,
+        seq: u64,
+        statement: &Statement,
+        recorded_at: &Timestamp,
+        policy: &crate::body::Policy,
+    ) -> Result<(), Violation> {
+        const NANOS: i128 = 1_000_000_000;
+        let issued = statement.issued_at.unix_nanos();
+        let recorded = recorded_at.unix_nanos();
+        let max_age = i128::from(policy.max_age_s) * NANOS;
+        let max_skew = i128::from(policy.max_future_skew_s) * NANOS;
+        if issued < recorded - max_age {
+            return Err(Violation::new(
+                seq,
+                Rule::Time,
+                format!(
+                    "issued_at {} is more than max_age_s = {} seconds before recorded_at {}",
+                    statement.issued_at, policy.max_age_s, recorded_at
+                ),
+            ));
+        }
+        if issued > recorded + max_skew {
+            return Err(Violation::new(
+                seq,
+                Rule::Time,
+                format!(
+                    "issued_at {} is more than max_future_skew_s = {} seconds after recorded_at {}",
+                    statement.issued_at, policy.max_future_skew_s, recorded_at
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_references(
+        &self,
+        seq: u64,
+        entry: &SealedEntry,
+        body: &Body,
+        signer: &Signer<'_>,
+        history: &dyn History,
+    ) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        match body {
+            Body::Genesis(_) => Ok(()),
+            Body::OperatorRegistered(b) => match self.operators.get(&b.operator) {
+                Some(existing) => fail(format!(
+                    "operator `{}` was already registered at seq {}",
+                    b.operator, existing.seq
+                )),
+                None => Ok(()),
+            },
+            Body::MemberEnrolled(b) => self.check_enrolment(seq, b),
+            Body::MemberKeyRotated(b) => {
+                self.check_active_member(seq, &b.member, "rotated")?;
+                self.check_fresh_key(seq, &b.new_key)
+            }
+            Body::MemberRevoked(b) => {
+                let member = self.check_active_member(seq, &b.member, "revoked")?;
+                if member.roles.contains(&Role::Authority) {
+                    let active_authorities = self
+                        .members
+                        .values()
+                        .filter(|m| m.is_active() && m.roles.contains(&Role::Authority))
+                        .count();
+                    if active_authorities <= 1 {
+                        return fail(format!(
+                            "member `{}` is the last active authority; revoking them would leave \
+                             the ledger without one",
+                            b.member
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Body::KpiDefined(b) => match self.kpis.get(&b.kpi) {
+                Some(existing) => fail(format!(
+                    "KPI `{}` was already defined at seq {}",
+                    b.kpi, existing.seq
+                )),
+                None => Ok(()),
+            },
+            Body::KpiAssigned(b) => {
+                if !self.kpis.contains_key(&b.kpi) {
+                    return fail(format!("KPI `{}` is not defined", b.kpi));
+                }
+                self.check_operator(seq, &b.operator)
+            }
+            Body::SubmissionFiled(b) => self.check_submission(seq, entry, b),
+            Body::EvaluationRecorded(b) => self.check_evaluation(seq, b),
+            Body::CommitmentMade(b) => self.check_commitment(seq, b),
+            Body::CommitmentClosed(b) => match self.commitments.get(&b.commitment) {
+                None => fail(format!("there is no commitment `{}`", b.commitment)),
+                Some(CommitmentRecord {
+                    closed: Some((closed, outcome)),
+                    ..
+                }) => fail(format!(
+                    "commitment `{}` was already closed ({outcome}) at seq {closed}; a commitment \
+                     is closed once",
+                    b.commitment
+                )),
+                Some(_) => Ok(()),
+            },
+            Body::ChallengeRaised(b) => {
+                if let Some(existing) = self.challenges.get(&b.challenge) {
+                    return fail(format!(
+                        "challenge `{}` was already raised at seq {}",
+                        b.challenge, existing.seq
+                    ));
+                }
+                if let Some(operator) = &b.operator {
+                    self.check_operator(seq, operator)?;
+                }
+                match &b.kpi {
+                    Some(kpi) if !self.kpis.contains_key(kpi) => {
+                        fail(format!("KPI `{kpi}` is not defined"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Body::ChallengeResolved(b) => match self.challenges.get(&b.challenge) {
+                None => fail(format!("there is no challenge `{}`", b.challenge)),
+                Some(ChallengeRecord {
+                    resolved_seq: Some(resolved),
+                    ..
+                }) => fail(format!(
+                    "challenge `{}` was already resolved at seq {resolved}; a challenge is \
+                     resolved once",
+                    b.challenge
+                )),
+                Some(_) => Ok(()),
+            },
+            Body::MeetingRecorded(b) => self.check_meeting(seq, b),
+            Body::MeetingAttested(b) => match self.meetings.get(&b.meeting) {
+                None => fail(format!("there is no meeting `{}`", b.meeting)),
+                Some(meeting) if meeting.attested.contains(signer.id) => fail(format!(
+                    "member `{}` already attested meeting `{}`; a member attests a meeting once",
+                    signer.id, b.meeting
+                )),
+                Some(_) => Ok(()),
+            },
+            Body::DisputeOpened(b) => self.check_dispute_opened(seq, b),
+            Body::DisputeResolved(b) => self.check_dispute_resolved(seq, b, history),
+        }
+    }
+
+    fn check_operator(&self, seq: u64, operator: &Slug) -> Result<(), Violation> {
+        if self.operators.contains_key(operator) {
+            Ok(())
+        } else {
+            Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("operator `{operator}` is not registered"),
+            ))
+        }
+    }
+
+    fn check_active_member(
+        &self,
+        seq: u64,
+        member: &Slug,
+        verb: &str,
+    ) -> Result<&MemberRecord, Violation> {
+        let fail = |detail: String| Violation::new(seq, Rule::Reference, detail);
+        let record = self
+            .members
+            .get(member)
+            .ok_or_else(|| fail(format!("there is no member `{member}`")))?;
+        if let Some(revoked) = record.revoked_seq {
+            return Err(fail(format!(
+                "member `{member}` was revoked at seq {revoked}; only active members are {verb}"
+            )));
+        }
+        Ok(record)
+    }
+
+    fn check_fresh_key(&self, seq: u64, key: &PublicKey) -> Result<(), Violation> {
+        match self.keys.get(key) {
+            Some(used) => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!(
+                    "the key {key} was already member `{}`'s (from seq {}); a key once used is \
+                     never enrolled or rotated in again",
+                    used.member, used.seq
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn check_enrolment(&self, seq: u64, b: &MemberEnrolledBody) -> Result<(), Violation> {
+        if let Some(existing) = self.members.get(&b.member) {
+            return Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!(
+                    "member `{}` was already enrolled at seq {}",
+                    b.member, existing.seq
+                ),
+            ));
+        }
+        if let Some(operator) = &b.operator {
+            self.check_operator(seq, operator)?;
+        }
+        self.check_fresh_key(seq, &b.key)
+    }
+
+    fn check_submission(
+        &self,
+        seq: u64,
+        entry: &SealedEntry,
+        b: &SubmissionFiledBody,
+    ) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        self.check_operator(seq, &b.operator)?;
+        let track = self.tracks.get(&b.operator).and_then(|t| t.get(&b.kpi));
+        let Some(assignment) = track.and_then(|t| t.assignments.last()) else {
+            return fail(format!(
+                "KPI `{}` is not assigned to operator `{}`; a submission needs an assignment in \
+                 force",
+                b.kpi, b.operator
+            ));
+        };
+        if b.period < assignment.first_period {
+            return fail(format!(
+                "period {} is before the first period {} of the assignment in force (seq {})",
+                b.period, assignment.first_period, assignment.seq
+            ));
+        }
+        let month = entry.entry().recorded_at.date().period();
+        if b.period > month {
+            return fail(format!(
+                "period {} has not begun: it is after the month of recorded_at ({month})",
+                b.period
+            ));
+        }
+        let current = track.and_then(|t| t.periods.get(&b.period));
+        match (current, &b.supersedes) {
+            (None, None) => Ok(()),
+            (Some(current), Some(named)) if current == named => Ok(()),
+            (Some(current), None) => fail(format!(
+                "operator `{}` already has submission {current} for KPI `{}` and period {}; a \
+                 new one must name it in `supersedes`",
+                b.operator, b.kpi, b.period
+            )),
+            (Some(current), Some(named)) => fail(format!(
+                "`supersedes` names {named}, but the non-superseded submission of operator `{}`, \
+                 KPI `{}`, period {} is {current}",
+                b.operator, b.kpi, b.period
+            )),
+            (None, Some(named)) => fail(format!(
+                "`supersedes` names {named}, but operator `{}` has no submission for KPI `{}` and \
+                 period {} to supersede",
+                b.operator, b.kpi, b.period
+            )),
+        }
+    }
+
+    fn check_evaluation(&self, seq: u64, b: &EvaluationRecordedBody) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        let Some(submission) = self.submissions.get(&b.submission) else {
+            return fail(format!(
+                "`submission` {} is not the event hash of a submission.filed in this ledger",
+                b.submission
+            ));
+        };
+        if let Some(superseded) = submission.superseded_seq {
+            return fail(format!(
+                "submission {} was superseded at seq {superseded}; only a non-superseded \
+                 submission is evaluated",
+                b.submission
+            ));
+        }
+        match (&submission.effective_evaluation, &b.supersedes) {
+            (None, None) => Ok(()),
+            (Some(effective), Some(named)) if effective == named => Ok(()),
+            (Some(effective), None) => fail(format!(
+                "submission {} already has the effective evaluation {effective}; a new one must \
+                 name it in `supersedes`",
+                b.submission
+            )),
+            (Some(effective), Some(named)) => fail(format!(
+                "`supersedes` names {named}, but the effective evaluation of submission {} is \
+                 {effective}",
+                b.submission
+            )),
+            (None, Some(named)) => fail(format!(
+                "`supersedes` names {named}, but submission {} has no effective evaluation to \
+                 supersede",
+                b.submission
+            )),
+        }
+    }
+
+    fn check_commitment(&self, seq: u64, b: &CommitmentMadeBody) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        if let Some(existing) = self.commitments.get(&b.commitment) {
+            return fail(format!(
+                "commitment `{}` was already made at seq {}",
+                b.commitment, existing.seq
+            ));
+        }
+        self.check_operator(seq, &b.operator)?;
+        if let Some(kpi) = &b.kpi {
+            let assigned = self
+                .tracks
+                .get(&b.operator)
+                .and_then(|t| t.get(kpi))
+                .is_some_and(|t| !t.assignments.is_empty());
+            if !assigned {
+                return fail(format!(
+                    "KPI `{kpi}` is not assigned to operator `{}`",
+                    b.operator
+                ));
+            }
+        }
+        if let Some(target) = &b.in_response_to {
+            if !self.evaluations.contains_key(target) && !self.challenge_events.contains_key(target)
+            {
+                return fail(format!(
+                    "`in_response_to` {target} is not the event hash of an evaluation.recorded \
+                     or a challenge.raised in this ledger"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_meeting(&self, seq: u64, b: &MeetingRecordedBody) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        if let Some(existing) = self.meetings.get(&b.meeting) {
+            return fail(format!(
+                "meeting `{}` was already recorded at seq {}",
+                b.meeting, existing.seq
+            ));
+        }
+        for attendee in &b.attendees {
+            match self.members.get(attendee) {
+                None => return fail(format!("attendee `{attendee}` is not an enrolled member")),
+                Some(MemberRecord {
+                    revoked_seq: Some(revoked),
+                    ..
+                }) => {
+                    return fail(format!(
+                        "attendee `{attendee}` was revoked at seq {revoked}; attendees are \
+                         enrolled and unrevoked members"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check_dispute_opened(&self, seq: u64, b: &DisputeOpenedBody) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        if let Some(existing) = self.disputes.get(&b.dispute) {
+            return fail(format!(
+                "dispute `{}` was already opened at seq {}",
+                b.dispute, existing.seq
+            ));
+        }
+        let Some(evaluation) = self.evaluations.get(&b.evaluation) else {
+            return fail(format!(
+                "`evaluation` {} is not the event hash of an evaluation.recorded in this ledger",
+                b.evaluation
+            ));
+        };
+        if let Some(superseded) = evaluation.superseded_seq {
+            return fail(format!(
+                "evaluation {} was superseded at seq {superseded}; only an effective evaluation \
+                 is disputed",
+                b.evaluation
+            ));
+        }
+        if let Some(overturned) = evaluation.overturned_seq {
+            return fail(format!(
+                "evaluation {} was overturned at seq {overturned}; only an effective evaluation \
+                 is disputed",
+                b.evaluation
+            ));
+        }
+        if let Some(superseded) = self
+            .submissions
+            .get(&evaluation.submission)
+            .and_then(|s| s.superseded_seq)
+        {
+            return fail(format!(
+                "evaluation {} judges submission {}, superseded at seq {superseded}",
+                b.evaluation, evaluation.submission
+            ));
+        }
+        if let Some(open) = &evaluation.open_dispute {
+            return fail(format!(
+                "evaluation {} already has the open dispute `{open}`; one open dispute per \
+                 evaluation",
+                b.evaluation
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_dispute_resolved(
+        &self,
+        seq: u64,
+        b: &DisputeResolvedBody,
+        history: &dyn History,
+    ) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        match self.disputes.get(&b.dispute) {
+            None => return fail(format!("there is no dispute `{}`", b.dispute)),
+            Some(DisputeRecord {
+                resolved: Some((resolved, outcome)),
+                ..
+            }) => {
+                return fail(format!(
+                    "dispute `{}` was already resolved ({outcome}) at seq {resolved}; a dispute \
+                     is resolved once",
+                    b.dispute
+                ))
+            }
+            Some(_) => {}
+        }
+        if b.as_of < 1 || b.as_of > seq {
+            return fail(format!(
+                "as_of {} is outside 1..={seq}: a resolution decides on a state the ledger \
+                 already had",
+                b.as_of
+            ));
+        }
+        let digest = history
+            .state_digest_at(b.as_of)
+            .map_err(|error| unavailable(seq, &error))?;
+        if digest != b.state_digest {
+            return fail(format!(
+                "state_digest {} is not the digest of the state at size {} ({digest})",
+                b.state_digest, b.as_of
+            ));
+        }
+        Ok(())
+    }
+
+    // ----- commit -----
+
+    /// Folds a checked entry into the state. Lookups that the checks guarantee are written
+    /// as `if let`, so a broken invariant loses an update rather than panicking.
+    fn commit(&mut self, entry: &SealedEntry, body: Body) {
+        let e = entry.entry();
+        let seq = e.seq;
+        let hash = entry.event_hash();
+        let signer = e.statement.signer;
+        match body {
+            Body::Genesis(genesis) => {
+                self.ledger_id = Some(hash);
+                self.members.insert(
+                    genesis.authority.member.clone(),
+                    MemberRecord {
+                        name: genesis.authority.name.clone(),
+                        roles: BTreeSet::from([Role::Authority]),
+                        operator: None,
+                        key: signer,
+                        seq,
+                        revoked_seq: None,
+                    },
+                );
+                self.keys.insert(
+                    signer,
+                    KeyRecord {
+                        member: genesis.authority.member.clone(),
+                        seq,
+                        rotated_seq: None,
+                    },
+                );
+                self.genesis = Some(genesis);
+            }
+            Body::OperatorRegistered(b) => {
+                self.operators
+                    .insert(b.operator, OperatorRecord { name: b.name, seq });
+            }
+            Body::MemberEnrolled(b) => {
+                self.keys.insert(
+                    b.key,
+                    KeyRecord {
+                        member: b.member.clone(),
+                        seq,
+                        rotated_seq: None,
+                    },
+                );
+                self.members.insert(
+                    b.member,
+                    MemberRecord {
+                        name: b.name,
+                        roles: b.roles.into_iter().collect(),
+                        operator: b.operator,
+                        key: b.key,
+                        seq,
+                        revoked_seq: None,
+                    },
+                );
+            }
+            Body::MemberKeyRotated(b) => {
+                if let Some(member) = self.members.get_mut(&b.member) {
+                    if let Some(old) = self.keys.get_mut(&member.key) {
+                        old.rotated_seq = Some(seq);
+                    }
+                    member.key = b.new_key;
+                }
+                self.keys.insert(
+                    b.new_key,
+                    KeyRecord {
+                        member: b.member,
+                        seq,
+                        rotated_seq: None,
+                    },
+                );
+            }
+            Body::MemberRevoked(b) => {
+                if let Some(member) = self.members.get_mut(&b.member) {
+                    member.revoked_seq = Some(seq);
+                }
+            }
+            Body::KpiDefined(b) => {
+                self.kpis.insert(
+                    b.kpi,
+                    KpiRecord {
+                        pillar: b.pillar,
+                        seq,
+                    },
+                );
+            }
+            Body::KpiAssigned(b) => {
+                self.tracks
+                    .entry(b.operator)
+                    .or_default()
+                    .entry(b.kpi)
+                    .or_default()
+                    .assignments
+                    .push(AssignmentRecord {
+                        seq,
+                        target: b.target,
+                        baseline: b.baseline,
+                        due: b.due,
+                        first_period: b.first_period,
+                    });
+            }
+            Body::SubmissionFiled(b) => {
+                if let Some(old) = b.supersedes.and_then(|h| self.submissions.get_mut(&h)) {
+                    old.superseded_seq = Some(seq);
+                }
+                self.tracks
+                    .entry(b.operator.clone())
+                    .or_default()
+                    .entry(b.kpi.clone())
+                    .or_default()
+                    .periods
+                    .insert(b.period, hash);
+                self.submissions.insert(
+                    hash,
+                    SubmissionRecord {
+                        seq,
+                        operator: b.operator,
+                        kpi: b.kpi,
+                        period: b.period,
+                        value: b.value,
+                        superseded_seq: None,
+                        effective_evaluation: None,
+                    },
+                );
+            }
+            Body::EvaluationRecorded(b) => {
+                if let Some(old) = b.supersedes.and_then(|h| self.evaluations.get_mut(&h)) {
+                    old.superseded_seq = Some(seq);
+                }
+                if let Some(submission) = self.submissions.get_mut(&b.submission) {
+                    submission.effective_evaluation = Some(hash);
+                }
+                self.evaluations.insert(
+                    hash,
+                    EvaluationRecord {
+                        seq,
+                        submission: b.submission,
+                        verdict: b.verdict,
+                        score: b.score,
+                        superseded_seq: None,
+                        overturned_seq: None,
+                        open_dispute: None,
+                    },
+                );
+            }
+            Body::CommitmentMade(b) => {
+                self.commitments.insert(
+                    b.commitment,
+                    CommitmentRecord {
+                        seq,
+                        operator: b.operator,
+                        due: b.due,
+                        closed: None,
+                    },
+                );
+            }
+            Body::CommitmentClosed(b) => {
+                if let Some(commitment) = self.commitments.get_mut(&b.commitment) {
+                    commitment.closed = Some((seq, b.outcome));
+                }
+            }
+            Body::ChallengeRaised(b) => {
+                self.challenge_events.insert(hash, b.challenge.clone());
+                self.challenges.insert(
+                    b.challenge,
+                    ChallengeRecord {
+                        seq,
+                        resolved_seq: None,
+                    },
+                );
+            }
+            Body::ChallengeResolved(b) => {
+                if let Some(challenge) = self.challenges.get_mut(&b.challenge) {
+                    challenge.resolved_seq = Some(seq);
+                }
+            }
+            Body::MeetingRecorded(b) => {
+                self.meetings.insert(
+                    b.meeting,
+                    MeetingRecord {
+                        seq,
+                        attendees: b.attendees.into_iter().collect(),
+                        attested: BTreeSet::new(),
+                    },
+                );
+            }
+            Body::MeetingAttested(b) => {
+                let member = self.keys.get(&signer).map(|k| k.member.clone());
+                if let (Some(meeting), Some(member)) = (self.meetings.get_mut(&b.meeting), member) {
+                    meeting.attested.insert(member);
+                }
+            }
+            Body::DisputeOpened(b) => {
+                let mut concerned = None;
+                if let Some(evaluation) = self.evaluations.get_mut(&b.evaluation) {
+                    evaluation.open_dispute = Some(b.dispute.clone());
+                    concerned = self
+                        .submissions
+                        .get(&evaluation.submission)
+                        .map(|s| (s.operator.clone(), s.kpi.clone()));
+                }
+                if let Some((operator, kpi)) = concerned {
+                    self.disputes.insert(
+                        b.dispute,
+                        DisputeRecord {
+                            seq,
+                            evaluation: b.evaluation,
+                            operator,
+                            kpi,
+                            resolved: None,
+                        },
+                    );
+                }
+            }
+            Body::DisputeResolved(b) => {
+                let Some(dispute) = self.disputes.get_mut(&b.dispute) else {
+                    return self.advance(entry);
+                };
+                dispute.resolved = Some((seq, b.outcome));
+                let evaluation_hash = dispute.evaluation;
+                if let Some(evaluation) = self.evaluations.get_mut(&evaluation_hash) {
+                    evaluation.open_dispute = None;
+                    if b.outcome == DisputeOutcome::Overturned {
+                        // The evaluation is void; overturning never revives what it superseded.
+                        evaluation.overturned_seq = Some(seq);
+                        if let Some(submission) = self.submissions.get_mut(&evaluation.submission) {
+                            if submission.effective_evaluation == Some(evaluation_hash) {
+                                submission.effective_evaluation = None;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.advance(entry);
+    }
+
+    fn advance(&mut self, entry: &SealedEntry) {
+        self.size = self.size.saturating_add(1);
+        self.last_event_hash = entry.event_hash();
+        self.last_recorded_at = Some(entry.entry().recorded_at.clone());
+    }
+}
+
+fn unavailable(seq: u64, error: &HistoryError) -> Violation {
+    Violation::new(seq, Rule::HistoryUnavailable, error.to_string())
+}
+
+fn roles_text(roles: &BTreeSet<Role>) -> String {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    format!("roles: {}", names.join(", "))
+}
+
+fn describe_member(member: &MemberRecord) -> String {
+    match &member.operator {
+        Some(operator) => format!("{} of operator `{operator}`", roles_text(&member.roles)),
+        None => format!("{}, of no operator", roles_text(&member.roles)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{seed, Builder};
+
+    #[test]
+    fn an_empty_ledger_has_no_id_and_a_zero_last_hash() {
+        let ledger = Ledger::new();
+        assert_eq!(ledger.size(), 0);
+        assert_eq!(ledger.ledger_id(), None);
+        assert_eq!(ledger.last_event_hash(), Hash::ZERO);
+        assert!(ledger.genesis().is_none());
+        assert!(ledger.last_recorded_at().is_none());
+    }
+
+    #[test]
+    fn genesis_makes_its_signer_the_first_authority() {
+        let b = Builder::with_genesis();
+        let ledger = b.ledger.ledger();
+        assert_eq!(ledger.size(), 1);
+        assert_eq!(ledger.ledger_id(), Some(b.ledger.entries()[0].event_hash()));
+        let authority = crate::testing::public(seed::AUTHORITY);
+        assert_eq!(ledger.active_member_for_key(&authority), Some("pta"));
+        assert_eq!(
+            ledger.active_keys_with_role(Role::Authority),
+            vec![("pta", authority)]
+        );
+        assert_eq!(ledger.genesis().map(|g| g.policy.max_age_s), Some(86_400));
+    }
+
+    #[test]
+    fn apply_trusted_folds_without_asking_history() {
+        let mut b = Builder::standard();
+        b.append(
+            seed::CHAIR,
+            "challenge.raised",
+            json!({"challenge": "c", "pillar": "legal",
+            "description": "d"}),
+        );
+        let mut replayed = Ledger::new();
+        for entry in b.ledger.entries() {
+            replayed.apply_trusted(entry).unwrap();
+        }
+        assert_eq!(&replayed, b.ledger.ledger());
+    }
+}

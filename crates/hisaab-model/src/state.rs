@@ -1,0 +1,906 @@
+//! The projection of SPEC §5: the state at a tree size and date, its canonical JSON and its
+//! digest, and what changed between two states.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use hisaab_log::{jcs, Date, Hash, Period, PublicKey};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::Ledger;
+use crate::value::{schema, Decimal, KpiId, Pillar, Role, Slug, Text, Verdict};
+
+/// The state of a ledger (SPEC §5): exactly its JSON shape, every key present, absent values
+/// `null` (except a missing `baseline`, which is not shown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// The ledger id.
+    #[schemars(schema_with = "schema::hash")]
+    pub ledger: Hash,
+    /// The tree size the state is taken at.
+    pub size: u64,
+    /// The date that decides what is overdue.
+    #[schemars(schema_with = "schema::date")]
+    pub at: Date,
+    /// Every registered operator.
+    pub operators: BTreeMap<Slug, OperatorState>,
+    /// Per pillar, the rounded mean of the operators' non-null pillar scores.
+    pub sector: PillarScores,
+    /// Every member, the genesis authority included.
+    pub members: BTreeMap<Slug, MemberState>,
+    /// SHA-256 of JCS(state without `digest`).
+    #[schemars(schema_with = "schema::hash")]
+    pub digest: Hash,
+}
+
+/// An operator in the state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorState {
+    /// Its name.
+    pub name: Text,
+    /// Every KPI assigned to it, with the assignment in force.
+    pub kpis: BTreeMap<KpiId, KpiState>,
+    /// Per pillar, the rounded mean of its non-null KPI scores in that pillar.
+    pub pillar_scores: PillarScores,
+    /// The rounded mean of its non-null pillar scores.
+    pub score: Option<u8>,
+    /// Its commitments by state.
+    pub commitments: CommitmentCounts,
+    /// The disputes over its evaluations, by state.
+    pub disputes: DisputeCounts,
+}
+
+/// A KPI of an operator in the state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiState {
+    /// The KPI's pillar.
+    pub pillar: Pillar,
+    /// The target of the assignment in force.
+    pub target: Decimal,
+    /// The baseline of the assignment in force; not shown when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Decimal")]
+    pub baseline: Option<Decimal>,
+    /// When the target is due.
+    #[schemars(schema_with = "schema::date")]
+    pub due: Date,
+    /// The first period a submission may report.
+    #[schemars(schema_with = "schema::period")]
+    pub first_period: Period,
+    /// The event hash of the non-superseded submission with the greatest period.
+    #[schemars(schema_with = "nullable_hash")]
+    pub latest_submission: Option<Hash>,
+    /// The latest submission's period.
+    #[schemars(schema_with = "nullable_period")]
+    pub period: Option<Period>,
+    /// The latest submission's value.
+    pub value: Option<Decimal>,
+    /// The effective evaluation of the non-superseded submission with the greatest period that
+    /// has one.
+    #[schemars(schema_with = "nullable_hash")]
+    pub evaluation: Option<Hash>,
+    /// That evaluation's verdict.
+    pub verdict: Option<Verdict>,
+    /// That evaluation's score.
+    pub score: Option<u8>,
+    /// The status, by SPEC §5's precedence.
+    pub status: KpiStatus,
+}
+
+/// A KPI's status (SPEC §5), first match: disputed, met, overdue, submitted, the verdict,
+/// pending.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiStatus {
+    /// An open dispute names an evaluation of a non-superseded submission of this KPI.
+    Disputed,
+    /// The verdict is `met`.
+    Met,
+    /// `at` is after `due`.
+    Overdue,
+    /// The latest submission has no effective evaluation.
+    Submitted,
+    /// The verdict is `partially_met`.
+    PartiallyMet,
+    /// The verdict is `not_met`.
+    NotMet,
+    /// The verdict is `insufficient_evidence`.
+    InsufficientEvidence,
+    /// Nothing yet.
+    Pending,
+}
+
+impl KpiStatus {
+    /// The JSON text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KpiStatus::Disputed => "disputed",
+            KpiStatus::Met => "met",
+            KpiStatus::Overdue => "overdue",
+            KpiStatus::Submitted => "submitted",
+            KpiStatus::PartiallyMet => "partially_met",
+            KpiStatus::NotMet => "not_met",
+            KpiStatus::InsufficientEvidence => "insufficient_evidence",
+            KpiStatus::Pending => "pending",
+        }
+    }
+
+    fn from_verdict(verdict: Verdict) -> KpiStatus {
+        match verdict {
+            Verdict::Met => KpiStatus::Met,
+            Verdict::PartiallyMet => KpiStatus::PartiallyMet,
+            Verdict::NotMet => KpiStatus::NotMet,
+            Verdict::InsufficientEvidence => KpiStatus::InsufficientEvidence,
+        }
+    }
+}
+
+impl fmt::Display for KpiStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A score per pillar, `null` where there is none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PillarScores {
+    /// Legal Framework.
+    pub legal: Option<u8>,
+    /// Cyber Resilience.
+    pub resilience: Option<u8>,
+    /// Proactive Monitoring and Incident Response.
+    pub monitoring: Option<u8>,
+    /// Capacity Building.
+    pub capacity: Option<u8>,
+    /// Cooperation and Collaboration.
+    pub cooperation: Option<u8>,
+    /// Public Awareness.
+    pub awareness: Option<u8>,
+}
+
+impl PillarScores {
+    /// The score of `pillar`.
+    pub fn get(&self, pillar: Pillar) -> Option<u8> {
+        match pillar {
+            Pillar::Legal => self.legal,
+            Pillar::Resilience => self.resilience,
+            Pillar::Monitoring => self.monitoring,
+            Pillar::Capacity => self.capacity,
+            Pillar::Cooperation => self.cooperation,
+            Pillar::Awareness => self.awareness,
+        }
+    }
+
+    fn set(&mut self, pillar: Pillar, score: Option<u8>) {
+        let slot = match pillar {
+            Pillar::Legal => &mut self.legal,
+            Pillar::Resilience => &mut self.resilience,
+            Pillar::Monitoring => &mut self.monitoring,
+            Pillar::Capacity => &mut self.capacity,
+            Pillar::Cooperation => &mut self.cooperation,
+            Pillar::Awareness => &mut self.awareness,
+        };
+        *slot = score;
+    }
+}
+
+/// Commitments of an operator by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentCounts {
+    /// Not closed, not yet due.
+    pub open: u64,
+    /// Not closed, `at` after `due`.
+    pub overdue: u64,
+    /// Closed as fulfilled.
+    pub fulfilled: u64,
+    /// Closed as missed.
+    pub missed: u64,
+    /// Closed as withdrawn.
+    pub withdrawn: u64,
+}
+
+/// Disputes over an operator's evaluations by state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeCounts {
+    /// Not yet resolved.
+    pub open: u64,
+    /// Resolved: the evaluation stands.
+    pub upheld: u64,
+    /// Resolved: the evaluation is void.
+    pub overturned: u64,
+}
+
+/// A member in the state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberState {
+    /// Their roles, sorted.
+    pub roles: Vec<Role>,
+    /// Their operator.
+    #[schemars(with = "Option<Slug>")]
+    pub operator: Option<Slug>,
+    /// Their current key.
+    #[schemars(schema_with = "schema::public_key")]
+    pub key: PublicKey,
+    /// Whether they may still sign.
+    pub status: MemberStatus,
+}
+
+/// Whether a member may still sign.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Enrolled and not revoked.
+    Active,
+    /// Revoked.
+    Revoked,
+}
+
+fn nullable_hash(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    nullable(schema::hash(generator))
+}
+
+fn nullable_period(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    nullable(schema::period(generator))
+}
+
+fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
+    use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
+    let null: Schema = SchemaObject {
+        instance_type: Some(InstanceType::Null.into()),
+        ..Default::default()
+    }
+    .into();
+    SchemaObject {
+        subschemas: Some(Box::new(SubschemaValidation {
+            any_of: Some(vec![schema, null]),
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+    .into()
+}
+
+/// The rounded mean of SPEC §5: (2·sum + n) div 2n, half up; `None` for no values.
+pub fn rounded_mean(values: &[u8]) -> Option<u8> {
+    let n = u64::try_from(values.len()).ok().filter(|n| *n > 0)?;
+    let sum: u64 = values.iter().map(|v| u64::from(*v)).sum();
+    let mean = (2 * sum + n) / (2 * n);
+    u8::try_from(mean).ok()
+}
+
+impl State {
+    /// The state digest, SHA-256 of JCS(state without `digest`), as stored in the state.
+    pub fn digest(&self) -> Hash {
+        self.digest
+    }
+
+    /// Computes the digest from the other fields.
+    pub fn compute_digest(&self) -> Hash {
+        let mut value = match serde_json::to_value(self) {
+            Ok(value) => value,
+            Err(_) => return Hash::ZERO,
+        };
+        if let Some(object) = value.as_object_mut() {
+            object.remove("digest");
+        }
+        // Every number in a state is a small integer, so the profile always admits it.
+        Hash::sha256(&jcs::canonicalize_profile(&value).unwrap_or_default())
+    }
+
+    /// Whether `digest` is the digest of the other fields (for a state read from elsewhere).
+    pub fn has_valid_digest(&self) -> bool {
+        self.compute_digest() == self.digest
+    }
+
+    /// JCS(state), digest included.
+    pub fn to_canonical_json(&self) -> Vec<u8> {
+        jcs::to_canonical(self).unwrap_or_default()
+    }
+
+    fn with_digest(mut self) -> State {
+        self.digest = self.compute_digest();
+        self
+    }
+}
+
+impl Ledger {
+    /// The state of SPEC §5 at [`Ledger::size`] and date `at` (default: the date of the last
+    /// entry's `recorded_at`). Before the genesis, an empty state with a zero ledger id and
+    /// `at` defaulting to 1970-01-01.
+    pub fn state(&self, at: Option<Date>) -> State {
+        let at = at
+            .or_else(|| self.last_recorded_at.as_ref().map(|t| t.date()))
+            .unwrap_or_else(epoch);
+        // Operators and KPIs with an open dispute on an evaluation of a non-superseded
+        // submission.
+        let mut disputed: BTreeSet<(&Slug, &KpiId)> = BTreeSet::new();
+        let mut dispute_counts: BTreeMap<&Slug, DisputeCounts> = BTreeMap::new();
+        for dispute in self.disputes.values() {
+            let counts = dispute_counts.entry(&dispute.operator).or_default();
+            match dispute.resolved {
+                None => {
+                    counts.open += 1;
+                    let live = self
+                        .evaluations
+                        .get(&dispute.evaluation)
+                        .and_then(|e| self.submissions.get(&e.submission))
+                        .is_some_and(|s| s.superseded_seq.is_none());
+                    if live {
+                        disputed.insert((&dispute.operator, &dispute.kpi));
+                    }
+                }
+                Some((_, crate::value::DisputeOutcome::Upheld)) => counts.upheld += 1,
+                Some((_, crate::value::DisputeOutcome::Overturned)) => counts.overturned += 1,
+            }
+        }
+        let mut commitment_counts: BTreeMap<&Slug, CommitmentCounts> = BTreeMap::new();
+        for commitment in self.commitments.values() {
+            let counts = commitment_counts.entry(&commitment.operator).or_default();
+            match commitment.closed {
+                Some((_, crate::value::CommitmentOutcome::Fulfilled)) => counts.fulfilled += 1,
+                Some((_, crate::value::CommitmentOutcome::Missed)) => counts.missed += 1,
+                Some((_, crate::value::CommitmentOutcome::Withdrawn)) => counts.withdrawn += 1,
+                None if at > commitment.due => counts.overdue += 1,
+                None => counts.open += 1,
+            }
+        }
+
+        let mut operators = BTreeMap::new();
+        let mut sector_values: BTreeMap<Pillar, Vec<u8>> = BTreeMap::new();
+        for (operator, record) in &self.operators {
+            let mut kpis = BTreeMap::new();
+            let mut pillar_values: BTreeMap<Pillar, Vec<u8>> = BTreeMap::new();
+            for (kpi, track) in self.tracks.get(operator).into_iter().flatten() {
+                let (Some(assignment), Some(definition)) =
+                    (track.assignments.last(), self.kpis.get(kpi))
+                else {
+                    continue;
+                };
+                let latest = track
+                    .periods
+                    .values()
+                    .next_back()
+                    .and_then(|h| self.submissions.get(h).map(|s| (h, s)));
+                let evaluated = track.periods.values().rev().find_map(|h| {
+                    let e = self.submissions.get(h)?.effective_evaluation?;
+                    self.evaluations.get(&e).map(|record| (e, record))
+                });
+                let verdict = evaluated.map(|(_, e)| e.verdict);
+                let score = evaluated.map(|(_, e)| e.score.get());
+                let latest_has_effective =
+                    latest.is_some_and(|(_, s)| s.effective_evaluation.is_some());
+                let status = if disputed.contains(&(operator, kpi)) {
+                    KpiStatus::Disputed
+                } else if verdict == Some(Verdict::Met) {
+                    KpiStatus::Met
+                } else if at > assignment.due {
+                    KpiStatus::Overdue
+                } else if latest.is_some() && !latest_has_effective {
+                    KpiStatus::Submitted
+                } else if let Some(verdict) = verdict {
+                    KpiStatus::from_verdict(verdict)
+                } else {
+                    KpiStatus::Pending
+                };
+                if let Some(score) = score {
+                    pillar_values
+                        .entry(definition.pillar)
+                        .or_default()
+                        .push(score);
+                }
+                kpis.insert(
+                    kpi.clone(),
+                    KpiState {
+                        pillar: definition.pillar,
+                        target: assignment.target.clone(),
+                        baseline: assignment.baseline.clone(),
+                        due: assignment.due,
+                        first_period: assignment.first_period,
+                        latest_submission: latest.map(|(h, _)| *h),
+                        period: latest.map(|(_, s)| s.period),
+                        value: latest.map(|(_, s)| s.value.clone()),
+                        evaluation: evaluated.map(|(h, _)| h),
+                        verdict,
+                        score,
+                        status,
+                    },
+                );
+            }
+            let mut pillar_scores = PillarScores::default();
+            for pillar in Pillar::ALL {
+                let mean = pillar_values.get(pillar).and_then(|v| rounded_mean(v));
+                pillar_scores.set(*pillar, mean);
+                if let Some(mean) = mean {
+                    sector_values.entry(*pillar).or_default().push(mean);
+                }
+            }
+            let present: Vec<u8> = Pillar::ALL
+                .iter()
+                .filter_map(|p| pillar_scores.get(*p))
+                .collect();
+            operators.insert(
+                operator.clone(),
+                OperatorState {
+                    name: record.name.clone(),
+                    kpis,
+                    pillar_scores,
+                    score: rounded_mean(&present),
+                    commitments: commitment_counts.get(operator).copied().unwrap_or_default(),
+                    disputes: dispute_counts.get(operator).copied().unwrap_or_default(),
+                },
+            );
+        }
+        let mut sector = PillarScores::default();
+        for pillar in Pillar::ALL {
+            sector.set(
+                *pillar,
+                sector_values.get(pillar).and_then(|v| rounded_mean(v)),
+            );
+        }
+        let members = self
+            .members
+            .iter()
+            .map(|(id, m)| {
+                (
+                    id.clone(),
+                    MemberState {
+                        roles: m.roles.iter().copied().collect(),
+                        operator: m.operator.clone(),
+                        key: m.key,
+                        status: if m.revoked_seq.is_some() {
+                            MemberStatus::Revoked
+                        } else {
+                            MemberStatus::Active
+                        },
+                    },
+                )
+            })
+            .collect();
+        State {
+            ledger: self.ledger_id.unwrap_or(Hash::ZERO),
+            size: self.size,
+            at,
+            operators,
+            sector,
+            members,
+            digest: Hash::ZERO,
+        }
+        .with_digest()
+    }
+}
+
+fn epoch() -> Date {
+    #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
+    Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
+}
+
+/// What changed between two states, line by line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateDiff {
+    /// The size of the first state.
+    pub from_size: u64,
+    /// The size of the second state.
+    pub to_size: u64,
+    /// The changes, in a stable order.
+    pub changes: Vec<Change>,
+}
+
+/// One change between two states. `None` on a side means absent there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // A diff holds few changes; flat variants serialise plainly.
+pub enum Change {
+    /// An operator appeared or disappeared.
+    Operator {
+        /// The operator.
+        operator: Slug,
+        /// Whether it is in the first state.
+        before: bool,
+        /// Whether it is in the second state.
+        after: bool,
+    },
+    /// A KPI's status changed (or the KPI was assigned).
+    KpiStatus {
+        /// The operator.
+        operator: Slug,
+        /// The KPI.
+        kpi: KpiId,
+        /// Before.
+        from: Option<KpiStatus>,
+        /// After.
+        to: Option<KpiStatus>,
+    },
+    /// A KPI's score changed.
+    KpiScore {
+        /// The operator.
+        operator: Slug,
+        /// The KPI.
+        kpi: KpiId,
+        /// Before.
+        from: Option<u8>,
+        /// After.
+        to: Option<u8>,
+    },
+    /// An operator's pillar score changed.
+    PillarScore {
+        /// The operator.
+        operator: Slug,
+        /// The pillar.
+        pillar: Pillar,
+        /// Before.
+        from: Option<u8>,
+        /// After.
+        to: Option<u8>,
+    },
+    /// An operator's overall score changed.
+    OperatorScore {
+        /// The operator.
+        operator: Slug,
+        /// Before.
+        from: Option<u8>,
+        /// After.
+        to: Option<u8>,
+    },
+    /// The sector's score for a pillar changed.
+    SectorScore {
+        /// The pillar.
+        pillar: Pillar,
+        /// Before.
+        from: Option<u8>,
+        /// After.
+        to: Option<u8>,
+    },
+    /// An operator's commitment counts changed.
+    Commitments {
+        /// The operator.
+        operator: Slug,
+        /// Before.
+        from: CommitmentCounts,
+        /// After.
+        to: CommitmentCounts,
+    },
+    /// An operator's dispute counts changed.
+    Disputes {
+        /// The operator.
+        operator: Slug,
+        /// Before.
+        from: DisputeCounts,
+        /// After.
+        to: DisputeCounts,
+    },
+    /// A member appeared, or their roles, operator, key or status changed.
+    Member {
+        /// The member.
+        member: Slug,
+        /// Before.
+        from: Option<MemberState>,
+        /// After.
+        to: Option<MemberState>,
+    },
+}
+
+/// What changed from state `a` to state `b`: statuses, scores, commitments, disputes and
+/// members. Pure and deterministic (ordered by operator, KPI, pillar, member).
+pub fn diff(a: &State, b: &State) -> StateDiff {
+    let mut changes = Vec::new();
+    let operators: BTreeSet<&Slug> = a.operators.keys().chain(b.operators.keys()).collect();
+    for operator in operators {
+        let before = a.operators.get(operator);
+        let after = b.operators.get(operator);
+        if before.is_some() != after.is_some() {
+            changes.push(Change::Operator {
+                operator: operator.clone(),
+                before: before.is_some(),
+                after: after.is_some(),
+            });
+        }
+        let empty = BTreeMap::new();
+        let kpis_a = before.map_or(&empty, |o| &o.kpis);
+        let kpis_b = after.map_or(&empty, |o| &o.kpis);
+        let kpis: BTreeSet<&KpiId> = kpis_a.keys().chain(kpis_b.keys()).collect();
+        for kpi in kpis {
+            let (ka, kb) = (kpis_a.get(kpi), kpis_b.get(kpi));
+            let (sa, sb) = (ka.map(|k| k.status), kb.map(|k| k.status));
+            if sa != sb {
+                changes.push(Change::KpiStatus {
+                    operator: operator.clone(),
+                    kpi: kpi.clone(),
+                    from: sa,
+                    to: sb,
+                });
+            }
+            let (sa, sb) = (ka.and_then(|k| k.score), kb.and_then(|k| k.score));
+            if sa != sb {
+                changes.push(Change::KpiScore {
+                    operator: operator.clone(),
+                    kpi: kpi.clone(),
+                    from: sa,
+                    to: sb,
+                });
+            }
+        }
+        let pa = before.map(|o| o.pillar_scores).unwrap_or_default();
+        let pb = after.map(|o| o.pillar_scores).unwrap_or_default();
+        for pillar in Pillar::ALL {
+            if pa.get(*pillar) != pb.get(*pillar) {
+                changes.push(Change::PillarScore {
+                    operator: operator.clone(),
+                    pillar: *pillar,
+                    from: pa.get(*pillar),
+                    to: pb.get(*pillar),
+                });
+            }
+        }
+        let (sa, sb) = (before.and_then(|o| o.score), after.and_then(|o| o.score));
+        if sa != sb {
+            changes.push(Change::OperatorScore {
+                operator: operator.clone(),
+                from: sa,
+                to: sb,
+            });
+        }
+        let ca = before.map(|o| o.commitments).unwrap_or_default();
+        let cb = after.map(|o| o.commitments).unwrap_or_default();
+        if ca != cb {
+            changes.push(Change::Commitments {
+                operator: operator.clone(),
+                from: ca,
+                to: cb,
+            });
+        }
+        let da = before.map(|o| o.disputes).unwrap_or_default();
+        let db = after.map(|o| o.disputes).unwrap_or_default();
+        if da != db {
+            changes.push(Change::Disputes {
+                operator: operator.clone(),
+                from: da,
+                to: db,
+            });
+        }
+    }
+    for pillar in Pillar::ALL {
+        let (sa, sb) = (a.sector.get(*pillar), b.sector.get(*pillar));
+        if sa != sb {
+            changes.push(Change::SectorScore {
+                pillar: *pillar,
+                from: sa,
+                to: sb,
+            });
+        }
+    }
+    let members: BTreeSet<&Slug> = a.members.keys().chain(b.members.keys()).collect();
+    for member in members {
+        let (ma, mb) = (a.members.get(member), b.members.get(member));
+        if ma != mb {
+            changes.push(Change::Member {
+                member: member.clone(),
+                from: ma.cloned(),
+                to: mb.cloned(),
+            });
+        }
+    }
+    StateDiff {
+        from_size: a.size,
+        to_size: b.size,
+        changes,
+    }
+}
+
+struct Shown<'a, T>(&'a Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Shown<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(value) => value.fmt(f),
+            None => f.write_str("—"),
+        }
+    }
+}
+
+impl fmt::Display for CommitmentCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "open {}, overdue {}, fulfilled {}, missed {}, withdrawn {}",
+            self.open, self.overdue, self.fulfilled, self.missed, self.withdrawn
+        )
+    }
+}
+
+impl fmt::Display for DisputeCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "open {}, upheld {}, overturned {}",
+            self.open, self.upheld, self.overturned
+        )
+    }
+}
+
+impl fmt::Display for MemberState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.as_str()).collect();
+        write!(f, "{} [{}]", self.status_text(), roles.join(", "))?;
+        if let Some(operator) = &self.operator {
+            write!(f, " of `{operator}`")?;
+        }
+        write!(f, ", key {}", self.key)
+    }
+}
+
+impl MemberState {
+    fn status_text(&self) -> &'static str {
+        match self.status {
+            MemberStatus::Active => "active",
+            MemberStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Operator {
+                operator, after, ..
+            } => {
+                if *after {
+                    write!(f, "operator `{operator}` registered")
+                } else {
+                    write!(f, "operator `{operator}` absent")
+                }
+            }
+            Change::KpiStatus {
+                operator,
+                kpi,
+                from,
+                to,
+            } => write!(
+                f,
+                "`{operator}` {kpi}: status {} → {}",
+                Shown(from),
+                Shown(to)
+            ),
+            Change::KpiScore {
+                operator,
+                kpi,
+                from,
+                to,
+            } => write!(
+                f,
+                "`{operator}` {kpi}: score {} → {}",
+                Shown(from),
+                Shown(to)
+            ),
+            Change::PillarScore {
+                operator,
+                pillar,
+                from,
+                to,
+            } => write!(
+                f,
+                "`{operator}` pillar {pillar}: score {} → {}",
+                Shown(from),
+                Shown(to)
+            ),
+            Change::OperatorScore { operator, from, to } => {
+                write!(f, "`{operator}`: score {} → {}", Shown(from), Shown(to))
+            }
+            Change::SectorScore { pillar, from, to } => {
+                write!(f, "sector {pillar}: score {} → {}", Shown(from), Shown(to))
+            }
+            Change::Commitments { operator, from, to } => {
+                write!(f, "`{operator}` commitments: {from} → {to}")
+            }
+            Change::Disputes { operator, from, to } => {
+                write!(f, "`{operator}` disputes: {from} → {to}")
+            }
+            Change::Member { member, from, to } => {
+                write!(f, "member `{member}`: {} → {}", Shown(from), Shown(to))
+            }
+        }
+    }
+}
+
+impl fmt::Display for StateDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "changes from size {} to size {}:",
+            self.from_size, self.to_size
+        )?;
+        if self.changes.is_empty() {
+            return writeln!(f, "  (none)");
+        }
+        for change in &self.changes {
+            writeln!(f, "  {change}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounded_mean_is_half_up_over_integers() {
+        // (2·sum + n) div 2n, worked by hand:
+        assert_eq!(rounded_mean(&[]), None);
+        assert_eq!(rounded_mean(&[80]), Some(80)); // (160 + 1) / 2 = 80
+        assert_eq!(rounded_mean(&[80, 81]), Some(81)); // (322 + 2) / 4 = 81 (80.5 rounds up)
+        assert_eq!(rounded_mean(&[80, 80, 81]), Some(80)); // (482 + 3) / 6 = 80 (80.33)
+        assert_eq!(rounded_mean(&[80, 81, 81]), Some(81)); // (484 + 3) / 6 = 81 (80.67)
+        assert_eq!(rounded_mean(&[0, 1]), Some(1)); // (2 + 2) / 4 = 1 (0.5 rounds up)
+        assert_eq!(rounded_mean(&[0, 0, 1]), Some(0)); // (2 + 3) / 6 = 0 (0.33)
+        assert_eq!(rounded_mean(&[100, 100]), Some(100)); // (400 + 2) / 4 = 100
+        assert_eq!(rounded_mean(&[50, 75, 90, 33]), Some(62)); // (496 + 4) / 8 = 62 (62.0)
+        assert_eq!(rounded_mean(&[1, 2]), Some(2)); // (6 + 2) / 4 = 2 (1.5 rounds up)
+    }
+
+    #[test]
+    fn status_texts_are_the_spec_words() {
+        for (status, text) in [
+            (KpiStatus::Disputed, "disputed"),
+            (KpiStatus::Met, "met"),
+            (KpiStatus::Overdue, "overdue"),
+            (KpiStatus::Submitted, "submitted"),
+            (KpiStatus::PartiallyMet, "partially_met"),
+            (KpiStatus::NotMet, "not_met"),
+            (KpiStatus::InsufficientEvidence, "insufficient_evidence"),
+            (KpiStatus::Pending, "pending"),
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), text);
+            assert_eq!(status.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn json_schemas_generate_for_the_state_and_every_body() {
+        let state = serde_json::to_value(schemars::schema_for!(State)).unwrap();
+        let required = state["required"].as_array().unwrap();
+        assert_eq!(required.len(), 7);
+        let kpi = serde_json::to_value(schemars::schema_for!(KpiState)).unwrap();
+        assert!(!kpi["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"baseline".into()));
+        let body =
+            serde_json::to_value(schemars::schema_for!(crate::body::SubmissionFiledBody)).unwrap();
+        assert_eq!(body["additionalProperties"], false);
+        assert!(!body["required"]
+            .as_array()
+            .unwrap()
+            .contains(&"supersedes".into()));
+    }
+
+    #[test]
+    fn empty_ledger_state_has_every_key() {
+        let state = Ledger::new().state(None);
+        let json: serde_json::Value = serde_json::from_slice(&state.to_canonical_json()).unwrap();
+        for key in [
+            "ledger",
+            "size",
+            "at",
+            "operators",
+            "sector",
+            "members",
+            "digest",
+        ] {
+            assert!(json.get(key).is_some(), "{key}");
+        }
+        assert_eq!(json["sector"]["legal"], serde_json::Value::Null);
+        assert!(state.has_valid_digest());
+    }
+}

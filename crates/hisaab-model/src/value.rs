@@ -1,0 +1,551 @@
+//! The checked scalar values of SPEC §1 and §4 that bodies are made of: slugs, KPI ids,
+//! decimals, texts, scores, pillars, roles and the other closed vocabularies.
+//!
+//! Each type is constructed only through a checked constructor (`try_new` or serde), so a body
+//! that deserialises is well-formed field by field. Hashes, keys, dates and periods come from
+//! `hisaab-log`; [`schema`] describes them for JSON Schema.
+
+use std::fmt;
+
+use schemars::gen::SchemaGenerator;
+use schemars::schema::{InstanceType, Schema, SchemaObject, StringValidation};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The greatest length of a text field, in Unicode code points (SPEC §1).
+pub const TEXT_CHARS_MAX: usize = 4096;
+
+/// A value that does not have the form its field requires.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: {reason}")]
+pub struct ValueError {
+    /// What kind of value was expected (e.g. "a slug").
+    pub what: &'static str,
+    /// Why the text was refused.
+    pub reason: String,
+}
+
+fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    if text.chars().count() <= MAX_CHARS {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX_CHARS).collect();
+        short.push('…');
+        short
+    }
+}
+
+fn string_schema(pattern: Option<&str>, min: Option<u32>, max: Option<u32>) -> Schema {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        string: Some(Box::new(StringValidation {
+            max_length: max,
+            min_length: min,
+            pattern: pattern.map(str::to_owned),
+        })),
+        ..Default::default()
+    }
+    .into()
+}
+
+/// Declares a string newtype whose every value passed `$check`.
+macro_rules! checked_string {
+    ($(#[$doc:meta])* $name:ident, $check:path, $schema:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `text` and wraps it.
+            ///
+            /// # Errors
+            /// [`ValueError`] saying why the text does not have this form.
+            pub fn try_new(text: &str) -> Result<Self, ValueError> {
+                $check(text)?;
+                Ok($name(text.to_owned()))
+            }
+
+            /// The text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $name::try_new(&text).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> String {
+                stringify!($name).to_owned()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                $schema
+            }
+        }
+    };
+}
+
+checked_string!(
+    /// An identifier of an operator, member, commitment, challenge, meeting or dispute:
+    /// `^[a-z0-9][a-z0-9-]{0,62}$` (SPEC §1).
+    Slug,
+    check_slug,
+    string_schema(Some(SLUG_PATTERN), None, None)
+);
+
+checked_string!(
+    /// A KPI id, `^[A-Z]{2,6}-[0-9]{1,4}$` such as `CR-01` (SPEC §1).
+    KpiId,
+    check_kpi_id,
+    string_schema(Some(KPI_PATTERN), None, None)
+);
+
+checked_string!(
+    /// A decimal quantity as a string, `^-?(0|[1-9][0-9]*)(\.[0-9]+)?$` (SPEC §1).
+    Decimal,
+    check_decimal,
+    string_schema(Some(DECIMAL_PATTERN), None, None)
+);
+
+checked_string!(
+    /// A text of 1–4096 Unicode code points: a name, title, reason, rationale… (SPEC §1).
+    Text,
+    check_text,
+    string_schema(None, Some(1), Some(4096))
+);
+
+checked_string!(
+    /// A `note`: a text of 0–4096 Unicode code points (SPEC §1).
+    Note,
+    check_note,
+    string_schema(None, Some(0), Some(4096))
+);
+
+checked_string!(
+    /// A C2SP key name used as the ledger's origin: 1–255 bytes, no whitespace, no `+`.
+    Origin,
+    check_origin,
+    string_schema(Some(r"^[^\s+]{1,255}$"), Some(1), Some(255))
+);
+
+/// The pattern of a [`Slug`].
+pub const SLUG_PATTERN: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+/// The pattern of a [`KpiId`].
+pub const KPI_PATTERN: &str = "^[A-Z]{2,6}-[0-9]{1,4}$";
+/// The pattern of a [`Decimal`].
+pub const DECIMAL_PATTERN: &str = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$";
+
+fn check_slug(text: &str) -> Result<(), ValueError> {
+    let bytes = text.as_bytes();
+    let ok = matches!(bytes.first(), Some(b'a'..=b'z' | b'0'..=b'9'))
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "a slug",
+            reason: format!(
+                "{:?} does not match {SLUG_PATTERN} (lowercase letters, digits and hyphens, \
+                 at most 63, not starting with a hyphen)",
+                shorten(text)
+            ),
+        })
+    }
+}
+
+fn check_kpi_id(text: &str) -> Result<(), ValueError> {
+    let ok = text.split_once('-').is_some_and(|(letters, digits)| {
+        (2..=6).contains(&letters.len())
+            && letters.bytes().all(|b| b.is_ascii_uppercase())
+            && (1..=4).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "a KPI id",
+            reason: format!("{:?} does not match {KPI_PATTERN}", shorten(text)),
+        })
+    }
+}
+
+fn check_decimal(text: &str) -> Result<(), ValueError> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let integer_ok = integer == "0"
+        || (!integer.is_empty()
+            && !integer.starts_with('0')
+            && integer.bytes().all(|b| b.is_ascii_digit()));
+    let fraction_ok =
+        fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if integer_ok && fraction_ok {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "a decimal",
+            reason: format!("{:?} does not match {DECIMAL_PATTERN}", shorten(text)),
+        })
+    }
+}
+
+fn check_text(text: &str) -> Result<(), ValueError> {
+    let chars = text.chars().count();
+    if (1..=TEXT_CHARS_MAX).contains(&chars) {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "a text",
+            reason: format!("must have 1 to {TEXT_CHARS_MAX} characters, found {chars}"),
+        })
+    }
+}
+
+fn check_note(text: &str) -> Result<(), ValueError> {
+    let chars = text.chars().count();
+    if chars <= TEXT_CHARS_MAX {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "a note",
+            reason: format!("must have at most {TEXT_CHARS_MAX} characters, found {chars}"),
+        })
+    }
+}
+
+fn check_origin(text: &str) -> Result<(), ValueError> {
+    if (1..=255).contains(&text.len()) && hisaab_log::note::is_valid_key_name(text) {
+        Ok(())
+    } else {
+        Err(ValueError {
+            what: "an origin",
+            reason: format!(
+                "{:?} is not a key name of 1 to 255 bytes without whitespace or `+`",
+                shorten(text)
+            ),
+        })
+    }
+}
+
+/// A KPI score, an integer 0–100.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Score(#[schemars(range(min = 0, max = 100))] u8);
+
+impl Score {
+    /// Checks and wraps a score.
+    ///
+    /// # Errors
+    /// [`ValueError`] when `value` is over 100.
+    pub fn try_new(value: u64) -> Result<Self, ValueError> {
+        match u8::try_from(value) {
+            Ok(v) if v <= 100 => Ok(Score(v)),
+            _ => Err(ValueError {
+                what: "a score",
+                reason: format!("must be an integer from 0 to 100, found {value}"),
+            }),
+        }
+    }
+
+    /// The score.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Score {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = u64::deserialize(deserializer)?;
+        Score::try_new(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Declares a closed vocabulary serialised as snake_case strings.
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(
+            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
+            JsonSchema,
+        )]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The JSON text of this value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value with this JSON text.
+            pub fn try_from_str(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// The six pillars of the Cyber Security Strategy for the Telecom Sector (SPEC §4).
+    Pillar {
+        /// Legal Framework.
+        Legal = "legal",
+        /// Cyber Resilience.
+        Resilience = "resilience",
+        /// Proactive Monitoring and Incident Response.
+        Monitoring = "monitoring",
+        /// Capacity Building.
+        Capacity = "capacity",
+        /// Cooperation and Collaboration.
+        Cooperation = "cooperation",
+        /// Public Awareness.
+        Awareness = "awareness",
+    }
+);
+
+vocabulary!(
+    /// A member's role (SPEC §4). Declared in alphabetical order, so sorting by `Ord` sorts the
+    /// JSON texts.
+    Role {
+        /// PTA, the regulator.
+        Authority = "authority",
+        /// The task force chair.
+        Chair = "chair",
+        /// A CISO of one operator.
+        Ciso = "ciso",
+        /// An evaluator of submissions.
+        Evaluator = "evaluator",
+        /// An operator's monitor that cosigns checkpoints.
+        Witness = "witness",
+    }
+);
+
+vocabulary!(
+    /// Whether a higher or a lower KPI value is better.
+    Direction {
+        /// Higher is better.
+        HigherIsBetter = "higher_is_better",
+        /// Lower is better.
+        LowerIsBetter = "lower_is_better",
+    }
+);
+
+vocabulary!(
+    /// How often a KPI is reported (informational in v1).
+    Cadence {
+        /// Every month.
+        Monthly = "monthly",
+        /// Every quarter.
+        Quarterly = "quarterly",
+        /// Once.
+        Once = "once",
+    }
+);
+
+vocabulary!(
+    /// An evaluation's verdict.
+    Verdict {
+        /// The target is met.
+        Met = "met",
+        /// The target is partly met.
+        PartiallyMet = "partially_met",
+        /// The target is not met.
+        NotMet = "not_met",
+        /// The evidence does not allow a judgement.
+        InsufficientEvidence = "insufficient_evidence",
+    }
+);
+
+vocabulary!(
+    /// How a commitment was closed.
+    CommitmentOutcome {
+        /// Done as promised.
+        Fulfilled = "fulfilled",
+        /// Not done by its due date.
+        Missed = "missed",
+        /// Taken back.
+        Withdrawn = "withdrawn",
+    }
+);
+
+vocabulary!(
+    /// How a dispute was resolved.
+    DisputeOutcome {
+        /// The evaluation stands.
+        Upheld = "upheld",
+        /// The evaluation is void.
+        Overturned = "overturned",
+    }
+);
+
+/// JSON Schema descriptions of the `hisaab-log` types used in bodies and in the state.
+pub mod schema {
+    use schemars::gen::SchemaGenerator;
+    use schemars::schema::Schema;
+
+    use super::string_schema;
+
+    /// A SHA-256 hash: 64 lowercase hex digits.
+    pub fn hash(_: &mut SchemaGenerator) -> Schema {
+        string_schema(Some("^[0-9a-f]{64}$"), None, None)
+    }
+
+    /// An Ed25519 public key: canonical base64 of 32 bytes.
+    pub fn public_key(_: &mut SchemaGenerator) -> Schema {
+        string_schema(Some("^[A-Za-z0-9+/]{43}=$"), None, None)
+    }
+
+    /// A date `YYYY-MM-DD`.
+    pub fn date(_: &mut SchemaGenerator) -> Schema {
+        string_schema(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), None, None)
+    }
+
+    /// A period `YYYY-MM`.
+    pub fn period(_: &mut SchemaGenerator) -> Schema {
+        string_schema(Some("^[0-9]{4}-[0-9]{2}$"), None, None)
+    }
+
+    /// A verifier key string `<name>+<hex key id>+<base64>`.
+    pub fn vkey(_: &mut SchemaGenerator) -> Schema {
+        string_schema(
+            Some(r"^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$"),
+            None,
+            None,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_follow_the_pattern() {
+        for ok in ["a", "0", "ciso-alpha", "a-", &"a".repeat(63)] {
+            assert!(Slug::try_new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "A", "a_b", "a b", &"a".repeat(64), "é"] {
+            assert!(Slug::try_new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kpi_ids_follow_the_pattern() {
+        for ok in ["CR-01", "AB-1", "ABCDEF-1234"] {
+            assert!(KpiId::try_new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "C-01",
+            "ABCDEFG-1",
+            "CR-12345",
+            "cr-01",
+            "CR01",
+            "CR-",
+            "CR-0a",
+            "CR-01-2",
+        ] {
+            assert!(KpiId::try_new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_follow_the_pattern() {
+        for ok in ["0", "-0", "95", "97.5", "-3.25", "0.0001", "10.0"] {
+            assert!(Decimal::try_new(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "-", "01", "1.", ".5", "+1", "1e3", "1.2.3", " 1", "--1", "1,5",
+        ] {
+            assert!(Decimal::try_new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn texts_count_code_points_not_bytes() {
+        assert!(Text::try_new("").is_err());
+        assert!(Note::try_new("").is_ok());
+        let urdu = "ح".repeat(4096); // 2 bytes each: 8192 bytes but 4096 code points.
+        assert!(Text::try_new(&urdu).is_ok());
+        assert!(Text::try_new(&format!("{urdu}ح")).is_err());
+        assert!(Note::try_new(&format!("{urdu}ح")).is_err());
+    }
+
+    #[test]
+    fn scores_and_vocabularies() {
+        assert!(Score::try_new(0).is_ok());
+        assert!(Score::try_new(100).is_ok());
+        assert!(Score::try_new(101).is_err());
+        assert!(serde_json::from_str::<Score>("50").is_ok());
+        assert!(serde_json::from_str::<Score>("50.0").is_err());
+        assert!(serde_json::from_str::<Score>("-1").is_err());
+        assert_eq!(Pillar::ALL.len(), 6);
+        assert_eq!(Role::try_from_str("ciso"), Some(Role::Ciso));
+        assert_eq!(
+            serde_json::to_string(&Verdict::PartiallyMet).unwrap(),
+            "\"partially_met\""
+        );
+        let mut sorted: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        sorted.sort_unstable();
+        let by_ord: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(sorted, by_ord);
+    }
+
+    #[test]
+    fn origins_are_key_names() {
+        assert!(Origin::try_new("pta.gov.pk/hisaab").is_ok());
+        assert!(Origin::try_new("a+b").is_err());
+        assert!(Origin::try_new("a b").is_err());
+        assert!(Origin::try_new("").is_err());
+        assert!(Origin::try_new(&"a".repeat(256)).is_err());
+    }
+}

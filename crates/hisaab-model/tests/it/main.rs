@@ -1,0 +1,9 @@
+//! Integration tests of hisaab-model: the permission table, every rule of SPEC §4, the
+//! projection of §5, replay and snapshots, and bundle verification.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod permissions;
+mod projection;
+mod replay;
+mod rules;
+mod verify;

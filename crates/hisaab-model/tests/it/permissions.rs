@@ -1,0 +1,248 @@
+//! The whole permission table of SPEC §4: for every kind, every member of the standard fixture
+//! (and a stranger's key) signs it, and is accepted or refused with the right rule.
+
+use hisaab_model::testing::{
+    assignment, evaluation, genesis_body, public_b64, seed, submission, Builder,
+};
+use hisaab_model::{Kind, Rule};
+use serde_json::{json, Value};
+
+/// Who the standard fixture's members are, by seed.
+const MEMBERS: &[(&str, u8)] = &[
+    ("pta", seed::AUTHORITY),
+    ("pta-2", seed::AUTHORITY_2),
+    ("pta-indus", seed::AUTHORITY_INDUS),
+    ("chair", seed::CHAIR),
+    ("chair-indus", seed::CHAIR_INDUS),
+    ("eval", seed::EVALUATOR),
+    ("eval-indus", seed::EVALUATOR_INDUS),
+    ("ciso-indus", seed::CISO_INDUS),
+    ("ciso-karakoram", seed::CISO_KARAKORAM),
+    ("witness-karakoram", seed::WITNESS),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Accept,
+    Reject(Rule),
+}
+use Expect::{Accept, Reject};
+
+/// The context a statement of `kind` needs, and a valid body (concerning operator indus).
+fn setup(kind: Kind) -> (Builder, Value) {
+    let mut b = Builder::standard();
+    let body = match kind {
+        Kind::LedgerGenesis => genesis_body(),
+        Kind::OperatorRegistered => json!({"operator": "margalla", "name": "Margalla"}),
+        Kind::MemberEnrolled => json!({"member": "new-eval", "name": "New",
+            "roles": ["evaluator"], "key": public_b64(50)}),
+        Kind::MemberKeyRotated => json!({"member": "ciso-indus", "new_key": public_b64(51)}),
+        Kind::MemberRevoked => json!({"member": "eval", "reason": "left the task force"}),
+        Kind::KpiDefined => json!({"kpi": "AW-01", "pillar": "awareness", "title": "Campaigns",
+            "unit": "count", "direction": "higher_is_better", "cadence": "quarterly",
+            "evidence_required": false}),
+        Kind::KpiAssigned => assignment("MN-01", "indus", "12", "2027-01-31"),
+        Kind::SubmissionFiled => submission("indus", "CR-01", "2026-10", "97.5"),
+        Kind::EvaluationRecorded => {
+            let s = b.append(
+                seed::CISO_INDUS,
+                "submission.filed",
+                submission("indus", "CR-01", "2026-10", "97.5"),
+            );
+            evaluation(s, "met", 80)
+        }
+        Kind::CommitmentMade => json!({"commitment": "c-new", "operator": "indus",
+            "kpi": "CR-01", "action": "Patch the edge routers", "due": "2026-12-15"}),
+        Kind::CommitmentClosed => {
+            b.append(
+                seed::CISO_INDUS,
+                "commitment.made",
+                json!({"commitment": "c1", "operator": "indus", "action": "Patch", "due": "2026-12-15"}),
+            );
+            json!({"commitment": "c1", "outcome": "fulfilled", "note": ""})
+        }
+        Kind::ChallengeRaised => json!({"challenge": "ch-new", "pillar": "capacity",
+            "operator": "indus", "description": "Too few trained analysts"}),
+        Kind::ChallengeResolved => {
+            b.append(
+                seed::CISO_KARAKORAM,
+                "challenge.raised",
+                json!({"challenge": "ch1", "pillar": "legal", "description": "Unclear law"}),
+            );
+            json!({"challenge": "ch1", "resolution": "Guidance issued"})
+        }
+        Kind::MeetingRecorded => json!({"meeting": "m-new", "held_on": "2026-10-30",
+            "attendees": ["chair", "ciso-indus"], "minutes_sha256": hisaab_log::Hash::sha256(b"m").to_hex(),
+            "decisions": ["Adopt the plan"]}),
+        Kind::MeetingAttested => {
+            b.append(
+                seed::CHAIR,
+                "meeting.recorded",
+                json!({"meeting": "m1", "held_on": "2026-10-30",
+                    "attendees": ["chair", "ciso-indus", "eval"],
+                    "minutes_sha256": hisaab_log::Hash::sha256(b"m").to_hex(), "decisions": []}),
+            );
+            json!({"meeting": "m1"})
+        }
+        Kind::DisputeOpened => {
+            let s = b.append(
+                seed::CISO_INDUS,
+                "submission.filed",
+                submission("indus", "CR-01", "2026-10", "97.5"),
+            );
+            let e = b.append(
+                seed::EVALUATOR,
+                "evaluation.recorded",
+                evaluation(s, "not_met", 20),
+            );
+            json!({"dispute": "d-new", "evaluation": e, "grounds": "The evidence was ignored"})
+        }
+        Kind::DisputeResolved => {
+            let s = b.append(
+                seed::CISO_INDUS,
+                "submission.filed",
+                submission("indus", "CR-01", "2026-10", "97.5"),
+            );
+            let e = b.append(
+                seed::EVALUATOR,
+                "evaluation.recorded",
+                evaluation(s, "not_met", 20),
+            );
+            b.append(
+                seed::CISO_INDUS,
+                "dispute.opened",
+                json!({"dispute": "d1", "evaluation": e, "grounds": "The evidence was ignored"}),
+            );
+            let as_of = b.ledger.size();
+            let digest = b.ledger.state_at(as_of, None).unwrap().digest();
+            json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
+                "state_digest": digest, "rationale": "The evaluation was sound"})
+        }
+    };
+    (b, body)
+}
+
+/// The expected answer for `member` signing `kind` (all bodies concern operator indus).
+fn expected(kind: Kind, member: &str) -> Expect {
+    let authority = ["pta", "pta-2"].contains(&member);
+    let indus_authority = member == "pta-indus";
+    let chair = member == "chair";
+    let indus_chair = member == "chair-indus";
+    let evaluator = member == "eval";
+    let indus_evaluator = member == "eval-indus";
+    let permission = Reject(Rule::Permission);
+    let conflict = Reject(Rule::ConflictOfInterest);
+    let allow = |ok: bool| if ok { Accept } else { permission };
+    match kind {
+        Kind::LedgerGenesis => permission,
+        Kind::OperatorRegistered | Kind::MemberEnrolled | Kind::MemberRevoked => {
+            allow(authority || indus_authority)
+        }
+        Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
+        Kind::KpiDefined | Kind::ChallengeResolved | Kind::MeetingRecorded => {
+            allow(authority || indus_authority || chair || indus_chair)
+        }
+        Kind::KpiAssigned => {
+            if indus_authority || indus_chair {
+                conflict
+            } else {
+                allow(authority || chair)
+            }
+        }
+        Kind::EvaluationRecorded | Kind::CommitmentClosed => {
+            if indus_authority || indus_chair || indus_evaluator {
+                conflict
+            } else {
+                allow(authority || chair || evaluator)
+            }
+        }
+        Kind::SubmissionFiled | Kind::CommitmentMade | Kind::DisputeOpened => {
+            allow(member == "ciso-indus")
+        }
+        Kind::ChallengeRaised => Accept,
+        Kind::MeetingAttested => allow(["chair", "ciso-indus", "eval"].contains(&member)),
+        Kind::DisputeResolved => {
+            if indus_authority {
+                conflict
+            } else {
+                allow(authority)
+            }
+        }
+    }
+}
+
+#[test]
+fn every_kind_accepts_exactly_the_signers_of_the_permission_table() {
+    let mut checked = 0;
+    for kind in Kind::ALL {
+        let (builder, body) = setup(*kind);
+        for (member, s) in MEMBERS {
+            let mut b = builder.clone();
+            let result = b.try_append(*s, kind.as_str(), body.clone());
+            let got = match &result {
+                Ok(_) => Accept,
+                Err(v) => Reject(v.rule),
+            };
+            assert_eq!(
+                got,
+                expected(*kind, member),
+                "{kind} signed by {member}: {result:?}"
+            );
+            checked += 1;
+        }
+        // A key that belongs to no member is refused under rule 2 (401), whatever the kind.
+        let mut b = builder.clone();
+        let err = b
+            .try_append(seed::STRANGER, kind.as_str(), body)
+            .unwrap_err();
+        assert_eq!(err.rule, Rule::Signer, "{kind} by a stranger: {err}");
+        assert_eq!(err.rule.http_status(), 401);
+    }
+    assert_eq!(checked, Kind::ALL.len() * MEMBERS.len());
+}
+
+#[test]
+fn a_ciso_of_another_operator_may_not_act_for_indus() {
+    let (mut b, body) = setup(Kind::SubmissionFiled);
+    let err = b
+        .try_append(seed::CISO_KARAKORAM, "submission.filed", body)
+        .unwrap_err();
+    assert_eq!(err.rule, Rule::Permission);
+    assert!(
+        err.detail.contains("only a ciso of operator `indus`"),
+        "{err}"
+    );
+    // The same statement for karakoram is accepted.
+    b.append(
+        seed::CISO_KARAKORAM,
+        "submission.filed",
+        submission("karakoram", "CR-01", "2026-10", "90"),
+    );
+}
+
+#[test]
+fn conflict_of_interest_reads_like_an_audit_finding() {
+    let (mut b, body) = setup(Kind::EvaluationRecorded);
+    let err = b
+        .try_append(seed::EVALUATOR_INDUS, "evaluation.recorded", body.clone())
+        .unwrap_err();
+    assert_eq!(err.rule, Rule::ConflictOfInterest);
+    assert_eq!(err.rule.http_status(), 403);
+    assert!(
+        err.to_string().contains(
+            "rule 2 (conflict of interest): member `eval-indus` belongs to operator `indus`"
+        ),
+        "{err}"
+    );
+    // An evaluator of indus may evaluate karakoram.
+    let s = b.append(
+        seed::CISO_KARAKORAM,
+        "submission.filed",
+        submission("karakoram", "CR-01", "2026-10", "90"),
+    );
+    b.append(
+        seed::EVALUATOR_INDUS,
+        "evaluation.recorded",
+        evaluation(s, "met", 90),
+    );
+}
