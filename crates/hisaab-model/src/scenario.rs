@@ -868,7 +868,8 @@ impl Builder {
             )?;
         }
         for (member, name, roles, operator) in STAFF {
-            self.enroll(member, name, roles, operator.map(operator_id), day1)?;
+            let operator = operator.map(operator_of).transpose()?.map(|o| o.id);
+            self.enroll(member, name, roles, operator, day1)?;
         }
         for operator in &OPERATORS {
             self.enroll(
@@ -2123,10 +2124,6 @@ fn operator_of(index: usize) -> Result<&'static OperatorSpec, ScenarioError> {
     OPERATORS.get(index).ok_or(ScenarioError::Bookkeeping {
         what: "an operator index",
     })
-}
-
-fn operator_id(index: usize) -> &'static str {
-    OPERATORS.get(index).map_or("indus-mobile", |o| o.id)
 }
 
 /// A key derived from the seed and a label: distinct labels give distinct keys.

@@ -1,0 +1,1026 @@
+//! The JSON Schemas in `schemas/`: the generated ones match the types, and real documents
+//! (every envelope, entry and body of the scenario, its states, receipts, proofs, bundle headers
+//! and error bodies) validate against them while wrong-typed ones do not.
+//!
+//! The bodies of every kind and the state (SPEC §4–5) are generated from the `JsonSchema`
+//! derives of `hisaab-model`, then tightened where a derive cannot say what the SPEC says (see
+//! [`tighten_body`] and [`tighten_state`]). Envelope, statement and entry (SPEC §1–2), the
+//! receipt and proof responses (§7), the bundle header (§6) and the error body (§7) are written
+//! by hand. Run `HISAAB_BLESS=1 cargo test --test it schemas` to rewrite the generated files.
+
+// Tests fail by panicking (STYLE: tests may unwrap).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use hisaab_log::bundle::BundleHeader;
+use hisaab_log::merkle::MemoryTree;
+use hisaab_log::note::{Checkpoint, VerifierKey};
+use hisaab_log::{PublicKey, SealedEntry};
+use hisaab_model::body::{
+    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentMadeBody,
+    DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody,
+    KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
+    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+};
+use hisaab_model::scenario::{build, Scenario, ScenarioConfig};
+use hisaab_model::state::State;
+use hisaab_model::MemoryLedger;
+use jsonschema::{Draft, JSONSchema};
+use schemars::JsonSchema;
+use serde_json::{json, Map, Value};
+
+/// The environment variable that makes the test rewrite the generated schemas.
+const BLESS: &str = "HISAAB_BLESS";
+
+/// The hand-written schemas, which the test checks but never rewrites.
+const HAND_WRITTEN: [&str; 8] = [
+    "statement.schema.json",
+    "envelope.schema.json",
+    "entry.schema.json",
+    "receipt.schema.json",
+    "inclusion-proof.schema.json",
+    "consistency-proof.schema.json",
+    "bundle-header.schema.json",
+    "error.schema.json",
+];
+
+fn schema_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation.
+
+/// Every generated schema: its path under `schemas/` and its content.
+fn generated() -> Vec<(String, Value)> {
+    let mut schemas = Vec::new();
+    let mut body = |kind: &str, schema: Value| {
+        schemas.push((
+            format!("body/{kind}.schema.json"),
+            tighten_body(kind, schema),
+        ));
+    };
+    body("ledger.genesis", derive::<GenesisBody>());
+    body("operator.registered", derive::<OperatorRegisteredBody>());
+    body("member.enrolled", derive::<MemberEnrolledBody>());
+    body("member.key_rotated", derive::<MemberKeyRotatedBody>());
+    body("member.revoked", derive::<MemberRevokedBody>());
+    body("kpi.defined", derive::<KpiDefinedBody>());
+    body("kpi.assigned", derive::<KpiAssignedBody>());
+    body("submission.filed", derive::<SubmissionFiledBody>());
+    body("evaluation.recorded", derive::<EvaluationRecordedBody>());
+    body("commitment.made", derive::<CommitmentMadeBody>());
+    body("commitment.closed", derive::<CommitmentClosedBody>());
+    body("challenge.raised", derive::<ChallengeRaisedBody>());
+    body("challenge.resolved", derive::<ChallengeResolvedBody>());
+    body("meeting.recorded", derive::<MeetingRecordedBody>());
+    body("meeting.attested", derive::<MeetingAttestedBody>());
+    body("dispute.opened", derive::<DisputeOpenedBody>());
+    body("dispute.resolved", derive::<DisputeResolvedBody>());
+    schemas.push((
+        "state.schema.json".to_owned(),
+        tighten_state(derive::<State>()),
+    ));
+    schemas
+}
+
+/// The derived schema of `T`, with the constraints of SPEC §1 and §4 that the derives do not
+/// express added (see [`tighten_common`]).
+fn derive<T: JsonSchema>() -> Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(T)).expect("a schema serialises");
+    tighten_common(&mut schema);
+    schema
+}
+
+/// The largest JSON number of SPEC §1.
+const INTEGER_MAX: u64 = (1 << 53) - 1;
+
+/// Adds, by field name, what SPEC §1 and §4 say and the derives leave out:
+/// - every integer is at most 2^53-1 (§1);
+/// - a score, and a pillar or operator score in the state, is at most 100 (§4–5);
+/// - `roles` is a non-empty set and `attendees` a set (§4: "distinct");
+/// - `evidence` has at most 64 objects (§4);
+/// - the keys of `operators` and `members` are slugs and those of `kpis` KPI ids (§1, §5).
+fn tighten_common(schema: &mut Value) {
+    match schema {
+        Value::Object(object) => {
+            let is_integer = match object.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(types)) => types.iter().any(|t| t == "integer"),
+                _ => false,
+            };
+            if is_integer && !object.contains_key("maximum") {
+                object.insert("maximum".to_owned(), json!(INTEGER_MAX));
+            }
+            if let Some(Value::Object(properties)) = object.get_mut("properties") {
+                let pillar_scores = ["legal", "resilience", "monitoring", "capacity"]
+                    .iter()
+                    .all(|p| properties.contains_key(*p));
+                for (name, property) in properties.iter_mut() {
+                    let Some(property) = property.as_object_mut() else {
+                        continue;
+                    };
+                    match name.as_str() {
+                        "score" => {
+                            property.insert("maximum".to_owned(), json!(100));
+                        }
+                        _ if pillar_scores => {
+                            property.insert("maximum".to_owned(), json!(100));
+                        }
+                        "roles" => {
+                            property.insert("minItems".to_owned(), json!(1));
+                            property.insert("uniqueItems".to_owned(), json!(true));
+                        }
+                        "attendees" => {
+                            property.insert("uniqueItems".to_owned(), json!(true));
+                        }
+                        "evidence" => {
+                            property.insert("maxItems".to_owned(), json!(64));
+                        }
+                        "operators" | "members" => {
+                            property.insert(
+                                "propertyNames".to_owned(),
+                                json!({"pattern": hisaab_model::value::SLUG_PATTERN}),
+                            );
+                        }
+                        "kpis" => {
+                            property.insert(
+                                "propertyNames".to_owned(),
+                                json!({"pattern": hisaab_model::value::KPI_PATTERN}),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for value in object.values_mut() {
+                tighten_common(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(tighten_common),
+        _ => {}
+    }
+}
+
+/// A body's optional field is "absent or valid, never `null`" (SPEC §4): drop `null` from the
+/// types of properties that are not required. The title names the kind.
+fn tighten_body(kind: &str, mut schema: Value) -> Value {
+    for_each_object_schema(&mut schema, &mut |object| {
+        let required: BTreeSet<String> = object
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|names| {
+                names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(Value::Object(properties)) = object.get_mut("properties") {
+            for (name, property) in properties.iter_mut() {
+                if !required.contains(name) {
+                    drop_null(property);
+                }
+            }
+        }
+    });
+    if let Some(root) = schema.as_object_mut() {
+        root.insert(
+            "description".to_owned(),
+            Value::from(format!(
+                "The body of a statement of kind `{kind}` (SPEC §4). Generated from \
+                 hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+            )),
+        );
+    }
+    schema
+}
+
+/// The state has "every key present, absent values `null`" (SPEC §5), except a missing
+/// `baseline`, which is not shown: require every property but `baseline`.
+fn tighten_state(mut schema: Value) -> Value {
+    for_each_object_schema(&mut schema, &mut |object| {
+        let Some(Value::Object(properties)) = object.get("properties") else {
+            return;
+        };
+        let required: Vec<Value> = properties
+            .keys()
+            .filter(|name| name.as_str() != "baseline")
+            .map(|name| Value::from(name.as_str()))
+            .collect();
+        object.insert("required".to_owned(), Value::Array(required));
+    });
+    if let Some(root) = schema.as_object_mut() {
+        root.insert(
+            "description".to_owned(),
+            Value::from(
+                "The state of a ledger at a tree size and date (SPEC §5). Generated from \
+                 hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate.",
+            ),
+        );
+    }
+    schema
+}
+
+/// Calls `f` on the root schema and on every definition that is an object schema.
+fn for_each_object_schema(schema: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    if let Some(root) = schema.as_object_mut() {
+        f(root);
+        if let Some(Value::Object(definitions)) = root.get_mut("definitions") {
+            for definition in definitions.values_mut() {
+                if let Some(object) = definition.as_object_mut() {
+                    f(object);
+                }
+            }
+        }
+    }
+}
+
+/// Removes `null` from a property schema: from a `type` array, or a `{"type":"null"}` branch of
+/// `anyOf`/`oneOf` (unwrapping a single remaining branch).
+fn drop_null(property: &mut Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            object.insert("type".to_owned(), only);
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        let Some(Value::Array(branches)) = object.get_mut(key) else {
+            continue;
+        };
+        branches.retain(|b| b != &json!({"type": "null"}));
+        if branches.len() == 1 {
+            let only = branches.remove(0);
+            object.remove(key);
+            if let Value::Object(inner) = only {
+                for (k, v) in inner {
+                    object.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// Pretty JSON with keys sorted at every level, so the files do not depend on whether
+/// serde_json's `preserve_order` feature happens to be on.
+fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(&sorted(value)).expect("a schema serialises");
+    text.push('\n');
+    text
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut entries: Vec<(&String, &Value)> = object.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn generated_schemas_match_the_committed_files() {
+    let dir = schema_dir();
+    let bless = std::env::var_os(BLESS).is_some_and(|v| v == "1");
+    let schemas = generated();
+    let mut stale = Vec::new();
+    for (name, schema) in &schemas {
+        let path = dir.join(name);
+        let expected = pretty(schema);
+        let found = std::fs::read_to_string(&path).unwrap_or_default();
+        // The same JSON is up to date whatever its layout; blessing writes the canonical layout.
+        let same = serde_json::from_str::<Value>(&found).is_ok_and(|found| &found == schema);
+        if !same || (bless && found != expected) {
+            if bless {
+                std::fs::create_dir_all(path.parent().expect("a parent")).unwrap();
+                std::fs::write(&path, expected).unwrap();
+            } else {
+                stale.push(name.clone());
+            }
+        }
+    }
+    // A body schema for a kind that no longer exists is stale too.
+    let names: BTreeSet<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
+    for file in std::fs::read_dir(dir.join("body")).expect("schemas/body/ exists") {
+        let file = file.unwrap().file_name().into_string().unwrap();
+        let name = format!("body/{file}");
+        if !names.contains(name.as_str()) {
+            if bless {
+                std::fs::remove_file(dir.join(&name)).unwrap();
+            } else {
+                stale.push(name);
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "schemas/ is out of date with the types: {stale:?}\n\
+         regenerate with `{BLESS}=1 cargo test --test it schemas` and review the diff"
+    );
+}
+
+#[test]
+fn every_schema_is_a_valid_draft_07_schema_and_hand_written_parts_agree() {
+    for name in HAND_WRITTEN {
+        compile(name);
+    }
+    for (name, _) in generated() {
+        compile(&name);
+    }
+    // The statement inside the envelope and the entry is the statement schema itself.
+    let statement = load("statement.schema.json");
+    let mut inline = statement.as_object().unwrap().clone();
+    inline.remove("$schema");
+    inline.remove("definitions");
+    for name in ["envelope.schema.json", "entry.schema.json"] {
+        let schema = load(name);
+        assert_eq!(
+            schema["definitions"]["statement"],
+            Value::Object(inline.clone()),
+            "{name}: definitions.statement differs from statement.schema.json"
+        );
+        for (key, definition) in statement["definitions"].as_object().unwrap() {
+            assert_eq!(&schema["definitions"][key], definition, "{name}: {key}");
+        }
+    }
+    // One body schema per kind the statement schema admits.
+    let kinds: BTreeSet<String> = statement["properties"]["kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    let bodies: BTreeSet<String> = generated()
+        .into_iter()
+        .filter_map(|(n, _)| {
+            n.strip_prefix("body/")
+                .and_then(|n| n.strip_suffix(".schema.json"))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(kinds, bodies);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of real documents.
+
+fn load(name: &str) -> Value {
+    let path = schema_dir().join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name} is not JSON: {e}"))
+}
+
+fn compile(name: &str) -> JSONSchema {
+    JSONSchema::options()
+        .with_draft(Draft::Draft7)
+        .compile(&load(name))
+        .unwrap_or_else(|e| panic!("{name} is not a valid schema: {e}"))
+}
+
+fn errors(schema: &JSONSchema, instance: &Value) -> Vec<String> {
+    match schema.validate(instance) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .map(|e| format!("{}: {e}", e.instance_path))
+            .collect(),
+    }
+}
+
+fn assert_valid(schema: &JSONSchema, instance: &Value, what: &str) {
+    let errors = errors(schema, instance);
+    assert!(
+        errors.is_empty(),
+        "{what} does not validate: {errors:#?}\n{instance}"
+    );
+}
+
+fn assert_invalid(schema: &JSONSchema, instance: &Value, what: &str) {
+    assert!(
+        !schema.is_valid(instance),
+        "{what} validates but should not:\n{instance}"
+    );
+}
+
+struct Fixture {
+    scenario: Scenario,
+    entries: Vec<SealedEntry>,
+    ledger: MemoryLedger,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let scenario = build(&ScenarioConfig::default()).unwrap();
+        let entries = scenario.sealed_entries().unwrap();
+        let ledger = scenario.into_memory_ledger().unwrap();
+        Fixture {
+            scenario,
+            entries,
+            ledger,
+        }
+    })
+}
+
+#[test]
+fn every_envelope_entry_and_body_of_the_scenario_validates() {
+    let fixture = fixture();
+    let envelope = compile("envelope.schema.json");
+    let statement = compile("statement.schema.json");
+    let entry = compile("entry.schema.json");
+    let bodies: Vec<(String, JSONSchema)> = generated()
+        .into_iter()
+        .filter_map(|(name, _)| {
+            let kind = name
+                .strip_prefix("body/")?
+                .strip_suffix(".schema.json")?
+                .to_owned();
+            Some((kind, compile(&name)))
+        })
+        .collect();
+    let mut kinds_seen = BTreeSet::new();
+    for (step, sealed) in fixture.scenario.steps.iter().zip(&fixture.entries) {
+        let what = &step.label;
+        let value = serde_json::to_value(&step.envelope).unwrap();
+        assert_valid(&envelope, &value, what);
+        assert_valid(&statement, &value["statement"], what);
+        let leaf: Value = serde_json::from_slice(sealed.leaf_bytes()).unwrap();
+        assert_valid(&entry, &leaf, what);
+        let kind = step.envelope.statement.kind.as_str();
+        let (_, body) = bodies
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap_or_else(|| panic!("no body schema for {kind}"));
+        assert_valid(body, &value["statement"]["body"], what);
+        kinds_seen.insert(kind.to_owned());
+    }
+    assert_eq!(
+        kinds_seen.len(),
+        bodies.len(),
+        "the scenario uses every kind"
+    );
+}
+
+#[test]
+fn states_of_the_scenario_validate() {
+    let fixture = fixture();
+    let schema = compile("state.schema.json");
+    let size = fixture.ledger.entries().len() as u64;
+    for at in [1, 2, size / 3, size / 2, size] {
+        let state = fixture.ledger.state_at(at, None).unwrap();
+        assert_valid(
+            &schema,
+            &serde_json::to_value(&state).unwrap(),
+            &format!("state at {at}"),
+        );
+    }
+    let state = serde_json::to_value(fixture.ledger.state_at(size, None).unwrap()).unwrap();
+    // Every status and a missing baseline appear, so the schema is exercised in full.
+    let text = state.to_string();
+    for status in [
+        "disputed",
+        "met",
+        "overdue",
+        "submitted",
+        "partially_met",
+        "not_met",
+    ] {
+        assert!(
+            text.contains(&format!("\"status\":\"{status}\"")),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn receipts_proofs_bundle_headers_and_errors_validate() {
+    let fixture = fixture();
+    let mut tree = MemoryTree::new();
+    for sealed in &fixture.entries {
+        tree.push_leaf(sealed.event_hash());
+    }
+    let size = tree.size();
+    let scenario = &fixture.scenario;
+    let checkpoint = Checkpoint {
+        origin: scenario.origin.clone(),
+        size,
+        root: tree.root(),
+    }
+    .sign(&scenario.log_key)
+    .unwrap();
+    let receipt = compile("receipt.schema.json");
+    let inclusion = compile("inclusion-proof.schema.json");
+    for index in [0, 1, size / 2, size - 1] {
+        let sealed = &fixture.entries[usize::try_from(index).unwrap()];
+        let proof: Vec<String> = tree
+            .inclusion_proof(index, size)
+            .unwrap()
+            .iter()
+            .map(|h| h.to_hex())
+            .collect();
+        let document = json!({
+            "seq": index,
+            "event_hash": sealed.event_hash().to_hex(),
+            "recorded_at": sealed.entry().recorded_at.as_str(),
+            "checkpoint": checkpoint,
+            "inclusion_proof": proof,
+        });
+        assert_valid(&receipt, &document, "a receipt");
+        let document = json!({
+            "index": index,
+            "tree_size": size,
+            "leaf_hash": sealed.event_hash().to_hex(),
+            "proof": proof,
+        });
+        assert_valid(&inclusion, &document, "an inclusion proof");
+    }
+    let consistency = compile("consistency-proof.schema.json");
+    for (from, to) in [(1, size), (size / 3, size), (size, size)] {
+        let proof: Vec<String> = tree
+            .consistency_proof(from, to)
+            .unwrap()
+            .iter()
+            .map(|h| h.to_hex())
+            .collect();
+        let document = json!({"from": from, "to": to, "proof": proof});
+        assert_valid(&consistency, &document, "a consistency proof");
+    }
+    let vkey = VerifierKey::new(
+        &scenario.origin,
+        PublicKey::from_signing_key(&scenario.log_key),
+    )
+    .unwrap()
+    .to_vkey();
+    let header = BundleHeader::new(&scenario.origin, &vkey, &checkpoint);
+    let header = serde_json::to_value(&header).unwrap();
+    let schema = compile("bundle-header.schema.json");
+    assert_valid(&schema, &header, "a bundle header");
+    let mut wrong = header.clone();
+    wrong["bundle"] = json!("hisaab/v2");
+    assert_invalid(&schema, &wrong, "a bundle header of another format");
+    let mut wrong = header.clone();
+    wrong["checkpoint"] = json!(format!("{}\n{size}\n", scenario.origin));
+    assert_invalid(
+        &schema,
+        &wrong,
+        "a bundle header with an unsigned checkpoint",
+    );
+
+    let error = compile("error.schema.json");
+    let document = json!({"error": {"code": "rule_violation", "message": "seq 3: ..."}});
+    assert_valid(&error, &document, "an error body");
+    assert_invalid(
+        &error,
+        &json!({"error": {"code": "BadRequest", "message": "x"}}),
+        "a code",
+    );
+    assert_invalid(
+        &error,
+        &json!({"error": {"code": "x"}}),
+        "an error without message",
+    );
+    assert_invalid(&error, &json!({"error": "x"}), "a bare error string");
+}
+
+/// Replaces the value at a JSON pointer.
+fn with(value: &Value, pointer: &str, replacement: Value) -> Value {
+    let mut value = value.clone();
+    *value
+        .pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}")) = replacement;
+    value
+}
+
+/// Removes the member at a JSON pointer.
+fn without(value: &Value, pointer: &str) -> Value {
+    let mut value = value.clone();
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    value
+        .pointer_mut(parent)
+        .and_then(Value::as_object_mut)
+        .and_then(|o| o.remove(key))
+        .unwrap_or_else(|| panic!("no {pointer}"));
+    value
+}
+
+fn step_of_kind(kind: &str) -> Value {
+    let step = fixture()
+        .scenario
+        .steps
+        .iter()
+        .find(|s| s.envelope.statement.kind == kind)
+        .unwrap_or_else(|| panic!("the scenario has no {kind}"));
+    serde_json::to_value(&step.envelope).unwrap()
+}
+
+#[test]
+fn wrong_typed_and_malformed_documents_fail() {
+    let fixture = fixture();
+    let envelope = compile("envelope.schema.json");
+    let entry = compile("entry.schema.json");
+    let genesis = step_of_kind("ledger.genesis");
+    let filed = step_of_kind("submission.filed");
+    assert_valid(&envelope, &genesis, "the genesis envelope");
+    for (what, bad) in [
+        ("v = 2", with(&filed, "/statement/v", json!(2))),
+        ("v as a string", with(&filed, "/statement/v", json!("1"))),
+        (
+            "no ledger outside genesis",
+            without(&filed, "/statement/ledger"),
+        ),
+        (
+            "a ledger in genesis",
+            adding(
+                &genesis,
+                "/statement",
+                "ledger",
+                filed["statement"]["ledger"].clone(),
+            ),
+        ),
+        (
+            "a null ledger",
+            with(&filed, "/statement/ledger", Value::Null),
+        ),
+        (
+            "an uppercase ledger",
+            with(
+                &filed,
+                "/statement/ledger",
+                json!(filed["statement"]["ledger"]
+                    .as_str()
+                    .unwrap()
+                    .to_uppercase()),
+            ),
+        ),
+        (
+            "an unknown kind",
+            with(&filed, "/statement/kind", json!("submission.deleted")),
+        ),
+        (
+            "an uppercase id",
+            with(
+                &filed,
+                "/statement/id",
+                json!(filed["statement"]["id"].as_str().unwrap().to_uppercase()),
+            ),
+        ),
+        (
+            "a timestamp with an offset",
+            with(
+                &filed,
+                "/statement/issued_at",
+                json!("2026-03-04T09:00:00+05:00"),
+            ),
+        ),
+        (
+            "a timestamp at second 60",
+            with(
+                &filed,
+                "/statement/issued_at",
+                json!("2026-03-04T09:00:60Z"),
+            ),
+        ),
+        (
+            "a signer of 31 bytes",
+            with(
+                &filed,
+                "/statement/signer",
+                json!("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="),
+            ),
+        ),
+        (
+            "a non-canonical signature",
+            with(
+                &filed,
+                "/signature",
+                json!(format!(
+                    "{}B==",
+                    &filed["signature"].as_str().unwrap()[..85]
+                )),
+            ),
+        ),
+        (
+            "a body that is an array",
+            with(&filed, "/statement/body", json!([])),
+        ),
+        (
+            "an extra statement field",
+            adding(&filed, "/statement", "extra", json!(true)),
+        ),
+        (
+            "an extra envelope field",
+            adding(&filed, "", "extra", json!(true)),
+        ),
+        ("no signature", without(&filed, "/signature")),
+    ] {
+        assert_invalid(&envelope, &bad, what);
+    }
+
+    let leaf: Value = serde_json::from_slice(fixture.entries[3].leaf_bytes()).unwrap();
+    assert_valid(&entry, &leaf, "entry 3");
+    for (what, bad) in [
+        ("seq as a string", with(&leaf, "/seq", json!("3"))),
+        ("a negative seq", with(&leaf, "/seq", json!(-1))),
+        ("a fractional seq", with(&leaf, "/seq", json!(3.5))),
+        (
+            "seq over 2^53-1",
+            with(&leaf, "/seq", json!(9_007_199_254_740_992u64)),
+        ),
+        ("a short prev", with(&leaf, "/prev", json!("00"))),
+        (
+            "recorded_at as a number",
+            with(&leaf, "/recorded_at", json!(1_764_579_600)),
+        ),
+        ("no recorded_at", without(&leaf, "/recorded_at")),
+    ] {
+        assert_invalid(&entry, &bad, what);
+    }
+
+    let body_of = |kind: &str| step_of_kind(kind)["statement"]["body"].clone();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "submission.filed",
+            with(&body_of("submission.filed"), "/value", json!(97.5)),
+            "a numeric value",
+        ),
+        (
+            "submission.filed",
+            with(&body_of("submission.filed"), "/value", json!("97,5")),
+            "a decimal comma",
+        ),
+        (
+            "submission.filed",
+            with(&body_of("submission.filed"), "/period", json!("2026-3")),
+            "a short period",
+        ),
+        (
+            "submission.filed",
+            with(
+                &body_of("submission.filed"),
+                "/operator",
+                json!("Indus Mobile"),
+            ),
+            "an operator that is not a slug",
+        ),
+        (
+            "submission.filed",
+            with(&body_of("submission.filed"), "/kpi", json!("cr-01")),
+            "a lowercase KPI id",
+        ),
+        (
+            "submission.filed",
+            with(
+                &body_of("submission.filed"),
+                "/evidence",
+                json!([{"name": "x.pdf", "sha256": "00", "bytes": 1}]),
+            ),
+            "evidence with a short hash",
+        ),
+        (
+            "submission.filed",
+            with(
+                &body_of("submission.filed"),
+                "/evidence",
+                json!([{"name": "x.pdf", "sha256": "0".repeat(64), "bytes": "1"}]),
+            ),
+            "evidence bytes as a string",
+        ),
+        (
+            "submission.filed",
+            adding(&body_of("submission.filed"), "", "supersedes", Value::Null),
+            "a null supersedes",
+        ),
+        (
+            "submission.filed",
+            without(&body_of("submission.filed"), "/note"),
+            "no note",
+        ),
+        (
+            "evaluation.recorded",
+            with(&body_of("evaluation.recorded"), "/score", json!(101)),
+            "a score over 100",
+        ),
+        (
+            "evaluation.recorded",
+            with(&body_of("evaluation.recorded"), "/score", json!("80")),
+            "a score as a string",
+        ),
+        (
+            "evaluation.recorded",
+            with(
+                &body_of("evaluation.recorded"),
+                "/verdict",
+                json!("exceeded"),
+            ),
+            "an unknown verdict",
+        ),
+        (
+            "member.enrolled",
+            with(&body_of("member.enrolled"), "/roles", json!(["admin"])),
+            "an unknown role",
+        ),
+        (
+            "member.enrolled",
+            adding(&body_of("member.enrolled"), "", "operator", Value::Null),
+            "a null operator",
+        ),
+        (
+            "member.enrolled",
+            with(&body_of("member.enrolled"), "/roles", json!([])),
+            "no roles",
+        ),
+        (
+            "member.enrolled",
+            with(
+                &body_of("member.enrolled"),
+                "/roles",
+                json!(["chair", "chair"]),
+            ),
+            "a repeated role",
+        ),
+        (
+            "meeting.recorded",
+            with(
+                &body_of("meeting.recorded"),
+                "/attendees",
+                json!(["pta", "pta"]),
+            ),
+            "a repeated attendee",
+        ),
+        (
+            "submission.filed",
+            with(
+                &body_of("submission.filed"),
+                "/evidence",
+                Value::Array(vec![body_of("submission.filed")["evidence"][0].clone(); 65]),
+            ),
+            "65 evidence objects",
+        ),
+        (
+            "dispute.resolved",
+            with(
+                &body_of("dispute.resolved"),
+                "/as_of",
+                json!(9_007_199_254_740_992u64),
+            ),
+            "as_of over 2^53-1",
+        ),
+        (
+            "kpi.defined",
+            with(&body_of("kpi.defined"), "/evidence_required", json!("yes")),
+            "a string boolean",
+        ),
+        (
+            "kpi.defined",
+            with(&body_of("kpi.defined"), "/pillar", json!("finance")),
+            "an unknown pillar",
+        ),
+        (
+            "kpi.assigned",
+            with(&body_of("kpi.assigned"), "/due", json!("31/12/2026")),
+            "a date in another format",
+        ),
+        (
+            "meeting.recorded",
+            with(&body_of("meeting.recorded"), "/minutes_sha256", json!(42)),
+            "a numeric hash",
+        ),
+        (
+            "dispute.resolved",
+            with(&body_of("dispute.resolved"), "/as_of", json!("12")),
+            "as_of as a string",
+        ),
+        (
+            "dispute.resolved",
+            with(&body_of("dispute.resolved"), "/outcome", json!("dismissed")),
+            "an unknown outcome",
+        ),
+        (
+            "ledger.genesis",
+            with(&body_of("ledger.genesis"), "/policy/max_age_s", json!(-1)),
+            "a negative policy",
+        ),
+        (
+            "operator.registered",
+            with(&body_of("operator.registered"), "/name", json!("")),
+            "an empty name",
+        ),
+        (
+            "commitment.closed",
+            with(&body_of("commitment.closed"), "/outcome", json!("done")),
+            "an unknown outcome",
+        ),
+    ];
+    for (kind, bad, what) in cases {
+        let schema = compile(&format!("body/{kind}.schema.json"));
+        assert_valid(&schema, &body_of(kind), kind);
+        assert_invalid(&schema, &bad, &format!("{kind}: {what}"));
+        let extra = adding(&body_of(kind), "", "unknown", json!(1));
+        assert_invalid(&schema, &extra, &format!("{kind}: an unknown field"));
+    }
+
+    let schema = compile("state.schema.json");
+    let size = fixture.ledger.entries().len() as u64;
+    let state = serde_json::to_value(fixture.ledger.state_at(size, None).unwrap()).unwrap();
+    let (operator, operator_state) = state["operators"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let kpi = operator_state["kpis"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap();
+    let kpi_pointer = format!("/operators/{operator}/kpis/{kpi}");
+    for (what, bad) in [
+        ("size as a string", with(&state, "/size", json!("3"))),
+        ("no digest", without(&state, "/digest")),
+        (
+            "an unknown status",
+            with(&state, &format!("{kpi_pointer}/status"), json!("great")),
+        ),
+        (
+            "a missing verdict key",
+            without(&state, &format!("{kpi_pointer}/verdict")),
+        ),
+        (
+            "a pillar score as a string",
+            with(&state, "/sector/legal", json!("80")),
+        ),
+        ("a missing pillar", without(&state, "/sector/awareness")),
+        (
+            "an unknown member status",
+            with(&state, "/members/pta/status", json!("gone")),
+        ),
+        (
+            "a member key that is not base64",
+            with(&state, "/members/pta/key", json!("not a key")),
+        ),
+        (
+            "unsorted or unknown roles",
+            with(&state, "/members/pta/roles", json!(["root"])),
+        ),
+        (
+            "a commitment count as a string",
+            with(
+                &state,
+                &format!("/operators/{operator}/commitments/open"),
+                json!("1"),
+            ),
+        ),
+        ("a numeric date", with(&state, "/at", json!(20_261_231))),
+        (
+            "an operator id that is not a slug",
+            adding(&state, "/operators", "Indus Mobile", operator_state.clone()),
+        ),
+        (
+            "a KPI id that is not one",
+            adding(
+                &state,
+                &format!("/operators/{operator}/kpis"),
+                "kpi one",
+                operator_state["kpis"][kpi].clone(),
+            ),
+        ),
+        (
+            "a score over 100",
+            with(&state, &format!("/operators/{operator}/score"), json!(101)),
+        ),
+        (
+            "an extra top-level key",
+            adding(&state, "", "extra", json!(null)),
+        ),
+    ] {
+        assert_invalid(&schema, &bad, what);
+    }
+}
+
+/// Adds the member `key` to the object at a JSON pointer.
+fn adding(value: &Value, pointer: &str, key: &str, added: Value) -> Value {
+    let mut value = value.clone();
+    value
+        .pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("no object at {pointer:?}"))
+        .insert(key.to_owned(), added);
+    value
+}
