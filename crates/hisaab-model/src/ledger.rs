@@ -375,7 +375,8 @@ impl Ledger {
             ));
         }
         if let Some(last) = &self.last_recorded_at {
-            if e.recorded_at < *last {
+            // Compare instants: `…:00.5Z` and `…:00.50Z` are the same moment.
+            if e.recorded_at.unix_nanos() < last.unix_nanos() {
                 return Err(Violation::new(
                     seq,
                     Rule::Chain,
