@@ -1,2 +1,56 @@
-//! The `hisaab` command.
-fn main() {}
+//! The `hisaab` command: keys, ledgers, the server, signing, submitting, verifying, replaying,
+//! exporting, proofs, witnessing, load generation and the demo (SPEC §8).
+//!
+//! It is the only part of Hisaab that knows argv, the environment, key files and the terminal;
+//! everything it checks, it checks with `hisaab-log` and `hisaab-model`, so what it says is
+//! what an independent verifier would say. Errors are printed with their chain of causes and
+//! the command exits non-zero.
+
+// A command-line program talks to its user on stdout and stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod args;
+mod client;
+mod cmd;
+mod keyfile;
+mod progress;
+mod trust;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Keygen(a) => cmd::keygen::run(&a),
+        Command::Pubkey(a) => cmd::keygen::run_pubkey(&a),
+        Command::Init(a) => cmd::init::run(&a),
+        Command::Serve(a) => cmd::serve::run(&a),
+        Command::Sign(a) => cmd::sign::run(&a),
+        Command::Submit(a) => cmd::submit::run(&a),
+        Command::Verify(a) => cmd::verify::run(&a),
+        Command::Replay(a) => cmd::replay::run(&a),
+        Command::Export(a) => cmd::export::run(&a),
+        Command::Proof(a) => cmd::proof::run(&a),
+        Command::Witness(a) => cmd::witness::run(&a),
+        Command::Load(a) => cmd::load::run(&a),
+        Command::Demo(a) => cmd::demo::run(&a),
+    }
+}

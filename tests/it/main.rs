@@ -1,1 +1,6 @@
 //! Integration tests.
+
+mod cli;
+mod common;
+mod e2e;
+mod schemas;

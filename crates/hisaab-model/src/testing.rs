@@ -155,8 +155,18 @@ impl Builder {
         for (member, roles, operator, s) in [
             ("chair", json!(["chair"]), None, seed::CHAIR),
             ("eval", json!(["evaluator"]), None, seed::EVALUATOR),
-            ("ciso-indus", json!(["ciso"]), Some("indus"), seed::CISO_INDUS),
-            ("ciso-karakoram", json!(["ciso"]), Some("karakoram"), seed::CISO_KARAKORAM),
+            (
+                "ciso-indus",
+                json!(["ciso"]),
+                Some("indus"),
+                seed::CISO_INDUS,
+            ),
+            (
+                "ciso-karakoram",
+                json!(["ciso"]),
+                Some("karakoram"),
+                seed::CISO_KARAKORAM,
+            ),
             (
                 "eval-indus",
                 json!(["evaluator"]),

@@ -1,1 +1,137 @@
-//! hisaab-server (being written).
+//! # hisaab-server
+//!
+//! The HTTP API of Hisaab (SPEC §7) on axum: append signed statements, read the latest
+//! signed checkpoint, entries as their leaf bytes exactly, RFC 9162 proofs, the state of
+//! SPEC §5, streamed bundles (SPEC §6), and collect witnesses' cosignatures. `GET
+//! /openapi.json` describes all of it, generated from the handlers.
+//!
+//! What it deliberately does not do: decide whether a statement is accepted (that is
+//! `hisaab-model`, through `hisaab-store`), hold keys other than through the store, or
+//! terminate TLS (put a reverse proxy in front).
+//!
+//! | method, path | answers |
+//! |---|---|
+//! | `POST /v1/statements` | 201/200 receipt; 400, 401, 403, 409, 413, 415, 422, 503 |
+//! | `GET /v1/checkpoint` | 200 `text/plain` note with cosignatures; 503 |
+//! | `GET /v1/entries?start=&limit=` | 200 JSON Lines of leaf bytes; 400, 503 |
+//! | `GET /v1/entries/{seq}`, `GET /v1/events/{event_hash}` | 200 leaf bytes; 400, 404, 503 |
+//! | `GET /v1/proofs/inclusion?index=&tree_size=` | 200 `{index, tree_size, leaf_hash, proof}`; 400, 503 |
+//! | `GET /v1/proofs/consistency?from=&to=` | 200 `{from, to, proof}`; 400, 503 |
+//! | `GET /v1/state?as_of=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 503 |
+//! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 503 |
+//! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of the entries naming both; 400, 503 |
+//! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
+//! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
+//!
+//! Every error is answered in one shape, `{"error":{"code":"...","message":"..."}}`, from
+//! one place, [`ApiError`]'s `IntoResponse`; the statuses for statements follow SPEC §7's
+//! order of precedence (413, 400, 401, 403, 409, 422). Requests are bounded: a body limit, a
+//! request timeout, a bound on requests in flight (503 with `Retry-After` past it) and a page
+//! size for lists.
+//!
+//! ```no_run
+//! # async fn run(store: hisaab_store::Store) -> std::io::Result<()> {
+//! use hisaab_server::{serve, AppState, ServerConfig};
+//!
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! let state = AppState::new(store, ServerConfig::default());
+//! serve(listener, state, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+
+mod api;
+mod app;
+mod error;
+mod extract;
+mod limit;
+pub mod openapi;
+pub mod schema;
+
+use std::future::Future;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use app::{AppState, ServerConfig};
+pub use error::{ApiError, ErrorBody, ErrorDetail, RETRY_AFTER_SECONDS};
+
+/// The API's routes with their limits, logging and error mapping, over `state`.
+///
+/// Each call makes its own bound on requests in flight.
+pub fn router(state: AppState) -> Router {
+    let limits = limit::Limits::new(state.config.in_flight_max, state.config.request_timeout);
+    let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
+    let api = Router::new()
+        .route("/", get(api::meta::index))
+        .route("/openapi.json", get(api::meta::openapi))
+        .route("/v1/statements", post(api::statements::submit))
+        .route("/v1/checkpoint", get(api::log::checkpoint))
+        .route("/v1/entries", get(api::log::entries))
+        .route("/v1/entries/{seq}", get(api::log::entry))
+        .route("/v1/events/{event_hash}", get(api::log::event))
+        .route("/v1/proofs/inclusion", get(api::log::inclusion_proof))
+        .route("/v1/proofs/consistency", get(api::log::consistency_proof))
+        .route("/v1/state", get(api::state::state))
+        .route("/v1/bundle", get(api::log::bundle))
+        .route("/v1/history", get(api::log::history))
+        .route("/v1/cosignatures", post(api::witness::cosign))
+        .layer(body_limit)
+        .route_layer(axum::middleware::from_fn_with_state(limits, limit::limit));
+    api.route("/healthz", get(api::meta::healthz))
+        .fallback(api::meta::not_found)
+        .method_not_allowed_fallback(api::meta::method_not_allowed)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves [`router`] on `listener` until `shutdown` completes, then shuts down gracefully:
+/// no new connections are taken, requests in flight (an append waiting for its batch) finish,
+/// and the store is closed, which flushes it.
+///
+/// # Errors
+/// The listener's I/O error, or the store's failure to close (as an I/O error).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "serving the Hisaab API");
+    }
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    tracing::info!("stopped taking requests; closing the store");
+    // Closing joins the sequencer thread and flushes sled: blocking work.
+    let closed = tokio::task::spawn_blocking(move || store.close()).await;
+    served?;
+    match closed {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(std::io::Error::other(error.to_string())),
+        Err(join_error) => Err(std::io::Error::other(join_error.to_string())),
+    }
+}
+
+/// A panic in a handler is a bug: it is logged by the panic hook, and the client gets a 500
+/// in the error shape with nothing of the panic's message.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    let mut response = ApiError::Internal.into_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}

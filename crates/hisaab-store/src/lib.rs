@@ -1,1 +1,72 @@
-//! hisaab-store (being written).
+//! # hisaab-store
+//!
+//! The durable Hisaab ledger on sled 0.34: one sequencer with group commit, stored Merkle
+//! hashes for `O(log n)` proofs at any size, indexes by seq, event hash, statement id and
+//! (operator, KPI), signed checkpoints with witness cosignatures, model-state snapshots, an
+//! integrity check on open, full verification, and streaming bundle export (SPEC §2–§7).
+//!
+//! It does not judge statements itself: the rules of SPEC §4 are `hisaab-model`'s, applied
+//! here in order by the sequencer; the formats are `hisaab-log`'s. It knows no HTTP.
+//!
+//! # Appending: group commit
+//! Callers check the envelope's form and signature in their own thread or task, then hand it
+//! to the sequencer thread through a channel. The sequencer takes up to
+//! [`StoreConfig::batch_entries_max`] envelopes (waiting at most [`StoreConfig::batch_wait`]
+//! after the first), and for each in order: recognises a resubmission (same id, same canonical
+//! bytes), assigns the next seq and a `recorded_at` that never decreases, and applies the
+//! model's rules with a history that sees the disk plus the batch so far. A rejection changes
+//! nothing and is answered at once. The accepted entries, their stored hashes, index records,
+//! any snapshot and the checkpoint signed over the new size are then written in **one** sled
+//! transaction, made durable by **one** `flush`, and only then are the callers answered.
+//!
+//! # Crash recovery
+//! Each batch, checkpoint included, is one sled transaction, which sled recovers whole or not
+//! at all; a crash before the flush returns loses the batch, whose callers got no receipt.
+//! After the flush, and before any receipt, the size and root are written to a small
+//! high-water mark file beside sled's (`hisaab-mark`): sled treats a damaged log record as
+//! the torn end of its log and would otherwise silently reopen at an older state.
+//! `open` checks the store quickly (format, genesis and log key, latest checkpoint signature,
+//! the mark, entry and stored-hash counts, the root from `O(log n)` stored hashes, the chain,
+//! hashes and index records of every entry after the snapshot and of the last
+//! [`StoreConfig::tail_check_entries`], signatures and all rules on that tail), removes a
+//! torn tail past the latest checkpoint should one ever appear (no receipt was given for
+//! it), refuses anything missing or altered below it naming the seq, and resumes the model
+//! from the newest good snapshot. [`Store::verify_full`] checks everything.
+//!
+//! # Layout
+//! One sled tree per kind of record, keyed big-endian: `entries` (seq → leaf bytes),
+//! `hashes` (stored-hash index → hash), `by_event`, `by_statement`, `by_kpi`,
+//! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ model
+//! snapshot), `meta`; and the file `hisaab-mark` (size, root, checksum) beside sled's.
+
+mod config;
+mod error;
+mod export;
+#[doc(hidden)]
+pub mod fixture;
+mod layout;
+mod mark;
+mod model;
+mod open;
+mod replay;
+mod store;
+mod writer;
+
+pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
+pub use error::{AppendError, Corruption, StoreError};
+pub use model::{Rule, State, Violation};
+pub use store::{
+    Appended, MarkStatus, OpenReport, Receipt, SignedCheckpoint, Store, VerifyReport,
+    ENTRIES_LIMIT_MAX,
+};
+
+/// The genesis envelope and log key of the fixture ledger, for doc examples.
+///
+/// # Panics
+/// Never: the fixture's values are fixed and valid.
+#[doc(hidden)]
+pub fn doc_fixture() -> (hisaab_log::Envelope, hisaab_log::SigningKey) {
+    #[allow(clippy::expect_used)] // Fixed, valid values.
+    let genesis = fixture::genesis().expect("the fixture genesis is valid");
+    (genesis, fixture::log_key())
+}

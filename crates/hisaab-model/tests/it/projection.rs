@@ -157,7 +157,7 @@ fn scores_are_rounded_means_half_up() {
     assert_eq!(indus.pillar_scores.resilience, Some(80));
     assert_eq!(indus.pillar_scores.legal, Some(61));
     assert_eq!(indus.pillar_scores.monitoring, None); // MN-01 has no score yet
-                                                     // indus: (2·(80 + 61) + 2) div 4 = 284 div 4 = 71 (70.5 rounds up).
+                                                      // indus: (2·(80 + 61) + 2) div 4 = 284 div 4 = 71 (70.5 rounds up).
     assert_eq!(indus.score, Some(71));
     // karakoram: resilience 71 only.
     assert_eq!(operator(&s, "karakoram").score, Some(71));
@@ -341,7 +341,10 @@ fn the_json_has_exactly_the_shape_of_spec_section_5_and_its_digest() {
         Value::Null
     );
     // A baseline is shown only when the assignment in force has one.
-    assert_eq!(json["operators"]["karakoram"]["kpis"]["LG-01"]["baseline"], "50");
+    assert_eq!(
+        json["operators"]["karakoram"]["kpis"]["LG-01"]["baseline"],
+        "50"
+    );
     assert_eq!(
         keys(&json["sector"]),
         [

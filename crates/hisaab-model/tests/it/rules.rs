@@ -957,7 +957,11 @@ fn rule_5_requires_the_operator_and_kpi_of_an_assignment_or_challenge_to_exist()
     );
     let challenge = |operator: &str, kpi: &str| json!({"challenge": "ch", "pillar": "legal", "operator": operator, "kpi": kpi, "description": "d"});
     assert_eq!(
-        rule_of(b.try_append(seed::CHAIR, "challenge.raised", challenge("margalla", "CR-01"))),
+        rule_of(b.try_append(
+            seed::CHAIR,
+            "challenge.raised",
+            challenge("margalla", "CR-01")
+        )),
         Rule::Reference
     );
     assert_eq!(

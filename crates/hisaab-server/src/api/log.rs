@@ -1,0 +1,515 @@
+//! The log itself: the latest checkpoint, entries as their leaf bytes, proofs and bundles
+//! (SPEC §2, §3, §6, §7).
+
+use std::io::{self, Write};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hisaab_log::{merkle, Hash};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use utoipa::IntoParams;
+
+use super::{
+    blocking, bytes_response, check_tree_size, from_store, immutable, JSON, JSON_LINES, TEXT,
+};
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{PathText, Query};
+use crate::schema::{ConsistencyProof, Entry, HexHash, InclusionProof};
+
+/// The size of the chunks a bundle is streamed in.
+const BUNDLE_CHUNK_BYTES: usize = 64 << 10;
+/// How many chunks may wait between the exporting thread and the socket.
+const BUNDLE_CHUNKS_QUEUED: usize = 8;
+
+/// The latest signed checkpoint, with the witnesses' cosignatures collected for it.
+#[utoipa::path(
+    get,
+    path = "/v1/checkpoint",
+    tag = "log",
+    responses(
+        (status = 200, description = "A C2SP signed note: origin, tree size, base64 root hash, \
+            a blank line, the log's signature line and any witnesses' cosignature lines.",
+            body = String, content_type = "text/plain"),
+        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let note = app.store.latest_checkpoint().note;
+    if note.is_empty() {
+        return Err(ApiError::LedgerEmpty);
+    }
+    let mut response = bytes_response(TEXT, note.into_bytes());
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The query of `GET /v1/entries`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EntriesQuery {
+    /// The seq of the first entry (default 0). At most the ledger's size, where the answer is
+    /// empty.
+    start: Option<u64>,
+    /// How many entries at most (default and cap: the server's page size, 1000 by default).
+    limit: Option<u64>,
+}
+
+/// Entries as JSON Lines: each line is an entry's leaf bytes, JCS(entry), exactly, then `\n`.
+#[utoipa::path(
+    get,
+    path = "/v1/entries",
+    tag = "log",
+    params(EntriesQuery),
+    responses(
+        (status = 200, description = "One entry per line, seq `start` upwards, each line the \
+            entry's leaf bytes exactly followed by `\\n`. Fewer than `limit` lines at the end \
+            of the log; none when `start` is the ledger's size.",
+            body = Entry, content_type = "application/x-ndjson"),
+        (status = 400, description = "`bad_query`: a parameter is not an integer or is unknown; \
+            `index_out_of_range`: `start` is beyond the ledger's size.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn entries(
+    State(app): State<AppState>,
+    Query(query): Query<EntriesQuery>,
+) -> Result<Response, ApiError> {
+    let start = query.start.unwrap_or(0);
+    let page_max = app.config.entries_page_max;
+    let limit = query.limit.unwrap_or(page_max).min(page_max);
+    let size = app.store.size();
+    if start > size {
+        return Err(ApiError::IndexOutOfRange {
+            message: format!("start {start} is beyond the ledger's size, {size}"),
+        });
+    }
+    let lines = blocking(move || {
+        let entries = app
+            .store
+            .entries(start, limit)
+            .map_err(|error| from_store("read entries", error))?;
+        let mut out = Vec::with_capacity(
+            entries
+                .iter()
+                .map(|sealed| sealed.leaf_bytes().len().saturating_add(1))
+                .sum(),
+        );
+        for sealed in &entries {
+            out.extend_from_slice(sealed.leaf_bytes());
+            out.push(b'\n');
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(bytes_response(JSON_LINES, lines))
+}
+
+/// One entry by its seq, as its leaf bytes exactly.
+#[utoipa::path(
+    get,
+    path = "/v1/entries/{seq}",
+    tag = "log",
+    params(("seq" = u64, Path, description = "The entry's seq, from 0.")),
+    responses(
+        (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
+            body = Entry, content_type = "application/json"),
+        (status = 400, description = "`bad_path`: the seq is not an integer.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn entry(
+    State(app): State<AppState>,
+    PathText(seq): PathText,
+) -> Result<Response, ApiError> {
+    let seq: u64 = seq.parse().map_err(|_| ApiError::BadPath {
+        message: format!(
+            "seq must be a non-negative integer, found {:?}",
+            short(&seq)
+        ),
+    })?;
+    let leaf = blocking(move || {
+        app.store
+            .entry_bytes(seq)
+            .map_err(|error| from_store("read entry", error))
+    })
+    .await?;
+    match leaf {
+        Some(leaf) => Ok(immutable(bytes_response(JSON, leaf))),
+        None => Err(ApiError::not_found(format!("no entry with seq {seq}"))),
+    }
+}
+
+/// One entry by its event hash, as its leaf bytes exactly.
+#[utoipa::path(
+    get,
+    path = "/v1/events/{event_hash}",
+    tag = "log",
+    params(("event_hash" = String, Path, description = "The entry's event hash: 64 lowercase \
+        hex digits.", pattern = "^[0-9a-f]{64}$")),
+    responses(
+        (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
+            body = Entry, content_type = "application/json"),
+        (status = 400, description = "`bad_path`: not 64 lowercase hex digits.",
+            body = ErrorBody),
+        (status = 404, description = "`not_found`: no entry with this event hash.",
+            body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn event(
+    State(app): State<AppState>,
+    PathText(text): PathText,
+) -> Result<Response, ApiError> {
+    let event_hash = Hash::try_from_hex(&text).map_err(|_| ApiError::BadPath {
+        message: format!(
+            "an event hash is 64 lowercase hex digits, found {:?}",
+            short(&text)
+        ),
+    })?;
+    let leaf = blocking(move || {
+        app.store
+            .entry_by_event_hash(&event_hash)
+            .map_err(|error| from_store("read entry by event hash", error))
+    })
+    .await?;
+    match leaf {
+        Some(sealed) => Ok(immutable(bytes_response(
+            JSON,
+            sealed.leaf_bytes().to_vec(),
+        ))),
+        None => Err(ApiError::not_found(format!(
+            "no entry with event hash {event_hash}"
+        ))),
+    }
+}
+
+/// The query of `GET /v1/proofs/inclusion`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InclusionQuery {
+    /// The leaf index (the entry's seq).
+    index: u64,
+    /// The tree size of the checkpoint to prove against: 1 to the ledger's size.
+    tree_size: u64,
+}
+
+/// An RFC 9162 inclusion proof of an entry in the tree of a given size.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/inclusion",
+    tag = "proofs",
+    params(InclusionQuery),
+    responses(
+        (status = 200, description = "The proof.", body = InclusionProof),
+        (status = 400, description = "`bad_query`: a parameter is missing or not an integer; \
+            `tree_size_out_of_range`: `tree_size` is 0 or beyond the ledger's size; \
+            `index_out_of_range`: `index` is not below `tree_size`.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn inclusion_proof(
+    State(app): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<Response, ApiError> {
+    let InclusionQuery { index, tree_size } = query;
+    check_tree_size("tree_size", tree_size, app.store.size())?;
+    if index >= tree_size {
+        return Err(ApiError::IndexOutOfRange {
+            message: format!("index {index} is not in a tree of size {tree_size}"),
+        });
+    }
+    let (leaf, proof) = blocking(move || {
+        let leaf = app
+            .store
+            .entry_bytes(index)
+            .map_err(|error| from_store("read entry", error))?
+            .ok_or_else(|| ApiError::internal("inclusion proof", &"entry missing below size"))?;
+        let proof = app
+            .store
+            .inclusion_proof(index, tree_size)
+            .map_err(|error| from_store("inclusion proof", error))?;
+        Ok((leaf, proof))
+    })
+    .await?;
+    let body = InclusionProof {
+        index,
+        tree_size,
+        leaf_hash: merkle::leaf_hash(&leaf).to_hex(),
+        proof: hex_hashes(&proof),
+    };
+    Ok(immutable(Json(body).into_response()))
+}
+
+/// The query of `GET /v1/proofs/consistency`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ConsistencyQuery {
+    /// The older tree size, at least 1.
+    from: u64,
+    /// The newer tree size: at least `from`, at most the ledger's size.
+    to: u64,
+}
+
+/// An RFC 9162 consistency proof between two tree sizes.
+#[utoipa::path(
+    get,
+    path = "/v1/proofs/consistency",
+    tag = "proofs",
+    params(ConsistencyQuery),
+    responses(
+        (status = 200, description = "The proof; empty when `from == to`.",
+            body = ConsistencyProof),
+        (status = 400, description = "`bad_query`: a parameter is missing or not an integer; \
+            `tree_size_out_of_range`: not `1 <= from <= to <=` the ledger's size.",
+            body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn consistency_proof(
+    State(app): State<AppState>,
+    Query(query): Query<ConsistencyQuery>,
+) -> Result<Response, ApiError> {
+    let ConsistencyQuery { from, to } = query;
+    check_tree_size("to", to, app.store.size())?;
+    if from == 0 || from > to {
+        return Err(ApiError::TreeSizeOutOfRange {
+            message: format!("no consistency proof from {from} to {to}: need 1 <= from <= to"),
+        });
+    }
+    let proof = blocking(move || {
+        app.store
+            .consistency_proof(from, to)
+            .map_err(|error| from_store("consistency proof", error))
+    })
+    .await?;
+    let body = ConsistencyProof {
+        from,
+        to,
+        proof: hex_hashes(&proof),
+    };
+    Ok(immutable(Json(body).into_response()))
+}
+
+/// The query of `GET /v1/bundle`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct BundleQuery {
+    /// The number of entries to export, 1 to the ledger's size (default: all).
+    tree_size: Option<u64>,
+}
+
+/// A bundle (SPEC §6) of the first `tree_size` entries, streamed.
+#[utoipa::path(
+    get,
+    path = "/v1/bundle",
+    tag = "log",
+    params(BundleQuery),
+    responses(
+        (status = 200, description = "A bundle: the header line `{bundle, origin, log_key, \
+            checkpoint}`, then one line per entry, seq 0 upwards, each its leaf bytes exactly; \
+            every line ends in `\\n`. Streamed; a failure midway cuts the stream short, which \
+            a verifier detects.", body = String, content_type = "application/x-ndjson"),
+        (status = 400, description = "`bad_query`; `tree_size_out_of_range`: 0 or beyond the \
+            ledger's size.", body = ErrorBody),
+        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn bundle(
+    State(app): State<AppState>,
+    Query(query): Query<BundleQuery>,
+) -> Result<Response, ApiError> {
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    let tree_size = query.tree_size.unwrap_or(size);
+    check_tree_size("tree_size", tree_size, size)?;
+    let (sender, mut receiver) = mpsc::channel::<io::Result<Bytes>>(BUNDLE_CHUNKS_QUEUED);
+    let store = app.store.clone();
+    // The export runs on a blocking thread and hands its output over in chunks, so memory is
+    // bounded by the queue whatever the ledger's size. If the client goes away, sends fail
+    // and the export stops with an I/O error.
+    tokio::task::spawn_blocking(move || {
+        let writer = ChannelWriter {
+            sender: sender.clone(),
+        };
+        let mut buffered = io::BufWriter::with_capacity(BUNDLE_CHUNK_BYTES, writer);
+        let result = store
+            .export_bundle(tree_size, &mut buffered)
+            .map_err(|error| io::Error::other(error.to_string()))
+            .and_then(|_count| buffered.flush());
+        if let Err(error) = result {
+            tracing::warn!(tree_size, %error, "bundle export stopped");
+            let _ = sender.blocking_send(Err(io::Error::other("the bundle export failed")));
+        } else {
+            tracing::info!(tree_size, "bundle exported");
+        }
+    });
+    let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_LINES));
+    if let Ok(disposition) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"hisaab-bundle-{tree_size}.jsonl\""
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    Ok(response)
+}
+
+/// A `Write` that sends what it is given, as chunks, into a channel read by the response body.
+struct ChannelWriter {
+    sender: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.sender
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn hex_hashes(hashes: &[Hash]) -> Vec<HexHash> {
+    hashes.iter().map(|hash| HexHash(hash.to_hex())).collect()
+}
+
+/// Untrusted text shortened for an error message.
+pub(crate) fn short(text: &str) -> String {
+    const CHARS_MAX: usize = 80;
+    if text.chars().count() <= CHARS_MAX {
+        text.to_owned()
+    } else {
+        let mut shortened: String = text.chars().take(CHARS_MAX).collect();
+        shortened.push('…');
+        shortened
+    }
+}
+
+/// The query of `GET /v1/history`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HistoryQuery {
+    /// The operator's id.
+    #[param(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
+    operator: String,
+    /// The KPI's id.
+    #[param(pattern = "^[A-Z]{2,6}-[0-9]{1,4}$")]
+    kpi: String,
+    /// Only entries with a seq of at least this (default 0), for paging.
+    start: Option<u64>,
+    /// How many entries at most (default and cap: the server's page size).
+    limit: Option<u64>,
+}
+
+/// The entries whose body names an operator and a KPI (assignments, submissions,
+/// evaluations, commitments, challenges), in log order, as JSON Lines.
+#[utoipa::path(
+    get,
+    path = "/v1/history",
+    tag = "log",
+    params(HistoryQuery),
+    responses(
+        (status = 200, description = "One entry per line, in log order, each line the entry's \
+            leaf bytes exactly followed by `\\n`; empty when nothing names the pair.",
+            body = Entry, content_type = "application/x-ndjson"),
+        (status = 400, description = "`bad_query`: a parameter is missing or malformed.",
+            body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn history(
+    State(app): State<AppState>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Response, ApiError> {
+    let slug_ok = |text: &str| {
+        let bytes = text.as_bytes();
+        (1..=63).contains(&bytes.len())
+            && bytes
+                .first()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+    };
+    let kpi_ok = |text: &str| {
+        text.split_once('-').is_some_and(|(letters, digits)| {
+            (2..=6).contains(&letters.len())
+                && letters.bytes().all(|b| b.is_ascii_uppercase())
+                && (1..=4).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    if !slug_ok(&query.operator) {
+        return Err(ApiError::bad_query(format!(
+            "operator must be a slug such as `indus`, found {:?}",
+            short(&query.operator)
+        )));
+    }
+    if !kpi_ok(&query.kpi) {
+        return Err(ApiError::bad_query(format!(
+            "kpi must be an id such as `CR-01`, found {:?}",
+            short(&query.kpi)
+        )));
+    }
+    let start = query.start.unwrap_or(0);
+    let page_max = app.config.entries_page_max;
+    let limit =
+        usize::try_from(query.limit.unwrap_or(page_max).min(page_max)).unwrap_or(usize::MAX);
+    let lines = blocking(move || {
+        let seqs = app
+            .store
+            .history(&query.operator, &query.kpi)
+            .map_err(|error| from_store("history", error))?;
+        let mut out = Vec::new();
+        for seq in seqs.into_iter().filter(|seq| *seq >= start).take(limit) {
+            let leaf = app
+                .store
+                .entry_bytes(seq)
+                .map_err(|error| from_store("read entry", error))?
+                .ok_or_else(|| ApiError::internal("history", &"indexed entry missing"))?;
+            out.extend_from_slice(&leaf);
+            out.push(b'\n');
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(bytes_response(JSON_LINES, lines))
+}

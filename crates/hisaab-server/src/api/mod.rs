@@ -1,0 +1,86 @@
+//! The handlers of SPEC §7, one module per group of endpoints. Each handler is documented for
+//! OpenAPI with `#[utoipa::path]` next to its code, so the description cannot drift from it.
+
+pub(crate) mod log;
+pub(crate) mod meta;
+pub(crate) mod state;
+pub(crate) mod statements;
+pub(crate) mod witness;
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// `application/json`.
+pub(crate) const JSON: &str = "application/json";
+/// JSON Lines, as entries and bundles are served.
+pub(crate) const JSON_LINES: &str = "application/x-ndjson";
+/// Checkpoints.
+pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
+
+/// Runs blocking store work (disk reads, replays, exports) off the async workers.
+///
+/// # Errors
+/// Whatever `work` returns; 500 `internal` if the task could not run to its end.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(join_error) => Err(ApiError::internal("blocking task", &join_error)),
+    }
+}
+
+/// An answer of `bytes` served exactly as they are, with `content_type`.
+pub(crate) fn bytes_response(content_type: &'static str, bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Marks an answer that can never change (an entry, a proof between fixed sizes) as cacheable
+/// for good.
+pub(crate) fn immutable(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
+/// Checks `1 <= tree_size <= size`, naming `what` in the error.
+///
+/// # Errors
+/// 400 `tree_size_out_of_range`.
+pub(crate) fn check_tree_size(what: &str, tree_size: u64, size: u64) -> Result<(), ApiError> {
+    if tree_size == 0 || tree_size > size {
+        return Err(ApiError::TreeSizeOutOfRange {
+            message: format!(
+                "{what} {tree_size} is out of range: it must be from 1 to the ledger's current \
+                 size, {size}"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Maps a store's error on a read: what the client asked for out of range is a 400, a closed
+/// store a 503, anything else a 500 whose details are only logged.
+pub(crate) fn from_store(context: &'static str, error: hisaab_store::StoreError) -> ApiError {
+    use hisaab_store::StoreError;
+    match error {
+        StoreError::BeyondLog { what, value, size } => ApiError::TreeSizeOutOfRange {
+            message: format!("{what} {value} is beyond the ledger's current size, {size}"),
+        },
+        StoreError::Proof(merkle) => ApiError::TreeSizeOutOfRange {
+            message: merkle.to_string(),
+        },
+        StoreError::Closed => ApiError::Unavailable,
+        other => ApiError::internal(context, &other),
+    }
+}

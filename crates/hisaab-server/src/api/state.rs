@@ -1,0 +1,76 @@
+//! `GET /v1/state`: the projection of SPEC §5 at a tree size and date.
+
+use axum::extract::State;
+use axum::response::Response;
+use hisaab_log::{jcs, Date};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::log::short;
+use super::{blocking, bytes_response, check_tree_size, from_store, JSON};
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
+use crate::schema;
+
+/// The query of `GET /v1/state`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StateQuery {
+    /// The tree size to project, 1 to the ledger's size (default: all entries).
+    as_of: Option<u64>,
+    /// The date that is the clock for "overdue", `YYYY-MM-DD` (default: the date of the last
+    /// entry's `recorded_at`).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    at: Option<String>,
+}
+
+/// The state of SPEC §5, served as canonical JSON (its `digest` covers the rest).
+#[utoipa::path(
+    get,
+    path = "/v1/state",
+    tag = "state",
+    params(StateQuery),
+    responses(
+        (status = 200, description = "The state, as canonical JSON (RFC 8785).",
+            body = schema::State),
+        (status = 400, description = "`bad_query`: `as_of` is not an integer or `at` not a \
+            real date; `tree_size_out_of_range`: `as_of` is 0 or beyond the ledger's size.",
+            body = ErrorBody),
+        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn state(
+    State(app): State<AppState>,
+    Query(query): Query<StateQuery>,
+) -> Result<Response, ApiError> {
+    let at = match query.at.as_deref() {
+        None => None,
+        Some(text) => Some(Date::try_parse(text).map_err(|_| {
+            ApiError::bad_query(format!(
+                "at must be a real date YYYY-MM-DD, found {:?}",
+                short(text)
+            ))
+        })?),
+    };
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    if let Some(as_of) = query.as_of {
+        check_tree_size("as_of", as_of, size)?;
+    }
+    let as_of = query.as_of;
+    let bytes = blocking(move || {
+        let state = app
+            .store
+            .state(as_of, at)
+            .map_err(|error| from_store("state", error))?;
+        jcs::to_canonical(&state).map_err(|error| ApiError::internal("state to JSON", &error))
+    })
+    .await?;
+    Ok(bytes_response(JSON, bytes))
+}

@@ -1,0 +1,157 @@
+//! `POST /v1/statements`: append a signed statement (SPEC §7).
+
+use std::borrow::Cow;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use hisaab_log::{Envelope, FormatError};
+use hisaab_store::{AppendError, Rule};
+
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{require_json, RawBody};
+use crate::schema::{self, Receipt};
+
+/// Appends an envelope. The answer is sent only once the entry is durable.
+#[utoipa::path(
+    post,
+    path = "/v1/statements",
+    tag = "statements",
+    request_body(
+        content = schema::Envelope,
+        content_type = "application/json",
+        description = "An envelope: a statement and its signature (SPEC §2)."
+    ),
+    responses(
+        (status = 201, description = "Accepted and durable: the entry's receipt.", body = Receipt),
+        (status = 200, description = "The envelope is already in the ledger: its original \
+            receipt, whatever changed since.", body = Receipt),
+        (status = 400, description = "`malformed_envelope`: not an envelope, or it breaks SPEC \
+            §4 rule 1 (form).", body = ErrorBody),
+        (status = 401, description = "`bad_signature`: the signature does not verify strictly; \
+            `unknown_signer`: `signer` is not the current key of an active member.",
+            body = ErrorBody),
+        (status = 403, description = "`forbidden_kind`: the member's roles may not sign this \
+            kind; `conflict_of_interest`: the statement concerns the signer's own operator.",
+            body = ErrorBody),
+        (status = 409, description = "`duplicate_id`: the statement id is in the ledger with \
+            another envelope.", body = ErrorBody),
+        (status = 413, description = "`envelope_too_large`: the envelope's canonical JSON is \
+            over 65,536 bytes.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not sent as \
+            `application/json`.", body = ErrorBody),
+        (status = 422, description = "Rules 3 to 5 of SPEC §4: `wrong_ledger`, \
+            `time_out_of_window` or `rule_violation`.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`; retry after \
+            `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn submit(
+    State(app): State<AppState>,
+    body: Result<RawBody, ApiError>,
+) -> Result<(StatusCode, Json<Receipt>), ApiError> {
+    let body = body.map_err(|error| match error {
+        ApiError::BodyTooLarge { limit_bytes } => ApiError::EnvelopeTooLarge {
+            message: format!(
+                "the request body is over the server's limit of {limit_bytes} bytes; an \
+                 envelope's canonical JSON may be at most 65,536 bytes"
+            ),
+        },
+        other => other,
+    })?;
+    require_json(&body.headers)?;
+    let envelope = Envelope::try_from_json(&body.bytes).map_err(format_error)?;
+    let id = envelope.statement.id.clone();
+    let kind = envelope.statement.kind.clone();
+    let appended = app.store.append(envelope).await.map_err(append_error)?;
+    let receipt = Receipt::from_store(&appended.receipt);
+    let status = if appended.created {
+        tracing::info!(seq = receipt.seq, %id, %kind, "statement appended");
+        StatusCode::CREATED
+    } else {
+        tracing::info!(seq = receipt.seq, %id, %kind, "statement already in the ledger");
+        StatusCode::OK
+    };
+    Ok((status, Json(receipt)))
+}
+
+impl Receipt {
+    /// The wire form of a store's receipt.
+    fn from_store(receipt: &hisaab_store::Receipt) -> Self {
+        Receipt {
+            seq: receipt.seq,
+            event_hash: receipt.event_hash.to_hex(),
+            recorded_at: receipt.recorded_at.as_str().to_owned(),
+            checkpoint: receipt.checkpoint.clone(),
+            inclusion_proof: receipt
+                .inclusion_proof
+                .iter()
+                .map(|hash| schema::HexHash(hash.to_hex()))
+                .collect(),
+        }
+    }
+}
+
+/// 413 for an envelope over the size of rule 1, else 400.
+fn format_error(error: FormatError) -> ApiError {
+    match error {
+        FormatError::TooLarge { bytes, max } => ApiError::EnvelopeTooLarge {
+            message: format!(
+                "the envelope is {bytes} bytes of canonical JSON, over the limit of {max} \
+                 (SPEC §4 rule 1)"
+            ),
+        },
+        other => ApiError::MalformedEnvelope {
+            message: format!("not a valid envelope: {other}"),
+        },
+    }
+}
+
+/// Maps the store's refusal to SPEC §7's statuses, with a stable code per cause.
+fn append_error(error: AppendError) -> ApiError {
+    match error {
+        AppendError::Format(format) => format_error(format),
+        AppendError::Signature => rejected(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the signature does not verify strictly under `signer` (SPEC §1, §2)".to_owned(),
+        ),
+        AppendError::Violation(violation) => {
+            let message = format!("{}: {}", violation.rule, violation.detail);
+            let (status, code) = match violation.rule {
+                Rule::Form => (StatusCode::BAD_REQUEST, "malformed_envelope"),
+                Rule::Signer => (StatusCode::UNAUTHORIZED, "unknown_signer"),
+                Rule::Permission => (StatusCode::FORBIDDEN, "forbidden_kind"),
+                Rule::ConflictOfInterest => (StatusCode::FORBIDDEN, "conflict_of_interest"),
+                Rule::DuplicateId => (StatusCode::CONFLICT, "duplicate_id"),
+                Rule::Identity => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_ledger"),
+                Rule::Time => (StatusCode::UNPROCESSABLE_ENTITY, "time_out_of_window"),
+                Rule::Reference | Rule::Chain => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "rule_violation")
+                }
+                Rule::HistoryUnavailable => {
+                    tracing::error!(%violation, "the ledger's history could not be read");
+                    return ApiError::Unavailable;
+                }
+                other => (
+                    StatusCode::from_u16(other.http_status())
+                        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+                    "rule_violation",
+                ),
+            };
+            rejected(status, code, message)
+        }
+        AppendError::Closed => ApiError::Unavailable,
+        other => ApiError::internal("append", &other),
+    }
+}
+
+fn rejected(status: StatusCode, code: &'static str, message: String) -> ApiError {
+    ApiError::Rejected {
+        status,
+        code: Cow::Borrowed(code),
+        message,
+    }
+}

@@ -1,0 +1,266 @@
+//! `POST /v1/cosignatures`: a witness's cosignature of the latest checkpoint (SPEC §3, C2SP
+//! tlog-cosignature).
+//!
+//! The server checks what it can answer precisely before the store keeps the line: the line's
+//! form (400), that the checkpoint cosigned is the latest (409 when the client says which one
+//! and it is not), that the name is a member holding the `witness` role and active (401 when
+//! unknown, 403 when not a witness), and the signature under that member's current key (401).
+
+use std::borrow::Cow;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use hisaab_log::note::{self, Checkpoint, NoteError};
+use hisaab_log::PublicKey;
+
+use super::log::short;
+use super::{blocking, from_store};
+use crate::app::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{media_type, RawBody};
+use crate::schema::{CosignatureAccepted, CosignatureRequest};
+
+/// The longest cosignature line taken, in bytes (a member id is at most 63 bytes; the
+/// signature's base64 is 104).
+const LINE_BYTES_MAX: usize = 512;
+
+/// Adds a witness's cosignature line to the latest checkpoint.
+#[utoipa::path(
+    post,
+    path = "/v1/cosignatures",
+    tag = "witness",
+    request_body(
+        description = "Either the cosignature line alone as `text/plain` (`— <witness> \
+            <base64>`), or JSON naming the line and the checkpoint it cosigns.",
+        content(
+            (String = "text/plain"),
+            (CosignatureRequest = "application/json"),
+        )
+    ),
+    responses(
+        (status = 201, description = "The cosignature is added to the latest checkpoint.",
+            body = CosignatureAccepted),
+        (status = 200, description = "The latest checkpoint already holds this cosignature.",
+            body = CosignatureAccepted),
+        (status = 400, description = "`malformed_cosignature`: not one cosignature line; \
+            `malformed_body`: not UTF-8, or JSON of another shape.", body = ErrorBody),
+        (status = 401, description = "`unknown_witness`: no member by the line's name; \
+            `bad_cosignature`: it does not verify under the witness's current key over the \
+            latest checkpoint.", body = ErrorBody),
+        (status = 403, description = "`not_a_witness`: the member is revoked or does not hold \
+            the `witness` role.", body = ErrorBody),
+        (status = 409, description = "`stale_checkpoint`: the checkpoint sent is not the \
+            latest; fetch it, check consistency and cosign again.", body = ErrorBody),
+        (status = 413, description = "`body_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: neither `text/plain` nor \
+            `application/json`.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn cosign(
+    State(app): State<AppState>,
+    body: RawBody,
+) -> Result<(StatusCode, Json<CosignatureAccepted>), ApiError> {
+    let request = parse_request(&body)?;
+    let line = normalize_line(&request.cosignature)?;
+    let witness = line_name(&line)?;
+    let latest = app.store.latest_checkpoint();
+    if latest.note.is_empty() {
+        return Err(ApiError::LedgerEmpty);
+    }
+    if let Some(sent) = &request.checkpoint {
+        // Refuse a malformed checkpoint before any work.
+        checkpoint_body(sent)?;
+    }
+    let store = app.store.clone();
+    let witness_name = witness.clone();
+    let key = blocking(move || witness_key(&store, &witness_name)).await?;
+    // The latest checkpoint is what witnesses normally cosign; a line for an older checkpoint
+    // the store still keeps is collected too (a witness may race with appends).
+    let for_latest = match note::verify_cosignature(&latest.checkpoint, &line, &witness, &key) {
+        Ok(_timestamp) => true,
+        Err(NoteError::Malformed { .. } | NoteError::BadKeyName { .. }) => {
+            return Err(ApiError::MalformedCosignature {
+                message: "not a cosignature line: expected `— <witness> <base64 of key id, \
+                          timestamp and signature>`"
+                    .to_owned(),
+            });
+        }
+        Err(error @ NoteError::BadTimestamp { .. }) => {
+            return Err(ApiError::MalformedCosignature {
+                message: error.to_string(),
+            });
+        }
+        Err(_) => false,
+    };
+    if for_latest
+        && latest
+            .note
+            .lines()
+            .any(|kept| kept == line.trim_end_matches('\n'))
+    {
+        return Ok((
+            StatusCode::OK,
+            Json(CosignatureAccepted {
+                witness,
+                tree_size: latest.checkpoint.size,
+                checkpoint: latest.note,
+            }),
+        ));
+    }
+    let store = app.store.clone();
+    let to_add = line.clone();
+    let added = blocking(move || match store.add_cosignature(&to_add) {
+        Ok(signed) => Ok(Some(signed)),
+        Err(hisaab_store::StoreError::Cosignature { .. }) => Ok(None),
+        Err(error) => Err(from_store("add cosignature", error)),
+    })
+    .await?;
+    let Some(signed) = added else {
+        if let Some(sent) = &request.checkpoint {
+            let sent = checkpoint_body(sent)?;
+            if sent.size != latest.checkpoint.size {
+                return Err(ApiError::StaleCheckpoint {
+                    message: format!(
+                        "the checkpoint cosigned (size {}) is neither the latest (size {}) nor \
+                         one the ledger still keeps; fetch GET /v1/checkpoint, check \
+                         consistency and cosign it",
+                        sent.size, latest.checkpoint.size
+                    ),
+                });
+            }
+        }
+        return Err(ApiError::BadCosignature {
+            message: format!(
+                "the cosignature by {witness:?} does not verify under the witness's current key \
+                 over the latest checkpoint (size {}) or any kept one",
+                latest.checkpoint.size
+            ),
+        });
+    };
+    tracing::info!(
+        witness,
+        tree_size = signed.checkpoint.size,
+        "cosignature added"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(CosignatureAccepted {
+            witness,
+            tree_size: signed.checkpoint.size,
+            checkpoint: signed.note,
+        }),
+    ))
+}
+
+/// The request, from a `text/plain` line or JSON.
+fn parse_request(body: &RawBody) -> Result<CosignatureRequest, ApiError> {
+    let text = std::str::from_utf8(&body.bytes).map_err(|_| ApiError::MalformedBody {
+        message: "the body is not UTF-8".to_owned(),
+    })?;
+    match media_type(&body.headers).as_deref() {
+        Some("application/json") => {
+            serde_json::from_str(text).map_err(|error| ApiError::MalformedBody {
+                message: format!(
+                    "expected {{\"cosignature\": \"<line>\", \"checkpoint\": \"<note>\"}}: \
+                     {error}"
+                ),
+            })
+        }
+        None | Some("text/plain") => Ok(CosignatureRequest {
+            cosignature: text.to_owned(),
+            checkpoint: None,
+        }),
+        Some(other) => Err(ApiError::UnsupportedMediaType {
+            found: other.to_owned(),
+            expected: "text/plain or application/json",
+        }),
+    }
+}
+
+/// One signature line ending in exactly one `\n`.
+fn normalize_line(text: &str) -> Result<String, ApiError> {
+    let line = text.strip_suffix('\n').unwrap_or(text);
+    let malformed = |reason: &str| ApiError::MalformedCosignature {
+        message: format!("{reason}; expected one line `— <witness> <base64>`"),
+    };
+    if line.len() > LINE_BYTES_MAX {
+        return Err(malformed("the line is too long"));
+    }
+    if line.contains('\n') {
+        return Err(malformed("the body holds more than one line"));
+    }
+    if !line.starts_with("\u{2014} ") {
+        return Err(malformed(
+            "a signature line starts with an em dash and a space",
+        ));
+    }
+    Ok(format!("{line}\n"))
+}
+
+/// The key name of a signature line: the witness's member id.
+fn line_name(line: &str) -> Result<String, ApiError> {
+    let rest = line.strip_prefix("\u{2014} ").unwrap_or(line);
+    match rest.split_once(' ') {
+        Some((name, _)) if !name.is_empty() => Ok(name.to_owned()),
+        _ => Err(ApiError::MalformedCosignature {
+            message: format!(
+                "expected `— <witness> <base64>`, found {:?}",
+                short(line.trim_end())
+            ),
+        }),
+    }
+}
+
+/// The checkpoint body of a note (the part before its blank line), or the body itself.
+fn checkpoint_body(text: &str) -> Result<Checkpoint, ApiError> {
+    let body = match text.find("\n\n") {
+        Some(end) => text.get(..=end).unwrap_or(text),
+        None => text,
+    };
+    Checkpoint::try_parse_body(body).map_err(|error| ApiError::MalformedBody {
+        message: format!("`checkpoint` is not a checkpoint: {error}"),
+    })
+}
+
+/// The current key of `name` if it is an active member holding the `witness` role, read from
+/// the state of SPEC §5 (whose JSON shape is the contract).
+fn witness_key(store: &hisaab_store::Store, name: &str) -> Result<PublicKey, ApiError> {
+    let state = store
+        .state(None, None)
+        .map_err(|error| from_store("state for cosignature", error))?;
+    let state = serde_json::to_value(&state)
+        .map_err(|error| ApiError::internal("state to JSON", &error))?;
+    let Some(member) = state.get("members").and_then(|members| members.get(name)) else {
+        return Err(ApiError::UnknownWitness {
+            message: format!("no member is named {:?}", short(name)),
+        });
+    };
+    let is_witness = member
+        .get("roles")
+        .and_then(|roles| roles.as_array())
+        .is_some_and(|roles| roles.iter().any(|role| role == "witness"));
+    let is_active = member.get("status").and_then(|s| s.as_str()) == Some("active");
+    if !is_witness || !is_active {
+        return Err(ApiError::Rejected {
+            status: StatusCode::FORBIDDEN,
+            code: Cow::Borrowed("not_a_witness"),
+            message: format!(
+                "member {name:?} is {} and may not cosign checkpoints",
+                if is_active {
+                    "not a witness"
+                } else {
+                    "revoked"
+                }
+            ),
+        });
+    }
+    member
+        .get("key")
+        .and_then(|key| key.as_str())
+        .and_then(|key| PublicKey::try_from_base64(key).ok())
+        .ok_or_else(|| ApiError::internal("witness key", &"a member's key in the state"))
+}

@@ -1,0 +1,318 @@
+//! The one error type of the API and its mapping to statuses and bodies (SPEC §7).
+//!
+//! Every failure a handler, an extractor or a middleware meets becomes an [`ApiError`], and
+//! [`ApiError::into_response`] is the single place where an error turns into HTTP: a status,
+//! a stable snake_case `code` per cause, and a message a person understands, in the body
+//! `{"error":{"code":"...","message":"..."}}`. Server-side failures (5xx) are logged with
+//! their details and answered with a generic message, so no internal path, store detail or
+//! stack trace ever reaches a client.
+
+use std::borrow::Cow;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Seconds a client is asked to wait (`Retry-After`) after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Why a request failed. Each variant has one status and one stable `code`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 413 `envelope_too_large`: the envelope's canonical JSON is over 65,536 bytes (SPEC §4
+    /// rule 1), or the request body is over the server's body limit.
+    #[error("{message}")]
+    EnvelopeTooLarge {
+        /// What was too large, for the client.
+        message: String,
+    },
+    /// 413 `body_too_large`: a request body (other than an envelope) over its limit.
+    #[error("the request body is larger than the limit of {limit_bytes} bytes")]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit_bytes: usize,
+    },
+    /// 400 `malformed_envelope`: not an envelope, or one that breaks SPEC §4 rule 1.
+    #[error("{message}")]
+    MalformedEnvelope {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// 400 `malformed_body`: a request body that is not what the endpoint takes.
+    #[error("{message}")]
+    MalformedBody {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// 415 `unsupported_media_type`: a `Content-Type` the endpoint does not take.
+    #[error("unsupported Content-Type {found:?}: this endpoint takes {expected}")]
+    UnsupportedMediaType {
+        /// The media type that was sent.
+        found: String,
+        /// The media types the endpoint takes.
+        expected: &'static str,
+    },
+    /// A statement the ledger refuses under a rule of SPEC §4: the status and code come from
+    /// the rule (401 signature or signer, 403 role or conflict of interest, 409 duplicate id,
+    /// 422 the rest of rules 3 to 5).
+    #[error("{message}")]
+    Rejected {
+        /// 400, 401, 403, 409 or 422.
+        status: StatusCode,
+        /// The rule's stable code.
+        code: Cow<'static, str>,
+        /// What was broken.
+        message: String,
+    },
+    /// 400 `malformed_cosignature`: not one C2SP cosignature line.
+    #[error("{message}")]
+    MalformedCosignature {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// 401 `unknown_witness`: the line names no active member holding the `witness` role.
+    #[error("{message}")]
+    UnknownWitness {
+        /// Who was not found.
+        message: String,
+    },
+    /// 401 `bad_cosignature`: the cosignature does not verify under the witness's key.
+    #[error("{message}")]
+    BadCosignature {
+        /// Why it does not verify.
+        message: String,
+    },
+    /// 409 `stale_checkpoint`: the cosignature is for a checkpoint that is no longer the latest.
+    #[error("{message}")]
+    StaleCheckpoint {
+        /// Which checkpoint was expected.
+        message: String,
+    },
+    /// 404 `not_found`: no such entry, event or route.
+    #[error("{message}")]
+    NotFound {
+        /// What was not found.
+        message: String,
+    },
+    /// 405 `method_not_allowed`.
+    #[error("this method is not allowed on this path")]
+    MethodNotAllowed,
+    /// 400 `bad_query`: a query string that is malformed, or a parameter missing or invalid.
+    #[error("{message}")]
+    BadQuery {
+        /// What is wrong.
+        message: String,
+    },
+    /// 400 `bad_path`: a path parameter (seq, event hash) that is malformed.
+    #[error("{message}")]
+    BadPath {
+        /// What is wrong.
+        message: String,
+    },
+    /// 400 `tree_size_out_of_range`: a tree size beyond the ledger's current size, or outside
+    /// what the operation allows (such as 0, or `from > to`).
+    #[error("{message}")]
+    TreeSizeOutOfRange {
+        /// Which size, and the allowed range.
+        message: String,
+    },
+    /// 400 `index_out_of_range`: a leaf index or start position outside the tree.
+    #[error("{message}")]
+    IndexOutOfRange {
+        /// Which index, and the allowed range.
+        message: String,
+    },
+    /// 503 `ledger_empty`: the ledger has no genesis entry yet.
+    #[error("the ledger is empty: it has no genesis entry yet")]
+    LedgerEmpty,
+    /// 503 `overloaded`: too many requests in flight; retry after `Retry-After` seconds.
+    #[error("the server is busy with other requests; retry shortly")]
+    Overloaded,
+    /// 503 `timeout`: the request took longer than the server's limit.
+    #[error("the request took longer than the server's limit of {limit_ms} ms; retry shortly")]
+    Timeout {
+        /// The limit, in milliseconds.
+        limit_ms: u128,
+    },
+    /// 503 `unavailable`: the store is shutting down.
+    #[error("the ledger is shutting down; retry shortly")]
+    Unavailable,
+    /// 500 `internal`: a failure on the server's side. Its details are logged, never sent.
+    #[error("internal error; the server has logged the details")]
+    Internal,
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::EnvelopeTooLarge { .. } | ApiError::BodyTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::MalformedEnvelope { .. }
+            | ApiError::MalformedBody { .. }
+            | ApiError::MalformedCosignature { .. }
+            | ApiError::BadQuery { .. }
+            | ApiError::BadPath { .. }
+            | ApiError::TreeSizeOutOfRange { .. }
+            | ApiError::IndexOutOfRange { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Rejected { status, .. } => *status,
+            ApiError::UnknownWitness { .. } | ApiError::BadCosignature { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::StaleCheckpoint { .. } => StatusCode::CONFLICT,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::LedgerEmpty
+            | ApiError::Overloaded
+            | ApiError::Timeout { .. }
+            | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code of this error's cause.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::EnvelopeTooLarge { .. } => "envelope_too_large",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::MalformedEnvelope { .. } => "malformed_envelope",
+            ApiError::MalformedBody { .. } => "malformed_body",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Rejected { code, .. } => code,
+            ApiError::MalformedCosignature { .. } => "malformed_cosignature",
+            ApiError::UnknownWitness { .. } => "unknown_witness",
+            ApiError::BadCosignature { .. } => "bad_cosignature",
+            ApiError::StaleCheckpoint { .. } => "stale_checkpoint",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::BadQuery { .. } => "bad_query",
+            ApiError::BadPath { .. } => "bad_path",
+            ApiError::TreeSizeOutOfRange { .. } => "tree_size_out_of_range",
+            ApiError::IndexOutOfRange { .. } => "index_out_of_range",
+            ApiError::LedgerEmpty => "ledger_empty",
+            ApiError::Overloaded => "overloaded",
+            ApiError::Timeout { .. } => "timeout",
+            ApiError::Unavailable => "unavailable",
+            ApiError::Internal => "internal",
+        }
+    }
+
+    /// A 500 for a server-side failure: `cause` is logged here at error level and never sent.
+    pub fn internal(context: &str, cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(context, error = %cause, "internal error");
+        ApiError::Internal
+    }
+
+    /// A 404 `not_found` with `message`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            message: message.into(),
+        }
+    }
+
+    /// A 400 `bad_query` with `message`.
+    pub fn bad_query(message: impl Into<String>) -> Self {
+        ApiError::BadQuery {
+            message: message.into(),
+        }
+    }
+
+    /// The body this error is answered with.
+    pub fn to_body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_client_error() {
+            tracing::debug!(
+                status = status.as_u16(),
+                code = self.code(),
+                "request refused"
+            );
+        }
+        let mut response = (status, Json(self.to_body())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
+        response
+    }
+}
+
+/// The body of every error answer: `{"error":{"code":"...","message":"..."}}` (SPEC §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code for programs, a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// A stable snake_case code naming the cause, such as `malformed_envelope`,
+    /// `bad_signature`, `duplicate_id`, `not_found`, `bad_query` or `overloaded`.
+    #[schema(pattern = "^[a-z][a-z0-9_]*$", example = "not_found")]
+    pub code: String,
+    /// A message a person understands.
+    #[schema(example = "no entry with seq 41: the ledger has 12 entries")]
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_5xx_says_nothing_internal_and_503_asks_to_retry() {
+        let response = ApiError::internal("test", &"/secret/path failed").into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ApiError::Internal.to_body();
+        assert!(!body.error.message.contains("/secret"));
+        let response = ApiError::Overloaded.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(RETRY_AFTER_SECONDS))
+        );
+    }
+
+    #[test]
+    fn codes_are_snake_case() {
+        let errors = [
+            ApiError::EnvelopeTooLarge {
+                message: "x".into(),
+            },
+            ApiError::UnsupportedMediaType {
+                found: "text/plain".into(),
+                expected: "application/json",
+            },
+            ApiError::TreeSizeOutOfRange {
+                message: "x".into(),
+            },
+            ApiError::Timeout { limit_ms: 5 },
+            ApiError::MethodNotAllowed,
+        ];
+        for error in errors {
+            assert!(error
+                .code()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'));
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The errors of the store: [`StoreError`] for opening, reading and exporting, [`Corruption`]
+//! for data on disk that does not check out (naming what and where), and [`AppendError`] for
+//! an envelope that was not appended.
+
+use std::path::PathBuf;
+
+use hisaab_log::bundle::BundleError;
+use hisaab_log::chain::ChainError;
+use hisaab_log::merkle::MerkleError;
+use hisaab_log::note::NoteError;
+use hisaab_log::{FormatError, Hash};
+use thiserror::Error;
+
+use crate::model::Violation;
+
+/// Something the store holds that does not check out. Each variant names what, and the seq (or
+/// stored-hash index) where it is known; [`Corruption::seq`] gives the seq.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Corruption {
+    /// An entry the log must hold is not there.
+    #[error("seq {seq}: the entry is missing (the log should hold {size} entries)")]
+    MissingEntry {
+        /// The missing entry's seq.
+        seq: u64,
+        /// The size the latest checkpoint (or the entries before it) say the log has.
+        size: u64,
+    },
+    /// The stored bytes of an entry are not the canonical JSON of an entry.
+    #[error("seq {seq}: the stored entry does not parse: {source}")]
+    UnreadableEntry {
+        /// The entry's seq (its key).
+        seq: u64,
+        /// Why it does not parse.
+        #[source]
+        source: FormatError,
+    },
+    /// An entry stored under one seq says it has another.
+    #[error("seq {seq}: the entry stored there says it is seq {found}")]
+    MisplacedEntry {
+        /// The key it is stored under.
+        seq: u64,
+        /// The seq it holds.
+        found: u64,
+    },
+    /// A key in one of the store's trees that is not of the store's format.
+    #[error("tree `{tree}`: a key or value of the wrong length")]
+    BadRecord {
+        /// The sled tree.
+        tree: &'static str,
+    },
+    /// An entry's leaf hash is not the level-0 stored hash at its position.
+    #[error("seq {seq}: the entry's leaf hash is {computed}, but the stored hash is {stored}")]
+    LeafHashMismatch {
+        /// The entry's seq.
+        seq: u64,
+        /// The stored level-0 hash.
+        stored: Hash,
+        /// SHA-256(0x00 || the stored leaf bytes).
+        computed: Hash,
+    },
+    /// A stored Merkle hash is not what the leaves below it compute.
+    #[error("seq {seq}: stored hash {index} is {stored}, but the leaves compute {computed}")]
+    StoredHashMismatch {
+        /// The leaf whose addition wrote the hash.
+        seq: u64,
+        /// The stored-hash index.
+        index: u64,
+        /// The stored value.
+        stored: Hash,
+        /// The value recomputed from the leaves.
+        computed: Hash,
+    },
+    /// A stored hash that should be there is not (or is not 32 bytes).
+    #[error("stored hash {index} is missing or malformed")]
+    MissingStoredHash {
+        /// The stored-hash index.
+        index: u64,
+    },
+    /// Entries whose links do not hold (seq, prev, time, genesis, ledger, signature).
+    #[error("seq {}: the chain is broken: {source}", source.seq())]
+    Chain {
+        /// What the chain verifier found.
+        #[source]
+        source: ChainError,
+    },
+    /// The store has no checkpoint, or its latest checkpoint does not verify under the log key.
+    #[error("the latest checkpoint does not verify: {reason}")]
+    Checkpoint {
+        /// Why.
+        reason: String,
+    },
+    /// The root recomputed from the stored hashes is not the checkpoint's root.
+    #[error(
+        "the checkpoint for size {size} has root {checkpoint}, the stored hashes give {computed}"
+    )]
+    CheckpointRoot {
+        /// The checkpoint's size.
+        size: u64,
+        /// The checkpoint's root.
+        checkpoint: Hash,
+        /// The root from the stored hashes.
+        computed: Hash,
+    },
+    /// sled's files hold fewer entries than the high-water mark says were committed: sled
+    /// recovered an older state (a damaged record cuts its log short).
+    #[error(
+        "seq {size}: entries from here on were lost: the store holds {size}, but {mark_size} \
+         were committed (high-water mark)"
+    )]
+    LostEntries {
+        /// The size sled recovered.
+        size: u64,
+        /// The size the mark records.
+        mark_size: u64,
+    },
+    /// The high-water mark's root for the current size is not the checkpoint's.
+    #[error(
+        "the high-water mark's root for size {size} is {mark}, the checkpoint's is {checkpoint}"
+    )]
+    MarkRoot {
+        /// The size.
+        size: u64,
+        /// The mark's root.
+        mark: Hash,
+        /// The checkpoint's root.
+        checkpoint: Hash,
+    },
+    /// An index (event hash → seq, statement id → seq) that disagrees with the entries.
+    #[error("seq {seq}: the {index} index is missing or points elsewhere")]
+    Index {
+        /// Which index.
+        index: &'static str,
+        /// The entry whose key is missing or wrong.
+        seq: u64,
+    },
+    /// A stored entry the model refuses on replay.
+    #[error("seq {}: the model rejects the stored entry: {violation}", violation.seq)]
+    Rejected {
+        /// The model's verdict.
+        violation: Violation,
+    },
+    /// Entry 0 is not a genesis whose `origin` and `log_key` are strings.
+    #[error("seq 0: the genesis entry is unusable: {reason}")]
+    Genesis {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The full verification of the store's own bundle failed.
+    #[error("full verification failed{}: {detail}", seq.map(|s| format!(" at seq {s}")).unwrap_or_default())]
+    Verify {
+        /// Where, when known.
+        seq: Option<u64>,
+        /// What the verifier said.
+        detail: String,
+    },
+}
+
+impl Corruption {
+    /// The seq of the entry where the corruption was found, when it is known.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Corruption::MissingEntry { seq, .. }
+            | Corruption::UnreadableEntry { seq, .. }
+            | Corruption::MisplacedEntry { seq, .. }
+            | Corruption::LeafHashMismatch { seq, .. }
+            | Corruption::StoredHashMismatch { seq, .. }
+            | Corruption::Index { seq, .. } => Some(*seq),
+            Corruption::Chain { source } => Some(source.seq()),
+            Corruption::Rejected { violation } => Some(violation.seq),
+            Corruption::Genesis { .. } => Some(0),
+            Corruption::LostEntries { size, .. } => Some(*size),
+            Corruption::Verify { seq, .. } => *seq,
+            Corruption::BadRecord { .. }
+            | Corruption::MissingStoredHash { .. }
+            | Corruption::Checkpoint { .. }
+            | Corruption::CheckpointRoot { .. }
+            | Corruption::MarkRoot { .. } => None,
+        }
+    }
+}
+
+/// Why a store could not be created, opened, read or exported.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// sled failed.
+    #[error("sled failed while {what}: {source}")]
+    Sled {
+        /// What the store was doing.
+        what: &'static str,
+        /// sled's error.
+        #[source]
+        source: sled::Error,
+    },
+    /// Writing an export failed.
+    #[error("I/O failed while {what}: {source}")]
+    Io {
+        /// What the store was doing.
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data on disk does not check out.
+    #[error("the store is corrupt: {0}")]
+    Corrupt(#[from] Corruption),
+    /// The directory holds no Hisaab store.
+    #[error("{path} holds no Hisaab store")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// `create` found a store already there.
+    #[error("{path} already holds a Hisaab store")]
+    AlreadyExists {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The genesis envelope given to `create` is unusable.
+    #[error("the genesis envelope is refused: {reason}")]
+    Genesis {
+        /// Why.
+        reason: String,
+    },
+    /// The log key given is not the one genesis names.
+    #[error("the log key is {given}, but genesis names {genesis}")]
+    LogKeyMismatch {
+        /// The verifier key of the key given.
+        given: String,
+        /// Genesis `body.log_key`.
+        genesis: String,
+    },
+    /// A tree size or index beyond the log.
+    #[error("{what} {value} is beyond the log of size {size}")]
+    BeyondLog {
+        /// Which parameter.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// The log's size.
+        size: u64,
+    },
+    /// Tree sizes or indexes for which no proof exists.
+    #[error("no proof: {0}")]
+    Proof(#[source] MerkleError),
+    /// Signing or parsing a note failed.
+    #[error("checkpoint note: {0}")]
+    Note(#[from] NoteError),
+    /// Encoding an entry failed.
+    #[error("encoding failed: {0}")]
+    Format(#[from] FormatError),
+    /// Writing a bundle failed.
+    #[error("bundle: {0}")]
+    Bundle(#[from] BundleError),
+    /// A cosignature line by no active witness, or for no checkpoint the store kept.
+    #[error("cosignature refused: {reason}")]
+    Cosignature {
+        /// Why.
+        reason: String,
+    },
+    /// The store was closed, or its sequencer stopped after a failed write.
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl StoreError {
+    pub(crate) fn sled(what: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
+        move |source| StoreError::Sled { what, source }
+    }
+}
+
+/// Why an envelope was not appended. [`AppendError::http_status`] maps it per SPEC §7.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The envelope breaks SPEC §4 rule 1 before any ledger is consulted (413 when too large,
+    /// else 400).
+    #[error("malformed envelope: {0}")]
+    Format(#[from] FormatError),
+    /// The signature does not verify strictly under `signer` (401).
+    #[error("the signature does not verify")]
+    Signature,
+    /// The model refuses the statement at its position (status from the rule).
+    #[error("rejected: {0}")]
+    Violation(Violation),
+    /// The store is closed or stopped after a failed write (503).
+    #[error("the store is closed")]
+    Closed,
+    /// Storage failed; nothing was appended (500).
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl AppendError {
+    /// The HTTP status of SPEC §7 for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppendError::Format(FormatError::TooLarge { .. }) => 413,
+            AppendError::Format(_) => 400,
+            AppendError::Signature => 401,
+            AppendError::Violation(violation) => violation.rule.http_status(),
+            AppendError::Closed => 503,
+            AppendError::Store(_) => 500,
+        }
+    }
+
+    /// A snake_case error code for an API answer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppendError::Format(FormatError::TooLarge { .. }) => "too_large",
+            AppendError::Format(_) => "malformed",
+            AppendError::Signature => "bad_signature",
+            AppendError::Violation(violation) => violation.rule.code(),
+            AppendError::Closed => "unavailable",
+            AppendError::Store(_) => "internal",
+        }
+    }
+}

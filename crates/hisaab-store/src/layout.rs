@@ -1,0 +1,309 @@
+//! The on-disk layout: one sled database with one tree per kind of record.
+//!
+//! | tree | key | value |
+//! |---|---|---|
+//! | `entries` | seq, u64 big-endian | the entry's leaf bytes, JCS(entry) |
+//! | `hashes` | stored-hash index, u64 BE | 32 bytes (Go `tlog` order, see `hisaab_log::merkle`) |
+//! | `by_event` | event hash, 32 bytes | seq, u64 BE |
+//! | `by_statement` | statement id, 36 ASCII bytes | seq, u64 BE |
+//! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE | empty |
+//! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
+//! | `snapshots` | tree size, u64 BE | SHA-256(snapshot) ‖ the model's snapshot bytes |
+//! | `meta` | `format` | `hisaab-store/1` |
+//!
+//! Big-endian keys sort numerically, so the last entry, the latest checkpoint and the nearest
+//! snapshot at or below a size are one ordered lookup each (O(log n)).
+
+use hisaab_log::merkle::{HashReader, MerkleError};
+use hisaab_log::{Hash, SealedEntry};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+use crate::error::{Corruption, StoreError};
+
+/// The value of `meta/format`.
+pub(crate) const FORMAT: &[u8] = b"hisaab-store/1";
+/// The key of the format marker in `meta`.
+pub(crate) const FORMAT_KEY: &[u8] = b"format";
+
+/// The trees of one store.
+#[derive(Clone, Debug)]
+pub(crate) struct Trees {
+    pub(crate) db: sled::Db,
+    pub(crate) entries: sled::Tree,
+    pub(crate) hashes: sled::Tree,
+    pub(crate) by_event: sled::Tree,
+    pub(crate) by_statement: sled::Tree,
+    pub(crate) by_kpi: sled::Tree,
+    pub(crate) checkpoints: sled::Tree,
+    pub(crate) snapshots: sled::Tree,
+    pub(crate) meta: sled::Tree,
+}
+
+/// The writes of one group commit, one sled batch per tree, applied in one transaction.
+#[derive(Default)]
+pub(crate) struct Writes {
+    pub(crate) entries: sled::Batch,
+    pub(crate) hashes: sled::Batch,
+    pub(crate) by_event: sled::Batch,
+    pub(crate) by_statement: sled::Batch,
+    pub(crate) by_kpi: sled::Batch,
+    pub(crate) checkpoints: sled::Batch,
+    pub(crate) snapshots: sled::Batch,
+    pub(crate) meta: sled::Batch,
+}
+
+impl Trees {
+    /// Opens (creating if needed) the trees of the database.
+    pub(crate) fn open(db: sled::Db) -> Result<Self, StoreError> {
+        let open = |name: &str| {
+            db.open_tree(name)
+                .map_err(StoreError::sled("opening a tree"))
+        };
+        Ok(Trees {
+            entries: open("entries")?,
+            hashes: open("hashes")?,
+            by_event: open("by_event")?,
+            by_statement: open("by_statement")?,
+            by_kpi: open("by_kpi")?,
+            checkpoints: open("checkpoints")?,
+            snapshots: open("snapshots")?,
+            meta: open("meta")?,
+            db,
+        })
+    }
+
+    /// Applies `writes` to all trees in one sled transaction. sled writes a transaction under
+    /// one log reservation sealed by a batch manifest, so recovery after a crash sees all of
+    /// it or none of it; `open` still reconciles a torn tail in case it does not.
+    pub(crate) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
+        let trees = [
+            &self.entries,
+            &self.hashes,
+            &self.by_event,
+            &self.by_statement,
+            &self.by_kpi,
+            &self.checkpoints,
+            &self.snapshots,
+            &self.meta,
+        ];
+        let batches = [
+            &writes.entries,
+            &writes.hashes,
+            &writes.by_event,
+            &writes.by_statement,
+            &writes.by_kpi,
+            &writes.checkpoints,
+            &writes.snapshots,
+            &writes.meta,
+        ];
+        let result: Result<(), TransactionError<()>> =
+            Transactional::transaction(&trees[..], |views| {
+                for (view, batch) in views.iter().zip(batches.iter()) {
+                    view.apply_batch(batch)?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(source)) => Err(StoreError::Sled {
+                what: "committing a batch",
+                source,
+            }),
+            Err(TransactionError::Abort(())) => Err(StoreError::Closed),
+        }
+    }
+
+    /// Makes everything written so far durable.
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(StoreError::sled("flushing"))
+    }
+
+    /// The number of entries: one more than the last key of `entries`.
+    pub(crate) fn entry_count(&self) -> Result<u64, StoreError> {
+        match self
+            .entries
+            .last()
+            .map_err(StoreError::sled("reading the last entry"))?
+        {
+            None => Ok(0),
+            Some((key, _)) => {
+                let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
+                Ok(seq.saturating_add(1))
+            }
+        }
+    }
+
+    /// The number of stored hashes: one more than the last key of `hashes`.
+    pub(crate) fn stored_hash_count(&self) -> Result<u64, StoreError> {
+        match self
+            .hashes
+            .last()
+            .map_err(StoreError::sled("reading the last hash"))?
+        {
+            None => Ok(0),
+            Some((key, _)) => {
+                let index = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "hashes" })?;
+                Ok(index.saturating_add(1))
+            }
+        }
+    }
+
+    /// The raw leaf bytes at `seq`, if stored.
+    pub(crate) fn entry_bytes(&self, seq: u64) -> Result<Option<sled::IVec>, StoreError> {
+        self.entries
+            .get(seq.to_be_bytes())
+            .map_err(StoreError::sled("reading an entry"))
+    }
+
+    /// The entry at `seq`, parsed, with its seq checked against its key. A missing entry is
+    /// [`Corruption::MissingEntry`]: callers ask only for entries the log must hold.
+    pub(crate) fn read_entry(&self, seq: u64, size: u64) -> Result<SealedEntry, StoreError> {
+        let bytes = self
+            .entry_bytes(seq)?
+            .ok_or(Corruption::MissingEntry { seq, size })?;
+        parse_entry(seq, &bytes)
+    }
+
+    /// The stored hash at `index`.
+    pub(crate) fn stored_hash(&self, index: u64) -> Result<Hash, StoreError> {
+        let value = self
+            .hashes
+            .get(index.to_be_bytes())
+            .map_err(StoreError::sled("reading a stored hash"))?
+            .ok_or(Corruption::MissingStoredHash { index })?;
+        Hash::try_from_slice(&value).map_err(|_| Corruption::MissingStoredHash { index }.into())
+    }
+
+    /// The seq an index maps `key` to, if any.
+    pub(crate) fn index_seq(
+        tree: &sled::Tree,
+        name: &'static str,
+        key: &[u8],
+    ) -> Result<Option<u64>, StoreError> {
+        match tree
+            .get(key)
+            .map_err(StoreError::sled("reading an index"))?
+        {
+            None => Ok(None),
+            Some(value) => decode_u64(&value)
+                .map(Some)
+                .ok_or(Corruption::BadRecord { tree: name }.into()),
+        }
+    }
+}
+
+/// Parses leaf bytes stored under `seq` and checks the entry's own seq.
+pub(crate) fn parse_entry(seq: u64, bytes: &[u8]) -> Result<SealedEntry, StoreError> {
+    let sealed = SealedEntry::try_from_leaf_bytes(bytes)
+        .map_err(|source| Corruption::UnreadableEntry { seq, source })?;
+    let found = sealed.entry().seq;
+    if found != seq {
+        return Err(Corruption::MisplacedEntry { seq, found }.into());
+    }
+    Ok(sealed)
+}
+
+/// Decodes an 8-byte big-endian integer.
+pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    let array: [u8; 8] = bytes.try_into().ok()?;
+    Some(u64::from_be_bytes(array))
+}
+
+/// The `by_kpi` key prefix of an operator and KPI.
+pub(crate) fn kpi_prefix(operator: &str, kpi: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(operator.len() + kpi.len() + 2);
+    key.extend_from_slice(operator.as_bytes());
+    key.push(0);
+    key.extend_from_slice(kpi.as_bytes());
+    key.push(0);
+    key
+}
+
+/// The operator and KPI an entry's body names, when it names both as strings without NULs.
+pub(crate) fn operator_kpi(sealed: &SealedEntry) -> Option<(&str, &str)> {
+    let body = &sealed.entry().statement.body;
+    let operator = body.get("operator")?.as_str()?;
+    let kpi = body.get("kpi")?.as_str()?;
+    if operator.contains('\0') || kpi.contains('\0') {
+        return None;
+    }
+    Some((operator, kpi))
+}
+
+/// A sled error, or a malformed value, behind a [`MerkleError::Read`].
+#[derive(Debug, thiserror::Error)]
+#[error("stored hash {index}: {reason}")]
+pub(crate) struct HashReadError {
+    index: u64,
+    reason: String,
+}
+
+/// Reads stored hashes from the `hashes` tree.
+#[derive(Clone, Copy)]
+pub(crate) struct SledHashes<'a>(pub(crate) &'a sled::Tree);
+
+impl HashReader for SledHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+        indexes
+            .iter()
+            .map(|&index| {
+                let value = self
+                    .0
+                    .get(index.to_be_bytes())
+                    .map_err(|e| MerkleError::Read {
+                        source: Box::new(HashReadError {
+                            index,
+                            reason: e.to_string(),
+                        }),
+                    })?
+                    .ok_or(MerkleError::MissingStoredHash { index })?;
+                Hash::try_from_slice(&value).map_err(|_| MerkleError::Read {
+                    source: Box::new(HashReadError {
+                        index,
+                        reason: "not 32 bytes".into(),
+                    }),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Stored hashes on disk below `start`, and not yet written ones from `start` on.
+pub(crate) struct OverlayHashes<'a> {
+    pub(crate) disk: SledHashes<'a>,
+    pub(crate) start: u64,
+    pub(crate) pending: &'a [Hash],
+}
+
+impl HashReader for OverlayHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+        indexes
+            .iter()
+            .map(|&index| {
+                if index < self.start {
+                    self.disk
+                        .read_hashes(&[index])?
+                        .pop()
+                        .ok_or(MerkleError::MissingStoredHash { index })
+                } else {
+                    usize::try_from(index - self.start)
+                        .ok()
+                        .and_then(|i| self.pending.get(i))
+                        .copied()
+                        .ok_or(MerkleError::MissingStoredHash { index })
+                }
+            })
+            .collect()
+    }
+}
+
+/// Maps a Merkle error while reading the store's own hashes to the corruption it shows.
+pub(crate) fn merkle_corruption(error: MerkleError) -> StoreError {
+    match error {
+        MerkleError::MissingStoredHash { index } => Corruption::MissingStoredHash { index }.into(),
+        other => StoreError::Proof(other),
+    }
+}

@@ -1,0 +1,394 @@
+//! Opening a store: the quick integrity check, torn-tail reconciliation and model resumption.
+//!
+//! What `open` checks, in order, each failure naming what and where:
+//! 1. the format marker, and that entry 0 is a genesis naming the given log key;
+//! 2. the latest checkpoint verifies under the log key;
+//! 3. entries and stored hashes reach exactly the checkpoint's size (more: a torn batch, see
+//!    below; fewer: corruption at the first missing seq or stored hash);
+//! 4. the root recomputed from `O(log n)` stored hashes is the checkpoint's root;
+//! 5. every entry after the snapshot, and at least the last `tail_check_entries`: chain links,
+//!    leaf hash and the stored hashes it wrote, index records;
+//! 6. the model replays the entries after the snapshot: the last `tail_check_entries` with
+//!    their signatures and every rule of SPEC §4, the ones before as trusted (their stored
+//!    hashes already tie them to the signed root).
+//!
+//! # Torn batches
+//! A batch's entries, stored hashes, index records, snapshot and signed checkpoint are one
+//! sled transaction, and sled recovers a transaction whole or not at all (its batch manifest).
+//! Should a batch still be found torn, entries and hashes past the latest checkpoint are a
+//! batch whose flush never returned, so no receipt was given for them: `open` removes them
+//! (and their index records and snapshots) and reports how many. Anything *missing* below the
+//! checkpoint's size is corruption, never repaired.
+
+use std::path::Path;
+
+use hisaab_log::chain::ChainVerifier;
+use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
+use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
+use hisaab_log::{SealedEntry, SigningKey};
+
+use crate::config::StoreConfig;
+use crate::error::{Corruption, StoreError};
+use crate::layout::{
+    decode_u64, kpi_prefix, merkle_corruption, operator_kpi, parse_entry, SledHashes, Trees,
+    Writes, FORMAT, FORMAT_KEY,
+};
+use crate::model::Ledger;
+use crate::replay::{load_snapshot, replay, Replay};
+use crate::store::{checked_log_vkey, Committed, MarkStatus, OpenReport, SignedCheckpoint};
+
+/// What `open` hands the store.
+pub(crate) struct Recovered {
+    pub(crate) ledger: Ledger,
+    pub(crate) committed: Committed,
+    pub(crate) report: OpenReport,
+    pub(crate) log_vkey: VerifierKey,
+    pub(crate) genesis_log_key: String,
+    pub(crate) origin: String,
+}
+
+pub(crate) fn recover(
+    trees: &Trees,
+    dir: &Path,
+    log_key: &SigningKey,
+    config: &StoreConfig,
+) -> Result<Recovered, StoreError> {
+    let format = trees
+        .meta
+        .get(FORMAT_KEY)
+        .map_err(StoreError::sled("reading the format marker"))?;
+    let mark = crate::mark::read(dir);
+    if format.as_deref() != Some(FORMAT) {
+        // With a mark beside it, this was a store whose files lost even their first batch.
+        if let Some(Some(mark)) = mark {
+            return Err(Corruption::LostEntries {
+                size: 0,
+                mark_size: mark.size,
+            }
+            .into());
+        }
+        return Err(StoreError::NotAStore {
+            path: dir.to_owned(),
+        });
+    }
+
+    // 1. Genesis and the log key.
+    let genesis = trees.read_entry(0, 1)?;
+    let statement = &genesis.entry().statement;
+    if !statement.is_genesis() {
+        return Err(Corruption::Genesis {
+            reason: "entry 0 is not a ledger.genesis",
+        }
+        .into());
+    }
+    let (Some(origin), Some(genesis_log_key)) = (
+        statement.body.get("origin").and_then(|v| v.as_str()),
+        statement.body.get("log_key").and_then(|v| v.as_str()),
+    ) else {
+        return Err(Corruption::Genesis {
+            reason: "body.origin and body.log_key must be strings",
+        }
+        .into());
+    };
+    let log_vkey = checked_log_vkey(origin, genesis_log_key, log_key)?;
+
+    // 2. The latest checkpoint.
+    let (key, note) = trees
+        .checkpoints
+        .last()
+        .map_err(StoreError::sled("reading the latest checkpoint"))?
+        .ok_or(Corruption::Checkpoint {
+            reason: "the store has no checkpoint".into(),
+        })?;
+    let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
+        reason: "the note is not UTF-8".into(),
+    })?;
+    let checkpoint = verify_checkpoint(&note, &log_vkey).map_err(|e| Corruption::Checkpoint {
+        reason: e.to_string(),
+    })?;
+    let size = checkpoint.size;
+    if decode_u64(&key) != Some(size) || size == 0 {
+        return Err(Corruption::Checkpoint {
+            reason: format!("the checkpoint for size {size} is stored under another key"),
+        }
+        .into());
+    }
+
+    // The high-water mark: sled must not have recovered less than was committed.
+    let mark_status = match mark {
+        None => MarkStatus::Missing,
+        Some(None) => MarkStatus::Unreadable,
+        Some(Some(mark)) if mark.size > size => {
+            return Err(Corruption::LostEntries {
+                size,
+                mark_size: mark.size,
+            }
+            .into())
+        }
+        Some(Some(mark)) if mark.size == size && mark.root != checkpoint.root => {
+            return Err(Corruption::MarkRoot {
+                size,
+                mark: mark.root,
+                checkpoint: checkpoint.root,
+            }
+            .into())
+        }
+        Some(Some(mark)) if mark.size == size => MarkStatus::Agrees,
+        Some(Some(_)) => MarkStatus::Behind,
+    };
+
+    // 3. Entries and stored hashes against the checkpoint's size.
+    let mut report = OpenReport {
+        size,
+        mark: mark_status,
+        ..OpenReport::default()
+    };
+    let entries = trees.entry_count()?;
+    let hashes = trees.stored_hash_count()?;
+    let wanted_hashes = stored_hash_count(size);
+    if entries > size || hashes > wanted_hashes {
+        report.truncated_entries = entries.saturating_sub(size);
+        truncate_tail(trees, size, entries)?;
+    }
+    if entries < size {
+        return Err(Corruption::MissingEntry { seq: entries, size }.into());
+    }
+    if hashes < wanted_hashes {
+        return Err(Corruption::MissingStoredHash { index: hashes }.into());
+    }
+
+    // 4. The root from the stored hashes.
+    let computed =
+        merkle::tree_root(size, &SledHashes(&trees.hashes)).map_err(merkle_corruption)?;
+    if computed != checkpoint.root {
+        return Err(Corruption::CheckpointRoot {
+            size,
+            checkpoint: checkpoint.root,
+            computed,
+        }
+        .into());
+    }
+
+    // 5 and 6. The tail, and the model from the nearest snapshot.
+    let (mut ledger, refused) = load_snapshot(trees, size)?;
+    report.snapshots_refused = refused;
+    report.snapshot_size = ledger.size();
+    let signatures_from = size.saturating_sub(config.tail_check_entries);
+    let check_from = ledger.size().min(signatures_from);
+    let mut tail = TailCheck::new(trees, check_from, signatures_from, genesis.event_hash())?;
+    for seq in check_from..ledger.size() {
+        let sealed = trees.read_entry(seq, size)?;
+        tail.check(&sealed)?;
+    }
+    // Entries between the snapshot and the tail are tied to the signed root by their stored
+    // hashes, so they are folded in as trusted; the tail goes through every rule again.
+    let trusted_to = signatures_from.max(ledger.size());
+    replay(
+        trees,
+        &mut ledger,
+        trusted_to,
+        None,
+        Replay::Trusted,
+        |sealed| tail.check(sealed),
+    )?;
+    replay(trees, &mut ledger, size, None, Replay::Checked, |sealed| {
+        tail.check(sealed)
+    })?;
+    report.replayed_entries = size - report.snapshot_size;
+    report.checked_entries = size - check_from;
+
+    Ok(Recovered {
+        ledger,
+        committed: Committed {
+            size,
+            latest: SignedCheckpoint {
+                note,
+                checkpoint: Checkpoint { ..checkpoint },
+            },
+        },
+        report,
+        log_vkey,
+        genesis_log_key: genesis_log_key.to_owned(),
+        origin: origin.to_owned(),
+    })
+}
+
+/// Checks entries in order from a starting seq: links (and, from `signatures_from` on, the
+/// signature), the stored hashes each one wrote, and its index records.
+struct TailCheck<'a> {
+    trees: &'a Trees,
+    chain: ChainVerifier,
+    signatures_from: u64,
+}
+
+impl<'a> TailCheck<'a> {
+    fn new(
+        trees: &'a Trees,
+        from: u64,
+        signatures_from: u64,
+        ledger_id: hisaab_log::Hash,
+    ) -> Result<Self, StoreError> {
+        let chain = match from.checked_sub(1) {
+            None => ChainVerifier::new(),
+            Some(before) => {
+                let previous = trees.read_entry(before, from)?;
+                ChainVerifier::resume(
+                    from,
+                    previous.event_hash(),
+                    Some(previous.entry().recorded_at.clone()),
+                    Some(ledger_id),
+                )
+            }
+        };
+        Ok(TailCheck {
+            trees,
+            chain,
+            signatures_from,
+        })
+    }
+
+    fn check(&mut self, sealed: &SealedEntry) -> Result<(), StoreError> {
+        let linked = if sealed.entry().seq >= self.signatures_from {
+            self.chain.push(sealed)
+        } else {
+            self.chain.push_verified(sealed)
+        };
+        linked.map_err(|source| Corruption::Chain { source })?;
+        verify_stored_hashes(self.trees, sealed)?;
+        verify_index_records(self.trees, sealed)
+    }
+}
+
+/// The stored hashes leaf `seq` wrote are what its leaf hash and the earlier stored hashes
+/// compute. Checked for every leaf in order, this proves every stored hash (by induction).
+pub(crate) fn verify_stored_hashes(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
+    let seq = sealed.entry().seq;
+    let expected = stored_hashes_for_leaf(seq, sealed.event_hash(), &SledHashes(&trees.hashes))
+        .map_err(merkle_corruption)?;
+    let mut index = stored_hash_count(seq);
+    for (level, computed) in expected.into_iter().enumerate() {
+        let stored = trees.stored_hash(index)?;
+        if stored != computed {
+            return Err(if level == 0 {
+                Corruption::LeafHashMismatch {
+                    seq,
+                    stored,
+                    computed,
+                }
+            } else {
+                Corruption::StoredHashMismatch {
+                    seq,
+                    index,
+                    stored,
+                    computed,
+                }
+            }
+            .into());
+        }
+        index = index.saturating_add(1);
+    }
+    Ok(())
+}
+
+/// The event-hash and statement-id indexes point at this entry.
+pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
+    let seq = sealed.entry().seq;
+    let by_event = Trees::index_seq(&trees.by_event, "by_event", sealed.event_hash().as_bytes())?;
+    if by_event != Some(seq) {
+        return Err(Corruption::Index {
+            index: "by_event",
+            seq,
+        }
+        .into());
+    }
+    let id = sealed.entry().statement.id.as_str().as_bytes();
+    if Trees::index_seq(&trees.by_statement, "by_statement", id)? != Some(seq) {
+        return Err(Corruption::Index {
+            index: "by_statement",
+            seq,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Removes entries `size..entries`, the stored hashes past `size`, their index records and
+/// snapshots past `size`, in one transaction.
+fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreError> {
+    let mut writes = Writes::default();
+    let mut unreadable = false;
+    for seq in size..entries {
+        writes.entries.remove(&seq.to_be_bytes());
+        let Some(bytes) = trees.entry_bytes(seq)? else {
+            continue;
+        };
+        match parse_entry(seq, &bytes) {
+            Ok(sealed) => {
+                remove_if_points_at(
+                    trees,
+                    &trees.by_event,
+                    sealed.event_hash().as_bytes(),
+                    seq,
+                    &mut writes.by_event,
+                )?;
+                let id = sealed.entry().statement.id.as_str().as_bytes();
+                remove_if_points_at(
+                    trees,
+                    &trees.by_statement,
+                    id,
+                    seq,
+                    &mut writes.by_statement,
+                )?;
+                if let Some((operator, kpi)) = operator_kpi(&sealed) {
+                    let mut key = kpi_prefix(operator, kpi);
+                    key.extend_from_slice(&seq.to_be_bytes());
+                    writes.by_kpi.remove(key);
+                }
+            }
+            Err(_) => unreadable = true,
+        }
+    }
+    if unreadable {
+        // Index records of an unreadable torn entry can only be found by their value.
+        for (tree, batch) in [
+            (&trees.by_event, &mut writes.by_event),
+            (&trees.by_statement, &mut writes.by_statement),
+        ] {
+            for item in tree.iter() {
+                let (key, value) = item.map_err(StoreError::sled("scanning an index"))?;
+                if decode_u64(&value).is_some_and(|seq| seq >= size) {
+                    batch.remove(key);
+                }
+            }
+        }
+    }
+    for item in trees.hashes.range(stored_hash_count(size).to_be_bytes()..) {
+        let (key, _) = item.map_err(StoreError::sled("scanning stored hashes"))?;
+        writes.hashes.remove(key);
+    }
+    for item in trees
+        .snapshots
+        .range(size.saturating_add(1).to_be_bytes()..)
+    {
+        let (key, _) = item.map_err(StoreError::sled("scanning snapshots"))?;
+        writes.snapshots.remove(key);
+    }
+    trees.apply(&writes)?;
+    trees.flush()
+}
+
+fn remove_if_points_at(
+    _trees: &Trees,
+    tree: &sled::Tree,
+    key: &[u8],
+    seq: u64,
+    batch: &mut sled::Batch,
+) -> Result<(), StoreError> {
+    let value = tree
+        .get(key)
+        .map_err(StoreError::sled("reading an index"))?;
+    if value.as_deref().and_then(decode_u64) == Some(seq) {
+        batch.remove(key);
+    }
+    Ok(())
+}

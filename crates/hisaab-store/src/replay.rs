@@ -1,0 +1,210 @@
+//! Model state from the store: the `History` the model consults, snapshots, and replay from
+//! the nearest snapshot.
+
+use std::collections::HashMap;
+
+use hisaab_log::{Hash, SealedEntry, StatementId};
+
+use crate::error::{Corruption, StoreError};
+use crate::layout::{decode_u64, parse_entry, Trees};
+use crate::model::{self, History, HistoryError, Ledger};
+
+/// Entries accepted by the sequencer but not yet committed: seq `start` onwards.
+#[derive(Clone, Copy)]
+pub(crate) struct PendingView<'a> {
+    pub(crate) start: u64,
+    pub(crate) entries: &'a [SealedEntry],
+    pub(crate) by_id: &'a HashMap<StatementId, u64>,
+}
+
+impl PendingView<'_> {
+    fn get(&self, seq: u64) -> Option<&SealedEntry> {
+        let offset = seq.checked_sub(self.start)?;
+        self.entries.get(usize::try_from(offset).ok()?)
+    }
+}
+
+/// What the model sees of the log before the entry it is judging: entries `0..limit`, on disk
+/// or pending.
+pub(crate) struct StoreHistory<'a> {
+    pub(crate) trees: &'a Trees,
+    pub(crate) pending: Option<PendingView<'a>>,
+    pub(crate) limit: u64,
+}
+
+impl History for StoreHistory<'_> {
+    fn statement_seq(&self, id: &StatementId) -> Result<Option<u64>, HistoryError> {
+        if let Some(seq) = self.pending.and_then(|p| p.by_id.get(id).copied()) {
+            if seq < self.limit {
+                return Ok(Some(seq));
+            }
+        }
+        let seq = Trees::index_seq(
+            &self.trees.by_statement,
+            "by_statement",
+            id.as_str().as_bytes(),
+        )
+        .map_err(model::history_error)?;
+        // The index also holds later entries when an older state is being replayed.
+        Ok(seq.filter(|&seq| seq < self.limit))
+    }
+
+    fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
+        if size == 0 || size > self.limit {
+            return Err(model::history_error(StoreError::BeyondLog {
+                what: "as_of",
+                value: size,
+                size: self.limit,
+            }));
+        }
+        let ledger = ledger_at(self.trees, size, self.pending).map_err(model::history_error)?;
+        Ok(ledger.state(None).digest())
+    }
+}
+
+/// The model state after the first `size` entries: the nearest usable snapshot at or below
+/// `size`, then replay. Entries at or after `pending.start` come from `pending`.
+pub(crate) fn ledger_at(
+    trees: &Trees,
+    size: u64,
+    pending: Option<PendingView<'_>>,
+) -> Result<Ledger, StoreError> {
+    let (mut ledger, _) = load_snapshot(trees, size)?;
+    replay(trees, &mut ledger, size, pending, Replay::Trusted, |_| {
+        Ok(())
+    })?;
+    Ok(ledger)
+}
+
+/// How replay applies entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replay {
+    /// Every rule of SPEC §4, as when they were appended (the open path, which trusts nothing).
+    Checked,
+    /// Chain and form only: for entries this store accepted and `open` has checked.
+    Trusted,
+}
+
+/// Applies entries `ledger.size()..size` to `ledger`, calling `check` on each first (the open
+/// path checks links and hashes there).
+pub(crate) fn replay(
+    trees: &Trees,
+    ledger: &mut Ledger,
+    size: u64,
+    pending: Option<PendingView<'_>>,
+    mode: Replay,
+    mut check: impl FnMut(&SealedEntry) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let from = ledger.size();
+    let disk_end = pending.map_or(size, |p| p.start.min(size));
+    if from < disk_end {
+        let mut expected = from;
+        for item in trees
+            .entries
+            .range(from.to_be_bytes()..disk_end.to_be_bytes())
+        {
+            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+            let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
+            if seq != expected {
+                return Err(Corruption::MissingEntry {
+                    seq: expected,
+                    size,
+                }
+                .into());
+            }
+            let sealed = parse_entry(seq, &bytes)?;
+            check(&sealed)?;
+            apply(trees, ledger, &sealed, pending, mode)?;
+            expected = expected.saturating_add(1);
+        }
+        if expected != disk_end {
+            return Err(Corruption::MissingEntry {
+                seq: expected,
+                size,
+            }
+            .into());
+        }
+    }
+    if let Some(view) = pending {
+        for seq in ledger.size()..size {
+            let sealed = view.get(seq).ok_or(StoreError::BeyondLog {
+                what: "tree_size",
+                value: size,
+                size: seq,
+            })?;
+            check(sealed)?;
+            apply(trees, ledger, sealed, pending, mode)?;
+        }
+    }
+    Ok(())
+}
+
+fn apply(
+    trees: &Trees,
+    ledger: &mut Ledger,
+    sealed: &SealedEntry,
+    pending: Option<PendingView<'_>>,
+    mode: Replay,
+) -> Result<(), StoreError> {
+    let result = match mode {
+        Replay::Trusted => ledger.apply_trusted(sealed),
+        Replay::Checked => {
+            let history = StoreHistory {
+                trees,
+                pending,
+                limit: sealed.entry().seq,
+            };
+            ledger.apply(sealed, &history)
+        }
+    };
+    result.map_err(|violation| Corruption::Rejected { violation }.into())
+}
+
+/// A snapshot as stored: SHA-256 of the model's bytes, then the bytes.
+pub(crate) fn encode_snapshot(model_bytes: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(32 + model_bytes.len());
+    value.extend_from_slice(Hash::sha256(model_bytes).as_bytes());
+    value.extend_from_slice(model_bytes);
+    value
+}
+
+/// The newest snapshot at or below `size_max` that checks out (checksum, decodes, its size
+/// matches its key, its last event hash is the stored entry's), and how many newer ones were
+/// refused. With none, an empty ledger.
+pub(crate) fn load_snapshot(trees: &Trees, size_max: u64) -> Result<(Ledger, u64), StoreError> {
+    let mut refused = 0u64;
+    for item in trees.snapshots.range(..=size_max.to_be_bytes()).rev() {
+        let (key, value) = item.map_err(StoreError::sled("reading snapshots"))?;
+        if let Some(ledger) = decode_snapshot(trees, &key, &value)? {
+            return Ok((ledger, refused));
+        }
+        refused = refused.saturating_add(1);
+    }
+    Ok((Ledger::new(), refused))
+}
+
+fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Ledger>, StoreError> {
+    let Some(size) = decode_u64(key) else {
+        return Ok(None);
+    };
+    let Some((digest, model_bytes)) = value.split_first_chunk::<32>() else {
+        return Ok(None);
+    };
+    if Hash::sha256(model_bytes).as_bytes() != digest {
+        return Ok(None);
+    }
+    let Ok(ledger) = Ledger::from_snapshot(model_bytes) else {
+        return Ok(None);
+    };
+    if ledger.size() != size || size == 0 {
+        return Ok(None);
+    }
+    // A snapshot is only a cache: it must end where the stored chain does.
+    let Some(bytes) = trees.entry_bytes(size - 1)? else {
+        return Ok(None);
+    };
+    if hisaab_log::merkle::leaf_hash(&bytes) != ledger.last_event_hash() {
+        return Ok(None);
+    }
+    Ok(Some(ledger))
+}

@@ -1,0 +1,397 @@
+//! The sequencer: one thread that orders appends, applies the model's rules, and commits them
+//! in groups (one sled transaction, one flush, one checkpoint per batch).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc, PoisonError};
+use std::time::Instant;
+
+use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
+use hisaab_log::note::Checkpoint;
+use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
+
+use crate::config::Clock;
+use crate::error::{AppendError, StoreError};
+use crate::layout::{kpi_prefix, merkle_corruption, operator_kpi, OverlayHashes, SledHashes};
+use crate::layout::{Trees, Writes, FORMAT, FORMAT_KEY};
+use crate::mark::Mark;
+use crate::model::Ledger;
+use crate::replay::{encode_snapshot, PendingView, StoreHistory};
+use crate::store::{Committed, Request, Shared, SignedCheckpoint};
+
+/// The sequencer's answer to one request: where the entry is and the checkpoint that covers
+/// it. The caller builds the inclusion proof itself.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) seq: u64,
+    pub(crate) event_hash: Hash,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) created: bool,
+    pub(crate) checkpoint: SignedCheckpoint,
+}
+
+/// The sequencer's state: the model state of everything it accepted.
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    ledger: Ledger,
+    clock: Arc<dyn Clock>,
+}
+
+/// A batch being built: entries `start..`, their stored hashes, snapshots.
+struct Pending {
+    start: u64,
+    entries: Vec<SealedEntry>,
+    by_id: HashMap<StatementId, u64>,
+    hash_start: u64,
+    hashes: Vec<Hash>,
+    snapshots: Vec<(u64, Vec<u8>)>,
+}
+
+impl Pending {
+    fn new(start: u64) -> Self {
+        Pending {
+            start,
+            entries: Vec::new(),
+            by_id: HashMap::new(),
+            hash_start: stored_hash_count(start),
+            hashes: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
+    fn view(&self) -> PendingView<'_> {
+        PendingView {
+            start: self.start,
+            entries: &self.entries,
+            by_id: &self.by_id,
+        }
+    }
+
+    fn get(&self, seq: u64) -> Option<&SealedEntry> {
+        let offset = usize::try_from(seq.checked_sub(self.start)?).ok()?;
+        self.entries.get(offset)
+    }
+}
+
+/// How a request was admitted to a batch.
+enum Admitted {
+    /// A new entry at this seq.
+    New(u64),
+    /// Already in the ledger (committed or earlier in this batch) with the same bytes.
+    Existing(u64),
+}
+
+impl Writer {
+    pub(crate) fn new(shared: Arc<Shared>, ledger: Ledger, clock: Arc<dyn Clock>) -> Self {
+        Writer {
+            shared,
+            ledger,
+            clock,
+        }
+    }
+
+    /// Appends the genesis and commits it with the format marker: the store exists from this
+    /// one transaction on.
+    pub(crate) fn create_genesis(
+        &mut self,
+        genesis: Envelope,
+        canonical: Vec<u8>,
+    ) -> Result<(), AppendError> {
+        let mut pending = Pending::new(0);
+        self.admit(&mut pending, genesis, &canonical)?;
+        let mut writes = Writes::default();
+        writes.meta.insert(FORMAT_KEY, FORMAT);
+        self.commit(&pending, writes)?;
+        Ok(())
+    }
+
+    /// Takes requests until every sender is gone, in batches of at most `batch_entries_max`
+    /// gathered for at most `batch_wait` after the first.
+    pub(crate) fn run(mut self, receiver: mpsc::Receiver<Request>) {
+        let max = self.shared.config.batch_entries_max.max(1);
+        let wait = self.shared.config.batch_wait;
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            let deadline = Instant::now() + wait;
+            while batch.len() < max {
+                let now = Instant::now();
+                let next = if now >= deadline {
+                    receiver.try_recv().ok()
+                } else {
+                    receiver.recv_timeout(deadline - now).ok()
+                };
+                match next {
+                    Some(request) => batch.push(request),
+                    None => break,
+                }
+            }
+            self.process(batch);
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Request>) {
+        if self.shared.failed.load(Ordering::SeqCst) {
+            for request in batch {
+                request.reply.send(Err(AppendError::Closed));
+            }
+            return;
+        }
+        let mut pending = Pending::new(self.ledger.size());
+        let mut waiting = Vec::with_capacity(batch.len());
+        for request in batch {
+            match self.admit(&mut pending, request.envelope, &request.canonical) {
+                Ok(admitted) => waiting.push((request.reply, admitted)),
+                // A rejection changes nothing; it is answered at once.
+                Err(error) => request.reply.send(Err(error)),
+            }
+        }
+        let checkpoint = if pending.entries.is_empty() {
+            self.shared.committed().latest
+        } else {
+            match self.commit(&pending, Writes::default()) {
+                Ok(checkpoint) => checkpoint,
+                Err(error) => {
+                    // The model state is now ahead of the disk: stop taking appends. Reopening
+                    // the store resumes from what is durable.
+                    self.shared.failed.store(true, Ordering::SeqCst);
+                    let message = error.to_string();
+                    for (reply, _) in waiting {
+                        reply.send(Err(AppendError::Store(StoreError::Io {
+                            what: "committing a batch",
+                            source: std::io::Error::other(message.clone()),
+                        })));
+                    }
+                    return;
+                }
+            }
+        };
+        for (reply, admitted) in waiting {
+            let result = self.accepted(&pending, admitted, &checkpoint);
+            reply.send(result);
+        }
+    }
+
+    fn accepted(
+        &self,
+        pending: &Pending,
+        admitted: Admitted,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<Accepted, AppendError> {
+        let (seq, created) = match admitted {
+            Admitted::New(seq) => (seq, true),
+            Admitted::Existing(seq) => (seq, false),
+        };
+        let sealed = match pending.get(seq) {
+            Some(sealed) => sealed.clone(),
+            None => self
+                .shared
+                .trees
+                .read_entry(seq, checkpoint.checkpoint.size)?,
+        };
+        Ok(Accepted {
+            seq,
+            event_hash: sealed.event_hash(),
+            recorded_at: sealed.entry().recorded_at.clone(),
+            created,
+            checkpoint: checkpoint.clone(),
+        })
+    }
+
+    /// Judges one envelope at the next position: a resubmission is recognised, anything else
+    /// goes through the model with a history that sees the disk and this batch.
+    fn admit(
+        &mut self,
+        pending: &mut Pending,
+        envelope: Envelope,
+        canonical: &[u8],
+    ) -> Result<Admitted, AppendError> {
+        let id = &envelope.statement.id;
+        if let Some(seq) = self.same_envelope(pending, id, canonical)? {
+            return Ok(Admitted::Existing(seq));
+        }
+        let seq = self.ledger.size();
+        let recorded_at = self.recorded_at()?;
+        let entry = Entry::new(seq, self.ledger.last_event_hash(), recorded_at, envelope);
+        let sealed = SealedEntry::seal(entry)?;
+        let hashes = {
+            let reader = OverlayHashes {
+                disk: SledHashes(&self.shared.trees.hashes),
+                start: pending.hash_start,
+                pending: &pending.hashes,
+            };
+            stored_hashes_for_leaf(seq, sealed.event_hash(), &reader).map_err(merkle_corruption)?
+        };
+        let history = StoreHistory {
+            trees: &self.shared.trees,
+            pending: Some(pending.view()),
+            limit: seq,
+        };
+        self.ledger
+            .apply(&sealed, &history)
+            .map_err(AppendError::Violation)?;
+        pending
+            .by_id
+            .insert(sealed.entry().statement.id.clone(), seq);
+        pending.hashes.extend(hashes);
+        pending.entries.push(sealed);
+        let size = self.ledger.size();
+        if size % self.shared.config.snapshot_every.max(1) == 0 {
+            pending.snapshots.push((size, self.ledger.to_snapshot()));
+        }
+        Ok(Admitted::New(seq))
+    }
+
+    /// The seq of an entry with this id and these exact canonical bytes, in this batch or on
+    /// disk. An id with other bytes is left to the model (409).
+    fn same_envelope(
+        &self,
+        pending: &Pending,
+        id: &StatementId,
+        canonical: &[u8],
+    ) -> Result<Option<u64>, AppendError> {
+        let trees = &self.shared.trees;
+        let seq = match pending.by_id.get(id) {
+            Some(&seq) => Some(seq),
+            None => Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?,
+        };
+        let Some(seq) = seq else {
+            return Ok(None);
+        };
+        let stored = match pending.get(seq) {
+            Some(sealed) => sealed.entry().envelope(),
+            None => trees.read_entry(seq, pending.start)?.entry().envelope(),
+        };
+        Ok((stored.canonical_bytes()? == canonical).then_some(seq))
+    }
+
+    /// Now by the clock, but never before the last entry's `recorded_at` (SPEC §2).
+    fn recorded_at(&self) -> Result<Timestamp, AppendError> {
+        let now = Timestamp::from_unix_millis(self.clock.now_unix_millis())
+            .map_err(|e| AppendError::Store(StoreError::Format(e)))?;
+        Ok(match self.ledger.last_recorded_at() {
+            Some(last) if *last > now => last.clone(),
+            _ => now,
+        })
+    }
+
+    /// Writes the batch in one transaction with its signed checkpoint, flushes once, and
+    /// publishes the new size and checkpoint.
+    fn commit(
+        &self,
+        pending: &Pending,
+        mut writes: Writes,
+    ) -> Result<SignedCheckpoint, StoreError> {
+        let shared = &self.shared;
+        let count = u64::try_from(pending.entries.len()).unwrap_or(u64::MAX);
+        let size = pending.start.saturating_add(count);
+        let root = merkle::tree_root(
+            size,
+            &OverlayHashes {
+                disk: SledHashes(&shared.trees.hashes),
+                start: pending.hash_start,
+                pending: &pending.hashes,
+            },
+        )
+        .map_err(merkle_corruption)?;
+        let checkpoint = Checkpoint {
+            origin: shared.origin.clone(),
+            size,
+            root,
+        };
+        let note = checkpoint.sign(&shared.log_key)?;
+
+        for sealed in &pending.entries {
+            let seq = sealed.entry().seq;
+            let seq_key = seq.to_be_bytes();
+            writes.entries.insert(&seq_key, sealed.leaf_bytes());
+            writes
+                .by_event
+                .insert(sealed.event_hash().as_bytes(), &seq_key);
+            writes
+                .by_statement
+                .insert(sealed.entry().statement.id.as_str().as_bytes(), &seq_key);
+            if let Some((operator, kpi)) = operator_kpi(sealed) {
+                let mut key = kpi_prefix(operator, kpi);
+                key.extend_from_slice(&seq_key);
+                writes.by_kpi.insert(key, &[]);
+            }
+        }
+        let mut index = pending.hash_start;
+        for hash in &pending.hashes {
+            writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
+            index = index.saturating_add(1);
+        }
+        for (snapshot_size, bytes) in &pending.snapshots {
+            writes
+                .snapshots
+                .insert(&snapshot_size.to_be_bytes(), encode_snapshot(bytes));
+        }
+        self.prune_snapshots(&mut writes, pending)?;
+        writes
+            .checkpoints
+            .insert(&size.to_be_bytes(), note.as_bytes());
+
+        let _lock = shared
+            .checkpoint_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.prune_checkpoints(&mut writes)?;
+        shared.trees.apply(&writes)?;
+        shared.trees.flush()?;
+        shared
+            .marker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(&Mark { size, root })?;
+        let latest = SignedCheckpoint { note, checkpoint };
+        shared.publish(Committed {
+            size,
+            latest: latest.clone(),
+        });
+        Ok(latest)
+    }
+
+    /// Removes recent snapshots beyond `snapshots_kept` (archive ones stay).
+    fn prune_snapshots(&self, writes: &mut Writes, pending: &Pending) -> Result<(), StoreError> {
+        if pending.snapshots.is_empty() {
+            return Ok(());
+        }
+        let config = &self.shared.config;
+        let archive = config.snapshot_archive_every.max(1);
+        let mut recent: Vec<u64> = Vec::new();
+        for item in self.shared.trees.snapshots.iter().keys() {
+            let key = item.map_err(StoreError::sled("listing snapshots"))?;
+            if let Some(size) = crate::layout::decode_u64(&key) {
+                if size % archive != 0 {
+                    recent.push(size);
+                }
+            }
+        }
+        recent.extend(
+            pending
+                .snapshots
+                .iter()
+                .map(|(size, _)| *size)
+                .filter(|size| size % archive != 0),
+        );
+        let excess = recent.len().saturating_sub(config.snapshots_kept);
+        for size in recent.iter().take(excess) {
+            writes.snapshots.remove(&size.to_be_bytes());
+        }
+        Ok(())
+    }
+
+    /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).
+    fn prune_checkpoints(&self, writes: &mut Writes) -> Result<(), StoreError> {
+        let kept = self.shared.config.checkpoints_kept.max(1);
+        let mut keys = Vec::new();
+        for item in self.shared.trees.checkpoints.iter().keys() {
+            keys.push(item.map_err(StoreError::sled("listing checkpoints"))?);
+        }
+        let excess = (keys.len() + 1).saturating_sub(kept);
+        for key in keys.iter().take(excess) {
+            writes.checkpoints.remove(key);
+        }
+        Ok(())
+    }
+}

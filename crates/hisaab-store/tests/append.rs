@@ -1,0 +1,290 @@
+//! Appending: receipts, resubmissions, rejections, time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use hisaab_log::{Envelope, Signature};
+use hisaab_store::fixture;
+use hisaab_store::{AppendError, Rule};
+
+#[test]
+fn create_writes_genesis_with_a_signed_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    assert_eq!(store.size(), 1);
+    let latest = store.latest_checkpoint();
+    assert_eq!(latest.checkpoint.size, 1);
+    assert_eq!(latest.checkpoint.origin, fixture::ORIGIN);
+    let receipt = store.receipt(0).unwrap();
+    common::verify_receipt(&receipt);
+    store.verify_full().unwrap();
+}
+
+#[test]
+fn create_refuses_a_log_key_that_genesis_does_not_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = hisaab_log::SigningKey::from_bytes(&[9; 32]);
+    let result = hisaab_store::Store::create(
+        dir.path(),
+        fixture::genesis().unwrap(),
+        other,
+        common::config(),
+        std::sync::Arc::new(common::clock()),
+    );
+    assert!(matches!(
+        result,
+        Err(hisaab_store::StoreError::LogKeyMismatch { .. })
+    ));
+}
+
+#[test]
+fn create_refuses_an_existing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    store.close().unwrap();
+    drop(store);
+    let result = hisaab_store::Store::create(
+        dir.path(),
+        fixture::genesis().unwrap(),
+        fixture::log_key(),
+        common::config(),
+        std::sync::Arc::new(common::clock()),
+    );
+    assert!(matches!(
+        result,
+        Err(hisaab_store::StoreError::AlreadyExists { .. })
+    ));
+}
+
+#[test]
+fn receipts_verify_and_seqs_follow_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let receipts = common::fill(&store, 1, 20);
+    for (i, receipt) in receipts.iter().enumerate() {
+        assert_eq!(receipt.seq, i as u64 + 1);
+        common::verify_receipt_in(&store, receipt);
+    }
+    assert_eq!(store.size(), 21);
+}
+
+#[test]
+fn resubmitting_the_same_envelope_returns_the_original_receipt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = common::create(dir.path(), common::config());
+    let envelope = common::operator(&store, 1, 0);
+    let first = store.append_blocking(envelope.clone()).unwrap();
+    assert!(first.created);
+    common::fill(&store, 2, 5);
+    clock.advance(5000);
+    let again = store.append_blocking(envelope).unwrap();
+    assert!(!again.created);
+    assert_eq!(again.receipt.seq, first.receipt.seq);
+    assert_eq!(again.receipt.event_hash, first.receipt.event_hash);
+    assert_eq!(again.receipt.recorded_at, first.receipt.recorded_at);
+    assert_ne!(again.receipt.checkpoint, first.receipt.checkpoint);
+    common::verify_receipt_in(&store, &again.receipt);
+    assert_eq!(store.size(), 7);
+}
+
+#[test]
+fn same_id_with_another_envelope_is_a_duplicate_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let id = common::ledger_id(&store);
+    store
+        .append_blocking(fixture::register_operator(id, 1, 0).unwrap())
+        .unwrap();
+    // Same statement id (namespace 1, n 0), another body.
+    let other = fixture::statement_in(
+        id,
+        1,
+        0,
+        "operator.registered",
+        &fixture::authority_key(),
+        serde_json::json!({"operator": "op-other", "name": "Other"}),
+    )
+    .unwrap();
+    let error = store.append_blocking(other).unwrap_err();
+    match &error {
+        AppendError::Violation(v) => assert_eq!(v.rule, Rule::DuplicateId),
+        other => panic!("expected a violation, got {other:?}"),
+    }
+    assert_eq!(error.http_status(), 409);
+    assert_eq!(store.size(), 2);
+}
+
+#[test]
+fn a_bad_signature_is_refused_before_the_sequencer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let mut envelope: Envelope = common::operator(&store, 1, 0);
+    envelope.signature = Signature::from_bytes([7; 64]);
+    let error = store.append_blocking(envelope).unwrap_err();
+    assert!(matches!(error, AppendError::Signature));
+    assert_eq!(error.http_status(), 401);
+    assert_eq!(store.size(), 1);
+}
+
+#[test]
+fn a_rejected_statement_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let id = common::ledger_id(&store);
+    store
+        .append_blocking(fixture::register_operator(id, 1, 0).unwrap())
+        .unwrap();
+    let before = store.latest_checkpoint();
+    // The same operator id again under a new statement id: the id it creates is not new.
+    let again = fixture::statement_in(
+        id,
+        1,
+        99,
+        "operator.registered",
+        &fixture::authority_key(),
+        serde_json::json!({"operator": "op-1-0", "name": "Again"}),
+    )
+    .unwrap();
+    let error = store.append_blocking(again).unwrap_err();
+    assert!(matches!(error, AppendError::Violation(_)), "{error:?}");
+    assert_eq!(error.http_status(), 422);
+    assert_eq!(store.latest_checkpoint(), before);
+    assert_eq!(store.size(), 2);
+    // And the next one still lands at the next seq.
+    let next = store
+        .append_blocking(fixture::register_operator(id, 1, 1).unwrap())
+        .unwrap();
+    assert_eq!(next.receipt.seq, 2);
+}
+
+#[test]
+fn recorded_at_never_goes_back_when_the_clock_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, clock) = common::create(dir.path(), common::config());
+    clock.advance(10_000);
+    let first = store
+        .append_blocking(common::operator(&store, 1, 0))
+        .unwrap();
+    clock.advance(-5_000);
+    let second = store
+        .append_blocking(common::operator(&store, 1, 1))
+        .unwrap();
+    assert_eq!(second.receipt.recorded_at, first.receipt.recorded_at);
+    clock.advance(10_000);
+    let third = store
+        .append_blocking(common::operator(&store, 1, 2))
+        .unwrap();
+    assert!(third.receipt.recorded_at > second.receipt.recorded_at);
+    store.verify_full().unwrap();
+}
+
+#[test]
+fn appends_after_close_answer_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    store.close().unwrap();
+    let error = store
+        .append_blocking(common::operator(&store, 1, 0))
+        .unwrap_err();
+    assert!(matches!(error, AppendError::Closed));
+    assert_eq!(error.http_status(), 503);
+    // Reads keep working.
+    assert_eq!(store.size(), 1);
+}
+
+#[test]
+fn reads_by_seq_event_hash_statement_id_and_kpi_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let receipts = common::fill(&store, 1, 10);
+    let entry = store.entry(3).unwrap().unwrap();
+    assert_eq!(entry.event_hash(), receipts[2].event_hash);
+    assert_eq!(store.entry_bytes(3).unwrap().unwrap(), entry.leaf_bytes());
+    let by_hash = store
+        .entry_by_event_hash(&entry.event_hash())
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_hash, entry);
+    let by_id = store
+        .entry_by_statement_id(&entry.entry().statement.id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_id, entry);
+    assert!(store.entry(11).unwrap().is_none());
+    let page = store.entries(2, 4).unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.entry().seq).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
+    assert!(store.history("op-1-0", "CR-01").unwrap().is_empty());
+    let state = store.state(None, None).unwrap();
+    assert_eq!(state.size, 11);
+    let earlier = store.state(Some(5), None).unwrap();
+    assert_eq!(earlier.size, 5);
+    assert_ne!(earlier.digest(), state.digest());
+}
+
+#[test]
+fn export_streams_a_bundle_the_model_verifies_at_any_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    common::fill(&store, 1, 12);
+    for size in [1, 2, 7, 13] {
+        let mut bundle = Vec::new();
+        assert_eq!(store.export_bundle(size, &mut bundle).unwrap(), size);
+        let verified = hisaab_model::verify_bundle(&bundle[..]).unwrap();
+        assert_eq!(verified.size, size);
+    }
+    assert!(store.export_bundle(14, Vec::new()).is_err());
+}
+
+#[test]
+fn witness_cosignatures_are_collected_and_survive_reopen() {
+    use hisaab_log::note::cosign_checkpoint;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    let id = common::ledger_id(&store);
+    store
+        .append_blocking(fixture::enroll_witness(id, 1).unwrap())
+        .unwrap();
+    let latest = store.latest_checkpoint();
+    let line = cosign_checkpoint(
+        &latest.checkpoint,
+        "w-1",
+        &fixture::witness_key(1),
+        1_767_225_700,
+    )
+    .unwrap();
+    let signed = store.add_cosignature(&line).unwrap();
+    assert!(signed.note.ends_with(&line));
+    assert_eq!(store.latest_checkpoint().note, signed.note);
+    // Adding it twice keeps one copy.
+    assert_eq!(store.add_cosignature(&line).unwrap().note, signed.note);
+    // A key name that is no witness, and a line over another checkpoint, are refused.
+    let stranger =
+        cosign_checkpoint(&latest.checkpoint, "w-2", &fixture::witness_key(2), 1).unwrap();
+    assert!(matches!(
+        store.add_cosignature(&stranger),
+        Err(hisaab_store::StoreError::Cosignature { .. })
+    ));
+    let mut other = latest.checkpoint.clone();
+    other.size += 5;
+    let wrong = cosign_checkpoint(&other, "w-1", &fixture::witness_key(1), 1).unwrap();
+    assert!(store.add_cosignature(&wrong).is_err());
+
+    // A cosignature for a kept older checkpoint still lands there.
+    let old = latest.checkpoint.clone();
+    common::fill(&store, 1, 2);
+    let late = cosign_checkpoint(&old, "w-1", &fixture::witness_key(1), 1_767_225_800).unwrap();
+    store.add_cosignature(&late).unwrap();
+    assert!(store
+        .checkpoint_at(old.size)
+        .unwrap()
+        .unwrap()
+        .note
+        .contains(&late));
+    drop(store);
+    let store = common::open(dir.path(), common::config()).unwrap();
+    let kept = store.checkpoint_at(old.size).unwrap().unwrap();
+    assert!(kept.note.contains(&line) && kept.note.contains(&late));
+}

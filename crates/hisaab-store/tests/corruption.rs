@@ -1,0 +1,364 @@
+//! Corruption: flipped bytes in entries, stored hashes, checkpoints, indexes, snapshots and
+//! sled's own files; truncation; deleted entries. Each is found on open or by `verify_full`,
+//! naming the seq where it is knowable.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use hisaab_log::merkle::stored_hash_index;
+use hisaab_store::{Corruption, MarkStatus, StoreConfig, StoreError};
+
+/// A short tail check, so that damage below the tail is left to `verify_full`.
+fn config() -> StoreConfig {
+    StoreConfig {
+        tail_check_entries: 4,
+        ..common::config()
+    }
+}
+
+/// A closed store of 21 entries (snapshots every 8, the last at 16).
+fn build() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), config());
+    common::fill(&store, 1, 20);
+    store.close().unwrap();
+    dir
+}
+
+/// Runs `change` on the store's sled database, opened directly.
+fn tamper(dir: &Path, change: impl FnOnce(&sled::Db)) {
+    let db = loop {
+        match sled::open(dir) {
+            Ok(db) => break db,
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    change(&db);
+    db.flush().unwrap();
+}
+
+fn entries(db: &sled::Db) -> sled::Tree {
+    db.open_tree("entries").unwrap()
+}
+
+/// Replaces the first `from` in entry `seq` with `to`.
+fn edit_entry(db: &sled::Db, seq: u64, from: &str, to: &str) {
+    let tree = entries(db);
+    let bytes = tree.get(seq.to_be_bytes()).unwrap().unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(text.contains(from));
+    tree.insert(seq.to_be_bytes(), text.replacen(from, to, 1).as_bytes())
+        .unwrap();
+}
+
+fn corruption(result: Result<impl std::fmt::Debug, StoreError>) -> Corruption {
+    match result {
+        Err(StoreError::Corrupt(c)) => c,
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_the_last_entry_is_refused_on_open_naming_its_seq() {
+    let dir = build();
+    tamper(dir.path(), |db| edit_entry(db, 20, "Operator", "Operatos"));
+    let c = corruption(common::open(dir.path(), config()));
+    assert_eq!(c.seq(), Some(20), "{c}");
+    assert!(c.to_string().starts_with("seq 20"), "{c}");
+}
+
+#[test]
+fn an_unparseable_tail_entry_is_refused_on_open_naming_its_seq() {
+    let dir = build();
+    tamper(dir.path(), |db| edit_entry(db, 19, "{", "["));
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(c, Corruption::UnreadableEntry { seq: 19, .. }),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
+    let dir = build();
+    tamper(dir.path(), |db| edit_entry(db, 5, "Operator", "Operatos"));
+    let store = common::open(dir.path(), config()).unwrap();
+    let c = corruption(store.entry(5));
+    assert!(
+        matches!(c, Corruption::LeafHashMismatch { seq: 5, .. }),
+        "{c}"
+    );
+    let c = corruption(store.verify_full());
+    assert_eq!(c.seq(), Some(5), "{c}");
+    // The other entries are still served.
+    assert!(store.entry(6).unwrap().is_some());
+}
+
+#[test]
+fn a_flipped_leaf_hash_is_found_by_verify_full() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let hashes = db.open_tree("hashes").unwrap();
+        let key = stored_hash_index(0, 5).to_be_bytes();
+        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
+        value[0] ^= 1;
+        hashes.insert(key, value).unwrap();
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    let c = corruption(store.verify_full());
+    assert!(
+        matches!(c, Corruption::LeafHashMismatch { seq: 5, .. }),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_flipped_interior_hash_on_the_root_path_is_refused_on_open() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let hashes = db.open_tree("hashes").unwrap();
+        // The root of the first 16 leaves: one of the subtree roots of a tree of 21.
+        let key = stored_hash_index(4, 0).to_be_bytes();
+        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
+        value[31] ^= 0x80;
+        hashes.insert(key, value).unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(c, Corruption::CheckpointRoot { size: 21, .. }),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_flipped_interior_hash_off_the_root_path_is_found_by_verify_full() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let hashes = db.open_tree("hashes").unwrap();
+        // The root of leaves 8..16, written when leaf 15 was added.
+        let key = stored_hash_index(3, 1).to_be_bytes();
+        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
+        value[3] ^= 4;
+        hashes.insert(key, value).unwrap();
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    let c = corruption(store.verify_full());
+    assert!(
+        matches!(c, Corruption::StoredHashMismatch { seq: 15, .. }),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_truncated_log_is_refused_naming_the_first_missing_seq() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        for seq in 18..21u64 {
+            entries(db).remove(seq.to_be_bytes()).unwrap();
+        }
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(c, Corruption::MissingEntry { seq: 18, size: 21 }),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_deleted_old_entry_is_found_by_reads_and_verify_full() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        entries(db).remove(10u64.to_be_bytes()).unwrap();
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    assert!(matches!(
+        corruption(store.entry(10)),
+        Corruption::MissingEntry { seq: 10, .. }
+    ));
+    let c = corruption(store.verify_full());
+    assert!(matches!(c, Corruption::MissingEntry { seq: 10, .. }), "{c}");
+    let c = corruption(store.export_bundle(21, Vec::new()));
+    assert_eq!(c.seq(), Some(10));
+}
+
+#[test]
+fn a_deleted_tail_entry_is_refused_on_open() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        entries(db).remove(19u64.to_be_bytes()).unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(matches!(c, Corruption::MissingEntry { seq: 19, .. }), "{c}");
+}
+
+#[test]
+fn a_missing_stored_hash_is_refused_on_open() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let hashes = db.open_tree("hashes").unwrap();
+        let (last, _) = hashes.last().unwrap().unwrap();
+        hashes.remove(last).unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(matches!(c, Corruption::MissingStoredHash { .. }), "{c}");
+}
+
+#[test]
+fn a_checkpoint_that_does_not_verify_is_refused_on_open() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let checkpoints = db.open_tree("checkpoints").unwrap();
+        let (key, note) = checkpoints.last().unwrap().unwrap();
+        let text = String::from_utf8(note.to_vec())
+            .unwrap()
+            .replacen("\n21\n", "\n22\n", 1);
+        checkpoints.insert(key, text.as_bytes()).unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(matches!(c, Corruption::Checkpoint { .. }), "{c}");
+}
+
+#[test]
+fn a_wrong_index_record_is_found_by_verify_full() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let entry = entries(db).get(5u64.to_be_bytes()).unwrap().unwrap();
+        let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+        let id = entry["statement"]["id"].as_str().unwrap().to_owned();
+        db.open_tree("by_statement")
+            .unwrap()
+            .insert(id.as_bytes(), &6u64.to_be_bytes())
+            .unwrap();
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    let c = corruption(store.verify_full());
+    assert!(
+        matches!(
+            c,
+            Corruption::Index {
+                index: "by_statement",
+                seq: 5
+            }
+        ),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_corrupt_snapshot_is_passed_over() {
+    let dir = build();
+    let state = common::open(dir.path(), config())
+        .unwrap()
+        .state(None, None)
+        .unwrap();
+    tamper(dir.path(), |db| {
+        let snapshots = db.open_tree("snapshots").unwrap();
+        let (key, value) = snapshots.last().unwrap().unwrap();
+        let mut value = value.to_vec();
+        let middle = value.len() / 2;
+        value[middle] ^= 1;
+        snapshots.insert(key, value).unwrap();
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    let report = store.open_report();
+    assert_eq!(report.snapshots_refused, 1);
+    assert_eq!(report.snapshot_size, 8);
+    assert_eq!(store.state(None, None).unwrap(), state);
+}
+
+/// Opens a store whose sled files were damaged: the damage must be found (on open or by
+/// `verify_full`), or the store must be exactly what it was. Returns whether it was found.
+fn found_or_whole(dir: &Path, root: &hisaab_store::SignedCheckpoint, what: &str) -> bool {
+    match common::open(dir, config()) {
+        Err(e) => {
+            assert!(
+                matches!(e, StoreError::Corrupt(_) | StoreError::Sled { .. }),
+                "{what}: {e}"
+            );
+            true
+        }
+        Ok(store) => match store.verify_full() {
+            Err(_) => true,
+            Ok(report) => {
+                assert_eq!(report.size, 21, "{what}");
+                assert_eq!(&store.latest_checkpoint(), root, "{what}");
+                false
+            }
+        },
+    }
+}
+
+#[test]
+fn damage_to_sleds_own_files_never_goes_unnoticed() {
+    let dir = build();
+    let reference = common::open(dir.path(), config()).unwrap();
+    let root = reference.latest_checkpoint();
+    drop(reference);
+    let db_file = dir.path().join("db");
+    let original = std::fs::read(&db_file).unwrap();
+    let mut found = 0;
+    for i in 0..12 {
+        let offset = original.len() * i / 12 + 13;
+        let mut bytes = original.clone();
+        bytes[offset] ^= 0x5a;
+        std::fs::write(&db_file, &bytes).unwrap();
+        found += usize::from(found_or_whole(
+            dir.path(),
+            &root,
+            &format!("flip at {offset}"),
+        ));
+        std::fs::write(&db_file, &original).unwrap();
+    }
+    assert!(found > 0);
+    for length in [
+        original.len() / 2,
+        original.len() / 4,
+        original.len() / 8,
+        2048,
+    ] {
+        std::fs::write(&db_file, &original[..length]).unwrap();
+        let found = found_or_whole(dir.path(), &root, &format!("truncated to {length}"));
+        // 2 KiB cannot hold 21 entries of about 700 bytes.
+        assert!(found || length > 2048);
+        std::fs::write(&db_file, &original).unwrap();
+    }
+}
+
+#[test]
+fn a_missing_mark_is_reported_not_refused() {
+    let dir = build();
+    std::fs::remove_file(dir.path().join("hisaab-mark")).unwrap();
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().mark, MarkStatus::Missing);
+    common::fill(&store, 2, 1);
+    drop(store);
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().mark, MarkStatus::Agrees);
+}
+
+#[test]
+fn a_torn_batch_past_the_latest_checkpoint_is_removed_on_open() {
+    let dir = build();
+    // A batch whose checkpoint (and mark) never made it: entry 20 and its hashes and index
+    // records are there, the latest checkpoint is for 20 entries.
+    tamper(dir.path(), |db| {
+        let checkpoints = db.open_tree("checkpoints").unwrap();
+        checkpoints.remove(21u64.to_be_bytes()).unwrap();
+    });
+    std::fs::remove_file(dir.path().join("hisaab-mark")).unwrap();
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().truncated_entries, 1);
+    assert_eq!(store.size(), 20);
+    assert_eq!(store.latest_checkpoint().checkpoint.size, 20);
+    store.verify_full().unwrap();
+    // Its statement was never receipted; submitted again, it lands anew at seq 20.
+    let again = store
+        .append_blocking(common::operator(&store, 1, 19))
+        .unwrap();
+    assert!(again.created);
+    assert_eq!(again.receipt.seq, 20);
+    store.verify_full().unwrap();
+}

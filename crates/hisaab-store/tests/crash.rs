@@ -1,0 +1,236 @@
+//! Crash test: a child process appends under load and prints each receipt as it gets it; the
+//! parent kills it with SIGKILL at random moments. After each kill the store must reopen, hold
+//! every receipted entry provably, keep a valid chain, and take appends again.
+//!
+//! `HISAAB_CRASH_ITERATIONS` (default 20) sets the number of kills, `HISAAB_CRASH_SEED` the
+//! seed of the moments.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use hisaab_log::chain::ChainVerifier;
+use hisaab_log::merkle::{verify_consistency, verify_inclusion, Frontier};
+use hisaab_log::note::verify_checkpoint;
+use hisaab_store::{fixture, Receipt, Store, StoreConfig};
+
+/// The store configuration of the child, with a short tail check to keep debug runs quick.
+fn config() -> StoreConfig {
+    StoreConfig {
+        batch_entries_max: 64,
+        snapshot_every: 8,
+        tail_check_entries: 4,
+        ..StoreConfig::default()
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, bound: u64) -> u64 {
+        // xorshift64*: deterministic for a seed, good enough for picking moments.
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % bound
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn receipted_entries_survive_sigkill_at_random_moments() {
+    let iterations = env_u64("HISAAB_CRASH_ITERATIONS", 20);
+    let mut rng = Rng(env_u64("HISAAB_CRASH_SEED", 0x5eed_cafe_f00d_0001) | 1);
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), config());
+    let ledger_id = common::ledger_id(&store);
+    store.close().unwrap();
+    drop(store);
+    let vkey = fixture::log_vkey().unwrap();
+    let mut verified_notes = HashSet::new();
+    let mut total_receipts = 0usize;
+    let mut truncated = 0u64;
+
+    for iteration in 0..iterations {
+        let namespace = u32::try_from(iteration + 1).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hisaab-store-crash-child"))
+            .arg(dir.path())
+            .arg(namespace.to_string())
+            .arg("4")
+            .arg("100000")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines_rx) = mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // Kill after a random number of receipts (0 kills during start-up or the first
+        // batch), plus a random delay.
+        let wait_for = rng.below(40);
+        let mut lines = Vec::new();
+        while (lines.len() as u64) < wait_for {
+            match lines_rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => lines.push(line),
+                Err(_) => {
+                    let _ = child.kill();
+                    let output = child.wait_with_output().unwrap();
+                    panic!(
+                        "iteration {iteration}: the child printed no receipt in time: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(rng.below(30)));
+        child.kill().unwrap(); // SIGKILL on Unix.
+        let status = child.wait().unwrap();
+        assert!(
+            !status.success(),
+            "iteration {iteration}: the child exited by itself"
+        );
+        reader.join().unwrap();
+        lines.extend(lines_rx.try_iter());
+
+        // Every complete line is a receipt the child was given; a line cut by the kill is not.
+        let count = lines.len();
+        let receipts: Vec<(u64, Receipt)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(
+                |(i, line)| match serde_json::from_str::<serde_json::Value>(line) {
+                    Ok(value) => Some((
+                        value["n"].as_u64().unwrap(),
+                        serde_json::from_value(value["receipt"].clone()).unwrap(),
+                    )),
+                    Err(_) if i + 1 == count => None,
+                    Err(e) => panic!("iteration {iteration}: unreadable line {line:?}: {e}"),
+                },
+            )
+            .collect();
+        total_receipts += receipts.len();
+
+        let store = Store::open(
+            dir.path(),
+            fixture::log_key(),
+            config(),
+            std::sync::Arc::new(common::clock()),
+        )
+        .unwrap_or_else(|e| panic!("iteration {iteration}: reopen failed: {e}"));
+        truncated += store.open_report().truncated_entries;
+        let latest = store.latest_checkpoint();
+        for (n, receipt) in &receipts {
+            if verified_notes.insert(receipt.checkpoint.clone()) {
+                verify_checkpoint(&receipt.checkpoint, &vkey).unwrap();
+            }
+            let old = hisaab_log::note::Checkpoint::try_parse_body(
+                receipt
+                    .checkpoint
+                    .split("\n\n")
+                    .next()
+                    .map(|b| format!("{b}\n"))
+                    .as_deref()
+                    .unwrap(),
+            )
+            .unwrap();
+            verify_inclusion(
+                &receipt.event_hash,
+                receipt.seq,
+                old.size,
+                &receipt.inclusion_proof,
+                &old.root,
+            )
+            .unwrap();
+            let entry = store.entry(receipt.seq).unwrap().unwrap_or_else(|| {
+                panic!(
+                    "iteration {iteration}: receipted seq {} is gone",
+                    receipt.seq
+                )
+            });
+            assert_eq!(entry.event_hash(), receipt.event_hash);
+            let expected_id = fixture::statement_id(namespace, *n).unwrap();
+            assert_eq!(entry.entry().statement.id, expected_id);
+            // Provable against a fresh checkpoint, which is consistent with the receipt's.
+            let proof = store
+                .inclusion_proof(receipt.seq, latest.checkpoint.size)
+                .unwrap();
+            verify_inclusion(
+                &receipt.event_hash,
+                receipt.seq,
+                latest.checkpoint.size,
+                &proof,
+                &latest.checkpoint.root,
+            )
+            .unwrap();
+            let consistency = store
+                .consistency_proof(old.size, latest.checkpoint.size)
+                .unwrap();
+            verify_consistency(
+                old.size,
+                latest.checkpoint.size,
+                &consistency,
+                &old.root,
+                &latest.checkpoint.root,
+            )
+            .unwrap();
+        }
+
+        // The chain links and the Merkle root over all entries (signatures: `verify_full`
+        // at the end, and `open` checks the tail's).
+        let mut chain = ChainVerifier::new();
+        let mut frontier = Frontier::new();
+        let size = store.size();
+        let mut seq = 0;
+        while seq < size {
+            for entry in store.entries(seq, 1000).unwrap() {
+                chain.push_verified(&entry).unwrap();
+                frontier.push(entry.event_hash());
+                seq += 1;
+            }
+        }
+        assert_eq!(frontier.root(), latest.checkpoint.root);
+
+        // Appending continues: a resubmission is recognised, a new statement lands at the end.
+        if let Some((n, receipt)) = receipts.last() {
+            let again = store
+                .append_blocking(fixture::register_operator(ledger_id, namespace, *n).unwrap())
+                .unwrap();
+            assert!(!again.created);
+            assert_eq!(again.receipt.seq, receipt.seq);
+        }
+        let fresh = store
+            .append_blocking(
+                fixture::register_operator(ledger_id, 1_000_000 + namespace, 0).unwrap(),
+            )
+            .unwrap();
+        assert!(fresh.created);
+        assert_eq!(fresh.receipt.seq, size);
+        store.close().unwrap();
+    }
+
+    let store = common::open(dir.path(), config()).unwrap();
+    store.verify_full().unwrap();
+    eprintln!(
+        "crash test: {iterations} kills, {total_receipts} receipts checked, {} entries, \
+         {truncated} torn entries removed",
+        store.size()
+    );
+}

@@ -1,0 +1,70 @@
+//! Reopening: size, checkpoint and state survive; the model resumes from a snapshot.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+#[test]
+fn reopen_keeps_size_checkpoint_and_state_and_replays_only_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(); // snapshot every 8 entries
+    let (store, _) = common::create(dir.path(), config.clone());
+    common::fill(&store, 1, 36); // size 37
+    let checkpoint = store.latest_checkpoint();
+    let state = store.state(None, None).unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    let store = common::open(dir.path(), config.clone()).unwrap();
+    assert_eq!(store.size(), 37);
+    assert_eq!(store.latest_checkpoint(), checkpoint);
+    assert_eq!(store.state(None, None).unwrap(), state);
+    let report = store.open_report().clone();
+    assert_eq!(report.size, 37);
+    assert_eq!(report.snapshot_size, 32);
+    assert_eq!(report.replayed_entries, 5);
+    assert!(report.checked_entries >= 5);
+    assert_eq!(report.truncated_entries, 0);
+
+    // Appending continues where it stopped.
+    let receipts = common::fill(&store, 2, 3);
+    assert_eq!(receipts[0].seq, 37);
+    common::verify_receipt_in(&store, &receipts[2]);
+    store.verify_full().unwrap();
+}
+
+#[test]
+fn open_refuses_a_directory_without_a_store_and_a_wrong_log_key() {
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        common::open(empty.path(), common::config()),
+        Err(hisaab_store::StoreError::NotAStore { .. })
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    drop(store);
+    let result = hisaab_store::Store::open(
+        dir.path(),
+        hisaab_log::SigningKey::from_bytes(&[9; 32]),
+        common::config(),
+        std::sync::Arc::new(common::clock()),
+    );
+    assert!(matches!(
+        result,
+        Err(hisaab_store::StoreError::LogKeyMismatch { .. })
+    ));
+}
+
+#[test]
+fn old_states_and_bundles_are_served_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), common::config());
+    common::fill(&store, 1, 20);
+    let at_9 = store.state(Some(9), None).unwrap();
+    drop(store);
+    let store = common::open(dir.path(), common::config()).unwrap();
+    assert_eq!(store.state(Some(9), None).unwrap(), at_9);
+    let mut bundle = Vec::new();
+    store.export_bundle(9, &mut bundle).unwrap();
+    let verified = hisaab_model::verify_bundle(&bundle[..]).unwrap();
+    assert_eq!(verified.state.digest(), at_9.digest());
+}

@@ -1,0 +1,633 @@
+//! The command line (clap derive). Each subcommand's arguments live here, so `--help` is one
+//! place to read; the commands themselves are in [`crate::cmd`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Hisaab: a tamper-evident accountability ledger for the Telecom Cyber Security Task Force.
+#[derive(Debug, Parser)]
+#[command(name = "hisaab", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate an Ed25519 key as PKCS#8 PEM (mode 0600) and print its public key.
+    Keygen(KeygenArgs),
+    /// Print the public key (and, with --log-name, the verifier key) of a key file.
+    Pubkey(PubkeyArgs),
+    /// Create a new ledger in a data directory from a genesis statement.
+    Init(InitArgs),
+    /// Serve a ledger over HTTP (SPEC §7) until Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
+    /// Sign a statement offline (for an air-gapped key) and write the envelope.
+    Sign(SignArgs),
+    /// Send an envelope (or sign and send a common statement) and verify the receipt.
+    Submit(SubmitArgs),
+    /// Verify a bundle file, a data directory or a server, end to end.
+    Verify(VerifyArgs),
+    /// Show the state of the ledger at a size and date, or what changed between two sizes.
+    Replay(ReplayArgs),
+    /// Export a data directory as a bundle (SPEC §6).
+    Export(ExportArgs),
+    /// Fetch an inclusion or consistency proof from a server and verify it locally.
+    Proof(ProofArgs),
+    /// Cosign a server's latest checkpoint as a witness, after checking consistency.
+    Witness(WitnessArgs),
+    /// Generate load against a server: pre-signed envelopes over concurrent connections.
+    Load(LoadArgs),
+    /// Build a realistic ledger with real keys, verify it and serve it.
+    Demo(DemoArgs),
+}
+
+/// Where a server is and what this client remembers about it.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ServerArgs {
+    /// The server's URL.
+    #[arg(long, env = "HISAAB_SERVER", default_value = "http://127.0.0.1:8080")]
+    pub(crate) server: String,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+}
+
+/// What this client remembers about servers: pinned log keys and the last checkpoints seen.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TrustArgs {
+    /// The state file [default: $XDG_CONFIG_HOME/hisaab/state.json or
+    /// ~/.config/hisaab/state.json].
+    #[arg(long, env = "HISAAB_STATE", value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+    /// Pin the log's verifier key (`<origin>+<key id>+<key>`) instead of trusting the server's
+    /// genesis on first use.
+    #[arg(long, value_name = "VKEY")]
+    pub(crate) log_vkey: Option<String>,
+    /// Forget the key, ledger and checkpoint remembered for this server, and pin anew.
+    #[arg(long)]
+    pub(crate) repin: bool,
+}
+
+/// A data directory and the log key that signs its checkpoints.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DataArgs {
+    /// The ledger's data directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// The log key (PKCS#8 PEM) that signs checkpoints.
+    #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
+    pub(crate) log_key: PathBuf,
+}
+
+/// `hisaab keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Where to write the private key; an existing file is never overwritten.
+    #[arg(value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Also print the verifier key under this name (for a log key: the ledger's origin).
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) log_name: Option<String>,
+}
+
+/// `hisaab pubkey`.
+#[derive(Debug, Args)]
+pub(crate) struct PubkeyArgs {
+    /// The private key file.
+    #[arg(value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Also print the verifier key under this name.
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) log_name: Option<String>,
+}
+
+/// `hisaab init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The new ledger's data directory (created; must not hold a ledger).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// The log key (PKCS#8 PEM) that will sign checkpoints.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log_key: PathBuf,
+    /// A genesis envelope signed elsewhere (e.g. by `hisaab sign --kind ledger.genesis` on an
+    /// air-gapped machine). Conflicts with the flags that build one.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["authority_key", "origin", "title"])]
+    pub(crate) genesis: Option<PathBuf>,
+    /// The first authority's key, which signs the genesis built from the flags below.
+    #[arg(long, value_name = "FILE", required_unless_present = "genesis")]
+    pub(crate) authority_key: Option<PathBuf>,
+    /// The ledger's origin: the checkpoints' key name (no whitespace, no `+`).
+    #[arg(long, required_unless_present = "genesis")]
+    pub(crate) origin: Option<String>,
+    /// The ledger's title.
+    #[arg(long, required_unless_present = "genesis")]
+    pub(crate) title: Option<String>,
+    /// The strategy's name.
+    #[arg(
+        long,
+        default_value = "Cyber Security Strategy for the Telecom Sector 2023-2028"
+    )]
+    pub(crate) strategy: String,
+    /// The strategy's first day.
+    #[arg(long, default_value = "2023-01-01", value_name = "DATE")]
+    pub(crate) starts: String,
+    /// The strategy's last day.
+    #[arg(long, default_value = "2028-12-31", value_name = "DATE")]
+    pub(crate) ends: String,
+    /// The first authority's member id.
+    #[arg(long, default_value = "pta")]
+    pub(crate) authority_member: String,
+    /// The first authority's name.
+    #[arg(long, default_value = "Pakistan Telecommunication Authority")]
+    pub(crate) authority_name: String,
+    /// Policy: how far in the future `issued_at` may be, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) max_future_skew_s: u64,
+    /// Policy: how old `issued_at` may be when recorded, in seconds.
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    pub(crate) max_age_s: u64,
+}
+
+/// `hisaab serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+    /// The address to listen on (port 0 picks a free one; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// The most requests in flight before the server answers 503.
+    #[arg(long, value_name = "N")]
+    pub(crate) in_flight_max: Option<usize>,
+}
+
+/// `hisaab sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The signer's private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The statement's kind, e.g. `submission.filed`.
+    #[arg(long)]
+    pub(crate) kind: String,
+    /// The body, a JSON object (`-` reads stdin).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body: PathBuf,
+    /// The ledger id (required for every kind but `ledger.genesis`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) ledger: Option<String>,
+    /// The statement id [default: a new UUID v7].
+    #[arg(long, value_name = "UUID")]
+    pub(crate) id: Option<String>,
+    /// When it is signed [default: now, UTC].
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub(crate) issued_at: Option<String>,
+    /// Write the envelope here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `hisaab submit`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct SubmitArgs {
+    /// An envelope file to send (`-` reads stdin).
+    #[arg(value_name = "ENVELOPE")]
+    pub(crate) envelope: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Print the receipt as JSON only.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Sign and send a common statement instead.
+    #[command(subcommand)]
+    pub(crate) helper: Option<SubmitHelper>,
+}
+
+/// The signer, server and output options of a sign-and-send helper.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HelperCommon {
+    /// The signer's private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Also write the signed envelope here.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) save: Option<PathBuf>,
+    /// Print the receipt as JSON only.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Sign-and-send helpers for the common kinds.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SubmitHelper {
+    /// `submission.filed`: a CISO reports a KPI value for a period, with evidence hashed locally.
+    Kpi {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// The KPI, e.g. `CR-01`.
+        #[arg(long)]
+        kpi: String,
+        /// The period, `YYYY-MM`.
+        #[arg(long)]
+        period: String,
+        /// The value, a decimal string.
+        #[arg(long, allow_hyphen_values = true)]
+        value: String,
+        /// Evidence files: each is hashed here into {name, sha256, bytes}; the files stay local.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        evidence: Vec<PathBuf>,
+        /// A note.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The event hash of the submission this one replaces.
+        #[arg(long, value_name = "HASH")]
+        supersedes: Option<String>,
+    },
+    /// `operator.registered` (authority).
+    Operator {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The operator id (a slug).
+        #[arg(long)]
+        operator: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+    /// `member.enrolled` (authority).
+    Member {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The member id (a slug).
+        #[arg(long)]
+        member: String,
+        /// The member's name.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several).
+        #[arg(long = "role", required = true, value_enum)]
+        roles: Vec<RoleArg>,
+        /// The operator the member belongs to (required for a CISO).
+        #[arg(long)]
+        operator: Option<String>,
+        /// The member's public key (base64), or a PEM key file to take it from.
+        #[arg(long = "member-key", value_name = "KEY|FILE")]
+        member_key: String,
+    },
+    /// `kpi.defined` (authority, chair).
+    DefineKpi {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The KPI id, e.g. `CR-01`.
+        #[arg(long)]
+        kpi: String,
+        /// The pillar.
+        #[arg(long, value_enum)]
+        pillar: PillarArg,
+        /// The title.
+        #[arg(long)]
+        title: String,
+        /// The unit, e.g. `%`.
+        #[arg(long)]
+        unit: String,
+        /// Whether higher or lower values are better.
+        #[arg(long, value_enum, default_value = "higher-is-better")]
+        direction: DirectionArg,
+        /// How often it is reported.
+        #[arg(long, value_enum, default_value = "monthly")]
+        cadence: CadenceArg,
+        /// Whether submissions must carry evidence.
+        #[arg(long)]
+        evidence_required: bool,
+    },
+    /// `kpi.assigned` (authority, chair).
+    Assign {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The KPI.
+        #[arg(long)]
+        kpi: String,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// The target, a decimal string.
+        #[arg(long, allow_hyphen_values = true)]
+        target: String,
+        /// The baseline, a decimal string.
+        #[arg(long, allow_hyphen_values = true)]
+        baseline: Option<String>,
+        /// The due date.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// The first period to report, `YYYY-MM`.
+        #[arg(long)]
+        first_period: String,
+    },
+    /// `evaluation.recorded` (evaluator, chair, authority).
+    Evaluate {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The submission's event hash.
+        #[arg(long, value_name = "HASH")]
+        submission: String,
+        /// The verdict.
+        #[arg(long, value_enum)]
+        verdict: VerdictArg,
+        /// The score, 0-100.
+        #[arg(long)]
+        score: u8,
+        /// The rationale.
+        #[arg(long)]
+        rationale: String,
+        /// The event hash of the evaluation this one replaces.
+        #[arg(long, value_name = "HASH")]
+        supersedes: Option<String>,
+    },
+    /// `challenge.raised` (any member).
+    Challenge {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The challenge id (a slug).
+        #[arg(long)]
+        challenge: String,
+        /// The pillar.
+        #[arg(long, value_enum)]
+        pillar: PillarArg,
+        /// The operator concerned.
+        #[arg(long)]
+        operator: Option<String>,
+        /// The KPI concerned.
+        #[arg(long)]
+        kpi: Option<String>,
+        /// What the challenge is.
+        #[arg(long)]
+        description: String,
+    },
+    /// Any kind: the body from a JSON file, signed and sent (like `sign` then `submit`).
+    Raw {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The kind.
+        #[arg(long)]
+        kind: String,
+        /// The body, a JSON object (`-` reads stdin).
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+    },
+}
+
+/// A role of SPEC §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RoleArg {
+    /// The PTA.
+    Authority,
+    /// The task force chair.
+    Chair,
+    /// A CISO of one operator.
+    Ciso,
+    /// An evaluator.
+    Evaluator,
+    /// A witness (cosigns checkpoints).
+    Witness,
+}
+
+/// A pillar of SPEC §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PillarArg {
+    /// Legal Framework.
+    Legal,
+    /// Cyber Resilience.
+    Resilience,
+    /// Proactive Monitoring and Incident Response.
+    Monitoring,
+    /// Capacity Building.
+    Capacity,
+    /// Cooperation and Collaboration.
+    Cooperation,
+    /// Public Awareness.
+    Awareness,
+}
+
+/// A KPI direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DirectionArg {
+    /// Higher values are better.
+    HigherIsBetter,
+    /// Lower values are better.
+    LowerIsBetter,
+}
+
+/// A KPI cadence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CadenceArg {
+    /// Monthly.
+    Monthly,
+    /// Quarterly.
+    Quarterly,
+    /// Once.
+    Once,
+}
+
+/// An evaluation verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum VerdictArg {
+    /// Met.
+    Met,
+    /// Partially met.
+    PartiallyMet,
+    /// Not met.
+    NotMet,
+    /// Insufficient evidence.
+    InsufficientEvidence,
+}
+
+/// The JSON name of a clap value: its kebab-case name in snake case.
+pub(crate) fn wire_name<T: ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().replace('-', "_"))
+        .unwrap_or_default()
+}
+
+/// `hisaab verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// A bundle file, a data directory or a server URL (http://…).
+    #[arg(value_name = "TARGET")]
+    pub(crate) target: String,
+    /// For a data directory: the log key (PKCS#8 PEM) the store opens with.
+    #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
+    pub(crate) log_key: Option<PathBuf>,
+    /// For a server: only verify the latest checkpoint and its consistency with the last one
+    /// seen, without downloading and replaying the whole bundle.
+    #[arg(long)]
+    pub(crate) checkpoint_only: bool,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `hisaab replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// A bundle file, a data directory or a server URL (http://…).
+    #[arg(value_name = "SOURCE")]
+    pub(crate) source: String,
+    /// The tree size to take the state at [default: all entries].
+    #[arg(long, value_name = "SIZE", conflicts_with = "diff")]
+    pub(crate) as_of: Option<u64>,
+    /// The date that decides what is overdue [default: the date of the last entry replayed].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) at: Option<String>,
+    /// Show what changed between sizes A and B.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub(crate) diff: Option<Vec<u64>>,
+    /// For a data directory: the log key (PKCS#8 PEM) the store opens with.
+    #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
+    pub(crate) log_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Print JSON (the state of SPEC §5, or the list of changes).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `hisaab export`.
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub(crate) data: DataArgs,
+    /// The number of entries to export [default: all].
+    #[arg(long, value_name = "SIZE")]
+    pub(crate) tree_size: Option<u64>,
+    /// The bundle file to write (`-` for stdout); an existing file is not overwritten.
+    #[arg(long, short, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+}
+
+/// `hisaab proof`.
+#[derive(Debug, Args)]
+pub(crate) struct ProofArgs {
+    /// Which proof.
+    #[command(subcommand)]
+    pub(crate) which: ProofKind,
+}
+
+/// The proofs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ProofKind {
+    /// That an entry (by seq or event hash) is in the log at the latest checkpoint.
+    Inclusion {
+        /// The entry's seq.
+        #[arg(long, conflicts_with = "event", required_unless_present = "event")]
+        index: Option<u64>,
+        /// The entry's event hash.
+        #[arg(long, value_name = "HASH")]
+        event: Option<String>,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// That the log at an earlier checkpoint (a note file you kept, or the one remembered for
+    /// this server) is a prefix of the log at the latest checkpoint.
+    Consistency {
+        /// An earlier checkpoint note (its signature is checked) [default: the one remembered].
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `hisaab witness`.
+#[derive(Debug, Args)]
+pub(crate) struct WitnessArgs {
+    /// The witness's private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The witness's member id (its key name in cosignatures).
+    #[arg(long, value_name = "MEMBER")]
+    pub(crate) name: String,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Keep witnessing every this many seconds instead of once.
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) every: Option<u64>,
+}
+
+/// `hisaab load`.
+#[derive(Debug, Args)]
+pub(crate) struct LoadArgs {
+    /// An authority's private key (the envelopes are `operator.registered` or `kpi.defined`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// How many envelopes to send.
+    #[arg(long, short = 'n', default_value_t = 5000)]
+    pub(crate) count: u64,
+    /// How many concurrent connections.
+    #[arg(long, short = 'c', default_value_t = 16)]
+    pub(crate) concurrency: usize,
+    /// What to send.
+    #[arg(long, value_enum, default_value = "operator")]
+    pub(crate) kind: LoadKind,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// The log key, to measure the in-process ingest floor: the same envelopes appended
+    /// directly into a store in a temporary directory (a replica of the server's ledger).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log_key: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// What the load generator sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LoadKind {
+    /// `operator.registered`, one new operator each.
+    Operator,
+    /// `kpi.defined`, one new KPI each (at most 9,999 per run).
+    Kpi,
+}
+
+/// `hisaab demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Where to build the ledger [default: a new temporary directory]; must be empty or absent.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: Option<PathBuf>,
+    /// The address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: SocketAddr,
+    /// Exit after building and verifying, without serving.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
+    /// The scenario's seed, which also derives every key [default: random].
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Reporting months in the scenario (6-60).
+    #[arg(long, default_value_t = hisaab_model::scenario::DEFAULT_MONTHS)]
+    pub(crate) months: u32,
+    /// The first reporting month's first day [default: so that the scenario ends last month,
+    /// and statements signed now can be appended].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) start: Option<String>,
+}

@@ -1,0 +1,99 @@
+//! `hisaab init`: a new ledger in a data directory, from a genesis built here and signed with
+//! the authority's key, or from a genesis envelope signed elsewhere.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _, Result};
+use hisaab_log::note::VerifierKey;
+use hisaab_log::Envelope;
+use hisaab_store::{Store, StoreConfig, SystemClock};
+use serde_json::json;
+
+use crate::args::InitArgs;
+use crate::keyfile;
+use crate::util::{self, Draft};
+
+/// Runs `hisaab init`.
+pub(crate) fn run(args: &InitArgs) -> Result<ExitCode> {
+    refuse_non_empty(&args.data)?;
+    let log_key = keyfile::read(&args.log_key)?;
+    let genesis = match &args.genesis {
+        Some(path) => {
+            let bytes = util::read_input(path)?;
+            Envelope::try_from_json(&bytes)
+                .with_context(|| format!("{} is not a valid envelope", path.display()))?
+        }
+        None => build_genesis(args, &log_key)?,
+    };
+    let store = Store::create(
+        &args.data,
+        genesis,
+        log_key,
+        StoreConfig::default(),
+        Arc::new(SystemClock),
+    )
+    .with_context(|| format!("cannot create a ledger in {}", args.data.display()))?;
+    let ledger = store
+        .entry(0)?
+        .map(|genesis| genesis.event_hash())
+        .context("the new ledger has no genesis entry")?;
+    let checkpoint = store.latest_checkpoint();
+    let vkey = store.log_vkey().to_vkey();
+    store.close()?;
+    println!("created the ledger in {}", args.data.display());
+    println!("ledger: {ledger}");
+    println!("log vkey: {vkey}");
+    print!("checkpoint:\n{}", checkpoint.note);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The data directory must be absent or empty.
+pub(crate) fn refuse_non_empty(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                bail!("{} is not empty; refusing to use it", dir.display());
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", dir.display())),
+    }
+}
+
+fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<Envelope> {
+    let (Some(authority_key), Some(origin), Some(title)) =
+        (&args.authority_key, &args.origin, &args.title)
+    else {
+        bail!("give --genesis FILE, or --authority-key, --origin and --title");
+    };
+    let authority = keyfile::read(authority_key)?;
+    let vkey = VerifierKey::new(origin, keyfile::public(log_key))
+        .context("--origin is not a valid key name (1-255 bytes, no whitespace or `+`)")?;
+    let body = json!({
+        "origin": origin,
+        "title": title,
+        "strategy": { "name": args.strategy, "starts": args.starts, "ends": args.ends },
+        "log_key": vkey.to_vkey(),
+        "authority": { "member": args.authority_member, "name": args.authority_name },
+        "policy": {
+            "max_future_skew_s": args.max_future_skew_s,
+            "max_age_s": args.max_age_s,
+        },
+    });
+    let serde_json::Value::Object(body) = body else {
+        bail!("internal: the genesis body is not an object");
+    };
+    util::sign_draft(
+        Draft {
+            kind: hisaab_log::statement::GENESIS_KIND.to_owned(),
+            ledger: None,
+            id: None,
+            issued_at: None,
+            body,
+        },
+        &authority,
+    )
+}

@@ -1,0 +1,141 @@
+//! `hisaab proof`: fetch an inclusion or consistency proof and verify it locally against a
+//! checkpoint verified under the pinned log key.
+
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use hisaab_log::merkle::{verify_consistency, verify_inclusion};
+use hisaab_log::Hash;
+use serde_json::json;
+
+use crate::args::{ProofArgs, ProofKind};
+use crate::cmd::submit::{describe, open_session};
+use crate::util;
+
+/// Runs `hisaab proof`.
+pub(crate) fn run(args: &ProofArgs) -> Result<ExitCode> {
+    match &args.which {
+        ProofKind::Inclusion {
+            index,
+            event,
+            server,
+            json,
+        } => {
+            let mut session = open_session(server)?;
+            let (_note, checkpoint, observation) = session.latest_checkpoint()?;
+            let entry = match (index, event) {
+                (Some(index), _) => session.client.entry(*index)?,
+                (None, Some(event)) => {
+                    let hash = Hash::try_from_hex(event).context("--event must be a hash")?;
+                    let text = session.client.get_text(&format!("/v1/events/{hash}"))?;
+                    let bytes = text.strip_suffix('\n').unwrap_or(&text);
+                    let entry = hisaab_log::SealedEntry::try_from_leaf_bytes(bytes.as_bytes())?;
+                    if entry.event_hash() != hash {
+                        bail!("the server answered an entry with another event hash");
+                    }
+                    entry
+                }
+                (None, None) => bail!("give --index or --event"),
+            };
+            let seq = entry.entry().seq;
+            let answer = session.client.inclusion(seq, checkpoint.size)?;
+            if answer.leaf_hash != entry.event_hash() {
+                bail!("the proof's leaf hash is not the entry's event hash");
+            }
+            verify_inclusion(
+                &entry.event_hash(),
+                seq,
+                checkpoint.size,
+                &answer.proof,
+                &checkpoint.root,
+            )
+            .context("the inclusion proof does not verify")?;
+            if *json {
+                println!(
+                    "{}",
+                    json!({
+                        "ok": true, "index": seq, "event_hash": entry.event_hash().to_hex(),
+                        "tree_size": checkpoint.size, "root": checkpoint.root.to_hex(),
+                        "proof": answer.proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+                    })
+                );
+            } else {
+                println!(
+                    "OK: entry {seq} ({} {}) is included in the checkpoint of size {} (root {})",
+                    entry.entry().statement.kind,
+                    entry.event_hash(),
+                    checkpoint.size,
+                    checkpoint.root
+                );
+                println!(
+                    "proof: {} hashes; {}",
+                    answer.proof.len(),
+                    describe(observation)
+                );
+            }
+        }
+        ProofKind::Consistency {
+            checkpoint,
+            server,
+            json,
+        } => {
+            let mut session = open_session(server)?;
+            let old_note = match checkpoint {
+                Some(path) => String::from_utf8(util::read_input(path)?)
+                    .context("the checkpoint file is not text")?,
+                None => session
+                    .trust
+                    .state
+                    .servers
+                    .get(session.client.base())
+                    .and_then(|m| m.checkpoint.clone())
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "no checkpoint remembered for {}: pass --checkpoint FILE, or run \
+                             `hisaab verify {}` first",
+                            session.client.base(),
+                            session.client.base()
+                        )
+                    })?,
+            };
+            let old = session
+                .verify_checkpoint(&old_note)
+                .context("the earlier checkpoint")?;
+            let new_note = session.client.checkpoint_note()?;
+            let new = session.verify_checkpoint(&new_note)?;
+            if new.size < old.size {
+                bail!(
+                    "the server's latest checkpoint (size {}) is smaller than the earlier one \
+                     (size {}): the log shrank",
+                    new.size,
+                    old.size
+                );
+            }
+            let proof = if new.size == old.size {
+                Vec::new()
+            } else {
+                session.client.consistency(old.size, new.size)?
+            };
+            verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
+                .context("the consistency proof does not verify: the log was rewritten")?;
+            session.observe(&new_note, &new)?;
+            if *json {
+                println!(
+                    "{}",
+                    json!({
+                        "ok": true, "from": old.size, "to": new.size,
+                        "from_root": old.root.to_hex(), "to_root": new.root.to_hex(),
+                        "proof": proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+                    })
+                );
+            } else {
+                println!(
+                    "OK: the log of size {} (root {}) is a prefix of the log of size {} (root {})",
+                    old.size, old.root, new.size, new.root
+                );
+                println!("proof: {} hashes", proof.len());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

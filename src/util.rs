@@ -1,0 +1,169 @@
+//! Small helpers shared by the commands: the clock, files and stdin, and building statements.
+
+use std::fs::OpenOptions;
+use std::io::{Read as _, Write as _};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context as _, Result};
+use hisaab_log::{jcs, Envelope, Hash, SigningKey, Statement, StatementId, Timestamp};
+use serde_json::{Map, Value};
+
+use crate::keyfile;
+
+/// The largest input file read whole (envelopes and bodies are far smaller).
+const INPUT_BYTES_MAX: u64 = 16 << 20;
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_unix_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Now, in whole seconds, as a SPEC §1 timestamp.
+pub(crate) fn now_timestamp() -> Result<Timestamp> {
+    Ok(Timestamp::from_unix_seconds(
+        now_unix_millis().div_euclid(1000),
+    )?)
+}
+
+/// Reads a file, or stdin for `-`, up to [`INPUT_BYTES_MAX`].
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(INPUT_BYTES_MAX)
+            .read_to_end(&mut bytes)
+            .context("cannot read stdin")?;
+    } else {
+        std::fs::File::open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?
+            .take(INPUT_BYTES_MAX)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    Ok(bytes)
+}
+
+/// Writes `bytes` to a new file (never overwriting), or to stdout when `path` is `None`/`-`.
+pub(crate) fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(p)
+                .with_context(|| format!("cannot create {} (it must not exist)", p.display()))?;
+            file.write_all(bytes)
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `text` to stdout; a reader that went away (`hisaab replay … | head`) is not an error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Parses a JSON object strictly (no duplicate keys, SPEC §1 numbers).
+pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>> {
+    let value = jcs::parse_strict(bytes).context("the body is not valid JSON for a statement")?;
+    jcs::check_profile(&value).context("the body breaks the canonical JSON profile")?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => bail!("the body must be a JSON object"),
+    }
+}
+
+/// What a statement to be signed says, besides its signer.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    /// The kind.
+    pub(crate) kind: String,
+    /// The ledger id (`None` only for a genesis).
+    pub(crate) ledger: Option<Hash>,
+    /// The id [default: a new UUID v7].
+    pub(crate) id: Option<String>,
+    /// When [default: now].
+    pub(crate) issued_at: Option<String>,
+    /// The body.
+    pub(crate) body: Map<String, Value>,
+}
+
+/// Signs a draft with `key`, checking what can be checked offline.
+pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
+    let is_genesis = draft.kind == hisaab_log::statement::GENESIS_KIND;
+    if is_genesis && draft.ledger.is_some() {
+        bail!("a ledger.genesis statement has no ledger id (drop --ledger)");
+    }
+    if !is_genesis && draft.ledger.is_none() {
+        bail!("a {} statement needs the ledger id (--ledger)", draft.kind);
+    }
+    let id = match draft.id {
+        Some(id) => StatementId::try_new(&id)?,
+        None => new_statement_id()?,
+    };
+    let issued_at = match draft.issued_at {
+        Some(t) => Timestamp::try_parse(&t)?,
+        None => now_timestamp()?,
+    };
+    let statement = Statement {
+        v: 1,
+        ledger: draft.ledger,
+        id,
+        kind: draft.kind,
+        signer: keyfile::public(key),
+        issued_at,
+        body: draft.body,
+    };
+    check_body(&statement)?;
+    let envelope = Envelope::sign(statement, key)?;
+    // Round-trip through the parser a server uses, so a bad envelope fails here, offline.
+    let bytes = envelope.canonical_bytes()?;
+    Envelope::try_from_json(&bytes).context("the signed envelope does not parse back")?;
+    Ok(envelope)
+}
+
+/// Checks the body against its kind's form (SPEC §4 rule 1), offline.
+fn check_body(statement: &Statement) -> Result<()> {
+    hisaab_model::Body::try_parse(&statement.kind, &statement.body)
+        .map(|_| ())
+        .with_context(|| format!("the body is not a valid {} body", statement.kind))
+}
+
+/// A new lowercase UUID v7.
+pub(crate) fn new_statement_id() -> Result<StatementId> {
+    let id = uuid::Uuid::now_v7().hyphenated().to_string();
+    Ok(StatementId::try_new(&id)?)
+}
+
+/// Hashes a file for a submission's evidence: `{name, sha256, bytes}`.
+pub(crate) fn evidence_of(path: &Path) -> Result<Value> {
+    use sha2::Digest as _;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty())
+        .with_context(|| format!("{} has no usable file name", path.display()))?
+        .to_owned();
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let sha256 = hex::encode(hasher.finalize());
+    Ok(serde_json::json!({ "name": name, "sha256": sha256, "bytes": bytes }))
+}

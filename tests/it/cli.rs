@@ -1,0 +1,501 @@
+//! The `hisaab` command as a user runs it: keys, a new ledger, the server, offline signing,
+//! submitting with verified receipts, witnessing, proofs, verifying a server, a data directory
+//! and a bundle, replaying, exporting; tampered bundles; and the demo.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::common::{Sandbox, Server};
+
+const ORIGIN: &str = "cli.test/hisaab";
+
+/// The value after `label` on the first line of `text` that starts with it.
+fn field(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+        .trim()
+        .to_owned()
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
+    let sb = Sandbox::new();
+    let key = |name: &str| sb.join(&format!("{name}.pem"));
+
+    // keygen: PKCS#8 PEM, mode 0600, never overwritten, public key and vkey printed.
+    let out = sb.ok(&["keygen", s(&key("log")), "--log-name", ORIGIN]);
+    let vkey = field(&out, "vkey:");
+    assert!(vkey.starts_with(&format!("{ORIGIN}+")), "{out}");
+    let pem = std::fs::read_to_string(key("log")).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI"));
+    assert!(
+        !out.contains(pem.lines().nth(1).unwrap()),
+        "keygen printed the private key"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(key("log")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let refused = sb.fails(&["keygen", s(&key("log"))]);
+    assert!(refused.contains("refusing to overwrite"), "{refused}");
+    assert_eq!(std::fs::read_to_string(key("log")).unwrap(), pem);
+    for name in ["pta", "ciso", "witness"] {
+        sb.ok(&["keygen", s(&key(name))]);
+    }
+    let out = sb.ok(&["pubkey", s(&key("log")), "--log-name", ORIGIN]);
+    assert_eq!(field(&out, "vkey:"), vkey);
+
+    // init: a new ledger, genesis signed by the authority.
+    let data = sb.join("ledger");
+    let out = sb.ok(&[
+        "init",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&key("log")),
+        "--authority-key",
+        s(&key("pta")),
+        "--origin",
+        ORIGIN,
+        "--title",
+        "CLI test ledger",
+    ]);
+    let ledger = field(&out, "ledger:");
+    assert_eq!(field(&out, "log vkey:"), vkey);
+    let again = sb.fails(&[
+        "init",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&key("log")),
+        "--authority-key",
+        s(&key("pta")),
+        "--origin",
+        ORIGIN,
+        "--title",
+        "again",
+    ]);
+    assert!(again.contains("not empty"), "{again}");
+
+    // A genesis signed elsewhere (an air-gapped authority), then `init --genesis`.
+    let airgap_vkey = field(
+        &sb.ok(&[
+            "keygen",
+            s(&key("airgap-log")),
+            "--log-name",
+            "airgap.test/hisaab",
+        ]),
+        "vkey:",
+    );
+    let genesis_body = sb.join("genesis-body.json");
+    std::fs::write(
+        &genesis_body,
+        json!({"origin":"airgap.test/hisaab","title":"Signed offline",
+               "strategy":{"name":"Strategy","starts":"2023-01-01","ends":"2028-12-31"},
+               "log_key":airgap_vkey,"authority":{"member":"pta","name":"PTA"},
+               "policy":{"max_future_skew_s":300,"max_age_s":86400}})
+        .to_string(),
+    )
+    .unwrap();
+    let genesis = sb.join("genesis.json");
+    sb.ok(&[
+        "sign",
+        "--key",
+        s(&key("pta")),
+        "--kind",
+        "ledger.genesis",
+        "--body",
+        s(&genesis_body),
+        "--out",
+        s(&genesis),
+    ]);
+    let wrong_key = sb.fails(&[
+        "init",
+        "--data",
+        s(&sb.join("airgap-wrong")),
+        "--log-key",
+        s(&key("log")),
+        "--genesis",
+        s(&genesis),
+    ]);
+    assert!(wrong_key.contains("genesis names"), "{wrong_key}");
+    let airgap = sb.join("airgap");
+    sb.ok(&[
+        "init",
+        "--data",
+        s(&airgap),
+        "--log-key",
+        s(&key("airgap-log")),
+        "--genesis",
+        s(&genesis),
+    ]);
+    let out = sb.ok(&["verify", s(&airgap), "--log-key", s(&key("airgap-log"))]);
+    assert!(
+        out.starts_with(&format!("OK: {} verified: 1 entries", s(&airgap))),
+        "{out}"
+    );
+
+    // serve.
+    let server = Server::start(&sb, &data, &key("log"));
+    let url = server.url.clone();
+    let submit = |args: &[&str]| -> Value {
+        let mut full = vec!["submit"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--server", &url, "--log-vkey", &vkey, "--json"]);
+        serde_json::from_str(&sb.ok(&full)).unwrap()
+    };
+
+    // Sign-and-send helpers, each receipt verified by the command.
+    let r = submit(&[
+        "operator",
+        "--key",
+        s(&key("pta")),
+        "--operator",
+        "ravi-tel",
+        "--name",
+        "Ravi Telecom",
+    ]);
+    assert_eq!(
+        (r["seq"].as_u64(), r["created"].as_bool()),
+        (Some(1), Some(true))
+    );
+    submit(&[
+        "member",
+        "--key",
+        s(&key("pta")),
+        "--member",
+        "ciso-ravi",
+        "--name",
+        "CISO of Ravi",
+        "--role",
+        "ciso",
+        "--operator",
+        "ravi-tel",
+        "--member-key",
+        s(&key("ciso")),
+    ]);
+    submit(&[
+        "member",
+        "--key",
+        s(&key("pta")),
+        "--member",
+        "witness-one",
+        "--name",
+        "Witness One",
+        "--role",
+        "witness",
+        "--member-key",
+        s(&key("witness")),
+    ]);
+    submit(&[
+        "define-kpi",
+        "--key",
+        s(&key("pta")),
+        "--kpi",
+        "CR-01",
+        "--pillar",
+        "resilience",
+        "--title",
+        "Critical patches applied",
+        "--unit",
+        "%",
+    ]);
+    let month = crate::common::this_month();
+    submit(&[
+        "assign",
+        "--key",
+        s(&key("pta")),
+        "--kpi",
+        "CR-01",
+        "--operator",
+        "ravi-tel",
+        "--target",
+        "95",
+        "--due",
+        "2099-12-31",
+        "--first-period",
+        &month,
+    ]);
+
+    // Offline signing on an "air-gapped" machine, then submitting the envelope file.
+    let body = sb.join("body.json");
+    std::fs::write(
+        &body,
+        json!({"operator":"ravi-tel","kpi":"CR-01","period":month,"value":"91.5",
+               "evidence":[],"note":"first report"})
+        .to_string(),
+    )
+    .unwrap();
+    let envelope = sb.join("envelope.json");
+    sb.ok(&[
+        "sign",
+        "--key",
+        s(&key("ciso")),
+        "--kind",
+        "submission.filed",
+        "--body",
+        s(&body),
+        "--ledger",
+        &ledger,
+        "--out",
+        s(&envelope),
+    ]);
+    let missing_ledger = sb.fails(&[
+        "sign",
+        "--key",
+        s(&key("ciso")),
+        "--kind",
+        "submission.filed",
+        "--body",
+        s(&body),
+    ]);
+    assert!(missing_ledger.contains("--ledger"), "{missing_ledger}");
+    let first = submit(&[s(&envelope)]);
+    assert_eq!(first["created"], json!(true));
+    // Resubmitting is idempotent: the original receipt.
+    let resent = submit(&[s(&envelope)]);
+    assert_eq!(
+        (resent["created"].clone(), resent["seq"].clone()),
+        (json!(false), first["seq"].clone())
+    );
+
+    // A corrected report with evidence hashed locally, superseding the first.
+    let evidence = sb.join("patch-report.txt");
+    std::fs::write(&evidence, "patched 97 of 100 systems\n").unwrap();
+    let second = submit(&[
+        "kpi",
+        "--key",
+        s(&key("ciso")),
+        "--operator",
+        "ravi-tel",
+        "--kpi",
+        "CR-01",
+        "--period",
+        &month,
+        "--value",
+        "97",
+        "--evidence",
+        s(&evidence),
+        "--supersedes",
+        first["event_hash"].as_str().unwrap(),
+    ]);
+    let size_after_submissions = second["seq"].as_u64().unwrap() + 1;
+
+    // A refused statement: the CISO may not register operators (403), and the command fails.
+    let refused = sb.fails(&[
+        "submit",
+        "operator",
+        "--key",
+        s(&key("ciso")),
+        "--operator",
+        "x",
+        "--name",
+        "X",
+        "--server",
+        &url,
+    ]);
+    assert!(refused.contains("403"), "{refused}");
+
+    // witness, then proofs.
+    let out = sb.ok(&[
+        "witness",
+        "--server",
+        &url,
+        "--key",
+        s(&key("witness")),
+        "--name",
+        "witness-one",
+    ]);
+    assert!(out.contains("cosigned the checkpoint of size"), "{out}");
+    let checkpoint = server
+        .http()
+        .get(format!("{url}/v1/checkpoint"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(checkpoint.contains("\u{2014} witness-one "), "{checkpoint}");
+    let out = sb.ok(&["proof", "inclusion", "--index", "1", "--server", &url]);
+    assert!(out.starts_with("OK: entry 1 (operator.registered"), "{out}");
+    let out = sb.ok(&[
+        "proof",
+        "inclusion",
+        "--event",
+        second["event_hash"].as_str().unwrap(),
+        "--server",
+        &url,
+    ]);
+    assert!(out.starts_with("OK: entry"), "{out}");
+    let out = sb.ok(&["proof", "consistency", "--server", &url]);
+    assert!(out.starts_with("OK: the log of size"), "{out}");
+
+    // verify a server: the whole bundle, replayed; then again, consistent with what was seen.
+    let out = sb.ok(&["verify", &url]);
+    assert!(
+        out.starts_with(&format!(
+            "OK: {url} verified: {size_after_submissions} entries"
+        )),
+        "{out}"
+    );
+    assert!(out.contains("checkpoint: size"), "{out}");
+
+    // A server that rewrote history is caught: the checkpoint this client remembers (here
+    // forged with the log key: same size, another root) is not consistent with the server's.
+    let log_key = {
+        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+        ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).unwrap()
+    };
+    let forged = hisaab_log::note::Checkpoint {
+        origin: ORIGIN.to_owned(),
+        size: size_after_submissions,
+        root: hisaab_log::Hash::sha256(b"another history"),
+    }
+    .sign(&log_key)
+    .unwrap();
+    let mut memory: Value =
+        serde_json::from_str(&std::fs::read_to_string(sb.state_file()).unwrap()).unwrap();
+    memory["servers"][&url]["checkpoint"] = json!(forged);
+    let forged_state = sb.join("forged-state.json");
+    std::fs::write(&forged_state, memory.to_string()).unwrap();
+    let out = sb.fails(&["verify", &url, "--state", s(&forged_state)]);
+    assert!(out.contains("FAILED") && out.contains("forked"), "{out}");
+
+    let out = sb.ok(&["verify", &url, "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["ok"].clone(), v["ledger"].clone()),
+        (json!(true), json!(ledger))
+    );
+
+    // replay from the server: tables, JSON, and a diff.
+    let out = sb.ok(&["replay", &url]);
+    assert!(
+        out.contains("ravi-tel") && out.contains("CR-01") && out.contains("submitted"),
+        "{out}"
+    );
+    let state: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    assert_eq!(
+        state["operators"]["ravi-tel"]["kpis"]["CR-01"]["value"],
+        json!("97")
+    );
+    let served: Value = server
+        .http()
+        .get(format!("{url}/v1/state"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        state["digest"], served["digest"],
+        "local replay and the server agree"
+    );
+    let out = sb.ok(&[
+        "replay",
+        &url,
+        "--diff",
+        "2",
+        &size_after_submissions.to_string(),
+    ]);
+    assert!(out.contains("CR-01"), "{out}");
+    server.stop();
+
+    // export the data directory; verify it and the bundle; replay the bundle.
+    let bundle = sb.join("bundle.jsonl");
+    sb.ok(&[
+        "export",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&key("log")),
+        "--out",
+        s(&bundle),
+    ]);
+    let out = sb.ok(&["verify", s(&bundle)]);
+    assert!(
+        out.starts_with(&format!(
+            "OK: {} verified: {size_after_submissions} entries",
+            s(&bundle)
+        )),
+        "{out}"
+    );
+    let out = sb.ok(&["verify", s(&data), "--log-key", s(&key("log"))]);
+    assert!(out.starts_with("OK:"), "{out}");
+    let early: Value =
+        serde_json::from_str(&sb.ok(&["replay", s(&bundle), "--as-of", "2", "--json"])).unwrap();
+    assert_eq!(early["size"], json!(2));
+    assert!(early["operators"]["ravi-tel"]["kpis"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+
+    // Tampering: flip one byte in entry 1 (its signature no longer verifies), or drop entry 3
+    // (the chain breaks there). Both fail, naming the seq.
+    let text = std::fs::read_to_string(&bundle).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let flipped = lines[2].replacen("Ravi Telecom", "Ravi Telecon", 1);
+    assert_ne!(flipped, lines[2]);
+    let mut tampered: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+    tampered[2] = flipped;
+    let flipped_path = sb.join("flipped.jsonl");
+    std::fs::write(&flipped_path, tampered.join("\n") + "\n").unwrap();
+    let out = sb.fails(&["verify", s(&flipped_path)]);
+    assert!(out.contains("FAILED") && out.contains("at seq 1"), "{out}");
+    let v: Value = serde_json::from_str(
+        &String::from_utf8(sb.run(&["verify", s(&flipped_path), "--json"]).stdout).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (v["ok"].clone(), v["seq"].clone()),
+        (json!(false), json!(1))
+    );
+
+    let mut dropped: Vec<&str> = lines.clone();
+    dropped.remove(4);
+    let dropped_path = sb.join("dropped.jsonl");
+    std::fs::write(&dropped_path, dropped.join("\n") + "\n").unwrap();
+    let out = sb.fails(&["verify", s(&dropped_path)]);
+    // The entry now at position 3 says it is seq 4: the model names one or the other.
+    assert!(
+        out.contains("at seq 3") || out.contains("at seq 4"),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_builds_and_verifies_a_realistic_ledger_without_serving() {
+    let sb = Sandbox::new();
+    let data = sb.join("demo");
+    let out = sb.ok(&[
+        "demo",
+        "--no-serve",
+        "--data",
+        s(&data),
+        "--months",
+        "6",
+        "--seed",
+        "7",
+    ]);
+    assert!(out.contains("verified end to end"), "{out}");
+    assert!(
+        out.contains("/v1/checkpoint") && out.contains("--diff"),
+        "{out}"
+    );
+    assert!(data.join("keys/log.pem").is_file());
+    assert!(data.join("keys/pta.pem").is_file());
+    // The exported bundle verifies with the command too.
+    let out = sb.ok(&["verify", s(&data.join("bundle.jsonl"))]);
+    assert!(out.starts_with("OK:"), "{out}");
+    // A non-empty directory is refused.
+    let refused = sb.fails(&["demo", "--no-serve", "--data", s(&data)]);
+    assert!(refused.contains("not empty"), "{refused}");
+}
