@@ -302,7 +302,7 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         unit: String,
         /// Whether higher or lower values are better.
-        #[arg(long, value_enum, default_value = "higher-is-better")]
+        #[arg(long, value_enum, default_value = "higher_is_better")]
         direction: DirectionArg,
         /// How often it is reported.
         #[arg(long, value_enum, default_value = "monthly")]
@@ -421,6 +421,7 @@ pub(crate) enum PillarArg {
 
 /// A KPI direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")] // the wire names of SPEC §4
 pub(crate) enum DirectionArg {
     /// Higher values are better.
     HigherIsBetter,
@@ -441,6 +442,7 @@ pub(crate) enum CadenceArg {
 
 /// An evaluation verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")] // the wire names of SPEC §4
 pub(crate) enum VerdictArg {
     /// Met.
     Met,

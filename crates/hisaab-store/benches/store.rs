@@ -16,7 +16,6 @@ use hisaab_log::{Envelope, Hash};
 use hisaab_store::{fixture, ManualClock, Store, StoreConfig};
 
 const BATCH: u64 = 1024;
-const APPENDERS: usize = 8;
 
 fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000))
@@ -37,28 +36,37 @@ fn ledger_id(store: &Store) -> Hash {
 }
 
 fn envelopes(ledger: Hash, namespace: u32, count: u64) -> Vec<Envelope> {
-    (0..count)
+    envelopes_from(ledger, namespace, 0, count)
+}
+
+fn envelopes_from(ledger: Hash, namespace: u32, from: u64, to: u64) -> Vec<Envelope> {
+    (from..to)
         .map(|n| fixture::register_operator(ledger, namespace, n).unwrap())
         .collect()
 }
 
-/// Appends `envelopes` from `APPENDERS` threads with `append_blocking`.
-fn append_all(store: &Store, envelopes: Vec<Envelope>) {
-    let queue = Arc::new(std::sync::Mutex::new(envelopes));
-    std::thread::scope(|scope| {
-        for _ in 0..APPENDERS {
-            let queue = Arc::clone(&queue);
-            scope.spawn(move || loop {
-                let next = queue.lock().unwrap().pop();
-                match next {
-                    Some(envelope) => {
-                        store.append_blocking(envelope).unwrap();
-                    }
-                    None => return,
-                }
-            });
+/// Appends `envelopes` as concurrent tasks (as many clients of a server would), so that group
+/// commit can fill its batches.
+fn append_all(runtime: &tokio::runtime::Runtime, store: &Store, envelopes: Vec<Envelope>) {
+    runtime.block_on(async {
+        let handles: Vec<_> = envelopes
+            .into_iter()
+            .map(|envelope| {
+                let store = store.clone();
+                tokio::spawn(async move { store.append(envelope).await.unwrap() })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
         }
     });
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
 }
 
 fn append(c: &mut Criterion) {
@@ -67,12 +75,15 @@ fn append(c: &mut Criterion) {
         dir.path(),
         fixture::genesis().unwrap(),
         fixture::log_key(),
-        StoreConfig::default(),
+        std::env::var("HISAAB_BENCH_SPARSE_SNAPSHOTS")
+            .map(|_| bench_config())
+            .unwrap_or_default(),
         clock(),
     )
     .unwrap();
     let ledger = ledger_id(&store);
     let namespace = AtomicU64::new(1);
+    let runtime = runtime();
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(10);
@@ -83,7 +94,7 @@ fn append(c: &mut Criterion) {
                 let ns = u32::try_from(namespace.fetch_add(1, Ordering::SeqCst)).unwrap();
                 let batch = envelopes(ledger, ns, BATCH);
                 let start = Instant::now();
-                append_all(&store, batch);
+                append_all(&runtime, &store, batch);
                 elapsed += start.elapsed();
             }
             elapsed
@@ -179,19 +190,13 @@ fn big_store(size: u64) -> (Store, PathBuf) {
         let ledger = ledger_id(&store);
         let start = Instant::now();
         let from = store.size();
-        let next = AtomicU64::new(from);
-        std::thread::scope(|scope| {
-            for _ in 0..APPENDERS {
-                scope.spawn(|| loop {
-                    let n = next.fetch_add(1, Ordering::SeqCst);
-                    if n >= size {
-                        return;
-                    }
-                    let envelope = fixture::register_operator(ledger, 0xb16, n).unwrap();
-                    store.append_blocking(envelope).unwrap();
-                });
-            }
-        });
+        let runtime = runtime();
+        let mut n = from;
+        while n < size {
+            let end = (n + 4096).min(size);
+            append_all(&runtime, &store, envelopes_from(ledger, 0xb16, n, end));
+            n = end;
+        }
         let built = store.size() - from;
         let secs = start.elapsed().as_secs_f64();
         eprintln!(

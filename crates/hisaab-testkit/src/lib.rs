@@ -1,1 +1,0 @@
-//! hisaab-testkit (being written).
