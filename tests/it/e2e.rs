@@ -10,30 +10,86 @@ use hisaab_log::note::{
     cosign_checkpoint, verify_checkpoint, verify_cosignature, Checkpoint, VerifierKey,
 };
 use hisaab_log::{Envelope, Hash, SigningKey, Timestamp};
-use reqwest::blocking::{Client, Response};
+use reqwest::blocking::{Client, RequestBuilder};
 use reqwest::StatusCode;
 use serde_json::{json, Map, Value};
 
 use crate::common::{self, fixed_key, sign, sign_with, write_pem, Sandbox, Server};
+use crate::openapi_check;
 
 const ORIGIN: &str = "e2e.test/hisaab";
 
-/// A client of one running server, with the log's key.
+/// A client of one running server, with the log's key. Every answer it receives is checked
+/// against the server's own `GET /openapi.json`: the status documented for the operation, the
+/// content type, and the body valid against the schema.
 struct Api {
     http: Client,
     url: String,
     vkey: VerifierKey,
+    openapi: Value,
+}
+
+/// One answer, read whole.
+struct Answer {
+    status: StatusCode,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
 }
 
 impl Api {
-    fn get(&self, path: &str) -> Response {
-        self.http.get(format!("{}{path}", self.url)).send().unwrap()
+    fn new(server: &Server, vkey: VerifierKey) -> Api {
+        let http = server.http();
+        let text = http
+            .get(format!("{}/openapi.json", server.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        Api {
+            http,
+            url: server.url.clone(),
+            vkey,
+            openapi: serde_json::from_str(&text).unwrap(),
+        }
+    }
+
+    /// Sends a request, reads the answer and checks it against the OpenAPI description.
+    fn send(&self, method: &str, path: &str, request: RequestBuilder) -> Answer {
+        let response = request.send().unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.bytes().unwrap().to_vec();
+        if let Err(problem) = openapi_check::check_response(
+            &self.openapi,
+            method,
+            path,
+            status.as_u16(),
+            &content_type,
+            &body,
+        ) {
+            panic!("the answer does not match /openapi.json: {problem}");
+        }
+        Answer { status, body }
+    }
+
+    fn get(&self, path: &str) -> Answer {
+        self.send("GET", path, self.http.get(format!("{}{path}", self.url)))
     }
 
     fn get_ok(&self, path: &str) -> String {
-        let response = self.get(path);
-        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.text().unwrap()
+        let answer = self.get(path);
+        assert_eq!(answer.status, StatusCode::OK, "GET {path}");
+        answer.text()
     }
 
     fn get_json(&self, path: &str) -> Value {
@@ -41,17 +97,15 @@ impl Api {
     }
 
     fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.url))
             .header("content-type", content_type)
-            .body(body)
-            .send()
-            .unwrap();
-        let status = response.status();
-        let text = response.text().unwrap();
+            .body(body);
+        let answer = self.send("POST", path, request);
+        let text = answer.text();
         (
-            status,
+            answer.status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
     }
@@ -126,10 +180,9 @@ impl Api {
     }
 
     fn get_error(&self, path: &str, want: StatusCode, code: &str) {
-        let response = self.get(path);
-        let status = response.status();
-        let body: Value = serde_json::from_str(&response.text().unwrap()).unwrap();
-        self.expect_error((status, body), want, code);
+        let answer = self.get(path);
+        let body: Value = serde_json::from_str(&answer.text()).unwrap();
+        self.expect_error((answer.status, body), want, code);
     }
 }
 
@@ -178,11 +231,7 @@ fn serve_answers_every_endpoint_and_survives_a_restart() {
         "End-to-end ledger",
     ]);
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
-    let api = Api {
-        http: server.http(),
-        url: server.url.clone(),
-        vkey: common::vkey(ORIGIN, &log_key),
-    };
+    let api = Api::new(&server, common::vkey(ORIGIN, &log_key));
 
     // Meta endpoints.
     let page = api.get_ok("/");
@@ -512,12 +561,12 @@ fn serve_answers_every_endpoint_and_survives_a_restart() {
         StatusCode::BAD_REQUEST,
         "tree_size_out_of_range",
     );
-    let response = api
-        .http
-        .delete(format!("{}/v1/statements", api.url))
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let answer = api.send(
+        "DELETE",
+        "/v1/statements",
+        api.http.delete(format!("{}/v1/statements", api.url)),
+    );
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
 
     // Cosignatures: a witness cosigns the latest checkpoint; it shows in GET /v1/checkpoint.
     let line = cosign_checkpoint(&checkpoint, "witness-one", &witness, 1_800_000_000).unwrap();
@@ -560,11 +609,7 @@ fn serve_answers_every_endpoint_and_survives_a_restart() {
     // Restart: the state, the entries, the proofs and the checkpoint survive.
     server.stop();
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
-    let api = Api {
-        http: server.http(),
-        url: server.url.clone(),
-        vkey: api.vkey.clone(),
-    };
+    let api = Api::new(&server, api.vkey.clone());
     let (_, reopened) = api.checkpoint();
     assert_eq!(
         (reopened.size, reopened.root),

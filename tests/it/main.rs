@@ -1,6 +1,12 @@
-//! Integration tests.
+//! The root integration tests: the `hisaab` command as a user runs it, the real server end to
+//! end, the JSON Schemas in `schemas/`, and conformance to SPEC.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
 mod common;
+mod conformance;
 mod e2e;
+/// The OpenAPI answer checker shared with `hisaab-server`'s handler tests.
+#[path = "../../crates/hisaab-server/tests/http/openapi_check.rs"]
+mod openapi_check;
 mod schemas;

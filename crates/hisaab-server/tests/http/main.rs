@@ -13,6 +13,7 @@
 mod common;
 mod limits;
 mod openapi;
+mod openapi_check;
 mod reads;
 mod socket;
 mod statements;
