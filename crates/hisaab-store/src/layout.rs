@@ -25,6 +25,19 @@ pub(crate) const FORMAT: &[u8] = b"hisaab-store/1";
 /// The key of the format marker in `meta`.
 pub(crate) const FORMAT_KEY: &[u8] = b"format";
 
+/// The prefix of the `meta` keys that mark where each group commit ended: `batch` followed by
+/// the tree size after the batch, big-endian. The receipts a batch's callers got are exactly
+/// reproducible from it (the checkpoint for that size, re-signed deterministically, and the
+/// inclusion proof for that size), so a resubmission gets its original receipt back.
+pub(crate) const BATCH_PREFIX: &[u8] = b"batch";
+
+/// The `meta` key marking a batch that ended at tree size `size`.
+pub(crate) fn batch_key(size: u64) -> Vec<u8> {
+    let mut key = BATCH_PREFIX.to_vec();
+    key.extend_from_slice(&size.to_be_bytes());
+    key
+}
+
 /// The trees of one store.
 #[derive(Clone, Debug)]
 pub(crate) struct Trees {
@@ -178,6 +191,22 @@ impl Trees {
     }
 
     /// The seq an index maps `key` to, if any.
+    /// The tree size at the end of the group commit that appended entry `seq`, if recorded:
+    /// one ordered lookup.
+    pub(crate) fn batch_end_covering(&self, seq: u64) -> Result<Option<u64>, StoreError> {
+        let start = batch_key(seq.saturating_add(1));
+        let Some(item) = self.meta.range(start..).next() else {
+            return Ok(None);
+        };
+        let (key, _) = item.map_err(StoreError::sled("reading a batch mark"))?;
+        match key.strip_prefix(BATCH_PREFIX) {
+            Some(size) => decode_u64(size)
+                .map(Some)
+                .ok_or(Corruption::BadRecord { tree: "meta" }.into()),
+            None => Ok(None),
+        }
+    }
+
     pub(crate) fn index_seq(
         tree: &sled::Tree,
         name: &'static str,

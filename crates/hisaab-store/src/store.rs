@@ -397,7 +397,8 @@ impl Store {
 
     /// Appends an envelope and answers once it is durable, with its receipt (SPEC §7). An
     /// envelope already in the ledger (same statement id, same canonical bytes) gets its
-    /// original receipt with a current checkpoint and `created: false`.
+    /// original receipt, byte for byte (the checkpoint and proof of the batch that appended
+    /// it), and `created: false`.
     ///
     /// The signature is checked here, in the caller's task; the rules of SPEC §4 in order by
     /// the sequencer.
@@ -500,8 +501,14 @@ impl Store {
     }
 
     /// Builds the receipt for an accepted envelope in the caller's thread, so that proofs for
-    /// a batch are computed in parallel.
+    /// a batch are computed in parallel. A resubmission gets its original receipt.
     fn finish(&self, accepted: Accepted) -> Result<Appended, AppendError> {
+        if !accepted.created {
+            return Ok(Appended {
+                receipt: self.receipt(accepted.seq)?,
+                created: false,
+            });
+        }
         let inclusion_proof =
             self.inclusion_proof(accepted.seq, accepted.checkpoint.checkpoint.size)?;
         Ok(Appended {
@@ -516,24 +523,40 @@ impl Store {
         })
     }
 
-    /// The receipt of entry `seq` against the latest checkpoint.
+    /// The receipt of entry `seq` exactly as its appender got it: the checkpoint signed for the
+    /// batch that appended it and the inclusion proof for that size.
     ///
     /// # Errors
     /// [`StoreError::BeyondLog`] unless `seq < size`; storage and corruption errors.
     pub fn receipt(&self, seq: u64) -> Result<Receipt, StoreError> {
-        let committed = self.shared().committed();
+        let shared = self.shared();
+        let committed = shared.committed();
         let sealed = self.entry(seq)?.ok_or(StoreError::BeyondLog {
             what: "seq",
             value: seq,
             size: committed.size,
         })?;
-        let inclusion_proof = self.inclusion_proof(seq, committed.latest.checkpoint.size)?;
+        // The batch that appended the entry ended at `size`; its callers got the checkpoint
+        // signed for that size (Ed25519 is deterministic, so signing it again gives the same
+        // note) and a proof for that size. Stores written before batches were marked fall back
+        // to the latest checkpoint.
+        let (checkpoint, size) = match shared.trees.batch_end_covering(seq)? {
+            Some(size) if size <= committed.size && size > seq => {
+                let checkpoint = Checkpoint {
+                    origin: shared.origin.clone(),
+                    size,
+                    root: self.root(size)?,
+                };
+                (checkpoint.sign(&shared.log_key)?, size)
+            }
+            _ => (committed.latest.note, committed.latest.checkpoint.size),
+        };
         Ok(Receipt {
             seq,
             event_hash: sealed.event_hash(),
             recorded_at: sealed.entry().recorded_at.clone(),
-            checkpoint: committed.latest.note,
-            inclusion_proof,
+            checkpoint,
+            inclusion_proof: self.inclusion_proof(seq, size)?,
         })
     }
 

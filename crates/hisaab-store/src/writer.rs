@@ -12,8 +12,8 @@ use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
+use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{kpi_prefix, merkle_corruption, operator_kpi, OverlayHashes, SledHashes};
-use crate::layout::{Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::mark::Mark;
 use crate::model::Ledger;
 use crate::replay::{encode_snapshot, PendingView, StoreHistory};
@@ -330,6 +330,7 @@ impl Writer {
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
+        writes.meta.insert(batch_key(size), &[]);
 
         let _lock = shared
             .checkpoint_lock
