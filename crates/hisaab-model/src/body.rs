@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use hisaab_log::jcs::INTEGER_MAX;
 use hisaab_log::{Date, Hash, Period, PublicKey};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -237,14 +238,20 @@ pub struct GenesisAuthority {
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// How far `issued_at` may be after `recorded_at`, in seconds.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub max_future_skew_s: u64,
     /// How far `issued_at` may be before `recorded_at`, in seconds.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub max_age_s: u64,
 }
 
 /// `ledger.genesis`: opens a ledger; its signer becomes the first authority.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `ledger.genesis` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct GenesisBody {
     /// The log's origin, a C2SP key name.
     pub origin: Origin,
@@ -265,12 +272,17 @@ pub struct GenesisBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `operator.registered`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `operator.registered` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct OperatorRegisteredBody {
     /// The new operator's id.
     pub operator: Slug,
@@ -282,18 +294,24 @@ pub struct OperatorRegisteredBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `member.enrolled`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `member.enrolled` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct MemberEnrolledBody {
     /// The new member's id.
     pub member: Slug,
     /// Their name.
     pub name: Text,
     /// Their roles: not empty, distinct; `ciso` needs an operator.
+    #[schemars(schema_with = "schema::set_of::<Role>", length(min = 1))]
     pub roles: Vec<Role>,
     /// The operator they belong to, if any.
     #[serde(
@@ -312,12 +330,17 @@ pub struct MemberEnrolledBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `member.key_rotated`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `member.key_rotated` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct MemberKeyRotatedBody {
     /// The member whose key changes.
     pub member: Slug,
@@ -330,12 +353,17 @@ pub struct MemberKeyRotatedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `member.revoked`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `member.revoked` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct MemberRevokedBody {
     /// The member revoked.
     pub member: Slug,
@@ -347,12 +375,17 @@ pub struct MemberRevokedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `kpi.defined`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `kpi.defined` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct KpiDefinedBody {
     /// The new KPI's id.
     pub kpi: KpiId,
@@ -374,12 +407,17 @@ pub struct KpiDefinedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `kpi.assigned`: assigns (or re-assigns, from then on) a KPI to an operator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `kpi.assigned` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct KpiAssignedBody {
     /// The KPI.
     pub kpi: KpiId,
@@ -407,6 +445,7 @@ pub struct KpiAssignedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
@@ -420,12 +459,17 @@ pub struct Evidence {
     #[schemars(schema_with = "schema::hash")]
     pub sha256: Hash,
     /// Its size in bytes.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub bytes: u64,
 }
 
 /// `submission.filed`: an operator's value for a KPI and period.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `submission.filed` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct SubmissionFiledBody {
     /// The operator.
     pub operator: Slug,
@@ -437,6 +481,7 @@ pub struct SubmissionFiledBody {
     /// The value.
     pub value: Decimal,
     /// 0–64 pieces of evidence.
+    #[schemars(length(max = "EVIDENCE_MAX"))]
     pub evidence: Vec<Evidence>,
     /// A note (may be empty).
     pub note: Note,
@@ -454,12 +499,17 @@ pub struct SubmissionFiledBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `evaluation.recorded`: a judgement of a submission.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `evaluation.recorded` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct EvaluationRecordedBody {
     /// The event hash of the submission judged.
     #[schemars(schema_with = "schema::hash")]
@@ -484,12 +534,17 @@ pub struct EvaluationRecordedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `commitment.made`: an operator's promise.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `commitment.made` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct CommitmentMadeBody {
     /// The new commitment's id.
     pub commitment: Slug,
@@ -522,12 +577,17 @@ pub struct CommitmentMadeBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `commitment.closed`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `commitment.closed` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct CommitmentClosedBody {
     /// The commitment.
     pub commitment: Slug,
@@ -541,12 +601,17 @@ pub struct CommitmentClosedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `challenge.raised`: a problem any member brings to the task force.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `challenge.raised` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct ChallengeRaisedBody {
     /// The new challenge's id.
     pub challenge: Slug,
@@ -576,12 +641,17 @@ pub struct ChallengeRaisedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `challenge.resolved`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `challenge.resolved` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct ChallengeResolvedBody {
     /// The challenge.
     pub challenge: Slug,
@@ -593,12 +663,17 @@ pub struct ChallengeResolvedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `meeting.recorded`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `meeting.recorded` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct MeetingRecordedBody {
     /// The new meeting's id.
     pub meeting: Slug,
@@ -606,13 +681,16 @@ pub struct MeetingRecordedBody {
     #[schemars(schema_with = "schema::date")]
     pub held_on: Date,
     /// 1–256 distinct members, enrolled and unrevoked.
-    #[schemars(length(min = 1, max = 256))]
+    #[schemars(
+        schema_with = "schema::set_of::<Slug>",
+        length(min = 1, max = "ATTENDEES_MAX")
+    )]
     pub attendees: Vec<Slug>,
     /// SHA-256 of the minutes.
     #[schemars(schema_with = "schema::hash")]
     pub minutes_sha256: Hash,
     /// 0–64 decisions.
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = "DECISIONS_MAX"))]
     pub decisions: Vec<Text>,
     /// Signed, not interpreted.
     #[serde(
@@ -620,12 +698,17 @@ pub struct MeetingRecordedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `meeting.attested`: an attendee confirms the record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `meeting.attested` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct MeetingAttestedBody {
     /// The meeting.
     pub meeting: Slug,
@@ -635,12 +718,17 @@ pub struct MeetingAttestedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `dispute.opened`: an operator contests an evaluation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `dispute.opened` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct DisputeOpenedBody {
     /// The new dispute's id.
     pub dispute: Slug,
@@ -655,18 +743,24 @@ pub struct DisputeOpenedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 
 /// `dispute.resolved`: the authority's decision, bound to the state it was taken on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `dispute.resolved` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct DisputeResolvedBody {
     /// The dispute.
     pub dispute: Slug,
     /// The decision.
     pub outcome: DisputeOutcome,
     /// The tree size of the state decided on (1 ..= this entry's seq).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub as_of: u64,
     /// The digest (SPEC §5) of the state at `as_of` with the default `at`.
     #[schemars(schema_with = "schema::hash")]
@@ -679,6 +773,7 @@ pub struct DisputeResolvedBody {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Ext")]
     pub ext: Option<Ext>,
 }
 

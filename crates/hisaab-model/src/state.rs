@@ -4,31 +4,39 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use hisaab_log::{jcs, Date, Hash, Period, PublicKey};
+use hisaab_log::jcs::{self, INTEGER_MAX};
+use hisaab_log::{Date, Hash, Period, PublicKey};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::Ledger;
-use crate::value::{schema, Decimal, KpiId, Pillar, Role, Slug, Text, Verdict};
+use crate::value::{schema, Decimal, KpiId, Pillar, Role, Score, Slug, Text, Verdict};
 
 /// The state of a ledger (SPEC §5): exactly its JSON shape, every key present, absent values
 /// `null` (except a missing `baseline`, which is not shown).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The state of a ledger at a tree size and date (SPEC §5). Generated \
+    from hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
 pub struct State {
     /// The ledger id.
     #[schemars(schema_with = "schema::hash")]
     pub ledger: Hash,
     /// The tree size the state is taken at.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub size: u64,
     /// The date that decides what is overdue.
     #[schemars(schema_with = "schema::date")]
     pub at: Date,
     /// Every registered operator.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, OperatorState>")]
     pub operators: BTreeMap<Slug, OperatorState>,
     /// Per pillar, the rounded mean of the operators' non-null pillar scores.
     pub sector: PillarScores,
     /// Every member, the genesis authority included.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, MemberState>")]
     pub members: BTreeMap<Slug, MemberState>,
     /// SHA-256 of JCS(state without `digest`).
     #[schemars(schema_with = "schema::hash")]
@@ -42,10 +50,12 @@ pub struct OperatorState {
     /// Its name.
     pub name: Text,
     /// Every KPI assigned to it, with the assignment in force.
+    #[schemars(schema_with = "schema::keyed_by::<KpiId, KpiState>")]
     pub kpis: BTreeMap<KpiId, KpiState>,
     /// Per pillar, the rounded mean of its non-null KPI scores in that pillar.
     pub pillar_scores: PillarScores,
     /// The rounded mean of its non-null pillar scores.
+    #[schemars(schema_with = "nullable_score")]
     pub score: Option<u8>,
     /// Its commitments by state.
     pub commitments: CommitmentCounts,
@@ -78,14 +88,17 @@ pub struct KpiState {
     #[schemars(schema_with = "nullable_period")]
     pub period: Option<Period>,
     /// The latest submission's value.
+    #[schemars(schema_with = "nullable_of::<Decimal>")]
     pub value: Option<Decimal>,
     /// The effective evaluation of the non-superseded submission with the greatest period that
     /// has one.
     #[schemars(schema_with = "nullable_hash")]
     pub evaluation: Option<Hash>,
     /// That evaluation's verdict.
+    #[schemars(schema_with = "nullable_of::<Verdict>")]
     pub verdict: Option<Verdict>,
     /// That evaluation's score.
+    #[schemars(schema_with = "nullable_score")]
     pub score: Option<u8>,
     /// The status, by SPEC §5's precedence.
     pub status: KpiStatus,
@@ -152,16 +165,22 @@ impl fmt::Display for KpiStatus {
 #[serde(deny_unknown_fields)]
 pub struct PillarScores {
     /// Legal Framework.
+    #[schemars(schema_with = "nullable_score")]
     pub legal: Option<u8>,
     /// Cyber Resilience.
+    #[schemars(schema_with = "nullable_score")]
     pub resilience: Option<u8>,
     /// Proactive Monitoring and Incident Response.
+    #[schemars(schema_with = "nullable_score")]
     pub monitoring: Option<u8>,
     /// Capacity Building.
+    #[schemars(schema_with = "nullable_score")]
     pub capacity: Option<u8>,
     /// Cooperation and Collaboration.
+    #[schemars(schema_with = "nullable_score")]
     pub cooperation: Option<u8>,
     /// Public Awareness.
+    #[schemars(schema_with = "nullable_score")]
     pub awareness: Option<u8>,
 }
 
@@ -196,14 +215,19 @@ impl PillarScores {
 #[serde(deny_unknown_fields)]
 pub struct CommitmentCounts {
     /// Not closed, not yet due.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub open: u64,
     /// Not closed, `at` after `due`.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub overdue: u64,
     /// Closed as fulfilled.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub fulfilled: u64,
     /// Closed as missed.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub missed: u64,
     /// Closed as withdrawn.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub withdrawn: u64,
 }
 
@@ -212,10 +236,13 @@ pub struct CommitmentCounts {
 #[serde(deny_unknown_fields)]
 pub struct DisputeCounts {
     /// Not yet resolved.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub open: u64,
     /// Resolved: the evaluation stands.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub upheld: u64,
     /// Resolved: the evaluation is void.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub overturned: u64,
 }
 
@@ -224,9 +251,10 @@ pub struct DisputeCounts {
 #[serde(deny_unknown_fields)]
 pub struct MemberState {
     /// Their roles, sorted.
+    #[schemars(schema_with = "schema::set_of::<Role>", length(min = 1))]
     pub roles: Vec<Role>,
     /// Their operator.
-    #[schemars(with = "Option<Slug>")]
+    #[schemars(schema_with = "nullable_of::<Slug>")]
     pub operator: Option<Slug>,
     /// Their current key.
     #[schemars(schema_with = "schema::public_key")]
@@ -243,6 +271,25 @@ pub enum MemberStatus {
     Active,
     /// Revoked.
     Revoked,
+}
+
+// The state's `Option` fields are "present, `null` when absent" (SPEC §5), so each has a
+// `schema_with` function: for a derive, an `Option` field is one that may be left out, and
+// `#[schemars(required)]` would also drop the `null`. A function's schema is always required.
+
+/// A score 0–100 or `null`.
+fn nullable_score(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    use schemars::schema::InstanceType;
+    let mut schema = Score::json_schema(generator).into_object();
+    schema.instance_type = Some(vec![InstanceType::Integer, InstanceType::Null].into());
+    schema.into()
+}
+
+/// A `T` or `null`.
+fn nullable_of<T: JsonSchema>(
+    generator: &mut schemars::gen::SchemaGenerator,
+) -> schemars::schema::Schema {
+    nullable(generator.subschema_for::<T>())
 }
 
 fn nullable_hash(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use schemars::gen::SchemaGenerator;
-use schemars::schema::{InstanceType, Schema, SchemaObject, StringValidation};
+use schemars::schema::{InstanceType, NumberValidation, Schema, SchemaObject, StringValidation};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -263,9 +263,39 @@ fn check_origin(text: &str) -> Result<(), ValueError> {
 }
 
 /// A KPI score, an integer 0–100.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
 #[serde(transparent)]
-pub struct Score(#[schemars(range(min = 0, max = 100))] u8);
+pub struct Score(u8);
+
+/// The greatest score.
+pub const SCORE_MAX: u8 = 100;
+
+/// Written by hand: a derive on a transparent newtype describes the inner `u8` and drops the
+/// field's `range` attribute, so the schema would admit 101–255.
+impl JsonSchema for Score {
+    fn schema_name() -> String {
+        "Score".to_owned()
+    }
+
+    /// Inlined where used, as the derive did.
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::Integer.into()),
+            format: Some("uint8".to_owned()),
+            number: Some(Box::new(NumberValidation {
+                minimum: Some(0.0),
+                maximum: Some(f64::from(SCORE_MAX)),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+}
 
 impl Score {
     /// Checks and wraps a score.
@@ -274,7 +304,7 @@ impl Score {
     /// [`ValueError`] when `value` is over 100.
     pub fn try_new(value: u64) -> Result<Self, ValueError> {
         match u8::try_from(value) {
-            Ok(v) if v <= 100 => Ok(Score(v)),
+            Ok(v) if v <= SCORE_MAX => Ok(Score(v)),
             _ => Err(ValueError {
                 what: "a score",
                 reason: format!("must be an integer from 0 to 100, found {value}"),
@@ -428,40 +458,82 @@ vocabulary!(
     }
 );
 
-/// JSON Schema descriptions of the `hisaab-log` types used in bodies and in the state.
-pub mod schema {
-    use schemars::gen::SchemaGenerator;
-    use schemars::schema::Schema;
+/// The pattern of an Ed25519 public key: standard base64 with padding of 32 bytes, whose last
+/// character leaves the 2 unused bits zero (SPEC §1), as `PublicKey` decodes it.
+pub const PUBLIC_KEY_PATTERN: &str = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$";
+/// The pattern of a date `YYYY-MM-DD`; whether the day exists in the month is not a pattern's
+/// question.
+pub const DATE_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// The pattern of a period `YYYY-MM`.
+pub const PERIOD_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
+/// The pattern of a C2SP verifier key `<name>+<8 hex key id>+<base64(0x01 || key)>`: a name of
+/// 1–255 characters without whitespace or `+`, then 33 bytes whose first is the Ed25519 type
+/// `0x01` (so the base64 starts `A` and a character of `Q`–`f`), the only type
+/// `VerifierKey::try_parse` admits.
+pub const VKEY_PATTERN: &str = r"^[^\s+]{1,255}\+[0-9a-f]{8}\+A[Q-Za-f][A-Za-z0-9+/]{42}$";
+/// The pattern of a SHA-256 hash: 64 lowercase hex digits.
+pub const HASH_PATTERN: &str = "^[0-9a-f]{64}$";
 
-    use super::string_schema;
+/// JSON Schema descriptions, for `#[schemars(schema_with = ...)]`, of the `hisaab-log` types used
+/// in bodies and in the state and of what a derive cannot say about a field: that a list is a set,
+/// what the keys of a map are.
+pub mod schema {
+    use std::collections::BTreeMap;
+
+    use schemars::gen::SchemaGenerator;
+    use schemars::schema::{ArrayValidation, InstanceType, Schema, SchemaObject};
+    use schemars::JsonSchema;
+
+    use super::{
+        string_schema, DATE_PATTERN, HASH_PATTERN, PERIOD_PATTERN, PUBLIC_KEY_PATTERN, VKEY_PATTERN,
+    };
 
     /// A SHA-256 hash: 64 lowercase hex digits.
     pub fn hash(_: &mut SchemaGenerator) -> Schema {
-        string_schema(Some("^[0-9a-f]{64}$"), None, None)
+        string_schema(Some(HASH_PATTERN), None, None)
     }
 
-    /// An Ed25519 public key: canonical base64 of 32 bytes.
+    /// An Ed25519 public key: canonical base64 of 32 bytes ([`PUBLIC_KEY_PATTERN`]).
     pub fn public_key(_: &mut SchemaGenerator) -> Schema {
-        string_schema(Some("^[A-Za-z0-9+/]{43}=$"), None, None)
+        string_schema(Some(PUBLIC_KEY_PATTERN), None, None)
     }
 
-    /// A date `YYYY-MM-DD`.
+    /// A date `YYYY-MM-DD` ([`DATE_PATTERN`]).
     pub fn date(_: &mut SchemaGenerator) -> Schema {
-        string_schema(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), None, None)
+        string_schema(Some(DATE_PATTERN), None, None)
     }
 
-    /// A period `YYYY-MM`.
+    /// A period `YYYY-MM` ([`PERIOD_PATTERN`]).
     pub fn period(_: &mut SchemaGenerator) -> Schema {
-        string_schema(Some("^[0-9]{4}-[0-9]{2}$"), None, None)
+        string_schema(Some(PERIOD_PATTERN), None, None)
     }
 
-    /// A verifier key string `<name>+<hex key id>+<base64>`.
+    /// A verifier key string `<name>+<hex key id>+<base64>` ([`VKEY_PATTERN`]).
     pub fn vkey(_: &mut SchemaGenerator) -> Schema {
-        string_schema(
-            Some(r"^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$"),
-            None,
-            None,
-        )
+        string_schema(Some(VKEY_PATTERN), None, None)
+    }
+
+    /// A list of distinct `T` (JSON Schema `uniqueItems`), which a derive cannot say of a `Vec`.
+    /// Sizes go beside it, in `#[schemars(length(...))]`.
+    pub fn set_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        SchemaObject {
+            instance_type: Some(InstanceType::Array.into()),
+            array: Some(Box::new(ArrayValidation {
+                items: Some(generator.subschema_for::<T>().into()),
+                unique_items: Some(true),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
+    }
+
+    /// A map whose keys have the form of `K` (JSON Schema `propertyNames`) and whose values are
+    /// `V`: the schema of a `BTreeMap<K, V>` says nothing of its keys.
+    pub fn keyed_by<K: JsonSchema, V: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = BTreeMap::<String, V>::json_schema(generator).into_object();
+        schema.object().property_names = Some(Box::new(K::json_schema(generator)));
+        schema.into()
     }
 }
 
