@@ -226,6 +226,73 @@ impl Envelope {
         let input = self.statement.signing_input().map_err(|_| SignatureError)?;
         self.statement.signer.verify_strict(&input, &self.signature)
     }
+
+    /// [`Envelope::verify_signature`] for a caller that already holds `canonical`, this
+    /// envelope's [`Envelope::canonical_bytes`]: JCS(statement) is the tail of JCS(envelope),
+    /// so the signing input is cut from it instead of canonicalising the statement again.
+    /// Bytes of another shape fall back to [`Envelope::verify_signature`].
+    ///
+    /// # Errors
+    /// As [`Envelope::verify_signature`].
+    pub fn verify_signature_canonical(&self, canonical: &[u8]) -> Result<(), SignatureError> {
+        let Some(statement) = self.statement_bytes_in(canonical) else {
+            return self.verify_signature();
+        };
+        let mut input = Vec::with_capacity(SIGNING_CONTEXT.len() + statement.len());
+        input.extend_from_slice(SIGNING_CONTEXT);
+        input.extend_from_slice(statement);
+        self.statement.signer.verify_strict(&input, &self.signature)
+    }
+
+    /// JCS(statement) inside JCS(envelope) = `{"signature":"<base64>","statement":` JCS(statement)
+    /// `}` (keys in order, base64 needs no escaping), if `canonical` has that shape.
+    fn statement_bytes_in<'a>(&self, canonical: &'a [u8]) -> Option<&'a [u8]> {
+        let signature = self.signature.to_base64();
+        let rest = canonical.strip_prefix(b"{\"signature\":\"".as_slice())?;
+        let rest = rest.strip_prefix(signature.as_bytes())?;
+        let rest = rest.strip_prefix(b"\",\"statement\":".as_slice())?;
+        rest.strip_suffix(b"}")
+    }
+}
+
+/// Borrowed (statement, signature), serialising exactly as [`Envelope`].
+#[derive(Serialize)]
+struct EnvelopeRef<'a> {
+    statement: &'a Statement,
+    signature: &'a Signature,
+}
+
+/// The leaf bytes of an entry up to its envelope's fields:
+/// `{"prev":"<hex>","recorded_at":"<text>","seq":<n>,`. JCS(entry) is this followed by
+/// JCS(envelope) without its opening brace, because the entry's own keys sort before
+/// `signature` and `statement` and their values need no escaping. `None` when that does not
+/// hold (a `seq` outside the profile, a string that would need escaping): use the slow path.
+fn leaf_prefix(seq: u64, prev: &Hash, recorded_at: &Timestamp) -> Option<Vec<u8>> {
+    if seq > jcs::INTEGER_MAX {
+        return None;
+    }
+    let prev = prev.to_hex();
+    let recorded_at = recorded_at.to_string();
+    if !plain_json_string(&prev) || !plain_json_string(&recorded_at) {
+        return None;
+    }
+    let seq = seq.to_string();
+    let mut prefix = Vec::with_capacity(40 + prev.len() + recorded_at.len() + seq.len());
+    prefix.extend_from_slice(b"{\"prev\":\"");
+    prefix.extend_from_slice(prev.as_bytes());
+    prefix.extend_from_slice(b"\",\"recorded_at\":\"");
+    prefix.extend_from_slice(recorded_at.as_bytes());
+    prefix.extend_from_slice(b"\",\"seq\":");
+    prefix.extend_from_slice(seq.as_bytes());
+    prefix.push(b',');
+    Some(prefix)
+}
+
+/// Whether JCS writes `text` as a string verbatim between quotes: printable ASCII without `"`
+/// or a backslash.
+fn plain_json_string(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// What the ledger appends for an accepted envelope (SPEC §2).
@@ -322,6 +389,89 @@ impl SealedEntry {
         })
     }
 
+    /// [`SealedEntry::seal`] for a caller that already holds `envelope_canonical`, the
+    /// [`Envelope::canonical_bytes`] of the envelope `entry` records: the leaf bytes are the
+    /// entry's own fields spliced before them, byte for byte what [`Entry::leaf_bytes`] gives,
+    /// without serialising the statement again. Bytes of another shape fall back to
+    /// [`SealedEntry::seal`].
+    ///
+    /// # Errors
+    /// As [`SealedEntry::seal`].
+    ///
+    /// # Panics
+    /// In debug builds only, when `envelope_canonical` has the expected shape but is not the
+    /// canonical bytes of the entry's envelope: a caller's bug.
+    pub fn seal_with_envelope_bytes(
+        entry: Entry,
+        envelope_canonical: &[u8],
+    ) -> Result<Self, FormatError> {
+        let prefix = leaf_prefix(entry.seq, &entry.prev, &entry.recorded_at);
+        let fields = envelope_canonical.strip_prefix(b"{".as_slice());
+        let (Some(mut leaf_bytes), Some(fields)) = (prefix, fields) else {
+            return Self::seal(entry);
+        };
+        if !fields.starts_with(b"\"signature\":") {
+            return Self::seal(entry);
+        }
+        leaf_bytes.extend_from_slice(fields);
+        debug_assert_eq!(
+            entry.leaf_bytes().ok().as_deref(),
+            Some(leaf_bytes.as_slice()),
+            "envelope_canonical must be JCS of the entry's envelope"
+        );
+        let event_hash = merkle::leaf_hash(&leaf_bytes);
+        Ok(SealedEntry {
+            entry,
+            leaf_bytes,
+            event_hash,
+        })
+    }
+
+    /// The length of JCS(envelope) for the envelope this entry records (SPEC §4 rule 1), read
+    /// off the leaf bytes, which hold it after the entry's own fields; canonicalised afresh
+    /// only when the leaf bytes do not have that shape.
+    ///
+    /// # Errors
+    /// [`FormatError`] when the envelope breaks the canonical-JSON profile.
+    pub fn envelope_canonical_len(&self) -> Result<usize, FormatError> {
+        let e = &self.entry;
+        if let Some(prefix) = leaf_prefix(e.seq, &e.prev, &e.recorded_at) {
+            if let Some(fields) = self.leaf_bytes.strip_prefix(prefix.as_slice()) {
+                if fields.starts_with(b"\"signature\":") {
+                    return Ok(fields.len() + 1);
+                }
+            }
+        }
+        self.envelope_canonical_slow().map(|bytes| bytes.len())
+    }
+
+    /// JCS(envelope) of the envelope this entry records, cut from the leaf bytes when they have
+    /// the usual shape (see [`SealedEntry::envelope_canonical_len`]).
+    ///
+    /// # Errors
+    /// [`FormatError`] when the envelope breaks the canonical-JSON profile.
+    pub fn envelope_canonical_bytes(&self) -> Result<Vec<u8>, FormatError> {
+        let e = &self.entry;
+        if let Some(prefix) = leaf_prefix(e.seq, &e.prev, &e.recorded_at) {
+            if let Some(fields) = self.leaf_bytes.strip_prefix(prefix.as_slice()) {
+                if fields.starts_with(b"\"signature\":") {
+                    let mut bytes = Vec::with_capacity(fields.len() + 1);
+                    bytes.push(b'{');
+                    bytes.extend_from_slice(fields);
+                    return Ok(bytes);
+                }
+            }
+        }
+        self.envelope_canonical_slow()
+    }
+
+    fn envelope_canonical_slow(&self) -> Result<Vec<u8>, FormatError> {
+        jcs::to_canonical(&EnvelopeRef {
+            statement: &self.entry.statement,
+            signature: &self.entry.signature,
+        })
+    }
+
     /// Parses canonical leaf bytes.
     ///
     /// # Errors
@@ -408,6 +558,120 @@ mod tests {
             Envelope::try_from_json(value.to_string().as_bytes()),
             Err(FormatError::TooLarge { .. })
         ));
+    }
+
+    /// Checks every fast path against the serde round trip for one entry.
+    fn assert_fast_paths_agree(entry: &Entry) {
+        let envelope = entry.envelope();
+        let envelope_jcs = jcs::to_canonical(&envelope).unwrap();
+        let slow = SealedEntry::seal(entry.clone()).unwrap();
+        let fast = SealedEntry::seal_with_envelope_bytes(entry.clone(), &envelope_jcs).unwrap();
+        assert_eq!(fast, slow, "seq {}", entry.seq);
+        assert_eq!(
+            fast.leaf_bytes(),
+            jcs::to_canonical(entry).unwrap().as_slice()
+        );
+        assert_eq!(fast.envelope_canonical_len().unwrap(), envelope_jcs.len());
+        assert_eq!(fast.envelope_canonical_bytes().unwrap(), envelope_jcs);
+        assert_eq!(
+            envelope.statement_bytes_in(&envelope_jcs),
+            Some(envelope.statement.canonical_bytes().unwrap().as_slice())
+        );
+    }
+
+    #[test]
+    fn fast_paths_match_the_golden_vectors() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/vectors/golden.json");
+        let golden: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let entries = golden["entries"].as_array().unwrap();
+        assert!(entries.len() >= 8);
+        for item in entries {
+            let leaf = item["leaf_bytes"].as_str().unwrap().as_bytes();
+            let envelope_jcs = item["envelope_jcs"].as_str().unwrap().as_bytes();
+            let parsed = SealedEntry::try_from_leaf_bytes(leaf).unwrap();
+            let entry = parsed.entry().clone();
+            let fast = SealedEntry::seal_with_envelope_bytes(entry.clone(), envelope_jcs).unwrap();
+            assert_eq!(fast.leaf_bytes(), leaf);
+            assert_eq!(
+                fast.event_hash().to_hex(),
+                item["event_hash"].as_str().unwrap()
+            );
+            assert_eq!(parsed.envelope_canonical_len().unwrap(), envelope_jcs.len());
+            assert_eq!(parsed.envelope_canonical_bytes().unwrap(), envelope_jcs);
+            let envelope = entry.envelope();
+            assert!(envelope.verify_signature_canonical(envelope_jcs).is_ok());
+            assert_fast_paths_agree(&entry);
+        }
+    }
+
+    #[test]
+    fn fast_paths_match_the_round_trip_over_many_entries() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let bodies = [
+            serde_json::json!({}),
+            serde_json::json!({"operator": "op-one", "kpi": "k\u{0}1", "n": 9_007_199_254_740_991_u64}),
+            serde_json::json!({"\u{e9}": "\u{20ac}\n\t\"\\\u{1}\u{7f}", "a": [true, null, {"z": 0, "b": []}]}),
+            serde_json::json!({"\u{1d11e}": "clef", "\u{ff61}": 1, "emoji": "\u{1f600}</script>"}),
+        ];
+        let times = [
+            "2026-11-29T07:51:41Z",
+            "2026-11-29T07:51:41.1Z",
+            "2026-11-29T07:51:41.120Z",
+            "2026-11-29T07:51:41.123456789Z",
+        ];
+        let seqs = [0, 1, 9, 10, 99, 1_000_000, jcs::INTEGER_MAX];
+        let mut count = 0;
+        for (i, body) in bodies.iter().enumerate() {
+            for (j, time) in times.iter().enumerate() {
+                for (k, &seq) in seqs.iter().enumerate() {
+                    let mut statement = statement(&key);
+                    statement.body = body.as_object().unwrap().clone();
+                    if (i + j + k) % 3 == 0 {
+                        statement.ledger = None;
+                        statement.kind = GENESIS_KIND.into();
+                    }
+                    let envelope = Envelope::sign(statement, &key).unwrap();
+                    let prev = Hash::sha256(&[u8::try_from(k).unwrap(); 3]);
+                    let entry =
+                        Entry::new(seq, prev, Timestamp::try_parse(time).unwrap(), envelope);
+                    assert_fast_paths_agree(&entry);
+                    count += 1;
+                }
+            }
+        }
+        assert_eq!(count, 112);
+    }
+
+    #[test]
+    fn fast_paths_fall_back_outside_their_shape() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let envelope = Envelope::sign(statement(&key), &key).unwrap();
+        let envelope_jcs = envelope.canonical_bytes().unwrap();
+        let at = Timestamp::try_parse("2026-11-29T07:51:41Z").unwrap();
+        // A seq outside the profile fails exactly as the round trip does.
+        let big = Entry::new(
+            jcs::INTEGER_MAX + 1,
+            Hash::ZERO,
+            at.clone(),
+            envelope.clone(),
+        );
+        assert_eq!(
+            SealedEntry::seal_with_envelope_bytes(big.clone(), &envelope_jcs),
+            SealedEntry::seal(big)
+        );
+        // Bytes of another shape are ignored.
+        let entry = Entry::new(4, Hash::ZERO, at, envelope.clone());
+        assert_eq!(
+            SealedEntry::seal_with_envelope_bytes(entry.clone(), b"[]").unwrap(),
+            SealedEntry::seal(entry).unwrap()
+        );
+        assert!(envelope.verify_signature_canonical(b"{}").is_ok());
+        let mut other = envelope.clone();
+        other.statement.kind = "operator.renamed".into();
+        let other_jcs = other.canonical_bytes().unwrap();
+        assert!(other.verify_signature_canonical(&other_jcs).is_err());
+        assert!(other.verify_signature_canonical(b"{}").is_err());
     }
 
     #[test]

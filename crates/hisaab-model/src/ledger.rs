@@ -7,9 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
-use hisaab_log::{
-    jcs, Date, Hash, Period, PublicKey, SealedEntry, Signature, Statement, Timestamp,
-};
+use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::body::{
@@ -180,13 +178,6 @@ struct SnapshotRef<'a> {
 struct SnapshotOwned {
     format: String,
     ledger: Ledger,
-}
-
-/// The envelope an entry records, borrowed, to measure its canonical size (rule 1).
-#[derive(Serialize)]
-struct EnvelopeView<'a> {
-    statement: &'a Statement,
-    signature: &'a Signature,
 }
 
 /// The signer of a non-genesis statement, once rule 2's key check has passed.
@@ -393,12 +384,11 @@ impl Ledger {
         statement
             .check_form()
             .map_err(|error| form(error.to_string()))?;
-        let envelope_bytes = jcs::to_canonical(&EnvelopeView {
-            statement,
-            signature: &e.signature,
-        })
-        .map_err(|error| form(error.to_string()))?
-        .len();
+        // The canonical envelope is inside the entry's leaf bytes: its length is read off
+        // them rather than canonicalising the statement again.
+        let envelope_bytes = entry
+            .envelope_canonical_len()
+            .map_err(|error| form(error.to_string()))?;
         if envelope_bytes > ENVELOPE_BYTES_MAX {
             return Err(form(format!(
                 "the envelope is {envelope_bytes} bytes of canonical JSON, over the limit of \

@@ -77,7 +77,13 @@ impl MemoryLedger {
     /// The [`Violation`]; on error nothing changes.
     pub fn append(&mut self, entry: SealedEntry) -> Result<(), Violation> {
         let seq = entry.entry().seq;
-        if entry.entry().envelope().verify_signature().is_err() {
+        // The signed bytes are cut from the leaf bytes rather than canonicalised again.
+        let envelope = entry.entry().envelope();
+        let verified = match entry.envelope_canonical_bytes() {
+            Ok(canonical) => envelope.verify_signature_canonical(&canonical),
+            Err(_) => envelope.verify_signature(),
+        };
+        if verified.is_err() {
             return Err(Violation::new(
                 seq,
                 Rule::Signer,

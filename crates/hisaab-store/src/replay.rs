@@ -30,10 +30,16 @@ pub(crate) struct StoreHistory<'a> {
     pub(crate) trees: &'a Trees,
     pub(crate) pending: Option<PendingView<'a>>,
     pub(crate) limit: u64,
+    /// An id the caller has just found in neither `pending` nor the `by_statement` index, so
+    /// that asking for it again costs no second index read.
+    pub(crate) known_absent: Option<&'a StatementId>,
 }
 
 impl History for StoreHistory<'_> {
     fn statement_seq(&self, id: &StatementId) -> Result<Option<u64>, HistoryError> {
+        if self.known_absent == Some(id) {
+            return Ok(None);
+        }
         if let Some(seq) = self.pending.and_then(|p| p.by_id.get(id).copied()) {
             if seq < self.limit {
                 return Ok(Some(seq));
@@ -153,6 +159,7 @@ fn apply(
                 trees,
                 pending,
                 limit: sealed.entry().seq,
+                known_absent: None,
             };
             ledger.apply(sealed, &history)
         }

@@ -461,8 +461,9 @@ impl Store {
             }));
         }
         envelope.statement.check_form()?;
+        // JCS(statement), the signed bytes, is the tail of `canonical`: cut from it.
         envelope
-            .verify_signature()
+            .verify_signature_canonical(&canonical)
             .map_err(|_| AppendError::Signature)?;
         Ok(Precheck::New(canonical))
     }
@@ -476,7 +477,7 @@ impl Store {
         let Some(sealed) = self.entry_by_statement_id(&envelope.statement.id)? else {
             return Ok(None);
         };
-        if sealed.entry().envelope().canonical_bytes()? != canonical {
+        if sealed.envelope_canonical_bytes()? != canonical {
             // Same id, other envelope: the sequencer answers with the model's verdict.
             return Ok(None);
         }

@@ -73,6 +73,16 @@ impl Pending {
     }
 }
 
+/// What the sequencer found under an envelope's statement id.
+enum IdLookup {
+    /// An entry with this id and these exact canonical bytes.
+    Same(u64),
+    /// An entry with this id and other bytes: the model answers (409).
+    Other,
+    /// No entry with this id, in this batch or on disk.
+    Absent,
+}
+
 /// How a request was admitted to a batch.
 enum Admitted {
     /// A new entry at this seq.
@@ -181,19 +191,21 @@ impl Writer {
             Admitted::New(seq) => (seq, true),
             Admitted::Existing(seq) => (seq, false),
         };
-        let sealed = match pending.get(seq) {
-            Some(sealed) => sealed.clone(),
-            None => self
-                .shared
-                .trees
-                .read_entry(seq, checkpoint.checkpoint.size)?,
-        };
-        Ok(Accepted {
+        let accepted = |sealed: &SealedEntry| Accepted {
             seq,
             event_hash: sealed.event_hash(),
             recorded_at: sealed.entry().recorded_at.clone(),
             created,
             checkpoint: checkpoint.clone(),
+        };
+        Ok(match pending.get(seq) {
+            Some(sealed) => accepted(sealed),
+            None => accepted(
+                &self
+                    .shared
+                    .trees
+                    .read_entry(seq, checkpoint.checkpoint.size)?,
+            ),
         })
     }
 
@@ -205,14 +217,16 @@ impl Writer {
         envelope: Envelope,
         canonical: &[u8],
     ) -> Result<Admitted, AppendError> {
-        let id = &envelope.statement.id;
-        if let Some(seq) = self.same_envelope(pending, id, canonical)? {
+        let lookup = self.same_envelope(pending, &envelope.statement.id, canonical)?;
+        if let IdLookup::Same(seq) = lookup {
             return Ok(Admitted::Existing(seq));
         }
         let seq = self.ledger.size();
         let recorded_at = self.recorded_at()?;
         let entry = Entry::new(seq, self.ledger.last_event_hash(), recorded_at, envelope);
-        let sealed = SealedEntry::seal(entry)?;
+        // The caller's canonical bytes of this envelope are spliced into the leaf bytes rather
+        // than serialising the statement again (byte for byte the same JCS).
+        let sealed = SealedEntry::seal_with_envelope_bytes(entry, canonical)?;
         let hashes = {
             let reader = OverlayHashes {
                 disk: SledHashes(&self.shared.trees.hashes),
@@ -225,6 +239,9 @@ impl Writer {
             trees: &self.shared.trees,
             pending: Some(pending.view()),
             limit: seq,
+            // The model asks whether the id is used; an id just found absent is not read again.
+            known_absent: matches!(lookup, IdLookup::Absent)
+                .then_some(&sealed.entry().statement.id),
         };
         self.ledger
             .apply(&sealed, &history)
@@ -241,27 +258,33 @@ impl Writer {
         Ok(Admitted::New(seq))
     }
 
-    /// The seq of an entry with this id and these exact canonical bytes, in this batch or on
-    /// disk. An id with other bytes is left to the model (409).
+    /// Whether an entry with this id, in this batch or on disk, has these exact canonical
+    /// bytes. An id with other bytes is left to the model (409).
     fn same_envelope(
         &self,
         pending: &Pending,
         id: &StatementId,
         canonical: &[u8],
-    ) -> Result<Option<u64>, AppendError> {
+    ) -> Result<IdLookup, AppendError> {
         let trees = &self.shared.trees;
         let seq = match pending.by_id.get(id) {
             Some(&seq) => Some(seq),
             None => Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?,
         };
         let Some(seq) = seq else {
-            return Ok(None);
+            return Ok(IdLookup::Absent);
         };
         let stored = match pending.get(seq) {
-            Some(sealed) => sealed.entry().envelope(),
-            None => trees.read_entry(seq, pending.start)?.entry().envelope(),
+            Some(sealed) => sealed.envelope_canonical_bytes()?,
+            None => trees
+                .read_entry(seq, pending.start)?
+                .envelope_canonical_bytes()?,
         };
-        Ok((stored.canonical_bytes()? == canonical).then_some(seq))
+        Ok(if stored == canonical {
+            IdLookup::Same(seq)
+        } else {
+            IdLookup::Other
+        })
     }
 
     /// Now by the clock, but never before the last entry's `recorded_at` (SPEC §2).
