@@ -468,9 +468,6 @@ pub(crate) struct VerifyArgs {
     /// A bundle file, a data directory or a server URL (http://…).
     #[arg(value_name = "TARGET")]
     pub(crate) target: String,
-    /// For a data directory: the log key (PKCS#8 PEM) the store opens with.
-    #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
-    pub(crate) log_key: Option<PathBuf>,
     /// For a server: only verify the latest checkpoint and its consistency with the last one
     /// seen, without downloading and replaying the whole bundle.
     #[arg(long)]

@@ -46,7 +46,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
     } else {
         let path = PathBuf::from(&args.target);
         if path.is_dir() {
-            verify_data_dir(&path, args.log_key.as_deref())
+            verify_data_dir(&path)
         } else if path.is_file() {
             verify_bundle_file(&path)
         } else {
@@ -131,28 +131,25 @@ fn from_bundle(b: VerifiedBundle, notes: Vec<String>) -> Verified {
     }
 }
 
-/// Opens the store (which checks its tail on open) and runs its full verification.
-fn verify_data_dir(dir: &Path, log_key: Option<&Path>) -> Result<Verified, Failure> {
-    let store = crate::cmd::export::open_store(dir, log_key)?;
-    let report = store.verify_full().map_err(|e| Failure {
-        seq: match &e {
-            hisaab_store::StoreError::Corrupt(c) => c.seq(),
-            _ => None,
-        },
-        error: anyhow::Error::new(e),
-    })?;
-    let ledger = store
-        .entry(0)
-        .ok()
-        .flatten()
-        .map(|genesis| genesis.event_hash());
-    let origin = Some(store.origin().to_owned());
-    store.close().context("closing the store")?;
+/// Audits a data directory with no private key: the checkpoint under the genesis log key,
+/// every stored hash and index record, and every entry through the model's full verification.
+/// It changes nothing; a directory a running server holds cannot be opened.
+fn verify_data_dir(dir: &Path) -> Result<Verified, Failure> {
+    let report =
+        hisaab_store::audit_dir(dir, &hisaab_store::StoreConfig::default()).map_err(|e| {
+            Failure {
+                seq: match &e {
+                    hisaab_store::StoreError::Corrupt(c) => c.seq(),
+                    _ => None,
+                },
+                error: anyhow::Error::new(e),
+            }
+        })?;
     Ok(Verified {
         size: report.size,
         root: report.root,
-        ledger,
-        origin,
+        ledger: Some(report.ledger_id),
+        origin: Some(report.origin),
         notes: Vec::new(),
     })
 }

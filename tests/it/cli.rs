@@ -139,7 +139,7 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         "--genesis",
         s(&genesis),
     ]);
-    let out = sb.ok(&["verify", s(&airgap), "--log-key", s(&key("airgap-log"))]);
+    let out = sb.ok(&["verify", s(&airgap)]);
     assert!(
         out.starts_with(&format!("OK: {} verified: 1 entries", s(&airgap))),
         "{out}"
@@ -428,7 +428,7 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         )),
         "{out}"
     );
-    let out = sb.ok(&["verify", s(&data), "--log-key", s(&key("log"))]);
+    let out = sb.ok(&["verify", s(&data)]);
     assert!(out.starts_with("OK:"), "{out}");
     let early: Value =
         serde_json::from_str(&sb.ok(&["replay", s(&bundle), "--as-of", "2", "--json"])).unwrap();

@@ -146,7 +146,12 @@ impl Store {
             seq: model::verify_error_seq(&e),
             detail: e.to_string(),
         })?;
-        Ok(VerifyReport { size, root })
+        Ok(VerifyReport {
+            size,
+            root,
+            ledger_id: trees.read_entry(0, size)?.event_hash(),
+            origin: checkpoint.origin,
+        })
     }
 
     /// Adds a witness's cosignature line (C2SP `cosignature/v1`) to the kept checkpoint it

@@ -39,6 +39,7 @@
 //! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ model
 //! snapshot), `meta`; and the file `hisaab-mark` (size, root, checksum) beside sled's.
 
+mod audit;
 mod config;
 mod error;
 mod export;
@@ -52,6 +53,7 @@ mod replay;
 mod store;
 mod writer;
 
+pub use audit::audit_dir;
 pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
 pub use error::{AppendError, Corruption, StoreError};
 pub use model::{Rule, State, Violation};

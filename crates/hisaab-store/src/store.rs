@@ -106,6 +106,10 @@ pub struct VerifyReport {
     pub size: u64,
     /// The root of the verified tree, equal to the latest checkpoint's.
     pub root: Hash,
+    /// The ledger id (event hash of entry 0).
+    pub ledger_id: Hash,
+    /// The ledger's origin.
+    pub origin: String,
 }
 
 /// The committed part of the log, published after each durable batch.
@@ -877,7 +881,7 @@ pub(crate) fn checked_log_vkey(
     Ok(vkey)
 }
 
-fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, StoreError> {
+pub(crate) fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, StoreError> {
     // sled releases its directory lock only when its background threads let go of their last
     // handle, a moment after the last `Db` is dropped; a reopen in the same process (or right
     // after another process) waits for that, briefly, instead of failing.

@@ -362,3 +362,38 @@ fn a_torn_batch_past_the_latest_checkpoint_is_removed_on_open() {
     assert_eq!(again.receipt.seq, 20);
     store.verify_full().unwrap();
 }
+
+#[test]
+fn audit_without_the_log_key_passes_a_good_store_and_names_a_flipped_old_entry() {
+    let dir = build();
+    let report = hisaab_store::audit_dir(dir.path(), &config()).unwrap();
+    assert_eq!(report.size, 21);
+    assert_eq!(
+        report.origin,
+        hisaab_store::fixture::log_vkey().unwrap().name()
+    );
+    // Wait for sled to let go of the directory, then damage an entry far below the tail.
+    tamper(dir.path(), |db| edit_entry(db, 3, "Operator", "Operatos"));
+    let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
+    assert_eq!(c.seq(), Some(3), "{c}");
+}
+
+#[test]
+fn audit_names_a_deleted_entry_and_refuses_a_directory_without_a_ledger() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        entries(db).remove(7u64.to_be_bytes()).unwrap();
+    });
+    let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
+    assert_eq!(c.seq(), Some(7), "{c}");
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        hisaab_store::audit_dir(empty.path(), &config()),
+        Err(StoreError::NotAStore { .. })
+    ));
+    assert_eq!(
+        std::fs::read_dir(empty.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}
