@@ -543,6 +543,40 @@ pub struct StateDiff {
     pub changes: Vec<Change>,
 }
 
+/// A KPI's assignment as the state shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// The target.
+    pub target: Decimal,
+    /// The due date.
+    #[schemars(schema_with = "schema::date")]
+    pub due: Date,
+}
+
+/// A KPI's latest report as the state shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// The period reported.
+    #[schemars(schema_with = "schema::period")]
+    pub period: Period,
+    /// The value reported.
+    pub value: Decimal,
+}
+
+impl fmt::Display for Assignment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "target {}, due {}", self.target, self.due)
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} = {}", self.period, self.value)
+    }
+}
+
 /// One change between two states. `None` on a side means absent there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "change", rename_all = "snake_case", deny_unknown_fields)]
@@ -568,6 +602,28 @@ pub enum Change {
         from: Option<KpiStatus>,
         /// After.
         to: Option<KpiStatus>,
+    },
+    /// A KPI was assigned, or its assignment revised (targets are versioned by the log).
+    KpiAssignment {
+        /// The operator.
+        operator: Slug,
+        /// The KPI.
+        kpi: KpiId,
+        /// The assignment in force before, if any.
+        from: Option<Assignment>,
+        /// The assignment in force after, if any.
+        to: Option<Assignment>,
+    },
+    /// The latest report (period and value) of a KPI changed.
+    KpiReport {
+        /// The operator.
+        operator: Slug,
+        /// The KPI.
+        kpi: KpiId,
+        /// The latest report before, if any.
+        from: Option<Report>,
+        /// The latest report after, if any.
+        to: Option<Report>,
     },
     /// A KPI's score changed.
     KpiScore {
@@ -666,6 +722,34 @@ pub fn diff(a: &State, b: &State) -> StateDiff {
                     kpi: kpi.clone(),
                     from: sa,
                     to: sb,
+                });
+            }
+            let assignment = |k: &KpiState| Assignment {
+                target: k.target.clone(),
+                due: k.due,
+            };
+            let (aa, ab) = (ka.map(assignment), kb.map(assignment));
+            if aa != ab {
+                changes.push(Change::KpiAssignment {
+                    operator: operator.clone(),
+                    kpi: kpi.clone(),
+                    from: aa,
+                    to: ab,
+                });
+            }
+            let report = |k: &KpiState| {
+                Some(Report {
+                    period: k.period?,
+                    value: k.value.clone()?,
+                })
+            };
+            let (ra, rb) = (ka.and_then(report), kb.and_then(report));
+            if ra != rb {
+                changes.push(Change::KpiReport {
+                    operator: operator.clone(),
+                    kpi: kpi.clone(),
+                    from: ra,
+                    to: rb,
                 });
             }
             let (sa, sb) = (ka.and_then(|k| k.score), kb.and_then(|k| k.score));
@@ -816,6 +900,34 @@ impl fmt::Display for Change {
             } => write!(
                 f,
                 "`{operator}` {kpi}: status {} → {}",
+                Shown(from),
+                Shown(to)
+            ),
+            Change::KpiAssignment {
+                operator,
+                kpi,
+                from: None,
+                to: Some(to),
+            } => write!(f, "`{operator}` {kpi}: assigned, {to}"),
+            Change::KpiAssignment {
+                operator,
+                kpi,
+                from,
+                to,
+            } => write!(
+                f,
+                "`{operator}` {kpi}: assignment {} → {}",
+                Shown(from),
+                Shown(to)
+            ),
+            Change::KpiReport {
+                operator,
+                kpi,
+                from,
+                to,
+            } => write!(
+                f,
+                "`{operator}` {kpi}: latest report {} → {}",
                 Shown(from),
                 Shown(to)
             ),

@@ -342,6 +342,13 @@ fn diff_names_what_changed_between_two_sizes() {
         "member.revoked",
         json!({"member": "eval", "reason": "r"}),
     );
+    // The target is revised: targets are versioned, and the diff shows the revision.
+    b.append(
+        seed::AUTHORITY,
+        "kpi.assigned",
+        json!({"kpi": "CR-01", "operator": "indus", "target": "97", "due": "2027-03-31",
+            "first_period": "2026-01"}),
+    );
     let a = b.ledger.state_at(before, None).unwrap();
     let z = b.ledger.state_at(b.ledger.size(), None).unwrap();
     let d = diff(&a, &z);
@@ -360,10 +367,18 @@ fn diff_names_what_changed_between_two_sizes() {
         "sector resilience: score — → 80",
         "`indus` commitments: open 0, overdue 0, fulfilled 0, missed 0, withdrawn 0 → open 1,",
         "member `eval`: active",
+        "`indus` CR-01: latest report — → 2026-10 = 97.5",
+        "`indus` CR-01: assignment target 95, due 2026-12-31 → target 97, due 2027-03-31",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
     assert!(diff(&z, &z).changes.is_empty());
     let json = serde_json::to_value(&d).unwrap();
     assert_eq!(json["changes"][0]["change"], "kpi_status");
+    // A KPI assigned between the two sizes reads as an assignment.
+    let fresh = diff(&b.ledger.state_at(1, None).unwrap(), &z).to_string();
+    assert!(
+        fresh.contains("`indus` CR-01: assigned, target 97, due 2027-03-31"),
+        "{fresh}"
+    );
 }
