@@ -715,15 +715,6 @@ pub fn diff(a: &State, b: &State) -> StateDiff {
         let kpis: BTreeSet<&KpiId> = kpis_a.keys().chain(kpis_b.keys()).collect();
         for kpi in kpis {
             let (ka, kb) = (kpis_a.get(kpi), kpis_b.get(kpi));
-            let (sa, sb) = (ka.map(|k| k.status), kb.map(|k| k.status));
-            if sa != sb {
-                changes.push(Change::KpiStatus {
-                    operator: operator.clone(),
-                    kpi: kpi.clone(),
-                    from: sa,
-                    to: sb,
-                });
-            }
             let assignment = |k: &KpiState| Assignment {
                 target: k.target.clone(),
                 due: k.due,
@@ -735,6 +726,15 @@ pub fn diff(a: &State, b: &State) -> StateDiff {
                     kpi: kpi.clone(),
                     from: aa,
                     to: ab,
+                });
+            }
+            let (sa, sb) = (ka.map(|k| k.status), kb.map(|k| k.status));
+            if sa != sb {
+                changes.push(Change::KpiStatus {
+                    operator: operator.clone(),
+                    kpi: kpi.clone(),
+                    from: sa,
+                    to: sb,
                 });
             }
             let report = |k: &KpiState| {

@@ -374,7 +374,9 @@ fn diff_names_what_changed_between_two_sizes() {
     }
     assert!(diff(&z, &z).changes.is_empty());
     let json = serde_json::to_value(&d).unwrap();
-    assert_eq!(json["changes"][0]["change"], "kpi_status");
+    // For a KPI, its assignment comes first, then its status.
+    assert_eq!(json["changes"][0]["change"], "kpi_assignment");
+    assert_eq!(json["changes"][1]["change"], "kpi_status");
     // A KPI assigned between the two sizes reads as an assignment.
     let fresh = diff(&b.ledger.state_at(1, None).unwrap(), &z).to_string();
     assert!(
