@@ -892,16 +892,20 @@ pub(crate) fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Stor
             .cache_capacity(config.cache_capacity_bytes)
             .open();
         match result {
-            Err(sled::Error::Io(error))
-                if error.kind() == std::io::ErrorKind::WouldBlock
-                    && attempts < OPEN_LOCK_RETRIES =>
-            {
+            Err(sled::Error::Io(error)) if is_lock_held(&error) && attempts < OPEN_LOCK_RETRIES => {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             other => return other.map_err(StoreError::sled("opening the database")),
         }
     }
+}
+
+/// Whether sled could not take its directory lock. sled reports it either as `WouldBlock` or
+/// wrapped in an `Other` error ("could not acquire lock on …: … WouldBlock …").
+fn is_lock_held(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock
+        || error.to_string().contains("could not acquire lock")
 }
 
 /// How many times `open` retries, 50 ms apart, while sled's directory lock is still held.
