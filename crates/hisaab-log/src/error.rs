@@ -2,6 +2,19 @@
 
 use thiserror::Error;
 
+/// Shortens untrusted text to at most 80 characters (then `…`) before it is put into an error
+/// message, so that a hostile input cannot make a log line or an answer arbitrarily long.
+pub fn truncate_for_error(text: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    if text.chars().count() <= MAX_CHARS {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX_CHARS).collect();
+        short.push('…');
+        short
+    }
+}
+
 /// A value that does not have the form SPEC §1–2 require.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]

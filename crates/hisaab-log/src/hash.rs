@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::error::FormatError;
+use crate::error::{truncate_for_error, FormatError};
 
 /// A SHA-256 hash. Constructed only from 32 bytes or from exactly 64 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -69,18 +69,6 @@ impl Hash {
     /// 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
-    }
-}
-
-/// Shortens untrusted text before it is put into an error message.
-pub(crate) fn truncate_for_error(text: &str) -> String {
-    const MAX_CHARS: usize = 80;
-    if text.chars().count() <= MAX_CHARS {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(MAX_CHARS).collect();
-        short.push('…');
-        short
     }
 }
 

@@ -7,8 +7,8 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, VerifyingKey};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::truncate_for_error;
 use crate::error::FormatError;
-use crate::hash::truncate_for_error;
 
 pub use ed25519_dalek::SigningKey;
 

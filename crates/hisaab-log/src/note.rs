@@ -22,8 +22,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use crate::error::truncate_for_error;
 use crate::error::FormatError;
-use crate::hash::{truncate_for_error, Hash};
+use crate::hash::Hash;
 use crate::key::{decode_base64_canonical, encode_base64, PublicKey, Signature, SigningKey};
 
 /// The largest signed note, in bytes, that is parsed or produced.

@@ -6,8 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::error::truncate_for_error;
 use crate::error::FormatError;
-use crate::hash::{truncate_for_error, Hash};
+use crate::hash::Hash;
 use crate::jcs;
 use crate::key::{PublicKey, Signature, SignatureError, SigningKey};
 use crate::merkle;

@@ -9,8 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::error::truncate_for_error;
 use crate::error::FormatError;
-use crate::hash::truncate_for_error;
 
 /// A calendar date `YYYY-MM-DD` (years 0000–9999).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

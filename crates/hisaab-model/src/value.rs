@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use hisaab_log::error::truncate_for_error;
 use schemars::gen::SchemaGenerator;
 use schemars::schema::{InstanceType, NumberValidation, Schema, SchemaObject, StringValidation};
 use schemars::JsonSchema;
@@ -23,17 +24,6 @@ pub struct ValueError {
     pub what: &'static str,
     /// Why the text was refused.
     pub reason: String,
-}
-
-fn shorten(text: &str) -> String {
-    const MAX_CHARS: usize = 80;
-    if text.chars().count() <= MAX_CHARS {
-        text.to_owned()
-    } else {
-        let mut short: String = text.chars().take(MAX_CHARS).collect();
-        short.push('…');
-        short
-    }
 }
 
 fn string_schema(pattern: Option<&str>, min: Option<u32>, max: Option<u32>) -> Schema {
@@ -179,7 +169,7 @@ fn check_slug(text: &str) -> Result<(), ValueError> {
             reason: format!(
                 "{:?} does not match {SLUG_PATTERN} (lowercase letters, digits and hyphens, \
                  at most 63, not starting with a hyphen)",
-                shorten(text)
+                truncate_for_error(text)
             ),
         })
     }
@@ -197,7 +187,10 @@ fn check_kpi_id(text: &str) -> Result<(), ValueError> {
     } else {
         Err(ValueError {
             what: "a KPI id",
-            reason: format!("{:?} does not match {KPI_PATTERN}", shorten(text)),
+            reason: format!(
+                "{:?} does not match {KPI_PATTERN}",
+                truncate_for_error(text)
+            ),
         })
     }
 }
@@ -219,7 +212,10 @@ fn check_decimal(text: &str) -> Result<(), ValueError> {
     } else {
         Err(ValueError {
             what: "a decimal",
-            reason: format!("{:?} does not match {DECIMAL_PATTERN}", shorten(text)),
+            reason: format!(
+                "{:?} does not match {DECIMAL_PATTERN}",
+                truncate_for_error(text)
+            ),
         })
     }
 }
@@ -256,7 +252,7 @@ fn check_origin(text: &str) -> Result<(), ValueError> {
             what: "an origin",
             reason: format!(
                 "{:?} is not a key name of 1 to 255 bytes without whitespace or `+`",
-                shorten(text)
+                truncate_for_error(text)
             ),
         })
     }

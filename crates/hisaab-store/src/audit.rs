@@ -53,7 +53,8 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
             reason: "body.log_key is not a verifier key",
         })?;
 
-    // The latest checkpoint, and the high-water mark that sled must not have fallen behind.
+    // The latest checkpoint, stored under its size, and the high-water mark that sled must
+    // not have fallen behind.
     let (key, note) = trees
         .checkpoints
         .last()
@@ -64,25 +65,41 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
     let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
         reason: "the note is not UTF-8".into(),
     })?;
-    let checkpoint = verify_checkpoint(&note, &log_key).map_err(|e| Corruption::Checkpoint {
-        reason: e.to_string(),
-    })?;
-    let size = checkpoint.size;
-    if decode_u64(&key) != Some(size) {
+    let report = verify_trees(&trees, &note, &log_key)?;
+    if decode_u64(&key) != Some(report.size) {
         return Err(Corruption::Checkpoint {
-            reason: format!("the checkpoint for size {size} is stored under another key"),
+            reason: format!(
+                "the checkpoint for size {} is stored under another key",
+                report.size
+            ),
         }
         .into());
     }
     if let Some(Some(mark)) = crate::mark::read(dir) {
-        if mark.size > size {
+        if mark.size > report.size {
             return Err(Corruption::LostEntries {
-                size,
+                size: report.size,
                 mark_size: mark.size,
             }
             .into());
         }
     }
+    Ok(report)
+}
+
+/// The full check behind [`audit_dir`] and `Store::verify_full`, in one pass over the
+/// entries: `note` must verify under `log_key`; its root must be the stored hashes' root; and
+/// every entry below its size must have its stored hashes and index records and pass the
+/// model's full verification, whose root must be the checkpoint's.
+pub(crate) fn verify_trees(
+    trees: &Trees,
+    note: &str,
+    log_key: &VerifierKey,
+) -> Result<VerifyReport, StoreError> {
+    let checkpoint = verify_checkpoint(note, log_key).map_err(|e| Corruption::Checkpoint {
+        reason: e.to_string(),
+    })?;
+    let size = checkpoint.size;
     let stored_root =
         merkle::tree_root(size, &SledHashes(&trees.hashes)).map_err(merkle_corruption)?;
     if stored_root != checkpoint.root {
@@ -94,24 +111,24 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
         .into());
     }
 
-    // Every entry under the checkpoint: its records, then the model's full verification.
+    // The store's own record checks run as the entries stream past; their error, which names
+    // what is wrong in the store's terms, is reported rather than the model's wrapper of it.
     let mut expected = 0u64;
+    let mut failure: Option<StoreError> = None;
     let entries = trees.entries.range(..size.to_be_bytes()).map(|item| {
-        let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-        if decode_u64(&key) != Some(expected) {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size,
-            }
-            .into());
-        }
-        let sealed = parse_entry(expected, &bytes)?;
-        verify_stored_hashes(&trees, &sealed)?;
-        verify_index_records(&trees, &sealed)?;
+        let checked = check_record(trees, item, expected, size);
         expected = expected.saturating_add(1);
-        Ok::<_, StoreError>(sealed)
+        checked.map_err(|error| {
+            let message = error.to_string();
+            failure.get_or_insert(error);
+            std::io::Error::other(message)
+        })
     });
-    let verified = hisaab_model::verify_entries(entries).map_err(|e| Corruption::Verify {
+    let verified = hisaab_model::verify_entries(entries);
+    if let Some(error) = failure {
+        return Err(error);
+    }
+    let verified = verified.map_err(|e| Corruption::Verify {
         seq: crate::model::verify_error_seq(&e),
         detail: e.to_string(),
     })?;
@@ -133,7 +150,25 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
     Ok(VerifyReport {
         size,
         root: checkpoint.root,
-        ledger_id: genesis.event_hash(),
+        ledger_id: verified.ledger.ledger_id().unwrap_or_default(),
         origin: checkpoint.origin,
     })
+}
+
+/// Reads entry `seq` from its tree item and checks its key, its stored hashes and its index
+/// records.
+fn check_record(
+    trees: &Trees,
+    item: sled::Result<(sled::IVec, sled::IVec)>,
+    seq: u64,
+    size: u64,
+) -> Result<hisaab_log::SealedEntry, StoreError> {
+    let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+    if decode_u64(&key) != Some(seq) {
+        return Err(Corruption::MissingEntry { seq, size }.into());
+    }
+    let sealed = parse_entry(seq, &bytes)?;
+    verify_stored_hashes(trees, &sealed)?;
+    verify_index_records(trees, &sealed)?;
+    Ok(sealed)
 }

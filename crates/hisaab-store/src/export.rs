@@ -1,17 +1,15 @@
 //! Bundles out of the store (SPEC §6), the full verification, and witness cosignatures.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::Write;
 use std::sync::PoisonError;
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
-use hisaab_log::jcs;
-use hisaab_log::merkle::{self, leaf_hash, Frontier};
+use hisaab_log::merkle::{leaf_hash, Frontier};
 use hisaab_log::note::{add_signature_lines, verify_checkpoint, verify_cosignature, Checkpoint};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_u64, merkle_corruption, parse_entry, SledHashes};
+use crate::layout::decode_u64;
 use crate::model;
-use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::store::{SignedCheckpoint, Store, VerifyReport};
 
 impl Store {
@@ -91,67 +89,20 @@ impl Store {
         Ok(SignedCheckpoint { note, checkpoint })
     }
 
-    /// Verifies the whole store: every entry's stored hashes (each leaf's new stored hashes
-    /// recomputed from its leaf hash and the earlier ones), its index records, the latest
-    /// checkpoint against the stored root, and then the store's own bundle streamed through
-    /// the model's full verification (SPEC §2, §4, §6), in `O(log n)` memory.
+    /// Verifies the whole store in one pass over its entries: the latest checkpoint's
+    /// signature and its root against the stored hashes, every entry's stored hashes (each
+    /// leaf's new stored hashes recomputed from its leaf hash and the earlier ones) and index
+    /// records, and every entry through the model's full verification (SPEC §2, §4, §6).
     ///
     /// # Errors
     /// [`StoreError::Corrupt`] naming the first seq (or stored hash) that fails.
     pub fn verify_full(&self) -> Result<VerifyReport, StoreError> {
         let shared = self.shared_ref();
-        let committed = shared.committed();
-        let size = committed.size;
-        let trees = &shared.trees;
-        let mut expected = 0u64;
-        for item in trees.entries.range(..size.to_be_bytes()) {
-            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-            if decode_u64(&key) != Some(expected) {
-                return Err(Corruption::MissingEntry {
-                    seq: expected,
-                    size,
-                }
-                .into());
-            }
-            let sealed = parse_entry(expected, &bytes)?;
-            verify_stored_hashes(trees, &sealed)?;
-            verify_index_records(trees, &sealed)?;
-            expected = expected.saturating_add(1);
-        }
-        if expected != size {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size,
-            }
-            .into());
-        }
-        let checkpoint =
-            verify_checkpoint(&committed.latest.note, &shared.log_vkey).map_err(|e| {
-                Corruption::Checkpoint {
-                    reason: e.to_string(),
-                }
-            })?;
-        let root =
-            merkle::tree_root(size, &SledHashes(&trees.hashes)).map_err(merkle_corruption)?;
-        if checkpoint.size != size || checkpoint.root != root {
-            return Err(Corruption::CheckpointRoot {
-                size,
-                checkpoint: checkpoint.root,
-                computed: root,
-            }
-            .into());
-        }
-        let stream = BundleStream::new(self, &committed.latest.note, size)?;
-        model::verify_bundle(BufReader::new(stream)).map_err(|e| Corruption::Verify {
-            seq: model::verify_error_seq(&e),
-            detail: e.to_string(),
-        })?;
-        Ok(VerifyReport {
-            size,
-            root,
-            ledger_id: trees.read_entry(0, size)?.event_hash(),
-            origin: checkpoint.origin,
-        })
+        crate::audit::verify_trees(
+            &shared.trees,
+            &shared.committed().latest.note,
+            &shared.log_vkey,
+        )
     }
 
     /// Adds a witness's cosignature line (C2SP `cosignature/v1`) to the kept checkpoint it
@@ -216,51 +167,5 @@ impl Store {
         Err(refuse(format!(
             "the cosignature by {name:?} verifies for no kept checkpoint"
         )))
-    }
-}
-
-/// The store's bundle as a byte stream: the header line, then entries `0..size` read from sled
-/// one at a time.
-struct BundleStream {
-    pending: Vec<u8>,
-    position: usize,
-    entries: sled::Iter,
-}
-
-impl BundleStream {
-    fn new(store: &Store, note: &str, size: u64) -> Result<Self, StoreError> {
-        let shared = store.shared_ref();
-        let header = BundleHeader::new(&shared.origin, &shared.genesis_log_key, note);
-        let mut pending = jcs::to_canonical(&header)?;
-        pending.push(b'\n');
-        Ok(BundleStream {
-            pending,
-            position: 0,
-            entries: shared.trees.entries.range(..size.to_be_bytes()),
-        })
-    }
-}
-
-impl Read for BundleStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.position >= self.pending.len() {
-            match self.entries.next() {
-                None => return Ok(0),
-                Some(item) => {
-                    let (_, bytes) = item.map_err(io::Error::other)?;
-                    self.pending.clear();
-                    self.pending.extend_from_slice(&bytes);
-                    self.pending.push(b'\n');
-                    self.position = 0;
-                }
-            }
-        }
-        let available = self.pending.get(self.position..).unwrap_or_default();
-        let count = available.len().min(buf.len());
-        if let (Some(target), Some(source)) = (buf.get_mut(..count), available.get(..count)) {
-            target.copy_from_slice(source);
-        }
-        self.position += count;
-        Ok(count)
     }
 }

@@ -1,7 +1,7 @@
 //! The parts of `hisaab-model` the store uses, and the adapters between the two crates' errors.
 
 use hisaab_log::PublicKey;
-pub(crate) use hisaab_model::{verify_bundle, History, HistoryError, Ledger, Role, VerifyError};
+pub(crate) use hisaab_model::{History, HistoryError, Ledger, Role, VerifyError};
 pub use hisaab_model::{Rule, State, Violation};
 
 use crate::error::StoreError;
