@@ -623,7 +623,7 @@ pub(crate) struct DemoArgs {
     #[arg(long)]
     pub(crate) seed: Option<u64>,
     /// Reporting months in the scenario (6-60).
-    #[arg(long, default_value_t = hisaab_model::scenario::DEFAULT_MONTHS)]
+    #[arg(long, default_value_t = hisaab_scenario::DEFAULT_MONTHS)]
     pub(crate) months: u32,
     /// The first reporting month's first day [default: so that the scenario ends last month,
     /// and statements signed now can be appended].

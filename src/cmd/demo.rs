@@ -1,4 +1,4 @@
-//! `hisaab demo`: builds the realistic ledger of `hisaab_model::scenario` in a fresh data
+//! `hisaab demo`: builds the realistic ledger of `hisaab_scenario` in a fresh data
 //! directory with real keys, verifies it end to end, prints what to look at, and serves it.
 
 use std::io::BufReader;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _, Result};
 use hisaab_log::{Date, Timestamp};
-use hisaab_model::scenario::{self, ScenarioConfig};
+use hisaab_scenario::ScenarioConfig;
 use hisaab_server::ServerConfig;
 use hisaab_store::{ManualClock, Store, StoreConfig, SystemClock};
 use serde_json::Value;
@@ -81,7 +81,7 @@ fn build(data: &Path, seed: u64, months: u32, start: Date) -> Result<(Store, Bui
         ..ScenarioConfig::default()
     };
     eprintln!("building the scenario (seed {seed}, {months} months from {start})…");
-    let scenario = scenario::build(&config).context("the scenario does not build")?;
+    let scenario = hisaab_scenario::build(&config).context("the scenario does not build")?;
     let ledger_dir = data.join("ledger");
     let keys_dir = data.join("keys");
     std::fs::create_dir_all(&keys_dir)

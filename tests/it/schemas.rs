@@ -26,9 +26,9 @@ use hisaab_model::body::{
     KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
     MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
 };
-use hisaab_model::scenario::{build, Scenario, ScenarioConfig};
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
+use hisaab_scenario::{build, Scenario, ScenarioConfig};
 use jsonschema::{Draft, JSONSchema};
 use schemars::JsonSchema;
 use serde_json::{json, Value};

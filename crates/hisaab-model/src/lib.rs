@@ -27,10 +27,7 @@ pub mod body;
 pub mod ledger;
 pub mod memory;
 pub mod rule;
-pub mod scenario;
 pub mod state;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
 pub mod value;
 pub mod verify;
 

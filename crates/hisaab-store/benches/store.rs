@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hisaab_log::{Envelope, Hash};
-use hisaab_store::{fixture, ManualClock, Store, StoreConfig};
+use hisaab_store::{ManualClock, Store, StoreConfig};
+use hisaab_testkit::fixture;
 
 const BATCH: u64 = 1024;
 

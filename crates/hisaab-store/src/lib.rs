@@ -43,8 +43,6 @@ mod audit;
 mod config;
 mod error;
 mod export;
-#[doc(hidden)]
-pub mod fixture;
 mod layout;
 mod mark;
 mod model;
@@ -61,14 +59,3 @@ pub use store::{
     Appended, MarkStatus, OpenReport, Receipt, SignedCheckpoint, Store, VerifyReport,
     ENTRIES_LIMIT_MAX,
 };
-
-/// The genesis envelope and log key of the fixture ledger, for doc examples.
-///
-/// # Panics
-/// Never: the fixture's values are fixed and valid.
-#[doc(hidden)]
-pub fn doc_fixture() -> (hisaab_log::Envelope, hisaab_log::SigningKey) {
-    #[allow(clippy::expect_used)] // Fixed, valid values.
-    let genesis = fixture::genesis().expect("the fixture genesis is valid");
-    (genesis, fixture::log_key())
-}

@@ -202,7 +202,7 @@ impl Reply {
 /// use std::sync::Arc;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let dir = tempfile::tempdir()?;
-/// # let (genesis, log_key) = hisaab_store::doc_fixture();
+/// # let (genesis, log_key) = (hisaab_testkit::fixture::genesis()?, hisaab_testkit::fixture::log_key());
 /// use hisaab_store::{ManualClock, Store, StoreConfig};
 ///
 /// let clock = Arc::new(ManualClock::new(1_767_225_600_000));

@@ -4,8 +4,8 @@
 mod common;
 
 use hisaab_log::{Envelope, Signature};
-use hisaab_store::fixture;
 use hisaab_store::{AppendError, Rule};
+use hisaab_testkit::fixture;
 
 #[test]
 fn create_writes_genesis_with_a_signed_checkpoint() {

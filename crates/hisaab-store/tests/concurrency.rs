@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use hisaab_store::fixture;
+use hisaab_testkit::fixture;
 
 #[test]
 fn concurrent_async_appenders_each_get_their_own_verifiable_receipt() {

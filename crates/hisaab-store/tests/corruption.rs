@@ -370,7 +370,7 @@ fn audit_without_the_log_key_passes_a_good_store_and_names_a_flipped_old_entry()
     assert_eq!(report.size, 21);
     assert_eq!(
         report.origin,
-        hisaab_store::fixture::log_vkey().unwrap().name()
+        hisaab_testkit::fixture::log_vkey().unwrap().name()
     );
     // Wait for sled to let go of the directory, then damage an entry far below the tail.
     tamper(dir.path(), |db| edit_entry(db, 3, "Operator", "Operatos"));

@@ -2,6 +2,10 @@
 //! parent kills it with SIGKILL at random moments. After each kill the store must reopen, hold
 //! every receipted entry provably, keep a valid chain, and take appends again.
 //!
+//! The child is this same test binary, started with [`CHILD_ENV`] set and running only
+//! [`crash_child`] (which does nothing when the variable is unset), so the library crate ships no
+//! helper binary.
+//!
 //! `HISAAB_CRASH_ITERATIONS` (default 20) sets the number of kills, `HISAAB_CRASH_SEED` the
 //! seed of the moments.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -9,15 +13,17 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{verify_consistency, verify_inclusion, Frontier};
 use hisaab_log::note::verify_checkpoint;
-use hisaab_store::{fixture, Receipt, Store, StoreConfig};
+use hisaab_store::{ManualClock, Receipt, Store, StoreConfig};
+use hisaab_testkit::fixture;
 
 /// The store configuration of the child, with a short tail check to keep debug runs quick.
 fn config() -> StoreConfig {
@@ -64,11 +70,13 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
 
     for iteration in 0..iterations {
         let namespace = u32::try_from(iteration + 1).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hisaab-store-crash-child"))
-            .arg(dir.path())
-            .arg(namespace.to_string())
-            .arg("4")
-            .arg("100000")
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["crash_child", "--exact", "--nocapture", "--quiet"])
+            .args(["--test-threads", "1"])
+            .env(CHILD_ENV, dir.path())
+            .env(CHILD_NAMESPACE_ENV, namespace.to_string())
+            .env(CHILD_THREADS_ENV, "4")
+            .env(CHILD_MAX_ENV, "100000")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -89,7 +97,8 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
         let mut lines = Vec::new();
         while (lines.len() as u64) < wait_for {
             match lines_rx.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => lines.push(line),
+                Ok(line) if line.starts_with('{') => lines.push(line),
+                Ok(_) => {}
                 Err(_) => {
                     let _ = child.kill();
                     let output = child.wait_with_output().unwrap();
@@ -111,6 +120,8 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
         lines.extend(lines_rx.try_iter());
 
         // Every complete line is a receipt the child was given; a line cut by the kill is not.
+        // Lines not starting with `{` are the test harness's own.
+        lines.retain(|line| line.starts_with('{'));
         let count = lines.len();
         let receipts: Vec<(u64, Receipt)> = lines
             .iter()
@@ -233,4 +244,70 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
          {truncated} torn entries removed",
         store.size()
     );
+}
+
+/// Set (to the store's directory) only in the child process; see [`crash_child`].
+const CHILD_ENV: &str = "HISAAB_CRASH_CHILD_DIR";
+/// The child's statement-id namespace (one per run).
+const CHILD_NAMESPACE_ENV: &str = "HISAAB_CRASH_CHILD_NAMESPACE";
+/// The child's number of appending threads.
+const CHILD_THREADS_ENV: &str = "HISAAB_CRASH_CHILD_THREADS";
+/// The most entries the child appends before closing the store.
+const CHILD_MAX_ENV: &str = "HISAAB_CRASH_CHILD_MAX";
+
+/// The child process of the crash test: opens (or creates) the fixture ledger in a directory
+/// and appends from several threads as fast as it can, printing each receipt as one JSON line
+/// the moment it has it, until it is killed or has appended the maximum. Does nothing unless
+/// [`CHILD_ENV`] is set.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let namespace: u32 = std::env::var(CHILD_NAMESPACE_ENV).unwrap().parse().unwrap();
+    let threads: u64 = std::env::var(CHILD_THREADS_ENV).unwrap().parse().unwrap();
+    let max: u64 = std::env::var(CHILD_MAX_ENV).unwrap().parse().unwrap();
+    // Time moves a minute per run so that recorded_at visibly never goes back across restarts.
+    let clock = Arc::new(ManualClock::new(
+        fixture::EPOCH_MILLIS + i64::from(namespace) * 60_000,
+    ));
+    let path = std::path::Path::new(&dir);
+    let store = if path.join("conf").exists() {
+        Store::open(path, fixture::log_key(), config(), clock).unwrap()
+    } else {
+        Store::create(
+            path,
+            fixture::genesis().unwrap(),
+            fixture::log_key(),
+            config(),
+            clock,
+        )
+        .unwrap()
+    };
+    let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+    let next = Arc::new(AtomicU64::new(0));
+    let stdout = Arc::new(Mutex::new(std::io::stdout()));
+    let mut handles = Vec::new();
+    for _ in 0..threads {
+        let (store, next, stdout) = (store.clone(), Arc::clone(&next), Arc::clone(&stdout));
+        handles.push(std::thread::spawn(move || loop {
+            let n = next.fetch_add(1, Ordering::SeqCst);
+            if n >= max {
+                return;
+            }
+            let envelope = fixture::register_operator(ledger_id, namespace, n).unwrap();
+            let appended = store.append_blocking(envelope).unwrap();
+            let line = serde_json::json!({"namespace": namespace, "n": n,
+                                          "receipt": appended.receipt});
+            // Written to the process's stdout directly (not `println!`), which the test
+            // harness would capture.
+            let mut out = stdout.lock().unwrap();
+            writeln!(out, "{line}").unwrap();
+            out.flush().unwrap();
+        }));
+    }
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    store.close().unwrap();
 }

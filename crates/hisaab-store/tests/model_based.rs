@@ -28,8 +28,9 @@ use hisaab_log::note::verify_checkpoint;
 use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
 use hisaab_model::MemoryLedger;
 use hisaab_store::{
-    fixture, AppendError, Appended, ManualClock, MarkStatus, Receipt, Rule, Store, StoreConfig,
+    AppendError, Appended, ManualClock, MarkStatus, Receipt, Rule, Store, StoreConfig,
 };
+use hisaab_testkit::fixture;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 use tempfile::TempDir;

@@ -1,10 +1,8 @@
 //! The whole permission table of SPEC §4: for every kind, every member of the standard fixture
 //! (and a stranger's key) signs it, and is accepted or refused with the right rule.
 
-use hisaab_model::testing::{
-    assignment, evaluation, genesis_body, public_b64, seed, submission, Builder,
-};
 use hisaab_model::{Kind, Rule};
+use hisaab_testkit::{assignment, evaluation, genesis_body, public_b64, seed, submission, Builder};
 use serde_json::{json, Value};
 
 /// Who the standard fixture's members are, by seed.

@@ -1,8 +1,8 @@
 //! The projection of SPEC §5: status precedence, rounding and counts, worked by hand.
 
 use hisaab_log::{jcs, Date, Hash};
-use hisaab_model::testing::{evaluation, public_b64, seed, submission, Builder};
 use hisaab_model::{KpiId, KpiState, KpiStatus, MemberStatus, OperatorState, Role, Slug, State};
+use hisaab_testkit::{evaluation, public_b64, seed, submission, Builder};
 use serde_json::{json, Value};
 
 fn date(text: &str) -> Date {
@@ -177,7 +177,7 @@ fn scores_are_rounded_means_half_up() {
     b.append(
         seed::CHAIR,
         "kpi.assigned",
-        hisaab_model::testing::assignment("MN-02", "indus", "1", "2026-12-31"),
+        hisaab_testkit::assignment("MN-02", "indus", "1", "2026-12-31"),
     );
     evaluate(&mut b, "indus", seed::CISO_INDUS, "MN-01", "not_met", 33);
     evaluate(&mut b, "indus", seed::CISO_INDUS, "MN-02", "met", 34);

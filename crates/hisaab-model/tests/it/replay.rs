@@ -2,8 +2,8 @@
 //! diffs; and a property test over random valid histories.
 
 use hisaab_log::{Entry, Hash, SealedEntry};
-use hisaab_model::testing::{evaluation, public_b64, seed, submission, Builder};
 use hisaab_model::{diff, Change, KpiStatus, Ledger, MemoryLedger, Rule};
+use hisaab_testkit::{evaluation, public_b64, seed, submission, Builder};
 use proptest::prelude::*;
 use serde_json::json;
 

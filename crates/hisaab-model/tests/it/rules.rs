@@ -2,10 +2,10 @@
 //! entry refused with its rule, and the nearest correct entry accepted.
 
 use hisaab_log::{Entry, Envelope, Hash, SealedEntry};
-use hisaab_model::testing::{
+use hisaab_model::{Ledger, MemoryLedger, Rule, Violation};
+use hisaab_testkit::{
     assignment, at, evaluation, key, public_b64, seed, submission, uuid, Builder, T0_UNIX_S,
 };
-use hisaab_model::{Ledger, MemoryLedger, Rule, Violation};
 use serde_json::{json, Value};
 
 fn rule_of(result: Result<Hash, Violation>) -> Rule {
@@ -41,7 +41,7 @@ fn entry_zero_must_be_the_genesis_and_genesis_only_entry_zero() {
     );
     assert_eq!(rule_of(err), Rule::Form); // no `ledger` is possible before a genesis
     let mut b = Builder::with_genesis();
-    let genesis = hisaab_model::testing::genesis_body();
+    let genesis = hisaab_testkit::genesis_body();
     assert_eq!(
         rule_of(b.try_append(seed::AUTHORITY, "ledger.genesis", genesis)),
         Rule::Permission
@@ -147,7 +147,7 @@ fn rule_1_refuses_a_missing_ledger_field_and_a_genesis_with_one() {
     let mut genesis = g.statement(
         seed::AUTHORITY,
         "ledger.genesis",
-        hisaab_model::testing::genesis_body(),
+        hisaab_testkit::genesis_body(),
     );
     genesis.ledger = Some(Hash::sha256(b"x"));
     let entry = g.seal(genesis, seed::AUTHORITY);
@@ -227,7 +227,7 @@ fn rule_2_refuses_a_rotated_away_key_and_accepts_the_new_one() {
     assert_eq!(
         b.ledger
             .ledger()
-            .member_for_key(&hisaab_model::testing::public(40)),
+            .member_for_key(&hisaab_testkit::public(40)),
         Some("ciso-indus")
     );
 }
@@ -391,7 +391,7 @@ fn rule_4_applies_to_the_genesis_under_its_own_policy() {
     let mut statement = b.statement(
         seed::AUTHORITY,
         "ledger.genesis",
-        hisaab_model::testing::genesis_body(),
+        hisaab_testkit::genesis_body(),
     );
     statement.issued_at = at(T0_UNIX_S + 301);
     assert_eq!(
@@ -987,13 +987,13 @@ fn precedence_follows_spec_section_7() {
         Rule::Signer
     );
     // The chair: 403 before 409 and 422.
-    statement.signer = hisaab_model::testing::public(seed::CHAIR);
+    statement.signer = hisaab_testkit::public(seed::CHAIR);
     assert_eq!(
         rule_of(b.push(b.seal(statement.clone(), seed::CHAIR))),
         Rule::Permission
     );
     // The authority: 409 before 422.
-    statement.signer = hisaab_model::testing::public(seed::AUTHORITY);
+    statement.signer = hisaab_testkit::public(seed::AUTHORITY);
     assert_eq!(
         rule_of(b.push(b.seal(statement.clone(), seed::AUTHORITY))),
         Rule::DuplicateId

@@ -5,8 +5,8 @@ use hisaab_log::chain::ChainError;
 use hisaab_log::merkle::Frontier;
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Entry, SealedEntry};
-use hisaab_model::testing::{key, log_vkey, seed, submission, Builder, ORIGIN};
 use hisaab_model::{verify_bundle, verify_entries, VerifyError};
+use hisaab_testkit::{key, log_vkey, seed, submission, Builder, ORIGIN};
 use serde_json::json;
 
 fn bundle_of(entries: &[SealedEntry], origin: &str, log_key: &str, size: u64) -> Vec<u8> {
@@ -119,12 +119,10 @@ fn truncated_reordered_and_mismatched_bundles_fail() {
     let err = verify_bundle(&bundle_of(&duplicated, ORIGIN, &log_vkey(), n)[..]).unwrap_err();
     assert_eq!(err.seq(), Some(4), "{err}");
     // A header whose origin is not the genesis's.
-    let other = hisaab_log::note::VerifierKey::new(
-        "other.test/x",
-        hisaab_model::testing::public(seed::LOG),
-    )
-    .unwrap()
-    .to_vkey();
+    let other =
+        hisaab_log::note::VerifierKey::new("other.test/x", hisaab_testkit::public(seed::LOG))
+            .unwrap()
+            .to_vkey();
     assert!(verify_bundle(&bundle_of(&entries, ORIGIN, &other, n)[..]).is_err());
     assert!(matches!(
         verify_bundle(&bundle_of(&entries, "other.test/x", &log_vkey(), n)[..]),

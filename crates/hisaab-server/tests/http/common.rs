@@ -10,15 +10,15 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Envelope, Hash, Statement, Timestamp};
-use hisaab_model::testing::{self, key, public, seed, uuid};
 use hisaab_server::{router, AppState, ServerConfig};
 use hisaab_store::{ManualClock, Store, StoreConfig};
+use hisaab_testkit::{key, public, seed, uuid};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
 /// 2026-11-01T00:00:00Z, the fixed time of every statement and entry.
-pub const T0_MS: i64 = testing::T0_UNIX_S * 1000;
+pub const T0_MS: i64 = hisaab_testkit::T0_UNIX_S * 1000;
 
 /// A ledger on disk with the standard members, KPIs and assignments.
 pub struct Fixture {
@@ -52,7 +52,7 @@ impl Fixture {
                 kind: "ledger.genesis".into(),
                 signer: public(seed::AUTHORITY),
                 issued_at: t0(),
-                body: testing::genesis_body().as_object().unwrap().clone(),
+                body: hisaab_testkit::genesis_body().as_object().unwrap().clone(),
             },
         );
         fixture_ids += 1;
@@ -74,7 +74,7 @@ impl Fixture {
         }
     }
 
-    /// The standard fixture of `hisaab_model::testing::Builder::standard`, appended directly.
+    /// The standard fixture of `hisaab_testkit::Builder::standard`, appended directly.
     pub async fn standard() -> Fixture {
         let mut f = Fixture::genesis();
         let a = seed::AUTHORITY;
@@ -135,7 +135,7 @@ impl Fixture {
             f.append(
                 a,
                 "kpi.assigned",
-                testing::assignment("CR-01", operator, "95", "2026-12-31"),
+                hisaab_testkit::assignment("CR-01", operator, "95", "2026-12-31"),
             )
             .await;
         }
@@ -185,7 +185,7 @@ impl Fixture {
     }
 
     pub fn log_vkey(&self) -> VerifierKey {
-        VerifierKey::try_parse(&testing::log_vkey()).unwrap()
+        VerifierKey::try_parse(&hisaab_testkit::log_vkey()).unwrap()
     }
 
     pub fn verify_checkpoint(&self, note: &str) -> Checkpoint {
@@ -194,7 +194,7 @@ impl Fixture {
 }
 
 pub fn t0() -> Timestamp {
-    testing::at(testing::T0_UNIX_S)
+    hisaab_testkit::at(hisaab_testkit::T0_UNIX_S)
 }
 
 pub fn sign(signer: u8, statement: Statement) -> Envelope {

@@ -6,8 +6,8 @@ use std::io::Cursor;
 use axum::http::{header, StatusCode};
 use hisaab_log::merkle::{leaf_hash, verify_consistency, verify_inclusion};
 use hisaab_log::Hash;
-use hisaab_model::testing::{self, seed};
 use hisaab_server::schema::{ConsistencyProof, InclusionProof, Receipt};
+use hisaab_testkit::seed;
 use serde_json::json;
 
 use crate::common::Fixture;
@@ -175,7 +175,7 @@ async fn serves_proofs_that_verify_against_signed_checkpoints() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     let receipt: Receipt = serde_json::from_slice(&app.submit(&envelope).await.body).unwrap();
     let new = f.verify_checkpoint(&receipt.checkpoint);
@@ -226,7 +226,7 @@ async fn serves_the_state_at_a_size_and_date() {
     f.append(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     )
     .await;
     let answer = app.get("/v1/state").await;
@@ -302,7 +302,7 @@ async fn serves_the_history_of_an_operator_and_kpi() {
         .append(
             seed::CISO_INDUS,
             "submission.filed",
-            testing::submission("indus", "CR-01", "2026-10", "97.5"),
+            hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
         )
         .await;
     let answer = app.get("/v1/history?operator=indus&kpi=CR-01").await;

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use hisaab_model::testing::{self, key, seed};
 use hisaab_server::{serve, AppState, ServerConfig};
 use hisaab_store::{ManualClock, Store};
+use hisaab_testkit::{key, seed};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -17,7 +17,7 @@ async fn serves_on_a_socket_and_shuts_down_gracefully_with_data_intact() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -79,7 +79,7 @@ async fn serves_on_a_socket_and_shuts_down_gracefully_with_data_intact() {
     let late = f.envelope(
         seed::CISO_KARAKORAM,
         "submission.filed",
-        testing::submission("karakoram", "CR-01", "2026-10", "91"),
+        hisaab_testkit::submission("karakoram", "CR-01", "2026-10", "91"),
     );
     assert!(f.store.append(late).await.is_err());
     let Fixture { dir, store, .. } = f;

@@ -3,9 +3,9 @@
 use axum::http::StatusCode;
 use hisaab_log::merkle::{leaf_hash, verify_inclusion};
 use hisaab_log::{Hash, Signature};
-use hisaab_model::testing::{self, key, public, seed};
 use hisaab_server::schema::Receipt;
 use hisaab_server::ServerConfig;
+use hisaab_testkit::{key, public, seed};
 use serde_json::json;
 
 use crate::common::{json_text, sign, Fixture};
@@ -22,7 +22,7 @@ async fn accepts_a_statement_with_a_receipt_whose_proof_verifies() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     let answer = app.submit(&envelope).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
@@ -58,14 +58,14 @@ async fn resubmission_answers_200_with_the_original_receipt() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     let first = receipt(&app.submit(&envelope).await);
     // Something else lands in between; the resubmission still gets the original seq.
     f.append(
         seed::CISO_KARAKORAM,
         "submission.filed",
-        testing::submission("karakoram", "CR-01", "2026-10", "90"),
+        hisaab_testkit::submission("karakoram", "CR-01", "2026-10", "90"),
     )
     .await;
     // Other whitespace, same envelope.
@@ -83,7 +83,7 @@ async fn resubmission_answers_200_with_the_original_receipt() {
 async fn refuses_an_envelope_over_the_size_limit_with_413() {
     let mut f = Fixture::standard().await;
     let app = f.app();
-    let mut body = testing::submission("indus", "CR-01", "2026-10", "97.5");
+    let mut body = hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5");
     body["note"] = json!("x".repeat(65_600));
     let envelope = f.envelope(seed::CISO_INDUS, "submission.filed", body);
     app.submit(&envelope)
@@ -92,7 +92,7 @@ async fn refuses_an_envelope_over_the_size_limit_with_413() {
 
     // A body over the server's body limit is a 413 too, in the same shape.
     let small = f.app_with(ServerConfig::default().with_body_bytes_max(1024));
-    let mut body = testing::submission("indus", "CR-01", "2026-10", "97.5");
+    let mut body = hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5");
     body["note"] = json!("y".repeat(2048));
     let envelope = f.envelope(seed::CISO_INDUS, "submission.filed", body);
     small
@@ -105,7 +105,7 @@ async fn refuses_an_envelope_over_the_size_limit_with_413() {
 async fn decides_the_size_on_canonical_bytes_not_on_whitespace() {
     let mut f = Fixture::standard().await;
     let app = f.app();
-    let mut body = testing::submission("indus", "CR-01", "2026-10", "97.5");
+    let mut body = hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5");
     body["note"] = json!("z".repeat(4000));
     let envelope = f.envelope(seed::CISO_INDUS, "submission.filed", body);
     // 70 KB of whitespace: over 65,536 raw bytes, well under it canonically.
@@ -124,7 +124,7 @@ async fn refuses_what_is_not_an_envelope_with_400() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     let mut value = serde_json::to_value(&envelope).unwrap();
     // A missing field.
@@ -146,7 +146,7 @@ async fn refuses_what_is_not_an_envelope_with_400() {
         .await
         .assert_error(400, "malformed_envelope");
     // A body that breaks rule 1 (a submission without its value).
-    let mut body = testing::submission("indus", "CR-01", "2026-10", "97.5");
+    let mut body = hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5");
     body.as_object_mut().unwrap().remove("value");
     let envelope = f.envelope(seed::CISO_INDUS, "submission.filed", body);
     app.submit(&envelope)
@@ -165,7 +165,7 @@ async fn refuses_a_bad_signature_or_an_unknown_signer_with_401() {
     let statement = f.statement(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     // Signed by another key than `signer`.
     let mut forged = sign(seed::CISO_KARAKORAM, statement.clone());
@@ -179,7 +179,7 @@ async fn refuses_a_bad_signature_or_an_unknown_signer_with_401() {
     let mut statement = f.statement(
         stranger,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     statement.signer = public(stranger);
     let envelope = hisaab_log::Envelope::sign(statement, &key(stranger)).unwrap();
@@ -205,13 +205,13 @@ async fn refuses_a_forbidden_kind_or_a_conflict_of_interest_with_403() {
         .append(
             seed::CISO_INDUS,
             "submission.filed",
-            testing::submission("indus", "CR-01", "2026-10", "97.5"),
+            hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
         )
         .await;
     let envelope = f.envelope(
         seed::EVALUATOR_INDUS,
         "evaluation.recorded",
-        testing::evaluation(submission, "met", 90),
+        hisaab_testkit::evaluation(submission, "met", 90),
     );
     app.submit(&envelope)
         .await
@@ -225,13 +225,13 @@ async fn refuses_a_reused_id_with_another_envelope_with_409() {
     let first = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     assert_eq!(app.submit(&first).await.status, StatusCode::CREATED);
     let mut statement = f.statement(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-09", "96"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-09", "96"),
     );
     statement.id = first.statement.id.clone();
     let second = sign(seed::CISO_INDUS, statement);
@@ -246,7 +246,7 @@ async fn refuses_broken_references_and_identity_with_422() {
     let envelope = f.envelope(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "LG-01", "2026-10", "50"),
+        hisaab_testkit::submission("indus", "LG-01", "2026-10", "50"),
     );
     app.submit(&envelope)
         .await
@@ -255,7 +255,7 @@ async fn refuses_broken_references_and_identity_with_422() {
     let mut statement = f.statement(
         seed::CISO_INDUS,
         "submission.filed",
-        testing::submission("indus", "CR-01", "2026-10", "97.5"),
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
     );
     statement.ledger = Some(Hash::sha256(b"another ledger"));
     app.submit(&sign(seed::CISO_INDUS, statement))

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use hisaab_log::note::{cosign_checkpoint, Checkpoint};
 use hisaab_log::Hash;
-use hisaab_model::testing::{key, seed};
+use hisaab_testkit::{key, seed};
 use serde_json::json;
 
 use crate::common::Fixture;

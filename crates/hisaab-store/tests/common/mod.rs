@@ -14,8 +14,8 @@ use std::sync::Arc;
 use hisaab_log::merkle::verify_inclusion;
 use hisaab_log::note::verify_checkpoint;
 use hisaab_log::{Envelope, Hash};
-use hisaab_store::fixture;
 use hisaab_store::{ManualClock, Receipt, Store, StoreConfig};
+use hisaab_testkit::fixture;
 
 /// A clock one second after the fixture statements' `issued_at`.
 pub fn clock() -> ManualClock {

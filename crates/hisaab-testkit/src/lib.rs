@@ -1,8 +1,14 @@
-//! Test support: fixed keys from 32-byte seeds, counter-built statement ids, fixed times, and a
-//! builder that signs and seals entries onto a [`MemoryLedger`]. Compiled for this crate's
-//! tests and, with the `testing` feature, for other crates' tests. Never for production: it
-//! panics on purpose when a test's setup is wrong.
+//! # hisaab-testkit
+//!
+//! Test support for every crate of the workspace, and one cast of keys for all of them: fixed
+//! keys from 32-byte seeds ([`seed`]), counter-built statement ids, fixed times, a [`Builder`]
+//! that signs and seals entries onto a [`MemoryLedger`], and envelope-level fixtures for the
+//! store ([`fixture`]). A dev-dependency only (`publish = false`): no production crate depends
+//! on it (CI checks it with `cargo tree`). It panics on purpose when a test's setup is wrong.
+// Test support: a wrong fixture is a broken test, and panicking says so loudest.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
+
+pub mod fixture;
 
 use hisaab_log::note::VerifierKey;
 use hisaab_log::{
@@ -10,15 +16,15 @@ use hisaab_log::{
 };
 use serde_json::{json, Value};
 
-use crate::memory::MemoryLedger;
-use crate::rule::Violation;
+use hisaab_model::{MemoryLedger, Violation};
 
 /// 2026-11-01T00:00:00Z: the recording time of entry 0 in fixtures.
 pub const T0_UNIX_S: i64 = 1_793_491_200;
 /// The origin of fixture ledgers.
 pub const ORIGIN: &str = "hisaab.test/ledger";
 
-/// Seeds of the standard fixture's keys.
+/// Seeds of the keys of every fixture: one cast for the whole workspace. A test that needs
+/// a key nobody else uses takes a seed in `11..=199`.
 pub mod seed {
     pub const AUTHORITY: u8 = 1;
     pub const CHAIR: u8 = 2;
@@ -32,7 +38,11 @@ pub mod seed {
     pub const AUTHORITY_INDUS: u8 = 10;
     /// A key no member holds.
     pub const STRANGER: u8 = 99;
+    /// The log (checkpoint) key.
     pub const LOG: u8 = 200;
+    /// Witness `n` of the store's fixture ([`crate::fixture::witness_key`]) has seed
+    /// `WITNESSES + (n & 0x1f)`: 224..=255, which no other fixture key uses.
+    pub const WITNESSES: u8 = 0xe0;
 }
 
 /// The signing key of a seed (all 32 bytes equal to `seed`).

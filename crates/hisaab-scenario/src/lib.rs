@@ -1,4 +1,9 @@
+//! # hisaab-scenario
+//!
 //! A realistic, deterministic scenario: a year of the task force's work as signed envelopes.
+//! It is demo data, not part of the model: it lives in its own crate so that the pure
+//! `hisaab-model` carries no fixtures, and only the CLI's `demo`, the tests and the benches
+//! depend on it.
 //!
 //! [`build`] writes the ledger that `hisaab demo` serves and that the tests replay: five
 //! fictional operators, the six pillars of the strategy with three KPIs each, a year of monthly
@@ -17,6 +22,8 @@
 //! The default scenario has about 620 steps and builds in about 0.2 s in a release build
 //! (most of it Ed25519 signing).
 
+#![deny(missing_docs)]
+
 use std::collections::BTreeMap;
 
 use hisaab_log::note::{NoteError, VerifierKey};
@@ -26,7 +33,7 @@ use hisaab_log::{
 };
 use serde_json::{json, Value};
 
-use crate::{MemoryLedger, Violation};
+use hisaab_model::{MemoryLedger, Violation};
 
 /// The seed of the default scenario.
 pub const DEFAULT_SEED: u64 = 0x4849_5341_4142_2026;
@@ -160,12 +167,12 @@ pub enum ScenarioError {
 /// Builds the scenario described by `config`.
 ///
 /// ```
-/// use hisaab_model::scenario::{build, ScenarioConfig};
+/// use hisaab_scenario::{build, ScenarioConfig};
 ///
 /// let scenario = build(&ScenarioConfig::default())?;
 /// let ledger = scenario.into_memory_ledger()?;
 /// assert_eq!(ledger.entries().len(), scenario.steps.len());
-/// # Ok::<(), hisaab_model::scenario::ScenarioError>(())
+/// # Ok::<(), hisaab_scenario::ScenarioError>(())
 /// ```
 ///
 /// # Errors
@@ -2215,7 +2222,7 @@ mod tests {
                 .entry(step.envelope.statement.kind.as_str())
                 .or_default() += 1;
         }
-        for kind in crate::Kind::ALL {
+        for kind in hisaab_model::Kind::ALL {
             assert!(
                 counts.contains_key(kind.as_str()),
                 "no {kind:?}: {counts:?}"

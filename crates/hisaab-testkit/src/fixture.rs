@@ -1,29 +1,32 @@
-//! Fixed keys and a minimal valid statement stream, for this crate's doc examples, tests,
-//! crash-test child and benches. Not part of the API.
+//! A minimal valid statement stream at the envelope level, for the store's doc examples,
+//! tests, crash test and benches. Its keys are the crate's one cast ([`crate::seed`]): the
+//! authority is [`seed::AUTHORITY`](crate::seed::AUTHORITY), the log key
+//! [`seed::LOG`](crate::seed::LOG).
 
 use hisaab_log::note::VerifierKey;
 use hisaab_log::Timestamp;
 use hisaab_log::{Envelope, FormatError, Hash, PublicKey, SigningKey, Statement, StatementId};
 use serde_json::{json, Map, Value};
 
-/// The origin of fixture ledgers.
-pub const ORIGIN: &str = "hisaab.test/ledger";
+pub use crate::ORIGIN;
+use crate::{key, seed};
+
 /// 2026-01-01T00:00:00Z in Unix milliseconds: the fixture statements' `issued_at`.
 pub const EPOCH_MILLIS: i64 = 1_767_225_600_000;
 
 /// The genesis authority's key (member `pta`).
 pub fn authority_key() -> SigningKey {
-    SigningKey::from_bytes(&[1; 32])
+    key(seed::AUTHORITY)
 }
 
 /// The log key.
 pub fn log_key() -> SigningKey {
-    SigningKey::from_bytes(&[2; 32])
+    key(seed::LOG)
 }
 
 /// The key of witness `n`.
 pub fn witness_key(n: u8) -> SigningKey {
-    SigningKey::from_bytes(&[0x40 | (n & 0x3f); 32])
+    key(seed::WITNESSES + (n & 0x1f))
 }
 
 /// The log key's verifier key string under [`ORIGIN`].
