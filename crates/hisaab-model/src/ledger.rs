@@ -10,10 +10,7 @@ use hisaab_log::statement::ENVELOPE_BYTES_MAX;
 use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::body::{
-    Body, CommitmentMadeBody, DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody,
-    GenesisBody, Kind, MeetingRecordedBody, MemberEnrolledBody, Signers, SubmissionFiledBody,
-};
+use crate::body::{Body, GenesisBody, Kind, Signers};
 use crate::rule::{History, HistoryError, Rule, Violation};
 use crate::value::{
     CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
@@ -65,7 +62,7 @@ pub(crate) struct MemberRecord {
 }
 
 impl MemberRecord {
-    fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.revoked_seq.is_none()
     }
 }
@@ -181,9 +178,11 @@ struct SnapshotOwned {
 }
 
 /// The signer of a non-genesis statement, once rule 2's key check has passed.
-struct Signer<'a> {
-    id: &'a Slug,
-    record: &'a MemberRecord,
+pub(crate) struct Signer<'a> {
+    /// The member's id.
+    pub(crate) id: &'a Slug,
+    /// The member.
+    pub(crate) record: &'a MemberRecord,
 }
 
 impl Ledger {
@@ -458,10 +457,21 @@ impl Ledger {
         body: &Body,
         signer: &Signer<'_>,
     ) -> Result<(), Violation> {
-        let kind = body.kind();
+        body.check_permission(self, seq, signer)
+    }
+
+    /// Rule 2 by role, for a kind whose [`Signers`] decide alone; `Ok` for the kinds whose
+    /// signer the body decides (they check it themselves, in their [`crate::kind`] module).
+    pub(crate) fn check_roles(
+        &self,
+        seq: u64,
+        kind: Kind,
+        signers: Signers,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
         let roles = roles_text(&signer.record.roles);
         let denied = |detail: String| Err(Violation::new(seq, Rule::Permission, detail));
-        match kind.signers() {
+        match signers {
             Signers::Genesis => denied(format!(
                 "a ledger has exactly one ledger.genesis, at seq 0; member `{}` may not sign \
                  another",
@@ -482,62 +492,40 @@ impl Ledger {
                     ))
                 }
             }
-            Signers::SelfOrAuthority => {
-                let Body::MemberKeyRotated(b) = body else {
-                    return Ok(());
-                };
-                if b.member == *signer.id || signer.record.roles.contains(&Role::Authority) {
-                    Ok(())
-                } else {
-                    denied(format!(
-                        "member `{}` ({roles}) may not rotate the key of member `{}`: only that \
-                         member or an authority may",
-                        signer.id, b.member
-                    ))
-                }
-            }
-            Signers::CisoOfOperator => {
-                let operator = match body {
-                    Body::SubmissionFiled(b) => Some(&b.operator),
-                    Body::CommitmentMade(b) => Some(&b.operator),
-                    Body::DisputeOpened(b) => self
-                        .evaluations
-                        .get(&b.evaluation)
-                        .and_then(|e| self.submissions.get(&e.submission))
-                        .map(|s| &s.operator),
-                    _ => None,
-                };
-                // An unknown evaluation is a reference error, reported under rule 5.
-                let Some(operator) = operator else {
-                    return Ok(());
-                };
-                let is_ciso = signer.record.roles.contains(&Role::Ciso)
-                    && signer.record.operator.as_ref() == Some(operator);
-                if is_ciso {
-                    Ok(())
-                } else {
-                    denied(format!(
-                        "only a ciso of operator `{operator}` may sign {kind}; member `{}` is {}",
-                        signer.id,
-                        describe_member(signer.record)
-                    ))
-                }
-            }
-            Signers::AnyMember => Ok(()),
-            Signers::Attendee => {
-                let Body::MeetingAttested(b) = body else {
-                    return Ok(());
-                };
-                match self.meetings.get(&b.meeting) {
-                    Some(meeting) if !meeting.attendees.contains(signer.id) => denied(format!(
-                        "member `{}` is not listed among the attendees of meeting `{}`; only an \
-                         attendee may attest it",
-                        signer.id, b.meeting
-                    )),
-                    // An unknown meeting is a reference error, reported under rule 5.
-                    _ => Ok(()),
-                }
-            }
+            Signers::SelfOrAuthority
+            | Signers::CisoOfOperator
+            | Signers::AnyMember
+            | Signers::Attendee => Ok(()),
+        }
+    }
+
+    /// Rule 2 for [`Signers::CisoOfOperator`]: the signer is a ciso of `operator`. `None` (an
+    /// unknown reference) passes here and is reported under rule 5.
+    pub(crate) fn check_ciso_of(
+        &self,
+        seq: u64,
+        kind: Kind,
+        signer: &Signer<'_>,
+        operator: Option<&Slug>,
+    ) -> Result<(), Violation> {
+        // An unknown evaluation is a reference error, reported under rule 5.
+        let Some(operator) = operator else {
+            return Ok(());
+        };
+        let is_ciso = signer.record.roles.contains(&Role::Ciso)
+            && signer.record.operator.as_ref() == Some(operator);
+        if is_ciso {
+            Ok(())
+        } else {
+            Err(Violation::new(
+                seq,
+                Rule::Permission,
+                format!(
+                    "only a ciso of operator `{operator}` may sign {kind}; member `{}` is {}",
+                    signer.id,
+                    describe_member(signer.record)
+                ),
+            ))
         }
     }
 
@@ -550,22 +538,7 @@ impl Ledger {
         let Some(own) = &signer.record.operator else {
             return Ok(());
         };
-        let (concerned, what) = match body {
-            Body::KpiAssigned(b) => (Some(&b.operator), "a KPI assignment"),
-            Body::EvaluationRecorded(b) => (
-                self.submissions.get(&b.submission).map(|s| &s.operator),
-                "an evaluation",
-            ),
-            Body::CommitmentClosed(b) => (
-                self.commitments.get(&b.commitment).map(|c| &c.operator),
-                "the closing of a commitment",
-            ),
-            Body::DisputeResolved(b) => (
-                self.disputes.get(&b.dispute).map(|d| &d.operator),
-                "the resolution of a dispute",
-            ),
-            _ => (None, ""),
-        };
+        let (concerned, what) = body.concerns(self).unwrap_or((None, ""));
         match concerned {
             Some(operator) if operator == own => Err(Violation::new(
                 seq,
@@ -623,111 +596,11 @@ impl Ledger {
         signer: &Signer<'_>,
         history: &dyn History,
     ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match body {
-            Body::Genesis(_) => Ok(()),
-            Body::OperatorRegistered(b) => match self.operators.get(&b.operator) {
-                Some(existing) => fail(format!(
-                    "operator `{}` was already registered at seq {}",
-                    b.operator, existing.seq
-                )),
-                None => Ok(()),
-            },
-            Body::MemberEnrolled(b) => self.check_enrolment(seq, b),
-            Body::MemberKeyRotated(b) => {
-                self.check_active_member(seq, &b.member, "rotated")?;
-                self.check_fresh_key(seq, &b.new_key)
-            }
-            Body::MemberRevoked(b) => {
-                let member = self.check_active_member(seq, &b.member, "revoked")?;
-                if member.roles.contains(&Role::Authority) {
-                    let active_authorities = self
-                        .members
-                        .values()
-                        .filter(|m| m.is_active() && m.roles.contains(&Role::Authority))
-                        .count();
-                    if active_authorities <= 1 {
-                        return fail(format!(
-                            "member `{}` is the last active authority; revoking them would leave \
-                             the ledger without one",
-                            b.member
-                        ));
-                    }
-                }
-                Ok(())
-            }
-            Body::KpiDefined(b) => match self.kpis.get(&b.kpi) {
-                Some(existing) => fail(format!(
-                    "KPI `{}` was already defined at seq {}",
-                    b.kpi, existing.seq
-                )),
-                None => Ok(()),
-            },
-            Body::KpiAssigned(b) => {
-                if !self.kpis.contains_key(&b.kpi) {
-                    return fail(format!("KPI `{}` is not defined", b.kpi));
-                }
-                self.check_operator(seq, &b.operator)
-            }
-            Body::SubmissionFiled(b) => self.check_submission(seq, entry, b),
-            Body::EvaluationRecorded(b) => self.check_evaluation(seq, b),
-            Body::CommitmentMade(b) => self.check_commitment(seq, b),
-            Body::CommitmentClosed(b) => match self.commitments.get(&b.commitment) {
-                None => fail(format!("there is no commitment `{}`", b.commitment)),
-                Some(CommitmentRecord {
-                    closed: Some((closed, outcome)),
-                    ..
-                }) => fail(format!(
-                    "commitment `{}` was already closed ({outcome}) at seq {closed}; a commitment \
-                     is closed once",
-                    b.commitment
-                )),
-                Some(_) => Ok(()),
-            },
-            Body::ChallengeRaised(b) => {
-                if let Some(existing) = self.challenges.get(&b.challenge) {
-                    return fail(format!(
-                        "challenge `{}` was already raised at seq {}",
-                        b.challenge, existing.seq
-                    ));
-                }
-                if let Some(operator) = &b.operator {
-                    self.check_operator(seq, operator)?;
-                }
-                match &b.kpi {
-                    Some(kpi) if !self.kpis.contains_key(kpi) => {
-                        fail(format!("KPI `{kpi}` is not defined"))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            Body::ChallengeResolved(b) => match self.challenges.get(&b.challenge) {
-                None => fail(format!("there is no challenge `{}`", b.challenge)),
-                Some(ChallengeRecord {
-                    resolved_seq: Some(resolved),
-                    ..
-                }) => fail(format!(
-                    "challenge `{}` was already resolved at seq {resolved}; a challenge is \
-                     resolved once",
-                    b.challenge
-                )),
-                Some(_) => Ok(()),
-            },
-            Body::MeetingRecorded(b) => self.check_meeting(seq, b),
-            Body::MeetingAttested(b) => match self.meetings.get(&b.meeting) {
-                None => fail(format!("there is no meeting `{}`", b.meeting)),
-                Some(meeting) if meeting.attested.contains(signer.id) => fail(format!(
-                    "member `{}` already attested meeting `{}`; a member attests a meeting once",
-                    signer.id, b.meeting
-                )),
-                Some(_) => Ok(()),
-            },
-            Body::DisputeOpened(b) => self.check_dispute_opened(seq, b),
-            Body::DisputeResolved(b) => self.check_dispute_resolved(seq, b, history),
-        }
+        body.check_references(self, seq, entry, signer, history)
     }
 
-    fn check_operator(&self, seq: u64, operator: &Slug) -> Result<(), Violation> {
+    /// Rule 5: `operator` is registered.
+    pub(crate) fn check_operator(&self, seq: u64, operator: &Slug) -> Result<(), Violation> {
         if self.operators.contains_key(operator) {
             Ok(())
         } else {
@@ -739,7 +612,8 @@ impl Ledger {
         }
     }
 
-    fn check_active_member(
+    /// Rule 5: `member` exists and is not revoked (`verb` says for what).
+    pub(crate) fn check_active_member(
         &self,
         seq: u64,
         member: &Slug,
@@ -758,7 +632,8 @@ impl Ledger {
         Ok(record)
     }
 
-    fn check_fresh_key(&self, seq: u64, key: &PublicKey) -> Result<(), Violation> {
+    /// Rule 5: `key` was never any member's.
+    pub(crate) fn check_fresh_key(&self, seq: u64, key: &PublicKey) -> Result<(), Violation> {
         match self.keys.get(key) {
             Some(used) => Err(Violation::new(
                 seq,
@@ -773,494 +648,13 @@ impl Ledger {
         }
     }
 
-    fn check_enrolment(&self, seq: u64, b: &MemberEnrolledBody) -> Result<(), Violation> {
-        if let Some(existing) = self.members.get(&b.member) {
-            return Err(Violation::new(
-                seq,
-                Rule::Reference,
-                format!(
-                    "member `{}` was already enrolled at seq {}",
-                    b.member, existing.seq
-                ),
-            ));
-        }
-        if let Some(operator) = &b.operator {
-            self.check_operator(seq, operator)?;
-        }
-        self.check_fresh_key(seq, &b.key)
-    }
-
-    fn check_submission(
-        &self,
-        seq: u64,
-        entry: &SealedEntry,
-        b: &SubmissionFiledBody,
-    ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        self.check_operator(seq, &b.operator)?;
-        let track = self.tracks.get(&b.operator).and_then(|t| t.get(&b.kpi));
-        let Some(assignment) = track.and_then(|t| t.assignments.last()) else {
-            return fail(format!(
-                "KPI `{}` is not assigned to operator `{}`; a submission needs an assignment in \
-                 force",
-                b.kpi, b.operator
-            ));
-        };
-        if b.period < assignment.first_period {
-            return fail(format!(
-                "period {} is before the first period {} of the assignment in force (seq {})",
-                b.period, assignment.first_period, assignment.seq
-            ));
-        }
-        let month = entry.entry().recorded_at.date().period();
-        if b.period > month {
-            return fail(format!(
-                "period {} has not begun: it is after the month of recorded_at ({month})",
-                b.period
-            ));
-        }
-        let current = track.and_then(|t| t.periods.get(&b.period));
-        match (current, &b.supersedes) {
-            (None, None) => Ok(()),
-            (Some(current), Some(named)) if current == named => Ok(()),
-            (Some(current), None) => fail(format!(
-                "operator `{}` already has submission {current} for KPI `{}` and period {}; a \
-                 new one must name it in `supersedes`",
-                b.operator, b.kpi, b.period
-            )),
-            (Some(current), Some(named)) => fail(format!(
-                "`supersedes` names {named}, but the non-superseded submission of operator `{}`, \
-                 KPI `{}`, period {} is {current}",
-                b.operator, b.kpi, b.period
-            )),
-            (None, Some(named)) => fail(format!(
-                "`supersedes` names {named}, but operator `{}` has no submission for KPI `{}` and \
-                 period {} to supersede",
-                b.operator, b.kpi, b.period
-            )),
-        }
-    }
-
-    fn check_evaluation(&self, seq: u64, b: &EvaluationRecordedBody) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        let Some(submission) = self.submissions.get(&b.submission) else {
-            return fail(format!(
-                "`submission` {} is not the event hash of a submission.filed in this ledger",
-                b.submission
-            ));
-        };
-        if let Some(superseded) = submission.superseded_seq {
-            return fail(format!(
-                "submission {} was superseded at seq {superseded}; only a non-superseded \
-                 submission is evaluated",
-                b.submission
-            ));
-        }
-        match (&submission.effective_evaluation, &b.supersedes) {
-            (None, None) => Ok(()),
-            (Some(effective), Some(named)) if effective == named => Ok(()),
-            (Some(effective), None) => fail(format!(
-                "submission {} already has the effective evaluation {effective}; a new one must \
-                 name it in `supersedes`",
-                b.submission
-            )),
-            (Some(effective), Some(named)) => fail(format!(
-                "`supersedes` names {named}, but the effective evaluation of submission {} is \
-                 {effective}",
-                b.submission
-            )),
-            (None, Some(named)) => fail(format!(
-                "`supersedes` names {named}, but submission {} has no effective evaluation to \
-                 supersede",
-                b.submission
-            )),
-        }
-    }
-
-    fn check_commitment(&self, seq: u64, b: &CommitmentMadeBody) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        if let Some(existing) = self.commitments.get(&b.commitment) {
-            return fail(format!(
-                "commitment `{}` was already made at seq {}",
-                b.commitment, existing.seq
-            ));
-        }
-        self.check_operator(seq, &b.operator)?;
-        if let Some(kpi) = &b.kpi {
-            let assigned = self
-                .tracks
-                .get(&b.operator)
-                .and_then(|t| t.get(kpi))
-                .is_some_and(|t| !t.assignments.is_empty());
-            if !assigned {
-                return fail(format!(
-                    "KPI `{kpi}` is not assigned to operator `{}`",
-                    b.operator
-                ));
-            }
-        }
-        if let Some(target) = &b.in_response_to {
-            if !self.evaluations.contains_key(target) && !self.challenge_events.contains_key(target)
-            {
-                return fail(format!(
-                    "`in_response_to` {target} is not the event hash of an evaluation.recorded \
-                     or a challenge.raised in this ledger"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn check_meeting(&self, seq: u64, b: &MeetingRecordedBody) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        if let Some(existing) = self.meetings.get(&b.meeting) {
-            return fail(format!(
-                "meeting `{}` was already recorded at seq {}",
-                b.meeting, existing.seq
-            ));
-        }
-        for attendee in &b.attendees {
-            match self.members.get(attendee) {
-                None => return fail(format!("attendee `{attendee}` is not an enrolled member")),
-                Some(MemberRecord {
-                    revoked_seq: Some(revoked),
-                    ..
-                }) => {
-                    return fail(format!(
-                        "attendee `{attendee}` was revoked at seq {revoked}; attendees are \
-                         enrolled and unrevoked members"
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(())
-    }
-
-    fn check_dispute_opened(&self, seq: u64, b: &DisputeOpenedBody) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        if let Some(existing) = self.disputes.get(&b.dispute) {
-            return fail(format!(
-                "dispute `{}` was already opened at seq {}",
-                b.dispute, existing.seq
-            ));
-        }
-        let Some(evaluation) = self.evaluations.get(&b.evaluation) else {
-            return fail(format!(
-                "`evaluation` {} is not the event hash of an evaluation.recorded in this ledger",
-                b.evaluation
-            ));
-        };
-        if let Some(superseded) = evaluation.superseded_seq {
-            return fail(format!(
-                "evaluation {} was superseded at seq {superseded}; only an effective evaluation \
-                 is disputed",
-                b.evaluation
-            ));
-        }
-        if let Some(overturned) = evaluation.overturned_seq {
-            return fail(format!(
-                "evaluation {} was overturned at seq {overturned}; only an effective evaluation \
-                 is disputed",
-                b.evaluation
-            ));
-        }
-        if let Some(superseded) = self
-            .submissions
-            .get(&evaluation.submission)
-            .and_then(|s| s.superseded_seq)
-        {
-            return fail(format!(
-                "evaluation {} judges submission {}, superseded at seq {superseded}",
-                b.evaluation, evaluation.submission
-            ));
-        }
-        if let Some(open) = &evaluation.open_dispute {
-            return fail(format!(
-                "evaluation {} already has the open dispute `{open}`; one open dispute per \
-                 evaluation",
-                b.evaluation
-            ));
-        }
-        Ok(())
-    }
-
-    fn check_dispute_resolved(
-        &self,
-        seq: u64,
-        b: &DisputeResolvedBody,
-        history: &dyn History,
-    ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match self.disputes.get(&b.dispute) {
-            None => return fail(format!("there is no dispute `{}`", b.dispute)),
-            Some(DisputeRecord {
-                resolved: Some((resolved, outcome)),
-                ..
-            }) => {
-                return fail(format!(
-                    "dispute `{}` was already resolved ({outcome}) at seq {resolved}; a dispute \
-                     is resolved once",
-                    b.dispute
-                ))
-            }
-            Some(_) => {}
-        }
-        if b.as_of < 1 || b.as_of > seq {
-            return fail(format!(
-                "as_of {} is outside 1..={seq}: a resolution decides on a state the ledger \
-                 already had",
-                b.as_of
-            ));
-        }
-        let digest = history
-            .state_digest_at(b.as_of)
-            .map_err(|error| unavailable(seq, &error))?;
-        if digest != b.state_digest {
-            return fail(format!(
-                "state_digest {} is not the digest of the state at size {} ({digest})",
-                b.state_digest, b.as_of
-            ));
-        }
-        Ok(())
-    }
-
     // ----- commit -----
 
     /// Folds a checked entry into the state. Lookups that the checks guarantee are written
     /// as `if let`, so a broken invariant loses an update rather than panicking.
     fn commit(&mut self, entry: &SealedEntry, body: Body) {
         let e = entry.entry();
-        let seq = e.seq;
-        let hash = entry.event_hash();
-        let signer = e.statement.signer;
-        match body {
-            Body::Genesis(genesis) => {
-                self.ledger_id = Some(hash);
-                self.members.insert(
-                    genesis.authority.member.clone(),
-                    MemberRecord {
-                        name: genesis.authority.name.clone(),
-                        roles: BTreeSet::from([Role::Authority]),
-                        operator: None,
-                        key: signer,
-                        seq,
-                        revoked_seq: None,
-                    },
-                );
-                self.keys.insert(
-                    signer,
-                    KeyRecord {
-                        member: genesis.authority.member.clone(),
-                        seq,
-                        rotated_seq: None,
-                    },
-                );
-                self.genesis = Some(genesis);
-            }
-            Body::OperatorRegistered(b) => {
-                self.operators
-                    .insert(b.operator, OperatorRecord { name: b.name, seq });
-            }
-            Body::MemberEnrolled(b) => {
-                self.keys.insert(
-                    b.key,
-                    KeyRecord {
-                        member: b.member.clone(),
-                        seq,
-                        rotated_seq: None,
-                    },
-                );
-                self.members.insert(
-                    b.member,
-                    MemberRecord {
-                        name: b.name,
-                        roles: b.roles.into_iter().collect(),
-                        operator: b.operator,
-                        key: b.key,
-                        seq,
-                        revoked_seq: None,
-                    },
-                );
-            }
-            Body::MemberKeyRotated(b) => {
-                if let Some(member) = self.members.get_mut(&b.member) {
-                    if let Some(old) = self.keys.get_mut(&member.key) {
-                        old.rotated_seq = Some(seq);
-                    }
-                    member.key = b.new_key;
-                }
-                self.keys.insert(
-                    b.new_key,
-                    KeyRecord {
-                        member: b.member,
-                        seq,
-                        rotated_seq: None,
-                    },
-                );
-            }
-            Body::MemberRevoked(b) => {
-                if let Some(member) = self.members.get_mut(&b.member) {
-                    member.revoked_seq = Some(seq);
-                }
-            }
-            Body::KpiDefined(b) => {
-                self.kpis.insert(
-                    b.kpi,
-                    KpiRecord {
-                        pillar: b.pillar,
-                        seq,
-                    },
-                );
-            }
-            Body::KpiAssigned(b) => {
-                self.tracks
-                    .entry(b.operator)
-                    .or_default()
-                    .entry(b.kpi)
-                    .or_default()
-                    .assignments
-                    .push(AssignmentRecord {
-                        seq,
-                        target: b.target,
-                        baseline: b.baseline,
-                        due: b.due,
-                        first_period: b.first_period,
-                    });
-            }
-            Body::SubmissionFiled(b) => {
-                if let Some(old) = b.supersedes.and_then(|h| self.submissions.get_mut(&h)) {
-                    old.superseded_seq = Some(seq);
-                }
-                self.tracks
-                    .entry(b.operator.clone())
-                    .or_default()
-                    .entry(b.kpi.clone())
-                    .or_default()
-                    .periods
-                    .insert(b.period, hash);
-                self.submissions.insert(
-                    hash,
-                    SubmissionRecord {
-                        seq,
-                        operator: b.operator,
-                        kpi: b.kpi,
-                        period: b.period,
-                        value: b.value,
-                        superseded_seq: None,
-                        effective_evaluation: None,
-                    },
-                );
-            }
-            Body::EvaluationRecorded(b) => {
-                if let Some(old) = b.supersedes.and_then(|h| self.evaluations.get_mut(&h)) {
-                    old.superseded_seq = Some(seq);
-                }
-                if let Some(submission) = self.submissions.get_mut(&b.submission) {
-                    submission.effective_evaluation = Some(hash);
-                }
-                self.evaluations.insert(
-                    hash,
-                    EvaluationRecord {
-                        seq,
-                        submission: b.submission,
-                        verdict: b.verdict,
-                        score: b.score,
-                        superseded_seq: None,
-                        overturned_seq: None,
-                        open_dispute: None,
-                    },
-                );
-            }
-            Body::CommitmentMade(b) => {
-                self.commitments.insert(
-                    b.commitment,
-                    CommitmentRecord {
-                        seq,
-                        operator: b.operator,
-                        due: b.due,
-                        closed: None,
-                    },
-                );
-            }
-            Body::CommitmentClosed(b) => {
-                if let Some(commitment) = self.commitments.get_mut(&b.commitment) {
-                    commitment.closed = Some((seq, b.outcome));
-                }
-            }
-            Body::ChallengeRaised(b) => {
-                self.challenge_events.insert(hash, b.challenge.clone());
-                self.challenges.insert(
-                    b.challenge,
-                    ChallengeRecord {
-                        seq,
-                        resolved_seq: None,
-                    },
-                );
-            }
-            Body::ChallengeResolved(b) => {
-                if let Some(challenge) = self.challenges.get_mut(&b.challenge) {
-                    challenge.resolved_seq = Some(seq);
-                }
-            }
-            Body::MeetingRecorded(b) => {
-                self.meetings.insert(
-                    b.meeting,
-                    MeetingRecord {
-                        seq,
-                        attendees: b.attendees.into_iter().collect(),
-                        attested: BTreeSet::new(),
-                    },
-                );
-            }
-            Body::MeetingAttested(b) => {
-                let member = self.keys.get(&signer).map(|k| k.member.clone());
-                if let (Some(meeting), Some(member)) = (self.meetings.get_mut(&b.meeting), member) {
-                    meeting.attested.insert(member);
-                }
-            }
-            Body::DisputeOpened(b) => {
-                let mut concerned = None;
-                if let Some(evaluation) = self.evaluations.get_mut(&b.evaluation) {
-                    evaluation.open_dispute = Some(b.dispute.clone());
-                    concerned = self
-                        .submissions
-                        .get(&evaluation.submission)
-                        .map(|s| (s.operator.clone(), s.kpi.clone()));
-                }
-                if let Some((operator, kpi)) = concerned {
-                    self.disputes.insert(
-                        b.dispute,
-                        DisputeRecord {
-                            seq,
-                            evaluation: b.evaluation,
-                            operator,
-                            kpi,
-                            resolved: None,
-                        },
-                    );
-                }
-            }
-            Body::DisputeResolved(b) => {
-                let Some(dispute) = self.disputes.get_mut(&b.dispute) else {
-                    return self.advance(entry);
-                };
-                dispute.resolved = Some((seq, b.outcome));
-                let evaluation_hash = dispute.evaluation;
-                if let Some(evaluation) = self.evaluations.get_mut(&evaluation_hash) {
-                    evaluation.open_dispute = None;
-                    if b.outcome == DisputeOutcome::Overturned {
-                        // The evaluation is void; overturning never revives what it superseded.
-                        evaluation.overturned_seq = Some(seq);
-                        if let Some(submission) = self.submissions.get_mut(&evaluation.submission) {
-                            if submission.effective_evaluation == Some(evaluation_hash) {
-                                submission.effective_evaluation = None;
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        body.commit(self, e.seq, entry.event_hash(), e.statement.signer);
         self.advance(entry);
     }
 
@@ -1271,16 +665,19 @@ impl Ledger {
     }
 }
 
-fn unavailable(seq: u64, error: &HistoryError) -> Violation {
+/// A [`Rule::HistoryUnavailable`] violation at `seq`.
+pub(crate) fn unavailable(seq: u64, error: &HistoryError) -> Violation {
     Violation::new(seq, Rule::HistoryUnavailable, error.to_string())
 }
 
-fn roles_text(roles: &BTreeSet<Role>) -> String {
+/// `roles: a, b`, for messages.
+pub(crate) fn roles_text(roles: &BTreeSet<Role>) -> String {
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     format!("roles: {}", names.join(", "))
 }
 
-fn describe_member(member: &MemberRecord) -> String {
+/// A member's roles and operator, for messages.
+pub(crate) fn describe_member(member: &MemberRecord) -> String {
     match &member.operator {
         Some(operator) => format!("{} of operator `{operator}`", roles_text(&member.roles)),
         None => format!("{}, of no operator", roles_text(&member.roles)),

@@ -13,6 +13,9 @@
 //! `hisaab-store`), and does not know HTTP; it maps each [`Rule`] to the status SPEC §7 gives
 //! it so that the server need not decide.
 //!
+//! Each kind of statement lives in one module of [`kind`] (its body, checks and effect on the
+//! state); [`body`] re-exports the body types.
+//!
 //! ```
 //! use hisaab_model::{Ledger, Rule};
 //!
@@ -24,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod kind;
 pub mod ledger;
 pub mod memory;
 pub mod rule;

@@ -1,0 +1,118 @@
+//! `dispute.resolved`: the authority's decision on a dispute, bound to the digest of the state
+//! it was taken on.
+
+use hisaab_log::jcs::INTEGER_MAX;
+use hisaab_log::{Hash, PublicKey, SealedEntry};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::body::{present, Ext, Signers};
+use crate::kind::{Kind, KindRules};
+use crate::ledger::{unavailable, DisputeRecord, Ledger, Signer};
+use crate::rule::{History, Rule, Violation};
+use crate::value::{schema, DisputeOutcome, Role, Slug, Text};
+
+/// `dispute.resolved`: the authority's decision, bound to the state it was taken on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    description = "The body of a statement of kind `dispute.resolved` (SPEC §4). Generated from \
+    hisaab-model; run `HISAAB_BLESS=1 cargo test --test it schemas` to regenerate."
+)]
+pub struct DisputeResolvedBody {
+    /// The dispute.
+    pub dispute: Slug,
+    /// The decision.
+    pub outcome: DisputeOutcome,
+    /// The tree size of the state decided on (1 ..= this entry's seq).
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub as_of: u64,
+    /// The digest (SPEC §5) of the state at `as_of` with the default `at`.
+    #[schemars(schema_with = "schema::hash")]
+    pub state_digest: Hash,
+    /// Why.
+    pub rationale: Text,
+    /// Signed, not interpreted.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Ext")]
+    pub ext: Option<Ext>,
+}
+
+impl KindRules for DisputeResolvedBody {
+    const KIND: Kind = Kind::DisputeResolved;
+    const SIGNERS: Signers = Signers::Roles(&[Role::Authority]);
+    const CONFLICT_OF_INTEREST: bool = true;
+
+    fn concerns<'a>(&'a self, ledger: &'a Ledger) -> Option<(Option<&'a Slug>, &'static str)> {
+        Some((
+            ledger.disputes.get(&self.dispute).map(|d| &d.operator),
+            "the resolution of a dispute",
+        ))
+    }
+
+    fn check_references(
+        &self,
+        ledger: &Ledger,
+        seq: u64,
+        _entry: &SealedEntry,
+        _signer: &Signer<'_>,
+        history: &dyn History,
+    ) -> Result<(), Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        match ledger.disputes.get(&self.dispute) {
+            None => return fail(format!("there is no dispute `{}`", self.dispute)),
+            Some(DisputeRecord {
+                resolved: Some((resolved, outcome)),
+                ..
+            }) => {
+                return fail(format!(
+                    "dispute `{}` was already resolved ({outcome}) at seq {resolved}; a dispute \
+                     is resolved once",
+                    self.dispute
+                ))
+            }
+            Some(_) => {}
+        }
+        if self.as_of < 1 || self.as_of > seq {
+            return fail(format!(
+                "as_of {} is outside 1..={seq}: a resolution decides on a state the ledger \
+                 already had",
+                self.as_of
+            ));
+        }
+        let digest = history
+            .state_digest_at(self.as_of)
+            .map_err(|error| unavailable(seq, &error))?;
+        if digest != self.state_digest {
+            return fail(format!(
+                "state_digest {} is not the digest of the state at size {} ({digest})",
+                self.state_digest, self.as_of
+            ));
+        }
+        Ok(())
+    }
+
+    fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {
+        let Some(dispute) = ledger.disputes.get_mut(&self.dispute) else {
+            return;
+        };
+        dispute.resolved = Some((seq, self.outcome));
+        let evaluation_hash = dispute.evaluation;
+        if let Some(evaluation) = ledger.evaluations.get_mut(&evaluation_hash) {
+            evaluation.open_dispute = None;
+            if self.outcome == DisputeOutcome::Overturned {
+                // The evaluation is void; overturning never revives what it superseded.
+                evaluation.overturned_seq = Some(seq);
+                if let Some(submission) = ledger.submissions.get_mut(&evaluation.submission) {
+                    if submission.effective_evaluation == Some(evaluation_hash) {
+                        submission.effective_evaluation = None;
+                    }
+                }
+            }
+        }
+    }
+}

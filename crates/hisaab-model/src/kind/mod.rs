@@ -1,0 +1,283 @@
+//! One module per kind of statement (SPEC §4), and the registry that lists them.
+//!
+//! Each module holds everything about its kind: the body type, the checks that span several
+//! fields (rule 1), who may sign it (rule 2: its [`Signers`], any check beyond roles, and
+//! whether the conflict-of-interest rule applies), its references and lifecycle (rule 5), and
+//! its effect on the replay state ([`crate::Ledger`]). They implement [`KindRules`]; the
+//! ledger runs the checks common to every kind (chain, signer key, statement id, ledger id,
+//! time) and dispatches the rest through the trait.
+//!
+//! The [`registry!`] invocation below is the one list of kinds: it defines [`Kind`] (with
+//! [`Kind::ALL`] and each kind's name) and [`Body`], and routes each [`Body`] variant to its
+//! module. To add a kind, write `kind/<kind>.rs` with its body type and `impl KindRules`,
+//! and add one line to the registry (see ARCHITECTURE.md, "How to add a kind").
+
+use std::fmt;
+
+use hisaab_log::{Hash, PublicKey, SealedEntry};
+use serde_json::{Map, Value};
+
+use crate::body::{BodyError, Signers};
+use crate::ledger::{Ledger, Signer};
+use crate::rule::{History, Violation};
+use crate::value::{KpiId, Slug};
+
+pub mod challenge_raised;
+pub mod challenge_resolved;
+pub mod commitment_closed;
+pub mod commitment_made;
+pub mod dispute_opened;
+pub mod dispute_resolved;
+pub mod evaluation_recorded;
+pub mod kpi_assigned;
+pub mod kpi_defined;
+pub mod ledger_genesis;
+pub mod meeting_attested;
+pub mod meeting_recorded;
+pub mod member_enrolled;
+pub mod member_key_rotated;
+pub mod member_revoked;
+pub mod operator_registered;
+pub mod submission_filed;
+
+/// What a kind of statement is and does: implemented by each kind's body type.
+///
+/// The ledger calls these in SPEC §7's order of precedence, after the checks common to every
+/// kind: [`KindRules::check_form`] while parsing (rule 1), [`KindRules::check_permission`]
+/// and [`KindRules::concerns`] once the signer's key is known (rule 2),
+/// [`KindRules::check_references`] last (rule 5), and [`KindRules::commit`] once every check
+/// has passed.
+pub(crate) trait KindRules: Sized {
+    /// The kind.
+    const KIND: Kind;
+    /// Who may sign it (SPEC §4's table).
+    const SIGNERS: Signers;
+    /// Whether the conflict-of-interest rule applies (SPEC §4): then [`KindRules::concerns`]
+    /// names the operator concerned.
+    const CONFLICT_OF_INTEREST: bool = false;
+
+    /// The checks of form that span several fields (each field checked its own form as it
+    /// was deserialised).
+    fn check_form(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The operator and the KPI the body names, where it names them itself.
+    fn subject(&self) -> (Option<&Slug>, Option<&KpiId>) {
+        (None, None)
+    }
+
+    /// Rule 2 beyond the signer's key: may this member sign this body? By default the
+    /// [`KindRules::SIGNERS`] of the kind decide by role; kinds whose signer is decided by the
+    /// body (the member themself, a ciso of the operator, an attendee) override it.
+    fn check_permission(
+        &self,
+        ledger: &Ledger,
+        seq: u64,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
+        ledger.check_roles(seq, Self::KIND, Self::SIGNERS, signer)
+    }
+
+    /// For the conflict-of-interest rule: the operator the body concerns (if it can be found)
+    /// and what the body is, in words. `None` for kinds the rule does not apply to.
+    fn concerns<'a>(&'a self, _ledger: &'a Ledger) -> Option<(Option<&'a Slug>, &'static str)> {
+        None
+    }
+
+    /// Rule 5: the ids the body names exist and their lifecycles allow it.
+    fn check_references(
+        &self,
+        _ledger: &Ledger,
+        _seq: u64,
+        _entry: &SealedEntry,
+        _signer: &Signer<'_>,
+        _history: &dyn History,
+    ) -> Result<(), Violation> {
+        Ok(())
+    }
+
+    /// Folds the accepted body into the replay state. Lookups that the checks guarantee are
+    /// written as `if let`, so a broken invariant loses an update rather than panicking.
+    fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, signer: PublicKey);
+}
+
+/// Defines [`Kind`] and [`Body`] from the list of kinds, and routes each [`Body`] variant to
+/// its module's [`KindRules`].
+macro_rules! registry {
+    ($($kind:ident, $variant:ident, $name:literal, $body:ty;)*) => {
+        /// The kinds of statement of SPEC §4, a closed set in v1.
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub enum Kind {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $kind,
+            )*
+        }
+
+        impl Kind {
+            /// Every kind, in the order of SPEC §4's table.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind),*];
+
+            /// The kind's name as statements carry it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => $name,)*
+                }
+            }
+
+            /// Who may sign this kind, by role (SPEC §4's table). Kinds whose signer is
+            /// decided by the body (the ciso of an operator, the member itself, an attendee,
+            /// anyone) say so.
+            pub fn signers(self) -> Signers {
+                match self {
+                    $(Kind::$kind => <$body as KindRules>::SIGNERS,)*
+                }
+            }
+
+            /// Whether the conflict-of-interest rule applies to this kind (SPEC §4).
+            pub fn has_conflict_of_interest(self) -> bool {
+                match self {
+                    $(Kind::$kind => <$body as KindRules>::CONFLICT_OF_INTEREST,)*
+                }
+            }
+        }
+
+        /// A statement's body, typed by its kind.
+        #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
+        pub enum Body {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant($body),
+            )*
+        }
+
+        impl Body {
+            /// The body's kind.
+            pub fn kind(&self) -> Kind {
+                match self {
+                    $(Body::$variant(_) => Kind::$kind,)*
+                }
+            }
+
+            /// Deserialises `value` as the body of `kind`, without the checks that span
+            /// several fields.
+            fn deserialize(kind: Kind, value: Value) -> Result<Body, String> {
+                fn de<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+                    serde_json::from_value(value).map_err(|e| e.to_string())
+                }
+                match kind {
+                    $(Kind::$kind => de(value).map(Body::$variant),)*
+                }
+            }
+
+            /// The operator and the KPI the body names, where its kind names them itself:
+            /// `(operator, KPI)`. Kinds that reach them only through a reference (an
+            /// evaluation names a submission) answer `(None, None)`; the ledger resolves
+            /// those.
+            pub fn subject(&self) -> (Option<&Slug>, Option<&KpiId>) {
+                match self {
+                    $(Body::$variant(b) => b.subject(),)*
+                }
+            }
+
+            pub(crate) fn check_form(&self) -> Result<(), String> {
+                match self {
+                    $(Body::$variant(b) => b.check_form(),)*
+                }
+            }
+
+            pub(crate) fn check_permission(
+                &self,
+                ledger: &Ledger,
+                seq: u64,
+                signer: &Signer<'_>,
+            ) -> Result<(), Violation> {
+                match self {
+                    $(Body::$variant(b) => b.check_permission(ledger, seq, signer),)*
+                }
+            }
+
+            pub(crate) fn concerns<'a>(
+                &'a self,
+                ledger: &'a Ledger,
+            ) -> Option<(Option<&'a Slug>, &'static str)> {
+                match self {
+                    $(Body::$variant(b) => b.concerns(ledger),)*
+                }
+            }
+
+            pub(crate) fn check_references(
+                &self,
+                ledger: &Ledger,
+                seq: u64,
+                entry: &SealedEntry,
+                signer: &Signer<'_>,
+                history: &dyn History,
+            ) -> Result<(), Violation> {
+                match self {
+                    $(Body::$variant(b) => b.check_references(ledger, seq, entry, signer, history),)*
+                }
+            }
+
+            pub(crate) fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, signer: PublicKey) {
+                match self {
+                    $(Body::$variant(b) => b.commit(ledger, seq, hash, signer),)*
+                }
+            }
+        }
+    };
+}
+
+// The registry: one line per kind, in the order of SPEC §4's table (which is `Kind::ALL`'s).
+// Kind variant, Body variant, name, body type.
+registry! {
+    LedgerGenesis, Genesis, "ledger.genesis", ledger_genesis::GenesisBody;
+    OperatorRegistered, OperatorRegistered, "operator.registered", operator_registered::OperatorRegisteredBody;
+    MemberEnrolled, MemberEnrolled, "member.enrolled", member_enrolled::MemberEnrolledBody;
+    MemberKeyRotated, MemberKeyRotated, "member.key_rotated", member_key_rotated::MemberKeyRotatedBody;
+    MemberRevoked, MemberRevoked, "member.revoked", member_revoked::MemberRevokedBody;
+    KpiDefined, KpiDefined, "kpi.defined", kpi_defined::KpiDefinedBody;
+    KpiAssigned, KpiAssigned, "kpi.assigned", kpi_assigned::KpiAssignedBody;
+    SubmissionFiled, SubmissionFiled, "submission.filed", submission_filed::SubmissionFiledBody;
+    EvaluationRecorded, EvaluationRecorded, "evaluation.recorded", evaluation_recorded::EvaluationRecordedBody;
+    CommitmentMade, CommitmentMade, "commitment.made", commitment_made::CommitmentMadeBody;
+    CommitmentClosed, CommitmentClosed, "commitment.closed", commitment_closed::CommitmentClosedBody;
+    ChallengeRaised, ChallengeRaised, "challenge.raised", challenge_raised::ChallengeRaisedBody;
+    ChallengeResolved, ChallengeResolved, "challenge.resolved", challenge_resolved::ChallengeResolvedBody;
+    MeetingRecorded, MeetingRecorded, "meeting.recorded", meeting_recorded::MeetingRecordedBody;
+    MeetingAttested, MeetingAttested, "meeting.attested", meeting_attested::MeetingAttestedBody;
+    DisputeOpened, DisputeOpened, "dispute.opened", dispute_opened::DisputeOpenedBody;
+    DisputeResolved, DisputeResolved, "dispute.resolved", dispute_resolved::DisputeResolvedBody;
+}
+
+impl Kind {
+    /// The kind with this name, if v1 knows it.
+    pub fn try_from_str(text: &str) -> Option<Kind> {
+        Kind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Body {
+    /// Parses and checks the body of a statement of kind `kind` (SPEC §4 rule 1, for the body).
+    ///
+    /// # Errors
+    /// [`BodyError::UnknownKind`] for a kind v1 does not know; [`BodyError::Shape`] for a body
+    /// with a missing, unknown, `null` or ill-formed field.
+    pub fn try_parse(kind: &str, body: &Map<String, Value>) -> Result<Body, BodyError> {
+        let kind = Kind::try_from_str(kind).ok_or_else(|| BodyError::UnknownKind {
+            kind: kind.chars().take(80).collect(),
+        })?;
+        let shape = |reason: String| BodyError::Shape { kind, reason };
+        let parsed = Body::deserialize(kind, Value::Object(body.clone())).map_err(shape)?;
+        parsed.check_form().map_err(shape)?;
+        Ok(parsed)
+    }
+}
