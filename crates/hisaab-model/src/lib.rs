@@ -10,8 +10,8 @@
 //! This crate is pure: no I/O (beyond a `BufRead` handed to [`verify_bundle`]), no clock, no
 //! randomness, no async, no environment. It does not verify signatures inside
 //! [`Ledger::apply`] (callers do, in parallel), does not store anything durably (that is
-//! `hisaab-store`), and does not know HTTP; it maps each [`Rule`] to the status SPEC §7 gives
-//! it so that the server need not decide.
+//! `hisaab-store`), and does not know HTTP: it returns typed errors ([`Violation`] with its
+//! [`Rule`] and the rule's stable [`Rule::code`]), and only the server maps them to statuses.
 //!
 //! Each kind of statement lives in one module of [`kind`] (its body, checks and effect on the
 //! state); [`body`] re-exports the body types.
@@ -21,7 +21,7 @@
 //!
 //! let ledger = Ledger::new();
 //! assert_eq!(ledger.size(), 0);
-//! assert_eq!(Rule::Signer.http_status(), 401);
+//! assert_eq!(Rule::Signer.code(), "unknown_signer");
 //! ```
 
 #![deny(missing_docs)]

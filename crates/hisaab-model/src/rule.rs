@@ -35,18 +35,6 @@ pub enum Rule {
 }
 
 impl Rule {
-    /// The HTTP status of SPEC §7 for a statement that breaks this rule.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Rule::Form => 400,
-            Rule::Signer => 401,
-            Rule::Permission | Rule::ConflictOfInterest => 403,
-            Rule::DuplicateId => 409,
-            Rule::Identity | Rule::Time | Rule::Reference | Rule::Chain => 422,
-            Rule::HistoryUnavailable => 503,
-        }
-    }
-
     /// The number of the rule in SPEC §4 (1–5); 0 for what is not one of the five
     /// ([`Rule::Chain`], from SPEC §2, and [`Rule::HistoryUnavailable`]).
     pub fn number(&self) -> u8 {
@@ -60,19 +48,20 @@ impl Rule {
         }
     }
 
-    /// A stable snake_case code, for API errors and logs.
+    /// The stable snake_case code of this rule: exactly the `code` the API answers a statement
+    /// that breaks it with (SPEC §7), and the word logs use. The rules of references and of
+    /// the chain share `rule_violation`; a history that could not be read is `unavailable`.
     pub fn code(&self) -> &'static str {
         match self {
-            Rule::Form => "form",
-            Rule::Signer => "signer",
-            Rule::Permission => "permission",
+            Rule::Form => "malformed_envelope",
+            Rule::Signer => "unknown_signer",
+            Rule::Permission => "forbidden_kind",
             Rule::ConflictOfInterest => "conflict_of_interest",
             Rule::DuplicateId => "duplicate_id",
-            Rule::Identity => "identity",
-            Rule::Time => "time",
-            Rule::Reference => "reference",
-            Rule::Chain => "chain",
-            Rule::HistoryUnavailable => "history_unavailable",
+            Rule::Identity => "wrong_ledger",
+            Rule::Time => "time_out_of_window",
+            Rule::Reference | Rule::Chain => "rule_violation",
+            Rule::HistoryUnavailable => "unavailable",
         }
     }
 
@@ -176,20 +165,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_follow_spec_section_7() {
+    fn numbers_and_codes_follow_spec_sections_4_and_7() {
         let expected = [
-            (Rule::Form, 400, 1, "form"),
-            (Rule::Signer, 401, 2, "signer"),
-            (Rule::Permission, 403, 2, "permission"),
-            (Rule::ConflictOfInterest, 403, 2, "conflict_of_interest"),
-            (Rule::DuplicateId, 409, 3, "duplicate_id"),
-            (Rule::Identity, 422, 3, "identity"),
-            (Rule::Time, 422, 4, "time"),
-            (Rule::Reference, 422, 5, "reference"),
-            (Rule::Chain, 422, 0, "chain"),
+            (Rule::Form, 1, "malformed_envelope"),
+            (Rule::Signer, 2, "unknown_signer"),
+            (Rule::Permission, 2, "forbidden_kind"),
+            (Rule::ConflictOfInterest, 2, "conflict_of_interest"),
+            (Rule::DuplicateId, 3, "duplicate_id"),
+            (Rule::Identity, 3, "wrong_ledger"),
+            (Rule::Time, 4, "time_out_of_window"),
+            (Rule::Reference, 5, "rule_violation"),
+            (Rule::Chain, 0, "rule_violation"),
+            (Rule::HistoryUnavailable, 0, "unavailable"),
         ];
-        for (rule, status, number, code) in expected {
-            assert_eq!(rule.http_status(), status, "{rule:?}");
+        for (rule, number, code) in expected {
             assert_eq!(rule.number(), number, "{rule:?}");
             assert_eq!(rule.code(), code, "{rule:?}");
         }

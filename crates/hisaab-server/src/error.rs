@@ -12,6 +12,8 @@ use std::borrow::Cow;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hisaab_log::FormatError;
+use hisaab_store::{AppendError, Rule};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -253,6 +255,72 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The store's refusal of an envelope, mapped to SPEC §7: the one place where an
+/// [`AppendError`] becomes HTTP. A rule violation answers with [`rule_status`] and the rule's
+/// own code ([`Rule::code`]), so the model and the API share one vocabulary.
+impl From<AppendError> for ApiError {
+    fn from(error: AppendError) -> Self {
+        match error {
+            AppendError::Format(format) => ApiError::from(format),
+            AppendError::Signature => ApiError::Rejected {
+                status: StatusCode::UNAUTHORIZED,
+                code: Cow::Borrowed("bad_signature"),
+                message: "the signature does not verify strictly under `signer` (SPEC §1, §2)"
+                    .to_owned(),
+            },
+            AppendError::Violation(violation) => {
+                let Some(status) = rule_status(violation.rule) else {
+                    tracing::error!(%violation, "the ledger's history could not be read");
+                    return ApiError::Unavailable;
+                };
+                ApiError::Rejected {
+                    status,
+                    code: Cow::Borrowed(violation.rule.code()),
+                    message: format!("{}: {}", violation.rule, violation.detail),
+                }
+            }
+            AppendError::Closed => ApiError::Unavailable,
+            other => ApiError::internal("append", &other),
+        }
+    }
+}
+
+/// An envelope that is not one, or breaks SPEC §4 rule 1 before any ledger is consulted: 413
+/// when it is too large, else 400.
+impl From<FormatError> for ApiError {
+    fn from(error: FormatError) -> Self {
+        match error {
+            FormatError::TooLarge { bytes, max } => ApiError::EnvelopeTooLarge {
+                message: format!(
+                    "the envelope is {bytes} bytes of canonical JSON, over the limit of {max} \
+                     (SPEC §4 rule 1)"
+                ),
+            },
+            other => ApiError::MalformedEnvelope {
+                message: format!("not a valid envelope: {other}"),
+            },
+        }
+    }
+}
+
+/// The status of SPEC §7 for a statement that breaks `rule`: 400 form, 401 signer, 403 role or
+/// conflict of interest, 409 duplicate id, 422 the rest of rules 3 to 5 and the chain. `None`
+/// when the history could not be read: that is no verdict, and answers 503 `unavailable`.
+pub(crate) fn rule_status(rule: Rule) -> Option<StatusCode> {
+    match rule {
+        Rule::Form => Some(StatusCode::BAD_REQUEST),
+        Rule::Signer => Some(StatusCode::UNAUTHORIZED),
+        Rule::Permission | Rule::ConflictOfInterest => Some(StatusCode::FORBIDDEN),
+        Rule::DuplicateId => Some(StatusCode::CONFLICT),
+        Rule::Identity | Rule::Time | Rule::Reference | Rule::Chain => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Rule::HistoryUnavailable => None,
+        // A rule added later and not mapped yet is still a refusal of the statement.
+        _ => Some(StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
+
 /// The body of every error answer: `{"error":{"code":"...","message":"..."}}` (SPEC §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -290,6 +358,38 @@ mod tests {
             response.headers().get(header::RETRY_AFTER),
             Some(&HeaderValue::from(RETRY_AFTER_SECONDS))
         );
+    }
+
+    #[test]
+    fn rule_statuses_and_codes_follow_spec_section_7() {
+        let expected = [
+            (Rule::Form, 400, "malformed_envelope"),
+            (Rule::Signer, 401, "unknown_signer"),
+            (Rule::Permission, 403, "forbidden_kind"),
+            (Rule::ConflictOfInterest, 403, "conflict_of_interest"),
+            (Rule::DuplicateId, 409, "duplicate_id"),
+            (Rule::Identity, 422, "wrong_ledger"),
+            (Rule::Time, 422, "time_out_of_window"),
+            (Rule::Reference, 422, "rule_violation"),
+            (Rule::Chain, 422, "rule_violation"),
+        ];
+        for (rule, status, code) in expected {
+            let error = ApiError::from(AppendError::Violation(hisaab_store::Violation::new(
+                3, rule, "x",
+            )));
+            assert_eq!(error.status().as_u16(), status, "{rule:?}");
+            assert_eq!(error.code(), code, "{rule:?}");
+        }
+        let unreadable = hisaab_store::Violation::new(3, Rule::HistoryUnavailable, "x");
+        assert_eq!(
+            ApiError::from(AppendError::Violation(unreadable)),
+            ApiError::Unavailable
+        );
+        assert_eq!(
+            ApiError::from(AppendError::Signature).code(),
+            "bad_signature"
+        );
+        assert_eq!(ApiError::from(AppendError::Closed), ApiError::Unavailable);
     }
 
     #[test]

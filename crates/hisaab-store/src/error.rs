@@ -270,50 +270,24 @@ impl StoreError {
     }
 }
 
-/// Why an envelope was not appended. [`AppendError::http_status`] maps it per SPEC §7.
+/// Why an envelope was not appended. A typed error only: the server maps it to an HTTP status
+/// and code (SPEC §7).
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum AppendError {
-    /// The envelope breaks SPEC §4 rule 1 before any ledger is consulted (413 when too large,
-    /// else 400).
+    /// The envelope breaks SPEC §4 rule 1 before any ledger is consulted.
     #[error("malformed envelope: {0}")]
     Format(#[from] FormatError),
-    /// The signature does not verify strictly under `signer` (401).
+    /// The signature does not verify strictly under `signer`.
     #[error("the signature does not verify")]
     Signature,
-    /// The model refuses the statement at its position (status from the rule).
+    /// The model refuses the statement at its position, under a [`Rule`](hisaab_model::Rule).
     #[error("rejected: {0}")]
     Violation(Violation),
-    /// The store is closed or stopped after a failed write (503).
+    /// The store is closed or stopped after a failed write; a client may retry later.
     #[error("the store is closed")]
     Closed,
-    /// Storage failed; nothing was appended (500).
+    /// Storage failed; nothing was appended.
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
-}
-
-impl AppendError {
-    /// The HTTP status of SPEC §7 for this error.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            AppendError::Format(FormatError::TooLarge { .. }) => 413,
-            AppendError::Format(_) => 400,
-            AppendError::Signature => 401,
-            AppendError::Violation(violation) => violation.rule.http_status(),
-            AppendError::Closed => 503,
-            AppendError::Store(_) => 500,
-        }
-    }
-
-    /// A snake_case error code for an API answer.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AppendError::Format(FormatError::TooLarge { .. }) => "too_large",
-            AppendError::Format(_) => "malformed",
-            AppendError::Signature => "bad_signature",
-            AppendError::Violation(violation) => violation.rule.code(),
-            AppendError::Closed => "unavailable",
-            AppendError::Store(_) => "internal",
-        }
-    }
 }

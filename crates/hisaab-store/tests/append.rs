@@ -117,7 +117,6 @@ fn same_id_with_another_envelope_is_a_duplicate_id() {
         AppendError::Violation(v) => assert_eq!(v.rule, Rule::DuplicateId),
         other => panic!("expected a violation, got {other:?}"),
     }
-    assert_eq!(error.http_status(), 409);
     assert_eq!(store.size(), 2);
 }
 
@@ -129,7 +128,6 @@ fn a_bad_signature_is_refused_before_the_sequencer() {
     envelope.signature = Signature::from_bytes([7; 64]);
     let error = store.append_blocking(envelope).unwrap_err();
     assert!(matches!(error, AppendError::Signature));
-    assert_eq!(error.http_status(), 401);
     assert_eq!(store.size(), 1);
 }
 
@@ -154,7 +152,7 @@ fn a_rejected_statement_changes_nothing() {
     .unwrap();
     let error = store.append_blocking(again).unwrap_err();
     assert!(matches!(error, AppendError::Violation(_)), "{error:?}");
-    assert_eq!(error.http_status(), 422);
+    assert!(matches!(&error, AppendError::Violation(v) if v.rule.code() == "rule_violation"));
     assert_eq!(store.latest_checkpoint(), before);
     assert_eq!(store.size(), 2);
     // And the next one still lands at the next seq.
@@ -194,7 +192,6 @@ fn appends_after_close_answer_closed() {
         .append_blocking(common::operator(&store, 1, 0))
         .unwrap_err();
     assert!(matches!(error, AppendError::Closed));
-    assert_eq!(error.http_status(), 503);
     // Reads keep working.
     assert_eq!(store.size(), 1);
 }

@@ -448,7 +448,6 @@ impl Run {
                     at,
                     e
                 );
-                prop_assert_eq!(e.http_status(), 409, "{}: status", at);
                 false
             }
             (None, _) => false,
@@ -572,10 +571,10 @@ impl Run {
             Err(v) => v,
             Ok(()) => panic!("{at}: the model accepted the statement meant to be refused"),
         };
-        let (rule, status) = match refusal {
-            Refusal::DuplicateId => (Some(Rule::DuplicateId), 409),
-            Refusal::OperatorTaken => (None, 422),
-            Refusal::OtherLedger => (Some(Rule::Identity), 422),
+        let (rule, code) = match refusal {
+            Refusal::DuplicateId => (Some(Rule::DuplicateId), "duplicate_id"),
+            Refusal::OperatorTaken => (None, "rule_violation"),
+            Refusal::OtherLedger => (Some(Rule::Identity), "wrong_ledger"),
         };
         if let Some(rule) = rule {
             prop_assert_eq!(expected.rule, rule, "{}: the model's verdict", at);
@@ -592,6 +591,7 @@ impl Run {
         match &error {
             AppendError::Violation(v) => {
                 prop_assert_eq!(v.rule, expected.rule, "{}: rule", at);
+                prop_assert_eq!(v.rule.code(), code, "{}: code", at);
                 prop_assert_eq!(v.seq, self.model.size(), "{}: violation seq", at);
             }
             other => {
@@ -600,7 +600,6 @@ impl Run {
                 )))
             }
         }
-        prop_assert_eq!(error.http_status(), status, "{}: status", at);
         prop_assert_eq!(
             self.store().latest_checkpoint(),
             latest,

@@ -194,7 +194,7 @@ fn every_kind_accepts_exactly_the_signers_of_the_permission_table() {
             .try_append(seed::STRANGER, kind.as_str(), body)
             .unwrap_err();
         assert_eq!(err.rule, Rule::Signer, "{kind} by a stranger: {err}");
-        assert_eq!(err.rule.http_status(), 401);
+        assert_eq!(err.rule.code(), "unknown_signer");
     }
     assert_eq!(checked, Kind::ALL.len() * MEMBERS.len());
 }
@@ -225,7 +225,7 @@ fn conflict_of_interest_reads_like_an_audit_finding() {
         .try_append(seed::EVALUATOR_INDUS, "evaluation.recorded", body.clone())
         .unwrap_err();
     assert_eq!(err.rule, Rule::ConflictOfInterest);
-    assert_eq!(err.rule.http_status(), 403);
+    assert_eq!(err.rule.code(), "conflict_of_interest");
     assert!(
         err.to_string().contains(
             "rule 2 (conflict of interest): member `eval-indus` belongs to operator `indus`"

@@ -117,7 +117,7 @@ fn rule_1_refuses_unknown_fields_nulls_unknown_kinds_and_oversized_envelopes() {
             .try_append(seed::AUTHORITY, "operator.registered", bad)
             .unwrap_err();
         assert_eq!(err.rule, Rule::Form, "{err}");
-        assert_eq!(err.rule.http_status(), 400);
+        assert_eq!(err.rule.code(), "malformed_envelope");
     }
     assert_eq!(
         rule_of(
@@ -179,7 +179,7 @@ fn rule_2_refuses_a_revoked_members_key() {
         )
         .unwrap_err();
     assert_eq!(err.rule, Rule::Signer);
-    assert_eq!(err.rule.http_status(), 401);
+    assert_eq!(err.rule.code(), "unknown_signer");
     assert_eq!(
         err.detail,
         format!(
@@ -288,7 +288,7 @@ fn rule_3_refuses_a_reused_statement_id_with_409() {
     second.id = id;
     let err = b.push(b.seal(second.clone(), seed::AUTHORITY)).unwrap_err();
     assert_eq!(err.rule, Rule::DuplicateId);
-    assert_eq!(err.rule.http_status(), 409);
+    assert_eq!(err.rule.code(), "duplicate_id");
     second.id = uuid(9_999);
     b.push(b.seal(second, seed::AUTHORITY)).unwrap();
 }
@@ -304,7 +304,7 @@ fn rule_3_refuses_another_ledgers_id() {
     statement.ledger = Some(Hash::sha256(b"another ledger"));
     let err = b.push(b.seal(statement, seed::AUTHORITY)).unwrap_err();
     assert_eq!(err.rule, Rule::Identity);
-    assert_eq!(err.rule.http_status(), 422);
+    assert_eq!(err.rule.code(), "wrong_ledger");
 }
 
 #[test]

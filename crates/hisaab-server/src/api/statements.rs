@@ -1,12 +1,9 @@
 //! `POST /v1/statements`: append a signed statement (SPEC §7).
 
-use std::borrow::Cow;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hisaab_log::{Envelope, FormatError};
-use hisaab_store::{AppendError, Rule};
+use hisaab_log::Envelope;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
@@ -62,10 +59,10 @@ pub(crate) async fn submit(
         other => other,
     })?;
     require_json(&body.headers)?;
-    let envelope = Envelope::try_from_json(&body.bytes).map_err(format_error)?;
+    let envelope = Envelope::try_from_json(&body.bytes).map_err(ApiError::from)?;
     let id = envelope.statement.id.clone();
     let kind = envelope.statement.kind.clone();
-    let appended = app.store.append(envelope).await.map_err(append_error)?;
+    let appended = app.store.append(envelope).await.map_err(ApiError::from)?;
     let receipt = Receipt::from_store(&appended.receipt);
     let status = if appended.created {
         tracing::info!(seq = receipt.seq, %id, %kind, "statement appended");
@@ -91,67 +88,5 @@ impl Receipt {
                 .map(|hash| schema::HexHash(hash.to_hex()))
                 .collect(),
         }
-    }
-}
-
-/// 413 for an envelope over the size of rule 1, else 400.
-fn format_error(error: FormatError) -> ApiError {
-    match error {
-        FormatError::TooLarge { bytes, max } => ApiError::EnvelopeTooLarge {
-            message: format!(
-                "the envelope is {bytes} bytes of canonical JSON, over the limit of {max} \
-                 (SPEC §4 rule 1)"
-            ),
-        },
-        other => ApiError::MalformedEnvelope {
-            message: format!("not a valid envelope: {other}"),
-        },
-    }
-}
-
-/// Maps the store's refusal to SPEC §7's statuses, with a stable code per cause.
-fn append_error(error: AppendError) -> ApiError {
-    match error {
-        AppendError::Format(format) => format_error(format),
-        AppendError::Signature => rejected(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
-            "the signature does not verify strictly under `signer` (SPEC §1, §2)".to_owned(),
-        ),
-        AppendError::Violation(violation) => {
-            let message = format!("{}: {}", violation.rule, violation.detail);
-            let (status, code) = match violation.rule {
-                Rule::Form => (StatusCode::BAD_REQUEST, "malformed_envelope"),
-                Rule::Signer => (StatusCode::UNAUTHORIZED, "unknown_signer"),
-                Rule::Permission => (StatusCode::FORBIDDEN, "forbidden_kind"),
-                Rule::ConflictOfInterest => (StatusCode::FORBIDDEN, "conflict_of_interest"),
-                Rule::DuplicateId => (StatusCode::CONFLICT, "duplicate_id"),
-                Rule::Identity => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_ledger"),
-                Rule::Time => (StatusCode::UNPROCESSABLE_ENTITY, "time_out_of_window"),
-                Rule::Reference | Rule::Chain => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "rule_violation")
-                }
-                Rule::HistoryUnavailable => {
-                    tracing::error!(%violation, "the ledger's history could not be read");
-                    return ApiError::Unavailable;
-                }
-                other => (
-                    StatusCode::from_u16(other.http_status())
-                        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-                    "rule_violation",
-                ),
-            };
-            rejected(status, code, message)
-        }
-        AppendError::Closed => ApiError::Unavailable,
-        other => ApiError::internal("append", &other),
-    }
-}
-
-fn rejected(status: StatusCode, code: &'static str, message: String) -> ApiError {
-    ApiError::Rejected {
-        status,
-        code: Cow::Borrowed(code),
-        message,
     }
 }
