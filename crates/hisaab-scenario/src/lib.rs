@@ -33,7 +33,7 @@ use hisaab_log::{
 };
 use serde_json::{json, Value};
 
-use hisaab_model::{MemoryLedger, Violation};
+use hisaab_model::{Cadence, MemoryLedger, Violation};
 
 /// The seed of the default scenario.
 pub const DEFAULT_SEED: u64 = 0x4849_5341_4142_2026;
@@ -335,23 +335,6 @@ const STAFF: [(&str, &str, &[&str], Option<usize>); 7] = [
         Some(4),
     ),
 ];
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Cadence {
-    Monthly,
-    Quarterly,
-    Once,
-}
-
-impl Cadence {
-    fn as_str(self) -> &'static str {
-        match self {
-            Cadence::Monthly => "monthly",
-            Cadence::Quarterly => "quarterly",
-            Cadence::Once => "once",
-        }
-    }
-}
 
 /// A KPI of the catalogue. Baselines and targets are in tenths of the unit.
 struct KpiSpec {
