@@ -256,7 +256,7 @@ impl IntoResponse for ApiError {
 }
 
 /// The store's refusal of an envelope, mapped to SPEC §7: the one place where an
-/// [`AppendError`] becomes HTTP. A rule violation answers with [`rule_status`] and the rule's
+/// [`AppendError`] becomes HTTP. A rule violation answers with `rule_status` and the rule's
 /// own code ([`Rule::code`]), so the model and the API share one vocabulary.
 impl From<AppendError> for ApiError {
     fn from(error: AppendError) -> Self {

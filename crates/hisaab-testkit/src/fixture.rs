@@ -1,7 +1,6 @@
 //! A minimal valid statement stream at the envelope level, for the store's doc examples,
 //! tests, crash test and benches. Its keys are the crate's one cast ([`crate::seed`]): the
-//! authority is [`seed::AUTHORITY`](crate::seed::AUTHORITY), the log key
-//! [`seed::LOG`](crate::seed::LOG).
+//! authority is [`seed::AUTHORITY`], the log key [`seed::LOG`].
 
 use hisaab_log::note::VerifierKey;
 use hisaab_log::Timestamp;

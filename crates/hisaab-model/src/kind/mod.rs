@@ -3,11 +3,11 @@
 //! Each module holds everything about its kind: the body type, the checks that span several
 //! fields (rule 1), who may sign it (rule 2: its [`Signers`], any check beyond roles, and
 //! whether the conflict-of-interest rule applies), its references and lifecycle (rule 5), and
-//! its effect on the replay state ([`crate::Ledger`]). They implement [`KindRules`]; the
-//! ledger runs the checks common to every kind (chain, signer key, statement id, ledger id,
-//! time) and dispatches the rest through the trait.
+//! its effect on the replay state ([`crate::Ledger`]). They implement the crate-private trait
+//! `KindRules`; the ledger runs the checks common to every kind (chain, signer key, statement
+//! id, ledger id, time) and dispatches the rest through the trait.
 //!
-//! The [`registry!`] invocation below is the one list of kinds: it defines [`Kind`] (with
+//! The `registry!` invocation below is the one list of kinds: it defines [`Kind`] (with
 //! [`Kind::ALL`] and each kind's name) and [`Body`], and routes each [`Body`] variant to its
 //! module. To add a kind, write `kind/<kind>.rs` with its body type and `impl KindRules`,
 //! and add one line to the registry (see ARCHITECTURE.md, "How to add a kind").
@@ -217,11 +217,21 @@ macro_rules! registry {
                 history: &dyn History,
             ) -> Result<(), Violation> {
                 match self {
-                    $(Body::$variant(b) => b.check_references(ledger, seq, entry, signer, history),)*
+                    $(
+                        Body::$variant(b) => {
+                            b.check_references(ledger, seq, entry, signer, history)
+                        }
+                    )*
                 }
             }
 
-            pub(crate) fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, signer: PublicKey) {
+            pub(crate) fn commit(
+                self,
+                ledger: &mut Ledger,
+                seq: u64,
+                hash: Hash,
+                signer: PublicKey,
+            ) {
                 match self {
                     $(Body::$variant(b) => b.commit(ledger, seq, hash, signer),)*
                 }
@@ -234,18 +244,23 @@ macro_rules! registry {
 // Kind variant, Body variant, name, body type.
 registry! {
     LedgerGenesis, Genesis, "ledger.genesis", ledger_genesis::GenesisBody;
-    OperatorRegistered, OperatorRegistered, "operator.registered", operator_registered::OperatorRegisteredBody;
+    OperatorRegistered, OperatorRegistered, "operator.registered",
+        operator_registered::OperatorRegisteredBody;
     MemberEnrolled, MemberEnrolled, "member.enrolled", member_enrolled::MemberEnrolledBody;
-    MemberKeyRotated, MemberKeyRotated, "member.key_rotated", member_key_rotated::MemberKeyRotatedBody;
+    MemberKeyRotated, MemberKeyRotated, "member.key_rotated",
+        member_key_rotated::MemberKeyRotatedBody;
     MemberRevoked, MemberRevoked, "member.revoked", member_revoked::MemberRevokedBody;
     KpiDefined, KpiDefined, "kpi.defined", kpi_defined::KpiDefinedBody;
     KpiAssigned, KpiAssigned, "kpi.assigned", kpi_assigned::KpiAssignedBody;
     SubmissionFiled, SubmissionFiled, "submission.filed", submission_filed::SubmissionFiledBody;
-    EvaluationRecorded, EvaluationRecorded, "evaluation.recorded", evaluation_recorded::EvaluationRecordedBody;
+    EvaluationRecorded, EvaluationRecorded, "evaluation.recorded",
+        evaluation_recorded::EvaluationRecordedBody;
     CommitmentMade, CommitmentMade, "commitment.made", commitment_made::CommitmentMadeBody;
-    CommitmentClosed, CommitmentClosed, "commitment.closed", commitment_closed::CommitmentClosedBody;
+    CommitmentClosed, CommitmentClosed, "commitment.closed",
+        commitment_closed::CommitmentClosedBody;
     ChallengeRaised, ChallengeRaised, "challenge.raised", challenge_raised::ChallengeRaisedBody;
-    ChallengeResolved, ChallengeResolved, "challenge.resolved", challenge_resolved::ChallengeResolvedBody;
+    ChallengeResolved, ChallengeResolved, "challenge.resolved",
+        challenge_resolved::ChallengeResolvedBody;
     MeetingRecorded, MeetingRecorded, "meeting.recorded", meeting_recorded::MeetingRecordedBody;
     MeetingAttested, MeetingAttested, "meeting.attested", meeting_attested::MeetingAttestedBody;
     DisputeOpened, DisputeOpened, "dispute.opened", dispute_opened::DisputeOpenedBody;
