@@ -296,3 +296,55 @@ impl Body {
         Ok(parsed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(kind: &str, body: Value) -> Body {
+        Body::try_parse(kind, body.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_registry_lists_each_kind_once_with_its_body() {
+        let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Kind::ALL.len());
+        let body = parse("meeting.attested", json!({"meeting": "m-1"}));
+        assert_eq!(body.kind(), Kind::MeetingAttested);
+        assert_eq!(Kind::MeetingAttested.signers(), Signers::Attendee);
+        assert!(Kind::DisputeResolved.has_conflict_of_interest());
+        assert!(!Kind::DisputeOpened.has_conflict_of_interest());
+    }
+
+    #[test]
+    fn subject_is_the_operator_and_kpi_a_body_names() {
+        let submission = parse(
+            "submission.filed",
+            json!({"operator": "indus", "kpi": "CR-01", "period": "2026-10", "value": "97.5",
+                "evidence": [], "note": ""}),
+        );
+        let (operator, kpi) = submission.subject();
+        assert_eq!(operator.map(Slug::as_str), Some("indus"));
+        assert_eq!(kpi.map(KpiId::as_str), Some("CR-01"));
+
+        let challenge = parse(
+            "challenge.raised",
+            json!({"challenge": "c-1", "pillar": "legal", "kpi": "LG-01", "description": "d"}),
+        );
+        let (operator, kpi) = challenge.subject();
+        assert_eq!(operator, None);
+        assert_eq!(kpi.map(KpiId::as_str), Some("LG-01"));
+
+        // An evaluation names its operator and KPI only through the submission it judges.
+        let evaluation = parse(
+            "evaluation.recorded",
+            json!({"submission": Hash::sha256(b"s"), "verdict": "met", "score": 90,
+                "rationale": "r"}),
+        );
+        assert_eq!(evaluation.subject(), (None, None));
+    }
+}
