@@ -863,13 +863,10 @@ fn state_has_the_exact_shape_digest_and_status_precedence() {
                verdict: Value,
                score: Value,
                status: &str| {
-        let mut k = json!({"pillar":pillar,"target":"95","due":"2099-12-31","first_period":first,
-            "latest_submission":latest,"period":period,"value":value,"evaluation":evaluation,
-            "verdict":verdict,"score":score,"status":status});
-        if let Some(b) = baseline {
-            k["baseline"] = json!(b);
-        }
-        k
+        // SPEC §5: `baseline` is always present, `null` when the assignment has none.
+        json!({"pillar":pillar,"target":"95","baseline":baseline,"due":"2099-12-31",
+            "first_period":first,"latest_submission":latest,"period":period,"value":value,
+            "evaluation":evaluation,"verdict":verdict,"score":score,"status":status})
     };
     // The state at `as_of` and `at`, built from SPEC §5 by hand.
     let expected = |as_of: u64, at: &str, disputed: bool| {

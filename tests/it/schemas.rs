@@ -310,7 +310,7 @@ fn states_of_the_scenario_validate() {
         );
     }
     let state = serde_json::to_value(fixture.ledger.state_at(size, None).unwrap()).unwrap();
-    // Every status and a missing baseline appear, so the schema is exercised in full.
+    // Every status and a `null` baseline appear, so the schema is exercised in full.
     let text = state.to_string();
     for status in [
         "disputed",
@@ -325,6 +325,10 @@ fn states_of_the_scenario_validate() {
             "{status}"
         );
     }
+    assert!(
+        text.contains("\"baseline\":null"),
+        "no KPI without a baseline"
+    );
 }
 
 #[test]

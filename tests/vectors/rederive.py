@@ -7,7 +7,11 @@ integers and strings only), checks the signer is the seed's public key, re-signs
 input (Ed25519 is deterministic), rebuilds the entry's canonical JSON from seq, prev and
 the file's recorded_at, and recomputes the event hash. Then it recomputes the root for
 every tree size, every inclusion and consistency proof (RFC 9162 §2.1), the log's key id and
-vkey (C2SP signed-note) and the checkpoint signature. Exit status 0 only if every byte agrees.
+vkey (C2SP signed-note) and the checkpoint signature. Finally it projects the state of SPEC §5
+at the full size from the statements (for the kinds the golden ledger holds) and checks the
+file's `state` and its digest, SHA-256 of JCS(state without `digest`): every KPI carries
+`baseline`, `null` when the assignment in force has none. Exit status 0 only if every byte
+agrees.
 
     python3 tests/vectors/rederive.py [tests/vectors/golden.json]
 """
@@ -123,6 +127,74 @@ def private_key(seed_hex):
 def public_bytes(key):
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
+PILLARS = ["legal", "resilience", "monitoring", "capacity", "cooperation", "awareness"]
+
+
+def project(entries):
+    """The state of SPEC §5 at the full size, default `at`, for a ledger without evaluations,
+    commitments, challenges, meetings or disputes (all the golden ledger holds)."""
+    ledger = entries[0]["event_hash"]
+    operators, members, kpis, assignments, submissions = {}, {}, {}, {}, {}
+    at = None
+    for item in entries:
+        leaf = json.loads(item["leaf_bytes"])
+        statement = leaf["statement"]
+        kind, body = statement["kind"], statement["body"]
+        at = leaf["recorded_at"][:10]
+        if kind == "ledger.genesis":
+            members[body["authority"]["member"]] = {
+                "roles": ["authority"], "operator": None, "key": statement["signer"],
+                "status": "active"}
+        elif kind == "operator.registered":
+            operators[body["operator"]] = body["name"]
+        elif kind == "member.enrolled":
+            members[body["member"]] = {
+                "roles": sorted(body["roles"]), "operator": body.get("operator"),
+                "key": body["key"], "status": "active"}
+        elif kind == "kpi.defined":
+            kpis[body["kpi"]] = body
+        elif kind == "kpi.assigned":
+            assignments[(body["operator"], body["kpi"])] = body
+        elif kind == "submission.filed":
+            check("supersedes" not in body, "the projection here knows no superseding")
+            submissions.setdefault((body["operator"], body["kpi"]), []).append(
+                (body["period"], item["event_hash"], body["value"]))
+        else:
+            check(False, "the projection here knows no %s" % kind)
+    state_operators = {}
+    for operator, name in operators.items():
+        state_kpis = {}
+        for (op, kpi), a in assignments.items():
+            if op != operator:
+                continue
+            subs = sorted(submissions.get((op, kpi), []))
+            latest = subs[-1] if subs else None
+            if at > a["due"]:
+                status = "overdue"
+            elif latest:
+                status = "submitted"
+            else:
+                status = "pending"
+            state_kpis[kpi] = {
+                "pillar": kpis[kpi]["pillar"], "target": a["target"],
+                "baseline": a.get("baseline"), "due": a["due"],
+                "first_period": a["first_period"],
+                "latest_submission": latest[1] if latest else None,
+                "period": latest[0] if latest else None,
+                "value": latest[2] if latest else None,
+                "evaluation": None, "verdict": None, "score": None, "status": status}
+        state_operators[operator] = {
+            "name": name, "kpis": state_kpis,
+            "pillar_scores": {p: None for p in PILLARS}, "score": None,
+            "commitments": {"open": 0, "overdue": 0, "fulfilled": 0, "missed": 0,
+                            "withdrawn": 0},
+            "disputes": {"open": 0, "upheld": 0, "overturned": 0}}
+    state = {"ledger": ledger, "size": len(entries), "at": at, "operators": state_operators,
+             "sector": {p: None for p in PILLARS}, "members": members}
+    state["digest"] = sha256(jcs(state).encode()).hex()
+    return state
+
+
 
 def main():
     path_arg = sys.argv[1] if len(sys.argv) > 1 else "tests/vectors/golden.json"
@@ -186,6 +258,13 @@ def main():
     sig = keys["log"].sign(body.encode())
     note = body + "\n\u2014 %s %s\n" % (origin, base64.b64encode(key_id + sig).decode())
     check(note == cp["note"], "checkpoint note")
+
+    want = project(golden["entries"])
+    check("state" in golden and golden["state"] == want, "state of SPEC §5 at the full size")
+    check(golden.get("state", {}).get("digest") == want["digest"], "state digest")
+    for operator in want["operators"].values():
+        for kpi in operator["kpis"].values():
+            check("baseline" in kpi, "every KPI of the state carries baseline")
 
     print("golden vectors re-derived: %d passed, %d failed" % (len(passes), len(failures)))
     return 1 if failures else 0

@@ -13,7 +13,7 @@ use crate::ledger::Ledger;
 use crate::value::{schema, Decimal, KpiId, Pillar, Role, Score, Slug, Text, Verdict};
 
 /// The state of a ledger (SPEC §5): exactly its JSON shape, every key present, absent values
-/// `null` (except a missing `baseline`, which is not shown).
+/// `null` (a missing `baseline` too).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
@@ -71,9 +71,8 @@ pub struct KpiState {
     pub pillar: Pillar,
     /// The target of the assignment in force.
     pub target: Decimal,
-    /// The baseline of the assignment in force; not shown when it has none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "Decimal")]
+    /// The baseline of the assignment in force; `null` when it has none (SPEC §5).
+    #[schemars(schema_with = "nullable_of::<Decimal>")]
     pub baseline: Option<Decimal>,
     /// When the target is due.
     #[schemars(schema_with = "schema::date")]
@@ -1031,7 +1030,7 @@ mod tests {
         let required = state["required"].as_array().unwrap();
         assert_eq!(required.len(), 7);
         let kpi = serde_json::to_value(schemars::schema_for!(KpiState)).unwrap();
-        assert!(!kpi["required"]
+        assert!(kpi["required"]
             .as_array()
             .unwrap()
             .contains(&"baseline".into()));

@@ -322,6 +322,7 @@ fn the_json_has_exactly_the_shape_of_spec_section_5_and_its_digest() {
     assert_eq!(
         keys(&json["operators"]["indus"]["kpis"]["CR-01"]),
         [
+            "baseline",
             "due",
             "evaluation",
             "first_period",
@@ -340,7 +341,11 @@ fn the_json_has_exactly_the_shape_of_spec_section_5_and_its_digest() {
         json["operators"]["indus"]["kpis"]["LG-01"]["latest_submission"],
         Value::Null
     );
-    // A baseline is shown only when the assignment in force has one.
+    // `baseline` is always present: `null` when the assignment in force has none (SPEC §5).
+    assert_eq!(
+        json["operators"]["indus"]["kpis"]["LG-01"]["baseline"],
+        Value::Null
+    );
     assert_eq!(
         json["operators"]["karakoram"]["kpis"]["LG-01"]["baseline"],
         "50"
