@@ -8,7 +8,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Hisaab: a tamper-evident accountability ledger for the Telecom Cyber Security Task Force.
 #[derive(Debug, Parser)]
-#[command(name = "hisaab", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "hisaab",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = crate::exit::HELP
+)]
 pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -63,8 +70,9 @@ pub(crate) struct TrustArgs {
     /// ~/.config/hisaab/state.json].
     #[arg(long, env = "HISAAB_STATE", value_name = "FILE")]
     pub(crate) state: Option<PathBuf>,
-    /// Pin the log's verifier key (`<origin>+<key id>+<key>`) instead of trusting the server's
-    /// genesis on first use.
+    /// Pin the log's verifier key (`<origin>+<key id>+<key>`): a server, data directory or
+    /// bundle whose genesis log_key, origin or checkpoint key differs fails. Without it, a
+    /// server's key is trusted on first use and a file's own key is trusted (and shown).
     #[arg(long, value_name = "VKEY")]
     pub(crate) log_vkey: Option<String>,
     /// Forget the key, ledger and checkpoint remembered for this server, and pin anew.
@@ -103,6 +111,10 @@ pub(crate) struct PubkeyArgs {
     /// Also print the verifier key under this name.
     #[arg(long, value_name = "ORIGIN")]
     pub(crate) log_name: Option<String>,
+    /// Also print the witness's cosignature key (for `verify --witness`) under this name, the
+    /// witness's member id.
+    #[arg(long, value_name = "MEMBER")]
+    pub(crate) witness_name: Option<String>,
 }
 
 /// `hisaab init`.
@@ -474,6 +486,16 @@ pub(crate) struct VerifyArgs {
     pub(crate) checkpoint_only: bool,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    /// Pin the ledger id (the event hash of entry 0): anything else fails.
+    #[arg(long, value_name = "ID")]
+    pub(crate) ledger: Option<String>,
+    /// A witness's cosignature key `<name>+<key id>+<base64(0x04||key)>`, as `hisaab pubkey
+    /// --witness-name NAME` prints it (repeat for several; a server or a bundle only).
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub(crate) witnesses: Vec<String>,
+    /// How many of the --witness keys must have validly cosigned the checkpoint [default: all].
+    #[arg(long, value_name = "K")]
+    pub(crate) min_cosignatures: Option<usize>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -494,9 +516,6 @@ pub(crate) struct ReplayArgs {
     /// Show what changed between sizes A and B.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub(crate) diff: Option<Vec<u64>>,
-    /// For a data directory: the log key (PKCS#8 PEM) the store opens with.
-    #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
-    pub(crate) log_key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
     /// Print JSON (the state of SPEC §5, or the list of changes).
@@ -507,8 +526,13 @@ pub(crate) struct ReplayArgs {
 /// `hisaab export`.
 #[derive(Debug, Args)]
 pub(crate) struct ExportArgs {
-    #[command(flatten)]
-    pub(crate) data: DataArgs,
+    /// The ledger's data directory (read only; a running server holds it locked).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) data: PathBuf,
+    /// The log key (PKCS#8 PEM): needed only to sign a checkpoint for a --tree-size the log
+    /// never signed one for. Reading needs no private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) log_key: Option<PathBuf>,
     /// The number of entries to export [default: all].
     #[arg(long, value_name = "SIZE")]
     pub(crate) tree_size: Option<u64>,

@@ -114,6 +114,22 @@ impl Client {
         Ok(Client { base, http })
     }
 
+    /// A request that got no answer: names the server and how to choose another.
+    fn send_error(&self, method: &str, url: &str, error: reqwest::Error) -> anyhow::Error {
+        let why = if error.is_connect() {
+            "cannot connect"
+        } else if error.is_timeout() {
+            "no answer in time"
+        } else {
+            "the request failed"
+        };
+        anyhow::Error::new(error).context(format!(
+            "{method} {url}: {why}. Is a Hisaab server running at {}? Choose the server with \
+             --server URL or the HISAAB_SERVER environment variable",
+            self.base
+        ))
+    }
+
     /// The server's URL without a trailing slash.
     pub(crate) fn base(&self) -> &str {
         &self.base
@@ -126,7 +142,7 @@ impl Client {
             .http
             .get(&url)
             .send()
-            .with_context(|| format!("GET {url} failed"))?;
+            .map_err(|e| self.send_error("GET", &url, e))?;
         check_status(response).with_context(|| format!("GET {url}"))
     }
 
@@ -185,7 +201,7 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
-            .with_context(|| format!("POST {url} failed"))?;
+            .map_err(|e| self.send_error("POST", &url, e))?;
         let status = response.status();
         let response = check_status(response)?;
         let text = read_text(response)?;
@@ -215,7 +231,7 @@ impl Client {
             .post(&url)
             .json(&body)
             .send()
-            .with_context(|| format!("POST {url} failed"))?;
+            .map_err(|e| self.send_error("POST", &url, e))?;
         let text = read_text(check_status(response)?)?;
         serde_json::from_str(&text).context("unexpected answer to a cosignature")
     }
@@ -263,7 +279,14 @@ impl Session {
         }
         let explicit = options
             .log_vkey
-            .map(|v| VerifierKey::try_parse(v).context("--log-vkey is not a verifier key"))
+            .map(|v| {
+                VerifierKey::try_parse(v).map_err(|e| {
+                    crate::exit::usage(format!(
+                        "--log-vkey {v:?} is not a log verifier key \
+                         `<origin>+<hex key id>+<base64 key>` (SPEC §3): {e}"
+                    ))
+                })
+            })
             .transpose()?;
         if let Some(memory) = trust.state.servers.get(client.base()) {
             let vkey = VerifierKey::try_parse(&memory.log_vkey).with_context(|| {
@@ -273,8 +296,8 @@ impl Session {
             if let Some(explicit) = &explicit {
                 if explicit != &vkey {
                     bail!(
-                        "--log-vkey {explicit} differs from the key {vkey} remembered for {} in \
-                         {} (pass --repin to forget it)",
+                        "the log key is not the pinned one: expected {explicit} (--log-vkey), \
+                         found {vkey} (remembered for {} in {}; pass --repin to forget it)",
                         client.base(),
                         trust.path().display()
                     );
@@ -472,7 +495,10 @@ fn discover(client: &Client, explicit: Option<&VerifierKey>) -> Result<LogIdenti
     let vkey = VerifierKey::try_parse(log_key).context("the genesis log_key is not a vkey")?;
     if let Some(explicit) = explicit {
         if explicit != &vkey {
-            bail!("the server's genesis names the log key {vkey}, not the pinned {explicit}");
+            bail!(
+                "the log key is not the pinned one (SPEC §3): expected {explicit} \
+                 (--log-vkey), found {vkey} (the server's genesis log_key)"
+            );
         }
     }
     let note = client.checkpoint_note()?;
@@ -528,9 +554,13 @@ pub(crate) fn normalize_url(url: &str) -> Result<String> {
     let trimmed = url.trim().trim_end_matches('/');
     if !trimmed.starts_with("http://") {
         if trimmed.starts_with("https://") {
-            bail!("{url}: this build speaks plain HTTP only; put a TLS proxy on loopback");
+            return Err(crate::exit::usage(format!(
+                "{url}: this build speaks plain HTTP only; put a TLS proxy on loopback"
+            )));
         }
-        bail!("{url} is not an http:// URL");
+        return Err(crate::exit::usage(format!(
+            "{url} is not an http:// URL (--server or HISAAB_SERVER)"
+        )));
     }
     Ok(trimmed.to_owned())
 }

@@ -12,7 +12,9 @@
 mod args;
 mod client;
 mod cmd;
+mod exit;
 mod keyfile;
+mod pin;
 mod progress;
 mod trust;
 mod util;
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::FAILURE
+            ExitCode::from(exit::code_of(&error))
         }
     }
 }

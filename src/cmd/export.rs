@@ -1,13 +1,13 @@
 //! `hisaab export`: a bundle (SPEC §6) of a data directory, streamed to a file.
 
 use std::fs::OpenOptions;
-use std::io::{BufWriter, Write as _};
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context as _, Result};
-use hisaab_store::{Store, StoreConfig, SystemClock};
+use anyhow::{Context as _, Result};
+use hisaab_store::{open_audited, AuditedDir, Store, StoreConfig, SystemClock};
 
 use crate::args::ExportArgs;
 use crate::keyfile;
@@ -16,64 +16,83 @@ use crate::progress::ProgressWriter;
 /// Opens the store in `dir` with the log key at `log_key`.
 pub(crate) fn open_store(dir: &Path, log_key: Option<&Path>) -> Result<Store> {
     let log_key = log_key.ok_or_else(|| {
-        anyhow!("opening a data directory needs its log key: pass --log-key FILE (or set HISAAB_LOG_KEY)")
+        crate::exit::usage(
+            "serving a data directory needs its log key, which signs checkpoints: pass \
+             --log-key FILE (or set HISAAB_LOG_KEY)",
+        )
     })?;
     let key = keyfile::read(log_key)?;
-    Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock)).with_context(|| {
-        format!(
-            "cannot open the ledger in {} (is a server running on it? stop it first)",
-            dir.display()
-        )
-    })
+    Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock))
+        .with_context(|| format!("cannot open the ledger in {}", dir.display()))
+}
+
+/// Opens the ledger in `dir` read-only, after the full check of `verify`: no key needed.
+pub(crate) fn open_read_only(dir: &Path) -> Result<AuditedDir> {
+    open_audited(dir, &StoreConfig::default())
+        .with_context(|| format!("cannot read the ledger in {}", dir.display()))
 }
 
 /// Runs `hisaab export`.
 pub(crate) fn run(args: &ExportArgs) -> Result<ExitCode> {
-    let store = open_store(&args.data.data, Some(&args.data.log_key))?;
-    let size = args.tree_size.unwrap_or_else(|| store.size());
-    let count = if args.out.as_os_str() == "-" {
-        let out = std::io::stdout().lock();
-        let mut out = BufWriter::with_capacity(1 << 16, out);
-        let count = store.export_bundle(size, &mut out)?;
-        out.flush()?;
-        count
-    } else {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&args.out)
-            .with_context(|| format!("cannot create {} (it must not exist)", args.out.display()))?;
-        let mut out = ProgressWriter::new(BufWriter::with_capacity(1 << 16, file), "exporting");
-        let result = store
-            .export_bundle(size, &mut out)
-            .map_err(anyhow::Error::new)
-            .and_then(|count| {
-                let mut inner = out.into_inner();
-                inner.flush()?;
-                inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-                Ok(count)
-            });
-        match result {
-            Ok(count) => count,
-            Err(e) => {
-                // A partial bundle would not verify; do not leave one behind.
-                let _ = std::fs::remove_file(&args.out);
-                return Err(e.context("the export failed"));
-            }
+    let (count, size, root) = match &args.log_key {
+        // Without the log key: read only, at a size the log signed a checkpoint for.
+        None => {
+            let dir = open_read_only(&args.data)?;
+            let size = args.tree_size.unwrap_or(dir.report().size);
+            let count = write_bundle(&args.out, |out| dir.export_bundle(size, out))?;
+            let root = (size == dir.report().size).then_some(dir.report().root);
+            (count, size, root)
+        }
+        Some(log_key) => {
+            let store = open_store(&args.data, Some(log_key))?;
+            let size = args.tree_size.unwrap_or_else(|| store.size());
+            let count = write_bundle(&args.out, |out| store.export_bundle(size, out))?;
+            let root = store.checkpoint_at(size)?.map(|c| c.checkpoint.root);
+            store.close()?;
+            (count, size, root)
         }
     };
-    let checkpoint = store.checkpoint_at(size)?;
-    store.close()?;
     eprintln!(
-        "exported {count} entries{}{}",
+        "exported {count} entries (size {size}){}{}",
         if args.out.as_os_str() == "-" {
             String::new()
         } else {
             format!(" to {}", args.out.display())
         },
-        checkpoint
-            .map(|c| format!(" (root {})", c.checkpoint.root))
-            .unwrap_or_default()
+        root.map(|r| format!(" (root {r})")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a bundle with `export` to stdout (`-`) or a new file, removing a partial file.
+fn write_bundle(
+    out_path: &Path,
+    export: impl FnOnce(&mut dyn Write) -> Result<u64, hisaab_store::StoreError>,
+) -> Result<u64> {
+    if out_path.as_os_str() == "-" {
+        let out = std::io::stdout().lock();
+        let mut out = BufWriter::with_capacity(1 << 16, out);
+        let count = export(&mut out)?;
+        out.flush()?;
+        return Ok(count);
+    }
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out_path)
+        .with_context(|| format!("cannot create {} (it must not exist)", out_path.display()))?;
+    let mut out = ProgressWriter::new(BufWriter::with_capacity(1 << 16, file), "exporting");
+    let result = export(&mut out)
+        .map_err(anyhow::Error::new)
+        .and_then(|count| {
+            let mut inner = out.into_inner();
+            inner.flush()?;
+            inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(count)
+        });
+    result.map_err(|e| {
+        // A partial bundle would not verify; do not leave one behind.
+        let _ = std::fs::remove_file(out_path);
+        e.context("the export failed")
+    })
 }

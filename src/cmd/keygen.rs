@@ -35,6 +35,18 @@ pub(crate) fn run_pubkey(args: &PubkeyArgs) -> Result<ExitCode> {
         let vkey = log_vkey(name, keyfile::public(&key))?;
         println!("vkey: {vkey}");
     }
+    if let Some(name) = &args.witness_name {
+        if !hisaab_log::note::is_valid_key_name(name) {
+            return Err(crate::exit::usage(format!(
+                "--witness-name {name:?} is not a valid key name (no whitespace or `+`)"
+            )));
+        }
+        let witness = crate::pin::WitnessKey {
+            name: name.clone(),
+            key: keyfile::public(&key),
+        };
+        println!("witness vkey: {}", witness.to_vkey());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

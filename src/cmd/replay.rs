@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -47,13 +47,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
             bail!("a state exists for sizes from 1 (the genesis) up");
         }
     }
-    let states = states_from(
-        &args.source,
-        &sizes,
-        at,
-        args.log_key.as_deref(),
-        &args.trust,
-    )?;
+    let states = states_from(&args.source, &sizes, at, &args.trust)?;
     match (&args.diff, states.as_slice()) {
         (Some(_), [a, b]) => {
             let changes = diff(a, b);
@@ -81,7 +75,6 @@ fn states_from(
     source: &str,
     sizes: &[Option<u64>],
     at: Option<Date>,
-    log_key: Option<&Path>,
     trust: &TrustArgs,
 ) -> Result<Vec<State>> {
     if crate::client::is_url(source) {
@@ -89,17 +82,16 @@ fn states_from(
     }
     let path = PathBuf::from(source);
     if path.is_dir() {
-        let store = crate::cmd::export::open_store(&path, log_key)?;
-        let states = sizes
+        // Read only, after a full check, with no private key (SPEC §8: only signing a
+        // checkpoint needs one).
+        let dir = crate::cmd::export::open_read_only(&path)?;
+        return sizes
             .iter()
             .map(|size| {
-                store
-                    .state(*size, at)
+                dir.state(*size, at)
                     .with_context(|| format!("no state at size {}", show(*size)))
             })
             .collect::<Result<Vec<_>>>();
-        store.close()?;
-        return states;
     }
     if !path.is_file() {
         bail!("{source} is neither a server URL, a directory nor a file");

@@ -1,5 +1,7 @@
 //! `hisaab verify`: a bundle file, a data directory or a server, end to end (SPEC §6). Exit 0
-//! only if everything holds; otherwise the first failing seq and why.
+//! only if everything holds; 1 with the first failing seq and why; 2 for a malformed pin; 3
+//! when the target cannot be reached or read. It always says what it checked: origin, log
+//! vkey (and whether it was pinned), ledger id, size and root.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -7,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context as _, Result};
+use hisaab_log::bundle::BundleReader;
+use hisaab_log::note::{verify_checkpoint, VerifierKey};
 use hisaab_log::Hash;
 use hisaab_model::{verify_bundle, VerifiedBundle};
 use serde_json::json;
@@ -14,15 +18,31 @@ use serde_json::json;
 use crate::args::{TrustArgs, VerifyArgs};
 use crate::client::{Session, SessionOptions};
 use crate::cmd::submit::describe;
+use crate::exit;
+use crate::pin::Pins;
 use crate::progress::ProgressReader;
+
+/// Where the log key that was checked came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    /// `--log-vkey`.
+    Pinned,
+    /// Remembered for a server (trust on first use).
+    Remembered,
+    /// The file's own genesis: nothing outside the file vouches for it.
+    OwnKey,
+}
 
 /// What was verified.
 #[derive(Debug)]
 struct Verified {
     size: u64,
     root: Hash,
-    ledger: Option<Hash>,
-    origin: Option<String>,
+    ledger: Hash,
+    origin: String,
+    vkey: VerifierKey,
+    source: KeySource,
+    cosigned: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -41,68 +61,120 @@ impl From<anyhow::Error> for Failure {
 
 /// Runs `hisaab verify`.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
+    let pins = Pins::try_parse(
+        args.trust.log_vkey.as_deref(),
+        args.ledger.as_deref(),
+        &args.witnesses,
+        args.min_cosignatures,
+    )?;
     let outcome = if crate::client::is_url(&args.target) {
-        verify_server(&args.target, &args.trust, args.checkpoint_only)
+        verify_server(&args.target, &args.trust, &pins, args.checkpoint_only)
     } else {
         let path = PathBuf::from(&args.target);
         if path.is_dir() {
-            verify_data_dir(&path)
+            if !pins.witnesses.is_empty() {
+                return Err(exit::usage(
+                    "--witness needs a checkpoint note with its cosignatures: verify the server \
+                     or a bundle, not a data directory",
+                ));
+            }
+            verify_data_dir(&path, &pins)
         } else if path.is_file() {
-            verify_bundle_file(&path)
+            verify_bundle_file(&path, &pins)
         } else {
-            Err(anyhow!(
-                "{} is neither a server URL, a directory nor a file",
+            Err(anyhow::Error::new(exit::Unreachable(format!(
+                "{} is neither a server URL (http://…), a directory nor a file",
                 args.target
-            )
+            )))
             .into())
         }
     };
     match outcome {
         Ok(v) => {
-            if args.json {
-                println!(
-                    "{}",
-                    json!({
-                        "ok": true, "target": args.target, "size": v.size,
-                        "root": v.root.to_hex(), "ledger": v.ledger.map(|h| h.to_hex()),
-                        "origin": v.origin, "notes": v.notes,
-                    })
-                );
-            } else {
-                println!(
-                    "OK: {} verified: {} entries, root {}",
-                    args.target, v.size, v.root
-                );
-                if let Some(ledger) = v.ledger {
-                    println!("ledger: {ledger}");
-                }
-                for note in &v.notes {
-                    println!("{note}");
-                }
-            }
+            report(args, &v);
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
             let chain: Vec<String> = failure.error.chain().map(ToString::to_string).collect();
+            let code = exit::code_of(&failure.error);
             if args.json {
                 println!(
                     "{}",
                     json!({
                         "ok": false, "target": args.target, "seq": failure.seq,
-                        "error": chain.join(": "),
+                        "error": chain.join(": "), "exit": code,
                     })
                 );
             } else {
+                let what = if code == exit::UNREACHABLE {
+                    "CANNOT VERIFY"
+                } else {
+                    "FAILED"
+                };
                 match failure.seq {
-                    Some(seq) => eprintln!("FAILED: {} at seq {seq}", args.target),
-                    None => eprintln!("FAILED: {}", args.target),
+                    Some(seq) => eprintln!("{what}: {} at seq {seq}", args.target),
+                    None => eprintln!("{what}: {}", args.target),
                 }
                 for (i, line) in chain.iter().enumerate() {
                     eprintln!("{}{line}", if i == 0 { "  " } else { "  caused by: " });
                 }
             }
-            Ok(ExitCode::FAILURE)
+            Ok(ExitCode::from(code))
         }
+    }
+}
+
+/// Prints what was checked.
+fn report(args: &VerifyArgs, v: &Verified) {
+    let source = match v.source {
+        KeySource::Pinned => "pinned with --log-vkey",
+        KeySource::Remembered => "pinned for this server in the client state file",
+        KeySource::OwnKey => "NOT pinned",
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "ok": true, "target": args.target, "size": v.size,
+                "root": v.root.to_hex(), "ledger": v.ledger.to_hex(),
+                "ledger_pinned": args.ledger.is_some(),
+                "origin": v.origin, "log_vkey": v.vkey.to_vkey(),
+                "log_vkey_source": match v.source {
+                    KeySource::Pinned => "pinned",
+                    KeySource::Remembered => "remembered",
+                    KeySource::OwnKey => "own_key",
+                },
+                "cosigned_by": v.cosigned, "notes": v.notes,
+            })
+        );
+        return;
+    }
+    println!("OK: {} verified", args.target);
+    println!("  origin:   {}", v.origin);
+    println!("  log vkey: {} ({source})", v.vkey);
+    println!(
+        "  ledger:   {}{}",
+        v.ledger,
+        if args.ledger.is_some() {
+            " (pinned with --ledger)"
+        } else {
+            ""
+        }
+    );
+    println!("  size:     {} entries", v.size);
+    println!("  root:     {}", v.root);
+    if !v.cosigned.is_empty() {
+        println!("  cosigned: {}", v.cosigned.join(", "));
+    }
+    for note in &v.notes {
+        println!("  {note}");
+    }
+    if v.source == KeySource::OwnKey {
+        println!(
+            "note: no --log-vkey was given, so this trusted the file's own log key. Anyone can \
+             make a ledger that verifies under its own key: compare the log vkey above with the \
+             one the ledger's operator publishes, or pass --log-vkey."
+        );
     }
 }
 
@@ -114,27 +186,53 @@ fn verify_stream(input: impl std::io::Read) -> Result<VerifiedBundle, Failure> {
     })
 }
 
-fn verify_bundle_file(path: &Path) -> Result<Verified, Failure> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let total = file.metadata().ok().map(|m| m.len());
-    let verified = verify_stream(ProgressReader::new(file, "verifying", total))?;
-    Ok(from_bundle(verified, Vec::new()))
+fn open_file(path: &Path) -> Result<File> {
+    File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn from_bundle(b: VerifiedBundle, notes: Vec<String>) -> Verified {
-    Verified {
-        size: b.size,
-        root: b.root,
-        ledger: Some(b.ledger_id),
-        origin: Some(b.origin),
-        notes,
+fn verify_bundle_file(path: &Path, pins: &Pins) -> Result<Verified, Failure> {
+    // The header first: a bundle of another log fails on its key before anything is replayed.
+    let header = BundleReader::new(BufReader::new(open_file(path)?))
+        .map_err(|e| Failure {
+            seq: None,
+            error: anyhow::Error::new(e).context("the bundle's header is not a SPEC §6 header"),
+        })?
+        .header()
+        .clone();
+    let vkey = VerifierKey::try_parse(&header.log_key)
+        .context("the bundle header's log_key is not a verifier key (SPEC §6)")?;
+    pins.check(&vkey, None)?;
+    let checkpoint = verify_checkpoint(&header.checkpoint, &vkey)
+        .context("the bundle's checkpoint does not verify under its log key (SPEC §3)")?;
+    let cosigned = pins.check_witnesses(&header.checkpoint, &checkpoint, &vkey)?;
+    let file = open_file(path)?;
+    let total = file.metadata().ok().map(|m| m.len());
+    let verified = verify_stream(ProgressReader::new(file, "verifying", total))?;
+    pins.check(&vkey, Some(&verified.ledger_id))?;
+    Ok(Verified {
+        size: verified.size,
+        root: verified.root,
+        ledger: verified.ledger_id,
+        origin: verified.origin,
+        vkey,
+        source: source_of(pins),
+        cosigned,
+        notes: vec!["every entry replayed and checked (SPEC §2, §4, §6)".to_owned()],
+    })
+}
+
+fn source_of(pins: &Pins) -> KeySource {
+    if pins.log_vkey.is_some() {
+        KeySource::Pinned
+    } else {
+        KeySource::OwnKey
     }
 }
 
 /// Audits a data directory with no private key: the checkpoint under the genesis log key,
 /// every stored hash and index record, and every entry through the model's full verification.
 /// It changes nothing; a directory a running server holds cannot be opened.
-fn verify_data_dir(dir: &Path) -> Result<Verified, Failure> {
+fn verify_data_dir(dir: &Path, pins: &Pins) -> Result<Verified, Failure> {
     let report =
         hisaab_store::audit_dir(dir, &hisaab_store::StoreConfig::default()).map_err(|e| {
             Failure {
@@ -145,18 +243,29 @@ fn verify_data_dir(dir: &Path) -> Result<Verified, Failure> {
                 error: anyhow::Error::new(e),
             }
         })?;
+    pins.check(&report.log_vkey, Some(&report.ledger_id))?;
     Ok(Verified {
         size: report.size,
         root: report.root,
-        ledger: Some(report.ledger_id),
-        origin: Some(report.origin),
-        notes: Vec::new(),
+        ledger: report.ledger_id,
+        origin: report.origin,
+        vkey: report.log_vkey,
+        source: source_of(pins),
+        cosigned: Vec::new(),
+        notes: vec![
+            "every stored hash, index record and entry checked (SPEC §2, §4, §6)".to_owned(),
+        ],
     })
 }
 
 /// Checks the server's latest checkpoint against the one remembered, then downloads the bundle
 /// at that size and verifies every entry.
-fn verify_server(url: &str, trust: &TrustArgs, checkpoint_only: bool) -> Result<Verified, Failure> {
+fn verify_server(
+    url: &str,
+    trust: &TrustArgs,
+    pins: &Pins,
+    checkpoint_only: bool,
+) -> Result<Verified, Failure> {
     let mut session = Session::open(
         url,
         &SessionOptions {
@@ -165,7 +274,14 @@ fn verify_server(url: &str, trust: &TrustArgs, checkpoint_only: bool) -> Result<
             repin: trust.repin,
         },
     )?;
-    let (_note, checkpoint, observation) = session.latest_checkpoint()?;
+    pins.check(&session.log.vkey, Some(&session.log.ledger))?;
+    let (note, checkpoint, observation) = session.latest_checkpoint()?;
+    let cosigned = pins.check_witnesses(&note, &checkpoint, &session.log.vkey)?;
+    let source = if pins.log_vkey.is_some() {
+        KeySource::Pinned
+    } else {
+        KeySource::Remembered
+    };
     let mut notes = vec![format!(
         "checkpoint: size {}, {}",
         checkpoint.size,
@@ -176,8 +292,11 @@ fn verify_server(url: &str, trust: &TrustArgs, checkpoint_only: bool) -> Result<
         return Ok(Verified {
             size: checkpoint.size,
             root: checkpoint.root,
-            ledger: Some(session.log.ledger),
-            origin: Some(checkpoint.origin),
+            ledger: session.log.ledger,
+            origin: checkpoint.origin,
+            vkey: session.log.vkey.clone(),
+            source,
+            cosigned,
             notes,
         });
     }
@@ -200,6 +319,7 @@ fn verify_server(url: &str, trust: &TrustArgs, checkpoint_only: bool) -> Result<
         )
         .into());
     }
+    pins.check(&session.log.vkey, Some(&verified.ledger_id))?;
     if verified.ledger_id != session.log.ledger {
         return Err(anyhow!(
             "the bundle is of ledger {}, not the pinned {}",
@@ -209,5 +329,14 @@ fn verify_server(url: &str, trust: &TrustArgs, checkpoint_only: bool) -> Result<
         .into());
     }
     notes.push("every entry replayed and checked (SPEC §2, §4, §6)".to_owned());
-    Ok(from_bundle(verified, notes))
+    Ok(Verified {
+        size: verified.size,
+        root: verified.root,
+        ledger: verified.ledger_id,
+        origin: verified.origin,
+        vkey: session.log.vkey.clone(),
+        source,
+        cosigned,
+        notes,
+    })
 }

@@ -141,9 +141,11 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
     ]);
     let out = sb.ok(&["verify", s(&airgap)]);
     assert!(
-        out.starts_with(&format!("OK: {} verified: 1 entries", s(&airgap))),
+        out.starts_with(&format!("OK: {} verified\n", s(&airgap))),
         "{out}"
     );
+    assert_eq!(field(&out, "  size:"), "1 entries", "{out}");
+    assert_eq!(field(&out, "  origin:"), "airgap.test/hisaab", "{out}");
 
     // serve.
     let server = Server::start(&sb, &data, &key("log"));
@@ -341,10 +343,10 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
 
     // verify a server: the whole bundle, replayed; then again, consistent with what was seen.
     let out = sb.ok(&["verify", &url]);
-    assert!(
-        out.starts_with(&format!(
-            "OK: {url} verified: {size_after_submissions} entries"
-        )),
+    assert!(out.starts_with(&format!("OK: {url} verified\n")), "{out}");
+    assert_eq!(
+        field(&out, "  size:"),
+        format!("{size_after_submissions} entries"),
         "{out}"
     );
     assert!(out.contains("checkpoint: size"), "{out}");
@@ -422,10 +424,12 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
     ]);
     let out = sb.ok(&["verify", s(&bundle)]);
     assert!(
-        out.starts_with(&format!(
-            "OK: {} verified: {size_after_submissions} entries",
-            s(&bundle)
-        )),
+        out.starts_with(&format!("OK: {} verified\n", s(&bundle))),
+        "{out}"
+    );
+    assert_eq!(
+        field(&out, "  size:"),
+        format!("{size_after_submissions} entries"),
         "{out}"
     );
     let out = sb.ok(&["verify", s(&data)]);
@@ -498,4 +502,169 @@ fn demo_builds_and_verifies_a_realistic_ledger_without_serving() {
     // A non-empty directory is refused.
     let refused = sb.fails(&["demo", "--no-serve", "--data", s(&data)]);
     assert!(refused.contains("not empty"), "{refused}");
+}
+
+/// Runs `hisaab args…` and returns its exit code and stdout + stderr.
+fn code(sb: &Sandbox, args: &[&str]) -> (i32, String) {
+    let output = sb.run(args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap(), text)
+}
+
+#[test]
+fn verify_holds_to_the_pinned_log_key_and_ledger_and_exit_codes_say_why() {
+    let sb = Sandbox::new();
+    let key = |name: &str| sb.join(&format!("{name}.pem"));
+    let vkey = field(
+        &sb.ok(&["keygen", s(&key("log")), "--log-name", ORIGIN]),
+        "vkey:",
+    );
+    let other_vkey = field(
+        &sb.ok(&["keygen", s(&key("other-log")), "--log-name", ORIGIN]),
+        "vkey:",
+    );
+    sb.ok(&["keygen", s(&key("pta"))]);
+    let data = sb.join("ledger");
+    let out = sb.ok(&[
+        "init",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&key("log")),
+        "--authority-key",
+        s(&key("pta")),
+        "--origin",
+        ORIGIN,
+        "--title",
+        "Pins",
+    ]);
+    let ledger = field(&out, "ledger:");
+
+    // Reading a data directory needs no private key: export and replay without --log-key.
+    let bundle = sb.join("bundle.jsonl");
+    sb.ok(&["export", "--data", s(&data), "--out", s(&bundle)]);
+    let state: Value = serde_json::from_str(&sb.ok(&["replay", s(&data), "--json"])).unwrap();
+    assert_eq!(state["ledger"], json!(ledger));
+
+    // Without a pin a file's own key is trusted, and said so, with the vkey to compare.
+    let (status, out) = code(&sb, &["verify", s(&bundle)]);
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains(&format!("log vkey: {vkey} (NOT pinned)")),
+        "{out}"
+    );
+    assert!(out.contains("trusted the file's own log key"), "{out}");
+    assert_eq!(field(&out, "  ledger:"), ledger, "{out}");
+    assert_eq!(field(&out, "  origin:"), ORIGIN, "{out}");
+    assert!(out.contains("  root:"), "{out}");
+
+    for target in [s(&bundle), s(&data)] {
+        let (status, out) = code(
+            &sb,
+            &["verify", target, "--log-vkey", &vkey, "--ledger", &ledger],
+        );
+        assert_eq!(status, 0, "{out}");
+        assert!(out.contains("(pinned with --log-vkey)"), "{out}");
+        assert!(out.contains("(pinned with --ledger)"), "{out}");
+        assert!(!out.contains("NOT pinned"), "{out}");
+
+        // Another log's key: fails (1), naming the expected and the found key.
+        let (status, out) = code(&sb, &["verify", target, "--log-vkey", &other_vkey]);
+        assert_eq!(status, 1, "{out}");
+        assert!(out.contains(&format!("expected {other_vkey}")), "{out}");
+        assert!(out.contains(&format!("found {vkey}")), "{out}");
+        assert!(!out.contains("OK"), "{out}");
+
+        // Another ledger id: fails (1).
+        let other_ledger = "ab".repeat(32);
+        let (status, out) = code(&sb, &["verify", target, "--ledger", &other_ledger]);
+        assert_eq!(status, 1, "{out}");
+        assert!(out.contains(&format!("expected {other_ledger}")), "{out}");
+
+        // A malformed pin is a usage error (2), whatever the target holds.
+        let (status, out) = code(&sb, &["verify", target, "--log-vkey", "garbage"]);
+        assert_eq!(status, 2, "{out}");
+        assert!(
+            out.contains("--log-vkey \"garbage\" is not a log verifier key"),
+            "{out}"
+        );
+        let (status, _) = code(&sb, &["verify", target, "--ledger", "00"]);
+        assert_eq!(status, 2);
+    }
+
+    // Nothing there (3), an unknown flag (2), a server that does not answer (3, with the URL and
+    // how to set it).
+    let (status, out) = code(&sb, &["verify", s(&sb.join("missing.jsonl"))]);
+    assert_eq!(status, 3, "{out}");
+    assert_eq!(code(&sb, &["verify", s(&bundle), "--no-such-flag"]).0, 2);
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let (status, out) = code(&sb, &["verify", &closed]);
+    assert_eq!(status, 3, "{out}");
+    assert!(
+        out.contains(&closed) && out.contains("HISAAB_SERVER"),
+        "{out}"
+    );
+    let (status, out) = code(
+        &sb,
+        &[
+            "submit",
+            "operator",
+            "--key",
+            s(&key("pta")),
+            "--operator",
+            "x",
+            "--name",
+            "X",
+            "--server",
+            &closed,
+        ],
+    );
+    assert_eq!(status, 3, "{out}");
+    assert!(out.contains("--server URL or the HISAAB_SERVER"), "{out}");
+    let help = sb.ok(&["--help"]);
+    assert!(
+        help.contains("Exit codes:") && help.contains("3  unreachable"),
+        "{help}"
+    );
+
+    // A data directory held by a running server: said plainly, exit 3, nothing written.
+    let server = Server::start(&sb, &data, &key("log"));
+    let (status, out) = code(&sb, &["verify", s(&data)]);
+    assert_eq!(status, 3, "{out}");
+    assert!(out.contains("in use by another process"), "{out}");
+    let locked_out = sb.join("locked.jsonl");
+    let (status, out) = code(
+        &sb,
+        &["export", "--data", s(&data), "--out", s(&locked_out)],
+    );
+    assert_eq!(status, 3, "{out}");
+    assert!(!locked_out.exists());
+
+    // A server pinned to another key fails (1), naming both.
+    let (status, out) = code(&sb, &["verify", &server.url, "--log-vkey", &other_vkey]);
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains(&format!("expected {other_vkey}")) && out.contains(&format!("found {vkey}")),
+        "{out}"
+    );
+    let (status, out) = code(
+        &sb,
+        &[
+            "verify",
+            &server.url,
+            "--log-vkey",
+            &vkey,
+            "--ledger",
+            &ledger,
+        ],
+    );
+    assert_eq!(status, 0, "{out}");
+    server.stop();
 }

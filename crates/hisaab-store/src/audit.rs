@@ -1,10 +1,14 @@
 //! A full check of a data directory that needs no private key: what an auditor, or PTA staff
 //! without the log key, runs against a copy of the server's files.
 
+use std::io::Write;
 use std::path::Path;
 
-use hisaab_log::merkle;
+use hisaab_log::bundle::{BundleHeader, BundleWriter};
+use hisaab_log::merkle::{self, leaf_hash, Frontier};
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
+use hisaab_log::Date;
+use hisaab_model::State;
 
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
@@ -25,6 +29,24 @@ use crate::store::{open_db, VerifyReport};
 /// [`StoreError::NotAStore`] for a directory without a ledger; [`StoreError::Corrupt`] naming
 /// the first failing seq where it is known, and why; storage errors.
 pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, StoreError> {
+    open_audited(dir, config).map(|audited| audited.report)
+}
+
+/// A data directory that passed [`audit_dir`]'s full check, held open read-only: what `replay`
+/// and `export` read without the log's private key. Only signing a new checkpoint needs that
+/// key, so a bundle is exported at the size of a checkpoint the log already signed.
+#[derive(Debug)]
+pub struct AuditedDir {
+    trees: Trees,
+    report: VerifyReport,
+    genesis_log_key: String,
+}
+
+/// Opens `dir` read-only after the full check of [`audit_dir`].
+///
+/// # Errors
+/// As [`audit_dir`]; [`StoreError::Locked`] while a server holds the directory.
+pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, StoreError> {
     // Opening sled creates a database where there is none: look before touching anything.
     if !dir.join("db").is_file() || !dir.join("conf").is_file() {
         return Err(StoreError::NotAStore {
@@ -45,13 +67,14 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
     // The log's public key, as the genesis names it.
     let genesis = trees.read_entry(0, 1)?;
     let body = &genesis.entry().statement.body;
-    let log_key = body
+    let genesis_log_key = body
         .get("log_key")
         .and_then(|v| v.as_str())
-        .and_then(|vkey| VerifierKey::try_parse(vkey).ok())
-        .ok_or(Corruption::Genesis {
-            reason: "body.log_key is not a verifier key",
-        })?;
+        .map(str::to_owned)
+        .unwrap_or_default();
+    let log_key = VerifierKey::try_parse(&genesis_log_key).map_err(|_| Corruption::Genesis {
+        reason: "body.log_key is not a verifier key",
+    })?;
 
     // The latest checkpoint, stored under its size, and the high-water mark that sled must
     // not have fallen behind.
@@ -84,7 +107,97 @@ pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, Store
             .into());
         }
     }
-    Ok(report)
+    Ok(AuditedDir {
+        trees,
+        report,
+        genesis_log_key,
+    })
+}
+
+impl AuditedDir {
+    /// What the full check found: size, root, ledger id, origin and log key.
+    pub fn report(&self) -> &VerifyReport {
+        &self.report
+    }
+
+    /// The state of SPEC §5 after `as_of` entries (default: all) at date `at`.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] for a size of 0 or beyond the log; storage errors.
+    pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
+        let size = self.report.size;
+        let as_of = as_of.unwrap_or(size);
+        if as_of == 0 || as_of > size {
+            return Err(StoreError::BeyondLog {
+                what: "as_of",
+                value: as_of,
+                size,
+            });
+        }
+        Ok(crate::replay::ledger_at(&self.trees, as_of, None)?.state(at))
+    }
+
+    /// Writes a bundle (SPEC §6) of the first `tree_size` entries, with the checkpoint the log
+    /// signed for that size, and returns the number of entries written.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`]; [`StoreError::NoCheckpoint`] when the log signed no
+    /// checkpoint for that size; [`StoreError::Corrupt`] when an entry is missing or the root
+    /// differs from the checkpoint's; I/O errors of `out`.
+    pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
+        let size = self.report.size;
+        if tree_size == 0 || tree_size > size {
+            return Err(StoreError::BeyondLog {
+                what: "tree_size",
+                value: tree_size,
+                size,
+            });
+        }
+        let note = self
+            .trees
+            .checkpoints
+            .get(tree_size.to_be_bytes())
+            .map_err(StoreError::sled("reading a checkpoint"))?
+            .ok_or(StoreError::NoCheckpoint { size: tree_size })?;
+        let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
+            reason: format!("the note for size {tree_size} is not UTF-8"),
+        })?;
+        let checkpoint = verify_checkpoint(&note, &self.report.log_vkey)?;
+        let header = BundleHeader::new(&self.report.origin, &self.genesis_log_key, &note);
+        let mut writer = BundleWriter::new(out, &header)?;
+        let mut frontier = Frontier::new();
+        let mut expected = 0u64;
+        for item in self.trees.entries.range(..tree_size.to_be_bytes()) {
+            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+            if decode_u64(&key) != Some(expected) {
+                return Err(Corruption::MissingEntry {
+                    seq: expected,
+                    size: tree_size,
+                }
+                .into());
+            }
+            frontier.push(leaf_hash(&bytes));
+            writer.write_leaf(&bytes)?;
+            expected = expected.saturating_add(1);
+        }
+        if expected != tree_size {
+            return Err(Corruption::MissingEntry {
+                seq: expected,
+                size: tree_size,
+            }
+            .into());
+        }
+        writer.finish()?;
+        if frontier.root() != checkpoint.root {
+            return Err(Corruption::CheckpointRoot {
+                size: tree_size,
+                checkpoint: checkpoint.root,
+                computed: frontier.root(),
+            }
+            .into());
+        }
+        Ok(expected)
+    }
 }
 
 /// The full check behind [`audit_dir`] and `Store::verify_full`, in one pass over the
@@ -152,6 +265,7 @@ pub(crate) fn verify_trees(
         root: checkpoint.root,
         ledger_id: verified.ledger.ledger_id().unwrap_or_default(),
         origin: checkpoint.origin,
+        log_vkey: log_key.clone(),
     })
 }
 

@@ -211,6 +211,24 @@ pub enum StoreError {
         /// The directory.
         path: PathBuf,
     },
+    /// Another process holds the directory's lock: a running server owns the store.
+    #[error(
+        "the ledger in {path} is in use by another process (a running `hisaab serve`?): stop \
+         it first, or ask that server instead"
+    )]
+    Locked {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// The log signed no checkpoint for this size, and signing one needs the log's private key.
+    #[error(
+        "the log signed no checkpoint for size {size}; export the latest size, or open the \
+         store with its log key to sign one"
+    )]
+    NoCheckpoint {
+        /// The tree size asked for.
+        size: u64,
+    },
     /// `create` found a store already there.
     #[error("{path} already holds a Hisaab store")]
     AlreadyExists {

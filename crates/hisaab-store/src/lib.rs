@@ -51,7 +51,7 @@ mod replay;
 mod store;
 mod writer;
 
-pub use audit::audit_dir;
+pub use audit::{audit_dir, open_audited, AuditedDir};
 pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
 pub use error::{AppendError, Corruption, StoreError};
 pub use model::{Rule, State, Violation};

@@ -110,6 +110,8 @@ pub struct VerifyReport {
     pub ledger_id: Hash,
     /// The ledger's origin.
     pub origin: String,
+    /// The log's verifier key, genesis `body.log_key`, under which the checkpoint verified.
+    pub log_vkey: VerifierKey,
 }
 
 /// The committed part of the log, published after each durable batch.
@@ -895,6 +897,11 @@ pub(crate) fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Stor
             Err(sled::Error::Io(error)) if is_lock_held(&error) && attempts < OPEN_LOCK_RETRIES => {
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(sled::Error::Io(error)) if is_lock_held(&error) => {
+                return Err(StoreError::Locked {
+                    path: dir.to_owned(),
+                })
             }
             other => return other.map_err(StoreError::sled("opening the database")),
         }
