@@ -201,6 +201,40 @@ impl Ledger {
         self.ledger_id
     }
 
+    /// The operator and KPI an accepted statement concerns, following its references, for a
+    /// history of that pair: an assignment, a submission, a commitment with a KPI, a challenge
+    /// naming both (their bodies name them); an evaluation (through its submission); a dispute
+    /// opened or resolved (through the evaluation it names). `None` for every other statement.
+    /// Call it on the ledger that has applied `statement`.
+    pub fn subject_of(&self, statement: &Statement) -> Option<(String, String)> {
+        let body = &statement.body;
+        let text = |key: &str| body.get(key).and_then(|v| v.as_str());
+        let submission = |hash: Option<Hash>| {
+            hash.and_then(|h| self.submissions.get(&h))
+                .map(|s| (s.operator.as_str().to_owned(), s.kpi.as_str().to_owned()))
+        };
+        let hash = |key: &str| text(key).and_then(|h| Hash::try_from_hex(h).ok());
+        match statement.kind.as_str() {
+            "kpi.assigned" | "submission.filed" | "commitment.made" | "challenge.raised" => {
+                Some((text("operator")?.to_owned(), text("kpi")?.to_owned()))
+            }
+            "evaluation.recorded" => submission(hash("submission")),
+            "dispute.opened" => submission(
+                hash("evaluation")
+                    .and_then(|e| self.evaluations.get(&e))
+                    .map(|e| e.submission),
+            ),
+            "dispute.resolved" => {
+                let id = text("dispute")?;
+                self.disputes
+                    .iter()
+                    .find(|(key, _)| key.as_str() == id)
+                    .map(|(_, d)| (d.operator.as_str().to_owned(), d.kpi.as_str().to_owned()))
+            }
+            _ => None,
+        }
+    }
+
     /// The genesis body, once applied.
     pub fn genesis(&self) -> Option<&GenesisBody> {
         self.genesis.as_ref()

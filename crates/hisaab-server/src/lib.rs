@@ -19,7 +19,7 @@
 //! | `GET /v1/proofs/consistency?from=&to=` | 200 `{from, to, proof}`; 400, 503 |
 //! | `GET /v1/state?as_of=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 503 |
 //! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 503 |
-//! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of the entries naming both; 400, 503 |
+//! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
 //! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
 //!

@@ -6,7 +6,7 @@
 //! | `hashes` | stored-hash index, u64 BE | 32 bytes (Go `tlog` order, see `hisaab_log::merkle`) |
 //! | `by_event` | event hash, 32 bytes | seq, u64 BE |
 //! | `by_statement` | statement id, 36 ASCII bytes | seq, u64 BE |
-//! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE | empty |
+//! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE (every entry about the pair, references followed) | empty |
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
 //! | `snapshots` | tree size, u64 BE | SHA-256(snapshot) ‖ the model's snapshot bytes |
 //! | `meta` | `format` | `hisaab-store/1` |
@@ -249,17 +249,6 @@ pub(crate) fn kpi_prefix(operator: &str, kpi: &str) -> Vec<u8> {
     key.extend_from_slice(kpi.as_bytes());
     key.push(0);
     key
-}
-
-/// The operator and KPI an entry's body names, when it names both as strings without NULs.
-pub(crate) fn operator_kpi(sealed: &SealedEntry) -> Option<(&str, &str)> {
-    let body = &sealed.entry().statement.body;
-    let operator = body.get("operator")?.as_str()?;
-    let kpi = body.get("kpi")?.as_str()?;
-    if operator.contains('\0') || kpi.contains('\0') {
-        return None;
-    }
-    Some((operator, kpi))
 }
 
 /// A sled error, or a malformed value, behind a [`MerkleError::Read`].

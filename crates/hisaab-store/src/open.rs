@@ -30,8 +30,7 @@ use hisaab_log::{SealedEntry, SigningKey};
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
-    decode_u64, kpi_prefix, merkle_corruption, operator_kpi, parse_entry, SledHashes, Trees,
-    Writes, FORMAT, FORMAT_KEY,
+    decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT, FORMAT_KEY,
 };
 use crate::model::Ledger;
 use crate::replay::{load_snapshot, replay, Replay};
@@ -339,11 +338,6 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
                     seq,
                     &mut writes.by_statement,
                 )?;
-                if let Some((operator, kpi)) = operator_kpi(&sealed) {
-                    let mut key = kpi_prefix(operator, kpi);
-                    key.extend_from_slice(&seq.to_be_bytes());
-                    writes.by_kpi.remove(key);
-                }
             }
             Err(_) => unreadable = true,
         }
@@ -360,6 +354,19 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
                     batch.remove(key);
                 }
             }
+        }
+    }
+    // A `by_kpi` key ends in its entry's seq; the pair it names may have been found through a
+    // reference (an evaluation's submission), so the keys are found by their seq.
+    for item in trees.by_kpi.iter() {
+        let (key, _) = item.map_err(StoreError::sled("scanning the KPI index"))?;
+        let seq = key
+            .len()
+            .checked_sub(8)
+            .and_then(|start| key.get(start..))
+            .and_then(decode_u64);
+        if seq.is_some_and(|seq| seq >= size) {
+            writes.by_kpi.remove(key);
         }
     }
     for item in trees.hashes.range(stored_hash_count(size).to_be_bytes()..) {

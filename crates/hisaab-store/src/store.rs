@@ -813,7 +813,9 @@ impl Store {
         Ok(ledger.state(at))
     }
 
-    /// The seqs of the entries whose body names this operator and KPI, in order.
+    /// The seqs of every entry about this operator and KPI, in log order: assignments,
+    /// submissions, their evaluations, commitments and challenges naming the KPI, and disputes
+    /// opened and resolved on those evaluations (see `Ledger::subject_of`).
     ///
     /// # Errors
     /// Storage errors; [`Corruption::BadRecord`] for a malformed index key.

@@ -13,7 +13,7 @@ use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
-use crate::layout::{kpi_prefix, merkle_corruption, operator_kpi, OverlayHashes, SledHashes};
+use crate::layout::{kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
 use crate::model::Ledger;
 use crate::replay::{encode_snapshot, PendingView, StoreHistory};
@@ -41,6 +41,9 @@ pub(crate) struct Writer {
 struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
+    /// Per entry of `entries`: the operator and KPI it concerns, references followed (the
+    /// `by_kpi` history index; see `Ledger::subject_of`).
+    subjects: Vec<Option<(String, String)>>,
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
@@ -52,6 +55,7 @@ impl Pending {
         Pending {
             start,
             entries: Vec::new(),
+            subjects: Vec::new(),
             by_id: HashMap::new(),
             hash_start: stored_hash_count(start),
             hashes: Vec::new(),
@@ -250,6 +254,9 @@ impl Writer {
             .by_id
             .insert(sealed.entry().statement.id.clone(), seq);
         pending.hashes.extend(hashes);
+        pending
+            .subjects
+            .push(self.ledger.subject_of(&sealed.entry().statement));
         pending.entries.push(sealed);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
@@ -323,7 +330,7 @@ impl Writer {
         };
         let note = checkpoint.sign(&shared.log_key)?;
 
-        for sealed in &pending.entries {
+        for (sealed, subject) in pending.entries.iter().zip(&pending.subjects) {
             let seq = sealed.entry().seq;
             let seq_key = seq.to_be_bytes();
             writes.entries.insert(&seq_key, sealed.leaf_bytes());
@@ -333,7 +340,10 @@ impl Writer {
             writes
                 .by_statement
                 .insert(sealed.entry().statement.id.as_str().as_bytes(), &seq_key);
-            if let Some((operator, kpi)) = operator_kpi(sealed) {
+            if let Some((operator, kpi)) = subject
+                .as_ref()
+                .filter(|(o, k)| !o.contains('\0') && !k.contains('\0'))
+            {
                 let mut key = kpi_prefix(operator, kpi);
                 key.extend_from_slice(&seq_key);
                 writes.by_kpi.insert(key, &[]);

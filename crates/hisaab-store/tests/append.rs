@@ -292,3 +292,142 @@ fn witness_cosignatures_are_collected_and_survive_reopen() {
     let kept = store.checkpoint_at(old.size).unwrap().unwrap();
     assert!(kept.note.contains(&line) && kept.note.contains(&late));
 }
+
+/// The operator and KPI an entry concerns, worked out by hand from the bodies: directly, or
+/// through the submission an evaluation names, the evaluation a dispute names, the dispute a
+/// resolution names.
+fn pair_by_hand(
+    entries: &[hisaab_log::SealedEntry],
+    seq: usize,
+) -> Option<(String, String, &'static str)> {
+    let body_of = |hash: &str| {
+        entries
+            .iter()
+            .find(|e| e.event_hash().to_hex() == hash)
+            .map(|e| e.entry().statement.body.clone())
+    };
+    let statement = &entries[seq].entry().statement;
+    let body = &statement.body;
+    let text = |b: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        b.get(k).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    let pair = |b: &serde_json::Map<String, serde_json::Value>| {
+        Some((text(b, "operator")?, text(b, "kpi")?))
+    };
+    let (kind, found) = match statement.kind.as_str() {
+        "kpi.assigned" => ("kpi.assigned", pair(body)),
+        "submission.filed" => ("submission.filed", pair(body)),
+        "commitment.made" => ("commitment.made", pair(body)),
+        "challenge.raised" => ("challenge.raised", pair(body)),
+        "evaluation.recorded" => (
+            "evaluation.recorded",
+            body_of(&text(body, "submission")?).and_then(|s| pair(&s)),
+        ),
+        "dispute.opened" => {
+            let evaluation = body_of(&text(body, "evaluation")?)?;
+            (
+                "dispute.opened",
+                body_of(&text(&evaluation, "submission")?).and_then(|s| pair(&s)),
+            )
+        }
+        "dispute.resolved" => {
+            let id = text(body, "dispute")?;
+            let opened = entries.iter().find(|e| {
+                e.entry().statement.kind == "dispute.opened"
+                    && text(&e.entry().statement.body, "dispute").as_deref() == Some(&id)
+            })?;
+            let evaluation = body_of(&text(&opened.entry().statement.body, "evaluation")?)?;
+            (
+                "dispute.resolved",
+                body_of(&text(&evaluation, "submission")?).and_then(|s| pair(&s)),
+            )
+        }
+        _ => return None,
+    };
+    found.map(|(o, k)| (o, k, kind))
+}
+
+#[test]
+fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen() {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use hisaab_model::scenario::{self, ScenarioConfig};
+
+    let scenario = scenario::build(&ScenarioConfig::default()).unwrap();
+    let millis = |t: &hisaab_log::Timestamp| i64::try_from(t.unix_nanos() / 1_000_000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut steps = scenario.steps.iter();
+    let genesis = steps.next().unwrap();
+    let clock = std::sync::Arc::new(hisaab_store::ManualClock::new(millis(&genesis.recorded_at)));
+    let store = hisaab_store::Store::create(
+        dir.path(),
+        genesis.envelope.clone(),
+        scenario.log_key.clone(),
+        common::config(),
+        clock.clone(),
+    )
+    .unwrap();
+    for step in steps {
+        clock.set(millis(&step.recorded_at));
+        store.append_blocking(step.envelope.clone()).unwrap();
+    }
+    let entries = scenario.sealed_entries().unwrap();
+
+    // What each pair's history must be, from the bodies alone.
+    let mut expected: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
+    let mut kinds: BTreeMap<(String, String), BTreeSet<&str>> = BTreeMap::new();
+    for seq in 0..entries.len() {
+        if let Some((operator, kpi, kind)) = pair_by_hand(&entries, seq) {
+            expected
+                .entry((operator.clone(), kpi.clone()))
+                .or_default()
+                .push(u64::try_from(seq).unwrap());
+            kinds.entry((operator, kpi)).or_default().insert(kind);
+        }
+    }
+    // The ledger has a pair with each kind the history must hold.
+    let all = [
+        "kpi.assigned",
+        "submission.filed",
+        "evaluation.recorded",
+        "commitment.made",
+        "dispute.opened",
+        "dispute.resolved",
+        "challenge.raised",
+    ];
+    let seen: BTreeSet<&str> = kinds.values().flatten().copied().collect();
+    assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>());
+    assert!(
+        kinds.values().any(
+            |k| ["evaluation.recorded", "dispute.opened", "commitment.made"]
+                .iter()
+                .all(|kind| k.contains(kind))
+        ),
+        "no pair has an evaluation, a dispute and a commitment"
+    );
+
+    let check = |store: &hisaab_store::Store| {
+        for ((operator, kpi), seqs) in &expected {
+            assert_eq!(
+                &store.history(operator, kpi).unwrap(),
+                seqs,
+                "{operator} {kpi}"
+            );
+        }
+        assert!(store
+            .history("no-such-operator", "CR-01")
+            .unwrap()
+            .is_empty());
+    };
+    check(&store);
+    store.close().unwrap();
+    drop(store);
+    let store = hisaab_store::Store::open(
+        dir.path(),
+        scenario.log_key.clone(),
+        common::config(),
+        clock,
+    )
+    .unwrap();
+    check(&store);
+}

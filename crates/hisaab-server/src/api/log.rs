@@ -437,8 +437,9 @@ pub(crate) struct HistoryQuery {
     limit: Option<u64>,
 }
 
-/// The entries whose body names an operator and a KPI (assignments, submissions,
-/// evaluations, commitments, challenges), in log order, as JSON Lines.
+/// Every entry about an operator and a KPI, in log order, as JSON Lines: assignments,
+/// submissions, their evaluations, commitments and challenges naming the KPI, and disputes
+/// opened and resolved on those evaluations.
 #[utoipa::path(
     get,
     path = "/v1/history",
