@@ -386,6 +386,110 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         description: String,
     },
+    /// `challenge.resolved` (chair, authority).
+    ResolveChallenge {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The challenge id.
+        #[arg(long)]
+        challenge: String,
+        /// How it was resolved.
+        #[arg(long)]
+        resolution: String,
+    },
+    /// `commitment.made` (the CISO of that operator): what the operator will do, by when.
+    Commitment {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The commitment id (a slug).
+        #[arg(long)]
+        commitment: String,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// The KPI it concerns (assigned to the operator).
+        #[arg(long)]
+        kpi: Option<String>,
+        /// What will be done.
+        #[arg(long)]
+        action: String,
+        /// By when.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// The event hash of the evaluation or challenge it answers.
+        #[arg(long, value_name = "HASH")]
+        in_response_to: Option<String>,
+    },
+    /// `commitment.closed` (evaluator, chair, authority).
+    CloseCommitment {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The commitment id.
+        #[arg(long)]
+        commitment: String,
+        /// The outcome.
+        #[arg(long, value_enum)]
+        outcome: CommitmentOutcomeArg,
+        /// A note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// `dispute.opened` / `dispute.resolved`.
+    Dispute {
+        /// Open or resolve.
+        #[command(subcommand)]
+        action: DisputeAction,
+    },
+    /// `meeting.recorded` (chair, authority): the minutes file is hashed here and stays local.
+    Meeting {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The meeting id (a slug).
+        #[arg(long)]
+        meeting: String,
+        /// The day it was held.
+        #[arg(long, value_name = "DATE")]
+        held_on: String,
+        /// An attendee's member id (repeat for each).
+        #[arg(long = "attendee", required = true, value_name = "MEMBER")]
+        attendees: Vec<String>,
+        /// The minutes file; only its SHA-256 is recorded.
+        #[arg(long, value_name = "FILE")]
+        minutes: PathBuf,
+        /// A decision taken (repeat for each).
+        #[arg(long = "decision", value_name = "TEXT")]
+        decisions: Vec<String>,
+    },
+    /// `meeting.attested` (a listed attendee): I was there, and the minutes are right.
+    Attest {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The meeting id.
+        #[arg(long)]
+        meeting: String,
+    },
+    /// `member.key_rotated` (that member with its current key, or authority).
+    RotateKey {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The member id.
+        #[arg(long)]
+        member: String,
+        /// The new public key (base64), or a PEM key file to take it from.
+        #[arg(long = "new-key", value_name = "KEY|FILE")]
+        new_key: String,
+    },
+    /// `member.revoked` (authority).
+    Revoke {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The member id.
+        #[arg(long)]
+        member: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Any kind: the body from a JSON file, signed and sent (like `sign` then `submit`).
     Raw {
         #[command(flatten)]
@@ -397,6 +501,63 @@ pub(crate) enum SubmitHelper {
         #[arg(long, value_name = "FILE")]
         body: PathBuf,
     },
+}
+
+/// `submit dispute open|resolve`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DisputeAction {
+    /// `dispute.opened` (the CISO of the evaluated operator).
+    Open {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The dispute id (a slug).
+        #[arg(long)]
+        dispute: String,
+        /// The event hash of the evaluation disputed.
+        #[arg(long, value_name = "HASH")]
+        evaluation: String,
+        /// The grounds.
+        #[arg(long)]
+        grounds: String,
+    },
+    /// `dispute.resolved` (authority): the state digest at --as-of is computed here, from the
+    /// server's bundle replayed and verified locally (SPEC §4 rule 5, §5).
+    Resolve {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The dispute id.
+        #[arg(long)]
+        dispute: String,
+        /// The outcome.
+        #[arg(long, value_enum)]
+        outcome: DisputeOutcomeArg,
+        /// The rationale.
+        #[arg(long)]
+        rationale: String,
+        /// The tree size the decision was taken on [default: the server's latest checkpoint].
+        #[arg(long, value_name = "SIZE")]
+        as_of: Option<u64>,
+    },
+}
+
+/// A commitment's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CommitmentOutcomeArg {
+    /// Done.
+    Fulfilled,
+    /// Not done by the due date.
+    Missed,
+    /// Withdrawn.
+    Withdrawn,
+}
+
+/// A dispute's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DisputeOutcomeArg {
+    /// The evaluation stands.
+    Upheld,
+    /// The evaluation is void.
+    Overturned,
 }
 
 /// A role of SPEC §4.

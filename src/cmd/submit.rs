@@ -8,7 +8,9 @@ use anyhow::{bail, Context as _, Result};
 use hisaab_log::{Envelope, Hash, PublicKey};
 use serde_json::{json, Map, Value};
 
-use crate::args::{wire_name, HelperCommon, ServerArgs, SubmitArgs, SubmitHelper};
+use std::io::Read as _;
+
+use crate::args::{wire_name, DisputeAction, HelperCommon, ServerArgs, SubmitArgs, SubmitHelper};
 use crate::client::{Observation, Receipt, Session, SessionOptions};
 use crate::keyfile;
 use crate::util::{self, Draft};
@@ -99,10 +101,19 @@ fn print_receipt(
 
 /// Signs the helper's statement as the ledger's, and sends it.
 fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
-    let (common, kind, body) = helper_body(helper)?;
+    let (common, kind, mut body) = helper_body(helper)?;
     let key = keyfile::read(&common.key)?;
-    let session = open_session(&common.server)?;
+    let mut session = open_session(&common.server)?;
     let ledger = session.log.ledger;
+    if let SubmitHelper::Dispute {
+        action: DisputeAction::Resolve { as_of, .. },
+    } = helper
+    {
+        let (as_of, digest) = replayed_digest(&mut session, *as_of)?;
+        body.insert("as_of".into(), json!(as_of));
+        body.insert("state_digest".into(), json!(digest.to_hex()));
+        eprintln!("the state at size {as_of}, replayed and verified here, has digest {digest}");
+    }
     drop(session);
     let envelope = util::sign_draft(
         Draft {
@@ -254,6 +265,119 @@ fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Ma
             }
             (common, "challenge.raised", body)
         }
+        SubmitHelper::ResolveChallenge {
+            common,
+            challenge,
+            resolution,
+        } => (
+            common,
+            "challenge.resolved",
+            object(json!({ "challenge": challenge, "resolution": resolution })),
+        ),
+        SubmitHelper::Commitment {
+            common,
+            commitment,
+            operator,
+            kpi,
+            action,
+            due,
+            in_response_to,
+        } => {
+            let mut body = object(json!({
+                "commitment": commitment, "operator": operator, "action": action, "due": due,
+            }));
+            if let Some(k) = kpi {
+                body.insert("kpi".into(), json!(k));
+            }
+            if let Some(r) = in_response_to {
+                body.insert("in_response_to".into(), json!(r));
+            }
+            (common, "commitment.made", body)
+        }
+        SubmitHelper::CloseCommitment {
+            common,
+            commitment,
+            outcome,
+            note,
+        } => (
+            common,
+            "commitment.closed",
+            object(json!({
+                "commitment": commitment, "outcome": wire_name(outcome), "note": note,
+            })),
+        ),
+        SubmitHelper::Dispute { action } => match action {
+            DisputeAction::Open {
+                common,
+                dispute,
+                evaluation,
+                grounds,
+            } => (
+                common,
+                "dispute.opened",
+                object(json!({
+                    "dispute": dispute, "evaluation": evaluation, "grounds": grounds,
+                })),
+            ),
+            // `as_of` and `state_digest` are added once the state is replayed.
+            DisputeAction::Resolve {
+                common,
+                dispute,
+                outcome,
+                rationale,
+                as_of: _,
+            } => (
+                common,
+                "dispute.resolved",
+                object(json!({
+                    "dispute": dispute, "outcome": wire_name(outcome), "rationale": rationale,
+                })),
+            ),
+        },
+        SubmitHelper::Meeting {
+            common,
+            meeting,
+            held_on,
+            attendees,
+            minutes,
+            decisions,
+        } => {
+            let minutes = util::evidence_of(minutes)?;
+            (
+                common,
+                "meeting.recorded",
+                object(json!({
+                    "meeting": meeting, "held_on": held_on, "attendees": attendees,
+                    "minutes_sha256": minutes["sha256"], "decisions": decisions,
+                })),
+            )
+        }
+        SubmitHelper::Attest { common, meeting } => (
+            common,
+            "meeting.attested",
+            object(json!({ "meeting": meeting })),
+        ),
+        SubmitHelper::RotateKey {
+            common,
+            member,
+            new_key,
+        } => {
+            let key = member_public_key(new_key)?;
+            (
+                common,
+                "member.key_rotated",
+                object(json!({ "member": member, "new_key": key.to_base64() })),
+            )
+        }
+        SubmitHelper::Revoke {
+            common,
+            member,
+            reason,
+        } => (
+            common,
+            "member.revoked",
+            object(json!({ "member": member, "reason": reason })),
+        ),
         SubmitHelper::Raw { common, kind, body } => {
             let body = util::parse_body(&util::read_input(body)?)?;
             let kind = hisaab_model::Kind::try_from_str(kind)
@@ -261,6 +385,44 @@ fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Ma
             (common, kind.as_str(), body)
         }
     })
+}
+
+/// The state digest (SPEC §5) at `as_of` (default: the latest checkpoint's size), from the
+/// server's bundle at that size, verified here in full and checked against the pinned ledger
+/// and the latest checkpoint: a resolution signs only what this client replayed itself.
+fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Hash)> {
+    let (_note, latest, _) = session.latest_checkpoint()?;
+    let as_of = as_of.unwrap_or(latest.size);
+    if as_of == 0 || as_of > latest.size {
+        return Err(crate::exit::usage(format!(
+            "--as-of {as_of} is not a size of the log (1..={})",
+            latest.size
+        )));
+    }
+    let mut bytes = Vec::new();
+    session
+        .client
+        .get(&format!("/v1/bundle?tree_size={as_of}"))?
+        .read_to_end(&mut bytes)
+        .context("cannot read the bundle")?;
+    let verified = hisaab_model::verify_bundle(bytes.as_slice())
+        .context("the server's bundle does not verify")?;
+    if verified.ledger_id != session.log.ledger || verified.size != as_of {
+        bail!(
+            "the server's bundle is of ledger {} size {}, not of the pinned ledger {} size {as_of}",
+            verified.ledger_id,
+            verified.size,
+            session.log.ledger
+        );
+    }
+    let bundle_checkpoint = hisaab_log::note::Checkpoint {
+        origin: verified.origin.clone(),
+        size: verified.size,
+        root: verified.root,
+    };
+    crate::client::check_consistent(&session.client, &bundle_checkpoint, &latest)
+        .context("the bundle is not consistent with the server's latest checkpoint")?;
+    Ok((as_of, verified.state.digest()))
 }
 
 /// A public key given as base64, or read from a PEM private key file.

@@ -668,3 +668,407 @@ fn verify_holds_to_the_pinned_log_key_and_ledger_and_exit_codes_say_why() {
     assert_eq!(status, 0, "{out}");
     server.stop();
 }
+
+#[test]
+fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_digest() {
+    let sb = Sandbox::new();
+    let key = |name: &str| sb.join(&format!("{name}.pem"));
+    let vkey = field(
+        &sb.ok(&["keygen", s(&key("log")), "--log-name", ORIGIN]),
+        "vkey:",
+    );
+    for name in ["pta", "ciso", "chair", "evaluator", "ciso-new"] {
+        sb.ok(&["keygen", s(&key(name))]);
+    }
+    let data = sb.join("ledger");
+    sb.ok(&[
+        "init",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&key("log")),
+        "--authority-key",
+        s(&key("pta")),
+        "--origin",
+        ORIGIN,
+        "--title",
+        "Helpers",
+    ]);
+    let server = Server::start(&sb, &data, &key("log"));
+    let url = server.url.clone();
+    // Every helper signs with --key and sends to --server, pinned to the log key.
+    let send = |name: &str, args: &[&str]| -> Value {
+        let key_path = key(name);
+        let mut all: Vec<&str> = vec!["submit"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--key",
+            s(&key_path),
+            "--server",
+            &url,
+            "--log-vkey",
+            &vkey,
+            "--json",
+        ]);
+        serde_json::from_str(&sb.ok(&all)).unwrap()
+    };
+    let hash = |receipt: &Value| receipt["event_hash"].as_str().unwrap().to_owned();
+    let month = crate::common::this_month();
+    let today = crate::common::now().as_str()[..10].to_owned();
+
+    send(
+        "pta",
+        &[
+            "operator",
+            "--operator",
+            "indus-mobile",
+            "--name",
+            "Indus Mobile",
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "member",
+            "--member",
+            "ciso-indus",
+            "--name",
+            "Ayesha",
+            "--role",
+            "ciso",
+            "--operator",
+            "indus-mobile",
+            "--member-key",
+            s(&key("ciso")),
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "member",
+            "--member",
+            "chair",
+            "--name",
+            "Chair",
+            "--role",
+            "chair",
+            "--member-key",
+            s(&key("chair")),
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "member",
+            "--member",
+            "evaluator",
+            "--name",
+            "Evaluator",
+            "--role",
+            "evaluator",
+            "--member-key",
+            s(&key("evaluator")),
+        ],
+    );
+    send(
+        "chair",
+        &[
+            "define-kpi",
+            "--kpi",
+            "CR-01",
+            "--pillar",
+            "resilience",
+            "--title",
+            "Patches",
+            "--unit",
+            "percent",
+        ],
+    );
+    send(
+        "chair",
+        &[
+            "assign",
+            "--kpi",
+            "CR-01",
+            "--operator",
+            "indus-mobile",
+            "--target",
+            "95",
+            "--due",
+            "2099-12-31",
+            "--first-period",
+            &month,
+        ],
+    );
+    let evidence = sb.join("report.pdf");
+    std::fs::write(&evidence, b"patch report").unwrap();
+    let submission = hash(&send(
+        "ciso",
+        &[
+            "kpi",
+            "--operator",
+            "indus-mobile",
+            "--kpi",
+            "CR-01",
+            "--period",
+            &month,
+            "--value",
+            "80",
+            "--evidence",
+            s(&evidence),
+        ],
+    ));
+    let evaluation = hash(&send(
+        "evaluator",
+        &[
+            "evaluate",
+            "--submission",
+            &submission,
+            "--verdict",
+            "not_met",
+            "--score",
+            "40",
+            "--rationale",
+            "Below target",
+        ],
+    ));
+
+    // A dispute, opened by the CISO and resolved by the authority on a digest computed here.
+    send(
+        "ciso",
+        &[
+            "dispute",
+            "open",
+            "--dispute",
+            "d-1",
+            "--evaluation",
+            &evaluation,
+            "--grounds",
+            "Two patches were applied late for a vendor delay",
+        ],
+    );
+    let opened_size = send(
+        "ciso",
+        &[
+            "commitment",
+            "--commitment",
+            "c-1",
+            "--operator",
+            "indus-mobile",
+            "--kpi",
+            "CR-01",
+            "--action",
+            "Patch within 14 days",
+            "--due",
+            "2099-06-30",
+            "--in-response-to",
+            &evaluation,
+        ],
+    )["seq"]
+        .as_u64()
+        .unwrap();
+    let resolved = send(
+        "pta",
+        &[
+            "dispute",
+            "resolve",
+            "--dispute",
+            "d-1",
+            "--outcome",
+            "upheld",
+            "--rationale",
+            "The evaluation stands",
+            "--as-of",
+            &opened_size.to_string(),
+        ],
+    );
+    let entry: Value = serde_json::from_str(
+        &server
+            .http()
+            .get(format!("{url}/v1/entries/{}", resolved["seq"]))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+    )
+    .unwrap();
+    let replayed: Value = serde_json::from_str(&sb.ok(&[
+        "replay",
+        &url,
+        "--as-of",
+        &opened_size.to_string(),
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        entry["statement"]["body"]["state_digest"],
+        replayed["digest"]
+    );
+    assert_eq!(entry["statement"]["body"]["as_of"], json!(opened_size));
+
+    send(
+        "evaluator",
+        &[
+            "close-commitment",
+            "--commitment",
+            "c-1",
+            "--outcome",
+            "fulfilled",
+            "--note",
+            "Done",
+        ],
+    );
+    send(
+        "ciso",
+        &[
+            "challenge",
+            "--challenge",
+            "ch-1",
+            "--pillar",
+            "resilience",
+            "--operator",
+            "indus-mobile",
+            "--kpi",
+            "CR-01",
+            "--description",
+            "Vendor patch delays",
+        ],
+    );
+    send(
+        "chair",
+        &[
+            "resolve-challenge",
+            "--challenge",
+            "ch-1",
+            "--resolution",
+            "Escalated",
+        ],
+    );
+    let minutes = sb.join("minutes.txt");
+    std::fs::write(&minutes, b"Minutes of the meeting").unwrap();
+    send(
+        "chair",
+        &[
+            "meeting",
+            "--meeting",
+            "m-1",
+            "--held-on",
+            &today,
+            "--attendee",
+            "chair",
+            "--attendee",
+            "ciso-indus",
+            "--minutes",
+            s(&minutes),
+            "--decision",
+            "Patch faster",
+        ],
+    );
+    send("ciso", &["attest", "--meeting", "m-1"]);
+    send(
+        "ciso",
+        &[
+            "rotate-key",
+            "--member",
+            "ciso-indus",
+            "--new-key",
+            s(&key("ciso-new")),
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "revoke",
+            "--member",
+            "evaluator",
+            "--reason",
+            "Left the task force",
+        ],
+    );
+
+    // Every kind of SPEC §4 is in the log, and it verifies end to end.
+    let entries = server
+        .http()
+        .get(format!("{url}/v1/entries?start=0&limit=100"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let kinds: std::collections::BTreeSet<String> = entries
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["statement"]["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(kinds.len(), 17, "{kinds:?}");
+    let state: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    assert_eq!(
+        state["operators"]["indus-mobile"]["disputes"]["upheld"],
+        json!(1)
+    );
+    assert_eq!(
+        state["operators"]["indus-mobile"]["commitments"]["fulfilled"],
+        json!(1)
+    );
+    assert_eq!(state["members"]["evaluator"]["status"], "revoked");
+
+    // The history of the pair holds its evaluation, dispute, commitment and challenge.
+    let history = server
+        .http()
+        .get(format!("{url}/v1/history?operator=indus-mobile&kpi=CR-01"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let kinds: Vec<String> = history
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["statement"]["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "kpi.assigned",
+            "submission.filed",
+            "evaluation.recorded",
+            "dispute.opened",
+            "commitment.made",
+            "dispute.resolved",
+            "challenge.raised"
+        ]
+    );
+
+    // Bad input is refused before anything is sent, and changes nothing.
+    let size = state["size"].clone();
+    let (status, out) = code(
+        &sb,
+        &[
+            "submit",
+            "dispute",
+            "resolve",
+            "--key",
+            s(&key("pta")),
+            "--server",
+            &url,
+            "--dispute",
+            "d-1",
+            "--outcome",
+            "upheld",
+            "--rationale",
+            "r",
+            "--as-of",
+            "100000",
+        ],
+    );
+    assert_eq!(status, 2, "{out}");
+    let after: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    assert_eq!(after["size"], size);
+    server.stop();
+}
