@@ -755,6 +755,11 @@ pub(crate) struct WitnessArgs {
     /// Keep witnessing every this many seconds instead of once.
     #[arg(long, value_name = "SECONDS")]
     pub(crate) every: Option<u64>,
+    /// Where to write the evidence when the server shows a history inconsistent with what this
+    /// witness cosigned (both checkpoint notes) [default: a new
+    /// `hisaab-fork-evidence-<time>.txt` in the current directory].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) evidence: Option<PathBuf>,
 }
 
 /// `hisaab load`.

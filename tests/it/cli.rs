@@ -1072,3 +1072,167 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     assert_eq!(after["size"], size);
     server.stop();
 }
+
+#[test]
+fn witness_policy_is_enforced_and_a_forking_server_is_caught_with_evidence() {
+    let sb = Sandbox::new();
+    let key = |name: &str| sb.join(&format!("{name}.pem"));
+    let (pta_key, witness_key) = (key("pta"), key("witness"));
+    let vkey = field(
+        &sb.ok(&["keygen", s(&key("log")), "--log-name", ORIGIN]),
+        "vkey:",
+    );
+    sb.ok(&["keygen", s(&key("pta"))]);
+    let witness_vkey = field(
+        &sb.ok(&["keygen", s(&key("witness"))])
+            .replace("public key:", "x:"),
+        "x:",
+    );
+    assert!(!witness_vkey.is_empty());
+    let witness_vkey = field(
+        &sb.ok(&["pubkey", s(&key("witness")), "--witness-name", "witness-1"]),
+        "witness vkey:",
+    );
+    assert!(witness_vkey.starts_with("witness-1+"), "{witness_vkey}");
+
+    // One genesis, two data directories: the same ledger id, two histories after it.
+    let body = sb.join("genesis-body.json");
+    std::fs::write(
+        &body,
+        json!({"origin":ORIGIN,"title":"Fork","strategy":{"name":"S","starts":"2023-01-01",
+               "ends":"2028-12-31"},"log_key":vkey,"authority":{"member":"pta","name":"PTA"},
+               "policy":{"max_future_skew_s":300,"max_age_s":604800}})
+        .to_string(),
+    )
+    .unwrap();
+    let genesis = sb.join("genesis.json");
+    sb.ok(&[
+        "sign",
+        "--key",
+        s(&key("pta")),
+        "--kind",
+        "ledger.genesis",
+        "--body",
+        s(&body),
+        "--out",
+        s(&genesis),
+    ]);
+    for dir in ["honest", "forked"] {
+        sb.ok(&[
+            "init",
+            "--data",
+            s(&sb.join(dir)),
+            "--log-key",
+            s(&key("log")),
+            "--genesis",
+            s(&genesis),
+        ]);
+    }
+    let enrol_and_register = |url: &str, state: &Path, operator: &str| {
+        for args in [
+            vec![
+                "member",
+                "--member",
+                "witness-1",
+                "--name",
+                "Witness",
+                "--role",
+                "witness",
+                "--member-key",
+                s(&witness_key),
+            ],
+            vec!["operator", "--operator", operator, "--name", operator],
+        ] {
+            let mut all = vec!["submit"];
+            all.extend(args);
+            all.extend(["--key", s(&pta_key), "--server", url, "--state", s(state)]);
+            sb.ok(&all);
+        }
+    };
+
+    let honest = Server::start(&sb, &sb.join("honest"), &key("log"));
+    let url = honest.url.clone();
+    enrol_and_register(&url, &sb.join("client-1.json"), "indus-mobile");
+
+    // The policy: a checkpoint nobody named has cosigned fails (1); once cosigned, it holds.
+    let policy = [
+        "--witness",
+        witness_vkey.as_str(),
+        "--min-cosignatures",
+        "1",
+    ];
+    let mut args = vec!["verify", url.as_str(), "--checkpoint-only"];
+    args.extend(policy);
+    let (status, out) = code(&sb, &args);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("0 valid cosignature(s)"), "{out}");
+    let witness = [
+        "witness",
+        "--key",
+        s(&witness_key),
+        "--name",
+        "witness-1",
+        "--server",
+    ];
+    let mut args = witness.to_vec();
+    args.push(&url);
+    let out = sb.ok(&args);
+    assert!(
+        out.contains(&format!(
+            "witness vkey (for verify --witness): {witness_vkey}"
+        )),
+        "{out}"
+    );
+    let mut args = vec!["verify", url.as_str()];
+    args.extend(policy);
+    let out = sb.ok(&args);
+    assert!(out.contains("cosigned: witness-1"), "{out}");
+    let (status, out) = code(&sb, &["verify", &url, "--witness", "not-a-vkey"]);
+    assert_eq!(status, 2, "{out}");
+    let address = url.strip_prefix("http://").unwrap().to_owned();
+    honest.stop();
+
+    // The same address now serves the other history to another client...
+    let forked = Server::spawn(
+        &sb,
+        &[
+            "serve",
+            "--data",
+            s(&sb.join("forked")),
+            "--log-key",
+            s(&key("log")),
+            "--listen",
+            &address,
+        ],
+    );
+    assert_eq!(forked.url, url);
+    enrol_and_register(&url, &sb.join("client-2.json"), "karakoram-telecom");
+
+    // ...and the witness, which cosigned the first, refuses and keeps both checkpoints.
+    let evidence = sb.join("fork-evidence.txt");
+    let mut args = witness.to_vec();
+    args.extend([url.as_str(), "--evidence", s(&evidence)]);
+    let (status, out) = code(&sb, &args);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("refusing to cosign"), "{out}");
+    assert!(out.contains("the log forked"), "{out}");
+    let text = std::fs::read_to_string(&evidence).unwrap();
+    let (first, second) = (
+        "--- the checkpoint this witness cosigned before ---\n",
+        "--- the checkpoint the server shows now ---\n",
+    );
+    let (start, middle) = (text.find(first).unwrap(), text.find(second).unwrap());
+    let notes = [
+        &text[start + first.len()..middle],
+        &text[middle + second.len()..],
+    ];
+    let log = hisaab_log::note::VerifierKey::try_parse(&vkey).unwrap();
+    let a = hisaab_log::note::verify_checkpoint(notes[0], &log).unwrap();
+    let b = hisaab_log::note::verify_checkpoint(notes[1], &log).unwrap();
+    assert_eq!(a.size, b.size);
+    assert_ne!(
+        a.root, b.root,
+        "two signed checkpoints of one size with different roots"
+    );
+    forked.stop();
+}
