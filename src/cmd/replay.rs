@@ -80,11 +80,13 @@ fn states_from(
     if crate::client::is_url(source) {
         return states_from_server(source, sizes, at, trust);
     }
+    let pins = crate::pin::Pins::try_parse(trust.log_vkey.as_deref(), None, &[], None)?;
     let path = PathBuf::from(source);
     if path.is_dir() {
         // Read only, after a full check, with no private key (SPEC §8: only signing a
         // checkpoint needs one).
         let dir = crate::cmd::export::open_read_only(&path)?;
+        pins.check(&dir.report().log_vkey, None)?;
         return sizes
             .iter()
             .map(|size| {
@@ -97,6 +99,14 @@ fn states_from(
         bail!("{source} is neither a server URL, a directory nor a file");
     }
     // Verify the whole bundle first, streaming; then replay it up to the largest size needed.
+    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let header = BundleReader::new(BufReader::new(&file))
+        .with_context(|| format!("{} has no SPEC §6 bundle header", path.display()))?
+        .header()
+        .clone();
+    let vkey = hisaab_log::note::VerifierKey::try_parse(&header.log_key)
+        .context("the bundle header's log_key is not a verifier key (SPEC §6)")?;
+    pins.check(&vkey, None)?;
     let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     let total = file.metadata().ok().map(|m| m.len());
     verify_bundle(BufReader::new(ProgressReader::new(

@@ -549,6 +549,13 @@ fn verify_holds_to_the_pinned_log_key_and_ledger_and_exit_codes_say_why() {
     sb.ok(&["export", "--data", s(&data), "--out", s(&bundle)]);
     let state: Value = serde_json::from_str(&sb.ok(&["replay", s(&data), "--json"])).unwrap();
     assert_eq!(state["ledger"], json!(ledger));
+    // replay holds to a pin too.
+    for target in [s(&data), s(&bundle)] {
+        let (status, out) = code(&sb, &["replay", target, "--log-vkey", &other_vkey]);
+        assert_eq!(status, 1, "{out}");
+        assert!(out.contains(&format!("found {vkey}")), "{out}");
+        sb.ok(&["replay", target, "--log-vkey", &vkey]);
+    }
 
     // Without a pin a file's own key is trusted, and said so, with the vkey to compare.
     let (status, out) = code(&sb, &["verify", s(&bundle)]);
