@@ -269,7 +269,11 @@ fn guide(b: &Built, exe: &str, address: SocketAddr, serving: bool) -> String {
         "  {exe} replay {} --as-of {half}",
         b.bundle.display()
     ));
-    line(format!("  {exe} verify {}", b.bundle.display()));
+    line(format!(
+        "  {exe} verify {} --log-vkey '{}'",
+        b.bundle.display(),
+        b.vkey
+    ));
     if let Some((member, operator, kpi, period, latest)) = &b.ciso {
         line(format!(
             "  {exe} submit kpi --server {url} --key {} --operator {operator} --kpi {kpi} \
