@@ -756,8 +756,8 @@ pub(crate) struct WitnessArgs {
     #[arg(long, value_name = "SECONDS")]
     pub(crate) every: Option<u64>,
     /// Where to write the evidence when the server shows a history inconsistent with what this
-    /// witness cosigned (both checkpoint notes) [default: a new
-    /// `hisaab-fork-evidence-<time>.txt` in the current directory].
+    /// witness cosigned (both checkpoint notes). Default: a new
+    /// `hisaab-fork-evidence-<time>.txt` in the current directory.
     #[arg(long, value_name = "FILE")]
     pub(crate) evidence: Option<PathBuf>,
 }
