@@ -351,7 +351,7 @@ fn pair_by_hand(
 fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen() {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use hisaab_model::scenario::{self, ScenarioConfig};
+    use hisaab_scenario::{self as scenario, ScenarioConfig};
 
     let scenario = scenario::build(&ScenarioConfig::default()).unwrap();
     let millis = |t: &hisaab_log::Timestamp| i64::try_from(t.unix_nanos() / 1_000_000).unwrap();
