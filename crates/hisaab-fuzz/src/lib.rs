@@ -12,6 +12,9 @@ use hisaab_log::jcs;
 use hisaab_log::merkle::{self, MemoryTree};
 use hisaab_log::note::{self, Checkpoint, VerifierKey};
 use hisaab_log::{Envelope, Hash, PublicKey, SealedEntry, SigningKey};
+use hisaab_model::{Kind, Ledger};
+use hisaab_testkit::seed;
+use serde_json::{json, Map, Value};
 
 /// A fuzz target: arbitrary bytes in; a panic is a finding.
 pub type Target = fn(&[u8]);
@@ -26,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("inclusion", inclusion_target),
     ("consistency", consistency_target),
     ("bundle", bundle_target),
+    ("apply", apply_target),
 ];
 
 /// Canonical JSON (SPEC §1): strict parsing never panics, and canonicalisation is idempotent:
@@ -208,6 +212,65 @@ pub fn bundle_target(data: &[u8]) {
     let _ = hisaab_model::verify_bundle(data);
 }
 
+/// The rules of acceptance (SPEC §4) over arbitrary statement sequences: from the standard
+/// fixture world (two operators, ten members, three KPIs), the input chooses each statement's
+/// signer, kind and body (fields drawn from small pools of valid and invalid values, references
+/// to earlier entries, dropped and unknown fields) and the clock. Applying never panics; a
+/// refused statement leaves the ledger byte for byte as it was (its snapshot is unchanged); an
+/// accepted one keeps the state projectable with a valid digest; and a snapshot taken at any
+/// point restores to the same ledger.
+pub fn apply_target(data: &[u8]) {
+    let mut input = Input::new(data);
+    let mut builder = hisaab_testkit::Builder::standard();
+    let mut accepted: Vec<Hash> = Vec::new();
+    for _ in 0..STATEMENTS_MAX {
+        if input.data.is_empty() {
+            break;
+        }
+        let [signer, kind, clock] = input.take::<3>();
+        let signer = SIGNERS[usize::from(signer) % SIGNERS.len()];
+        let kind = Kind::ALL[usize::from(kind) % Kind::ALL.len()];
+        builder.clock_s += i64::from(clock) * 3_600;
+        let body = input.body(kind, &accepted);
+        let before = builder.ledger.ledger().to_snapshot();
+        match builder.try_append(signer, kind.as_str(), body) {
+            Ok(hash) => accepted.push(hash),
+            Err(_) => assert_eq!(
+                builder.ledger.ledger().to_snapshot(),
+                before,
+                "a refused {} changed the ledger",
+                kind.as_str()
+            ),
+        }
+    }
+    let ledger = builder.ledger.ledger();
+    let state = ledger.state(None);
+    assert!(state.has_valid_digest(), "the state's digest is not its own");
+    let snapshot = ledger.to_snapshot();
+    #[allow(clippy::expect_used)] // A fuzz property: a failure here is the finding.
+    let restored = Ledger::from_snapshot(&snapshot).expect("a snapshot restores");
+    assert_eq!(restored.to_snapshot(), snapshot, "a snapshot does not round-trip");
+    assert_eq!(restored.state(None).digest(), state.digest());
+}
+
+/// The most statements one `apply` input appends.
+const STATEMENTS_MAX: usize = 48;
+
+/// Who signs: every member of the standard fixture, and a stranger.
+const SIGNERS: &[u8] = &[
+    seed::AUTHORITY,
+    seed::CHAIR,
+    seed::EVALUATOR,
+    seed::CISO_INDUS,
+    seed::CISO_KARAKORAM,
+    seed::EVALUATOR_INDUS,
+    seed::WITNESS,
+    seed::AUTHORITY_2,
+    seed::CHAIR_INDUS,
+    seed::AUTHORITY_INDUS,
+    seed::STRANGER,
+];
+
 /// The log key of the golden vectors (`tests/vectors/golden.json`), whose checkpoint and
 /// bundle seed the corpus, so the fuzzer starts from notes that verify.
 pub const GOLDEN_LOG_VKEY: &str =
@@ -294,6 +357,121 @@ impl<'a> Input<'a> {
             }
             _ => self.hashes(),
         }
+    }
+
+    /// One of `pool`.
+    fn pick<T: Copy>(&mut self, pool: &[T]) -> T {
+        pool[usize::from(self.take::<1>()[0]) % pool.len()]
+    }
+
+    /// A reference: an earlier accepted entry (most of the time), or an arbitrary hash.
+    fn reference(&mut self, accepted: &[Hash]) -> Value {
+        let choice = usize::from(self.take::<1>()[0]);
+        match accepted.len() {
+            0 => json!(Hash::ZERO.to_hex()),
+            n if choice < 224 => json!(accepted[n - 1 - choice % n].to_hex()),
+            _ => json!(self.hash().to_hex()),
+        }
+    }
+
+    /// A body for `kind`: each field the kind may have, drawn from a pool of valid and invalid
+    /// values; then, sometimes, a field dropped or an unknown one added.
+    fn body(&mut self, kind: Kind, accepted: &[Hash]) -> Value {
+        const OPERATORS: &[&str] = &["indus", "karakoram", "ravi", "Indus", ""];
+        const KPIS: &[&str] = &["CR-01", "LG-01", "MN-01", "PA-07", "cr-01"];
+        const PERIODS: &[&str] = &["2026-01", "2026-06", "2026-11", "2025-12", "2026-13"];
+        const DATES: &[&str] = &["2026-12-31", "2026-11-15", "2027-02-29", "2026-06-30"];
+        const DECIMALS: &[&str] = &["95", "97.5", "0", "-3", "1e3", "100.00"];
+        const VERDICTS: &[&str] =
+            &["met", "partially_met", "not_met", "insufficient_evidence", "ok"];
+        const OUTCOMES: &[&str] = &["fulfilled", "missed", "withdrawn", "upheld", "overturned"];
+        const IDS: &[&str] = &["c-1", "c-2", "d-1", "m-2026-01", "Bad Id"];
+        const ROLES: &[&str] = &["ciso", "evaluator", "chair", "authority", "witness", "admin"];
+        const PILLARS: &[&str] = &["legal", "resilience", "monitoring", "cooperation", "law"];
+        const TEXTS: &[&str] = &["Reviewed", "", "a\u{1b}[31m", "Quarterly patch cycle"];
+        const MEMBERS: &[&str] = &["chair", "eval", "ciso-indus", "newcomer", "pta-2"];
+        let mut body = Map::new();
+        let fields: &[&str] = match kind.as_str() {
+            "operator.registered" => &["operator", "name"],
+            "member.enrolled" => &["member", "name", "roles", "key", "operator"],
+            "member.key_rotated" => &["member", "new_key"],
+            "member.revoked" => &["member", "reason"],
+            "kpi.defined" => &[
+                "kpi",
+                "pillar",
+                "title",
+                "unit",
+                "direction",
+                "cadence",
+                "evidence_required",
+            ],
+            "kpi.assigned" => &["kpi", "operator", "target", "baseline", "due", "first_period"],
+            "submission.filed" => &[
+                "operator",
+                "kpi",
+                "period",
+                "value",
+                "evidence",
+                "note",
+                "supersedes",
+            ],
+            "evaluation.recorded" => &["submission", "verdict", "score", "rationale", "supersedes"],
+            "commitment.made" => &["commitment", "operator", "kpi", "action", "due", "in_response_to"],
+            "commitment.closed" => &["commitment", "outcome", "note"],
+            "dispute.opened" => &["dispute", "evaluation", "grounds"],
+            "dispute.resolved" => &["dispute", "outcome", "as_of", "state_digest", "rationale"],
+            "challenge.raised" => &["challenge", "pillar", "operator", "kpi", "description"],
+            "challenge.resolved" => &["challenge", "resolution"],
+            "meeting.recorded" => &["meeting", "held_on", "attendees", "decisions"],
+            "meeting.attested" => &["meeting"],
+            _ => &["origin", "title", "log_key", "authority", "policy"],
+        };
+        for field in fields {
+            let value = match *field {
+                "operator" => json!(self.pick(OPERATORS)),
+                "kpi" => json!(self.pick(KPIS)),
+                "period" | "first_period" => json!(self.pick(PERIODS)),
+                "due" | "held_on" => json!(self.pick(DATES)),
+                "value" | "target" | "baseline" => json!(self.pick(DECIMALS)),
+                "verdict" => json!(self.pick(VERDICTS)),
+                "score" => json!(self.take::<1>()[0] % 110),
+                "roles" => json!([self.pick(ROLES)]),
+                "pillar" => json!(self.pick(PILLARS)),
+                "member" => json!(self.pick(MEMBERS)),
+                "key" | "new_key" => {
+                    let seed = self.take::<1>()[0] % 16;
+                    json!(PublicKey::from_signing_key(&SigningKey::from_bytes(&[seed; 32]))
+                        .to_base64())
+                }
+                "direction" => json!(self.pick(&["higher_is_better", "lower_is_better", "up"])),
+                "cadence" => json!(self.pick(&["monthly", "quarterly", "once", "weekly"])),
+                "evidence_required" => json!(self.bool()),
+                "evidence" => json!([]),
+                "outcome" => json!(self.pick(OUTCOMES)),
+                "as_of" => json!(u64::from(self.take::<1>()[0])),
+                "commitment" | "dispute" | "challenge" | "meeting" => json!(self.pick(IDS)),
+                "submission" | "evaluation" | "supersedes" | "in_response_to" | "state_digest" => {
+                    self.reference(accepted)
+                }
+                "attendees" => json!([self.pick(MEMBERS), self.pick(MEMBERS)]),
+                "decisions" => json!([self.pick(TEXTS)]),
+                _ => json!(self.pick(TEXTS)),
+            };
+            body.insert((*field).to_owned(), value);
+        }
+        match self.take::<1>()[0] % 8 {
+            0 => {
+                let index = usize::from(self.take::<1>()[0]) % fields.len().max(1);
+                if let Some(field) = fields.get(index) {
+                    body.remove(*field);
+                }
+            }
+            1 => {
+                body.insert("unexpected".to_owned(), json!(true));
+            }
+            _ => {}
+        }
+        Value::Object(body)
     }
 
     /// Drops, duplicates, swaps or flips one hash of `proof`.
