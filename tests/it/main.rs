@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod conformance;
 mod e2e;
+mod kill;
 /// The OpenAPI answer checker shared with `hisaab-server`'s handler tests.
 #[path = "../../crates/hisaab-server/tests/http/openapi_check.rs"]
 mod openapi_check;
