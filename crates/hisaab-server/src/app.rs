@@ -1,5 +1,7 @@
-//! What every handler shares: the store and the server's limits.
+//! What every handler shares: the store, the server's limits, the budgets of requests in
+//! flight and the cache of projections.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
@@ -12,12 +14,28 @@ pub struct AppState {
     pub store: Store,
     /// Limits and paging.
     pub config: ServerConfig,
+    /// The budgets of requests in flight, shared by every router made from this state.
+    pub(crate) budgets: crate::limit::Budgets,
+    /// Projections of SPEC §5, cached per tree size.
+    pub(crate) projections: Arc<crate::projection::Projections>,
 }
 
 impl AppState {
     /// State over `store` with `config`.
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        AppState { store, config }
+        AppState {
+            budgets: crate::limit::Budgets::new(&config),
+            projections: Arc::new(crate::projection::Projections::new(config.projections_max)),
+            store,
+            config,
+        }
+    }
+
+    /// How many projections of SPEC §5 were rebuilt so far (the others were served from the
+    /// cache): a figure for monitoring, and for checking that unauthenticated requests cannot
+    /// make the server replay the ledger at will.
+    pub fn projection_rebuilds(&self) -> u64 {
+        self.projections.rebuilds()
     }
 }
 
@@ -42,9 +60,24 @@ pub struct ServerConfig {
     /// How long one request may take to be answered (the headers; a streamed bundle may take
     /// longer to send). Past it the answer is 503 `timeout`.
     pub request_timeout: Duration,
-    /// The most requests handled at once; past it the answer is 503 `overloaded` with
-    /// `Retry-After`. At least 1. `/healthz` is not counted.
+    /// The most reads (and cosignatures) handled at once, a streamed bundle counted until its
+    /// last byte is sent; past it the answer is 503 `overloaded` with `Retry-After`. At least
+    /// 1. `/healthz` and `/readyz` are not counted.
     pub in_flight_max: usize,
+    /// The most appends (`POST /v1/statements`) handled at once, a budget of their own so that
+    /// reads cannot starve appends nor appends reads. At least 1.
+    pub appends_in_flight_max: usize,
+    /// The most projections of SPEC §5 rebuilt at once (the state, and a cosignature's witness
+    /// look-up when the checkpoint moved on); past it the answer is 503 `overloaded`.
+    pub projections_max: usize,
+    /// How long a connection may take to send a request's headers, and how long an idle
+    /// keep-alive connection is kept; then it is closed.
+    pub header_read_timeout: Duration,
+    /// How long the server waits for a client to take more of an answer (a client that never
+    /// reads a bundle); then the connection is closed and its budget freed.
+    pub send_timeout: Duration,
+    /// The most connections open at once; past it new connections are closed at once.
+    pub connections_max: usize,
     /// The most entries one `GET /v1/entries` answers; a larger `limit` is cut to this.
     pub entries_page_max: u64,
 }
@@ -64,6 +97,41 @@ impl ServerConfig {
     #[must_use]
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::appends_in_flight_max`] (0 is taken as 1).
+    #[must_use]
+    pub fn with_appends_in_flight_max(mut self, requests: usize) -> Self {
+        self.appends_in_flight_max = requests.max(1);
+        self
+    }
+
+    /// Sets [`ServerConfig::projections_max`] (0 is taken as 1).
+    #[must_use]
+    pub fn with_projections_max(mut self, rebuilds: usize) -> Self {
+        self.projections_max = rebuilds.max(1);
+        self
+    }
+
+    /// Sets [`ServerConfig::header_read_timeout`].
+    #[must_use]
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::send_timeout`].
+    #[must_use]
+    pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServerConfig::connections_max`] (0 is taken as 1).
+    #[must_use]
+    pub fn with_connections_max(mut self, connections: usize) -> Self {
+        self.connections_max = connections.max(1);
         self
     }
 
@@ -87,7 +155,12 @@ impl Default for ServerConfig {
         ServerConfig {
             body_bytes_max: Self::BODY_BYTES_MAX_DEFAULT,
             request_timeout: Duration::from_secs(30),
-            in_flight_max: 512,
+            in_flight_max: 384,
+            appends_in_flight_max: 128,
+            projections_max: 2,
+            header_read_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(30),
+            connections_max: 1024,
             entries_page_max: 1000,
         }
     }

@@ -127,6 +127,28 @@ pub enum ApiError {
         /// Which index, and the allowed range.
         message: String,
     },
+    /// 414 `uri_too_long`: a request target over the server's limit.
+    #[error("the request target is longer than the limit of {limit_bytes} bytes")]
+    UriTooLong {
+        /// The limit, in bytes.
+        limit_bytes: usize,
+    },
+    /// 431 `headers_too_large`: more header fields, or more header bytes, than the limit.
+    #[error(
+        "the request's headers are over the limit of {fields_max} fields or {bytes_max} bytes"
+    )]
+    HeadersTooLarge {
+        /// The most header fields taken.
+        fields_max: usize,
+        /// The most header bytes (names and values) taken.
+        bytes_max: usize,
+    },
+    /// 503 `saturated`: `GET /readyz` when a budget of requests in flight is used up.
+    #[error("{message}")]
+    Saturated {
+        /// Which budget is used up.
+        message: String,
+    },
     /// 503 `ledger_empty`: the ledger has no genesis entry yet.
     #[error("the ledger is empty: it has no genesis entry yet")]
     LedgerEmpty,
@@ -167,10 +189,13 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             ApiError::StaleCheckpoint { .. } => StatusCode::CONFLICT,
+            ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::LedgerEmpty
             | ApiError::Overloaded
+            | ApiError::Saturated { .. }
             | ApiError::Timeout { .. }
             | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -196,6 +221,9 @@ impl ApiError {
             ApiError::BadPath { .. } => "bad_path",
             ApiError::TreeSizeOutOfRange { .. } => "tree_size_out_of_range",
             ApiError::IndexOutOfRange { .. } => "index_out_of_range",
+            ApiError::UriTooLong { .. } => "uri_too_long",
+            ApiError::HeadersTooLarge { .. } => "headers_too_large",
+            ApiError::Saturated { .. } => "saturated",
             ApiError::LedgerEmpty => "ledger_empty",
             ApiError::Overloaded => "overloaded",
             ApiError::Timeout { .. } => "timeout",

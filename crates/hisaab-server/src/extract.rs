@@ -101,3 +101,80 @@ pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
         }),
     }
 }
+
+/// Numbers in paths and query strings: plain decimal digits only, as the description says.
+///
+/// Rust's `u64::from_str` (which serde's query parsing uses) also takes a leading `+`, and
+/// leading zeros are digits like any other; so `/v1/entries/+5` and `/v1/entries/05` would
+/// answer like `/v1/entries/5`. One resource, one name: those are refused.
+pub(crate) mod decimal {
+    use serde::{Deserialize, Deserializer};
+
+    /// The longest decimal a `u64` takes (`18446744073709551615`).
+    const DIGITS_MAX: usize = 20;
+
+    /// `text` as a `u64` if it is `0` or digits without a leading zero, and fits.
+    pub(crate) fn parse(text: &str) -> Option<u64> {
+        let bytes = text.as_bytes();
+        let well_formed = !bytes.is_empty()
+            && bytes.len() <= DIGITS_MAX
+            && bytes.iter().all(u8::is_ascii_digit)
+            && (bytes.len() == 1 || bytes.first() != Some(&b'0'));
+        if well_formed {
+            text.parse().ok()
+        } else {
+            None
+        }
+    }
+
+    fn refuse<E: serde::de::Error>(text: &str) -> E {
+        E::custom(format!(
+            "expected a non-negative integer in plain decimal digits (no sign, no leading \
+             zero), found {:?}",
+            crate::api::log::short(text)
+        ))
+    }
+
+    /// A required query parameter.
+    pub(crate) fn required<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse(&text).ok_or_else(|| refuse(&text))
+    }
+
+    /// An optional query parameter (use with `#[serde(default)]`).
+    pub(crate) fn optional<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<u64>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).ok_or_else(|| refuse(&text)),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::parse;
+
+        #[test]
+        fn takes_plain_decimals_only() {
+            assert_eq!(parse("0"), Some(0));
+            assert_eq!(parse("5"), Some(5));
+            assert_eq!(parse("18446744073709551615"), Some(u64::MAX));
+            for refused in [
+                "",
+                "+5",
+                "-5",
+                "05",
+                "00",
+                " 5",
+                "5 ",
+                "0x5",
+                "5e0",
+                "١",
+                "18446744073709551616",
+            ] {
+                assert_eq!(parse(refused), None, "{refused:?}");
+            }
+        }
+    }
+}

@@ -22,12 +22,16 @@
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
 //! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
+//! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
 //!
 //! Every error is answered in one shape, `{"error":{"code":"...","message":"..."}}`, from
 //! one place, [`ApiError`]'s `IntoResponse`; the statuses for statements follow SPEC §7's
-//! order of precedence (413, 400, 401, 403, 409, 422). Requests are bounded: a body limit, a
-//! request timeout, a bound on requests in flight (503 with `Retry-After` past it) and a page
-//! size for lists.
+//! order of precedence (413, 400, 401, 403, 409, 422). Requests are bounded: a body limit
+//! (decided on `Content-Length` before any byte of the body is read), limits on the request
+//! target and headers, a request timeout, separate budgets of reads and appends in flight
+//! (503 with `Retry-After` past them; a streamed bundle counts until its end), a bound on
+//! projection rebuilds (cached per tree size), a page size for lists, and on the connection a
+//! header-read timeout, an idle timeout, a send timeout and a bound on connections.
 //!
 //! ```no_run
 //! # async fn run(store: hisaab_store::Store) -> std::io::Result<()> {
@@ -44,10 +48,12 @@
 
 mod api;
 mod app;
+mod conn;
 mod error;
 mod extract;
 mod limit;
 pub mod openapi;
+mod projection;
 pub mod schema;
 
 use std::future::Future;
@@ -66,14 +72,12 @@ pub use error::{ApiError, ErrorBody, ErrorDetail, RETRY_AFTER_SECONDS};
 
 /// The API's routes with their limits, logging and error mapping, over `state`.
 ///
-/// Each call makes its own bound on requests in flight.
-pub fn router(state: AppState) -> Router {
-    let limits = limit::Limits::new(state.config.in_flight_max, state.config.request_timeout);
+/// Routers made from clones of one state share its budgets of requests in flight.
+pub fn router(state: AppState) -> Router<()> {
     let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
-    let api = Router::new()
+    let reads = Router::new()
         .route("/", get(api::meta::index))
         .route("/openapi.json", get(api::meta::openapi))
-        .route("/v1/statements", post(api::statements::submit))
         .route("/v1/checkpoint", get(api::log::checkpoint))
         .route("/v1/entries", get(api::log::entries))
         .route("/v1/entries/{seq}", get(api::log::entry))
@@ -84,11 +88,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/bundle", get(api::log::bundle))
         .route("/v1/history", get(api::log::history))
         .route("/v1/cosignatures", post(api::witness::cosign))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.budgets.reads.clone(),
+            limit::limit,
+        ));
+    let appends = Router::new()
+        .route("/v1/statements", post(api::statements::submit))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.budgets.appends.clone(),
+            limit::limit,
+        ));
+    reads
+        .merge(appends)
         .layer(body_limit)
-        .route_layer(axum::middleware::from_fn_with_state(limits, limit::limit));
-    api.route("/healthz", get(api::meta::healthz))
+        .route("/healthz", get(api::meta::healthz))
+        .route("/readyz", get(api::meta::readyz))
         .fallback(api::meta::not_found)
         .method_not_allowed_fallback(api::meta::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit::check_head,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
@@ -102,8 +122,13 @@ pub fn router(state: AppState) -> Router {
 /// no new connections are taken, requests in flight (an append waiting for its batch) finish,
 /// and the store is closed, which flushes it.
 ///
+/// Connections are bounded ([`ServerConfig::connections_max`]); one that takes longer than
+/// [`ServerConfig::header_read_timeout`] to send a request's headers, or stays idle between
+/// requests that long, is closed; so is one whose client stops taking an answer for
+/// [`ServerConfig::send_timeout`].
+///
 /// # Errors
-/// The listener's I/O error, or the store's failure to close (as an I/O error).
+/// The store's failure to close (as an I/O error).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -113,13 +138,11 @@ pub async fn serve(
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "serving the Hisaab API");
     }
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let config = state.config.clone();
+    conn::serve_connections(listener, router(state), &config, shutdown).await;
     tracing::info!("stopped taking requests; closing the store");
     // Closing joins the sequencer thread and flushes sled: blocking work.
     let closed = tokio::task::spawn_blocking(move || store.close()).await;
-    served?;
     match closed {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(std::io::Error::other(error.to_string())),

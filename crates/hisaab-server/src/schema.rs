@@ -70,6 +70,21 @@ pub struct Health {
     pub size: u64,
 }
 
+/// `GET /readyz` when the server takes requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Readiness {
+    /// Always `ready` in a 200 answer.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The number of entries in the ledger.
+    pub size: u64,
+    /// Free slots of the reads' budget (reads and cosignatures in flight).
+    pub reads_free: u64,
+    /// Free slots of the appends' budget.
+    pub appends_free: u64,
+}
+
 /// `POST /v1/cosignatures` as JSON: a cosignature line, optionally with the checkpoint it
 /// cosigns. A `text/plain` body is the line alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -59,8 +59,10 @@ pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, 
 pub(crate) struct EntriesQuery {
     /// The seq of the first entry (default 0). At most the ledger's size, where the answer is
     /// empty.
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     start: Option<u64>,
     /// How many entries at most (default and cap: the server's page size, 1000 by default).
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     limit: Option<u64>,
 }
 
@@ -125,7 +127,8 @@ pub(crate) async fn entries(
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
             body = Entry, content_type = "application/json"),
-        (status = 400, description = "`bad_path`: the seq is not an integer.", body = ErrorBody),
+        (status = 400, description = "`bad_path`: the seq is not a non-negative integer in \
+            plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
         (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody,
@@ -136,9 +139,10 @@ pub(crate) async fn entry(
     State(app): State<AppState>,
     PathText(seq): PathText,
 ) -> Result<Response, ApiError> {
-    let seq: u64 = seq.parse().map_err(|_| ApiError::BadPath {
+    let seq: u64 = crate::extract::decimal::parse(&seq).ok_or_else(|| ApiError::BadPath {
         message: format!(
-            "seq must be a non-negative integer, found {:?}",
+            "seq must be a non-negative integer in plain decimal digits (no sign, no leading \
+             zero), found {:?}",
             short(&seq)
         ),
     })?;
@@ -206,8 +210,10 @@ pub(crate) async fn event(
 #[into_params(parameter_in = Query)]
 pub(crate) struct InclusionQuery {
     /// The leaf index (the entry's seq).
+    #[serde(deserialize_with = "crate::extract::decimal::required")]
     index: u64,
     /// The tree size of the checkpoint to prove against: 1 to the ledger's size.
+    #[serde(deserialize_with = "crate::extract::decimal::required")]
     tree_size: u64,
 }
 
@@ -266,8 +272,10 @@ pub(crate) async fn inclusion_proof(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ConsistencyQuery {
     /// The older tree size, at least 1.
+    #[serde(deserialize_with = "crate::extract::decimal::required")]
     from: u64,
     /// The newer tree size: at least `from`, at most the ledger's size.
+    #[serde(deserialize_with = "crate::extract::decimal::required")]
     to: u64,
 }
 
@@ -319,6 +327,7 @@ pub(crate) async fn consistency_proof(
 #[into_params(parameter_in = Query)]
 pub(crate) struct BundleQuery {
     /// The number of entries to export, 1 to the ledger's size (default: all).
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     tree_size: Option<u64>,
 }
 
@@ -335,13 +344,15 @@ pub(crate) struct BundleQuery {
             a verifier detects.", body = String, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`; `tree_size_out_of_range`: 0 or beyond the \
             ledger's size.", body = ErrorBody),
-        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
+        (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
+            the reads' budget until its end), `timeout` or `unavailable`.",
             body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
     )
 )]
 pub(crate) async fn bundle(
     State(app): State<AppState>,
+    axum::Extension(slot): axum::Extension<crate::limit::Slot>,
     Query(query): Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
     let size = app.store.size();
@@ -350,14 +361,24 @@ pub(crate) async fn bundle(
     }
     let tree_size = query.tree_size.unwrap_or(size);
     check_tree_size("tree_size", tree_size, size)?;
+    // The download counts against the reads' budget until its last byte is taken (or the
+    // connection is dropped), not only while its headers are made.
+    let slot = slot
+        .take()
+        .ok_or_else(|| ApiError::internal("bundle", &"the request's slot was taken already"))?;
     let (sender, mut receiver) = mpsc::channel::<io::Result<Bytes>>(BUNDLE_CHUNKS_QUEUED);
     let store = app.store.clone();
+    let send_timeout = app.config.send_timeout;
+    let runtime = tokio::runtime::Handle::current();
     // The export runs on a blocking thread and hands its output over in chunks, so memory is
-    // bounded by the queue whatever the ledger's size. If the client goes away, sends fail
-    // and the export stops with an I/O error.
+    // bounded by the queue whatever the ledger's size. If the client goes away, or takes
+    // nothing for the send timeout, sends fail and the export stops with an I/O error, which
+    // frees the thread.
     tokio::task::spawn_blocking(move || {
         let writer = ChannelWriter {
             sender: sender.clone(),
+            runtime,
+            send_timeout,
         };
         let mut buffered = io::BufWriter::with_capacity(BUNDLE_CHUNK_BYTES, writer);
         let result = store
@@ -366,12 +387,16 @@ pub(crate) async fn bundle(
             .and_then(|_count| buffered.flush());
         if let Err(error) = result {
             tracing::warn!(tree_size, %error, "bundle export stopped");
-            let _ = sender.blocking_send(Err(io::Error::other("the bundle export failed")));
+            let _ = sender.try_send(Err(io::Error::other("the bundle export failed")));
         } else {
             tracing::info!(tree_size, "bundle exported");
         }
     });
-    let stream = futures_util::stream::poll_fn(move |context| receiver.poll_recv(context));
+    let stream = futures_util::stream::poll_fn(move |context| {
+        // Kept with the body: dropped when the body ends or the connection is dropped.
+        let _slot = &slot;
+        receiver.poll_recv(context)
+    });
     let mut response = Response::new(Body::from_stream(stream));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_LINES));
@@ -383,9 +408,12 @@ pub(crate) async fn bundle(
     Ok(response)
 }
 
-/// A `Write` that sends what it is given, as chunks, into a channel read by the response body.
+/// A `Write` that sends what it is given, as chunks, into a channel read by the response body,
+/// failing when the body takes nothing for `send_timeout`.
 struct ChannelWriter {
     sender: mpsc::Sender<io::Result<Bytes>>,
+    runtime: tokio::runtime::Handle,
+    send_timeout: std::time::Duration,
 }
 
 impl Write for ChannelWriter {
@@ -393,10 +421,22 @@ impl Write for ChannelWriter {
         if buf.is_empty() {
             return Ok(0);
         }
-        self.sender
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))?;
-        Ok(buf.len())
+        let chunk = Ok(Bytes::copy_from_slice(buf));
+        let sent = self.runtime.block_on(tokio::time::timeout(
+            self.send_timeout,
+            self.sender.send(chunk),
+        ));
+        match sent {
+            Ok(Ok(())) => Ok(buf.len()),
+            Ok(Err(_)) => Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client took nothing of the bundle for the send timeout",
+            )),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -432,8 +472,10 @@ pub(crate) struct HistoryQuery {
     #[param(pattern = "^[A-Z]{2,6}-[0-9]{1,4}$")]
     kpi: String,
     /// Only entries with a seq of at least this (default 0), for paging.
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     start: Option<u64>,
     /// How many entries at most (default and cap: the server's page size).
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     limit: Option<u64>,
 }
 

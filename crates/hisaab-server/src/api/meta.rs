@@ -7,10 +7,11 @@ use axum::Json;
 
 use super::JSON;
 use crate::app::AppState;
-use crate::error::ApiError;
-use crate::schema::Health;
+use crate::error::{ApiError, ErrorBody};
+use crate::schema::{Health, Readiness};
 
-/// Liveness and the ledger's size. Not counted against the in-flight bound.
+/// Liveness and the ledger's size: the process answers. Not counted against any budget; see
+/// `/readyz` for whether requests would be taken.
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -22,6 +23,49 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
         status: "ok".to_owned(),
         size: app.store.size(),
     })
+}
+
+/// Readiness: 200 when both budgets of requests in flight (reads, appends) have room, 503
+/// `saturated` otherwise, so that a load balancer can
+/// send traffic elsewhere. Not counted against any budget.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The server takes requests: free slots of each budget.",
+            body = Readiness),
+        (status = 503, description = "`saturated`: the reads' or the appends' budget of \
+            requests in flight is used up.",
+            body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+    )
+)]
+pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    let reads = &app.budgets.reads;
+    let appends = &app.budgets.appends;
+    let saturated: Vec<&str> = [("reads", reads), ("appends", appends)]
+        .into_iter()
+        .filter(|(_, budget)| budget.is_saturated())
+        .map(|(name, _)| name)
+        .collect();
+    if !saturated.is_empty() {
+        return Err(ApiError::Saturated {
+            message: format!(
+                "every slot of the {} budget is taken; retry shortly",
+                saturated.join(" and ")
+            ),
+        });
+    }
+    let free = |budget: &crate::limit::Limits| {
+        u64::try_from(budget.permits.available_permits()).unwrap_or(u64::MAX)
+    };
+    Ok(Json(Readiness {
+        status: "ready".to_owned(),
+        size: app.store.size(),
+        reads_free: free(reads),
+        appends_free: free(appends),
+    }))
 }
 
 /// The OpenAPI 3 description of this API, generated from the code.

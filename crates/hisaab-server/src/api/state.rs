@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use hisaab_log::{jcs, Date};
+use hisaab_log::Date;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::log::short;
-use super::{blocking, bytes_response, check_tree_size, from_store, JSON};
+use super::{bytes_response, check_tree_size, JSON};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
@@ -18,7 +18,9 @@ use crate::schema;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct StateQuery {
-    /// The tree size to project, 1 to the ledger's size (default: all entries).
+    /// The tree size to project, 1 to the ledger's size (default: all entries), in plain
+    /// decimal digits.
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     as_of: Option<u64>,
     /// The date that is the clock for "overdue", `YYYY-MM-DD` (default: the date of the last
     /// entry's `recorded_at`).
@@ -38,7 +40,8 @@ pub(crate) struct StateQuery {
         (status = 400, description = "`bad_query`: `as_of` is not an integer or `at` not a \
             real date; `tree_size_out_of_range`: `as_of` is 0 or beyond the ledger's size.",
             body = ErrorBody),
-        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
+        (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
+            every projection rebuild slot is taken), `timeout` or `unavailable`.",
             body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
     )
@@ -63,14 +66,8 @@ pub(crate) async fn state(
     if let Some(as_of) = query.as_of {
         check_tree_size("as_of", as_of, size)?;
     }
-    let as_of = query.as_of;
-    let bytes = blocking(move || {
-        let state = app
-            .store
-            .state(as_of, at)
-            .map_err(|error| from_store("state", error))?;
-        jcs::to_canonical(&state).map_err(|error| ApiError::internal("state to JSON", &error))
-    })
-    .await?;
-    Ok(bytes_response(JSON, bytes))
+    let tree_size = query.as_of.unwrap_or(size);
+    // Cached per tree size and date: repeated requests cost a look-up, not a replay.
+    let projection = app.projections.get(&app.store, tree_size, at).await?;
+    Ok(bytes_response(JSON, projection.canonical.clone()))
 }

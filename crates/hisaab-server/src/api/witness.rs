@@ -1,10 +1,13 @@
 //! `POST /v1/cosignatures`: a witness's cosignature of the latest checkpoint (SPEC §3, C2SP
 //! tlog-cosignature).
 //!
-//! The server checks what it can answer precisely before the store keeps the line: the line's
-//! form (400), that the checkpoint cosigned is the latest (409 when the client says which one
-//! and it is not), that the name is a member holding the `witness` role and active (401 when
-//! unknown, 403 when not a witness), and the signature under that member's current key (401).
+//! The server checks what it can answer precisely before the store keeps the line, cheapest
+//! first, since anyone may post here: the line's form, down to the length of its signature
+//! (400); that the name is a member holding the `witness` role and active (401 when unknown,
+//! 403 when not a witness), looked up in the projection cached for the latest checkpoint, so
+//! that a flood of junk lines costs a map look-up each and never a replay; the signature under
+//! that member's current key (401); and only then the store's work. A checkpoint the client
+//! names that is not the latest is a 409.
 
 use std::borrow::Cow;
 
@@ -75,9 +78,8 @@ pub(crate) async fn cosign(
         // Refuse a malformed checkpoint before any work.
         checkpoint_body(sent)?;
     }
-    let store = app.store.clone();
-    let witness_name = witness.clone();
-    let key = blocking(move || witness_key(&store, &witness_name)).await?;
+    check_signature_form(&line)?;
+    let key = witness_key(&app, latest.checkpoint.size, &witness).await?;
     // The latest checkpoint is what witnesses normally cosign; a line for an older checkpoint
     // the store still keeps is collected too (a witness may race with appends).
     let for_latest = match note::verify_cosignature(&latest.checkpoint, &line, &witness, &key) {
@@ -226,31 +228,42 @@ fn checkpoint_body(text: &str) -> Result<Checkpoint, ApiError> {
     })
 }
 
+/// Refuses a line whose signature is not base64 of a key id, a timestamp and a signature (4,
+/// 8 and 64 bytes): a check on the line alone, before any look-up.
+fn check_signature_form(line: &str) -> Result<(), ApiError> {
+    use base64::Engine as _;
+    const SIGNATURE_BYTES: usize = 4 + 8 + 64;
+    let encoded = line
+        .trim_end_matches('\n')
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default();
+    match base64::engine::general_purpose::STANDARD.decode(encoded) {
+        Ok(bytes) if bytes.len() == SIGNATURE_BYTES => Ok(()),
+        _ => Err(ApiError::MalformedCosignature {
+            message: "not a cosignature line: expected `— <witness> <base64 of key id, \
+                      timestamp and signature>` (76 bytes)"
+                .to_owned(),
+        }),
+    }
+}
+
 /// The current key of `name` if it is an active member holding the `witness` role, read from
-/// the state of SPEC §5 (whose JSON shape is the contract).
-fn witness_key(store: &hisaab_store::Store, name: &str) -> Result<PublicKey, ApiError> {
-    let state = store
-        .state(None, None)
-        .map_err(|error| from_store("state for cosignature", error))?;
-    let state = serde_json::to_value(&state)
-        .map_err(|error| ApiError::internal("state to JSON", &error))?;
-    let Some(member) = state.get("members").and_then(|members| members.get(name)) else {
+/// the state of SPEC §5 at `tree_size` (cached per tree size).
+async fn witness_key(app: &AppState, tree_size: u64, name: &str) -> Result<PublicKey, ApiError> {
+    let projection = app.projections.get(&app.store, tree_size, None).await?;
+    let Some(member) = projection.members.get(name) else {
         return Err(ApiError::UnknownWitness {
             message: format!("no member is named {:?}", short(name)),
         });
     };
-    let is_witness = member
-        .get("roles")
-        .and_then(|roles| roles.as_array())
-        .is_some_and(|roles| roles.iter().any(|role| role == "witness"));
-    let is_active = member.get("status").and_then(|s| s.as_str()) == Some("active");
-    if !is_witness || !is_active {
+    if !member.is_witness || !member.is_active {
         return Err(ApiError::Rejected {
             status: StatusCode::FORBIDDEN,
             code: Cow::Borrowed("not_a_witness"),
             message: format!(
                 "member {name:?} is {} and may not cosign checkpoints",
-                if is_active {
+                if member.is_active {
                     "not a witness"
                 } else {
                     "revoked"
@@ -259,8 +272,6 @@ fn witness_key(store: &hisaab_store::Store, name: &str) -> Result<PublicKey, Api
         });
     }
     member
-        .get("key")
-        .and_then(|key| key.as_str())
-        .and_then(|key| PublicKey::try_from_base64(key).ok())
+        .key
         .ok_or_else(|| ApiError::internal("witness key", &"a member's key in the state"))
 }

@@ -179,8 +179,10 @@ impl Fixture {
     }
 
     pub fn app_with(&self, config: ServerConfig) -> App {
+        let state = AppState::new(self.store.clone(), config);
         App {
-            router: router(AppState::new(self.store.clone(), config)),
+            router: router(state.clone()),
+            state,
         }
     }
 
@@ -250,6 +252,7 @@ impl Answer {
 
 pub struct App {
     pub router: Router,
+    pub state: AppState,
 }
 
 impl App {

@@ -30,9 +30,14 @@ fn held_request(started: oneshot::Sender<()>, release: oneshot::Receiver<()>) ->
 }
 
 #[tokio::test]
-async fn answers_503_with_retry_after_past_the_in_flight_bound() {
+async fn appends_and_reads_have_budgets_of_their_own_and_readyz_reports_saturation() {
     let f = Fixture::genesis();
-    let app = f.app_with(ServerConfig::default().with_in_flight_max(1));
+    let app = f.app_with(
+        ServerConfig::default()
+            .with_appends_in_flight_max(1)
+            .with_in_flight_max(1),
+    );
+    assert_eq!(app.get("/readyz").await.json()["status"], "ready");
     let (started, is_started) = oneshot::channel();
     let (release, released) = oneshot::channel();
     let router = app.router.clone();
@@ -43,21 +48,31 @@ async fn answers_503_with_retry_after_past_the_in_flight_bound() {
             .await
             .unwrap()
     });
-    // The first request holds the only slot while its body is being read.
+    // The first append holds the only append slot while its body is being read.
     is_started.await.unwrap();
-    let answer = app.get("/v1/checkpoint").await;
+    let answer = app.post_json("/v1/statements", b"{}".to_vec()).await;
     answer.assert_error(503, "overloaded");
     assert_eq!(
         answer.headers.get(header::RETRY_AFTER).unwrap(),
         &RETRY_AFTER_SECONDS.to_string()
     );
-    // Health is not counted against the bound.
+    // Reads have their own budget: a slow append does not starve them.
+    assert_eq!(app.get("/v1/checkpoint").await.status, StatusCode::OK);
+    // Liveness says the process answers; readiness says a budget is used up.
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+    let ready = app.get("/readyz").await;
+    ready.assert_error(503, "saturated");
+    assert!(ready.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("appends"));
 
     release.send(()).unwrap();
     let first = slow.await.unwrap();
     assert_eq!(first.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(app.get("/v1/checkpoint").await.status, StatusCode::OK);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text());
+    assert_eq!(ready.json()["appends_free"], 1);
 }
 
 #[tokio::test]
