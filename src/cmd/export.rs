@@ -22,8 +22,14 @@ pub(crate) fn open_store(dir: &Path, log_key: Option<&Path>) -> Result<Store> {
         )
     })?;
     let key = keyfile::read(log_key)?;
-    Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock))
-        .with_context(|| format!("cannot open the ledger in {}", dir.display()))
+    // The error names the cause (a lock held by another process, damaged files, the seq of
+    // the corruption); nothing is guessed here.
+    let store = Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock))
+        .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
+    if let Some(warning) = store.open_report().mark.warning() {
+        eprintln!("warning: {}: {warning}", dir.display());
+    }
+    Ok(store)
 }
 
 /// Opens the ledger in `dir` read-only, after the full check of `verify`: no key needed.

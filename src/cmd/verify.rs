@@ -252,9 +252,16 @@ fn verify_data_dir(dir: &Path, pins: &Pins) -> Result<Verified, Failure> {
         vkey: report.log_vkey,
         source: source_of(pins),
         cosigned: Vec::new(),
-        notes: vec![
+        notes: std::iter::once(
             "every stored hash, index record and entry checked (SPEC §2, §4, §6)".to_owned(),
-        ],
+        )
+        .chain(
+            report
+                .mark
+                .warning()
+                .map(|warning| format!("warning: {warning}")),
+        )
+        .collect(),
     })
 }
 

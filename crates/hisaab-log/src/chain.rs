@@ -32,7 +32,12 @@ pub enum ChainError {
         found: Hash,
     },
     /// `recorded_at` went back in time.
-    #[error("seq {seq}: recorded_at {found} is before the previous entry's {previous}")]
+    #[error(
+        "seq {} or {seq}: recorded_at {found} of seq {seq} is before {previous} of seq {}; one \
+         of the two was changed, and the chain cannot tell which",
+        seq.saturating_sub(1),
+        seq.saturating_sub(1)
+    )]
     RecordedAtDecreased {
         /// The entry's seq.
         seq: u64,

@@ -405,9 +405,11 @@ impl Ledger {
                     seq,
                     Rule::Chain,
                     format!(
-                        "recorded_at {} is before the previous entry's {last}; recording time \
-                         never goes back",
-                        e.recorded_at
+                        "recorded_at {} is before the previous entry's {last} (seq {} or {seq}: \
+                         one of the two was changed, the chain cannot tell which); recording \
+                         time never goes back",
+                        e.recorded_at,
+                        seq.saturating_sub(1)
                     ),
                 ));
             }

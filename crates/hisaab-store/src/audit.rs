@@ -88,7 +88,13 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
     let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
         reason: "the note is not UTF-8".into(),
     })?;
-    let report = verify_trees(&trees, &note, &log_key)?;
+    // The mark first: a rollback is named as such, before any entry is read.
+    let checkpoint = verify_checkpoint(&note, &log_key).map_err(|e| Corruption::Checkpoint {
+        reason: e.to_string(),
+    })?;
+    let mark = crate::mark::status(dir, checkpoint.size, &checkpoint.root)?;
+    let mut report = verify_trees(&trees, &note, &log_key)?;
+    report.mark = mark;
     if decode_u64(&key) != Some(report.size) {
         return Err(Corruption::Checkpoint {
             reason: format!(
@@ -97,15 +103,6 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
             ),
         }
         .into());
-    }
-    if let Some(Some(mark)) = crate::mark::read(dir) {
-        if mark.size > report.size {
-            return Err(Corruption::LostEntries {
-                size: report.size,
-                mark_size: mark.size,
-            }
-            .into());
-        }
     }
     Ok(AuditedDir {
         trees,
@@ -266,6 +263,7 @@ pub(crate) fn verify_trees(
         ledger_id: verified.ledger.ledger_id().unwrap_or_default(),
         origin: checkpoint.origin,
         log_vkey: log_key.clone(),
+        mark: crate::store::MarkStatus::Agrees,
     })
 }
 

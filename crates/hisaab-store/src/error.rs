@@ -106,7 +106,8 @@ pub enum Corruption {
     /// recovered an older state (a damaged record cuts its log short).
     #[error(
         "seq {size}: entries from here on were lost: the store holds {size}, but {mark_size} \
-         were committed (high-water mark)"
+         were committed (high-water mark); the data directory is an older copy (a rollback) \
+         or sled lost records, so it is refused"
     )]
     LostEntries {
         /// The size sled recovered.
@@ -125,6 +126,18 @@ pub enum Corruption {
         mark: Hash,
         /// The checkpoint's root.
         checkpoint: Hash,
+    },
+    /// sled's own files are damaged so that sled cannot recover them: truncated, cut or
+    /// overwritten (sled refuses them, or fails inside its recovery).
+    #[error(
+        "the database files in {path} are damaged (truncated or overwritten) and cannot be \
+         recovered: {reason}; restore the directory from a backup, or rebuild it from a bundle"
+    )]
+    DamagedFiles {
+        /// The data directory.
+        path: PathBuf,
+        /// What sled said.
+        reason: String,
     },
     /// An index (event hash → seq, statement id → seq) that disagrees with the entries.
     #[error("seq {seq}: the {index} index is missing or points elsewhere")]
@@ -175,7 +188,8 @@ impl Corruption {
             | Corruption::MissingStoredHash { .. }
             | Corruption::Checkpoint { .. }
             | Corruption::CheckpointRoot { .. }
-            | Corruption::MarkRoot { .. } => None,
+            | Corruption::MarkRoot { .. }
+            | Corruption::DamagedFiles { .. } => None,
         }
     }
 }

@@ -98,11 +98,13 @@ impl Store {
     /// [`StoreError::Corrupt`] naming the first seq (or stored hash) that fails.
     pub fn verify_full(&self) -> Result<VerifyReport, StoreError> {
         let shared = self.shared_ref();
-        crate::audit::verify_trees(
+        let mut report = crate::audit::verify_trees(
             &shared.trees,
             &shared.committed().latest.note,
             &shared.log_vkey,
-        )
+        )?;
+        report.mark = shared.report.mark;
+        Ok(report)
     }
 
     /// Adds a witness's cosignature line (C2SP `cosignature/v1`) to the kept checkpoint it

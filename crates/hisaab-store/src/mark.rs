@@ -16,7 +16,8 @@ use std::path::Path;
 
 use hisaab_log::Hash;
 
-use crate::error::StoreError;
+use crate::error::{Corruption, StoreError};
+use crate::store::MarkStatus;
 
 /// The file name of the mark in the store's directory.
 pub(crate) const MARK_FILE: &str = "hisaab-mark";
@@ -39,6 +40,29 @@ pub(crate) fn read(dir: &Path) -> Option<Option<Mark>> {
         return Some(None);
     }
     Some(decode(&bytes))
+}
+
+/// What the mark in `dir` says of a store whose latest checkpoint has `size` and `root`.
+///
+/// # Errors
+/// [`Corruption::LostEntries`] for a mark ahead of the store (a rollback to an older copy, or
+/// records sled lost); [`Corruption::MarkRoot`] for a mark of the same size with another root.
+pub(crate) fn status(dir: &Path, size: u64, root: &Hash) -> Result<MarkStatus, Corruption> {
+    match read(dir) {
+        None => Ok(MarkStatus::Missing),
+        Some(None) => Ok(MarkStatus::Unreadable),
+        Some(Some(mark)) if mark.size > size => Err(Corruption::LostEntries {
+            size,
+            mark_size: mark.size,
+        }),
+        Some(Some(mark)) if mark.size == size && mark.root != *root => Err(Corruption::MarkRoot {
+            size,
+            mark: mark.root,
+            checkpoint: *root,
+        }),
+        Some(Some(mark)) if mark.size == size => Ok(MarkStatus::Agrees),
+        Some(Some(_)) => Ok(MarkStatus::Behind),
+    }
 }
 
 fn decode(bytes: &[u8]) -> Option<Mark> {

@@ -34,7 +34,7 @@ use crate::layout::{
 };
 use crate::model::Ledger;
 use crate::replay::{load_snapshot, replay, Replay};
-use crate::store::{checked_log_vkey, Committed, MarkStatus, OpenReport, SignedCheckpoint};
+use crate::store::{checked_log_vkey, Committed, OpenReport, SignedCheckpoint};
 
 /// What `open` hands the store.
 pub(crate) struct Recovered {
@@ -114,27 +114,7 @@ pub(crate) fn recover(
     }
 
     // The high-water mark: sled must not have recovered less than was committed.
-    let mark_status = match mark {
-        None => MarkStatus::Missing,
-        Some(None) => MarkStatus::Unreadable,
-        Some(Some(mark)) if mark.size > size => {
-            return Err(Corruption::LostEntries {
-                size,
-                mark_size: mark.size,
-            }
-            .into())
-        }
-        Some(Some(mark)) if mark.size == size && mark.root != checkpoint.root => {
-            return Err(Corruption::MarkRoot {
-                size,
-                mark: mark.root,
-                checkpoint: checkpoint.root,
-            }
-            .into())
-        }
-        Some(Some(mark)) if mark.size == size => MarkStatus::Agrees,
-        Some(Some(_)) => MarkStatus::Behind,
-    };
+    let mark_status = crate::mark::status(dir, size, &checkpoint.root)?;
 
     // 3. Entries and stored hashes against the checkpoint's size.
     let mut report = OpenReport {

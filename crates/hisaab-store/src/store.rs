@@ -98,6 +98,27 @@ pub enum MarkStatus {
     Unreadable,
 }
 
+impl MarkStatus {
+    /// A warning for a person when the mark cannot vouch for the store (missing or
+    /// unreadable), `None` otherwise. A mark ahead of the store is not a warning but an error
+    /// ([`Corruption::LostEntries`]).
+    pub fn warning(&self) -> Option<&'static str> {
+        match self {
+            MarkStatus::Agrees | MarkStatus::Behind => None,
+            MarkStatus::Missing => Some(
+                "the high-water mark file (hisaab-mark) is missing: it was deleted, or this \
+                 directory is a copy without it, so a rollback to an older copy of the store \
+                 cannot be detected here; compare the checkpoint with one a witness cosigned",
+            ),
+            MarkStatus::Unreadable => Some(
+                "the high-water mark file (hisaab-mark) is damaged and was ignored, so a \
+                 rollback to an older copy of the store cannot be detected here; compare the \
+                 checkpoint with one a witness cosigned",
+            ),
+        }
+    }
+}
+
 /// What [`Store::verify_full`] checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -112,6 +133,8 @@ pub struct VerifyReport {
     pub origin: String,
     /// The log's verifier key, genesis `body.log_key`, under which the checkpoint verified.
     pub log_vkey: VerifierKey,
+    /// What the high-water mark said (as `open` found it, for [`Store::verify_full`]).
+    pub mark: MarkStatus,
 }
 
 /// The committed part of the log, published after each durable batch.
@@ -891,23 +914,70 @@ pub(crate) fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, Stor
     // after another process) waits for that, briefly, instead of failing.
     let mut attempts = 0u32;
     loop {
-        let result = sled::Config::new()
-            .path(dir)
-            .cache_capacity(config.cache_capacity_bytes)
-            .open();
-        match result {
-            Err(sled::Error::Io(error)) if is_lock_held(&error) && attempts < OPEN_LOCK_RETRIES => {
+        let damaged = |reason: String| {
+            StoreError::from(Corruption::DamagedFiles {
+                path: dir.to_owned(),
+                reason,
+            })
+        };
+        let opened = open_sled(dir, config)
+            .map_err(|panic| damaged(format!("sled failed inside its recovery ({panic})")))?;
+        match opened {
+            Err(sled::Error::Io(error)) if is_lock_held(&error) => {
+                if attempts >= OPEN_LOCK_RETRIES {
+                    return Err(StoreError::Locked {
+                        path: dir.to_owned(),
+                    });
+                }
                 attempts += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            Err(sled::Error::Io(error)) if is_lock_held(&error) => {
-                return Err(StoreError::Locked {
-                    path: dir.to_owned(),
-                })
+            Err(sled::Error::Corruption { at, .. }) => {
+                return Err(damaged(match at {
+                    Some(at) => format!("sled found corrupted data at {at:?}"),
+                    None => "sled found corrupted data".to_owned(),
+                }))
             }
             other => return other.map_err(StoreError::sled("opening the database")),
         }
     }
+}
+
+thread_local! {
+    /// Set while this thread opens sled, so that a panic inside sled's recovery is turned into
+    /// an error instead of being printed as a crash.
+    static OPENING_SLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Opens sled; a panic inside its recovery (it panics on some truncated files instead of
+/// returning an error) is the outer `Err`, with the panic's message.
+fn open_sled(dir: &Path, config: &StoreConfig) -> Result<Result<sled::Db, sled::Error>, String> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        // Panics elsewhere go to the hook that was there before, unchanged.
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !OPENING_SLED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let sled_config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(config.cache_capacity_bytes);
+    OPENING_SLED.with(|opening| opening.set(true));
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sled_config.open()));
+    OPENING_SLED.with(|opening| opening.set(false));
+    opened.map_err(|panic| {
+        panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message")
+            .chars()
+            .take(200)
+            .collect()
+    })
 }
 
 /// Whether sled could not take its directory lock. sled reports it either as `WouldBlock` or
