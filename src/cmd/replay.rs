@@ -52,22 +52,59 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
         (Some(_), [a, b]) => {
             let changes = diff(a, b);
             if args.json {
-                util::emit(&format!("{}\n", serde_json::to_string_pretty(&changes)?))?;
+                emit_json(&format!("{}\n", serde_json::to_string_pretty(&changes)?))?;
             } else {
-                util::emit(&changes.to_string())?;
+                util::emit(&escape_for_terminal(&changes.to_string()))?;
             }
         }
         (None, [state]) => {
             if args.json {
                 let bytes = state.to_canonical_json();
-                util::emit(&format!("{}\n", String::from_utf8_lossy(&bytes)))?;
+                emit_json(&format!("{}\n", String::from_utf8_lossy(&bytes)))?;
             } else {
-                util::emit(&render_state(&serde_json::to_value(state)?))?;
+                util::emit(&escape_for_terminal(&render_state(&serde_json::to_value(
+                    state,
+                )?)))?;
             }
         }
         _ => bail!("internal: unexpected number of states"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Text from the ledger made safe to print: a control character other than tab and line feed,
+/// a C1 control or a bidi override or isolate is shown as `\u{XXXX}` instead of being sent to
+/// the terminal, where it could move the cursor, rewrite lines or reorder text. Appends refuse
+/// such characters in texts; a v1 ledger may hold them from before.
+pub(crate) fn escape_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' || c == '\t' || !(c.is_control() || hisaab_model::value::is_refused_in_text(c))
+        {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
+        }
+    }
+    out
+}
+
+/// Emits JSON; on a terminal, with the characters [`escape_for_terminal`] hides written as
+/// JSON escapes (`\uXXXX`, the same JSON). Piped, the bytes are left exactly as they are.
+fn emit_json(json: &str) -> Result<()> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return util::emit(json);
+    }
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c == '\n' || c == '\t' || !(c.is_control() || hisaab_model::value::is_refused_in_text(c))
+        {
+            out.push(c);
+        } else {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        }
+    }
+    util::emit(&out)
 }
 
 /// The states at `sizes` (`None`: the whole log) from `source`.
@@ -375,4 +412,18 @@ pub(crate) fn render_state(state: &Value) -> String {
         &rows,
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_for_terminal;
+
+    #[test]
+    fn escapes_what_could_drive_a_terminal_and_keeps_the_rest() {
+        assert_eq!(
+            escape_for_terminal("a\u{1b}[2Jb\u{0}\u{202e}c\u{9b}"),
+            "a\\u{001B}[2Jb\\u{0000}\\u{202E}c\\u{009B}"
+        );
+        assert_eq!(escape_for_terminal("Zoë\tok\nnext ☎"), "Zoë\tok\nnext ☎");
+    }
 }

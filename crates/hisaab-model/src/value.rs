@@ -220,10 +220,46 @@ fn check_decimal(text: &str) -> Result<(), ValueError> {
     }
 }
 
+/// Whether a text or note may not hold `c`: a C0 control other than tab and line feed (texts
+/// are multi-line, such as minutes), DEL, a C1 control, or a bidi override or isolate
+/// (U+202A–U+202E, U+2066–U+2069). Such characters can rewrite what a terminal shows (ESC
+/// sequences) or reorder what a reader sees (Trojan Source), and no accountability text needs
+/// them.
+pub fn is_refused_in_text(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0}'..='\u{8}'
+            | '\u{b}'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The one check of texts' characters, for texts and notes alike.
+fn check_characters(what: &'static str, text: &str) -> Result<(), ValueError> {
+    match text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| is_refused_in_text(*c))
+    {
+        None => Ok(()),
+        Some((position, c)) => Err(ValueError {
+            what,
+            reason: format!(
+                "holds the control character U+{:04X} at character {position}; a text may \
+                 hold tab and line feed but no other control character (C0, DEL, C1) nor a \
+                 bidi override or isolate",
+                u32::from(c)
+            ),
+        }),
+    }
+}
+
 fn check_text(text: &str) -> Result<(), ValueError> {
     let chars = text.chars().count();
     if (1..=TEXT_CHARS_MAX).contains(&chars) {
-        Ok(())
+        check_characters("a text", text)
     } else {
         Err(ValueError {
             what: "a text",
@@ -235,7 +271,7 @@ fn check_text(text: &str) -> Result<(), ValueError> {
 fn check_note(text: &str) -> Result<(), ValueError> {
     let chars = text.chars().count();
     if chars <= TEXT_CHARS_MAX {
-        Ok(())
+        check_characters("a note", text)
     } else {
         Err(ValueError {
             what: "a note",
@@ -575,6 +611,32 @@ mod tests {
             "", "-", "01", "1.", ".5", "+1", "1e3", "1.2.3", " 1", "--1", "1,5",
         ] {
             assert!(Decimal::try_new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn texts_and_notes_refuse_control_characters_and_bidi_controls() {
+        for refused in [
+            "a\u{0}b",
+            "\u{1b}[31mred",
+            "a\rb",
+            "\u{7f}",
+            "\u{85}",
+            "\u{9b}2J",
+            "\u{202e}txt",
+            "\u{2066}x\u{2069}",
+            "\u{202a}",
+        ] {
+            let error = Text::try_new(refused).unwrap_err();
+            assert!(
+                error.reason.contains("control character U+"),
+                "{refused:?}: {error}"
+            );
+            assert!(Note::try_new(refused).is_err(), "{refused:?}");
+        }
+        for taken in ["minutes:\n1. patch\tnow", "Zoë — ☎ עברית", "\u{200f}mark"] {
+            assert!(Text::try_new(taken).is_ok(), "{taken:?}");
+            assert!(Note::try_new(taken).is_ok(), "{taken:?}");
         }
     }
 

@@ -285,3 +285,39 @@ async fn idle_and_half_sent_connections_are_closed_and_connections_are_bounded()
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn texts_with_control_or_bidi_characters_are_refused_at_append() {
+    let mut f = Fixture::standard().await;
+    let app = f.app();
+    let size = app.get("/healthz").await.json()["size"].as_u64().unwrap();
+    for name in ["Evil\u{1b}[2J", "nul\u{0}", "\u{202e}gnp.exe", "c1\u{9b}"] {
+        let envelope = f.envelope(
+            seed::AUTHORITY,
+            "operator.registered",
+            serde_json::json!({"operator": "evil", "name": name}),
+        );
+        let answer = app.submit(&envelope).await;
+        assert!(
+            answer.status.is_client_error(),
+            "{name:?}: {}",
+            answer.text()
+        );
+        let message = answer.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("control character U+"), "{message}");
+    }
+    assert_eq!(
+        app.get("/healthz").await.json()["size"].as_u64().unwrap(),
+        size
+    );
+    // Line feeds and tabs stay allowed: texts are multi-line.
+    let envelope = f.envelope(
+        seed::AUTHORITY,
+        "operator.registered",
+        serde_json::json!({"operator": "fine", "name": "Fine\tLtd\nsecond line"}),
+    );
+    assert_eq!(app.submit(&envelope).await.status, StatusCode::CREATED);
+}
