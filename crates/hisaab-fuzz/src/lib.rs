@@ -245,11 +245,18 @@ pub fn apply_target(data: &[u8]) {
     }
     let ledger = builder.ledger.ledger();
     let state = ledger.state(None);
-    assert!(state.has_valid_digest(), "the state's digest is not its own");
+    assert!(
+        state.has_valid_digest(),
+        "the state's digest is not its own"
+    );
     let snapshot = ledger.to_snapshot();
     #[allow(clippy::expect_used)] // A fuzz property: a failure here is the finding.
     let restored = Ledger::from_snapshot(&snapshot).expect("a snapshot restores");
-    assert_eq!(restored.to_snapshot(), snapshot, "a snapshot does not round-trip");
+    assert_eq!(
+        restored.to_snapshot(),
+        snapshot,
+        "a snapshot does not round-trip"
+    );
     assert_eq!(restored.state(None).digest(), state.digest());
 }
 
@@ -382,11 +389,23 @@ impl<'a> Input<'a> {
         const PERIODS: &[&str] = &["2026-01", "2026-06", "2026-11", "2025-12", "2026-13"];
         const DATES: &[&str] = &["2026-12-31", "2026-11-15", "2027-02-29", "2026-06-30"];
         const DECIMALS: &[&str] = &["95", "97.5", "0", "-3", "1e3", "100.00"];
-        const VERDICTS: &[&str] =
-            &["met", "partially_met", "not_met", "insufficient_evidence", "ok"];
+        const VERDICTS: &[&str] = &[
+            "met",
+            "partially_met",
+            "not_met",
+            "insufficient_evidence",
+            "ok",
+        ];
         const OUTCOMES: &[&str] = &["fulfilled", "missed", "withdrawn", "upheld", "overturned"];
         const IDS: &[&str] = &["c-1", "c-2", "d-1", "m-2026-01", "Bad Id"];
-        const ROLES: &[&str] = &["ciso", "evaluator", "chair", "authority", "witness", "admin"];
+        const ROLES: &[&str] = &[
+            "ciso",
+            "evaluator",
+            "chair",
+            "authority",
+            "witness",
+            "admin",
+        ];
         const PILLARS: &[&str] = &["legal", "resilience", "monitoring", "cooperation", "law"];
         const TEXTS: &[&str] = &["Reviewed", "", "a\u{1b}[31m", "Quarterly patch cycle"];
         const MEMBERS: &[&str] = &["chair", "eval", "ciso-indus", "newcomer", "pta-2"];
@@ -405,7 +424,14 @@ impl<'a> Input<'a> {
                 "cadence",
                 "evidence_required",
             ],
-            "kpi.assigned" => &["kpi", "operator", "target", "baseline", "due", "first_period"],
+            "kpi.assigned" => &[
+                "kpi",
+                "operator",
+                "target",
+                "baseline",
+                "due",
+                "first_period",
+            ],
             "submission.filed" => &[
                 "operator",
                 "kpi",
@@ -416,7 +442,14 @@ impl<'a> Input<'a> {
                 "supersedes",
             ],
             "evaluation.recorded" => &["submission", "verdict", "score", "rationale", "supersedes"],
-            "commitment.made" => &["commitment", "operator", "kpi", "action", "due", "in_response_to"],
+            "commitment.made" => &[
+                "commitment",
+                "operator",
+                "kpi",
+                "action",
+                "due",
+                "in_response_to",
+            ],
             "commitment.closed" => &["commitment", "outcome", "note"],
             "dispute.opened" => &["dispute", "evaluation", "grounds"],
             "dispute.resolved" => &["dispute", "outcome", "as_of", "state_digest", "rationale"],
@@ -440,8 +473,10 @@ impl<'a> Input<'a> {
                 "member" => json!(self.pick(MEMBERS)),
                 "key" | "new_key" => {
                     let seed = self.take::<1>()[0] % 16;
-                    json!(PublicKey::from_signing_key(&SigningKey::from_bytes(&[seed; 32]))
-                        .to_base64())
+                    json!(
+                        PublicKey::from_signing_key(&SigningKey::from_bytes(&[seed; 32]))
+                            .to_base64()
+                    )
                 }
                 "direction" => json!(self.pick(&["higher_is_better", "lower_is_better", "up"])),
                 "cadence" => json!(self.pick(&["monthly", "quarterly", "once", "weekly"])),
