@@ -35,12 +35,25 @@ fn every_target_has_a_seed_corpus_and_a_harness() {
     }
 }
 
+/// Every `apply` input replays 24 statements with a snapshot per statement, slow in a debug
+/// build: `cargo test` replays every 8th of its corpus (all of its findings); the fuzzer itself
+/// runs the whole corpus.
+const APPLY_CORPUS_STRIDE: usize = 8;
+
 #[test]
 fn corpus_and_findings_replay_without_failure() {
     let mut replayed = 0usize;
     for (name, target) in hisaab_fuzz::TARGETS {
         for folder in ["corpus", "regressions"] {
-            for path in inputs(&fuzz_dir().join(folder).join(name)) {
+            let stride = if *name == "apply" && folder == "corpus" {
+                APPLY_CORPUS_STRIDE
+            } else {
+                1
+            };
+            for path in inputs(&fuzz_dir().join(folder).join(name))
+                .into_iter()
+                .step_by(stride)
+            {
                 let data = fs::read(&path).unwrap();
                 let outcome = std::panic::catch_unwind(|| target(&data));
                 assert!(outcome.is_ok(), "{name}: {} fails", path.display());
@@ -60,4 +73,32 @@ fn the_golden_seeds_verify_so_the_fuzzer_starts_from_valid_input() {
     let bundle = fs::read(fuzz_dir().join("corpus/bundle/golden")).unwrap();
     let verified = hisaab_model::verify_bundle(bundle.as_slice()).unwrap();
     assert_eq!(verified.size, 8);
+}
+
+#[test]
+fn the_apply_corpus_gets_statements_of_most_kinds_accepted() {
+    let mut kinds = std::collections::BTreeSet::new();
+    let corpus = inputs(&fuzz_dir().join("corpus/apply"));
+    for path in corpus.into_iter().step_by(APPLY_CORPUS_STRIDE) {
+        kinds.extend(hisaab_fuzz::apply_kinds(&fs::read(path).unwrap()));
+    }
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    // The fuzzer must get past the rules' refusals: at least these kinds are accepted somewhere.
+    // (Evaluations and the disputes on them need a submission and an evaluator's statement
+    // naming it in one input; the corpus has not reached them yet: docs/FUZZING.md.)
+    for kind in [
+        "member.enrolled",
+        "member.revoked",
+        "kpi.defined",
+        "kpi.assigned",
+        "submission.filed",
+        "commitment.made",
+        "challenge.raised",
+        "challenge.resolved",
+    ] {
+        assert!(
+            names.contains(&kind),
+            "no accepted {kind} in the corpus: {names:?}"
+        );
+    }
 }
