@@ -549,7 +549,10 @@ fn a_directory_in_use_is_reported_as_locked_and_only_then() {
     let store = common::open(dir.path(), config()).unwrap();
     let error = common::open(dir.path(), config()).unwrap_err();
     assert!(matches!(error, StoreError::Locked { .. }), "{error}");
-    assert!(error.to_string().contains("in use by another process"), "{error}");
+    assert!(
+        error.to_string().contains("in use by another process"),
+        "{error}"
+    );
     drop(store);
 }
 
