@@ -468,11 +468,9 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
     let dropped_path = sb.join("dropped.jsonl");
     std::fs::write(&dropped_path, dropped.join("\n") + "\n").unwrap();
     let out = sb.fails(&["verify", s(&dropped_path)]);
-    // The entry now at position 3 says it is seq 4: the model names one or the other.
-    assert!(
-        out.contains("at seq 3") || out.contains("at seq 4"),
-        "{out}"
-    );
+    // The entry now at position 3 says it is seq 4: named at position 3, where the chain breaks.
+    assert!(out.contains("FAILED") && out.contains("at seq 3"), "{out}");
+    assert!(!out.contains("at seq 4"), "{out}");
 }
 
 #[test]
