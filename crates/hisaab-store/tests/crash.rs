@@ -1,6 +1,8 @@
-//! Crash test: a child process appends under load and prints each receipt as it gets it; the
-//! parent kills it with SIGKILL at random moments. After each kill the store must reopen, hold
-//! every receipted entry provably, keep a valid chain, and take appends again.
+//! Crash test: a child process appends two kinds of statements under load and prints each
+//! receipt as it gets it; the parent kills it with SIGKILL at random moments. After each kill
+//! the store must reopen without a torn batch, hold every entry receipted in this round and
+//! every earlier one provably, never shrink, keep a valid chain, return each receipt byte for
+//! byte on resubmission, and take appends again.
 //!
 //! The child is this same test binary, started with [`CHILD_ENV`] set and running only
 //! [`crash_child`] (which does nothing when the variable is unset), so the library crate ships no
@@ -22,8 +24,10 @@ use std::time::Duration;
 use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{verify_consistency, verify_inclusion, Frontier};
 use hisaab_log::note::verify_checkpoint;
+use hisaab_log::{Envelope, Hash};
 use hisaab_store::{ManualClock, Receipt, Store, StoreConfig};
 use hisaab_testkit::fixture;
+use serde_json::json;
 
 /// The store configuration of the child, with a short tail check to keep debug runs quick.
 fn config() -> StoreConfig {
@@ -65,8 +69,9 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
     drop(store);
     let vkey = fixture::log_vkey().unwrap();
     let mut verified_notes = HashSet::new();
-    let mut total_receipts = 0usize;
-    let mut truncated = 0u64;
+    // Every receipt of every round: (namespace, n, receipt).
+    let mut all: Vec<(u32, u64, Receipt)> = Vec::new();
+    let mut last_size = 1u64;
 
     for iteration in 0..iterations {
         let namespace = u32::try_from(iteration + 1).unwrap();
@@ -137,8 +142,6 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
                 },
             )
             .collect();
-        total_receipts += receipts.len();
-
         let store = Store::open(
             dir.path(),
             fixture::log_key(),
@@ -146,9 +149,20 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
             std::sync::Arc::new(common::clock()),
         )
         .unwrap_or_else(|e| panic!("iteration {iteration}: reopen failed: {e}"));
-        truncated += store.open_report().truncated_entries;
+        // A batch is one sled transaction with its checkpoint: a kill never leaves a torn one.
+        assert_eq!(
+            store.open_report().truncated_entries,
+            0,
+            "iteration {iteration}: a torn batch"
+        );
         let latest = store.latest_checkpoint();
-        for (n, receipt) in &receipts {
+        assert!(
+            latest.checkpoint.size >= last_size,
+            "iteration {iteration}: the tree shrank from {last_size} to {}",
+            latest.checkpoint.size
+        );
+        all.extend(receipts.iter().map(|(n, r)| (namespace, *n, r.clone())));
+        for (namespace, n, receipt) in &all {
             if verified_notes.insert(receipt.checkpoint.clone()) {
                 verify_checkpoint(&receipt.checkpoint, &vkey).unwrap();
             }
@@ -177,7 +191,7 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
                 )
             });
             assert_eq!(entry.event_hash(), receipt.event_hash);
-            let expected_id = fixture::statement_id(namespace, *n).unwrap();
+            let expected_id = fixture::statement_id(*namespace, *n).unwrap();
             assert_eq!(entry.entry().statement.id, expected_id);
             // Provable against a fresh checkpoint, which is consistent with the receipt's.
             let proof = store
@@ -219,31 +233,69 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
         }
         assert_eq!(frontier.root(), latest.checkpoint.root);
 
-        // Appending continues: a resubmission is recognised, a new statement lands at the end.
-        if let Some((n, receipt)) = receipts.last() {
+        // Appending continues: a resubmission gets its receipt back, byte for byte (all of
+        // this round's, every 7th of the earlier rounds'), and a new statement lands at the end.
+        let earlier = all.len() - receipts.len();
+        for (index, (namespace, n, receipt)) in all.iter().enumerate() {
+            if index < earlier && index % 7 != 0 {
+                continue;
+            }
             let again = store
-                .append_blocking(fixture::register_operator(ledger_id, namespace, *n).unwrap())
+                .append_blocking(statement(ledger_id, *namespace, *n))
                 .unwrap();
             assert!(!again.created);
-            assert_eq!(again.receipt.seq, receipt.seq);
+            assert_eq!(
+                serde_json::to_string(&again.receipt).unwrap(),
+                serde_json::to_string(receipt).unwrap(),
+                "iteration {iteration}: resubmission of seq {}",
+                receipt.seq
+            );
         }
         let fresh = store
-            .append_blocking(
-                fixture::register_operator(ledger_id, 1_000_000 + namespace, 0).unwrap(),
-            )
+            .append_blocking(statement(ledger_id, 1_000_000 + namespace, 0))
             .unwrap();
         assert!(fresh.created);
         assert_eq!(fresh.receipt.seq, size);
+        last_size = size + 1;
         store.close().unwrap();
     }
 
     let store = common::open(dir.path(), config()).unwrap();
     store.verify_full().unwrap();
     eprintln!(
-        "crash test: {iterations} kills, {total_receipts} receipts checked, {} entries, \
-         {truncated} torn entries removed",
+        "crash test: {iterations} kills, {} receipts re-checked after every later kill, {} \
+         entries",
+        all.len(),
         store.size()
     );
+}
+
+/// The child's statement `(namespace, n)`: an operator for even `n`, a KPI for odd `n`.
+fn statement(ledger: Hash, namespace: u32, n: u64) -> Envelope {
+    if n % 2 == 0 {
+        return fixture::register_operator(ledger, namespace, n).unwrap();
+    }
+    let letter = |x: u64| char::from(b'A' + u8::try_from(x % 26).unwrap());
+    let ns = u64::from(namespace);
+    let kpi = format!(
+        "K{}{}{}{}-{}",
+        letter(ns / 676),
+        letter(ns / 26),
+        letter(ns),
+        letter(n / 10_000),
+        n % 10_000
+    );
+    fixture::statement_in(
+        ledger,
+        namespace,
+        n,
+        "kpi.defined",
+        &fixture::authority_key(),
+        json!({"kpi": kpi, "pillar": "resilience", "title": "Crash KPI", "unit": "%",
+               "direction": "higher_is_better", "cadence": "monthly",
+               "evidence_required": false}),
+    )
+    .unwrap()
 }
 
 /// Set (to the store's directory) only in the child process; see [`crash_child`].
@@ -295,7 +347,7 @@ fn crash_child() {
             if n >= max {
                 return;
             }
-            let envelope = fixture::register_operator(ledger_id, namespace, n).unwrap();
+            let envelope = statement(ledger_id, namespace, n);
             let appended = store.append_blocking(envelope).unwrap();
             let line = serde_json::json!({"namespace": namespace, "n": n,
                                           "receipt": appended.receipt});
