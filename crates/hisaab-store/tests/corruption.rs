@@ -28,12 +28,19 @@ fn build() -> tempfile::TempDir {
     dir
 }
 
-/// Runs `change` on the store's sled database, opened directly.
+/// Runs `change` on the store's sled database, opened directly (retrying for at most 10 s
+/// while the closed store's lock is still being released, so a stuck lock fails the test
+/// instead of hanging it).
 fn tamper(dir: &Path, change: impl FnOnce(&sled::Db)) {
+    let mut attempts = 0;
     let db = loop {
         match sled::open(dir) {
             Ok(db) => break db,
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) if attempts >= 200 => panic!("sled::open({}) kept failing: {e}", dir.display()),
+            Err(_) => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     };
     change(&db);
