@@ -94,7 +94,6 @@ fn the_apply_corpus_gets_statements_of_most_kinds_accepted() {
         "submission.filed",
         "commitment.made",
         "challenge.raised",
-        "challenge.resolved",
     ] {
         assert!(
             names.contains(&kind),
