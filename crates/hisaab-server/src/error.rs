@@ -12,8 +12,9 @@ use std::borrow::Cow;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hisaab_log::note::NoteError;
 use hisaab_log::FormatError;
-use hisaab_store::{AppendError, Rule};
+use hisaab_store::{AppendError, CosignatureError, Rule, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -309,6 +310,57 @@ impl From<AppendError> for ApiError {
             }
             AppendError::Closed => ApiError::Unavailable,
             other => ApiError::internal("append", &other),
+        }
+    }
+}
+
+/// A store's error, mapped to SPEC §7: the one place where a [`StoreError`] becomes HTTP. What
+/// the client asked for out of range is a 400, a cosignature the store would not keep a 400 or
+/// a 401, a closed store a 503, anything else a 500 whose details are only logged.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::BeyondLog { what, value, size } => ApiError::TreeSizeOutOfRange {
+                message: format!("{what} {value} is beyond the ledger's current size, {size}"),
+            },
+            StoreError::Proof(merkle) => ApiError::TreeSizeOutOfRange {
+                message: merkle.to_string(),
+            },
+            StoreError::Cosignature(refused) => ApiError::from(refused),
+            StoreError::Closed => ApiError::Unavailable,
+            other => ApiError::internal("store", &other),
+        }
+    }
+}
+
+/// A cosignature line the store did not keep: 400 when the line is not one, else 401 (it
+/// verifies under the witness's current key for no checkpoint the ledger keeps).
+impl From<CosignatureError> for ApiError {
+    fn from(error: CosignatureError) -> Self {
+        match error {
+            CosignatureError::Malformed {
+                source: source @ NoteError::BadTimestamp { .. },
+            } => ApiError::MalformedCosignature {
+                message: source.to_string(),
+            },
+            CosignatureError::Malformed { .. } => ApiError::MalformedCosignature {
+                message: "not a cosignature line: expected `— <witness> <base64 of key id, \
+                          timestamp and signature>`"
+                    .to_owned(),
+            },
+            // A line by a member who is no witness (any more) is one that verifies for no
+            // checkpoint under a witness's key: the same answer.
+            CosignatureError::NoCheckpoint {
+                name,
+                latest_size: size,
+            }
+            | CosignatureError::NotAWitness { name, size } => ApiError::BadCosignature {
+                message: format!(
+                    "the cosignature by {name:?} does not verify under the witness's current \
+                     key over the latest checkpoint (size {size}) or any kept one"
+                ),
+            },
+            other => ApiError::internal("cosignature", &other),
         }
     }
 }

@@ -77,7 +77,7 @@ pub fn router(state: AppState) -> Router<()> {
     let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
     let reads = Router::new()
         .route("/", get(api::meta::index))
-        .route("/openapi.json", get(api::meta::openapi))
+        .route("/openapi.json", get(openapi::openapi))
         .route("/v1/checkpoint", get(api::log::checkpoint))
         .route("/v1/entries", get(api::log::entries))
         .route("/v1/entries/{seq}", get(api::log::entry))

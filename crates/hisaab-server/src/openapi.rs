@@ -2,10 +2,13 @@
 //! the types of [`crate::schema`]. Building it is deterministic: utoipa keeps paths, schemas
 //! and properties in ordered maps, so the same code always gives the same bytes.
 
-use utoipa::OpenApi;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::{HeaderBuilder, OpenApi as Document};
+use utoipa::{Modify, OpenApi, PartialSchema};
 
-use crate::api;
-use crate::error::{ErrorBody, ErrorDetail};
+use crate::api::{self, JSON};
+use crate::error::{ApiError, ErrorBody, ErrorDetail};
 use crate::schema;
 
 /// The API's description.
@@ -35,7 +38,7 @@ use crate::schema;
         api::witness::cosign,
         api::meta::healthz,
         api::meta::readyz,
-        api::meta::openapi,
+        openapi,
         api::meta::index,
     ),
     components(schemas(
@@ -65,6 +68,7 @@ use crate::schema;
         schema::Role,
         schema::MemberStatus,
     )),
+    modifiers(&RetryAfter),
     tags(
         (name = "statements", description = "Appending signed statements."),
         (name = "log", description = "Checkpoints, entries and bundles."),
@@ -82,4 +86,58 @@ pub struct ApiDoc;
 /// [`serde_json::Error`] if it cannot be serialised (it always can).
 pub fn to_json() -> Result<String, serde_json::Error> {
     ApiDoc::openapi().to_pretty_json()
+}
+
+/// The OpenAPI 3 description of this API, generated from the code.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "An OpenAPI 3.1 document.", body = Object))
+)]
+pub(crate) async fn openapi() -> Response {
+    match to_json() {
+        Ok(json) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+            json,
+        )
+            .into_response(),
+        Err(error) => ApiError::internal("openapi", &error).into_response(),
+    }
+}
+
+/// Declares the `Retry-After` header on every 503 answer of every operation: the description's
+/// side of [`ApiError`]'s `IntoResponse`, which sends it with every 503, so neither is written
+/// out per endpoint.
+struct RetryAfter;
+
+impl Modify for RetryAfter {
+    fn modify(&self, openapi: &mut Document) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let Some(utoipa::openapi::RefOr::T(response)) =
+                    operation.responses.responses.get_mut("503")
+                else {
+                    continue;
+                };
+                response.headers.insert(
+                    "Retry-After".to_owned(),
+                    HeaderBuilder::new()
+                        .schema(u32::schema())
+                        .description(Some("Seconds to wait before retrying."))
+                        .build(),
+                );
+            }
+        }
+    }
 }

@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use hisaab_log::{jcs, Date, PublicKey};
 use tokio::sync::Semaphore;
 
-use crate::api::from_store;
 use crate::error::ApiError;
 
 /// How many projections are kept (the latest and a few `as_of`/`at` ones).
@@ -146,9 +145,7 @@ fn build(
     tree_size: u64,
     at: Option<Date>,
 ) -> Result<Projection, ApiError> {
-    let state = store
-        .state(Some(tree_size), at)
-        .map_err(|error| from_store("state", error))?;
+    let state = store.state(Some(tree_size), at).map_err(ApiError::from)?;
     let canonical =
         jcs::to_canonical(&state).map_err(|error| ApiError::internal("state to JSON", &error))?;
     let value: serde_json::Value = serde_json::from_slice(&canonical)

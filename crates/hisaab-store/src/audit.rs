@@ -11,12 +11,14 @@ use hisaab_log::Date;
 use hisaab_model::State;
 
 use crate::config::StoreConfig;
+use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
     decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, FORMAT, FORMAT_KEY,
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
-use crate::store::{open_db, VerifyReport};
+use crate::report::{MarkStatus, VerifyReport};
+use crate::store::Store;
 
 /// Verifies the ledger in `dir` end to end with nothing but its own files and the log's
 /// public key, which the genesis names: the latest checkpoint's signature under genesis
@@ -197,6 +199,26 @@ impl AuditedDir {
     }
 }
 
+impl Store {
+    /// Verifies the whole store in one pass over its entries: the latest checkpoint's
+    /// signature and its root against the stored hashes, every entry's stored hashes (each
+    /// leaf's new stored hashes recomputed from its leaf hash and the earlier ones) and index
+    /// records, and every entry through the model's full verification (SPEC §2, §4, §6).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] naming the first seq (or stored hash) that fails.
+    pub fn verify_full(&self) -> Result<VerifyReport, StoreError> {
+        let shared = self.shared();
+        let mut report = verify_trees(
+            &shared.trees,
+            &shared.committed().latest.note,
+            &shared.log_vkey,
+        )?;
+        report.mark = shared.report.mark;
+        Ok(report)
+    }
+}
+
 /// The full check behind [`audit_dir`] and `Store::verify_full`, in one pass over the
 /// entries: `note` must verify under `log_key`; its root must be the stored hashes' root; and
 /// every entry below its size must have its stored hashes and index records and pass the
@@ -239,7 +261,7 @@ pub(crate) fn verify_trees(
         return Err(error);
     }
     let verified = verified.map_err(|e| Corruption::Verify {
-        seq: crate::model::verify_error_seq(&e),
+        seq: e.seq(),
         detail: e.to_string(),
     })?;
     if verified.size != size {
@@ -263,7 +285,7 @@ pub(crate) fn verify_trees(
         ledger_id: verified.ledger.ledger_id().unwrap_or_default(),
         origin: checkpoint.origin,
         log_vkey: log_key.clone(),
-        mark: crate::store::MarkStatus::Agrees,
+        mark: MarkStatus::Agrees,
     })
 }
 

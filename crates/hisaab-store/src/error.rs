@@ -9,9 +9,8 @@ use hisaab_log::chain::ChainError;
 use hisaab_log::merkle::MerkleError;
 use hisaab_log::note::NoteError;
 use hisaab_log::{FormatError, Hash};
+use hisaab_model::Violation;
 use thiserror::Error;
-
-use crate::model::Violation;
 
 /// Something the store holds that does not check out. Each variant names what, and the seq (or
 /// stored-hash index) where it is known; [`Corruption::seq`] gives the seq.
@@ -286,14 +285,45 @@ pub enum StoreError {
     #[error("bundle: {0}")]
     Bundle(#[from] BundleError),
     /// A cosignature line by no active witness, or for no checkpoint the store kept.
-    #[error("cosignature refused: {reason}")]
-    Cosignature {
-        /// Why.
-        reason: String,
-    },
+    #[error("cosignature refused: {0}")]
+    Cosignature(#[from] CosignatureError),
     /// The store was closed, or its sequencer stopped after a failed write.
     #[error("the store is closed")]
     Closed,
+}
+
+/// Why [`Store::add_cosignature`](crate::Store::add_cosignature) kept no line: the store
+/// keeps only cosignatures it verified itself (SPEC §3, C2SP `cosignature/v1`).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CosignatureError {
+    /// Not a cosignature line: no `— <name> <base64>` form, or a signature that is not a key
+    /// id, a timestamp and a signature, or a timestamp out of range.
+    #[error("not a cosignature line: {source}")]
+    Malformed {
+        /// What the note parser found.
+        #[source]
+        source: NoteError,
+    },
+    /// The line's key name is no active member holding the role `witness` in the ledger of
+    /// `size` entries.
+    #[error("{name:?} is not an active witness at size {size}")]
+    NotAWitness {
+        /// The key name of the line.
+        name: String,
+        /// The size of the ledger whose state was consulted (the latest checkpoint's).
+        size: u64,
+    },
+    /// The line verifies under the witness's current key for no checkpoint the store keeps.
+    #[error(
+        "the cosignature by {name:?} verifies for no kept checkpoint (latest size {latest_size})"
+    )]
+    NoCheckpoint {
+        /// The witness.
+        name: String,
+        /// The size of the latest checkpoint when the line was checked.
+        latest_size: u64,
+    },
 }
 
 impl StoreError {

@@ -39,23 +39,31 @@
 //! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ model
 //! snapshot), `meta`; and the file `hisaab-mark` (size, root, checksum) beside sled's.
 
-mod audit;
+// The crate's own layers, bottom up; a module imports only from those above it in this list.
+// Plain data and the disk: `config`, `error`, `report`, `layout`, `db`, `mark`.
 mod config;
+mod db;
 mod error;
-mod export;
 mod layout;
 mod mark;
-mod model;
-mod open;
+mod report;
+// What the handles and the sequencer share, then the model's view of the disk.
 mod replay;
-mod store;
+mod shared;
+// The sequencer and the integrity check on open.
+mod open;
 mod writer;
+// The façade, `Store`, and its other faces: reads, bundles, cosignatures, audits.
+mod audit;
+mod bundle;
+mod cosign;
+mod read;
+mod store;
 
 pub use audit::{audit_dir, open_audited, AuditedDir};
 pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
-pub use error::{AppendError, Corruption, StoreError};
-pub use model::{Rule, State, Violation};
-pub use store::{
-    Appended, MarkStatus, OpenReport, Receipt, SignedCheckpoint, Store, VerifyReport,
-    ENTRIES_LIMIT_MAX,
-};
+pub use error::{AppendError, Corruption, CosignatureError, StoreError};
+pub use hisaab_model::{Rule, State, Violation};
+pub use read::ENTRIES_LIMIT_MAX;
+pub use report::{Appended, MarkStatus, OpenReport, Receipt, SignedCheckpoint, VerifyReport};
+pub use store::Store;

@@ -17,7 +17,7 @@ use std::path::Path;
 use hisaab_log::Hash;
 
 use crate::error::{Corruption, StoreError};
-use crate::store::MarkStatus;
+use crate::report::MarkStatus;
 
 /// The file name of the mark in the store's directory.
 pub(crate) const MARK_FILE: &str = "hisaab-mark";

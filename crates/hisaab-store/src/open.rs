@@ -26,15 +26,16 @@ use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
+use hisaab_model::Ledger;
 
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
     decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT, FORMAT_KEY,
 };
-use crate::model::Ledger;
 use crate::replay::{load_snapshot, replay, Replay};
-use crate::store::{checked_log_vkey, Committed, OpenReport, SignedCheckpoint};
+use crate::report::{OpenReport, SignedCheckpoint};
+use crate::shared::{checked_log_vkey, Committed};
 
 /// What `open` hands the store.
 pub(crate) struct Recovered {

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use hisaab_log::{Hash, SealedEntry, StatementId};
+use hisaab_model::{History, HistoryError, Ledger};
 
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, parse_entry, Trees};
-use crate::model::{self, History, HistoryError, Ledger};
 
 /// Entries accepted by the sequencer but not yet committed: seq `start` onwards.
 #[derive(Clone, Copy)]
@@ -50,20 +50,20 @@ impl History for StoreHistory<'_> {
             "by_statement",
             id.as_str().as_bytes(),
         )
-        .map_err(model::history_error)?;
+        .map_err(history_error)?;
         // The index also holds later entries when an older state is being replayed.
         Ok(seq.filter(|&seq| seq < self.limit))
     }
 
     fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
         if size == 0 || size > self.limit {
-            return Err(model::history_error(StoreError::BeyondLog {
+            return Err(history_error(StoreError::BeyondLog {
                 what: "as_of",
                 value: size,
                 size: self.limit,
             }));
         }
-        let ledger = ledger_at(self.trees, size, self.pending).map_err(model::history_error)?;
+        let ledger = ledger_at(self.trees, size, self.pending).map_err(history_error)?;
         Ok(ledger.state(None).digest())
     }
 }
@@ -214,4 +214,12 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
         return Ok(None);
     }
     Ok(Some(ledger))
+}
+
+/// A store failure as the model's history error.
+fn history_error(error: StoreError) -> HistoryError {
+    HistoryError::Storage {
+        message: error.to_string(),
+        source: Some(Box::new(error)),
+    }
 }

@@ -9,26 +9,16 @@ use std::time::Instant;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
+use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
-use crate::model::Ledger;
 use crate::replay::{encode_snapshot, PendingView, StoreHistory};
-use crate::store::{Committed, Request, Shared, SignedCheckpoint};
-
-/// The sequencer's answer to one request: where the entry is and the checkpoint that covers
-/// it. The caller builds the inclusion proof itself.
-#[derive(Debug)]
-pub(crate) struct Accepted {
-    pub(crate) seq: u64,
-    pub(crate) event_hash: Hash,
-    pub(crate) recorded_at: Timestamp,
-    pub(crate) created: bool,
-    pub(crate) checkpoint: SignedCheckpoint,
-}
+use crate::report::SignedCheckpoint;
+use crate::shared::{Accepted, Committed, Request, Shared};
 
 /// The sequencer's state: the model state of everything it accepted.
 pub(crate) struct Writer {

@@ -13,9 +13,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use super::{
-    blocking, bytes_response, check_tree_size, from_store, immutable, JSON, JSON_LINES, TEXT,
-};
+use super::{blocking, bytes_response, check_tree_size, immutable, JSON, JSON_LINES, TEXT};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{PathText, Query};
@@ -36,8 +34,7 @@ const BUNDLE_CHUNKS_QUEUED: usize = 8;
             a blank line, the log's signature line and any witnesses' cosignature lines.",
             body = String, content_type = "text/plain"),
         (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -80,8 +77,7 @@ pub(crate) struct EntriesQuery {
         (status = 400, description = "`bad_query`: a parameter is not an integer or is unknown; \
             `index_out_of_range`: `start` is beyond the ledger's size.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn entries(
@@ -98,10 +94,7 @@ pub(crate) async fn entries(
         });
     }
     let lines = blocking(move || {
-        let entries = app
-            .store
-            .entries(start, limit)
-            .map_err(|error| from_store("read entries", error))?;
+        let entries = app.store.entries(start, limit).map_err(ApiError::from)?;
         let mut out = Vec::with_capacity(
             entries
                 .iter()
@@ -131,8 +124,7 @@ pub(crate) async fn entries(
             plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
         (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn entry(
@@ -146,12 +138,7 @@ pub(crate) async fn entry(
             short(&seq)
         ),
     })?;
-    let leaf = blocking(move || {
-        app.store
-            .entry_bytes(seq)
-            .map_err(|error| from_store("read entry", error))
-    })
-    .await?;
+    let leaf = blocking(move || app.store.entry_bytes(seq).map_err(ApiError::from)).await?;
     match leaf {
         Some(leaf) => Ok(immutable(bytes_response(JSON, leaf))),
         None => Err(ApiError::not_found(format!("no entry with seq {seq}"))),
@@ -173,8 +160,7 @@ pub(crate) async fn entry(
         (status = 404, description = "`not_found`: no entry with this event hash.",
             body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn event(
@@ -190,7 +176,7 @@ pub(crate) async fn event(
     let leaf = blocking(move || {
         app.store
             .entry_by_event_hash(&event_hash)
-            .map_err(|error| from_store("read entry by event hash", error))
+            .map_err(ApiError::from)
     })
     .await?;
     match leaf {
@@ -229,8 +215,7 @@ pub(crate) struct InclusionQuery {
             `tree_size_out_of_range`: `tree_size` is 0 or beyond the ledger's size; \
             `index_out_of_range`: `index` is not below `tree_size`.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn inclusion_proof(
@@ -248,12 +233,12 @@ pub(crate) async fn inclusion_proof(
         let leaf = app
             .store
             .entry_bytes(index)
-            .map_err(|error| from_store("read entry", error))?
+            .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::internal("inclusion proof", &"entry missing below size"))?;
         let proof = app
             .store
             .inclusion_proof(index, tree_size)
-            .map_err(|error| from_store("inclusion proof", error))?;
+            .map_err(ApiError::from)?;
         Ok((leaf, proof))
     })
     .await?;
@@ -292,8 +277,7 @@ pub(crate) struct ConsistencyQuery {
             `tree_size_out_of_range`: not `1 <= from <= to <=` the ledger's size.",
             body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn consistency_proof(
@@ -310,7 +294,7 @@ pub(crate) async fn consistency_proof(
     let proof = blocking(move || {
         app.store
             .consistency_proof(from, to)
-            .map_err(|error| from_store("consistency proof", error))
+            .map_err(ApiError::from)
     })
     .await?;
     let body = ConsistencyProof {
@@ -346,8 +330,7 @@ pub(crate) struct BundleQuery {
             ledger's size.", body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
             the reads' budget until its end), `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn bundle(
@@ -494,8 +477,7 @@ pub(crate) struct HistoryQuery {
         (status = 400, description = "`bad_query`: a parameter is missing or malformed.",
             body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn history(
@@ -540,13 +522,13 @@ pub(crate) async fn history(
         let seqs = app
             .store
             .history(&query.operator, &query.kpi)
-            .map_err(|error| from_store("history", error))?;
+            .map_err(ApiError::from)?;
         let mut out = Vec::new();
         for seq in seqs.into_iter().filter(|seq| *seq >= start).take(limit) {
             let leaf = app
                 .store
                 .entry_bytes(seq)
-                .map_err(|error| from_store("read entry", error))?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::internal("history", &"indexed entry missing"))?;
             out.extend_from_slice(&leaf);
             out.push(b'\n');

@@ -1,11 +1,10 @@
-//! Health, the OpenAPI description, a small index page, and the fallbacks.
+//! Health, a small index page, and the fallbacks. (`/openapi.json` is served by
+//! `crate::openapi`, which lists every handler.)
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Html;
 use axum::Json;
 
-use super::JSON;
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::schema::{Health, Readiness};
@@ -37,8 +36,7 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
             body = Readiness),
         (status = 503, description = "`saturated`: the reads' or the appends' budget of \
             requests in flight is used up.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness>, ApiError> {
@@ -66,24 +64,6 @@ pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness
         reads_free: free(reads),
         appends_free: free(appends),
     }))
-}
-
-/// The OpenAPI 3 description of this API, generated from the code.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "meta",
-    responses((status = 200, description = "An OpenAPI 3.1 document.", body = Object))
-)]
-pub(crate) async fn openapi() -> Response {
-    match crate::openapi::to_json() {
-        Ok(json) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
-            json,
-        )
-            .into_response(),
-        Err(error) => ApiError::internal("openapi", &error).into_response(),
-    }
 }
 
 /// A small HTML page: the latest checkpoint and links to the API.

@@ -68,19 +68,3 @@ pub(crate) fn check_tree_size(what: &str, tree_size: u64, size: u64) -> Result<(
     }
     Ok(())
 }
-
-/// Maps a store's error on a read: what the client asked for out of range is a 400, a closed
-/// store a 503, anything else a 500 whose details are only logged.
-pub(crate) fn from_store(context: &'static str, error: hisaab_store::StoreError) -> ApiError {
-    use hisaab_store::StoreError;
-    match error {
-        StoreError::BeyondLog { what, value, size } => ApiError::TreeSizeOutOfRange {
-            message: format!("{what} {value} is beyond the ledger's current size, {size}"),
-        },
-        StoreError::Proof(merkle) => ApiError::TreeSizeOutOfRange {
-            message: merkle.to_string(),
-        },
-        StoreError::Closed => ApiError::Unavailable,
-        other => ApiError::internal(context, &other),
-    }
-}

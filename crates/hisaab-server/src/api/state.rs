@@ -42,8 +42,7 @@ pub(crate) struct StateQuery {
             body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
             every projection rebuild slot is taken), `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn state(

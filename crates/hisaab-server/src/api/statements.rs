@@ -41,8 +41,7 @@ use crate::schema::{self, Receipt};
         (status = 422, description = "Rules 3 to 5 of SPEC §4: `wrong_ledger`, \
             `time_out_of_window` or `rule_violation`.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`; retry after \
-            `Retry-After` seconds.", body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            `Retry-After` seconds.", body = ErrorBody),
     )
 )]
 pub(crate) async fn submit(

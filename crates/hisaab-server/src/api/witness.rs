@@ -1,24 +1,25 @@
 //! `POST /v1/cosignatures`: a witness's cosignature of the latest checkpoint (SPEC §3, C2SP
 //! tlog-cosignature).
 //!
-//! The server checks what it can answer precisely before the store keeps the line, cheapest
-//! first, since anyone may post here: the line's form, down to the length of its signature
-//! (400); that the name is a member holding the `witness` role and active (401 when unknown,
-//! 403 when not a witness), looked up in the projection cached for the latest checkpoint, so
-//! that a flood of junk lines costs a map look-up each and never a replay; the signature under
-//! that member's current key (401); and only then the store's work. A checkpoint the client
-//! names that is not the latest is a 409.
+//! The server refuses what it can answer precisely and cheaply before the store's work, since
+//! anyone may post here: the line's form, down to the length of its signature (400); that the
+//! name is a member holding the `witness` role and active (401 when unknown, 403 when not a
+//! witness), looked up in the projection cached for the latest checkpoint, so that a flood of
+//! junk lines costs a map look-up each and never a replay. The signature is checked once, by
+//! the store, which keeps a line only if it verifies under the witness's current key over a
+//! checkpoint it keeps (401 otherwise, 400 for a line that is no cosignature). A checkpoint
+//! the client names that is not the latest is a 409.
 
 use std::borrow::Cow;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hisaab_log::note::{self, Checkpoint, NoteError};
-use hisaab_log::PublicKey;
+use hisaab_log::note::Checkpoint;
+use hisaab_store::{CosignatureError, StoreError};
 
+use super::blocking;
 use super::log::short;
-use super::{blocking, from_store};
 use crate::app::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{media_type, RawBody};
@@ -59,8 +60,7 @@ const LINE_BYTES_MAX: usize = 512;
         (status = 415, description = "`unsupported_media_type`: neither `text/plain` nor \
             `application/json`.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody,
-            headers(("Retry-After" = u32, description = "Seconds to wait before retrying."))),
+            body = ErrorBody),
     )
 )]
 pub(crate) async fn cosign(
@@ -79,70 +79,50 @@ pub(crate) async fn cosign(
         checkpoint_body(sent)?;
     }
     check_signature_form(&line)?;
-    let key = witness_key(&app, latest.checkpoint.size, &witness).await?;
-    // The latest checkpoint is what witnesses normally cosign; a line for an older checkpoint
-    // the store still keeps is collected too (a witness may race with appends).
-    let for_latest = match note::verify_cosignature(&latest.checkpoint, &line, &witness, &key) {
-        Ok(_timestamp) => true,
-        Err(NoteError::Malformed { .. } | NoteError::BadKeyName { .. }) => {
-            return Err(ApiError::MalformedCosignature {
-                message: "not a cosignature line: expected `— <witness> <base64 of key id, \
-                          timestamp and signature>`"
-                    .to_owned(),
-            });
+    check_witness(&app, latest.checkpoint.size, &witness).await?;
+    // The store verifies the line, for the latest checkpoint or an older one it still keeps
+    // (a witness may race with appends), and keeps it only then. A line the latest checkpoint
+    // already holds changes nothing and answers 200.
+    let already_kept = latest
+        .note
+        .lines()
+        .any(|kept| kept == line.trim_end_matches('\n'));
+    let store = app.store.clone();
+    let to_add = line.clone();
+    let added = blocking(move || Ok(store.add_cosignature(&to_add))).await?;
+    let signed = match added {
+        Ok(signed) => signed,
+        Err(StoreError::Cosignature(
+            refused
+            @ (CosignatureError::NoCheckpoint { .. } | CosignatureError::NotAWitness { .. }),
+        )) => {
+            if let Some(sent) = &request.checkpoint {
+                let sent = checkpoint_body(sent)?;
+                if sent.size != latest.checkpoint.size {
+                    return Err(ApiError::StaleCheckpoint {
+                        message: format!(
+                            "the checkpoint cosigned (size {}) is neither the latest (size {}) \
+                             nor one the ledger still keeps; fetch GET /v1/checkpoint, check \
+                             consistency and cosign it",
+                            sent.size, latest.checkpoint.size
+                        ),
+                    });
+                }
+            }
+            return Err(refused.into());
         }
-        Err(error @ NoteError::BadTimestamp { .. }) => {
-            return Err(ApiError::MalformedCosignature {
-                message: error.to_string(),
-            });
-        }
-        Err(_) => false,
+        Err(error) => return Err(error.into()),
     };
-    if for_latest
-        && latest
-            .note
-            .lines()
-            .any(|kept| kept == line.trim_end_matches('\n'))
-    {
+    if already_kept && signed.checkpoint.size == latest.checkpoint.size {
         return Ok((
             StatusCode::OK,
             Json(CosignatureAccepted {
                 witness,
-                tree_size: latest.checkpoint.size,
-                checkpoint: latest.note,
+                tree_size: signed.checkpoint.size,
+                checkpoint: signed.note,
             }),
         ));
     }
-    let store = app.store.clone();
-    let to_add = line.clone();
-    let added = blocking(move || match store.add_cosignature(&to_add) {
-        Ok(signed) => Ok(Some(signed)),
-        Err(hisaab_store::StoreError::Cosignature { .. }) => Ok(None),
-        Err(error) => Err(from_store("add cosignature", error)),
-    })
-    .await?;
-    let Some(signed) = added else {
-        if let Some(sent) = &request.checkpoint {
-            let sent = checkpoint_body(sent)?;
-            if sent.size != latest.checkpoint.size {
-                return Err(ApiError::StaleCheckpoint {
-                    message: format!(
-                        "the checkpoint cosigned (size {}) is neither the latest (size {}) nor \
-                         one the ledger still keeps; fetch GET /v1/checkpoint, check \
-                         consistency and cosign it",
-                        sent.size, latest.checkpoint.size
-                    ),
-                });
-            }
-        }
-        return Err(ApiError::BadCosignature {
-            message: format!(
-                "the cosignature by {witness:?} does not verify under the witness's current key \
-                 over the latest checkpoint (size {}) or any kept one",
-                latest.checkpoint.size
-            ),
-        });
-    };
     tracing::info!(
         witness,
         tree_size = signed.checkpoint.size,
@@ -248,9 +228,11 @@ fn check_signature_form(line: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The current key of `name` if it is an active member holding the `witness` role, read from
-/// the state of SPEC §5 at `tree_size` (cached per tree size).
-async fn witness_key(app: &AppState, tree_size: u64, name: &str) -> Result<PublicKey, ApiError> {
+/// Refuses `name` unless it is an active member holding the `witness` role, read from the
+/// state of SPEC §5 at `tree_size` (cached per tree size): a map look-up, so that a flood of
+/// lines by strangers never costs the store a replay. The store checks it again, with the
+/// signature, before it keeps a line.
+async fn check_witness(app: &AppState, tree_size: u64, name: &str) -> Result<(), ApiError> {
     let projection = app.projections.get(&app.store, tree_size, None).await?;
     let Some(member) = projection.members.get(name) else {
         return Err(ApiError::UnknownWitness {
@@ -271,7 +253,5 @@ async fn witness_key(app: &AppState, tree_size: u64, name: &str) -> Result<Publi
             ),
         });
     }
-    member
-        .key
-        .ok_or_else(|| ApiError::internal("witness key", &"a member's key in the state"))
+    Ok(())
 }

@@ -1,0 +1,91 @@
+//! Bundles out of the store (SPEC §6): streamed entry by entry, their root checked against
+//! the checkpoint in their header.
+
+use std::io::Write;
+
+use hisaab_log::bundle::{BundleHeader, BundleWriter};
+use hisaab_log::merkle::{leaf_hash, Frontier};
+use hisaab_log::note::Checkpoint;
+
+use crate::error::{Corruption, StoreError};
+use crate::layout::decode_u64;
+use crate::report::SignedCheckpoint;
+use crate::store::Store;
+
+impl Store {
+    /// Streams the bundle of SPEC §6 for the first `tree_size` entries into `out`, entry by
+    /// entry, and returns the number of entries written. The header's checkpoint is the kept
+    /// one for that size, or one signed now with the log key.
+    ///
+    /// The Merkle root of the streamed entries is checked against the checkpoint at the end;
+    /// on a mismatch the bundle written so far is invalid and the error says so.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] unless `1 <= tree_size <= size`; [`StoreError::Bundle`] when
+    /// writing fails; [`StoreError::Corrupt`] for a missing or altered entry.
+    pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
+        let shared = self.shared();
+        let size = self.size();
+        if tree_size == 0 || tree_size > size {
+            return Err(StoreError::BeyondLog {
+                what: "tree_size",
+                value: tree_size,
+                size,
+            });
+        }
+        let signed = self.checkpoint_for(tree_size)?;
+        let header = BundleHeader::new(&shared.origin, &shared.genesis_log_key, &signed.note);
+        let mut writer = BundleWriter::new(out, &header)?;
+        let mut frontier = Frontier::new();
+        let mut expected = 0u64;
+        for item in shared.trees.entries.range(..tree_size.to_be_bytes()) {
+            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+            if decode_u64(&key) != Some(expected) {
+                return Err(Corruption::MissingEntry {
+                    seq: expected,
+                    size: tree_size,
+                }
+                .into());
+            }
+            frontier.push(leaf_hash(&bytes));
+            writer.write_leaf(&bytes)?;
+            expected = expected.saturating_add(1);
+        }
+        if expected != tree_size {
+            return Err(Corruption::MissingEntry {
+                seq: expected,
+                size: tree_size,
+            }
+            .into());
+        }
+        writer.finish()?;
+        if frontier.root() != signed.checkpoint.root {
+            return Err(Corruption::CheckpointRoot {
+                size: tree_size,
+                checkpoint: signed.checkpoint.root,
+                computed: frontier.root(),
+            }
+            .into());
+        }
+        Ok(expected)
+    }
+
+    /// The kept checkpoint for `tree_size`, or a fresh one signed with the log key.
+    fn checkpoint_for(&self, tree_size: u64) -> Result<SignedCheckpoint, StoreError> {
+        let latest = self.latest_checkpoint();
+        if latest.checkpoint.size == tree_size {
+            return Ok(latest);
+        }
+        if let Some(kept) = self.checkpoint_at(tree_size)? {
+            return Ok(kept);
+        }
+        let shared = self.shared();
+        let checkpoint = Checkpoint {
+            origin: shared.origin.clone(),
+            size: tree_size,
+            root: self.root(tree_size)?,
+        };
+        let note = checkpoint.sign(&shared.log_key)?;
+        Ok(SignedCheckpoint { note, checkpoint })
+    }
+}

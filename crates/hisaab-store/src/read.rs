@@ -1,0 +1,311 @@
+//! Reading a [`Store`]: receipts, checkpoints, entries (each checked against its stored leaf
+//! hash), proofs from stored hashes, the state of SPEC §5 and the history of a KPI.
+
+use hisaab_log::merkle::{self, leaf_hash};
+use hisaab_log::note::Checkpoint;
+use hisaab_log::{Date, Hash, SealedEntry, StatementId};
+use hisaab_model::State;
+
+use crate::error::{Corruption, StoreError};
+use crate::layout::{decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
+use crate::replay::ledger_at;
+use crate::report::{Receipt, SignedCheckpoint};
+use crate::store::Store;
+
+/// The most entries [`Store::entries`] returns at once.
+pub const ENTRIES_LIMIT_MAX: u64 = 1000;
+
+impl Store {
+    /// The receipt of entry `seq` exactly as its appender got it: the checkpoint signed for the
+    /// batch that appended it and the inclusion proof for that size.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] unless `seq < size`; storage and corruption errors.
+    pub fn receipt(&self, seq: u64) -> Result<Receipt, StoreError> {
+        let shared = self.shared();
+        let committed = shared.committed();
+        let sealed = self.entry(seq)?.ok_or(StoreError::BeyondLog {
+            what: "seq",
+            value: seq,
+            size: committed.size,
+        })?;
+        // The batch that appended the entry ended at `size`; its callers got the checkpoint
+        // signed for that size (Ed25519 is deterministic, so signing it again gives the same
+        // note) and a proof for that size. Stores written before batches were marked fall back
+        // to the latest checkpoint.
+        let (checkpoint, size) = match shared.trees.batch_end_covering(seq)? {
+            Some(size) if size <= committed.size && size > seq => {
+                let checkpoint = Checkpoint {
+                    origin: shared.origin.clone(),
+                    size,
+                    root: self.root(size)?,
+                };
+                (checkpoint.sign(&shared.log_key)?, size)
+            }
+            _ => (committed.latest.note, committed.latest.checkpoint.size),
+        };
+        Ok(Receipt {
+            seq,
+            event_hash: sealed.event_hash(),
+            recorded_at: sealed.entry().recorded_at.clone(),
+            checkpoint,
+            inclusion_proof: self.inclusion_proof(seq, size)?,
+        })
+    }
+
+    /// A kept checkpoint for `size` (the latest and a few before it), with its cosignatures.
+    ///
+    /// # Errors
+    /// Storage errors, and [`StoreError::Note`] for a kept note that does not verify.
+    pub fn checkpoint_at(&self, size: u64) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let Some(note) = self
+            .shared()
+            .trees
+            .checkpoints
+            .get(size.to_be_bytes())
+            .map_err(StoreError::sled("reading a checkpoint"))?
+        else {
+            return Ok(None);
+        };
+        let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
+            reason: format!("the note for size {size} is not UTF-8"),
+        })?;
+        let checkpoint = hisaab_log::note::verify_checkpoint(&note, &self.shared().log_vkey)?;
+        Ok(Some(SignedCheckpoint { note, checkpoint }))
+    }
+
+    /// The entry at `seq`, checked against its stored leaf hash; `None` beyond the log.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the stored entry is missing, unreadable, misplaced or does
+    /// not hash to its stored leaf hash; storage errors.
+    pub fn entry(&self, seq: u64) -> Result<Option<SealedEntry>, StoreError> {
+        let size = self.size();
+        if seq >= size {
+            return Ok(None);
+        }
+        let sealed = self.shared().trees.read_entry(seq, size)?;
+        self.check_leaf(seq, sealed.event_hash())?;
+        Ok(Some(sealed))
+    }
+
+    /// The leaf bytes of entry `seq` exactly as stored (checked against the stored leaf hash);
+    /// `None` beyond the log.
+    ///
+    /// # Errors
+    /// As [`Store::entry`].
+    pub fn entry_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let size = self.size();
+        if seq >= size {
+            return Ok(None);
+        }
+        let bytes = self
+            .shared()
+            .trees
+            .entry_bytes(seq)?
+            .ok_or(Corruption::MissingEntry { seq, size })?;
+        self.check_leaf(seq, leaf_hash(&bytes))?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    fn check_leaf(&self, seq: u64, computed: Hash) -> Result<(), StoreError> {
+        let stored = self
+            .shared()
+            .trees
+            .stored_hash(merkle::stored_hash_index(0, seq))?;
+        if stored != computed {
+            return Err(Corruption::LeafHashMismatch {
+                seq,
+                stored,
+                computed,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The entry whose event hash is `event_hash`, if it is in the log.
+    ///
+    /// # Errors
+    /// As [`Store::entry`], and [`Corruption::Index`] when the index points at another entry.
+    pub fn entry_by_event_hash(
+        &self,
+        event_hash: &Hash,
+    ) -> Result<Option<SealedEntry>, StoreError> {
+        let trees = &self.shared().trees;
+        let Some(seq) = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?
+        else {
+            return Ok(None);
+        };
+        let Some(sealed) = self.entry(seq)? else {
+            return Ok(None);
+        };
+        if sealed.event_hash() != *event_hash {
+            return Err(Corruption::Index {
+                index: "by_event",
+                seq,
+            }
+            .into());
+        }
+        Ok(Some(sealed))
+    }
+
+    /// The entry holding the statement `id`, if it is in the log.
+    ///
+    /// # Errors
+    /// As [`Store::entry_by_event_hash`].
+    pub fn entry_by_statement_id(
+        &self,
+        id: &StatementId,
+    ) -> Result<Option<SealedEntry>, StoreError> {
+        let trees = &self.shared().trees;
+        let Some(seq) =
+            Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?
+        else {
+            return Ok(None);
+        };
+        let Some(sealed) = self.entry(seq)? else {
+            return Ok(None);
+        };
+        if sealed.entry().statement.id != *id {
+            return Err(Corruption::Index {
+                index: "by_statement",
+                seq,
+            }
+            .into());
+        }
+        Ok(Some(sealed))
+    }
+
+    /// Up to `limit` (at most [`ENTRIES_LIMIT_MAX`]) entries from `start`, each checked
+    /// against its stored leaf hash.
+    ///
+    /// # Errors
+    /// As [`Store::entry`].
+    pub fn entries(&self, start: u64, limit: u64) -> Result<Vec<SealedEntry>, StoreError> {
+        let end = start
+            .saturating_add(limit.min(ENTRIES_LIMIT_MAX))
+            .min(self.size());
+        let mut entries = Vec::new();
+        for seq in start..end {
+            if let Some(sealed) = self.entry(seq)? {
+                entries.push(sealed);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of size `tree_size`, from `O(log n)`
+    /// stored hashes.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] when `tree_size` exceeds the log, [`StoreError::Proof`] unless
+    /// `index < tree_size`, [`StoreError::Corrupt`] for a missing stored hash.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_tree_size(tree_size)?;
+        if index >= tree_size {
+            return Err(StoreError::Proof(
+                hisaab_log::merkle::MerkleError::IndexOutOfRange {
+                    index,
+                    size: tree_size,
+                },
+            ));
+        }
+        merkle::inclusion_proof(index, tree_size, &SledHashes(&self.shared().trees.hashes))
+            .map_err(merkle_corruption)
+    }
+
+    /// The consistency proof from tree size `from` to `to` (`1 <= from <= to <= size`).
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`], [`StoreError::Proof`] for sizes with no proof,
+    /// [`StoreError::Corrupt`] for a missing stored hash.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_tree_size(to)?;
+        if from == 0 || from > to {
+            return Err(StoreError::Proof(
+                hisaab_log::merkle::MerkleError::BadSizes { from, to },
+            ));
+        }
+        merkle::consistency_proof(from, to, &SledHashes(&self.shared().trees.hashes))
+            .map_err(merkle_corruption)
+    }
+
+    /// The Merkle root of the tree of size `tree_size`.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`], [`StoreError::Corrupt`] for a missing stored hash.
+    pub fn root(&self, tree_size: u64) -> Result<Hash, StoreError> {
+        self.check_tree_size(tree_size)?;
+        merkle::tree_root(tree_size, &SledHashes(&self.shared().trees.hashes))
+            .map_err(merkle_corruption)
+    }
+
+    fn check_tree_size(&self, tree_size: u64) -> Result<(), StoreError> {
+        let size = self.size();
+        if tree_size > size {
+            return Err(StoreError::BeyondLog {
+                what: "tree_size",
+                value: tree_size,
+                size,
+            });
+        }
+        Ok(())
+    }
+
+    /// The state of SPEC §5 after the first `as_of` entries (default: all) at date `at`
+    /// (default: the date of the last entry's `recorded_at`), from the nearest snapshot at or
+    /// below `as_of` plus replay.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] unless `1 <= as_of <= size`; [`StoreError::Corrupt`] when a
+    /// stored entry does not replay.
+    pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
+        let size = self.size();
+        let as_of = as_of.unwrap_or(size);
+        if as_of == 0 || as_of > size {
+            return Err(StoreError::BeyondLog {
+                what: "as_of",
+                value: as_of,
+                size,
+            });
+        }
+        let ledger = ledger_at(&self.shared().trees, as_of, None)?;
+        Ok(ledger.state(at))
+    }
+
+    /// The seqs of every entry about this operator and KPI, in log order: assignments,
+    /// submissions, their evaluations, commitments and challenges naming the KPI, and disputes
+    /// opened and resolved on those evaluations (see `Ledger::subject_of`).
+    ///
+    /// # Errors
+    /// Storage errors; [`Corruption::BadRecord`] for a malformed index key.
+    pub fn history(&self, operator: &str, kpi: &str) -> Result<Vec<u64>, StoreError> {
+        let size = self.size();
+        let prefix = kpi_prefix(operator, kpi);
+        let mut seqs = Vec::new();
+        for item in self.shared().trees.by_kpi.scan_prefix(&prefix) {
+            let (key, _) = item.map_err(StoreError::sled("reading the KPI index"))?;
+            let seq = key
+                .get(prefix.len()..)
+                .and_then(decode_u64)
+                .ok_or(Corruption::BadRecord { tree: "by_kpi" })?;
+            if seq < size {
+                seqs.push(seq);
+            }
+        }
+        Ok(seqs)
+    }
+
+    /// The bytes sled uses on disk.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.shared()
+            .trees
+            .db
+            .size_on_disk()
+            .map_err(StoreError::sled("measuring the disk use"))
+    }
+}

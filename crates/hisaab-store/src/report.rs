@@ -1,0 +1,119 @@
+//! What the store answers: receipts, signed checkpoints, and the reports of `open` and of the
+//! full verification. Plain data; nothing here reads or writes the store.
+
+use hisaab_log::note::{Checkpoint, VerifierKey};
+use hisaab_log::{Hash, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// What a caller gets for an appended envelope (SPEC §7): where it is, when it was recorded, and
+/// a checkpoint that covers it with the inclusion proof for that checkpoint's size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The entry's seq (its leaf index).
+    pub seq: u64,
+    /// The entry's event hash (its leaf hash).
+    pub event_hash: Hash,
+    /// When the ledger recorded it.
+    pub recorded_at: Timestamp,
+    /// A signed checkpoint note whose tree includes the entry.
+    pub checkpoint: String,
+    /// The RFC 9162 inclusion proof of the entry in that checkpoint's tree.
+    pub inclusion_proof: Vec<Hash>,
+}
+
+/// The answer to an append: the receipt, and whether the envelope was new (`false` when it was
+/// already in the ledger and this is its original receipt with a current checkpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// `true` for a new entry (HTTP 201), `false` for a resubmission (HTTP 200).
+    pub created: bool,
+}
+
+/// A signed checkpoint: the note text (with the cosignatures collected for it) and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// The signed note, C2SP `tlog-checkpoint`, with any witness cosignature lines.
+    pub note: String,
+    /// Its origin, size and root.
+    pub checkpoint: Checkpoint,
+}
+
+/// What [`Store::open`] found and did: how much it checked and replayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenReport {
+    /// The log's size (the latest checkpoint's).
+    pub size: u64,
+    /// The size of the snapshot the model state resumed from (0: none, replayed from genesis).
+    pub snapshot_size: u64,
+    /// Entries replayed through the model after the snapshot.
+    pub replayed_entries: u64,
+    /// Entries at the end of the log whose links, leaf and stored hashes and index records
+    /// were checked (the replayed ones among them; the last `tail_check_entries` also had
+    /// their signatures and every rule checked).
+    pub checked_entries: u64,
+    /// Entries past the latest checkpoint that a torn batch had left, removed on open (no
+    /// receipt was ever given for them).
+    pub truncated_entries: u64,
+    /// Newer snapshots that did not check out and were passed over.
+    pub snapshots_refused: u64,
+    /// What the high-water mark beside sled's files said.
+    pub mark: MarkStatus,
+}
+
+/// The high-water mark as `open` found it (see [`OpenReport::mark`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkStatus {
+    /// The mark records the size and root of the latest checkpoint.
+    #[default]
+    Agrees,
+    /// The mark lags the store (its last write was lost, harmlessly).
+    Behind,
+    /// There is no mark file (a store from before marks, or deleted).
+    Missing,
+    /// The mark file does not check out.
+    Unreadable,
+}
+
+impl MarkStatus {
+    /// A warning for a person when the mark cannot vouch for the store (missing or
+    /// unreadable), `None` otherwise. A mark ahead of the store is not a warning but an error
+    /// ([`Corruption::LostEntries`]).
+    pub fn warning(&self) -> Option<&'static str> {
+        match self {
+            MarkStatus::Agrees | MarkStatus::Behind => None,
+            MarkStatus::Missing => Some(
+                "the high-water mark file (hisaab-mark) is missing: it was deleted, or this \
+                 directory is a copy without it, so a rollback to an older copy of the store \
+                 cannot be detected here; compare the checkpoint with one a witness cosigned",
+            ),
+            MarkStatus::Unreadable => Some(
+                "the high-water mark file (hisaab-mark) is damaged and was ignored, so a \
+                 rollback to an older copy of the store cannot be detected here; compare the \
+                 checkpoint with one a witness cosigned",
+            ),
+        }
+    }
+}
+
+/// What [`Store::verify_full`] checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifyReport {
+    /// The number of entries verified.
+    pub size: u64,
+    /// The root of the verified tree, equal to the latest checkpoint's.
+    pub root: Hash,
+    /// The ledger id (event hash of entry 0).
+    pub ledger_id: Hash,
+    /// The ledger's origin.
+    pub origin: String,
+    /// The log's verifier key, genesis `body.log_key`, under which the checkpoint verified.
+    pub log_vkey: VerifierKey,
+    /// What the high-water mark said (as `open` found it, for [`Store::verify_full`]).
+    pub mark: MarkStatus,
+}

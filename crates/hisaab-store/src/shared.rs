@@ -1,0 +1,124 @@
+//! The types the store's layers share: what the handles and the sequencer hold in common
+//! ([`Shared`], [`Committed`]), and the messages between them ([`Request`], [`Reply`],
+//! [`Accepted`]). This module is the bottom of the crate's own layers: it imports the layout,
+//! the mark and the plain types, never the sequencer, `open` or the façade.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{mpsc, Mutex, PoisonError, RwLock};
+
+use hisaab_log::note::VerifierKey;
+use hisaab_log::{Envelope, Hash, PublicKey, SigningKey, Timestamp};
+use tokio::sync::{oneshot, OwnedSemaphorePermit};
+
+use crate::config::StoreConfig;
+use crate::error::{AppendError, StoreError};
+use crate::layout::Trees;
+use crate::mark::Marker;
+use crate::report::{OpenReport, SignedCheckpoint};
+
+/// The committed part of the log, published after each durable batch.
+#[derive(Debug, Clone)]
+pub(crate) struct Committed {
+    pub(crate) size: u64,
+    pub(crate) latest: SignedCheckpoint,
+}
+
+/// What the store's handles and its sequencer share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) trees: Trees,
+    pub(crate) config: StoreConfig,
+    pub(crate) log_key: SigningKey,
+    pub(crate) log_vkey: VerifierKey,
+    /// Genesis `body.log_key`, as written.
+    pub(crate) genesis_log_key: String,
+    pub(crate) origin: String,
+    pub(crate) committed: RwLock<Committed>,
+    /// Serialises writes to the `checkpoints` tree (the sequencer and cosignatures).
+    pub(crate) checkpoint_lock: Mutex<()>,
+    /// Set when a batch failed to commit: the sequencer's state may be ahead of the disk.
+    pub(crate) failed: AtomicBool,
+    pub(crate) report: OpenReport,
+    /// The high-water mark, written after each durable batch.
+    pub(crate) marker: Mutex<Marker>,
+}
+
+impl Shared {
+    pub(crate) fn committed(&self) -> Committed {
+        self.committed
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.committed
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .size
+    }
+
+    pub(crate) fn publish(&self, committed: Committed) {
+        *self
+            .committed
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = committed;
+    }
+}
+
+/// One envelope on its way to the sequencer, with where to send the answer.
+pub(crate) struct Request {
+    pub(crate) envelope: Envelope,
+    pub(crate) canonical: Vec<u8>,
+    pub(crate) reply: Reply,
+}
+
+/// Where the sequencer answers.
+pub(crate) enum Reply {
+    Async(
+        oneshot::Sender<Result<Accepted, AppendError>>,
+        OwnedSemaphorePermit,
+    ),
+    Blocking(mpsc::SyncSender<Result<Accepted, AppendError>>),
+}
+
+impl Reply {
+    pub(crate) fn send(self, result: Result<Accepted, AppendError>) {
+        // A caller that went away no longer wants its answer; the entry stays appended.
+        match self {
+            Reply::Async(sender, _permit) => {
+                let _gone = sender.send(result);
+            }
+            Reply::Blocking(sender) => {
+                let _gone = sender.send(result);
+            }
+        }
+    }
+}
+/// The sequencer's answer to one request: where the entry is and the checkpoint that covers
+/// it. The caller builds the inclusion proof itself.
+#[derive(Debug)]
+pub(crate) struct Accepted {
+    pub(crate) seq: u64,
+    pub(crate) event_hash: Hash,
+    pub(crate) recorded_at: Timestamp,
+    pub(crate) created: bool,
+    pub(crate) checkpoint: SignedCheckpoint,
+}
+
+/// The verifier key of `log_key` under `origin`, which must be genesis `body.log_key`.
+pub(crate) fn checked_log_vkey(
+    origin: &str,
+    genesis_log_key: &str,
+    log_key: &SigningKey,
+) -> Result<VerifierKey, StoreError> {
+    let vkey = VerifierKey::new(origin, PublicKey::from_signing_key(log_key))?;
+    let given = vkey.to_vkey();
+    if given != genesis_log_key {
+        return Err(StoreError::LogKeyMismatch {
+            given,
+            genesis: genesis_log_key.to_owned(),
+        });
+    }
+    Ok(vkey)
+}
