@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::path::Path;
 
-use hisaab_log::bundle::{BundleHeader, BundleWriter};
-use hisaab_log::merkle::{self, leaf_hash, Frontier};
+use hisaab_log::bundle::BundleHeader;
+use hisaab_log::merkle;
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
 use hisaab_log::Date;
 use hisaab_model::State;
 
+use crate::bundle::write_bundle;
 use crate::config::StoreConfig;
 use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
@@ -124,16 +125,7 @@ impl AuditedDir {
     /// # Errors
     /// [`StoreError::BeyondLog`] for a size of 0 or beyond the log; storage errors.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
-        let size = self.report.size;
-        let as_of = as_of.unwrap_or(size);
-        if as_of == 0 || as_of > size {
-            return Err(StoreError::BeyondLog {
-                what: "as_of",
-                value: as_of,
-                size,
-            });
-        }
-        Ok(crate::replay::ledger_at(&self.trees, as_of, None)?.state(at))
+        crate::replay::state_at(&self.trees, self.report.size, as_of, at)
     }
 
     /// Writes a bundle (SPEC §6) of the first `tree_size` entries, with the checkpoint the log
@@ -144,14 +136,7 @@ impl AuditedDir {
     /// checkpoint for that size; [`StoreError::Corrupt`] when an entry is missing or the root
     /// differs from the checkpoint's; I/O errors of `out`.
     pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
-        let size = self.report.size;
-        if tree_size == 0 || tree_size > size {
-            return Err(StoreError::BeyondLog {
-                what: "tree_size",
-                value: tree_size,
-                size,
-            });
-        }
+        StoreError::check_in_log("tree_size", tree_size, self.report.size)?;
         let note = self
             .trees
             .checkpoints
@@ -163,39 +148,7 @@ impl AuditedDir {
         })?;
         let checkpoint = verify_checkpoint(&note, &self.report.log_vkey)?;
         let header = BundleHeader::new(&self.report.origin, &self.genesis_log_key, &note);
-        let mut writer = BundleWriter::new(out, &header)?;
-        let mut frontier = Frontier::new();
-        let mut expected = 0u64;
-        for item in self.trees.entries.range(..tree_size.to_be_bytes()) {
-            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-            if decode_u64(&key) != Some(expected) {
-                return Err(Corruption::MissingEntry {
-                    seq: expected,
-                    size: tree_size,
-                }
-                .into());
-            }
-            frontier.push(leaf_hash(&bytes));
-            writer.write_leaf(&bytes)?;
-            expected = expected.saturating_add(1);
-        }
-        if expected != tree_size {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size: tree_size,
-            }
-            .into());
-        }
-        writer.finish()?;
-        if frontier.root() != checkpoint.root {
-            return Err(Corruption::CheckpointRoot {
-                size: tree_size,
-                checkpoint: checkpoint.root,
-                computed: frontier.root(),
-            }
-            .into());
-        }
-        Ok(expected)
+        write_bundle(&self.trees, &header, &checkpoint, out)
     }
 }
 

@@ -8,7 +8,7 @@ use hisaab_log::merkle::{leaf_hash, Frontier};
 use hisaab_log::note::Checkpoint;
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::decode_u64;
+use crate::layout::{decode_u64, Trees};
 use crate::report::SignedCheckpoint;
 use crate::store::Store;
 
@@ -25,49 +25,10 @@ impl Store {
     /// writing fails; [`StoreError::Corrupt`] for a missing or altered entry.
     pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
         let shared = self.shared();
-        let size = self.size();
-        if tree_size == 0 || tree_size > size {
-            return Err(StoreError::BeyondLog {
-                what: "tree_size",
-                value: tree_size,
-                size,
-            });
-        }
+        StoreError::check_in_log("tree_size", tree_size, self.size())?;
         let signed = self.checkpoint_for(tree_size)?;
         let header = BundleHeader::new(&shared.origin, &shared.genesis_log_key, &signed.note);
-        let mut writer = BundleWriter::new(out, &header)?;
-        let mut frontier = Frontier::new();
-        let mut expected = 0u64;
-        for item in shared.trees.entries.range(..tree_size.to_be_bytes()) {
-            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-            if decode_u64(&key) != Some(expected) {
-                return Err(Corruption::MissingEntry {
-                    seq: expected,
-                    size: tree_size,
-                }
-                .into());
-            }
-            frontier.push(leaf_hash(&bytes));
-            writer.write_leaf(&bytes)?;
-            expected = expected.saturating_add(1);
-        }
-        if expected != tree_size {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size: tree_size,
-            }
-            .into());
-        }
-        writer.finish()?;
-        if frontier.root() != signed.checkpoint.root {
-            return Err(Corruption::CheckpointRoot {
-                size: tree_size,
-                checkpoint: signed.checkpoint.root,
-                computed: frontier.root(),
-            }
-            .into());
-        }
-        Ok(expected)
+        write_bundle(&shared.trees, &header, &signed.checkpoint, out)
     }
 
     /// The kept checkpoint for `tree_size`, or a fresh one signed with the log key.
@@ -88,4 +49,50 @@ impl Store {
         let note = checkpoint.sign(&shared.log_key)?;
         Ok(SignedCheckpoint { note, checkpoint })
     }
+}
+
+/// Streams the bundle of SPEC §6 with `header` for the entries of `checkpoint`'s tree into
+/// `out`, and checks the root of the streamed entries against the checkpoint's at the end; on
+/// a mismatch the bundle written so far is invalid and the error says so. Returns the number
+/// of entries written. Shared by the store and the audited directory.
+pub(crate) fn write_bundle(
+    trees: &Trees,
+    header: &BundleHeader,
+    checkpoint: &Checkpoint,
+    out: impl Write,
+) -> Result<u64, StoreError> {
+    let tree_size = checkpoint.size;
+    let mut writer = BundleWriter::new(out, header)?;
+    let mut frontier = Frontier::new();
+    let mut expected = 0u64;
+    for item in trees.entries.range(..tree_size.to_be_bytes()) {
+        let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+        if decode_u64(&key) != Some(expected) {
+            return Err(Corruption::MissingEntry {
+                seq: expected,
+                size: tree_size,
+            }
+            .into());
+        }
+        frontier.push(leaf_hash(&bytes));
+        writer.write_leaf(&bytes)?;
+        expected = expected.saturating_add(1);
+    }
+    if expected != tree_size {
+        return Err(Corruption::MissingEntry {
+            seq: expected,
+            size: tree_size,
+        }
+        .into());
+    }
+    writer.finish()?;
+    if frontier.root() != checkpoint.root {
+        return Err(Corruption::CheckpointRoot {
+            size: tree_size,
+            checkpoint: checkpoint.root,
+            computed: frontier.root(),
+        }
+        .into());
+    }
+    Ok(expected)
 }

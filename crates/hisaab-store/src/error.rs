@@ -327,6 +327,14 @@ pub enum CosignatureError {
 }
 
 impl StoreError {
+    /// Refuses `value` unless `1 <= value <= size`, naming `what` ([`StoreError::BeyondLog`]).
+    pub(crate) fn check_in_log(what: &'static str, value: u64, size: u64) -> Result<(), Self> {
+        if value == 0 || value > size {
+            return Err(StoreError::BeyondLog { what, value, size });
+        }
+        Ok(())
+    }
+
     pub(crate) fn sled(what: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
         move |source| StoreError::Sled { what, source }
     }

@@ -8,7 +8,7 @@ use hisaab_model::State;
 
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
-use crate::replay::ledger_at;
+use crate::replay::state_at;
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
 
@@ -261,17 +261,7 @@ impl Store {
     /// [`StoreError::BeyondLog`] unless `1 <= as_of <= size`; [`StoreError::Corrupt`] when a
     /// stored entry does not replay.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
-        let size = self.size();
-        let as_of = as_of.unwrap_or(size);
-        if as_of == 0 || as_of > size {
-            return Err(StoreError::BeyondLog {
-                what: "as_of",
-                value: as_of,
-                size,
-            });
-        }
-        let ledger = ledger_at(&self.shared().trees, as_of, None)?;
-        Ok(ledger.state(at))
+        state_at(&self.shared().trees, self.size(), as_of, at)
     }
 
     /// The seqs of every entry about this operator and KPI, in log order: assignments,

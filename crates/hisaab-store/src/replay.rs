@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use hisaab_log::{Hash, SealedEntry, StatementId};
-use hisaab_model::{History, HistoryError, Ledger};
+use hisaab_log::{Date, Hash, SealedEntry, StatementId};
+use hisaab_model::{History, HistoryError, Ledger, State};
 
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, parse_entry, Trees};
@@ -214,6 +214,19 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
         return Ok(None);
     }
     Ok(Some(ledger))
+}
+
+/// The state of SPEC §5 after the first `as_of` entries (default: all `size`) at date `at`,
+/// from the nearest snapshot at or below `as_of` plus replay.
+pub(crate) fn state_at(
+    trees: &Trees,
+    size: u64,
+    as_of: Option<u64>,
+    at: Option<Date>,
+) -> Result<State, StoreError> {
+    let as_of = as_of.unwrap_or(size);
+    StoreError::check_in_log("as_of", as_of, size)?;
+    Ok(ledger_at(trees, as_of, None)?.state(at))
 }
 
 /// A store failure as the model's history error.
