@@ -24,7 +24,11 @@ impl AppState {
     /// State over `store` with `config`.
     pub fn new(store: Store, config: ServerConfig) -> Self {
         AppState {
-            budgets: crate::limit::Budgets::new(&config),
+            budgets: crate::limit::Budgets::new(
+                config.in_flight_max,
+                config.appends_in_flight_max,
+                config.request_timeout,
+            ),
             projections: Arc::new(crate::projection::Projections::new(config.projections_max)),
             store,
             config,

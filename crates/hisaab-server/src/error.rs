@@ -422,6 +422,18 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// Untrusted text shortened for an error message.
+pub(crate) fn short(text: &str) -> String {
+    const CHARS_MAX: usize = 80;
+    if text.chars().count() <= CHARS_MAX {
+        text.to_owned()
+    } else {
+        let mut shortened: String = text.chars().take(CHARS_MAX).collect();
+        shortened.push('…');
+        shortened
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -131,7 +131,7 @@ pub(crate) mod decimal {
         E::custom(format!(
             "expected a non-negative integer in plain decimal digits (no sign, no leading \
              zero), found {:?}",
-            crate::api::log::short(text)
+            crate::error::short(text)
         ))
     }
 

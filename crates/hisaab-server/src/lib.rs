@@ -48,6 +48,7 @@
 
 mod api;
 mod app;
+mod blocking;
 mod conn;
 mod error;
 mod extract;
@@ -106,7 +107,7 @@ pub fn router(state: AppState) -> Router<()> {
         .fallback(api::meta::not_found)
         .method_not_allowed_fallback(api::meta::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.config.body_bytes_max,
             limit::check_head,
         ))
         .layer(CatchPanicLayer::custom(panic_response))

@@ -19,7 +19,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::app::{AppState, ServerConfig};
 use crate::error::ApiError;
 
 /// The longest request target taken, in bytes; longer is 414 `uri_too_long`.
@@ -39,11 +38,12 @@ pub(crate) struct Budgets {
 }
 
 impl Budgets {
-    /// The budgets of `config`.
-    pub(crate) fn new(config: &ServerConfig) -> Self {
+    /// Budgets of `reads_max` reads and `appends_max` appends in flight, each taking at most
+    /// `timeout`.
+    pub(crate) fn new(reads_max: usize, appends_max: usize, timeout: Duration) -> Self {
         Budgets {
-            reads: Limits::new(config.in_flight_max, config.request_timeout),
-            appends: Limits::new(config.appends_in_flight_max, config.request_timeout),
+            reads: Limits::new(reads_max, timeout),
+            appends: Limits::new(appends_max, timeout),
         }
     }
 }
@@ -77,10 +77,10 @@ impl Limits {
 /// Refuses, from the request's head alone and before any of its body is read, what is over a
 /// limit: a request target over [`URI_BYTES_MAX`] (414), headers over [`HEADER_FIELDS_MAX`]
 /// fields or [`HEADER_BYTES_MAX`] bytes (431), and a `Content-Length` over the body limit
-/// (413). Because the body is not read, a client that sent `Expect: 100-continue` gets the
-/// 413 without a `100 Continue` first.
+/// (413), `body_bytes_max`. Because the body is not read, a client that sent
+/// `Expect: 100-continue` gets the 413 without a `100 Continue` first.
 pub(crate) async fn check_head(
-    State(app): State<AppState>,
+    State(body_bytes_max): State<usize>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -110,7 +110,7 @@ pub(crate) async fn check_head(
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse::<u64>().ok());
-    let limit = app.config.body_bytes_max;
+    let limit = body_bytes_max;
     if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
         let error = ApiError::BodyTooLarge { limit_bytes: limit };
         if request.uri().path() == "/v1/statements" {

@@ -128,7 +128,7 @@ impl Projections {
         };
         self.started.fetch_add(1, Ordering::Relaxed);
         let store = store.clone();
-        let projection = crate::api::blocking(move || {
+        let projection = crate::blocking::blocking(move || {
             let projection = build(&store, tree_size, at);
             drop(permit);
             projection

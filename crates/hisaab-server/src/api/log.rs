@@ -15,7 +15,7 @@ use utoipa::IntoParams;
 
 use super::{blocking, bytes_response, check_tree_size, immutable, JSON, JSON_LINES, TEXT};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{PathText, Query};
 use crate::schema::{ConsistencyProof, Entry, HexHash, InclusionProof};
 
@@ -429,18 +429,6 @@ impl Write for ChannelWriter {
 
 fn hex_hashes(hashes: &[Hash]) -> Vec<HexHash> {
     hashes.iter().map(|hash| HexHash(hash.to_hex())).collect()
-}
-
-/// Untrusted text shortened for an error message.
-pub(crate) fn short(text: &str) -> String {
-    const CHARS_MAX: usize = 80;
-    if text.chars().count() <= CHARS_MAX {
-        text.to_owned()
-    } else {
-        let mut shortened: String = text.chars().take(CHARS_MAX).collect();
-        shortened.push('…');
-        shortened
-    }
 }
 
 /// The query of `GET /v1/history`.

@@ -10,6 +10,7 @@ pub(crate) mod witness;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+pub(crate) use crate::blocking::blocking;
 use crate::error::ApiError;
 
 /// `application/json`.
@@ -18,21 +19,6 @@ pub(crate) const JSON: &str = "application/json";
 pub(crate) const JSON_LINES: &str = "application/x-ndjson";
 /// Checkpoints.
 pub(crate) const TEXT: &str = "text/plain; charset=utf-8";
-
-/// Runs blocking store work (disk reads, replays, exports) off the async workers.
-///
-/// # Errors
-/// Whatever `work` returns; 500 `internal` if the task could not run to its end.
-pub(crate) async fn blocking<T, F>(work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(join_error) => Err(ApiError::internal("blocking task", &join_error)),
-    }
-}
 
 /// An answer of `bytes` served exactly as they are, with `content_type`.
 pub(crate) fn bytes_response(content_type: &'static str, bytes: Vec<u8>) -> Response {

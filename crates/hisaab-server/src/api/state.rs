@@ -6,10 +6,9 @@ use hisaab_log::Date;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::log::short;
 use super::{bytes_response, check_tree_size, JSON};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::schema;
 

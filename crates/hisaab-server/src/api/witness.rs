@@ -19,9 +19,8 @@ use hisaab_log::note::Checkpoint;
 use hisaab_store::{CosignatureError, StoreError};
 
 use super::blocking;
-use super::log::short;
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{media_type, RawBody};
 use crate::schema::{CosignatureAccepted, CosignatureRequest};
 
