@@ -41,7 +41,7 @@ pub struct SignedCheckpoint {
     pub checkpoint: Checkpoint,
 }
 
-/// What [`Store::open`] found and did: how much it checked and replayed.
+/// What [`Store::open`](crate::Store::open) found and did: how much it checked and replayed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OpenReport {
@@ -82,7 +82,7 @@ pub enum MarkStatus {
 impl MarkStatus {
     /// A warning for a person when the mark cannot vouch for the store (missing or
     /// unreadable), `None` otherwise. A mark ahead of the store is not a warning but an error
-    /// ([`Corruption::LostEntries`]).
+    /// ([`Corruption::LostEntries`](crate::Corruption::LostEntries)).
     pub fn warning(&self) -> Option<&'static str> {
         match self {
             MarkStatus::Agrees | MarkStatus::Behind => None,
@@ -100,7 +100,7 @@ impl MarkStatus {
     }
 }
 
-/// What [`Store::verify_full`] checked.
+/// What [`Store::verify_full`](crate::Store::verify_full) checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyReport {
@@ -114,6 +114,7 @@ pub struct VerifyReport {
     pub origin: String,
     /// The log's verifier key, genesis `body.log_key`, under which the checkpoint verified.
     pub log_vkey: VerifierKey,
-    /// What the high-water mark said (as `open` found it, for [`Store::verify_full`]).
+    /// What the high-water mark said (as `open` found it, for
+    /// [`Store::verify_full`](crate::Store::verify_full)).
     pub mark: MarkStatus,
 }
