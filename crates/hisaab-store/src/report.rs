@@ -28,7 +28,7 @@ pub struct Receipt {
 pub struct Appended {
     /// The receipt.
     pub receipt: Receipt,
-    /// `true` for a new entry (HTTP 201), `false` for a resubmission (HTTP 200).
+    /// `true` for a new entry, `false` for a resubmission (the server answers 201 and 200).
     pub created: bool,
 }
 
