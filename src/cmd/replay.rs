@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_log::bundle::BundleReader;
 use hisaab_log::Date;
-use hisaab_model::{diff, verify_bundle, MemoryLedger, State};
+use hisaab_model::{diff, replay_bundle, State, VerifyError};
 use serde_json::Value;
 
 use crate::args::{ReplayArgs, TrustArgs};
@@ -135,25 +135,28 @@ fn states_from(
     if !path.is_file() {
         bail!("{source} is neither a server URL, a directory nor a file");
     }
-    // Verify the whole bundle first, streaming; then replay it up to the largest size needed.
-    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    let header = BundleReader::new(BufReader::new(&file))
+    let open = || File::open(&path).with_context(|| format!("cannot open {}", path.display()));
+    let header = BundleReader::new(BufReader::new(open()?))
         .with_context(|| format!("{} has no SPEC §6 bundle header", path.display()))?
         .header()
         .clone();
     let vkey = hisaab_log::note::VerifierKey::try_parse(&header.log_key)
         .context("the bundle header's log_key is not a verifier key (SPEC §6)")?;
     pins.check(&vkey, None)?;
-    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    // Two passes, in memory that does not grow with the log: the sizes that
+    // `dispute.resolved` statements cite, then verification up to the largest size needed.
+    let cited = hisaab_model::cited_sizes(BufReader::new(open()?))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let file = open()?;
     let total = file.metadata().ok().map(|m| m.len());
-    verify_bundle(BufReader::new(ProgressReader::new(
-        file,
-        "verifying",
-        total,
-    )))
-    .with_context(|| format!("{} does not verify", path.display()))?;
-    let file = File::open(&path)?;
-    replay_bundle(BufReader::new(file), sizes, at)
+    let input = BufReader::new(ProgressReader::new(file, "verifying", total));
+    let replayed = replay_bundle(input, &cited, sizes, at).map_err(|e| match e {
+        VerifyError::SizeOutOfRange { size, entries } => {
+            anyhow!("no state at size {size} (the log has {entries})")
+        }
+        other => anyhow::Error::new(other).context(format!("{} does not verify", path.display())),
+    })?;
+    Ok(replayed.states)
 }
 
 /// Downloads the bundle up to the largest size needed, verifies it, checks that it is
@@ -189,58 +192,25 @@ fn states_from_server(
     ProgressReader::new(response, "downloading", total)
         .read_to_end(&mut bytes)
         .context("cannot read the bundle")?;
-    let verified =
-        verify_bundle(bytes.as_slice()).context("the server's bundle does not verify")?;
-    if verified.ledger_id != session.log.ledger {
+    let cited = hisaab_model::cited_sizes(bytes.as_slice())?;
+    let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
+    let replayed = replay_bundle(bytes.as_slice(), &cited, &sizes, at)
+        .context("the server's bundle does not verify")?;
+    if replayed.ledger_id != session.log.ledger {
         bail!(
             "the bundle is of ledger {}, not the pinned {}",
-            verified.ledger_id,
+            replayed.ledger_id,
             session.log.ledger
         );
     }
     let bundle_checkpoint = hisaab_log::note::Checkpoint {
-        origin: verified.origin.clone(),
-        size: verified.size,
-        root: verified.root,
+        origin: replayed.origin.clone(),
+        size: replayed.size,
+        root: replayed.root,
     };
     check_consistent(&session.client, &bundle_checkpoint, &latest)
         .context("the bundle is not consistent with the server's latest checkpoint")?;
-    let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
-    replay_bundle(bytes.as_slice(), &sizes, at)
-}
-
-/// Replays a (verified) bundle up to the largest size needed and takes the states.
-fn replay_bundle(
-    input: impl std::io::BufRead,
-    sizes: &[Option<u64>],
-    at: Option<Date>,
-) -> Result<Vec<State>> {
-    let needed = if sizes.iter().any(Option::is_none) {
-        u64::MAX
-    } else {
-        sizes.iter().flatten().copied().max().unwrap_or(u64::MAX)
-    };
-    let mut reader = BundleReader::new(input)?;
-    let mut memory = MemoryLedger::new();
-    while memory.size() < needed {
-        let Some(entry) = reader.next_entry()? else {
-            break;
-        };
-        // The bundle was verified whole; the signatures need not be checked twice.
-        memory
-            .append_unverified(entry)
-            .map_err(|v| anyhow!("{v}"))?;
-    }
-    sizes
-        .iter()
-        .map(|size| {
-            let size = size.unwrap_or(memory.size());
-            memory
-                .state_at(size, at)
-                .map_err(|e| anyhow!("{e}"))
-                .with_context(|| format!("no state at size {size} (the log has {})", memory.size()))
-        })
-        .collect()
+    Ok(replayed.states)
 }
 
 fn show(size: Option<u64>) -> String {

@@ -205,9 +205,17 @@ fn verify_bundle_file(path: &Path, pins: &Pins) -> Result<Verified, Failure> {
     let checkpoint = verify_checkpoint(&header.checkpoint, &vkey)
         .context("the bundle's checkpoint does not verify under its log key (SPEC §3)")?;
     let cosigned = pins.check_witnesses(&header.checkpoint, &checkpoint, &vkey)?;
+    // Two passes, in memory that does not grow with the log: the sizes that
+    // `dispute.resolved` statements cite, then the verification itself.
+    let cited = hisaab_model::cited_sizes(BufReader::with_capacity(1 << 16, open_file(path)?))
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let file = open_file(path)?;
     let total = file.metadata().ok().map(|m| m.len());
-    let verified = verify_stream(ProgressReader::new(file, "verifying", total))?;
+    let input = BufReader::with_capacity(1 << 16, ProgressReader::new(file, "verifying", total));
+    let verified = hisaab_model::verify_bundle_cited(input, &cited).map_err(|e| Failure {
+        seq: e.seq(),
+        error: anyhow::Error::new(e),
+    })?;
     pins.check(&vkey, Some(&verified.ledger_id))?;
     Ok(Verified {
         size: verified.size,

@@ -287,6 +287,21 @@ impl<R: BufRead> BundleReader<R> {
     /// # Errors
     /// A [`BundleError`] naming the seq of the line that is not an entry's leaf bytes.
     pub fn next_entry(&mut self) -> Result<Option<SealedEntry>, BundleError> {
+        let Some((seq, line)) = self.next_line()? else {
+            return Ok(None);
+        };
+        SealedEntry::try_from_leaf_bytes(line)
+            .map(Some)
+            .map_err(|source| BundleError::Entry { seq, source })
+    }
+
+    /// Reads the next line with its seq, unparsed (for callers that parse lines elsewhere,
+    /// e.g. on other threads, with [`parse_line`]); `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// [`BundleError::LineTooLong`] or [`BundleError::MissingNewline`] naming the line's seq;
+    /// [`BundleError::Io`].
+    pub fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, BundleError> {
         let seq = self.next_seq;
         match read_line(&mut self.input, &mut self.line, ENTRY_BYTES_MAX)? {
             None => return Ok(None),
@@ -299,10 +314,123 @@ impl<R: BufRead> BundleReader<R> {
             Some(LineEnd::Eof) => return Err(BundleError::MissingNewline { seq }),
             Some(LineEnd::Newline) => {}
         }
-        let sealed = SealedEntry::try_from_leaf_bytes(&self.line)
-            .map_err(|source| BundleError::Entry { seq, source })?;
         self.next_seq = seq.saturating_add(1);
-        Ok(Some(sealed))
+        Ok(Some((seq, &self.line)))
+    }
+}
+
+/// Parses the line of `seq` as an entry's leaf bytes, as [`BundleReader::next_entry`] does.
+///
+/// # Errors
+/// [`BundleError::Entry`] naming `seq`.
+pub fn parse_line(seq: u64, line: &[u8]) -> Result<SealedEntry, BundleError> {
+    SealedEntry::try_from_leaf_bytes(line).map_err(|source| BundleError::Entry { seq, source })
+}
+
+/// The structural checks of a bundle (SPEC §6 without the rules of §4) as a state machine
+/// fed one entry at a time, in order, in O(log n) memory: what [`verify_bundle_structure`]
+/// runs, for callers that read, parse and verify signatures elsewhere (in parallel, say).
+#[derive(Debug)]
+pub struct BundleChecker {
+    header: BundleHeader,
+    checkpoint: Checkpoint,
+    chain: ChainVerifier,
+    frontier: Frontier,
+}
+
+impl BundleChecker {
+    /// Checks the header: its log key names the origin, and its checkpoint opens under it.
+    ///
+    /// # Errors
+    /// [`BundleError::Header`] or [`BundleError::Checkpoint`].
+    pub fn new(header: BundleHeader) -> Result<Self, BundleError> {
+        let log_key = VerifierKey::try_parse(&header.log_key).map_err(|e| BundleError::Header {
+            reason: format!("log_key: {e}"),
+        })?;
+        if log_key.name() != header.origin {
+            return Err(BundleError::Header {
+                reason: format!(
+                    "log_key names {:?}, but the origin is {:?}",
+                    log_key.name(),
+                    header.origin
+                ),
+            });
+        }
+        let checkpoint =
+            verify_checkpoint(&header.checkpoint, &log_key).map_err(BundleError::Checkpoint)?;
+        Ok(BundleChecker {
+            header,
+            checkpoint,
+            chain: ChainVerifier::new(),
+            frontier: Frontier::new(),
+        })
+    }
+
+    /// The verified checkpoint of the header.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// How many entries have passed.
+    pub fn size(&self) -> u64 {
+        self.chain.size()
+    }
+
+    /// Checks the next entry's chain links, its signature (whose outcome the caller passes
+    /// as `signature_ok`, from [`SealedEntry::verify_signature`]) and, for entry 0, the
+    /// header against the genesis; then adds it to the Merkle frontier.
+    ///
+    /// # Errors
+    /// [`BundleError::Chain`] or [`BundleError::GenesisMismatch`]; after an error the
+    /// bundle has failed and the checker is of no further use.
+    pub fn push(&mut self, sealed: &SealedEntry, signature_ok: bool) -> Result<(), BundleError> {
+        self.chain.push_checked(sealed, signature_ok)?;
+        if sealed.entry().seq == 0 {
+            check_genesis_matches_header(sealed, &self.header)?;
+        }
+        self.frontier.push(sealed.event_hash());
+        Ok(())
+    }
+
+    /// Adds the next leaf's hash ([`crate::merkle::leaf_hash`] of its line) to the Merkle
+    /// frontier only, without any other check: for a caller that needs the entries up to
+    /// some size and, of the rest, only that the checkpoint commits to them.
+    pub fn push_leaf_hash(&mut self, leaf_hash: Hash) {
+        self.frontier.push(leaf_hash);
+    }
+
+    /// The number of leaves in the frontier (entries checked plus leaves only).
+    pub fn leaf_count(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// Checks that the checkpoint covers exactly the leaves pushed, with their root.
+    ///
+    /// # Errors
+    /// [`BundleError::Empty`], [`BundleError::SizeMismatch`] or [`BundleError::RootMismatch`].
+    pub fn finish(self) -> Result<BundleSummary, BundleError> {
+        let ledger_id = self.chain.ledger_id().ok_or(BundleError::Empty)?;
+        let size = self.frontier.size();
+        if self.checkpoint.size != size {
+            return Err(BundleError::SizeMismatch {
+                checkpoint: self.checkpoint.size,
+                entries: size,
+            });
+        }
+        let computed = self.frontier.root();
+        if computed != self.checkpoint.root {
+            return Err(BundleError::RootMismatch {
+                size,
+                expected: self.checkpoint.root,
+                computed,
+            });
+        }
+        Ok(BundleSummary {
+            header: self.header,
+            checkpoint: self.checkpoint,
+            ledger_id,
+            last_event_hash: self.chain.last_event_hash(),
+        })
     }
 }
 
@@ -337,58 +465,17 @@ where
     F: FnMut(&SealedEntry) -> Result<(), E>,
 {
     let mut reader = BundleReader::new(input)?;
-    let header = reader.header().clone();
-    let log_key = VerifierKey::try_parse(&header.log_key).map_err(|e| BundleError::Header {
-        reason: format!("log_key: {e}"),
-    })?;
-    if log_key.name() != header.origin {
-        return Err(BundleError::Header {
-            reason: format!(
-                "log_key names {:?}, but the origin is {:?}",
-                log_key.name(),
-                header.origin
-            ),
-        });
-    }
-    let checkpoint =
-        verify_checkpoint(&header.checkpoint, &log_key).map_err(BundleError::Checkpoint)?;
-
-    let mut chain = ChainVerifier::new();
-    let mut frontier = Frontier::new();
+    let mut checker = BundleChecker::new(reader.header().clone())?;
     while let Some(sealed) = reader.next_entry()? {
         let seq = sealed.entry().seq;
-        chain.push(&sealed)?;
-        if seq == 0 {
-            check_genesis_matches_header(&sealed, &header)?;
-        }
-        frontier.push(sealed.event_hash());
+        let signature_ok = sealed.entry().envelope().verify_signature().is_ok();
+        checker.push(&sealed, signature_ok)?;
         on_entry(&sealed).map_err(|e| BundleError::Rejected {
             seq,
             source: Box::new(e),
         })?;
     }
-    let size = chain.size();
-    let ledger_id = chain.ledger_id().ok_or(BundleError::Empty)?;
-    if checkpoint.size != size {
-        return Err(BundleError::SizeMismatch {
-            checkpoint: checkpoint.size,
-            entries: size,
-        });
-    }
-    let computed = frontier.root();
-    if computed != checkpoint.root {
-        return Err(BundleError::RootMismatch {
-            size,
-            expected: checkpoint.root,
-            computed,
-        });
-    }
-    Ok(BundleSummary {
-        header,
-        checkpoint,
-        ledger_id,
-        last_event_hash: chain.last_event_hash(),
-    })
+    checker.finish()
 }
 
 fn check_genesis_matches_header(

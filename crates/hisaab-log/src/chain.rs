@@ -150,6 +150,29 @@ impl ChainVerifier {
         Ok(())
     }
 
+    /// As [`ChainVerifier::push`] for a caller that checked the signature already (on another
+    /// thread, say) and passes the outcome as `signature_ok`: the links are checked first and
+    /// a failed signature is reported after them, exactly as [`ChainVerifier::push`] would.
+    ///
+    /// # Errors
+    /// The first [`ChainError`] the entry shows; the verifier does not advance.
+    pub fn push_checked(
+        &mut self,
+        sealed: &SealedEntry,
+        signature_ok: bool,
+    ) -> Result<(), ChainError> {
+        self.check_links(sealed)?;
+        if !signature_ok {
+            let entry = sealed.entry();
+            return Err(ChainError::Signature {
+                seq: entry.seq,
+                signer: entry.statement.signer.to_base64(),
+            });
+        }
+        self.advance(sealed);
+        Ok(())
+    }
+
     fn check_links(&self, sealed: &SealedEntry) -> Result<(), ChainError> {
         let entry = sealed.entry();
         let seq = self.next_seq;

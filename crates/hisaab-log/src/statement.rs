@@ -476,6 +476,21 @@ impl SealedEntry {
     /// Parses canonical leaf bytes.
     ///
     /// # Errors
+    /// Verifies the statement's signature strictly under its `signer`, cutting the signing
+    /// input from the leaf bytes where they have the usual shape instead of canonicalising
+    /// the statement again; the same answer as the envelope's
+    /// [`Envelope::verify_signature`].
+    ///
+    /// # Errors
+    /// [`SignatureError`] when it does not verify.
+    pub fn verify_signature(&self) -> Result<(), SignatureError> {
+        let envelope = self.entry.envelope();
+        match self.envelope_canonical_bytes() {
+            Ok(canonical) => envelope.verify_signature_canonical(&canonical),
+            Err(_) => envelope.verify_signature(),
+        }
+    }
+
     /// As [`Entry::try_from_leaf_bytes`].
     pub fn try_from_leaf_bytes(bytes: &[u8]) -> Result<Self, FormatError> {
         let entry = Entry::try_from_leaf_bytes(bytes)?;

@@ -30,6 +30,7 @@ pub mod body;
 pub mod kind;
 pub mod ledger;
 pub mod memory;
+mod parallel;
 pub mod rule;
 pub mod state;
 pub mod value;
@@ -47,4 +48,7 @@ pub use value::{
     Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,
     Role, Score, Slug, Text, ValueError, Verdict,
 };
-pub use verify::{verify_bundle, verify_entries, VerifiedBundle, VerifiedEntries, VerifyError};
+pub use verify::{
+    cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited, verify_entries,
+    verify_entries_cited, ReplayedBundle, VerifiedBundle, VerifiedEntries, VerifyError,
+};

@@ -2,17 +2,37 @@
 //! chain, every signature, the Merkle root against a checkpoint signed by the genesis log key),
 //! checked by `hisaab-log`, and then every rule of acceptance, entry by entry. The first
 //! failing seq is reported, whichever check fails.
+//!
+//! **Streaming and parallel.** The calling thread reads; parsing, the canonical-form check and
+//! the strict signature checks (SPEC §1.4), which need no state, run on every core in batches;
+//! the chain, the Merkle frontier and the rules run on one thread in order. So the first
+//! failing seq is the one a sequential check would name. Memory does not grow with the log,
+//! apart from the O(log n) frontier, the model's state, a 40-byte record per statement id
+//! (to refuse a reused id) and, when the sizes that `dispute.resolved` statements cite are
+//! known beforehand ([`cited_sizes`]), one digest per cited size. Without them
+//! ([`verify_bundle`], [`verify_entries`]), the entries are kept in memory to answer past
+//! state digests, as before.
+//!
+//! **No batch verification.** Ed25519 batch verification (a random linear combination of the
+//! equations) cannot give `verify_strict`'s answer: strict verification is cofactorless, and a
+//! signature whose R has a small-order component (say of order 2) fails it, yet passes a
+//! batch with probability 1/2 (when its random coefficient is even). Ruling that out needs a
+//! torsion check of every R, which costs as much as the strict check itself. So every
+//! signature is checked with `verify_strict`, on all cores.
 
+use std::collections::{BTreeSet, HashMap};
 use std::io::BufRead;
 
-use hisaab_log::bundle::{verify_bundle_structure, BundleError};
+use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
 use hisaab_log::chain::{ChainError, ChainVerifier};
-use hisaab_log::merkle::Frontier;
-use hisaab_log::{Hash, SealedEntry};
+use hisaab_log::merkle::{leaf_hash, Frontier};
+use hisaab_log::{Date, Hash, SealedEntry, StatementId};
+use sha2::{Digest as _, Sha256};
 
 use crate::ledger::Ledger;
 use crate::memory::MemoryLedger;
-use crate::rule::Violation;
+use crate::parallel::ordered_map;
+use crate::rule::{History, HistoryError, Violation};
 use crate::state::State;
 
 /// What a verified bundle proves.
@@ -41,6 +61,21 @@ pub struct VerifiedEntries {
     pub ledger: Ledger,
 }
 
+/// What [`replay_bundle`] found: the bundle's checkpoint and the states asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayedBundle {
+    /// The checkpoint's size (the number of leaves in the bundle).
+    pub size: u64,
+    /// The checkpoint's root, which the bundle's leaves hash to.
+    pub root: Hash,
+    /// The ledger id.
+    pub ledger_id: Hash,
+    /// The origin.
+    pub origin: String,
+    /// The states, one for each size asked for, in the order asked.
+    pub states: Vec<State>,
+}
+
 /// Why verification failed. [`VerifyError::seq`] names the failing entry, where there is one.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -66,6 +101,14 @@ pub enum VerifyError {
     /// No entry at all.
     #[error("there is no entry; a ledger has at least its genesis")]
     Empty,
+    /// A state was asked for at a size the bundle does not reach.
+    #[error("no state at size {size}: the bundle has {entries} entries")]
+    SizeOutOfRange {
+        /// The size asked for.
+        size: u64,
+        /// The number of entries in the bundle.
+        entries: u64,
+    },
 }
 
 impl VerifyError {
@@ -76,14 +119,259 @@ impl VerifyError {
             VerifyError::Chain(e) => Some(e.seq()),
             VerifyError::Rule(violation) => Some(violation.seq),
             VerifyError::Read { seq, .. } => Some(*seq),
-            VerifyError::Empty => None,
+            VerifyError::Empty | VerifyError::SizeOutOfRange { .. } => None,
         }
     }
+}
+
+/// The tree sizes whose state digests `dispute.resolved` statements in a bundle cite
+/// (`body.as_of`), read from the bundle cheaply (only lines naming the kind are parsed): the
+/// first pass of a streaming verification ([`verify_bundle_cited`], [`replay_bundle`]).
+/// Lines that do not parse are skipped; verification reports them.
+///
+/// # Errors
+/// Reading fails.
+pub fn cited_sizes<R: BufRead>(mut reader: R) -> std::io::Result<BTreeSet<u64>> {
+    let mut cited = BTreeSet::new();
+    let mut line = Vec::new();
+    // The header line cites nothing.
+    let mut header = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if std::mem::take(&mut header) {
+            continue;
+        }
+        if let Some(size) = cited_size(&line) {
+            cited.insert(size);
+        }
+    }
+    Ok(cited)
+}
+
+/// The `body.as_of` of an entry's leaf bytes when the entry holds a `dispute.resolved`
+/// statement (see [`cited_sizes`]).
+pub fn cited_size(leaf_bytes: &[u8]) -> Option<u64> {
+    // Leaf bytes are canonical JSON (RFC 8785), which writes this text without escapes.
+    const NEEDLE: &[u8] = b"\"kind\":\"dispute.resolved\"";
+    if !leaf_bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(leaf_bytes).ok()?;
+    let statement = value.get("statement")?;
+    if statement.get("kind")?.as_str()? != "dispute.resolved" {
+        return None;
+    }
+    statement.get("body")?.get("as_of")?.as_u64()
+}
+
+/// Where the rules learn about the past: statement ids as 32-byte hashes, and the state
+/// digests at the sizes cited, recorded as the replay passes them.
+#[derive(Debug, Default)]
+struct CitedHistory {
+    ids: HashMap<[u8; 32], u64>,
+    cited: BTreeSet<u64>,
+    digests: HashMap<u64, Hash>,
+}
+
+/// A statement id's key in [`CitedHistory`]: SHA-256 of its text, so that a record costs 40
+/// bytes whatever the id's length (collisions are ruled out as everywhere in the format).
+fn id_key(id: &StatementId) -> [u8; 32] {
+    Sha256::digest(id.as_str().as_bytes()).into()
+}
+
+impl History for CitedHistory {
+    fn statement_seq(&self, id: &StatementId) -> Result<Option<u64>, HistoryError> {
+        Ok(self.ids.get(&id_key(id)).copied())
+    }
+
+    fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
+        self.digests
+            .get(&size)
+            .copied()
+            .ok_or_else(|| HistoryError::Storage {
+                message: format!(
+                    "the state at size {size} was not kept: the bundle changed between the \
+                     pass that found the cited sizes and the verifying pass"
+                ),
+                source: None,
+            })
+    }
+}
+
+/// The model's side of a verification: the rules, and what they need of the past.
+trait Rules: Send {
+    /// Applies an entry whose signature was checked (every rule of SPEC §4).
+    fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation>;
+    /// The state after the entries applied.
+    fn ledger(&self) -> &Ledger;
+}
+
+impl Rules for MemoryLedger {
+    fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
+        self.append_unverified(entry.clone())
+    }
+
+    fn ledger(&self) -> &Ledger {
+        MemoryLedger::ledger(self)
+    }
+}
+
+/// Rules over [`CitedHistory`]: memory bounded by the state, not the log.
+#[derive(Debug, Default)]
+struct Streaming {
+    ledger: Ledger,
+    history: CitedHistory,
+}
+
+impl Streaming {
+    fn new(cited: &BTreeSet<u64>) -> Self {
+        Streaming {
+            ledger: Ledger::new(),
+            history: CitedHistory {
+                cited: cited.clone(),
+                ..CitedHistory::default()
+            },
+        }
+    }
+}
+
+impl Rules for Streaming {
+    fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
+        let size = self.ledger.size();
+        if self.history.cited.contains(&size) && size >= 1 {
+            let digest = self.ledger.state(None).digest();
+            self.history.digests.insert(size, digest);
+        }
+        self.ledger.apply(entry, &self.history)?;
+        let statement = &entry.entry().statement;
+        self.history
+            .ids
+            .insert(id_key(&statement.id), entry.entry().seq);
+        Ok(())
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+}
+
+/// What a worker makes of one line of a bundle.
+enum Line {
+    /// The line's entry and whether its signature verifies strictly.
+    Entry(Box<SealedEntry>, bool),
+    /// A line past the sizes needed: only its leaf hash.
+    Leaf(Hash),
+    /// The line is not an entry, or could not be read.
+    Failed(BundleError),
+}
+
+/// What the reading thread hands the workers.
+enum Read {
+    /// A line to parse and check.
+    Check(u64, Vec<u8>),
+    /// A line of which only the leaf hash is needed.
+    Hash(Vec<u8>),
+    /// Reading failed here.
+    Failed(BundleError),
+}
+
+fn check_line(read: Read) -> Line {
+    match read {
+        Read::Check(seq, bytes) => match parse_line(seq, &bytes) {
+            Ok(sealed) => {
+                let signature_ok = sealed.verify_signature().is_ok();
+                Line::Entry(Box::new(sealed), signature_ok)
+            }
+            Err(error) => Line::Failed(error),
+        },
+        Read::Hash(bytes) => Line::Leaf(leaf_hash(&bytes)),
+        Read::Failed(error) => Line::Failed(error),
+    }
+}
+
+/// States to take as a replay passes their sizes.
+struct Takes {
+    /// The sizes asked for (`None`: the last), in the order asked.
+    sizes: Vec<Option<u64>>,
+    /// The states taken so far, by position in `sizes`.
+    states: Vec<Option<State>>,
+    at: Option<Date>,
+}
+
+impl Takes {
+    fn none() -> Self {
+        Takes {
+            sizes: Vec::new(),
+            states: Vec::new(),
+            at: None,
+        }
+    }
+
+    /// Takes the states asked for at the ledger's current size.
+    fn take(&mut self, ledger: &Ledger) {
+        let size = ledger.size();
+        for (wanted, state) in self.sizes.iter().zip(self.states.iter_mut()) {
+            if *wanted == Some(size) && state.is_none() {
+                *state = Some(ledger.state(self.at));
+            }
+        }
+    }
+}
+
+/// Reads a bundle on this thread, checks lines below `check_below` on every core and folds
+/// them into `rules` in order; lines from `check_below` on are only hashed into the Merkle
+/// frontier. Then checks the checkpoint's size and root.
+fn run_bundle<R: BufRead, M: Rules>(
+    reader: R,
+    mut rules: M,
+    check_below: u64,
+    mut takes: Takes,
+) -> Result<(BundleSummary, M, Takes), VerifyError> {
+    let mut reader = BundleReader::new(reader)?;
+    let mut checker = BundleChecker::new(reader.header().clone())?;
+    let produce = |emit: &mut dyn FnMut(Read) -> bool| loop {
+        let read = match reader.next_line() {
+            Ok(None) => return,
+            Ok(Some((seq, bytes))) if seq < check_below => Read::Check(seq, bytes.to_vec()),
+            Ok(Some((_, bytes))) => Read::Hash(bytes.to_vec()),
+            Err(error) => Read::Failed(error),
+        };
+        let failed = matches!(read, Read::Failed(_));
+        if !emit(read) || failed {
+            return;
+        }
+    };
+    let mut consume = |lines: &mut dyn Iterator<Item = Line>| -> Result<(), VerifyError> {
+        for line in lines {
+            match line {
+                Line::Entry(sealed, signature_ok) => {
+                    checker.push(&sealed, signature_ok)?;
+                    takes.take(rules.ledger());
+                    rules.apply(&sealed)?;
+                }
+                Line::Leaf(hash) => checker.push_leaf_hash(hash),
+                Line::Failed(error) => return Err(error.into()),
+            }
+        }
+        takes.take(rules.ledger());
+        Ok(())
+    };
+    ordered_map(produce, check_line, |ordered| consume(ordered))?;
+    let summary = checker.finish()?;
+    Ok((summary, rules, takes))
 }
 
 /// Verifies a bundle (SPEC §6 and §4): the header, the checkpoint's signature by the header's
 /// log key, every entry's canonical form, chain link, strict signature and rules, the
 /// header against the genesis, and the checkpoint's size and root against the entries.
+///
+/// Signatures are checked on every core; the entries are kept in memory to answer the past
+/// state digests that `dispute.resolved` statements cite. [`verify_bundle_cited`] needs
+/// memory that does not grow with the log, given the sizes cited (a first pass over the
+/// bundle, [`cited_sizes`]).
 ///
 /// ```
 /// # use hisaab_model::verify_bundle;
@@ -94,31 +382,102 @@ impl VerifyError {
 /// # Errors
 /// The first failure, as a [`VerifyError`]; [`VerifyError::seq`] names the failing entry.
 pub fn verify_bundle<R: BufRead>(reader: R) -> Result<VerifiedBundle, VerifyError> {
-    let mut memory = MemoryLedger::new();
-    // The structural check has verified each signature before the callback runs.
-    let summary = verify_bundle_structure(reader, |entry| memory.append_unverified(entry.clone()))
-        .map_err(|error| match error {
-            BundleError::Rejected { source, .. } => match source.downcast::<Violation>() {
-                Ok(violation) => VerifyError::Rule(*violation),
-                Err(source) => VerifyError::Bundle(BundleError::Rejected {
-                    seq: memory.size(),
-                    source,
-                }),
-            },
-            other => VerifyError::Bundle(other),
-        })?;
-    Ok(VerifiedBundle {
+    let (summary, rules, _) = run_bundle(reader, MemoryLedger::new(), u64::MAX, Takes::none())?;
+    Ok(verified_bundle(summary, rules.ledger()))
+}
+
+/// [`verify_bundle`] in memory that does not grow with the log: `cited` must hold every size
+/// that a `dispute.resolved` statement of the bundle cites, as [`cited_sizes`] finds them in
+/// a first pass over the same bytes. The same answer as [`verify_bundle`] for the same bytes.
+///
+/// ```
+/// # use hisaab_model::{cited_sizes, verify_bundle_cited};
+/// let bytes = &b"not a bundle\n"[..];
+/// let cited = cited_sizes(bytes).unwrap();
+/// assert!(verify_bundle_cited(bytes, &cited).is_err());
+/// ```
+///
+/// # Errors
+/// As [`verify_bundle`]; a size cited but missing from `cited` is reported as a
+/// [`crate::Rule::HistoryUnavailable`] violation at the citing seq.
+pub fn verify_bundle_cited<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+) -> Result<VerifiedBundle, VerifyError> {
+    let (summary, rules, _) = run_bundle(reader, Streaming::new(cited), u64::MAX, Takes::none())?;
+    Ok(verified_bundle(summary, rules.ledger()))
+}
+
+fn verified_bundle(summary: BundleSummary, ledger: &Ledger) -> VerifiedBundle {
+    VerifiedBundle {
         size: summary.checkpoint.size,
         root: summary.checkpoint.root,
         ledger_id: summary.ledger_id,
         origin: summary.checkpoint.origin,
-        state: memory.ledger().state(None),
+        state: ledger.state(None),
+    }
+}
+
+/// The states of a bundle at `sizes` (`None`: the last entry) and date `at`, in memory that
+/// does not grow with the log (`cited` as for [`verify_bundle_cited`]).
+///
+/// The entries up to the largest size asked for are verified in full, as
+/// [`verify_bundle_cited`] does; of the entries after it, only the leaf hashes are computed,
+/// to check that the header's checkpoint (verified under the log key) commits to exactly
+/// these leaves. So the cost grows with the largest size asked for, plus one SHA-256 pass
+/// over the rest of the file. `sizes` all `None` verifies every entry.
+///
+/// # Errors
+/// As [`verify_bundle`] for the entries verified, and for the checkpoint's size and root;
+/// [`VerifyError::SizeOutOfRange`] for a size of 0 or past the bundle's end.
+pub fn replay_bundle<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    sizes: &[Option<u64>],
+    at: Option<Date>,
+) -> Result<ReplayedBundle, VerifyError> {
+    let check_below = if sizes.iter().any(Option::is_none) {
+        u64::MAX
+    } else {
+        sizes.iter().flatten().copied().max().unwrap_or(u64::MAX)
+    };
+    let takes = Takes {
+        sizes: sizes.to_vec(),
+        states: vec![None; sizes.len()],
+        at,
+    };
+    let (summary, rules, mut takes) =
+        run_bundle(reader, Streaming::new(cited), check_below, takes)?;
+    let last = rules.ledger().size();
+    // `None` stands for the last entry; when every entry was verified that is the bundle's.
+    for (wanted, state) in takes.sizes.iter().zip(takes.states.iter_mut()) {
+        if wanted.is_none() && state.is_none() {
+            *state = Some(rules.ledger().state(at));
+        }
+    }
+    let states = takes
+        .sizes
+        .iter()
+        .zip(takes.states)
+        .map(|(wanted, state)| {
+            state.ok_or(VerifyError::SizeOutOfRange {
+                size: wanted.unwrap_or(last),
+                entries: summary.checkpoint.size,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReplayedBundle {
+        size: summary.checkpoint.size,
+        root: summary.checkpoint.root,
+        ledger_id: summary.ledger_id,
+        origin: summary.checkpoint.origin,
+        states,
     })
 }
 
 /// Verifies a sequence of entries from seq 0: chain, strict signatures and every rule (for
 /// the store's full check). Keeps the entries in memory while it runs, to answer
-/// `dispute.resolved`'s past state digests.
+/// `dispute.resolved`'s past state digests; [`verify_entries_cited`] does not.
 ///
 /// # Errors
 /// The first failure; [`VerifyError::Read`] when the source fails.
@@ -127,25 +486,71 @@ where
     I: IntoIterator<Item = Result<SealedEntry, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
 {
+    run_entries(entries, MemoryLedger::new())
+}
+
+/// [`verify_entries`] in memory that does not grow with the log, given every size that a
+/// `dispute.resolved` statement among the entries cites (see [`cited_size`]). Signatures are
+/// checked on every core; the source is read on the calling thread.
+///
+/// # Errors
+/// As [`verify_entries`].
+pub fn verify_entries_cited<I, E>(
+    entries: I,
+    cited: &BTreeSet<u64>,
+) -> Result<VerifiedEntries, VerifyError>
+where
+    I: IntoIterator<Item = Result<SealedEntry, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
+    run_entries(entries, Streaming::new(cited))
+}
+
+fn run_entries<I, E, M>(entries: I, mut rules: M) -> Result<VerifiedEntries, VerifyError>
+where
+    I: IntoIterator<Item = Result<SealedEntry, E>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    M: Rules,
+{
     let mut chain = ChainVerifier::new();
-    let mut memory = MemoryLedger::new();
     let mut frontier = Frontier::new();
-    for (seq, entry) in (0u64..).zip(entries) {
-        let entry = entry.map_err(|e| VerifyError::Read {
-            seq,
-            source: e.into(),
-        })?;
-        chain.push(&entry)?;
-        frontier.push(entry.event_hash());
-        memory.append_unverified(entry)?;
-    }
-    if memory.size() == 0 {
+    let produce = |emit: &mut dyn FnMut(Result<SealedEntry, VerifyError>) -> bool| {
+        for (seq, entry) in (0u64..).zip(entries) {
+            let entry = entry.map_err(|e| VerifyError::Read {
+                seq,
+                source: e.into(),
+            });
+            let failed = entry.is_err();
+            if !emit(entry) || failed {
+                return;
+            }
+        }
+    };
+    let check = |entry: Result<SealedEntry, VerifyError>| {
+        entry.map(|sealed| {
+            let signature_ok = sealed.verify_signature().is_ok();
+            (sealed, signature_ok)
+        })
+    };
+    let mut consume =
+        |checked: &mut dyn Iterator<Item = Result<(SealedEntry, bool), VerifyError>>| {
+            for item in checked {
+                let (sealed, signature_ok) = item?;
+                chain.push_checked(&sealed, signature_ok)?;
+                frontier.push(sealed.event_hash());
+                rules.apply(&sealed)?;
+            }
+            Ok::<(), VerifyError>(())
+        };
+    ordered_map(produce, check, |ordered| consume(ordered))?;
+    let size = rules.ledger().size();
+    if size == 0 {
         return Err(VerifyError::Empty);
     }
     Ok(VerifiedEntries {
-        size: memory.size(),
+        size,
         root: frontier.root(),
-        ledger: memory.ledger().clone(),
+        ledger: rules.ledger().clone(),
     })
 }
 

@@ -196,6 +196,16 @@ pub(crate) fn verify_trees(
         .into());
     }
 
+    // A first, cheap pass: the sizes whose state digests `dispute.resolved` statements cite,
+    // so that the verifying pass keeps those digests and not the entries. A record that
+    // cannot be read here is reported by the verifying pass.
+    let mut cited = std::collections::BTreeSet::new();
+    for (_, bytes) in trees.entries.range(..size.to_be_bytes()).flatten() {
+        if let Some(as_of) = hisaab_model::cited_size(&bytes) {
+            cited.insert(as_of);
+        }
+    }
+
     // The store's own record checks run as the entries stream past; their error, which names
     // what is wrong in the store's terms, is reported rather than the model's wrapper of it.
     let mut expected = 0u64;
@@ -209,7 +219,7 @@ pub(crate) fn verify_trees(
             std::io::Error::other(message)
         })
     });
-    let verified = hisaab_model::verify_entries(entries);
+    let verified = hisaab_model::verify_entries_cited(entries, &cited);
     if let Some(error) = failure {
         return Err(error);
     }

@@ -7,4 +7,5 @@ mod permissions;
 mod projection;
 mod replay;
 mod rules;
+mod stream;
 mod verify;
