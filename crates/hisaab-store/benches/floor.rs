@@ -1,0 +1,398 @@
+//! Hisaab beside its floor, in one run, with ratios: the floor is a program doing only the
+//! unavoidable work of each task with the same crates (serde_json, serde_json_canonicalizer,
+//! ed25519-dalek `verify_strict`, sha2, sled), pipelined over every core. Measuring both in
+//! the same run keeps the ratio meaningful on a busy machine.
+//!
+//! ```text
+//! cargo bench -p hisaab-store --bench floor                      # 10^4 entries
+//! HISAAB_FLOOR_SIZES=10000,100000 cargo bench -p hisaab-store --bench floor
+//! ```
+//!
+//! For each size it builds a store of `operator.registered` statements (durable appends from
+//! 64 concurrent tasks, group commit), exports its bundle, and measures:
+//! - durable ingest in process, beside a sled floor (the same leaf bytes inserted and flushed
+//!   in batches of the same size, from the same number of tasks' worth of entries);
+//! - bytes on disk per entry: the data directory against the bundle;
+//! - restart: `Store::open` on the closed store;
+//! - audit of the bundle: the sequential check Hisaab used before (one core, entries kept in
+//!   memory), the streaming check of today (`cited_sizes` + `verify_bundle_cited`), and the
+//!   floor (parse, JCS re-check, strict signature, leaf hash on every core);
+//! - replay to state without signature checks (`Ledger::apply_trusted` over parsed entries);
+//! - `replay_bundle` to a quarter of the log against the whole log.
+//!
+//! The bundles are kept as `$CARGO_TARGET_DIR/hisaab-floor/bundle-<size>.jsonl`, so that the
+//! memory of `hisaab verify` and `hisaab replay` can be measured on them with
+//! `/usr/bin/time -v`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use ed25519_dalek::{Signature, VerifyingKey};
+use hisaab_log::bundle::verify_bundle_structure;
+use hisaab_log::{Envelope, SealedEntry};
+use hisaab_model::{Ledger, MemoryLedger};
+use hisaab_store::{ManualClock, Store, StoreConfig};
+use hisaab_testkit::fixture;
+use sha2::{Digest as _, Sha256};
+
+/// Entries per batch handed to a floor worker.
+const FLOOR_BATCH: usize = 256;
+/// Concurrent appending tasks, as clients of a server.
+const TASKS: usize = 64;
+
+fn main() {
+    // `cargo bench` passes `--bench`; there is nothing to choose from the command line.
+    let sizes: Vec<u64> = std::env::var("HISAAB_FLOOR_SIZES")
+        .unwrap_or_else(|_| "10000".into())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .expect("HISAAB_FLOOR_SIZES: comma-separated sizes")
+        })
+        .collect();
+    let out_dir = target_dir().join("hisaab-floor");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    println!(
+        "machine: {} cores; load average at start: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        load_average()
+    );
+    for size in sizes {
+        run(size, &out_dir);
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn per_second(count: u64, took: Duration) -> f64 {
+    count as f64 / took.as_secs_f64().max(1e-9)
+}
+
+fn line(label: &str, count: u64, hisaab: Duration, floor: Option<Duration>) {
+    let rate = per_second(count, hisaab);
+    match floor {
+        Some(floor) => println!(
+            "  {label:<44} {:>9.0}/s ({:>7.3} s)   floor {:>9.0}/s   ratio {:.2}×",
+            rate,
+            hisaab.as_secs_f64(),
+            per_second(count, floor),
+            floor.as_secs_f64() / hisaab.as_secs_f64().max(1e-9),
+        ),
+        None => println!(
+            "  {label:<44} {:>9.0}/s ({:>7.3} s)",
+            rate,
+            hisaab.as_secs_f64()
+        ),
+    }
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).unwrap() {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())
+        } else {
+            meta.len()
+        };
+    }
+    total
+}
+
+fn run(size: u64, out_dir: &Path) {
+    println!("\n== {size} entries (load average {}) ==", load_average());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
+    let store = Store::create(
+        dir.path(),
+        fixture::genesis().unwrap(),
+        fixture::log_key(),
+        StoreConfig::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    let ledger = store.entry(0).unwrap().unwrap().event_hash();
+    let envelopes: Vec<Envelope> = (1..size)
+        .map(|n| fixture::register_operator(ledger, 1, n).unwrap())
+        .collect();
+
+    // Durable ingest in process, from TASKS concurrent tasks.
+    let started = Instant::now();
+    append_concurrently(&runtime, &store, envelopes);
+    let ingest = started.elapsed();
+    let bundle_path = out_dir.join(format!("bundle-{size}.jsonl"));
+    {
+        let out = BufWriter::new(File::create(&bundle_path).unwrap());
+        store.export_bundle(size, out).unwrap();
+    }
+    store.close().unwrap();
+    drop(store);
+    let data_bytes = dir_bytes(dir.path());
+    let bundle_bytes = std::fs::metadata(&bundle_path).unwrap().len();
+    let lines = read_lines(&bundle_path);
+    let floor_ingest = sled_floor(&lines);
+    line(
+        "durable ingest, in process (64 tasks)",
+        size - 1,
+        ingest,
+        Some(floor_ingest),
+    );
+    println!(
+        "  bytes: data directory {:.1} MB = {:.0} B/entry; bundle {:.1} MB = {:.0} B/entry; \
+         ratio {:.1}×",
+        data_bytes as f64 / 1e6,
+        data_bytes as f64 / size as f64,
+        bundle_bytes as f64 / 1e6,
+        bundle_bytes as f64 / size as f64,
+        data_bytes as f64 / bundle_bytes as f64
+    );
+
+    // Restart.
+    let started = Instant::now();
+    let store = Store::open(
+        dir.path(),
+        fixture::log_key(),
+        StoreConfig::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    let restart = started.elapsed();
+    println!(
+        "  restart (Store::open)                        {:>9.3} s",
+        restart.as_secs_f64()
+    );
+    store.close().unwrap();
+    drop(store);
+
+    // Audit of the bundle.
+    let floor = Instant::now();
+    let floor_count = audit_floor(&lines);
+    let floor_audit = floor.elapsed();
+    assert_eq!(floor_count, size);
+    let started = Instant::now();
+    sequential_verify(&bundle_path);
+    let before = started.elapsed();
+    let started = Instant::now();
+    let cited =
+        hisaab_model::cited_sizes(BufReader::new(File::open(&bundle_path).unwrap())).unwrap();
+    let verified = hisaab_model::verify_bundle_cited(
+        BufReader::new(File::open(&bundle_path).unwrap()),
+        &cited,
+    )
+    .unwrap();
+    let audit = started.elapsed();
+    assert_eq!(verified.size, size);
+    line(
+        "audit, sequential as before",
+        size,
+        before,
+        Some(floor_audit),
+    );
+    line(
+        "audit, streaming on every core",
+        size,
+        audit,
+        Some(floor_audit),
+    );
+
+    // Replay to state, no signature checks.
+    let started = Instant::now();
+    let mut replayed = Ledger::new();
+    for bytes in &lines {
+        let sealed = SealedEntry::try_from_leaf_bytes(bytes).unwrap();
+        replayed.apply_trusted(&sealed).unwrap();
+    }
+    let state = replayed.state(None);
+    let replay = started.elapsed();
+    assert_eq!(state, verified.state);
+    let started = Instant::now();
+    for bytes in &lines {
+        let _: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    }
+    let parse_floor = started.elapsed();
+    line(
+        "replay to state, no signature checks",
+        size,
+        replay,
+        Some(parse_floor),
+    );
+
+    // Replay of a bundle to a quarter of the log, against the whole log.
+    let quarter = (size / 4).max(1);
+    let started = Instant::now();
+    let quarter_state = hisaab_model::replay_bundle(
+        BufReader::new(File::open(&bundle_path).unwrap()),
+        &cited,
+        &[Some(quarter)],
+        None,
+    )
+    .unwrap();
+    let partial = started.elapsed();
+    assert_eq!(quarter_state.states.len(), 1);
+    println!(
+        "  replay_bundle --as-of {quarter:<19} {:>9.3} s (whole log {:.3} s)",
+        partial.as_secs_f64(),
+        audit.as_secs_f64()
+    );
+    println!("  bundle kept at {}", bundle_path.display());
+}
+
+fn append_concurrently(runtime: &tokio::runtime::Runtime, store: &Store, envelopes: Vec<Envelope>) {
+    let queue = Arc::new(Mutex::new(envelopes.into_iter()));
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let store = store.clone();
+                let queue = Arc::clone(&queue);
+                tokio::spawn(async move {
+                    loop {
+                        let next = queue.lock().unwrap().next();
+                        let Some(envelope) = next else { break };
+                        store.append(envelope).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+}
+
+fn read_lines(path: &Path) -> Vec<Vec<u8>> {
+    let mut reader = BufReader::new(File::open(path).unwrap());
+    let mut header = Vec::new();
+    reader.read_until(b'\n', &mut header).unwrap();
+    reader.split(b'\n').map(Result::unwrap).collect()
+}
+
+/// What `hisaab verify BUNDLE` did before it streamed: one core, every entry kept.
+fn sequential_verify(path: &Path) {
+    let mut memory = MemoryLedger::new();
+    verify_bundle_structure(BufReader::new(File::open(path).unwrap()), |e| {
+        memory.append_unverified(e.clone())
+    })
+    .unwrap();
+}
+
+/// The floor of an audit: each line parsed, re-canonicalised and compared (JCS), its
+/// statement's signing input canonicalised and verified strictly, and its leaf hashed; on
+/// every core, lines handed out in batches by a reading thread. Returns the lines checked.
+fn audit_floor(lines: &[Vec<u8>]) -> u64 {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (tx, rx) = sync_channel::<&[Vec<u8>]>(workers * 2);
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = &rx;
+                scope.spawn(move || {
+                    let mut count = 0u64;
+                    loop {
+                        let batch = rx.lock().unwrap().recv();
+                        let Ok(batch) = batch else { break };
+                        for line in batch {
+                            floor_check(line);
+                            count += 1;
+                        }
+                    }
+                    count
+                })
+            })
+            .collect();
+        for batch in lines.chunks(FLOOR_BATCH) {
+            tx.send(batch).unwrap();
+        }
+        drop(tx);
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
+fn floor_check(line: &[u8]) {
+    let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+    let canonical = serde_json_canonicalizer::to_vec(&value).unwrap();
+    assert_eq!(canonical, line);
+    let statement = &value["statement"];
+    let mut input = hisaab_log::statement::SIGNING_CONTEXT.to_vec();
+    input.extend_from_slice(&serde_json_canonicalizer::to_vec(statement).unwrap());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key: [u8; 32] = b64
+        .decode(statement["signer"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let signature: [u8; 64] = b64
+        .decode(value["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    VerifyingKey::from_bytes(&key)
+        .unwrap()
+        .verify_strict(&input, &Signature::from_bytes(&signature))
+        .unwrap();
+    let mut hasher = Sha256::new();
+    hasher.update([0u8]);
+    hasher.update(line);
+    let _: [u8; 32] = hasher.finalize().into();
+}
+
+/// The floor of durable ingest: the same leaf bytes inserted into sled under their seq, with
+/// a flush per batch of [`TASKS`] (what group commit can gather from as many clients), and
+/// the strict signature checks and leaf hashes on every core beside it.
+fn sled_floor(lines: &[Vec<u8>]) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sled::open(dir.path()).unwrap();
+    let tree = db.open_tree("entries").unwrap();
+    let started = Instant::now();
+    let (tx, rx) = sync_channel::<&[Vec<u8>]>(4);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut seq = 0u64;
+            for batch in rx {
+                for line in batch {
+                    tree.insert(seq.to_be_bytes(), line.as_slice()).unwrap();
+                    seq += 1;
+                }
+                db.flush().unwrap();
+            }
+        });
+        // The checks before the writer, on the other cores (as a pipeline would).
+        for batch in lines.chunks(TASKS) {
+            std::thread::scope(|inner| {
+                let half = batch.len() / 2;
+                let (a, b) = batch.split_at(half);
+                inner.spawn(|| a.iter().for_each(|l| floor_check(l)));
+                b.iter().for_each(|l| floor_check(l));
+            });
+            tx.send(batch).unwrap();
+        }
+        drop(tx);
+        writer.join().unwrap();
+    });
+    let took = started.elapsed();
+    drop(tree);
+    drop(db);
+    took
+}
