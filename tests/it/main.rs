@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod conformance;
+mod diskfull;
 mod e2e;
 mod kill;
 /// The OpenAPI answer checker shared with `hisaab-server`'s handler tests.

@@ -162,6 +162,13 @@ pub enum ApiError {
         /// The limit, in milliseconds.
         limit_ms: u128,
     },
+    /// 503 `storage_failed`: a batch failed to commit (a full disk, an I/O error); appends stay
+    /// stopped until the server is restarted on repaired storage. Reads go on.
+    #[error(
+        "the ledger's storage failed (is the disk full?): nothing was appended, and appends are \
+         stopped until the storage is repaired and the server restarted; reads still work"
+    )]
+    StorageFailed,
     /// 503 `unavailable`: the store is shutting down.
     #[error("the ledger is shutting down; retry shortly")]
     Unavailable,
@@ -198,6 +205,7 @@ impl ApiError {
             | ApiError::Overloaded
             | ApiError::Saturated { .. }
             | ApiError::Timeout { .. }
+            | ApiError::StorageFailed
             | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -228,6 +236,7 @@ impl ApiError {
             ApiError::LedgerEmpty => "ledger_empty",
             ApiError::Overloaded => "overloaded",
             ApiError::Timeout { .. } => "timeout",
+            ApiError::StorageFailed => "storage_failed",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal => "internal",
         }
@@ -309,6 +318,10 @@ impl From<AppendError> for ApiError {
                 }
             }
             AppendError::Closed => ApiError::Unavailable,
+            AppendError::StorageFailed { reason } => {
+                tracing::error!(error = %reason, "storage failed: appends are stopped");
+                ApiError::StorageFailed
+            }
             other => ApiError::internal("append", &other),
         }
     }

@@ -354,9 +354,17 @@ pub enum AppendError {
     /// The model refuses the statement at its position, under a [`Rule`](hisaab_model::Rule).
     #[error("rejected: {0}")]
     Violation(Violation),
-    /// The store is closed or stopped after a failed write; a client may retry later.
+    /// The store is closed; a client may retry later.
     #[error("the store is closed")]
     Closed,
+    /// A batch failed to commit (a full disk, an I/O error): nothing of it was appended, and
+    /// appends stay stopped until the store is reopened, which resumes from what is durable.
+    /// Reads go on.
+    #[error("the ledger's storage failed, appends are stopped until it is reopened: {reason}")]
+    StorageFailed {
+        /// The error of the failed commit.
+        reason: String,
+    },
     /// Storage failed; nothing was appended.
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),

@@ -3,7 +3,6 @@
 //! [`Accepted`]). This module is the bottom of the crate's own layers: it imports the layout,
 //! the mark and the plain types, never the sequencer, `open` or the façade.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Mutex, PoisonError, RwLock};
 
 use hisaab_log::note::VerifierKey;
@@ -36,8 +35,9 @@ pub(crate) struct Shared {
     pub(crate) committed: RwLock<Committed>,
     /// Serialises writes to the `checkpoints` tree (the sequencer and cosignatures).
     pub(crate) checkpoint_lock: Mutex<()>,
-    /// Set when a batch failed to commit: the sequencer's state may be ahead of the disk.
-    pub(crate) failed: AtomicBool,
+    /// Why a batch failed to commit, once one has: the sequencer's state may then be ahead of
+    /// the disk, so appends stop until the store is reopened.
+    pub(crate) failure: std::sync::OnceLock<String>,
     pub(crate) report: OpenReport,
     /// The high-water mark, written after each durable batch.
     pub(crate) marker: Mutex<Marker>,

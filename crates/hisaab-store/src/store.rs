@@ -3,7 +3,6 @@
 //! sequencer is `writer`, the integrity check on open is `open`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
@@ -151,7 +150,7 @@ impl Store {
                 },
             }),
             checkpoint_lock: Mutex::new(()),
-            failed: AtomicBool::new(false),
+            failure: std::sync::OnceLock::new(),
             report: OpenReport::default(),
             marker: Mutex::new(Marker::open(dir)?),
         });
@@ -197,7 +196,7 @@ impl Store {
             origin: recovered.origin,
             committed: RwLock::new(recovered.committed),
             checkpoint_lock: Mutex::new(()),
-            failed: AtomicBool::new(false),
+            failure: std::sync::OnceLock::new(),
             report: recovered.report,
             marker: Mutex::new(Marker::open(dir)?),
         });
@@ -325,8 +324,10 @@ impl Store {
     }
 
     fn submit(&self, request: Request) -> Result<(), AppendError> {
-        if self.shared().failed.load(Ordering::SeqCst) {
-            return Err(AppendError::Closed);
+        if let Some(reason) = self.shared().failure.get() {
+            return Err(AppendError::StorageFailed {
+                reason: reason.clone(),
+            });
         }
         let sender = self
             .inner
@@ -363,6 +364,12 @@ impl Store {
     /// The number of durable entries.
     pub fn size(&self) -> u64 {
         self.shared().size()
+    }
+
+    /// Why appends are stopped, if a batch failed to commit ([`AppendError::StorageFailed`]);
+    /// `None` while the store takes appends.
+    pub fn storage_failure(&self) -> Option<&str> {
+        self.shared().failure.get().map(String::as_str)
     }
 
     /// The ledger's origin (genesis `body.origin`).

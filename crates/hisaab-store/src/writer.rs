@@ -2,7 +2,6 @@
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -134,9 +133,11 @@ impl Writer {
     }
 
     fn process(&mut self, batch: Vec<Request>) {
-        if self.shared.failed.load(Ordering::SeqCst) {
+        if let Some(reason) = self.shared.failure.get() {
             for request in batch {
-                request.reply.send(Err(AppendError::Closed));
+                request.reply.send(Err(AppendError::StorageFailed {
+                    reason: reason.clone(),
+                }));
             }
             return;
         }
@@ -155,15 +156,15 @@ impl Writer {
             match self.commit(&pending, Writes::default()) {
                 Ok(checkpoint) => checkpoint,
                 Err(error) => {
-                    // The model state is now ahead of the disk: stop taking appends. Reopening
-                    // the store resumes from what is durable.
-                    self.shared.failed.store(true, Ordering::SeqCst);
-                    let message = error.to_string();
+                    // The model state is now ahead of the disk (and sled stays failed after an I/O
+                    // error): stop taking appends. Reopening the store resumes from what is
+                    // durable; nothing of this batch was acknowledged.
+                    let reason = error.to_string();
+                    let _ = self.shared.failure.set(reason.clone());
                     for (reply, _) in waiting {
-                        reply.send(Err(AppendError::Store(StoreError::Io {
-                            what: "committing a batch",
-                            source: std::io::Error::other(message.clone()),
-                        })));
+                        reply.send(Err(AppendError::StorageFailed {
+                            reason: reason.clone(),
+                        }));
                     }
                     return;
                 }

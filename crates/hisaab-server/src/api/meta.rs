@@ -24,9 +24,10 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
     })
 }
 
-/// Readiness: 200 when both budgets of requests in flight (reads, appends) have room, 503
-/// `saturated` otherwise, so that a load balancer can
-/// send traffic elsewhere. Not counted against any budget.
+/// Readiness: 200 when both budgets of requests in flight (reads, appends) have room and the
+/// storage takes writes; 503 `saturated` or `storage_failed` otherwise, so that a load balancer
+/// can send traffic elsewhere and a supervisor can restart a server whose disk filled. Not
+/// counted against any budget.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -35,11 +36,15 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
         (status = 200, description = "The server takes requests: free slots of each budget.",
             body = Readiness),
         (status = 503, description = "`saturated`: the reads' or the appends' budget of \
-            requests in flight is used up.",
+            requests in flight is used up; `storage_failed`: a write failed (a full disk), \
+            appends are stopped until a restart.",
             body = ErrorBody),
     )
 )]
 pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    if app.store.storage_failure().is_some() {
+        return Err(ApiError::StorageFailed);
+    }
     let reads = &app.budgets.reads;
     let appends = &app.budgets.appends;
     let saturated: Vec<&str> = [("reads", reads), ("appends", appends)]

@@ -1,0 +1,202 @@
+//! A full disk under a real server: the data directory sits on a small tmpfs (mounted by the
+//! test, which needs root; `.ci/run` runs as root and sets `HISAAB_REQUIRE_TMPFS=1`, elsewhere
+//! the test says it was skipped). Appends are posted until the disk is full. Then: the failed
+//! append and every later one answer 503 `storage_failed` (not a 500), `/readyz` says so, reads
+//! go on, and every acknowledged entry is there and proven by the checkpoint. With space back
+//! and the server restarted, every receipt still holds and appends go on.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use hisaab_log::merkle::{leaf_hash, MemoryTree};
+use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
+use hisaab_log::Hash;
+use serde_json::{json, Value};
+
+use crate::common::{self, fixed_key, sign, write_pem, Sandbox, Server};
+
+const ORIGIN: &str = "diskfull.test/hisaab";
+
+/// The most appends tried before the disk must have filled (a 4 MiB tmpfs fills after about a
+/// thousand).
+const APPENDS_MAX: u64 = 50_000;
+
+/// A tmpfs mounted for the test, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Result<Tmpfs, String> {
+        std::fs::create_dir_all(path).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .map_err(|e| format!("mount: {e}"))?;
+        if out.status.success() {
+            Ok(Tmpfs(path.to_owned()))
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+        }
+    }
+
+    fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount failed");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_appends_with_503_keeps_reads_and_loses_nothing() {
+    let sb = Sandbox::new();
+    let tmpfs = match Tmpfs::mount(&sb.join("small"), "4m") {
+        Ok(tmpfs) => tmpfs,
+        Err(why) => {
+            assert!(
+                std::env::var("HISAAB_REQUIRE_TMPFS").as_deref() != Ok("1"),
+                "HISAAB_REQUIRE_TMPFS=1 but a tmpfs cannot be mounted: {why}"
+            );
+            eprintln!("skipped: mounting a small tmpfs needs root ({why})");
+            return;
+        }
+    };
+    let log_key = fixed_key(1);
+    let pta = fixed_key(2);
+    write_pem(&sb.join("log.pem"), &log_key);
+    write_pem(&sb.join("pta.pem"), &pta);
+    let data = tmpfs.0.join("ledger");
+    sb.ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--log-key",
+        sb.join("log.pem").to_str().unwrap(),
+        "--authority-key",
+        sb.join("pta.pem").to_str().unwrap(),
+        "--origin",
+        ORIGIN,
+        "--title",
+        "Disk-full ledger",
+    ]);
+    let vkey = common::vkey(ORIGIN, &log_key);
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let http = server.http();
+    let genesis = get(&server, "/v1/entries/0");
+    let ledger = common::entry(genesis.trim_end().as_bytes()).event_hash();
+
+    // Fill the disk.
+    let mut receipts: Vec<Value> = Vec::new();
+    let mut refusal = None;
+    for n in 0..APPENDS_MAX {
+        let envelope = sign(
+            &pta,
+            ledger,
+            "operator.registered",
+            json!({"operator": format!("op-{n}"), "name": "An operator with a longish name"}),
+        );
+        let (status, body) = post(&http, &server.url, &envelope);
+        if status == 201 {
+            receipts.push(body);
+        } else {
+            refusal = Some((status, body));
+            break;
+        }
+    }
+    let (status, body) = refusal.expect("the disk never filled");
+    assert!(!receipts.is_empty(), "the disk was full from the start");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], json!("storage_failed"), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("disk"));
+
+    // Appends stay refused, with the same clear answer; readiness says why; reads go on.
+    let envelope = sign(
+        &pta,
+        ledger,
+        "operator.registered",
+        json!({"operator": "after-full", "name": "After"}),
+    );
+    let (status, body) = post(&http, &server.url, &envelope);
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (503, json!("storage_failed"))
+    );
+    let ready = http.get(format!("{}/readyz", server.url)).send().unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let ready: Value = ready.json().unwrap();
+    assert_eq!(ready["error"]["code"], json!("storage_failed"));
+    let health = http.get(format!("{}/healthz", server.url)).send().unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    check_receipts(&server, &vkey, &receipts);
+
+    // Space returns; after a restart nothing acknowledged is lost and appends go on.
+    drop(server);
+    tmpfs.resize("64m");
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let size = check_receipts(&server, &vkey, &receipts).size;
+    assert!(size > u64::try_from(receipts.len()).unwrap());
+    let (status, body) = post(&server.http(), &server.url, &envelope);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["seq"], json!(size));
+    server.stop();
+    let out = sb.ok(&["verify", data.to_str().unwrap()]);
+    assert!(out.contains("OK"), "{out}");
+}
+
+/// Every receipt's entry is in the server's log at its seq, under a checkpoint whose root the
+/// whole log recomputes; returns that checkpoint.
+fn check_receipts(server: &Server, vkey: &VerifierKey, receipts: &[Value]) -> Checkpoint {
+    let checkpoint = verify_checkpoint(&get(server, "/v1/checkpoint"), vkey).unwrap();
+    let bundle = get(server, &format!("/v1/bundle?tree_size={}", checkpoint.size));
+    let mut tree = MemoryTree::new();
+    let mut leaves = Vec::new();
+    for line in bundle.lines().skip(1) {
+        let hash = leaf_hash(line.as_bytes());
+        leaves.push(hash);
+        tree.push_leaf(hash);
+    }
+    assert_eq!(tree.root(), checkpoint.root);
+    for receipt in receipts {
+        let seq = usize::try_from(receipt["seq"].as_u64().unwrap()).unwrap();
+        let event = Hash::try_from_hex(receipt["event_hash"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            leaves.get(seq),
+            Some(&event),
+            "acknowledged seq {seq} is gone"
+        );
+    }
+    checkpoint
+}
+
+fn post(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    envelope: &hisaab_log::Envelope,
+) -> (u16, Value) {
+    let response = http
+        .post(format!("{url}/v1/statements"))
+        .header("content-type", "application/json")
+        .body(envelope.canonical_bytes().unwrap())
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap())
+}
+
+fn get(server: &Server, path: &str) -> String {
+    let response = server
+        .http()
+        .get(format!("{}{path}", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    response.text().unwrap()
+}
