@@ -155,6 +155,69 @@ fn verify_refuses_every_bundle_that_breaks_section_6() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // What each must fail with: exit 1 (verification failed, not usage or I/O), the cause, and
+    // the seq where one entry is at fault (none for a header or checkpoint fault).
+    let expected: [(&str, &str, Option<u64>); 15] = [
+        (
+            "a header with an extra field",
+            "unknown field `extra`",
+            None,
+        ),
+        ("a header without log_key", "missing field `log_key`", None),
+        (
+            "another bundle version",
+            "must be \"hisaab/v1\", found \"hisaab/v2\"",
+            None,
+        ),
+        (
+            "another log key, self-consistent",
+            "but the genesis says",
+            Some(0),
+        ),
+        ("no entries", "the bundle has no entries", None),
+        (
+            "a checkpoint for fewer entries",
+            "the checkpoint is for 3 entries, but the bundle has 4",
+            None,
+        ),
+        (
+            "a checkpoint with another root",
+            "but the checkpoint says a5a5a5a5",
+            None,
+        ),
+        (
+            "a checkpoint with an extension line",
+            "extension lines",
+            None,
+        ),
+        (
+            "a checkpoint signed under another name",
+            "no signature from a known key",
+            None,
+        ),
+        (
+            "an entry that is not its leaf bytes",
+            "not the entry's canonical JSON",
+            Some(2),
+        ),
+        (
+            "CRLF line endings",
+            "not the entry's canonical JSON",
+            Some(0),
+        ),
+        (
+            "no final newline",
+            "the line does not end in a newline",
+            Some(3),
+        ),
+        ("a blank line after the entries", "invalid JSON", Some(4)),
+        ("two entries swapped", "the entry says seq 2", Some(1)),
+        ("the header last", "unknown field `prev`", None),
+    ];
+    assert_eq!(
+        bad.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+        expected.iter().map(|(name, ..)| *name).collect::<Vec<_>>()
+    );
     let mut accepted = Vec::new();
     for (i, (name, text)) in bad.iter().enumerate() {
         let path = sb.join(&format!("bad-{i}.jsonl"));
@@ -168,6 +231,15 @@ fn verify_refuses_every_bundle_that_breaks_section_6() {
         assert_no_private_key(&all, &all_fixed_seeds());
         if out.status.success() {
             accepted.push(format!("{name}: {all}"));
+            continue;
+        }
+        let (_, cause, seq) = expected[i];
+        assert_eq!(out.status.code(), Some(1), "{name}: {all}");
+        assert!(all.contains(cause), "{name}: expected {cause:?} in {all}");
+        let first = all.lines().next().unwrap_or_default();
+        match seq {
+            Some(seq) => assert!(first.ends_with(&format!(" at seq {seq}")), "{name}: {all}"),
+            None => assert!(!first.contains(" at seq "), "{name}: {all}"),
         }
     }
     assert!(
