@@ -207,30 +207,26 @@ impl Ledger {
     /// opened or resolved (through the evaluation it names). `None` for every other statement.
     /// Call it on the ledger that has applied `statement`.
     pub fn subject_of(&self, statement: &Statement) -> Option<(String, String)> {
-        let body = &statement.body;
-        let text = |key: &str| body.get(key).and_then(|v| v.as_str());
-        let submission = |hash: Option<Hash>| {
-            hash.and_then(|h| self.submissions.get(&h))
+        let body = Body::try_parse(&statement.kind, &statement.body).ok()?;
+        // The kinds that name both themselves; `Body::subject` is the one list of them.
+        if let (Some(operator), Some(kpi)) = body.subject() {
+            return Some((operator.as_str().to_owned(), kpi.as_str().to_owned()));
+        }
+        let submission = |hash: &Hash| {
+            self.submissions
+                .get(hash)
                 .map(|s| (s.operator.as_str().to_owned(), s.kpi.as_str().to_owned()))
         };
-        let hash = |key: &str| text(key).and_then(|h| Hash::try_from_hex(h).ok());
-        match statement.kind.as_str() {
-            "kpi.assigned" | "submission.filed" | "commitment.made" | "challenge.raised" => {
-                Some((text("operator")?.to_owned(), text("kpi")?.to_owned()))
-            }
-            "evaluation.recorded" => submission(hash("submission")),
-            "dispute.opened" => submission(
-                hash("evaluation")
-                    .and_then(|e| self.evaluations.get(&e))
-                    .map(|e| e.submission),
-            ),
-            "dispute.resolved" => {
-                let id = text("dispute")?;
-                self.disputes
-                    .iter()
-                    .find(|(key, _)| key.as_str() == id)
-                    .map(|(_, d)| (d.operator.as_str().to_owned(), d.kpi.as_str().to_owned()))
-            }
+        match &body {
+            Body::EvaluationRecorded(b) => submission(&b.submission),
+            Body::DisputeOpened(b) => self
+                .evaluations
+                .get(&b.evaluation)
+                .and_then(|e| submission(&e.submission)),
+            Body::DisputeResolved(b) => self
+                .disputes
+                .get(&b.dispute)
+                .map(|d| (d.operator.as_str().to_owned(), d.kpi.as_str().to_owned())),
             _ => None,
         }
     }

@@ -46,7 +46,7 @@ pub use state::{
 };
 pub use value::{
     Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,
-    Role, Score, Slug, Text, ValueError, Verdict,
+    Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
     cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited, verify_entries,

@@ -272,6 +272,22 @@ pub enum MemberStatus {
     Revoked,
 }
 
+impl MemberStatus {
+    /// The JSON text of this status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Active => "active",
+            MemberStatus::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for MemberStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 // The state's `Option` fields are "present, `null` when absent" (SPEC §5), so each has a
 // `schema_with` function: for a derive, an `Option` field is one that may be left out, and
 // `#[schemars(required)]` would also drop the `null`. A function's schema is always required.

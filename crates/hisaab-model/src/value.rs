@@ -357,6 +357,18 @@ impl<'de> Deserialize<'de> for Score {
     }
 }
 
+/// A closed vocabulary of SPEC §4–5 (pillars, roles, verdicts, …): every value and its JSON
+/// text. A client builds its choices from [`Vocabulary::ALL`] (the CLI's value lists), so each
+/// vocabulary is defined once, here.
+pub trait Vocabulary: Copy + Send + Sync + 'static {
+    /// Every value, in declaration order.
+    const ALL: &'static [Self];
+    /// The JSON text of this value.
+    fn as_str(self) -> &'static str;
+    /// The value with this JSON text.
+    fn try_from_str(text: &str) -> Option<Self>;
+}
+
 /// Declares a closed vocabulary serialised as snake_case strings.
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
@@ -386,6 +398,18 @@ macro_rules! vocabulary {
                     $($text => Some($name::$variant),)+
                     _ => None,
                 }
+            }
+        }
+
+        impl Vocabulary for $name {
+            const ALL: &'static [Self] = $name::ALL;
+
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+
+            fn try_from_str(text: &str) -> Option<Self> {
+                $name::try_from_str(text)
             }
         }
 

@@ -182,6 +182,23 @@ macro_rules! registry {
                 }
             }
 
+            /// The body as the JSON object a statement carries: what a client signs after
+            /// building a typed body (absent optional fields are left out, as the parser
+            /// requires).
+            ///
+            /// # Errors
+            /// A [`serde_json::Error`] if a field does not serialise (every field of the
+            /// body types does).
+            pub fn to_object(&self) -> Result<Map<String, Value>, serde_json::Error> {
+                let value = match self {
+                    $(Body::$variant(b) => serde_json::to_value(b)?,)*
+                };
+                match value {
+                    Value::Object(map) => Ok(map),
+                    _ => Err(serde::ser::Error::custom("a body serialises as a JSON object")),
+                }
+            }
+
             pub(crate) fn check_form(&self) -> Result<(), String> {
                 match self {
                     $(Body::$variant(b) => b.check_form(),)*
