@@ -4,7 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hisaab_model::{
+    Cadence, CommitmentOutcome, Direction, DisputeOutcome, Pillar, Role, Verdict, Vocabulary,
+};
 
 /// Hisaab: a tamper-evident accountability ledger for the Telecom Cyber Security Task Force.
 #[derive(Debug, Parser)]
@@ -288,8 +292,8 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         name: String,
         /// A role (repeat for several).
-        #[arg(long = "role", required = true, value_enum)]
-        roles: Vec<RoleArg>,
+        #[arg(long = "role", required = true, value_parser = vocabulary::<Role>())]
+        roles: Vec<Role>,
         /// The operator the member belongs to (required for a CISO).
         #[arg(long)]
         operator: Option<String>,
@@ -305,8 +309,8 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         kpi: String,
         /// The pillar.
-        #[arg(long, value_enum)]
-        pillar: PillarArg,
+        #[arg(long, value_parser = vocabulary::<Pillar>())]
+        pillar: Pillar,
         /// The title.
         #[arg(long)]
         title: String,
@@ -314,11 +318,11 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         unit: String,
         /// Whether higher or lower values are better.
-        #[arg(long, value_enum, default_value = "higher_is_better")]
-        direction: DirectionArg,
+        #[arg(long, value_parser = vocabulary::<Direction>(), default_value = "higher_is_better")]
+        direction: Direction,
         /// How often it is reported.
-        #[arg(long, value_enum, default_value = "monthly")]
-        cadence: CadenceArg,
+        #[arg(long, value_parser = vocabulary::<Cadence>(), default_value = "monthly")]
+        cadence: Cadence,
         /// Whether submissions must carry evidence.
         #[arg(long)]
         evidence_required: bool,
@@ -354,8 +358,8 @@ pub(crate) enum SubmitHelper {
         #[arg(long, value_name = "HASH")]
         submission: String,
         /// The verdict.
-        #[arg(long, value_enum)]
-        verdict: VerdictArg,
+        #[arg(long, value_parser = vocabulary::<Verdict>())]
+        verdict: Verdict,
         /// The score, 0-100.
         #[arg(long)]
         score: u8,
@@ -374,8 +378,8 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         challenge: String,
         /// The pillar.
-        #[arg(long, value_enum)]
-        pillar: PillarArg,
+        #[arg(long, value_parser = vocabulary::<Pillar>())]
+        pillar: Pillar,
         /// The operator concerned.
         #[arg(long)]
         operator: Option<String>,
@@ -428,8 +432,8 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         commitment: String,
         /// The outcome.
-        #[arg(long, value_enum)]
-        outcome: CommitmentOutcomeArg,
+        #[arg(long, value_parser = vocabulary::<CommitmentOutcome>())]
+        outcome: CommitmentOutcome,
         /// A note.
         #[arg(long, default_value = "")]
         note: String,
@@ -529,8 +533,8 @@ pub(crate) enum DisputeAction {
         #[arg(long)]
         dispute: String,
         /// The outcome.
-        #[arg(long, value_enum)]
-        outcome: DisputeOutcomeArg,
+        #[arg(long, value_parser = vocabulary::<DisputeOutcome>())]
+        outcome: DisputeOutcome,
         /// The rationale.
         #[arg(long)]
         rationale: String,
@@ -540,99 +544,11 @@ pub(crate) enum DisputeAction {
     },
 }
 
-/// A commitment's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CommitmentOutcomeArg {
-    /// Done.
-    Fulfilled,
-    /// Not done by the due date.
-    Missed,
-    /// Withdrawn.
-    Withdrawn,
-}
-
-/// A dispute's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum DisputeOutcomeArg {
-    /// The evaluation stands.
-    Upheld,
-    /// The evaluation is void.
-    Overturned,
-}
-
-/// A role of SPEC §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum RoleArg {
-    /// The PTA.
-    Authority,
-    /// The task force chair.
-    Chair,
-    /// A CISO of one operator.
-    Ciso,
-    /// An evaluator.
-    Evaluator,
-    /// A witness (cosigns checkpoints).
-    Witness,
-}
-
-/// A pillar of SPEC §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum PillarArg {
-    /// Legal Framework.
-    Legal,
-    /// Cyber Resilience.
-    Resilience,
-    /// Proactive Monitoring and Incident Response.
-    Monitoring,
-    /// Capacity Building.
-    Capacity,
-    /// Cooperation and Collaboration.
-    Cooperation,
-    /// Public Awareness.
-    Awareness,
-}
-
-/// A KPI direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")] // the wire names of SPEC §4
-pub(crate) enum DirectionArg {
-    /// Higher values are better.
-    HigherIsBetter,
-    /// Lower values are better.
-    LowerIsBetter,
-}
-
-/// A KPI cadence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CadenceArg {
-    /// Monthly.
-    Monthly,
-    /// Quarterly.
-    Quarterly,
-    /// Once.
-    Once,
-}
-
-/// An evaluation verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-#[value(rename_all = "snake_case")] // the wire names of SPEC §4
-pub(crate) enum VerdictArg {
-    /// Met.
-    Met,
-    /// Partially met.
-    PartiallyMet,
-    /// Not met.
-    NotMet,
-    /// Insufficient evidence.
-    InsufficientEvidence,
-}
-
-/// The JSON name of a clap value: its kebab-case name in snake case.
-pub(crate) fn wire_name<T: ValueEnum>(value: &T) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().replace('-', "_"))
-        .unwrap_or_default()
+/// A clap value parser for one of the model's vocabularies: the choices are the JSON texts of
+/// `T::ALL`, so the command line offers exactly what the model accepts (SPEC §4).
+fn vocabulary<T: Vocabulary>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.as_str()))
+        .try_map(|text| T::try_from_str(&text).ok_or("not one of the possible values"))
 }
 
 /// `hisaab verify`.

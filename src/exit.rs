@@ -59,7 +59,13 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
 
 /// The exit code for `error`.
 pub(crate) fn code_of(error: &anyhow::Error) -> u8 {
-    if error.chain().any(|cause| cause.is::<Usage>()) {
+    let is_usage = |cause: &(dyn std::error::Error + 'static)| {
+        cause.is::<Usage>()
+            || cause
+                .downcast_ref::<hisaab_client::ClientError>()
+                .is_some_and(hisaab_client::ClientError::is_usage)
+    };
+    if error.chain().any(is_usage) {
         return USAGE;
     }
     if error.chain().any(is_unreachable) {

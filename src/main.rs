@@ -10,13 +10,13 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod args;
-mod client;
 mod cmd;
+mod connect;
+mod datadir;
 mod exit;
 mod keyfile;
-mod pin;
 mod progress;
-mod trust;
+mod serving;
 mod util;
 
 use std::process::ExitCode;

@@ -7,6 +7,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
 use hisaab_log::{jcs, Envelope, Hash, SigningKey, Statement, StatementId, Timestamp};
+use hisaab_model::body::Evidence;
+use hisaab_model::{Body, Kind, Text};
 use serde_json::{Map, Value};
 
 use crate::keyfile;
@@ -92,20 +94,33 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>> {
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
     /// The kind.
-    pub(crate) kind: String,
+    pub(crate) kind: Kind,
     /// The ledger id (`None` only for a genesis).
     pub(crate) ledger: Option<Hash>,
     /// The id [default: a new UUID v7].
     pub(crate) id: Option<String>,
     /// When [default: now].
     pub(crate) issued_at: Option<String>,
-    /// The body.
+    /// The body: a typed body's object, or a JSON object a user gave (checked when signed).
     pub(crate) body: Map<String, Value>,
+}
+
+impl Draft {
+    /// A draft of `body` for `ledger`, with a new id, issued now.
+    pub(crate) fn of(body: &Body, ledger: Hash) -> Result<Self> {
+        Ok(Draft {
+            kind: body.kind(),
+            ledger: Some(ledger),
+            id: None,
+            issued_at: None,
+            body: body.to_object().context("cannot encode the body")?,
+        })
+    }
 }
 
 /// Signs a draft with `key`, checking what can be checked offline.
 pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
-    let is_genesis = draft.kind == hisaab_log::statement::GENESIS_KIND;
+    let is_genesis = draft.kind == Kind::LedgerGenesis;
     if is_genesis && draft.ledger.is_some() {
         bail!("a ledger.genesis statement has no ledger id (drop --ledger)");
     }
@@ -124,7 +139,7 @@ pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
         v: 1,
         ledger: draft.ledger,
         id,
-        kind: draft.kind,
+        kind: draft.kind.as_str().to_owned(),
         signer: keyfile::public(key),
         issued_at,
         body: draft.body,
@@ -150,20 +165,25 @@ pub(crate) fn new_statement_id() -> Result<StatementId> {
     Ok(StatementId::try_new(&id)?)
 }
 
-/// Hashes a file for a submission's evidence: `{name, sha256, bytes}`.
-pub(crate) fn evidence_of(path: &Path) -> Result<Value> {
+/// Hashes a file for a submission's evidence or a meeting's minutes: `{name, sha256, bytes}`.
+pub(crate) fn evidence_of(path: &Path) -> Result<Evidence> {
     use sha2::Digest as _;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .filter(|n| !n.is_empty())
-        .with_context(|| format!("{} has no usable file name", path.display()))?
-        .to_owned();
+        .with_context(|| format!("{} has no usable file name", path.display()))?;
+    let name = Text::try_new(name)
+        .with_context(|| format!("{} is not a usable evidence name", path.display()))?;
     let mut file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = sha2::Sha256::new();
     let bytes = std::io::copy(&mut file, &mut hasher)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let sha256 = hex::encode(hasher.finalize());
-    Ok(serde_json::json!({ "name": name, "sha256": sha256, "bytes": bytes }))
+    let sha256 = Hash::from_bytes(hasher.finalize().into());
+    Ok(Evidence {
+        name,
+        sha256,
+        bytes,
+    })
 }

@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _, Result};
 use hisaab_log::{Date, Timestamp};
+use hisaab_model::{MemberStatus, Role, State};
 use hisaab_scenario::ScenarioConfig;
 use hisaab_server::ServerConfig;
 use hisaab_store::{ManualClock, Store, StoreConfig, SystemClock};
-use serde_json::Value;
 
 use crate::args::DemoArgs;
-use crate::cmd::init::refuse_non_empty;
-use crate::cmd::serve::{init_tracing, serve_store};
+use crate::datadir::refuse_non_empty;
 use crate::keyfile;
 use crate::progress::Progress;
+use crate::serving::{init_tracing, serve_store};
 
 /// What the demo built, for the guide it prints.
 struct Built {
@@ -142,7 +142,7 @@ fn build(data: &Path, seed: u64, months: u32, start: Date) -> Result<(Store, Bui
             "the bundle and the store disagree on the size or root"
         ));
     }
-    let state = serde_json::to_value(store.state(None, None)?)?;
+    let state = store.state(None, None)?;
     // The store was built on the scenario's clock; from now on it records with the wall clock.
     store.close()?;
     drop(store);
@@ -164,7 +164,7 @@ fn build(data: &Path, seed: u64, months: u32, start: Date) -> Result<(Store, Bui
         size: verified.size,
         root: verified.root.to_hex(),
         ciso: find_ciso(&state),
-        witness: find_member_with_role(&state, "witness"),
+        witness: find_member_with_role(&state, Role::Witness),
         actors,
     };
     Ok((store, built))
@@ -186,32 +186,31 @@ fn millis(t: &Timestamp) -> Result<i64> {
     i64::try_from(t.unix_nanos().div_euclid(1_000_000)).context("a timestamp out of range")
 }
 
-fn find_member_with_role(state: &Value, role: &str) -> Option<String> {
-    state["members"].as_object()?.iter().find_map(|(id, m)| {
-        let has = m["roles"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|x| x == role));
-        (has && m["status"] == "active").then(|| id.clone())
-    })
+/// An active member with `role`.
+fn find_member_with_role(state: &State, role: Role) -> Option<String> {
+    state
+        .members
+        .iter()
+        .find(|(_, m)| m.roles.contains(&role) && m.status == MemberStatus::Active)
+        .map(|(id, _)| id.to_string())
 }
 
-fn find_ciso(state: &Value) -> Option<(String, String, String, String, String)> {
-    state["members"].as_object()?.iter().find_map(|(id, m)| {
-        let is_ciso = m["roles"]
-            .as_array()
-            .is_some_and(|r| r.iter().any(|x| x == "ciso"));
-        if !is_ciso || m["status"] != "active" {
+/// An active CISO and a KPI of their operator with a submission: `(member, operator, kpi,
+/// period, latest submission)`.
+fn find_ciso(state: &State) -> Option<(String, String, String, String, String)> {
+    state.members.iter().find_map(|(id, m)| {
+        if !m.roles.contains(&Role::Ciso) || m.status != MemberStatus::Active {
             return None;
         }
-        let operator = m["operator"].as_str()?;
-        let kpis = state["operators"][operator]["kpis"].as_object()?;
+        let operator = m.operator.as_ref()?;
+        let kpis = &state.operators.get(operator)?.kpis;
         kpis.iter().find_map(|(kpi, k)| {
             Some((
-                id.clone(),
-                operator.to_owned(),
-                kpi.clone(),
-                k["period"].as_str()?.to_owned(),
-                k["latest_submission"].as_str()?.to_owned(),
+                id.to_string(),
+                operator.to_string(),
+                kpi.to_string(),
+                k.period.as_ref()?.to_string(),
+                k.latest_submission.as_ref()?.to_hex(),
             ))
         })
     })

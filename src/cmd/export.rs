@@ -4,39 +4,12 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use hisaab_store::{open_audited, AuditedDir, Store, StoreConfig, SystemClock};
 
 use crate::args::ExportArgs;
-use crate::keyfile;
+use crate::datadir::{open_read_only, open_store};
 use crate::progress::ProgressWriter;
-
-/// Opens the store in `dir` with the log key at `log_key`.
-pub(crate) fn open_store(dir: &Path, log_key: Option<&Path>) -> Result<Store> {
-    let log_key = log_key.ok_or_else(|| {
-        crate::exit::usage(
-            "serving a data directory needs its log key, which signs checkpoints: pass \
-             --log-key FILE (or set HISAAB_LOG_KEY)",
-        )
-    })?;
-    let key = keyfile::read(log_key)?;
-    // The error names the cause (a lock held by another process, damaged files, the seq of
-    // the corruption); nothing is guessed here.
-    let store = Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock))
-        .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
-    if let Some(warning) = store.open_report().mark.warning() {
-        eprintln!("warning: {}: {warning}", dir.display());
-    }
-    Ok(store)
-}
-
-/// Opens the ledger in `dir` read-only, after the full check of `verify`: no key needed.
-pub(crate) fn open_read_only(dir: &Path) -> Result<AuditedDir> {
-    open_audited(dir, &StoreConfig::default())
-        .with_context(|| format!("cannot read the ledger in {}", dir.display()))
-}
 
 /// Runs `hisaab export`.
 pub(crate) fn run(args: &ExportArgs) -> Result<ExitCode> {

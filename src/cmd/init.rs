@@ -1,17 +1,18 @@
 //! `hisaab init`: a new ledger in a data directory, from a genesis built here and signed with
 //! the authority's key, or from a genesis envelope signed elsewhere.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 use hisaab_log::note::VerifierKey;
-use hisaab_log::Envelope;
+use hisaab_log::{Date, Envelope};
+use hisaab_model::body::{GenesisAuthority, Strategy};
+use hisaab_model::{Body, GenesisBody, Kind, Origin, Policy, Slug, Text};
 use hisaab_store::{Store, StoreConfig, SystemClock};
-use serde_json::json;
 
 use crate::args::InitArgs;
+use crate::datadir::refuse_non_empty;
 use crate::keyfile;
 use crate::util::{self, Draft};
 
@@ -49,20 +50,6 @@ pub(crate) fn run(args: &InitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The data directory must be absent or empty.
-pub(crate) fn refuse_non_empty(dir: &Path) -> Result<()> {
-    match std::fs::read_dir(dir) {
-        Ok(mut entries) => {
-            if entries.next().is_some() {
-                bail!("{} is not empty; refusing to use it", dir.display());
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", dir.display())),
-    }
-}
-
 fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<Envelope> {
     let (Some(authority_key), Some(origin), Some(title)) =
         (&args.authority_key, &args.origin, &args.title)
@@ -72,27 +59,32 @@ fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<En
     let authority = keyfile::read(authority_key)?;
     let vkey = VerifierKey::new(origin, keyfile::public(log_key))
         .context("--origin is not a valid key name (1-255 bytes, no whitespace or `+`)")?;
-    let body = json!({
-        "origin": origin,
-        "title": title,
-        "strategy": { "name": args.strategy, "starts": args.starts, "ends": args.ends },
-        "log_key": vkey.to_vkey(),
-        "authority": { "member": args.authority_member, "name": args.authority_name },
-        "policy": {
-            "max_future_skew_s": args.max_future_skew_s,
-            "max_age_s": args.max_age_s,
+    let body = Body::Genesis(GenesisBody {
+        origin: Origin::try_new(origin).context("--origin")?,
+        title: Text::try_new(title).context("--title")?,
+        strategy: Strategy {
+            name: Text::try_new(&args.strategy).context("--strategy")?,
+            starts: Date::try_parse(&args.starts).context("--starts")?,
+            ends: Date::try_parse(&args.ends).context("--ends")?,
         },
+        log_key: vkey.to_vkey(),
+        authority: GenesisAuthority {
+            member: Slug::try_new(&args.authority_member).context("--authority-member")?,
+            name: Text::try_new(&args.authority_name).context("--authority-name")?,
+        },
+        policy: Policy {
+            max_future_skew_s: args.max_future_skew_s,
+            max_age_s: args.max_age_s,
+        },
+        ext: None,
     });
-    let serde_json::Value::Object(body) = body else {
-        bail!("internal: the genesis body is not an object");
-    };
     util::sign_draft(
         Draft {
-            kind: hisaab_log::statement::GENESIS_KIND.to_owned(),
+            kind: Kind::LedgerGenesis,
             ledger: None,
             id: None,
             issued_at: None,
-            body,
+            body: body.to_object().context("cannot encode the genesis body")?,
         },
         &authority,
     )

@@ -41,7 +41,7 @@ pub(crate) fn run_pubkey(args: &PubkeyArgs) -> Result<ExitCode> {
                 "--witness-name {name:?} is not a valid key name (no whitespace or `+`)"
             )));
         }
-        let witness = crate::pin::WitnessKey {
+        let witness = hisaab_client::WitnessKey {
             name: name.clone(),
             key: keyfile::public(&key),
         };

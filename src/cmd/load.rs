@@ -12,16 +12,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use hisaab_client::api::Receipt;
+use hisaab_client::{Client, Session};
 use hisaab_log::bundle::BundleReader;
-use hisaab_log::merkle::verify_inclusion;
-use hisaab_log::note::verify_checkpoint;
 use hisaab_log::{Envelope, Hash, SigningKey};
+use hisaab_model::body::{KpiDefinedBody, OperatorRegisteredBody};
+use hisaab_model::{Body, Cadence, Direction, Kind, KpiId, Pillar, Slug, Text};
 use hisaab_store::{ManualClock, Store, StoreConfig};
 use serde_json::json;
 
 use crate::args::{LoadArgs, LoadKind};
-use crate::client::{Client, Receipt, Session};
-use crate::cmd::submit::open_session;
+use crate::connect;
 use crate::keyfile;
 use crate::util::{self, Draft};
 
@@ -89,8 +90,8 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
         bail!("--kind kpi sends at most {KPI_COUNT_MAX} envelopes per run");
     }
     let key = keyfile::read(&args.key)?;
-    let mut session = open_session(&args.server)?;
-    let (_note, before, _) = session.latest_checkpoint()?;
+    let mut session = connect::open_server(&args.server)?;
+    let before = session.latest_checkpoint()?.checkpoint;
 
     eprintln!("pre-signing {} envelopes…", args.count);
     let started = Instant::now();
@@ -109,8 +110,8 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
     let (http, receipts, statuses) = post_all(session.client.base(), &bodies, args.concurrency)?;
 
     // Every receipt's inclusion proof is checked against its checkpoint, after the clock stops.
-    let verified = verify_receipts(&session, &receipts)?;
-    let (_note, after, _) = session.latest_checkpoint()?;
+    let verified = session.verify_receipt_proofs(&receipts)?;
+    let after = session.latest_checkpoint()?.checkpoint;
 
     let floor = match &args.log_key {
         Some(path) => Some(ingest_floor(
@@ -124,14 +125,14 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
     };
 
     let kind = match args.kind {
-        LoadKind::Operator => "operator.registered",
-        LoadKind::Kpi => "kpi.defined",
+        LoadKind::Operator => Kind::OperatorRegistered,
+        LoadKind::Kpi => Kind::KpiDefined,
     };
     if args.json {
         println!(
             "{}",
             json!({
-                "kind": kind, "count": args.count, "concurrency": args.concurrency,
+                "kind": kind.as_str(), "count": args.count, "concurrency": args.concurrency,
                 "server": session.client.base(), "signing_seconds": signing.as_secs_f64(),
                 "http": http, "statuses": statuses, "receipts_verified": verified,
                 "log": { "from": before.size, "to": after.size },
@@ -193,40 +194,24 @@ fn presign(key: &SigningKey, ledger: Hash, kind: LoadKind, count: u64) -> Result
         .collect();
     (0..count)
         .map(|i| {
-            let (kind, body) = match kind {
-                LoadKind::Operator => (
-                    "operator.registered",
-                    json!({
-                        "operator": format!("load-{run:08x}-{i}"),
-                        "name": format!("Load test operator {i} of run {run:08x}"),
-                    }),
-                ),
-                LoadKind::Kpi => (
-                    "kpi.defined",
-                    json!({
-                        "kpi": format!("{letters}-{i}"),
-                        "pillar": "resilience",
-                        "title": format!("Load test KPI {i}"),
-                        "unit": "%",
-                        "direction": "higher_is_better",
-                        "cadence": "monthly",
-                        "evidence_required": false,
-                    }),
-                ),
+            let body = match kind {
+                LoadKind::Operator => Body::OperatorRegistered(OperatorRegisteredBody {
+                    operator: Slug::try_new(&format!("load-{run:08x}-{i}"))?,
+                    name: Text::try_new(&format!("Load test operator {i} of run {run:08x}"))?,
+                    ext: None,
+                }),
+                LoadKind::Kpi => Body::KpiDefined(KpiDefinedBody {
+                    kpi: KpiId::try_new(&format!("{letters}-{i}"))?,
+                    pillar: Pillar::Resilience,
+                    title: Text::try_new(&format!("Load test KPI {i}"))?,
+                    unit: Text::try_new("%")?,
+                    direction: Direction::HigherIsBetter,
+                    cadence: Cadence::Monthly,
+                    evidence_required: false,
+                    ext: None,
+                }),
             };
-            let serde_json::Value::Object(body) = body else {
-                bail!("internal: a body is not an object");
-            };
-            util::sign_draft(
-                Draft {
-                    kind: kind.to_owned(),
-                    ledger: Some(ledger),
-                    id: None,
-                    issued_at: None,
-                    body,
-                },
-                key,
-            )
+            util::sign_draft(Draft::of(&body, ledger)?, key)
         })
         .collect()
 }
@@ -240,7 +225,7 @@ fn post_all(base: &str, bodies: &[Vec<u8>], concurrency: usize) -> Result<Posted
         Mutex::new(Vec::with_capacity(bodies.len()));
     let clients = (0..concurrency)
         .map(|_| Client::new(base))
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
     std::thread::scope(|scope| {
         for client in &clients {
@@ -252,9 +237,9 @@ fn post_all(base: &str, bodies: &[Vec<u8>], concurrency: usize) -> Result<Posted
                     let t = Instant::now();
                     let outcome = client
                         .post_envelope_bytes(body.clone())
-                        .map(|(_, receipt)| receipt)
+                        .map(|posted| posted.receipt)
                         .map_err(|e| {
-                            e.downcast_ref::<crate::client::HttpError>()
+                            e.http()
                                 .map_or_else(|| "transport".to_owned(), |h| h.status.to_string())
                         });
                     mine.push((t.elapsed(), outcome));
@@ -289,33 +274,6 @@ fn post_all(base: &str, bodies: &[Vec<u8>], concurrency: usize) -> Result<Posted
     Ok((figures(latencies, failed, wall), receipts, statuses))
 }
 
-/// Checks each receipt's inclusion proof against its checkpoint (signature checked once per
-/// distinct checkpoint), and the checkpoints' consistency with the client's memory.
-fn verify_receipts(session: &Session, receipts: &[Receipt]) -> Result<u64> {
-    let mut checkpoints = BTreeMap::new();
-    let mut count = 0u64;
-    for receipt in receipts {
-        let checkpoint = match checkpoints.get(&receipt.checkpoint) {
-            Some(c) => c,
-            None => {
-                let c = verify_checkpoint(&receipt.checkpoint, &session.log.vkey)
-                    .context("a receipt's checkpoint does not verify")?;
-                checkpoints.entry(receipt.checkpoint.clone()).or_insert(c)
-            }
-        };
-        verify_inclusion(
-            &receipt.event_hash,
-            receipt.seq,
-            checkpoint.size,
-            &receipt.inclusion_proof,
-            &checkpoint.root,
-        )
-        .with_context(|| format!("the receipt of seq {} does not verify", receipt.seq))?;
-        count += 1;
-    }
-    Ok(count)
-}
-
 /// Builds a replica of the server's ledger at `size` in a temporary directory (each entry
 /// recorded at its original time, so the replica is byte for byte the same log), checks its
 /// root against the server's, then appends `envelopes` to it with `concurrency` tasks.
@@ -327,11 +285,12 @@ fn ingest_floor(
     concurrency: usize,
 ) -> Result<Figures> {
     eprintln!("building a replica of the first {size} entries for the in-process floor…");
-    let response = session
-        .client
-        .get(&format!("/v1/bundle?tree_size={size}"))?;
     let mut bytes = Vec::new();
-    response.take(1 << 32).read_to_end(&mut bytes)?;
+    session
+        .client
+        .bundle(size)?
+        .take(1 << 32)
+        .read_to_end(&mut bytes)?;
     let verified = hisaab_model::verify_bundle(bytes.as_slice())
         .context("the server's bundle does not verify")?;
     let dir = TempDir::new()?;

@@ -9,7 +9,7 @@ use hisaab_log::Hash;
 use serde_json::json;
 
 use crate::args::{ProofArgs, ProofKind};
-use crate::cmd::submit::{describe, open_session};
+use crate::connect;
 use crate::util;
 
 /// Runs `hisaab proof`.
@@ -21,19 +21,14 @@ pub(crate) fn run(args: &ProofArgs) -> Result<ExitCode> {
             server,
             json,
         } => {
-            let mut session = open_session(server)?;
-            let (_note, checkpoint, observation) = session.latest_checkpoint()?;
+            let mut session = connect::open_server(server)?;
+            let latest = session.latest_checkpoint()?;
+            let (checkpoint, observation) = (latest.checkpoint, latest.observation);
             let entry = match (index, event) {
                 (Some(index), _) => session.client.entry(*index)?,
                 (None, Some(event)) => {
                     let hash = Hash::try_from_hex(event).context("--event must be a hash")?;
-                    let text = session.client.get_text(&format!("/v1/events/{hash}"))?;
-                    let bytes = text.strip_suffix('\n').unwrap_or(&text);
-                    let entry = hisaab_log::SealedEntry::try_from_leaf_bytes(bytes.as_bytes())?;
-                    if entry.event_hash() != hash {
-                        bail!("the server answered an entry with another event hash");
-                    }
-                    entry
+                    session.client.event(&hash)?
                 }
                 (None, None) => bail!("give --index or --event"),
             };
@@ -67,11 +62,7 @@ pub(crate) fn run(args: &ProofArgs) -> Result<ExitCode> {
                     checkpoint.size,
                     checkpoint.root
                 );
-                println!(
-                    "proof: {} hashes; {}",
-                    answer.proof.len(),
-                    describe(observation)
-                );
+                println!("proof: {} hashes; {observation}", answer.proof.len());
             }
         }
         ProofKind::Consistency {
@@ -79,16 +70,13 @@ pub(crate) fn run(args: &ProofArgs) -> Result<ExitCode> {
             server,
             json,
         } => {
-            let mut session = open_session(server)?;
+            let mut session = connect::open_server(server)?;
             let old_note = match checkpoint {
                 Some(path) => String::from_utf8(util::read_input(path)?)
                     .context("the checkpoint file is not text")?,
                 None => session
-                    .trust
-                    .state
-                    .servers
-                    .get(session.client.base())
-                    .and_then(|m| m.checkpoint.clone())
+                    .remembered_checkpoint()
+                    .map(str::to_owned)
                     .ok_or_else(|| {
                         anyhow!(
                             "no checkpoint remembered for {}: pass --checkpoint FILE, or run \

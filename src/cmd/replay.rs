@@ -3,32 +3,22 @@
 //! entries are verified (SPEC §6) and replayed here; from a data directory the store replays
 //! them from its snapshots.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_log::bundle::BundleReader;
-use hisaab_log::Date;
-use hisaab_model::{diff, replay_bundle, State, VerifyError};
-use serde_json::Value;
+use hisaab_log::{Date, Hash};
+use hisaab_model::{diff, replay_bundle, Pillar, State, VerifyError};
 
 use crate::args::{ReplayArgs, TrustArgs};
-use crate::client::{check_consistent, Session, SessionOptions};
+use crate::connect;
+use crate::datadir::open_read_only;
 use crate::progress::ProgressReader;
 use crate::util;
-
-/// The six pillars, in the order of SPEC §4.
-const PILLARS: [&str; 6] = [
-    "legal",
-    "resilience",
-    "monitoring",
-    "capacity",
-    "cooperation",
-    "awareness",
-];
 
 /// Runs `hisaab replay`.
 pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
@@ -62,9 +52,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
                 let bytes = state.to_canonical_json();
                 emit_json(&format!("{}\n", String::from_utf8_lossy(&bytes)))?;
             } else {
-                util::emit(&escape_for_terminal(&render_state(&serde_json::to_value(
-                    state,
-                )?)))?;
+                util::emit(&escape_for_terminal(&render_state(state)))?;
             }
         }
         _ => bail!("internal: unexpected number of states"),
@@ -114,15 +102,15 @@ fn states_from(
     at: Option<Date>,
     trust: &TrustArgs,
 ) -> Result<Vec<State>> {
-    if crate::client::is_url(source) {
+    if hisaab_client::is_url(source) {
         return states_from_server(source, sizes, at, trust);
     }
-    let pins = crate::pin::Pins::try_parse(trust.log_vkey.as_deref(), None, &[], None)?;
+    let pins = connect::parse_pins(trust.log_vkey.as_deref(), None, &[], None)?;
     let path = PathBuf::from(source);
     if path.is_dir() {
         // Read only, after a full check, with no private key (SPEC §8: only signing a
         // checkpoint needs one).
-        let dir = crate::cmd::export::open_read_only(&path)?;
+        let dir = open_read_only(&path)?;
         pins.check(&dir.report().log_vkey, None)?;
         return sizes
             .iter()
@@ -167,15 +155,8 @@ fn states_from_server(
     at: Option<Date>,
     trust: &TrustArgs,
 ) -> Result<Vec<State>> {
-    let mut session = Session::open(
-        url,
-        &SessionOptions {
-            state: trust.state.as_deref(),
-            log_vkey: trust.log_vkey.as_deref(),
-            repin: trust.repin,
-        },
-    )?;
-    let (_note, latest, _) = session.latest_checkpoint()?;
+    let mut session = connect::open(url, trust)?;
+    let latest = session.latest_checkpoint()?.checkpoint;
     let needed = sizes
         .iter()
         .map(|s| s.unwrap_or(latest.size))
@@ -184,9 +165,7 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
-    let response = session
-        .client
-        .get(&format!("/v1/bundle?tree_size={needed}"))?;
+    let response = session.client.bundle(needed)?;
     let total = response.content_length();
     let mut bytes = Vec::new();
     ProgressReader::new(response, "downloading", total)
@@ -208,7 +187,7 @@ fn states_from_server(
         size: replayed.size,
         root: replayed.root,
     };
-    check_consistent(&session.client, &bundle_checkpoint, &latest)
+    hisaab_client::check_consistent(&session.client, &bundle_checkpoint, &latest)
         .context("the bundle is not consistent with the server's latest checkpoint")?;
     Ok(replayed.states)
 }
@@ -217,19 +196,17 @@ fn show(size: Option<u64>) -> String {
     size.map_or_else(|| "latest".to_owned(), |s| s.to_string())
 }
 
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => "-".to_owned(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// An optional value as a table cell: `-` when absent.
+fn cell<T: fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-fn short_hash(value: &Value) -> String {
-    match value {
-        Value::String(s) if s.len() == 64 => format!("{}…", s.get(..12).unwrap_or(s)),
-        other => text(other),
-    }
+/// A hash shortened for a table.
+fn short_hash(hash: Option<&Hash>) -> String {
+    hash.map_or_else(
+        || "-".to_owned(),
+        |h| format!("{}…", h.to_hex().get(..12).unwrap_or("")),
+    )
 }
 
 /// A table with a header row, columns padded to their widest cell.
@@ -262,44 +239,34 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// Renders a state (SPEC §5 JSON) as readable tables.
-pub(crate) fn render_state(state: &Value) -> String {
+/// Renders a state (SPEC §5) as readable tables.
+pub(crate) fn render_state(state: &State) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "ledger {}  size {}  at {}\ndigest {}\n",
-        text(&state["ledger"]),
-        text(&state["size"]),
-        text(&state["at"]),
-        text(&state["digest"])
+        state.ledger, state.size, state.at, state.digest
     );
     let _ = writeln!(out, "Sector scores");
-    let sector: Vec<String> = PILLARS.iter().map(|p| text(&state["sector"][p])).collect();
-    table(&mut out, &PILLARS, &[sector]);
+    let pillars: Vec<&str> = Pillar::ALL.iter().map(|p| p.as_str()).collect();
+    let sector: Vec<String> = Pillar::ALL
+        .iter()
+        .map(|p| cell(state.sector.get(*p)))
+        .collect();
+    table(&mut out, &pillars, &[sector]);
 
-    let empty = serde_json::Map::new();
-    let operators = state["operators"].as_object().unwrap_or(&empty);
     let _ = writeln!(out, "\nOperators");
     let mut rows = Vec::new();
-    for (id, op) in operators {
-        let mut row = vec![id.clone(), text(&op["name"]), text(&op["score"])];
-        row.extend(PILLARS.iter().map(|p| text(&op["pillar_scores"][p])));
-        let c = &op["commitments"];
+    for (id, op) in &state.operators {
+        let mut row = vec![id.to_string(), op.name.to_string(), cell(op.score)];
+        row.extend(Pillar::ALL.iter().map(|p| cell(op.pillar_scores.get(*p))));
+        let c = &op.commitments;
         row.push(format!(
             "{}/{}/{}/{}/{}",
-            text(&c["open"]),
-            text(&c["overdue"]),
-            text(&c["fulfilled"]),
-            text(&c["missed"]),
-            text(&c["withdrawn"])
+            c.open, c.overdue, c.fulfilled, c.missed, c.withdrawn
         ));
-        let d = &op["disputes"];
-        row.push(format!(
-            "{}/{}/{}",
-            text(&d["open"]),
-            text(&d["upheld"]),
-            text(&d["overturned"])
-        ));
+        let d = &op.disputes;
+        row.push(format!("{}/{}/{}", d.open, d.upheld, d.overturned));
         rows.push(row);
     }
     table(
@@ -322,21 +289,20 @@ pub(crate) fn render_state(state: &Value) -> String {
 
     let _ = writeln!(out, "\nKPIs");
     let mut rows = Vec::new();
-    for (id, op) in operators {
-        let kpis = op["kpis"].as_object().unwrap_or(&empty);
-        for (kpi, k) in kpis {
+    for (id, op) in &state.operators {
+        for (kpi, k) in &op.kpis {
             rows.push(vec![
-                id.clone(),
-                kpi.clone(),
-                text(&k["pillar"]),
-                text(&k["target"]),
-                text(&k["due"]),
-                text(&k["period"]),
-                text(&k["value"]),
-                text(&k["verdict"]),
-                text(&k["score"]),
-                text(&k["status"]),
-                short_hash(&k["latest_submission"]),
+                id.to_string(),
+                kpi.to_string(),
+                k.pillar.to_string(),
+                k.target.to_string(),
+                k.due.to_string(),
+                cell(k.period.as_ref()),
+                cell(k.value.as_ref()),
+                cell(k.verdict),
+                cell(k.score),
+                k.status.to_string(),
+                short_hash(k.latest_submission.as_ref()),
             ]);
         }
     }
@@ -359,20 +325,17 @@ pub(crate) fn render_state(state: &Value) -> String {
     );
 
     let _ = writeln!(out, "\nMembers");
-    let members = state["members"].as_object().unwrap_or(&empty);
-    let rows: Vec<Vec<String>> = members
+    let rows: Vec<Vec<String>> = state
+        .members
         .iter()
         .map(|(id, m)| {
-            let roles = m["roles"]
-                .as_array()
-                .map(|r| r.iter().map(text).collect::<Vec<_>>().join(","))
-                .unwrap_or_default();
+            let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
             vec![
-                id.clone(),
-                roles,
-                text(&m["operator"]),
-                text(&m["status"]),
-                text(&m["key"]),
+                id.to_string(),
+                roles.join(","),
+                cell(m.operator.as_ref()),
+                m.status.to_string(),
+                m.key.to_string(),
             ]
         })
         .collect();

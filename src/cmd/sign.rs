@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use hisaab_log::Hash;
+use hisaab_model::Kind;
 
 use crate::args::SignArgs;
 use crate::keyfile;
@@ -21,7 +22,12 @@ pub(crate) fn run(args: &SignArgs) -> Result<ExitCode> {
         .context("--ledger must be the ledger id, 64 lowercase hex digits")?;
     let envelope = util::sign_draft(
         Draft {
-            kind: args.kind.clone(),
+            kind: Kind::try_from_str(&args.kind).with_context(|| {
+                format!(
+                    "unknown kind {:?}: v1 knows only the kinds of SPEC §4",
+                    args.kind
+                )
+            })?,
             ledger,
             id: args.id.clone(),
             issued_at: args.issued_at.clone(),

@@ -1,17 +1,23 @@
-//! `hisaab submit`: send an envelope, or sign and send a common statement, then verify the
-//! receipt: its checkpoint under the pinned log key, its inclusion proof, the entry itself, and
-//! consistency with the checkpoint remembered.
+//! `hisaab submit`: send an envelope, or sign and send a common statement built as the
+//! model's typed body, then verify the receipt: its checkpoint under the pinned log key, its
+//! inclusion proof, the entry itself, and consistency with the checkpoint remembered.
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use hisaab_log::{Envelope, Hash, PublicKey};
-use serde_json::{json, Map, Value};
+use hisaab_client::{Posted, Session};
+use hisaab_log::{Date, Envelope, Hash, Period, PublicKey};
+use hisaab_model::body::{
+    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentMadeBody,
+    DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody, KpiAssignedBody,
+    KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
+    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+};
+use hisaab_model::{Body, Decimal, Kind, KpiId, Note, Score, Slug, Text};
+use serde_json::Value;
 
-use std::io::Read as _;
-
-use crate::args::{wire_name, DisputeAction, HelperCommon, ServerArgs, SubmitArgs, SubmitHelper};
-use crate::client::{Observation, Receipt, Session, SessionOptions};
+use crate::args::{DisputeAction, HelperCommon, SubmitArgs, SubmitHelper};
+use crate::connect;
 use crate::keyfile;
 use crate::util::{self, Draft};
 
@@ -23,7 +29,8 @@ pub(crate) fn run(args: &SubmitArgs) -> Result<ExitCode> {
             let bytes = util::read_input(path)?;
             let envelope = Envelope::try_from_json(&bytes)
                 .with_context(|| format!("{} is not a valid envelope", path.display()))?;
-            send(&args.server, &envelope, args.json)
+            let mut session = connect::open_server(&args.server)?;
+            send(&mut session, &envelope, args.json)
         }
         (None, None) => {
             bail!("give an envelope file, or a helper such as `submit kpi` (see --help)")
@@ -31,21 +38,8 @@ pub(crate) fn run(args: &SubmitArgs) -> Result<ExitCode> {
     }
 }
 
-/// Opens a session on the server the arguments name.
-pub(crate) fn open_session(server: &ServerArgs) -> Result<Session> {
-    Session::open(
-        &server.server,
-        &SessionOptions {
-            state: server.trust.state.as_deref(),
-            log_vkey: server.trust.log_vkey.as_deref(),
-            repin: server.trust.repin,
-        },
-    )
-}
-
 /// Posts an envelope, verifies the receipt and prints it.
-fn send(server: &ServerArgs, envelope: &Envelope, json_only: bool) -> Result<ExitCode> {
-    let mut session = open_session(server)?;
+fn send(session: &mut Session, envelope: &Envelope, json_only: bool) -> Result<ExitCode> {
     if let Some(ledger) = envelope.statement.ledger {
         if ledger != session.log.ledger {
             bail!(
@@ -55,38 +49,27 @@ fn send(server: &ServerArgs, envelope: &Envelope, json_only: bool) -> Result<Exi
             );
         }
     }
-    let (created, receipt) = session.client.post_envelope(envelope)?;
+    let posted = session.client.post_envelope(envelope)?;
     let checkpoint = session
-        .verify_receipt(&receipt, Some(envelope))
+        .verify_receipt(&posted.receipt, Some(envelope))
         .context("the receipt does not verify")?;
-    print_receipt(
-        &receipt,
-        created,
-        json_only,
-        checkpoint.size,
-        &checkpoint.root,
-    )?;
+    print_receipt(&posted, json_only, checkpoint.size, &checkpoint.root)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_receipt(
-    receipt: &Receipt,
-    created: bool,
-    json_only: bool,
-    size: u64,
-    root: &Hash,
-) -> Result<()> {
+fn print_receipt(posted: &Posted, json_only: bool, size: u64, root: &Hash) -> Result<()> {
+    let receipt = &posted.receipt;
     if json_only {
         let mut value = serde_json::to_value(receipt)?;
         if let Value::Object(map) = &mut value {
-            map.insert("created".into(), Value::Bool(created));
+            map.insert("created".into(), Value::Bool(posted.created));
         }
         println!("{}", serde_json::to_string(&value)?);
         return Ok(());
     }
     println!(
         "{}: seq {} event {}",
-        if created {
+        if posted.created {
             "created"
         } else {
             "already in the ledger"
@@ -99,52 +82,82 @@ fn print_receipt(
     Ok(())
 }
 
-/// Signs the helper's statement as the ledger's, and sends it.
+/// Signs the helper's statement for the server's ledger and sends it, in one session.
 fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
-    let (common, kind, mut body) = helper_body(helper)?;
+    let common = common_of(helper);
     let key = keyfile::read(&common.key)?;
-    let mut session = open_session(&common.server)?;
-    let ledger = session.log.ledger;
-    if let SubmitHelper::Dispute {
-        action: DisputeAction::Resolve { as_of, .. },
-    } = helper
-    {
-        let (as_of, digest) = replayed_digest(&mut session, *as_of)?;
-        body.insert("as_of".into(), json!(as_of));
-        body.insert("state_digest".into(), json!(digest.to_hex()));
-        eprintln!("the state at size {as_of}, replayed and verified here, has digest {digest}");
-    }
-    drop(session);
-    let envelope = util::sign_draft(
-        Draft {
-            kind: kind.to_owned(),
-            ledger: Some(ledger),
-            id: None,
-            issued_at: None,
-            body,
-        },
-        &key,
-    )?;
+    let mut session = connect::open_server(&common.server)?;
+    let draft = match helper {
+        SubmitHelper::Raw { kind, body, .. } => {
+            let kind =
+                Kind::try_from_str(kind).with_context(|| format!("unknown kind {kind:?}"))?;
+            Draft {
+                kind,
+                ledger: Some(session.log.ledger),
+                id: None,
+                issued_at: None,
+                body: util::parse_body(&util::read_input(body)?)?,
+            }
+        }
+        _ => Draft::of(&helper_body(helper, &mut session)?, session.log.ledger)?,
+    };
+    let envelope = util::sign_draft(draft, &key)?;
     if let Some(path) = &common.save {
         let mut bytes = envelope.canonical_bytes()?;
         bytes.push(b'\n');
         util::write_output(Some(path), &bytes)?;
     }
-    send(&common.server, &envelope, common.json)
+    send(&mut session, &envelope, common.json)
 }
 
-fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
+/// The flags every helper has.
+fn common_of(helper: &SubmitHelper) -> &HelperCommon {
+    match helper {
+        SubmitHelper::Kpi { common, .. }
+        | SubmitHelper::Operator { common, .. }
+        | SubmitHelper::Member { common, .. }
+        | SubmitHelper::DefineKpi { common, .. }
+        | SubmitHelper::Assign { common, .. }
+        | SubmitHelper::Evaluate { common, .. }
+        | SubmitHelper::Challenge { common, .. }
+        | SubmitHelper::ResolveChallenge { common, .. }
+        | SubmitHelper::Commitment { common, .. }
+        | SubmitHelper::CloseCommitment { common, .. }
+        | SubmitHelper::Meeting { common, .. }
+        | SubmitHelper::Attest { common, .. }
+        | SubmitHelper::RotateKey { common, .. }
+        | SubmitHelper::Revoke { common, .. }
+        | SubmitHelper::Raw { common, .. } => common,
+        SubmitHelper::Dispute { action } => match action {
+            DisputeAction::Open { common, .. } | DisputeAction::Resolve { common, .. } => common,
+        },
     }
 }
 
-/// The kind and body of a helper.
-fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Map<String, Value>)> {
+/// Parses the value of `--flag`.
+fn arg<T, E>(flag: &str, text: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    parse(text).with_context(|| format!("--{flag} {text:?}"))
+}
+
+/// Parses the value of an optional `--flag`.
+fn opt<T, E>(
+    flag: &str,
+    text: Option<&String>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    text.map(|t| arg(flag, t, parse)).transpose()
+}
+
+/// The typed body of a helper (not `raw`). `dispute resolve` replays the state here first.
+fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
     Ok(match helper {
         SubmitHelper::Kpi {
-            common,
             operator,
             kpi,
             period,
@@ -152,49 +165,43 @@ fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Ma
             evidence,
             note,
             supersedes,
-        } => {
-            let evidence = evidence
+            ..
+        } => Body::SubmissionFiled(SubmissionFiledBody {
+            operator: arg("operator", operator, Slug::try_new)?,
+            kpi: arg("kpi", kpi, KpiId::try_new)?,
+            period: arg("period", period, Period::try_parse)?,
+            value: arg("value", value, Decimal::try_new)?,
+            evidence: evidence
                 .iter()
                 .map(|p| util::evidence_of(p))
-                .collect::<Result<Vec<_>>>()?;
-            let mut body = object(json!({
-                "operator": operator, "kpi": kpi, "period": period, "value": value,
-                "evidence": evidence, "note": note,
-            }));
-            if let Some(s) = supersedes {
-                body.insert("supersedes".into(), json!(s));
-            }
-            (common, "submission.filed", body)
+                .collect::<Result<Vec<_>>>()?,
+            note: arg("note", note, Note::try_new)?,
+            supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
+            ext: None,
+        }),
+        SubmitHelper::Operator { operator, name, .. } => {
+            Body::OperatorRegistered(OperatorRegisteredBody {
+                operator: arg("operator", operator, Slug::try_new)?,
+                name: arg("name", name, Text::try_new)?,
+                ext: None,
+            })
         }
-        SubmitHelper::Operator {
-            common,
-            operator,
-            name,
-        } => (
-            common,
-            "operator.registered",
-            object(json!({ "operator": operator, "name": name })),
-        ),
         SubmitHelper::Member {
-            common,
             member,
             name,
             roles,
             operator,
             member_key,
-        } => {
-            let key = member_public_key(member_key)?;
-            let roles: Vec<String> = roles.iter().map(wire_name).collect();
-            let mut body = object(json!({
-                "member": member, "name": name, "roles": roles, "key": key.to_base64(),
-            }));
-            if let Some(o) = operator {
-                body.insert("operator".into(), json!(o));
-            }
-            (common, "member.enrolled", body)
-        }
+            ..
+        } => Body::MemberEnrolled(MemberEnrolledBody {
+            member: arg("member", member, Slug::try_new)?,
+            name: arg("name", name, Text::try_new)?,
+            roles: roles.clone(),
+            operator: opt("operator", operator.as_ref(), Slug::try_new)?,
+            key: member_public_key(member_key)?,
+            ext: None,
+        }),
         SubmitHelper::DefineKpi {
-            common,
             kpi,
             pillar,
             title,
@@ -202,187 +209,180 @@ fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Ma
             direction,
             cadence,
             evidence_required,
-        } => (
-            common,
-            "kpi.defined",
-            object(json!({
-                "kpi": kpi, "pillar": wire_name(pillar), "title": title, "unit": unit,
-                "direction": wire_name(direction), "cadence": wire_name(cadence),
-                "evidence_required": evidence_required,
-            })),
-        ),
+            ..
+        } => Body::KpiDefined(KpiDefinedBody {
+            kpi: arg("kpi", kpi, KpiId::try_new)?,
+            pillar: *pillar,
+            title: arg("title", title, Text::try_new)?,
+            unit: arg("unit", unit, Text::try_new)?,
+            direction: *direction,
+            cadence: *cadence,
+            evidence_required: *evidence_required,
+            ext: None,
+        }),
         SubmitHelper::Assign {
-            common,
             kpi,
             operator,
             target,
             baseline,
             due,
             first_period,
-        } => {
-            let mut body = object(json!({
-                "kpi": kpi, "operator": operator, "target": target, "due": due,
-                "first_period": first_period,
-            }));
-            if let Some(b) = baseline {
-                body.insert("baseline".into(), json!(b));
-            }
-            (common, "kpi.assigned", body)
-        }
+            ..
+        } => Body::KpiAssigned(KpiAssignedBody {
+            kpi: arg("kpi", kpi, KpiId::try_new)?,
+            operator: arg("operator", operator, Slug::try_new)?,
+            target: arg("target", target, Decimal::try_new)?,
+            baseline: opt("baseline", baseline.as_ref(), Decimal::try_new)?,
+            due: arg("due", due, Date::try_parse)?,
+            first_period: arg("first-period", first_period, Period::try_parse)?,
+            ext: None,
+        }),
         SubmitHelper::Evaluate {
-            common,
             submission,
             verdict,
             score,
             rationale,
             supersedes,
-        } => {
-            let mut body = object(json!({
-                "submission": submission, "verdict": wire_name(verdict), "score": score,
-                "rationale": rationale,
-            }));
-            if let Some(s) = supersedes {
-                body.insert("supersedes".into(), json!(s));
-            }
-            (common, "evaluation.recorded", body)
-        }
+            ..
+        } => Body::EvaluationRecorded(EvaluationRecordedBody {
+            submission: arg("submission", submission, Hash::try_from_hex)?,
+            verdict: *verdict,
+            score: Score::try_new(u64::from(*score)).with_context(|| format!("--score {score}"))?,
+            rationale: arg("rationale", rationale, Text::try_new)?,
+            supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
+            ext: None,
+        }),
         SubmitHelper::Challenge {
-            common,
             challenge,
             pillar,
             operator,
             kpi,
             description,
-        } => {
-            let mut body = object(json!({
-                "challenge": challenge, "pillar": wire_name(pillar), "description": description,
-            }));
-            if let Some(o) = operator {
-                body.insert("operator".into(), json!(o));
-            }
-            if let Some(k) = kpi {
-                body.insert("kpi".into(), json!(k));
-            }
-            (common, "challenge.raised", body)
-        }
+            ..
+        } => Body::ChallengeRaised(ChallengeRaisedBody {
+            challenge: arg("challenge", challenge, Slug::try_new)?,
+            pillar: *pillar,
+            operator: opt("operator", operator.as_ref(), Slug::try_new)?,
+            kpi: opt("kpi", kpi.as_ref(), KpiId::try_new)?,
+            description: arg("description", description, Text::try_new)?,
+            ext: None,
+        }),
         SubmitHelper::ResolveChallenge {
-            common,
             challenge,
             resolution,
-        } => (
-            common,
-            "challenge.resolved",
-            object(json!({ "challenge": challenge, "resolution": resolution })),
-        ),
+            ..
+        } => Body::ChallengeResolved(ChallengeResolvedBody {
+            challenge: arg("challenge", challenge, Slug::try_new)?,
+            resolution: arg("resolution", resolution, Text::try_new)?,
+            ext: None,
+        }),
         SubmitHelper::Commitment {
-            common,
             commitment,
             operator,
             kpi,
             action,
             due,
             in_response_to,
-        } => {
-            let mut body = object(json!({
-                "commitment": commitment, "operator": operator, "action": action, "due": due,
-            }));
-            if let Some(k) = kpi {
-                body.insert("kpi".into(), json!(k));
-            }
-            if let Some(r) = in_response_to {
-                body.insert("in_response_to".into(), json!(r));
-            }
-            (common, "commitment.made", body)
-        }
+            ..
+        } => Body::CommitmentMade(CommitmentMadeBody {
+            commitment: arg("commitment", commitment, Slug::try_new)?,
+            operator: arg("operator", operator, Slug::try_new)?,
+            kpi: opt("kpi", kpi.as_ref(), KpiId::try_new)?,
+            action: arg("action", action, Text::try_new)?,
+            due: arg("due", due, Date::try_parse)?,
+            in_response_to: opt(
+                "in-response-to",
+                in_response_to.as_ref(),
+                Hash::try_from_hex,
+            )?,
+            ext: None,
+        }),
         SubmitHelper::CloseCommitment {
-            common,
             commitment,
             outcome,
             note,
-        } => (
-            common,
-            "commitment.closed",
-            object(json!({
-                "commitment": commitment, "outcome": wire_name(outcome), "note": note,
-            })),
-        ),
+            ..
+        } => Body::CommitmentClosed(CommitmentClosedBody {
+            commitment: arg("commitment", commitment, Slug::try_new)?,
+            outcome: *outcome,
+            note: arg("note", note, Note::try_new)?,
+            ext: None,
+        }),
         SubmitHelper::Dispute { action } => match action {
             DisputeAction::Open {
-                common,
                 dispute,
                 evaluation,
                 grounds,
-            } => (
-                common,
-                "dispute.opened",
-                object(json!({
-                    "dispute": dispute, "evaluation": evaluation, "grounds": grounds,
-                })),
-            ),
-            // `as_of` and `state_digest` are added once the state is replayed.
+                ..
+            } => Body::DisputeOpened(DisputeOpenedBody {
+                dispute: arg("dispute", dispute, Slug::try_new)?,
+                evaluation: arg("evaluation", evaluation, Hash::try_from_hex)?,
+                grounds: arg("grounds", grounds, Text::try_new)?,
+                ext: None,
+            }),
             DisputeAction::Resolve {
-                common,
                 dispute,
                 outcome,
                 rationale,
-                as_of: _,
-            } => (
-                common,
-                "dispute.resolved",
-                object(json!({
-                    "dispute": dispute, "outcome": wire_name(outcome), "rationale": rationale,
-                })),
-            ),
+                as_of,
+                ..
+            } => {
+                let dispute = arg("dispute", dispute, Slug::try_new)?;
+                let rationale = arg("rationale", rationale, Text::try_new)?;
+                let (as_of, state_digest) = replayed_digest(session, *as_of)?;
+                eprintln!(
+                    "the state at size {as_of}, replayed and verified here, has digest \
+                     {state_digest}"
+                );
+                Body::DisputeResolved(DisputeResolvedBody {
+                    dispute,
+                    outcome: *outcome,
+                    as_of,
+                    state_digest,
+                    rationale,
+                    ext: None,
+                })
+            }
         },
         SubmitHelper::Meeting {
-            common,
             meeting,
             held_on,
             attendees,
             minutes,
             decisions,
-        } => {
-            let minutes = util::evidence_of(minutes)?;
-            (
-                common,
-                "meeting.recorded",
-                object(json!({
-                    "meeting": meeting, "held_on": held_on, "attendees": attendees,
-                    "minutes_sha256": minutes["sha256"], "decisions": decisions,
-                })),
-            )
-        }
-        SubmitHelper::Attest { common, meeting } => (
-            common,
-            "meeting.attested",
-            object(json!({ "meeting": meeting })),
-        ),
+            ..
+        } => Body::MeetingRecorded(MeetingRecordedBody {
+            meeting: arg("meeting", meeting, Slug::try_new)?,
+            held_on: arg("held-on", held_on, Date::try_parse)?,
+            attendees: attendees
+                .iter()
+                .map(|a| arg("attendee", a, Slug::try_new))
+                .collect::<Result<_>>()?,
+            minutes_sha256: util::evidence_of(minutes)?.sha256,
+            decisions: decisions
+                .iter()
+                .map(|d| arg("decision", d, Text::try_new))
+                .collect::<Result<_>>()?,
+            ext: None,
+        }),
+        SubmitHelper::Attest { meeting, .. } => Body::MeetingAttested(MeetingAttestedBody {
+            meeting: arg("meeting", meeting, Slug::try_new)?,
+            ext: None,
+        }),
         SubmitHelper::RotateKey {
-            common,
-            member,
-            new_key,
-        } => {
-            let key = member_public_key(new_key)?;
-            (
-                common,
-                "member.key_rotated",
-                object(json!({ "member": member, "new_key": key.to_base64() })),
-            )
-        }
-        SubmitHelper::Revoke {
-            common,
-            member,
-            reason,
-        } => (
-            common,
-            "member.revoked",
-            object(json!({ "member": member, "reason": reason })),
-        ),
-        SubmitHelper::Raw { common, kind, body } => {
-            let body = util::parse_body(&util::read_input(body)?)?;
-            let kind = hisaab_model::Kind::try_from_str(kind)
-                .with_context(|| format!("unknown kind {kind:?}"))?;
-            (common, kind.as_str(), body)
+            member, new_key, ..
+        } => Body::MemberKeyRotated(MemberKeyRotatedBody {
+            member: arg("member", member, Slug::try_new)?,
+            new_key: member_public_key(new_key)?,
+            ext: None,
+        }),
+        SubmitHelper::Revoke { member, reason, .. } => Body::MemberRevoked(MemberRevokedBody {
+            member: arg("member", member, Slug::try_new)?,
+            reason: arg("reason", reason, Text::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Raw { kind, .. } => {
+            bail!("internal: `submit raw --kind {kind}` has no typed body")
         }
     })
 }
@@ -391,7 +391,7 @@ fn helper_body(helper: &SubmitHelper) -> Result<(&HelperCommon, &'static str, Ma
 /// server's bundle at that size, verified here in full and checked against the pinned ledger
 /// and the latest checkpoint: a resolution signs only what this client replayed itself.
 fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Hash)> {
-    let (_note, latest, _) = session.latest_checkpoint()?;
+    let latest = session.latest_checkpoint()?.checkpoint;
     let as_of = as_of.unwrap_or(latest.size);
     if as_of == 0 || as_of > latest.size {
         return Err(crate::exit::usage(format!(
@@ -399,29 +399,9 @@ fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Ha
             latest.size
         )));
     }
-    let mut bytes = Vec::new();
-    session
-        .client
-        .get(&format!("/v1/bundle?tree_size={as_of}"))?
-        .read_to_end(&mut bytes)
-        .context("cannot read the bundle")?;
-    let verified = hisaab_model::verify_bundle(bytes.as_slice())
-        .context("the server's bundle does not verify")?;
-    if verified.ledger_id != session.log.ledger || verified.size != as_of {
-        bail!(
-            "the server's bundle is of ledger {} size {}, not of the pinned ledger {} size {as_of}",
-            verified.ledger_id,
-            verified.size,
-            session.log.ledger
-        );
-    }
-    let bundle_checkpoint = hisaab_log::note::Checkpoint {
-        origin: verified.origin.clone(),
-        size: verified.size,
-        root: verified.root,
-    };
-    crate::client::check_consistent(&session.client, &bundle_checkpoint, &latest)
-        .context("the bundle is not consistent with the server's latest checkpoint")?;
+    let (_bytes, verified) = session
+        .verified_bundle(as_of, &latest)
+        .context("the bundle at --as-of")?;
     Ok((as_of, verified.state.digest()))
 }
 
@@ -433,18 +413,4 @@ fn member_public_key(text: &str) -> Result<PublicKey> {
     let key = keyfile::read(std::path::Path::new(text))
         .context("--member-key is neither a base64 public key nor a readable PEM key file")?;
     Ok(keyfile::public(&key))
-}
-
-/// Describes an observation for humans.
-pub(crate) fn describe(observation: Observation) -> String {
-    match observation {
-        Observation::First => "first checkpoint seen from this server; remembered".to_owned(),
-        Observation::Same => "same checkpoint as last time".to_owned(),
-        Observation::Grew { from } => {
-            format!("consistent with the checkpoint of size {from} seen before")
-        }
-        Observation::Older { remembered } => {
-            format!("older than, and consistent with, the checkpoint of size {remembered} seen")
-        }
-    }
 }

@@ -15,11 +15,11 @@ use hisaab_log::Hash;
 use hisaab_model::{verify_bundle, VerifiedBundle};
 use serde_json::json;
 
+use hisaab_client::Pins;
+
 use crate::args::{TrustArgs, VerifyArgs};
-use crate::client::{Session, SessionOptions};
-use crate::cmd::submit::describe;
+use crate::connect;
 use crate::exit;
-use crate::pin::Pins;
 use crate::progress::ProgressReader;
 
 /// Where the log key that was checked came from.
@@ -59,15 +59,27 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+impl From<hisaab_client::ClientError> for Failure {
+    fn from(error: hisaab_client::ClientError) -> Self {
+        anyhow::Error::new(error).into()
+    }
+}
+
+impl From<hisaab_client::PinError> for Failure {
+    fn from(error: hisaab_client::PinError) -> Self {
+        anyhow::Error::new(error).into()
+    }
+}
+
 /// Runs `hisaab verify`.
 pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
-    let pins = Pins::try_parse(
+    let pins = connect::parse_pins(
         args.trust.log_vkey.as_deref(),
         args.ledger.as_deref(),
         &args.witnesses,
         args.min_cosignatures,
     )?;
-    let outcome = if crate::client::is_url(&args.target) {
+    let outcome = if hisaab_client::is_url(&args.target) {
         verify_server(&args.target, &args.trust, &pins, args.checkpoint_only)
     } else {
         let path = PathBuf::from(&args.target);
@@ -281,16 +293,10 @@ fn verify_server(
     pins: &Pins,
     checkpoint_only: bool,
 ) -> Result<Verified, Failure> {
-    let mut session = Session::open(
-        url,
-        &SessionOptions {
-            state: trust.state.as_deref(),
-            log_vkey: trust.log_vkey.as_deref(),
-            repin: trust.repin,
-        },
-    )?;
+    let mut session = connect::open(url, trust)?;
     pins.check(&session.log.vkey, Some(&session.log.ledger))?;
-    let (note, checkpoint, observation) = session.latest_checkpoint()?;
+    let latest = session.latest_checkpoint()?;
+    let (note, checkpoint, observation) = (latest.note, latest.checkpoint, latest.observation);
     let cosigned = pins.check_witnesses(&note, &checkpoint, &session.log.vkey)?;
     let source = if pins.log_vkey.is_some() {
         KeySource::Pinned
@@ -298,9 +304,8 @@ fn verify_server(
         KeySource::Remembered
     };
     let mut notes = vec![format!(
-        "checkpoint: size {}, {}",
-        checkpoint.size,
-        describe(observation)
+        "checkpoint: size {}, {observation}",
+        checkpoint.size
     )];
     if checkpoint_only {
         notes.push("entries not downloaded (--checkpoint-only)".to_owned());
@@ -315,9 +320,7 @@ fn verify_server(
             notes,
         });
     }
-    let response = session
-        .client
-        .get(&format!("/v1/bundle?tree_size={}", checkpoint.size))?;
+    let response = session.client.bundle(checkpoint.size)?;
     let total = response.content_length();
     let verified =
         verify_stream(ProgressReader::new(response, "verifying", total)).map_err(|f| Failure {

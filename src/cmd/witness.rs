@@ -10,16 +10,17 @@ use anyhow::{anyhow, Context as _, Result};
 use hisaab_log::note::cosign_checkpoint;
 use hisaab_log::SigningKey;
 
+use hisaab_client::{check_consistent, Session, WitnessKey};
+
 use crate::args::WitnessArgs;
-use crate::client::{check_consistent, Session};
-use crate::cmd::submit::open_session;
+use crate::connect;
 use crate::keyfile;
 use crate::util;
 
 /// Runs `hisaab witness`.
 pub(crate) fn run(args: &WitnessArgs) -> Result<ExitCode> {
     let key = keyfile::read(&args.key)?;
-    let mut session = open_session(&args.server)?;
+    let mut session = connect::open_server(&args.server)?;
     loop {
         witness_once(&mut session, &key, &args.name, args.evidence.as_deref())?;
         match args.every {
@@ -38,7 +39,7 @@ fn witness_once(
     let note = session.client.checkpoint_note()?;
     let checkpoint = session.verify_checkpoint(&note)?;
     let slot = format!("{} {name}", session.client.base());
-    if let Some(last_note) = session.trust.state.witnessed.get(&slot).cloned() {
+    if let Some(last_note) = session.file.trust.witnessed.get(&slot).cloned() {
         let last = session
             .verify_checkpoint(&last_note)
             .context("the checkpoint this witness last cosigned no longer verifies")?;
@@ -53,7 +54,7 @@ fn witness_once(
             check_consistent(&session.client, &last, &checkpoint)
                 .err()
                 .map(|e| {
-                    e.context(format!(
+                    anyhow::Error::new(e).context(format!(
                         "size {} is not consistent with the size {} cosigned before",
                         checkpoint.size, last.size
                     ))
@@ -76,27 +77,26 @@ fn witness_once(
         .client
         .post_cosignature(&line, &note)
         .context("the server refused the cosignature")?;
-    session.trust.state.witnessed.insert(slot, note.clone());
+    session.file.trust.witnessed.insert(slot, note.clone());
     session.observe(&note, &checkpoint)?;
-    session.trust.save()?;
+    session.file.save()?;
     println!(
         "cosigned the checkpoint of size {} (root {}) as {name} ({})",
         checkpoint.size,
         checkpoint.root,
         keyfile::public(key)
     );
-    let vkey = crate::pin::WitnessKey {
+    let vkey = WitnessKey {
         name: name.to_owned(),
         key: keyfile::public(key),
     };
     println!("witness vkey (for verify --witness): {}", vkey.to_vkey());
-    if let Some(collected) = answer.get("checkpoint").and_then(|v| v.as_str()) {
-        let count = collected
-            .lines()
-            .filter(|l| l.starts_with('\u{2014}'))
-            .count();
-        println!("the server now holds {count} signature line(s) on it");
-    }
+    let count = answer
+        .checkpoint
+        .lines()
+        .filter(|l| l.starts_with('\u{2014}'))
+        .count();
+    println!("the server now holds {count} signature line(s) on it");
     Ok(())
 }
 

@@ -1,0 +1,341 @@
+//! [`Client`]: the HTTP API of one server, typed with `hisaab-api`'s documents. It checks
+//! statuses and shapes, not signatures or proofs (that is [`crate::Session`]).
+
+use std::io::Read;
+use std::time::Duration;
+
+use hisaab_api::{ConsistencyProof, CosignatureAccepted, CosignatureRequest, ErrorBody};
+use hisaab_api::{InclusionProof, Receipt};
+use hisaab_log::{Envelope, Hash, SealedEntry};
+use reqwest::blocking::{Client as HttpClient, Response};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ClientError, HttpError, Mismatch};
+
+/// How long one request may take before the client gives up.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The largest JSON or text answer read into memory (bundles are streamed, not read whole).
+const ANSWER_BYTES_MAX: u64 = 64 << 20;
+
+/// The most characters of a non-JSON error answer kept in an [`HttpError`].
+const ERROR_TEXT_CHARS_MAX: usize = 500;
+
+/// What `POST /v1/statements` answered: the receipt, and whether the entry is new (201) or
+/// was already in the ledger (200, its original receipt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// `true` for 201 Created.
+    pub created: bool,
+    /// The receipt, not yet verified.
+    pub receipt: Receipt,
+}
+
+/// A plain HTTP client of one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: HttpClient,
+}
+
+impl Client {
+    /// A client of the server at `url` (e.g. `http://127.0.0.1:8080`).
+    ///
+    /// # Errors
+    /// [`ClientError::Https`] or [`ClientError::NotHttp`] for a URL this client cannot speak;
+    /// [`ClientError::Build`] if the HTTP client cannot be built.
+    pub fn new(url: &str) -> Result<Self, ClientError> {
+        let base = normalize_url(url)?;
+        let http = HttpClient::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(ClientError::Build)?;
+        Ok(Client { base, http })
+    }
+
+    /// The server's URL without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET path` (e.g. `/v1/bundle?tree_size=9`), checking the status; the body is the
+    /// caller's to read (bundles are streamed).
+    ///
+    /// # Errors
+    /// [`ClientError::Unreachable`] without an answer, [`ClientError::Status`] for an error
+    /// answer.
+    pub fn get(&self, path: &str) -> Result<Response, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .map_err(|e| self.unreachable("GET", &url, e))?;
+        check_status(response).map_err(|source| ClientError::Status {
+            method: "GET",
+            url,
+            source,
+        })
+    }
+
+    /// `GET path` as text.
+    ///
+    /// # Errors
+    /// As [`Client::get`], and [`ClientError::Read`].
+    pub fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        read_text(self.get(path)?)
+    }
+
+    /// `GET path` as the JSON document `T`.
+    ///
+    /// # Errors
+    /// As [`Client::get_text`], and [`ClientError::Answer`] for another shape.
+    pub fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let text = self.get_text(path)?;
+        serde_json::from_str(&text).map_err(|source| ClientError::Answer {
+            what: format!("GET {path}"),
+            source,
+        })
+    }
+
+    /// The latest checkpoint note, unverified.
+    ///
+    /// # Errors
+    /// As [`Client::get_text`].
+    pub fn checkpoint_note(&self) -> Result<String, ClientError> {
+        self.get_text("/v1/checkpoint")
+    }
+
+    /// Entry `seq`, parsed from its leaf bytes.
+    ///
+    /// # Errors
+    /// As [`Client::get_text`], and [`ClientError::Entry`] for bytes that are not an entry.
+    pub fn entry(&self, seq: u64) -> Result<SealedEntry, ClientError> {
+        let text = self.get_text(&format!("/v1/entries/{seq}"))?;
+        parse_entry(&text, seq.to_string())
+    }
+
+    /// The entry with event hash `hash`, checked to have it.
+    ///
+    /// # Errors
+    /// As [`Client::entry`], and [`ClientError::Mismatch`] for an entry with another hash.
+    pub fn event(&self, hash: &Hash) -> Result<SealedEntry, ClientError> {
+        let text = self.get_text(&format!("/v1/events/{hash}"))?;
+        let entry = parse_entry(&text, hash.to_hex())?;
+        if entry.event_hash() != *hash {
+            return Err(ClientError::Mismatch(Mismatch::EventHash {
+                seq: entry.entry().seq,
+                expected: *hash,
+                found: entry.event_hash(),
+            }));
+        }
+        Ok(entry)
+    }
+
+    /// The inclusion proof of `index` in the tree of `size`, checked to be for those sizes.
+    ///
+    /// # Errors
+    /// As [`Client::get_json`], and [`ClientError::Mismatch`] for other sizes.
+    pub fn inclusion(&self, index: u64, size: u64) -> Result<InclusionProof, ClientError> {
+        let answer: InclusionProof = self.get_json(&format!(
+            "/v1/proofs/inclusion?index={index}&tree_size={size}"
+        ))?;
+        if answer.index != index || answer.tree_size != size {
+            return Err(ClientError::Mismatch(Mismatch::InclusionSizes));
+        }
+        Ok(answer)
+    }
+
+    /// The consistency proof between sizes `from` and `to`, checked to be for those sizes.
+    ///
+    /// # Errors
+    /// As [`Client::get_json`], and [`ClientError::Mismatch`] for other sizes.
+    pub fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, ClientError> {
+        let answer: ConsistencyProof =
+            self.get_json(&format!("/v1/proofs/consistency?from={from}&to={to}"))?;
+        if answer.from != from || answer.to != to {
+            return Err(ClientError::Mismatch(Mismatch::ConsistencySizes));
+        }
+        Ok(answer.proof)
+    }
+
+    /// The bundle (SPEC §6) at `size`, as a stream of bytes.
+    ///
+    /// # Errors
+    /// As [`Client::get`].
+    pub fn bundle(&self, size: u64) -> Result<Response, ClientError> {
+        self.get(&format!("/v1/bundle?tree_size={size}"))
+    }
+
+    /// Posts canonical envelope bytes as they are (the load generator signs ahead).
+    ///
+    /// # Errors
+    /// As [`Client::get_json`] for a `POST`.
+    pub fn post_envelope_bytes(&self, body: Vec<u8>) -> Result<Posted, ClientError> {
+        let url = format!("{}/v1/statements", self.base);
+        let response = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .map_err(|e| self.unreachable("POST", &url, e))?;
+        let created = response.status() == StatusCode::CREATED;
+        let response = check_status(response).map_err(|source| ClientError::Status {
+            method: "POST",
+            url,
+            source,
+        })?;
+        let text = read_text(response)?;
+        let receipt = serde_json::from_str(&text).map_err(|source| ClientError::Answer {
+            what: "the server's receipt".to_owned(),
+            source,
+        })?;
+        Ok(Posted { created, receipt })
+    }
+
+    /// Posts an envelope (its canonical bytes).
+    ///
+    /// # Errors
+    /// As [`Client::post_envelope_bytes`]; [`ClientError::Answer`] if the envelope cannot be
+    /// encoded.
+    pub fn post_envelope(&self, envelope: &Envelope) -> Result<Posted, ClientError> {
+        let body = envelope.canonical_bytes().map_err(ClientError::Encode)?;
+        self.post_envelope_bytes(body)
+    }
+
+    /// Posts a witness's cosignature line for `checkpoint`.
+    ///
+    /// # Errors
+    /// As [`Client::post_envelope_bytes`].
+    pub fn post_cosignature(
+        &self,
+        line: &str,
+        checkpoint: &str,
+    ) -> Result<CosignatureAccepted, ClientError> {
+        let url = format!("{}/v1/cosignatures", self.base);
+        let request = CosignatureRequest {
+            cosignature: line.to_owned(),
+            checkpoint: Some(checkpoint.to_owned()),
+        };
+        let response = self
+            .http
+            .post(&url)
+            .json(&request)
+            .send()
+            .map_err(|e| self.unreachable("POST", &url, e))?;
+        let response = check_status(response).map_err(|source| ClientError::Status {
+            method: "POST",
+            url,
+            source,
+        })?;
+        let text = read_text(response)?;
+        serde_json::from_str(&text).map_err(|source| ClientError::Answer {
+            what: "the answer to a cosignature".to_owned(),
+            source,
+        })
+    }
+
+    /// A request that got no answer: names the server.
+    fn unreachable(&self, method: &'static str, url: &str, error: reqwest::Error) -> ClientError {
+        let why = if error.is_connect() {
+            "cannot connect"
+        } else if error.is_timeout() {
+            "no answer in time"
+        } else {
+            "the request failed"
+        };
+        ClientError::Unreachable {
+            method,
+            url: url.to_owned(),
+            why,
+            base: self.base.clone(),
+            source: error,
+        }
+    }
+}
+
+/// `http://host:port` without a trailing slash; only plain HTTP is supported (no TLS built in).
+///
+/// # Errors
+/// [`ClientError::Https`] or [`ClientError::NotHttp`].
+pub fn normalize_url(url: &str) -> Result<String, ClientError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    if trimmed.starts_with("https://") {
+        return Err(ClientError::Https {
+            url: url.to_owned(),
+        });
+    }
+    if !trimmed.starts_with("http://") {
+        return Err(ClientError::NotHttp {
+            url: url.to_owned(),
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Whether `target` looks like a server URL rather than a path.
+pub fn is_url(target: &str) -> bool {
+    target.starts_with("http://") || target.starts_with("https://")
+}
+
+/// Parses an entry's leaf bytes as served (with a final newline).
+fn parse_entry(text: &str, what: String) -> Result<SealedEntry, ClientError> {
+    let bytes = text.strip_suffix('\n').unwrap_or(text);
+    SealedEntry::try_from_leaf_bytes(bytes.as_bytes())
+        .map_err(|source| ClientError::Entry { what, source })
+}
+
+/// Turns a non-success answer into an [`HttpError`].
+fn check_status(response: Response) -> Result<Response, HttpError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = read_text(response).unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => (
+            "unknown".to_owned(),
+            text.chars().take(ERROR_TEXT_CHARS_MAX).collect(),
+        ),
+    };
+    Err(HttpError {
+        status,
+        code,
+        message,
+    })
+}
+
+/// Reads a bounded text answer.
+fn read_text(response: Response) -> Result<String, ClientError> {
+    let mut text = String::new();
+    response
+        .take(ANSWER_BYTES_MAX)
+        .read_to_string(&mut text)
+        .map_err(ClientError::Read)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_http_urls_and_refuses_others() {
+        assert_eq!(
+            normalize_url(" http://127.0.0.1:8080/ ").ok().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert!(matches!(
+            normalize_url("https://example.org"),
+            Err(ClientError::Https { .. })
+        ));
+        assert!(matches!(
+            normalize_url("example.org"),
+            Err(ClientError::NotHttp { .. })
+        ));
+        assert!(is_url("https://x") && is_url("http://x") && !is_url("./x"));
+    }
+}

@@ -1,0 +1,106 @@
+//! Talking to a server from the command line: the session of `--server` and the trust flags
+//! (opened in one place for every command), and the pins a user gives (`--log-vkey`,
+//! `--ledger`, `--witness`, `--min-cosignatures`), parsed strictly: a malformed value is a
+//! usage error (exit 2). What is checked and how lives in `hisaab-client`.
+
+use anyhow::Result;
+use hisaab_client::{Pins, Session, SessionOptions, WitnessKey};
+use hisaab_log::note::VerifierKey;
+use hisaab_log::Hash;
+
+use crate::args::{ServerArgs, TrustArgs};
+use crate::exit::usage;
+
+/// Opens a session on `url` with the trust flags, saying so when the log key is pinned on
+/// first use.
+pub(crate) fn open(url: &str, trust: &TrustArgs) -> Result<Session> {
+    let session = Session::open(
+        url,
+        &SessionOptions {
+            state: trust.state.as_deref(),
+            log_vkey: parse_log_vkey(trust.log_vkey.as_deref())?,
+            repin: trust.repin,
+        },
+    )?;
+    if session.pinned_on_first_use {
+        eprintln!(
+            "note: pinned the log key {} and ledger {} for {} (trust on first use; pass \
+             --log-vkey to pin it yourself)",
+            session.log.vkey,
+            session.log.ledger,
+            session.client.base()
+        );
+    }
+    Ok(session)
+}
+
+/// Opens a session on the server the arguments name.
+pub(crate) fn open_server(server: &ServerArgs) -> Result<Session> {
+    open(&server.server, &server.trust)
+}
+
+/// Parses `--log-vkey`.
+pub(crate) fn parse_log_vkey(text: Option<&str>) -> Result<Option<VerifierKey>> {
+    text.map(|v| {
+        VerifierKey::try_parse(v).map_err(|e| {
+            usage(format!(
+                "--log-vkey {v:?} is not a log verifier key \
+                 `<origin>+<hex key id>+<base64 key>` (SPEC §3): {e}"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Parses the pins; anything malformed is a usage error.
+pub(crate) fn parse_pins(
+    log_vkey: Option<&str>,
+    ledger: Option<&str>,
+    witnesses: &[String],
+    min_cosignatures: Option<usize>,
+) -> Result<Pins> {
+    let log_vkey = parse_log_vkey(log_vkey)?;
+    let ledger = ledger
+        .map(|l| {
+            Hash::try_from_hex(l).map_err(|_| {
+                usage(format!(
+                    "--ledger {l:?} is not a ledger id (64 lowercase hex digits, SPEC §2)"
+                ))
+            })
+        })
+        .transpose()?;
+    let witnesses = witnesses
+        .iter()
+        .map(|w| {
+            WitnessKey::try_parse(w).map_err(|e| {
+                usage(format!(
+                    "--witness {w:?} is not a cosignature/v1 verifier key \
+                     `<name>+<hex key id>+<base64(0x04||key)>` (SPEC §3): {e}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let min_cosignatures = match (min_cosignatures, witnesses.is_empty()) {
+        (Some(k), true) if k > 0 => {
+            return Err(usage(
+                "--min-cosignatures needs the witnesses' keys (--witness)",
+            ))
+        }
+        (Some(k), false) if k > witnesses.len() => {
+            return Err(usage(format!(
+                "--min-cosignatures {k} is more than the {} --witness keys given",
+                witnesses.len()
+            )))
+        }
+        (Some(k), _) => k,
+        (None, true) => 0,
+        // Naming witnesses without a number asks for all of them.
+        (None, false) => witnesses.len(),
+    };
+    Ok(Pins {
+        log_vkey,
+        ledger,
+        witnesses,
+        min_cosignatures,
+    })
+}
