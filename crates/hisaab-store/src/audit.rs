@@ -19,6 +19,7 @@ use crate::layout::{
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::report::{MarkStatus, VerifyReport};
+use crate::shared::genesis_body;
 use crate::store::Store;
 
 /// Verifies the ledger in `dir` end to end with nothing but its own files and the log's
@@ -69,13 +70,10 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
 
     // The log's public key, as the genesis names it.
     let genesis = trees.read_entry(0, 1)?;
-    let body = &genesis.entry().statement.body;
-    let genesis_log_key = body
-        .get("log_key")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .unwrap_or_default();
-    let log_key = VerifierKey::try_parse(&genesis_log_key).map_err(|_| Corruption::Genesis {
+    let body = genesis_body(&genesis.entry().statement).map_err(|_| Corruption::Genesis {
+        reason: "entry 0's body is not a ledger.genesis body",
+    })?;
+    let log_key = VerifierKey::try_parse(&body.log_key).map_err(|_| Corruption::Genesis {
         reason: "body.log_key is not a verifier key",
     })?;
 
@@ -110,7 +108,7 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
     Ok(AuditedDir {
         trees,
         report,
-        genesis_log_key,
+        genesis_log_key: body.log_key,
     })
 }
 

@@ -35,7 +35,7 @@ use crate::layout::{
 };
 use crate::replay::{load_snapshot, replay, Replay};
 use crate::report::{OpenReport, SignedCheckpoint};
-use crate::shared::{checked_log_vkey, Committed};
+use crate::shared::{checked_log_vkey, genesis_body, Committed};
 
 /// What `open` hands the store.
 pub(crate) struct Recovered {
@@ -81,16 +81,10 @@ pub(crate) fn recover(
         }
         .into());
     }
-    let (Some(origin), Some(genesis_log_key)) = (
-        statement.body.get("origin").and_then(|v| v.as_str()),
-        statement.body.get("log_key").and_then(|v| v.as_str()),
-    ) else {
-        return Err(Corruption::Genesis {
-            reason: "body.origin and body.log_key must be strings",
-        }
-        .into());
-    };
-    let log_vkey = checked_log_vkey(origin, genesis_log_key, log_key)?;
+    let body = genesis_body(statement).map_err(|_| Corruption::Genesis {
+        reason: "entry 0's body is not a ledger.genesis body",
+    })?;
+    let log_vkey = checked_log_vkey(body.origin.as_str(), &body.log_key, log_key)?;
 
     // 2. The latest checkpoint.
     let (key, note) = trees
@@ -188,8 +182,8 @@ pub(crate) fn recover(
         },
         report,
         log_vkey,
-        genesis_log_key: genesis_log_key.to_owned(),
-        origin: origin.to_owned(),
+        genesis_log_key: body.log_key.clone(),
+        origin: body.origin.as_str().to_owned(),
     })
 }
 

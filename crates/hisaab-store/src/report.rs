@@ -2,25 +2,11 @@
 //! full verification. Plain data; nothing here reads or writes the store.
 
 use hisaab_log::note::{Checkpoint, VerifierKey};
-use hisaab_log::{Hash, Timestamp};
-use serde::{Deserialize, Serialize};
+use hisaab_log::Hash;
 
-/// What a caller gets for an appended envelope (SPEC §7): where it is, when it was recorded, and
-/// a checkpoint that covers it with the inclusion proof for that checkpoint's size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Receipt {
-    /// The entry's seq (its leaf index).
-    pub seq: u64,
-    /// The entry's event hash (its leaf hash).
-    pub event_hash: Hash,
-    /// When the ledger recorded it.
-    pub recorded_at: Timestamp,
-    /// A signed checkpoint note whose tree includes the entry.
-    pub checkpoint: String,
-    /// The RFC 9162 inclusion proof of the entry in that checkpoint's tree.
-    pub inclusion_proof: Vec<Hash>,
-}
+/// What a caller gets for an appended envelope (SPEC §7): the wire type the server sends and
+/// clients parse, defined once in `hisaab-api`.
+pub use hisaab_api::Receipt;
 
 /// The answer to an append: the receipt, and whether the envelope was new (`false` when it was
 /// already in the ledger and this is its original receipt with a current checkpoint).

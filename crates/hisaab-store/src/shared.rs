@@ -6,7 +6,8 @@
 use std::sync::{mpsc, Mutex, PoisonError, RwLock};
 
 use hisaab_log::note::VerifierKey;
-use hisaab_log::{Envelope, Hash, PublicKey, SigningKey, Timestamp};
+use hisaab_log::{Envelope, Hash, PublicKey, SigningKey, Statement, Timestamp};
+use hisaab_model::{Body, BodyError, GenesisBody};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::config::StoreConfig;
@@ -104,6 +105,16 @@ pub(crate) struct Accepted {
     pub(crate) recorded_at: Timestamp,
     pub(crate) created: bool,
     pub(crate) checkpoint: SignedCheckpoint,
+}
+
+/// The typed body of a genesis statement (SPEC §4: origin, log key, authority, policy).
+pub(crate) fn genesis_body(statement: &Statement) -> Result<GenesisBody, BodyError> {
+    match Body::try_parse(&statement.kind, &statement.body)? {
+        Body::Genesis(body) => Ok(body),
+        other => Err(BodyError::UnknownKind {
+            kind: other.kind().as_str().to_owned(),
+        }),
+    }
 }
 
 /// The verifier key of `log_key` under `origin`, which must be genesis `body.log_key`.

@@ -19,7 +19,7 @@ use crate::error::{AppendError, StoreError};
 use crate::layout::Trees;
 use crate::mark::Marker;
 use crate::report::{Appended, OpenReport, Receipt, SignedCheckpoint};
-use crate::shared::{checked_log_vkey, Accepted, Committed, Reply, Request, Shared};
+use crate::shared::{checked_log_vkey, genesis_body, Accepted, Committed, Reply, Request, Shared};
 use crate::writer::Writer;
 
 /// A durable Hisaab ledger in a sled directory. Cloning gives another handle to the same store.
@@ -110,14 +110,10 @@ impl Store {
         genesis
             .verify_signature()
             .map_err(|_| refuse("the signature does not verify"))?;
-        let body = &genesis.statement.body;
-        let (Some(origin), Some(genesis_log_key)) = (
-            body.get("origin").and_then(|v| v.as_str()),
-            body.get("log_key").and_then(|v| v.as_str()),
-        ) else {
-            return Err(refuse("body.origin and body.log_key must be strings"));
-        };
-        let log_vkey = checked_log_vkey(origin, genesis_log_key, &log_key)?;
+        let body = genesis_body(&genesis.statement)
+            .map_err(|e| refuse(&format!("not a ledger.genesis body: {e}")))?;
+        let origin = body.origin.as_str();
+        let log_vkey = checked_log_vkey(origin, &body.log_key, &log_key)?;
         let canonical = genesis.canonical_bytes().map_err(StoreError::Format)?;
 
         let trees = Trees::open(open_db(dir, &config)?)?;
@@ -140,7 +136,7 @@ impl Store {
             config,
             log_key,
             log_vkey,
-            genesis_log_key: genesis_log_key.to_owned(),
+            genesis_log_key: body.log_key.clone(),
             origin: origin.to_owned(),
             committed: RwLock::new(Committed {
                 size: 0,
