@@ -3,8 +3,9 @@
 //! The JSON documents of Hisaab's HTTP API (SPEC §7), defined once: the receipt of an
 //! accepted statement ([`Receipt`]), the error body every failure answers with
 //! ([`ErrorBody`]), the proof answers ([`InclusionProof`], [`ConsistencyProof`]), the health
-//! answer and the cosignature request and answer. The server serialises them and describes
-//! them in its OpenAPI document (the `ToSchema` derives); `hisaab-client` deserialises them.
+//! and readiness answers, and the cosignature request and answer. The server serialises them
+//! and describes them in its OpenAPI document (the `ToSchema` derives); `hisaab-client`
+//! deserialises them.
 //!
 //! This crate is pure data: serde and the schema derive, no HTTP stack, no storage, no I/O.
 //! Hashes and times are `hisaab-log`'s checked types, so a client that parses an answer holds
@@ -83,6 +84,21 @@ pub struct Health {
     pub status: String,
     /// The number of entries in the ledger.
     pub size: u64,
+}
+
+/// `GET /readyz` when the server takes requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Readiness {
+    /// Always `ready` in a 200 answer.
+    #[schema(example = "ready")]
+    pub status: String,
+    /// The number of entries in the ledger.
+    pub size: u64,
+    /// Free slots of the reads' budget (reads and cosignatures in flight).
+    pub reads_free: u64,
+    /// Free slots of the appends' budget.
+    pub appends_free: u64,
 }
 
 /// `POST /v1/cosignatures` as JSON: a cosignature line, optionally with the checkpoint it

@@ -15,8 +15,6 @@ use axum::Json;
 use hisaab_log::note::NoteError;
 use hisaab_log::FormatError;
 use hisaab_store::{AppendError, CosignatureError, Rule, StoreError};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Seconds a client is asked to wait (`Retry-After`) after a 503.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
@@ -264,12 +262,7 @@ impl ApiError {
 
     /// The body this error is answered with.
     pub fn to_body(&self) -> ErrorBody {
-        ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.to_string(),
-            },
-        }
+        ErrorBody::new(self.code(), self.to_string())
     }
 }
 
@@ -414,26 +407,8 @@ pub(crate) fn rule_status(rule: Rule) -> Option<StatusCode> {
     }
 }
 
-/// The body of every error answer: `{"error":{"code":"...","message":"..."}}` (SPEC §7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// What went wrong: a stable code for programs, a message for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorDetail {
-    /// A stable snake_case code naming the cause, such as `malformed_envelope`,
-    /// `bad_signature`, `duplicate_id`, `not_found`, `bad_query` or `overloaded`.
-    #[schema(pattern = "^[a-z][a-z0-9_]*$", example = "not_found")]
-    pub code: String,
-    /// A message a person understands.
-    #[schema(example = "no entry with seq 41: the ledger has 12 entries")]
-    pub message: String,
-}
+/// The body of every error answer (SPEC §7), defined once in `hisaab-api`.
+pub use hisaab_api::{ErrorBody, ErrorDetail};
 
 /// Untrusted text shortened for an error message.
 pub(crate) fn short(text: &str) -> String {

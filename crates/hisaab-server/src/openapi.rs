@@ -1,9 +1,14 @@
 //! The OpenAPI 3 description, generated from the handlers' `#[utoipa::path]` attributes and
-//! the types of [`crate::schema`]. Building it is deterministic: utoipa keeps paths, schemas
-//! and properties in ordered maps, so the same code always gives the same bytes.
+//! the types of [`crate::schema`] (`hisaab-api`'s wire types), with the state's schema taken
+//! from `hisaab-model`'s `JsonSchema` derive: each document has one description, the one
+//! `schemas/` is checked against. Building it is deterministic: utoipa keeps paths, schemas and
+//! properties in ordered maps and schemars in sorted ones, so the same code gives the same
+//! bytes.
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use schemars::gen::SchemaSettings;
+use serde_json::Value;
 use utoipa::openapi::{HeaderBuilder, OpenApi as Document};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
@@ -56,17 +61,6 @@ use crate::schema;
         schema::Statement,
         schema::Entry,
         schema::State,
-        schema::OperatorState,
-        schema::KpiState,
-        schema::PillarScores,
-        schema::CommitmentCounts,
-        schema::DisputeCounts,
-        schema::MemberState,
-        schema::Pillar,
-        schema::Verdict,
-        schema::KpiStatus,
-        schema::Role,
-        schema::MemberStatus,
     )),
     modifiers(&RetryAfter),
     tags(
@@ -85,7 +79,27 @@ pub struct ApiDoc;
 /// # Errors
 /// [`serde_json::Error`] if it cannot be serialised (it always can).
 pub fn to_json() -> Result<String, serde_json::Error> {
-    ApiDoc::openapi().to_pretty_json()
+    let mut doc = serde_json::to_value(ApiDoc::openapi())?;
+    if let Some(Value::Object(schemas)) = doc.pointer_mut("/components/schemas") {
+        for (name, schema) in model_schemas()? {
+            schemas.insert(name, schema);
+        }
+    }
+    serde_json::to_string_pretty(&doc)
+}
+
+/// The state (SPEC §5) and the types it names, as `hisaab-model` derives their schemas, with
+/// references pointing into the description's components.
+fn model_schemas() -> Result<Vec<(String, Value)>, serde_json::Error> {
+    let root = SchemaSettings::draft07()
+        .with(|settings| settings.definitions_path = "#/components/schemas/".to_owned())
+        .into_generator()
+        .into_root_schema_for::<hisaab_model::State>();
+    let mut schemas = vec![("State".to_owned(), serde_json::to_value(&root.schema)?)];
+    for (name, schema) in &root.definitions {
+        schemas.push((name.clone(), serde_json::to_value(schema)?));
+    }
+    Ok(schemas)
 }
 
 /// The OpenAPI 3 description of this API, generated from the code.

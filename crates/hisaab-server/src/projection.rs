@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hisaab_log::{jcs, Date, PublicKey};
+use hisaab_model::{MemberStatus, Role};
 use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
@@ -27,16 +28,15 @@ const CACHED_MAX: usize = 16;
 /// A member as a witness look-up needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MemberKey {
-    /// The member's current key, if the state's JSON holds a valid one.
-    pub(crate) key: Option<PublicKey>,
+    /// The member's current key.
+    pub(crate) key: PublicKey,
     /// Whether the member holds the `witness` role.
     pub(crate) is_witness: bool,
     /// Whether the member is active (not revoked).
     pub(crate) is_active: bool,
 }
 
-/// One projection: its canonical JSON and its members, read off that JSON (whose shape is the
-/// contract of SPEC §5).
+/// One projection: its canonical JSON and its members, read off the typed state.
 #[derive(Debug)]
 pub(crate) struct Projection {
     /// JCS of the state.
@@ -148,29 +148,17 @@ fn build(
     let state = store.state(Some(tree_size), at).map_err(ApiError::from)?;
     let canonical =
         jcs::to_canonical(&state).map_err(|error| ApiError::internal("state to JSON", &error))?;
-    let value: serde_json::Value = serde_json::from_slice(&canonical)
-        .map_err(|error| ApiError::internal("state from JSON", &error))?;
-    let mut members = BTreeMap::new();
-    if let Some(listed) = value.get("members").and_then(|m| m.as_object()) {
-        for (id, member) in listed {
-            let is_witness = member
-                .get("roles")
-                .and_then(|roles| roles.as_array())
-                .is_some_and(|roles| roles.iter().any(|role| role == "witness"));
-            let is_active = member.get("status").and_then(|s| s.as_str()) == Some("active");
-            let key = member
-                .get("key")
-                .and_then(|key| key.as_str())
-                .and_then(|key| PublicKey::try_from_base64(key).ok());
-            members.insert(
-                id.clone(),
-                MemberKey {
-                    key,
-                    is_witness,
-                    is_active,
-                },
-            );
-        }
-    }
+    let members = state
+        .members
+        .iter()
+        .map(|(id, member)| {
+            let key = MemberKey {
+                key: member.key,
+                is_witness: member.roles.contains(&Role::Witness),
+                is_active: member.status == MemberStatus::Active,
+            };
+            (id.as_str().to_owned(), key)
+        })
+        .collect();
     Ok(Projection { canonical, members })
 }

@@ -17,7 +17,7 @@ use super::{blocking, bytes_response, check_tree_size, immutable, JSON, JSON_LIN
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{PathText, Query};
-use crate::schema::{ConsistencyProof, Entry, HexHash, InclusionProof};
+use crate::schema::{ConsistencyProof, Entry, InclusionProof};
 
 /// The size of the chunks a bundle is streamed in.
 const BUNDLE_CHUNK_BYTES: usize = 64 << 10;
@@ -245,8 +245,8 @@ pub(crate) async fn inclusion_proof(
     let body = InclusionProof {
         index,
         tree_size,
-        leaf_hash: merkle::leaf_hash(&leaf).to_hex(),
-        proof: hex_hashes(&proof),
+        leaf_hash: merkle::leaf_hash(&leaf),
+        proof,
     };
     Ok(immutable(Json(body).into_response()))
 }
@@ -297,11 +297,7 @@ pub(crate) async fn consistency_proof(
             .map_err(ApiError::from)
     })
     .await?;
-    let body = ConsistencyProof {
-        from,
-        to,
-        proof: hex_hashes(&proof),
-    };
+    let body = ConsistencyProof { from, to, proof };
     Ok(immutable(Json(body).into_response()))
 }
 
@@ -425,10 +421,6 @@ impl Write for ChannelWriter {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-fn hex_hashes(hashes: &[Hash]) -> Vec<HexHash> {
-    hashes.iter().map(|hash| HexHash(hash.to_hex())).collect()
 }
 
 /// The query of `GET /v1/history`.

@@ -62,7 +62,7 @@ pub(crate) async fn submit(
     let id = envelope.statement.id.clone();
     let kind = envelope.statement.kind.clone();
     let appended = app.store.append(envelope).await.map_err(ApiError::from)?;
-    let receipt = Receipt::from_store(&appended.receipt);
+    let receipt = appended.receipt;
     let status = if appended.created {
         tracing::info!(seq = receipt.seq, %id, %kind, "statement appended");
         StatusCode::CREATED
@@ -71,21 +71,4 @@ pub(crate) async fn submit(
         StatusCode::OK
     };
     Ok((status, Json(receipt)))
-}
-
-impl Receipt {
-    /// The wire form of a store's receipt.
-    fn from_store(receipt: &hisaab_store::Receipt) -> Self {
-        Receipt {
-            seq: receipt.seq,
-            event_hash: receipt.event_hash.to_hex(),
-            recorded_at: receipt.recorded_at.as_str().to_owned(),
-            checkpoint: receipt.checkpoint.clone(),
-            inclusion_proof: receipt
-                .inclusion_proof
-                .iter()
-                .map(|hash| schema::HexHash(hash.to_hex()))
-                .collect(),
-        }
-    }
 }
