@@ -9,7 +9,7 @@
 //!
 //! This crate is pure data: serde and the schema derive, no HTTP stack, no storage, no I/O.
 //! Hashes and times are `hisaab-log`'s checked types, so a client that parses an answer holds
-//! a well-formed [`Hash`] or [`Timestamp`] or an error. The documents the API serves as stored
+//! a well-formed [`struct@Hash`] or [`Timestamp`] or an error. The documents the API serves as stored
 //! bytes (entries, the state of SPEC §5) are `hisaab-log`'s and `hisaab-model`'s.
 //!
 //! ```
@@ -161,7 +161,7 @@ pub struct ErrorDetail {
 }
 
 /// A SHA-256 hash as 64 lowercase hex digits: the schema of the hashes in proofs (the
-/// documents themselves carry [`Hash`], which serialises so).
+/// documents themselves carry [`struct@Hash`], which serialises so).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
 pub struct HexHash(pub String);
