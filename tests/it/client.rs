@@ -127,6 +127,20 @@ fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
         "Indus Mobile"
     );
 
+    // Pages of entries, the server's state (its digest checked here, the same as the replayed
+    // one) and a history with nothing in it yet.
+    let entries = session.client.entries(0, 10).unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].event_hash(), posted.receipt.event_hash);
+    let served = session.client.state(None, None).unwrap();
+    assert_eq!(served.digest(), verified.state.digest());
+    let kpi = hisaab_model::KpiId::try_new("CR-01").unwrap();
+    assert!(session
+        .client
+        .history(&indus, &kpi, 0, 10)
+        .unwrap()
+        .is_empty());
+
     // A new session remembers the pin and the checkpoint, with no key given.
     let options = SessionOptions {
         state: Some(&state),

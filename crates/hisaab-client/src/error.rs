@@ -196,6 +196,17 @@ pub enum Mismatch {
     },
     /// A proof's leaf hash is not the entry's event hash.
     LeafHash,
+    /// An entry of a page is not at the seq it should be.
+    Seq {
+        /// The seq expected.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// A history is not in log order.
+    Order,
+    /// A state's digest is not the digest of its content.
+    StateDigest,
     /// A bundle of another ledger or size than asked.
     Bundle {
         /// Its ledger.
@@ -231,6 +242,16 @@ impl fmt::Display for Mismatch {
             }
             Mismatch::LeafHash => {
                 f.write_str("the proof's leaf hash is not the entry's event hash")
+            }
+            Mismatch::Seq { expected, found } => {
+                write!(
+                    f,
+                    "the server answered entry {found} where entry {expected} belongs"
+                )
+            }
+            Mismatch::Order => f.write_str("the server's history is not in log order"),
+            Mismatch::StateDigest => {
+                f.write_str("the server's state does not have the digest it carries (SPEC §5)")
             }
             Mismatch::Bundle {
                 ledger,

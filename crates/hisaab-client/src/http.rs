@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hisaab_api::{ConsistencyProof, CosignatureAccepted, CosignatureRequest, ErrorBody};
 use hisaab_api::{InclusionProof, Receipt};
-use hisaab_log::{Envelope, Hash, SealedEntry};
+use hisaab_log::{Date, Envelope, Hash, SealedEntry};
+use hisaab_model::{KpiId, Slug, State};
 use reqwest::blocking::{Client as HttpClient, Response};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -131,6 +132,78 @@ impl Client {
             }));
         }
         Ok(entry)
+    }
+
+    /// Up to `limit` entries from seq `start` (`GET /v1/entries`, JSON Lines of leaf bytes),
+    /// each parsed and checked to be at its seq.
+    ///
+    /// # Errors
+    /// As [`Client::get_text`], [`ClientError::Entry`] for a line that is not an entry, and
+    /// [`ClientError::Mismatch`] for an entry out of place.
+    pub fn entries(&self, start: u64, limit: u64) -> Result<Vec<SealedEntry>, ClientError> {
+        let text = self.get_text(&format!("/v1/entries?start={start}&limit={limit}"))?;
+        let entries = parse_lines(&text)?;
+        for (seq, entry) in (start..).zip(&entries) {
+            if entry.entry().seq != seq {
+                return Err(ClientError::Mismatch(Mismatch::Seq {
+                    expected: seq,
+                    found: entry.entry().seq,
+                }));
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Up to `limit` entries about `operator` and `kpi` from seq `start` (`GET /v1/history`),
+    /// in log order.
+    ///
+    /// # Errors
+    /// As [`Client::entries`].
+    pub fn history(
+        &self,
+        operator: &Slug,
+        kpi: &KpiId,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<SealedEntry>, ClientError> {
+        let text = self.get_text(&format!(
+            "/v1/history?operator={operator}&kpi={kpi}&start={start}&limit={limit}"
+        ))?;
+        let entries = parse_lines(&text)?;
+        if entries.windows(2).any(|pair| match pair {
+            [a, b] => a.entry().seq >= b.entry().seq,
+            _ => false,
+        }) {
+            return Err(ClientError::Mismatch(Mismatch::Order));
+        }
+        Ok(entries)
+    }
+
+    /// The state of SPEC §5 at `as_of` (default: every entry) and `at` (default: the last
+    /// entry's date), as the server projects it, with its digest recomputed here. It is what
+    /// the server says; to know it, replay a verified bundle ([`crate::Session::verified_bundle`]).
+    ///
+    /// # Errors
+    /// As [`Client::get_json`], and [`ClientError::Mismatch`] when the digest is not the
+    /// state's.
+    pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, ClientError> {
+        let mut query = Vec::new();
+        if let Some(size) = as_of {
+            query.push(format!("as_of={size}"));
+        }
+        if let Some(date) = at {
+            query.push(format!("at={date}"));
+        }
+        let path = if query.is_empty() {
+            "/v1/state".to_owned()
+        } else {
+            format!("/v1/state?{}", query.join("&"))
+        };
+        let state: State = self.get_json(&path)?;
+        if state.compute_digest() != state.digest() {
+            return Err(ClientError::Mismatch(Mismatch::StateDigest));
+        }
+        Ok(state)
     }
 
     /// The inclusion proof of `index` in the tree of `size`, checked to be for those sizes.
@@ -285,6 +358,21 @@ fn parse_entry(text: &str, what: String) -> Result<SealedEntry, ClientError> {
     let bytes = text.strip_suffix('\n').unwrap_or(text);
     SealedEntry::try_from_leaf_bytes(bytes.as_bytes())
         .map_err(|source| ClientError::Entry { what, source })
+}
+
+/// Parses JSON Lines of leaf bytes.
+fn parse_lines(text: &str) -> Result<Vec<SealedEntry>, ClientError> {
+    text.lines()
+        .enumerate()
+        .map(|(line, bytes)| {
+            SealedEntry::try_from_leaf_bytes(bytes.as_bytes()).map_err(|source| {
+                ClientError::Entry {
+                    what: format!("on line {}", line + 1),
+                    source,
+                }
+            })
+        })
+        .collect()
 }
 
 /// Turns a non-success answer into an [`HttpError`].

@@ -2,7 +2,8 @@
 //!
 //! A client of a Hisaab server (SPEC §7) that trusts nothing it has not verified. [`Client`]
 //! speaks the HTTP API with the wire types of `hisaab-api` (a blocking client, bounded answers,
-//! a timeout per request). [`Session`] binds a client to a pinned log: the log's verifier key
+//! a timeout per request): checkpoints, entries and pages of them, histories, proofs, the
+//! state, bundles, statements and cosignatures. [`Session`] binds a client to a pinned log: the log's verifier key
 //! and ledger id learnt from the genesis entry on first use (or pinned by the caller), every
 //! checkpoint checked under that key, every proof against a checkpoint, every receipt against
 //! its checkpoint and the entry it names, and every new checkpoint for consistency with the
