@@ -113,14 +113,14 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
-    /// 400 `tree_size_out_of_range`: a tree size beyond the ledger's current size, or outside
-    /// what the operation allows (such as 0, or `from > to`).
+    /// 404 `tree_size_out_of_range`: a well-formed tree size the ledger has no tree of (beyond
+    /// its current size), or a pair of sizes with no proof between them (`from > to`).
     #[error("{message}")]
     TreeSizeOutOfRange {
         /// Which size, and the allowed range.
         message: String,
     },
-    /// 400 `index_out_of_range`: a leaf index or start position outside the tree.
+    /// 404 `index_out_of_range`: a well-formed leaf index or start position outside the tree.
     #[error("{message}")]
     IndexOutOfRange {
         /// Which index, and the allowed range.
@@ -186,9 +186,7 @@ impl ApiError {
             | ApiError::MalformedBody { .. }
             | ApiError::MalformedCosignature { .. }
             | ApiError::BadQuery { .. }
-            | ApiError::BadPath { .. }
-            | ApiError::TreeSizeOutOfRange { .. }
-            | ApiError::IndexOutOfRange { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::BadPath { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Rejected { status, .. } => *status,
             ApiError::UnknownWitness { .. } | ApiError::BadCosignature { .. } => {
@@ -197,7 +195,11 @@ impl ApiError {
             ApiError::StaleCheckpoint { .. } => StatusCode::CONFLICT,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            // What the description allows but the ledger does not have is not found, not a bad
+            // request: 400 means the request breaks the description.
+            ApiError::NotFound { .. }
+            | ApiError::TreeSizeOutOfRange { .. }
+            | ApiError::IndexOutOfRange { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::LedgerEmpty
             | ApiError::Overloaded

@@ -13,16 +13,20 @@
 //! |---|---|
 //! | `POST /v1/statements` | 201/200 receipt; 400, 401, 403, 409, 413, 415, 422, 503 |
 //! | `GET /v1/checkpoint` | 200 `text/plain` note with cosignatures; 503 |
-//! | `GET /v1/entries?start=&limit=` | 200 JSON Lines of leaf bytes; 400, 503 |
+//! | `GET /v1/entries?start=&limit=` | 200 JSON Lines of leaf bytes; 400, 404, 503 |
 //! | `GET /v1/entries/{seq}`, `GET /v1/events/{event_hash}` | 200 leaf bytes; 400, 404, 503 |
-//! | `GET /v1/proofs/inclusion?index=&tree_size=` | 200 `{index, tree_size, leaf_hash, proof}`; 400, 503 |
-//! | `GET /v1/proofs/consistency?from=&to=` | 200 `{from, to, proof}`; 400, 503 |
-//! | `GET /v1/state?as_of=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 503 |
-//! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 503 |
+//! | `GET /v1/proofs/inclusion?index=&tree_size=` | 200 `{index, tree_size, leaf_hash, proof}`; 400, 404, 503 |
+//! | `GET /v1/proofs/consistency?from=&to=` | 200 `{from, to, proof}`; 400, 404, 503 |
+//! | `GET /v1/state?as_of=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 404, 503 |
+//! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 404, 503 |
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
 //! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
 //! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
+//!
+//! The description is exact: a request it allows is never refused as malformed (400 means the
+//! request breaks the description; a well-formed tree size, index or entry the ledger does not
+//! have is 404), and a request it forbids is refused. CI runs schemathesis against it.
 //!
 //! Every error is answered in one shape, `{"error":{"code":"...","message":"..."}}`, from
 //! one place, [`ApiError`]'s `IntoResponse`; the statuses for statements follow SPEC §7's

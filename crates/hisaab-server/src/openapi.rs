@@ -8,7 +8,7 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use schemars::gen::SchemaSettings;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::openapi::{HeaderBuilder, OpenApi as Document};
 use utoipa::{Modify, OpenApi, PartialSchema};
 
@@ -54,7 +54,9 @@ use crate::schema;
         schema::ConsistencyProof,
         schema::Health,
         schema::Readiness,
-        schema::CosignatureRequest,
+        schema::CosignatureRequestSchema,
+        schema::CosignatureLine,
+        schema::JsonValue,
         schema::CosignatureAccepted,
         schema::HexHash,
         schema::Envelope,
@@ -85,7 +87,102 @@ pub fn to_json() -> Result<String, serde_json::Error> {
             schemas.insert(name, schema);
         }
     }
+    add_links(&mut doc);
+    add_transport_statuses(&mut doc);
     serde_json::to_string_pretty(&doc)
+}
+
+/// The statuses any request can get before it reaches a handler, on every operation: 414
+/// `uri_too_long` (a request line over the server's limit) and 431 `headers_too_large`, both in
+/// the error shape.
+fn add_transport_statuses(doc: &mut Value) {
+    let error = |text: &str| {
+        json!({"description": text,
+            "content": {"application/json":
+                {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+    };
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+                responses
+                    .entry("414")
+                    .or_insert_with(|| error("`uri_too_long`: the request line is too long."));
+                responses.entry("431").or_insert_with(|| {
+                    error("`headers_too_large`: the request's headers are too large.")
+                });
+            }
+        }
+    }
+}
+
+/// The links between operations (OpenAPI 3.1 §4.8.20), so that a client or a stateful test can
+/// follow an answer to what it names: a receipt to its entry, its event and its inclusion
+/// proof; an entry to its proof; the health answer's size to the bundle, state and proofs of
+/// that size. utoipa has no attribute for links; they are added to the generated document.
+fn add_links(doc: &mut Value) {
+    let receipt_links = json!({
+        "GetEntry": {"operationId": "entry",
+            "parameters": {"seq": "$response.body#/seq"},
+            "description": "The entry the receipt is for."},
+        "GetEvent": {"operationId": "event",
+            "parameters": {"event_hash": "$response.body#/event_hash"},
+            "description": "The same entry, by its event hash."},
+        "GetInclusionProof": {"operationId": "inclusion_proof",
+            "parameters": {"index": "$response.body#/seq"},
+            "description": "The entry's inclusion proof in the ledger's current tree."},
+    });
+    let links = [
+        ("/v1/statements", "post", "201", receipt_links.clone()),
+        ("/v1/statements", "post", "200", receipt_links),
+        (
+            "/v1/entries/{seq}",
+            "get",
+            "200",
+            json!({"GetInclusionProof": {"operationId": "inclusion_proof",
+                "parameters": {"index": "$response.body#/seq"},
+                "description": "The entry's inclusion proof in the ledger's current tree."}}),
+        ),
+        (
+            "/v1/proofs/inclusion",
+            "get",
+            "200",
+            json!({"GetConsistencyProof": {"operationId": "consistency_proof",
+                "parameters": {"from": "$response.body#/tree_size",
+                    "to": "$response.body#/tree_size"},
+                "description": "A consistency proof from the tree the proof is for."}}),
+        ),
+        (
+            "/healthz",
+            "get",
+            "200",
+            json!({
+                "GetBundle": {"operationId": "bundle",
+                    "parameters": {"tree_size": "$response.body#/size"},
+                    "description": "A bundle of every entry."},
+                "GetState": {"operationId": "state",
+                    "parameters": {"as_of": "$response.body#/size"},
+                    "description": "The state after every entry."},
+                "GetConsistencyProof": {"operationId": "consistency_proof",
+                    "parameters": {"from": "$response.body#/size", "to": "$response.body#/size"},
+                    "description": "The (empty) consistency proof of the current tree."},
+            }),
+        ),
+    ];
+    for (path, method, status, links) in links {
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('~', "~0").replace('/', "~1")
+        );
+        if let Some(Value::Object(response)) = doc.pointer_mut(&pointer) {
+            response.insert("links".to_owned(), links);
+        }
+    }
 }
 
 /// The state (SPEC §5) and the types it names, as `hisaab-model` derives their schemas, with

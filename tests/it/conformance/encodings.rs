@@ -256,9 +256,14 @@ fn refuses_every_non_conforming_encoding_with_400() {
         enrol("f-sign", &identity_signed),
     ));
     cases.push(("a body key with y >= p", enrol("f-y", &y_over_p)));
+    // A signer with y >= p is canonical base64 of 32 bytes, which the OpenAPI description
+    // allows (no schema can say which 32 bytes are a key): SPEC §7.2 step 5 answers it as a
+    // signature that cannot verify, 401 `bad_signature`, not as a malformed envelope.
     let mut statement = node.statement(&pta, "operator.registered", op("f-signer-y"));
     statement["signer"] = json!(y_over_p);
-    cases.push(("a signer with y >= p", node.envelope_text(&pta, &statement)));
+    let (status, body) = node.post_text(&node.envelope_text(&pta, &statement));
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "bad_signature", "{body}");
 
     // JSON that only looks unique or well-formed.
     cases.push((

@@ -92,16 +92,36 @@ fn entries_are_canonical_chained_signed_and_proven() {
             );
         }
     }
-    for path in [
-        "/v1/proofs/consistency?from=0&to=1".to_owned(),
-        "/v1/proofs/consistency?from=0&to=0".to_owned(),
-        "/v1/proofs/consistency?from=3&to=2".to_owned(),
-        format!("/v1/proofs/consistency?from=1&to={}", size + 1),
-        "/v1/proofs/inclusion?index=0&tree_size=0".to_owned(),
-        "/v1/proofs/inclusion?index=2&tree_size=2".to_owned(),
+    // 400: the request breaks the description (a size of 0); 404: it names a tree, a leaf or a
+    // proof the ledger does not have.
+    for (path, status) in [
+        (
+            "/v1/proofs/consistency?from=0&to=1".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v1/proofs/consistency?from=0&to=0".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v1/proofs/consistency?from=3&to=2".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/v1/proofs/consistency?from=1&to={}", size + 1),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "/v1/proofs/inclusion?index=0&tree_size=0".to_owned(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v1/proofs/inclusion?index=2&tree_size=2".to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
         let response = node.get(&path);
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(response.status(), status, "{path}");
         check_error_shape(&serde_json::from_str(&response.text().unwrap()).unwrap());
     }
     node.finish();

@@ -13,11 +13,13 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
 
-use super::{blocking, bytes_response, check_tree_size, immutable, JSON, JSON_LINES, TEXT};
+use super::{
+    blocking, bytes_response, check_integer, check_tree_size, immutable, JSON, JSON_LINES, TEXT,
+};
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{PathText, Query};
-use crate::schema::{ConsistencyProof, Entry, InclusionProof};
+use crate::schema::{self, ConsistencyProof, Entry, InclusionProof};
 
 /// The size of the chunks a bundle is streamed in.
 const BUNDLE_CHUNK_BYTES: usize = 64 << 10;
@@ -57,9 +59,12 @@ pub(crate) struct EntriesQuery {
     /// The seq of the first entry (default 0). At most the ledger's size, where the answer is
     /// empty.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     start: Option<u64>,
-    /// How many entries at most (default and cap: the server's page size, 1000 by default).
+    /// How many entries at most (default: the server's page size, 1000 by default; a larger
+    /// `limit` is cut to it).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     limit: Option<u64>,
 }
 
@@ -74,8 +79,10 @@ pub(crate) struct EntriesQuery {
             entry's leaf bytes exactly followed by `\\n`. Fewer than `limit` lines at the end \
             of the log; none when `start` is the ledger's size.",
             body = Entry, content_type = "application/x-ndjson"),
-        (status = 400, description = "`bad_query`: a parameter is not an integer or is unknown; \
-            `index_out_of_range`: `start` is beyond the ledger's size.", body = ErrorBody),
+        (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
+            above 2^53 - 1.", body = ErrorBody),
+        (status = 404, description = "`index_out_of_range`: `start` is beyond the ledger's \
+            size.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
@@ -84,6 +91,8 @@ pub(crate) async fn entries(
     State(app): State<AppState>,
     Query(query): Query<EntriesQuery>,
 ) -> Result<Response, ApiError> {
+    check_integer("start", query.start, 0)?;
+    check_integer("limit", query.limit, 0)?;
     let start = query.start.unwrap_or(0);
     let page_max = app.config.entries_page_max;
     let limit = query.limit.unwrap_or(page_max).min(page_max);
@@ -116,12 +125,13 @@ pub(crate) async fn entries(
     get,
     path = "/v1/entries/{seq}",
     tag = "log",
-    params(("seq" = u64, Path, description = "The entry's seq, from 0.")),
+    params(("seq" = u64, Path, description = "The entry's seq, from 0.",
+        minimum = 0, maximum = 9_007_199_254_740_991_u64)),
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
             body = Entry, content_type = "application/json"),
-        (status = 400, description = "`bad_path`: the seq is not a non-negative integer in \
-            plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
+        (status = 400, description = "`bad_path`: the seq is not an integer from 0 to \
+            2^53 - 1 in plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
         (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -131,13 +141,15 @@ pub(crate) async fn entry(
     State(app): State<AppState>,
     PathText(seq): PathText,
 ) -> Result<Response, ApiError> {
-    let seq: u64 = crate::extract::decimal::parse(&seq).ok_or_else(|| ApiError::BadPath {
-        message: format!(
-            "seq must be a non-negative integer in plain decimal digits (no sign, no leading \
-             zero), found {:?}",
-            short(&seq)
-        ),
-    })?;
+    let seq: u64 = crate::extract::decimal::parse(&seq)
+        .filter(|seq| *seq <= schema::INTEGER_MAX)
+        .ok_or_else(|| ApiError::BadPath {
+            message: format!(
+                "seq must be an integer from 0 to 2^53 - 1 in plain decimal digits (no sign, no \
+                 leading zero), found {:?}",
+                short(&seq)
+            ),
+        })?;
     let leaf = blocking(move || app.store.entry_bytes(seq).map_err(ApiError::from)).await?;
     match leaf {
         Some(leaf) => Ok(immutable(bytes_response(JSON, leaf))),
@@ -197,10 +209,13 @@ pub(crate) async fn event(
 pub(crate) struct InclusionQuery {
     /// The leaf index (the entry's seq).
     #[serde(deserialize_with = "crate::extract::decimal::required")]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     index: u64,
-    /// The tree size of the checkpoint to prove against: 1 to the ledger's size.
-    #[serde(deserialize_with = "crate::extract::decimal::required")]
-    tree_size: u64,
+    /// The tree size of the checkpoint to prove against: 1 to the ledger's size (default: the
+    /// ledger's current size).
+    #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    tree_size: Option<u64>,
 }
 
 /// An RFC 9162 inclusion proof of an entry in the tree of a given size.
@@ -211,9 +226,12 @@ pub(crate) struct InclusionQuery {
     params(InclusionQuery),
     responses(
         (status = 200, description = "The proof.", body = InclusionProof),
-        (status = 400, description = "`bad_query`: a parameter is missing or not an integer; \
-            `tree_size_out_of_range`: `tree_size` is 0 or beyond the ledger's size; \
-            `index_out_of_range`: `index` is not below `tree_size`.", body = ErrorBody),
+        (status = 400, description = "`bad_query`: `index` is missing, a parameter is unknown, \
+            not an integer, or out of its bounds (`tree_size` 0, above 2^53 - 1).",
+            body = ErrorBody),
+        (status = 404, description = "`tree_size_out_of_range`: `tree_size` is beyond the \
+            ledger's size; `index_out_of_range`: `index` is not below `tree_size`.",
+            body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
@@ -222,8 +240,12 @@ pub(crate) async fn inclusion_proof(
     State(app): State<AppState>,
     Query(query): Query<InclusionQuery>,
 ) -> Result<Response, ApiError> {
-    let InclusionQuery { index, tree_size } = query;
-    check_tree_size("tree_size", tree_size, app.store.size())?;
+    check_integer("index", Some(query.index), 0)?;
+    check_integer("tree_size", query.tree_size, 1)?;
+    let size = app.store.size();
+    let index = query.index;
+    let tree_size = query.tree_size.unwrap_or(size);
+    check_tree_size("tree_size", tree_size, size)?;
     if index >= tree_size {
         return Err(ApiError::IndexOutOfRange {
             message: format!("index {index} is not in a tree of size {tree_size}"),
@@ -248,7 +270,13 @@ pub(crate) async fn inclusion_proof(
         leaf_hash: merkle::leaf_hash(&leaf),
         proof,
     };
-    Ok(immutable(Json(body).into_response()))
+    let response = Json(body).into_response();
+    // Without `tree_size` the proof is for the current size, which grows: not cacheable.
+    if query.tree_size.is_some() {
+        Ok(immutable(response))
+    } else {
+        Ok(response)
+    }
 }
 
 /// The query of `GET /v1/proofs/consistency`.
@@ -258,9 +286,11 @@ pub(crate) async fn inclusion_proof(
 pub(crate) struct ConsistencyQuery {
     /// The older tree size, at least 1.
     #[serde(deserialize_with = "crate::extract::decimal::required")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     from: u64,
     /// The newer tree size: at least `from`, at most the ledger's size.
     #[serde(deserialize_with = "crate::extract::decimal::required")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     to: u64,
 }
 
@@ -273,9 +303,10 @@ pub(crate) struct ConsistencyQuery {
     responses(
         (status = 200, description = "The proof; empty when `from == to`.",
             body = ConsistencyProof),
-        (status = 400, description = "`bad_query`: a parameter is missing or not an integer; \
-            `tree_size_out_of_range`: not `1 <= from <= to <=` the ledger's size.",
-            body = ErrorBody),
+        (status = 400, description = "`bad_query`: a parameter is missing, unknown, not an \
+            integer, or out of its bounds (0, above 2^53 - 1).", body = ErrorBody),
+        (status = 404, description = "`tree_size_out_of_range`: `to` is beyond the ledger's \
+            size, or `from > to`.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
@@ -285,6 +316,8 @@ pub(crate) async fn consistency_proof(
     Query(query): Query<ConsistencyQuery>,
 ) -> Result<Response, ApiError> {
     let ConsistencyQuery { from, to } = query;
+    check_integer("from", Some(from), 1)?;
+    check_integer("to", Some(to), 1)?;
     check_tree_size("to", to, app.store.size())?;
     if from == 0 || from > to {
         return Err(ApiError::TreeSizeOutOfRange {
@@ -308,6 +341,7 @@ pub(crate) async fn consistency_proof(
 pub(crate) struct BundleQuery {
     /// The number of entries to export, 1 to the ledger's size (default: all).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     tree_size: Option<u64>,
 }
 
@@ -322,8 +356,10 @@ pub(crate) struct BundleQuery {
             checkpoint}`, then one line per entry, seq 0 upwards, each its leaf bytes exactly; \
             every line ends in `\\n`. Streamed; a failure midway cuts the stream short, which \
             a verifier detects.", body = String, content_type = "application/x-ndjson"),
-        (status = 400, description = "`bad_query`; `tree_size_out_of_range`: 0 or beyond the \
-            ledger's size.", body = ErrorBody),
+        (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
+            out of its bounds (0, above 2^53 - 1).", body = ErrorBody),
+        (status = 404, description = "`tree_size_out_of_range`: beyond the ledger's size.",
+            body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
             the reads' budget until its end), `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -334,6 +370,7 @@ pub(crate) async fn bundle(
     axum::Extension(slot): axum::Extension<crate::limit::Slot>,
     Query(query): Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
+    check_integer("tree_size", query.tree_size, 1)?;
     let size = app.store.size();
     if size == 0 {
         return Err(ApiError::LedgerEmpty);
@@ -436,9 +473,12 @@ pub(crate) struct HistoryQuery {
     kpi: String,
     /// Only entries with a seq of at least this (default 0), for paging.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     start: Option<u64>,
-    /// How many entries at most (default and cap: the server's page size).
+    /// How many entries at most (default: the server's page size; a larger `limit` is cut to
+    /// it).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     limit: Option<u64>,
 }
 
@@ -454,7 +494,8 @@ pub(crate) struct HistoryQuery {
         (status = 200, description = "One entry per line, in log order, each line the entry's \
             leaf bytes exactly followed by `\\n`; empty when nothing names the pair.",
             body = Entry, content_type = "application/x-ndjson"),
-        (status = 400, description = "`bad_query`: a parameter is missing or malformed.",
+        (status = 400, description = "`bad_query`: a parameter is missing, unknown, or does \
+            not match its pattern or bounds.",
             body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -494,6 +535,8 @@ pub(crate) async fn history(
             short(&query.kpi)
         )));
     }
+    check_integer("start", query.start, 0)?;
+    check_integer("limit", query.limit, 0)?;
     let start = query.start.unwrap_or(0);
     let page_max = app.config.entries_page_max;
     let limit =

@@ -39,10 +39,28 @@ pub(crate) fn immutable(mut response: Response) -> Response {
     response
 }
 
-/// Checks `1 <= tree_size <= size`, naming `what` in the error.
+/// Checks an integer query parameter against the bounds the description gives it: `minimum`
+/// to 2^53 - 1 ([`crate::schema::INTEGER_MAX`]).
 ///
 /// # Errors
-/// 400 `tree_size_out_of_range`.
+/// 400 `bad_query`: the request breaks the description.
+pub(crate) fn check_integer(what: &str, value: Option<u64>, minimum: u64) -> Result<(), ApiError> {
+    match value {
+        Some(value) if value < minimum || value > crate::schema::INTEGER_MAX => {
+            Err(ApiError::bad_query(format!(
+                "{what} must be an integer from {minimum} to {}, found {value}",
+                crate::schema::INTEGER_MAX
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks `tree_size <= size`, naming `what` in the error. A tree size of 0 is refused
+/// earlier, by [`check_integer`], as the description says.
+///
+/// # Errors
+/// 404 `tree_size_out_of_range`: the ledger has no tree of this size (yet).
 pub(crate) fn check_tree_size(what: &str, tree_size: u64, size: u64) -> Result<(), ApiError> {
     if tree_size == 0 || tree_size > size {
         return Err(ApiError::TreeSizeOutOfRange {

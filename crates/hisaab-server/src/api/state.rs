@@ -6,7 +6,7 @@ use hisaab_log::Date;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{bytes_response, check_tree_size, JSON};
+use super::{bytes_response, check_integer, check_tree_size, JSON};
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::Query;
@@ -20,10 +20,11 @@ pub(crate) struct StateQuery {
     /// The tree size to project, 1 to the ledger's size (default: all entries), in plain
     /// decimal digits.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
+    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     as_of: Option<u64>,
     /// The date that is the clock for "overdue", `YYYY-MM-DD` (default: the date of the last
     /// entry's `recorded_at`).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(schema_with = schema::date)]
     at: Option<String>,
 }
 
@@ -36,9 +37,10 @@ pub(crate) struct StateQuery {
     responses(
         (status = 200, description = "The state, as canonical JSON (RFC 8785).",
             body = schema::State),
-        (status = 400, description = "`bad_query`: `as_of` is not an integer or `at` not a \
-            real date; `tree_size_out_of_range`: `as_of` is 0 or beyond the ledger's size.",
-            body = ErrorBody),
+        (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
+            integer from 1 to 2^53 - 1, or `at` not a real date.", body = ErrorBody),
+        (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
+            ledger's size.", body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
             every projection rebuild slot is taken), `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -57,6 +59,7 @@ pub(crate) async fn state(
             ))
         })?),
     };
+    check_integer("as_of", query.as_of, 1)?;
     let size = app.store.size();
     if size == 0 {
         return Err(ApiError::LedgerEmpty);

@@ -22,11 +22,10 @@ use super::blocking;
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{media_type, RawBody};
-use crate::schema::{CosignatureAccepted, CosignatureRequest};
-
-/// The longest cosignature line taken, in bytes (a member id is at most 63 bytes; the
-/// signature's base64 is 104).
-const LINE_BYTES_MAX: usize = 512;
+use crate::schema::{
+    CosignatureAccepted, CosignatureLine, CosignatureRequest, CosignatureRequestSchema,
+    COSIGNATURE_LINE_BYTES_MAX as LINE_BYTES_MAX,
+};
 
 /// Adds a witness's cosignature line to the latest checkpoint.
 #[utoipa::path(
@@ -37,8 +36,8 @@ const LINE_BYTES_MAX: usize = 512;
         description = "Either the cosignature line alone as `text/plain` (`— <witness> \
             <base64>`), or JSON naming the line and the checkpoint it cosigns.",
         content(
-            (String = "text/plain"),
-            (CosignatureRequest = "application/json"),
+            (CosignatureLine = "text/plain"),
+            (CosignatureRequestSchema = "application/json"),
         )
     ),
     responses(

@@ -11,6 +11,7 @@
 )] // Tests unwrap and panic; the fixture is shared by modules that use parts of it.
 
 mod common;
+mod description;
 mod hardening;
 mod limits;
 mod openapi;

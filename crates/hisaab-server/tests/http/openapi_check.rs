@@ -91,8 +91,14 @@ pub(crate) fn check_response(
     }
 }
 
-/// Replaces every `$ref` to a component of `doc` by the component, recursively.
+/// Replaces every `$ref` to a component of `doc` by the component, recursively. A component
+/// that refers to itself (`JsonValue`, any JSON value of the number profile) is inlined once;
+/// its inner references become `{}` (any value), so the inlined schema is finite.
 pub(crate) fn inline(doc: &Value, schema: &Value) -> Result<Value, String> {
+    inline_within(doc, schema, &mut Vec::new())
+}
+
+fn inline_within(doc: &Value, schema: &Value, within: &mut Vec<String>) -> Result<Value, String> {
     Ok(match schema {
         Value::Object(map) => {
             if let Some(Value::String(reference)) = map.get("$ref") {
@@ -103,18 +109,24 @@ pub(crate) fn inline(doc: &Value, schema: &Value) -> Result<Value, String> {
                 if target.is_null() {
                     return Err(format!("no component {name}"));
                 }
-                return inline(doc, target);
+                if within.iter().any(|outer| outer == name) {
+                    return Ok(json!({}));
+                }
+                within.push(name.to_owned());
+                let inlined = inline_within(doc, target, within);
+                within.pop();
+                return inlined;
             }
             let mut out = serde_json::Map::new();
             for (k, v) in map {
-                out.insert(k.clone(), inline(doc, v)?);
+                out.insert(k.clone(), inline_within(doc, v, within)?);
             }
             Value::Object(out)
         }
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| inline(doc, item))
+                .map(|item| inline_within(doc, item, within))
                 .collect::<Result<_, _>>()?,
         ),
         other => other.clone(),

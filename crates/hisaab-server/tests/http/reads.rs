@@ -97,29 +97,58 @@ async fn answers_404_for_an_unknown_seq_or_event() {
 }
 
 #[tokio::test]
-async fn refuses_bad_queries_with_400() {
+async fn refuses_queries_the_description_forbids_with_400() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    let above = "9007199254740992"; // 2^53: one above every integer parameter's maximum.
+    for uri in [
+        "/v1/entries?start=abc".to_owned(),
+        "/v1/entries?start=-1".to_owned(),
+        "/v1/entries?begin=0".to_owned(),
+        format!("/v1/entries?limit={above}"),
+        format!("/v1/entries?start={above}"),
+        "/v1/proofs/inclusion?tree_size=1".to_owned(),
+        "/v1/proofs/inclusion?index=x&tree_size=1".to_owned(),
+        "/v1/proofs/inclusion?index=0&tree_size=0".to_owned(),
+        format!("/v1/proofs/inclusion?index={above}&tree_size=1"),
+        "/v1/proofs/consistency?from=0&to=3".to_owned(),
+        "/v1/proofs/consistency?from=1".to_owned(),
+        format!("/v1/proofs/consistency?from=1&to={above}"),
+        "/v1/state?as_of=0".to_owned(),
+        format!("/v1/state?as_of={above}"),
+        "/v1/state?at=2026-02-30".to_owned(),
+        "/v1/state?at=0000-00-00".to_owned(),
+        "/v1/state?at=tomorrow".to_owned(),
+        "/v1/bundle?tree_size=0".to_owned(),
+        format!("/v1/bundle?tree_size={above}"),
+        "/v1/bundle?size=1".to_owned(),
+        format!("/v1/history?operator=indus&kpi=CR-01&limit={above}"),
+    ] {
+        app.get(&uri).await.assert_error(400, "bad_query");
+    }
+    app.get(&format!("/v1/entries/{above}"))
+        .await
+        .assert_error(400, "bad_path");
+}
+
+#[tokio::test]
+async fn answers_404_for_sizes_and_indexes_the_ledger_does_not_have() {
     let f = Fixture::standard().await;
     let app = f.app();
     let size = f.store.size();
+    let max = "9007199254740991"; // 2^53 - 1: allowed by the description, beyond any ledger.
     for (uri, code) in [
-        ("/v1/entries?start=abc".to_owned(), "bad_query"),
-        ("/v1/entries?start=-1".to_owned(), "bad_query"),
-        ("/v1/entries?begin=0".to_owned(), "bad_query"),
         (
             format!("/v1/entries?start={}", size + 1),
             "index_out_of_range",
         ),
-        ("/v1/proofs/inclusion?index=0".to_owned(), "bad_query"),
-        (
-            "/v1/proofs/inclusion?index=x&tree_size=1".to_owned(),
-            "bad_query",
-        ),
+        (format!("/v1/entries?start={max}"), "index_out_of_range"),
         (
             format!("/v1/proofs/inclusion?index=0&tree_size={}", size + 1),
             "tree_size_out_of_range",
         ),
         (
-            "/v1/proofs/inclusion?index=0&tree_size=0".to_owned(),
+            format!("/v1/proofs/inclusion?index=0&tree_size={max}"),
             "tree_size_out_of_range",
         ),
         (
@@ -127,8 +156,8 @@ async fn refuses_bad_queries_with_400() {
             "index_out_of_range",
         ),
         (
-            "/v1/proofs/consistency?from=0&to=3".to_owned(),
-            "tree_size_out_of_range",
+            format!("/v1/proofs/inclusion?index={size}"),
+            "index_out_of_range",
         ),
         (
             "/v1/proofs/consistency?from=4&to=3".to_owned(),
@@ -138,26 +167,44 @@ async fn refuses_bad_queries_with_400() {
             format!("/v1/proofs/consistency?from=1&to={}", size + 1),
             "tree_size_out_of_range",
         ),
-        ("/v1/proofs/consistency?from=1".to_owned(), "bad_query"),
-        ("/v1/state?as_of=0".to_owned(), "tree_size_out_of_range"),
         (
             format!("/v1/state?as_of={}", size + 1),
             "tree_size_out_of_range",
         ),
-        ("/v1/state?at=2026-02-30".to_owned(), "bad_query"),
-        ("/v1/state?at=tomorrow".to_owned(), "bad_query"),
         (
-            format!("/v1/bundle?tree_size={}", size + 1),
+            format!("/v1/bundle?tree_size={max}"),
             "tree_size_out_of_range",
         ),
-        (
-            "/v1/bundle?tree_size=0".to_owned(),
-            "tree_size_out_of_range",
-        ),
-        ("/v1/bundle?size=1".to_owned(), "bad_query"),
     ] {
-        app.get(&uri).await.assert_error(400, code);
+        app.get(&uri).await.assert_error(404, code);
     }
+}
+
+#[tokio::test]
+async fn inclusion_proof_defaults_to_the_current_tree_size() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    let size = f.store.size();
+    let answer = app.get("/v1/proofs/inclusion?index=2").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let proof: InclusionProof = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!((proof.index, proof.tree_size), (2, size));
+    // The current size grows: that answer is not cached, a proof for a named size is.
+    assert!(answer.headers.get(header::CACHE_CONTROL).is_none());
+    let explicit = app
+        .get(&format!("/v1/proofs/inclusion?index=2&tree_size={size}"))
+        .await;
+    assert_eq!(explicit.body, answer.body);
+    assert!(explicit.headers.get(header::CACHE_CONTROL).is_some());
+}
+
+#[tokio::test]
+async fn entries_limit_at_the_maximum_is_cut_to_the_page_size() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    let answer = app.get("/v1/entries?limit=9007199254740991").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.text().lines().count() as u64, f.store.size());
 }
 
 #[tokio::test]
