@@ -1020,7 +1020,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     );
     assert_eq!(state["members"]["evaluator"]["status"], "revoked");
 
-    // The history of the pair holds its evaluation, dispute, commitment and challenge.
+    // The history of the pair holds its evaluation, dispute (opened and resolved), commitment
+    // and challenge (made or raised, and closed or resolved).
     let history = server
         .http()
         .get(format!("{url}/v1/history?operator=indus-mobile&kpi=CR-01"))
@@ -1046,7 +1047,9 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             "dispute.opened",
             "commitment.made",
             "dispute.resolved",
-            "challenge.raised"
+            "commitment.closed",
+            "challenge.raised",
+            "challenge.resolved"
         ]
     );
 

@@ -17,7 +17,7 @@ use crate::value::{
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v1";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v2";
 
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
 /// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
@@ -124,6 +124,8 @@ pub(crate) struct EvaluationRecord {
 pub(crate) struct CommitmentRecord {
     pub(crate) seq: u64,
     pub(crate) operator: Slug,
+    /// The KPI the commitment names, if any (for the history of an operator and KPI).
+    pub(crate) kpi: Option<KpiId>,
     pub(crate) due: Date,
     pub(crate) closed: Option<(u64, CommitmentOutcome)>,
 }
@@ -131,6 +133,9 @@ pub(crate) struct CommitmentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ChallengeRecord {
     pub(crate) seq: u64,
+    /// The operator and KPI the challenge names, if any (for the history of a pair).
+    pub(crate) operator: Option<Slug>,
+    pub(crate) kpi: Option<KpiId>,
     pub(crate) resolved_seq: Option<u64>,
 }
 
@@ -227,6 +232,18 @@ impl Ledger {
                 .disputes
                 .get(&b.dispute)
                 .map(|d| (d.operator.as_str().to_owned(), d.kpi.as_str().to_owned())),
+            Body::CommitmentClosed(b) => self.commitments.get(&b.commitment).and_then(|c| {
+                Some((
+                    c.operator.as_str().to_owned(),
+                    c.kpi.as_ref()?.as_str().to_owned(),
+                ))
+            }),
+            Body::ChallengeResolved(b) => self.challenges.get(&b.challenge).and_then(|c| {
+                Some((
+                    c.operator.as_ref()?.as_str().to_owned(),
+                    c.kpi.as_ref()?.as_str().to_owned(),
+                ))
+            }),
             _ => None,
         }
     }

@@ -342,6 +342,25 @@ fn pair_by_hand(
                 body_of(&text(&evaluation, "submission")?).and_then(|s| pair(&s)),
             )
         }
+        // Closing statements concern the pair their commitment or challenge named.
+        "commitment.closed" | "challenge.resolved" => {
+            let (opening, field) = if statement.kind == "commitment.closed" {
+                ("commitment.made", "commitment")
+            } else {
+                ("challenge.raised", "challenge")
+            };
+            let id = text(body, field)?;
+            let opened = entries.iter().find(|e| {
+                e.entry().statement.kind == opening
+                    && text(&e.entry().statement.body, field).as_deref() == Some(&id)
+            })?;
+            let kind = if opening == "commitment.made" {
+                "commitment.closed"
+            } else {
+                "challenge.resolved"
+            };
+            (kind, pair(&opened.entry().statement.body))
+        }
         _ => return None,
     };
     found.map(|(o, k)| (o, k, kind))
@@ -394,6 +413,8 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
         "dispute.opened",
         "dispute.resolved",
         "challenge.raised",
+        "commitment.closed",
+        "challenge.resolved",
     ];
     let seen: BTreeSet<&str> = kinds.values().flatten().copied().collect();
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>());

@@ -90,6 +90,8 @@ impl KindRules for ChallengeRaisedBody {
             self.challenge,
             ChallengeRecord {
                 seq,
+                operator: self.operator,
+                kpi: self.kpi,
                 resolved_seq: None,
             },
         );

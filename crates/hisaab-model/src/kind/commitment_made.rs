@@ -118,6 +118,7 @@ impl KindRules for CommitmentMadeBody {
             CommitmentRecord {
                 seq,
                 operator: self.operator,
+                kpi: self.kpi,
                 due: self.due,
                 closed: None,
             },

@@ -311,9 +311,19 @@ fn snapshots_round_trip_and_refuse_other_versions() {
     let back = Ledger::from_snapshot(&bytes).unwrap();
     assert_eq!(&back, b.ledger.ledger());
     assert_eq!(back.to_snapshot(), bytes);
-    let other = String::from_utf8(bytes)
-        .unwrap()
-        .replace("ledger-snapshot/v1", "ledger-snapshot/v9");
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains(hisaab_model::SNAPSHOT_FORMAT));
+    let other = text.replace(
+        hisaab_model::SNAPSHOT_FORMAT,
+        "hisaab-model/ledger-snapshot/v9",
+    );
+    // A snapshot of the format before (commitments and challenges without their KPI) is refused,
+    // so the store replays instead of resuming from it.
+    let older = text.replace(
+        hisaab_model::SNAPSHOT_FORMAT,
+        "hisaab-model/ledger-snapshot/v1",
+    );
+    assert!(Ledger::from_snapshot(older.as_bytes()).is_err());
     assert!(Ledger::from_snapshot(other.as_bytes()).is_err());
     assert!(Ledger::from_snapshot(b"{}").is_err());
 }
