@@ -8,7 +8,7 @@ use hisaab_log::Hash;
 use hisaab_model::body::OperatorRegisteredBody;
 use hisaab_model::{Body, Slug, Text};
 
-use crate::common::{self, fixed_key, write_pem, Sandbox, Server};
+use crate::common::{self, fixed_key, Sandbox, Server};
 
 const ORIGIN: &str = "client.test/hisaab";
 
@@ -16,24 +16,9 @@ const ORIGIN: &str = "client.test/hisaab";
 #[allow(clippy::too_many_lines)] // One story: pin, append, verify, remember, refuse.
 fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
     let sb = Sandbox::new();
-    let log_key = fixed_key(1);
-    let pta = fixed_key(2);
-    write_pem(&sb.join("log.pem"), &log_key);
-    write_pem(&sb.join("pta.pem"), &pta);
+    let (log_key, pta) = (fixed_key(1), fixed_key(2));
     let data = sb.join("ledger");
-    sb.ok(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--log-key",
-        sb.join("log.pem").to_str().unwrap(),
-        "--authority-key",
-        sb.join("pta.pem").to_str().unwrap(),
-        "--origin",
-        ORIGIN,
-        "--title",
-        "Client ledger",
-    ]);
+    common::init_ledger(&sb, &data, ORIGIN, "Client ledger");
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     let state = sb.join("client-lib-state.json");
     let vkey = common::vkey(ORIGIN, &log_key);

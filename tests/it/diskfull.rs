@@ -13,7 +13,7 @@ use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::Hash;
 use serde_json::{json, Value};
 
-use crate::common::{self, fixed_key, sign, write_pem, Sandbox, Server};
+use crate::common::{self, fixed_key, sign, Sandbox, Server};
 
 const ORIGIN: &str = "diskfull.test/hisaab";
 
@@ -69,28 +69,13 @@ fn a_full_disk_stops_appends_with_503_keeps_reads_and_loses_nothing() {
             return;
         }
     };
-    let log_key = fixed_key(1);
-    let pta = fixed_key(2);
-    write_pem(&sb.join("log.pem"), &log_key);
-    write_pem(&sb.join("pta.pem"), &pta);
+    let (log_key, pta) = (fixed_key(1), fixed_key(2));
     let data = tmpfs.0.join("ledger");
-    sb.ok(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--log-key",
-        sb.join("log.pem").to_str().unwrap(),
-        "--authority-key",
-        sb.join("pta.pem").to_str().unwrap(),
-        "--origin",
-        ORIGIN,
-        "--title",
-        "Disk-full ledger",
-    ]);
+    common::init_ledger(&sb, &data, ORIGIN, "Disk-full ledger");
     let vkey = common::vkey(ORIGIN, &log_key);
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     let http = server.http();
-    let genesis = get(&server, "/v1/entries/0");
+    let genesis = common::get_ok(&server, "/v1/entries/0");
     let ledger = common::entry(genesis.trim_end().as_bytes()).event_hash();
 
     // Fill the disk.
@@ -154,8 +139,8 @@ fn a_full_disk_stops_appends_with_503_keeps_reads_and_loses_nothing() {
 /// Every receipt's entry is in the server's log at its seq, under a checkpoint whose root the
 /// whole log recomputes; returns that checkpoint.
 fn check_receipts(server: &Server, vkey: &VerifierKey, receipts: &[Value]) -> Checkpoint {
-    let checkpoint = verify_checkpoint(&get(server, "/v1/checkpoint"), vkey).unwrap();
-    let bundle = get(server, &format!("/v1/bundle?tree_size={}", checkpoint.size));
+    let checkpoint = verify_checkpoint(&common::get_ok(server, "/v1/checkpoint"), vkey).unwrap();
+    let bundle = common::get_ok(server, &format!("/v1/bundle?tree_size={}", checkpoint.size));
     let mut tree = MemoryTree::new();
     let mut leaves = Vec::new();
     for line in bundle.lines().skip(1) {
@@ -176,27 +161,12 @@ fn check_receipts(server: &Server, vkey: &VerifierKey, receipts: &[Value]) -> Ch
     checkpoint
 }
 
+/// Posts `envelope`: the status and the JSON body.
 fn post(
     http: &reqwest::blocking::Client,
     url: &str,
     envelope: &hisaab_log::Envelope,
 ) -> (u16, Value) {
-    let response = http
-        .post(format!("{url}/v1/statements"))
-        .header("content-type", "application/json")
-        .body(envelope.canonical_bytes().unwrap())
-        .send()
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().unwrap())
-}
-
-fn get(server: &Server, path: &str) -> String {
-    let response = server
-        .http()
-        .get(format!("{}{path}", server.url))
-        .send()
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "GET {path}");
-    response.text().unwrap()
+    let (status, body) = common::post_envelope(http, url, envelope).unwrap();
+    (status, serde_json::from_str(&body).unwrap())
 }

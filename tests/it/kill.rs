@@ -20,7 +20,7 @@ use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Envelope, Hash, SigningKey};
 use serde_json::{json, Value};
 
-use crate::common::{self, fixed_key, sign, write_pem, Sandbox, Server};
+use crate::common::{self, fixed_key, sign, Sandbox, Server};
 
 const ORIGIN: &str = "kill.test/hisaab";
 
@@ -52,28 +52,13 @@ fn receipts_survive_sigkill_under_concurrent_http_load() {
     let rounds = env_u64("HISAAB_KILL_ROUNDS", ROUNDS_DEFAULT);
     let mut random = Lcg(env_u64("HISAAB_KILL_SEED", 1));
     let sb = Sandbox::new();
-    let log_key = fixed_key(1);
-    let pta = fixed_key(2);
-    write_pem(&sb.join("log.pem"), &log_key);
-    write_pem(&sb.join("pta.pem"), &pta);
+    let (log_key, pta) = (fixed_key(1), fixed_key(2));
     let data = sb.join("ledger");
-    sb.ok(&[
-        "init",
-        "--data",
-        data.to_str().unwrap(),
-        "--log-key",
-        sb.join("log.pem").to_str().unwrap(),
-        "--authority-key",
-        sb.join("pta.pem").to_str().unwrap(),
-        "--origin",
-        ORIGIN,
-        "--title",
-        "Crash campaign ledger",
-    ]);
+    common::init_ledger(&sb, &data, ORIGIN, "Crash campaign ledger");
     let vkey = common::vkey(ORIGIN, &log_key);
     let ledger = {
         let server = Server::start(&sb, &data, &sb.join("log.pem"));
-        let genesis = get(&server, "/v1/entries/0");
+        let genesis = common::get_ok(&server, "/v1/entries/0");
         common::entry(genesis.trim_end().as_bytes()).event_hash()
     };
 
@@ -128,7 +113,7 @@ fn receipts_survive_sigkill_under_concurrent_http_load() {
         lost_total += lost.len();
         for envelope in lost {
             let was_recorded = recorded.contains(envelope.statement.id.as_str());
-            let (status, text) = post(&http, &server.url, &envelope).unwrap();
+            let (status, text) = common::post_envelope(&http, &server.url, &envelope).unwrap();
             let want = if was_recorded { 200 } else { 201 };
             assert_eq!(
                 status, want,
@@ -187,7 +172,7 @@ fn post_until_killed(
             break;
         }
         let envelope = statement(pta, ledger, round, client, n);
-        match post(&http, url, &envelope) {
+        match common::post_envelope(&http, url, &envelope) {
             Ok((201, text)) => {
                 let receipt: Value = serde_json::from_str(&text).unwrap();
                 seen.acknowledged.push(Acknowledged {
@@ -254,7 +239,7 @@ fn check_everything(
         last.size,
         now.size
     );
-    let proof = get(
+    let proof = common::get_ok(
         server,
         &format!("/v1/proofs/consistency?from={}&to={}", last.size, now.size),
     );
@@ -269,7 +254,7 @@ fn check_everything(
     .unwrap_or_else(|e| panic!("round {round}: not consistent with the last checkpoint: {e}"));
 
     // The whole log, once: no statement twice, the root the checkpoint's.
-    let bundle = get(server, &format!("/v1/bundle?tree_size={}", now.size));
+    let bundle = common::get_ok(server, &format!("/v1/bundle?tree_size={}", now.size));
     let mut tree = MemoryTree::new();
     let mut leaves = Vec::new();
     let mut ids = HashSet::new();
@@ -320,7 +305,8 @@ fn check_everything(
         if index < newest && index % stride != 0 {
             continue;
         }
-        let (status, text) = post(&http, &server.url, &acknowledged.envelope).unwrap();
+        let (status, text) =
+            common::post_envelope(&http, &server.url, &acknowledged.envelope).unwrap();
         assert_eq!(
             status, 200,
             "round {round}: resubmission answered {status}: {text}"
@@ -333,32 +319,8 @@ fn check_everything(
     (now, ids)
 }
 
-fn post(
-    http: &reqwest::blocking::Client,
-    url: &str,
-    envelope: &Envelope,
-) -> reqwest::Result<(u16, String)> {
-    let response = http
-        .post(format!("{url}/v1/statements"))
-        .header("content-type", "application/json")
-        .body(envelope.canonical_bytes().unwrap())
-        .send()?;
-    let status = response.status().as_u16();
-    Ok((status, response.text()?))
-}
-
-fn get(server: &Server, path: &str) -> String {
-    let response = server
-        .http()
-        .get(format!("{}{path}", server.url))
-        .send()
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "GET {path}");
-    response.text().unwrap()
-}
-
 fn checkpoint_of(server: &Server, vkey: &VerifierKey) -> Checkpoint {
-    verify_checkpoint(&get(server, "/v1/checkpoint"), vkey).unwrap()
+    verify_checkpoint(&common::get_ok(server, "/v1/checkpoint"), vkey).unwrap()
 }
 
 fn hashes(value: &Value) -> Vec<Hash> {

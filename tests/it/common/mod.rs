@@ -298,3 +298,49 @@ impl Drop for Server {
         }
     }
 }
+
+/// Writes the fixed log key (`log.pem`, seed 1) and authority key (`pta.pem`, seed 2) into the
+/// sandbox and runs `hisaab init` for a ledger in `data` under `origin`.
+pub(crate) fn init_ledger(sb: &Sandbox, data: &Path, origin: &str, title: &str) {
+    write_pem(&sb.join("log.pem"), &fixed_key(1));
+    write_pem(&sb.join("pta.pem"), &fixed_key(2));
+    sb.ok(&[
+        "init",
+        "--data",
+        data.to_str().unwrap(),
+        "--log-key",
+        sb.join("log.pem").to_str().unwrap(),
+        "--authority-key",
+        sb.join("pta.pem").to_str().unwrap(),
+        "--origin",
+        origin,
+        "--title",
+        title,
+    ]);
+}
+
+/// Posts an envelope's canonical bytes to `POST /v1/statements`: the status and the body.
+pub(crate) fn post_envelope(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    envelope: &Envelope,
+) -> reqwest::Result<(u16, String)> {
+    let response = http
+        .post(format!("{url}/v1/statements"))
+        .header("content-type", "application/json")
+        .body(envelope.canonical_bytes().unwrap())
+        .send()?;
+    let status = response.status().as_u16();
+    Ok((status, response.text()?))
+}
+
+/// `GET path`, which must answer 200; its body.
+pub(crate) fn get_ok(server: &Server, path: &str) -> String {
+    let response = server
+        .http()
+        .get(format!("{}{path}", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    response.text().unwrap()
+}
