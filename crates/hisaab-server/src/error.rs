@@ -161,10 +161,13 @@ pub enum ApiError {
         limit_ms: u128,
     },
     /// 503 `storage_failed`: a batch failed to commit (a full disk, an I/O error); appends stay
-    /// stopped until the server is restarted on repaired storage. Reads go on.
+    /// stopped until the server is restarted on repaired storage. Reads go on where they need
+    /// nothing from the failed storage (the checkpoint, cached pages); a read the storage cannot
+    /// answer any more gets this same 503, never a 500.
     #[error(
         "the ledger's storage failed (is the disk full?): nothing was appended, and appends are \
-         stopped until the storage is repaired and the server restarted; reads still work"
+         stopped until the storage is repaired and the server restarted; reads work where the \
+         storage still answers them"
     )]
     StorageFailed,
     /// 503 `unavailable`: the store is shutting down.
@@ -336,6 +339,10 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Cosignature(refused) => ApiError::from(refused),
             StoreError::Closed => ApiError::Unavailable,
+            other if other.is_storage_failure() => {
+                tracing::error!(error = %other, "storage failed under a read");
+                ApiError::StorageFailed
+            }
             other => ApiError::internal("store", &other),
         }
     }

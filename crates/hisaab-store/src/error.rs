@@ -335,6 +335,18 @@ impl StoreError {
         Ok(())
     }
 
+    /// Whether the storage itself failed (an I/O error under sled, such as a full disk), rather
+    /// than the request or the data: the server answers 503 `storage_failed`, not 500.
+    pub fn is_storage_failure(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sled {
+                source: sled::Error::Io(_),
+                ..
+            }
+        )
+    }
+
     pub(crate) fn sled(what: &'static str) -> impl FnOnce(sled::Error) -> StoreError {
         move |source| StoreError::Sled { what, source }
     }
