@@ -320,6 +320,7 @@ impl From<AppendError> for ApiError {
                 tracing::error!(error = %reason, "storage failed: appends are stopped");
                 ApiError::StorageFailed
             }
+            AppendError::Store(store) => ApiError::from(store),
             other => ApiError::internal("append", &other),
         }
     }
