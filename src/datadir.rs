@@ -36,8 +36,18 @@ pub(crate) fn open_store(dir: &Path, log_key: Option<&Path>) -> Result<Store> {
     // the corruption); nothing is guessed here.
     let store = Store::open(dir, key, StoreConfig::default(), Arc::new(SystemClock))
         .with_context(|| format!("cannot open the ledger in {}", dir.display()))?;
-    if let Some(warning) = store.open_report().mark.warning() {
+    let report = store.open_report();
+    if let Some(warning) = report.mark.warning() {
         eprintln!("warning: {}: {warning}", dir.display());
+    }
+    if report.snapshots_refused > 0 {
+        eprintln!(
+            "warning: {}: {} snapshot(s) of the replay state did not check out and were passed \
+             over (the state was rebuilt from the entries); run `hisaab verify {}` to name them",
+            dir.display(),
+            report.snapshots_refused,
+            dir.display()
+        );
     }
     Ok(store)
 }

@@ -20,7 +20,7 @@
 //! torsion check of every R, which costs as much as the strict check itself. So every
 //! signature is checked with `verify_strict`, on all cores.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 
 use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
@@ -59,6 +59,10 @@ pub struct VerifiedEntries {
     pub root: Hash,
     /// The replay state after the last entry.
     pub ledger: Ledger,
+    /// SHA-256 of the replay state's snapshot bytes ([`Ledger::to_snapshot`]) at each size
+    /// asked for (see [`verify_entries_cited`]), so that a store can check the snapshots it
+    /// keeps against the log.
+    pub snapshots: BTreeMap<u64, Hash>,
 }
 
 /// What [`replay_bundle`] found: the bundle's checkpoint and the states asked for.
@@ -207,6 +211,12 @@ trait Rules: Send {
     fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation>;
     /// The state after the entries applied.
     fn ledger(&self) -> &Ledger;
+    /// Called once after the last entry.
+    fn finish(&mut self) {}
+    /// The snapshot digests recorded on the way.
+    fn snapshot_digests(&mut self) -> BTreeMap<u64, Hash> {
+        BTreeMap::new()
+    }
 }
 
 impl Rules for MemoryLedger {
@@ -224,22 +234,36 @@ impl Rules for MemoryLedger {
 struct Streaming {
     ledger: Ledger,
     history: CitedHistory,
+    /// The sizes at which to record the snapshot digest, and what was recorded.
+    snapshot_sizes: BTreeSet<u64>,
+    snapshots: BTreeMap<u64, Hash>,
 }
 
 impl Streaming {
-    fn new(cited: &BTreeSet<u64>) -> Self {
+    fn new(cited: &BTreeSet<u64>, snapshot_sizes: &BTreeSet<u64>) -> Self {
         Streaming {
             ledger: Ledger::new(),
             history: CitedHistory {
                 cited: cited.clone(),
                 ..CitedHistory::default()
             },
+            snapshot_sizes: snapshot_sizes.clone(),
+            snapshots: BTreeMap::new(),
+        }
+    }
+
+    fn record_snapshot(&mut self) {
+        let size = self.ledger.size();
+        if self.snapshot_sizes.contains(&size) {
+            let digest = Hash::sha256(&self.ledger.to_snapshot());
+            self.snapshots.insert(size, digest);
         }
     }
 }
 
 impl Rules for Streaming {
     fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
+        self.record_snapshot();
         let size = self.ledger.size();
         if self.history.cited.contains(&size) && size >= 1 {
             let digest = self.ledger.state(None).digest();
@@ -255,6 +279,14 @@ impl Rules for Streaming {
 
     fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    fn finish(&mut self) {
+        self.record_snapshot();
+    }
+
+    fn snapshot_digests(&mut self) -> BTreeMap<u64, Hash> {
+        std::mem::take(&mut self.snapshots)
     }
 }
 
@@ -404,7 +436,12 @@ pub fn verify_bundle_cited<R: BufRead>(
     reader: R,
     cited: &BTreeSet<u64>,
 ) -> Result<VerifiedBundle, VerifyError> {
-    let (summary, rules, _) = run_bundle(reader, Streaming::new(cited), u64::MAX, Takes::none())?;
+    let (summary, rules, _) = run_bundle(
+        reader,
+        Streaming::new(cited, &BTreeSet::new()),
+        u64::MAX,
+        Takes::none(),
+    )?;
     Ok(verified_bundle(summary, rules.ledger()))
 }
 
@@ -446,8 +483,12 @@ pub fn replay_bundle<R: BufRead>(
         states: vec![None; sizes.len()],
         at,
     };
-    let (summary, rules, mut takes) =
-        run_bundle(reader, Streaming::new(cited), check_below, takes)?;
+    let (summary, rules, mut takes) = run_bundle(
+        reader,
+        Streaming::new(cited, &BTreeSet::new()),
+        check_below,
+        takes,
+    )?;
     let last = rules.ledger().size();
     // `None` stands for the last entry; when every entry was verified that is the bundle's.
     for (wanted, state) in takes.sizes.iter().zip(takes.states.iter_mut()) {
@@ -491,19 +532,22 @@ where
 
 /// [`verify_entries`] in memory that does not grow with the log, given every size that a
 /// `dispute.resolved` statement among the entries cites (see [`cited_size`]). Signatures are
-/// checked on every core; the source is read on the calling thread.
+/// checked on every core; the source is read on the calling thread. At each size in
+/// `snapshot_sizes` the digest of the replay state's snapshot bytes is recorded in
+/// [`VerifiedEntries::snapshots`].
 ///
 /// # Errors
 /// As [`verify_entries`].
 pub fn verify_entries_cited<I, E>(
     entries: I,
     cited: &BTreeSet<u64>,
+    snapshot_sizes: &BTreeSet<u64>,
 ) -> Result<VerifiedEntries, VerifyError>
 where
     I: IntoIterator<Item = Result<SealedEntry, E>>,
     E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
 {
-    run_entries(entries, Streaming::new(cited))
+    run_entries(entries, Streaming::new(cited, snapshot_sizes))
 }
 
 fn run_entries<I, E, M>(entries: I, mut rules: M) -> Result<VerifiedEntries, VerifyError>
@@ -543,6 +587,7 @@ where
             Ok::<(), VerifyError>(())
         };
     ordered_map(produce, check, |ordered| consume(ordered))?;
+    rules.finish();
     let size = rules.ledger().size();
     if size == 0 {
         return Err(VerifyError::Empty);
@@ -551,6 +596,7 @@ where
         size,
         root: frontier.root(),
         ledger: rules.ledger().clone(),
+        snapshots: rules.snapshot_digests(),
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use hisaab_log::bundle::BundleHeader;
 use hisaab_log::merkle;
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
-use hisaab_log::Date;
+use hisaab_log::{Date, Hash};
 use hisaab_model::State;
 
 use crate::bundle::write_bundle;
@@ -217,7 +217,9 @@ pub(crate) fn verify_trees(
             std::io::Error::other(message)
         })
     });
-    let verified = hisaab_model::verify_entries_cited(entries, &cited);
+    let snapshots = snapshot_digests(trees, size)?;
+    let snapshot_sizes = snapshots.keys().copied().collect();
+    let verified = hisaab_model::verify_entries_cited(entries, &cited, &snapshot_sizes);
     if let Some(error) = failure {
         return Err(error);
     }
@@ -240,6 +242,20 @@ pub(crate) fn verify_trees(
         }
         .into());
     }
+    for (snapshot_size, stored) in snapshots {
+        let reason = match stored {
+            None => "is damaged: its checksum fails",
+            Some(stored) if verified.snapshots.get(&snapshot_size) != Some(&stored) => {
+                "parses, but is not the state the entries give"
+            }
+            Some(_) => continue,
+        };
+        return Err(Corruption::Snapshot {
+            size: snapshot_size,
+            reason,
+        }
+        .into());
+    }
     Ok(VerifyReport {
         size,
         root: checkpoint.root,
@@ -248,6 +264,45 @@ pub(crate) fn verify_trees(
         log_vkey: log_key.clone(),
         mark: MarkStatus::Agrees,
     })
+}
+
+/// The snapshots kept at sizes `1..=size` in the current snapshot format: for each, the
+/// SHA-256 of its model bytes, or `None` when its checksum fails. Snapshots of an older
+/// format, which open passes over and replaces, are not judged.
+fn snapshot_digests(
+    trees: &Trees,
+    size: u64,
+) -> Result<std::collections::BTreeMap<u64, Option<Hash>>, StoreError> {
+    let mut digests = std::collections::BTreeMap::new();
+    for item in trees
+        .snapshots
+        .range(1u64.to_be_bytes()..=size.to_be_bytes())
+    {
+        let (key, value) = item.map_err(StoreError::sled("reading snapshots"))?;
+        let snapshot_size = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "snapshots" })?;
+        let Some((checksum, model_bytes)) = value.split_first_chunk::<32>() else {
+            digests.insert(snapshot_size, None);
+            continue;
+        };
+        let digest = Hash::sha256(model_bytes);
+        if digest.as_bytes() != checksum {
+            digests.insert(snapshot_size, None);
+        } else if snapshot_format(model_bytes).as_deref() == Some(hisaab_model::SNAPSHOT_FORMAT) {
+            digests.insert(snapshot_size, Some(digest));
+        }
+    }
+    Ok(digests)
+}
+
+/// The `format` a snapshot's bytes declare, if they are a JSON object with one.
+fn snapshot_format(model_bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: String,
+    }
+    serde_json::from_slice::<Format>(model_bytes)
+        .ok()
+        .map(|f| f.format)
 }
 
 /// Reads entry `seq` from its tree item and checks its key, its stored hashes and its index

@@ -83,6 +83,15 @@ pub enum Corruption {
         #[source]
         source: ChainError,
     },
+    /// A kept snapshot of the replay state is not what replaying the entries up to its size
+    /// gives: damaged (its checksum fails) or wrong (it parses, but holds another state).
+    #[error("the snapshot at size {size} {reason}; the entries are intact (it is a cache), so delete it or let the store replace it")]
+    Snapshot {
+        /// The snapshot's size (its key).
+        size: u64,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The store has no checkpoint, or its latest checkpoint does not verify under the log key.
     #[error("the latest checkpoint does not verify: {reason}")]
     Checkpoint {
@@ -188,7 +197,8 @@ impl Corruption {
             | Corruption::Checkpoint { .. }
             | Corruption::CheckpointRoot { .. }
             | Corruption::MarkRoot { .. }
-            | Corruption::DamagedFiles { .. } => None,
+            | Corruption::DamagedFiles { .. }
+            | Corruption::Snapshot { .. } => None,
         }
     }
 }

@@ -44,7 +44,8 @@ pub struct OpenReport {
     /// Entries past the latest checkpoint that a torn batch had left, removed on open (no
     /// receipt was ever given for them).
     pub truncated_entries: u64,
-    /// Newer snapshots that did not check out and were passed over.
+    /// Newer snapshots that did not check out (damaged, or holding another state than the
+    /// entries give) and were passed over.
     pub snapshots_refused: u64,
     /// What the high-water mark beside sled's files said.
     pub mark: MarkStatus,

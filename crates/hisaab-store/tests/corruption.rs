@@ -177,18 +177,30 @@ fn a_truncated_log_is_refused_naming_the_first_missing_seq() {
 #[test]
 fn a_deleted_old_entry_is_found_by_reads_and_verify_full() {
     let dir = build();
+    // Entry 3 is below both kept snapshots (8 and 16), so open, which checks the newest
+    // snapshot by replaying from the one before it, does not read it.
     tamper(dir.path(), |db| {
-        entries(db).remove(10u64.to_be_bytes()).unwrap();
+        entries(db).remove(3u64.to_be_bytes()).unwrap();
     });
     let store = common::open(dir.path(), config()).unwrap();
     assert!(matches!(
-        corruption(store.entry(10)),
-        Corruption::MissingEntry { seq: 10, .. }
+        corruption(store.entry(3)),
+        Corruption::MissingEntry { seq: 3, .. }
     ));
     let c = corruption(store.verify_full());
-    assert!(matches!(c, Corruption::MissingEntry { seq: 10, .. }), "{c}");
+    assert!(matches!(c, Corruption::MissingEntry { seq: 3, .. }), "{c}");
     let c = corruption(store.export_bundle(21, Vec::new()));
-    assert_eq!(c.seq(), Some(10));
+    assert_eq!(c.seq(), Some(3));
+}
+
+#[test]
+fn a_deleted_entry_between_the_kept_snapshots_is_refused_on_open() {
+    let dir = build();
+    tamper(dir.path(), |db| {
+        entries(db).remove(10u64.to_be_bytes()).unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(matches!(c, Corruption::MissingEntry { seq: 10, .. }), "{c}");
 }
 
 #[test]
@@ -274,6 +286,81 @@ fn a_corrupt_snapshot_is_passed_over() {
     assert_eq!(report.snapshots_refused, 1);
     assert_eq!(report.snapshot_size, 8);
     assert_eq!(store.state(None, None).unwrap(), state);
+}
+
+#[test]
+fn a_snapshot_that_parses_but_holds_another_state_is_named_and_passed_over() {
+    let dir = build();
+    let before = {
+        let store = common::open(dir.path(), config()).unwrap();
+        store.verify_full().unwrap();
+        store.state(None, None).unwrap()
+    };
+    let (size, good) = store_snapshots(dir.path()).into_iter().next_back().unwrap();
+    let put = |value: Vec<u8>| {
+        tamper(dir.path(), |db| {
+            let snapshots = db.open_tree("snapshots").unwrap();
+            snapshots.insert(size.to_be_bytes(), value).unwrap();
+        });
+    };
+    let named = |reason_part: &str| {
+        // The read-only audit (`verify DIR`) names it.
+        let error = hisaab_store::audit_dir(dir.path(), &config()).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                StoreError::Corrupt(Corruption::Snapshot { size: s, reason })
+                    if *s == size && reason.contains(reason_part)
+            ),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("snapshot at size {size}")),
+            "{error}"
+        );
+    };
+
+    // A snapshot whose checksum fails.
+    let mut flipped = good.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 1;
+    put(flipped);
+    named("checksum");
+
+    // The same model bytes without one operator, with a checksum that fits: it still parses,
+    // fits its size and ends at the right entry.
+    let mut ledger: serde_json::Value = serde_json::from_slice(&good[32..]).unwrap();
+    let operators = ledger["ledger"]["operators"].as_object_mut().unwrap();
+    let first = operators.keys().next().unwrap().clone();
+    operators.remove(&first);
+    let forged = serde_json::to_vec(&ledger).unwrap();
+    let mut value = hisaab_log::Hash::sha256(&forged).as_bytes().to_vec();
+    value.extend_from_slice(&forged);
+    put(value);
+    named("not the state");
+
+    // Open passes over it, removes it, and resumes from the state the entries give; reads
+    // after it never resume from it either.
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().snapshots_refused, 1);
+    assert!(store.open_report().snapshot_size < size);
+    assert_eq!(store.state(None, None).unwrap(), before);
+    store.verify_full().unwrap();
+}
+
+/// The store's snapshots, by size: (size, stored value).
+fn store_snapshots(dir: &Path) -> Vec<(u64, Vec<u8>)> {
+    let mut found = Vec::new();
+    tamper(dir, |db| {
+        for item in db.open_tree("snapshots").unwrap().iter() {
+            let (key, value) = item.unwrap();
+            let size = u64::from_be_bytes(key.as_ref().try_into().unwrap());
+            found.push((size, value.to_vec()));
+        }
+    });
+    found
 }
 
 /// What an undamaged store holds: its latest checkpoint, every entry's leaf bytes and its
