@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::io::BufRead as _;
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -733,6 +734,156 @@ pub struct OpeningsHeader {
     pub size: u64,
 }
 
+/// The longest line of an openings file, in bytes.
+pub const OPENINGS_LINE_BYTES_MAX: usize = 1 << 20;
+
+/// An openings file (SPEC §12.6): a header and the openings of some entries, ascending seq.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpeningsFile {
+    /// Line 1.
+    pub header: OpeningsHeader,
+    /// The openings, ascending seq, each below `header.size`, at most one per entry.
+    pub entries: Vec<Openings>,
+}
+
+impl OpeningsFile {
+    /// A file for ledger `ledger` at tree size `size` holding `entries` (sorted here).
+    ///
+    /// # Errors
+    /// [`SealError::Document`] for a seq given twice or not below `size`.
+    pub fn new(ledger: Hash, size: u64, mut entries: Vec<Openings>) -> Result<Self, SealError> {
+        entries.sort_by_key(|o| o.seq);
+        let file = OpeningsFile {
+            header: OpeningsHeader {
+                openings: OPENINGS_FORMAT.to_owned(),
+                ledger,
+                size,
+            },
+            entries,
+        };
+        file.check_form()?;
+        Ok(file)
+    }
+
+    /// The openings of entry `seq`, if the file holds them.
+    pub fn get(&self, seq: u64) -> Option<&Openings> {
+        self.entries
+            .binary_search_by_key(&seq, |o| o.seq)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+    }
+
+    fn check_form(&self) -> Result<(), SealError> {
+        if self.header.openings != OPENINGS_FORMAT {
+            return Err(openings_error(format!(
+                "line 1: `openings` must be {OPENINGS_FORMAT:?}"
+            )));
+        }
+        for pair in self.entries.windows(2) {
+            if pair[0].seq >= pair[1].seq {
+                return Err(openings_error(format!(
+                    "entries must be in ascending seq without repeats: {} then {}",
+                    pair[0].seq, pair[1].seq
+                )));
+            }
+        }
+        if let Some(last) = self.entries.last() {
+            if last.seq >= self.header.size {
+                return Err(openings_error(format!(
+                    "entry {} is not below the file's size {}",
+                    last.seq, self.header.size
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the file: each line JCS and a newline.
+    ///
+    /// # Errors
+    /// [`SealError::Document`] when writing fails, [`SealError::Format`] for openings outside
+    /// the canonical-JSON profile.
+    pub fn write<W: std::io::Write>(&self, mut out: W) -> Result<(), SealError> {
+        let io = |e: std::io::Error| openings_error(format!("cannot write: {e}"));
+        out.write_all(&jcs::to_canonical(&self.header)?)
+            .map_err(io)?;
+        out.write_all(b"\n").map_err(io)?;
+        for openings in &self.entries {
+            out.write_all(&jcs::to_canonical(openings)?).map_err(io)?;
+            out.write_all(b"\n").map_err(io)?;
+        }
+        out.flush().map_err(io)
+    }
+
+    /// Reads a file: every line strict JSON (no duplicate key), in canonical form, ending in
+    /// a newline; then the form of SPEC §12.6. The openings are not yet checked against any
+    /// entry: that is [`Openings::open`]'s.
+    ///
+    /// # Errors
+    /// [`SealError::Document`] naming the line that is wrong.
+    pub fn read<R: std::io::BufRead>(mut input: R) -> Result<Self, SealError> {
+        let mut header: Option<OpeningsHeader> = None;
+        let mut entries = Vec::new();
+        let mut line = Vec::new();
+        for number in 1usize.. {
+            line.clear();
+            let limit = u64::try_from(OPENINGS_LINE_BYTES_MAX).unwrap_or(u64::MAX) + 1;
+            let read = std::io::Read::take(&mut input, limit)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| openings_error(format!("line {number}: cannot read: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            if line.pop() != Some(b'\n') {
+                return Err(openings_error(format!(
+                    "line {number}: longer than {OPENINGS_LINE_BYTES_MAX} bytes or without its \
+                     newline"
+                )));
+            }
+            let at = |e: FormatError| openings_error(format!("line {number}: {e}"));
+            let value = jcs::parse_strict(&line).map_err(at)?;
+            if jcs::canonicalize_profile(&value).map_err(at)? != line {
+                return Err(openings_error(format!(
+                    "line {number}: not in canonical form (RFC 8785)"
+                )));
+            }
+            let parse = |e: serde_json::Error| openings_error(format!("line {number}: {e}"));
+            if header.is_none() {
+                header = Some(serde_json::from_value(value).map_err(parse)?);
+            } else {
+                entries.push(serde_json::from_value(value).map_err(parse)?);
+            }
+        }
+        let header = header.ok_or_else(|| openings_error("the file is empty".into()))?;
+        let file = OpeningsFile { header, entries };
+        file.check_form()?;
+        Ok(file)
+    }
+}
+
+fn openings_error(reason: String) -> SealError {
+    SealError::Document {
+        document: "openings",
+        reason,
+    }
+}
+
+/// Every string of `value` with at least `min_chars` characters, depth first: what a leak
+/// test searches public output for (a sealed value must never appear in it).
+pub fn text_leaves(value: &Value, min_chars: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(text) if text.chars().count() >= min_chars => out.push(text.as_str()),
+            Value::Array(items) => stack.extend(items.iter().rev()),
+            Value::Object(map) => stack.extend(map.values().rev()),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A disclosure (SPEC §12.7): chosen fields of chosen entries, for one recipient.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1377,6 +1528,89 @@ mod tests {
             serde_json::from_str::<Salt>(&serde_json::to_string(&salt).unwrap()).unwrap(),
             salt
         );
+    }
+
+    #[test]
+    fn an_openings_file_round_trips_and_refuses_bad_form() {
+        let fields = sealed_fields(KIND);
+        let make = |seq: u64| Openings {
+            seq,
+            event_hash: Hash::sha256(&seq.to_be_bytes()),
+            kind: KIND.into(),
+            fields: seal_body(KIND, fields, &plain(), &seed(u8::try_from(seq).unwrap()))
+                .unwrap()
+                .openings,
+        };
+        let file = OpeningsFile::new(Hash::ZERO, 10, vec![make(7), make(3)]).unwrap();
+        assert_eq!(file.entries[0].seq, 3);
+        assert_eq!(file.get(7).unwrap().seq, 7);
+        assert!(file.get(5).is_none());
+        let mut bytes = Vec::new();
+        file.write(&mut bytes).unwrap();
+        assert_eq!(bytes.iter().filter(|b| **b == b'\n').count(), 3);
+        assert_eq!(OpeningsFile::read(bytes.as_slice()).unwrap(), file);
+
+        assert!(OpeningsFile::new(Hash::ZERO, 7, vec![make(7)]).is_err());
+        assert!(OpeningsFile::new(Hash::ZERO, 9, vec![make(3), make(3)]).is_err());
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let bad = [
+            String::new(),
+            format!("{}\n{}\n{}\n", lines[0], lines[2], lines[1]),
+            format!("{}\n{}", lines[0], lines[1]),
+            format!("{} \n", lines[0]),
+            lines[0].replace("hisaab/openings/v2", "hisaab/openings/v1") + "\n",
+            format!(
+                "{}\n{}\n",
+                lines[0],
+                lines[1].replacen('{', "{\"seq\":1,", 1)
+            ),
+        ];
+        for (i, case) in bad.iter().enumerate() {
+            assert!(
+                matches!(
+                    OpeningsFile::read(case.as_bytes()),
+                    Err(SealError::Document { .. })
+                ),
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_leaves_finds_every_long_enough_string() {
+        let v = json!({"a": ["xy", "hello"], "b": {"c": "world"}, "d": 5});
+        assert_eq!(text_leaves(&v, 3), vec!["hello", "world"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_seals_and_opens_back(
+            value in "[0-9]{1,6}(\\.[0-9]{1,3})?",
+            note in "\\PC{0,40}",
+            ext in proptest::option::of("[a-z]{0,8}"),
+            a in proptest::prelude::any::<[u8; 32]>(),
+            b in proptest::prelude::any::<[u8; 32]>(),
+        ) {
+            let fields = sealed_fields(KIND);
+            let mut body = plain();
+            body.insert("value".into(), json!(value));
+            body.insert("note".into(), json!(note));
+            if let Some(ext) = ext {
+                body.insert("ext".into(), json!({"x": ext}));
+            }
+            let sealed = seal_body(KIND, fields, &body, &Seed::from_bytes(a)).unwrap();
+            let opened = open_body(KIND, fields, &sealed.body, &sealed.openings, None).unwrap();
+            proptest::prop_assert_eq!(&opened.body, &body);
+            let sealing = Sealing::new(fields, &body, Seed::from_bytes(a));
+            proptest::prop_assert!(check_sealing(KIND, fields, &sealed.body, &sealing).is_ok());
+            if a != b {
+                let other = seal_body(KIND, fields, &body, &Seed::from_bytes(b)).unwrap();
+                for f in fields {
+                    proptest::prop_assert_ne!(&sealed.body[f.name], &other.body[f.name]);
+                }
+            }
+        }
     }
 
     fn tree() -> (StateTree, Vec<(String, Blinding, Value)>) {
