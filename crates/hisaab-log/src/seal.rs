@@ -734,6 +734,72 @@ pub struct OpeningsHeader {
     pub size: u64,
 }
 
+/// What a full replay knows of one sealed field (SPEC §12.6, §12.9).
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldState {
+    /// Opened: its value.
+    Opened(Value),
+    /// Opened: an optional field the statement does not have (its commitment was a decoy).
+    Absent,
+    /// Erased by a `field.erased` entry: no opening is used, even if one is offered.
+    Erased,
+    /// No opening: the reader is not entitled to it.
+    Withheld,
+}
+
+/// The sealed fields of one entry as a full replay sees them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldStates {
+    /// Each sealed field of the kind, in the kind's order.
+    pub fields: Vec<(&'static str, FieldState)>,
+    /// Erased fields for which an opening was offered anyway (from a file made before the
+    /// erasure): ignored, and worth reporting.
+    pub ignored: Vec<&'static str>,
+}
+
+/// Classifies each sealed field of an entry for a full replay: opened (checked against its
+/// commitment), absent (an opened decoy), erased (named in `erased`, whatever `openings`
+/// holds) or withheld.
+///
+/// # Errors
+/// As [`open_body`] for the openings of fields that are not erased.
+pub fn field_states(
+    kind: &str,
+    fields: &[SealedField],
+    sealed_body: &Map<String, Value>,
+    openings: &FieldOpenings,
+    erased: &BTreeSet<String>,
+    seq: Option<u64>,
+) -> Result<FieldStates, SealError> {
+    let mut usable = openings.clone();
+    let mut ignored = Vec::new();
+    for field in fields {
+        if erased.contains(field.name) && usable.remove(field.name).is_some() {
+            ignored.push(field.name);
+        }
+    }
+    open_body(kind, fields, sealed_body, &usable, seq)?;
+    let states = fields
+        .iter()
+        .map(|field| {
+            let state = if erased.contains(field.name) {
+                FieldState::Erased
+            } else {
+                match usable.get(field.name) {
+                    Some(opening) if opening.value.is_null() => FieldState::Absent,
+                    Some(opening) => FieldState::Opened(opening.value.clone()),
+                    None => FieldState::Withheld,
+                }
+            };
+            (field.name, state)
+        })
+        .collect();
+    Ok(FieldStates {
+        fields: states,
+        ignored,
+    })
+}
+
 /// The longest line of an openings file, in bytes.
 pub const OPENINGS_LINE_BYTES_MAX: usize = 1 << 20;
 
@@ -1575,6 +1641,33 @@ mod tests {
                 "case {i}"
             );
         }
+    }
+
+    #[test]
+    fn a_full_replay_tells_opened_absent_erased_and_withheld_apart() {
+        let fields = sealed_fields(KIND);
+        let sealed = seal_body(KIND, fields, &plain(), &seed(1)).unwrap();
+        let mut offered = sealed.openings.clone();
+        offered.remove("evidence");
+        let erased: BTreeSet<String> = ["note".to_owned()].into();
+        let states = field_states(KIND, fields, &sealed.body, &offered, &erased, Some(3)).unwrap();
+        assert_eq!(
+            states.fields,
+            vec![
+                ("value", FieldState::Opened(json!("97.5"))),
+                ("evidence", FieldState::Withheld),
+                ("note", FieldState::Erased),
+                ("ext", FieldState::Absent),
+            ]
+        );
+        assert_eq!(states.ignored, ["note"]);
+        // A bad opening of a field that is not erased is still an error; of an erased one, not.
+        let mut bad = offered.clone();
+        bad.get_mut("value").unwrap().value = json!("1");
+        assert!(field_states(KIND, fields, &sealed.body, &bad, &erased, None).is_err());
+        let mut bad = offered;
+        bad.get_mut("note").unwrap().value = json!("forged");
+        assert!(field_states(KIND, fields, &sealed.body, &bad, &erased, None).is_ok());
     }
 
     #[test]
