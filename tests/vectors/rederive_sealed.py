@@ -9,8 +9,8 @@ sealed fields is SPEC §12.1's, written out below, and must equal the file's. Fo
 statement it derives every salt (HMAC-SHA256 of the seed), every commitment input and
 commitment, the sealed body and its canonical bytes, the sealing and the openings; it checks
 that equal values gave different commitments; it rebuilds the disclosure from the openings
-and hashes it; and it rebuilds the full-state digest tree (leaves, leaf hashes, RFC 9162 root
-and inclusion proofs). Exit status 0 only if every byte agrees.
+and hashes it; it recomputes the public-state digest and rebuilds the full-state digest tree
+(leaves, leaf hashes, RFC 9162 root and inclusion proofs). Exit status 0 only if every byte agrees.
 
     python3 tests/vectors/rederive_sealed.py [tests/vectors/sealed.json]
 """
@@ -221,6 +221,7 @@ def main():
     hashes = [leaf_hash(x) for x in leaves]
     check(t["leaves"] == [{"bytes": x.decode(), "leaf_hash": h.hex()} for x, h in zip(leaves, hashes)],
           "state tree leaves and leaf hashes")
+    check(t["public_digest"] == sha256(jcs(t["public"]).encode()).hex(), "public-state digest")
     check(t["digest"] == mth(hashes).hex(), "full-state digest (RFC 9162 root)")
     proofs = [{"index": 0, "size": len(hashes), "path": [h.hex() for h in path(0, hashes)]}]
     for i, o in enumerate(ops, start=1):

@@ -1107,6 +1107,15 @@ pub struct Disclosed {
     pub values: BTreeMap<String, Value>,
 }
 
+/// The public state's digest (SPEC §12.8): SHA-256(JCS(P)), P being the public state
+/// without its `digest`, as §5.7 computes a v1 state's.
+///
+/// # Errors
+/// [`SealError::Format`] when `public` breaks the canonical-JSON profile.
+pub fn public_digest<P: Serialize + ?Sized>(public: &P) -> Result<Hash, SealError> {
+    Ok(Hash::sha256(&jcs::to_canonical(public)?))
+}
+
 /// Leaf 0 of the full-state digest tree: JCS({"public": P}) (SPEC §12.8).
 ///
 /// # Errors

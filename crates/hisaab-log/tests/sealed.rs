@@ -250,6 +250,7 @@ fn build() -> Value {
                 {"operator": "indus-mobile", "blinding": BLINDING_INDUS, "state": indus},
                 {"operator": "karakoram-telecom", "blinding": BLINDING_KARAKORAM, "state": karakoram},
             ],
+            "public_digest": seal::public_digest(&public).unwrap(),
             "leaves": leaves,
             "digest": tree.digest(),
             "proofs": proofs,
