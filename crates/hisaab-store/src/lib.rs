@@ -38,14 +38,20 @@
 //! `hashes` (stored-hash index → hash), `by_event`, `by_statement`, `by_kpi`,
 //! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ model
 //! snapshot), `meta`; and the file `hisaab-mark` (size, root, checksum) beside sled's.
+//!
+//! # Openings
+//! [`OpeningsVault`] keeps format v2's openings of sealed fields (SPEC §12) in the tree
+//! `openings`, each entry's under its own data key wrapped by a [`MasterKey`] kept outside
+//! the data directory; erasing an entry's openings deletes its one record.
 
 // The crate's own layers, bottom up; a module imports only from those above it in this list.
-// Plain data and the disk: `config`, `error`, `report`, `layout`, `db`, `mark`.
+// Plain data and the disk: `config`, `error`, `report`, `layout`, `db`, `mark`, `openings`.
 mod config;
 mod db;
 mod error;
 mod layout;
 mod mark;
+mod openings;
 mod report;
 // What the handles and the sequencer share, then the model's view of the disk.
 mod replay;
@@ -64,6 +70,7 @@ pub use audit::{audit_dir, open_audited, AuditedDir};
 pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
 pub use error::{AppendError, Corruption, CosignatureError, StoreError};
 pub use hisaab_model::{Rule, State, Violation};
+pub use openings::{Erased, MasterKey, OpeningsError, OpeningsVault, OPENINGS_TREE};
 pub use read::ENTRIES_LIMIT_MAX;
 pub use report::{Appended, MarkStatus, OpenReport, Receipt, SignedCheckpoint, VerifyReport};
 pub use store::Store;
