@@ -220,7 +220,9 @@ pub fn parse_signature_input(
     };
     let created = match created.parse::<u64>() {
         Ok(n) if !created.starts_with('0') || created == "0" => n,
-        _ => return refuse("created must be Unix seconds, an integer without sign or leading zero"),
+        _ => {
+            return refuse("created must be Unix seconds, an integer without sign or leading zero")
+        }
     };
     let keyid = sf_string(keyid, "keyid")?;
     if keyid.is_empty() || keyid.len() > KEYID_CHARS_MAX {
@@ -255,7 +257,11 @@ fn sf_string<'a>(raw: &'a str, name: &str) -> Result<&'a str, SignatureHeaderErr
         .strip_prefix('"')
         .and_then(|rest| rest.strip_suffix('"'));
     match inner {
-        Some(text) if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') => {
+        Some(text)
+            if text
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') =>
+        {
             Ok(text)
         }
         _ => refuse(format!(
