@@ -103,7 +103,11 @@ async fn a_bundle_counts_against_the_reads_budget_until_its_body_is_dropped() {
     let download = app
         .router
         .clone()
-        .oneshot(Request::get("/v1/bundle").body(Body::empty()).unwrap())
+        .oneshot(crate::common::signed_get(
+            hisaab_testkit::seed::AUTHORITY,
+            "pta",
+            "/v1/bundle",
+        ))
         .await
         .unwrap();
     assert_eq!(download.status(), StatusCode::OK);
