@@ -221,6 +221,10 @@ pub(crate) struct ServeArgs {
     /// The most requests in flight before the server answers 503.
     #[arg(long, value_name = "N")]
     pub(crate) in_flight_max: Option<usize>,
+    /// How long a read session opened with `hisaab login` (or `POST /v1/session`) lasts, in
+    /// seconds [default: 900].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) session_ttl: Option<u64>,
 }
 
 /// `hisaab sign`.

@@ -42,11 +42,16 @@ pub enum Reader {
 
 impl Reader {
     /// The class of an active member: `full` for an authority or a chair, or an evaluator with
-    /// no operator; `operator(X)` for any other member affiliated with X; `public` otherwise.
+    /// no operator; `public` for a member who is only a witness (a log monitor, even one run
+    /// by an operator); `operator(X)` for any other member affiliated with X; `public`
+    /// otherwise.
     pub fn of_member(member: &MemberState) -> Reader {
         let has = |role: Role| member.roles.contains(&role);
         if has(Role::Authority) || has(Role::Chair) {
             return Reader::Full;
+        }
+        if member.roles.iter().all(|role| *role == Role::Witness) {
+            return Reader::Public;
         }
         match &member.operator {
             Some(operator) => Reader::Operator(operator.clone()),
@@ -460,6 +465,7 @@ mod tests {
                 ("eva-jazz", member(&[Role::Evaluator], Some("jazz"), 3)),
                 ("ciso-jazz", member(&[Role::Ciso], Some("jazz"), 4)),
                 ("wit", member(&[Role::Witness], None, 5)),
+                ("wit-jazz", member(&[Role::Witness], Some("jazz"), 6)),
             ]
             .into_iter()
             .map(|(id, m)| (slug(id), m))
@@ -479,6 +485,7 @@ mod tests {
         assert_eq!(class("eva-jazz", 3), Ok(Reader::Operator(slug("jazz"))));
         assert_eq!(class("ciso-jazz", 4), Ok(Reader::Operator(slug("jazz"))));
         assert_eq!(class("wit", 5), Ok(Reader::Public));
+        assert_eq!(class("wit-jazz", 6), Ok(Reader::Public));
         assert!(matches!(
             class("nobody", 1),
             Err(ReaderError::UnknownMember { .. })
