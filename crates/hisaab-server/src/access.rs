@@ -434,3 +434,48 @@ pub(crate) fn withheld(seq: u64, kind: &str, scope: &Scope, reader: &Reader) -> 
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn nonces_are_refused_twice_forgotten_after_twice_the_skew_and_bounded() {
+        let access = Access::default();
+        let now = 1_800_000_000;
+        assert!(access.remember_nonce("pta", "n-1", now).unwrap());
+        assert!(!access.remember_nonce("pta", "n-1", now + 1).unwrap());
+        // Another member may use the same nonce.
+        assert!(access.remember_nonce("chair", "n-1", now).unwrap());
+        // Once a request with it would be stale anyway, it is forgotten.
+        let later = now + 2 * SIGNATURE_SKEW_S;
+        assert!(access.remember_nonce("pta", "n-1", later).unwrap());
+        // Full of unexpired nonces: refused, not forgotten.
+        let access = Access::default();
+        for n in 0..NONCES_MAX {
+            assert!(access.remember_nonce("pta", &n.to_string(), now).unwrap());
+        }
+        assert_eq!(
+            access.remember_nonce("pta", "one-more", now),
+            Err(ApiError::Overloaded)
+        );
+        assert!(access
+            .remember_nonce("pta", "one-more", now + 2 * SIGNATURE_SKEW_S)
+            .unwrap());
+    }
+
+    #[test]
+    fn challenges_are_good_once_and_expire() {
+        let access = Access::default();
+        let now = 1_800_000_000;
+        let (challenge, expires) = access.new_challenge(now).unwrap();
+        assert_eq!(expires, now + CHALLENGE_TTL_S);
+        assert_eq!(challenge.len(), 43);
+        assert!(access.take_challenge(&challenge, now + 1).unwrap());
+        assert!(!access.take_challenge(&challenge, now + 1).unwrap());
+        let (late, _) = access.new_challenge(now).unwrap();
+        assert!(!access.take_challenge(&late, now + CHALLENGE_TTL_S).unwrap());
+    }
+}

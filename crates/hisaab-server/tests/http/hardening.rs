@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use hisaab_log::note::cosign_checkpoint;
 use hisaab_server::{serve, AppState, ServerConfig};
 use hisaab_testkit::{self as testing, key, seed};
