@@ -56,7 +56,7 @@ pub(crate) fn read_as(client: &mut Client, key: Option<&Path>) -> Result<Option<
     );
     client.set_credentials(Some(Credentials::Key {
         member: member.clone(),
-        key,
+        key: Box::new(key),
     }));
     Ok(Some(member))
 }

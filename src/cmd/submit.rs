@@ -104,7 +104,7 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
             .client
             .set_credentials(Some(hisaab_client::Credentials::Key {
                 member,
-                key: key.clone(),
+                key: Box::new(key.clone()),
             }));
     }
     let draft = match helper {

@@ -52,7 +52,7 @@ fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
     // It reads as the authority, a full reader (SPEC §13): the bundle is for full readers.
     session.client.set_credentials(Some(Credentials::Key {
         member: "pta".to_owned(),
-        key: pta.clone(),
+        key: Box::new(pta.clone()),
     }));
     assert!(!session.pinned_on_first_use);
     assert_eq!(

@@ -44,7 +44,7 @@ pub enum Credentials {
         /// The member id (the signature's `keyid`).
         member: String,
         /// The member's current private key.
-        key: SigningKey,
+        key: Box<SigningKey>,
     },
     /// `Authorization: Bearer <token>`, from `POST /v1/session`.
     Session(String),
@@ -64,7 +64,7 @@ impl std::fmt::Debug for Credentials {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Listed {
     /// An entry, parsed from its leaf bytes.
-    Entry(SealedEntry),
+    Entry(Box<SealedEntry>),
     /// An entry withheld from this reader: its seq, kind and leaf hash.
     Withheld(Withheld),
 }
@@ -535,7 +535,7 @@ fn parse_lines(text: &str) -> Result<Vec<Listed>, ClientError> {
                     });
             }
             SealedEntry::try_from_leaf_bytes(bytes.as_bytes())
-                .map(Listed::Entry)
+                .map(|entry| Listed::Entry(Box::new(entry)))
                 .map_err(|source| ClientError::Entry {
                     what: format!("on line {}", line + 1),
                     source,

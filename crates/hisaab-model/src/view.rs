@@ -432,8 +432,10 @@ mod tests {
             score,
             status: KpiStatus::Met,
         };
-        let mut pillar_scores = PillarScores::default();
-        pillar_scores.resilience = score;
+        let pillar_scores = PillarScores {
+            resilience: score,
+            ..PillarScores::default()
+        };
         OperatorState {
             name: Text::try_new("Op").unwrap(),
             kpis: [(KpiId::try_new("CR-01").unwrap(), kpi)]
