@@ -339,6 +339,12 @@ impl From<AppendError> for ApiError {
                 tracing::error!(error = %reason, "storage failed: appends are stopped");
                 ApiError::StorageFailed
             }
+            // The storage failed under the append's own reads (an index, before the batch
+            // that fails marks appends stopped): the same 503, never a 500.
+            AppendError::Store(store) if store.is_storage_failure() => {
+                tracing::error!(error = %store, "storage failed under an append");
+                ApiError::StorageFailed
+            }
             other => ApiError::internal("append", &other),
         }
     }
