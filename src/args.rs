@@ -49,6 +49,10 @@ pub(crate) enum Command {
     Export(ExportArgs),
     /// Fetch an inclusion or consistency proof from a server and verify it locally.
     Proof(ProofArgs),
+    /// Every entry of a server about an operator and a KPI, as the reader may see them.
+    History(HistoryArgs),
+    /// Open a short-lived read session on a server by signing its challenge; print the token.
+    Login(LoginArgs),
     /// Cosign a server's latest checkpoint as a witness, after checking consistency.
     Witness(WitnessArgs),
     /// Generate load against a server: pre-signed envelopes over concurrent connections.
@@ -65,6 +69,43 @@ pub(crate) struct ServerArgs {
     pub(crate) server: String,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+}
+
+/// Who reads (SPEC §13): a member's key, or the public view without one.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ReaderArgs {
+    /// Read as the member holding this private key (PKCS#8 PEM): each request is signed with
+    /// it, and the server answers what that member's role may see. Without it, the public view.
+    #[arg(long = "key", value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+}
+
+/// `hisaab history`.
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The operator's id.
+    #[arg(long)]
+    pub(crate) operator: String,
+    /// The KPI's id.
+    #[arg(long)]
+    pub(crate) kpi: String,
+    #[command(flatten)]
+    pub(crate) reader: ReaderArgs,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Print JSON Lines as served.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `hisaab login`.
+#[derive(Debug, Args)]
+pub(crate) struct LoginArgs {
+    /// The member's private key (PKCS#8 PEM).
+    #[arg(long = "key", value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
 }
 
 /// What this client remembers about servers: pinned log keys and the last checkpoints seen.
@@ -180,6 +221,10 @@ pub(crate) struct ServeArgs {
     /// The most requests in flight before the server answers 503.
     #[arg(long, value_name = "N")]
     pub(crate) in_flight_max: Option<usize>,
+    /// How long a read session opened with `hisaab login` (or `POST /v1/session`) lasts, in
+    /// seconds [default: 900].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) session_ttl: Option<u64>,
 }
 
 /// `hisaab sign`.
@@ -573,6 +618,8 @@ pub(crate) struct VerifyArgs {
     /// How many of the --witness keys must have validly cosigned the checkpoint [default: all].
     #[arg(long, value_name = "K")]
     pub(crate) min_cosignatures: Option<usize>,
+    #[command(flatten)]
+    pub(crate) reader: ReaderArgs,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -595,6 +642,8 @@ pub(crate) struct ReplayArgs {
     pub(crate) diff: Option<Vec<u64>>,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    #[command(flatten)]
+    pub(crate) reader: ReaderArgs,
     /// Print JSON (the state of SPEC §5, or the list of changes).
     #[arg(long)]
     pub(crate) json: bool,
@@ -638,6 +687,8 @@ pub(crate) enum ProofKind {
         #[arg(long, value_name = "HASH")]
         event: Option<String>,
         #[command(flatten)]
+        reader: ReaderArgs,
+        #[command(flatten)]
         server: ServerArgs,
         /// Print JSON.
         #[arg(long)]
@@ -649,6 +700,8 @@ pub(crate) enum ProofKind {
         /// An earlier checkpoint note (its signature is checked) [default: the one remembered].
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<PathBuf>,
+        #[command(flatten)]
+        reader: ReaderArgs,
         #[command(flatten)]
         server: ServerArgs,
         /// Print JSON.

@@ -3,8 +3,10 @@
 //! `--ledger`, `--witness`, `--min-cosignatures`), parsed strictly: a malformed value is a
 //! usage error (exit 2). What is checked and how lives in `hisaab-client`.
 
-use anyhow::Result;
-use hisaab_client::{Pins, Session, SessionOptions, WitnessKey};
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use hisaab_client::{Client, Credentials, Pins, Session, SessionOptions, WitnessKey};
 use hisaab_log::note::VerifierKey;
 use hisaab_log::Hash;
 
@@ -32,6 +34,47 @@ pub(crate) fn open(url: &str, trust: &TrustArgs) -> Result<Session> {
         );
     }
     Ok(session)
+}
+
+/// Makes `client` read as the member holding the key in `key` (SPEC §13), found by its public
+/// key in the server's registry, which anyone may read; without a key, says that the public
+/// view is read. Returns the member id.
+pub(crate) fn read_as(client: &mut Client, key: Option<&Path>) -> Result<Option<String>> {
+    let Some(path) = key else {
+        eprintln!(
+            "note: reading the public view (no --key): operators' values, evidence, verdicts, \
+             scores and the entries that hold them are not shown"
+        );
+        client.set_credentials(None);
+        return Ok(None);
+    };
+    let key = crate::keyfile::read(path)?;
+    let member = member_of_key(client, &crate::keyfile::public(&key))?;
+    eprintln!(
+        "note: reading as member {member} (requests signed with {})",
+        path.display()
+    );
+    client.set_credentials(Some(Credentials::Key {
+        member: member.clone(),
+        key: Box::new(key),
+    }));
+    Ok(Some(member))
+}
+
+/// The member whose current key is `key`, from the server's registry (the public state).
+pub(crate) fn member_of_key(client: &Client, key: &hisaab_log::PublicKey) -> Result<String> {
+    let public = client.clone().with_credentials(None).state(None, None)?;
+    let Some((id, member)) = public.members.iter().find(|(_, member)| member.key == *key) else {
+        bail!(
+            "the key {key} is no member's current key in the ledger at {}: a rotated-away key \
+             reads nothing",
+            client.base()
+        );
+    };
+    if member.status == hisaab_model::MemberStatus::Revoked {
+        bail!("member {id} was revoked and may no longer read");
+    }
+    Ok(id.as_str().to_owned())
 }
 
 /// Opens a session on the server the arguments name.

@@ -51,6 +51,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Export(a) => cmd::export::run(&a),
         Command::Proof(a) => cmd::proof::run(&a),
+        Command::History(a) => cmd::history::run(&a),
+        Command::Login(a) => cmd::history::login(&a),
         Command::Witness(a) => cmd::witness::run(&a),
         Command::Load(a) => cmd::load::run(&a),
         Command::Demo(a) => cmd::demo::run(&a),

@@ -2,6 +2,7 @@
 
 pub(crate) mod demo;
 pub(crate) mod export;
+pub(crate) mod history;
 pub(crate) mod init;
 pub(crate) mod keygen;
 pub(crate) mod load;

@@ -37,7 +37,13 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
             bail!("a state exists for sizes from 1 (the genesis) up");
         }
     }
-    let states = states_from(&args.source, &sizes, at, &args.trust)?;
+    let states = states_from(
+        &args.source,
+        &sizes,
+        at,
+        &args.trust,
+        args.reader.key.as_deref(),
+    )?;
     match (&args.diff, states.as_slice()) {
         (Some(_), [a, b]) => {
             let changes = diff(a, b);
@@ -101,9 +107,10 @@ fn states_from(
     sizes: &[Option<u64>],
     at: Option<Date>,
     trust: &TrustArgs,
+    key: Option<&std::path::Path>,
 ) -> Result<Vec<State>> {
     if hisaab_client::is_url(source) {
-        return states_from_server(source, sizes, at, trust);
+        return states_from_server(source, sizes, at, trust, key);
     }
     let pins = connect::parse_pins(trust.log_vkey.as_deref(), None, &[], None)?;
     let path = PathBuf::from(source);
@@ -154,8 +161,10 @@ fn states_from_server(
     sizes: &[Option<u64>],
     at: Option<Date>,
     trust: &TrustArgs,
+    key: Option<&std::path::Path>,
 ) -> Result<Vec<State>> {
     let mut session = connect::open(url, trust)?;
+    let reader = connect::read_as(&mut session.client, key)?;
     let latest = session.latest_checkpoint()?.checkpoint;
     let needed = sizes
         .iter()
@@ -165,7 +174,34 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
-    let response = session.client.bundle(needed)?;
+    // Only a full reader may download the bundle to replay (SPEC §13); any other reader gets
+    // the server's state as its role may see it, its digest checked.
+    let bundle = match reader {
+        None => None,
+        Some(_) => match session.client.bundle(needed) {
+            Err(hisaab_client::ClientError::Status { source, .. })
+                if source.status.as_u16() == 403 =>
+            {
+                None
+            }
+            other => Some(other?),
+        },
+    };
+    let Some(response) = bundle else {
+        eprintln!(
+            "note: the state as the server shows it to this reader (not replayed here: the \
+             whole bundle is for full readers)"
+        );
+        return sizes
+            .iter()
+            .map(|size| {
+                session
+                    .client
+                    .state(Some(size.unwrap_or(needed)), at)
+                    .map_err(anyhow::Error::from)
+            })
+            .collect();
+    };
     let total = response.content_length();
     let mut bytes = Vec::new();
     ProgressReader::new(response, "downloading", total)

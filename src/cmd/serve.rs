@@ -17,6 +17,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode> {
     if let Some(n) = args.in_flight_max {
         config = config.with_in_flight_max(n.max(1));
     }
+    if let Some(seconds) = args.session_ttl {
+        config = config.with_session_ttl(std::time::Duration::from_secs(seconds));
+    }
     serve_store(store, config, args.listen, None)?;
     Ok(ExitCode::SUCCESS)
 }

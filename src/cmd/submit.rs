@@ -50,9 +50,18 @@ fn send(session: &mut Session, envelope: &Envelope, json_only: bool) -> Result<E
         }
     }
     let posted = session.client.post_envelope(envelope)?;
-    let checkpoint = session
-        .verify_receipt(&posted.receipt, Some(envelope))
-        .context("the receipt does not verify")?;
+    let checkpoint = match session.verify_receipt(&posted.receipt, Some(envelope)) {
+        // The statement itself may have ended the signer's credentials (a rotated key, a
+        // revocation): the receipt is then checked as the public reader (SPEC §13.4).
+        Err(hisaab_client::ClientError::Status { source, .. })
+            if source.status.as_u16() == 401 && session.client.has_credentials() =>
+        {
+            session.client.set_credentials(None);
+            session.verify_receipt(&posted.receipt, Some(envelope))
+        }
+        other => other,
+    }
+    .context("the receipt does not verify")?;
     print_receipt(&posted, json_only, checkpoint.size, &checkpoint.root)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -87,6 +96,17 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
     let common = common_of(helper);
     let key = keyfile::read(&common.key)?;
     let mut session = connect::open_server(&common.server)?;
+    // The signer reads as themself (SPEC §13): a helper that reads the ledger (a dispute's
+    // resolution replays the bundle) sees what the signer's role may see. A key that is no
+    // member's yet reads the public view; the server decides the statement either way.
+    if let Ok(member) = connect::member_of_key(&session.client, &keyfile::public(&key)) {
+        session
+            .client
+            .set_credentials(Some(hisaab_client::Credentials::Key {
+                member,
+                key: Box::new(key.clone()),
+            }));
+    }
     let draft = match helper {
         SubmitHelper::Raw { kind, body, .. } => {
             let kind =

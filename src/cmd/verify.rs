@@ -80,7 +80,13 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         args.min_cosignatures,
     )?;
     let outcome = if hisaab_client::is_url(&args.target) {
-        verify_server(&args.target, &args.trust, &pins, args.checkpoint_only)
+        verify_server(
+            &args.target,
+            &args.trust,
+            &pins,
+            args.checkpoint_only,
+            args.reader.key.as_deref(),
+        )
     } else {
         let path = PathBuf::from(&args.target);
         if path.is_dir() {
@@ -292,8 +298,10 @@ fn verify_server(
     trust: &TrustArgs,
     pins: &Pins,
     checkpoint_only: bool,
+    key: Option<&std::path::Path>,
 ) -> Result<Verified, Failure> {
     let mut session = connect::open(url, trust)?;
+    let reader = connect::read_as(&mut session.client, key)?;
     pins.check(&session.log.vkey, Some(&session.log.ledger))?;
     let latest = session.latest_checkpoint()?;
     let (note, checkpoint, observation) = (latest.note, latest.checkpoint, latest.observation);
@@ -307,8 +315,17 @@ fn verify_server(
         "checkpoint: size {}, {observation}",
         checkpoint.size
     )];
+    // The whole bundle is for full readers (SPEC §13): without a key, the public reader checks
+    // the checkpoint and its consistency only.
+    let checkpoint_only = checkpoint_only || reader.is_none();
     if checkpoint_only {
-        notes.push("entries not downloaded (--checkpoint-only)".to_owned());
+        notes.push(if reader.is_none() {
+            "entries not downloaded: the whole bundle is for full readers; pass --key FILE of \
+             an authority, a chair or an evaluator not affiliated with an operator"
+                .to_owned()
+        } else {
+            "entries not downloaded (--checkpoint-only)".to_owned()
+        });
         return Ok(Verified {
             size: checkpoint.size,
             root: checkpoint.root,

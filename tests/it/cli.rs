@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::common::{Sandbox, Server};
+use crate::common::{self, Sandbox, Server};
 
 const ORIGIN: &str = "cli.test/hisaab";
 
@@ -334,6 +334,18 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         "inclusion",
         "--event",
         second["event_hash"].as_str().unwrap(),
+        "--key",
+        s(&key("pta")),
+        "--server",
+        &url,
+    ]);
+    assert!(out.starts_with("OK: entry"), "{out}");
+    // Without a key, a submission is withheld; its leaf hash is still proven by its index.
+    let out = sb.ok(&[
+        "proof",
+        "inclusion",
+        "--index",
+        &second["seq"].to_string(),
         "--server",
         &url,
     ]);
@@ -341,8 +353,9 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
     let out = sb.ok(&["proof", "consistency", "--server", &url]);
     assert!(out.starts_with("OK: the log of size"), "{out}");
 
-    // verify a server: the whole bundle, replayed; then again, consistent with what was seen.
-    let out = sb.ok(&["verify", &url]);
+    // verify a server: the whole bundle, replayed as a full reader; then again, consistent with
+    // what was seen.
+    let out = sb.ok(&["verify", &url, "--key", s(&key("pta"))]);
     assert!(out.starts_with(&format!("OK: {url} verified\n")), "{out}");
     assert_eq!(
         field(&out, "  size:"),
@@ -385,18 +398,14 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         out.contains("ravi-tel") && out.contains("CR-01") && out.contains("submitted"),
         "{out}"
     );
-    let state: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    let state: Value =
+        serde_json::from_str(&sb.ok(&["replay", &url, "--json", "--key", s(&key("pta"))])).unwrap();
     assert_eq!(
         state["operators"]["ravi-tel"]["kpis"]["CR-01"]["value"],
         json!("97")
     );
-    let served: Value = server
-        .http()
-        .get(format!("{url}/v1/state"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let served: Value =
+        serde_json::from_str(&get_as(&server, "/v1/state", &key("pta"), "pta")).unwrap();
     assert_eq!(
         state["digest"], served["digest"],
         "local replay and the server agree"
@@ -503,6 +512,19 @@ fn demo_builds_and_verifies_a_realistic_ledger_without_serving() {
 }
 
 /// Runs `hisaab args…` and returns its exit code and stdout + stderr.
+/// `GET path` signed as `member` with the PEM key at `key_path` (SPEC §13.1): the body of a 200.
+fn get_as(server: &Server, path: &str, key_path: &Path, member: &str) -> String {
+    use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+    let key =
+        ed25519_dalek::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(key_path).unwrap())
+            .unwrap();
+    let response = common::signed_get(&server.http(), &server.url, path, &key, member)
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path} as {member}");
+    response.text().unwrap()
+}
+
 fn code(sb: &Sandbox, args: &[&str]) -> (i32, String) {
     let output = sb.run(args);
     let text = format!(
@@ -887,15 +909,12 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             &opened_size.to_string(),
         ],
     );
-    let entry: Value = serde_json::from_str(
-        &server
-            .http()
-            .get(format!("{url}/v1/entries/{}", resolved["seq"]))
-            .send()
-            .unwrap()
-            .text()
-            .unwrap(),
-    )
+    let entry: Value = serde_json::from_str(&get_as(
+        &server,
+        &format!("/v1/entries/{}", resolved["seq"]),
+        &key("pta"),
+        "pta",
+    ))
     .unwrap();
     let replayed: Value = serde_json::from_str(&sb.ok(&[
         "replay",
@@ -903,6 +922,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         "--as-of",
         &opened_size.to_string(),
         "--json",
+        "--key",
+        s(&key("pta")),
     ]))
     .unwrap();
     assert_eq!(
@@ -992,13 +1013,7 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     );
 
     // Every kind of SPEC §4 is in the log, and it verifies end to end.
-    let entries = server
-        .http()
-        .get(format!("{url}/v1/entries?start=0&limit=100"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let entries = get_as(&server, "/v1/entries?start=0&limit=100", &key("pta"), "pta");
     let kinds: std::collections::BTreeSet<String> = entries
         .lines()
         .map(|l| {
@@ -1022,13 +1037,12 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
 
     // The history of the pair holds its evaluation, dispute (opened and resolved), commitment
     // and challenge (made or raised, and closed or resolved).
-    let history = server
-        .http()
-        .get(format!("{url}/v1/history?operator=indus-mobile&kpi=CR-01"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let history = get_as(
+        &server,
+        "/v1/history?operator=indus-mobile&kpi=CR-01",
+        &key("pta"),
+        "pta",
+    );
     let kinds: Vec<String> = history
         .lines()
         .map(|l| {

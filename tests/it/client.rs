@@ -2,7 +2,7 @@
 //! checkpoint and the bundle, and what it refuses (another log key, a forged receipt, a
 //! checkpoint that forks from the one remembered).
 
-use hisaab_client::{ClientError, Observation, PinError, Session, SessionOptions};
+use hisaab_client::{ClientError, Credentials, Observation, PinError, Session, SessionOptions};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::Hash;
 use hisaab_model::body::OperatorRegisteredBody;
@@ -49,6 +49,11 @@ fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
         },
     )
     .unwrap();
+    // It reads as the authority, a full reader (SPEC §13): the bundle is for full readers.
+    session.client.set_credentials(Some(Credentials::Key {
+        member: "pta".to_owned(),
+        key: Box::new(pta.clone()),
+    }));
     assert!(!session.pinned_on_first_use);
     assert_eq!(
         session.log.ledger,
@@ -116,7 +121,7 @@ fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
     // one) and a history with nothing in it yet.
     let entries = session.client.entries(0, 10).unwrap();
     assert_eq!(entries.len(), 2);
-    assert_eq!(entries[1].event_hash(), posted.receipt.event_hash);
+    assert_eq!(entries[1].leaf_hash(), posted.receipt.event_hash);
     let served = session.client.state(None, None).unwrap();
     assert_eq!(served.digest(), verified.state.digest());
     let kpi = hisaab_model::KpiId::try_new("CR-01").unwrap();

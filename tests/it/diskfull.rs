@@ -131,7 +131,9 @@ fn a_full_disk_stops_appends_with_503_never_500_and_loses_nothing() {
         "/v1/entries/0".to_owned(),
         format!("/v1/bundle?tree_size={}", checkpoint.size),
     ] {
-        let response = http.get(format!("{}{path}", server.url)).send().unwrap();
+        let response = common::signed_get(&http, &server.url, &path, &pta, "pta")
+            .send()
+            .unwrap();
         let status = response.status().as_u16();
         match (status, response.text()) {
             (200, Ok(_)) | (200, Err(_)) => {}
@@ -158,7 +160,7 @@ fn a_full_disk_stops_appends_with_503_never_500_and_loses_nothing() {
 /// whole log recomputes; returns that checkpoint.
 fn check_receipts(server: &Server, vkey: &VerifierKey, receipts: &[Value]) -> Checkpoint {
     let checkpoint = verify_checkpoint(&common::get_ok(server, "/v1/checkpoint"), vkey).unwrap();
-    let bundle = common::get_ok(server, &format!("/v1/bundle?tree_size={}", checkpoint.size));
+    let bundle = common::get_full_ok(server, &format!("/v1/bundle?tree_size={}", checkpoint.size));
     let mut tree = MemoryTree::new();
     let mut leaves = Vec::new();
     for line in bundle.lines().skip(1) {

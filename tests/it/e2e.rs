@@ -82,8 +82,10 @@ impl Api {
         Answer { status, body }
     }
 
+    /// `GET path` as the ledger's authority (`pta`, [`fixed_key`] 2): a full reader (SPEC §13).
     fn get(&self, path: &str) -> Answer {
-        self.send("GET", path, self.http.get(format!("{}{path}", self.url)))
+        let request = common::signed_get(&self.http, &self.url, path, &fixed_key(2), "pta");
+        self.send("GET", path, request)
     }
 
     fn get_ok(&self, path: &str) -> String {

@@ -254,7 +254,7 @@ fn check_everything(
     .unwrap_or_else(|e| panic!("round {round}: not consistent with the last checkpoint: {e}"));
 
     // The whole log, once: no statement twice, the root the checkpoint's.
-    let bundle = common::get_ok(server, &format!("/v1/bundle?tree_size={}", now.size));
+    let bundle = common::get_full_ok(server, &format!("/v1/bundle?tree_size={}", now.size));
     let mut tree = MemoryTree::new();
     let mut leaves = Vec::new();
     let mut ids = HashSet::new();

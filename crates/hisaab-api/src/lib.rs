@@ -21,6 +21,10 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
+
+pub use access::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
+
 use hisaab_log::{Hash, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -4,9 +4,11 @@
 use std::io::Read;
 use std::time::Duration;
 
+use hisaab_api::access::{session_message, sign_request};
 use hisaab_api::{ConsistencyProof, CosignatureAccepted, CosignatureRequest, ErrorBody};
 use hisaab_api::{InclusionProof, Receipt};
-use hisaab_log::{Date, Envelope, Hash, SealedEntry};
+use hisaab_api::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
+use hisaab_log::{Date, Envelope, Hash, SealedEntry, Signature, SigningKey};
 use hisaab_model::{KpiId, Slug, State};
 use reqwest::blocking::{Client as HttpClient, Response};
 use reqwest::StatusCode;
@@ -33,11 +35,72 @@ pub struct Posted {
     pub receipt: Receipt,
 }
 
+/// Who a client reads as (SPEC §13): a member signing each request with their key, or a
+/// session token. Without credentials, a client reads the public view.
+#[derive(Clone)]
+pub enum Credentials {
+    /// Sign each read with the member's key (RFC 9421).
+    Key {
+        /// The member id (the signature's `keyid`).
+        member: String,
+        /// The member's current private key.
+        key: Box<SigningKey>,
+    },
+    /// `Authorization: Bearer <token>`, from `POST /v1/session`.
+    Session(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Key { member, .. } => write!(f, "Credentials::Key({member})"),
+            Credentials::Session(_) => f.write_str("Credentials::Session(..)"),
+        }
+    }
+}
+
+/// A line of `GET /v1/entries` or `GET /v1/history`: an entry, or one withheld from this
+/// reader (SPEC §13.4).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listed {
+    /// An entry, parsed from its leaf bytes.
+    Entry(Box<SealedEntry>),
+    /// An entry withheld from this reader: its seq, kind and leaf hash.
+    Withheld(Withheld),
+}
+
+impl Listed {
+    /// The entry's seq.
+    pub fn seq(&self) -> u64 {
+        match self {
+            Listed::Entry(entry) => entry.entry().seq,
+            Listed::Withheld(withheld) => withheld.seq,
+        }
+    }
+
+    /// The entry's leaf (event) hash.
+    pub fn leaf_hash(&self) -> Hash {
+        match self {
+            Listed::Entry(entry) => entry.event_hash(),
+            Listed::Withheld(withheld) => withheld.leaf_hash,
+        }
+    }
+
+    /// The entry, unless it was withheld.
+    pub fn entry(&self) -> Option<&SealedEntry> {
+        match self {
+            Listed::Entry(entry) => Some(entry),
+            Listed::Withheld(_) => None,
+        }
+    }
+}
+
 /// A plain HTTP client of one server.
 #[derive(Debug, Clone)]
 pub struct Client {
     base: String,
     http: HttpClient,
+    credentials: Option<Credentials>,
 }
 
 impl Client {
@@ -52,7 +115,106 @@ impl Client {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(ClientError::Build)?;
-        Ok(Client { base, http })
+        Ok(Client {
+            base,
+            http,
+            credentials: None,
+        })
+    }
+
+    /// Reads as `credentials` from now on (`None`: the public view).
+    pub fn set_credentials(&mut self, credentials: Option<Credentials>) {
+        self.credentials = credentials;
+    }
+
+    /// This client, reading as `credentials`.
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Option<Credentials>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// Whether this client sends credentials (reads more than the public view).
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// A GET of `path`, signed or carrying the session token when this client has credentials.
+    fn request(&self, path: &str) -> reqwest::blocking::RequestBuilder {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.get(&url);
+        match &self.credentials {
+            None => {}
+            Some(Credentials::Session(token)) => {
+                request = request.header(reqwest::header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            Some(Credentials::Key { member, key }) => {
+                let (only_path, query) = path.split_once('?').unwrap_or((path, ""));
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let signed = sign_request(key, member, "GET", only_path, query, now, &nonce());
+                request = request
+                    .header(reqwest::header::DATE, signed.date)
+                    .header("Signature-Input", signed.signature_input)
+                    .header("Signature", signed.signature);
+            }
+        }
+        request
+    }
+
+    /// Opens a browser-style session (SPEC §13.2) for `member` with `key`: asks for a
+    /// challenge, signs it with the ledger's origin (from the latest checkpoint) and returns
+    /// the token granted.
+    ///
+    /// # Errors
+    /// As [`Client::get_text`]; [`ClientError::Answer`] for answers of another shape.
+    pub fn open_session(
+        &self,
+        member: &str,
+        key: &SigningKey,
+    ) -> Result<SessionGranted, ClientError> {
+        let note = self.checkpoint_note()?;
+        let origin = note.lines().next().unwrap_or_default().to_owned();
+        let challenge: SessionChallenge = self.post_json("/v1/session/challenge", None)?;
+        let signature = Signature::sign(key, &session_message(&origin, &challenge.challenge));
+        let request = SessionRequest {
+            member: member.to_owned(),
+            challenge: challenge.challenge,
+            signature: signature.to_base64(),
+        };
+        let body = serde_json::to_vec(&request).map_err(|source| ClientError::Answer {
+            what: "the session request".to_owned(),
+            source,
+        })?;
+        self.post_json("/v1/session", Some(body))
+    }
+
+    fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.post(&url);
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .map_err(|e| self.unreachable("POST", &url, e))?;
+        let response = check_status(response).map_err(|source| ClientError::Status {
+            method: "POST",
+            url,
+            source,
+        })?;
+        let text = read_text(response)?;
+        serde_json::from_str(&text).map_err(|source| ClientError::Answer {
+            what: format!("POST {path}"),
+            source,
+        })
     }
 
     /// The server's URL without a trailing slash.
@@ -69,8 +231,7 @@ impl Client {
     pub fn get(&self, path: &str) -> Result<Response, ClientError> {
         let url = format!("{}{path}", self.base);
         let response = self
-            .http
-            .get(&url)
+            .request(path)
             .send()
             .map_err(|e| self.unreachable("GET", &url, e))?;
         check_status(response).map_err(|source| ClientError::Status {
@@ -140,14 +301,14 @@ impl Client {
     /// # Errors
     /// As [`Client::get_text`], [`ClientError::Entry`] for a line that is not an entry, and
     /// [`ClientError::Mismatch`] for an entry out of place.
-    pub fn entries(&self, start: u64, limit: u64) -> Result<Vec<SealedEntry>, ClientError> {
+    pub fn entries(&self, start: u64, limit: u64) -> Result<Vec<Listed>, ClientError> {
         let text = self.get_text(&format!("/v1/entries?start={start}&limit={limit}"))?;
         let entries = parse_lines(&text)?;
         for (seq, entry) in (start..).zip(&entries) {
-            if entry.entry().seq != seq {
+            if entry.seq() != seq {
                 return Err(ClientError::Mismatch(Mismatch::Seq {
                     expected: seq,
-                    found: entry.entry().seq,
+                    found: entry.seq(),
                 }));
             }
         }
@@ -165,13 +326,13 @@ impl Client {
         kpi: &KpiId,
         start: u64,
         limit: u64,
-    ) -> Result<Vec<SealedEntry>, ClientError> {
+    ) -> Result<Vec<Listed>, ClientError> {
         let text = self.get_text(&format!(
             "/v1/history?operator={operator}&kpi={kpi}&start={start}&limit={limit}"
         ))?;
         let entries = parse_lines(&text)?;
         if entries.windows(2).any(|pair| match pair {
-            [a, b] => a.entry().seq >= b.entry().seq,
+            [a, b] => a.seq() >= b.seq(),
             _ => false,
         }) {
             return Err(ClientError::Mismatch(Mismatch::Order));
@@ -361,15 +522,43 @@ fn parse_entry(text: &str, what: String) -> Result<SealedEntry, ClientError> {
 }
 
 /// Parses JSON Lines of leaf bytes.
-fn parse_lines(text: &str) -> Result<Vec<SealedEntry>, ClientError> {
+fn parse_lines(text: &str) -> Result<Vec<Listed>, ClientError> {
     text.lines()
         .enumerate()
         .map(|(line, bytes)| {
-            SealedEntry::try_from_leaf_bytes(bytes.as_bytes()).map_err(|source| {
-                ClientError::Entry {
+            if bytes.starts_with("{\"withheld\":") {
+                return serde_json::from_str::<WithheldLine>(bytes)
+                    .map(|line| Listed::Withheld(line.withheld))
+                    .map_err(|source| ClientError::Answer {
+                        what: format!("the withheld entry on line {}", line + 1),
+                        source,
+                    });
+            }
+            SealedEntry::try_from_leaf_bytes(bytes.as_bytes())
+                .map(|entry| Listed::Entry(Box::new(entry)))
+                .map_err(|source| ClientError::Entry {
                     what: format!("on line {}", line + 1),
                     source,
-                }
+                })
+        })
+        .collect()
+}
+
+/// A fresh nonce for a signed request: 24 random bytes, base64url (32 characters).
+fn nonce() -> String {
+    use rand::RngCore;
+    let mut bytes = [0_u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    bytes
+        .chunks(3)
+        .flat_map(|chunk| {
+            let n = chunk
+                .iter()
+                .fold(0_u32, |acc, byte| (acc << 8) | u32::from(*byte));
+            (0..4).rev().map(move |i| {
+                let index = usize::try_from((n >> (6 * i)) & 63).unwrap_or(0);
+                char::from(ALPHABET[index])
             })
         })
         .collect()

@@ -35,7 +35,7 @@ mod session;
 
 pub use error::{ClientError, HttpError};
 pub use hisaab_api as api;
-pub use http::{is_url, normalize_url, Client, Posted};
+pub use http::{is_url, normalize_url, Client, Credentials, Listed, Posted};
 pub use memory::{ServerMemory, StateFile, StateFileError, Trust, STATE_ENV};
 pub use pin::{PinError, Pins, WitnessKey};
 pub use session::{

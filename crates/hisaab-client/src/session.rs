@@ -7,7 +7,7 @@ use std::path::Path;
 use hisaab_api::Receipt;
 use hisaab_log::merkle::{verify_consistency, verify_inclusion};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
-use hisaab_log::{Envelope, Hash};
+use hisaab_log::{Entry, Envelope, Hash, SealedEntry};
 use hisaab_model::{Body, VerifiedBundle};
 
 use crate::error::{ClientError, GenesisProblem, Mismatch};
@@ -254,7 +254,18 @@ impl Session {
         envelope: Option<&Envelope>,
     ) -> Result<Checkpoint, ClientError> {
         let checkpoint = verify_receipt_proof(&self.log.vkey, receipt)?;
-        let entry = self.client.entry(receipt.seq)?;
+        let entry = match (self.client.entry(receipt.seq), envelope) {
+            (Ok(entry), _) => entry,
+            // Withheld from this reader (SPEC §13.4): the entry is rebuilt from the envelope
+            // sent, the receipt's seq and time, and the previous entry's leaf hash, itself
+            // proven against the same checkpoint; its event hash must be the receipt's.
+            (Err(ClientError::Status { source, .. }), Some(envelope))
+                if source.status.as_u16() == 403 && receipt.seq > 0 =>
+            {
+                self.rebuild_entry(receipt, envelope, &checkpoint)?
+            }
+            (Err(error), _) => return Err(error),
+        };
         if entry.event_hash() != receipt.event_hash {
             return Err(ClientError::Mismatch(Mismatch::EventHash {
                 seq: receipt.seq,
@@ -271,6 +282,39 @@ impl Session {
         }
         self.observe(&receipt.checkpoint, &checkpoint)?;
         Ok(checkpoint)
+    }
+
+    /// The entry a receipt names, rebuilt from the envelope sent and the previous entry's leaf
+    /// hash (proven against `checkpoint`), for a reader the entry is withheld from.
+    fn rebuild_entry(
+        &self,
+        receipt: &Receipt,
+        envelope: &Envelope,
+        checkpoint: &Checkpoint,
+    ) -> Result<SealedEntry, ClientError> {
+        let previous = receipt.seq - 1;
+        let proof = self.client.inclusion(previous, checkpoint.size)?;
+        verify_inclusion(
+            &proof.leaf_hash,
+            previous,
+            checkpoint.size,
+            &proof.proof,
+            &checkpoint.root,
+        )
+        .map_err(|source| ClientError::Proof {
+            what: format!(
+                "the inclusion proof of entry {previous}, the one before the receipt's, against \
+                 the receipt's checkpoint"
+            ),
+            source,
+        })?;
+        let entry = Entry::new(
+            receipt.seq,
+            proof.leaf_hash,
+            receipt.recorded_at.clone(),
+            envelope.clone(),
+        );
+        SealedEntry::seal(entry).map_err(ClientError::Encode)
     }
 
     /// Verifies many receipts offline: each checkpoint's signature (once per distinct note)

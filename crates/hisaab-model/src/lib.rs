@@ -35,6 +35,7 @@ pub mod rule;
 pub mod state;
 pub mod value;
 pub mod verify;
+pub mod view;
 
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
 pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
@@ -52,3 +53,4 @@ pub use verify::{
     cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited, verify_entries,
     verify_entries_cited, ReplayedBundle, VerifiedBundle, VerifiedEntries, VerifyError,
 };
+pub use view::{Reader, ReaderError, Scope, Scopes};

@@ -18,6 +18,8 @@ pub struct AppState {
     pub(crate) budgets: crate::limit::Budgets,
     /// Projections of SPEC §5, cached per tree size.
     pub(crate) projections: Arc<crate::projection::Projections>,
+    /// Read access: nonces, challenges, sessions, and the scope of each entry (SPEC §13).
+    pub(crate) access: Arc<crate::access::Access>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
                 config.request_timeout,
             ),
             projections: Arc::new(crate::projection::Projections::new(config.projections_max)),
+            access: Arc::new(crate::access::Access::default()),
             store,
             config,
         }
@@ -84,6 +87,8 @@ pub struct ServerConfig {
     pub connections_max: usize,
     /// The most entries one `GET /v1/entries` answers; a larger `limit` is cut to this.
     pub entries_page_max: u64,
+    /// How long a browser session opened with `POST /v1/session` lasts (SPEC §13.2).
+    pub session_ttl: Duration,
 }
 
 impl ServerConfig {
@@ -146,6 +151,13 @@ impl ServerConfig {
         self
     }
 
+    /// Sets [`ServerConfig::session_ttl`] (at least one second).
+    #[must_use]
+    pub fn with_session_ttl(mut self, ttl: Duration) -> Self {
+        self.session_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
     /// Sets [`ServerConfig::entries_page_max`] (0 is taken as 1).
     #[must_use]
     pub fn with_entries_page_max(mut self, entries: u64) -> Self {
@@ -166,6 +178,7 @@ impl Default for ServerConfig {
             send_timeout: Duration::from_secs(30),
             connections_max: 1024,
             entries_page_max: 1000,
+            session_ttl: crate::access::SESSION_TTL_DEFAULT,
         }
     }
 }

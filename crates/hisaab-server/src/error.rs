@@ -92,6 +92,22 @@ pub enum ApiError {
         /// Which checkpoint was expected.
         message: String,
     },
+    /// 401: a read request's credentials do not hold (SPEC §13): `bad_request_signature`,
+    /// `stale_request`, `replayed_request`, `unknown_reader`, `revoked_reader`,
+    /// `session_expired`, `bad_credentials`, `bad_session_signature`.
+    #[error("{message}")]
+    Unauthorized {
+        /// The stable code.
+        code: &'static str,
+        /// What does not hold.
+        message: String,
+    },
+    /// 403 `forbidden`: the reader may not read this (SPEC §13); the message says who may.
+    #[error("{message}")]
+    Forbidden {
+        /// What is withheld, and who may read it.
+        message: String,
+    },
     /// 404 `not_found`: no such entry, event or route.
     #[error("{message}")]
     NotFound {
@@ -192,9 +208,10 @@ impl ApiError {
             | ApiError::BadPath { .. } => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Rejected { status, .. } => *status,
-            ApiError::UnknownWitness { .. } | ApiError::BadCosignature { .. } => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::UnknownWitness { .. }
+            | ApiError::BadCosignature { .. }
+            | ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::StaleCheckpoint { .. } => StatusCode::CONFLICT,
             ApiError::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -227,6 +244,8 @@ impl ApiError {
             ApiError::UnknownWitness { .. } => "unknown_witness",
             ApiError::BadCosignature { .. } => "bad_cosignature",
             ApiError::StaleCheckpoint { .. } => "stale_checkpoint",
+            ApiError::Unauthorized { code, .. } => code,
+            ApiError::Forbidden { .. } => "forbidden",
             ApiError::NotFound { .. } => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::BadQuery { .. } => "bad_query",

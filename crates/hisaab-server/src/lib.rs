@@ -21,8 +21,14 @@
 //! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 404, 503 |
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
+//! | `POST /v1/session/challenge`, `POST /v1/session` | 201 a challenge; 201 a session token (SPEC §13.2); 400, 401, 413, 415, 503 |
 //! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
 //! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
+//!
+//! Reads are filtered by who asks (SPEC §13): a request signed with a member's key (RFC 9421),
+//! or a session token, reads as that member's class (`full`, `operator:<id>`); without
+//! credentials, as the public. Answers that depend on who asks are `Cache-Control: private,
+//! no-store` with `Vary` on the credentials' headers.
 //!
 //! The description is exact: a request it allows is never refused as malformed (400 means the
 //! request breaks the description; a well-formed tree size, index or entry the ledger does not
@@ -50,6 +56,7 @@
 //! # }
 //! ```
 
+mod access;
 mod api;
 mod app;
 mod blocking;
@@ -72,6 +79,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use access::{
+    CHALLENGES_MAX, CHALLENGE_TTL_S, NONCES_MAX, SESSIONS_MAX, SESSION_TTL_DEFAULT,
+    SIGNATURE_SKEW_S,
+};
 pub use app::{AppState, ServerConfig};
 pub use error::{ApiError, ErrorBody, ErrorDetail, RETRY_AFTER_SECONDS};
 
@@ -93,6 +104,8 @@ pub fn router(state: AppState) -> Router<()> {
         .route("/v1/bundle", get(api::log::bundle))
         .route("/v1/history", get(api::log::history))
         .route("/v1/cosignatures", post(api::witness::cosign))
+        .route("/v1/session/challenge", post(api::session::challenge))
+        .route("/v1/session", post(api::session::open))
         .route_layer(axum::middleware::from_fn_with_state(
             state.budgets.reads.clone(),
             limit::limit,

@@ -26,7 +26,10 @@ use crate::schema;
             chain and an RFC 9162 Merkle tree, signed C2SP checkpoints, proofs, the state of \
             operators' KPIs, and bundles to verify offline. Every error answers \
             `{\"error\":{\"code\":\"<snake_case>\",\"message\":\"...\"}}`; every 503 carries \
-            `Retry-After`.",
+            `Retry-After`. Reads are filtered by who asks (SPEC §13): sign a request with a \
+            member's Ed25519 key (RFC 9421: `Signature-Input`, `Signature`, `Date`), or send \
+            a session token (`Authorization: Bearer`, or the `hisaab_session` cookie); without \
+            credentials a request reads as the public.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -41,6 +44,8 @@ use crate::schema;
         api::log::bundle,
         api::log::history,
         api::witness::cosign,
+        api::session::challenge,
+        api::session::open,
         api::meta::healthz,
         api::meta::readyz,
         openapi,
@@ -63,6 +68,12 @@ use crate::schema;
         schema::Statement,
         schema::Entry,
         schema::State,
+        schema::EntryLine,
+        schema::WithheldLine,
+        schema::Withheld,
+        schema::SessionChallenge,
+        schema::SessionRequest,
+        schema::SessionGranted,
     )),
     modifiers(&RetryAfter),
     tags(
@@ -71,6 +82,7 @@ use crate::schema;
         (name = "proofs", description = "RFC 9162 inclusion and consistency proofs."),
         (name = "state", description = "The projection of SPEC §5."),
         (name = "witness", description = "Witnesses' cosignatures of checkpoints."),
+        (name = "access", description = "Browser sessions for reading as a member (SPEC §13)."),
         (name = "meta", description = "Health, this description, and a page for people."),
     )
 )]

@@ -43,6 +43,8 @@ pub(crate) struct Projection {
     pub(crate) canonical: Vec<u8>,
     /// Members by id.
     pub(crate) members: BTreeMap<String, MemberKey>,
+    /// The state itself, from which readers are identified and views made (SPEC §13).
+    pub(crate) state: hisaab_model::State,
 }
 
 /// The key of a cached projection: the tree size and the `at` date (`None`: the default).
@@ -160,5 +162,9 @@ fn build(
             (id.as_str().to_owned(), key)
         })
         .collect();
-    Ok(Projection { canonical, members })
+    Ok(Projection {
+        canonical,
+        members,
+        state,
+    })
 }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 pub use hisaab_api::{
     ConsistencyProof, CosignatureAccepted, CosignatureRequest, Health, HexHash, InclusionProof,
-    Readiness, Receipt,
+    Readiness, Receipt, SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine,
 };
 
 use serde::{Deserialize, Serialize};
@@ -299,4 +299,15 @@ pub struct Entry {
     pub statement: Statement,
     /// The signer's signature over the statement.
     pub signature: String,
+}
+
+/// A line of `GET /v1/entries` or `GET /v1/history`: an entry's leaf bytes, or the line of an
+/// entry withheld from the reader (SPEC §13.4).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum EntryLine {
+    /// An entry the reader may read, as its leaf bytes.
+    Entry(Entry),
+    /// An entry withheld from the reader.
+    Withheld(WithheldLine),
 }

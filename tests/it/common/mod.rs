@@ -344,3 +344,36 @@ pub(crate) fn get_ok(server: &Server, path: &str) -> String {
     assert_eq!(response.status().as_u16(), 200, "GET {path}");
     response.text().unwrap()
 }
+
+/// A GET of `path` on `url` signed as member `member` with `key` (SPEC §13.1), with a fresh
+/// nonce and the current time.
+pub(crate) fn signed_get(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    path: &str,
+    key: &SigningKey,
+    member: &str,
+) -> reqwest::blocking::RequestBuilder {
+    let (only_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let signed =
+        hisaab_api::access::sign_request(key, member, "GET", only_path, query, now, &nonce);
+    http.get(format!("{url}{path}"))
+        .header("date", signed.date)
+        .header("signature-input", signed.signature_input)
+        .header("signature", signed.signature)
+}
+
+/// `GET path` as a full reader: signed with the authority that [`init_ledger`] enrols (member
+/// `pta`, [`fixed_key`] 2); the body of a 200.
+pub(crate) fn get_full_ok(server: &Server, path: &str) -> String {
+    let response = signed_get(&server.http(), &server.url, path, &fixed_key(2), "pta")
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path} as pta");
+    response.text().unwrap()
+}

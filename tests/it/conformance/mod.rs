@@ -94,9 +94,10 @@ impl Node {
         node
     }
 
+    /// `GET path` as the ledger's authority (`pta`): a full reader (SPEC §13), as these
+    /// checks of the format need every entry and the whole state.
     fn get(&self, path: &str) -> reqwest::blocking::Response {
-        self.http
-            .get(format!("{}{path}", self.url()))
+        common::signed_get(&self.http, self.url(), path, &fixed_key(2), "pta")
             .send()
             .unwrap()
     }

@@ -8,7 +8,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use hisaab_log::{merkle, Hash};
+use hisaab_api::{Withheld, WithheldLine};
+use hisaab_log::{merkle, Hash, SealedEntry};
+use hisaab_model::view::{entry_access, EntryAccess, Reader};
+use hisaab_model::Scope;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use utoipa::IntoParams;
@@ -16,10 +19,11 @@ use utoipa::IntoParams;
 use super::{
     blocking, bytes_response, check_integer, check_tree_size, immutable, JSON, JSON_LINES, TEXT,
 };
+use crate::access::{private, withheld, ReaderOf};
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::{PathText, Query};
-use crate::schema::{self, ConsistencyProof, Entry, InclusionProof};
+use crate::schema::{self, ConsistencyProof, Entry, EntryLine, InclusionProof};
 
 /// The size of the chunks a bundle is streamed in.
 const BUNDLE_CHUNK_BYTES: usize = 64 << 10;
@@ -76,19 +80,25 @@ pub(crate) struct EntriesQuery {
     params(EntriesQuery),
     responses(
         (status = 200, description = "One entry per line, seq `start` upwards, each line the \
-            entry's leaf bytes exactly followed by `\\n`. Fewer than `limit` lines at the end \
-            of the log; none when `start` is the ledger's size.",
-            body = Entry, content_type = "application/x-ndjson"),
+            entry's leaf bytes exactly followed by `\\n`, or, for an entry the reader may not \
+            read (SPEC §13), `{\"withheld\":{\"seq\",\"kind\",\"leaf_hash\"}}`. Fewer than \
+            `limit` lines at the end of the log; none when `start` is the ledger's size.",
+            body = EntryLine, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
             above 2^53 - 1.", body = ErrorBody),
         (status = 404, description = "`index_out_of_range`: `start` is beyond the ledger's \
             size.", body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
 )]
 pub(crate) async fn entries(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     Query(query): Query<EntriesQuery>,
 ) -> Result<Response, ApiError> {
     check_integer("start", query.start, 0)?;
@@ -104,20 +114,66 @@ pub(crate) async fn entries(
     }
     let lines = blocking(move || {
         let entries = app.store.entries(start, limit).map_err(ApiError::from)?;
-        let mut out = Vec::with_capacity(
-            entries
-                .iter()
-                .map(|sealed| sealed.leaf_bytes().len().saturating_add(1))
-                .sum(),
-        );
-        for sealed in &entries {
-            out.extend_from_slice(sealed.leaf_bytes());
-            out.push(b'\n');
-        }
-        Ok(out)
+        lines_for(&app, &entries, &reader)
     })
     .await?;
-    Ok(bytes_response(JSON_LINES, lines))
+    Ok(private(bytes_response(JSON_LINES, lines)))
+}
+
+/// JSON Lines of `entries` as `reader` may read them: each entry's leaf bytes exactly, or the
+/// line standing for it when it is withheld (SPEC §13.4). Blocking.
+fn lines_for(
+    app: &AppState,
+    entries: &[SealedEntry],
+    reader: &Reader,
+) -> Result<Vec<u8>, ApiError> {
+    let seqs: Vec<u64> = entries.iter().map(|sealed| sealed.entry().seq).collect();
+    let scopes = app.access.scopes(&app.store, &seqs)?;
+    let mut out = Vec::with_capacity(
+        entries
+            .iter()
+            .map(|sealed| sealed.leaf_bytes().len().saturating_add(1))
+            .sum(),
+    );
+    for (sealed, scope) in entries.iter().zip(&scopes) {
+        match entry_access(reader, scope) {
+            EntryAccess::Full => out.extend_from_slice(sealed.leaf_bytes()),
+            _ => {
+                let line = WithheldLine {
+                    withheld: Withheld {
+                        seq: sealed.entry().seq,
+                        kind: sealed.entry().statement.kind.clone(),
+                        leaf_hash: sealed.event_hash(),
+                    },
+                };
+                serde_json::to_writer(&mut out, &line)
+                    .map_err(|error| ApiError::internal("withheld line", &error))?;
+            }
+        }
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// One entry as `reader` may read it: its leaf bytes, cacheable by anyone when it is a
+/// registry entry and private otherwise; or 403 `forbidden` when it is withheld.
+fn entry_for(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> Result<Response, ApiError> {
+    match entry_access(reader, scope) {
+        EntryAccess::Full => {
+            let response = bytes_response(JSON, sealed.leaf_bytes().to_vec());
+            if *scope == Scope::Registry {
+                Ok(immutable(response))
+            } else {
+                Ok(private(response))
+            }
+        }
+        _ => Err(withheld(
+            sealed.entry().seq,
+            &sealed.entry().statement.kind,
+            scope,
+            reader,
+        )),
+    }
 }
 
 /// One entry by its seq, as its leaf bytes exactly.
@@ -133,12 +189,20 @@ pub(crate) async fn entries(
         (status = 400, description = "`bad_path`: the seq is not an integer from 0 to \
             2^53 - 1 in plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
         (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the entry is about an operator (or the \
+            sector) the reader may not read; the message says who may. Its leaf hash stays \
+            provable.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
 )]
 pub(crate) async fn entry(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     PathText(seq): PathText,
 ) -> Result<Response, ApiError> {
     let seq: u64 = crate::extract::decimal::parse(&seq)
@@ -150,9 +214,16 @@ pub(crate) async fn entry(
                 short(&seq)
             ),
         })?;
-    let leaf = blocking(move || app.store.entry_bytes(seq).map_err(ApiError::from)).await?;
-    match leaf {
-        Some(leaf) => Ok(immutable(bytes_response(JSON, leaf))),
+    let found = blocking(move || {
+        let Some(sealed) = app.store.entry(seq).map_err(ApiError::from)? else {
+            return Ok(None);
+        };
+        let scope = app.access.scope_of(&app.store, &sealed)?;
+        Ok(Some((sealed, scope)))
+    })
+    .await?;
+    match found {
+        Some((sealed, scope)) => entry_for(&sealed, &scope, &reader),
         None => Err(ApiError::not_found(format!("no entry with seq {seq}"))),
     }
 }
@@ -171,12 +242,20 @@ pub(crate) async fn entry(
             body = ErrorBody),
         (status = 404, description = "`not_found`: no entry with this event hash.",
             body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the entry is about an operator (or the \
+            sector) the reader may not read; the message says who may. Its leaf hash stays \
+            provable.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
 )]
 pub(crate) async fn event(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     PathText(text): PathText,
 ) -> Result<Response, ApiError> {
     let event_hash = Hash::try_from_hex(&text).map_err(|_| ApiError::BadPath {
@@ -185,17 +264,20 @@ pub(crate) async fn event(
             short(&text)
         ),
     })?;
-    let leaf = blocking(move || {
-        app.store
+    let found = blocking(move || {
+        let Some(sealed) = app
+            .store
             .entry_by_event_hash(&event_hash)
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?
+        else {
+            return Ok(None);
+        };
+        let scope = app.access.scope_of(&app.store, &sealed)?;
+        Ok(Some((sealed, scope)))
     })
     .await?;
-    match leaf {
-        Some(sealed) => Ok(immutable(bytes_response(
-            JSON,
-            sealed.leaf_bytes().to_vec(),
-        ))),
+    match found {
+        Some((sealed, scope)) => entry_for(&sealed, &scope, &reader),
         None => Err(ApiError::not_found(format!(
             "no entry with event hash {event_hash}"
         ))),
@@ -360,6 +442,12 @@ pub(crate) struct BundleQuery {
             out of its bounds (0, above 2^53 - 1).", body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: beyond the ledger's size.",
             body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the whole bundle is for full readers \
+            (SPEC §13).", body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
             the reads' budget until its end), `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -367,10 +455,21 @@ pub(crate) struct BundleQuery {
 )]
 pub(crate) async fn bundle(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     axum::Extension(slot): axum::Extension<crate::limit::Slot>,
     Query(query): Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
     check_integer("tree_size", query.tree_size, 1)?;
+    if reader != Reader::Full {
+        return Err(ApiError::Forbidden {
+            message: format!(
+                "the whole bundle is for full readers (an authority, a chair, an evaluator not \
+                 affiliated with an operator), not a {} reader; the checkpoint, proofs, state \
+                 and entries are read one by one",
+                reader.label()
+            ),
+        });
+    }
     let size = app.store.size();
     if size == 0 {
         return Err(ApiError::LedgerEmpty);
@@ -413,7 +512,7 @@ pub(crate) async fn bundle(
         let _slot = &slot;
         receiver.poll_recv(context)
     });
-    let mut response = Response::new(Body::from_stream(stream));
+    let mut response = private(Response::new(Body::from_stream(stream)));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_LINES));
     if let Ok(disposition) = HeaderValue::from_str(&format!(
@@ -492,17 +591,23 @@ pub(crate) struct HistoryQuery {
     params(HistoryQuery),
     responses(
         (status = 200, description = "One entry per line, in log order, each line the entry's \
-            leaf bytes exactly followed by `\\n`; empty when nothing names the pair.",
-            body = Entry, content_type = "application/x-ndjson"),
+            leaf bytes exactly followed by `\\n`, or the withheld line of an entry the reader \
+            may not read (SPEC §13); empty when nothing names the pair.",
+            body = EntryLine, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is missing, unknown, or does \
             not match its pattern or bounds.",
             body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
             body = ErrorBody),
     )
 )]
 pub(crate) async fn history(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     Query(query): Query<HistoryQuery>,
 ) -> Result<Response, ApiError> {
     let slug_ok = |text: &str| {
@@ -546,18 +651,17 @@ pub(crate) async fn history(
             .store
             .history(&query.operator, &query.kpi)
             .map_err(ApiError::from)?;
-        let mut out = Vec::new();
+        let mut entries = Vec::new();
         for seq in seqs.into_iter().filter(|seq| *seq >= start).take(limit) {
-            let leaf = app
+            let sealed = app
                 .store
-                .entry_bytes(seq)
+                .entry(seq)
                 .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::internal("history", &"indexed entry missing"))?;
-            out.extend_from_slice(&leaf);
-            out.push(b'\n');
+            entries.push(sealed);
         }
-        Ok(out)
+        lines_for(&app, &entries, &reader)
     })
     .await?;
-    Ok(bytes_response(JSON_LINES, lines))
+    Ok(private(bytes_response(JSON_LINES, lines)))
 }

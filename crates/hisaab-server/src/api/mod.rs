@@ -3,6 +3,7 @@
 
 pub(crate) mod log;
 pub(crate) mod meta;
+pub(crate) mod session;
 pub(crate) mod state;
 pub(crate) mod statements;
 pub(crate) mod witness;

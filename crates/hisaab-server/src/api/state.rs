@@ -2,11 +2,13 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use hisaab_log::Date;
+use hisaab_log::{jcs, Date};
+use hisaab_model::view::{view_state, Reader};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{bytes_response, check_integer, check_tree_size, JSON};
+use crate::access::{private, ReaderOf};
 use crate::app::AppState;
 use crate::error::{short, ApiError, ErrorBody};
 use crate::extract::Query;
@@ -35,12 +37,17 @@ pub(crate) struct StateQuery {
     tag = "state",
     params(StateQuery),
     responses(
-        (status = 200, description = "The state, as canonical JSON (RFC 8785).",
+        (status = 200, description = "The state as the reader may see it (SPEC §13.3), as \
+            canonical JSON (RFC 8785); its digest is that of what is served.",
             body = schema::State),
         (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
             integer from 1 to 2^53 - 1, or `at` not a real date.", body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
             ledger's size.", body = ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
             every projection rebuild slot is taken), `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -48,6 +55,7 @@ pub(crate) struct StateQuery {
 )]
 pub(crate) async fn state(
     State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     Query(query): Query<StateQuery>,
 ) -> Result<Response, ApiError> {
     let at = match query.at.as_deref() {
@@ -70,5 +78,12 @@ pub(crate) async fn state(
     let tree_size = query.as_of.unwrap_or(size);
     // Cached per tree size and date: repeated requests cost a look-up, not a replay.
     let projection = app.projections.get(&app.store, tree_size, at).await?;
-    Ok(bytes_response(JSON, projection.canonical.clone()))
+    // A full reader gets the state itself; others the view of SPEC §13.3, with its own digest.
+    let body = if reader == Reader::Full {
+        projection.canonical.clone()
+    } else {
+        jcs::to_canonical(&view_state(&projection.state, &reader))
+            .map_err(|error| ApiError::internal("state view to JSON", &error))?
+    };
+    Ok(private(bytes_response(JSON, body)))
 }

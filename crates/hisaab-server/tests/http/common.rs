@@ -255,7 +255,53 @@ pub struct App {
     pub state: AppState,
 }
 
+/// The headers of a read request signed as member `member` with the key of `signer` now, with
+/// a fresh nonce (SPEC §13.1).
+pub fn signed_headers(signer: u8, member: &str, method: &str, uri: &str) -> Vec<(String, String)> {
+    static NONCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NONCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let signed = hisaab_api::access::sign_request(
+        &key(signer),
+        member,
+        method,
+        path,
+        query,
+        now,
+        &format!("test-nonce-{n:016}"),
+    );
+    vec![
+        ("date".to_owned(), signed.date),
+        ("signature-input".to_owned(), signed.signature_input),
+        ("signature".to_owned(), signed.signature),
+    ]
+}
+
+/// A GET signed as member `member` with the key of `signer`.
+pub fn signed_get(signer: u8, member: &str, uri: &str) -> Request<Body> {
+    let mut request = Request::get(uri);
+    for (name, value) in signed_headers(signer, member, "GET", uri) {
+        request = request.header(name, value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
 impl App {
+    /// `GET uri` as a full reader: signed with the genesis authority's key (SPEC §13).
+    pub async fn get_full(&self, uri: &str) -> Answer {
+        self.get_as(hisaab_testkit::seed::AUTHORITY, "pta", uri)
+            .await
+    }
+
+    /// `GET uri` signed as member `member` with the key of `signer`.
+    pub async fn get_as(&self, signer: u8, member: &str, uri: &str) -> Answer {
+        self.send(signed_get(signer, member, uri)).await
+    }
+
     pub async fn get(&self, uri: &str) -> Answer {
         self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await

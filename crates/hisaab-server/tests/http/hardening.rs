@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use hisaab_log::note::cosign_checkpoint;
 use hisaab_server::{serve, AppState, ServerConfig};
 use hisaab_testkit::{self as testing, key, seed};
@@ -103,7 +102,11 @@ async fn a_bundle_counts_against_the_reads_budget_until_its_body_is_dropped() {
     let download = app
         .router
         .clone()
-        .oneshot(Request::get("/v1/bundle").body(Body::empty()).unwrap())
+        .oneshot(crate::common::signed_get(
+            hisaab_testkit::seed::AUTHORITY,
+            "pta",
+            "/v1/bundle",
+        ))
         .await
         .unwrap();
     assert_eq!(download.status(), StatusCode::OK);

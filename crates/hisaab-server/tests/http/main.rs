@@ -10,6 +10,7 @@
     dead_code
 )] // Tests unwrap and panic; the fixture is shared by modules that use parts of it.
 
+mod access;
 mod common;
 mod description;
 mod hardening;

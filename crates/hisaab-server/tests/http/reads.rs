@@ -176,7 +176,7 @@ async fn answers_404_for_sizes_and_indexes_the_ledger_does_not_have() {
             "tree_size_out_of_range",
         ),
     ] {
-        app.get(&uri).await.assert_error(404, code);
+        app.get_full(&uri).await.assert_error(404, code);
     }
 }
 
@@ -293,7 +293,7 @@ async fn serves_the_state_at_a_size_and_date() {
 async fn serves_a_bundle_that_verifies() {
     let f = Fixture::standard().await;
     let app = f.app();
-    let answer = app.get("/v1/bundle").await;
+    let answer = app.get_full("/v1/bundle").await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.content_type(), "application/x-ndjson");
     assert!(answer.headers.get(header::CONTENT_DISPOSITION).is_some());
@@ -304,7 +304,7 @@ async fn serves_a_bundle_that_verifies() {
     let lines: Vec<&[u8]> = answer.body.split(|b| *b == b'\n').collect();
     assert_eq!(lines[1], f.store.entry_bytes(0).unwrap().unwrap());
 
-    let partial = app.get("/v1/bundle?tree_size=3").await;
+    let partial = app.get_full("/v1/bundle?tree_size=3").await;
     let verified = hisaab_model::verify_bundle(Cursor::new(&partial.body)).unwrap();
     assert_eq!(verified.size, 3);
 }
@@ -338,7 +338,7 @@ async fn serves_the_history_of_an_operator_and_kpi() {
             hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
         )
         .await;
-    let answer = app.get("/v1/history?operator=indus&kpi=CR-01").await;
+    let answer = app.get_full("/v1/history?operator=indus&kpi=CR-01").await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let text = answer.text();
     let lines: Vec<&str> = text.lines().collect();

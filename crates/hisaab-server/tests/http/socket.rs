@@ -48,14 +48,13 @@ async fn serves_on_a_socket_and_shuts_down_gracefully_with_data_intact() {
         .await
         .unwrap();
     assert_eq!(health["size"].as_u64().unwrap(), seq + 1);
-    let leaf = client
-        .get(format!("{base}/v1/entries/{seq}"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let mut signed = client.get(format!("{base}/v1/entries/{seq}"));
+    for (name, value) in
+        crate::common::signed_headers(seed::AUTHORITY, "pta", "GET", &format!("/v1/entries/{seq}"))
+    {
+        signed = signed.header(name, value);
+    }
+    let leaf = signed.send().await.unwrap().bytes().await.unwrap();
     let checkpoint = client
         .get(format!("{base}/v1/checkpoint"))
         .send()

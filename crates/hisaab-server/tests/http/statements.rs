@@ -32,7 +32,7 @@ async fn accepts_a_statement_with_a_receipt_whose_proof_verifies() {
     // The receipt's checkpoint covers the entry, and the proof is for its size.
     let checkpoint = f.verify_checkpoint(&receipt.checkpoint);
     assert!(checkpoint.size > receipt.seq);
-    let entry = app.get(&format!("/v1/entries/{}", receipt.seq)).await;
+    let entry = app.get_full(&format!("/v1/entries/{}", receipt.seq)).await;
     assert_eq!(entry.status, StatusCode::OK);
     let leaf = leaf_hash(&entry.body);
     assert_eq!(leaf, receipt.event_hash);

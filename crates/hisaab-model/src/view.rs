@@ -1,0 +1,563 @@
+//! Read access by role (SPEC §13): who a reader is, what of the state they may see, and
+//! whether they may read an entry.
+//!
+//! Everything here is decided from the ledger's own registry (the members of a [`State`]), with
+//! no other user database:
+//!
+//! - [`Reader::of_member`] classes a member: `full` (an authority, a chair, an evaluator not
+//!   affiliated with an operator), `operator(X)` (any other member affiliated with operator X),
+//!   or `public` (a witness, or anyone without credentials).
+//! - [`view_state`] turns the full state into what a reader may see: the registry and the
+//!   workflow facts of every operator, the values, verdicts and scores only of the operators the
+//!   reader may see, and sector aggregates only where at least [`SECTOR_CONTRIBUTORS_MIN`]
+//!   operators contribute.
+//! - [`Scopes`] folds entries, in log order, into the scope of each one (the registry, one
+//!   operator, or the sector), following references (an evaluation through its submission, a
+//!   dispute through its evaluation); [`entry_access`] decides from a scope and a reader whether
+//!   the entry is served or withheld. It is the one place that decides it, so that serving a
+//!   sealed form instead of withholding is a change to that function alone.
+
+use std::collections::{BTreeMap, HashMap};
+
+use hisaab_log::{Hash, PublicKey, SealedEntry};
+
+use crate::body::Body;
+use crate::state::{KpiStatus, MemberState, MemberStatus, PillarScores, State};
+use crate::value::{Pillar, Role, Slug};
+
+/// The fewest operators that must contribute a pillar score for the sector's score of that
+/// pillar to be shown to a reader who is not `full` (SPEC §13.3).
+pub const SECTOR_CONTRIBUTORS_MIN: usize = 3;
+
+/// Who is reading, as far as access goes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reader {
+    /// Sees everything: an authority, a chair, an evaluator not affiliated with an operator.
+    Full,
+    /// Sees everything about this operator and the public view of the rest.
+    Operator(Slug),
+    /// Sees the public view: no credentials, or a member with no other standing (a witness).
+    Public,
+}
+
+impl Reader {
+    /// The class of an active member: `full` for an authority or a chair, or an evaluator with
+    /// no operator; `public` for a member who is only a witness (a log monitor, even one run
+    /// by an operator); `operator(X)` for any other member affiliated with X; `public`
+    /// otherwise.
+    pub fn of_member(member: &MemberState) -> Reader {
+        let has = |role: Role| member.roles.contains(&role);
+        if has(Role::Authority) || has(Role::Chair) {
+            return Reader::Full;
+        }
+        if member.roles.iter().all(|role| *role == Role::Witness) {
+            return Reader::Public;
+        }
+        match &member.operator {
+            Some(operator) => Reader::Operator(operator.clone()),
+            None if has(Role::Evaluator) => Reader::Full,
+            None => Reader::Public,
+        }
+    }
+
+    /// Whether this reader sees everything about `operator`.
+    pub fn sees_operator(&self, operator: &Slug) -> bool {
+        match self {
+            Reader::Full => true,
+            Reader::Operator(own) => own == operator,
+            Reader::Public => false,
+        }
+    }
+
+    /// The class as SPEC §13 writes it: `full`, `operator:<id>` or `public`.
+    pub fn label(&self) -> String {
+        match self {
+            Reader::Full => "full".to_owned(),
+            Reader::Operator(operator) => format!("operator:{operator}"),
+            Reader::Public => "public".to_owned(),
+        }
+    }
+}
+
+/// Why a member cannot read with a key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReaderError {
+    /// No member has this id.
+    #[error("no member {member:?} is enrolled in this ledger")]
+    UnknownMember {
+        /// The id asked for.
+        member: String,
+    },
+    /// The member was revoked: they lose read access at once.
+    #[error("member {member:?} was revoked and may no longer read")]
+    Revoked {
+        /// The member.
+        member: String,
+    },
+    /// The key is not the member's current key (a rotated-away key, or another one).
+    #[error("the key is not member {member:?}'s current key (a rotated-away key reads nothing)")]
+    NotCurrentKey {
+        /// The member.
+        member: String,
+    },
+}
+
+/// The reader a member is when they prove they hold `key`: refused when the member is unknown,
+/// revoked, or `key` is not their current key.
+///
+/// # Errors
+/// [`ReaderError`] as above.
+pub fn identify(state: &State, member: &str, key: &PublicKey) -> Result<Reader, ReaderError> {
+    let found = Slug::try_new(member)
+        .ok()
+        .and_then(|id| state.members.get(&id))
+        .ok_or_else(|| ReaderError::UnknownMember {
+            member: member.to_owned(),
+        })?;
+    if found.status == MemberStatus::Revoked {
+        return Err(ReaderError::Revoked {
+            member: member.to_owned(),
+        });
+    }
+    if found.key != *key {
+        return Err(ReaderError::NotCurrentKey {
+            member: member.to_owned(),
+        });
+    }
+    Ok(Reader::of_member(found))
+}
+
+/// The state as `reader` may see it (SPEC §13.3). A `full` reader sees it unchanged. For any
+/// other reader, each operator they may not see keeps its registry and workflow facts (its
+/// name, KPIs and their assignments, the latest submission's hash and period, commitment and
+/// dispute counts) and loses its values, evaluations, verdicts and scores; a KPI's status
+/// becomes one that no verdict decides (`disputed`, else `submitted` once something was filed,
+/// else `overdue` or `pending`); and a sector score is kept only where at least
+/// [`SECTOR_CONTRIBUTORS_MIN`] operators have a score for that pillar. The digest is that of
+/// the view.
+pub fn view_state(state: &State, reader: &Reader) -> State {
+    if *reader == Reader::Full {
+        return state.clone();
+    }
+    let mut view = state.clone();
+    for (id, operator) in &mut view.operators {
+        if reader.sees_operator(id) {
+            continue;
+        }
+        for kpi in operator.kpis.values_mut() {
+            kpi.status = public_status(kpi.status, kpi.latest_submission.is_some());
+            kpi.value = None;
+            kpi.evaluation = None;
+            kpi.verdict = None;
+            kpi.score = None;
+        }
+        operator.pillar_scores = PillarScores::default();
+        operator.score = None;
+    }
+    view.sector = public_sector(state);
+    view.digest = view.compute_digest();
+    view
+}
+
+/// A KPI's status without what a verdict decides: `disputed` stays (an open dispute is a
+/// workflow fact); once something was filed, `submitted`; before, the status is already
+/// `overdue` or `pending`, which no verdict decides.
+fn public_status(status: KpiStatus, filed: bool) -> KpiStatus {
+    match status {
+        KpiStatus::Disputed => KpiStatus::Disputed,
+        _ if filed => KpiStatus::Submitted,
+        other => other,
+    }
+}
+
+/// The sector's scores, each only where at least [`SECTOR_CONTRIBUTORS_MIN`] operators have a
+/// score for that pillar.
+fn public_sector(state: &State) -> PillarScores {
+    let mut sector = PillarScores::default();
+    for pillar in Pillar::ALL {
+        let contributors = state
+            .operators
+            .values()
+            .filter(|operator| operator.pillar_scores.get(*pillar).is_some())
+            .count();
+        if contributors >= SECTOR_CONTRIBUTORS_MIN {
+            set_pillar(&mut sector, *pillar, state.sector.get(*pillar));
+        }
+    }
+    sector
+}
+
+fn set_pillar(scores: &mut PillarScores, pillar: Pillar, score: Option<u8>) {
+    let slot = match pillar {
+        Pillar::Legal => &mut scores.legal,
+        Pillar::Resilience => &mut scores.resilience,
+        Pillar::Monitoring => &mut scores.monitoring,
+        Pillar::Capacity => &mut scores.capacity,
+        Pillar::Cooperation => &mut scores.cooperation,
+        Pillar::Awareness => &mut scores.awareness,
+    };
+    *slot = score;
+}
+
+/// What an entry is about, for access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The registry and the task force's own workflow (the genesis, operators, members, KPIs
+    /// and their assignments, meetings): public.
+    Registry,
+    /// Data about one operator: a submission, its evaluations, disputes over them, a commitment
+    /// of the operator and its closing, a challenge naming the operator and its resolution.
+    Operator(Slug),
+    /// Data about no single operator that is not the registry: a challenge to the whole
+    /// sector and its resolution.
+    Sector,
+}
+
+/// Whether a reader gets an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EntryAccess {
+    /// The entry as it is, its leaf bytes exactly.
+    Full,
+    /// Withheld: the reader learns that the entry exists, its kind and its leaf hash (which
+    /// proofs carry anyway), nothing of its body. Once entries have a sealed form, it is served
+    /// in place of this.
+    Withheld,
+}
+
+/// Whether `reader` gets an entry of `scope`: registry entries are for everyone; an operator's
+/// data for `full` readers and that operator's members; the sector's for `full` readers.
+pub fn entry_access(reader: &Reader, scope: &Scope) -> EntryAccess {
+    let allowed = match scope {
+        Scope::Registry => true,
+        Scope::Operator(operator) => reader.sees_operator(operator),
+        Scope::Sector => *reader == Reader::Full,
+    };
+    if allowed {
+        EntryAccess::Full
+    } else {
+        EntryAccess::Withheld
+    }
+}
+
+/// Who may read an entry of `scope`, in words, for a refusal's message.
+pub fn readable_by(scope: &Scope) -> String {
+    match scope {
+        Scope::Registry => "anyone".to_owned(),
+        Scope::Operator(operator) => format!(
+            "an authority, a chair, an evaluator not affiliated with an operator, or a member \
+             of operator {operator}"
+        ),
+        Scope::Sector => {
+            "an authority, a chair, or an evaluator not affiliated with an operator".to_owned()
+        }
+    }
+}
+
+/// The scope of every entry of a ledger, folded in log order.
+///
+/// It keeps, per entry, a small code (not the entry), and the operator of each submission,
+/// evaluation, commitment, challenge and dispute so that later entries naming them can be
+/// scoped.
+#[derive(Clone, Debug, Default)]
+pub struct Scopes {
+    /// Per seq: 0 registry, 1 sector, `2 + i` the operator `operators[i]`.
+    codes: Vec<u32>,
+    operators: Vec<Slug>,
+    operator_codes: BTreeMap<Slug, u32>,
+    /// Submissions' and evaluations' event hashes → operator code.
+    by_hash: HashMap<Hash, u32>,
+    /// Commitment, dispute and challenge ids → scope code.
+    commitments: HashMap<Slug, u32>,
+    disputes: HashMap<Slug, u32>,
+    challenges: HashMap<Slug, u32>,
+}
+
+const REGISTRY: u32 = 0;
+const SECTOR: u32 = 1;
+
+impl Scopes {
+    /// No entries yet.
+    pub fn new() -> Self {
+        Scopes::default()
+    }
+
+    /// How many entries were folded.
+    pub fn len(&self) -> u64 {
+        u64::try_from(self.codes.len()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether no entry was folded.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The scope of entry `seq`, once folded.
+    pub fn scope(&self, seq: u64) -> Option<Scope> {
+        let code = *self.codes.get(usize::try_from(seq).ok()?)?;
+        Some(self.decode(code))
+    }
+
+    fn decode(&self, code: u32) -> Scope {
+        match code {
+            REGISTRY => Scope::Registry,
+            SECTOR => Scope::Sector,
+            other => usize::try_from(other - 2)
+                .ok()
+                .and_then(|i| self.operators.get(i))
+                .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
+        }
+    }
+
+    fn operator_code(&mut self, operator: &Slug) -> u32 {
+        if let Some(code) = self.operator_codes.get(operator) {
+            return *code;
+        }
+        let code = u32::try_from(self.operators.len())
+            .unwrap_or(u32::MAX - 2)
+            .saturating_add(2);
+        self.operators.push(operator.clone());
+        self.operator_codes.insert(operator.clone(), code);
+        code
+    }
+
+    /// Folds the next entry (its seq must be [`Scopes::len`]) and returns its scope. An entry
+    /// out of order, or whose body does not parse (an accepted entry always does), or naming
+    /// something not seen, is scoped to the sector: withheld from all but `full` readers.
+    pub fn push(&mut self, entry: &SealedEntry) -> Scope {
+        let code = if entry.entry().seq == self.len() {
+            self.code_of(entry)
+        } else {
+            SECTOR
+        };
+        self.codes.push(code);
+        self.decode(code)
+    }
+
+    fn code_of(&mut self, entry: &SealedEntry) -> u32 {
+        let statement = &entry.entry().statement;
+        let Ok(body) = Body::try_parse(&statement.kind, &statement.body) else {
+            return SECTOR;
+        };
+        let hash = entry.event_hash();
+        // Every kind is named, so that a kind added later must be scoped before it compiles.
+        match &body {
+            Body::Genesis(_)
+            | Body::OperatorRegistered(_)
+            | Body::MemberEnrolled(_)
+            | Body::MemberKeyRotated(_)
+            | Body::MemberRevoked(_)
+            | Body::KpiDefined(_)
+            | Body::KpiAssigned(_)
+            | Body::MeetingRecorded(_)
+            | Body::MeetingAttested(_) => REGISTRY,
+            Body::SubmissionFiled(b) => {
+                let code = self.operator_code(&b.operator);
+                self.by_hash.insert(hash, code);
+                code
+            }
+            Body::EvaluationRecorded(b) => {
+                let code = self.by_hash.get(&b.submission).copied().unwrap_or(SECTOR);
+                self.by_hash.insert(hash, code);
+                code
+            }
+            Body::DisputeOpened(b) => {
+                let code = self.by_hash.get(&b.evaluation).copied().unwrap_or(SECTOR);
+                self.disputes.insert(b.dispute.clone(), code);
+                code
+            }
+            Body::DisputeResolved(b) => self.disputes.get(&b.dispute).copied().unwrap_or(SECTOR),
+            Body::CommitmentMade(b) => {
+                let code = self.operator_code(&b.operator);
+                self.commitments.insert(b.commitment.clone(), code);
+                code
+            }
+            Body::CommitmentClosed(b) => self
+                .commitments
+                .get(&b.commitment)
+                .copied()
+                .unwrap_or(SECTOR),
+            Body::ChallengeRaised(b) => {
+                let code = match &b.operator {
+                    Some(operator) => self.operator_code(operator),
+                    None => SECTOR,
+                };
+                self.challenges.insert(b.challenge.clone(), code);
+                code
+            }
+            Body::ChallengeResolved(b) => {
+                self.challenges.get(&b.challenge).copied().unwrap_or(SECTOR)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{CommitmentCounts, DisputeCounts, KpiState, OperatorState};
+    use crate::value::{Decimal, KpiId, Text, Verdict};
+    use hisaab_log::{Date, Period, SigningKey};
+
+    fn slug(text: &str) -> Slug {
+        Slug::try_new(text).unwrap()
+    }
+
+    fn key(seed: u8) -> PublicKey {
+        PublicKey::from_signing_key(&SigningKey::from_bytes(&[seed; 32]))
+    }
+
+    fn member(roles: &[Role], operator: Option<&str>, seed: u8) -> MemberState {
+        MemberState {
+            roles: roles.to_vec(),
+            operator: operator.map(slug),
+            key: key(seed),
+            status: MemberStatus::Active,
+        }
+    }
+
+    fn operator(score: Option<u8>) -> OperatorState {
+        let kpi = KpiState {
+            pillar: Pillar::Resilience,
+            target: Decimal::try_new("95").unwrap(),
+            baseline: None,
+            due: Date::try_parse("2026-12-31").unwrap(),
+            first_period: Period::try_parse("2026-01").unwrap(),
+            latest_submission: Some(Hash::sha256(b"s")),
+            period: Some(Period::try_parse("2026-10").unwrap()),
+            value: Some(Decimal::try_new("97.5").unwrap()),
+            evaluation: Some(Hash::sha256(b"e")),
+            verdict: Some(Verdict::Met),
+            score,
+            status: KpiStatus::Met,
+        };
+        let pillar_scores = PillarScores {
+            resilience: score,
+            ..PillarScores::default()
+        };
+        OperatorState {
+            name: Text::try_new("Op").unwrap(),
+            kpis: [(KpiId::try_new("CR-01").unwrap(), kpi)]
+                .into_iter()
+                .collect(),
+            pillar_scores,
+            score,
+            commitments: CommitmentCounts::default(),
+            disputes: DisputeCounts::default(),
+        }
+    }
+
+    fn state(operators: &[(&str, Option<u8>)]) -> State {
+        let mut state = State {
+            ledger: Hash::sha256(b"l"),
+            size: 9,
+            at: Date::try_parse("2026-11-01").unwrap(),
+            operators: operators
+                .iter()
+                .map(|(id, score)| (slug(id), operator(*score)))
+                .collect(),
+            sector: PillarScores {
+                resilience: Some(80),
+                ..PillarScores::default()
+            },
+            members: [
+                ("pta", member(&[Role::Authority], None, 1)),
+                ("eva", member(&[Role::Evaluator], None, 2)),
+                ("eva-jazz", member(&[Role::Evaluator], Some("jazz"), 3)),
+                ("ciso-jazz", member(&[Role::Ciso], Some("jazz"), 4)),
+                ("wit", member(&[Role::Witness], None, 5)),
+                ("wit-jazz", member(&[Role::Witness], Some("jazz"), 6)),
+            ]
+            .into_iter()
+            .map(|(id, m)| (slug(id), m))
+            .collect(),
+            digest: Hash::ZERO,
+        };
+        state.digest = state.compute_digest();
+        state
+    }
+
+    #[test]
+    fn members_are_classed_by_role_and_affiliation() {
+        let state = state(&[("jazz", Some(90))]);
+        let class = |id: &str, seed: u8| identify(&state, id, &key(seed));
+        assert_eq!(class("pta", 1), Ok(Reader::Full));
+        assert_eq!(class("eva", 2), Ok(Reader::Full));
+        assert_eq!(class("eva-jazz", 3), Ok(Reader::Operator(slug("jazz"))));
+        assert_eq!(class("ciso-jazz", 4), Ok(Reader::Operator(slug("jazz"))));
+        assert_eq!(class("wit", 5), Ok(Reader::Public));
+        assert_eq!(class("wit-jazz", 6), Ok(Reader::Public));
+        assert!(matches!(
+            class("nobody", 1),
+            Err(ReaderError::UnknownMember { .. })
+        ));
+        assert!(matches!(
+            class("pta", 2),
+            Err(ReaderError::NotCurrentKey { .. })
+        ));
+        let mut revoked = state.clone();
+        if let Some(m) = revoked.members.get_mut(&slug("pta")) {
+            m.status = MemberStatus::Revoked;
+        }
+        assert!(matches!(
+            identify(&revoked, "pta", &key(1)),
+            Err(ReaderError::Revoked { .. })
+        ));
+    }
+
+    #[test]
+    fn the_public_view_drops_values_verdicts_and_scores_of_others() {
+        let full = state(&[("jazz", Some(90)), ("ufone", Some(70))]);
+        assert_eq!(view_state(&full, &Reader::Full), full);
+        let own = view_state(&full, &Reader::Operator(slug("jazz")));
+        assert_eq!(own.operators[&slug("jazz")], full.operators[&slug("jazz")]);
+        let other = &own.operators[&slug("ufone")];
+        let kpi = &other.kpis[&KpiId::try_new("CR-01").unwrap()];
+        assert_eq!(kpi.value, None);
+        assert_eq!(kpi.verdict, None);
+        assert_eq!(kpi.score, None);
+        assert_eq!(kpi.evaluation, None);
+        assert_eq!(kpi.status, KpiStatus::Submitted);
+        assert_eq!(kpi.latest_submission, Some(Hash::sha256(b"s")));
+        assert_eq!(other.score, None);
+        assert_eq!(other.pillar_scores, PillarScores::default());
+        // Two contributors: the sector's resilience score would tell one from the other.
+        assert_eq!(own.sector.resilience, None);
+        assert!(own.has_valid_digest());
+        assert_ne!(own.digest, full.digest);
+        let public = view_state(&full, &Reader::Public);
+        assert!(public.operators.values().all(|o| o.score.is_none()));
+        assert_eq!(public.members, full.members);
+    }
+
+    #[test]
+    fn sector_scores_need_three_contributors() {
+        let three = state(&[("a", Some(90)), ("b", Some(70)), ("c", Some(80))]);
+        assert_eq!(
+            view_state(&three, &Reader::Public).sector.resilience,
+            Some(80)
+        );
+        let two_of_three = state(&[("a", Some(90)), ("b", Some(70)), ("c", None)]);
+        assert_eq!(
+            view_state(&two_of_three, &Reader::Public).sector.resilience,
+            None
+        );
+    }
+
+    #[test]
+    fn entries_are_served_by_scope_and_reader() {
+        let jazz = Scope::Operator(slug("jazz"));
+        for (reader, registry, own, sector) in [
+            (Reader::Full, true, true, true),
+            (Reader::Operator(slug("jazz")), true, true, false),
+            (Reader::Operator(slug("ufone")), true, false, false),
+            (Reader::Public, true, false, false),
+        ] {
+            let served = |scope: &Scope| entry_access(&reader, scope) == EntryAccess::Full;
+            assert_eq!(served(&Scope::Registry), registry, "{reader:?}");
+            assert_eq!(served(&jazz), own, "{reader:?}");
+            assert_eq!(served(&Scope::Sector), sector, "{reader:?}");
+        }
+    }
+}

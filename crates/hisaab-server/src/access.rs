@@ -1,0 +1,481 @@
+//! Who is reading (SPEC §13): a request signed with a member's key (RFC 9421, the subset of
+//! [`hisaab_api::access`]), a browser session opened by signing a challenge, or no credentials
+//! (the public). Decided per request from the members of the latest state the server holds:
+//! a revoked member, or a key rotated away, reads nothing from the next request on.
+//!
+//! Bounded in memory: the nonces of signed requests are kept for twice the allowed skew (a
+//! request signed longer ago is refused as stale anyway), at most [`NONCES_MAX`]; sessions and
+//! challenges expire and are bounded too. When a bound is reached with nothing expired, new
+//! signed requests, challenges or sessions are refused with 503 `overloaded` rather than
+//! forgetting what guards against replay.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
+use base64::Engine as _;
+use hisaab_api::access::{parse_signature, parse_signature_input, signature_base, SESSION_COOKIE};
+use hisaab_log::{PublicKey, SealedEntry, Signature};
+use hisaab_model::view::{Reader, Scopes};
+use hisaab_model::{MemberStatus, Scope, Slug, State};
+use rand::RngCore;
+
+use crate::app::AppState;
+use crate::error::{short, ApiError};
+
+/// How far a signed request's `created` and `Date` may be from the server's clock, in seconds.
+pub const SIGNATURE_SKEW_S: u64 = 300;
+/// The most nonces of signed requests remembered at once.
+pub const NONCES_MAX: usize = 100_000;
+/// How long a challenge may be answered, in seconds.
+pub const CHALLENGE_TTL_S: u64 = 120;
+/// The most challenges outstanding at once.
+pub const CHALLENGES_MAX: usize = 10_000;
+/// The most sessions open at once.
+pub const SESSIONS_MAX: usize = 10_000;
+/// The default length of a session ([`crate::ServerConfig::session_ttl`]).
+pub const SESSION_TTL_DEFAULT: Duration = Duration::from_secs(15 * 60);
+/// Entries read per step when the scopes catch up with the log.
+const SCOPES_PAGE: u64 = 1000;
+
+/// What the server remembers for read access.
+#[derive(Debug, Default)]
+pub(crate) struct Access {
+    nonces: Mutex<Nonces>,
+    challenges: Mutex<HashMap<String, u64>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    scopes: Mutex<Scopes>,
+}
+
+#[derive(Debug, Default)]
+struct Nonces {
+    seen: HashMap<(String, String), u64>,
+    /// In the order remembered, with their expiry, to forget the expired ones first.
+    order: VecDeque<(u64, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    member: String,
+    key: PublicKey,
+    expires: u64,
+}
+
+/// Seconds since the Unix epoch now.
+pub(crate) fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::Unauthorized {
+        code,
+        message: message.into(),
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0_u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Access {
+    /// Remembers `nonce` of `keyid` until `expires`; `false` if it was seen already.
+    fn remember_nonce(&self, keyid: &str, nonce: &str, now: u64) -> Result<bool, ApiError> {
+        let mut nonces = self.nonces.lock().map_err(|_| ApiError::Internal)?;
+        while let Some((expires, _, _)) = nonces.order.front() {
+            if *expires > now {
+                break;
+            }
+            if let Some((_, k, n)) = nonces.order.pop_front() {
+                nonces.seen.remove(&(k, n));
+            }
+        }
+        let key = (keyid.to_owned(), nonce.to_owned());
+        if nonces.seen.contains_key(&key) {
+            return Ok(false);
+        }
+        if nonces.seen.len() >= NONCES_MAX {
+            tracing::warn!("overloaded: the nonce cache of signed requests is full");
+            return Err(ApiError::Overloaded);
+        }
+        let expires = now + 2 * SIGNATURE_SKEW_S;
+        nonces.seen.insert(key, expires);
+        nonces
+            .order
+            .push_back((expires, keyid.to_owned(), nonce.to_owned()));
+        Ok(true)
+    }
+
+    /// A new challenge, good for [`CHALLENGE_TTL_S`].
+    pub(crate) fn new_challenge(&self, now: u64) -> Result<(String, u64), ApiError> {
+        let mut challenges = self.challenges.lock().map_err(|_| ApiError::Internal)?;
+        challenges.retain(|_, expires| *expires > now);
+        if challenges.len() >= CHALLENGES_MAX {
+            return Err(ApiError::Overloaded);
+        }
+        let challenge = random_token();
+        let expires = now + CHALLENGE_TTL_S;
+        challenges.insert(challenge.clone(), expires);
+        Ok((challenge, expires))
+    }
+
+    /// Takes a challenge (once): whether it was outstanding and not expired.
+    pub(crate) fn take_challenge(&self, challenge: &str, now: u64) -> Result<bool, ApiError> {
+        let mut challenges = self.challenges.lock().map_err(|_| ApiError::Internal)?;
+        Ok(challenges
+            .remove(challenge)
+            .is_some_and(|expires| expires > now))
+    }
+
+    /// Opens a session for `member` holding `key`, until `expires`.
+    pub(crate) fn open_session(
+        &self,
+        member: &str,
+        key: PublicKey,
+        now: u64,
+        expires: u64,
+    ) -> Result<String, ApiError> {
+        let mut sessions = self.sessions.lock().map_err(|_| ApiError::Internal)?;
+        sessions.retain(|_, session| session.expires > now);
+        if sessions.len() >= SESSIONS_MAX {
+            return Err(ApiError::Overloaded);
+        }
+        let token = random_token();
+        sessions.insert(
+            token.clone(),
+            Session {
+                member: member.to_owned(),
+                key,
+                expires,
+            },
+        );
+        Ok(token)
+    }
+
+    fn session(&self, token: &str, now: u64) -> Result<Option<Session>, ApiError> {
+        let mut sessions = self.sessions.lock().map_err(|_| ApiError::Internal)?;
+        match sessions.get(token) {
+            Some(session) if session.expires > now => Ok(Some(session.clone())),
+            Some(_) => {
+                sessions.remove(token);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The scope of each of `seqs` (below the store's size), folding the log as far as needed.
+    /// Blocking.
+    pub(crate) fn scopes(
+        &self,
+        store: &hisaab_store::Store,
+        seqs: &[u64],
+    ) -> Result<Vec<Scope>, ApiError> {
+        let mut scopes = self.scopes.lock().map_err(|_| ApiError::Internal)?;
+        let needed = seqs.iter().max().map_or(0, |max| max + 1);
+        while scopes.len() < needed {
+            let start = scopes.len();
+            let page = store
+                .entries(start, SCOPES_PAGE.min(needed - start))
+                .map_err(ApiError::from)?;
+            if page.is_empty() {
+                return Err(ApiError::internal(
+                    "scopes",
+                    &"the store has fewer entries than its size",
+                ));
+            }
+            for entry in &page {
+                scopes.push(entry);
+            }
+        }
+        Ok(seqs
+            .iter()
+            .map(|seq| scopes.scope(*seq).unwrap_or(Scope::Sector))
+            .collect())
+    }
+
+    /// The scope of one entry already read. Blocking.
+    pub(crate) fn scope_of(
+        &self,
+        store: &hisaab_store::Store,
+        entry: &SealedEntry,
+    ) -> Result<Scope, ApiError> {
+        let seq = entry.entry().seq;
+        Ok(self.scopes(store, &[seq])?.pop().unwrap_or(Scope::Sector))
+    }
+}
+
+/// The reader of a request, from its credentials. Refused (401) when credentials are sent but
+/// do not hold; no credentials at all is the public reader.
+#[derive(Debug, Clone)]
+pub(crate) struct ReaderOf(pub(crate) Reader);
+
+impl FromRequestParts<AppState> for ReaderOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let headers = &parts.headers;
+        if headers.contains_key("signature-input") || headers.contains_key("signature") {
+            return signed_reader(parts, app).await.map(ReaderOf);
+        }
+        if let Some(token) = session_token(headers)? {
+            return session_reader(&token, app).await.map(ReaderOf);
+        }
+        Ok(ReaderOf(Reader::Public))
+    }
+}
+
+/// The session token of `Authorization: Bearer` or the session cookie, if any.
+fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let text = value.to_str().unwrap_or_default();
+        return match text.strip_prefix("Bearer ") {
+            Some(token) if !token.is_empty() => Ok(Some(token.trim().to_owned())),
+            _ => Err(unauthorized(
+                "bad_credentials",
+                "Authorization must be `Bearer <session token>` (POST /v1/session gives one); \
+                 or sign the request with a member's key (SPEC §13)",
+            )),
+        };
+    }
+    for value in headers.get_all(header::COOKIE) {
+        let text = value.to_str().unwrap_or_default();
+        for pair in text.split(';') {
+            if let Some((name, token)) = pair.trim().split_once('=') {
+                if name == SESSION_COOKIE && !token.is_empty() {
+                    return Ok(Some(token.to_owned()));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The latest state, as the registry that decides who reads.
+async fn latest_state(
+    app: &AppState,
+) -> Result<std::sync::Arc<crate::projection::Projection>, ApiError> {
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    app.projections.get(&app.store, size, None).await
+}
+
+fn member_of<'a>(state: &'a State, member: &str) -> Option<&'a hisaab_model::MemberState> {
+    Slug::try_new(member)
+        .ok()
+        .and_then(|id| state.members.get(&id))
+}
+
+async fn signed_reader(parts: &Parts, app: &AppState) -> Result<Reader, ApiError> {
+    let headers = &parts.headers;
+    let text = |name: &str| -> Result<&str, ApiError> {
+        let value = headers.get(name).ok_or_else(|| {
+            unauthorized(
+                "bad_request_signature",
+                format!(
+                    "a signed request carries Signature-Input, Signature and Date; {name} is \
+                     missing"
+                ),
+            )
+        })?;
+        value.to_str().map_err(|_| {
+            unauthorized(
+                "bad_request_signature",
+                format!("{name} is not printable ASCII"),
+            )
+        })
+    };
+    let bad = |message: String| unauthorized("bad_request_signature", message);
+    let input = text("signature-input")?;
+    let signature = text("signature")?;
+    let date = text("date")?;
+    let (params, params_value) =
+        parse_signature_input(input).map_err(|error| bad(error.to_string()))?;
+    let signature = parse_signature(signature).map_err(|error| bad(error.to_string()))?;
+    let signature = Signature::try_from_base64(signature).map_err(|_| {
+        bad("Signature holds no 64-byte Ed25519 signature in canonical base64".to_owned())
+    })?;
+    let now = now_s();
+    let date_s = httpdate::parse_http_date(date)
+        .ok()
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .ok_or_else(|| {
+            bad(format!(
+                "Date {:?} is not an HTTP date such as `Sun, 06 Dec 2026 10:46:24 GMT`",
+                short(date)
+            ))
+        })?;
+    for (what, at) in [("created", params.created), ("Date", date_s)] {
+        if at.abs_diff(now) > SIGNATURE_SKEW_S {
+            return Err(unauthorized(
+                "stale_request",
+                format!(
+                    "the request's {what} is {} s from the server's clock, more than the {} s \
+                     allowed: sign it again now",
+                    at.abs_diff(now),
+                    SIGNATURE_SKEW_S
+                ),
+            ));
+        }
+    }
+    let projection = latest_state(app).await?;
+    let state = &projection.state;
+    let member = member_of(state, &params.keyid).ok_or_else(|| {
+        unauthorized(
+            "unknown_reader",
+            format!(
+                "keyid {:?} names no member of this ledger (keyid is the member id)",
+                short(&params.keyid)
+            ),
+        )
+    })?;
+    let base = signature_base(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query().unwrap_or_default(),
+        date,
+        &params_value,
+    );
+    if member
+        .key
+        .verify_strict(base.as_bytes(), &signature)
+        .is_err()
+    {
+        return Err(bad(format!(
+            "the signature does not verify under member {}'s current key over the signature \
+             base of SPEC §13.1 (a rotated-away key is refused)",
+            params.keyid
+        )));
+    }
+    if member.status == MemberStatus::Revoked {
+        return Err(unauthorized(
+            "revoked_reader",
+            format!("member {} was revoked and may no longer read", params.keyid),
+        ));
+    }
+    if !app
+        .access
+        .remember_nonce(&params.keyid, &params.nonce, now)?
+    {
+        return Err(unauthorized(
+            "replayed_request",
+            format!(
+                "nonce {:?} of member {} was used already: every signed request needs a new one",
+                params.nonce, params.keyid
+            ),
+        ));
+    }
+    Ok(Reader::of_member(member))
+}
+
+async fn session_reader(token: &str, app: &AppState) -> Result<Reader, ApiError> {
+    let now = now_s();
+    let Some(session) = app.access.session(token, now)? else {
+        return Err(unauthorized(
+            "session_expired",
+            "the session is unknown or has expired: open a new one (POST /v1/session/challenge, \
+             then POST /v1/session)",
+        ));
+    };
+    let projection = latest_state(app).await?;
+    let member = member_of(&projection.state, &session.member);
+    match member {
+        Some(member) if member.status == MemberStatus::Revoked => Err(unauthorized(
+            "revoked_reader",
+            format!(
+                "member {} was revoked and may no longer read",
+                session.member
+            ),
+        )),
+        Some(member) if member.key == session.key => Ok(Reader::of_member(member)),
+        _ => Err(unauthorized(
+            "session_expired",
+            format!(
+                "the session ended: member {}'s key was rotated since it was opened",
+                session.member
+            ),
+        )),
+    }
+}
+
+/// The header value of `Vary` on answers that depend on who asks.
+pub(crate) const VARY_READER: &str = "Authorization, Cookie, Signature, Signature-Input";
+
+/// Marks an answer as depending on who asks: never stored by a shared cache.
+pub(crate) fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static(VARY_READER));
+    response
+}
+
+/// The 403 of an entry withheld from `reader`.
+pub(crate) fn withheld(seq: u64, kind: &str, scope: &Scope, reader: &Reader) -> ApiError {
+    ApiError::Forbidden {
+        message: format!(
+            "entry {seq} ({}) is withheld from a {} reader: it may be read by {}; its leaf \
+             hash stays provable (GET /v1/proofs/inclusion?index={seq})",
+            short(kind),
+            reader.label(),
+            hisaab_model::view::readable_by(scope)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn nonces_are_refused_twice_forgotten_after_twice_the_skew_and_bounded() {
+        let access = Access::default();
+        let now = 1_800_000_000;
+        assert!(access.remember_nonce("pta", "n-1", now).unwrap());
+        assert!(!access.remember_nonce("pta", "n-1", now + 1).unwrap());
+        // Another member may use the same nonce.
+        assert!(access.remember_nonce("chair", "n-1", now).unwrap());
+        // Once a request with it would be stale anyway, it is forgotten.
+        let later = now + 2 * SIGNATURE_SKEW_S;
+        assert!(access.remember_nonce("pta", "n-1", later).unwrap());
+        // Full of unexpired nonces: refused, not forgotten.
+        let access = Access::default();
+        for n in 0..NONCES_MAX {
+            assert!(access.remember_nonce("pta", &n.to_string(), now).unwrap());
+        }
+        assert_eq!(
+            access.remember_nonce("pta", "one-more", now),
+            Err(ApiError::Overloaded)
+        );
+        assert!(access
+            .remember_nonce("pta", "one-more", now + 2 * SIGNATURE_SKEW_S)
+            .unwrap());
+    }
+
+    #[test]
+    fn challenges_are_good_once_and_expire() {
+        let access = Access::default();
+        let now = 1_800_000_000;
+        let (challenge, expires) = access.new_challenge(now).unwrap();
+        assert_eq!(expires, now + CHALLENGE_TTL_S);
+        assert_eq!(challenge.len(), 43);
+        assert!(access.take_challenge(&challenge, now + 1).unwrap());
+        assert!(!access.take_challenge(&challenge, now + 1).unwrap());
+        let (late, _) = access.new_challenge(now).unwrap();
+        assert!(!access.take_challenge(&late, now + CHALLENGE_TTL_S).unwrap());
+    }
+}

@@ -1,0 +1,156 @@
+//! Browser sessions (SPEC §13.2): a member signs a random challenge with their key and gets a
+//! short-lived token, as a bearer token and an HttpOnly, SameSite=Strict cookie. Every request
+//! made with it is checked against the registry again: a revoked member, or a rotated key,
+//! ends the session at once.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hisaab_api::access::{session_message, SESSION_COOKIE};
+use hisaab_api::{SessionChallenge, SessionGranted, SessionRequest};
+use hisaab_log::{Signature, Timestamp};
+use hisaab_model::view::Reader;
+use hisaab_model::{MemberStatus, Slug};
+
+use crate::access::{now_s, private};
+use crate::app::AppState;
+use crate::error::{short, ApiError, ErrorBody};
+use crate::extract::{require_json, RawBody};
+
+fn timestamp(seconds: u64) -> Result<Timestamp, ApiError> {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| Timestamp::from_unix_seconds(s).ok())
+        .ok_or_else(|| ApiError::internal("session time", &"out of range"))
+}
+
+/// A random challenge for `POST /v1/session`.
+#[utoipa::path(
+    post,
+    path = "/v1/session/challenge",
+    tag = "access",
+    responses(
+        (status = 201, description = "A challenge, good once for 120 s.",
+            body = SessionChallenge),
+        (status = 503, description = "`overloaded` (too many challenges outstanding), \
+            `timeout` or `unavailable`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn challenge(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let now = now_s();
+    let (challenge, expires) = app.access.new_challenge(now)?;
+    let body = SessionChallenge {
+        challenge,
+        expires_at: timestamp(expires)?,
+    };
+    Ok(private((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// Opens a session for a member who signed a challenge.
+#[utoipa::path(
+    post,
+    path = "/v1/session",
+    tag = "access",
+    request_body(content = SessionRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The session: the token, also set as the HttpOnly, \
+            SameSite=Strict cookie `hisaab_session`.", body = SessionGranted,
+            headers(("Set-Cookie" = String, description = "`hisaab_session=<token>; \
+                HttpOnly; SameSite=Strict; Path=/; Max-Age=<seconds>`, and `Secure` behind \
+                a proxy that says `X-Forwarded-Proto: https`."))),
+        (status = 400, description = "`malformed_body`: not JSON of this shape.",
+            body = ErrorBody),
+        (status = 401, description = "`bad_session_signature`: the challenge is unknown, \
+            expired or used, or the signature does not verify under the member's current \
+            key; `unknown_reader`: no such member; `revoked_reader`: the member is revoked.",
+            body = ErrorBody),
+        (status = 413, description = "`body_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not `application/json`.",
+            body = ErrorBody),
+        (status = 503, description = "`ledger_empty`, `overloaded` (too many sessions), \
+            `timeout` or `unavailable`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn open(State(app): State<AppState>, body: RawBody) -> Result<Response, ApiError> {
+    require_json(&body.headers)?;
+    let request: SessionRequest =
+        serde_json::from_slice(&body.bytes).map_err(|error| ApiError::MalformedBody {
+            message: format!(
+                "expected {{\"member\": \"<id>\", \"challenge\": \"<challenge>\", \
+                 \"signature\": \"<base64>\"}}: {error}"
+            ),
+        })?;
+    let bad = |message: String| ApiError::Unauthorized {
+        code: "bad_session_signature",
+        message,
+    };
+    let signature = Signature::try_from_base64(&request.signature).map_err(|_| {
+        bad("signature must be a 64-byte Ed25519 signature in canonical base64".to_owned())
+    })?;
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    let now = now_s();
+    // The challenge is used up whatever follows, so that one challenge gives one try.
+    if !app.access.take_challenge(&request.challenge, now)? {
+        return Err(bad(format!(
+            "challenge {:?} is unknown, expired or used: ask POST /v1/session/challenge for \
+             a new one",
+            short(&request.challenge)
+        )));
+    }
+    let projection = app.projections.get(&app.store, size, None).await?;
+    let member = Slug::try_new(&request.member)
+        .ok()
+        .and_then(|id| projection.state.members.get(&id))
+        .ok_or_else(|| ApiError::Unauthorized {
+            code: "unknown_reader",
+            message: format!(
+                "no member {:?} is enrolled in this ledger",
+                short(&request.member)
+            ),
+        })?;
+    let message = session_message(app.store.origin(), &request.challenge);
+    if member.key.verify_strict(&message, &signature).is_err() {
+        return Err(bad(format!(
+            "the signature does not verify under member {}'s current key over \
+             `hisaab-session-v1\\n<origin>\\n<challenge>` (SPEC §13.2)",
+            request.member
+        )));
+    }
+    if member.status == MemberStatus::Revoked {
+        return Err(ApiError::Unauthorized {
+            code: "revoked_reader",
+            message: format!(
+                "member {} was revoked and may no longer read",
+                request.member
+            ),
+        });
+    }
+    let ttl = app.config.session_ttl.as_secs().max(1);
+    let expires = now + ttl;
+    let token = app
+        .access
+        .open_session(&request.member, member.key, now, expires)?;
+    let granted = SessionGranted {
+        token: token.clone(),
+        member: request.member.clone(),
+        reader: Reader::of_member(member).label(),
+        expires_at: timestamp(expires)?,
+    };
+    let secure = body
+        .headers
+        .get("x-forwarded-proto")
+        .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={ttl}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    let mut response = private((StatusCode::CREATED, Json(granted)).into_response());
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,203 @@
+//! Read access (SPEC §13) through the router, every answer checked against the OpenAPI
+//! description: withheld entries and lines, the bundle for full readers, private answers,
+//! sessions, and the refusals of credentials that do not hold.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use hisaab_testkit::seed;
+use serde_json::{json, Value};
+
+use crate::common::{signed_headers, Fixture};
+
+async fn with_submission() -> (Fixture, u64) {
+    let mut f = Fixture::standard().await;
+    f.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
+    )
+    .await;
+    let seq = f.store.size() - 1;
+    (f, seq)
+}
+
+#[tokio::test]
+async fn entries_are_withheld_by_operator_and_lists_say_so() {
+    let (f, seq) = with_submission().await;
+    let app = f.app();
+    let path = format!("/v1/entries/{seq}");
+    app.get(&path).await.assert_error(403, "forbidden");
+    app.get_as(seed::CISO_KARAKORAM, "ciso-karakoram", &path)
+        .await
+        .assert_error(403, "forbidden");
+    // A witness reads the public view, even one affiliated with an operator.
+    app.get_as(seed::WITNESS, "witness-karakoram", &path)
+        .await
+        .assert_error(403, "forbidden");
+    for (signer, member) in [
+        (seed::CISO_INDUS, "ciso-indus"),
+        (seed::EVALUATOR, "eval"),
+        (seed::CHAIR, "chair"),
+        (seed::EVALUATOR_INDUS, "eval-indus"),
+    ] {
+        let answer = app.get_as(signer, member, &path).await;
+        assert_eq!(answer.status, StatusCode::OK, "{member}: {}", answer.text());
+        assert_eq!(
+            answer.headers[header::CACHE_CONTROL],
+            "private, no-store",
+            "{member}"
+        );
+        assert!(answer.headers[header::VARY]
+            .to_str()
+            .unwrap()
+            .contains("Signature-Input"));
+    }
+    // A registry entry is the same for everyone.
+    let genesis = app.get("/v1/entries/0").await;
+    assert_eq!(genesis.status, StatusCode::OK);
+    assert!(genesis.headers[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
+
+    let listed = app.get("/v1/entries").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let text = listed.text();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let leaf = f.store.entry(seq).unwrap().unwrap().event_hash();
+    assert_eq!(
+        last,
+        json!({"withheld": {"seq": seq, "kind": "submission.filed", "leaf_hash": leaf.to_hex()}})
+    );
+    let full = app.get_full("/v1/entries").await.text();
+    assert!(full.lines().last().unwrap().contains("\"97.5\""));
+    assert!(!text.contains("97.5"));
+}
+
+#[tokio::test]
+async fn the_state_the_bundle_and_history_follow_the_reader() {
+    let (f, _) = with_submission().await;
+    let app = f.app();
+    let public = app.get("/v1/state").await.json();
+    let full = app.get_full("/v1/state").await.json();
+    assert_eq!(full["operators"]["indus"]["kpis"]["CR-01"]["value"], "97.5");
+    assert!(public["operators"]["indus"]["kpis"]["CR-01"]["value"].is_null());
+    assert_eq!(
+        public["operators"]["indus"]["kpis"]["CR-01"]["status"],
+        "submitted"
+    );
+    let own = app
+        .get_as(seed::CISO_INDUS, "ciso-indus", "/v1/state")
+        .await
+        .json();
+    assert_eq!(own["operators"]["indus"], full["operators"]["indus"]);
+    assert_eq!(
+        own["operators"]["karakoram"],
+        public["operators"]["karakoram"]
+    );
+
+    app.get("/v1/bundle").await.assert_error(403, "forbidden");
+    app.get_as(seed::CISO_INDUS, "ciso-indus", "/v1/bundle")
+        .await
+        .assert_error(403, "forbidden");
+    assert_eq!(app.get_full("/v1/bundle").await.status, StatusCode::OK);
+
+    let history = "/v1/history?operator=indus&kpi=CR-01";
+    let public_lines = app.get(history).await.text();
+    assert!(public_lines.contains("\"withheld\""));
+    let own_lines = app
+        .get_as(seed::CISO_INDUS, "ciso-indus", history)
+        .await
+        .text();
+    assert!(!own_lines.contains("\"withheld\"") && own_lines.contains("97.5"));
+}
+
+#[tokio::test]
+async fn credentials_that_do_not_hold_are_refused() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    app.get_as(seed::STRANGER, "nobody", "/v1/state")
+        .await
+        .assert_error(401, "unknown_reader");
+    app.get_as(seed::STRANGER, "chair", "/v1/state")
+        .await
+        .assert_error(401, "bad_request_signature");
+    // Replayed: the same headers twice.
+    let headers = signed_headers(seed::CHAIR, "chair", "GET", "/v1/state");
+    let request = || {
+        let mut request = Request::get("/v1/state");
+        for (name, value) in &headers {
+            request = request.header(name, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    assert_eq!(app.send(request()).await.status, StatusCode::OK);
+    app.send(request())
+        .await
+        .assert_error(401, "replayed_request");
+    // Half a signature is no signature.
+    let request = Request::get("/v1/state")
+        .header("signature", "hisaab=:AAAA:")
+        .body(Body::empty())
+        .unwrap();
+    app.send(request)
+        .await
+        .assert_error(401, "bad_request_signature");
+    let request = Request::get("/v1/state")
+        .header(header::AUTHORIZATION, "Bearer not-a-session")
+        .body(Body::empty())
+        .unwrap();
+    app.send(request).await.assert_error(401, "session_expired");
+}
+
+#[tokio::test]
+async fn a_signed_challenge_opens_a_session_that_revocation_ends() {
+    let mut f = Fixture::standard().await;
+    let app = f.app();
+    let challenge = app
+        .post("/v1/session/challenge", "application/json", "")
+        .await;
+    assert_eq!(
+        challenge.status,
+        StatusCode::CREATED,
+        "{}",
+        challenge.text()
+    );
+    let challenge = challenge.json()["challenge"].as_str().unwrap().to_owned();
+    let message = hisaab_api::access::session_message(hisaab_testkit::ORIGIN, &challenge);
+    let signature = hisaab_log::Signature::sign(&hisaab_testkit::key(seed::CISO_INDUS), &message);
+    let body = json!({"member": "ciso-indus", "challenge": challenge,
+        "signature": signature.to_base64()})
+    .to_string();
+    let granted = app.post_json("/v1/session", body.clone()).await;
+    assert_eq!(granted.status, StatusCode::CREATED, "{}", granted.text());
+    assert!(granted.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("HttpOnly"));
+    let granted = granted.json();
+    assert_eq!(granted["reader"], "operator:indus");
+    // The challenge was used up.
+    app.post_json("/v1/session", body)
+        .await
+        .assert_error(401, "bad_session_signature");
+    let token = granted["token"].as_str().unwrap().to_owned();
+    let with_token = || {
+        Request::get("/v1/state")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let state = app.send(with_token()).await;
+    assert_eq!(state.status, StatusCode::OK);
+    assert!(state.json()["operators"]["karakoram"]["kpis"]["CR-01"]["value"].is_null());
+    f.append(
+        seed::AUTHORITY,
+        "member.revoked",
+        json!({"member": "ciso-indus", "reason": "left"}),
+    )
+    .await;
+    app.send(with_token())
+        .await
+        .assert_error(401, "revoked_reader");
+}
