@@ -161,6 +161,9 @@ pub(crate) struct InitArgs {
     /// The first authority's name.
     #[arg(long, default_value = "Pakistan Telecommunication Authority")]
     pub(crate) authority_name: String,
+    /// The ledger's format: 2 (SPEC §11, the task force's cycle) or 1 (SPEC §1–10).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub(crate) format: u64,
     /// Policy: how far in the future `issued_at` may be, in seconds.
     #[arg(long, default_value_t = 300)]
     pub(crate) max_future_skew_s: u64,
@@ -197,6 +200,9 @@ pub(crate) struct SignArgs {
     /// The ledger id (required for every kind but `ledger.genesis`).
     #[arg(long, value_name = "ID")]
     pub(crate) ledger: Option<String>,
+    /// The ledger's format, which the statement's `v` must be: 1 or 2.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub(crate) format: u64,
     /// The statement id [default: a new UUID v7].
     #[arg(long, value_name = "UUID")]
     pub(crate) id: Option<String>,

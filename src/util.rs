@@ -93,6 +93,8 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>> {
 /// What a statement to be signed says, besides its signer.
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
+    /// The ledger's format, the statement's `v` (1 or 2).
+    pub(crate) v: u64,
     /// The kind.
     pub(crate) kind: Kind,
     /// The ledger id (`None` only for a genesis).
@@ -106,9 +108,10 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    /// A draft of `body` for `ledger`, with a new id, issued now.
-    pub(crate) fn of(body: &Body, ledger: Hash) -> Result<Self> {
+    /// A draft of `body` for `ledger` of format `v`, with a new id, issued now.
+    pub(crate) fn of(body: &Body, ledger: Hash, v: u64) -> Result<Self> {
         Ok(Draft {
+            v,
             kind: body.kind(),
             ledger: Some(ledger),
             id: None,
@@ -135,8 +138,16 @@ pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
         Some(t) => Timestamp::try_parse(&t)?,
         None => now_timestamp()?,
     };
+    if draft.kind.since() > draft.v {
+        bail!(
+            "{} is a kind of format {}; a ledger of format {} does not know it",
+            draft.kind,
+            draft.kind.since(),
+            draft.v
+        );
+    }
     let statement = Statement {
-        v: 1,
+        v: draft.v,
         ledger: draft.ledger,
         id,
         kind: draft.kind.as_str().to_owned(),

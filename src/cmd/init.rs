@@ -80,6 +80,7 @@ fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<En
     });
     util::sign_draft(
         Draft {
+            v: args.format,
             kind: Kind::LedgerGenesis,
             ledger: None,
             id: None,

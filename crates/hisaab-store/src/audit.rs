@@ -44,6 +44,7 @@ pub struct AuditedDir {
     trees: Trees,
     report: VerifyReport,
     genesis_log_key: String,
+    genesis_format: u64,
 }
 
 /// Opens `dir` read-only after the full check of [`audit_dir`].
@@ -109,6 +110,7 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
         trees,
         report,
         genesis_log_key: body.log_key,
+        genesis_format: genesis.entry().statement.v,
     })
 }
 
@@ -145,7 +147,12 @@ impl AuditedDir {
             reason: format!("the note for size {tree_size} is not UTF-8"),
         })?;
         let checkpoint = verify_checkpoint(&note, &self.report.log_vkey)?;
-        let header = BundleHeader::new(&self.report.origin, &self.genesis_log_key, &note);
+        let header = BundleHeader::for_format(
+            self.genesis_format,
+            &self.report.origin,
+            &self.genesis_log_key,
+            &note,
+        );
         write_bundle(&self.trees, &header, &checkpoint, out)
     }
 }
