@@ -41,8 +41,9 @@ pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
 pub use rule::{History, HistoryError, Rule, Violation};
 pub use state::{
-    diff, Assignment, Change, CommitmentCounts, DisputeCounts, KpiState, KpiStatus, MemberState,
-    MemberStatus, OperatorState, PillarScores, Report, State, StateDiff,
+    diff, Assignment, Change, CommitmentCounts, DisputeCounts, EvaluatedSubmission, KpiDefinition,
+    KpiState, KpiStatus, MemberState, MemberStatus, OperatorState, PillarScores, Report, State,
+    StateDiff,
 };
 pub use value::{
     Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,

@@ -6,7 +6,7 @@ use hisaab_log::merkle::Frontier;
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::{verify_bundle, Rule};
-use hisaab_testkit::{key, log_vkey, seed, submission, Builder, ORIGIN};
+use hisaab_testkit::{evaluation, key, log_vkey, seed, submission, Builder, ORIGIN};
 use serde_json::json;
 
 fn bundle(entries: &[SealedEntry], format: u64) -> Vec<u8> {
@@ -101,4 +101,97 @@ fn a_v2_ledger_requires_the_evidence_a_kpi_requires() {
         "sha256": Hash::sha256(b"report"), "bytes": 6}]);
     v2.try_append(seed::CISO_INDUS, "submission.filed", with_evidence)
         .unwrap();
+}
+
+/// A submission body with one piece of evidence.
+pub(crate) fn evidenced(operator: &str, kpi: &str, period: &str, value: &str) -> serde_json::Value {
+    let mut body = submission(operator, kpi, period, value);
+    body["evidence"] = json!([{"name": format!("{kpi}-{period}.pdf"),
+        "sha256": Hash::sha256(format!("{operator}/{kpi}/{period}").as_bytes()), "bytes": 1024}]);
+    body
+}
+
+#[test]
+fn a_v2_kpi_row_never_pairs_one_periods_value_with_anothers_verdict() {
+    let mut b = Builder::standard_v2();
+    let october = b.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        evidenced("indus", "CR-01", "2026-10", "91"),
+    );
+    b.append(
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        evaluation(october, "partially_met", 60),
+    );
+    b.advance_days(31);
+    let november = b.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        evidenced("indus", "CR-01", "2026-11", "97"),
+    );
+    let state = b.ledger.ledger().state(None);
+    let row = &state.operators[&slug("indus")].kpis[&kpi_id("CR-01")];
+    assert_eq!(row.latest_submission, Some(november));
+    assert_eq!(
+        row.period.map(|p| p.to_string()).as_deref(),
+        Some("2026-11")
+    );
+    assert_eq!(
+        row.value.as_ref().map(ToString::to_string).as_deref(),
+        Some("97")
+    );
+    let evaluated = row.evaluated.as_ref().unwrap();
+    assert_eq!(evaluated.submission, Some(october));
+    assert_eq!(
+        evaluated.period.map(|p| p.to_string()).as_deref(),
+        Some("2026-10")
+    );
+    assert_eq!(
+        evaluated.value.as_ref().map(ToString::to_string).as_deref(),
+        Some("91")
+    );
+    assert_eq!(row.score, Some(60));
+    assert_eq!(row.title.as_ref().map(|t| t.as_str()), Some("KPI CR-01"));
+    // A KPI nothing evaluated yet shows every key, null.
+    let lg = &state.operators[&slug("indus")].kpis[&kpi_id("LG-01")];
+    let none = lg.evaluated.as_ref().unwrap();
+    assert_eq!(
+        (none.submission, none.period, none.value.clone()),
+        (None, None, None)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&state.to_canonical_json()).unwrap();
+    assert_eq!(
+        json["operators"]["indus"]["kpis"]["LG-01"]["evaluated"],
+        json!({"submission": null, "period": null, "value": null})
+    );
+    // The definitions are in the state, with titles.
+    assert_eq!(state.format, Some(2));
+    let definitions = state.kpis.as_ref().unwrap();
+    assert_eq!(definitions.len(), 3);
+    assert_eq!(json["kpis"]["MN-01"]["title"], "KPI MN-01");
+    assert_eq!(json["kpis"]["MN-01"]["evidence_required"], true);
+    assert!(state.has_valid_digest());
+}
+
+#[test]
+fn a_v1_state_has_none_of_the_v2_keys() {
+    let b = Builder::standard();
+    let state = b.ledger.ledger().state(None);
+    let json: serde_json::Value = serde_json::from_slice(&state.to_canonical_json()).unwrap();
+    for key in ["format", "kpis"] {
+        assert!(json.get(key).is_none(), "{key}");
+    }
+    let row = &json["operators"]["indus"]["kpis"]["CR-01"];
+    for key in ["title", "evaluated"] {
+        assert!(row.get(key).is_none(), "{key}");
+    }
+}
+
+fn slug(text: &str) -> hisaab_model::Slug {
+    hisaab_model::Slug::try_new(text).unwrap()
+}
+
+fn kpi_id(text: &str) -> hisaab_model::KpiId {
+    hisaab_model::KpiId::try_new(text).unwrap()
 }
