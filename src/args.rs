@@ -164,6 +164,15 @@ pub(crate) struct InitArgs {
     /// The ledger's format: 2 (SPEC §11, the task force's cycle) or 1 (SPEC §1–10).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
     pub(crate) format: u64,
+    /// Policy (format 2): days after a period's end by which its report is due.
+    #[arg(long, default_value_t = hisaab_model::Policy::FILING_DAYS)]
+    pub(crate) filing_days: u64,
+    /// Policy (format 2): days after a submission by which it is due an evaluation.
+    #[arg(long, default_value_t = hisaab_model::Policy::EVALUATION_DAYS)]
+    pub(crate) evaluation_days: u64,
+    /// Policy (format 2): days after a dispute or challenge by which it is due a decision.
+    #[arg(long, default_value_t = hisaab_model::Policy::DECISION_DAYS)]
+    pub(crate) decision_days: u64,
     /// Policy: how far in the future `issued_at` may be, in seconds.
     #[arg(long, default_value_t = 300)]
     pub(crate) max_future_skew_s: u64,

@@ -113,6 +113,8 @@ pub(crate) struct SubmissionRecord {
     pub(crate) kpi: KpiId,
     pub(crate) period: Period,
     pub(crate) value: Decimal,
+    /// The date it was recorded (for the evaluation it is due, SPEC §11).
+    pub(crate) recorded: Date,
     pub(crate) superseded_seq: Option<u64>,
     pub(crate) effective_evaluation: Option<Hash>,
 }
@@ -141,6 +143,8 @@ pub(crate) struct CommitmentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ChallengeRecord {
     pub(crate) seq: u64,
+    /// The date it was raised.
+    pub(crate) raised: Date,
     /// The operator and KPI the challenge names, if any (for the history of a pair).
     pub(crate) operator: Option<Slug>,
     pub(crate) kpi: Option<KpiId>,
@@ -157,6 +161,8 @@ pub(crate) struct MeetingRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DisputeRecord {
     pub(crate) seq: u64,
+    /// The date it was opened.
+    pub(crate) opened: Date,
     pub(crate) evaluation: Hash,
     pub(crate) operator: Slug,
     pub(crate) kpi: KpiId,
@@ -218,6 +224,14 @@ impl Ledger {
     /// Whether the ledger is of format 2 (SPEC §11): its v2 kinds, rules and state.
     pub(crate) fn is_v2(&self) -> bool {
         self.format >= 2
+    }
+
+    /// The date of the last entry's `recorded_at` (while an entry commits, its own); the
+    /// epoch before any.
+    pub(crate) fn today(&self) -> Date {
+        self.last_recorded_at
+            .as_ref()
+            .map_or_else(crate::state::epoch, Timestamp::date)
     }
 
     /// The ledger id (the event hash of entry 0), once the genesis is applied.
@@ -745,6 +759,8 @@ impl Ledger {
         if e.seq == 0 {
             self.format = e.statement.v;
         }
+        // The entry's own time is the ledger's last while its kind commits (`today`).
+        self.last_recorded_at = Some(e.recorded_at.clone());
         body.commit(self, e.seq, entry.event_hash(), e.statement.signer);
         self.advance(entry);
     }

@@ -30,6 +30,7 @@ pub mod body;
 pub mod kind;
 pub mod ledger;
 pub mod memory;
+pub mod obligation;
 mod parallel;
 pub mod rule;
 pub mod state;
@@ -39,6 +40,9 @@ pub mod verify;
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
 pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
+pub use obligation::{
+    Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,
+};
 pub use rule::{History, HistoryError, Rule, Violation};
 pub use state::{
     diff, Assignment, Change, CommitmentCounts, DisputeCounts, EvaluatedSubmission, KpiDefinition,

@@ -624,7 +624,7 @@ impl Ledger {
     }
 }
 
-fn epoch() -> Date {
+pub(crate) fn epoch() -> Date {
     #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
     Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
 }

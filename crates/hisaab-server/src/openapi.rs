@@ -38,6 +38,7 @@ use crate::schema;
         api::log::inclusion_proof,
         api::log::consistency_proof,
         api::state::state,
+        api::obligations::obligations,
         api::log::bundle,
         api::log::history,
         api::witness::cosign,
@@ -63,6 +64,10 @@ use crate::schema;
         schema::Statement,
         schema::Entry,
         schema::State,
+        hisaab_api::Obligations,
+        hisaab_api::Obligation,
+        hisaab_api::ObligationKind,
+        hisaab_api::OwedBy,
     )),
     modifiers(&RetryAfter),
     tags(

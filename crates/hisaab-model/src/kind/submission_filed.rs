@@ -183,6 +183,7 @@ impl KindRules for SubmissionFiledBody {
                 kpi: self.kpi,
                 period: self.period,
                 value: self.value,
+                recorded: ledger.today(),
                 superseded_seq: None,
                 effective_evaluation: None,
             },

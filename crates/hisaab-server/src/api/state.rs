@@ -2,13 +2,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use hisaab_log::Date;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{bytes_response, check_integer, check_tree_size, JSON};
+use super::{bytes_response, projection_point, JSON};
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::schema;
 
@@ -26,6 +25,10 @@ pub(crate) struct StateQuery {
     /// entry's `recorded_at`).
     #[param(schema_with = schema::date)]
     at: Option<String>,
+    /// Instead of `as_of`: the ledger as recorded up to the end of this date, `YYYY-MM-DD`,
+    /// which is then also the default `at` (SPEC §11.5).
+    #[param(schema_with = schema::date)]
+    as_of_date: Option<String>,
 }
 
 /// The state of SPEC §5, served as canonical JSON (its `digest` covers the rest).
@@ -38,9 +41,10 @@ pub(crate) struct StateQuery {
         (status = 200, description = "The state, as canonical JSON (RFC 8785).",
             body = schema::State),
         (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
-            integer from 1 to 2^53 - 1, or `at` not a real date.", body = ErrorBody),
+            integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date, \
+            or both `as_of` and `as_of_date` are given.", body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
-            ledger's size.", body = ErrorBody),
+            ledger's size, or nothing was recorded by `as_of_date`.", body = ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
             every projection rebuild slot is taken), `timeout` or `unavailable`.",
             body = ErrorBody),
@@ -50,24 +54,13 @@ pub(crate) async fn state(
     State(app): State<AppState>,
     Query(query): Query<StateQuery>,
 ) -> Result<Response, ApiError> {
-    let at = match query.at.as_deref() {
-        None => None,
-        Some(text) => Some(Date::try_parse(text).map_err(|_| {
-            ApiError::bad_query(format!(
-                "at must be a real date YYYY-MM-DD, found {:?}",
-                short(text)
-            ))
-        })?),
-    };
-    check_integer("as_of", query.as_of, 1)?;
-    let size = app.store.size();
-    if size == 0 {
-        return Err(ApiError::LedgerEmpty);
-    }
-    if let Some(as_of) = query.as_of {
-        check_tree_size("as_of", as_of, size)?;
-    }
-    let tree_size = query.as_of.unwrap_or(size);
+    let (tree_size, at) = projection_point(
+        &app,
+        query.as_of,
+        query.as_of_date.as_deref(),
+        query.at.as_deref(),
+    )
+    .await?;
     // Cached per tree size and date: repeated requests cost a look-up, not a replay.
     let projection = app.projections.get(&app.store, tree_size, at).await?;
     Ok(bytes_response(JSON, projection.canonical.clone()))
