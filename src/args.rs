@@ -45,6 +45,9 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Show the state of the ledger at a size and date, or what changed between two sizes.
     Replay(ReplayArgs),
+    /// Who owes what by when: missing reports, evaluations, commitments, disputes and
+    /// challenges waiting, with due dates and days late.
+    Obligations(ObligationsArgs),
     /// Export a data directory as a bundle (SPEC §6).
     Export(ExportArgs),
     /// Fetch an inclusion or consistency proof from a server and verify it locally.
@@ -600,8 +603,12 @@ pub(crate) struct ReplayArgs {
     #[arg(value_name = "SOURCE")]
     pub(crate) source: String,
     /// The tree size to take the state at [default: all entries].
-    #[arg(long, value_name = "SIZE", conflicts_with = "diff")]
+    #[arg(long, value_name = "SIZE", conflicts_with_all = ["diff", "as_of_date"])]
     pub(crate) as_of: Option<u64>,
+    /// The ledger as recorded up to the end of this date (YYYY-MM-DD), with it as the clock
+    /// unless --at says otherwise.
+    #[arg(long, value_name = "DATE", conflicts_with = "diff")]
+    pub(crate) as_of_date: Option<String>,
     /// The date that decides what is overdue [default: the date of the last entry replayed].
     #[arg(long, value_name = "DATE")]
     pub(crate) at: Option<String>,
@@ -611,6 +618,28 @@ pub(crate) struct ReplayArgs {
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
     /// Print JSON (the state of SPEC §5, or the list of changes).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `hisaab obligations`.
+#[derive(Debug, Args)]
+pub(crate) struct ObligationsArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Only what concerns or is owed by this operator.
+    #[arg(long, value_name = "OPERATOR")]
+    pub(crate) operator: Option<String>,
+    /// Only what this member owes.
+    #[arg(long, value_name = "MEMBER")]
+    pub(crate) member: Option<String>,
+    /// The date that decides what is due and late [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) at: Option<String>,
+    /// The ledger as recorded up to the end of this date [default: every entry].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of_date: Option<String>,
+    /// Print the server's JSON document.
     #[arg(long)]
     pub(crate) json: bool,
 }

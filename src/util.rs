@@ -198,3 +198,21 @@ pub(crate) fn evidence_of(path: &Path) -> Result<Evidence> {
         bytes,
     })
 }
+
+/// Text from the ledger made safe to print: a control character other than tab and line feed,
+/// a C1 control or a bidi override or isolate is shown as `\u{XXXX}` instead of being sent to
+/// the terminal, where it could move the cursor, rewrite lines or reorder text. Appends refuse
+/// such characters in texts; a v1 ledger may hold them from before.
+pub(crate) fn escape_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' || c == '\t' || !(c.is_control() || hisaab_model::value::is_refused_in_text(c))
+        {
+            out.push(c);
+        } else {
+            let _ =
+                std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:04X}}}", u32::from(c)));
+        }
+    }
+    out
+}

@@ -5,6 +5,7 @@ pub(crate) mod export;
 pub(crate) mod init;
 pub(crate) mod keygen;
 pub(crate) mod load;
+pub(crate) mod obligations;
 pub(crate) mod proof;
 pub(crate) mod replay;
 pub(crate) mod serve;

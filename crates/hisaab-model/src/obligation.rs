@@ -230,8 +230,10 @@ impl Ledger {
         })
     }
 
-    /// Reports expected from each assignment in force, by the KPI's cadence from the
-    /// assignment's first period, whose period has ended, and that were not filed.
+    /// Reports expected from each assignment in force and not filed: monthly, every month from
+    /// the assignment's first period; quarterly, every third month from its first period + 2
+    /// (a report in any month of the quarter counts); each once its month has ended and due
+    /// `filing_days` after. A KPI reported once: one report by the assignment's due date.
     fn missing_reports(&self, at: Date, policy: &Policy, items: &mut Vec<Obligation>) {
         let filing = days(policy.filing_days());
         for (operator, tracks) in &self.tracks {
@@ -241,39 +243,46 @@ impl Ledger {
                 else {
                     continue;
                 };
-                let step = match definition.cadence {
-                    Cadence::Monthly => 1,
-                    Cadence::Quarterly => 3,
-                    Cadence::Once => PERIODS_MAX,
-                };
-                let mut offset = 0;
-                while offset < PERIODS_MAX {
-                    let Some(period) = assignment.first_period.plus_months(offset) else {
-                        break;
-                    };
-                    if period.last_day() >= at {
-                        break;
+                match definition.cadence {
+                    Cadence::Monthly | Cadence::Quarterly => {
+                        // A quarter's report names its last month: first_period + 2, + 5, …
+                        let (span, step) = match definition.cadence {
+                            Cadence::Monthly => (0, 1),
+                            _ => (2, 3),
+                        };
+                        let mut offset = 0;
+                        while offset < PERIODS_MAX {
+                            let (Some(first), Some(period)) = (
+                                assignment.first_period.plus_months(offset),
+                                assignment.first_period.plus_months(offset + span),
+                            ) else {
+                                break;
+                            };
+                            if period.last_day() >= at {
+                                break;
+                            }
+                            offset += step;
+                            // Any report in the quarter's months counts as its report.
+                            if track.periods.range(first..=period).next().is_some() {
+                                continue;
+                            }
+                            let Some(due) = period.last_day().plus_days(filing) else {
+                                continue;
+                            };
+                            items.push(report(operator, kpi, Some(period), due, at));
+                        }
                     }
-                    offset += step;
-                    if track.periods.contains_key(&period) {
-                        continue;
+                    Cadence::Once => {
+                        // One report, by the assignment's due date.
+                        let filed = track
+                            .periods
+                            .range(assignment.first_period..)
+                            .next()
+                            .is_some();
+                        if !filed && assignment.due < at {
+                            items.push(report(operator, kpi, None, assignment.due, at));
+                        }
                     }
-                    let Some(due) = period.last_day().plus_days(filing) else {
-                        continue;
-                    };
-                    items.push(Obligation {
-                        kind: ObligationKind::Report,
-                        owed_by: OwedBy::Operator {
-                            operator: operator.clone(),
-                        },
-                        operator: Some(operator.clone()),
-                        kpi: Some(kpi.clone()),
-                        period: Some(period),
-                        submission: None,
-                        id: None,
-                        due,
-                        days_late: days_late(due, at),
-                    });
                 }
             }
         }
@@ -380,6 +389,23 @@ impl Ledger {
                 days_late: days_late(due, at),
             });
         }
+    }
+}
+
+/// A missing report of `operator` for `kpi`.
+fn report(operator: &Slug, kpi: &KpiId, period: Option<Period>, due: Date, at: Date) -> Obligation {
+    Obligation {
+        kind: ObligationKind::Report,
+        owed_by: OwedBy::Operator {
+            operator: operator.clone(),
+        },
+        operator: Some(operator.clone()),
+        kpi: Some(kpi.clone()),
+        period,
+        submission: None,
+        id: None,
+        due,
+        days_late: days_late(due, at),
     }
 }
 

@@ -128,6 +128,26 @@ impl AuditedDir {
         crate::replay::state_at(&self.trees, self.report.size, as_of, at)
     }
 
+    /// The number of entries recorded by the end of `date` (`recorded_at` never decreases):
+    /// the size of the ledger as recorded up to that day.
+    ///
+    /// # Errors
+    /// Storage errors; [`StoreError::Corrupt`] for a missing entry.
+    pub fn size_at_date(&self, date: Date) -> Result<u64, StoreError> {
+        let size = self.report.size;
+        let (mut low, mut high) = (0, size);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let entry = self.trees.read_entry(middle, size)?;
+            if entry.entry().recorded_at.date() <= date {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low)
+    }
+
     /// Writes a bundle (SPEC §6) of the first `tree_size` entries, with the checkpoint the log
     /// signed for that size, and returns the number of entries written.
     ///

@@ -4,6 +4,7 @@
 
 mod format_v2;
 mod golden_state;
+mod obligations;
 mod permissions;
 mod projection;
 mod replay;
