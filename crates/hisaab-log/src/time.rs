@@ -423,6 +423,30 @@ text_serde!(Timestamp);
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// A month's last day is the day before the next month's first; stepping by months
+        /// adds up; a date `n` days later is `n` days later.
+        #[test]
+        fn period_and_date_arithmetic_agree(
+            year in 0u16..9999, month in 1u8..=12, months in 0u32..240, days in -5000i64..5000
+        ) {
+            let p = Period::new(year, month).unwrap();
+            if let Some(next) = p.plus_months(1) {
+                proptest::prop_assert_eq!(
+                    p.last_day().plus_days(1), Some(next.first_day())
+                );
+            }
+            if let Some(far) = p.plus_months(months) {
+                let back = u32::from(far.year()) * 12 + u32::from(far.month());
+                proptest::prop_assert_eq!(back, u32::from(year) * 12 + u32::from(month) + months);
+            }
+            let d = p.first_day();
+            if let Some(moved) = d.plus_days(days) {
+                proptest::prop_assert_eq!(moved.days_since_epoch() - d.days_since_epoch(), days);
+            }
+        }
+    }
+
     #[test]
     fn periods_step_by_months_and_know_their_days() {
         let p = Period::try_parse("2026-11").unwrap();

@@ -302,3 +302,55 @@ fn evaluations_commitments_disputes_and_challenges_are_owed_by_who_settles_them(
     let o = at(b.ledger.ledger(), "2026-12-05");
     assert!(of_kind(&o, ObligationKind::Evaluation).is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// On any date: every item's `days_late` is the days from `due` to `at` (0 when not
+    /// after), items are sorted most late first, and a report is never owed for a month that
+    /// has not ended.
+    #[test]
+    fn obligations_are_consistent_on_any_date(offset in 0i64..1200) {
+        static LEDGER: std::sync::OnceLock<Ledger> = std::sync::OnceLock::new();
+        let ledger = LEDGER.get_or_init(|| {
+            let mut b = Builder::standard();
+            let filed = b.append(
+                seed::CISO_INDUS,
+                "submission.filed",
+                submission("indus", "CR-01", "2026-03", "90"),
+            );
+            b.append(
+                seed::CISO_INDUS,
+                "commitment.made",
+                json!({"commitment": "c", "operator": "indus", "action": "a", "due": "2027-01-31"}),
+            );
+            b.append(
+                seed::EVALUATOR,
+                "evaluation.recorded",
+                evaluation(filed, "met", 90),
+            );
+            b.ledger.ledger().clone()
+        });
+        let at = date("2025-12-01").plus_days(offset).unwrap();
+        let owed = ledger.obligations(Some(at), &ObligationFilter::default()).unwrap();
+        proptest::prop_assert_eq!(owed.at, at);
+        for item in &owed.items {
+            let late = (at.days_since_epoch() - item.due.days_since_epoch()).max(0);
+            proptest::prop_assert_eq!(item.days_late, u64::try_from(late).unwrap());
+            if let (ObligationKind::Report, Some(period)) = (item.kind, item.period) {
+                proptest::prop_assert!(period.last_day() < at);
+            }
+        }
+        proptest::prop_assert!(owed.items.windows(2).all(|w| w[0].days_late >= w[1].days_late));
+        // The evaluated March report is never owed; a later date never owes fewer reports.
+        proptest::prop_assert!(!owed.items.iter().any(|i| i.kind == ObligationKind::Report
+            && i.operator == Some(slug("indus"))
+            && i.kpi.as_ref().is_some_and(|k| k.as_str() == "CR-01")
+            && i.period.is_some_and(|p| p.to_string() == "2026-03")));
+        let later = ledger
+            .obligations(at.plus_days(31), &ObligationFilter::default())
+            .unwrap();
+        let reports = |o: &Obligations| o.items.iter().filter(|i| i.kind == ObligationKind::Report).count();
+        proptest::prop_assert!(reports(&later) >= reports(&owed));
+    }
+}
