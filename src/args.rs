@@ -45,6 +45,9 @@ pub(crate) enum Command {
     Verify(VerifyArgs),
     /// Show the state of the ledger at a size and date, or what changed between two sizes.
     Replay(ReplayArgs),
+    /// Who owes what by when: missing reports, evaluations, commitments, disputes and
+    /// challenges waiting, with due dates and days late.
+    Obligations(ObligationsArgs),
     /// Export a data directory as a bundle (SPEC §6).
     Export(ExportArgs),
     /// Fetch an inclusion or consistency proof from a server and verify it locally.
@@ -202,6 +205,18 @@ pub(crate) struct InitArgs {
     /// The first authority's name.
     #[arg(long, default_value = "Pakistan Telecommunication Authority")]
     pub(crate) authority_name: String,
+    /// The ledger's format: 2 (SPEC §11, the task force's cycle) or 1 (SPEC §1–10).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub(crate) format: u64,
+    /// Policy (format 2): days after a period's end by which its report is due.
+    #[arg(long, default_value_t = hisaab_model::Policy::FILING_DAYS)]
+    pub(crate) filing_days: u64,
+    /// Policy (format 2): days after a submission by which it is due an evaluation.
+    #[arg(long, default_value_t = hisaab_model::Policy::EVALUATION_DAYS)]
+    pub(crate) evaluation_days: u64,
+    /// Policy (format 2): days after a dispute or challenge by which it is due a decision.
+    #[arg(long, default_value_t = hisaab_model::Policy::DECISION_DAYS)]
+    pub(crate) decision_days: u64,
     /// Policy: how far in the future `issued_at` may be, in seconds.
     #[arg(long, default_value_t = 300)]
     pub(crate) max_future_skew_s: u64,
@@ -242,6 +257,9 @@ pub(crate) struct SignArgs {
     /// The ledger id (required for every kind but `ledger.genesis`).
     #[arg(long, value_name = "ID")]
     pub(crate) ledger: Option<String>,
+    /// The ledger's format, which the statement's `v` must be: 1 or 2.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub(crate) format: u64,
     /// The statement id [default: a new UUID v7].
     #[arg(long, value_name = "UUID")]
     pub(crate) id: Option<String>,
@@ -632,8 +650,12 @@ pub(crate) struct ReplayArgs {
     #[arg(value_name = "SOURCE")]
     pub(crate) source: String,
     /// The tree size to take the state at [default: all entries].
-    #[arg(long, value_name = "SIZE", conflicts_with = "diff")]
+    #[arg(long, value_name = "SIZE", conflicts_with_all = ["diff", "as_of_date"])]
     pub(crate) as_of: Option<u64>,
+    /// The ledger as recorded up to the end of this date (YYYY-MM-DD), with it as the clock
+    /// unless --at says otherwise.
+    #[arg(long, value_name = "DATE", conflicts_with = "diff")]
+    pub(crate) as_of_date: Option<String>,
     /// The date that decides what is overdue [default: the date of the last entry replayed].
     #[arg(long, value_name = "DATE")]
     pub(crate) at: Option<String>,
@@ -645,6 +667,28 @@ pub(crate) struct ReplayArgs {
     #[command(flatten)]
     pub(crate) reader: ReaderArgs,
     /// Print JSON (the state of SPEC §5, or the list of changes).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `hisaab obligations`.
+#[derive(Debug, Args)]
+pub(crate) struct ObligationsArgs {
+    #[command(flatten)]
+    pub(crate) server: ServerArgs,
+    /// Only what concerns or is owed by this operator.
+    #[arg(long, value_name = "OPERATOR")]
+    pub(crate) operator: Option<String>,
+    /// Only what this member owes.
+    #[arg(long, value_name = "MEMBER")]
+    pub(crate) member: Option<String>,
+    /// The date that decides what is due and late [default: today, UTC].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) at: Option<String>,
+    /// The ledger as recorded up to the end of this date [default: every entry].
+    #[arg(long, value_name = "DATE")]
+    pub(crate) as_of_date: Option<String>,
+    /// Print the server's JSON document.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -49,6 +49,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Submit(a) => cmd::submit::run(&a),
         Command::Verify(a) => cmd::verify::run(&a),
         Command::Replay(a) => cmd::replay::run(&a),
+        Command::Obligations(a) => cmd::obligations::run(&a),
         Command::Export(a) => cmd::export::run(&a),
         Command::Proof(a) => cmd::proof::run(&a),
         Command::History(a) => cmd::history::run(&a),

@@ -93,6 +93,8 @@ pub(crate) fn parse_body(bytes: &[u8]) -> Result<Map<String, Value>> {
 /// What a statement to be signed says, besides its signer.
 #[derive(Debug, Clone)]
 pub(crate) struct Draft {
+    /// The ledger's format, the statement's `v` (1 or 2).
+    pub(crate) v: u64,
     /// The kind.
     pub(crate) kind: Kind,
     /// The ledger id (`None` only for a genesis).
@@ -106,9 +108,10 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
-    /// A draft of `body` for `ledger`, with a new id, issued now.
-    pub(crate) fn of(body: &Body, ledger: Hash) -> Result<Self> {
+    /// A draft of `body` for `ledger` of format `v`, with a new id, issued now.
+    pub(crate) fn of(body: &Body, ledger: Hash, v: u64) -> Result<Self> {
         Ok(Draft {
+            v,
             kind: body.kind(),
             ledger: Some(ledger),
             id: None,
@@ -135,8 +138,16 @@ pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
         Some(t) => Timestamp::try_parse(&t)?,
         None => now_timestamp()?,
     };
+    if draft.kind.since() > draft.v {
+        bail!(
+            "{} is a kind of format {}; a ledger of format {} does not know it",
+            draft.kind,
+            draft.kind.since(),
+            draft.v
+        );
+    }
     let statement = Statement {
-        v: 1,
+        v: draft.v,
         ledger: draft.ledger,
         id,
         kind: draft.kind.as_str().to_owned(),
@@ -186,4 +197,22 @@ pub(crate) fn evidence_of(path: &Path) -> Result<Evidence> {
         sha256,
         bytes,
     })
+}
+
+/// Text from the ledger made safe to print: a control character other than tab and line feed,
+/// a C1 control or a bidi override or isolate is shown as `\u{XXXX}` instead of being sent to
+/// the terminal, where it could move the cursor, rewrite lines or reorder text. Appends refuse
+/// such characters in texts; a v1 ledger may hold them from before.
+pub(crate) fn escape_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\n' || c == '\t' || !(c.is_control() || hisaab_model::value::is_refused_in_text(c))
+        {
+            out.push(c);
+        } else {
+            let _ =
+                std::fmt::Write::write_fmt(&mut out, format_args!("\\u{{{:04X}}}", u32::from(c)));
+        }
+    }
+    out
 }

@@ -72,14 +72,21 @@ fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<En
             member: Slug::try_new(&args.authority_member).context("--authority-member")?,
             name: Text::try_new(&args.authority_name).context("--authority-name")?,
         },
-        policy: Policy {
-            max_future_skew_s: args.max_future_skew_s,
-            max_age_s: args.max_age_s,
+        policy: if args.format >= 2 {
+            Policy {
+                filing_days: Some(args.filing_days),
+                evaluation_days: Some(args.evaluation_days),
+                decision_days: Some(args.decision_days),
+                ..Policy::window(args.max_future_skew_s, args.max_age_s)
+            }
+        } else {
+            Policy::window(args.max_future_skew_s, args.max_age_s)
         },
         ext: None,
     });
     util::sign_draft(
         Draft {
+            v: args.format,
             kind: Kind::LedgerGenesis,
             ledger: None,
             id: None,

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_client::api::Receipt;
-use hisaab_client::{Client, Session};
+use hisaab_client::{Client, LogIdentity, Session};
 use hisaab_log::bundle::BundleReader;
-use hisaab_log::{Envelope, Hash, SigningKey};
+use hisaab_log::{Envelope, SigningKey};
 use hisaab_model::body::{KpiDefinedBody, OperatorRegisteredBody};
 use hisaab_model::{Body, Cadence, Direction, Kind, KpiId, Pillar, Slug, Text};
 use hisaab_store::{ManualClock, Store, StoreConfig};
@@ -105,7 +105,7 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
 
     eprintln!("pre-signing {} envelopes…", args.count);
     let started = Instant::now();
-    let envelopes = presign(&key, session.log.ledger, args.kind, args.count)?;
+    let envelopes = presign(&key, &session.log, args.kind, args.count)?;
     let bodies: Vec<Vec<u8>> = envelopes
         .iter()
         .map(Envelope::canonical_bytes)
@@ -195,8 +195,13 @@ fn print_figures(label: &str, f: &Figures) {
     );
 }
 
-/// Signs `count` envelopes of `kind` for `ledger`.
-fn presign(key: &SigningKey, ledger: Hash, kind: LoadKind, count: u64) -> Result<Vec<Envelope>> {
+/// Signs `count` envelopes of `kind` for the ledger `log`, in its format.
+fn presign(
+    key: &SigningKey,
+    log: &LogIdentity,
+    kind: LoadKind,
+    count: u64,
+) -> Result<Vec<Envelope>> {
     let run: u32 = rand::random();
     // Six capital letters from the run id, for KPI ids.
     let letters: String = (0..6)
@@ -221,7 +226,7 @@ fn presign(key: &SigningKey, ledger: Hash, kind: LoadKind, count: u64) -> Result
                     ext: None,
                 }),
             };
-            util::sign_draft(Draft::of(&body, ledger)?, key)
+            util::sign_draft(Draft::of(&body, log.ledger, log.format)?, key)
         })
         .collect()
 }

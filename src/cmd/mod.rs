@@ -6,6 +6,7 @@ pub(crate) mod history;
 pub(crate) mod init;
 pub(crate) mod keygen;
 pub(crate) mod load;
+pub(crate) mod obligations;
 pub(crate) mod proof;
 pub(crate) mod replay;
 pub(crate) mod serve;

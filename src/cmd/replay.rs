@@ -28,9 +28,26 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
         .map(Date::try_parse)
         .transpose()
         .context("--at must be a date YYYY-MM-DD")?;
+    let as_of_date = args
+        .as_of_date
+        .as_deref()
+        .map(Date::try_parse)
+        .transpose()
+        .context("--as-of-date must be a date YYYY-MM-DD")?;
+    // The ledger as recorded up to the end of the day, with that day as the clock.
+    let (as_of, at) = match as_of_date {
+        Some(day) => {
+            let size = size_at_date(&args.source, day, &args.trust)?;
+            if size == 0 {
+                bail!("nothing was recorded by the end of {day}");
+            }
+            (Some(size), Some(at.unwrap_or(day)))
+        }
+        None => (args.as_of, at),
+    };
     let sizes: Vec<Option<u64>> = match &args.diff {
         Some(pair) => pair.iter().map(|s| Some(*s)).collect(),
-        None => vec![args.as_of],
+        None => vec![as_of],
     };
     for size in sizes.iter().flatten() {
         if *size == 0 {
@@ -50,7 +67,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
             if args.json {
                 emit_json(&format!("{}\n", serde_json::to_string_pretty(&changes)?))?;
             } else {
-                util::emit(&escape_for_terminal(&changes.to_string()))?;
+                util::emit(&util::escape_for_terminal(&changes.to_string()))?;
             }
         }
         (None, [state]) => {
@@ -58,7 +75,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
                 let bytes = state.to_canonical_json();
                 emit_json(&format!("{}\n", String::from_utf8_lossy(&bytes)))?;
             } else {
-                util::emit(&escape_for_terminal(&render_state(state)))?;
+                util::emit(&util::escape_for_terminal(&render_state(state)))?;
             }
         }
         _ => bail!("internal: unexpected number of states"),
@@ -66,24 +83,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Text from the ledger made safe to print: a control character other than tab and line feed,
-/// a C1 control or a bidi override or isolate is shown as `\u{XXXX}` instead of being sent to
-/// the terminal, where it could move the cursor, rewrite lines or reorder text. Appends refuse
-/// such characters in texts; a v1 ledger may hold them from before.
-pub(crate) fn escape_for_terminal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\n' || c == '\t' || !(c.is_control() || hisaab_model::value::is_refused_in_text(c))
-        {
-            out.push(c);
-        } else {
-            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
-        }
-    }
-    out
-}
-
-/// Emits JSON; on a terminal, with the characters [`escape_for_terminal`] hides written as
+/// Emits JSON; on a terminal, with the characters [`util::escape_for_terminal`] hides written as
 /// JSON escapes (`\uXXXX`, the same JSON). Piped, the bytes are left exactly as they are.
 fn emit_json(json: &str) -> Result<()> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -99,6 +99,44 @@ fn emit_json(json: &str) -> Result<()> {
         }
     }
     util::emit(&out)
+}
+
+/// The number of entries of `source` recorded by the end of `day`. From a server, its
+/// bundle is downloaded and read here; the replay that follows verifies what it counted.
+fn size_at_date(source: &str, day: Date, trust: &TrustArgs) -> Result<u64> {
+    if hisaab_client::is_url(source) {
+        let mut session = connect::open(source, trust)?;
+        let latest = session.latest_checkpoint()?.checkpoint;
+        let mut bytes = Vec::new();
+        session
+            .client
+            .bundle(latest.size)?
+            .read_to_end(&mut bytes)
+            .context("cannot read the bundle")?;
+        return count_recorded_by(bytes.as_slice(), day);
+    }
+    let path = PathBuf::from(source);
+    if path.is_dir() {
+        return Ok(open_read_only(&path)?.size_at_date(day)?);
+    }
+    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    count_recorded_by(BufReader::new(file), day)
+}
+
+/// The entries of a bundle recorded by the end of `day` (they are in recording order).
+fn count_recorded_by(input: impl std::io::BufRead, day: Date) -> Result<u64> {
+    let mut reader = BundleReader::new(input).context("not a SPEC §6 bundle")?;
+    let mut count = 0;
+    while let Some(entry) = reader
+        .next_entry()
+        .context("a bundle line is not an entry")?
+    {
+        if entry.entry().recorded_at.date() > day {
+            break;
+        }
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// The states at `sizes` (`None`: the whole log) from `source`.
@@ -385,7 +423,7 @@ pub(crate) fn render_state(state: &State) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape_for_terminal;
+    use crate::util::escape_for_terminal;
 
     #[test]
     fn escapes_what_could_drive_a_terminal_and_keeps_the_rest() {

@@ -22,9 +22,10 @@ pub(crate) fn run(args: &SignArgs) -> Result<ExitCode> {
         .context("--ledger must be the ledger id, 64 lowercase hex digits")?;
     let envelope = util::sign_draft(
         Draft {
+            v: args.format,
             kind: Kind::try_from_str(&args.kind).with_context(|| {
                 format!(
-                    "unknown kind {:?}: v1 knows only the kinds of SPEC §4",
+                    "unknown kind {:?}: only the kinds of SPEC §4 and §11 exist",
                     args.kind
                 )
             })?,

@@ -112,6 +112,7 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
             let kind =
                 Kind::try_from_str(kind).with_context(|| format!("unknown kind {kind:?}"))?;
             Draft {
+                v: session.log.format,
                 kind,
                 ledger: Some(session.log.ledger),
                 id: None,
@@ -119,7 +120,11 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
                 body: util::parse_body(&util::read_input(body)?)?,
             }
         }
-        _ => Draft::of(&helper_body(helper, &mut session)?, session.log.ledger)?,
+        _ => Draft::of(
+            &helper_body(helper, &mut session)?,
+            session.log.ledger,
+            session.log.format,
+        )?,
     };
     let envelope = util::sign_draft(draft, &key)?;
     if let Some(path) = &common.save {

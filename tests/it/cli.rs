@@ -511,6 +511,94 @@ fn demo_builds_and_verifies_a_realistic_ledger_without_serving() {
     assert!(refused.contains("not empty"), "{refused}");
 }
 
+#[test]
+fn the_demo_says_who_owes_what_by_when_and_replays_by_date() {
+    let sb = Sandbox::new();
+    let data = sb.join("demo");
+    sb.ok(&[
+        "demo",
+        "--no-serve",
+        "--data",
+        s(&data),
+        "--months",
+        "6",
+        "--seed",
+        "7",
+    ]);
+    let bundle = data.join("bundle.jsonl");
+    let header = std::fs::read_to_string(&bundle).unwrap();
+    assert!(
+        header.starts_with("{\"bundle\":\"hisaab/v2\""),
+        "a v2 ledger"
+    );
+    // replay --as-of-date: the ledger as recorded by the end of a day, that day the clock;
+    // the same from the bundle and the data directory.
+    let by_date = |source: &Path, day: &str| -> Value {
+        serde_json::from_str(&sb.ok(&["replay", s(source), "--as-of-date", day, "--json"])).unwrap()
+    };
+    let full: Value = serde_json::from_str(&sb.ok(&["replay", s(&bundle), "--json"])).unwrap();
+    // The day the ledger opened (the demo's months end before today).
+    let genesis: Value = serde_json::from_str(header.lines().nth(1).unwrap()).unwrap();
+    let opened = genesis["recorded_at"].as_str().unwrap()[..10].to_owned();
+    let first = by_date(&bundle, &opened);
+    assert_eq!(first["at"], json!(opened));
+    let size = first["size"].as_u64().unwrap();
+    assert!(size >= 1 && size < full["size"].as_u64().unwrap());
+    assert_eq!(by_date(&data.join("ledger"), &opened), first);
+    assert_eq!(first["format"], 2);
+    assert!(first["kpis"].is_object());
+    assert!(full["kpis"].as_object().is_some_and(|k| !k.is_empty()));
+    let out = sb.fails(&["replay", s(&bundle), "--as-of-date", "2020-01-01"]);
+    assert!(out.contains("nothing was recorded"), "{out}");
+
+    // obligations, from a server of the demo's ledger: every kind, with due dates.
+    let server = Server::start(&sb, &data.join("ledger"), &data.join("keys/log.pem"));
+    let url = server.url.clone();
+    let last_day = full["at"].as_str().unwrap().to_owned();
+    let at = hisaab_log::Date::try_parse(&last_day)
+        .unwrap()
+        .plus_days(45)
+        .unwrap()
+        .to_string();
+    let out = sb.ok(&["obligations", "--server", &url, "--at", &at]);
+    for kind in ["report", "evaluation", "commitment", "dispute", "challenge"] {
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(kind)),
+            "no {kind} in:\n{out}"
+        );
+    }
+    assert!(out.contains("DAYS LATE"), "{out}");
+    let doc: Value =
+        serde_json::from_str(&sb.ok(&["obligations", "--server", &url, "--at", &at, "--json"]))
+            .unwrap();
+    let items = doc["items"].as_array().unwrap();
+    assert!(items.iter().all(|i| i["due"].is_string()));
+    let operator = items
+        .iter()
+        .find_map(|i| i["operator"].as_str())
+        .unwrap()
+        .to_owned();
+    let mine: Value = serde_json::from_str(&sb.ok(&[
+        "obligations",
+        "--server",
+        &url,
+        "--at",
+        &at,
+        "--operator",
+        &operator,
+        "--json",
+    ]))
+    .unwrap();
+    assert!(mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["operator"] == json!(operator)));
+    let out = sb.fails(&["obligations", "--server", &url, "--operator", "nobody-here"]);
+    assert!(out.contains("nobody-here"), "{out}");
+    server.stop();
+}
+
 /// Runs `hisaab args…` and returns its exit code and stdout + stderr.
 /// `GET path` signed as `member` with the PEM key at `key_path` (SPEC §13.1): the body of a 200.
 fn get_as(server: &Server, path: &str, key_path: &Path, member: &str) -> String {

@@ -219,8 +219,11 @@ fn serve_answers_every_endpoint_and_survives_a_restart() {
         write_pem(&sb.join(&format!("{name}.pem")), key);
     }
     let data = sb.join("ledger");
+    // The statements below are signed by hand in format 1.
     sb.ok(&[
         "init",
+        "--format",
+        "1",
         "--data",
         data.to_str().unwrap(),
         "--log-key",

@@ -3,7 +3,8 @@
 //! The JSON documents of Hisaab's HTTP API (SPEC §7), defined once: the receipt of an
 //! accepted statement ([`Receipt`]), the error body every failure answers with
 //! ([`ErrorBody`]), the proof answers ([`InclusionProof`], [`ConsistencyProof`]), the health
-//! and readiness answers, and the cosignature request and answer. The server serialises them
+//! and readiness answers, the cosignature request and answer, and who owes what by when
+//! ([`Obligations`]). The server serialises them
 //! and describes them in its OpenAPI document (the `ToSchema` derives); `hisaab-client`
 //! deserialises them.
 //!
@@ -25,7 +26,7 @@ pub mod access;
 
 pub use access::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
 
-use hisaab_log::{Hash, Timestamp};
+use hisaab_log::{Date, Hash, Period, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -195,4 +196,100 @@ mod tests {
         let extra = r#"{"error":{"code":"x","message":"y","more":1}}"#;
         assert!(serde_json::from_str::<ErrorBody>(extra).is_err());
     }
+}
+
+/// `GET /v1/obligations`: who owes what by when (SPEC §11.4), on a date, at a tree size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Obligations {
+    /// The ledger id.
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
+    pub ledger: Hash,
+    /// The tree size they are taken at.
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    pub size: u64,
+    /// The date that decides what is due and late.
+    #[schema(value_type = String, example = "2026-12-01")]
+    pub at: Date,
+    /// The obligations, most days late first, then by due date.
+    pub items: Vec<Obligation>,
+}
+
+/// What kind of obligation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationKind {
+    /// A report the KPI's cadence expects, not filed.
+    Report,
+    /// A submission without an effective evaluation.
+    Evaluation,
+    /// A commitment not closed, overdue or falling due.
+    Commitment,
+    /// A dispute waiting for a decision.
+    Dispute,
+    /// A challenge waiting for a decision.
+    Challenge,
+}
+
+impl ObligationKind {
+    /// The JSON text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObligationKind::Report => "report",
+            ObligationKind::Evaluation => "evaluation",
+            ObligationKind::Commitment => "commitment",
+            ObligationKind::Dispute => "dispute",
+            ObligationKind::Challenge => "challenge",
+        }
+    }
+}
+
+/// Who owes an obligation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OwedBy {
+    /// The operator, through its cisos.
+    Operator {
+        /// The operator's id.
+        operator: String,
+    },
+    /// Any active member holding one of these roles and not affiliated with the operator
+    /// concerned.
+    Roles {
+        /// The roles, sorted.
+        roles: Vec<String>,
+    },
+}
+
+/// One obligation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Obligation {
+    /// What is owed.
+    pub kind: ObligationKind,
+    /// Who owes it.
+    pub owed_by: OwedBy,
+    /// The operator it concerns, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// The KPI it concerns, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<String>,
+    /// The period of a missing report or of a submission waiting for an evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    pub period: Option<Period>,
+    /// The submission waiting for an evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$")]
+    pub submission: Option<Hash>,
+    /// The commitment, dispute or challenge id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When it is (or was) due.
+    #[schema(value_type = String, example = "2026-11-15")]
+    pub due: Date,
+    /// Days from `due` to `at`; 0 while it is not yet late.
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    pub days_late: u64,
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hisaab_api::access::{session_message, sign_request};
 use hisaab_api::{ConsistencyProof, CosignatureAccepted, CosignatureRequest, ErrorBody};
-use hisaab_api::{InclusionProof, Receipt};
+use hisaab_api::{InclusionProof, Obligations, Receipt};
 use hisaab_api::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
 use hisaab_log::{Date, Envelope, Hash, SealedEntry, Signature, SigningKey};
 use hisaab_model::{KpiId, Slug, State};
@@ -365,6 +365,40 @@ impl Client {
             return Err(ClientError::Mismatch(Mismatch::StateDigest));
         }
         Ok(state)
+    }
+
+    /// Who owes what by when (SPEC §11.4), as the server projects it: on date `at` (default:
+    /// the last entry's date), for the ledger as recorded by the end of `as_of_date` (default:
+    /// every entry), only what concerns `operator` or what `member` owes.
+    ///
+    /// # Errors
+    /// As [`Client::get_json`].
+    pub fn obligations(
+        &self,
+        operator: Option<&Slug>,
+        member: Option<&Slug>,
+        at: Option<Date>,
+        as_of_date: Option<Date>,
+    ) -> Result<Obligations, ClientError> {
+        let mut query = Vec::new();
+        if let Some(operator) = operator {
+            query.push(format!("operator={operator}"));
+        }
+        if let Some(member) = member {
+            query.push(format!("member={member}"));
+        }
+        if let Some(date) = at {
+            query.push(format!("at={date}"));
+        }
+        if let Some(date) = as_of_date {
+            query.push(format!("as_of_date={date}"));
+        }
+        let path = if query.is_empty() {
+            "/v1/obligations".to_owned()
+        } else {
+            format!("/v1/obligations?{}", query.join("&"))
+        };
+        self.get_json(&path)
     }
 
     /// The inclusion proof of `index` in the tree of `size`, checked to be for those sizes.

@@ -31,9 +31,22 @@ pub struct ServerMemory {
     pub log_vkey: String,
     /// The ledger id (event hash of entry 0).
     pub ledger: String,
+    /// The ledger's format (its genesis statement's `v`); absent for format 1, so the files
+    /// of clients that knew only format 1 read as they were written.
+    #[serde(default = "format_1", skip_serializing_if = "is_format_1")]
+    pub format: u64,
     /// The largest checkpoint note verified so far.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+}
+
+fn format_1() -> u64 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference.
+fn is_format_1(format: &u64) -> bool {
+    *format == 1
 }
 
 /// The state file cannot be found, read, parsed or written.

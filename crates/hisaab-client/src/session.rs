@@ -26,6 +26,8 @@ pub struct LogIdentity {
     pub vkey: VerifierKey,
     /// The ledger id.
     pub ledger: Hash,
+    /// The ledger's format, 1 or 2: the `v` its statements carry (the genesis statement's).
+    pub format: u64,
 }
 
 /// How to open a [`Session`].
@@ -139,7 +141,11 @@ impl Session {
             }
             return Ok(Session {
                 client,
-                log: LogIdentity { vkey, ledger },
+                log: LogIdentity {
+                    vkey,
+                    ledger,
+                    format: memory.format,
+                },
                 file,
                 pinned_on_first_use: false,
             });
@@ -150,6 +156,7 @@ impl Session {
             ServerMemory {
                 log_vkey: log.vkey.to_vkey(),
                 ledger: log.ledger.to_hex(),
+                format: log.format,
                 checkpoint: None,
             },
         );
@@ -489,5 +496,6 @@ fn discover(client: &Client, explicit: Option<&VerifierKey>) -> Result<LogIdenti
     Ok(LogIdentity {
         vkey,
         ledger: genesis.event_hash(),
+        format: statement.v,
     })
 }

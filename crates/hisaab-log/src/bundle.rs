@@ -21,8 +21,20 @@ use crate::merkle::Frontier;
 use crate::note::{verify_checkpoint, Checkpoint, NoteError, VerifierKey};
 use crate::statement::{SealedEntry, ENTRY_BYTES_MAX};
 
-/// The value of the header's `bundle` field.
+/// The value of the header's `bundle` field for a format-1 ledger.
 pub const BUNDLE_FORMAT: &str = "hisaab/v1";
+
+/// The value of the header's `bundle` field for a format-2 ledger (SPEC §11).
+pub const BUNDLE_FORMAT_V2: &str = "hisaab/v2";
+
+/// The header's `bundle` value for a ledger of format `v` (its genesis statement's `v`).
+pub fn bundle_format(v: u64) -> Option<&'static str> {
+    match v {
+        1 => Some(BUNDLE_FORMAT),
+        2 => Some(BUNDLE_FORMAT_V2),
+        _ => None,
+    }
+}
 
 /// The longest header line accepted, in bytes.
 pub const HEADER_BYTES_MAX: usize = 1 << 20;
@@ -31,7 +43,7 @@ pub const HEADER_BYTES_MAX: usize = 1 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleHeader {
-    /// Always [`BUNDLE_FORMAT`].
+    /// `hisaab/v<v>`, the ledger's format: [`BUNDLE_FORMAT`] or [`BUNDLE_FORMAT_V2`].
     pub bundle: String,
     /// The ledger's origin (genesis `body.origin`).
     pub origin: String,
@@ -42,7 +54,7 @@ pub struct BundleHeader {
 }
 
 impl BundleHeader {
-    /// A header for `checkpoint`, a signed note.
+    /// A header for `checkpoint`, a signed note, of a format-1 ledger.
     pub fn new(origin: &str, log_key: &str, checkpoint: &str) -> Self {
         BundleHeader {
             bundle: BUNDLE_FORMAT.into(),
@@ -50,6 +62,22 @@ impl BundleHeader {
             log_key: log_key.into(),
             checkpoint: checkpoint.into(),
         }
+    }
+
+    /// A header for `checkpoint` of a ledger of format `v` (an unknown format writes
+    /// `hisaab/v<v>`, which every reader refuses).
+    pub fn for_format(v: u64, origin: &str, log_key: &str, checkpoint: &str) -> Self {
+        BundleHeader {
+            bundle: bundle_format(v).map_or_else(|| format!("hisaab/v{v}"), str::to_owned),
+            ..BundleHeader::new(origin, log_key, checkpoint)
+        }
+    }
+
+    /// The ledger format the header names (1 or 2), if it is one this code knows.
+    pub fn format(&self) -> Option<u64> {
+        [1, 2]
+            .into_iter()
+            .find(|v| bundle_format(*v) == Some(self.bundle.as_str()))
     }
 }
 
@@ -98,7 +126,7 @@ pub enum BundleError {
     /// The header disagrees with the genesis statement.
     #[error("seq 0: the header's {field} is {header:?}, but the genesis says {genesis:?}")]
     GenesisMismatch {
-        /// `origin` or `log_key`.
+        /// `origin`, `log_key` or `bundle` (the format, against the genesis statement's `v`).
         field: &'static str,
         /// The header's value.
         header: String,
@@ -261,10 +289,10 @@ impl<R: BufRead> BundleReader<R> {
             serde_json::from_value(value).map_err(|e| BundleError::Header {
                 reason: e.to_string(),
             })?;
-        if header.bundle != BUNDLE_FORMAT {
+        if header.format().is_none() {
             return Err(BundleError::Header {
                 reason: format!(
-                    "`bundle` must be {BUNDLE_FORMAT:?}, found {:?}",
+                    "`bundle` must be {BUNDLE_FORMAT:?} or {BUNDLE_FORMAT_V2:?}, found {:?}",
                     header.bundle
                 ),
             });
@@ -344,6 +372,14 @@ impl BundleChecker {
     /// # Errors
     /// [`BundleError::Header`] or [`BundleError::Checkpoint`].
     pub fn new(header: BundleHeader) -> Result<Self, BundleError> {
+        if header.format().is_none() {
+            return Err(BundleError::Header {
+                reason: format!(
+                    "`bundle` must be {BUNDLE_FORMAT:?} or {BUNDLE_FORMAT_V2:?}, found {:?}",
+                    header.bundle
+                ),
+            });
+        }
         let log_key = VerifierKey::try_parse(&header.log_key).map_err(|e| BundleError::Header {
             reason: format!("log_key: {e}"),
         })?;
@@ -482,7 +518,15 @@ fn check_genesis_matches_header(
     genesis: &SealedEntry,
     header: &BundleHeader,
 ) -> Result<(), BundleError> {
-    let body = &genesis.entry().statement.body;
+    let statement = &genesis.entry().statement;
+    if header.format() != Some(statement.v) {
+        return Err(BundleError::GenesisMismatch {
+            field: "bundle",
+            header: header.bundle.clone(),
+            genesis: format!("v {}", statement.v),
+        });
+    }
+    let body = &statement.body;
     for (field, header_value) in [("origin", &header.origin), ("log_key", &header.log_key)] {
         let genesis_value = body.get(field).and_then(|v| v.as_str()).unwrap_or("");
         if genesis_value != header_value {

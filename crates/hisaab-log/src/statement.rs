@@ -14,8 +14,25 @@ use crate::key::{PublicKey, Signature, SignatureError, SigningKey};
 use crate::merkle;
 use crate::time::Timestamp;
 
-/// The domain separator that precedes JCS(statement) in the signing input (SPEC §2).
+/// The domain separator that precedes JCS(statement) in the signing input of a format-1
+/// statement (SPEC §2).
 pub const SIGNING_CONTEXT: &[u8] = b"hisaab/statement/v1\n";
+
+/// The domain separator of a format-2 statement (SPEC §11).
+pub const SIGNING_CONTEXT_V2: &[u8] = b"hisaab/statement/v2\n";
+
+/// The format versions a statement's `v` may carry: 1 (SPEC §1–10) and 2 (SPEC §11).
+pub const FORMATS: &[u64] = &[1, 2];
+
+/// The domain separator `hisaab/statement/v<v>\n` of a statement of format `v`; `None` for a
+/// format this code does not know.
+pub fn signing_context(v: u64) -> Option<&'static [u8]> {
+    match v {
+        1 => Some(SIGNING_CONTEXT),
+        2 => Some(SIGNING_CONTEXT_V2),
+        _ => None,
+    }
+}
 
 /// The kind of the one statement that opens a ledger.
 pub const GENESIS_KIND: &str = "ledger.genesis";
@@ -88,7 +105,7 @@ impl<'de> Deserialize<'de> for StatementId {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
-    /// Format version, always 1.
+    /// Format version: 1 or 2, the ledger's format (the genesis statement's `v`).
     pub v: u64,
     /// The ledger id; absent only in the genesis statement.
     #[serde(
@@ -130,29 +147,38 @@ impl Statement {
         jcs::to_canonical(self)
     }
 
-    /// The signing input: `hisaab/statement/v1\n` || JCS(statement) (SPEC §2).
+    /// The signing input: `hisaab/statement/v<v>\n` || JCS(statement) (SPEC §2, §11).
     ///
     /// # Errors
-    /// [`FormatError`] when the statement breaks the canonical-JSON profile.
+    /// [`FormatError`] when the statement breaks the canonical-JSON profile or its `v` is not
+    /// a known format.
     pub fn signing_input(&self) -> Result<Vec<u8>, FormatError> {
+        let context = self.signing_context()?;
         let canonical = self.canonical_bytes()?;
-        let mut input = Vec::with_capacity(SIGNING_CONTEXT.len() + canonical.len());
-        input.extend_from_slice(SIGNING_CONTEXT);
+        let mut input = Vec::with_capacity(context.len() + canonical.len());
+        input.extend_from_slice(context);
         input.extend_from_slice(&canonical);
         Ok(input)
     }
 
-    /// Checks the parts of SPEC §2 that need no ledger: `v` is 1, `kind` is not empty.
+    /// The domain separator of this statement's format.
+    ///
+    /// # Errors
+    /// [`FormatError::Field`] naming `statement.v` when it is not a known format.
+    pub fn signing_context(&self) -> Result<&'static [u8], FormatError> {
+        signing_context(self.v).ok_or_else(|| FormatError::Field {
+            field: "statement.v".into(),
+            reason: format!("must be 1 or 2, found {}", self.v),
+        })
+    }
+
+    /// Checks the parts of SPEC §2 that need no ledger: `v` is 1 or 2, `kind` is not empty.
+    /// (That `v` is the ledger's format is a rule of the ledger, SPEC §11.)
     ///
     /// # Errors
     /// [`FormatError::Field`] naming the field.
     pub fn check_form(&self) -> Result<(), FormatError> {
-        if self.v != 1 {
-            return Err(FormatError::Field {
-                field: "statement.v".into(),
-                reason: format!("must be 1, found {}", self.v),
-            });
-        }
+        self.signing_context()?;
         if self.kind.is_empty() {
             return Err(FormatError::Field {
                 field: "statement.kind".into(),
@@ -188,7 +214,7 @@ impl Envelope {
     }
 
     /// Parses an envelope from JSON text: strict JSON (no duplicate keys), the number profile,
-    /// exactly the fields of SPEC §2, `v` = 1, and a canonical size of at most
+    /// exactly the fields of SPEC §2, `v` = 1 or 2, and a canonical size of at most
     /// [`ENVELOPE_BYTES_MAX`]. The signature is not checked here.
     ///
     /// # Errors
@@ -239,8 +265,12 @@ impl Envelope {
         let Some(statement) = self.statement_bytes_in(canonical) else {
             return self.verify_signature();
         };
-        let mut input = Vec::with_capacity(SIGNING_CONTEXT.len() + statement.len());
-        input.extend_from_slice(SIGNING_CONTEXT);
+        let context = self
+            .statement
+            .signing_context()
+            .map_err(|_| SignatureError)?;
+        let mut input = Vec::with_capacity(context.len() + statement.len());
+        input.extend_from_slice(context);
         input.extend_from_slice(statement);
         self.statement.signer.verify_strict(&input, &self.signature)
     }
@@ -550,6 +580,35 @@ mod tests {
     }
 
     #[test]
+    fn the_signing_input_is_separated_by_the_statements_format() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let v1 = statement(&key);
+        let mut v2 = v1.clone();
+        v2.v = 2;
+        let input = v2.signing_input().unwrap();
+        assert!(input.starts_with(b"hisaab/statement/v2\n"));
+        assert!(v1
+            .signing_input()
+            .unwrap()
+            .starts_with(b"hisaab/statement/v1\n"));
+        let env = Envelope::sign(v2.clone(), &key).unwrap();
+        env.verify_signature().unwrap();
+        let canonical = env.canonical_bytes().unwrap();
+        env.verify_signature_canonical(&canonical).unwrap();
+        assert_eq!(Envelope::try_from_json(&canonical).unwrap(), env);
+        // A v1 signature does not verify as v2 nor the other way round: the version is bound.
+        let mut relabelled = Envelope::sign(v1, &key).unwrap();
+        relabelled.statement.v = 2;
+        assert!(relabelled.verify_signature().is_err());
+        let canonical = relabelled.canonical_bytes().unwrap();
+        assert!(relabelled.verify_signature_canonical(&canonical).is_err());
+        let mut unknown = v2;
+        unknown.v = 3;
+        assert!(unknown.signing_input().is_err());
+        assert!(unknown.check_form().is_err());
+    }
+
+    #[test]
     fn envelope_parse_refuses_nulls_extra_fields_and_bad_numbers() {
         let key = SigningKey::from_bytes(&[9u8; 32]);
         let env = Envelope::sign(statement(&key), &key).unwrap();
@@ -566,7 +625,10 @@ mod tests {
             Err(FormatError::Number { .. })
         ));
         let mut value = serde_json::to_value(&env).unwrap();
-        value["statement"]["v"] = serde_json::json!(2);
+        value["statement"]["v"] = serde_json::json!(3);
+        assert!(Envelope::try_from_json(value.to_string().as_bytes()).is_err());
+        let mut value = serde_json::to_value(&env).unwrap();
+        value["statement"]["v"] = serde_json::json!(0);
         assert!(Envelope::try_from_json(value.to_string().as_bytes()).is_err());
         let mut value = serde_json::to_value(&env).unwrap();
         value["statement"]["body"]["pad"] = Value::String("x".repeat(ENVELOPE_BYTES_MAX));

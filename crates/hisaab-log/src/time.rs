@@ -109,6 +109,11 @@ impl Date {
         self.day
     }
 
+    /// The date `days` days later (earlier when negative), if it is still a date.
+    pub fn plus_days(&self, days: i64) -> Option<Date> {
+        Date::from_days_since_epoch(self.days_since_epoch().checked_add(days)?)
+    }
+
     /// The month this date falls in.
     pub fn period(&self) -> Period {
         Period {
@@ -149,6 +154,50 @@ impl Date {
 }
 
 impl Period {
+    /// The year.
+    pub fn year(&self) -> u16 {
+        self.year
+    }
+
+    /// The month, 1–12.
+    pub fn month(&self) -> u8 {
+        self.month
+    }
+
+    /// The period `months` months later, if it is still a period (year 9999 at most).
+    pub fn plus_months(&self, months: u32) -> Option<Period> {
+        let index = u32::from(self.year) * 12 + u32::from(self.month) - 1 + months;
+        let year = u16::try_from(index / 12).ok()?;
+        let month = u8::try_from(index % 12 + 1).ok()?;
+        Period::new(year, month)
+    }
+
+    /// The first day of the month.
+    pub fn first_day(&self) -> Date {
+        Date {
+            year: self.year,
+            month: self.month,
+            day: 1,
+        }
+    }
+
+    /// The last day of the month.
+    pub fn last_day(&self) -> Date {
+        match self.plus_months(1) {
+            Some(next) => Date::from_days_since_epoch(next.first_day().days_since_epoch() - 1)
+                .unwrap_or(Date {
+                    year: self.year,
+                    month: self.month,
+                    day: 28,
+                }),
+            None => Date {
+                year: self.year,
+                month: 12,
+                day: 31,
+            },
+        }
+    }
+
     /// Builds a period, refusing impossible values.
     pub fn new(year: u16, month: u8) -> Option<Self> {
         (year <= 9999 && (1..=12).contains(&month)).then_some(Period { year, month })
@@ -373,6 +422,57 @@ text_serde!(Timestamp);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A month's last day is the day before the next month's first; stepping by months
+        /// adds up; a date `n` days later is `n` days later.
+        #[test]
+        fn period_and_date_arithmetic_agree(
+            year in 0u16..9999, month in 1u8..=12, months in 0u32..240, days in -5000i64..5000
+        ) {
+            let p = Period::new(year, month).unwrap();
+            if let Some(next) = p.plus_months(1) {
+                proptest::prop_assert_eq!(
+                    p.last_day().plus_days(1), Some(next.first_day())
+                );
+            }
+            if let Some(far) = p.plus_months(months) {
+                let back = u32::from(far.year()) * 12 + u32::from(far.month());
+                proptest::prop_assert_eq!(back, u32::from(year) * 12 + u32::from(month) + months);
+            }
+            let d = p.first_day();
+            if let Some(moved) = d.plus_days(days) {
+                proptest::prop_assert_eq!(moved.days_since_epoch() - d.days_since_epoch(), days);
+            }
+        }
+    }
+
+    #[test]
+    fn periods_step_by_months_and_know_their_days() {
+        let p = Period::try_parse("2026-11").unwrap();
+        assert_eq!(p.plus_months(0), Some(p));
+        assert_eq!(p.plus_months(2).unwrap().to_string(), "2027-01");
+        assert_eq!(p.plus_months(14).unwrap().to_string(), "2028-01");
+        assert_eq!(p.first_day().to_string(), "2026-11-01");
+        assert_eq!(p.last_day().to_string(), "2026-11-30");
+        assert_eq!(
+            Period::try_parse("2028-02").unwrap().last_day().to_string(),
+            "2028-02-29"
+        );
+        assert_eq!(
+            Period::try_parse("2027-02").unwrap().last_day().to_string(),
+            "2027-02-28"
+        );
+        assert_eq!(
+            Period::try_parse("9999-12").unwrap().last_day().to_string(),
+            "9999-12-31"
+        );
+        assert_eq!(Period::try_parse("9999-12").unwrap().plus_months(1), None);
+        let d = Date::try_parse("2026-12-31").unwrap();
+        assert_eq!(d.plus_days(1).unwrap().to_string(), "2027-01-01");
+        assert_eq!(d.plus_days(-365).unwrap().to_string(), "2025-12-31");
+        assert_eq!(Date::try_parse("9999-12-31").unwrap().plus_days(1), None);
+    }
 
     #[test]
     fn parses_timestamps_with_and_without_fractions() {

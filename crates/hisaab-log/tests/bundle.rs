@@ -23,7 +23,7 @@ struct Fixture {
     entries: Vec<SealedEntry>,
 }
 
-fn statement(author: &SigningKey, seq: u64, ledger: Option<Hash>, vkey: &str) -> Statement {
+fn statement(author: &SigningKey, seq: u64, ledger: Option<Hash>, vkey: &str, v: u64) -> Statement {
     let (kind, body) = if seq == 0 {
         ("ledger.genesis", json!({"origin": ORIGIN, "log_key": vkey}))
     } else {
@@ -33,7 +33,7 @@ fn statement(author: &SigningKey, seq: u64, ledger: Option<Hash>, vkey: &str) ->
         )
     };
     Statement {
-        v: 1,
+        v,
         ledger,
         id: StatementId::try_new(&format!("00000000-0000-7000-8000-{seq:012x}")).unwrap(),
         kind: kind.into(),
@@ -45,6 +45,10 @@ fn statement(author: &SigningKey, seq: u64, ledger: Option<Hash>, vkey: &str) ->
 }
 
 fn fixture(count: u64) -> Fixture {
+    fixture_of_format(count, 1)
+}
+
+fn fixture_of_format(count: u64, v: u64) -> Fixture {
     let log_key = SigningKey::from_bytes(&[2u8; 32]);
     let author = SigningKey::from_bytes(&[1u8; 32]);
     let vkey = VerifierKey::new(ORIGIN, PublicKey::from_signing_key(&log_key))
@@ -54,7 +58,7 @@ fn fixture(count: u64) -> Fixture {
     let mut ledger = None;
     for seq in 0..count {
         let prev = entries.last().map_or(Hash::ZERO, SealedEntry::event_hash);
-        let envelope = Envelope::sign(statement(&author, seq, ledger, &vkey), &author).unwrap();
+        let envelope = Envelope::sign(statement(&author, seq, ledger, &vkey, v), &author).unwrap();
         let recorded_at =
             Timestamp::from_unix_millis(1_790_000_000_500 + i64::try_from(seq).unwrap() * 1000)
                 .unwrap();
@@ -73,6 +77,15 @@ fn fixture(count: u64) -> Fixture {
 }
 
 fn write_bundle(f: &Fixture, lines: &[Vec<u8>], checkpoint_size: usize) -> Vec<u8> {
+    write_bundle_of_format(f, lines, checkpoint_size, 1)
+}
+
+fn write_bundle_of_format(
+    f: &Fixture,
+    lines: &[Vec<u8>],
+    checkpoint_size: usize,
+    format: u64,
+) -> Vec<u8> {
     let mut tree = MemoryTree::new();
     for line in lines.iter().take(checkpoint_size) {
         tree.push_leaf(hisaab_log::merkle::leaf_hash(line));
@@ -82,7 +95,12 @@ fn write_bundle(f: &Fixture, lines: &[Vec<u8>], checkpoint_size: usize) -> Vec<u
         size: tree.size(),
         root: tree.root(),
     };
-    let header = BundleHeader::new(ORIGIN, &f.vkey, &checkpoint.sign(&f.log_key).unwrap());
+    let header = BundleHeader::for_format(
+        format,
+        ORIGIN,
+        &f.vkey,
+        &checkpoint.sign(&f.log_key).unwrap(),
+    );
     let mut writer = BundleWriter::new(Vec::new(), &header).unwrap();
     for line in lines {
         writer.write_leaf(line).unwrap();
@@ -106,6 +124,36 @@ fn a_good_bundle_verifies_and_reports_its_checkpoint() {
     assert_eq!(summary.checkpoint.size, 12);
     assert_eq!(summary.ledger_id, f.entries[0].event_hash());
     assert_eq!(summary.last_event_hash, f.entries[11].event_hash());
+}
+
+#[test]
+fn a_format_2_bundle_says_so_in_its_header_and_nothing_else_passes() {
+    let f = fixture_of_format(4, 2);
+    let good = write_bundle_of_format(&f, &lines(&f), 4, 2);
+    assert!(good.starts_with(b"{\"bundle\":\"hisaab/v2\","));
+    let summary = verify(&good).unwrap();
+    assert_eq!(summary.header.format(), Some(2));
+    // The header's format is the genesis statement's `v`, both ways.
+    let v1_header = write_bundle_of_format(&f, &lines(&f), 4, 1);
+    assert!(matches!(
+        verify(&v1_header),
+        Err(BundleError::GenesisMismatch {
+            field: "bundle",
+            ..
+        })
+    ));
+    let v1 = fixture(4);
+    let v2_header = write_bundle_of_format(&v1, &lines(&v1), 4, 2);
+    assert!(matches!(
+        verify(&v2_header),
+        Err(BundleError::GenesisMismatch {
+            field: "bundle",
+            ..
+        })
+    ));
+    // A format this code does not know is refused at the header.
+    let unknown = write_bundle_of_format(&f, &lines(&f), 4, 3);
+    assert!(matches!(verify(&unknown), Err(BundleError::Header { .. })));
 }
 
 #[test]

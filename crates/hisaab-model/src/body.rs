@@ -22,7 +22,9 @@ pub use crate::kind::dispute_resolved::DisputeResolvedBody;
 pub use crate::kind::evaluation_recorded::EvaluationRecordedBody;
 pub use crate::kind::kpi_assigned::KpiAssignedBody;
 pub use crate::kind::kpi_defined::KpiDefinedBody;
-pub use crate::kind::ledger_genesis::{GenesisAuthority, GenesisBody, Policy, Strategy};
+pub use crate::kind::ledger_genesis::{
+    GenesisAuthority, GenesisBody, Policy, Strategy, POLICY_DAYS_MAX,
+};
 pub use crate::kind::meeting_attested::MeetingAttestedBody;
 pub use crate::kind::meeting_recorded::{MeetingRecordedBody, ATTENDEES_MAX, DECISIONS_MAX};
 pub use crate::kind::member_enrolled::MemberEnrolledBody;

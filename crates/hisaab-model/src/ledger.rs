@@ -13,17 +13,20 @@ use serde::{Deserialize, Serialize};
 use crate::body::{Body, GenesisBody, Kind, Signers};
 use crate::rule::{History, HistoryError, Rule, Violation};
 use crate::value::{
-    CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
+    Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Pillar, Role, Score,
+    Slug, Text, Verdict,
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v2";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v3";
 
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
 /// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ledger {
     pub(crate) size: u64,
+    /// The ledger's format: the genesis statement's `v` (0 before the genesis).
+    pub(crate) format: u64,
     pub(crate) ledger_id: Option<Hash>,
     pub(crate) last_event_hash: Hash,
     pub(crate) last_recorded_at: Option<Timestamp>,
@@ -79,6 +82,11 @@ pub(crate) struct KeyRecord {
 pub(crate) struct KpiRecord {
     pub(crate) pillar: Pillar,
     pub(crate) seq: u64,
+    pub(crate) title: Text,
+    pub(crate) unit: Text,
+    pub(crate) direction: Direction,
+    pub(crate) cadence: Cadence,
+    pub(crate) evidence_required: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -105,6 +113,8 @@ pub(crate) struct SubmissionRecord {
     pub(crate) kpi: KpiId,
     pub(crate) period: Period,
     pub(crate) value: Decimal,
+    /// The date it was recorded (for the evaluation it is due, SPEC §11).
+    pub(crate) recorded: Date,
     pub(crate) superseded_seq: Option<u64>,
     pub(crate) effective_evaluation: Option<Hash>,
 }
@@ -133,6 +143,8 @@ pub(crate) struct CommitmentRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ChallengeRecord {
     pub(crate) seq: u64,
+    /// The date it was raised.
+    pub(crate) raised: Date,
     /// The operator and KPI the challenge names, if any (for the history of a pair).
     pub(crate) operator: Option<Slug>,
     pub(crate) kpi: Option<KpiId>,
@@ -149,6 +161,8 @@ pub(crate) struct MeetingRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DisputeRecord {
     pub(crate) seq: u64,
+    /// The date it was opened.
+    pub(crate) opened: Date,
     pub(crate) evaluation: Hash,
     pub(crate) operator: Slug,
     pub(crate) kpi: KpiId,
@@ -199,6 +213,25 @@ impl Ledger {
     /// The number of entries applied.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The ledger's format, 1 or 2: its genesis statement's `v`, which every later statement
+    /// carries too (SPEC §11). 0 before the genesis.
+    pub fn format(&self) -> u64 {
+        self.format
+    }
+
+    /// Whether the ledger is of format 2 (SPEC §11): its v2 kinds, rules and state.
+    pub(crate) fn is_v2(&self) -> bool {
+        self.format >= 2
+    }
+
+    /// The date of the last entry's `recorded_at` (while an entry commits, its own); the
+    /// epoch before any.
+    pub(crate) fn today(&self) -> Date {
+        self.last_recorded_at
+            .as_ref()
+            .map_or_else(crate::state::epoch, Timestamp::date)
     }
 
     /// The ledger id (the event hash of entry 0), once the genesis is applied.
@@ -445,6 +478,26 @@ impl Ledger {
         }
         let body = Body::try_parse(&statement.kind, &statement.body)
             .map_err(|error| form(error.to_string()))?;
+        // The ledger's format is its genesis statement's `v`; every later statement carries
+        // the same (SPEC §11). Entry 0 that is no genesis is reported below as a chain error.
+        let format = if seq == 0 { statement.v } else { self.format };
+        if statement.v != format {
+            return Err(form(format!(
+                "the statement has v {}, but this ledger is of format {format}: every statement \
+                 carries its ledger's format, the v of its genesis statement",
+                statement.v
+            )));
+        }
+        let since = body.kind().since();
+        if since > format {
+            return Err(form(format!(
+                "{} is a kind of format {since}; this ledger is of format {format} and keeps \
+                 that format's kinds",
+                body.kind()
+            )));
+        }
+        body.check_format(format)
+            .map_err(|reason| form(format!("the body of a {} statement: {reason}", body.kind())))?;
         let is_genesis = body.kind() == Kind::LedgerGenesis;
         match (is_genesis, statement.ledger.is_some()) {
             (true, true) => {
@@ -703,6 +756,11 @@ impl Ledger {
     /// as `if let`, so a broken invariant loses an update rather than panicking.
     fn commit(&mut self, entry: &SealedEntry, body: Body) {
         let e = entry.entry();
+        if e.seq == 0 {
+            self.format = e.statement.v;
+        }
+        // The entry's own time is the ledger's last while its kind commits (`today`).
+        self.last_recorded_at = Some(e.recorded_at.clone());
         body.commit(self, e.seq, entry.event_hash(), e.statement.signer);
         self.advance(entry);
     }

@@ -30,6 +30,7 @@ pub mod body;
 pub mod kind;
 pub mod ledger;
 pub mod memory;
+pub mod obligation;
 mod parallel;
 pub mod rule;
 pub mod state;
@@ -40,10 +41,14 @@ pub mod view;
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
 pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
+pub use obligation::{
+    Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,
+};
 pub use rule::{History, HistoryError, Rule, Violation};
 pub use state::{
-    diff, Assignment, Change, CommitmentCounts, DisputeCounts, KpiState, KpiStatus, MemberState,
-    MemberStatus, OperatorState, PillarScores, Report, State, StateDiff,
+    diff, Assignment, Change, CommitmentCounts, DisputeCounts, EvaluatedSubmission, KpiDefinition,
+    KpiState, KpiStatus, MemberState, MemberStatus, OperatorState, PillarScores, Report, State,
+    StateDiff,
 };
 pub use value::{
     Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,

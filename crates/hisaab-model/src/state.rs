@@ -10,7 +10,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::Ledger;
-use crate::value::{schema, Decimal, KpiId, Pillar, Role, Score, Slug, Text, Verdict};
+use crate::value::{
+    schema, Cadence, Decimal, Direction, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
+};
 
 /// The state of a ledger (SPEC §5): exactly its JSON shape, every key present, absent values
 /// `null` (a missing `baseline` too).
@@ -38,6 +40,15 @@ pub struct State {
     /// Every member, the genesis authority included.
     #[schemars(schema_with = "schema::keyed_by::<Slug, MemberState>")]
     pub members: BTreeMap<Slug, MemberState>,
+    /// The ledger's format; present only in the state of a ledger of format 2 (SPEC §11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 2))]
+    pub format: Option<u64>,
+    /// Format 2: every KPI defined, with its title, unit, direction, cadence and whether
+    /// evidence is required. Absent in the state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::keyed_by::<KpiId, KpiDefinition>")]
+    pub kpis: Option<BTreeMap<KpiId, KpiDefinition>>,
     /// SHA-256 of JCS(state without `digest`).
     #[schemars(schema_with = "schema::hash")]
     pub digest: Hash,
@@ -61,6 +72,42 @@ pub struct OperatorState {
     pub commitments: CommitmentCounts,
     /// The disputes over its evaluations, by state.
     pub disputes: DisputeCounts,
+}
+
+/// Format 2: a KPI's definition in the state (SPEC §11).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KpiDefinition {
+    /// Its pillar.
+    pub pillar: Pillar,
+    /// Its title.
+    pub title: Text,
+    /// The unit of its values.
+    pub unit: Text,
+    /// Whether higher or lower values are better.
+    pub direction: Direction,
+    /// How often it is reported.
+    pub cadence: Cadence,
+    /// Whether a submission must carry evidence.
+    pub evidence_required: bool,
+}
+
+/// Format 2: the submission the KPI's verdict and score judge (SPEC §11), so that a value is
+/// never read beside another period's verdict. Every key present, `null` when no submission of
+/// the KPI has an effective evaluation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluatedSubmission {
+    /// The event hash of the non-superseded submission with the greatest period that has an
+    /// effective evaluation.
+    #[schemars(schema_with = "nullable_hash")]
+    pub submission: Option<Hash>,
+    /// Its period.
+    #[schemars(schema_with = "nullable_period")]
+    pub period: Option<Period>,
+    /// Its value.
+    #[schemars(schema_with = "nullable_of::<Decimal>")]
+    pub value: Option<Decimal>,
 }
 
 /// A KPI of an operator in the state.
@@ -101,6 +148,14 @@ pub struct KpiState {
     pub score: Option<u8>,
     /// The status, by SPEC §5's precedence.
     pub status: KpiStatus,
+    /// Format 2: the KPI's title. Absent in the state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    /// Format 2: the period and value that `evaluation`, `verdict` and `score` judge, which
+    /// may be older than `period` and `value` (the latest submission). Absent in the state of
+    /// a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluated: Option<EvaluatedSubmission>,
 }
 
 /// A KPI's status (SPEC §5), first match: disputed, met, overdue, submitted, the verdict,
@@ -417,6 +472,7 @@ impl Ledger {
             }
         }
 
+        let v2 = self.is_v2();
         let mut operators = BTreeMap::new();
         let mut sector_values: BTreeMap<Pillar, Vec<u8>> = BTreeMap::new();
         for (operator, record) in &self.operators {
@@ -433,10 +489,12 @@ impl Ledger {
                     .values()
                     .next_back()
                     .and_then(|h| self.submissions.get(h).map(|s| (h, s)));
-                let evaluated = track.periods.values().rev().find_map(|h| {
-                    let e = self.submissions.get(h)?.effective_evaluation?;
-                    self.evaluations.get(&e).map(|record| (e, record))
+                let evaluated_submission = track.periods.values().rev().find_map(|h| {
+                    let s = self.submissions.get(h)?;
+                    let e = s.effective_evaluation?;
+                    self.evaluations.get(&e).map(|record| (h, s, e, record))
                 });
+                let evaluated = evaluated_submission.map(|(_, _, e, record)| (e, record));
                 let verdict = evaluated.map(|(_, e)| e.verdict);
                 let score = evaluated.map(|(_, e)| e.score.get());
                 let latest_has_effective =
@@ -475,6 +533,12 @@ impl Ledger {
                         verdict,
                         score,
                         status,
+                        title: v2.then(|| definition.title.clone()),
+                        evaluated: v2.then(|| EvaluatedSubmission {
+                            submission: evaluated_submission.map(|(h, ..)| *h),
+                            period: evaluated_submission.map(|(_, s, ..)| s.period),
+                            value: evaluated_submission.map(|(_, s, ..)| s.value.clone()),
+                        }),
                     },
                 );
             }
@@ -535,13 +599,32 @@ impl Ledger {
             operators,
             sector,
             members,
+            format: v2.then_some(self.format),
+            kpis: v2.then(|| {
+                self.kpis
+                    .iter()
+                    .map(|(id, k)| {
+                        (
+                            id.clone(),
+                            KpiDefinition {
+                                pillar: k.pillar,
+                                title: k.title.clone(),
+                                unit: k.unit.clone(),
+                                direction: k.direction,
+                                cadence: k.cadence,
+                                evidence_required: k.evidence_required,
+                            },
+                        )
+                    })
+                    .collect()
+            }),
             digest: Hash::ZERO,
         }
         .with_digest()
     }
 }
 
-fn epoch() -> Date {
+pub(crate) fn epoch() -> Date {
     #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
     Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
 }

@@ -63,10 +63,12 @@ pub struct ScenarioConfig {
     pub start: Date,
     /// The ledger's origin, a C2SP key name.
     pub origin: String,
+    /// The ledger's format: 2 (SPEC §11, the default) or 1.
+    pub format: u64,
 }
 
 impl Default for ScenarioConfig {
-    /// Seed [`DEFAULT_SEED`], twelve months from 2025-12, origin [`DEFAULT_ORIGIN`].
+    /// Seed [`DEFAULT_SEED`], twelve months from 2025-12, origin [`DEFAULT_ORIGIN`], format 2.
     fn default() -> Self {
         #[allow(clippy::expect_used)] // A fixed, real calendar date.
         let start = Date::new(2025, 12, 1).expect("2025-12-01 is a calendar date");
@@ -75,6 +77,7 @@ impl Default for ScenarioConfig {
             months: DEFAULT_MONTHS,
             start,
             origin: DEFAULT_ORIGIN.to_owned(),
+            format: 2,
         }
     }
 }
@@ -513,6 +516,9 @@ const SUPERSEDED_EVALUATION: (usize, usize) = (3, 3);
 const OVERDUE: [(usize, usize); 2] = [(3, 0), (4, 2)];
 /// The last period is filed without evidence (verdict `insufficient_evidence`).
 const INSUFFICIENT_AT_END: (usize, usize) = (4, 5);
+/// On a ledger of format 2, the report of its third-last period is never filed (a missing
+/// report the obligations list, SPEC §11.4).
+const MISSED_REPORT: (usize, usize) = (2, 4);
 
 fn profile_of(pair: (usize, usize)) -> Profile {
     match pair {
@@ -594,6 +600,8 @@ struct SubmissionRecord {
 }
 
 struct Builder {
+    /// The ledger's format, every statement's `v`.
+    format: u64,
     months: u32,
     seed: u64,
     /// The first period's year and month.
@@ -622,11 +630,25 @@ struct Builder {
 }
 
 impl Builder {
+    /// The genesis policy: the time window, and on a ledger of format 2 the deadlines of the
+    /// cycle (reports 15 days after their month, evaluations within 30 days, decisions within
+    /// 30 days).
+    fn policy(&self) -> Value {
+        let mut policy = json!({"max_future_skew_s": 300, "max_age_s": 86_400});
+        if self.format >= 2 {
+            policy["filing_days"] = json!(15);
+            policy["evaluation_days"] = json!(30);
+            policy["decision_days"] = json!(30);
+        }
+        policy
+    }
+
     fn new(config: &ScenarioConfig) -> Result<Self, ScenarioError> {
         let log_key = derive_key(config.seed, "log");
         // Refuse a bad origin before anything is signed.
         VerifierKey::new(&config.origin, PublicKey::from_signing_key(&log_key))?;
         Ok(Builder {
+            format: config.format,
             months: config.months,
             seed: config.seed,
             first: (config.start.year(), config.start.month()),
@@ -751,7 +773,7 @@ impl Builder {
         // Signers sign a few seconds to minutes before the ledger records (SPEC §4 rule 4).
         let issued_s = recorded_ms.div_euclid(1_000) - self.rng.range(2, 240);
         let statement = Statement {
-            v: 1,
+            v: self.format,
             ledger: self.ledger_id,
             id: self.statement_id(issued_s * 1_000)?,
             kind: kind.to_owned(),
@@ -843,7 +865,7 @@ impl Builder {
                 },
                 "log_key": log_vkey,
                 "authority": {"member": AUTHORITY, "name": "PTA Cyber Security Directorate"},
-                "policy": {"max_future_skew_s": 300, "max_age_s": 86_400},
+                "policy": self.policy(),
             }),
             day1,
             "The authority opens the ledger (genesis)".to_owned(),
@@ -1070,6 +1092,9 @@ impl Builder {
             return Ok(());
         }
         let pair_key = (pair.operator, pair.pillar);
+        if self.format >= 2 && pair_key == MISSED_REPORT && period_index + 3 == self.months {
+            return Ok(());
+        }
         let omit_evidence = (pair_key == INSUFFICIENT_AT_END && period_index == self.months - 1)
             || (pair_key == RESUBMITTED && period_index == self.story_month(2) - 1);
         let day = 3 + u32::try_from(pair.operator).unwrap_or(0);
@@ -1118,8 +1143,18 @@ impl Builder {
                 evidence.push(json!({"name": name, "sha256": sha256.to_hex(), "bytes": bytes}));
             }
         }
+        if !with_evidence && self.format >= 2 && pair.spec.evidence_required {
+            // A ledger of format 2 refuses a submission without the evidence its KPI
+            // requires: the operator attaches a cover note, which does not support the figure.
+            let name = format!("{}-{}-{period}-cover-note.pdf", operator.id, pair.spec.id);
+            let sha256 = Hash::sha256_parts(&[&self.seed.to_be_bytes(), name.as_bytes()]);
+            evidence.push(json!({"name": name, "sha256": sha256.to_hex(), "bytes": 18_432}));
+        }
         let note = match (supersedes.is_some(), with_evidence) {
             (true, _) => "Corrected filing with the evidence that was missing.".to_owned(),
+            (false, false) if !evidence.is_empty() => {
+                "Only a cover note for now; the export is still being reviewed.".to_owned()
+            }
             (false, false) => "Evidence to follow; the export is still being reviewed.".to_owned(),
             (false, true) if self.rng.range(0, 5) == 0 => {
                 format!(
@@ -2322,6 +2357,46 @@ mod tests {
             // Building appends every step to a ledger, so the rules accept them all.
             let scenario = build(&config).unwrap();
             assert!(!scenario.steps.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_default_ledger_is_of_format_2_and_format_1_still_builds() {
+        let v2 = build(&ScenarioConfig::default()).unwrap();
+        assert!(v2.steps.iter().all(|s| s.envelope.statement.v == 2));
+        let ledger = v2.into_memory_ledger().unwrap();
+        assert_eq!(ledger.ledger().format(), 2);
+        let v1 = build(&ScenarioConfig {
+            format: 1,
+            ..ScenarioConfig::default()
+        })
+        .unwrap();
+        assert!(v1.steps.iter().all(|s| s.envelope.statement.v == 1));
+        assert_eq!(v1.into_memory_ledger().unwrap().ledger().format(), 1);
+    }
+
+    #[test]
+    fn the_v2_ledger_owes_every_kind_of_obligation_after_its_last_month() {
+        use hisaab_model::{ObligationFilter, ObligationKind};
+        let scenario = build(&ScenarioConfig::default()).unwrap();
+        let memory = scenario.into_memory_ledger().unwrap();
+        let ledger = memory.ledger();
+        let last = ledger.last_recorded_at().unwrap().date();
+        let at = last.plus_days(45).unwrap();
+        let owed = ledger
+            .obligations(Some(at), &ObligationFilter::default())
+            .unwrap();
+        for kind in [
+            ObligationKind::Report,
+            ObligationKind::Evaluation,
+            ObligationKind::Commitment,
+            ObligationKind::Dispute,
+            ObligationKind::Challenge,
+        ] {
+            assert!(
+                owed.items.iter().any(|i| i.kind == kind && i.days_late > 0),
+                "no late {kind} on {at}"
+            );
         }
     }
 

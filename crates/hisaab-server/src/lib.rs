@@ -17,7 +17,8 @@
 //! | `GET /v1/entries/{seq}`, `GET /v1/events/{event_hash}` | 200 leaf bytes; 400, 404, 503 |
 //! | `GET /v1/proofs/inclusion?index=&tree_size=` | 200 `{index, tree_size, leaf_hash, proof}`; 400, 404, 503 |
 //! | `GET /v1/proofs/consistency?from=&to=` | 200 `{from, to, proof}`; 400, 404, 503 |
-//! | `GET /v1/state?as_of=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 404, 503 |
+//! | `GET /v1/state?as_of=&as_of_date=&at=` | 200 the state of SPEC §5 as canonical JSON; 400, 404, 503 |
+//! | `GET /v1/obligations?operator=&member=&at=&as_of=&as_of_date=` | 200 who owes what by when (SPEC §11.4); 400, 404, 503 |
 //! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 404, 503 |
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router<()> {
         .route("/v1/proofs/inclusion", get(api::log::inclusion_proof))
         .route("/v1/proofs/consistency", get(api::log::consistency_proof))
         .route("/v1/state", get(api::state::state))
+        .route("/v1/obligations", get(api::obligations::obligations))
         .route("/v1/bundle", get(api::log::bundle))
         .route("/v1/history", get(api::log::history))
         .route("/v1/cosignatures", post(api::witness::cosign))

@@ -41,6 +41,7 @@ use crate::schema;
         api::log::inclusion_proof,
         api::log::consistency_proof,
         api::state::state,
+        api::obligations::obligations,
         api::log::bundle,
         api::log::history,
         api::witness::cosign,
@@ -74,6 +75,10 @@ use crate::schema;
         schema::SessionChallenge,
         schema::SessionRequest,
         schema::SessionGranted,
+        hisaab_api::Obligations,
+        hisaab_api::Obligation,
+        hisaab_api::ObligationKind,
+        hisaab_api::OwedBy,
     )),
     modifiers(&RetryAfter),
     tags(

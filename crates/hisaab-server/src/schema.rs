@@ -259,8 +259,8 @@ pub struct Envelope {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
-    /// Format version, 1.
-    #[schema(minimum = 1, maximum = 1)]
+    /// Format version: the ledger's format, 1 or 2 (its genesis statement's `v`).
+    #[schema(minimum = 1, maximum = 2)]
     pub v: u64,
     /// The ledger id (event hash of entry 0); absent only in the genesis statement (never
     /// `null`).

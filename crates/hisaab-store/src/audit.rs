@@ -44,6 +44,7 @@ pub struct AuditedDir {
     trees: Trees,
     report: VerifyReport,
     genesis_log_key: String,
+    genesis_format: u64,
 }
 
 /// Opens `dir` read-only after the full check of [`audit_dir`].
@@ -109,6 +110,7 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
         trees,
         report,
         genesis_log_key: body.log_key,
+        genesis_format: genesis.entry().statement.v,
     })
 }
 
@@ -124,6 +126,26 @@ impl AuditedDir {
     /// [`StoreError::BeyondLog`] for a size of 0 or beyond the log; storage errors.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
         crate::replay::state_at(&self.trees, self.report.size, as_of, at)
+    }
+
+    /// The number of entries recorded by the end of `date` (`recorded_at` never decreases):
+    /// the size of the ledger as recorded up to that day.
+    ///
+    /// # Errors
+    /// Storage errors; [`StoreError::Corrupt`] for a missing entry.
+    pub fn size_at_date(&self, date: Date) -> Result<u64, StoreError> {
+        let size = self.report.size;
+        let (mut low, mut high) = (0, size);
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let entry = self.trees.read_entry(middle, size)?;
+            if entry.entry().recorded_at.date() <= date {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low)
     }
 
     /// Writes a bundle (SPEC §6) of the first `tree_size` entries, with the checkpoint the log
@@ -145,7 +167,12 @@ impl AuditedDir {
             reason: format!("the note for size {tree_size} is not UTF-8"),
         })?;
         let checkpoint = verify_checkpoint(&note, &self.report.log_vkey)?;
-        let header = BundleHeader::new(&self.report.origin, &self.genesis_log_key, &note);
+        let header = BundleHeader::for_format(
+            self.genesis_format,
+            &self.report.origin,
+            &self.genesis_log_key,
+            &note,
+        );
         write_bundle(&self.trees, &header, &checkpoint, out)
     }
 }

@@ -27,7 +27,12 @@ impl Store {
         let shared = self.shared();
         StoreError::check_in_log("tree_size", tree_size, self.size())?;
         let signed = self.checkpoint_for(tree_size)?;
-        let header = BundleHeader::new(&shared.origin, &shared.genesis_log_key, &signed.note);
+        let header = BundleHeader::for_format(
+            shared.genesis_format,
+            &shared.origin,
+            &shared.genesis_log_key,
+            &signed.note,
+        );
         write_bundle(&shared.trees, &header, &signed.checkpoint, out)
     }
 

@@ -44,6 +44,7 @@ pub(crate) struct Recovered {
     pub(crate) report: OpenReport,
     pub(crate) log_vkey: VerifierKey,
     pub(crate) genesis_log_key: String,
+    pub(crate) genesis_format: u64,
     pub(crate) origin: String,
 }
 
@@ -184,6 +185,7 @@ pub(crate) fn recover(
         report,
         log_vkey,
         genesis_log_key: body.log_key.clone(),
+        genesis_format: genesis.entry().statement.v,
         origin: body.origin.as_str().to_owned(),
     })
 }

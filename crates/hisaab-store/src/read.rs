@@ -4,11 +4,11 @@
 use hisaab_log::merkle::{self, leaf_hash};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
-use hisaab_model::State;
+use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
-use crate::replay::state_at;
+use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
 
@@ -262,6 +262,40 @@ impl Store {
     /// stored entry does not replay.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
         state_at(&self.shared().trees, self.size(), as_of, at)
+    }
+
+    /// The model's ledger after the first `as_of` entries (default: all), for the projections
+    /// beside the state (the obligations of SPEC §11.4): the nearest snapshot plus replay.
+    ///
+    /// # Errors
+    /// As [`Store::state`].
+    pub fn ledger(&self, as_of: Option<u64>) -> Result<Ledger, StoreError> {
+        let size = self.size();
+        let as_of = as_of.unwrap_or(size);
+        StoreError::check_in_log("as_of", as_of, size)?;
+        ledger_at(&self.shared().trees, as_of, None)
+    }
+
+    /// The ledger as recorded up to the end of `date`: the number of entries whose
+    /// `recorded_at` falls on or before it (0 when none). `recorded_at` never decreases, so a
+    /// binary search reads O(log n) entries.
+    ///
+    /// # Errors
+    /// Storage errors; [`Corruption`] for a missing entry.
+    pub fn size_at_date(&self, date: Date) -> Result<u64, StoreError> {
+        let (mut low, mut high) = (0, self.size());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let entry = self
+                .entry(middle)?
+                .ok_or(Corruption::BadRecord { tree: "entries" })?;
+            if entry.entry().recorded_at.date() <= date {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        Ok(low)
     }
 
     /// The seqs of every entry about this operator and KPI, in log order: assignments,

@@ -32,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) log_vkey: VerifierKey,
     /// Genesis `body.log_key`, as written.
     pub(crate) genesis_log_key: String,
+    /// The ledger's format, the genesis statement's `v` (a bundle's header names it).
+    pub(crate) genesis_format: u64,
     pub(crate) origin: String,
     pub(crate) committed: RwLock<Committed>,
     /// Serialises writes to the `checkpoints` tree (the sequencer and cosignatures).

@@ -137,6 +137,7 @@ impl Store {
             log_key,
             log_vkey,
             genesis_log_key: body.log_key.clone(),
+            genesis_format: genesis.statement.v,
             origin: origin.to_owned(),
             committed: RwLock::new(Committed {
                 size: 0,
@@ -189,6 +190,7 @@ impl Store {
             log_key,
             log_vkey: recovered.log_vkey,
             genesis_log_key: recovered.genesis_log_key,
+            genesis_format: recovered.genesis_format,
             origin: recovered.origin,
             committed: RwLock::new(recovered.committed),
             checkpoint_lock: Mutex::new(()),

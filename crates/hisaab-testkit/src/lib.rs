@@ -110,6 +110,9 @@ pub struct Builder {
     /// ([`MemoryLedger::append_unverified`]). Off by default: strict verification costs ~20 ms
     /// per entry in a debug build, and the rules never look at the signature.
     pub verify_signatures: bool,
+    /// The `v` of the statements built: the ledger's format (1 unless made with
+    /// [`Builder::of_format`]).
+    pub format: u64,
 }
 
 impl Default for Builder {
@@ -127,7 +130,31 @@ impl Builder {
             clock_s: T0_UNIX_S,
             step_s: 60,
             verify_signatures: false,
+            format: 1,
         }
+    }
+
+    /// An empty ledger whose statements carry `v` = `format`.
+    pub fn of_format(format: u64) -> Self {
+        Builder {
+            format,
+            ..Builder::new()
+        }
+    }
+
+    /// A ledger of format 2 holding the standard genesis.
+    pub fn with_genesis_v2() -> Self {
+        let mut builder = Builder::of_format(2);
+        builder.append(seed::AUTHORITY, "ledger.genesis", genesis_body());
+        builder
+    }
+
+    /// [`Builder::standard`] on a ledger of format 2 (SPEC §11).
+    pub fn standard_v2() -> Self {
+        static STANDARD: std::sync::OnceLock<Builder> = std::sync::OnceLock::new();
+        STANDARD
+            .get_or_init(|| Builder::build_standard_from(Builder::with_genesis_v2()))
+            .clone()
     }
 
     /// A ledger holding the standard genesis signed by the authority key.
@@ -150,7 +177,11 @@ impl Builder {
     }
 
     fn build_standard() -> Self {
-        let mut b = Builder::with_genesis();
+        Builder::build_standard_from(Builder::with_genesis())
+    }
+
+    fn build_standard_from(genesis: Builder) -> Self {
+        let mut b = genesis;
         let a = seed::AUTHORITY;
         b.append(
             a,
@@ -246,7 +277,7 @@ impl Builder {
         let id = uuid(self.next_id);
         self.next_id += 1;
         Statement {
-            v: 1,
+            v: self.format,
             ledger: if kind == "ledger.genesis" {
                 None
             } else {

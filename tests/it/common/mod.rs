@@ -300,12 +300,15 @@ impl Drop for Server {
 }
 
 /// Writes the fixed log key (`log.pem`, seed 1) and authority key (`pta.pem`, seed 2) into the
-/// sandbox and runs `hisaab init` for a ledger in `data` under `origin`.
+/// sandbox and runs `hisaab init` for a ledger of format 1 in `data` under `origin` (the
+/// statements these tests sign by hand with [`sign`] are of format 1).
 pub(crate) fn init_ledger(sb: &Sandbox, data: &Path, origin: &str, title: &str) {
     write_pem(&sb.join("log.pem"), &fixed_key(1));
     write_pem(&sb.join("pta.pem"), &fixed_key(2));
     sb.ok(&[
         "init",
+        "--format",
+        "1",
         "--data",
         data.to_str().unwrap(),
         "--log-key",

@@ -98,7 +98,7 @@ fn verify_refuses_every_bundle_that_breaks_section_6() {
     h.as_object_mut().unwrap().remove("log_key");
     bad.push(("a header without log_key", with_header(&h, all)));
     let mut h = header.clone();
-    h["bundle"] = json!("hisaab/v2");
+    h["bundle"] = json!("hisaab/v3");
     bad.push(("another bundle version", with_header(&h, all)));
     let other = fixed_key(33);
     let mut h = header.clone();
@@ -166,7 +166,7 @@ fn verify_refuses_every_bundle_that_breaks_section_6() {
         ("a header without log_key", "missing field `log_key`", None),
         (
             "another bundle version",
-            "must be \"hisaab/v1\", found \"hisaab/v2\"",
+            "must be \"hisaab/v1\" or \"hisaab/v2\", found \"hisaab/v3\"",
             None,
         ),
         (

@@ -135,8 +135,8 @@ fn refuses_every_non_conforming_encoding_with_400() {
     statement["id"] = json!(upper);
     cases.push(("an uppercase id", node.envelope_text(&pta, &statement)));
     let mut statement = node.statement(&pta, "operator.registered", op("f-v"));
-    statement["v"] = json!(2);
-    cases.push(("v = 2", node.envelope_text(&pta, &statement)));
+    statement["v"] = json!(3);
+    cases.push(("v = 3", node.envelope_text(&pta, &statement)));
     let mut statement = node.statement(&pta, "operator.registered", op("f-null-ledger"));
     statement["ledger"] = Value::Null;
     cases.push(("a null ledger", node.envelope_text(&pta, &statement)));

@@ -11,7 +11,8 @@ fn envelopes_that_break_section_1_fail() {
     let filed = step_of_kind("submission.filed");
     assert_valid(&envelope, &genesis, "the genesis envelope");
     for (what, bad) in [
-        ("v = 2", with(&filed, "/statement/v", json!(2))),
+        ("v = 3", with(&filed, "/statement/v", json!(3))),
+        ("v = 0", with(&filed, "/statement/v", json!(0))),
         ("v as a string", with(&filed, "/statement/v", json!("1"))),
         (
             "no ledger outside genesis",

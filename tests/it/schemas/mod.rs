@@ -397,8 +397,11 @@ fn receipts_proofs_bundle_headers_and_errors_validate() {
     let schema = compile("bundle-header.schema.json");
     assert_valid(&schema, &header, "a bundle header");
     let mut wrong = header.clone();
-    wrong["bundle"] = json!("hisaab/v2");
+    wrong["bundle"] = json!("hisaab/v3");
     assert_invalid(&schema, &wrong, "a bundle header of another format");
+    let mut v2 = header.clone();
+    v2["bundle"] = json!("hisaab/v2");
+    assert_valid(&schema, &v2, "a bundle header of a format-2 ledger");
     let mut wrong = header.clone();
     wrong["checkpoint"] = json!(format!("{}\n{size}\n", scenario.origin));
     assert_invalid(

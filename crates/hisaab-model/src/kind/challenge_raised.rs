@@ -90,6 +90,7 @@ impl KindRules for ChallengeRaisedBody {
             self.challenge,
             ChallengeRecord {
                 seq,
+                raised: ledger.today(),
                 operator: self.operator,
                 kpi: self.kpi,
                 resolved_seq: None,

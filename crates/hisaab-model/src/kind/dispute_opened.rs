@@ -122,6 +122,7 @@ impl KindRules for DisputeOpenedBody {
                 self.dispute,
                 DisputeRecord {
                     seq,
+                    opened: ledger.today(),
                     evaluation: self.evaluation,
                     operator,
                     kpi,

@@ -30,7 +30,8 @@ pub struct KpiDefinedBody {
     pub direction: Direction,
     /// How often it is reported (informational).
     pub cadence: Cadence,
-    /// Whether submissions should carry evidence (informational in v1).
+    /// Whether submissions must carry evidence (informational in v1; enforced on a ledger of
+    /// format 2, SPEC §11).
     pub evidence_required: bool,
     /// Signed, not interpreted.
     #[serde(
@@ -77,6 +78,11 @@ impl KindRules for KpiDefinedBody {
             KpiRecord {
                 pillar: self.pillar,
                 seq,
+                title: self.title,
+                unit: self.unit,
+                direction: self.direction,
+                cadence: self.cadence,
+                evidence_required: self.evidence_required,
             },
         );
     }

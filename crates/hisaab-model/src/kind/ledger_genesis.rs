@@ -37,7 +37,8 @@ pub struct GenesisAuthority {
     pub name: Text,
 }
 
-/// `policy` of the genesis body: the `issued_at` window of rule 4.
+/// `policy` of the genesis body: the `issued_at` window of rule 4 and, on a ledger of format
+/// 2, the deadlines of the task force's cycle (SPEC §11; the defaults apply when absent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
@@ -47,6 +48,78 @@ pub struct Policy {
     /// How far `issued_at` may be before `recorded_at`, in seconds.
     #[schemars(range(max = "INTEGER_MAX"))]
     pub max_age_s: u64,
+    /// Format 2: days after the end of a period by which its report is due (default 15).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(range(max = 3660))]
+    pub filing_days: Option<u64>,
+    /// Format 2: days after a submission is recorded by which it is due an evaluation
+    /// (default 30).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(range(max = 3660))]
+    pub evaluation_days: Option<u64>,
+    /// Format 2: days after a dispute is opened or a challenge raised by which it is due a
+    /// decision (default 30).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(range(max = 3660))]
+    pub decision_days: Option<u64>,
+}
+
+/// The longest deadline a policy may set, in days (ten years).
+pub const POLICY_DAYS_MAX: u64 = 3660;
+
+impl Policy {
+    /// The default of `filing_days`.
+    pub const FILING_DAYS: u64 = 15;
+    /// The default of `evaluation_days`.
+    pub const EVALUATION_DAYS: u64 = 30;
+    /// The default of `decision_days`.
+    pub const DECISION_DAYS: u64 = 30;
+
+    /// A format-1 policy: the time window only.
+    pub fn window(max_future_skew_s: u64, max_age_s: u64) -> Policy {
+        Policy {
+            max_future_skew_s,
+            max_age_s,
+            filing_days: None,
+            evaluation_days: None,
+            decision_days: None,
+        }
+    }
+
+    /// Days after a period's end by which its report is due.
+    pub fn filing_days(&self) -> u64 {
+        self.filing_days.unwrap_or(Policy::FILING_DAYS)
+    }
+
+    /// Days after a submission by which it is due an evaluation.
+    pub fn evaluation_days(&self) -> u64 {
+        self.evaluation_days.unwrap_or(Policy::EVALUATION_DAYS)
+    }
+
+    /// Days after a dispute or challenge by which it is due a decision.
+    pub fn decision_days(&self) -> u64 {
+        self.decision_days.unwrap_or(Policy::DECISION_DAYS)
+    }
+
+    fn cycle_fields(&self) -> [(&'static str, Option<u64>); 3] {
+        [
+            ("filing_days", self.filing_days),
+            ("evaluation_days", self.evaluation_days),
+            ("decision_days", self.decision_days),
+        ]
+    }
 }
 
 /// `ledger.genesis`: opens a ledger; its signer becomes the first authority.
@@ -91,6 +164,11 @@ impl KindRules for GenesisBody {
                 self.strategy.starts, self.strategy.ends
             ));
         }
+        for (field, days) in self.policy.cycle_fields() {
+            if days.is_some_and(|d| d > POLICY_DAYS_MAX) {
+                return Err(format!("policy.{field} is at most {POLICY_DAYS_MAX} days"));
+            }
+        }
         let vkey = hisaab_log::note::VerifierKey::try_parse(&self.log_key)
             .map_err(|e| format!("log_key is not a verifier key: {e}"))?;
         if vkey.name() != self.origin.as_str() {
@@ -101,6 +179,15 @@ impl KindRules for GenesisBody {
             ));
         }
         Ok(())
+    }
+
+    fn check_format(&self, format: u64) -> Result<(), String> {
+        match self.policy.cycle_fields().iter().find(|(_, d)| d.is_some()) {
+            Some((field, _)) if format < 2 => Err(format!(
+                "policy.{field} is a field of format 2; a ledger of format {format} has none"
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, signer: PublicKey) {

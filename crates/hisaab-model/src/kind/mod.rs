@@ -55,6 +55,15 @@ pub(crate) trait KindRules: Sized {
     /// Whether the conflict-of-interest rule applies (SPEC §4): then [`KindRules::concerns`]
     /// names the operator concerned.
     const CONFLICT_OF_INTEREST: bool = false;
+    /// The first format whose ledgers know this kind (SPEC §11): 1, or 2 for the kinds of
+    /// the task force's cycle. A ledger of an older format refuses it under rule 1.
+    const SINCE: u64 = 1;
+
+    /// Rule 1 for the fields only a ledger of a later format may use: `Err` with the reason
+    /// when this body uses one on a ledger of format `format`.
+    fn check_format(&self, _format: u64) -> Result<(), String> {
+        Ok(())
+    }
 
     /// The checks of form that span several fields (each field checked its own form as it
     /// was deserialised).
@@ -135,6 +144,13 @@ macro_rules! registry {
                 }
             }
 
+            /// The first format whose ledgers know this kind (1 or 2, SPEC §11).
+            pub fn since(self) -> u64 {
+                match self {
+                    $(Kind::$kind => <$body as KindRules>::SINCE,)*
+                }
+            }
+
             /// Whether the conflict-of-interest rule applies to this kind (SPEC §4).
             pub fn has_conflict_of_interest(self) -> bool {
                 match self {
@@ -202,6 +218,12 @@ macro_rules! registry {
             pub(crate) fn check_form(&self) -> Result<(), String> {
                 match self {
                     $(Body::$variant(b) => b.check_form(),)*
+                }
+            }
+
+            pub(crate) fn check_format(&self, format: u64) -> Result<(), String> {
+                match self {
+                    $(Body::$variant(b) => b.check_format(format),)*
                 }
             }
 

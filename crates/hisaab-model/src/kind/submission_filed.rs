@@ -117,6 +117,17 @@ impl KindRules for SubmissionFiledBody {
                 self.kpi, self.operator
             ));
         };
+        let evidence_required = ledger
+            .kpis
+            .get(&self.kpi)
+            .is_some_and(|k| k.evidence_required);
+        if ledger.is_v2() && evidence_required && self.evidence.is_empty() {
+            return fail(format!(
+                "KPI `{}` is defined with evidence_required, and this submission carries no \
+                 evidence: attach at least one piece of evidence",
+                self.kpi
+            ));
+        }
         if self.period < assignment.first_period {
             return fail(format!(
                 "period {} is before the first period {} of the assignment in force (seq {})",
@@ -172,6 +183,7 @@ impl KindRules for SubmissionFiledBody {
                 kpi: self.kpi,
                 period: self.period,
                 value: self.value,
+                recorded: ledger.today(),
                 superseded_seq: None,
                 effective_evaluation: None,
             },

@@ -47,3 +47,90 @@ fn golden_ledger_state_matches_the_committed_file() {
         Some(&Value::Null)
     );
 }
+
+fn golden_v2_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/golden-v2.json")
+}
+
+/// The worked ledger of format 2 (SPEC §11) in `tests/vectors/golden-v2.json`: the testkit's
+/// standard ledger of format 2, with one KPI submitted and evaluated in October and submitted
+/// again in November (so its row shows the latest submission beside an older evaluated one).
+fn golden_v2_entries() -> Vec<SealedEntry> {
+    use hisaab_testkit::{evaluation, seed, submission, Builder};
+    let mut b = Builder::standard_v2();
+    let evidenced = |period: &str, value: &str| {
+        let mut body = submission("indus", "CR-01", period, value);
+        body["evidence"] = serde_json::json!([{"name": format!("CR-01-{period}.pdf"),
+            "sha256": hisaab_log::Hash::sha256(period.as_bytes()), "bytes": 1024}]);
+        body
+    };
+    let october = b.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        evidenced("2026-10", "91"),
+    );
+    b.append(
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        evaluation(october, "partially_met", 60),
+    );
+    b.advance_days(31);
+    b.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        evidenced("2026-11", "97"),
+    );
+    b.ledger.entries().to_vec()
+}
+
+#[test]
+fn golden_v2_ledger_state_matches_the_committed_file() {
+    let path = golden_v2_path();
+    let built_entries = golden_v2_entries();
+    let mut memory = MemoryLedger::new();
+    for entry in &built_entries {
+        memory.append(entry.clone()).unwrap();
+    }
+    let state = memory.state_at(memory.size(), None).unwrap();
+    let built: Value = serde_json::from_slice(&state.to_canonical_json()).unwrap();
+    let leaves: Vec<Value> = built_entries
+        .iter()
+        .map(|e| Value::String(String::from_utf8(e.leaf_bytes().to_vec()).unwrap()))
+        .collect();
+    if std::env::var_os("HISAAB_BLESS").is_some() {
+        let file = serde_json::json!({
+            "description": "A worked ledger of format 2 (SPEC §11): its entries' leaf bytes and \
+                its state at the full size with the default `at`, digest included. Generated \
+                by crates/hisaab-model/tests/it/golden_state.rs (HISAAB_BLESS=1).",
+            "entries": leaves,
+            "state": built,
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&file).unwrap() + "\n").unwrap();
+    }
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        golden["entries"],
+        Value::Array(leaves),
+        "the worked v2 ledger's entries changed"
+    );
+    // The committed entries, replayed with full verification, give the committed state.
+    let mut replayed = MemoryLedger::new();
+    for leaf in golden["entries"].as_array().unwrap() {
+        let leaf = leaf.as_str().unwrap().as_bytes();
+        replayed
+            .append(SealedEntry::try_from_leaf_bytes(leaf).unwrap())
+            .unwrap();
+    }
+    let state = replayed.state_at(replayed.size(), None).unwrap();
+    let replayed: Value = serde_json::from_slice(&state.to_canonical_json()).unwrap();
+    assert_eq!(
+        golden["state"], replayed,
+        "the v2 golden ledger's state differs from the committed one: a format change of the \
+         v2 state digest"
+    );
+    assert_eq!(golden["state"]["format"], 2);
+    assert_eq!(
+        golden["state"]["operators"]["indus"]["kpis"]["CR-01"]["evaluated"]["period"],
+        "2026-10"
+    );
+}

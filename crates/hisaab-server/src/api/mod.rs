@@ -4,6 +4,7 @@
 pub(crate) mod log;
 pub(crate) mod meta;
 pub(crate) mod session;
+pub(crate) mod obligations;
 pub(crate) mod state;
 pub(crate) mod statements;
 pub(crate) mod witness;
@@ -55,6 +56,59 @@ pub(crate) fn check_integer(what: &str, value: Option<u64>, minimum: u64) -> Res
         }
         _ => Ok(()),
     }
+}
+
+/// The tree size and clock of a projection asked for with `as_of` or `as_of_date` (at most
+/// one) and `at`: `as_of_date` D is the ledger as recorded up to the end of D, with D as the
+/// clock unless `at` says otherwise (SPEC §11.5).
+///
+/// # Errors
+/// 400 `bad_query` for both sizes, an ill-formed one or an ill-formed `at`; 404
+/// `tree_size_out_of_range` beyond the ledger or before its first entry; 503 `ledger_empty`.
+pub(crate) async fn projection_point(
+    app: &crate::app::AppState,
+    as_of: Option<u64>,
+    as_of_date: Option<&str>,
+    at: Option<&str>,
+) -> Result<(u64, Option<hisaab_log::Date>), ApiError> {
+    use crate::error::short;
+    let date = |name: &str, text: &str| {
+        hisaab_log::Date::try_parse(text).map_err(|_| {
+            ApiError::bad_query(format!(
+                "{name} must be a real date YYYY-MM-DD, found {:?}",
+                short(text)
+            ))
+        })
+    };
+    let at = at.map(|text| date("at", text)).transpose()?;
+    let as_of_date = as_of_date
+        .map(|text| date("as_of_date", text))
+        .transpose()?;
+    check_integer("as_of", as_of, 1)?;
+    if as_of.is_some() && as_of_date.is_some() {
+        return Err(ApiError::bad_query(
+            "give as_of or as_of_date, not both".to_owned(),
+        ));
+    }
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    if let Some(as_of) = as_of {
+        check_tree_size("as_of", as_of, size)?;
+        return Ok((as_of, at));
+    }
+    let Some(day) = as_of_date else {
+        return Ok((size, at));
+    };
+    let store = app.store.clone();
+    let tree_size = blocking(move || store.size_at_date(day).map_err(ApiError::from)).await?;
+    if tree_size == 0 {
+        return Err(ApiError::TreeSizeOutOfRange {
+            message: format!("nothing was recorded by the end of {day}"),
+        });
+    }
+    Ok((tree_size, Some(at.unwrap_or(day))))
 }
 
 /// Checks `tree_size <= size`, naming `what` in the error. A tree size of 0 is refused

@@ -2,15 +2,15 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use hisaab_log::{jcs, Date};
+use hisaab_log::jcs;
 use hisaab_model::view::{view_state, Reader};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{bytes_response, check_integer, check_tree_size, JSON};
+use super::{bytes_response, projection_point, JSON};
 use crate::access::{private, ReaderOf};
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody};
 use crate::extract::Query;
 use crate::schema;
 
@@ -28,6 +28,10 @@ pub(crate) struct StateQuery {
     /// entry's `recorded_at`).
     #[param(schema_with = schema::date)]
     at: Option<String>,
+    /// Instead of `as_of`: the ledger as recorded up to the end of this date, `YYYY-MM-DD`,
+    /// which is then also the default `at` (SPEC §11.5).
+    #[param(schema_with = schema::date)]
+    as_of_date: Option<String>,
 }
 
 /// The state of SPEC §5, served as canonical JSON (its `digest` covers the rest).
@@ -41,9 +45,10 @@ pub(crate) struct StateQuery {
             canonical JSON (RFC 8785); its digest is that of what is served.",
             body = schema::State),
         (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
-            integer from 1 to 2^53 - 1, or `at` not a real date.", body = ErrorBody),
+            integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date, \
+            or both `as_of` and `as_of_date` are given.", body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
-            ledger's size.", body = ErrorBody),
+            ledger's size, or nothing was recorded by `as_of_date`.", body = ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
@@ -58,24 +63,13 @@ pub(crate) async fn state(
     ReaderOf(reader): ReaderOf,
     Query(query): Query<StateQuery>,
 ) -> Result<Response, ApiError> {
-    let at = match query.at.as_deref() {
-        None => None,
-        Some(text) => Some(Date::try_parse(text).map_err(|_| {
-            ApiError::bad_query(format!(
-                "at must be a real date YYYY-MM-DD, found {:?}",
-                short(text)
-            ))
-        })?),
-    };
-    check_integer("as_of", query.as_of, 1)?;
-    let size = app.store.size();
-    if size == 0 {
-        return Err(ApiError::LedgerEmpty);
-    }
-    if let Some(as_of) = query.as_of {
-        check_tree_size("as_of", as_of, size)?;
-    }
-    let tree_size = query.as_of.unwrap_or(size);
+    let (tree_size, at) = projection_point(
+        &app,
+        query.as_of,
+        query.as_of_date.as_deref(),
+        query.at.as_deref(),
+    )
+    .await?;
     // Cached per tree size and date: repeated requests cost a look-up, not a replay.
     let projection = app.projections.get(&app.store, tree_size, at).await?;
     // A full reader gets the state itself; others the view of SPEC §13.3, with its own digest.

@@ -164,8 +164,9 @@ fn integer_parameters_are_bounded_by_2_to_the_53() {
         }
     }
     assert_eq!(
-        seen, 11,
-        "start, limit, seq, index, tree_size, from, to, as_of, tree_size, start, limit"
+        seen, 12,
+        "start, limit, seq, index, tree_size, from, to, as_of (state), as_of (obligations), \
+         tree_size, start, limit"
     );
 }
 

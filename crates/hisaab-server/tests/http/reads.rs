@@ -119,6 +119,13 @@ async fn refuses_queries_the_description_forbids_with_400() {
         "/v1/state?at=2026-02-30".to_owned(),
         "/v1/state?at=0000-00-00".to_owned(),
         "/v1/state?at=tomorrow".to_owned(),
+        "/v1/state?as_of_date=2026-13-01".to_owned(),
+        "/v1/state?as_of=1&as_of_date=2026-11-01".to_owned(),
+        "/v1/obligations?at=2026-02-30".to_owned(),
+        "/v1/obligations?as_of=0".to_owned(),
+        "/v1/obligations?operator=Indus".to_owned(),
+        "/v1/obligations?member=".to_owned(),
+        "/v1/obligations?who=indus".to_owned(),
         "/v1/bundle?tree_size=0".to_owned(),
         format!("/v1/bundle?tree_size={above}"),
         "/v1/bundle?size=1".to_owned(),
@@ -366,4 +373,114 @@ async fn serves_the_history_of_an_operator_and_kpi() {
     app.get("/v1/history?operator=indus")
         .await
         .assert_error(400, "bad_query");
+}
+
+#[tokio::test]
+async fn serves_the_state_as_recorded_by_a_date() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    // Every fixture entry is recorded on 2026-11-01.
+    let state = app.get("/v1/state?as_of_date=2026-11-01").await.json();
+    assert_eq!(state["size"], f.store.size());
+    assert_eq!(state["at"], "2026-11-01");
+    let later = app
+        .get("/v1/state?as_of_date=2026-12-20&at=2027-01-15")
+        .await
+        .json();
+    assert_eq!(later["size"], f.store.size());
+    assert_eq!(later["at"], "2027-01-15");
+    app.get("/v1/state?as_of_date=2026-10-31")
+        .await
+        .assert_error(404, "tree_size_out_of_range");
+}
+
+#[tokio::test]
+async fn serves_who_owes_what_by_when() {
+    let mut f = Fixture::standard().await;
+    let app = f.app();
+    f.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
+    )
+    .await;
+    let answer = app.get("/v1/obligations?at=2026-12-01").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    crate::common::check_against_openapi(&axum::http::Method::GET, "/v1/obligations", &answer);
+    let doc: hisaab_api::Obligations = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(doc.size, f.store.size());
+    assert_eq!(doc.at.to_string(), "2026-12-01");
+    // Indus filed CR-01 for October: not missing, but waiting for an evaluation.
+    let missing_october = doc.items.iter().any(|i| {
+        i.kind == hisaab_api::ObligationKind::Report
+            && i.operator.as_deref() == Some("indus")
+            && i.kpi.as_deref() == Some("CR-01")
+            && i.period.map(|p| p.to_string()).as_deref() == Some("2026-10")
+    });
+    assert!(!missing_october);
+    let waiting = doc
+        .items
+        .iter()
+        .find(|i| i.kind == hisaab_api::ObligationKind::Evaluation)
+        .unwrap();
+    assert_eq!(waiting.due.to_string(), "2026-12-01");
+    assert_eq!(waiting.days_late, 0);
+    // January's CR-01 report of karakoram was due 2026-02-15 (15 days after the month).
+    let january = doc
+        .items
+        .iter()
+        .find(|i| {
+            i.operator.as_deref() == Some("karakoram")
+                && i.kpi.as_deref() == Some("CR-01")
+                && i.period.map(|p| p.to_string()).as_deref() == Some("2026-01")
+        })
+        .unwrap();
+    assert_eq!(january.due.to_string(), "2026-02-15");
+    assert_eq!(january.days_late, 289);
+    assert_eq!(
+        january.owed_by,
+        hisaab_api::OwedBy::Operator {
+            operator: "karakoram".into()
+        }
+    );
+    // Filters: an operator's, a member's; unknown names are 404.
+    let karakoram: hisaab_api::Obligations =
+        serde_json::from_slice(&app.get("/v1/obligations?operator=karakoram").await.body).unwrap();
+    assert!(!karakoram.items.is_empty());
+    assert!(karakoram
+        .items
+        .iter()
+        .all(|i| i.operator.as_deref() == Some("karakoram")));
+    let ciso: hisaab_api::Obligations = serde_json::from_slice(
+        &app.get("/v1/obligations?member=ciso-indus&at=2026-12-01")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(!ciso.items.is_empty());
+    assert!(ciso.items.iter().all(|i| i.owed_by
+        == hisaab_api::OwedBy::Operator {
+            operator: "indus".into()
+        }));
+    // The evaluator of indus owes no evaluation of indus's submission.
+    let eval_indus: hisaab_api::Obligations = serde_json::from_slice(
+        &app.get("/v1/obligations?member=eval-indus&at=2026-12-01")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert!(eval_indus.items.is_empty());
+    let eval: hisaab_api::Obligations = serde_json::from_slice(
+        &app.get("/v1/obligations?member=eval&at=2026-12-01")
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(eval.items.len(), 1);
+    app.get("/v1/obligations?operator=zong")
+        .await
+        .assert_error(404, "not_found");
+    app.get("/v1/obligations?member=nobody")
+        .await
+        .assert_error(404, "not_found");
 }
