@@ -40,7 +40,7 @@ pub(crate) fn run(args: &HistoryArgs) -> Result<ExitCode> {
                             e.seq,
                             e.recorded_at,
                             e.statement.kind,
-                            crate::cmd::replay::escape_for_terminal(
+                            crate::util::escape_for_terminal(
                                 &serde_json::to_string(&e.statement.body)
                                     .context("an entry's body")?
                             )

@@ -22,7 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 use hisaab_log::{Hash, PublicKey, SealedEntry};
 
 use crate::body::Body;
-use crate::state::{KpiStatus, MemberState, MemberStatus, PillarScores, State};
+use crate::state::{
+    EvaluatedSubmission, KpiStatus, MemberState, MemberStatus, PillarScores, State,
+};
 use crate::value::{Pillar, Role, Slug};
 
 /// The fewest operators that must contribute a pillar score for the sector's score of that
@@ -151,6 +153,12 @@ pub fn view_state(state: &State, reader: &Reader) -> State {
             kpi.evaluation = None;
             kpi.verdict = None;
             kpi.score = None;
+            // Which submission a verdict judges, and its value, go with the verdict (v2).
+            kpi.evaluated = kpi.evaluated.as_ref().map(|_| EvaluatedSubmission {
+                submission: None,
+                period: None,
+                value: None,
+            });
         }
         operator.pillar_scores = PillarScores::default();
         operator.score = None;
@@ -431,6 +439,12 @@ mod tests {
             verdict: Some(Verdict::Met),
             score,
             status: KpiStatus::Met,
+            title: Some(Text::try_new("Patch latency").unwrap()),
+            evaluated: Some(EvaluatedSubmission {
+                submission: Some(Hash::sha256(b"s")),
+                period: Some(Period::try_parse("2026-10").unwrap()),
+                value: Some(Decimal::try_new("97.5").unwrap()),
+            }),
         };
         let pillar_scores = PillarScores {
             resilience: score,
@@ -450,6 +464,8 @@ mod tests {
 
     fn state(operators: &[(&str, Option<u8>)]) -> State {
         let mut state = State {
+            format: Some(2),
+            kpis: None,
             ledger: Hash::sha256(b"l"),
             size: 9,
             at: Date::try_parse("2026-11-01").unwrap(),
@@ -518,6 +534,11 @@ mod tests {
         assert_eq!(kpi.verdict, None);
         assert_eq!(kpi.score, None);
         assert_eq!(kpi.evaluation, None);
+        let evaluated = kpi.evaluated.as_ref().unwrap();
+        assert_eq!(
+            (evaluated.submission, evaluated.period, &evaluated.value),
+            (None, None, &None)
+        );
         assert_eq!(kpi.status, KpiStatus::Submitted);
         assert_eq!(kpi.latest_submission, Some(Hash::sha256(b"s")));
         assert_eq!(other.score, None);

@@ -3,8 +3,8 @@
 
 pub(crate) mod log;
 pub(crate) mod meta;
-pub(crate) mod session;
 pub(crate) mod obligations;
+pub(crate) mod session;
 pub(crate) mod state;
 pub(crate) mod statements;
 pub(crate) mod witness;
