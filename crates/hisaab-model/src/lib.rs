@@ -31,6 +31,7 @@ pub mod kind;
 pub mod ledger;
 pub mod memory;
 mod parallel;
+pub mod report;
 pub mod rule;
 pub mod state;
 pub mod value;

@@ -21,7 +21,8 @@
 //! | `GET /v1/bundle?tree_size=` | 200 a streamed bundle of SPEC §6; 400, 404, 503 |
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
-//! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
+//! | `GET /openapi.json`, `GET /healthz` | the description, `{"status":"ok","size":N}` |
+//! | `GET /`, `GET /app/...` | the web app's pages (`hisaab-web`): the sector overview and the rest |
 //! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
 //!
 //! The description is exact: a request it allows is never refused as malformed (400 means the
@@ -81,7 +82,10 @@ pub use error::{ApiError, ErrorBody, ErrorDetail, RETRY_AFTER_SECONDS};
 pub fn router(state: AppState) -> Router<()> {
     let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
     let reads = Router::new()
-        .route("/", get(api::meta::index))
+        // The web app's pages (`/` and `/app/...`), read-only, under the same read budget.
+        .merge(hisaab_web::router(hisaab_web::Web::new(
+            state.store.clone(),
+        )))
         .route("/openapi.json", get(openapi::openapi))
         .route("/v1/checkpoint", get(api::log::checkpoint))
         .route("/v1/entries", get(api::log::entries))

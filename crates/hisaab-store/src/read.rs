@@ -264,6 +264,26 @@ impl Store {
         state_at(&self.shared().trees, self.size(), as_of, at)
     }
 
+    /// The model's replay state after the first `as_of` entries (default: all), from the
+    /// nearest snapshot at or below `as_of` plus replay: what reports beyond the state of
+    /// SPEC §5 are read from (`Ledger::register`, `Ledger::kpi_trend`).
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] unless `as_of <= size`; [`StoreError::Corrupt`] when a stored
+    /// entry does not replay.
+    pub fn ledger(&self, as_of: Option<u64>) -> Result<hisaab_model::Ledger, StoreError> {
+        let size = self.size();
+        let as_of = as_of.unwrap_or(size);
+        if as_of > size {
+            return Err(StoreError::BeyondLog {
+                what: "as_of",
+                value: as_of,
+                size,
+            });
+        }
+        crate::replay::ledger_at(&self.shared().trees, as_of, None)
+    }
+
     /// The seqs of every entry about this operator and KPI, in log order: assignments,
     /// submissions, their evaluations, commitments and challenges naming the KPI, and disputes
     /// opened and resolved on those evaluations (see `Ledger::subject_of`).
