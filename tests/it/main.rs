@@ -2,6 +2,7 @@
 //! end, the JSON Schemas in `schemas/`, and conformance to SPEC.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod cli;
 mod client;
 mod common;
