@@ -15,10 +15,17 @@ use hisaab_log::{Date, Hash, Period, SealedEntry};
 
 use crate::ledger::Ledger;
 use crate::rule::Violation;
-use crate::state::PillarScores;
+use crate::state::{KpiStatus, PillarScores};
 use crate::value::{
     CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Slug, Text, Verdict,
 };
+
+impl KpiStatus {
+    /// Whether the task force should look at this KPI: every status but `met`.
+    pub fn needs_attention(self) -> bool {
+        self != KpiStatus::Met
+    }
+}
 
 impl Pillar {
     /// The pillar's title in the Cyber Security Strategy for the Telecom Sector.

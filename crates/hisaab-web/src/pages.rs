@@ -382,7 +382,7 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
 fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Markup {
     let definition = view.kpis.get(kpi);
     html! {
-        td { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
+        td.id { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
         td { (view.kpi_title(kpi)) }
         td { (state.pillar.title()) }
         td { (definition.map_or_else(String::new, |d| d.unit.to_string())) }
@@ -397,6 +397,10 @@ fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Ma
 }
 
 fn sparkline(points: &[TrendPoint]) -> Markup {
+    trend_line(points, 100.0, 24.0)
+}
+
+fn trend_line(points: &[TrendPoint], w: f64, h: f64) -> Markup {
     let values: Vec<f64> = points
         .iter()
         .filter_map(|p| p.value.as_str().parse::<f64>().ok())
@@ -408,7 +412,6 @@ fn sparkline(points: &[TrendPoint]) -> Markup {
         .iter()
         .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     let span = if hi > lo { hi - lo } else { 1.0 };
-    let (w, h) = (100.0_f64, 24.0_f64);
     let step = w / ((values.len() - 1) as f64);
     let coords: Vec<String> = values
         .iter()
@@ -589,7 +592,7 @@ pub fn scorecard(
                             tr {
                                 (kpi_row_cells(view, operator, kpi.as_str(), kpi_state))
                                 td { (sparkline(trend)) }
-                                td { @for (name, hash) in names { span title=(hash) { (name) } br; } }
+                                td.evidence { @for (name, hash) in names { span title=(format!("SHA-256 {hash}")) { (name) } br; } }
                             }
                         }
                     }
@@ -775,7 +778,7 @@ pub fn kpi_history(
                     td { a href=(at(view, &format!("/app/entries/{}", p.seq))) { "#" (p.seq) } }
                 } } }
             } }
-            p { (sparkline(&trend)) }
+            p { (trend_line(&trend, 320.0, 64.0)) }
             h2 { "Every entry about this KPI, in order (" (entries.len()) ")" }
             @for sealed in &entries {
                 (entry_card(view, sealed))
@@ -923,7 +926,7 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                 tbody {
                     @for (id, o) in &view.state.operators {
                         @for (kpi, k) in &o.kpis {
-                            @if k.status != hisaab_model::KpiStatus::Met {
+                            @if k.status.needs_attention() {
                                 tr { td { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
                             }
                         }
