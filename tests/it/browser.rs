@@ -426,6 +426,12 @@ fn the_web_app_works_in_a_real_browser() {
             vec!["attested".into(), "Decisions".into()],
         ),
         (
+            "pack-phone",
+            "/app/pack".into(),
+            390,
+            vec!["Monthly meeting pack".into()],
+        ),
+        (
             "pack",
             "/app/pack".into(),
             1280,
@@ -536,6 +542,12 @@ fn the_web_app_works_in_a_real_browser() {
         pdf.len()
     );
     std::fs::write(shots.join("pack.pdf"), &pdf).unwrap();
+    // What the print stylesheet gives, as an image to look at.
+    browser.call("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    browser.screenshot(&shots.join("pack-print.png"));
+    let hidden = browser.eval("getComputedStyle(document.querySelector('header.top')).display");
+    assert_eq!(hidden, json!("none"), "the navigation is not printed");
+    browser.call("Emulation.setEmulatedMedia", json!({"media": ""}));
 
     // A wrong pinned key: the signature check in the browser fails, and says so.
     let wrong = common::vkey("tcstf.example/hisaab", &common::fixed_key(77)).to_vkey();

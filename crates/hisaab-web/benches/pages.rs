@@ -35,7 +35,10 @@ fn bench(c: &mut Criterion) {
     let paths = [
         ("overview", "/".to_owned()),
         ("scorecard", format!("/app/operators/{operator}")),
-        ("kpi_history", format!("/app/operators/{operator}/kpis/{kpi}")),
+        (
+            "kpi_history",
+            format!("/app/operators/{operator}/kpis/{kpi}"),
+        ),
         ("commitments", "/app/commitments".to_owned()),
         ("meetings", "/app/meetings".to_owned()),
         ("pack", "/app/pack".to_owned()),

@@ -174,9 +174,13 @@ pub fn error(status: StatusCode, message: &str) -> Markup {
 }
 
 fn band_cell(score: Option<u8>) -> Markup {
+    band_cell_labelled(score, "Score")
+}
+
+fn band_cell_labelled(score: Option<u8>, label: &str) -> Markup {
     let band = Band::of(score);
     html! {
-        td class={ "num band band-" (band.as_str()) } {
+        td class={ "num band band-" (band.as_str()) } data-label=(label) {
             @match score {
                 Some(s) => { (s) }
                 None => { "–" }
@@ -382,17 +386,17 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
 fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Markup {
     let definition = view.kpis.get(kpi);
     html! {
-        td.id { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
-        td { (view.kpi_title(kpi)) }
-        td { (state.pillar.title()) }
-        td { (definition.map_or_else(String::new, |d| d.unit.to_string())) }
-        td.num { (state.target) }
-        td { (definition.map_or_else(String::new, |d| d.direction.as_str().replace('_', " "))) }
-        td { (state.due) }
-        td.num { (opt(state.value.as_ref())) @if let Some(p) = state.period { br; small { (p) } } }
-        td { (opt(state.verdict.map(|v| v.as_str().replace('_', " ")))) }
-        (band_cell(state.score))
-        td { span class={ "status status-" (state.status.as_str()) } { (state.status.as_str().replace('_', " ")) } }
+        td.id data-label="KPI" { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
+        td data-label="Title" { (view.kpi_title(kpi)) }
+        td data-label="Pillar" { (state.pillar.title()) }
+        td data-label="Unit" { (definition.map_or_else(String::new, |d| d.unit.to_string())) }
+        td.num data-label="Target" { (state.target) }
+        td data-label="Direction" { (definition.map_or_else(String::new, |d| d.direction.as_str().replace('_', " "))) }
+        td data-label="Due" { (state.due) }
+        td.num data-label="Latest value" { (opt(state.value.as_ref())) @if let Some(p) = state.period { br; small { (p) } } }
+        td data-label="Latest verdict" { (opt(state.verdict.map(|v| v.as_str().replace('_', " ")))) }
+        (band_cell_labelled(state.score, "Score"))
+        td data-label="Status" { span class={ "status status-" (state.status.as_str()) } { (state.status.as_str().replace('_', " ")) } }
     }
 }
 
@@ -458,7 +462,7 @@ fn commitments_table(
             p { "None." }
         } @else {
             div.table-wrap {
-                table.commitments {
+                table.commitments.stack {
                     thead {
                         tr {
                             th scope="col" { "Status" }
@@ -472,15 +476,15 @@ fn commitments_table(
                     tbody {
                         @for (item, action) in items.iter().zip(&actions) {
                             tr {
-                                td { span class={ "status status-" (item.status.as_str()) } { (item.status.as_str()) }
+                                td data-label="Status" { span class={ "status status-" (item.status.as_str()) } { (item.status.as_str()) }
                                     @if let Some(days) = item.days_overdue { br; small { (days) " days late" } } }
-                                td { (item.due) }
-                                td { a href=(at(view, &format!("/app/operators/{}", item.operator))) { (view.operator_name(item.operator.as_str())) } }
-                                td { @if let Some(kpi) = &item.kpi {
+                                td data-label="Due" { (item.due) }
+                                td data-label="Owner" { a href=(at(view, &format!("/app/operators/{}", item.operator))) { (view.operator_name(item.operator.as_str())) } }
+                                td data-label="KPI" { @if let Some(kpi) = &item.kpi {
                                     a href=(at(view, &format!("/app/operators/{}/kpis/{kpi}", item.operator))) { code { (kpi) } }
                                 } @else { "–" } }
-                                td { (action) }
-                                td { a href=(at(view, &format!("/app/entries/{}", item.seq))) { code { (item.commitment) } } }
+                                td data-label="Action" { (action) }
+                                td data-label="Commitment" { a href=(at(view, &format!("/app/entries/{}", item.seq))) { code { (item.commitment) } } }
                             }
                         }
                     }
@@ -577,7 +581,7 @@ pub fn scorecard(
             (legend())
             h2 { "KPIs" }
             div.table-wrap {
-                table #kpis {
+                table #kpis .stack {
                     thead {
                         tr {
                             th scope="col" { "KPI" } th scope="col" { "Title" } th scope="col" { "Pillar" }
@@ -591,8 +595,8 @@ pub fn scorecard(
                         @for ((kpi, kpi_state), (_, trend, names)) in state.kpis.iter().zip(&evidence) {
                             tr {
                                 (kpi_row_cells(view, operator, kpi.as_str(), kpi_state))
-                                td { (sparkline(trend)) }
-                                td.evidence { @for (name, hash) in names { span title=(format!("SHA-256 {hash}")) { (name) } br; } }
+                                td data-label="Trend" { (sparkline(trend)) }
+                                td.evidence data-label="Evidence" { @for (name, hash) in names { span title=(format!("SHA-256 {hash}")) { (name) } br; } }
                             }
                         }
                     }
@@ -762,7 +766,7 @@ pub fn kpi_history(
             h1 { (view.operator_name(operator)) ": " code { (kpi) } " " (view.kpi_title(kpi)) }
             p.lead { a href=(at(view, &format!("/app/operators/{operator}"))) { "Back to the scorecard" } }
             @if let Some(state) = state {
-                div.table-wrap { table {
+                div.table-wrap { table.stack {
                     thead { tr { th { "KPI" } th { "Title" } th { "Pillar" } th { "Unit" } th { "Target" } th { "Direction" } th { "Due" } th { "Latest value" } th { "Latest verdict" } th { "Score" } th { "Status" } } }
                     tbody { tr { (kpi_row_cells(view, operator, kpi, state)) } }
                 } }
@@ -921,13 +925,13 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
             h2 { "1. Scores: operators × pillars" }
             (heatmap(view))
             h2 { "2. KPIs needing attention" }
-            div.table-wrap { table #pack-kpis {
+            div.table-wrap { table #pack-kpis .stack {
                 thead { tr { th { "Operator" } th { "KPI" } th { "Title" } th { "Pillar" } th { "Unit" } th { "Target" } th { "Direction" } th { "Due" } th { "Latest value" } th { "Latest verdict" } th { "Score" } th { "Status" } } }
                 tbody {
                     @for (id, o) in &view.state.operators {
                         @for (kpi, k) in &o.kpis {
                             @if k.status.needs_attention() {
-                                tr { td { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
+                                tr { td data-label="Operator" { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
                             }
                         }
                     }
