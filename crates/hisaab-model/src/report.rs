@@ -554,7 +554,7 @@ mod tests {
 
     #[test]
     fn commitments_are_ordered_overdue_first_then_open_then_recently_closed() {
-        let mut items = vec![
+        let mut items = [
             item(
                 "closed-old",
                 "2026-01-01",

@@ -109,7 +109,7 @@ impl Views {
         }
         let view = Arc::new(self.build(store, size)?);
         if let Ok(mut cached) = self.cached.lock() {
-            cached.retain(|v| !(v.size == size));
+            cached.retain(|v| v.size != size);
             if cached.len() >= CACHED_MAX {
                 cached.pop_front();
             }
