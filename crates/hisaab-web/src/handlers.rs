@@ -86,6 +86,13 @@ fn error_response(error: &WebError) -> Response {
     match error {
         WebError::BadRequest(message) => error_page(StatusCode::BAD_REQUEST, message),
         WebError::NotFound(message) => error_page(StatusCode::NOT_FOUND, message),
+        WebError::Busy => {
+            let mut response = error_page(StatusCode::SERVICE_UNAVAILABLE, &error.to_string());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
         WebError::Store(store) if store.is_storage_failure() => {
             tracing::error!(%store, "storage failed while rendering a page");
             error_page(

@@ -59,9 +59,21 @@ pub enum WebError {
     /// Nothing there (404).
     #[error("{0}")]
     NotFound(String),
+    /// Too many views are being built at once (503, retry shortly).
+    #[error("the server is busy building other views; retry in a moment")]
+    Busy,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] hisaab_store::StoreError),
+}
+
+impl From<view::BuildError> for WebError {
+    fn from(error: view::BuildError) -> Self {
+        match error {
+            view::BuildError::Busy => WebError::Busy,
+            view::BuildError::Store(store) => WebError::Store(store),
+        }
+    }
 }
 
 impl Web {

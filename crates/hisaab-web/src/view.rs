@@ -4,6 +4,7 @@
 //! KPIs' definitions. Built once per size and cached; pages only lay it out.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hisaab_log::{Hash, SealedEntry};
@@ -14,6 +15,11 @@ use hisaab_store::{Store, StoreError};
 
 /// How many views are kept (the latest and a few `as_of` ones).
 const CACHED_MAX: usize = 8;
+
+/// The most views built at once: a build replays from the nearest snapshot, so requests for
+/// many different sizes must not be able to make the server replay at will. Past it a page
+/// answers 503 at once.
+pub(crate) const BUILDS_MAX: usize = 2;
 
 /// The projections of the ledger at one tree size, and where they come from.
 #[derive(Debug)]
@@ -93,11 +99,36 @@ impl View {
 pub(crate) struct Views {
     cached: Mutex<VecDeque<Arc<View>>>,
     series: Mutex<MonthlySeries>,
+    building: AtomicUsize,
+}
+
+/// Why a view was not built.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// [`BUILDS_MAX`] builds are running.
+    Busy,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for BuildError {
+    fn from(error: StoreError) -> Self {
+        BuildError::Store(error)
+    }
+}
+
+/// Holds one of the [`BUILDS_MAX`] build slots until dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Views {
     /// The view at `size` (at most the store's size), from the cache or built.
-    pub(crate) fn get(&self, store: &Store, size: u64) -> Result<Arc<View>, StoreError> {
+    pub(crate) fn get(&self, store: &Store, size: u64) -> Result<Arc<View>, BuildError> {
         let latest = store.size();
         if let Ok(cached) = self.cached.lock() {
             if let Some(hit) = cached
@@ -107,7 +138,13 @@ impl Views {
                 return Ok(Arc::clone(hit));
             }
         }
+        if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
+            self.building.fetch_sub(1, Ordering::AcqRel);
+            return Err(BuildError::Busy);
+        }
+        let slot = Slot(&self.building);
         let view = Arc::new(self.build(store, size)?);
+        drop(slot);
         if let Ok(mut cached) = self.cached.lock() {
             cached.retain(|v| v.size != size);
             if cached.len() >= CACHED_MAX {
