@@ -1,5 +1,5 @@
 //! Who reads a page. Every page handler takes a [`Reader`], so the read policy (what each
-//! role may see) is decided in one place: [`Reader`]'s extractor and [`Reader::filter`].
+//! role may see) is decided in one place: [`Reader`]'s extractor and [`Reader::may_see`].
 
 use std::convert::Infallible;
 
