@@ -364,7 +364,7 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
         html! {
             h1 { "Sector overview" }
             p.lead { (title) ", as of " (view.state.at) ": "
-                (view.state.operators.len()) " operators, " (view.kpis.len()) " KPIs." }
+                (view.state.operators.len()) " operators, " (view.register.kpis.len()) " KPIs defined, " (view.kpis.len()) " assigned." }
             div.cards {
                 div.card { span.big #count-overdue { (overdue) } "commitments overdue "
                     a href=(at(view, "/app/commitments?status=overdue")) { "see them" } }

@@ -3,7 +3,7 @@
 //! checkpoint (origin, size, root, and the signed note when the log signed that size) and the
 //! KPIs' definitions. Built once per size and cached; pages only lay it out.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -44,7 +44,7 @@ pub struct View {
     pub register: Register,
     /// The replay state at `size` (trends, signers).
     pub ledger: Ledger,
-    /// Every KPI's definition, by id.
+    /// The definition of every KPI assigned to an operator, by id.
     pub kpis: BTreeMap<String, KpiDefinedBody>,
     /// The sector's pillar scores at each month's end, up to `size`.
     pub series: Vec<MonthPoint>,
@@ -167,8 +167,18 @@ impl Views {
             store.root(size)?
         };
         let note = store.checkpoint_at(size)?.map(|c| c.note);
+        // The definitions of the KPIs assigned to an operator: the ones pages show (a ledger
+        // may define many more; reading them all would cost one entry each).
+        let assigned: BTreeSet<&str> = state
+            .operators
+            .values()
+            .flat_map(|o| o.kpis.keys().map(|k| k.as_str()))
+            .collect();
         let mut kpis = BTreeMap::new();
         for definition in &register.kpis {
+            if !assigned.contains(definition.kpi.as_str()) {
+                continue;
+            }
             if let Some(Body::KpiDefined(body)) = body_at(store, definition.seq)? {
                 kpis.insert(definition.kpi.as_str().to_owned(), body);
             }
