@@ -526,7 +526,10 @@ fn the_web_app_works_in_a_real_browser() {
         .unwrap()
         .text()
         .unwrap();
-    assert!(csv.starts_with(&format!("# checkpoint origin=")), "{csv}");
+    assert!(
+        csv.starts_with("# checkpoint origin=tcstf.example/hisaab size="),
+        "{csv}"
+    );
     assert!(
         csv.contains(&format!("size={size} ")) && csv.contains(&digest),
         "{csv}"
