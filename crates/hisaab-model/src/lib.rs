@@ -32,6 +32,7 @@ pub mod ledger;
 pub mod memory;
 pub mod obligation;
 mod parallel;
+pub mod report;
 pub mod rule;
 pub mod state;
 pub mod value;

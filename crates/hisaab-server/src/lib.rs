@@ -23,7 +23,8 @@
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
 //! | `POST /v1/session/challenge`, `POST /v1/session` | 201 a challenge; 201 a session token (SPEC §13.2); 400, 401, 413, 415, 503 |
-//! | `GET /openapi.json`, `GET /healthz`, `GET /` | the description, `{"status":"ok","size":N}`, a page |
+//! | `GET /openapi.json`, `GET /healthz` | the description, `{"status":"ok","size":N}` |
+//! | `GET /`, `GET /app/...` | the web app's pages (`hisaab-web`): the sector overview and the rest |
 //! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
 //!
 //! Reads are filtered by who asks (SPEC §13): a request signed with a member's key (RFC 9421),
@@ -93,7 +94,10 @@ pub use error::{ApiError, ErrorBody, ErrorDetail, RETRY_AFTER_SECONDS};
 pub fn router(state: AppState) -> Router<()> {
     let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
     let reads = Router::new()
-        .route("/", get(api::meta::index))
+        // The web app's pages (`/` and `/app/...`), read-only, under the same read budget.
+        .merge(hisaab_web::router(hisaab_web::Web::new(
+            state.store.clone(),
+        )))
         .route("/openapi.json", get(openapi::openapi))
         .route("/v1/checkpoint", get(api::log::checkpoint))
         .route("/v1/entries", get(api::log::entries))

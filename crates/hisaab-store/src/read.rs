@@ -265,7 +265,9 @@ impl Store {
     }
 
     /// The model's ledger after the first `as_of` entries (default: all), for the projections
-    /// beside the state (the obligations of SPEC §11.4): the nearest snapshot plus replay.
+    /// beside the state (the obligations of SPEC §11.4, the registers, trends and month-end
+    /// series of `hisaab_model::report` that the web pages read): the nearest snapshot plus
+    /// replay.
     ///
     /// # Errors
     /// As [`Store::state`].

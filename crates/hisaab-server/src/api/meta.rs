@@ -2,7 +2,6 @@
 //! `crate::openapi`, which lists every handler.)
 
 use axum::extract::State;
-use axum::response::Html;
 use axum::Json;
 
 use crate::app::AppState;
@@ -71,41 +70,17 @@ pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness
     }))
 }
 
-/// A small HTML page: the latest checkpoint and links to the API.
+/// The sector overview, an HTML page for people. The route is the web app's
+/// (`hisaab_web::router`); this function only carries its entry in the description.
 #[utoipa::path(
     get,
     path = "/",
     tag = "meta",
-    responses((status = 200, description = "An HTML page for people.", body = String,
-        content_type = "text/html"))
+    responses((status = 200, description = "An HTML page for people: the sector overview.",
+        body = String, content_type = "text/html"))
 )]
-pub(crate) async fn index(State(app): State<AppState>) -> Result<Html<String>, ApiError> {
-    let size = app.store.size();
-    let note = app.store.latest_checkpoint().note;
-    let checkpoint = if note.is_empty() {
-        "(the ledger is empty)".to_owned()
-    } else {
-        escape_html(&note)
-    };
-    Ok(Html(format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Hisaab ledger</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}}
-pre{{background:#f4f4f4;padding:1rem;overflow-x:auto}}</style></head>
-<body><h1>Hisaab</h1>
-<p>A tamper-evident accountability ledger of the Telecom Cyber Security Task Force.
-It holds <strong>{size}</strong> entries.</p>
-<h2>Latest checkpoint</h2><pre>{checkpoint}</pre>
-<h2>API</h2><ul>
-<li><a href="/v1/checkpoint">/v1/checkpoint</a>: the latest signed checkpoint</li>
-<li><a href="/v1/entries?start=0&amp;limit=10">/v1/entries</a>: entries as JSON Lines</li>
-<li><a href="/v1/state">/v1/state</a>: operators' KPIs, scores and commitments</li>
-<li><a href="/v1/bundle">/v1/bundle</a>: everything, to verify offline</li>
-<li><a href="/openapi.json">/openapi.json</a>: the OpenAPI description</li>
-</ul></body></html>
-"#
-    )))
-}
+#[allow(dead_code)] // Described here, served by hisaab-web.
+pub(crate) async fn index() {}
 
 /// Any path the API does not have: 404 `not_found` in the error shape.
 pub(crate) async fn not_found() -> ApiError {
@@ -115,19 +90,4 @@ pub(crate) async fn not_found() -> ApiError {
 /// A method a path does not take: 405 `method_not_allowed` in the error shape.
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

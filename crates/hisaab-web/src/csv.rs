@@ -1,0 +1,216 @@
+//! The meeting pack's tables as CSV (RFC 4180), each opened by two `#` lines stamping the
+//! checkpoint (origin, size, root) and the state digest it was computed from.
+
+use hisaab_model::Pillar;
+use hisaab_store::Store;
+
+use crate::view::body_at;
+use crate::{View, WebError};
+
+/// A table of the pack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Table {
+    /// Operators × pillars.
+    Scores,
+    /// Every operator's KPIs.
+    Kpis,
+    /// Every commitment.
+    Commitments,
+    /// Every dispute.
+    Disputes,
+}
+
+impl Table {
+    /// The tables' names.
+    pub(crate) const NAMES: [&'static str; 4] = ["scores", "kpis", "commitments", "disputes"];
+
+    pub(crate) fn from_name(name: &str) -> Option<Table> {
+        match name {
+            "scores" => Some(Table::Scores),
+            "kpis" => Some(Table::Kpis),
+            "commitments" => Some(Table::Commitments),
+            "disputes" => Some(Table::Disputes),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Table::Scores => "scores",
+            Table::Kpis => "kpis",
+            Table::Commitments => "commitments",
+            Table::Disputes => "disputes",
+        }
+    }
+}
+
+/// One field, quoted when it must be.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+fn row(out: &mut String, fields: &[String]) {
+    let line: Vec<String> = fields.iter().map(|f| field(f)).collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The table as CSV.
+pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String, WebError> {
+    let mut out = format!(
+        "# checkpoint origin={} size={} root={}\r\n# state digest={} at={}\r\n",
+        view.origin,
+        view.size,
+        view.root.to_hex(),
+        view.state.digest.to_hex(),
+        view.state.at
+    );
+    match table {
+        Table::Scores => {
+            let mut header = vec!["operator".to_owned(), "name".to_owned()];
+            header.extend(Pillar::ALL.iter().map(|p| p.as_str().to_owned()));
+            header.push("overall".to_owned());
+            row(&mut out, &header);
+            for (id, o) in &view.state.operators {
+                let mut fields = vec![id.to_string(), o.name.to_string()];
+                fields.extend(Pillar::ALL.iter().map(|p| opt(o.pillar_scores.get(*p))));
+                fields.push(opt(o.score));
+                row(&mut out, &fields);
+            }
+            let mut sector = vec!["sector".to_owned(), String::new()];
+            sector.extend(Pillar::ALL.iter().map(|p| opt(view.state.sector.get(*p))));
+            sector.push(String::new());
+            row(&mut out, &sector);
+        }
+        Table::Kpis => {
+            row(
+                &mut out,
+                &[
+                    "operator",
+                    "kpi",
+                    "title",
+                    "pillar",
+                    "unit",
+                    "direction",
+                    "target",
+                    "due",
+                    "period",
+                    "value",
+                    "verdict",
+                    "score",
+                    "status",
+                ]
+                .map(str::to_owned),
+            );
+            for (id, o) in &view.state.operators {
+                for (kpi, k) in &o.kpis {
+                    let definition = view.kpis.get(kpi.as_str());
+                    row(
+                        &mut out,
+                        &[
+                            id.to_string(),
+                            kpi.to_string(),
+                            view.kpi_title(kpi.as_str()).to_owned(),
+                            k.pillar.as_str().to_owned(),
+                            opt(definition.map(|d| d.unit.to_string())),
+                            opt(definition.map(|d| d.direction.as_str())),
+                            k.target.to_string(),
+                            k.due.to_string(),
+                            opt(k.period),
+                            opt(k.value.as_ref()),
+                            opt(k.verdict.map(|v| v.as_str())),
+                            opt(k.score),
+                            k.status.as_str().to_owned(),
+                        ],
+                    );
+                }
+            }
+        }
+        Table::Commitments => {
+            row(
+                &mut out,
+                &[
+                    "commitment",
+                    "operator",
+                    "kpi",
+                    "action",
+                    "due",
+                    "status",
+                    "days_overdue",
+                    "seq",
+                ]
+                .map(str::to_owned),
+            );
+            for c in &view.register.commitments {
+                let action = match body_at(store, c.seq)? {
+                    Some(hisaab_model::Body::CommitmentMade(b)) => b.action.to_string(),
+                    _ => String::new(),
+                };
+                row(
+                    &mut out,
+                    &[
+                        c.commitment.to_string(),
+                        c.operator.to_string(),
+                        opt(c.kpi.as_ref()),
+                        action,
+                        c.due.to_string(),
+                        c.status.as_str().to_owned(),
+                        opt(c.days_overdue),
+                        c.seq.to_string(),
+                    ],
+                );
+            }
+        }
+        Table::Disputes => {
+            row(
+                &mut out,
+                &[
+                    "dispute",
+                    "operator",
+                    "kpi",
+                    "evaluation",
+                    "status",
+                    "seq",
+                    "resolved_seq",
+                ]
+                .map(str::to_owned),
+            );
+            for d in &view.register.disputes {
+                row(
+                    &mut out,
+                    &[
+                        d.dispute.to_string(),
+                        d.operator.to_string(),
+                        d.kpi.to_string(),
+                        d.evaluation.to_hex(),
+                        d.status.as_str().to_owned(),
+                        d.seq.to_string(),
+                        opt(d.resolved_seq),
+                    ],
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn fields_are_quoted_only_when_they_must_be() {
+        assert_eq!(field("plain"), "plain");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("two\nlines"), "\"two\nlines\"");
+    }
+}

@@ -1,0 +1,129 @@
+//! # hisaab-web
+//!
+//! The task force's web app: HTML pages rendered on the server from the ledger's projections
+//! (the state of SPEC §5 and the model's registers, trends and month-end series), for the
+//! people who run the monthly meeting. Every page says which checkpoint (origin, size, root)
+//! and which state digest it was computed from, can be viewed as of an earlier size
+//! (`?as_of=N`), and checks the checkpoint's signature in the browser against the pinned log
+//! key (WebCrypto Ed25519).
+//!
+//! | path | page |
+//! |---|---|
+//! | `/` | the sector overview: heat map operators × pillars, sector score per month, counts |
+//! | `/app/operators/{operator}` | an operator's scorecard |
+//! | `/app/operators/{operator}/kpis/{kpi}` | every entry about one operator and KPI |
+//! | `/app/commitments?operator=&status=` | who owes what by when, overdue first |
+//! | `/app/meetings` | meetings, attendance and attestations, decisions |
+//! | `/app/pack` | the monthly meeting pack, one printable page |
+//! | `/app/pack/{table}.csv` | its tables as CSV, stamped with checkpoint and state digest |
+//! | `/app/ledger?start=` | the ledger explorer: checkpoint, entries as cards |
+//! | `/app/entries/{seq}` | one entry, its inclusion proof and receipt |
+//! | `/app/verify` | pin a log key; check a checkpoint and a receipt in the browser |
+//! | `/app/assets/{name}` | the stylesheet and the script, named by content hash |
+//!
+//! The app only reads; writing stays with the CLI and the API. Templates are compiled in
+//! (maud); the stylesheet and the script are embedded and served with long caching. Pages
+//! compute no rule of their own: what they show comes from `hisaab_model::report` and the
+//! state. Who reads is a [`Reader`], an input of every page.
+
+mod assets;
+mod csv;
+mod handlers;
+pub mod pages;
+mod reader;
+mod view;
+
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use hisaab_store::Store;
+
+pub use reader::Reader;
+pub use view::View;
+
+/// The web app over one store: the store and the cache of views.
+#[derive(Debug)]
+pub struct Web {
+    store: Store,
+    views: view::Views,
+}
+
+/// Why a page cannot be shown.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebError {
+    /// A query or path the page does not take (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing there (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Too many views are being built at once (503, retry shortly).
+    #[error("the server is busy building other views; retry in a moment")]
+    Busy,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] hisaab_store::StoreError),
+}
+
+impl From<view::BuildError> for WebError {
+    fn from(error: view::BuildError) -> Self {
+        match error {
+            view::BuildError::Busy => WebError::Busy,
+            view::BuildError::Store(store) => WebError::Store(store),
+        }
+    }
+}
+
+impl Web {
+    /// The app over `store`.
+    pub fn new(store: Store) -> Arc<Web> {
+        Arc::new(Web {
+            store,
+            views: view::Views::default(),
+        })
+    }
+
+    /// The store it reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The view at tree size `as_of` (default: the latest), built or from the cache. Blocking
+    /// (a replay from the nearest snapshot on a miss).
+    ///
+    /// # Errors
+    /// [`WebError::NotFound`] for a size beyond the log; the store's errors.
+    pub fn view(&self, as_of: Option<u64>) -> Result<Arc<View>, WebError> {
+        let size = self.store.size();
+        let as_of = as_of.unwrap_or(size);
+        if as_of > size {
+            return Err(WebError::NotFound(format!(
+                "as_of {as_of} is beyond the log, which holds {size} entries"
+            )));
+        }
+        Ok(self.views.get(&self.store, as_of)?)
+    }
+}
+
+/// The app's routes over `web`, for any router state (the server mounts them as they are).
+pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
+    Router::new()
+        .route("/", get(handlers::overview))
+        .route("/app", get(handlers::overview))
+        .route("/app/operators/{operator}", get(handlers::scorecard))
+        .route(
+            "/app/operators/{operator}/kpis/{kpi}",
+            get(handlers::kpi_history),
+        )
+        .route("/app/commitments", get(handlers::commitments))
+        .route("/app/meetings", get(handlers::meetings))
+        .route("/app/pack", get(handlers::pack))
+        .route("/app/pack/{table}", get(handlers::pack_csv))
+        .route("/app/ledger", get(handlers::ledger))
+        .route("/app/entries/{seq}", get(handlers::entry))
+        .route("/app/verify", get(handlers::verify))
+        .route("/app/assets/{name}", get(handlers::asset))
+        .with_state(web)
+}

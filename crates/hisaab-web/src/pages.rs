@@ -1,0 +1,1118 @@
+//! The pages, as maud templates over a [`View`]: layout only. What a page shows is read off
+//! the state, the model's registers and trends, and the entries; nothing is decided here.
+
+use axum::http::StatusCode;
+use hisaab_log::SealedEntry;
+use hisaab_model::report::{Band, CommitmentItem, CommitmentStatus, MonthPoint, TrendPoint};
+use hisaab_model::{Body, KpiState, Pillar};
+use hisaab_store::Store;
+use maud::{html, Markup, DOCTYPE};
+
+use crate::view::{body_at, body_of};
+use crate::{assets, Reader, View, WebError};
+
+/// The `status` filters of the commitments page.
+pub const COMMITMENT_FILTERS: [&str; 3] = ["pending", "overdue", "closed"];
+
+/// How many entries the explorer shows per page.
+pub const ENTRIES_PER_PAGE: u64 = 50;
+
+/// The sections of the navigation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nav {
+    Overview,
+    Commitments,
+    Meetings,
+    Pack,
+    Ledger,
+    Verify,
+    None,
+}
+
+const NAV: [(Nav, &str, &str); 6] = [
+    (Nav::Overview, "/", "Overview"),
+    (Nav::Commitments, "/app/commitments", "Who owes what"),
+    (Nav::Meetings, "/app/meetings", "Meetings"),
+    (Nav::Pack, "/app/pack", "Meeting pack"),
+    (Nav::Ledger, "/app/ledger", "Ledger"),
+    (Nav::Verify, "/app/verify", "Verify"),
+];
+
+/// `path` with the view's `as_of`, so links stay at the size being viewed.
+fn at(view: &View, path: &str) -> String {
+    if view.is_latest() {
+        path.to_owned()
+    } else if path.contains('?') {
+        format!("{path}&as_of={}", view.size)
+    } else {
+        format!("{path}?as_of={}", view.size)
+    }
+}
+
+fn layout(view: Option<&View>, reader: &Reader, title: &str, nav: Nav, main: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Hisaab" }
+                link rel="icon" href="data:,";
+                link rel="stylesheet" href=(assets::css_path());
+                script defer src=(assets::js_path()) {}
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href=(view.map_or_else(|| "/".to_owned(), |v| at(v, "/"))) { "Hisaab" }
+                    nav aria-label="Main" {
+                        ul {
+                            @for (section, path, label) in NAV {
+                                @let href = view.map_or_else(|| path.to_owned(), |v| at(v, path));
+                                li {
+                                    @if section == nav {
+                                        a href=(href) aria-current="page" { (label) }
+                                    } @else {
+                                        a href=(href) { (label) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    span.reader { (reader.label()) }
+                }
+                main #main {
+                    @if let Some(view) = view {
+                        @if !view.is_latest() {
+                            p.notice role="status" {
+                                "You are viewing the ledger as of tree size " (view.size)
+                                " (the log now holds " (view.latest_size) " entries). "
+                                a href=(strip_as_of(nav)) { "See the latest" }
+                            }
+                        }
+                    }
+                    (main)
+                }
+                @if let Some(view) = view {
+                    (provenance(view, nav))
+                }
+            }
+        }
+    }
+}
+
+fn strip_as_of(nav: Nav) -> &'static str {
+    NAV.iter()
+        .find(|(n, _, _)| *n == nav)
+        .map_or("/", |(_, path, _)| path)
+}
+
+/// The footer of every page: the checkpoint and state digest it was computed from, the check
+/// in the browser, and the form to view it as of an earlier size.
+fn provenance(view: &View, nav: Nav) -> Markup {
+    let action = strip_as_of(nav);
+    html! {
+        footer.provenance aria-label="Provenance" {
+            div {
+                h2 { "Computed from" }
+                dl.fields {
+                    dt { "Log (origin)" } dd { code { (view.origin) } }
+                    dt { "Tree size" } dd { span #prov-size { (view.size) } }
+                    dt { "Root" } dd { code #prov-root { (view.root.to_hex()) } }
+                    dt { "State digest" } dd { code #prov-digest { (view.state.digest.to_hex()) } }
+                    dt { "State date" } dd { (view.state.at) }
+                    dt { "Log key" } dd { code { (view.vkey) } }
+                }
+                p {
+                    output #checkpoint-check .check
+                        data-note=(view.signed_note())
+                        data-vkey=(view.vkey)
+                        data-size=(view.size)
+                        data-root=(hisaab_log::key::encode_base64(view.root.as_bytes())) {
+                        "Not checked in your browser (it needs JavaScript). Check it with "
+                        code { "hisaab verify" } "."
+                    }
+                }
+                p {
+                    "Re-check these numbers yourself: "
+                    code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" }
+                    " gives the same state digest ("
+                    a href=(format!("/v1/bundle?tree_size={}", view.size)) { "bundle at this size" }
+                    ")."
+                }
+                form.inline.no-print method="get" action=(action) {
+                    label {
+                        "View as of tree size"
+                        input type="number" name="as_of" min="1" max=(view.latest_size)
+                            value=(view.size) inputmode="numeric";
+                    }
+                    button type="submit" { "Show" }
+                }
+                details {
+                    summary { "The signed checkpoint" }
+                    pre.note { (view.signed_note()) }
+                }
+            }
+        }
+    }
+}
+
+/// An error page, with no view.
+pub fn error(status: StatusCode, message: &str) -> Markup {
+    let title = status.canonical_reason().unwrap_or("Error");
+    layout(
+        None,
+        &Reader::Public,
+        title,
+        Nav::None,
+        html! {
+            h1 { (status.as_u16()) " " (title) }
+            p #error-message { (message) }
+            p { a href="/" { "Back to the overview" } }
+        },
+    )
+}
+
+fn band_cell(score: Option<u8>) -> Markup {
+    band_cell_labelled(score, "Score")
+}
+
+fn band_cell_labelled(score: Option<u8>, label: &str) -> Markup {
+    let band = Band::of(score);
+    html! {
+        td class={ "num band band-" (band.as_str()) } data-label=(label) {
+            @match score {
+                Some(s) => { (s) }
+                None => { "–" }
+            }
+            small { (band.meaning()) }
+        }
+    }
+}
+
+fn legend() -> Markup {
+    html! {
+        ul.legend aria-label="Legend" {
+            li.band-green { "80–100: on track" }
+            li.band-amber { "50–79: needs attention" }
+            li.band-red { "0–49: off track" }
+            li.band-none { "–: no score yet" }
+        }
+    }
+}
+
+fn heatmap(view: &View) -> Markup {
+    html! {
+        div.table-wrap {
+            table #heatmap {
+                caption { "Score per operator and pillar (0–100), with its band in words" }
+                thead {
+                    tr {
+                        th scope="col" { "Operator" }
+                        @for pillar in Pillar::ALL {
+                            th scope="col" { (pillar.title()) }
+                        }
+                        th scope="col" { "Overall" }
+                    }
+                }
+                tbody {
+                    @for (id, operator) in &view.state.operators {
+                        tr {
+                            th scope="row" {
+                                a href=(at(view, &format!("/app/operators/{id}"))) { (operator.name) }
+                            }
+                            @for pillar in Pillar::ALL {
+                                (band_cell(operator.pillar_scores.get(*pillar)))
+                            }
+                            (band_cell(operator.score))
+                        }
+                    }
+                    tr {
+                        th scope="row" { "Sector" }
+                        @for pillar in Pillar::ALL {
+                            (band_cell(view.state.sector.get(*pillar)))
+                        }
+                        td {}
+                    }
+                }
+            }
+        }
+        (legend())
+    }
+}
+
+/// Dash patterns and markers per pillar, so the lines differ without colour.
+const STYLES: [(&str, &str); 6] = [
+    ("#0550ae", ""),
+    ("#1a7f37", "6 3"),
+    ("#a40e26", "2 3"),
+    ("#7d4e00", "8 3 2 3"),
+    ("#6639ba", "12 4"),
+    ("#57606a", "1 2"),
+];
+
+fn sector_chart(series: &[MonthPoint]) -> Markup {
+    let (w, h, left, right, top, bottom) = (720.0_f64, 300.0_f64, 40.0, 200.0, 12.0, 30.0);
+    let plot_w = w - left - right;
+    let plot_h = h - top - bottom;
+    let n = series.len();
+    let x = |i: usize| -> f64 {
+        if n <= 1 {
+            left + plot_w / 2.0
+        } else {
+            left + plot_w * (i as f64) / ((n - 1) as f64)
+        }
+    };
+    let y = |score: u8| -> f64 { top + plot_h * (1.0 - f64::from(score) / 100.0) };
+    html! {
+        figure {
+            svg.chart role="img" aria-labelledby="chart-title" viewBox=(format!("0 0 {w} {h}"))
+                width=(w) height=(h) xmlns="http://www.w3.org/2000/svg" {
+                title #chart-title { "Sector score per pillar at each month's end" }
+                @for tick in [0u8, 25, 50, 75, 100] {
+                    line x1=(left) x2=(left + plot_w) y1=(y(tick)) y2=(y(tick)) stroke="#d0d7de" {}
+                    text x=(left - 6.0) y=(y(tick) + 4.0) text-anchor="end" { (tick) }
+                }
+                @for (i, point) in series.iter().enumerate() {
+                    // At most about eight month labels, the last always.
+                    @if i % n.div_ceil(8).max(1) == 0 || i + 1 == n {
+                        text x=(x(i)) y=(h - 10.0) text-anchor="middle" { (point.month) }
+                    }
+                }
+                @for (p, pillar) in Pillar::ALL.iter().enumerate() {
+                    @let (colour, dash) = STYLES.get(p).copied().unwrap_or(("#000", ""));
+                    @let points: Vec<String> = series.iter().enumerate()
+                        .filter_map(|(i, m)| m.sector.get(*pillar).map(|s| format!("{:.1},{:.1}", x(i), y(s))))
+                        .collect();
+                    polyline points=(points.join(" ")) fill="none" stroke=(colour)
+                        stroke-width="2" stroke-dasharray=(dash) {}
+                    @for (i, m) in series.iter().enumerate() {
+                        @if let Some(s) = m.sector.get(*pillar) {
+                            circle cx=(x(i)) cy=(y(s)) r="3" fill=(colour) {
+                                title { (pillar.title()) ", " (m.month) ": " (s) }
+                            }
+                        }
+                    }
+                    @let ly = top + 14.0 + 20.0 * (p as f64);
+                    line x1=(w - right + 10.0) x2=(w - right + 40.0) y1=(ly) y2=(ly) stroke=(colour)
+                        stroke-width="2" stroke-dasharray=(dash) {}
+                    text x=(w - right + 46.0) y=(ly + 4.0) { (pillar.as_str()) }
+                }
+            }
+            figcaption {
+                "Sector score per pillar (the rounded mean of the operators' pillar scores) at the end of each month, "
+                "and the current month as it stands."
+            }
+        }
+        details {
+            summary { "The chart's numbers as a table" }
+            div.table-wrap {
+                table #sector-series {
+                    thead {
+                        tr {
+                            th scope="col" { "Month" }
+                            th scope="col" { "Size" }
+                            @for pillar in Pillar::ALL { th scope="col" { (pillar.title()) } }
+                        }
+                    }
+                    tbody {
+                        @for m in series {
+                            tr {
+                                th scope="row" { (m.month) }
+                                td.num { (m.size) }
+                                @for pillar in Pillar::ALL {
+                                    td.num { (opt(m.sector.get(*pillar))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn opt<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| v.to_string())
+}
+
+/// The sector overview.
+pub fn overview(view: &View, reader: &Reader) -> Markup {
+    let register = &view.register;
+    let overdue = register
+        .commitments
+        .iter()
+        .filter(|c| c.status == CommitmentStatus::Overdue)
+        .count();
+    let pending = register
+        .commitments
+        .iter()
+        .filter(|c| c.status.is_pending())
+        .count();
+    let open_disputes = register
+        .disputes
+        .iter()
+        .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
+        .count();
+    let open_challenges = register.challenges.iter().filter(|c| c.is_open()).count();
+    let title = view.ledger.genesis().map_or("Hisaab", |g| g.title.as_str());
+    layout(
+        Some(view),
+        reader,
+        "Sector overview",
+        Nav::Overview,
+        html! {
+            h1 { "Sector overview" }
+            p.lead { (title) ", as of " (view.state.at) ": "
+                (view.state.operators.len()) " operators, " (view.register.kpis.len()) " KPIs defined, " (view.kpis.len()) " assigned." }
+            div.cards {
+                div.card { span.big #count-overdue { (overdue) } "commitments overdue "
+                    a href=(at(view, "/app/commitments?status=overdue")) { "see them" } }
+                div.card { span.big #count-pending { (pending) } "commitments still to meet "
+                    a href=(at(view, "/app/commitments?status=pending")) { "see them" } }
+                div.card { span.big #count-disputes { (open_disputes) } "disputes open" }
+                div.card { span.big #count-challenges { (open_challenges) } "challenges open" }
+                div.card { span.big { (register.meetings.len()) } "meetings recorded "
+                    a href=(at(view, "/app/meetings")) { "see them" } }
+            }
+            h2 { "Heat map: operators × pillars" }
+            (heatmap(view))
+            h2 { "Sector score per pillar over the months" }
+            (sector_chart(&view.series))
+        },
+    )
+}
+
+fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Markup {
+    let definition = view.kpis.get(kpi);
+    html! {
+        td.id data-label="KPI" { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
+        td data-label="Title" { (view.kpi_title(kpi)) }
+        td data-label="Pillar" { (state.pillar.title()) }
+        td data-label="Unit" { (definition.map_or_else(String::new, |d| d.unit.to_string())) }
+        td.num data-label="Target" { (state.target) }
+        td data-label="Direction" { (definition.map_or_else(String::new, |d| d.direction.as_str().replace('_', " "))) }
+        td data-label="Due" { (state.due) }
+        td.num data-label="Latest value" { (opt(state.value.as_ref())) @if let Some(p) = state.period { br; small { (p) } } }
+        td data-label="Latest verdict" { (opt(state.verdict.map(|v| v.as_str().replace('_', " ")))) }
+        (band_cell_labelled(state.score, "Score"))
+        td data-label="Status" { span class={ "status status-" (state.status.as_str()) } { (state.status.as_str().replace('_', " ")) } }
+    }
+}
+
+fn sparkline(points: &[TrendPoint]) -> Markup {
+    trend_line(points, 100.0, 24.0)
+}
+
+fn trend_line(points: &[TrendPoint], w: f64, h: f64) -> Markup {
+    let values: Vec<f64> = points
+        .iter()
+        .filter_map(|p| p.value.as_str().parse::<f64>().ok())
+        .collect();
+    if values.len() < 2 {
+        return html! { span { "–" } };
+    }
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = w / ((values.len() - 1) as f64);
+    let coords: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            format!(
+                "{:.1},{:.1}",
+                step * i as f64,
+                2.0 + (h - 4.0) * (1.0 - (v - lo) / span)
+            )
+        })
+        .collect();
+    let first = points
+        .first()
+        .map(|p| p.value.to_string())
+        .unwrap_or_default();
+    let last = points
+        .last()
+        .map(|p| p.value.to_string())
+        .unwrap_or_default();
+    html! {
+        svg.spark role="img" width=(w) height=(h) viewBox=(format!("0 0 {w} {h}")) xmlns="http://www.w3.org/2000/svg" {
+            title { "Trend over " (values.len()) " periods, from " (first) " to " (last) }
+            polyline points=(coords.join(" ")) fill="none" stroke="#0550ae" stroke-width="1.5" {}
+        }
+    }
+}
+
+fn commitments_table(
+    store: &Store,
+    view: &View,
+    items: &[&CommitmentItem],
+) -> Result<Markup, WebError> {
+    let mut actions = Vec::with_capacity(items.len());
+    for item in items {
+        let action = match body_at(store, item.seq)? {
+            Some(Body::CommitmentMade(b)) => b.action.to_string(),
+            _ => String::new(),
+        };
+        actions.push(action);
+    }
+    Ok(html! {
+        @if items.is_empty() {
+            p { "None." }
+        } @else {
+            div.table-wrap {
+                table.commitments.stack {
+                    thead {
+                        tr {
+                            th scope="col" { "Status" }
+                            th scope="col" { "Due" }
+                            th scope="col" { "Owner (operator)" }
+                            th scope="col" { "KPI" }
+                            th scope="col" { "Action" }
+                            th scope="col" { "Commitment" }
+                        }
+                    }
+                    tbody {
+                        @for (item, action) in items.iter().zip(&actions) {
+                            tr {
+                                td data-label="Status" { span class={ "status status-" (item.status.as_str()) } { (item.status.as_str()) }
+                                    @if let Some(days) = item.days_overdue { br; small { (days) " days late" } } }
+                                td data-label="Due" { (item.due) }
+                                td data-label="Owner" { a href=(at(view, &format!("/app/operators/{}", item.operator))) { (view.operator_name(item.operator.as_str())) } }
+                                td data-label="KPI" { @if let Some(kpi) = &item.kpi {
+                                    a href=(at(view, &format!("/app/operators/{}/kpis/{kpi}", item.operator))) { code { (kpi) } }
+                                } @else { "–" } }
+                                td data-label="Action" { (action) }
+                                td data-label="Commitment" { a href=(at(view, &format!("/app/entries/{}", item.seq))) { code { (item.commitment) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// An operator's scorecard.
+///
+/// # Errors
+/// The store's, reading the bodies of the entries it cites.
+pub fn scorecard(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    operator: &str,
+) -> Result<Markup, WebError> {
+    let Some((_, state)) = view
+        .state
+        .operators
+        .iter()
+        .find(|(id, _)| id.as_str() == operator)
+    else {
+        return Err(WebError::NotFound(format!("no operator {operator:?}")));
+    };
+    let commitments: Vec<&CommitmentItem> = view
+        .register
+        .commitments
+        .iter()
+        .filter(|c| c.operator.as_str() == operator)
+        .collect();
+    let mut evidence = Vec::new();
+    for (kpi, kpi_state) in &state.kpis {
+        let mut names = Vec::new();
+        if let Some(hash) = kpi_state.latest_submission {
+            let trend = view.ledger.kpi_trend(operator, kpi.as_str());
+            if let Some(point) = trend.iter().find(|p| p.submission == hash) {
+                if let Some(Body::SubmissionFiled(b)) = body_at(store, point.seq)? {
+                    names.extend(
+                        b.evidence
+                            .iter()
+                            .map(|e| (e.name.to_string(), e.sha256.to_hex())),
+                    );
+                }
+            }
+            evidence.push((kpi.as_str().to_owned(), trend, names));
+        } else {
+            evidence.push((kpi.as_str().to_owned(), Vec::new(), names));
+        }
+    }
+    let disputes: Vec<_> = view
+        .register
+        .disputes
+        .iter()
+        .filter(|d| d.operator.as_str() == operator)
+        .collect();
+    let challenges: Vec<_> = view
+        .register
+        .challenges
+        .iter()
+        .filter(|c| c.operator.as_ref().is_some_and(|o| o.as_str() == operator))
+        .collect();
+    let ciso: Vec<_> = view
+        .register
+        .members
+        .iter()
+        .filter(|m| m.operator.as_ref().is_some_and(|o| o.as_str() == operator))
+        .collect();
+    let table = commitments_table(store, view, &commitments)?;
+    Ok(layout(
+        Some(view),
+        reader,
+        state.name.as_str(),
+        Nav::Overview,
+        html! {
+            h1 { (state.name) " — scorecard" }
+            p.lead {
+                "Overall score " strong #operator-score { (opt(state.score)) } " ("
+                (Band::of(state.score).meaning()) "). "
+                @for m in &ciso {
+                    @let roles = m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                    (m.name) " (" (roles)
+                    @if !m.active { ", revoked" } "). " }
+            }
+            div.table-wrap {
+                table {
+                    caption { "Pillar scores" }
+                    thead { tr { @for pillar in Pillar::ALL { th scope="col" { (pillar.title()) } } } }
+                    tbody { tr { @for pillar in Pillar::ALL { (band_cell(state.pillar_scores.get(*pillar))) } } }
+                }
+            }
+            (legend())
+            h2 { "KPIs" }
+            div.table-wrap {
+                table #kpis .stack {
+                    thead {
+                        tr {
+                            th scope="col" { "KPI" } th scope="col" { "Title" } th scope="col" { "Pillar" }
+                            th scope="col" { "Unit" } th scope="col" { "Target" } th scope="col" { "Direction" }
+                            th scope="col" { "Due" } th scope="col" { "Latest value" } th scope="col" { "Latest verdict" }
+                            th scope="col" { "Score" } th scope="col" { "Status" } th scope="col" { "Trend" }
+                            th scope="col" { "Evidence (latest)" }
+                        }
+                    }
+                    tbody {
+                        @for ((kpi, kpi_state), (_, trend, names)) in state.kpis.iter().zip(&evidence) {
+                            tr {
+                                (kpi_row_cells(view, operator, kpi.as_str(), kpi_state))
+                                td data-label="Trend" { (sparkline(trend)) }
+                                td.evidence data-label="Evidence" { @for (name, hash) in names { span title=(format!("SHA-256 {hash}")) { (name) } br; } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Commitments" }
+            (table)
+            h2 { "Disputes" }
+            @if disputes.is_empty() { p { "None." } } @else {
+                ul { @for d in &disputes { li {
+                    a href=(at(view, &format!("/app/entries/{}", d.seq))) { code { (d.dispute) } }
+                    " on " code { (d.kpi) } ": " span class={ "status status-" (d.status.as_str()) } { (d.status.as_str()) }
+                } } }
+            }
+            h2 { "Challenges" }
+            @if challenges.is_empty() { p { "None." } } @else {
+                ul { @for c in &challenges { li {
+                    a href=(at(view, &format!("/app/entries/{}", c.seq))) { code { (c.challenge) } }
+                    @if c.is_open() { " (open)" } @else { " (resolved)" }
+                } } }
+            }
+        },
+    ))
+}
+
+fn signer_of(view: &View, sealed: &SealedEntry) -> String {
+    let key = &sealed.entry().statement.signer;
+    match view.ledger.member_for_key(key) {
+        Some(member) => format!("{} ({member})", view.member_name(member)),
+        None => "the ledger's first authority".to_owned(),
+    }
+}
+
+/// What an entry says, in words.
+fn summary(view: &View, body: &Body) -> String {
+    match body {
+        Body::Genesis(b) => format!("Ledger opened: {}", b.title),
+        Body::OperatorRegistered(b) => format!("Operator {} registered as {}", b.operator, b.name),
+        Body::MemberEnrolled(b) => format!(
+            "{} ({}) enrolled as {}",
+            b.name,
+            b.member,
+            b.roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Body::MemberKeyRotated(b) => format!("{} rotated their key", b.member),
+        Body::MemberRevoked(b) => format!("{} revoked: {}", b.member, b.reason),
+        Body::KpiDefined(b) => format!(
+            "KPI {} defined: {} ({}, {})",
+            b.kpi,
+            b.title,
+            b.unit,
+            b.pillar.title()
+        ),
+        Body::KpiAssigned(b) => format!(
+            "{} assigned to {}: target {}, due {}",
+            b.kpi,
+            view.operator_name(b.operator.as_str()),
+            b.target,
+            b.due
+        ),
+        Body::SubmissionFiled(b) => format!(
+            "{} reported {} {} for {} ({} evidence file(s))",
+            view.operator_name(b.operator.as_str()),
+            b.kpi,
+            b.value,
+            b.period,
+            b.evidence.len()
+        ),
+        Body::EvaluationRecorded(b) => format!(
+            "Evaluated: {}, score {} — {}",
+            b.verdict.as_str().replace('_', " "),
+            b.score.get(),
+            b.rationale
+        ),
+        Body::CommitmentMade(b) => format!(
+            "{} committed ({}): {} by {}",
+            view.operator_name(b.operator.as_str()),
+            b.commitment,
+            b.action,
+            b.due
+        ),
+        Body::CommitmentClosed(b) => {
+            format!("Commitment {} closed: {}", b.commitment, b.outcome.as_str())
+        }
+        Body::ChallengeRaised(b) => format!("Challenge {} raised: {}", b.challenge, b.description),
+        Body::ChallengeResolved(b) => {
+            format!("Challenge {} resolved: {}", b.challenge, b.resolution)
+        }
+        Body::MeetingRecorded(b) => format!(
+            "Meeting {} held on {}: {} attendees, {} decision(s)",
+            b.meeting,
+            b.held_on,
+            b.attendees.len(),
+            b.decisions.len()
+        ),
+        Body::MeetingAttested(b) => format!("Attested the record of meeting {}", b.meeting),
+        Body::DisputeOpened(b) => format!("Dispute {} opened: {}", b.dispute, b.grounds),
+        Body::DisputeResolved(b) => format!(
+            "Dispute {} resolved: {} (replayed at size {}) — {}",
+            b.dispute,
+            b.outcome.as_str(),
+            b.as_of,
+            b.rationale
+        ),
+        // A kind this page has no sentence for yet: its name (the card shows every field).
+        other => other.kind().as_str().to_owned(),
+    }
+}
+
+fn entry_card(view: &View, sealed: &SealedEntry) -> Markup {
+    let entry = sealed.entry();
+    let text = body_of(sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b));
+    html! {
+        article.entry-card {
+            h3 { a href=(at(view, &format!("/app/entries/{}", entry.seq))) { "#" (entry.seq) " · " (entry.statement.kind) } }
+            p { (text) }
+            p.meta { "Signed by " (signer_of(view, sealed)) " · recorded " time datetime=(entry.recorded_at) { (entry.recorded_at) } }
+        }
+    }
+}
+
+/// Every entry about one operator and KPI.
+///
+/// # Errors
+/// The store's.
+pub fn kpi_history(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    operator: &str,
+    kpi: &str,
+) -> Result<Markup, WebError> {
+    let seqs: Vec<u64> = store
+        .history(operator, kpi)?
+        .into_iter()
+        .filter(|s| *s < view.size)
+        .collect();
+    let mut entries = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        if let Some(sealed) = store.entry(seq)? {
+            entries.push(sealed);
+        }
+    }
+    let trend = view.ledger.kpi_trend(operator, kpi);
+    let state = view
+        .state
+        .operators
+        .iter()
+        .find(|(id, _)| id.as_str() == operator)
+        .and_then(|(_, o)| {
+            o.kpis
+                .iter()
+                .find(|(k, _)| k.as_str() == kpi)
+                .map(|(_, s)| s)
+        });
+    let title = format!("{} · {kpi}", view.operator_name(operator));
+    Ok(layout(
+        Some(view),
+        reader,
+        &title,
+        Nav::Overview,
+        html! {
+            h1 { (view.operator_name(operator)) ": " code { (kpi) } " " (view.kpi_title(kpi)) }
+            p.lead { a href=(at(view, &format!("/app/operators/{operator}"))) { "Back to the scorecard" } }
+            @if let Some(state) = state {
+                div.table-wrap { table.stack {
+                    thead { tr { th { "KPI" } th { "Title" } th { "Pillar" } th { "Unit" } th { "Target" } th { "Direction" } th { "Due" } th { "Latest value" } th { "Latest verdict" } th { "Score" } th { "Status" } } }
+                    tbody { tr { (kpi_row_cells(view, operator, kpi, state)) } }
+                } }
+            }
+            h2 { "Reports by period" }
+            div.table-wrap { table #trend {
+                thead { tr { th scope="col" { "Period" } th scope="col" { "Value" } th scope="col" { "Verdict" } th scope="col" { "Score" } th scope="col" { "Entry" } } }
+                tbody { @for p in &trend { tr {
+                    th scope="row" { (p.period) }
+                    td.num { (p.value) }
+                    td { (opt(p.evaluation.map(|(v, _)| v.as_str().replace('_', " ")))) }
+                    td.num { (opt(p.evaluation.map(|(_, s)| s))) }
+                    td { a href=(at(view, &format!("/app/entries/{}", p.seq))) { "#" (p.seq) } }
+                } } }
+            } }
+            p { (trend_line(&trend, 320.0, 64.0)) }
+            h2 { "Every entry about this KPI, in order (" (entries.len()) ")" }
+            @for sealed in &entries {
+                (entry_card(view, sealed))
+            }
+        },
+    ))
+}
+
+/// Who owes what by when: commitments, overdue first.
+///
+/// # Errors
+/// The store's.
+pub fn commitments(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    operator: Option<&str>,
+    status: Option<&str>,
+) -> Result<Markup, WebError> {
+    let items: Vec<&CommitmentItem> = view
+        .register
+        .commitments
+        .iter()
+        .filter(|c| operator.is_none_or(|o| c.operator.as_str() == o))
+        .filter(|c| match status {
+            Some("pending") => c.status.is_pending(),
+            Some("overdue") => c.status == CommitmentStatus::Overdue,
+            Some("closed") => !c.status.is_pending(),
+            _ => true,
+        })
+        .collect();
+    let table = commitments_table(store, view, &items)?;
+    Ok(layout(
+        Some(view),
+        reader,
+        "Who owes what by when",
+        Nav::Commitments,
+        html! {
+            h1 { "Who owes what by when" }
+            p.lead { "Commitments as of " (view.state.at) ": overdue first (most days late first), then open by due date, then closed." }
+            form.inline method="get" action="/app/commitments" {
+                label { "Operator"
+                    select name="operator" {
+                        option value="" { "All operators" }
+                        @for (id, o) in &view.state.operators {
+                            option value=(id) selected[operator == Some(id.as_str())] { (o.name) }
+                        }
+                    }
+                }
+                label { "Status"
+                    select name="status" {
+                        option value="" { "All" }
+                        @for f in COMMITMENT_FILTERS {
+                            option value=(f) selected[status == Some(f)] { (f) }
+                        }
+                    }
+                }
+                @if !view.is_latest() { input type="hidden" name="as_of" value=(view.size); }
+                button type="submit" { "Filter" }
+            }
+            p #commitment-count { (items.len()) " commitment(s)." }
+            (table)
+        },
+    ))
+}
+
+/// Meetings: attendance, attestations, decisions.
+///
+/// # Errors
+/// The store's.
+pub fn meetings(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
+    let mut rows = Vec::new();
+    for m in view.register.meetings.iter().rev() {
+        let body = match body_at(store, m.seq)? {
+            Some(Body::MeetingRecorded(b)) => Some(b),
+            _ => None,
+        };
+        rows.push((m, body));
+    }
+    Ok(layout(
+        Some(view),
+        reader,
+        "Meetings",
+        Nav::Meetings,
+        html! {
+            h1 { "Meetings" }
+            p.lead { (rows.len()) " meeting(s) recorded, newest first. Each record is signed by the chair; each attendee attests it with their own key." }
+            @for (m, body) in &rows {
+                section.entry-card {
+                    h2 { a href=(at(view, &format!("/app/entries/{}", m.seq))) { (m.meeting) }
+                        @if let Some(b) = body { " · held on " (b.held_on) } }
+                    p { "Attendance: " (m.attendees.len()) "; attested by " (m.attested.len()) " of them." }
+                    ul { @for a in &m.attendees { li {
+                        (view.member_name(a.as_str()))
+                        @if m.attested.contains(a) { " — attested" } @else { " — not attested" }
+                    } } }
+                    @if let Some(b) = body {
+                        p { "Minutes: SHA-256 " code { (b.minutes_sha256.to_hex()) } }
+                        @if b.decisions.is_empty() { p { "No decisions recorded." } } @else {
+                            h3 { "Decisions" }
+                            ol { @for d in &b.decisions { li { (d) } } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// The monthly meeting pack: one printable page.
+///
+/// # Errors
+/// The store's.
+pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
+    let pending: Vec<&CommitmentItem> = view
+        .register
+        .commitments
+        .iter()
+        .filter(|c| c.status.is_pending())
+        .collect();
+    let table = commitments_table(store, view, &pending)?;
+    let title = view.ledger.genesis().map_or("Hisaab", |g| g.title.as_str());
+    let csv = |name: &str| at(view, &format!("/app/pack/{name}.csv"));
+    Ok(layout(
+        Some(view),
+        reader,
+        "Monthly meeting pack",
+        Nav::Pack,
+        html! {
+            h1 { "Monthly meeting pack — " (view.state.at) }
+            p.lead { (title) }
+            section #pack-stamp {
+                p { "Computed from the checkpoint of " code { (view.origin) } " at tree size " strong { (view.size) }
+                    ", root " code { (view.root.to_hex()) } "; state digest " code { (view.state.digest.to_hex()) } "." }
+                p { "Re-verify: " code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" } " must print this digest." }
+            }
+            p.no-print { "Print this page, or save it as PDF from the browser's print dialog. Tables as CSV: "
+                a href=(csv("scores")) { "scores" } ", " a href=(csv("kpis")) { "KPIs" } ", "
+                a href=(csv("commitments")) { "commitments" } ", " a href=(csv("disputes")) { "disputes" } "." }
+            h2 { "1. Scores: operators × pillars" }
+            (heatmap(view))
+            h2 { "2. KPIs needing attention" }
+            div.table-wrap { table #pack-kpis .stack {
+                thead { tr { th { "Operator" } th { "KPI" } th { "Title" } th { "Pillar" } th { "Unit" } th { "Target" } th { "Direction" } th { "Due" } th { "Latest value" } th { "Latest verdict" } th { "Score" } th { "Status" } } }
+                tbody {
+                    @for (id, o) in &view.state.operators {
+                        @for (kpi, k) in &o.kpis {
+                            @if k.status.needs_attention() {
+                                tr { td data-label="Operator" { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
+                            }
+                        }
+                    }
+                }
+            } }
+            h2 { "3. Commitments still to meet (overdue first)" }
+            (table)
+            h2 { "4. Disputes and challenges" }
+            ul {
+                @for d in &view.register.disputes { li { "Dispute " code { (d.dispute) } " (" (view.operator_name(d.operator.as_str())) ", " code { (d.kpi) } "): " (d.status.as_str()) } }
+                @for c in &view.register.challenges { li { "Challenge " code { (c.challenge) } ": " @if c.is_open() { "open" } @else { "resolved" } } }
+            }
+            h2 { "5. Meetings" }
+            ul { @for m in view.register.meetings.iter().rev().take(3) { li { (m.meeting) ": " (m.attendees.len()) " attended, " (m.attested.len()) " attested" } } }
+            p.print-only { "Log key: " code { (view.vkey) } }
+        },
+    ))
+}
+
+/// The ledger explorer: the checkpoint and a page of entries, newest first.
+///
+/// # Errors
+/// The store's.
+pub fn ledger(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    start: Option<u64>,
+) -> Result<Markup, WebError> {
+    // Newest first: the page ends at `start` (default: the view's last entry).
+    let last = start
+        .unwrap_or(view.size.saturating_sub(1))
+        .min(view.size.saturating_sub(1));
+    let first = last.saturating_add(1).saturating_sub(ENTRIES_PER_PAGE);
+    let entries = if view.size == 0 {
+        Vec::new()
+    } else {
+        store.entries(first, last + 1 - first)?
+    };
+    let older = (first > 0).then(|| first - 1);
+    let newer = (last + 1 < view.size).then(|| (last + ENTRIES_PER_PAGE).min(view.size - 1));
+    let page = |s: u64| at(view, &format!("/app/ledger?start={s}"));
+    Ok(layout(
+        Some(view),
+        reader,
+        "Ledger",
+        Nav::Ledger,
+        html! {
+            h1 { "Ledger explorer" }
+            dl.fields {
+                dt { "Origin" } dd { code { (view.origin) } }
+                dt { "Tree size" } dd { (view.size) }
+                dt { "Root" } dd { code { (view.root.to_hex()) } }
+                dt { "Signed checkpoint at this size" } dd { @if view.note.is_some() { "yes (below)" } @else { "not kept for this size; the latest signed checkpoint covers it" } }
+            }
+            pre.note { (view.signed_note()) }
+            p { "Raw: " a href="/v1/checkpoint" { "/v1/checkpoint" } ", " a href=(format!("/v1/entries?start={first}&limit={}", last + 1 - first)) { "these entries as JSON Lines" } "." }
+            h2 { "Entries " (first) "–" (last) ", newest first" }
+            nav.pager aria-label="Pages of entries" {
+                @if let Some(n) = newer { a href=(page(n)) rel="prev" { "Newer" } }
+                @if let Some(o) = older { a href=(page(o)) rel="next" { "Older" } }
+            }
+            @for sealed in entries.iter().rev() { (entry_card(view, sealed)) }
+        },
+    ))
+}
+
+/// One entry: what it says, who signed it when, its hashes, its inclusion proof and receipt.
+///
+/// # Errors
+/// The store's.
+pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Markup, WebError> {
+    let Some(sealed) = store.entry(seq)? else {
+        return Err(WebError::NotFound(format!("no entry {seq}")));
+    };
+    let entry = sealed.entry();
+    let proof = store.inclusion_proof(seq, view.size)?;
+    let receipt = store.receipt(seq)?;
+    let receipt_json = serde_json::to_string_pretty(&receipt).unwrap_or_default();
+    let receipt_link = format!(
+        "/app/verify#receipt={}",
+        percent(&serde_json::to_string(&receipt).unwrap_or_default())
+    );
+    let body_fields: Vec<(String, String)> = entry
+        .statement
+        .body
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                },
+            )
+        })
+        .collect();
+    let text = body_of(&sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b));
+    let subject = view.ledger.subject_of(&entry.statement);
+    Ok(layout(
+        Some(view),
+        reader,
+        &format!("Entry {seq}"),
+        Nav::Ledger,
+        html! {
+            h1 { "Entry #" (seq) " · " (entry.statement.kind) }
+            p.lead #entry-summary { (text) }
+            @if let Some((operator, kpi)) = &subject {
+                p { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { "Every entry about " (operator) " / " (kpi) } }
+            }
+            nav.pager aria-label="Neighbouring entries" {
+                @if seq > 0 { a href=(at(view, &format!("/app/entries/{}", seq - 1))) rel="prev" { "Previous entry" } }
+                @if seq + 1 < view.size { a href=(at(view, &format!("/app/entries/{}", seq + 1))) rel="next" { "Next entry" } }
+            }
+            h2 { "Who and when" }
+            dl.fields {
+                dt { "Signed by" } dd { (signer_of(view, &sealed)) }
+                dt { "Signer's key" } dd { code { (hisaab_log::key::encode_base64(entry.statement.signer.as_bytes())) } }
+                dt { "Issued at" } dd { (entry.statement.issued_at) }
+                dt { "Recorded at" } dd { (entry.recorded_at) }
+                dt { "Statement id" } dd { code { (entry.statement.id.as_str()) } }
+                dt { "Event hash" } dd { code #event-hash { (sealed.event_hash().to_hex()) } }
+                dt { "Previous event hash" } dd { code { (entry.prev.to_hex()) } }
+            }
+            h2 { "What it says" }
+            dl.fields { @for (k, v) in &body_fields { dt { (k) } dd { (v) } } }
+            p { a href=(format!("/v1/entries/{seq}")) { "The entry's exact bytes" } }
+            h2 { "Inclusion proof in the tree of size " (view.size) }
+            p { "Root " code { (view.root.to_hex()) } "; " (proof.len()) " hash(es), leaf first:" }
+            ol.hash { @for h in &proof { li { code { (h.to_hex()) } } } }
+            h2 { "Receipt" }
+            p { "The receipt its submitter got (the checkpoint of the batch that appended it). "
+                a #check-receipt href=(receipt_link) { "Check this receipt in your browser" } }
+            pre.note { (receipt_json) }
+        },
+    ))
+}
+
+/// Percent-encodes for a URL fragment.
+fn percent(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Pin a log key; check the checkpoint and a receipt in the browser.
+pub fn verify(view: &View, reader: &Reader) -> Markup {
+    layout(
+        Some(view),
+        reader,
+        "Verify",
+        Nav::Verify,
+        html! {
+            h1 { "Verify in your browser" }
+            p.lead { "Your browser checks the log's signature (Ed25519, WebCrypto) and inclusion proofs (RFC 9162, SHA-256) itself: you need not trust this server's word, only the log key you pin." }
+            h2 { "1. The log key you trust" }
+            p { "This server says its log key is " code { (view.vkey) } ". Compare it with the key the task force published, or paste the one you were given." }
+            form.inline onsubmit="return false" {
+                label.wide { "Pinned log key (name+id+key)"
+                    input #pin-vkey .wide type="text" value=(view.vkey) spellcheck="false" autocomplete="off";
+                }
+                button #pin-check type="button" { "Check the latest checkpoint" }
+                button #pin-save type="button" { "Pin this key in this browser" }
+                button #pin-forget type="button" { "Forget the pinned key" }
+            }
+            p { output #pin-result .check aria-live="polite" data-note=(view.latest_note) { "Not checked yet (this needs JavaScript)." } }
+            pre.note { (view.latest_note) }
+            h2 { "2. Is my submission included?" }
+            p { "Paste the receipt " code { "hisaab submit … --json" } " printed (or any entry's receipt from the ledger explorer)." }
+            form onsubmit="return false" {
+                label for="receipt" { "Receipt (JSON)" }
+                textarea #receipt name="receipt" spellcheck="false" {}
+                p { button #receipt-check type="button" { "Check the receipt" } }
+            }
+            p { output #receipt-result .check aria-live="polite" { "" } }
+        },
+    )
+}

@@ -1,0 +1,248 @@
+//! What every page is rendered from: the projections of the ledger at one tree size (the
+//! state of SPEC §5, the model's registers and trends, the sector's month-end series), the
+//! checkpoint (origin, size, root, and the signed note when the log signed that size) and the
+//! KPIs' definitions. Built once per size and cached; pages only lay it out.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use hisaab_log::{Hash, SealedEntry};
+use hisaab_model::body::KpiDefinedBody;
+use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
+use hisaab_model::{Body, Ledger, State};
+use hisaab_store::{Store, StoreError};
+
+/// How many views are kept (the latest and a few `as_of` ones).
+const CACHED_MAX: usize = 8;
+
+/// The most views built at once: a build replays from the nearest snapshot, so requests for
+/// many different sizes must not be able to make the server replay at will. Past it a page
+/// answers 503 at once.
+pub(crate) const BUILDS_MAX: usize = 2;
+
+/// The projections of the ledger at one tree size, and where they come from.
+#[derive(Debug)]
+pub struct View {
+    /// The log's origin.
+    pub origin: String,
+    /// The tree size the view is computed at.
+    pub size: u64,
+    /// The log's size when the view was built.
+    pub latest_size: u64,
+    /// The Merkle root at `size`.
+    pub root: Hash,
+    /// The signed checkpoint for `size`, when the log kept one.
+    pub note: Option<String>,
+    /// The latest signed checkpoint (what the browser checks when `note` is `None`).
+    pub latest_note: String,
+    /// The log's verifier key (C2SP vkey).
+    pub vkey: String,
+    /// The state of SPEC §5 at `size`.
+    pub state: State,
+    /// The registers at `size`.
+    pub register: Register,
+    /// The replay state at `size` (trends, signers).
+    pub ledger: Ledger,
+    /// The definition of every KPI assigned to an operator, by id.
+    pub kpis: BTreeMap<String, KpiDefinedBody>,
+    /// The sector's pillar scores at each month's end, up to `size`.
+    pub series: Vec<MonthPoint>,
+}
+
+impl View {
+    /// The signed note the browser checks: the one for this size, or the latest.
+    pub fn signed_note(&self) -> &str {
+        self.note.as_deref().unwrap_or(&self.latest_note)
+    }
+
+    /// Whether the view is of the latest size.
+    pub fn is_latest(&self) -> bool {
+        self.size == self.latest_size
+    }
+
+    /// The `as_of` query to keep on links (empty for the latest).
+    pub fn as_of_query(&self) -> String {
+        if self.is_latest() {
+            String::new()
+        } else {
+            format!("?as_of={}", self.size)
+        }
+    }
+
+    /// A KPI's title, or its id when it has no definition.
+    pub fn kpi_title<'a>(&'a self, kpi: &'a str) -> &'a str {
+        self.kpis.get(kpi).map_or(kpi, |d| d.title.as_str())
+    }
+
+    /// A member's name, or their id.
+    pub fn member_name<'a>(&'a self, member: &'a str) -> &'a str {
+        self.register
+            .members
+            .iter()
+            .find(|m| m.member.as_str() == member)
+            .map_or(member, |m| m.name.as_str())
+    }
+
+    /// An operator's name, or its id.
+    pub fn operator_name<'a>(&'a self, operator: &'a str) -> &'a str {
+        self.state
+            .operators
+            .iter()
+            .find(|(id, _)| id.as_str() == operator)
+            .map_or(operator, |(_, o)| o.name.as_str())
+    }
+}
+
+/// The views cache and the month-end series kept up to date with the log.
+#[derive(Debug, Default)]
+pub(crate) struct Views {
+    cached: Mutex<VecDeque<Arc<View>>>,
+    series: Mutex<MonthlySeries>,
+    building: AtomicUsize,
+}
+
+/// Why a view was not built.
+#[derive(Debug)]
+pub(crate) enum BuildError {
+    /// [`BUILDS_MAX`] builds are running.
+    Busy,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for BuildError {
+    fn from(error: StoreError) -> Self {
+        BuildError::Store(error)
+    }
+}
+
+/// Holds one of the [`BUILDS_MAX`] build slots until dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Views {
+    /// The view at `size` (at most the store's size), from the cache or built.
+    pub(crate) fn get(&self, store: &Store, size: u64) -> Result<Arc<View>, BuildError> {
+        let latest = store.size();
+        if let Ok(cached) = self.cached.lock() {
+            if let Some(hit) = cached
+                .iter()
+                .find(|v| v.size == size && (size < latest || v.latest_size == latest))
+            {
+                return Ok(Arc::clone(hit));
+            }
+        }
+        if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
+            self.building.fetch_sub(1, Ordering::AcqRel);
+            return Err(BuildError::Busy);
+        }
+        let slot = Slot(&self.building);
+        let view = Arc::new(self.build(store, size)?);
+        drop(slot);
+        if let Ok(mut cached) = self.cached.lock() {
+            cached.retain(|v| v.size != size);
+            if cached.len() >= CACHED_MAX {
+                cached.pop_front();
+            }
+            cached.push_back(Arc::clone(&view));
+        }
+        Ok(view)
+    }
+
+    fn build(&self, store: &Store, size: u64) -> Result<View, StoreError> {
+        let latest = store.latest_checkpoint();
+        let latest_size = store.size();
+        let ledger = store.ledger(Some(size))?;
+        let state = ledger.state(None);
+        let register = ledger.register(None);
+        let root = if size == 0 {
+            Hash::ZERO
+        } else {
+            store.root(size)?
+        };
+        let note = store.checkpoint_at(size)?.map(|c| c.note);
+        // The definitions of the KPIs assigned to an operator: the ones pages show (a ledger
+        // may define many more; reading them all would cost one entry each).
+        let assigned: BTreeSet<&str> = state
+            .operators
+            .values()
+            .flat_map(|o| o.kpis.keys().map(|k| k.as_str()))
+            .collect();
+        let mut kpis = BTreeMap::new();
+        for definition in &register.kpis {
+            if !assigned.contains(definition.kpi.as_str()) {
+                continue;
+            }
+            if let Some(Body::KpiDefined(body)) = body_at(store, definition.seq)? {
+                kpis.insert(definition.kpi.as_str().to_owned(), body);
+            }
+        }
+        let series = self.series(store, size, &ledger, &state)?;
+        Ok(View {
+            origin: store.origin().to_owned(),
+            size,
+            latest_size,
+            root,
+            note,
+            latest_note: latest.note,
+            vkey: store.log_vkey().to_vkey(),
+            state,
+            register,
+            ledger,
+            kpis,
+            series,
+        })
+    }
+
+    /// The month-end series up to `size`: the kept series is first fed the entries it has not
+    /// seen (O(new entries)), then read as of `size`.
+    fn series(
+        &self,
+        store: &Store,
+        size: u64,
+        ledger: &Ledger,
+        state: &State,
+    ) -> Result<Vec<MonthPoint>, StoreError> {
+        let Ok(mut series) = self.series.lock() else {
+            return Ok(Vec::new());
+        };
+        let target = store.size();
+        while series.size() < target {
+            let page = store.entries(series.size(), hisaab_store::ENTRIES_LIMIT_MAX)?;
+            if page.is_empty() {
+                break;
+            }
+            for entry in &page {
+                series
+                    .push(entry)
+                    .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+            }
+        }
+        let month = ledger.last_recorded_at().map(|t| t.date().period());
+        Ok(match month {
+            Some(month) => series.series(month, size, state.sector),
+            None => Vec::new(),
+        })
+    }
+}
+
+fn replay_corruption(violation: hisaab_model::Violation) -> hisaab_store::Corruption {
+    hisaab_store::Corruption::Rejected { violation }
+}
+
+/// The typed body of entry `seq`, if it parses.
+pub(crate) fn body_at(store: &Store, seq: u64) -> Result<Option<Body>, StoreError> {
+    Ok(store.entry(seq)?.and_then(|sealed| body_of(&sealed)))
+}
+
+/// The typed body of an entry, if it parses.
+pub(crate) fn body_of(sealed: &SealedEntry) -> Option<Body> {
+    let statement = &sealed.entry().statement;
+    Body::try_parse(&statement.kind, &statement.body).ok()
+}

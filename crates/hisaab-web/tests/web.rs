@@ -1,0 +1,329 @@
+//! The web app over a real store of the demo ledger: what the pages show agrees with the
+//! state of SPEC §5, earlier sizes are what replay gives, and bad input gets a 400 or 404
+//! page, never a 500.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hisaab_model::report::{CommitmentStatus, DisputeStatus, MonthlySeries};
+use hisaab_web::Web;
+use tower::ServiceExt as _;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    web: Arc<Web>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::demo_store(&dir.path().join("ledger"), 6);
+    Fixture {
+        web: Web::new(store),
+        _dir: dir,
+    }
+}
+
+struct Page {
+    status: StatusCode,
+    content_type: String,
+    cache: String,
+    text: String,
+}
+
+async fn get(web: &Arc<Web>, path: &str) -> Page {
+    let router: axum::Router = hisaab_web::router(Arc::clone(web));
+    let response = router
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let content_type = header("content-type");
+    let cache = header("cache-control");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Page {
+        status,
+        content_type,
+        cache,
+        text: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+#[test]
+fn the_registers_agree_with_the_state_counts() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    assert_eq!(view.state, f.web.store().state(None, None).unwrap());
+    for (id, operator) in &view.state.operators {
+        let mine: Vec<_> = view
+            .register
+            .commitments
+            .iter()
+            .filter(|c| &c.operator == id)
+            .collect();
+        let count = |status| mine.iter().filter(|c| c.status == status).count() as u64;
+        assert_eq!(
+            count(CommitmentStatus::Open),
+            operator.commitments.open,
+            "{id}"
+        );
+        assert_eq!(
+            count(CommitmentStatus::Overdue),
+            operator.commitments.overdue,
+            "{id}"
+        );
+        assert_eq!(
+            count(CommitmentStatus::Fulfilled),
+            operator.commitments.fulfilled,
+            "{id}"
+        );
+        assert_eq!(
+            count(CommitmentStatus::Missed),
+            operator.commitments.missed,
+            "{id}"
+        );
+        let disputes: Vec<_> = view
+            .register
+            .disputes
+            .iter()
+            .filter(|d| &d.operator == id)
+            .collect();
+        let open = disputes
+            .iter()
+            .filter(|d| d.status == DisputeStatus::Open)
+            .count() as u64;
+        assert_eq!(open, operator.disputes.open, "{id}");
+        // The trend's last period is the state's latest submission.
+        for (kpi, state) in &operator.kpis {
+            let trend = view.ledger.kpi_trend(id.as_str(), kpi.as_str());
+            assert_eq!(
+                trend.last().map(|p| p.submission),
+                state.latest_submission,
+                "{id} {kpi}"
+            );
+            assert_eq!(
+                trend.last().map(|p| p.value.clone()),
+                state.value,
+                "{id} {kpi}"
+            );
+        }
+    }
+    // Overdue commitments come first.
+    let first_closed = view
+        .register
+        .commitments
+        .iter()
+        .position(|c| !c.status.is_pending());
+    if let Some(at) = first_closed {
+        assert!(view.register.commitments[at..]
+            .iter()
+            .all(|c| !c.status.is_pending()));
+    }
+    assert!(view
+        .register
+        .commitments
+        .iter()
+        .any(|c| c.status == CommitmentStatus::Overdue));
+    // Every assigned KPI has its definition's title.
+    for operator in view.state.operators.values() {
+        for kpi in operator.kpis.keys() {
+            assert!(view.kpis.contains_key(kpi.as_str()), "{kpi}");
+        }
+    }
+}
+
+#[test]
+fn the_month_end_series_is_what_a_replay_of_each_prefix_gives() {
+    let f = fixture();
+    let store = f.web.store();
+    let latest = f.web.view(None).unwrap();
+    assert!(latest.series.len() >= 6, "{:?}", latest.series);
+    assert_eq!(latest.series.last().unwrap().sector, latest.state.sector);
+    assert_eq!(latest.series.last().unwrap().size, latest.size);
+    for point in &latest.series {
+        assert_eq!(
+            point.sector,
+            store.state(Some(point.size), None).unwrap().sector,
+            "{point:?}"
+        );
+    }
+    // As of an earlier size: the same months closed by then, then that size's state.
+    let mid = latest.series[2].size + 3;
+    let earlier = f.web.view(Some(mid)).unwrap();
+    assert_eq!(earlier.state, store.state(Some(mid), None).unwrap());
+    assert_eq!(earlier.series[..3], latest.series[..3]);
+    assert_eq!(earlier.series.last().unwrap().size, mid);
+    // A series fed only the first `mid` entries agrees.
+    let mut fresh = MonthlySeries::new();
+    for entry in store.entries(0, mid).unwrap() {
+        fresh.push(&entry).unwrap();
+    }
+    let month = earlier.ledger.last_recorded_at().unwrap().date().period();
+    assert_eq!(
+        fresh.series(month, mid, earlier.state.sector),
+        earlier.series
+    );
+}
+
+#[tokio::test]
+async fn every_page_renders_from_the_projections() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let digest = view.state.digest.to_hex();
+    let overview = get(&f.web, "/").await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert!(overview.content_type.starts_with("text/html"));
+    for operator in view.state.operators.values() {
+        assert!(
+            overview.text.contains(operator.name.as_str()),
+            "{}",
+            operator.name
+        );
+    }
+    assert!(overview.text.contains(&digest));
+    assert!(overview.text.contains(&view.root.to_hex()));
+    let (id, operator) = view.state.operators.iter().next().unwrap();
+    let kpi = operator.kpis.keys().next().unwrap();
+    for path in [
+        format!("/app/operators/{id}"),
+        format!("/app/operators/{id}/kpis/{kpi}"),
+        "/app/commitments".to_owned(),
+        format!("/app/commitments?operator={id}&status=overdue"),
+        "/app/meetings".to_owned(),
+        "/app/pack".to_owned(),
+        "/app/ledger".to_owned(),
+        "/app/ledger?start=10".to_owned(),
+        "/app/entries/0".to_owned(),
+        "/app/verify".to_owned(),
+    ] {
+        let page = get(&f.web, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.text);
+        assert!(page.text.contains(&digest), "{path}");
+    }
+    let scorecard = get(&f.web, &format!("/app/operators/{id}")).await;
+    assert!(
+        scorecard.text.contains(kpi.as_str())
+            && scorecard.text.contains(view.kpi_title(kpi.as_str()))
+    );
+
+    // The CSV tables are stamped with the checkpoint and the digest.
+    for table in ["scores", "kpis", "commitments", "disputes"] {
+        let csv = get(&f.web, &format!("/app/pack/{table}.csv")).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.content_type.starts_with("text/csv"));
+        let stamp = format!(
+            "# checkpoint origin={} size={} root={}\r\n# state digest={digest}",
+            view.origin,
+            view.size,
+            view.root.to_hex()
+        );
+        assert!(csv.text.starts_with(&stamp), "{table}: {}", csv.text);
+    }
+
+    // The assets are named by content and cached for good.
+    let start = overview.text.find("/app/assets/app.").unwrap();
+    let end = start + overview.text[start..].find('"').unwrap();
+    let css = get(&f.web, &overview.text[start..end]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.content_type.starts_with("text/css"));
+    assert!(css.cache.contains("immutable"));
+}
+
+#[tokio::test]
+async fn a_page_as_of_an_earlier_size_is_that_size_s_state() {
+    let f = fixture();
+    let earlier = f.web.store().state(Some(40), None).unwrap();
+    let page = get(&f.web, "/?as_of=40").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&earlier.digest.to_hex()));
+    assert!(page.text.contains("as of tree size 40"));
+    // Links keep the size.
+    assert!(page
+        .text
+        .contains("/app/commitments?status=overdue&amp;as_of=40"));
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_400_or_404_page() {
+    let f = fixture();
+    let size = f.web.store().size();
+    for (path, status, says) in [
+        (
+            "/?as_of=abc".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of must be a tree size",
+        ),
+        (
+            "/?as_of=0".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of must be a tree size",
+        ),
+        (
+            format!("/?as_of={}", size + 1),
+            StatusCode::NOT_FOUND,
+            "beyond the log",
+        ),
+        (
+            "/app/operators/nobody".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no operator",
+        ),
+        (
+            "/app/operators/nobody/kpis/CB-01".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no operator",
+        ),
+        (
+            "/app/entries/x".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "whole number",
+        ),
+        (
+            format!("/app/entries/{size}"),
+            StatusCode::NOT_FOUND,
+            "no entry",
+        ),
+        (
+            "/app/pack/nothing.csv".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no table",
+        ),
+        (
+            "/app/commitments?status=late".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "status must be",
+        ),
+        (
+            "/app/commitments?operator=nobody".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no operator",
+        ),
+        (
+            "/app/ledger?start=-1".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "whole number",
+        ),
+        (
+            "/app/assets/nothing.css".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no such asset",
+        ),
+    ] {
+        let page = get(&f.web, &path).await;
+        assert_eq!(page.status, status, "{path}: {}", page.text);
+        assert!(page.content_type.starts_with("text/html"), "{path}");
+        assert!(page.text.contains(says), "{path}: {}", page.text);
+    }
+}
