@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use ed25519_dalek::pkcs8::DecodePrivateKey as _;
 use serde_json::{json, Value};
 
 use crate::common::{self, Sandbox, Server};
@@ -346,8 +347,12 @@ fn the_web_app_works_in_a_real_browser() {
     let server = Server::start(&sb, &demo.join("ledger"), &demo.join("keys/log.pem"));
     let base = server.url.clone();
     let http = server.http();
+    // The pages hold to the read policy (SPEC §13): the task force's full view needs a
+    // session, opened here as the demo's authority with its key, as `hisaab login` does.
+    let token = session_as_authority(&http, &base, &demo.join("keys"));
     let state: Value = http
         .get(format!("{base}/v1/state"))
+        .bearer_auth(&token)
         .send()
         .unwrap()
         .json()
@@ -364,6 +369,10 @@ fn the_web_app_works_in_a_real_browser() {
         .map_or_else(|| kpi_state["target"].to_string(), str::to_owned);
 
     let mut browser = Browser::launch(&binary);
+    browser.call(
+        "Network.setCookie",
+        json!({"name": hisaab_api::access::SESSION_COOKIE, "value": token, "url": base}),
+    );
     let pages: Vec<(&str, String, u32, Vec<String>)> = vec![
         ("overview", "/".into(), 1280, {
             let mut expected: Vec<String> = operators
@@ -508,10 +517,15 @@ fn the_web_app_works_in_a_real_browser() {
         links.extend(internal_links(&html));
     }
 
-    // Every internal link answers below 400 (pages, CSV, API links, assets).
+    // Every internal link answers below 400 to the reader of the pages (pages, CSV, API
+    // links, assets).
     assert!(links.len() > 20, "{links:?}");
     for link in &links {
-        let response = http.get(format!("{base}{link}")).send().unwrap();
+        let response = http
+            .get(format!("{base}{link}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
         assert!(
             response.status().as_u16() < 400,
             "{link} answered {}",
@@ -522,6 +536,7 @@ fn the_web_app_works_in_a_real_browser() {
     // The CSV of the pack is stamped with the checkpoint and the state digest.
     let csv = http
         .get(format!("{base}/app/pack/kpis.csv"))
+        .bearer_auth(&token)
         .send()
         .unwrap()
         .text()
@@ -615,8 +630,88 @@ fn the_web_app_works_in_a_real_browser() {
         "{}",
         browser.text_of("#receipt-result")
     );
+    // Without the session, the public view: the label says so, no operator's score is shown
+    // (the sector's are, with five operators), no month-end history, and an entry about an
+    // operator is withheld (its leaf hash is shown).
+    browser.call("Network.clearBrowserCookies", json!({}));
+    assert!(browser.open(&format!("{base}/"), 1280).is_empty());
+    browser.screenshot(&shots.join("overview-public.png"));
+    let public = browser.html();
+    assert!(public.contains("Public view"), "the public overview");
+    assert!(
+        public.matches("no score").count() >= operators.len() * 7,
+        "an operator's score in the public view"
+    );
+    assert!(
+        public.contains("id=\"sector-history\""),
+        "the public overview"
+    );
+    let submission = (0..size)
+        .find(|seq| {
+            let entry: Value = http
+                .get(format!("{base}/v1/entries/{seq}"))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            entry["statement"]["kind"] == "submission.filed"
+        })
+        .expect("the demo files submissions");
+    assert!(browser
+        .open(&format!("{base}/app/entries/{submission}"), 1280)
+        .is_empty());
+    browser.screenshot(&shots.join("entry-public.png"));
+    let card = browser.text_of("#entry-summary");
+    assert!(card.starts_with("Withheld"), "{card}");
     drop(browser);
     server.stop();
+}
+
+/// A session token of the demo's authority (the member with the role `authority` in the
+/// public registry, its key in `keys/<member>.pem`): a challenge signed as SPEC §13.2 says.
+fn session_as_authority(http: &reqwest::blocking::Client, base: &str, keys: &Path) -> String {
+    let state: Value = http
+        .get(format!("{base}/v1/state"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let (member, _) = state["members"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, m)| m["roles"].as_array().unwrap().contains(&json!("authority")))
+        .unwrap();
+    let pem = std::fs::read_to_string(keys.join(format!("{member}.pem"))).unwrap();
+    let key = hisaab_log::SigningKey::from_pkcs8_pem(&pem).unwrap();
+    let challenge: Value = http
+        .post(format!("{base}/v1/session/challenge"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let challenge = challenge["challenge"].as_str().unwrap();
+    let note = http
+        .get(format!("{base}/v1/checkpoint"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let origin = note.lines().next().unwrap();
+    let signature = hisaab_log::Signature::sign(
+        &key,
+        &hisaab_api::access::session_message(origin, challenge),
+    );
+    let session: Value = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({"member": member, "challenge": challenge,
+            "signature": signature.to_base64()}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    session["token"].as_str().unwrap().to_owned()
 }
 
 fn s(path: &Path) -> &str {

@@ -422,6 +422,26 @@ pub(crate) fn private(mut response: Response) -> Response {
     response
 }
 
+/// The web app's pages read as the request's reader: it is decided here, as for the API, and
+/// handed to the pages in the request's extensions; credentials that do not hold get the
+/// API's 401. A page depends on who reads it, so it is private; the app's assets are not.
+pub(crate) async fn page_reader(
+    ReaderOf(reader): ReaderOf,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let asset = request.uri().path().starts_with("/app/assets/");
+    request
+        .extensions_mut()
+        .insert(hisaab_web::Reader::new(reader));
+    let response = next.run(request).await;
+    if asset {
+        response
+    } else {
+        private(response)
+    }
+}
+
 /// The 403 of an entry withheld from `reader`.
 pub(crate) fn withheld(seq: u64, kind: &str, scope: &Scope, reader: &Reader) -> ApiError {
     ApiError::Forbidden {

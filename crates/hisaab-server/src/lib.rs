@@ -95,9 +95,11 @@ pub fn router(state: AppState) -> Router<()> {
     let body_limit = DefaultBodyLimit::max(state.config.body_bytes_max);
     let reads = Router::new()
         // The web app's pages (`/` and `/app/...`), read-only, under the same read budget.
-        .merge(hisaab_web::router(hisaab_web::Web::new(
-            state.store.clone(),
-        )))
+        .merge(
+            hisaab_web::router(hisaab_web::Web::new(state.store.clone())).layer(
+                axum::middleware::from_fn_with_state(state.clone(), access::page_reader),
+            ),
+        )
         .route("/openapi.json", get(openapi::openapi))
         .route("/v1/checkpoint", get(api::log::checkpoint))
         .route("/v1/entries", get(api::log::entries))

@@ -70,10 +70,10 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("render only");
     group.bench_function("overview", |b| {
-        b.iter(|| pages::overview(&view, &Reader::Public).into_string())
+        b.iter(|| pages::overview(&view, &Reader::PUBLIC).into_string())
     });
     group.bench_function("verify", |b| {
-        b.iter(|| pages::verify(&view, &Reader::Public).into_string())
+        b.iter(|| pages::verify(&view, &Reader::PUBLIC).into_string())
     });
     group.finish();
 

@@ -133,12 +133,20 @@ fn provenance(view: &View, nav: Nav) -> Markup {
                         code { "hisaab verify" } "."
                     }
                 }
-                p {
-                    "Re-check these numbers yourself: "
-                    code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" }
-                    " gives the same state digest ("
-                    a href=(format!("/v1/bundle?tree_size={}", view.size)) { "bundle at this size" }
-                    ")."
+                @if view.reader == hisaab_model::view::Reader::Full {
+                    p {
+                        "Re-check these numbers yourself: "
+                        code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" }
+                        " gives the same state digest ("
+                        a href=(format!("/v1/bundle?tree_size={}", view.size)) { "bundle at this size" }
+                        ")."
+                    }
+                } @else {
+                    p {
+                        "This is the digest of the view you may read (SPEC §13.3): "
+                        code { "hisaab replay --server URL --as-of " (view.size) " --json" }
+                        " reads the same view, with your " code { "--key" } " if you signed in."
+                    }
                 }
                 form.inline.no-print method="get" action=(action) {
                     label {
@@ -162,7 +170,7 @@ pub fn error(status: StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");
     layout(
         None,
-        &Reader::Public,
+        &Reader::PUBLIC,
         title,
         Nav::None,
         html! {
@@ -378,7 +386,11 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
             h2 { "Heat map: operators × pillars" }
             (heatmap(view))
             h2 { "Sector score per pillar over the months" }
-            (sector_chart(&view.series))
+            @if view.reader == hisaab_model::view::Reader::Full {
+                (sector_chart(&view.series))
+            } @else {
+                p #sector-history { "The sector's scores month by month are shown to the task force: an earlier month's score may rest on fewer than three operators' scores. Sign in to see them." }
+            }
         },
     )
 }
@@ -522,7 +534,11 @@ pub fn scorecard(
     for (kpi, kpi_state) in &state.kpis {
         let mut names = Vec::new();
         if let Some(hash) = kpi_state.latest_submission {
-            let trend = view.ledger.kpi_trend(operator, kpi.as_str());
+            let trend = if view.sees_operator(operator) {
+                view.ledger.kpi_trend(operator, kpi.as_str())
+            } else {
+                Vec::new()
+            };
             if let Some(point) = trend.iter().find(|p| p.submission == hash) {
                 if let Some(Body::SubmissionFiled(b)) = body_at(store, point.seq)? {
                     names.extend(
@@ -710,9 +726,17 @@ fn summary(view: &View, body: &Body) -> String {
     }
 }
 
+/// What a card says of an entry the reader may not read (SPEC §13.4).
+const WITHHELD: &str = "Withheld: this entry is about an operator whose members and the task \
+                        force may read it; its leaf hash is in the ledger and provable.";
+
 fn entry_card(view: &View, sealed: &SealedEntry) -> Markup {
     let entry = sealed.entry();
-    let text = body_of(sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b));
+    let text = if view.may_read(entry.seq) {
+        body_of(sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b))
+    } else {
+        WITHHELD.to_owned()
+    };
     html! {
         article.entry-card {
             h3 { a href=(at(view, &format!("/app/entries/{}", entry.seq))) { "#" (entry.seq) " · " (entry.statement.kind) } }
@@ -744,7 +768,11 @@ pub fn kpi_history(
             entries.push(sealed);
         }
     }
-    let trend = view.ledger.kpi_trend(operator, kpi);
+    let trend = if view.sees_operator(operator) {
+        view.ledger.kpi_trend(operator, kpi)
+    } else {
+        Vec::new()
+    };
     let state = view
         .state
         .operators
@@ -1008,6 +1036,9 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
         return Err(WebError::NotFound(format!("no entry {seq}")));
     };
     let entry = sealed.entry();
+    // A withheld entry shows what the API's withheld line shows: its seq, kind and leaf hash,
+    // and the proof of that hash.
+    let readable = view.may_read(seq);
     let proof = store.inclusion_proof(seq, view.size)?;
     let receipt = store.receipt(seq)?;
     let receipt_json = serde_json::to_string_pretty(&receipt).unwrap_or_default();
@@ -1019,6 +1050,7 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
         .statement
         .body
         .iter()
+        .filter(|_| readable)
         .map(|(k, v)| {
             (
                 k.clone(),
@@ -1029,7 +1061,11 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             )
         })
         .collect();
-    let text = body_of(&sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b));
+    let text = if readable {
+        body_of(&sealed).map_or_else(|| entry.statement.kind.clone(), |b| summary(view, &b))
+    } else {
+        WITHHELD.to_owned()
+    };
     let subject = view.ledger.subject_of(&entry.statement);
     Ok(layout(
         Some(view),
@@ -1046,6 +1082,10 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
                 @if seq > 0 { a href=(at(view, &format!("/app/entries/{}", seq - 1))) rel="prev" { "Previous entry" } }
                 @if seq + 1 < view.size { a href=(at(view, &format!("/app/entries/{}", seq + 1))) rel="next" { "Next entry" } }
             }
+            @if !readable {
+                dl.fields { dt { "Leaf hash" } dd { code #event-hash { (sealed.event_hash().to_hex()) } } }
+            }
+            @if readable {
             h2 { "Who and when" }
             dl.fields {
                 dt { "Signed by" } dd { (signer_of(view, &sealed)) }
@@ -1059,13 +1099,16 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             h2 { "What it says" }
             dl.fields { @for (k, v) in &body_fields { dt { (k) } dd { (v) } } }
             p { a href=(format!("/v1/entries/{seq}")) { "The entry's exact bytes" } }
+            }
             h2 { "Inclusion proof in the tree of size " (view.size) }
             p { "Root " code { (view.root.to_hex()) } "; " (proof.len()) " hash(es), leaf first:" }
             ol.hash { @for h in &proof { li { code { (h.to_hex()) } } } }
+            @if readable {
             h2 { "Receipt" }
             p { "The receipt its submitter got (the checkpoint of the batch that appended it). "
                 a #check-receipt href=(receipt_link) { "Check this receipt in your browser" } }
             pre.note { (receipt_json) }
+            }
         },
     ))
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
 use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
+use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
 use hisaab_model::{Body, Ledger, State};
 use hisaab_store::{Store, StoreError};
 
@@ -21,8 +22,9 @@ const CACHED_MAX: usize = 8;
 /// answers 503 at once.
 pub(crate) const BUILDS_MAX: usize = 2;
 
-/// The projections of the ledger at one tree size, and where they come from.
-#[derive(Debug)]
+/// The projections of the ledger at one tree size, and where they come from, as one reader
+/// may see them ([`View::for_reader`]; the cached views are the full ones).
+#[derive(Clone, Debug)]
 pub struct View {
     /// The log's origin.
     pub origin: String,
@@ -42,15 +44,56 @@ pub struct View {
     pub state: State,
     /// The registers at `size`.
     pub register: Register,
-    /// The replay state at `size` (trends, signers).
-    pub ledger: Ledger,
+    /// The replay state at `size` (trends, signers). Whole: pages ask [`View::sees_operator`]
+    /// before they read an operator's values from it.
+    pub ledger: Arc<Ledger>,
     /// The definition of every KPI assigned to an operator, by id.
     pub kpis: BTreeMap<String, KpiDefinedBody>,
-    /// The sector's pillar scores at each month's end, up to `size`.
+    /// The sector's pillar scores at each month's end, up to `size` (empty for a reader who
+    /// is not a full reader: a month's sector score may stand on fewer than three operators).
     pub series: Vec<MonthPoint>,
+    /// Who the view is for.
+    pub reader: Reader,
+    /// The scope of every entry (SPEC §13.4), shared by every view.
+    scopes: Arc<Mutex<Scopes>>,
 }
 
 impl View {
+    /// This view as `reader` may see it (SPEC §13.3): the state of `view_state`, no month-end
+    /// series unless the reader is a full one; entries and trends are decided page by page
+    /// through [`View::may_read`] and [`View::sees_operator`].
+    pub fn for_reader(&self, reader: &Reader) -> View {
+        if *reader == Reader::Full {
+            return self.clone();
+        }
+        View {
+            state: view_state(&self.state, reader),
+            series: Vec::new(),
+            reader: reader.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the reader sees this operator's values, verdicts and scores.
+    pub fn sees_operator(&self, operator: &str) -> bool {
+        hisaab_model::Slug::try_new(operator).is_ok_and(|slug| self.reader.sees_operator(&slug))
+    }
+
+    /// Whether the reader may read entry `seq` whole (else only that it exists, its kind and
+    /// its leaf hash, as the API's withheld line says).
+    pub fn may_read(&self, seq: u64) -> bool {
+        if self.reader == Reader::Full {
+            return true;
+        }
+        let scope = self
+            .scopes
+            .lock()
+            .ok()
+            .and_then(|scopes| scopes.scope(seq))
+            .unwrap_or(Scope::Sector);
+        entry_access(&self.reader, &scope) == EntryAccess::Full
+    }
+
     /// The signed note the browser checks: the one for this size, or the latest.
     pub fn signed_note(&self) -> &str {
         self.note.as_deref().unwrap_or(&self.latest_note)
@@ -99,6 +142,8 @@ impl View {
 pub(crate) struct Views {
     cached: Mutex<VecDeque<Arc<View>>>,
     series: Mutex<MonthlySeries>,
+    /// Fed with the series: the scope of every entry.
+    scopes: Arc<Mutex<Scopes>>,
     building: AtomicUsize,
 }
 
@@ -194,9 +239,11 @@ impl Views {
             vkey: store.log_vkey().to_vkey(),
             state,
             register,
-            ledger,
+            ledger: Arc::new(ledger),
             kpis,
             series,
+            reader: Reader::Full,
+            scopes: Arc::clone(&self.scopes),
         })
     }
 
@@ -218,10 +265,16 @@ impl Views {
             if page.is_empty() {
                 break;
             }
+            let mut scopes = self.scopes.lock().ok();
             for entry in &page {
                 series
                     .push(entry)
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+                if let Some(scopes) = scopes.as_mut() {
+                    if scopes.len() == entry.entry().seq {
+                        scopes.push(entry);
+                    }
+                }
             }
         }
         let month = ledger.last_recorded_at().map(|t| t.date().period());
