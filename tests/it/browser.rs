@@ -664,13 +664,45 @@ fn the_web_app_works_in_a_real_browser() {
     browser.screenshot(&shots.join("entry-public.png"));
     let card = browser.text_of("#entry-summary");
     assert!(card.starts_with("Withheld"), "{card}");
+
+    // Signing in from the browser with the authority's key file (signed with WebCrypto; the
+    // key stays in the page) gives the full view again.
+    let (member, key_file) = authority_of(&http, &base, &demo.join("keys"));
+    assert!(browser.open(&format!("{base}/app/signin"), 1280).is_empty());
+    browser.eval(&format!(
+        "document.getElementById('signin-member').value = {}; true",
+        json!(member)
+    ));
+    let document = browser.call("DOM.getDocument", json!({}));
+    let input = browser.call(
+        "DOM.querySelector",
+        json!({"nodeId": document["root"]["nodeId"], "selector": "#signin-key"}),
+    );
+    browser.call(
+        "DOM.setFileInputFiles",
+        json!({"nodeId": input["nodeId"], "files": [s(&key_file)]}),
+    );
+    browser.eval("document.querySelector('#signin-form button').click(); true");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.result_of("#signin-result").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let signed_in = browser.text_of("#signin-result");
+    browser.screenshot(&shots.join("signin.png"));
+    assert_eq!(browser.result_of("#signin-result"), "ok", "{signed_in}");
+    assert!(browser.open(&format!("{base}/"), 1280).is_empty());
+    let overview = browser.html();
+    assert!(
+        overview.contains("the task force's full view"),
+        "after signing in"
+    );
     drop(browser);
     server.stop();
 }
 
-/// A session token of the demo's authority (the member with the role `authority` in the
-/// public registry, its key in `keys/<member>.pem`): a challenge signed as SPEC §13.2 says.
-fn session_as_authority(http: &reqwest::blocking::Client, base: &str, keys: &Path) -> String {
+/// The demo's authority (the member with the role `authority` in the public registry) and
+/// its key file, `keys/<member>.pem`.
+fn authority_of(http: &reqwest::blocking::Client, base: &str, keys: &Path) -> (String, PathBuf) {
     let state: Value = http
         .get(format!("{base}/v1/state"))
         .send()
@@ -683,7 +715,14 @@ fn session_as_authority(http: &reqwest::blocking::Client, base: &str, keys: &Pat
         .iter()
         .find(|(_, m)| m["roles"].as_array().unwrap().contains(&json!("authority")))
         .unwrap();
-    let pem = std::fs::read_to_string(keys.join(format!("{member}.pem"))).unwrap();
+    (member.clone(), keys.join(format!("{member}.pem")))
+}
+
+/// A session token of the demo's authority (the member with the role `authority` in the
+/// public registry, its key in `keys/<member>.pem`): a challenge signed as SPEC §13.2 says.
+fn session_as_authority(http: &reqwest::blocking::Client, base: &str, keys: &Path) -> String {
+    let (member, key_file) = authority_of(http, base, keys);
+    let pem = std::fs::read_to_string(key_file).unwrap();
     let key = hisaab_log::SigningKey::from_pkcs8_pem(&pem).unwrap();
     let challenge: Value = http
         .post(format!("{base}/v1/session/challenge"))

@@ -158,8 +158,44 @@
     }
   }
 
+  // Signing in: the key file is read and used here only. The PEM's DER is PKCS#8, which
+  // WebCrypto imports for Ed25519; the signed message is SPEC §13.2's.
+  async function signIn(event) {
+    event.preventDefault();
+    const out = document.getElementById('signin-result');
+    const say = (result, text) => { out.dataset.result = result; out.textContent = text; };
+    try {
+      const member = document.getElementById('signin-member').value.trim();
+      const file = document.getElementById('signin-key').files[0];
+      if (!member || !file) { say('fail', 'Give your member id and your key file.'); return; }
+      const pem = await file.text();
+      const body = pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, '');
+      if (/ENCRYPTED/.test(pem)) { say('fail', 'This key file is encrypted: sign in with `hisaab login`, which asks for its passphrase.'); return; }
+      const key = await crypto.subtle.importKey('pkcs8', fromBase64(body), { name: 'Ed25519' }, false, ['sign']);
+      const challenge = await (await fetch('/v1/session/challenge', { method: 'POST' })).json();
+      const note = await (await fetch('/v1/checkpoint')).text();
+      const origin = note.split('\n')[0];
+      const message = enc.encode('hisaab-session-v1\n' + origin + '\n' + challenge.challenge);
+      const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, key, message));
+      const answer = await fetch('/v1/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ member, challenge: challenge.challenge, signature: btoa(String.fromCharCode(...signature)) }),
+      });
+      const result = await answer.json();
+      if (!answer.ok) { say('fail', 'Not signed in: ' + (result.error ? result.error.message : answer.status)); return; }
+      say('ok', 'Signed in as ' + member + ' (' + result.reader + ') until ' + result.expires_at + '. Every page now shows what your role may read.');
+      const next = document.getElementById('signin-next');
+      if (next) next.hidden = false;
+    } catch (e) {
+      say('fail', 'Not signed in: ' + e.message);
+    }
+  }
+
   function setUp() {
     checkFooter();
+    const signin = document.getElementById('signin-form');
+    if (signin) signin.addEventListener('submit', signIn);
     const input = document.getElementById('pin-vkey');
     if (input) {
       const pin = new URLSearchParams(location.search).get('pin');

@@ -317,6 +317,14 @@ pub(crate) async fn verify(State(web): State<Arc<Web>>, reader: Reader, query: P
     .await
 }
 
+/// `GET /app/signin`: signing in with a key file, in the browser.
+pub(crate) async fn signin(State(web): State<Arc<Web>>, reader: Reader, query: Params) -> Response {
+    page(web, reader, query, |_, view, reader, _| {
+        html(pages::signin(view, reader))
+    })
+    .await
+}
+
 /// `GET /app/assets/{name}`: an embedded file, cached for a year (its name changes with it).
 pub(crate) async fn asset(Path(name): Path<String>) -> Response {
     match assets::find(&name) {

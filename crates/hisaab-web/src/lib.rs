@@ -124,6 +124,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         .route("/app/ledger", get(handlers::ledger))
         .route("/app/entries/{seq}", get(handlers::entry))
         .route("/app/verify", get(handlers::verify))
+        .route("/app/signin", get(handlers::signin))
         .route("/app/assets/{name}", get(handlers::asset))
         .with_state(web)
 }

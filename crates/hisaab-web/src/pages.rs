@@ -79,7 +79,7 @@ fn layout(view: Option<&View>, reader: &Reader, title: &str, nav: Nav, main: Mar
                             }
                         }
                     }
-                    span.reader { (reader.label()) }
+                    span.reader { (reader.label()) " " a href="/app/signin" { "Sign in" } }
                 }
                 main #main {
                     @if let Some(view) = view {
@@ -1111,6 +1111,34 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             }
         },
     ))
+}
+
+/// Signing in: the member's key file stays in the browser, which signs the server's challenge
+/// with WebCrypto (SPEC §13.2); the server answers with a session cookie. `hisaab login` does
+/// the same from the command line and prints the token for the API.
+pub fn signin(view: &View, reader: &Reader) -> Markup {
+    layout(
+        Some(view),
+        reader,
+        "Sign in",
+        Nav::Verify,
+        html! {
+            h1 { "Sign in" }
+            p.lead { "Members read what their role allows (SPEC §13): the task force everything, \
+                      an operator's members everything about it and the public view of the rest. \
+                      Sign in with your own key: your browser signs a challenge from this server \
+                      with it; the key never leaves this page." }
+            form #signin-form {
+                p { label { "Your member id" input #signin-member type="text" name="member" required autocomplete="username" spellcheck="false"; } }
+                p { label { "Your key file (PKCS#8 PEM, as " code { "hisaab keygen" } " writes it)" input #signin-key type="file" accept=".pem,.key,text/plain" required; } }
+                p { button type="submit" { "Sign in" } }
+                p { output #signin-result .check aria-live="polite" {} }
+                p #signin-next hidden { a href="/" { "Go to the sector overview" } }
+            }
+            p { "From the command line: " code { "hisaab login --key FILE --server URL" } " prints a session token for the API (" code { "Authorization: Bearer" } ")." }
+            p { "A session lasts a short while and ends at once if your membership is revoked." }
+        },
+    )
 }
 
 /// Percent-encodes for a URL fragment.
