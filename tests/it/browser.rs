@@ -420,7 +420,12 @@ fn the_web_app_works_in_a_real_browser() {
             "commitments",
             "/app/commitments".into(),
             1280,
-            vec!["Who owes what".into(), "overdue".into()],
+            vec![
+                "Who owes what".into(),
+                "overdue".into(),
+                "Everything owed on".into(),
+                "evaluation".into(),
+            ],
         ),
         (
             "commitments-filtered",
@@ -664,6 +669,36 @@ fn the_web_app_works_in_a_real_browser() {
     browser.screenshot(&shots.join("entry-public.png"));
     let card = browser.text_of("#entry-summary");
     assert!(card.starts_with("Withheld"), "{card}");
+    // Commitment texts are withheld too, on the page and in the pack's CSV.
+    assert!(browser
+        .open(&format!("{base}/app/commitments"), 1280)
+        .is_empty());
+    browser.screenshot(&shots.join("commitments-public.png"));
+    let page = browser.html();
+    assert!(page.contains("(withheld)"), "the public commitments page");
+    let public_csv = http
+        .get(format!("{base}/app/pack/commitments.csv"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let full_csv = http
+        .get(format!("{base}/app/pack/commitments.csv"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(public_csv.contains("(withheld)"), "{public_csv}");
+    for line in full_csv.lines().filter(|l| !l.starts_with('#')).skip(1) {
+        let action = line.split(',').nth(3).unwrap_or_default();
+        if action.len() > 12 {
+            assert!(
+                !page.contains(action) && !public_csv.contains(action),
+                "{action}"
+            );
+        }
+    }
 
     // Signing in from the browser with the authority's key file (signed with WebCrypto; the
     // key stays in the page) gives the full view again.

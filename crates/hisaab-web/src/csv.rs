@@ -150,9 +150,13 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
                 .map(str::to_owned),
             );
             for c in &view.register.commitments {
-                let action = match body_at(store, c.seq)? {
-                    Some(hisaab_model::Body::CommitmentMade(b)) => b.action.to_string(),
-                    _ => String::new(),
+                let action = if !view.may_read(c.seq) {
+                    crate::pages::WITHHELD_TEXT.to_owned()
+                } else {
+                    match body_at(store, c.seq)? {
+                        Some(hisaab_model::Body::CommitmentMade(b)) => b.action.to_string(),
+                        _ => String::new(),
+                    }
                 };
                 row(
                     &mut out,

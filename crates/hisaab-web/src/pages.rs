@@ -463,9 +463,13 @@ fn commitments_table(
 ) -> Result<Markup, WebError> {
     let mut actions = Vec::with_capacity(items.len());
     for item in items {
-        let action = match body_at(store, item.seq)? {
-            Some(Body::CommitmentMade(b)) => b.action.to_string(),
-            _ => String::new(),
+        let action = if !view.may_read(item.seq) {
+            WITHHELD_TEXT.to_owned()
+        } else {
+            match body_at(store, item.seq)? {
+                Some(Body::CommitmentMade(b)) => b.action.to_string(),
+                _ => String::new(),
+            }
         };
         actions.push(action);
     }
@@ -726,6 +730,9 @@ fn summary(view: &View, body: &Body) -> String {
     }
 }
 
+/// What a table shows in place of a text the reader may not read (SPEC §13.4).
+pub(crate) const WITHHELD_TEXT: &str = "(withheld)";
+
 /// What a card says of an entry the reader may not read (SPEC §13.4).
 const WITHHELD: &str = "Withheld: this entry is about an operator whose members and the task \
                         force may read it; its leaf hash is in the ledger and provable.";
@@ -843,6 +850,13 @@ pub fn commitments(
         })
         .collect();
     let table = commitments_table(store, view, &items)?;
+    // Everything owed (SPEC §11.4) on the view's date: reports, evaluations, decisions and
+    // commitments, most late first. Workflow facts, the same for every reader (SPEC §13.5a).
+    let filter = hisaab_model::ObligationFilter {
+        operator: operator.and_then(|o| hisaab_model::Slug::try_new(o).ok()),
+        member: None,
+    };
+    let owed = view.ledger.obligations(None, &filter).ok();
     Ok(layout(
         Some(view),
         reader,
@@ -850,6 +864,23 @@ pub fn commitments(
         Nav::Commitments,
         html! {
             h1 { "Who owes what by when" }
+            @if let Some(owed) = &owed {
+                h2 { "Everything owed on " (owed.at) }
+                p #obligation-count { (owed.items.len()) " obligation(s), most days late first." }
+                div.table-wrap { table.stack #obligations {
+                    thead { tr { th scope="col" { "What" } th scope="col" { "Owed by" } th scope="col" { "Operator" } th scope="col" { "KPI" } th scope="col" { "Period or id" } th scope="col" { "Due" } th scope="col" { "Days late" } } }
+                    tbody { @for o in &owed.items { tr {
+                        td data-label="What" { (o.kind.as_str()) }
+                        td data-label="Owed by" { (owed_by(view, &o.owed_by)) }
+                        td data-label="Operator" { (o.operator.as_ref().map_or("–", |op| view.operator_name(op.as_str()))) }
+                        td data-label="KPI" { (o.kpi.as_ref().map_or("–".to_owned(), |k| format!("{k} {}", view.kpi_title(k.as_str())))) }
+                        td data-label="Period or id" { (o.period.map(|p| p.to_string()).or_else(|| o.id.as_ref().map(|i| i.as_str().to_owned())).unwrap_or_else(|| "–".to_owned())) }
+                        td data-label="Due" { time datetime=(o.due) { (o.due) } }
+                        td.num data-label="Days late" { @if o.days_late > 0 { strong { (o.days_late) } } @else { "0" } }
+                    } } }
+                } }
+                h2 { "Commitments" }
+            }
             p.lead { "Commitments as of " (view.state.at) ": overdue first (most days late first), then open by due date, then closed." }
             form.inline method="get" action="/app/commitments" {
                 label { "Operator"
@@ -1111,6 +1142,19 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             }
         },
     ))
+}
+
+/// Who owes an obligation, in words.
+fn owed_by(view: &View, owed: &hisaab_model::OwedBy) -> String {
+    match owed {
+        hisaab_model::OwedBy::Operator { operator } => {
+            view.operator_name(operator.as_str()).to_owned()
+        }
+        hisaab_model::OwedBy::Roles { roles } => {
+            let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            format!("any {}", roles.join(" or "))
+        }
+    }
 }
 
 /// Signing in: the member's key file stays in the browser, which signs the server's challenge

@@ -34,12 +34,19 @@ struct Page {
     text: String,
 }
 
+/// `GET path` as a full reader (the server's access layer puts the reader of a request in its
+/// extensions; here it is put there by hand).
 async fn get(web: &Arc<Web>, path: &str) -> Page {
+    get_as(web, path, hisaab_model::view::Reader::Full).await
+}
+
+async fn get_as(web: &Arc<Web>, path: &str, class: hisaab_model::view::Reader) -> Page {
     let router: axum::Router = hisaab_web::router(Arc::clone(web));
-    let response = router
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let mut request = Request::get(path).body(Body::empty()).unwrap();
+    request
+        .extensions_mut()
+        .insert(hisaab_web::Reader::new(class));
+    let response = router.oneshot(request).await.unwrap();
     let status = response.status();
     let header = |name| {
         response
@@ -194,6 +201,16 @@ async fn every_page_renders_from_the_projections() {
     }
     assert!(overview.text.contains(&digest));
     assert!(overview.text.contains(&view.root.to_hex()));
+    // The public reader is shown the public view, whose digest is its own (SPEC §13.3).
+    let public = get_as(&f.web, "/", hisaab_model::view::Reader::Public).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(public.text.contains("Public view"));
+    let public_digest =
+        hisaab_model::view::view_state(&view.state, &hisaab_model::view::Reader::Public)
+            .digest
+            .to_hex();
+    assert!(public.text.contains(&public_digest));
+    assert!(!public.text.contains(&digest));
     let (id, operator) = view.state.operators.iter().next().unwrap();
     let kpi = operator.kpis.keys().next().unwrap();
     for path in [
