@@ -58,13 +58,15 @@ pub(crate) fn check_integer(what: &str, value: Option<u64>, minimum: u64) -> Res
     }
 }
 
-/// The tree size and clock of a projection asked for with `as_of` or `as_of_date` (at most
-/// one) and `at`: `as_of_date` D is the ledger as recorded up to the end of D, with D as the
-/// clock unless `at` says otherwise (SPEC §11.5).
+/// The tree size and clock of a projection asked for with `as_of`, `as_of_date` and `at`:
+/// `as_of_date` D is the ledger as recorded up to the end of D, with D as the clock unless
+/// `at` says otherwise (SPEC §11.5); with `as_of` N as well, the first N entries of that
+/// (the smaller of the two sizes), so that every combination the description allows has one
+/// meaning.
 ///
 /// # Errors
-/// 400 `bad_query` for both sizes, an ill-formed one or an ill-formed `at`; 404
-/// `tree_size_out_of_range` beyond the ledger or before its first entry; 503 `ledger_empty`.
+/// 400 `bad_query` for an ill-formed size or date; 404 `tree_size_out_of_range` beyond the
+/// ledger or before its first entry; 503 `ledger_empty`.
 pub(crate) async fn projection_point(
     app: &crate::app::AppState,
     as_of: Option<u64>,
@@ -85,29 +87,24 @@ pub(crate) async fn projection_point(
         .map(|text| date("as_of_date", text))
         .transpose()?;
     check_integer("as_of", as_of, 1)?;
-    if as_of.is_some() && as_of_date.is_some() {
-        return Err(ApiError::bad_query(
-            "give as_of or as_of_date, not both".to_owned(),
-        ));
-    }
     let size = app.store.size();
     if size == 0 {
         return Err(ApiError::LedgerEmpty);
     }
     if let Some(as_of) = as_of {
         check_tree_size("as_of", as_of, size)?;
-        return Ok((as_of, at));
     }
     let Some(day) = as_of_date else {
-        return Ok((size, at));
+        return Ok((as_of.unwrap_or(size), at));
     };
     let store = app.store.clone();
-    let tree_size = blocking(move || store.size_at_date(day).map_err(ApiError::from)).await?;
-    if tree_size == 0 {
+    let by_date = blocking(move || store.size_at_date(day).map_err(ApiError::from)).await?;
+    if by_date == 0 {
         return Err(ApiError::TreeSizeOutOfRange {
             message: format!("nothing was recorded by the end of {day}"),
         });
     }
+    let tree_size = as_of.map_or(by_date, |n| n.min(by_date));
     Ok((tree_size, Some(at.unwrap_or(day))))
 }
 

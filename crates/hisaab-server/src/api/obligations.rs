@@ -50,8 +50,7 @@ pub(crate) struct ObligationsQuery {
         (status = 200, description = "The obligations, most days late first.",
             body = Obligations),
         (status = 400, description = "`bad_query`: a parameter is unknown or ill-formed, \
-            `as_of` is not an integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date, or \
-            both `as_of` and `as_of_date` are given.",
+            `as_of` is not an integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date.",
             body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
             ledger's size or nothing was recorded by `as_of_date`; `not_found`: no such \

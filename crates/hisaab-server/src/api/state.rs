@@ -45,8 +45,8 @@ pub(crate) struct StateQuery {
             canonical JSON (RFC 8785); its digest is that of what is served.",
             body = schema::State),
         (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
-            integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date, \
-            or both `as_of` and `as_of_date` are given.", body = ErrorBody),
+            integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real \
+            date.", body = ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
             ledger's size, or nothing was recorded by `as_of_date`.", body = ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \

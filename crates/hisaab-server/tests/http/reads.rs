@@ -120,7 +120,6 @@ async fn refuses_queries_the_description_forbids_with_400() {
         "/v1/state?at=0000-00-00".to_owned(),
         "/v1/state?at=tomorrow".to_owned(),
         "/v1/state?as_of_date=2026-13-01".to_owned(),
-        "/v1/state?as_of=1&as_of_date=2026-11-01".to_owned(),
         "/v1/obligations?at=2026-02-30".to_owned(),
         "/v1/obligations?as_of=0".to_owned(),
         "/v1/obligations?operator=Indus".to_owned(),
@@ -392,6 +391,15 @@ async fn serves_the_state_as_recorded_by_a_date() {
     app.get("/v1/state?as_of_date=2026-10-31")
         .await
         .assert_error(404, "tree_size_out_of_range");
+    // With `as_of` too: the first N entries of what was recorded by the date.
+    let both = app
+        .get("/v1/state?as_of=2&as_of_date=2026-11-01")
+        .await
+        .json();
+    assert_eq!(
+        (both["size"].clone(), both["at"].clone()),
+        (2.into(), "2026-11-01".into())
+    );
 }
 
 #[tokio::test]
