@@ -348,18 +348,13 @@ impl Client {
     /// As [`Client::get_json`], and [`ClientError::Mismatch`] when the digest is not the
     /// state's.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, ClientError> {
-        let mut query = Vec::new();
-        if let Some(size) = as_of {
-            query.push(format!("as_of={size}"));
-        }
-        if let Some(date) = at {
-            query.push(format!("at={date}"));
-        }
-        let path = if query.is_empty() {
-            "/v1/state".to_owned()
-        } else {
-            format!("/v1/state?{}", query.join("&"))
-        };
+        let path = with_query(
+            "/v1/state",
+            &[
+                ("as_of", as_of.map(|size| size.to_string())),
+                ("at", at.map(|date| date.to_string())),
+            ],
+        );
         let state: State = self.get_json(&path)?;
         if state.compute_digest() != state.digest() {
             return Err(ClientError::Mismatch(Mismatch::StateDigest));
@@ -380,24 +375,15 @@ impl Client {
         at: Option<Date>,
         as_of_date: Option<Date>,
     ) -> Result<Obligations, ClientError> {
-        let mut query = Vec::new();
-        if let Some(operator) = operator {
-            query.push(format!("operator={operator}"));
-        }
-        if let Some(member) = member {
-            query.push(format!("member={member}"));
-        }
-        if let Some(date) = at {
-            query.push(format!("at={date}"));
-        }
-        if let Some(date) = as_of_date {
-            query.push(format!("as_of_date={date}"));
-        }
-        let path = if query.is_empty() {
-            "/v1/obligations".to_owned()
-        } else {
-            format!("/v1/obligations?{}", query.join("&"))
-        };
+        let path = with_query(
+            "/v1/obligations",
+            &[
+                ("operator", operator.map(ToString::to_string)),
+                ("member", member.map(ToString::to_string)),
+                ("at", at.map(|date| date.to_string())),
+                ("as_of_date", as_of_date.map(|date| date.to_string())),
+            ],
+        );
         self.get_json(&path)
     }
 
@@ -627,6 +613,20 @@ fn read_text(response: Response) -> Result<String, ClientError> {
         .read_to_string(&mut text)
         .map_err(ClientError::Read)?;
     Ok(text)
+}
+
+/// `path` with the parameters that have a value as its query (values of slugs, dates and
+/// integers, which need no escaping).
+fn with_query(path: &str, parameters: &[(&str, Option<String>)]) -> String {
+    let query: Vec<String> = parameters
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|value| format!("{name}={value}")))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
 }
 
 #[cfg(test)]
