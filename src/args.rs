@@ -240,6 +240,11 @@ pub(crate) struct ServeArgs {
     /// seconds [default: 900].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) session_ttl: Option<u64>,
+    /// The share, in percent, of the request and connection budgets that one client (IP
+    /// address) may hold at once [default: 50]; set 100 behind a reverse proxy, where every
+    /// client has the proxy's address.
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub(crate) client_share: Option<u8>,
 }
 
 /// `hisaab sign`.

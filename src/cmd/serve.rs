@@ -20,6 +20,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode> {
     if let Some(seconds) = args.session_ttl {
         config = config.with_session_ttl(std::time::Duration::from_secs(seconds));
     }
+    if let Some(percent) = args.client_share {
+        config = config.with_client_share_percent(percent);
+    }
     serve_store(store, config, args.listen, None)?;
     Ok(ExitCode::SUCCESS)
 }

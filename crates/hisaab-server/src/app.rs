@@ -29,6 +29,7 @@ impl AppState {
             budgets: crate::limit::Budgets::new(
                 config.in_flight_max,
                 config.appends_in_flight_max,
+                config.client_share_percent,
                 config.request_timeout,
             ),
             projections: Arc::new(crate::projection::Projections::new(config.projections_max)),
@@ -85,6 +86,12 @@ pub struct ServerConfig {
     pub send_timeout: Duration,
     /// The most connections open at once; past it new connections are closed at once.
     pub connections_max: usize,
+    /// The share, in percent (1–100), of each budget (reads, appends, connections) that one
+    /// client, by IP address, may hold at once; past it the client's request is answered 503
+    /// `overloaded` (or its new connection closed) while other clients are still served.
+    /// Behind a reverse proxy every client has the proxy's address: set 100 there and bound
+    /// clients at the proxy.
+    pub client_share_percent: u8,
     /// The most entries one `GET /v1/entries` answers; a larger `limit` is cut to this.
     pub entries_page_max: u64,
     /// How long a browser session opened with `POST /v1/session` lasts (SPEC §13.2).
@@ -144,6 +151,13 @@ impl ServerConfig {
         self
     }
 
+    /// Sets [`ServerConfig::client_share_percent`] (taken within 1–100).
+    #[must_use]
+    pub fn with_client_share_percent(mut self, percent: u8) -> Self {
+        self.client_share_percent = percent.clamp(1, 100);
+        self
+    }
+
     /// Sets [`ServerConfig::in_flight_max`] (0 is taken as 1).
     #[must_use]
     pub fn with_in_flight_max(mut self, requests: usize) -> Self {
@@ -177,6 +191,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(10),
             send_timeout: Duration::from_secs(30),
             connections_max: 1024,
+            client_share_percent: 50,
             entries_page_max: 1000,
             session_ttl: crate::access::SESSION_TTL_DEFAULT,
         }

@@ -3,6 +3,10 @@
 //!
 //! - At most [`ServerConfig::connections_max`] connections are open; one more is accepted and
 //!   closed at once, so that sockets (and file descriptors) stay bounded whatever clients do.
+//!   One client (IP address) may hold at most [`ServerConfig::client_share_percent`] % of
+//!   them; its next one is closed at once too, while other clients still connect.
+//! - Each request carries its peer's address (`ConnectInfo`), by which the budgets of
+//!   requests in flight bound each client's share (`crate::limit`).
 //! - hyper's header-read timeout closes a connection that has not sent a whole request head
 //!   within [`ServerConfig::header_read_timeout`]; hyper starts that timer whenever it waits
 //!   for a head, so an idle keep-alive connection is closed after the same time.
@@ -17,6 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -28,6 +33,7 @@ use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 use crate::app::ServerConfig;
+use crate::limit::{share_of, Clients};
 
 /// The most header fields hyper itself takes; above [`crate::limit::HEADER_FIELDS_MAX`] so
 /// that the router answers 431 in the error shape first.
@@ -43,7 +49,12 @@ pub(crate) async fn serve_connections(
     config: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let connections = Arc::new(Semaphore::new(config.connections_max.max(1)));
+    let connections_max = config.connections_max.max(1);
+    let connections = Arc::new(Semaphore::new(connections_max));
+    let clients = Arc::new(Clients::new(share_of(
+        connections_max,
+        config.client_share_percent,
+    )));
     let (stop_sender, stop_receiver) = watch::channel(false);
     // Every connection task holds a clone; the loop ends when all are dropped.
     let (done_sender, done_receiver) = watch::channel(());
@@ -53,7 +64,7 @@ pub(crate) async fn serve_connections(
             () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
         };
-        let (stream, _peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) => {
                 tracing::warn!(%error, "accept failed");
@@ -66,11 +77,20 @@ pub(crate) async fn serve_connections(
             drop(stream);
             continue;
         };
+        let Some(client) = clients.hold(peer.ip()) else {
+            tracing::warn!(ip = %peer.ip(), "one client holds its whole share of connections: closing a new one");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let io = GuardedIo::new(stream, config.send_timeout, permit);
         let service = router
             .clone()
-            .map_request(|request: hyper::Request<Incoming>| request.map(axum::body::Body::new));
+            .map_request(move |request: hyper::Request<Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())
@@ -98,6 +118,7 @@ pub(crate) async fn serve_connections(
                     }
                 }
             }
+            drop(client);
             drop(done);
         });
     }

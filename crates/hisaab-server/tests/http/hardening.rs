@@ -243,7 +243,9 @@ async fn idle_and_half_sent_connections_are_closed_and_connections_are_bounded()
     let f = Fixture::standard().await;
     let config = ServerConfig::default()
         .with_header_read_timeout(Duration::from_millis(300))
-        .with_connections_max(3);
+        .with_connections_max(3)
+        // One client here: the bound on all connections is tested, not a client's share.
+        .with_client_share_percent(100);
     let (address, stop, server) = spawn(&f, config).await;
 
     // Connected, nothing sent.
