@@ -286,7 +286,7 @@ pub struct CommitmentCounts {
     /// Format 2: closed, with an outcome sealed from this reader (SPEC §12.8); absent when
     /// none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = "INTEGER_MAX"))]
+    #[schemars(with = "u64", range(min = 1, max = "INTEGER_MAX"))]
     pub withheld: Option<u64>,
 }
 
@@ -306,7 +306,7 @@ pub struct DisputeCounts {
     /// Format 2: resolved, with an outcome sealed from this reader (SPEC §12.8); absent when
     /// none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = "INTEGER_MAX"))]
+    #[schemars(with = "u64", range(min = 1, max = "INTEGER_MAX"))]
     pub withheld: Option<u64>,
 }
 

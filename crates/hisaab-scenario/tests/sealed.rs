@@ -1,101 +1,47 @@
-//! The demo ledger in sealed form (SPEC §12): every statement of the scenario sealed with
-//! `hisaab_model::sealed::seal_statement` and signed again, the chain rebuilt, and then
-//! replayed three ways: with every opening (the full state), with none (the public state P)
+//! The demo ledger in sealed form (SPEC §12, `Scenario::sealed`): every statement of the
+//! scenario sealed with `hisaab_model::sealed::seal_statement` and signed again, the chain
+//! rebuilt, and then replayed three ways: with every opening (the full state), with none (the public state P)
 //! and with one operator's (its view). Each partial replay must equal what the read policy
 //! serves that reader from the full state (SPEC §12.8, §13.3).
 
-use std::collections::BTreeMap;
-
-use hisaab_log::seal::{FieldOpenings, Seed};
-use hisaab_log::{Entry, Envelope, Hash, PublicKey, SealedEntry, SigningKey};
-use hisaab_model::sealed::seal_statement;
+use hisaab_log::bundle::{BundleHeader, BundleWriter};
+use hisaab_log::merkle::Frontier;
+use hisaab_log::note::{Checkpoint, VerifierKey};
+use hisaab_log::seal::{FieldOpenings, Openings, OpeningsFile};
+use hisaab_log::{PublicKey, SealedEntry, SigningKey};
 use hisaab_model::view::{view_state, Reader, Scope, Scopes};
 use hisaab_model::{MemoryLedger, Slug};
 use hisaab_scenario::{build, ScenarioConfig};
 use serde_json::Value;
 
-/// A seed derived from a fixed text and the seq, as the demo derives its own.
-fn seed(seq: u64) -> Seed {
-    Seed::from_bytes(*Hash::sha256(format!("sealed demo test seed {seq}").as_bytes()).as_bytes())
-}
-
-/// Replaces every string of `value` that is an old event hash by the new one.
-fn remap(value: &mut Value, hashes: &BTreeMap<String, String>) {
-    match value {
-        Value::String(text) => {
-            if let Some(new) = hashes.get(text.as_str()) {
-                *text = new.clone();
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| remap(v, hashes)),
-        Value::Object(map) => map.values_mut().for_each(|v| remap(v, hashes)),
-        _ => {}
-    }
-}
-
 struct Sealed {
     entries: Vec<(SealedEntry, Option<FieldOpenings>)>,
     full: MemoryLedger,
+    log_key: SigningKey,
+    origin: String,
 }
 
-/// The scenario re-sealed: each statement's body sealed with a fresh seed, references and
-/// cited digests rewritten for the new chain, signed again by its signer.
+/// The demo, sealed ([`hisaab_scenario::Scenario::sealed`]).
 fn sealed_demo() -> Sealed {
     let scenario = build(&ScenarioConfig::default()).expect("the demo builds");
-    let mut keys: BTreeMap<PublicKey, SigningKey> = BTreeMap::new();
-    for actor in &scenario.actors {
-        for key in std::iter::once(&actor.key).chain(&actor.former_keys) {
-            keys.insert(PublicKey::from_signing_key(key), key.clone());
-        }
+    let sealed = scenario
+        .sealed()
+        .expect("the demo seals and replays in full");
+    Sealed {
+        entries: sealed
+            .steps
+            .into_iter()
+            .map(|s| (s.entry, s.openings))
+            .collect(),
+        full: sealed.ledger,
+        log_key: scenario.log_key,
+        origin: scenario.origin,
     }
-    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
-    let mut full = MemoryLedger::new();
-    let mut entries = Vec::new();
-    let mut prev = Hash::ZERO;
-    let mut old_prev = Hash::ZERO;
-    for (seq, step) in (0u64..).zip(&scenario.steps) {
-        let old = SealedEntry::seal(Entry::new(
-            seq,
-            old_prev,
-            step.recorded_at.clone(),
-            step.envelope.clone(),
-        ))
-        .expect("the old entry seals");
-        old_prev = old.event_hash();
-        let mut statement = step.envelope.statement.clone();
-        let mut body = Value::Object(statement.body.clone());
-        remap(&mut body, &hashes);
-        let Value::Object(mut body) = body else {
-            unreachable!()
-        };
-        if statement.kind == "operator.registered" {
-            let blinding = Hash::sha256(format!("demo blinding {seq}").as_bytes());
-            body.insert("blinding".into(), Value::String(blinding.to_hex()));
-        }
-        if statement.kind == "dispute.resolved" {
-            let as_of = body["as_of"].as_u64().expect("as_of");
-            let digest = full.state_at(as_of, None).expect("cited size").digest();
-            body.insert("state_digest".into(), Value::String(digest.to_hex()));
-        }
-        statement.body = body;
-        let (sealed, sealing) = seal_statement(&statement, &seed(seq)).expect("seals");
-        let key = keys.get(&statement.signer).expect("the signer's key");
-        let envelope = Envelope::sign(sealed, key).expect("signs");
-        let entry = SealedEntry::seal(Entry::new(seq, prev, step.recorded_at.clone(), envelope))
-            .expect("the entry seals");
-        prev = entry.event_hash();
-        hashes.insert(old.event_hash().to_hex(), entry.event_hash().to_hex());
-        let openings = sealing.map(|(_, openings)| openings);
-        full.append_opened(entry.clone(), openings.clone())
-            .unwrap_or_else(|v| panic!("the full replay accepts seq {seq}: {v}"));
-        entries.push((entry, openings));
-    }
-    Sealed { entries, full }
 }
 
 #[test]
 fn the_sealed_demo_replays_in_full_in_public_and_per_operator() {
-    let Sealed { entries, full } = sealed_demo();
+    let Sealed { entries, full, .. } = sealed_demo();
     let state = full.ledger().state(None);
     assert!(!full.ledger().is_partial());
     assert_eq!(state.format, Some(2));
@@ -207,4 +153,116 @@ fn an_opening_that_does_not_match_is_refused_and_changes_nothing() {
     replay
         .append_opened(entry.clone(), openings.clone())
         .expect("the right openings");
+}
+
+/// The public bundle of the sealed entries, its checkpoint signed with the log key.
+fn bundle(sealed: &Sealed) -> Vec<u8> {
+    let mut frontier = Frontier::new();
+    for (entry, _) in &sealed.entries {
+        frontier.push(entry.event_hash());
+    }
+    let note = Checkpoint {
+        origin: sealed.origin.clone(),
+        size: frontier.size(),
+        root: frontier.root(),
+    }
+    .sign(&sealed.log_key)
+    .expect("signs");
+    let vkey = VerifierKey::new(&sealed.origin, PublicKey::from_signing_key(&sealed.log_key))
+        .expect("vkey")
+        .to_vkey();
+    let header = BundleHeader::for_format(2, &sealed.origin, &vkey, &note);
+    let mut writer = BundleWriter::new(Vec::new(), &header).expect("header");
+    for (entry, _) in &sealed.entries {
+        writer.write_leaf(entry.leaf_bytes()).expect("leaf");
+    }
+    writer.finish().expect("bundle")
+}
+
+fn openings_file(sealed: &Sealed, keep: impl Fn(&SealedEntry) -> bool) -> OpeningsFile {
+    let ledger = sealed.entries[0].0.event_hash();
+    let size = u64::try_from(sealed.entries.len()).expect("size");
+    let entries = sealed
+        .entries
+        .iter()
+        .filter(|(entry, _)| keep(entry))
+        .filter_map(|(entry, fields)| {
+            Some(Openings {
+                seq: entry.entry().seq,
+                event_hash: entry.event_hash(),
+                kind: entry.entry().statement.kind.clone(),
+                fields: fields.clone()?,
+            })
+        })
+        .collect();
+    OpeningsFile::new(ledger, size, entries).expect("an openings file")
+}
+
+#[test]
+fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
+    let sealed = sealed_demo();
+    let bytes = bundle(&sealed);
+    let cited = hisaab_model::cited_sizes(&bytes[..]).expect("reads");
+    let state = sealed.full.ledger().state(None);
+
+    // The public bundle verifies for anyone, to the public state.
+    let public = hisaab_model::verify_bundle_cited(&bytes[..], &cited).expect("verifies");
+    assert_eq!(public.state, view_state(&state, &Reader::Public));
+
+    // With every opening, written to a file and read back: the full state and its digest.
+    let file = openings_file(&sealed, |_| true);
+    let mut written = Vec::new();
+    file.write(&mut written).expect("writes");
+    let read = OpeningsFile::read(&written[..]).expect("reads back");
+    let opened = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &read).expect("opens");
+    assert!(!opened.partial);
+    assert_eq!(opened.bundle.state, state);
+    assert_eq!(
+        opened.full_digest,
+        sealed.full.ledger().full_state_digest(None)
+    );
+    assert!(opened.full_digest.is_some());
+
+    // One operator's openings: its view, no full digest.
+    let operator = Slug::try_new("sindh-link").expect("slug");
+    let mut scopes = Scopes::new();
+    let mine: std::collections::BTreeSet<u64> = sealed
+        .entries
+        .iter()
+        .filter(|(entry, _)| {
+            let statement = &entry.entry().statement;
+            scopes.push(entry) == Scope::Operator(operator.clone())
+                || (statement.kind == "operator.registered"
+                    && statement.body.get("operator").and_then(Value::as_str)
+                        == Some(operator.as_str()))
+        })
+        .map(|(entry, _)| entry.entry().seq)
+        .collect();
+    let own = openings_file(&sealed, |e| mine.contains(&e.entry().seq));
+    let opened = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &own).expect("opens");
+    assert!(opened.partial);
+    assert_eq!(opened.full_digest, None);
+    assert_eq!(
+        opened.bundle.state,
+        view_state(&state, &Reader::Operator(operator))
+    );
+
+    // An opening that does not match its commitment fails at its seq.
+    let mut bad = openings_file(&sealed, |_| true);
+    let target = bad
+        .entries
+        .iter_mut()
+        .find(|o| o.kind == "evaluation.recorded")
+        .expect("an evaluation");
+    let seq = target.seq;
+    target.fields.get_mut("score").expect("score").value = serde_json::json!(1);
+    let error = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &bad).unwrap_err();
+    assert_eq!(error.seq(), Some(seq), "{error}");
+    // A file for another size does not go with the bundle.
+    let mut other = openings_file(&sealed, |_| true);
+    other.header.size += 1;
+    assert!(matches!(
+        hisaab_model::verify_bundle_opened(&bytes[..], &cited, &other),
+        Err(hisaab_model::VerifyError::Openings(_))
+    ));
 }

@@ -24,8 +24,8 @@ pub struct OperatorRegisteredBody {
     /// Its name.
     pub name: Text,
     /// Format 2 only, sealed (SPEC §12.1, §12.8): 32 random bytes chosen by the authority
-    /// that blind the operator's leaf in the full-state digest tree. `None` while unopened,
-    /// and in a format-1 body.
+    /// that blind the operator's leaf in the full-state digest tree.
+    // `None` while unopened, and in a format-1 body.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
