@@ -1,8 +1,10 @@
 //! The demo ledger in sealed form (SPEC §12, `Scenario::sealed`): every statement of the
 //! scenario sealed with `hisaab_model::sealed::seal_statement` and signed again, the chain
-//! rebuilt, and then replayed three ways: with every opening (the full state), with none (the public state P)
-//! and with one operator's (its view). Each partial replay must equal what the read policy
-//! serves that reader from the full state (SPEC §12.8, §13.3).
+//! rebuilt, and then replayed three ways: with every opening (the full state), with none (the
+//! public state P) and with one operator's (its view). Each partial replay must equal what the
+//! read policy serves that reader from the full state (SPEC §12.8, §13.3).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
 use hisaab_log::merkle::Frontier;
@@ -265,4 +267,24 @@ fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
         hisaab_model::verify_bundle_opened(&bytes[..], &cited, &other),
         Err(hisaab_model::VerifyError::Openings(_))
     ));
+}
+
+#[test]
+fn obligations_are_the_same_from_the_public_replay() {
+    // Obligations are workflow facts served to every reader alike (SPEC §13.5a): the public
+    // replay of the sealed entries owes the same, on the last entry's date.
+    let sealed = sealed_demo();
+    let mut public = MemoryLedger::new();
+    for (entry, _) in &sealed.entries {
+        public.append(entry.clone()).expect("the public replay");
+    }
+    let filter = hisaab_model::ObligationFilter::default();
+    let full = sealed.full.ledger();
+    assert_eq!(
+        public
+            .ledger()
+            .obligations(None, &filter)
+            .expect("obligations"),
+        full.obligations(None, &filter).expect("obligations")
+    );
 }
