@@ -13,7 +13,7 @@
 //!
 //! With every opening the body is the plain body and every rule of §4.6 runs. Without some,
 //! the rules that read an unknown value are not run (§12.4) and the state shows the operator
-//! the entry concerns as the public view does ([`crate::view_state`]), so that the public
+//! the entry concerns as the public view does ([`crate::view::view_state`]), so that the public
 //! replay of sealed entries gives the public state P of §12.8.
 
 use hisaab_log::seal::{

@@ -10,7 +10,8 @@
 //! - [`view_state`] turns the full state into what a reader may see: the registry and the
 //!   workflow facts of every operator, the values, verdicts and scores only of the operators the
 //!   reader may see, and sector aggregates only where at least [`SECTOR_CONTRIBUTORS_MIN`]
-//!   operators contribute.
+//!   operators contribute (format 1; in format 2 none, and sealed outcomes count as
+//!   `withheld`, so that the public view is the public replay's state, SPEC §12.8).
 //! - [`Scopes`] folds entries, in log order, into the scope of each one (the registry, one
 //!   operator, or the sector), following references (an evaluation through its submission, a
 //!   dispute through its evaluation); [`entry_access`] decides from a scope and a reader whether
@@ -137,8 +138,9 @@ pub fn identify(state: &State, member: &str, key: &PublicKey) -> Result<Reader, 
 /// dispute counts) and loses its values, evaluations, verdicts and scores; a KPI's status
 /// becomes one that no verdict decides (`disputed`, else `submitted` once something was filed,
 /// else `overdue` or `pending`); and a sector score is kept only where at least
-/// [`SECTOR_CONTRIBUTORS_MIN`] operators have a score for that pillar. The digest is that of
-/// the view.
+/// [`SECTOR_CONTRIBUTORS_MIN`] operators have a score for that pillar. In format 2 no sector
+/// score is kept and the hidden operators' commitment and dispute outcomes count as
+/// `withheld`. The digest is that of the view.
 pub fn view_state(state: &State, reader: &Reader) -> State {
     if *reader == Reader::Full {
         return state.clone();
