@@ -643,6 +643,11 @@ pub(crate) struct VerifyArgs {
     pub(crate) min_cosignatures: Option<usize>,
     #[command(flatten)]
     pub(crate) reader: ReaderArgs,
+    /// For a bundle file: an openings file (SPEC §12.6, as `hisaab export --key` writes it):
+    /// each opening is checked against its entry's commitment and the state is replayed over
+    /// the opened bodies (the full state, and its digest of §12.8, when every field is opened).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) openings: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -213,6 +213,7 @@ fn presign(
                 LoadKind::Operator => Body::OperatorRegistered(OperatorRegisteredBody {
                     operator: Slug::try_new(&format!("load-{run:08x}-{i}"))?,
                     name: Text::try_new(&format!("Load test operator {i} of run {run:08x}"))?,
+                    blinding: None,
                     ext: None,
                 }),
                 LoadKind::Kpi => Body::KpiDefined(KpiDefinedBody {

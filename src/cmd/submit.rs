@@ -195,12 +195,13 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             operator: arg("operator", operator, Slug::try_new)?,
             kpi: arg("kpi", kpi, KpiId::try_new)?,
             period: arg("period", period, Period::try_parse)?,
-            value: arg("value", value, Decimal::try_new)?,
+            value: Some(arg("value", value, Decimal::try_new)?),
             evidence: evidence
                 .iter()
                 .map(|p| util::evidence_of(p))
-                .collect::<Result<Vec<_>>>()?,
-            note: arg("note", note, Note::try_new)?,
+                .collect::<Result<Vec<_>>>()
+                .map(Some)?,
+            note: Some(arg("note", note, Note::try_new)?),
             supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
             ext: None,
         }),
@@ -208,6 +209,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             Body::OperatorRegistered(OperatorRegisteredBody {
                 operator: arg("operator", operator, Slug::try_new)?,
                 name: arg("name", name, Text::try_new)?,
+                blinding: None,
                 ext: None,
             })
         }
@@ -271,9 +273,11 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             ..
         } => Body::EvaluationRecorded(EvaluationRecordedBody {
             submission: arg("submission", submission, Hash::try_from_hex)?,
-            verdict: *verdict,
-            score: Score::try_new(u64::from(*score)).with_context(|| format!("--score {score}"))?,
-            rationale: arg("rationale", rationale, Text::try_new)?,
+            verdict: Some(*verdict),
+            score: Some(
+                Score::try_new(u64::from(*score)).with_context(|| format!("--score {score}"))?,
+            ),
+            rationale: Some(arg("rationale", rationale, Text::try_new)?),
             supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
             ext: None,
         }),
@@ -289,7 +293,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             pillar: *pillar,
             operator: opt("operator", operator.as_ref(), Slug::try_new)?,
             kpi: opt("kpi", kpi.as_ref(), KpiId::try_new)?,
-            description: arg("description", description, Text::try_new)?,
+            description: Some(arg("description", description, Text::try_new)?),
             ext: None,
         }),
         SubmitHelper::ResolveChallenge {
@@ -298,7 +302,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             ..
         } => Body::ChallengeResolved(ChallengeResolvedBody {
             challenge: arg("challenge", challenge, Slug::try_new)?,
-            resolution: arg("resolution", resolution, Text::try_new)?,
+            resolution: Some(arg("resolution", resolution, Text::try_new)?),
             ext: None,
         }),
         SubmitHelper::Commitment {
@@ -313,7 +317,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             commitment: arg("commitment", commitment, Slug::try_new)?,
             operator: arg("operator", operator, Slug::try_new)?,
             kpi: opt("kpi", kpi.as_ref(), KpiId::try_new)?,
-            action: arg("action", action, Text::try_new)?,
+            action: Some(arg("action", action, Text::try_new)?),
             due: arg("due", due, Date::try_parse)?,
             in_response_to: opt(
                 "in-response-to",
@@ -329,8 +333,8 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             ..
         } => Body::CommitmentClosed(CommitmentClosedBody {
             commitment: arg("commitment", commitment, Slug::try_new)?,
-            outcome: *outcome,
-            note: arg("note", note, Note::try_new)?,
+            outcome: Some(*outcome),
+            note: Some(arg("note", note, Note::try_new)?),
             ext: None,
         }),
         SubmitHelper::Dispute { action } => match action {
@@ -342,7 +346,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             } => Body::DisputeOpened(DisputeOpenedBody {
                 dispute: arg("dispute", dispute, Slug::try_new)?,
                 evaluation: arg("evaluation", evaluation, Hash::try_from_hex)?,
-                grounds: arg("grounds", grounds, Text::try_new)?,
+                grounds: Some(arg("grounds", grounds, Text::try_new)?),
                 ext: None,
             }),
             DisputeAction::Resolve {
@@ -361,10 +365,10 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
                 );
                 Body::DisputeResolved(DisputeResolvedBody {
                     dispute,
-                    outcome: *outcome,
+                    outcome: Some(*outcome),
                     as_of,
                     state_digest,
-                    rationale,
+                    rationale: Some(rationale),
                     ext: None,
                 })
             }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context as _, Result};
 use hisaab_log::bundle::BundleReader;
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
+use hisaab_log::seal::OpeningsFile;
 use hisaab_log::Hash;
 use hisaab_model::{verify_bundle, VerifiedBundle};
 use serde_json::json;
@@ -79,6 +80,12 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         &args.witnesses,
         args.min_cosignatures,
     )?;
+    if args.openings.is_some() && !Path::new(&args.target).is_file() {
+        return Err(exit::usage(
+            "--openings goes with a bundle file: its openings are checked against that bundle's \
+             entries",
+        ));
+    }
     let outcome = if hisaab_client::is_url(&args.target) {
         verify_server(
             &args.target,
@@ -98,7 +105,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
             }
             verify_data_dir(&path, &pins)
         } else if path.is_file() {
-            verify_bundle_file(&path, &pins)
+            verify_bundle_file(&path, &pins, args.openings.as_deref())
         } else {
             Err(anyhow::Error::new(exit::Unreachable(format!(
                 "{} is neither a server URL (http://…), a directory nor a file",
@@ -208,7 +215,11 @@ fn open_file(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn verify_bundle_file(path: &Path, pins: &Pins) -> Result<Verified, Failure> {
+fn verify_bundle_file(
+    path: &Path,
+    pins: &Pins,
+    openings: Option<&Path>,
+) -> Result<Verified, Failure> {
     // The header first: a bundle of another log fails on its key before anything is replayed.
     let header = BundleReader::new(BufReader::new(open_file(path)?))
         .map_err(|e| Failure {
@@ -230,7 +241,35 @@ fn verify_bundle_file(path: &Path, pins: &Pins) -> Result<Verified, Failure> {
     let file = open_file(path)?;
     let total = file.metadata().ok().map(|m| m.len());
     let input = BufReader::with_capacity(1 << 16, ProgressReader::new(file, "verifying", total));
-    let verified = hisaab_model::verify_bundle_cited(input, &cited).map_err(|e| Failure {
+    let mut notes = vec!["every entry replayed and checked (SPEC §2, §4, §6)".to_owned()];
+    let verified = match openings {
+        None => hisaab_model::verify_bundle_cited(input, &cited),
+        Some(file) => {
+            let read = OpeningsFile::read(BufReader::new(open_file(file)?)).map_err(|e| {
+                Failure {
+                    seq: None,
+                    error: anyhow::Error::new(e)
+                        .context(format!("{} is not an openings file (SPEC §12.6)", file.display())),
+                }
+            })?;
+            hisaab_model::verify_bundle_opened(input, &cited, &read).map(|opened| {
+                notes.push(format!(
+                    "{} entries opened, every opening checked against its commitment (SPEC §12.6)",
+                    opened.opened
+                ));
+                notes.push(match opened.full_digest {
+                    Some(digest) => format!("the full state replayed; its digest (SPEC §12.8): {digest}"),
+                    None if opened.partial => {
+                        "some sealed fields were not opened: the state replayed is partial (SPEC §12.8)"
+                            .to_owned()
+                    }
+                    None => "every sealed field opened".to_owned(),
+                });
+                opened.bundle
+            })
+        }
+    }
+    .map_err(|e| Failure {
         seq: e.seq(),
         error: anyhow::Error::new(e),
     })?;
@@ -243,7 +282,7 @@ fn verify_bundle_file(path: &Path, pins: &Pins) -> Result<Verified, Failure> {
         vkey,
         source: source_of(pins),
         cosigned,
-        notes: vec!["every entry replayed and checked (SPEC §2, §4, §6)".to_owned()],
+        notes,
     })
 }
 

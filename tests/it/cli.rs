@@ -1112,7 +1112,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         })
         .collect();
     assert_eq!(kinds.len(), 17, "{kinds:?}");
-    let state: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    let state: Value =
+        serde_json::from_str(&sb.ok(&["replay", &url, "--json", "--key", s(&key("pta"))])).unwrap();
     assert_eq!(
         state["operators"]["indus-mobile"]["disputes"]["upheld"],
         json!(1)
@@ -1122,6 +1123,23 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         json!(1)
     );
     assert_eq!(state["members"]["evaluator"]["status"], "revoked");
+    // The public view of a format-2 ledger counts sealed outcomes as withheld (SPEC §12.8).
+    let public: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
+    let operator = &public["operators"]["indus-mobile"];
+    assert_eq!(
+        (
+            operator["disputes"]["upheld"].clone(),
+            operator["disputes"]["withheld"].clone()
+        ),
+        (json!(0), json!(1))
+    );
+    assert_eq!(
+        (
+            operator["commitments"]["fulfilled"].clone(),
+            operator["commitments"]["withheld"].clone()
+        ),
+        (json!(0), json!(1))
+    );
 
     // The history of the pair holds its evaluation, dispute (opened and resolved), commitment
     // and challenge (made or raised, and closed or resolved).

@@ -73,6 +73,7 @@ fn verifies_receipts_remembers_checkpoints_and_refuses_forks_and_other_keys() {
     let body = Body::OperatorRegistered(OperatorRegisteredBody {
         operator: Slug::try_new("indus").unwrap(),
         name: Text::try_new("Indus Mobile").unwrap(),
+        blinding: None,
         ext: None,
     });
     let envelope = common::sign(

@@ -15,3 +15,4 @@ mod kill;
 #[path = "../../crates/hisaab-server/tests/http/openapi_check.rs"]
 mod openapi_check;
 mod schemas;
+mod sealed;

@@ -6,12 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hisaab_log::seal::{Blinding, FieldOpenings};
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
 use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::body::{Body, GenesisBody, Kind, Signers};
 use crate::rule::{History, HistoryError, Rule, Violation};
+use crate::sealed::{self, Parsed};
 use crate::value::{
     Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Pillar, Role, Score,
     Slug, Text, Verdict,
@@ -46,12 +48,23 @@ pub struct Ledger {
     pub(crate) challenge_events: BTreeMap<Hash, Slug>,
     pub(crate) meetings: BTreeMap<Slug, MeetingRecord>,
     pub(crate) disputes: BTreeMap<Slug, DisputeRecord>,
+    /// The operators some of whose entries were applied with a sealed field unopened (SPEC
+    /// §12): the state shows them as the public view does.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub(crate) unopened: BTreeSet<Slug>,
+    /// Whether an entry with a sealed field unopened concerned no single operator: the state
+    /// then shows every operator as the public view does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) unopened_unplaced: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct OperatorRecord {
     pub(crate) name: Text,
     pub(crate) seq: u64,
+    /// The opened `blinding` of a format-2 registration (SPEC §12.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) blinding: Option<Blinding>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,19 +125,25 @@ pub(crate) struct SubmissionRecord {
     pub(crate) operator: Slug,
     pub(crate) kpi: KpiId,
     pub(crate) period: Period,
-    pub(crate) value: Decimal,
+    /// `None` while sealed (SPEC §12).
+    pub(crate) value: Option<Decimal>,
     /// The date it was recorded (for the evaluation it is due, SPEC §11).
     pub(crate) recorded: Date,
     pub(crate) superseded_seq: Option<u64>,
     pub(crate) effective_evaluation: Option<Hash>,
+    /// Whether a dispute over its effective evaluation was resolved with a sealed outcome
+    /// (SPEC §12): whether that evaluation still stands is unknown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) effective_unknown: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct EvaluationRecord {
     pub(crate) seq: u64,
     pub(crate) submission: Hash,
-    pub(crate) verdict: Verdict,
-    pub(crate) score: Score,
+    /// `None` while sealed (SPEC §12), as `score`.
+    pub(crate) verdict: Option<Verdict>,
+    pub(crate) score: Option<Score>,
     pub(crate) superseded_seq: Option<u64>,
     pub(crate) overturned_seq: Option<u64>,
     pub(crate) open_dispute: Option<Slug>,
@@ -137,7 +156,8 @@ pub(crate) struct CommitmentRecord {
     /// The KPI the commitment names, if any (for the history of an operator and KPI).
     pub(crate) kpi: Option<KpiId>,
     pub(crate) due: Date,
-    pub(crate) closed: Option<(u64, CommitmentOutcome)>,
+    /// The seq that closed it, and its outcome (`None` while sealed, SPEC §12).
+    pub(crate) closed: Option<(u64, Option<CommitmentOutcome>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -166,7 +186,8 @@ pub(crate) struct DisputeRecord {
     pub(crate) evaluation: Hash,
     pub(crate) operator: Slug,
     pub(crate) kpi: KpiId,
-    pub(crate) resolved: Option<(u64, DisputeOutcome)>,
+    /// The seq that resolved it, and its outcome (`None` while sealed, SPEC §12).
+    pub(crate) resolved: Option<(u64, Option<DisputeOutcome>)>,
 }
 
 /// A snapshot that cannot be resumed from.
@@ -224,6 +245,13 @@ impl Ledger {
     /// Whether the ledger is of format 2 (SPEC §11): its v2 kinds, rules and state.
     pub(crate) fn is_v2(&self) -> bool {
         self.format >= 2
+    }
+
+    /// Whether some entry was applied with a sealed field unopened (SPEC §12): the state is
+    /// then not the full state, and the rules that compare with the full state's digest are
+    /// not run.
+    pub fn is_partial(&self) -> bool {
+        self.unopened_unplaced || !self.unopened.is_empty()
     }
 
     /// The date of the last entry's `recorded_at` (while an entry commits, its own); the
@@ -330,8 +358,25 @@ impl Ledger {
     /// # Errors
     /// The [`Violation`] of the first failing check; on error `self` is unchanged.
     pub fn apply(&mut self, entry: &SealedEntry, history: &dyn History) -> Result<(), Violation> {
-        let body = self.check(entry, history)?;
-        self.commit(entry, body);
+        self.apply_with(entry, None, history)
+    }
+
+    /// [`Ledger::apply`] for an entry whose body may be sealed (format 2, SPEC §12), with the
+    /// openings of some or all of its sealed fields. Each opening must match its commitment
+    /// (else rule 1). With every opening, every rule runs on the opened body; a sealed field
+    /// left unopened is unknown: the rules that read it are not run, and the state shows the
+    /// operator the entry concerns as the public view does.
+    ///
+    /// # Errors
+    /// The [`Violation`] of the first failing check; on error `self` is unchanged.
+    pub fn apply_with(
+        &mut self,
+        entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
+        history: &dyn History,
+    ) -> Result<(), Violation> {
+        let parsed = self.check(entry, openings, history)?;
+        self.commit(entry, parsed);
         Ok(())
     }
 
@@ -341,8 +386,20 @@ impl Ledger {
     /// # Errors
     /// A [`Violation`] of the chain or of form.
     pub fn apply_trusted(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
-        let body = self.check_chain_and_form(entry)?;
-        self.commit(entry, body);
+        self.apply_trusted_with(entry, None)
+    }
+
+    /// [`Ledger::apply_trusted`] with the entry's openings, as [`Ledger::apply_with`].
+    ///
+    /// # Errors
+    /// A [`Violation`] of the chain or of form (an opening that does not match included).
+    pub fn apply_trusted_with(
+        &mut self,
+        entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
+    ) -> Result<(), Violation> {
+        let parsed = self.check_chain_and_form(entry, openings)?;
+        self.commit(entry, parsed);
         Ok(())
     }
 
@@ -375,20 +432,26 @@ impl Ledger {
 
     // ----- checks -----
 
-    fn check(&self, entry: &SealedEntry, history: &dyn History) -> Result<Body, Violation> {
-        let body = self.check_chain_and_form(entry)?;
+    fn check(
+        &self,
+        entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
+        history: &dyn History,
+    ) -> Result<Parsed, Violation> {
+        let parsed = self.check_chain_and_form(entry, openings)?;
+        let body = &parsed.body;
         let e = entry.entry();
         let seq = e.seq;
         let statement = &e.statement;
-        if let (Body::Genesis(genesis), 0) = (&body, seq) {
+        if let (Body::Genesis(genesis), 0) = (body, seq) {
             // The genesis signer is its own authority. A genesis anywhere else goes on to the
             // signer and permission checks, which refuse it.
             self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
-            return Ok(body);
+            return Ok(parsed);
         }
         let signer = self.check_signer_key(seq, &statement.signer)?;
-        self.check_permission(seq, &body, &signer)?;
-        self.check_conflict_of_interest(seq, &body, &signer)?;
+        self.check_permission(seq, body, &signer)?;
+        self.check_conflict_of_interest(seq, body, &signer)?;
         match history.statement_seq(&statement.id) {
             Ok(Some(used)) => {
                 return Err(Violation::new(
@@ -415,11 +478,15 @@ impl Ledger {
         if let Some(genesis) = &self.genesis {
             self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
         }
-        self.check_references(seq, entry, &body, &signer, history)?;
-        Ok(body)
+        self.check_references(seq, entry, body, &signer, history)?;
+        Ok(parsed)
     }
 
-    fn check_chain_and_form(&self, entry: &SealedEntry) -> Result<Body, Violation> {
+    fn check_chain_and_form(
+        &self,
+        entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
+    ) -> Result<Parsed, Violation> {
         let e = entry.entry();
         // Violations name the position the entry was offered at, which is what a verifier
         // walking a bundle reports.
@@ -476,11 +543,12 @@ impl Ledger {
                  {ENVELOPE_BYTES_MAX}"
             )));
         }
-        let body = Body::try_parse(&statement.kind, &statement.body)
-            .map_err(|error| form(error.to_string()))?;
         // The ledger's format is its genesis statement's `v`; every later statement carries
         // the same (SPEC §11). Entry 0 that is no genesis is reported below as a chain error.
         let format = if seq == 0 { statement.v } else { self.format };
+        let parsed =
+            sealed::parse(format, &statement.kind, &statement.body, openings, seq).map_err(form)?;
+        let body = &parsed.body;
         if statement.v != format {
             return Err(form(format!(
                 "the statement has v {}, but this ledger is of format {format}: every statement \
@@ -524,7 +592,7 @@ impl Ledger {
                 ),
             ));
         }
-        Ok(body)
+        Ok(parsed)
     }
 
     fn check_signer_key(&self, seq: u64, key: &PublicKey) -> Result<Signer<'_>, Violation> {
@@ -754,7 +822,17 @@ impl Ledger {
 
     /// Folds a checked entry into the state. Lookups that the checks guarantee are written
     /// as `if let`, so a broken invariant loses an update rather than panicking.
-    fn commit(&mut self, entry: &SealedEntry, body: Body) {
+    fn commit(&mut self, entry: &SealedEntry, parsed: Parsed) {
+        let Parsed { body, unopened } = parsed;
+        if !unopened.is_empty() {
+            match sealed::concerned_operator(self, &body) {
+                sealed::Concern::Operator(operator) => {
+                    self.unopened.insert(operator);
+                }
+                sealed::Concern::Nothing => {}
+                sealed::Concern::Unknown => self.unopened_unplaced = true,
+            }
+        }
         let e = entry.entry();
         if e.seq == 0 {
             self.format = e.statement.v;

@@ -34,6 +34,7 @@ pub mod obligation;
 mod parallel;
 pub mod report;
 pub mod rule;
+pub mod sealed;
 pub mod state;
 pub mod value;
 pub mod verify;
@@ -56,7 +57,8 @@ pub use value::{
     Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
-    cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited, verify_entries,
-    verify_entries_cited, ReplayedBundle, VerifiedBundle, VerifiedEntries, VerifyError,
+    cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited,
+    verify_bundle_opened, verify_entries, verify_entries_cited, OpenedBundle, ReplayedBundle,
+    VerifiedBundle, VerifiedEntries, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};

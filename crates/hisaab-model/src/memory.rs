@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use hisaab_log::seal::FieldOpenings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 
 use crate::ledger::Ledger;
@@ -40,6 +41,8 @@ struct MemoryHistory {
     /// The replay state at each snapshot size (never 0: an empty ledger is `Ledger::new()`).
     snapshots: BTreeMap<u64, Ledger>,
     interval: u64,
+    /// The openings of the entries appended with some (format 2, SPEC §12.6), by seq.
+    openings: HashMap<u64, FieldOpenings>,
 }
 
 impl Default for MemoryHistory {
@@ -49,6 +52,7 @@ impl Default for MemoryHistory {
             ids: HashMap::new(),
             snapshots: BTreeMap::new(),
             interval: SNAPSHOT_INTERVAL_MIN,
+            openings: HashMap::new(),
         }
     }
 }
@@ -76,6 +80,20 @@ impl MemoryLedger {
     /// # Errors
     /// The [`Violation`]; on error nothing changes.
     pub fn append(&mut self, entry: SealedEntry) -> Result<(), Violation> {
+        self.append_opened(entry, None)
+    }
+
+    /// As [`MemoryLedger::append`] for an entry whose body may be sealed, with the openings
+    /// of its sealed fields ([`Ledger::apply_with`]), which are kept for replays of earlier
+    /// sizes.
+    ///
+    /// # Errors
+    /// The [`Violation`]; on error nothing changes.
+    pub fn append_opened(
+        &mut self,
+        entry: SealedEntry,
+        openings: Option<FieldOpenings>,
+    ) -> Result<(), Violation> {
         let seq = entry.entry().seq;
         // The signed bytes are cut from the leaf bytes rather than canonicalised again.
         let envelope = entry.entry().envelope();
@@ -93,7 +111,7 @@ impl MemoryLedger {
                 ),
             ));
         }
-        self.append_unverified(entry)
+        self.append_unverified_opened(entry, openings)
     }
 
     /// As [`MemoryLedger::append`], without the signature check (for callers that verified
@@ -102,7 +120,19 @@ impl MemoryLedger {
     /// # Errors
     /// The [`Violation`]; on error nothing changes.
     pub fn append_unverified(&mut self, entry: SealedEntry) -> Result<(), Violation> {
-        self.ledger.apply(&entry, &self.history)?;
+        self.append_unverified_opened(entry, None)
+    }
+
+    fn append_unverified_opened(
+        &mut self,
+        entry: SealedEntry,
+        openings: Option<FieldOpenings>,
+    ) -> Result<(), Violation> {
+        self.ledger
+            .apply_with(&entry, openings.as_ref(), &self.history)?;
+        if let Some(openings) = openings.filter(|o| !o.is_empty()) {
+            self.history.openings.insert(entry.entry().seq, openings);
+        }
         let size = self.ledger.size();
         self.history
             .ids
@@ -181,7 +211,7 @@ impl MemoryHistory {
         let to = usize::try_from(size).unwrap_or(usize::MAX);
         for entry in self.entries.get(from..to).unwrap_or_default() {
             ledger
-                .apply_trusted(entry)
+                .apply_trusted_with(entry, self.openings.get(&entry.entry().seq))
                 .map_err(|v| HistoryError::Replay(Box::new(v)))?;
         }
         Ok(ledger)

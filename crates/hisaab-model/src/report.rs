@@ -17,7 +17,7 @@ use crate::ledger::Ledger;
 use crate::rule::Violation;
 use crate::state::{KpiStatus, PillarScores};
 use crate::value::{
-    CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Slug, Text, Verdict,
+    CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
 };
 
 impl KpiStatus {
@@ -155,6 +155,8 @@ pub enum CommitmentStatus {
     Missed,
     /// Closed as withdrawn.
     Withdrawn,
+    /// Closed, with an outcome sealed from this replay (format 2, SPEC §12).
+    Sealed,
 }
 
 impl CommitmentStatus {
@@ -166,6 +168,7 @@ impl CommitmentStatus {
             CommitmentStatus::Fulfilled => "fulfilled",
             CommitmentStatus::Missed => "missed",
             CommitmentStatus::Withdrawn => "withdrawn",
+            CommitmentStatus::Sealed => "closed",
         }
     }
 
@@ -205,6 +208,8 @@ pub enum DisputeStatus {
     Upheld,
     /// Resolved: the evaluation is void.
     Overturned,
+    /// Resolved, with an outcome sealed from this replay (format 2, SPEC §12).
+    Sealed,
 }
 
 impl DisputeStatus {
@@ -214,6 +219,7 @@ impl DisputeStatus {
             DisputeStatus::Open => "open",
             DisputeStatus::Upheld => "upheld",
             DisputeStatus::Overturned => "overturned",
+            DisputeStatus::Sealed => "resolved",
         }
     }
 }
@@ -336,9 +342,10 @@ impl Ledger {
             .iter()
             .map(|(id, record)| {
                 let status = match record.closed {
-                    Some((_, CommitmentOutcome::Fulfilled)) => CommitmentStatus::Fulfilled,
-                    Some((_, CommitmentOutcome::Missed)) => CommitmentStatus::Missed,
-                    Some((_, CommitmentOutcome::Withdrawn)) => CommitmentStatus::Withdrawn,
+                    Some((_, Some(CommitmentOutcome::Fulfilled))) => CommitmentStatus::Fulfilled,
+                    Some((_, Some(CommitmentOutcome::Missed))) => CommitmentStatus::Missed,
+                    Some((_, Some(CommitmentOutcome::Withdrawn))) => CommitmentStatus::Withdrawn,
+                    Some((_, None)) => CommitmentStatus::Sealed,
                     None if at > record.due => CommitmentStatus::Overdue,
                     None => CommitmentStatus::Open,
                 };
@@ -366,8 +373,9 @@ impl Ledger {
                 evaluation: record.evaluation,
                 status: match record.resolved {
                     None => DisputeStatus::Open,
-                    Some((_, DisputeOutcome::Upheld)) => DisputeStatus::Upheld,
-                    Some((_, DisputeOutcome::Overturned)) => DisputeStatus::Overturned,
+                    Some((_, Some(DisputeOutcome::Upheld))) => DisputeStatus::Upheld,
+                    Some((_, Some(DisputeOutcome::Overturned))) => DisputeStatus::Overturned,
+                    Some((_, None)) => DisputeStatus::Sealed,
                 },
                 seq: record.seq,
                 resolved_seq: record.resolved.map(|(seq, _)| seq),
@@ -426,10 +434,11 @@ impl Ledger {
                 let evaluation = submission
                     .effective_evaluation
                     .and_then(|e| self.evaluations.get(&e))
-                    .map(|e| (e.verdict, e.score.get()));
+                    .and_then(|e| e.verdict.zip(e.score.map(Score::get)));
+                // A point whose value is sealed from this replay is left out (SPEC §12).
                 Some(TrendPoint {
                     period: *period,
-                    value: submission.value.clone(),
+                    value: submission.value.clone()?,
                     submission: *hash,
                     seq: submission.seq,
                     evaluation,

@@ -283,6 +283,11 @@ pub struct CommitmentCounts {
     /// Closed as withdrawn.
     #[schemars(range(max = "INTEGER_MAX"))]
     pub withdrawn: u64,
+    /// Format 2: closed, with an outcome sealed from this reader (SPEC §12.8); absent when
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64", range(min = 1, max = "INTEGER_MAX"))]
+    pub withheld: Option<u64>,
 }
 
 /// Disputes over an operator's evaluations by state.
@@ -298,6 +303,11 @@ pub struct DisputeCounts {
     /// Resolved: the evaluation is void.
     #[schemars(range(max = "INTEGER_MAX"))]
     pub overturned: u64,
+    /// Format 2: resolved, with an outcome sealed from this reader (SPEC §12.8); absent when
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64", range(min = 1, max = "INTEGER_MAX"))]
+    pub withheld: Option<u64>,
 }
 
 /// A member in the state.
@@ -456,17 +466,25 @@ impl Ledger {
                         disputed.insert((&dispute.operator, &dispute.kpi));
                     }
                 }
-                Some((_, crate::value::DisputeOutcome::Upheld)) => counts.upheld += 1,
-                Some((_, crate::value::DisputeOutcome::Overturned)) => counts.overturned += 1,
+                Some((_, Some(crate::value::DisputeOutcome::Upheld))) => counts.upheld += 1,
+                Some((_, Some(crate::value::DisputeOutcome::Overturned))) => {
+                    counts.overturned += 1;
+                }
+                Some((_, None)) => add_withheld(&mut counts.withheld, 1),
             }
         }
         let mut commitment_counts: BTreeMap<&Slug, CommitmentCounts> = BTreeMap::new();
         for commitment in self.commitments.values() {
             let counts = commitment_counts.entry(&commitment.operator).or_default();
             match commitment.closed {
-                Some((_, crate::value::CommitmentOutcome::Fulfilled)) => counts.fulfilled += 1,
-                Some((_, crate::value::CommitmentOutcome::Missed)) => counts.missed += 1,
-                Some((_, crate::value::CommitmentOutcome::Withdrawn)) => counts.withdrawn += 1,
+                Some((_, Some(crate::value::CommitmentOutcome::Fulfilled))) => {
+                    counts.fulfilled += 1;
+                }
+                Some((_, Some(crate::value::CommitmentOutcome::Missed))) => counts.missed += 1,
+                Some((_, Some(crate::value::CommitmentOutcome::Withdrawn))) => {
+                    counts.withdrawn += 1;
+                }
+                Some((_, None)) => add_withheld(&mut counts.withheld, 1),
                 None if at > commitment.due => counts.overdue += 1,
                 None => counts.open += 1,
             }
@@ -495,8 +513,8 @@ impl Ledger {
                     self.evaluations.get(&e).map(|record| (h, s, e, record))
                 });
                 let evaluated = evaluated_submission.map(|(_, _, e, record)| (e, record));
-                let verdict = evaluated.map(|(_, e)| e.verdict);
-                let score = evaluated.map(|(_, e)| e.score.get());
+                let verdict = evaluated.and_then(|(_, e)| e.verdict);
+                let score = evaluated.and_then(|(_, e)| e.score.map(crate::value::Score::get));
                 let latest_has_effective =
                     latest.is_some_and(|(_, s)| s.effective_evaluation.is_some());
                 let status = if disputed.contains(&(operator, kpi)) {
@@ -528,7 +546,7 @@ impl Ledger {
                         first_period: assignment.first_period,
                         latest_submission: latest.map(|(h, _)| *h),
                         period: latest.map(|(_, s)| s.period),
-                        value: latest.map(|(_, s)| s.value.clone()),
+                        value: latest.and_then(|(_, s)| s.value.clone()),
                         evaluation: evaluated.map(|(h, _)| h),
                         verdict,
                         score,
@@ -537,7 +555,7 @@ impl Ledger {
                         evaluated: v2.then(|| EvaluatedSubmission {
                             submission: evaluated_submission.map(|(h, ..)| *h),
                             period: evaluated_submission.map(|(_, s, ..)| s.period),
-                            value: evaluated_submission.map(|(_, s, ..)| s.value.clone()),
+                            value: evaluated_submission.and_then(|(_, s, ..)| s.value.clone()),
                         }),
                     },
                 );
@@ -566,12 +584,21 @@ impl Ledger {
                 },
             );
         }
+        // An operator some of whose entries stayed sealed shows as the public view shows it,
+        // and then no sector score is known (SPEC §12.8).
+        for (id, operator) in &mut operators {
+            if self.unopened_unplaced || self.unopened.contains(id) {
+                crate::view::hide_operator(operator, v2);
+            }
+        }
         let mut sector = PillarScores::default();
-        for pillar in Pillar::ALL {
-            sector.set(
-                *pillar,
-                sector_values.get(pillar).and_then(|v| rounded_mean(v)),
-            );
+        if !self.is_partial() {
+            for pillar in Pillar::ALL {
+                sector.set(
+                    *pillar,
+                    sector_values.get(pillar).and_then(|v| rounded_mean(v)),
+                );
+            }
         }
         let members = self
             .members
@@ -621,6 +648,13 @@ impl Ledger {
             digest: Hash::ZERO,
         }
         .with_digest()
+    }
+}
+
+/// Adds `n` to a count that is absent when 0.
+pub(crate) fn add_withheld(count: &mut Option<u64>, n: u64) {
+    if n > 0 {
+        *count = Some(count.unwrap_or(0).saturating_add(n));
     }
 }
 

@@ -26,6 +26,7 @@ use std::io::BufRead;
 use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
+use hisaab_log::seal::{Openings, OpeningsFile};
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use sha2::{Digest as _, Sha256};
 
@@ -105,6 +106,10 @@ pub enum VerifyError {
     /// No entry at all.
     #[error("there is no entry; a ledger has at least its genesis")]
     Empty,
+    /// An openings file that does not go with the bundle, or an entry's openings that name
+    /// another entry (SPEC §12.6).
+    #[error("the openings do not go with the bundle: {0}")]
+    Openings(String),
     /// A state was asked for at a size the bundle does not reach.
     #[error("no state at size {size}: the bundle has {entries} entries")]
     SizeOutOfRange {
@@ -123,7 +128,9 @@ impl VerifyError {
             VerifyError::Chain(e) => Some(e.seq()),
             VerifyError::Rule(violation) => Some(violation.seq),
             VerifyError::Read { seq, .. } => Some(*seq),
-            VerifyError::Empty | VerifyError::SizeOutOfRange { .. } => None,
+            VerifyError::Empty | VerifyError::SizeOutOfRange { .. } | VerifyError::Openings(_) => {
+                None
+            }
         }
     }
 }
@@ -237,6 +244,9 @@ struct Streaming {
     /// The sizes at which to record the snapshot digest, and what was recorded.
     snapshot_sizes: BTreeSet<u64>,
     snapshots: BTreeMap<u64, Hash>,
+    /// The openings to replay the entries with (SPEC §12.6), by seq; each is taken as its
+    /// entry is applied.
+    openings: BTreeMap<u64, Openings>,
 }
 
 impl Streaming {
@@ -249,6 +259,7 @@ impl Streaming {
             },
             snapshot_sizes: snapshot_sizes.clone(),
             snapshots: BTreeMap::new(),
+            openings: BTreeMap::new(),
         }
     }
 
@@ -269,8 +280,30 @@ impl Rules for Streaming {
             let digest = self.ledger.state(None).digest();
             self.history.digests.insert(size, digest);
         }
-        self.ledger.apply(entry, &self.history)?;
         let statement = &entry.entry().statement;
+        let fields = match self.openings.remove(&entry.entry().seq) {
+            None => None,
+            Some(openings) => {
+                if openings.event_hash != entry.event_hash() || openings.kind != statement.kind {
+                    return Err(Violation::new(
+                        entry.entry().seq,
+                        crate::rule::Rule::Form,
+                        format!(
+                            "the openings of seq {} name a {} entry with event hash {}; the \
+                             bundle's is a {} entry with event hash {} (SPEC §12.6)",
+                            openings.seq,
+                            openings.kind,
+                            openings.event_hash,
+                            statement.kind,
+                            entry.event_hash()
+                        ),
+                    ));
+                }
+                Some(openings.fields)
+            }
+        };
+        self.ledger
+            .apply_with(entry, fields.as_ref(), &self.history)?;
         self.history
             .ids
             .insert(id_key(&statement.id), entry.entry().seq);
@@ -443,6 +476,57 @@ pub fn verify_bundle_cited<R: BufRead>(
         Takes::none(),
     )?;
     Ok(verified_bundle(summary, rules.ledger()))
+}
+
+/// What [`verify_bundle_opened`] proves: the bundle, verified as [`verify_bundle_cited`]
+/// verifies it, and the state replayed with the openings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenedBundle {
+    /// The bundle, with the state replayed over the opened bodies.
+    pub bundle: VerifiedBundle,
+    /// How many entries were opened (each opening checked against its commitment).
+    pub opened: u64,
+    /// Whether some sealed field stayed unopened: the state is then not the full state.
+    pub partial: bool,
+    /// The full-state digest (SPEC §12.8) when every sealed field was opened.
+    pub full_digest: Option<Hash>,
+}
+
+/// [`verify_bundle_cited`] with an openings file (SPEC §12.6): the file must be for the
+/// bundle's ledger and size; each line must name its entry's event hash and kind, and each
+/// field's opening must match its commitment; the state is replayed over the opened bodies
+/// (the full state when every sealed field is opened, §12.8).
+///
+/// # Errors
+/// As [`verify_bundle_cited`]; [`VerifyError::Openings`] for a file of another ledger or size;
+/// an opening that names another entry or does not match is a rule 1 violation at its seq.
+pub fn verify_bundle_opened<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: &OpeningsFile,
+) -> Result<OpenedBundle, VerifyError> {
+    let mut rules = Streaming::new(cited, &BTreeSet::new());
+    rules.openings = openings
+        .entries
+        .iter()
+        .map(|o| (o.seq, o.clone()))
+        .collect();
+    let opened = u64::try_from(rules.openings.len()).unwrap_or(u64::MAX);
+    let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
+    let header = &openings.header;
+    if header.ledger != summary.ledger_id || header.size != summary.checkpoint.size {
+        return Err(VerifyError::Openings(format!(
+            "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
+            header.ledger, header.size, summary.ledger_id, summary.checkpoint.size
+        )));
+    }
+    let ledger = rules.ledger();
+    Ok(OpenedBundle {
+        opened,
+        partial: ledger.is_partial(),
+        full_digest: ledger.full_state_digest(None),
+        bundle: verified_bundle(summary, ledger),
+    })
 }
 
 fn verified_bundle(summary: BundleSummary, ledger: &Ledger) -> VerifiedBundle {

@@ -10,7 +10,8 @@
 //! - [`view_state`] turns the full state into what a reader may see: the registry and the
 //!   workflow facts of every operator, the values, verdicts and scores only of the operators the
 //!   reader may see, and sector aggregates only where at least [`SECTOR_CONTRIBUTORS_MIN`]
-//!   operators contribute.
+//!   operators contribute (format 1; in format 2 none, and sealed outcomes count as
+//!   `withheld`, so that the public view is the public replay's state, SPEC §12.8).
 //! - [`Scopes`] folds entries, in log order, into the scope of each one (the registry, one
 //!   operator, or the sector), following references (an evaluation through its submission, a
 //!   dispute through its evaluation); [`entry_access`] decides from a scope and a reader whether
@@ -23,7 +24,8 @@ use hisaab_log::{Hash, PublicKey, SealedEntry};
 
 use crate::body::Body;
 use crate::state::{
-    EvaluatedSubmission, KpiStatus, MemberState, MemberStatus, PillarScores, State,
+    add_withheld, EvaluatedSubmission, KpiStatus, MemberState, MemberStatus, OperatorState,
+    PillarScores, State,
 };
 use crate::value::{Pillar, Role, Slug};
 
@@ -136,36 +138,62 @@ pub fn identify(state: &State, member: &str, key: &PublicKey) -> Result<Reader, 
 /// dispute counts) and loses its values, evaluations, verdicts and scores; a KPI's status
 /// becomes one that no verdict decides (`disputed`, else `submitted` once something was filed,
 /// else `overdue` or `pending`); and a sector score is kept only where at least
-/// [`SECTOR_CONTRIBUTORS_MIN`] operators have a score for that pillar. The digest is that of
-/// the view.
+/// [`SECTOR_CONTRIBUTORS_MIN`] operators have a score for that pillar. In format 2 no sector
+/// score is kept and the hidden operators' commitment and dispute outcomes count as
+/// `withheld`. The digest is that of the view.
 pub fn view_state(state: &State, reader: &Reader) -> State {
     if *reader == Reader::Full {
         return state.clone();
     }
+    let v2 = state.format.is_some_and(|format| format >= 2);
     let mut view = state.clone();
     for (id, operator) in &mut view.operators {
-        if reader.sees_operator(id) {
-            continue;
+        if !reader.sees_operator(id) {
+            hide_operator(operator, v2);
         }
-        for kpi in operator.kpis.values_mut() {
-            kpi.status = public_status(kpi.status, kpi.latest_submission.is_some());
-            kpi.value = None;
-            kpi.evaluation = None;
-            kpi.verdict = None;
-            kpi.score = None;
-            // Which submission a verdict judges, and its value, go with the verdict (v2).
-            kpi.evaluated = kpi.evaluated.as_ref().map(|_| EvaluatedSubmission {
-                submission: None,
-                period: None,
-                value: None,
-            });
-        }
-        operator.pillar_scores = PillarScores::default();
-        operator.score = None;
     }
-    view.sector = public_sector(state);
+    // Format 2: the sector's scores are computed from every operator's sealed scores, which
+    // a replay without them cannot recompute (SPEC §12.8): only `full` readers get them.
+    view.sector = if v2 {
+        PillarScores::default()
+    } else {
+        public_sector(state)
+    };
     view.digest = view.compute_digest();
     view
+}
+
+/// An operator as a reader who may not see it sees it (SPEC §13.3): its registry and workflow
+/// facts, no value, evaluation, verdict or score; in format 2 (`v2`) the outcomes of its
+/// closed commitments and resolved disputes are sealed too (SPEC §12.1), so they count as
+/// `withheld`. The state of a replay that lacks some of an operator's openings shows the
+/// operator the same way, which makes the public replay equal the public view.
+pub(crate) fn hide_operator(operator: &mut OperatorState, v2: bool) {
+    for kpi in operator.kpis.values_mut() {
+        kpi.status = public_status(kpi.status, kpi.latest_submission.is_some());
+        kpi.value = None;
+        kpi.evaluation = None;
+        kpi.verdict = None;
+        kpi.score = None;
+        // Which submission a verdict judges, and its value, go with the verdict (v2).
+        kpi.evaluated = kpi.evaluated.as_ref().map(|_| EvaluatedSubmission {
+            submission: None,
+            period: None,
+            value: None,
+        });
+    }
+    operator.pillar_scores = PillarScores::default();
+    operator.score = None;
+    if v2 {
+        let c = &mut operator.commitments;
+        let closed = c.fulfilled + c.missed + c.withdrawn;
+        (c.fulfilled, c.missed, c.withdrawn) = (0, 0, 0);
+        add_withheld(&mut c.withheld, closed);
+        let d = &mut operator.disputes;
+        let resolved = d.upheld + d.overturned;
+        (d.upheld, d.overturned) = (0, 0);
+        add_withheld(&mut d.withheld, resolved);
+    }
 }
 
 /// A KPI's status without what a verdict decides: `disputed` stays (an open dispute is a
@@ -554,15 +582,30 @@ mod tests {
 
     #[test]
     fn sector_scores_need_three_contributors() {
-        let three = state(&[("a", Some(90)), ("b", Some(70)), ("c", Some(80))]);
+        // Format 1: kept where at least three operators contribute.
+        let v1 = |operators: &[(&str, Option<u8>)]| State {
+            format: None,
+            ..state(operators)
+        };
+        let three = v1(&[("a", Some(90)), ("b", Some(70)), ("c", Some(80))]);
         assert_eq!(
             view_state(&three, &Reader::Public).sector.resilience,
             Some(80)
         );
-        let two_of_three = state(&[("a", Some(90)), ("b", Some(70)), ("c", None)]);
+        let two_of_three = v1(&[("a", Some(90)), ("b", Some(70)), ("c", None)]);
         assert_eq!(
             view_state(&two_of_three, &Reader::Public).sector.resilience,
             None
+        );
+        // Format 2: the sector's scores come from sealed scores, which a replay without
+        // openings cannot recompute (SPEC §12.8): only `full` readers get them.
+        let three = state(&[("a", Some(90)), ("b", Some(70)), ("c", Some(80))]);
+        for reader in [Reader::Public, Reader::Operator(slug("a"))] {
+            assert_eq!(view_state(&three, &reader).sector, PillarScores::default());
+        }
+        assert_eq!(
+            view_state(&three, &Reader::Full).sector.resilience,
+            Some(80)
         );
     }
 

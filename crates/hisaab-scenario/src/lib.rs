@@ -27,6 +27,7 @@
 use std::collections::BTreeMap;
 
 use hisaab_log::note::{NoteError, VerifierKey};
+use hisaab_log::seal::{FieldOpenings, Sealing, Seed};
 use hisaab_log::{
     Date, Entry, Envelope, FormatError, Hash, Period, PublicKey, SealedEntry, SigningKey,
     Statement, StatementId, Timestamp,
@@ -159,6 +160,9 @@ pub enum ScenarioError {
         #[source]
         source: Violation,
     },
+    /// A body did not seal (SPEC §12.4).
+    #[error(transparent)]
+    Seal(#[from] hisaab_log::seal::SealError),
     /// The builder lost track of something it wrote (a bug in this module).
     #[error("scenario bookkeeping: {what}")]
     Bookkeeping {
@@ -239,6 +243,137 @@ impl Scenario {
     pub fn actor(&self, member: &str) -> Option<&Actor> {
         self.actors.iter().find(|a| a.member == member)
     }
+
+    /// The scenario as a ledger of sealed entries (format 2, SPEC §12): each statement's
+    /// body sealed with [`hisaab_model::sealed::seal_statement`] and signed again by its
+    /// signer, each `operator.registered` given its `blinding`, the references between
+    /// entries and the digests `dispute.resolved` cites rewritten for the new chain, and every
+    /// entry appended with its openings to a [`MemoryLedger`] (the full replay, every rule
+    /// checked). The demo is deterministic, so its seeds and blindings are derived, not drawn:
+    /// seed = SHA-256(`hisaab/demo/seal-seed\n` || ledger id || u64be(seq)), blinding =
+    /// SHA-256(`hisaab/demo/blinding\n` || ledger id || operator id). A real signer draws its
+    /// seed from the OS (SPEC §12.3). A format-1 scenario comes back with no sealing.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Rejected`] if the model refuses an entry, [`ScenarioError::Seal`] if
+    /// a body does not seal, [`ScenarioError::Format`] for an entry that cannot be
+    /// canonicalised.
+    pub fn sealed(&self) -> Result<SealedScenario, ScenarioError> {
+        let mut keys: BTreeMap<PublicKey, &SigningKey> = BTreeMap::new();
+        for actor in &self.actors {
+            for key in std::iter::once(&actor.key).chain(&actor.former_keys) {
+                keys.insert(PublicKey::from_signing_key(key), key);
+            }
+        }
+        let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+        let mut ledger = MemoryLedger::new();
+        let mut steps = Vec::with_capacity(self.steps.len());
+        let (mut prev, mut old_prev, mut ledger_id) = (Hash::ZERO, Hash::ZERO, Hash::ZERO);
+        for (seq, step) in (0u64..).zip(&self.steps) {
+            let old = SealedEntry::seal(Entry::new(
+                seq,
+                old_prev,
+                step.recorded_at.clone(),
+                step.envelope.clone(),
+            ))?;
+            old_prev = old.event_hash();
+            let mut statement = step.envelope.statement.clone();
+            let mut body = Value::Object(std::mem::take(&mut statement.body));
+            rename_hashes(&mut body, &renamed);
+            let Value::Object(mut body) = body else {
+                return Err(ScenarioError::Bookkeeping {
+                    what: "a body that is an object",
+                });
+            };
+            let derive = |domain: &str, tail: &[u8]| {
+                let mut bytes = domain.as_bytes().to_vec();
+                bytes.extend_from_slice(ledger_id.as_bytes());
+                bytes.extend_from_slice(tail);
+                Hash::sha256(&bytes)
+            };
+            if statement.v >= 2 && statement.kind == "operator.registered" {
+                let operator = body.get("operator").and_then(Value::as_str).unwrap_or("");
+                let blinding = derive("hisaab/demo/blinding\n", operator.as_bytes());
+                body.insert("blinding".into(), Value::String(blinding.to_hex()));
+            }
+            if statement.kind == "dispute.resolved" {
+                let as_of = body.get("as_of").and_then(Value::as_u64).unwrap_or(0);
+                let digest = ledger
+                    .state_at(as_of, None)
+                    .map_err(|_| ScenarioError::Bookkeeping {
+                        what: "the state a resolution cites",
+                    })?
+                    .digest();
+                body.insert("state_digest".into(), Value::String(digest.to_hex()));
+            }
+            statement.body = body;
+            let seed =
+                Seed::from_bytes(*derive("hisaab/demo/seal-seed\n", &seq.to_be_bytes()).as_bytes());
+            let (statement, sealing) = hisaab_model::sealed::seal_statement(&statement, &seed)?;
+            let key = keys
+                .get(&statement.signer)
+                .ok_or(ScenarioError::Bookkeeping {
+                    what: "the signer's key",
+                })?;
+            let envelope = Envelope::sign(statement, key)?;
+            let entry =
+                SealedEntry::seal(Entry::new(seq, prev, step.recorded_at.clone(), envelope))?;
+            prev = entry.event_hash();
+            if seq == 0 {
+                ledger_id = prev;
+            }
+            renamed.insert(old.event_hash().to_hex(), entry.event_hash().to_hex());
+            let (sealing, openings) = sealing.map_or((None, None), |(s, o)| (Some(s), Some(o)));
+            ledger
+                .append_opened(entry.clone(), openings.clone())
+                .map_err(|source| ScenarioError::Rejected {
+                    seq,
+                    label: step.label.clone(),
+                    source,
+                })?;
+            steps.push(SealedStep {
+                entry,
+                sealing,
+                openings,
+            });
+        }
+        Ok(SealedScenario { steps, ledger })
+    }
+}
+
+/// Replaces every string of `value` that is a key of `renamed` (an old event hash) by its
+/// value.
+fn rename_hashes(value: &mut Value, renamed: &BTreeMap<String, String>) {
+    match value {
+        Value::String(text) => {
+            if let Some(new) = renamed.get(text.as_str()) {
+                text.clone_from(new);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_hashes(v, renamed)),
+        Value::Object(map) => map.values_mut().for_each(|v| rename_hashes(v, renamed)),
+        _ => {}
+    }
+}
+
+/// One entry of [`Scenario::sealed`].
+#[derive(Clone, Debug)]
+pub struct SealedStep {
+    /// The entry, its body sealed.
+    pub entry: SealedEntry,
+    /// What its signer sends beside the envelope (SPEC §12.5), for a kind that seals fields.
+    pub sealing: Option<Sealing>,
+    /// Its openings (SPEC §12.6), for a kind that seals fields.
+    pub openings: Option<FieldOpenings>,
+}
+
+/// The scenario as sealed entries, and their full replay.
+#[derive(Clone, Debug)]
+pub struct SealedScenario {
+    /// The entries in order.
+    pub steps: Vec<SealedStep>,
+    /// Every entry appended with its openings.
+    pub ledger: MemoryLedger,
 }
 
 // ---------------------------------------------------------------------------------------------

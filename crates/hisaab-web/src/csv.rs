@@ -154,7 +154,9 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
                     crate::pages::WITHHELD_TEXT.to_owned()
                 } else {
                     match body_at(store, c.seq)? {
-                        Some(hisaab_model::Body::CommitmentMade(b)) => b.action.to_string(),
+                        Some(hisaab_model::Body::CommitmentMade(b)) => {
+                            hisaab_model::sealed::or_sealed(b.action.as_ref())
+                        }
                         _ => String::new(),
                     }
                 };

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use hisaab_log::SealedEntry;
 use hisaab_model::report::{Band, CommitmentItem, CommitmentStatus, MonthPoint, TrendPoint};
+use hisaab_model::sealed::or_sealed;
 use hisaab_model::{Body, KpiState, Pillar};
 use hisaab_store::Store;
 use maud::{html, Markup, DOCTYPE};
@@ -467,7 +468,7 @@ fn commitments_table(
             WITHHELD_TEXT.to_owned()
         } else {
             match body_at(store, item.seq)? {
-                Some(Body::CommitmentMade(b)) => b.action.to_string(),
+                Some(Body::CommitmentMade(b)) => or_sealed(b.action.as_ref()),
                 _ => String::new(),
             }
         };
@@ -548,6 +549,7 @@ pub fn scorecard(
                     names.extend(
                         b.evidence
                             .iter()
+                            .flatten()
                             .map(|e| (e.name.to_string(), e.sha256.to_hex())),
                     );
                 }
@@ -685,29 +687,41 @@ fn summary(view: &View, body: &Body) -> String {
             "{} reported {} {} for {} ({} evidence file(s))",
             view.operator_name(b.operator.as_str()),
             b.kpi,
-            b.value,
+            or_sealed(b.value.as_ref()),
             b.period,
-            b.evidence.len()
+            or_sealed(b.evidence.as_ref().map(Vec::len).as_ref())
         ),
         Body::EvaluationRecorded(b) => format!(
             "Evaluated: {}, score {} — {}",
-            b.verdict.as_str().replace('_', " "),
-            b.score.get(),
-            b.rationale
+            or_sealed(b.verdict.map(|v| v.as_str().replace('_', " ")).as_ref()),
+            or_sealed(b.score.map(|s| s.get()).as_ref()),
+            or_sealed(b.rationale.as_ref())
         ),
         Body::CommitmentMade(b) => format!(
             "{} committed ({}): {} by {}",
             view.operator_name(b.operator.as_str()),
             b.commitment,
-            b.action,
+            or_sealed(b.action.as_ref()),
             b.due
         ),
         Body::CommitmentClosed(b) => {
-            format!("Commitment {} closed: {}", b.commitment, b.outcome.as_str())
+            format!(
+                "Commitment {} closed: {}",
+                b.commitment,
+                or_sealed(b.outcome.map(|o| o.as_str()).as_ref())
+            )
         }
-        Body::ChallengeRaised(b) => format!("Challenge {} raised: {}", b.challenge, b.description),
+        Body::ChallengeRaised(b) => format!(
+            "Challenge {} raised: {}",
+            b.challenge,
+            or_sealed(b.description.as_ref())
+        ),
         Body::ChallengeResolved(b) => {
-            format!("Challenge {} resolved: {}", b.challenge, b.resolution)
+            format!(
+                "Challenge {} resolved: {}",
+                b.challenge,
+                or_sealed(b.resolution.as_ref())
+            )
         }
         Body::MeetingRecorded(b) => format!(
             "Meeting {} held on {}: {} attendees, {} decision(s)",
@@ -717,13 +731,17 @@ fn summary(view: &View, body: &Body) -> String {
             b.decisions.len()
         ),
         Body::MeetingAttested(b) => format!("Attested the record of meeting {}", b.meeting),
-        Body::DisputeOpened(b) => format!("Dispute {} opened: {}", b.dispute, b.grounds),
+        Body::DisputeOpened(b) => format!(
+            "Dispute {} opened: {}",
+            b.dispute,
+            or_sealed(b.grounds.as_ref())
+        ),
         Body::DisputeResolved(b) => format!(
             "Dispute {} resolved: {} (replayed at size {}) — {}",
             b.dispute,
-            b.outcome.as_str(),
+            or_sealed(b.outcome.map(|o| o.as_str()).as_ref()),
             b.as_of,
-            b.rationale
+            or_sealed(b.rationale.as_ref())
         ),
         // A kind this page has no sentence for yet: its name (the card shows every field).
         other => other.kind().as_str().to_owned(),

@@ -39,7 +39,9 @@ pub struct ChallengeRaisedBody {
     #[schemars(with = "KpiId")]
     pub kpi: Option<KpiId>,
     /// What the challenge is.
-    pub description: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub description: Option<Text>,
     /// Signed, not interpreted.
     #[serde(
         default,

@@ -21,7 +21,9 @@ pub struct ChallengeResolvedBody {
     /// The challenge.
     pub challenge: Slug,
     /// How it was resolved.
-    pub resolution: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub resolution: Option<Text>,
     /// Signed, not interpreted.
     #[serde(
         default,

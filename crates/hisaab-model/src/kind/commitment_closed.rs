@@ -21,9 +21,13 @@ pub struct CommitmentClosedBody {
     /// The commitment.
     pub commitment: Slug,
     /// How it ended.
-    pub outcome: CommitmentOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CommitmentOutcome")]
+    pub outcome: Option<CommitmentOutcome>,
     /// A note (may be empty).
-    pub note: Note,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Note")]
+    pub note: Option<Note>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -64,9 +68,10 @@ impl KindRules for CommitmentClosedBody {
                 closed: Some((closed, outcome)),
                 ..
             }) => fail(format!(
-                "commitment `{}` was already closed ({outcome}) at seq {closed}; a commitment is \
-                 closed once",
-                self.commitment
+                "commitment `{}` was already closed ({}) at seq {closed}; a commitment is closed \
+                 once",
+                self.commitment,
+                crate::sealed::or_sealed(outcome.as_ref())
             )),
             Some(_) => Ok(()),
         }

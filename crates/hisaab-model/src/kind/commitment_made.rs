@@ -31,7 +31,9 @@ pub struct CommitmentMadeBody {
     #[schemars(with = "KpiId")]
     pub kpi: Option<KpiId>,
     /// What will be done.
-    pub action: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub action: Option<Text>,
     /// By when.
     #[schemars(schema_with = "schema::date")]
     pub due: Date,

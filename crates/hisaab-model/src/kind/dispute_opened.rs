@@ -24,7 +24,9 @@ pub struct DisputeOpenedBody {
     #[schemars(schema_with = "schema::hash")]
     pub evaluation: Hash,
     /// The grounds.
-    pub grounds: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub grounds: Option<Text>,
     /// Signed, not interpreted.
     #[serde(
         default,

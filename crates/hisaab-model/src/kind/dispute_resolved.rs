@@ -23,7 +23,9 @@ pub struct DisputeResolvedBody {
     /// The dispute.
     pub dispute: Slug,
     /// The decision.
-    pub outcome: DisputeOutcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "DisputeOutcome")]
+    pub outcome: Option<DisputeOutcome>,
     /// The tree size of the state decided on (1 ..= this entry's seq).
     #[schemars(range(max = "INTEGER_MAX"))]
     pub as_of: u64,
@@ -31,7 +33,9 @@ pub struct DisputeResolvedBody {
     #[schemars(schema_with = "schema::hash")]
     pub state_digest: Hash,
     /// Why.
-    pub rationale: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub rationale: Option<Text>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -70,9 +74,10 @@ impl KindRules for DisputeResolvedBody {
                 ..
             }) => {
                 return fail(format!(
-                    "dispute `{}` was already resolved ({outcome}) at seq {resolved}; a dispute \
-                     is resolved once",
-                    self.dispute
+                    "dispute `{}` was already resolved ({}) at seq {resolved}; a dispute is \
+                     resolved once",
+                    self.dispute,
+                    crate::sealed::or_sealed(outcome.as_ref())
                 ))
             }
             Some(_) => {}
@@ -83,6 +88,11 @@ impl KindRules for DisputeResolvedBody {
                  already had",
                 self.as_of
             ));
+        }
+        if ledger.is_partial() {
+            // The digest a resolution names is the full state's; a replay without every
+            // opening has only the public state (SPEC §12.4, §12.8), so it cannot check it.
+            return Ok(());
         }
         let digest = history
             .state_digest_at(self.as_of)
@@ -104,7 +114,14 @@ impl KindRules for DisputeResolvedBody {
         let evaluation_hash = dispute.evaluation;
         if let Some(evaluation) = ledger.evaluations.get_mut(&evaluation_hash) {
             evaluation.open_dispute = None;
-            if self.outcome == DisputeOutcome::Overturned {
+            if self.outcome.is_none() {
+                if let Some(submission) = ledger.submissions.get_mut(&evaluation.submission) {
+                    if submission.effective_evaluation == Some(evaluation_hash) {
+                        submission.effective_unknown = true;
+                    }
+                }
+            }
+            if self.outcome == Some(DisputeOutcome::Overturned) {
                 // The evaluation is void; overturning never revives what it superseded.
                 evaluation.overturned_seq = Some(seq);
                 if let Some(submission) = ledger.submissions.get_mut(&evaluation.submission) {

@@ -23,11 +23,17 @@ pub struct EvaluationRecordedBody {
     #[schemars(schema_with = "schema::hash")]
     pub submission: Hash,
     /// The verdict.
-    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Verdict")]
+    pub verdict: Option<Verdict>,
     /// The score, 0–100.
-    pub score: Score,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Score")]
+    pub score: Option<Score>,
     /// Why.
-    pub rationale: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Text")]
+    pub rationale: Option<Text>,
     /// The event hash of the evaluation this one replaces.
     #[serde(
         default,
@@ -83,6 +89,13 @@ impl KindRules for EvaluationRecordedBody {
                 self.submission
             ));
         }
+        if submission.effective_unknown
+            && (self.supersedes.is_none() || self.supersedes == submission.effective_evaluation)
+        {
+            // A dispute over the effective evaluation was resolved with a sealed outcome: it
+            // may have been overturned or may stand, so either form is possible (SPEC §12.4).
+            return Ok(());
+        }
         match (&submission.effective_evaluation, &self.supersedes) {
             (None, None) => Ok(()),
             (Some(effective), Some(named)) if effective == named => Ok(()),
@@ -110,6 +123,7 @@ impl KindRules for EvaluationRecordedBody {
         }
         if let Some(submission) = ledger.submissions.get_mut(&self.submission) {
             submission.effective_evaluation = Some(hash);
+            submission.effective_unknown = false;
         }
         ledger.evaluations.insert(
             hash,

@@ -325,14 +325,58 @@ impl Body {
     /// # Errors
     /// [`BodyError::UnknownKind`] for a kind v1 does not know; [`BodyError::Shape`] for a body
     /// with a missing, unknown, `null` or ill-formed field.
+    ///
+    /// The body may be plain, opened or sealed (SPEC §12.4): a sealed field of the kind
+    /// (`hisaab_log::seal::SEALED_FIELDS`) that still holds its `{"commitment":…}` object is
+    /// parsed as unknown (`None`); one that holds a value is parsed as any field, `null`
+    /// refused. A required sealed field that is neither is missing, as serde says of any
+    /// required field. Whether a ledger of a given format accepts a sealed field in either
+    /// form, and whether its commitments match, is the ledger's business (`sealed.rs`).
     pub fn try_parse(kind: &str, body: &Map<String, Value>) -> Result<Body, BodyError> {
+        Ok(Body::parse_sealable(kind, body)?.0)
+    }
+
+    /// [`Body::try_parse`], with the sealed fields that were parsed as unknown (still
+    /// sealed), in the kind's order.
+    pub(crate) fn parse_sealable(
+        kind: &str,
+        body: &Map<String, Value>,
+    ) -> Result<(Body, Vec<&'static str>), BodyError> {
         let kind = Kind::try_from_str(kind).ok_or_else(|| BodyError::UnknownKind {
             kind: kind.chars().take(80).collect(),
         })?;
         let shape = |reason: String| BodyError::Shape { kind, reason };
-        let parsed = Body::deserialize(kind, Value::Object(body.clone())).map_err(shape)?;
+        let fields = hisaab_log::seal::sealed_fields(kind.as_str());
+        let mut unopened = Vec::new();
+        let mut stripped: Option<Map<String, Value>> = None;
+        for field in fields {
+            match body.get(field.name) {
+                Some(Value::Null) => {
+                    return Err(shape(format!(
+                        "`{}` is null; an absent field is left out, never null",
+                        field.name
+                    )))
+                }
+                Some(value) if crate::sealed::is_commitment_object(value) => {
+                    stripped
+                        .get_or_insert_with(|| body.clone())
+                        .remove(field.name);
+                    unopened.push(field.name);
+                }
+                _ => {}
+            }
+        }
+        let object = stripped.unwrap_or_else(|| body.clone());
+        let parsed = Body::deserialize(kind, Value::Object(object)).map_err(shape)?;
+        if let Some(missing) = fields.iter().find(|f| {
+            !f.optional
+                && !body.contains_key(f.name)
+                && !crate::sealed::new_in_format_2(kind.as_str(), f.name)
+        }) {
+            return Err(shape(format!("missing field `{}`", missing.name)));
+        }
         parsed.check_form().map_err(shape)?;
-        Ok(parsed)
+        Ok((parsed, unopened))
     }
 }
 

@@ -1,5 +1,6 @@
 //! `operator.registered`: registers an operator (a telecom company) under a new id.
 
+use hisaab_log::seal::Blinding;
 use hisaab_log::{Hash, PublicKey, SealedEntry};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,7 +9,7 @@ use crate::body::{present, Ext, Signers};
 use crate::kind::{Kind, KindRules};
 use crate::ledger::{Ledger, OperatorRecord, Signer};
 use crate::rule::{History, Rule, Violation};
-use crate::value::{KpiId, Role, Slug, Text};
+use crate::value::{schema, KpiId, Role, Slug, Text};
 
 /// `operator.registered`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -22,6 +23,16 @@ pub struct OperatorRegisteredBody {
     pub operator: Slug,
     /// Its name.
     pub name: Text,
+    /// Format 2 only, sealed (SPEC §12.1, §12.8): 32 random bytes chosen by the authority
+    /// that blind the operator's leaf in the full-state digest tree.
+    // `None` while unopened, and in a format-1 body.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(schema_with = "schema::hash")]
+    pub blinding: Option<Blinding>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -35,6 +46,16 @@ pub struct OperatorRegisteredBody {
 impl KindRules for OperatorRegisteredBody {
     const KIND: Kind = Kind::OperatorRegistered;
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority]);
+
+    fn check_format(&self, format: u64) -> Result<(), String> {
+        if format < 2 && self.blinding.is_some() {
+            return Err(format!(
+                "`blinding` is a field of format 2 (SPEC §12.8); this ledger is of format \
+                 {format}"
+            ));
+        }
+        Ok(())
+    }
 
     fn subject(&self) -> (Option<&Slug>, Option<&KpiId>) {
         (Some(&self.operator), None)
@@ -67,6 +88,7 @@ impl KindRules for OperatorRegisteredBody {
             OperatorRecord {
                 name: self.name,
                 seq,
+                blinding: self.blinding,
             },
         );
     }

@@ -45,12 +45,17 @@ pub struct SubmissionFiledBody {
     #[schemars(schema_with = "schema::period")]
     pub period: Period,
     /// The value.
-    pub value: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Decimal")]
+    pub value: Option<Decimal>,
     /// 0–64 pieces of evidence.
-    #[schemars(length(max = "EVIDENCE_MAX"))]
-    pub evidence: Vec<Evidence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Vec<Evidence>", length(max = "EVIDENCE_MAX"))]
+    pub evidence: Option<Vec<Evidence>>,
     /// A note (may be empty).
-    pub note: Note,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Note")]
+    pub note: Option<Note>,
     /// The event hash of the submission this one replaces.
     #[serde(
         default,
@@ -74,10 +79,10 @@ impl KindRules for SubmissionFiledBody {
     const SIGNERS: Signers = Signers::CisoOfOperator;
 
     fn check_form(&self) -> Result<(), String> {
-        if self.evidence.len() > EVIDENCE_MAX {
+        if let Some(evidence) = self.evidence.as_ref().filter(|e| e.len() > EVIDENCE_MAX) {
             return Err(format!(
                 "evidence has {} items, at most {EVIDENCE_MAX} are allowed",
-                self.evidence.len()
+                evidence.len()
             ));
         }
         Ok(())
@@ -121,7 +126,8 @@ impl KindRules for SubmissionFiledBody {
             .kpis
             .get(&self.kpi)
             .is_some_and(|k| k.evidence_required);
-        if ledger.is_v2() && evidence_required && self.evidence.is_empty() {
+        if ledger.is_v2() && evidence_required && self.evidence.as_ref().is_some_and(Vec::is_empty)
+        {
             return fail(format!(
                 "KPI `{}` is defined with evidence_required, and this submission carries no \
                  evidence: attach at least one piece of evidence",
@@ -186,6 +192,7 @@ impl KindRules for SubmissionFiledBody {
                 recorded: ledger.today(),
                 superseded_seq: None,
                 effective_evaluation: None,
+                effective_unknown: false,
             },
         );
     }

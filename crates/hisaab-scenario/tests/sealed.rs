@@ -1,0 +1,290 @@
+//! The demo ledger in sealed form (SPEC §12, `Scenario::sealed`): every statement of the
+//! scenario sealed with `hisaab_model::sealed::seal_statement` and signed again, the chain
+//! rebuilt, and then replayed three ways: with every opening (the full state), with none (the
+//! public state P) and with one operator's (its view). Each partial replay must equal what the
+//! read policy serves that reader from the full state (SPEC §12.8, §13.3).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use hisaab_log::bundle::{BundleHeader, BundleWriter};
+use hisaab_log::merkle::Frontier;
+use hisaab_log::note::{Checkpoint, VerifierKey};
+use hisaab_log::seal::{FieldOpenings, Openings, OpeningsFile};
+use hisaab_log::{PublicKey, SealedEntry, SigningKey};
+use hisaab_model::view::{view_state, Reader, Scope, Scopes};
+use hisaab_model::{MemoryLedger, Slug};
+use hisaab_scenario::{build, ScenarioConfig};
+use serde_json::Value;
+
+struct Sealed {
+    entries: Vec<(SealedEntry, Option<FieldOpenings>)>,
+    full: MemoryLedger,
+    log_key: SigningKey,
+    origin: String,
+}
+
+/// The demo, sealed ([`hisaab_scenario::Scenario::sealed`]).
+fn sealed_demo() -> Sealed {
+    let scenario = build(&ScenarioConfig::default()).expect("the demo builds");
+    let sealed = scenario
+        .sealed()
+        .expect("the demo seals and replays in full");
+    Sealed {
+        entries: sealed
+            .steps
+            .into_iter()
+            .map(|s| (s.entry, s.openings))
+            .collect(),
+        full: sealed.ledger,
+        log_key: scenario.log_key,
+        origin: scenario.origin,
+    }
+}
+
+#[test]
+fn the_sealed_demo_replays_in_full_in_public_and_per_operator() {
+    let Sealed { entries, full, .. } = sealed_demo();
+    let state = full.ledger().state(None);
+    assert!(!full.ledger().is_partial());
+    assert_eq!(state.format, Some(2));
+    // The full replay has the values: some KPI has a value and a verdict.
+    assert!(state
+        .operators
+        .values()
+        .flat_map(|o| o.kpis.values())
+        .any(|k| k.value.is_some() && k.verdict.is_some()));
+    // Every registration has its blinding, so the full-state digest tree is defined.
+    let full_digest = full
+        .ledger()
+        .full_state_digest(None)
+        .expect("v2, fully opened");
+    assert_ne!(full_digest, state.digest());
+
+    // Nothing of a sealed field is in the sealed entries' bodies.
+    for (entry, _) in &entries {
+        let kind = &entry.entry().statement.kind;
+        for field in hisaab_log::seal::sealed_fields(kind) {
+            let value = &entry.entry().statement.body[field.name];
+            assert_eq!(
+                value.as_object().map(|o| o.keys().collect::<Vec<_>>()),
+                Some(vec![&"commitment".to_owned()]),
+                "{kind}.{} is sealed",
+                field.name
+            );
+        }
+    }
+
+    // The public replay: no openings at all. Every rule it can check passes, and its state
+    // is the public view of the full state.
+    let mut public = MemoryLedger::new();
+    for (entry, _) in &entries {
+        public
+            .append(entry.clone())
+            .unwrap_or_else(|v| panic!("the public replay accepts seq {}: {v}", v.seq));
+    }
+    assert!(public.ledger().is_partial());
+    assert_eq!(public.ledger().full_state_digest(None), None);
+    let public_state = public.ledger().state(None);
+    let expected = view_state(&state, &Reader::Public);
+    assert_eq!(public_state, expected);
+    assert_eq!(public_state.digest(), expected.digest());
+    // The public state lost the values and verdicts, and the closed outcomes are withheld.
+    assert!(public_state
+        .operators
+        .values()
+        .flat_map(|o| o.kpis.values())
+        .all(|k| k.value.is_none() && k.verdict.is_none() && k.score.is_none()));
+    assert!(public_state
+        .operators
+        .values()
+        .any(|o| o.commitments.withheld.is_some()));
+
+    // One operator's replay: the openings of its own entries (and its registration's
+    // blinding) only, as its members may read them. It equals that operator's view.
+    let operator = Slug::try_new("indus-mobile").expect("slug");
+    let mut scopes = Scopes::new();
+    let mut own = MemoryLedger::new();
+    for (entry, openings) in &entries {
+        let scope = scopes.push(entry);
+        let statement = &entry.entry().statement;
+        let registers_it = statement.kind == "operator.registered"
+            && statement.body.get("operator").and_then(Value::as_str) == Some(operator.as_str());
+        let mine = scope == Scope::Operator(operator.clone()) || registers_it;
+        own.append_opened(entry.clone(), openings.clone().filter(|_| mine))
+            .unwrap_or_else(|v| panic!("the operator's replay accepts seq {}: {v}", v.seq));
+    }
+    let own_state = own.ledger().state(None);
+    let expected = view_state(&state, &Reader::Operator(operator.clone()));
+    assert_eq!(own_state, expected);
+    assert!(own_state.operators[&operator]
+        .kpis
+        .values()
+        .any(|k| k.value.is_some()));
+}
+
+#[test]
+fn an_opening_that_does_not_match_is_refused_and_changes_nothing() {
+    let Sealed { entries, .. } = sealed_demo();
+    let at = entries
+        .iter()
+        .position(|(e, _)| e.entry().statement.kind == "submission.filed")
+        .expect("a submission");
+    let mut replay = MemoryLedger::new();
+    for (entry, openings) in &entries[..at] {
+        replay
+            .append_opened(entry.clone(), openings.clone())
+            .expect("accepted");
+    }
+    let (entry, openings) = &entries[at];
+    let mut wrong = openings.clone().expect("a submission has openings");
+    let value = wrong.get_mut("value").expect("value");
+    value.value = Value::String("1".into());
+    let before = replay.ledger().clone();
+    let violation = replay
+        .append_opened(entry.clone(), Some(wrong))
+        .expect_err("a wrong opening is refused");
+    assert_eq!(violation.rule.code(), "malformed_envelope");
+    assert!(violation.detail.contains("value"), "{}", violation.detail);
+    assert_eq!(replay.ledger(), &before);
+    // An opening for a field the kind does not seal is refused too.
+    let mut extra = openings.clone().expect("openings");
+    let note = extra["note"].clone();
+    extra.insert("period".into(), note);
+    assert!(replay.append_opened(entry.clone(), Some(extra)).is_err());
+    // The right openings are accepted.
+    replay
+        .append_opened(entry.clone(), openings.clone())
+        .expect("the right openings");
+}
+
+/// The public bundle of the sealed entries, its checkpoint signed with the log key.
+fn bundle(sealed: &Sealed) -> Vec<u8> {
+    let mut frontier = Frontier::new();
+    for (entry, _) in &sealed.entries {
+        frontier.push(entry.event_hash());
+    }
+    let note = Checkpoint {
+        origin: sealed.origin.clone(),
+        size: frontier.size(),
+        root: frontier.root(),
+    }
+    .sign(&sealed.log_key)
+    .expect("signs");
+    let vkey = VerifierKey::new(&sealed.origin, PublicKey::from_signing_key(&sealed.log_key))
+        .expect("vkey")
+        .to_vkey();
+    let header = BundleHeader::for_format(2, &sealed.origin, &vkey, &note);
+    let mut writer = BundleWriter::new(Vec::new(), &header).expect("header");
+    for (entry, _) in &sealed.entries {
+        writer.write_leaf(entry.leaf_bytes()).expect("leaf");
+    }
+    writer.finish().expect("bundle")
+}
+
+fn openings_file(sealed: &Sealed, keep: impl Fn(&SealedEntry) -> bool) -> OpeningsFile {
+    let ledger = sealed.entries[0].0.event_hash();
+    let size = u64::try_from(sealed.entries.len()).expect("size");
+    let entries = sealed
+        .entries
+        .iter()
+        .filter(|(entry, _)| keep(entry))
+        .filter_map(|(entry, fields)| {
+            Some(Openings {
+                seq: entry.entry().seq,
+                event_hash: entry.event_hash(),
+                kind: entry.entry().statement.kind.clone(),
+                fields: fields.clone()?,
+            })
+        })
+        .collect();
+    OpeningsFile::new(ledger, size, entries).expect("an openings file")
+}
+
+#[test]
+fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
+    let sealed = sealed_demo();
+    let bytes = bundle(&sealed);
+    let cited = hisaab_model::cited_sizes(&bytes[..]).expect("reads");
+    let state = sealed.full.ledger().state(None);
+
+    // The public bundle verifies for anyone, to the public state.
+    let public = hisaab_model::verify_bundle_cited(&bytes[..], &cited).expect("verifies");
+    assert_eq!(public.state, view_state(&state, &Reader::Public));
+
+    // With every opening, written to a file and read back: the full state and its digest.
+    let file = openings_file(&sealed, |_| true);
+    let mut written = Vec::new();
+    file.write(&mut written).expect("writes");
+    let read = OpeningsFile::read(&written[..]).expect("reads back");
+    let opened = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &read).expect("opens");
+    assert!(!opened.partial);
+    assert_eq!(opened.bundle.state, state);
+    assert_eq!(
+        opened.full_digest,
+        sealed.full.ledger().full_state_digest(None)
+    );
+    assert!(opened.full_digest.is_some());
+
+    // One operator's openings: its view, no full digest.
+    let operator = Slug::try_new("sindh-link").expect("slug");
+    let mut scopes = Scopes::new();
+    let mine: std::collections::BTreeSet<u64> = sealed
+        .entries
+        .iter()
+        .filter(|(entry, _)| {
+            let statement = &entry.entry().statement;
+            scopes.push(entry) == Scope::Operator(operator.clone())
+                || (statement.kind == "operator.registered"
+                    && statement.body.get("operator").and_then(Value::as_str)
+                        == Some(operator.as_str()))
+        })
+        .map(|(entry, _)| entry.entry().seq)
+        .collect();
+    let own = openings_file(&sealed, |e| mine.contains(&e.entry().seq));
+    let opened = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &own).expect("opens");
+    assert!(opened.partial);
+    assert_eq!(opened.full_digest, None);
+    assert_eq!(
+        opened.bundle.state,
+        view_state(&state, &Reader::Operator(operator))
+    );
+
+    // An opening that does not match its commitment fails at its seq.
+    let mut bad = openings_file(&sealed, |_| true);
+    let target = bad
+        .entries
+        .iter_mut()
+        .find(|o| o.kind == "evaluation.recorded")
+        .expect("an evaluation");
+    let seq = target.seq;
+    target.fields.get_mut("score").expect("score").value = serde_json::json!(1);
+    let error = hisaab_model::verify_bundle_opened(&bytes[..], &cited, &bad).unwrap_err();
+    assert_eq!(error.seq(), Some(seq), "{error}");
+    // A file for another size does not go with the bundle.
+    let mut other = openings_file(&sealed, |_| true);
+    other.header.size += 1;
+    assert!(matches!(
+        hisaab_model::verify_bundle_opened(&bytes[..], &cited, &other),
+        Err(hisaab_model::VerifyError::Openings(_))
+    ));
+}
+
+#[test]
+fn obligations_are_the_same_from_the_public_replay() {
+    // Obligations are workflow facts served to every reader alike (SPEC §13.5a): the public
+    // replay of the sealed entries owes the same, on the last entry's date.
+    let sealed = sealed_demo();
+    let mut public = MemoryLedger::new();
+    for (entry, _) in &sealed.entries {
+        public.append(entry.clone()).expect("the public replay");
+    }
+    let filter = hisaab_model::ObligationFilter::default();
+    let full = sealed.full.ledger();
+    assert_eq!(
+        public
+            .ledger()
+            .obligations(None, &filter)
+            .expect("obligations"),
+        full.obligations(None, &filter).expect("obligations")
+    );
+}
