@@ -369,13 +369,23 @@ pub trait Vocabulary: Copy + Send + Sync + 'static {
     fn try_from_str(text: &str) -> Option<Self>;
 }
 
-/// Declares a closed vocabulary serialised as snake_case strings.
+/// Declares a closed vocabulary serialised as snake_case strings: the enum, `ALL`, its JSON
+/// texts, [`Vocabulary`], `Display` and the schema. Used here and for the state's statuses.
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$doc])*
         #[derive(
-            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
-            JsonSchema,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            Debug,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema,
         )]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
@@ -401,7 +411,7 @@ macro_rules! vocabulary {
             }
         }
 
-        impl Vocabulary for $name {
+        impl $crate::value::Vocabulary for $name {
             const ALL: &'static [Self] = $name::ALL;
 
             fn as_str(self) -> &'static str {
@@ -413,13 +423,14 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// The six pillars of the Cyber Security Strategy for the Telecom Sector (SPEC §4).
