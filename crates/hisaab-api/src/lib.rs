@@ -36,6 +36,9 @@ use schemars::schema::Schema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The most hashes an RFC 9162 proof has: one per level of a tree of at most 2^64 leaves.
+pub const PROOF_HASHES_MAX: u32 = 64;
+
 /// One C2SP cosignature/v1 line as `POST /v1/cosignatures` takes it: an em dash, a space, a key
 /// name (no whitespace, no `+`), a space, and canonical base64 of the 76-byte payload (key id,
 /// timestamp, signature), with or without the final newline.
@@ -67,8 +70,10 @@ pub struct Receipt {
     /// When the ledger recorded the entry.
     pub recorded_at: Timestamp,
     /// A signed checkpoint note (C2SP tlog-checkpoint) whose tree contains the entry.
+    #[schemars(regex = "hisaab_log::schema::SIGNED_CHECKPOINT_PATTERN")]
     pub checkpoint: String,
     /// The RFC 9162 inclusion proof of the entry for the checkpoint's tree size, hex hashes.
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub inclusion_proof: Vec<Hash>,
 }
 
@@ -77,12 +82,15 @@ pub struct Receipt {
 #[serde(deny_unknown_fields)]
 pub struct InclusionProof {
     /// The leaf index (= the entry's seq).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub index: u64,
     /// The tree size the proof is for.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub tree_size: u64,
     /// The leaf hash of the entry, SHA-256(0x00 || leaf bytes), in hex.
     pub leaf_hash: Hash,
     /// The proof's hashes, leaf side first.
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub proof: Vec<Hash>,
 }
 
@@ -91,10 +99,13 @@ pub struct InclusionProof {
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyProof {
     /// The older tree size (at least 1).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub from: u64,
     /// The newer tree size (at least `from`).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub to: u64,
     /// The proof's hashes; empty when `from == to`.
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub proof: Vec<Hash>,
 }
 
@@ -176,9 +187,10 @@ impl ErrorBody {
 pub struct ErrorDetail {
     /// A stable snake_case code naming the cause, such as `malformed_envelope`,
     /// `bad_signature`, `duplicate_id`, `not_found`, `bad_query` or `overloaded`.
-    #[schemars(regex(pattern = "^[a-z][a-z0-9_]*$"))]
+    #[schemars(regex(pattern = "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"))]
     pub code: String,
     /// A message a person understands.
+    #[schemars(length(min = 1))]
     pub message: String,
 }
 

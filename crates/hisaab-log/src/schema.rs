@@ -49,6 +49,20 @@ pub const KEY_PATTERN: &str = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$";
 /// A statement id: a UUID in lowercase 8-4-4-4-12 hex (SPEC §1).
 pub const UUID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
+/// A C2SP key name, such as a log's origin: 1-255 bytes, no whitespace, no `+` (SPEC §3).
+pub const ORIGIN_PATTERN: &str = r"^[^\s+]{1,255}$";
+
+/// A C2SP signed-note verifier key `<name>+<8 lowercase hex key id>+<base64(0x01 || key)>`
+/// (SPEC §3): the type byte `0x01` makes the base64 start with `A` and one of `Q`-`f`.
+pub const VKEY_PATTERN: &str = r"^[^\s+]{1,255}\+[0-9a-f]{8}\+A[Q-Za-f][A-Za-z0-9+/]{42}$";
+
+/// A signed checkpoint note (SPEC §3): origin, tree size in decimal, base64 root hash, no
+/// extension lines, a blank line, then one or more signature lines.
+pub const SIGNED_CHECKPOINT_PATTERN: &str = concat!(
+    r"^[^\s+]{1,255}\n(0|[1-9][0-9]{0,15})\n[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\n\n",
+    "(\u{2014} [^\\n]+\\n)+$"
+);
+
 /// A string schema with `pattern`, and a description and an example when given.
 pub fn pattern_string(pattern: &str, description: Option<&str>, example: Option<&str>) -> Schema {
     let metadata = (description.is_some() || example.is_some()).then(|| {
@@ -211,6 +225,24 @@ pub fn body(generator: &mut SchemaGenerator) -> Schema {
             additional_properties: Some(Box::new(generator.subschema_for::<JsonValue>())),
             ..Default::default()
         })),
+        ..Default::default()
+    }
+    .into()
+}
+
+/// The bundle formats (SPEC §6): `hisaab/v<v>` for the formats there are.
+pub fn bundle_format(_: &mut SchemaGenerator) -> Schema {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        enum_values: Some(
+            [
+                crate::bundle::BUNDLE_FORMAT,
+                crate::bundle::BUNDLE_FORMAT_V2,
+            ]
+            .into_iter()
+            .map(serde_json::Value::from)
+            .collect(),
+        ),
         ..Default::default()
     }
     .into()

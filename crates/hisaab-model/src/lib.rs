@@ -34,6 +34,7 @@ pub mod obligation;
 mod parallel;
 pub mod report;
 pub mod rule;
+pub mod schema;
 pub mod state;
 pub mod value;
 pub mod verify;
