@@ -200,7 +200,7 @@ pub struct ErrorDetail {
 #[serde(untagged)]
 pub enum EntryLine {
     /// An entry the reader may read, as its leaf bytes.
-    Entry(hisaab_log::Entry),
+    Entry(Box<hisaab_log::Entry>),
     /// An entry withheld from the reader.
     Withheld(WithheldLine),
 }

@@ -1,5 +1,5 @@
 //! The JSON Schema of a statement of this model: `hisaab-log`'s schema of a
-//! [`Statement`](hisaab_log::Statement), which knows no kinds, with what SPEC §2 and §4 add:
+//! [`Statement`], which knows no kinds, with what SPEC §2 and §4 add:
 //! `kind` is one of [`Kind::ALL`], and `ledger` is present exactly when the kind is not
 //! `ledger.genesis`. `schemas/statement.schema.json`, `envelope.schema.json` and
 //! `entry.schema.json` are generated with it ([`root_schema_for`]).

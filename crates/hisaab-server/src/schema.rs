@@ -2,7 +2,7 @@
 //!
 //! Every document has one definition, and one schema generated from it by schemars: the API's
 //! answers and requests are `hisaab-api`'s (re-exported here), the envelope, statement and entry
-//! `hisaab-log`'s, the state and the obligations `hisaab-model`'s. [`documents!`] names each of
+//! `hisaab-log`'s, the state and the obligations `hisaab-model`'s. `documents!` names each of
 //! them once for the description: it declares, in [`doc`], the name a handler's
 //! `#[utoipa::path]` refers to (`body = doc::Receipt`), and lists the type whose `JsonSchema`
 //! becomes that component in [`crate::openapi::to_json`]. utoipa only lays out the paths; it
@@ -32,7 +32,7 @@ macro_rules! documents {
     ($($(#[$meta:meta])* $name:ident => $type:ty,)+) => {
         /// The names the handlers' `#[utoipa::path]` attributes give the documents: each is
         /// only a reference to the component that schemars generates from the type beside it in
-        /// [`documents!`](crate::schema); utoipa never sees a schema of its own for it.
+        /// `documents!`; utoipa never sees a schema of its own for it.
         pub mod doc {
             $(
                 $(#[$meta])*
