@@ -100,7 +100,11 @@ fn render(obligations: &Obligations) -> String {
         .map(|item| {
             let owed_by = match &item.owed_by {
                 OwedBy::Operator { operator } => format!("operator {operator}"),
-                OwedBy::Roles { roles } => roles.join("|"),
+                OwedBy::Roles { roles } => roles
+                    .iter()
+                    .map(|role| role.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
             };
             let what = match (item.period, &item.id, &item.submission) {
                 (Some(period), _, Some(submission)) => {
@@ -108,14 +112,18 @@ fn render(obligations: &Obligations) -> String {
                     format!("{period} {}…", hex.get(..12).unwrap_or(""))
                 }
                 (Some(period), _, None) => period.to_string(),
-                (None, Some(id), _) => id.clone(),
+                (None, Some(id), _) => id.to_string(),
                 _ => "-".to_owned(),
             };
             vec![
                 item.kind.as_str().to_owned(),
                 owed_by,
-                item.operator.clone().unwrap_or_else(|| "-".to_owned()),
-                item.kpi.clone().unwrap_or_else(|| "-".to_owned()),
+                item.operator
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string),
+                item.kpi
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string),
                 what,
                 item.due.to_string(),
                 if item.days_late == 0 {

@@ -16,9 +16,10 @@
 //! value after `<label>=` exactly, joined by `\n` with no final newline ([`signature_base`]).
 //! These functions only build and parse; the client signs and the server verifies.
 
+use hisaab_log::jcs::INTEGER_MAX;
 use hisaab_log::{Hash, Timestamp};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The label of Hisaab's request signatures in `Signature-Input` and `Signature`.
 pub const SIGNATURE_LABEL: &str = "hisaab";
@@ -40,7 +41,7 @@ pub const SESSION_CONTEXT: &str = "hisaab-session-v1";
 /// A line of `GET /v1/entries` or `GET /v1/history`, or the body of a 403 on an entry, standing
 /// for an entry the reader may not read: its seq, kind and leaf hash (which proofs carry
 /// anyway), nothing of its body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithheldLine {
     /// The withheld entry.
@@ -48,62 +49,57 @@ pub struct WithheldLine {
 }
 
 /// What a reader learns of an entry withheld from them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Withheld {
     /// The entry's seq.
-    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub seq: u64,
     /// The statement's kind.
-    #[schema(example = "submission.filed")]
     pub kind: String,
     /// The entry's leaf hash (its event hash), hex.
-    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub leaf_hash: Hash,
 }
 
 /// `POST /v1/session/challenge`: a random challenge to sign, good once, until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionChallenge {
     /// 32 random bytes, base64url without padding.
-    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9_-]{43}$"))]
     pub challenge: String,
     /// When the challenge expires.
-    #[schema(value_type = String, example = "2026-12-06T10:48:24.000Z")]
     pub expires_at: Timestamp,
 }
 
 /// The body of `POST /v1/session`: a member's signature of a challenge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
     /// The member's id.
-    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
+    #[schemars(regex(pattern = "^[a-z0-9][a-z0-9-]{0,62}$"))]
     pub member: String,
     /// The challenge, as `POST /v1/session/challenge` gave it.
-    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9_-]{43}$"))]
     pub challenge: String,
     /// Base64 of the Ed25519 signature, by the member's current key, of
     /// [`session_message`]`(origin, challenge)`.
-    #[schema(pattern = "^[A-Za-z0-9+/]{86}==$")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9+/]{86}==$"))]
     pub signature: String,
 }
 
 /// `POST /v1/session` granted: a bearer token, also set as an HttpOnly cookie.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionGranted {
     /// The token: `Authorization: Bearer <token>`, or the `hisaab_session` cookie.
-    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9_-]{43}$"))]
     pub token: String,
     /// The member the session reads as.
     pub member: String,
     /// Their reader class now: `full`, `operator:<id>` or `public`.
-    #[schema(example = "full")]
     pub reader: String,
     /// When the session ends.
-    #[schema(value_type = String, example = "2026-12-06T11:01:24.000Z")]
     pub expires_at: Timestamp,
 }
 

@@ -4,9 +4,9 @@
 //! accepted statement ([`Receipt`]), the error body every failure answers with
 //! ([`ErrorBody`]), the proof answers ([`InclusionProof`], [`ConsistencyProof`]), the health
 //! and readiness answers, the cosignature request and answer, and who owes what by when
-//! ([`Obligations`]). The server serialises them
-//! and describes them in its OpenAPI document (the `ToSchema` derives); `hisaab-client`
-//! deserialises them.
+//! ([`Obligations`], `hisaab-model`'s projection, served as it is). The server serialises
+//! them and describes them in its OpenAPI document from their `JsonSchema` derives (schemars,
+//! the one schema generator of the project); `hisaab-client` deserialises them.
 //!
 //! This crate is pure data: serde and the schema derive, no HTTP stack, no storage, no I/O.
 //! Hashes and times are `hisaab-log`'s checked types, so a client that parses an answer holds
@@ -26,77 +26,104 @@ pub mod access;
 
 pub use access::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
 
-use hisaab_log::{Date, Hash, Period, Timestamp};
+pub use hisaab_model::{Obligation, ObligationKind, Obligations, OwedBy};
+
+use hisaab_log::jcs::INTEGER_MAX;
+use hisaab_log::schema::pattern_string;
+use hisaab_log::{Hash, Timestamp};
+use schemars::gen::SchemaGenerator;
+use schemars::schema::Schema;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+/// The most hashes an RFC 9162 proof has: one per level of a tree of at most 2^64 leaves.
+pub const PROOF_HASHES_MAX: u32 = 64;
+
+/// One C2SP cosignature/v1 line as `POST /v1/cosignatures` takes it: an em dash, a space, a key
+/// name (no whitespace, no `+`), a space, and canonical base64 of the 76-byte payload (key id,
+/// timestamp, signature), with or without the final newline.
+pub const COSIGNATURE_LINE_PATTERN: &str =
+    "^\u{2014} [^\\s+\\x00-\\x1f]{1,63} [A-Za-z0-9+/]{101}[AQgw]==\n?$";
+
+/// The longest cosignature line taken, in bytes (a member id is at most 63 bytes; the
+/// signature's base64 is 104).
+pub const COSIGNATURE_LINE_BYTES_MAX: usize = 512;
+
+/// A checkpoint as `POST /v1/cosignatures` takes it in JSON: its body (origin, tree size, root
+/// hash, each ending in a newline), then optionally the blank line and the note's signature
+/// lines.
+pub const CHECKPOINT_PATTERN: &str = concat!(
+    "^[^\\s+\\x00-\\x1f]+\n(?:0|[1-9][0-9]{0,18})\n[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=\n",
+    "(?:\n[^\\x00-\\x09\\x0b-\\x1f]*)?$"
+);
 
 /// What `POST /v1/statements` answers for an accepted envelope (SPEC §7): where the entry is,
 /// and a checkpoint that covers it with the entry's inclusion proof for that checkpoint's size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// The entry's position in the log and leaf index in the Merkle tree.
-    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub seq: u64,
     /// The entry's event hash (its leaf hash, SPEC §2).
-    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub event_hash: Hash,
     /// When the ledger recorded the entry.
-    #[schema(value_type = String, example = "2026-11-29T07:51:41.120Z")]
     pub recorded_at: Timestamp,
     /// A signed checkpoint note (C2SP tlog-checkpoint) whose tree contains the entry.
+    #[schemars(regex = "hisaab_log::schema::SIGNED_CHECKPOINT_PATTERN")]
     pub checkpoint: String,
     /// The RFC 9162 inclusion proof of the entry for the checkpoint's tree size, hex hashes.
-    #[schema(value_type = Vec<HexHash>)]
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub inclusion_proof: Vec<Hash>,
 }
 
 /// `GET /v1/proofs/inclusion`: an RFC 9162 inclusion proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProof {
     /// The leaf index (= the entry's seq).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub index: u64,
     /// The tree size the proof is for.
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub tree_size: u64,
     /// The leaf hash of the entry, SHA-256(0x00 || leaf bytes), in hex.
-    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub leaf_hash: Hash,
     /// The proof's hashes, leaf side first.
-    #[schema(value_type = Vec<HexHash>)]
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub proof: Vec<Hash>,
 }
 
 /// `GET /v1/proofs/consistency`: an RFC 9162 consistency proof between two tree sizes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyProof {
     /// The older tree size (at least 1).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub from: u64,
     /// The newer tree size (at least `from`).
+    #[schemars(range(max = "INTEGER_MAX"))]
     pub to: u64,
     /// The proof's hashes; empty when `from == to`.
-    #[schema(value_type = Vec<HexHash>)]
+    #[schemars(length(max = "PROOF_HASHES_MAX"))]
     pub proof: Vec<Hash>,
 }
 
 /// `GET /healthz`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Health {
     /// Always `ok` when the server answers.
-    #[schema(example = "ok")]
     pub status: String,
     /// The number of entries in the ledger.
     pub size: u64,
 }
 
 /// `GET /readyz` when the server takes requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Readiness {
     /// Always `ready` in a 200 answer.
-    #[schema(example = "ready")]
     pub status: String,
     /// The number of entries in the ledger.
     pub size: u64,
@@ -108,20 +135,22 @@ pub struct Readiness {
 
 /// `POST /v1/cosignatures` as JSON: a cosignature line, optionally with the checkpoint it
 /// cosigns. A `text/plain` body is the line alone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CosignatureRequest {
     /// One C2SP `cosignature/v1` signature line, `— <witness> <base64>`, with or without its
     /// final newline.
+    #[schemars(schema_with = "cosignature_line")]
     pub cosignature: String,
     /// The checkpoint note (or its body) the witness cosigned. When given and it is not the
     /// latest checkpoint, the answer is 409 `stale_checkpoint`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "checkpoint")]
     pub checkpoint: Option<String>,
 }
 
 /// What `POST /v1/cosignatures` answers: the checkpoint with every cosignature collected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CosignatureAccepted {
     /// The member id of the witness.
@@ -133,7 +162,7 @@ pub struct CosignatureAccepted {
 }
 
 /// The body of every error answer: `{"error":{"code":"...","message":"..."}}` (SPEC §7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// The error.
@@ -153,23 +182,72 @@ impl ErrorBody {
 }
 
 /// What went wrong: a stable code for programs, a message for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// A stable snake_case code naming the cause, such as `malformed_envelope`,
     /// `bad_signature`, `duplicate_id`, `not_found`, `bad_query` or `overloaded`.
-    #[schema(pattern = "^[a-z][a-z0-9_]*$", example = "not_found")]
+    #[schemars(regex(pattern = "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"))]
     pub code: String,
     /// A message a person understands.
-    #[schema(example = "no entry with seq 41: the ledger has 12 entries")]
+    #[schemars(length(min = 1))]
     pub message: String,
 }
 
-/// A SHA-256 hash as 64 lowercase hex digits: the schema of the hashes in proofs (the
-/// documents themselves carry [`struct@Hash`], which serialises so).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
-pub struct HexHash(pub String);
+/// A line of `GET /v1/entries` or `GET /v1/history`: an entry's leaf bytes, or the line of an
+/// entry withheld from the reader (SPEC §13.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EntryLine {
+    /// An entry the reader may read, as its leaf bytes.
+    Entry(Box<hisaab_log::Entry>),
+    /// An entry withheld from the reader.
+    Withheld(WithheldLine),
+}
+
+/// The body of `POST /v1/cosignatures` as `text/plain`: one cosignature line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CosignatureLine(pub String);
+
+impl JsonSchema for CosignatureLine {
+    fn schema_name() -> String {
+        "CosignatureLine".to_owned()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        cosignature_line(generator)
+    }
+}
+
+/// One cosignature line ([`COSIGNATURE_LINE_PATTERN`], at most
+/// [`COSIGNATURE_LINE_BYTES_MAX`] bytes).
+fn cosignature_line(_: &mut SchemaGenerator) -> Schema {
+    let mut schema = pattern_string(
+        COSIGNATURE_LINE_PATTERN,
+        Some(
+            "One C2SP cosignature/v1 line, `\u{2014} <witness> <base64>`, with or without its \
+             final newline.",
+        ),
+        None,
+    )
+    .into_object();
+    schema.string().max_length = u32::try_from(COSIGNATURE_LINE_BYTES_MAX).ok();
+    schema.into()
+}
+
+/// The checkpoint a witness cosigned ([`CHECKPOINT_PATTERN`]); never `null` when present.
+fn checkpoint(_: &mut SchemaGenerator) -> Schema {
+    pattern_string(
+        CHECKPOINT_PATTERN,
+        Some(
+            "The checkpoint the witness cosigned: its body (origin, tree size, root hash), or \
+             the whole note. When it is not the latest checkpoint, the answer is 409 \
+             `stale_checkpoint`.",
+        ),
+        None,
+    )
+}
 
 #[cfg(test)]
 mod tests {
@@ -196,100 +274,4 @@ mod tests {
         let extra = r#"{"error":{"code":"x","message":"y","more":1}}"#;
         assert!(serde_json::from_str::<ErrorBody>(extra).is_err());
     }
-}
-
-/// `GET /v1/obligations`: who owes what by when (SPEC §11.4), on a date, at a tree size.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Obligations {
-    /// The ledger id.
-    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
-    pub ledger: Hash,
-    /// The tree size they are taken at.
-    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
-    pub size: u64,
-    /// The date that decides what is due and late.
-    #[schema(value_type = String, example = "2026-12-01")]
-    pub at: Date,
-    /// The obligations, most days late first, then by due date.
-    pub items: Vec<Obligation>,
-}
-
-/// What kind of obligation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ObligationKind {
-    /// A report the KPI's cadence expects, not filed.
-    Report,
-    /// A submission without an effective evaluation.
-    Evaluation,
-    /// A commitment not closed, overdue or falling due.
-    Commitment,
-    /// A dispute waiting for a decision.
-    Dispute,
-    /// A challenge waiting for a decision.
-    Challenge,
-}
-
-impl ObligationKind {
-    /// The JSON text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObligationKind::Report => "report",
-            ObligationKind::Evaluation => "evaluation",
-            ObligationKind::Commitment => "commitment",
-            ObligationKind::Dispute => "dispute",
-            ObligationKind::Challenge => "challenge",
-        }
-    }
-}
-
-/// Who owes an obligation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
-pub enum OwedBy {
-    /// The operator, through its cisos.
-    Operator {
-        /// The operator's id.
-        operator: String,
-    },
-    /// Any active member holding one of these roles and not affiliated with the operator
-    /// concerned.
-    Roles {
-        /// The roles, sorted.
-        roles: Vec<String>,
-    },
-}
-
-/// One obligation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Obligation {
-    /// What is owed.
-    pub kind: ObligationKind,
-    /// Who owes it.
-    pub owed_by: OwedBy,
-    /// The operator it concerns, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
-    /// The KPI it concerns, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kpi: Option<String>,
-    /// The period of a missing report or of a submission waiting for an evaluation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
-    pub period: Option<Period>,
-    /// The submission waiting for an evaluation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$")]
-    pub submission: Option<Hash>,
-    /// The commitment, dispute or challenge id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// When it is (or was) due.
-    #[schema(value_type = String, example = "2026-11-15")]
-    pub due: Date,
-    /// Days from `due` to `at`; 0 while it is not yet late.
-    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
-    pub days_late: u64,
 }

@@ -40,16 +40,20 @@ pub fn bundle_format(v: u64) -> Option<&'static str> {
 pub const HEADER_BYTES_MAX: usize = 1 << 20;
 
 /// Line 1 of a bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleHeader {
     /// `hisaab/v<v>`, the ledger's format: [`BUNDLE_FORMAT`] or [`BUNDLE_FORMAT_V2`].
+    #[schemars(schema_with = "crate::schema::bundle_format")]
     pub bundle: String,
     /// The ledger's origin (genesis `body.origin`).
+    #[schemars(regex = "crate::schema::ORIGIN_PATTERN")]
     pub origin: String,
     /// The log's verifier key (genesis `body.log_key`).
+    #[schemars(regex = "crate::schema::VKEY_PATTERN")]
     pub log_key: String,
-    /// A checkpoint note for exactly the entries that follow.
+    /// A signed checkpoint note for exactly the entries that follow.
+    #[schemars(regex = "crate::schema::SIGNED_CHECKPOINT_PATTERN")]
     pub checkpoint: String,
 }
 

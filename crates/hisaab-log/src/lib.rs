@@ -17,6 +17,7 @@ pub mod jcs;
 pub mod key;
 pub mod merkle;
 pub mod note;
+pub mod schema;
 pub mod seal;
 pub mod statement;
 pub mod time;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -102,10 +103,11 @@ impl<'de> Deserialize<'de> for StatementId {
 
 /// What a person signs (SPEC §2). The body is kept as the JSON object that was signed; its
 /// meaning is `hisaab-model`'s business.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
     /// Format version: 1 or 2, the ledger's format (the genesis statement's `v`).
+    #[schemars(range(min = 1, max = 2))]
     pub v: u64,
     /// The ledger id; absent only in the genesis statement.
     #[serde(
@@ -113,16 +115,19 @@ pub struct Statement {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Hash")]
     pub ledger: Option<Hash>,
     /// Unique in the ledger.
     pub id: StatementId,
     /// The kind, such as `submission.filed`.
+    #[schemars(length(min = 1))]
     pub kind: String,
     /// The signer's public key.
     pub signer: PublicKey,
     /// When the signer says they signed it.
     pub issued_at: Timestamp,
     /// The kind's body, a JSON object.
+    #[schemars(schema_with = "crate::schema::body")]
     pub body: Map<String, Value>,
 }
 
@@ -190,7 +195,7 @@ impl Statement {
 }
 
 /// A signed statement, as a client sends it: `{"statement":{...},"signature":"<base64>"}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     /// The statement.
@@ -327,10 +332,11 @@ fn plain_json_string(text: &str) -> bool {
 }
 
 /// What the ledger appends for an accepted envelope (SPEC §2).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Position in the log and leaf index in the Merkle tree, from 0.
+    #[schemars(schema_with = "crate::schema::integer")]
     pub seq: u64,
     /// Event hash of entry `seq - 1`; zeros for entry 0.
     pub prev: Hash,

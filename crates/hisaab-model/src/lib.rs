@@ -34,6 +34,7 @@ pub mod obligation;
 mod parallel;
 pub mod report;
 pub mod rule;
+pub mod schema;
 pub mod sealed;
 pub mod state;
 pub mod value;

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::Ledger;
 use crate::value::{
-    schema, Cadence, Decimal, Direction, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
+    schema, vocabulary, Cadence, Decimal, Direction, KpiId, Pillar, Role, Score, Slug, Text,
+    Verdict,
 };
 
 /// The state of a ledger (SPEC §5): exactly its JSON shape, every key present, absent values
@@ -158,46 +159,30 @@ pub struct KpiState {
     pub evaluated: Option<EvaluatedSubmission>,
 }
 
-/// A KPI's status (SPEC §5), first match: disputed, met, overdue, submitted, the verdict,
-/// pending.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum KpiStatus {
-    /// An open dispute names an evaluation of a non-superseded submission of this KPI.
-    Disputed,
-    /// The verdict is `met`.
-    Met,
-    /// `at` is after `due`.
-    Overdue,
-    /// The latest submission has no effective evaluation.
-    Submitted,
-    /// The verdict is `partially_met`.
-    PartiallyMet,
-    /// The verdict is `not_met`.
-    NotMet,
-    /// The verdict is `insufficient_evidence`.
-    InsufficientEvidence,
-    /// Nothing yet.
-    Pending,
-}
+vocabulary!(
+    /// A KPI's status (SPEC §5), first match: disputed, met, overdue, submitted, the verdict,
+    /// pending.
+    KpiStatus {
+        /// An open dispute names an evaluation of a non-superseded submission of this KPI.
+        Disputed = "disputed",
+        /// The verdict is `met`.
+        Met = "met",
+        /// `at` is after `due`.
+        Overdue = "overdue",
+        /// The latest submission has no effective evaluation.
+        Submitted = "submitted",
+        /// The verdict is `partially_met`.
+        PartiallyMet = "partially_met",
+        /// The verdict is `not_met`.
+        NotMet = "not_met",
+        /// The verdict is `insufficient_evidence`.
+        InsufficientEvidence = "insufficient_evidence",
+        /// Nothing yet.
+        Pending = "pending",
+    }
+);
 
 impl KpiStatus {
-    /// The JSON text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KpiStatus::Disputed => "disputed",
-            KpiStatus::Met => "met",
-            KpiStatus::Overdue => "overdue",
-            KpiStatus::Submitted => "submitted",
-            KpiStatus::PartiallyMet => "partially_met",
-            KpiStatus::NotMet => "not_met",
-            KpiStatus::InsufficientEvidence => "insufficient_evidence",
-            KpiStatus::Pending => "pending",
-        }
-    }
-
     fn from_verdict(verdict: Verdict) -> KpiStatus {
         match verdict {
             Verdict::Met => KpiStatus::Met,
@@ -205,12 +190,6 @@ impl KpiStatus {
             Verdict::NotMet => KpiStatus::NotMet,
             Verdict::InsufficientEvidence => KpiStatus::InsufficientEvidence,
         }
-    }
-}
-
-impl fmt::Display for KpiStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -327,31 +306,15 @@ pub struct MemberState {
     pub status: MemberStatus,
 }
 
-/// Whether a member may still sign.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MemberStatus {
-    /// Enrolled and not revoked.
-    Active,
-    /// Revoked.
-    Revoked,
-}
-
-impl MemberStatus {
-    /// The JSON text of this status.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Active => "active",
-            MemberStatus::Revoked => "revoked",
-        }
+vocabulary!(
+    /// Whether a member may still sign.
+    MemberStatus {
+        /// Enrolled and not revoked.
+        Active = "active",
+        /// Revoked.
+        Revoked = "revoked",
     }
-}
-
-impl fmt::Display for MemberStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 // The state's `Option` fields are "present, `null` when absent" (SPEC §5), so each has a
 // `schema_with` function: for a derive, an `Option` field is one that may be left out, and

@@ -369,13 +369,23 @@ pub trait Vocabulary: Copy + Send + Sync + 'static {
     fn try_from_str(text: &str) -> Option<Self>;
 }
 
-/// Declares a closed vocabulary serialised as snake_case strings.
+/// Declares a closed vocabulary serialised as snake_case strings: the enum, `ALL`, its JSON
+/// texts, [`Vocabulary`], `Display` and the schema. Used here and for the state's statuses.
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
         $(#[$doc])*
         #[derive(
-            Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize,
-            JsonSchema,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            Debug,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+            ::schemars::JsonSchema,
         )]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
@@ -401,7 +411,7 @@ macro_rules! vocabulary {
             }
         }
 
-        impl Vocabulary for $name {
+        impl $crate::value::Vocabulary for $name {
             const ALL: &'static [Self] = $name::ALL;
 
             fn as_str(self) -> &'static str {
@@ -413,13 +423,14 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// The six pillars of the Cyber Security Strategy for the Telecom Sector (SPEC §4).
@@ -516,7 +527,7 @@ vocabulary!(
 
 /// The pattern of an Ed25519 public key: standard base64 with padding of 32 bytes, whose last
 /// character leaves the 2 unused bits zero (SPEC §1), as `PublicKey` decodes it.
-pub const PUBLIC_KEY_PATTERN: &str = "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$";
+pub const PUBLIC_KEY_PATTERN: &str = hisaab_log::schema::KEY_PATTERN;
 /// The pattern of a date `YYYY-MM-DD`; whether the day exists in the month is not a pattern's
 /// question.
 pub const DATE_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
@@ -526,9 +537,9 @@ pub const PERIOD_PATTERN: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
 /// 1–255 characters without whitespace or `+`, then 33 bytes whose first is the Ed25519 type
 /// `0x01` (so the base64 starts `A` and a character of `Q`–`f`), the only type
 /// `VerifierKey::try_parse` admits.
-pub const VKEY_PATTERN: &str = r"^[^\s+]{1,255}\+[0-9a-f]{8}\+A[Q-Za-f][A-Za-z0-9+/]{42}$";
+pub const VKEY_PATTERN: &str = hisaab_log::schema::VKEY_PATTERN;
 /// The pattern of a SHA-256 hash: 64 lowercase hex digits.
-pub const HASH_PATTERN: &str = "^[0-9a-f]{64}$";
+pub const HASH_PATTERN: &str = hisaab_log::schema::HASH_PATTERN;
 
 /// JSON Schema descriptions, for `#[schemars(schema_with = ...)]`, of the `hisaab-log` types used
 /// in bodies and in the state and of what a derive cannot say about a field: that a list is a set,

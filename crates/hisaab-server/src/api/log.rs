@@ -21,9 +21,10 @@ use super::{
 };
 use crate::access::{private, withheld, ReaderOf};
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{short, ApiError};
 use crate::extract::{PathText, Query};
-use crate::schema::{self, ConsistencyProof, Entry, EntryLine, InclusionProof};
+use crate::schema::doc;
+use crate::schema::{self, ConsistencyProof, InclusionProof};
 
 /// The size of the chunks a bundle is streamed in.
 const BUNDLE_CHUNK_BYTES: usize = 64 << 10;
@@ -40,7 +41,7 @@ const BUNDLE_CHUNKS_QUEUED: usize = 8;
             a blank line, the log's signature line and any witnesses' cosignature lines.",
             body = String, content_type = "text/plain"),
         (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -83,17 +84,17 @@ pub(crate) struct EntriesQuery {
             entry's leaf bytes exactly followed by `\\n`, or, for an entry the reader may not \
             read (SPEC §13), `{\"withheld\":{\"seq\",\"kind\",\"leaf_hash\"}}`. Fewer than \
             `limit` lines at the end of the log; none when `start` is the ledger's size.",
-            body = EntryLine, content_type = "application/x-ndjson"),
+            body = doc::EntryLine, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
-            above 2^53 - 1.", body = ErrorBody),
+            above 2^53 - 1.", body = doc::ErrorBody),
         (status = 404, description = "`index_out_of_range`: `start` is beyond the ledger's \
-            size.", body = ErrorBody),
+            size.", body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn entries(
@@ -185,19 +186,19 @@ fn entry_for(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> Result<Res
         minimum = 0, maximum = 9_007_199_254_740_991_u64)),
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
-            body = Entry, content_type = "application/json"),
+            body = doc::Entry, content_type = "application/json"),
         (status = 400, description = "`bad_path`: the seq is not an integer from 0 to \
-            2^53 - 1 in plain decimal digits (`+5` and `05` are refused).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no entry with this seq.", body = ErrorBody),
+            2^53 - 1 in plain decimal digits (`+5` and `05` are refused).", body = doc::ErrorBody),
+        (status = 404, description = "`not_found`: no entry with this seq.", body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`: the entry is about an operator (or the \
             sector) the reader may not read; the message says who may. Its leaf hash stays \
-            provable.", body = ErrorBody),
+            provable.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn entry(
@@ -237,20 +238,20 @@ pub(crate) async fn entry(
         hex digits.", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
-            body = Entry, content_type = "application/json"),
+            body = doc::Entry, content_type = "application/json"),
         (status = 400, description = "`bad_path`: not 64 lowercase hex digits.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 404, description = "`not_found`: no entry with this event hash.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`: the entry is about an operator (or the \
             sector) the reader may not read; the message says who may. Its leaf hash stays \
-            provable.", body = ErrorBody),
+            provable.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn event(
@@ -307,15 +308,15 @@ pub(crate) struct InclusionQuery {
     tag = "proofs",
     params(InclusionQuery),
     responses(
-        (status = 200, description = "The proof.", body = InclusionProof),
+        (status = 200, description = "The proof.", body = doc::InclusionProof),
         (status = 400, description = "`bad_query`: `index` is missing, a parameter is unknown, \
             not an integer, or out of its bounds (`tree_size` 0, above 2^53 - 1).",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `tree_size` is beyond the \
             ledger's size; `index_out_of_range`: `index` is not below `tree_size`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn inclusion_proof(
@@ -384,13 +385,13 @@ pub(crate) struct ConsistencyQuery {
     params(ConsistencyQuery),
     responses(
         (status = 200, description = "The proof; empty when `from == to`.",
-            body = ConsistencyProof),
+            body = doc::ConsistencyProof),
         (status = 400, description = "`bad_query`: a parameter is missing, unknown, not an \
-            integer, or out of its bounds (0, above 2^53 - 1).", body = ErrorBody),
+            integer, or out of its bounds (0, above 2^53 - 1).", body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `to` is beyond the ledger's \
-            size, or `from > to`.", body = ErrorBody),
+            size, or `from > to`.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn consistency_proof(
@@ -439,18 +440,18 @@ pub(crate) struct BundleQuery {
             every line ends in `\\n`. Streamed; a failure midway cuts the stream short, which \
             a verifier detects.", body = String, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
-            out of its bounds (0, above 2^53 - 1).", body = ErrorBody),
+            out of its bounds (0, above 2^53 - 1).", body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: beyond the ledger's size.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 403, description = "`forbidden`: the whole bundle is for full readers \
-            (SPEC §13).", body = ErrorBody),
+            (SPEC §13).", body = doc::ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
             the reads' budget until its end), `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn bundle(
@@ -593,16 +594,16 @@ pub(crate) struct HistoryQuery {
         (status = 200, description = "One entry per line, in log order, each line the entry's \
             leaf bytes exactly followed by `\\n`, or the withheld line of an entry the reader \
             may not read (SPEC §13); empty when nothing names the pair.",
-            body = EntryLine, content_type = "application/x-ndjson"),
+            body = doc::EntryLine, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is missing, unknown, or does \
             not match its pattern or bounds.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn history(

@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::Json;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
+use crate::schema::doc;
 use crate::schema::{Health, Readiness};
 
 /// Liveness and the ledger's size: the process answers. Not counted against any budget; see
@@ -14,7 +15,7 @@ use crate::schema::{Health, Readiness};
     get,
     path = "/healthz",
     tag = "meta",
-    responses((status = 200, description = "The server answers.", body = Health))
+    responses((status = 200, description = "The server answers.", body = doc::Health))
 )]
 pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
     Json(Health {
@@ -33,11 +34,11 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
     tag = "meta",
     responses(
         (status = 200, description = "The server takes requests: free slots of each budget.",
-            body = Readiness),
+            body = doc::Readiness),
         (status = 503, description = "`saturated`: the reads' or the appends' budget of \
             requests in flight is used up; `storage_failed`: a write failed (a full disk), \
             appends are stopped until a restart.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn readyz(State(app): State<AppState>) -> Result<Json<Readiness>, ApiError> {

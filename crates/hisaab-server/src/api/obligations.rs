@@ -2,16 +2,17 @@
 
 use axum::extract::State;
 use axum::Json;
-use hisaab_api::{Obligation, ObligationKind, Obligations, OwedBy};
+use hisaab_api::Obligations;
 use hisaab_model::{ObligationFilter, Slug};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{blocking, projection_point};
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{short, ApiError};
 use crate::extract::Query;
 use crate::schema;
+use crate::schema::doc;
 
 /// The query of `GET /v1/obligations`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -48,15 +49,15 @@ pub(crate) struct ObligationsQuery {
     params(ObligationsQuery),
     responses(
         (status = 200, description = "The obligations, most days late first.",
-            body = Obligations),
+            body = doc::Obligations),
         (status = 400, description = "`bad_query`: a parameter is unknown or ill-formed, \
             `as_of` is not an integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real date.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
             ledger's size or nothing was recorded by `as_of_date`; `not_found`: no such \
-            operator or member.", body = ErrorBody),
+            operator or member.", body = doc::ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or \
-            `unavailable`.", body = ErrorBody),
+            `unavailable`.", body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn obligations(
@@ -92,42 +93,5 @@ pub(crate) async fn obligations(
             .map_err(|error| ApiError::not_found(error.to_string()))
     })
     .await?;
-    Ok(Json(wire(obligations)))
-}
-
-/// The model's obligations as the wire document.
-fn wire(obligations: hisaab_model::Obligations) -> Obligations {
-    Obligations {
-        ledger: obligations.ledger,
-        size: obligations.size,
-        at: obligations.at,
-        items: obligations
-            .items
-            .into_iter()
-            .map(|item| Obligation {
-                kind: match item.kind {
-                    hisaab_model::ObligationKind::Report => ObligationKind::Report,
-                    hisaab_model::ObligationKind::Evaluation => ObligationKind::Evaluation,
-                    hisaab_model::ObligationKind::Commitment => ObligationKind::Commitment,
-                    hisaab_model::ObligationKind::Dispute => ObligationKind::Dispute,
-                    hisaab_model::ObligationKind::Challenge => ObligationKind::Challenge,
-                },
-                owed_by: match item.owed_by {
-                    hisaab_model::OwedBy::Operator { operator } => OwedBy::Operator {
-                        operator: operator.as_str().to_owned(),
-                    },
-                    hisaab_model::OwedBy::Roles { roles } => OwedBy::Roles {
-                        roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
-                    },
-                },
-                operator: item.operator.map(|s| s.as_str().to_owned()),
-                kpi: item.kpi.map(|k| k.as_str().to_owned()),
-                period: item.period,
-                submission: item.submission,
-                id: item.id.map(|s| s.as_str().to_owned()),
-                due: item.due,
-                days_late: item.days_late,
-            })
-            .collect(),
-    }
+    Ok(Json(obligations))
 }

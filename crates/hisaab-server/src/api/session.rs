@@ -15,8 +15,9 @@ use hisaab_model::{MemberStatus, Slug};
 
 use crate::access::{now_s, private};
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{short, ApiError};
 use crate::extract::{require_json, RawBody};
+use crate::schema::doc;
 
 fn timestamp(seconds: u64) -> Result<Timestamp, ApiError> {
     i64::try_from(seconds)
@@ -32,9 +33,9 @@ fn timestamp(seconds: u64) -> Result<Timestamp, ApiError> {
     tag = "access",
     responses(
         (status = 201, description = "A challenge, good once for 120 s.",
-            body = SessionChallenge),
+            body = doc::SessionChallenge),
         (status = 503, description = "`overloaded` (too many challenges outstanding), \
-            `timeout` or `unavailable`.", body = ErrorBody),
+            `timeout` or `unavailable`.", body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn challenge(State(app): State<AppState>) -> Result<Response, ApiError> {
@@ -52,24 +53,24 @@ pub(crate) async fn challenge(State(app): State<AppState>) -> Result<Response, A
     post,
     path = "/v1/session",
     tag = "access",
-    request_body(content = SessionRequest, content_type = "application/json"),
+    request_body(content = doc::SessionRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "The session: the token, also set as the HttpOnly, \
-            SameSite=Strict cookie `hisaab_session`.", body = SessionGranted,
+            SameSite=Strict cookie `hisaab_session`.", body = doc::SessionGranted,
             headers(("Set-Cookie" = String, description = "`hisaab_session=<token>; \
                 HttpOnly; SameSite=Strict; Path=/; Max-Age=<seconds>`, and `Secure` behind \
                 a proxy that says `X-Forwarded-Proto: https`."))),
         (status = 400, description = "`malformed_body`: not JSON of this shape.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 401, description = "`bad_session_signature`: the challenge is unknown, \
             expired or used, or the signature does not verify under the member's current \
             key; `unknown_reader`: no such member; `revoked_reader`: the member is revoked.",
-            body = ErrorBody),
-        (status = 413, description = "`body_too_large`.", body = ErrorBody),
+            body = doc::ErrorBody),
+        (status = 413, description = "`body_too_large`.", body = doc::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not `application/json`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (too many sessions), \
-            `timeout` or `unavailable`.", body = ErrorBody),
+            `timeout` or `unavailable`.", body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn open(State(app): State<AppState>, body: RawBody) -> Result<Response, ApiError> {

@@ -10,9 +10,10 @@ use utoipa::IntoParams;
 use super::{bytes_response, projection_point, JSON};
 use crate::access::{private, ReaderOf};
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::extract::Query;
 use crate::schema;
+use crate::schema::doc;
 
 /// The query of `GET /v1/state`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,19 +44,19 @@ pub(crate) struct StateQuery {
     responses(
         (status = 200, description = "The state as the reader may see it (SPEC §13.3), as \
             canonical JSON (RFC 8785); its digest is that of what is served.",
-            body = schema::State),
+            body = doc::State),
         (status = 400, description = "`bad_query`: a parameter is unknown, `as_of` is not an \
             integer from 1 to 2^53 - 1, `at` or `as_of_date` not a real \
-            date.", body = ErrorBody),
+            date.", body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: `as_of` is beyond the \
-            ledger's size, or nothing was recorded by `as_of_date`.", body = ErrorBody),
+            ledger's size, or nothing was recorded by `as_of_date`.", body = doc::ErrorBody),
         (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
-            request reads as the public.", body = ErrorBody),
+            request reads as the public.", body = doc::ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (every request slot or \
             every projection rebuild slot is taken), `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn state(

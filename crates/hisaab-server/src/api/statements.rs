@@ -10,9 +10,10 @@ use hisaab_log::{jcs, Envelope, PublicKey, SigningKey};
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::ApiError;
 use crate::extract::{require_json, RawBody};
-use crate::schema::{self, Receipt};
+use crate::schema::doc;
+use crate::schema::Receipt;
 
 /// Appends an envelope. The answer is sent only once the entry is durable.
 #[utoipa::path(
@@ -20,32 +21,32 @@ use crate::schema::{self, Receipt};
     path = "/v1/statements",
     tag = "statements",
     request_body(
-        content = schema::Envelope,
+        content = doc::Envelope,
         content_type = "application/json",
         description = "An envelope: a statement and its signature (SPEC §2)."
     ),
     responses(
-        (status = 201, description = "Accepted and durable: the entry's receipt.", body = Receipt),
+        (status = 201, description = "Accepted and durable: the entry's receipt.", body = doc::Receipt),
         (status = 200, description = "The envelope is already in the ledger: its original \
-            receipt, whatever changed since.", body = Receipt),
+            receipt, whatever changed since.", body = doc::Receipt),
         (status = 400, description = "`malformed_envelope`: not an envelope, or it breaks SPEC \
-            §4 rule 1 (form).", body = ErrorBody),
+            §4 rule 1 (form).", body = doc::ErrorBody),
         (status = 401, description = "`bad_signature`: the signature does not verify strictly; \
             `unknown_signer`: `signer` is not the current key of an active member.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 403, description = "`forbidden_kind`: the member's roles may not sign this \
             kind; `conflict_of_interest`: the statement concerns the signer's own operator.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
         (status = 409, description = "`duplicate_id`: the statement id is in the ledger with \
-            another envelope.", body = ErrorBody),
+            another envelope.", body = doc::ErrorBody),
         (status = 413, description = "`envelope_too_large`: the envelope's canonical JSON is \
-            over 65,536 bytes.", body = ErrorBody),
+            over 65,536 bytes.", body = doc::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not sent as \
-            `application/json`.", body = ErrorBody),
+            `application/json`.", body = doc::ErrorBody),
         (status = 422, description = "Rules 3 to 5 of SPEC §4: `wrong_ledger`, \
-            `time_out_of_window` or `rule_violation`.", body = ErrorBody),
+            `time_out_of_window` or `rule_violation`.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`; retry after \
-            `Retry-After` seconds.", body = ErrorBody),
+            `Retry-After` seconds.", body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn submit(

@@ -20,11 +20,11 @@ use hisaab_store::{CosignatureError, StoreError};
 
 use super::blocking;
 use crate::app::AppState;
-use crate::error::{short, ApiError, ErrorBody};
+use crate::error::{short, ApiError};
 use crate::extract::{media_type, RawBody};
+use crate::schema::doc;
 use crate::schema::{
-    CosignatureAccepted, CosignatureLine, CosignatureRequest, CosignatureRequestSchema,
-    COSIGNATURE_LINE_BYTES_MAX as LINE_BYTES_MAX,
+    CosignatureAccepted, CosignatureRequest, COSIGNATURE_LINE_BYTES_MAX as LINE_BYTES_MAX,
 };
 
 /// Adds a witness's cosignature line to the latest checkpoint.
@@ -36,29 +36,29 @@ use crate::schema::{
         description = "Either the cosignature line alone as `text/plain` (`— <witness> \
             <base64>`), or JSON naming the line and the checkpoint it cosigns.",
         content(
-            (CosignatureLine = "text/plain"),
-            (CosignatureRequestSchema = "application/json"),
+            (doc::CosignatureLine = "text/plain"),
+            (doc::CosignatureRequest = "application/json"),
         )
     ),
     responses(
         (status = 201, description = "The cosignature is added to the latest checkpoint.",
-            body = CosignatureAccepted),
+            body = doc::CosignatureAccepted),
         (status = 200, description = "The latest checkpoint already holds this cosignature.",
-            body = CosignatureAccepted),
+            body = doc::CosignatureAccepted),
         (status = 400, description = "`malformed_cosignature`: not one cosignature line; \
-            `malformed_body`: not UTF-8, or JSON of another shape.", body = ErrorBody),
+            `malformed_body`: not UTF-8, or JSON of another shape.", body = doc::ErrorBody),
         (status = 401, description = "`unknown_witness`: no member by the line's name; \
             `bad_cosignature`: it does not verify under the witness's current key over the \
-            latest checkpoint.", body = ErrorBody),
+            latest checkpoint.", body = doc::ErrorBody),
         (status = 403, description = "`not_a_witness`: the member is revoked or does not hold \
-            the `witness` role.", body = ErrorBody),
+            the `witness` role.", body = doc::ErrorBody),
         (status = 409, description = "`stale_checkpoint`: the checkpoint sent is not the \
-            latest; fetch it, check consistency and cosign again.", body = ErrorBody),
-        (status = 413, description = "`body_too_large`.", body = ErrorBody),
+            latest; fetch it, check consistency and cosign again.", body = doc::ErrorBody),
+        (status = 413, description = "`body_too_large`.", body = doc::ErrorBody),
         (status = 415, description = "`unsupported_media_type`: neither `text/plain` nor \
-            `application/json`.", body = ErrorBody),
+            `application/json`.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn cosign(

@@ -421,8 +421,8 @@ async fn serves_who_owes_what_by_when() {
     // Indus filed CR-01 for October: not missing, but waiting for an evaluation.
     let missing_october = doc.items.iter().any(|i| {
         i.kind == hisaab_api::ObligationKind::Report
-            && i.operator.as_deref() == Some("indus")
-            && i.kpi.as_deref() == Some("CR-01")
+            && i.operator.as_ref().map(|s| s.as_str()) == Some("indus")
+            && i.kpi.as_ref().map(|k| k.as_str()) == Some("CR-01")
             && i.period.map(|p| p.to_string()).as_deref() == Some("2026-10")
     });
     assert!(!missing_october);
@@ -438,8 +438,8 @@ async fn serves_who_owes_what_by_when() {
         .items
         .iter()
         .find(|i| {
-            i.operator.as_deref() == Some("karakoram")
-                && i.kpi.as_deref() == Some("CR-01")
+            i.operator.as_ref().map(|s| s.as_str()) == Some("karakoram")
+                && i.kpi.as_ref().map(|k| k.as_str()) == Some("CR-01")
                 && i.period.map(|p| p.to_string()).as_deref() == Some("2026-01")
         })
         .unwrap();
@@ -448,7 +448,7 @@ async fn serves_who_owes_what_by_when() {
     assert_eq!(
         january.owed_by,
         hisaab_api::OwedBy::Operator {
-            operator: "karakoram".into()
+            operator: hisaab_model::Slug::try_new("karakoram").unwrap()
         }
     );
     // Filters: an operator's, a member's; unknown names are 404.
@@ -458,7 +458,7 @@ async fn serves_who_owes_what_by_when() {
     assert!(karakoram
         .items
         .iter()
-        .all(|i| i.operator.as_deref() == Some("karakoram")));
+        .all(|i| i.operator.as_ref().map(|s| s.as_str()) == Some("karakoram")));
     let ciso: hisaab_api::Obligations = serde_json::from_slice(
         &app.get("/v1/obligations?member=ciso-indus&at=2026-12-01")
             .await
@@ -468,7 +468,7 @@ async fn serves_who_owes_what_by_when() {
     assert!(!ciso.items.is_empty());
     assert!(ciso.items.iter().all(|i| i.owed_by
         == hisaab_api::OwedBy::Operator {
-            operator: "indus".into()
+            operator: hisaab_model::Slug::try_new("indus").unwrap()
         }));
     // The evaluator of indus owes no evaluation of indus's submission.
     let eval_indus: hisaab_api::Obligations = serde_json::from_slice(
