@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hisaab_log::{Hash, PublicKey, SealedEntry};
+use hisaab_log::{Hash, PublicKey, SealedEntry, Statement};
 
 use crate::body::Body;
 use crate::state::{
@@ -376,56 +376,133 @@ impl Scopes {
         let Ok(body) = Body::try_parse(&statement.kind, &statement.body) else {
             return SECTOR;
         };
-        let hash = entry.event_hash();
-        // Every kind is named, so that a kind added later must be scoped before it compiles.
+        let scope = scope_of_body(&body, &*self);
+        let code = self.code(&scope);
+        // Remember what later entries may name, with the scope it gives them.
         match &body {
-            Body::Genesis(_)
-            | Body::OperatorRegistered(_)
-            | Body::MemberEnrolled(_)
-            | Body::MemberKeyRotated(_)
-            | Body::MemberRevoked(_)
-            | Body::KpiDefined(_)
-            | Body::KpiAssigned(_)
-            | Body::MeetingRecorded(_)
-            | Body::MeetingAttested(_) => REGISTRY,
-            Body::SubmissionFiled(b) => {
-                let code = self.operator_code(&b.operator);
-                self.by_hash.insert(hash, code);
-                code
-            }
-            Body::EvaluationRecorded(b) => {
-                let code = self.by_hash.get(&b.submission).copied().unwrap_or(SECTOR);
-                self.by_hash.insert(hash, code);
-                code
+            Body::SubmissionFiled(_) | Body::EvaluationRecorded(_) => {
+                self.by_hash.insert(entry.event_hash(), code);
             }
             Body::DisputeOpened(b) => {
-                let code = self.by_hash.get(&b.evaluation).copied().unwrap_or(SECTOR);
                 self.disputes.insert(b.dispute.clone(), code);
-                code
             }
-            Body::DisputeResolved(b) => self.disputes.get(&b.dispute).copied().unwrap_or(SECTOR),
             Body::CommitmentMade(b) => {
-                let code = self.operator_code(&b.operator);
                 self.commitments.insert(b.commitment.clone(), code);
-                code
             }
-            Body::CommitmentClosed(b) => self
-                .commitments
-                .get(&b.commitment)
-                .copied()
-                .unwrap_or(SECTOR),
             Body::ChallengeRaised(b) => {
-                let code = match &b.operator {
-                    Some(operator) => self.operator_code(operator),
-                    None => SECTOR,
-                };
                 self.challenges.insert(b.challenge.clone(), code);
-                code
             }
-            Body::ChallengeResolved(b) => {
-                self.challenges.get(&b.challenge).copied().unwrap_or(SECTOR)
-            }
+            _ => {}
         }
+        code
+    }
+
+    fn code(&mut self, scope: &Scope) -> u32 {
+        match scope {
+            Scope::Registry => REGISTRY,
+            Scope::Sector => SECTOR,
+            Scope::Operator(operator) => self.operator_code(operator),
+        }
+    }
+}
+
+/// Where the scope of what an entry names is found: the submission or evaluation with an
+/// event hash, the commitment, dispute or challenge with an id. The fold of [`Scopes`] keeps
+/// its own small maps; a [`crate::Ledger`] answers from its records.
+pub(crate) trait Places {
+    /// The scope of the submission or evaluation with this event hash.
+    fn of_event(&self, hash: &Hash) -> Option<Scope>;
+    /// The scope of the commitment with this id.
+    fn of_commitment(&self, id: &Slug) -> Option<Scope>;
+    /// The scope of the dispute with this id.
+    fn of_dispute(&self, id: &Slug) -> Option<Scope>;
+    /// The scope of the challenge with this id.
+    fn of_challenge(&self, id: &Slug) -> Option<Scope>;
+}
+
+impl Places for Scopes {
+    fn of_event(&self, hash: &Hash) -> Option<Scope> {
+        self.by_hash.get(hash).map(|code| self.decode(*code))
+    }
+    fn of_commitment(&self, id: &Slug) -> Option<Scope> {
+        self.commitments.get(id).map(|code| self.decode(*code))
+    }
+    fn of_dispute(&self, id: &Slug) -> Option<Scope> {
+        self.disputes.get(id).map(|code| self.decode(*code))
+    }
+    fn of_challenge(&self, id: &Slug) -> Option<Scope> {
+        self.challenges.get(id).map(|code| self.decode(*code))
+    }
+}
+
+impl Places for crate::Ledger {
+    fn of_event(&self, hash: &Hash) -> Option<Scope> {
+        let submission = match self.evaluations.get(hash) {
+            Some(evaluation) => &evaluation.submission,
+            None => hash,
+        };
+        let operator = &self.submissions.get(submission)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_commitment(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.commitments.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_dispute(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.disputes.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_challenge(&self, id: &Slug) -> Option<Scope> {
+        let challenge = self.challenges.get(id)?;
+        Some(
+            challenge
+                .operator
+                .as_ref()
+                .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
+        )
+    }
+}
+
+impl crate::Ledger {
+    /// The scope (SPEC §13.4) of an accepted statement, what it names looked up in this
+    /// ledger's records: call it on the ledger that has applied `statement`. The same rule as
+    /// [`Scopes`], so that a store can keep each entry's scope as it appends instead of folding
+    /// the log again after every restart.
+    pub fn scope_of(&self, statement: &Statement) -> Scope {
+        match Body::try_parse(&statement.kind, &statement.body) {
+            Ok(body) => scope_of_body(&body, self),
+            Err(_) => Scope::Sector,
+        }
+    }
+}
+
+/// The one rule of SPEC §13.4: the scope of an entry with this body, what it names looked up in
+/// `places`. Something named and not found is the sector's (withheld from all but full
+/// readers).
+pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
+    let or_sector = |scope: Option<Scope>| scope.unwrap_or(Scope::Sector);
+    // Every kind is named, so that a kind added later must be scoped before it compiles.
+    match body {
+        Body::Genesis(_)
+        | Body::OperatorRegistered(_)
+        | Body::MemberEnrolled(_)
+        | Body::MemberKeyRotated(_)
+        | Body::MemberRevoked(_)
+        | Body::KpiDefined(_)
+        | Body::KpiAssigned(_)
+        | Body::MeetingRecorded(_)
+        | Body::MeetingAttested(_) => Scope::Registry,
+        Body::SubmissionFiled(b) => Scope::Operator(b.operator.clone()),
+        Body::EvaluationRecorded(b) => or_sector(places.of_event(&b.submission)),
+        Body::DisputeOpened(b) => or_sector(places.of_event(&b.evaluation)),
+        Body::DisputeResolved(b) => or_sector(places.of_dispute(&b.dispute)),
+        Body::CommitmentMade(b) => Scope::Operator(b.operator.clone()),
+        Body::CommitmentClosed(b) => or_sector(places.of_commitment(&b.commitment)),
+        Body::ChallengeRaised(b) => b
+            .operator
+            .as_ref()
+            .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
+        Body::ChallengeResolved(b) => or_sector(places.of_challenge(&b.challenge)),
     }
 }
 

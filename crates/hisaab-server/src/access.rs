@@ -19,8 +19,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use base64::Engine as _;
 use hisaab_api::access::{parse_signature, parse_signature_input, signature_base, SESSION_COOKIE};
-use hisaab_log::{PublicKey, SealedEntry, Signature};
-use hisaab_model::view::{Reader, Scopes};
+use hisaab_log::{PublicKey, Signature};
+use hisaab_model::view::Reader;
 use hisaab_model::{MemberStatus, Scope, Slug, State};
 use rand::RngCore;
 
@@ -39,8 +39,6 @@ pub const CHALLENGES_MAX: usize = 10_000;
 pub const SESSIONS_MAX: usize = 10_000;
 /// The default length of a session ([`crate::ServerConfig::session_ttl`]).
 pub const SESSION_TTL_DEFAULT: Duration = Duration::from_secs(15 * 60);
-/// Entries read per step when the scopes catch up with the log.
-const SCOPES_PAGE: u64 = 1000;
 
 /// What the server remembers for read access.
 #[derive(Debug, Default)]
@@ -48,7 +46,6 @@ pub(crate) struct Access {
     nonces: Mutex<Nonces>,
     challenges: Mutex<HashMap<String, u64>>,
     sessions: Mutex<HashMap<String, Session>>,
-    scopes: Mutex<Scopes>,
 }
 
 #[derive(Debug, Default)]
@@ -169,46 +166,6 @@ impl Access {
             }
             None => Ok(None),
         }
-    }
-
-    /// The scope of each of `seqs` (below the store's size), folding the log as far as needed.
-    /// Blocking.
-    pub(crate) fn scopes(
-        &self,
-        store: &hisaab_store::Store,
-        seqs: &[u64],
-    ) -> Result<Vec<Scope>, ApiError> {
-        let mut scopes = self.scopes.lock().map_err(|_| ApiError::Internal)?;
-        let needed = seqs.iter().max().map_or(0, |max| max + 1);
-        while scopes.len() < needed {
-            let start = scopes.len();
-            let page = store
-                .entries(start, SCOPES_PAGE.min(needed - start))
-                .map_err(ApiError::from)?;
-            if page.is_empty() {
-                return Err(ApiError::internal(
-                    "scopes",
-                    &"the store has fewer entries than its size",
-                ));
-            }
-            for entry in &page {
-                scopes.push(entry);
-            }
-        }
-        Ok(seqs
-            .iter()
-            .map(|seq| scopes.scope(*seq).unwrap_or(Scope::Sector))
-            .collect())
-    }
-
-    /// The scope of one entry already read. Blocking.
-    pub(crate) fn scope_of(
-        &self,
-        store: &hisaab_store::Store,
-        entry: &SealedEntry,
-    ) -> Result<Scope, ApiError> {
-        let seq = entry.entry().seq;
-        Ok(self.scopes(store, &[seq])?.pop().unwrap_or(Scope::Sector))
     }
 }
 

@@ -8,14 +8,14 @@ use hisaab_log::bundle::BundleHeader;
 use hisaab_log::merkle;
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
 use hisaab_log::{Date, Hash};
-use hisaab_model::State;
+use hisaab_model::{Scopes, State};
 
 use crate::bundle::write_bundle;
 use crate::config::StoreConfig;
 use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
-    decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, FORMAT, FORMAT_KEY,
+    decode_scope, decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, FORMAT, FORMAT_KEY,
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::report::{MarkStatus, VerifyReport};
@@ -235,8 +235,10 @@ pub(crate) fn verify_trees(
     // what is wrong in the store's terms, is reported rather than the model's wrapper of it.
     let mut expected = 0u64;
     let mut failure: Option<StoreError> = None;
+    let mut scopes = Scopes::new();
     let entries = trees.entries.range(..size.to_be_bytes()).map(|item| {
-        let checked = check_record(trees, item, expected, size);
+        let checked = check_record(trees, item, expected, size)
+            .and_then(|sealed| check_scope(trees, &mut scopes, sealed));
         expected = expected.saturating_add(1);
         checked.map_err(|error| {
             let message = error.to_string();
@@ -334,6 +336,29 @@ fn snapshot_format(model_bytes: &[u8]) -> Option<String> {
 
 /// Reads entry `seq` from its tree item and checks its key, its stored hashes and its index
 /// records.
+/// The `scopes` index holds the scope the fold of the log gives this entry: a wrong scope
+/// would serve an operator's entry to readers it is withheld from.
+fn check_scope(
+    trees: &Trees,
+    scopes: &mut Scopes,
+    sealed: hisaab_log::SealedEntry,
+) -> Result<hisaab_log::SealedEntry, StoreError> {
+    let seq = sealed.entry().seq;
+    let want = scopes.push(&sealed);
+    let stored = trees
+        .scopes
+        .get(seq.to_be_bytes())
+        .map_err(StoreError::sled("reading the scopes"))?;
+    if stored.as_deref().and_then(decode_scope) != Some(want) {
+        return Err(Corruption::Index {
+            index: "scopes",
+            seq,
+        }
+        .into());
+    }
+    Ok(sealed)
+}
+
 fn check_record(
     trees: &Trees,
     item: sled::Result<(sled::IVec, sled::IVec)>,

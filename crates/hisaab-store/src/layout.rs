@@ -7,6 +7,7 @@
 //! | `by_event` | event hash, 32 bytes | seq, u64 BE |
 //! | `by_statement` | statement id, 36 ASCII bytes | seq, u64 BE |
 //! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE (every entry about the pair, references followed) | empty |
+//! | `scopes` | seq, u64 BE | the entry's scope for read access (SPEC §13.4): `r` registry, `s` sector, `o` followed by the operator's id |
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
 //! | `snapshots` | tree size, u64 BE | SHA-256(snapshot) ‖ the model's snapshot bytes |
 //! | `meta` | `format` | `hisaab-store/1` |
@@ -16,6 +17,8 @@
 
 use hisaab_log::merkle::{HashReader, MerkleError};
 use hisaab_log::{Hash, SealedEntry};
+use hisaab_model::view::Scope;
+use hisaab_model::Slug;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::error::{Corruption, StoreError};
@@ -47,6 +50,7 @@ pub(crate) struct Trees {
     pub(crate) by_event: sled::Tree,
     pub(crate) by_statement: sled::Tree,
     pub(crate) by_kpi: sled::Tree,
+    pub(crate) scopes: sled::Tree,
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
     pub(crate) meta: sled::Tree,
@@ -60,6 +64,7 @@ pub(crate) struct Writes {
     pub(crate) by_event: sled::Batch,
     pub(crate) by_statement: sled::Batch,
     pub(crate) by_kpi: sled::Batch,
+    pub(crate) scopes: sled::Batch,
     pub(crate) checkpoints: sled::Batch,
     pub(crate) snapshots: sled::Batch,
     pub(crate) meta: sled::Batch,
@@ -78,6 +83,7 @@ impl Trees {
             by_event: open("by_event")?,
             by_statement: open("by_statement")?,
             by_kpi: open("by_kpi")?,
+            scopes: open("scopes")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
             meta: open("meta")?,
@@ -95,6 +101,7 @@ impl Trees {
             &self.by_event,
             &self.by_statement,
             &self.by_kpi,
+            &self.scopes,
             &self.checkpoints,
             &self.snapshots,
             &self.meta,
@@ -105,6 +112,7 @@ impl Trees {
             &writes.by_event,
             &writes.by_statement,
             &writes.by_kpi,
+            &writes.scopes,
             &writes.checkpoints,
             &writes.snapshots,
             &writes.meta,
@@ -239,6 +247,32 @@ pub(crate) fn parse_entry(seq: u64, bytes: &[u8]) -> Result<SealedEntry, StoreEr
 pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
     let array: [u8; 8] = bytes.try_into().ok()?;
     Some(u64::from_be_bytes(array))
+}
+
+/// The `scopes` value of a scope.
+pub(crate) fn encode_scope(scope: &Scope) -> Vec<u8> {
+    match scope {
+        Scope::Registry => b"r".to_vec(),
+        Scope::Sector => b"s".to_vec(),
+        Scope::Operator(operator) => {
+            let mut value = b"o".to_vec();
+            value.extend_from_slice(operator.as_str().as_bytes());
+            value
+        }
+    }
+}
+
+/// The scope a `scopes` value holds; `None` for a value no store writes.
+pub(crate) fn decode_scope(value: &[u8]) -> Option<Scope> {
+    match value {
+        b"r" => Some(Scope::Registry),
+        b"s" => Some(Scope::Sector),
+        [b'o', operator @ ..] => std::str::from_utf8(operator)
+            .ok()
+            .and_then(|text| Slug::try_new(text).ok())
+            .map(Scope::Operator),
+        _ => None,
+    }
 }
 
 /// The `by_kpi` key prefix of an operator and KPI.

@@ -26,12 +26,13 @@ use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
-use hisaab_model::Ledger;
+use hisaab_model::{Ledger, Scopes};
 
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
-    decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT, FORMAT_KEY,
+    decode_u64, encode_scope, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT,
+    FORMAT_KEY,
 };
 use crate::replay::{load_snapshot, replay, Replay};
 use crate::report::{OpenReport, SignedCheckpoint};
@@ -172,6 +173,7 @@ pub(crate) fn recover(
     })?;
     report.replayed_entries = size - report.snapshot_size;
     report.checked_entries = size - check_from;
+    report.scopes_indexed = index_scopes(trees, size)?;
 
     Ok(Recovered {
         ledger,
@@ -305,6 +307,39 @@ pub(crate) fn verify_stored_hashes(trees: &Trees, sealed: &SealedEntry) -> Resul
     Ok(())
 }
 
+/// Writes the scope of every entry that has none in `scopes` (a store written before the
+/// index existed), folding the log once from seq 0; answers how many were written. A store
+/// whose index reaches its last entry is left as it is: O(log n).
+fn index_scopes(trees: &Trees, size: u64) -> Result<u64, StoreError> {
+    let indexed = match trees
+        .scopes
+        .last()
+        .map_err(StoreError::sled("reading the scopes"))?
+    {
+        Some((key, _)) => decode_u64(&key)
+            .ok_or(Corruption::BadRecord { tree: "scopes" })?
+            .saturating_add(1),
+        None => 0,
+    };
+    if indexed >= size {
+        return Ok(0);
+    }
+    let mut scopes = Scopes::new();
+    let mut writes = Writes::default();
+    for seq in 0..size {
+        let sealed = trees.read_entry(seq, size)?;
+        let scope = scopes.push(&sealed);
+        if seq >= indexed {
+            writes
+                .scopes
+                .insert(&seq.to_be_bytes(), encode_scope(&scope));
+        }
+    }
+    trees.apply(&writes)?;
+    trees.flush()?;
+    Ok(size - indexed)
+}
+
 /// The event-hash and statement-id indexes point at this entry.
 pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
     let seq = sealed.entry().seq;
@@ -384,6 +419,10 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
         if seq.is_some_and(|seq| seq >= size) {
             writes.by_kpi.remove(key);
         }
+    }
+    for item in trees.scopes.range(size.to_be_bytes()..) {
+        let (key, _) = item.map_err(StoreError::sled("scanning the scopes"))?;
+        writes.scopes.remove(key);
     }
     for item in trees.hashes.range(stored_hash_count(size).to_be_bytes()..) {
         let (key, _) = item.map_err(StoreError::sled("scanning stored hashes"))?;

@@ -4,10 +4,11 @@
 use hisaab_log::merkle::{self, leaf_hash};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
+use hisaab_model::view::Scope;
 use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
+use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
 use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
@@ -321,6 +322,33 @@ impl Store {
             }
         }
         Ok(seqs)
+    }
+
+    /// The scope for read access (SPEC §13.4) of each of `seqs`, each below the store's size,
+    /// from the index the sequencer writes as it appends: O(log n) each, whatever happened
+    /// before the last restart.
+    ///
+    /// # Errors
+    /// Storage errors; [`Corruption::BadRecord`] for a seq with no scope (one at or beyond the
+    /// size has none) or a scope no store writes.
+    pub fn scopes(&self, seqs: &[u64]) -> Result<Vec<Scope>, StoreError> {
+        let size = self.size();
+        let trees = &self.shared().trees;
+        seqs.iter()
+            .map(|seq| {
+                if *seq >= size {
+                    return Err(Corruption::BadRecord { tree: "scopes" }.into());
+                }
+                let value = trees
+                    .scopes
+                    .get(seq.to_be_bytes())
+                    .map_err(StoreError::sled("reading the scopes"))?;
+                value
+                    .as_deref()
+                    .and_then(decode_scope)
+                    .ok_or_else(|| Corruption::BadRecord { tree: "scopes" }.into())
+            })
+            .collect()
     }
 
     /// The bytes sled uses on disk.

@@ -49,6 +49,9 @@ pub struct OpenReport {
     pub snapshots_refused: u64,
     /// What the high-water mark beside sled's files said.
     pub mark: MarkStatus,
+    /// Entries whose scope for read access was written to the `scopes` index on open (a
+    /// store written before the index existed; once, then 0).
+    pub scopes_indexed: u64,
 }
 
 /// The high-water mark as `open` found it (see [`OpenReport::mark`]).

@@ -8,12 +8,13 @@ use std::time::Instant;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
+use hisaab_model::view::Scope;
 use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
-use crate::layout::{kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
+use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
 use crate::replay::{encode_snapshot, PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
@@ -33,6 +34,8 @@ struct Pending {
     /// Per entry of `entries`: the operator and KPI it concerns, references followed (the
     /// `by_kpi` history index; see `Ledger::subject_of`).
     subjects: Vec<Option<(String, String)>>,
+    /// Per entry of `entries`: its scope for read access (see `Ledger::scope_of`).
+    scopes: Vec<Scope>,
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
@@ -45,6 +48,7 @@ impl Pending {
             start,
             entries: Vec::new(),
             subjects: Vec::new(),
+            scopes: Vec::new(),
             by_id: HashMap::new(),
             hash_start: stored_hash_count(start),
             hashes: Vec::new(),
@@ -248,6 +252,9 @@ impl Writer {
         pending
             .subjects
             .push(self.ledger.subject_of(&sealed.entry().statement));
+        pending
+            .scopes
+            .push(self.ledger.scope_of(&sealed.entry().statement));
         pending.entries.push(sealed);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
@@ -321,10 +328,12 @@ impl Writer {
         };
         let note = checkpoint.sign(&shared.log_key)?;
 
-        for (sealed, subject) in pending.entries.iter().zip(&pending.subjects) {
+        let indexed = pending.subjects.iter().zip(&pending.scopes);
+        for (sealed, (subject, scope)) in pending.entries.iter().zip(indexed) {
             let seq = sealed.entry().seq;
             let seq_key = seq.to_be_bytes();
             writes.entries.insert(&seq_key, sealed.leaf_bytes());
+            writes.scopes.insert(&seq_key, encode_scope(scope));
             writes
                 .by_event
                 .insert(sealed.event_hash().as_bytes(), &seq_key);

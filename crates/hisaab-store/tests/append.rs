@@ -452,3 +452,110 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
     .unwrap();
     check(&store);
 }
+
+#[test]
+fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_rebuilt_on_open() {
+    use hisaab_model::view::Scope;
+    use hisaab_model::Scopes;
+    use hisaab_scenario::{self as scenario, ScenarioConfig};
+
+    let scenario = scenario::build(&ScenarioConfig::default()).unwrap();
+    let millis = |t: &hisaab_log::Timestamp| i64::try_from(t.unix_nanos() / 1_000_000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut steps = scenario.steps.iter();
+    let genesis = steps.next().unwrap();
+    let clock = std::sync::Arc::new(hisaab_store::ManualClock::new(millis(&genesis.recorded_at)));
+    let store = hisaab_store::Store::create(
+        dir.path(),
+        genesis.envelope.clone(),
+        scenario.log_key.clone(),
+        common::config(),
+        clock.clone(),
+    )
+    .unwrap();
+    for step in steps {
+        clock.set(millis(&step.recorded_at));
+        store.append_blocking(step.envelope.clone()).unwrap();
+    }
+    // The scopes the fold over the whole log gives, the rule of SPEC §13.4.
+    let mut fold = Scopes::new();
+    let expected: Vec<Scope> = scenario
+        .sealed_entries()
+        .unwrap()
+        .iter()
+        .map(|entry| fold.push(entry))
+        .collect();
+    assert!(expected.contains(&Scope::Registry));
+    assert!(
+        expected.contains(&Scope::Sector),
+        "a challenge to the whole sector"
+    );
+    assert!(expected.iter().any(|s| matches!(s, Scope::Operator(_))));
+    let seqs: Vec<u64> = (0..store.size()).collect();
+    assert_eq!(
+        store.scopes(&seqs).unwrap(),
+        expected,
+        "written as appended"
+    );
+    assert!(
+        store.scopes(&[store.size()]).is_err(),
+        "none beyond the size"
+    );
+
+    let open = || {
+        hisaab_store::Store::open(
+            dir.path(),
+            scenario.log_key.clone(),
+            common::config(),
+            clock.clone(),
+        )
+        .unwrap()
+    };
+    // Reopened: read from the index, nothing folded again.
+    let size = store.size();
+    store.close().unwrap();
+    drop(store);
+    let store = open();
+    assert_eq!(store.open_report().scopes_indexed, 0);
+    assert_eq!(store.scopes(&seqs).unwrap(), expected);
+    store.close().unwrap();
+    drop(store);
+
+    // A store without the index (written before it existed) gets it once, on open.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.drop_tree("scopes").unwrap();
+        db.flush().unwrap();
+    }
+    let store = open();
+    assert_eq!(store.open_report().scopes_indexed, size);
+    assert_eq!(store.scopes(&seqs).unwrap(), expected);
+    store.close().unwrap();
+    drop(store);
+    let store = open();
+    assert_eq!(store.open_report().scopes_indexed, 0, "only once");
+}
+
+#[test]
+fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _clock) = common::create(dir.path(), common::config());
+    common::fill(&store, 1, 5);
+    store.close().unwrap();
+    drop(store);
+    hisaab_store::audit_dir(dir.path(), &common::config()).unwrap();
+    {
+        // Entry 3 (an operator's registration, public) made to look like sector data: the
+        // index then lies about who may read it.
+        let db = sled::open(dir.path()).unwrap();
+        let scopes = db.open_tree("scopes").unwrap();
+        scopes.insert(3u64.to_be_bytes(), b"s").unwrap();
+        db.flush().unwrap();
+    }
+    let error = hisaab_store::audit_dir(dir.path(), &common::config()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the store is corrupt: seq 3: the scopes index is missing or points elsewhere",
+        "{error:?}"
+    );
+}

@@ -129,7 +129,7 @@ fn lines_for(
     reader: &Reader,
 ) -> Result<Vec<u8>, ApiError> {
     let seqs: Vec<u64> = entries.iter().map(|sealed| sealed.entry().seq).collect();
-    let scopes = app.access.scopes(&app.store, &seqs)?;
+    let scopes = app.store.scopes(&seqs)?;
     let mut out = Vec::with_capacity(
         entries
             .iter()
@@ -219,7 +219,11 @@ pub(crate) async fn entry(
         let Some(sealed) = app.store.entry(seq).map_err(ApiError::from)? else {
             return Ok(None);
         };
-        let scope = app.access.scope_of(&app.store, &sealed)?;
+        let scope = app
+            .store
+            .scopes(&[sealed.entry().seq])?
+            .pop()
+            .unwrap_or(Scope::Sector);
         Ok(Some((sealed, scope)))
     })
     .await?;
@@ -273,7 +277,11 @@ pub(crate) async fn event(
         else {
             return Ok(None);
         };
-        let scope = app.access.scope_of(&app.store, &sealed)?;
+        let scope = app
+            .store
+            .scopes(&[sealed.entry().seq])?
+            .pop()
+            .unwrap_or(Scope::Sector);
         Ok(Some((sealed, scope)))
     })
     .await?;
