@@ -39,8 +39,8 @@ use axum::routing::get;
 use axum::Router;
 use hisaab_store::Store;
 
-pub use reader::Reader;
-pub use view::View;
+pub use reader::{Reader, SignedIn};
+pub use view::{Here, View};
 
 /// The web app over one store: the store and the cache of views.
 #[derive(Debug)]
@@ -96,14 +96,51 @@ impl Web {
     /// # Errors
     /// [`WebError::NotFound`] for a size beyond the log; the store's errors.
     pub fn view(&self, as_of: Option<u64>) -> Result<Arc<View>, WebError> {
+        self.view_at(as_of, None)
+    }
+
+    /// The view as of tree size `as_of` and date `as_of_date` (SPEC §11.5): the ledger as
+    /// recorded up to the end of that day (the first N entries, N the number recorded by
+    /// then), that day the clock for what is overdue; with both, the first min(`as_of`, N)
+    /// entries. Blocking.
+    ///
+    /// # Errors
+    /// [`WebError::NotFound`] for a size beyond the log or a date before its first entry; the
+    /// store's errors.
+    pub fn view_at(
+        &self,
+        as_of: Option<u64>,
+        as_of_date: Option<hisaab_log::Date>,
+    ) -> Result<Arc<View>, WebError> {
         let size = self.store.size();
-        let as_of = as_of.unwrap_or(size);
-        if as_of > size {
+        if let Some(as_of) = as_of {
+            if as_of > size {
+                return Err(WebError::NotFound(format!(
+                    "as_of {as_of} is beyond the log, which holds {size} entries"
+                )));
+            }
+        }
+        let Some(day) = as_of_date else {
+            return Ok(self.views.get(&self.store, as_of.unwrap_or(size), None)?);
+        };
+        let by_date = self.store.size_at_date(day)?;
+        if by_date == 0 {
+            let first = self
+                .store
+                .entry(0)?
+                .map(|e| {
+                    format!(
+                        ": its first entry was recorded on {}",
+                        e.entry().recorded_at.date()
+                    )
+                })
+                .unwrap_or_default();
             return Err(WebError::NotFound(format!(
-                "as_of {as_of} is beyond the log, which holds {size} entries"
+                "nothing was recorded by the end of {day}{first}"
             )));
         }
-        Ok(self.views.get(&self.store, as_of)?)
+        let size = as_of.map_or(by_date, |n| n.min(by_date));
+        Ok(self.views.get(&self.store, size, Some(day))?)
     }
 }
 

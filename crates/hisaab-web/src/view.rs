@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hisaab_log::{Hash, SealedEntry};
+use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
 use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
 use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
@@ -32,6 +32,15 @@ pub struct View {
     pub size: u64,
     /// The log's size when the view was built.
     pub latest_size: u64,
+    /// The date the view is "as recorded on" (SPEC §11.5), when it was asked for by date: the
+    /// ledger as recorded up to the end of that day, that day the clock for what is overdue.
+    pub as_of_date: Option<Date>,
+    /// The dates of the log's first and last entries when the view was built (the range a
+    /// date may be picked in).
+    pub dates: Option<(Date, Date)>,
+    /// The page being rendered: its path and its other query parameters, for links and forms
+    /// that change only the size or the date.
+    pub here: Here,
     /// The Merkle root at `size`.
     pub root: Hash,
     /// The signed checkpoint for `size`, when the log kept one.
@@ -99,18 +108,38 @@ impl View {
         self.note.as_deref().unwrap_or(&self.latest_note)
     }
 
-    /// Whether the view is of the latest size.
+    /// Whether the view is of the latest size, by no date: the present.
     pub fn is_latest(&self) -> bool {
-        self.size == self.latest_size
+        self.size == self.latest_size && self.as_of_date.is_none()
     }
 
-    /// The `as_of` query to keep on links (empty for the latest).
-    pub fn as_of_query(&self) -> String {
-        if self.is_latest() {
-            String::new()
-        } else {
-            format!("?as_of={}", self.size)
+    /// The query parameters that keep links at this view: `as_of` when it is not the latest
+    /// size, `as_of_date` when it was asked for by date.
+    pub fn point_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if self.size != self.latest_size {
+            params.push(("as_of", self.size.to_string()));
         }
+        if let Some(date) = self.as_of_date {
+            params.push(("as_of_date", date.to_string()));
+        }
+        params
+    }
+
+    /// The `as_of` and `as_of_date` query to keep on links (empty for the present).
+    pub fn as_of_query(&self) -> String {
+        let params = self.point_params();
+        if params.is_empty() {
+            return String::new();
+        }
+        let pairs: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("?{}", pairs.join("&"))
+    }
+
+    /// This page in the present: its path and other parameters, without `as_of` or
+    /// `as_of_date`.
+    pub fn present_href(&self) -> String {
+        self.here.href(&[])
     }
 
     /// A KPI's title, or its id when it has no definition.
@@ -135,6 +164,68 @@ impl View {
             .find(|(id, _)| id.as_str() == operator)
             .map_or(operator, |(_, o)| o.name.as_str())
     }
+}
+
+/// The page a view is rendered for: its path and its query parameters other than `as_of` and
+/// `as_of_date`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Here {
+    /// The request's path (`/` when unknown).
+    pub path: String,
+    /// The other query parameters, in order.
+    pub params: Vec<(String, String)>,
+}
+
+impl Here {
+    /// The page at `path` with `params`, less `as_of` and `as_of_date`.
+    pub fn new(path: &str, params: &BTreeMap<String, String>) -> Here {
+        Here {
+            path: if path.starts_with('/') {
+                path.to_owned()
+            } else {
+                "/".to_owned()
+            },
+            params: params
+                .iter()
+                .filter(|(k, _)| k.as_str() != "as_of" && k.as_str() != "as_of_date")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// This page's href with its parameters and `extra` ones, percent-encoded.
+    pub fn href(&self, extra: &[(&str, String)]) -> String {
+        let pairs: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(extra.iter().map(|(k, v)| (*k, v.as_str())))
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        if pairs.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", pairs.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query component.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The views cache and the month-end series kept up to date with the log.
@@ -172,14 +263,19 @@ impl Drop for Slot<'_> {
 }
 
 impl Views {
-    /// The view at `size` (at most the store's size), from the cache or built.
-    pub(crate) fn get(&self, store: &Store, size: u64) -> Result<Arc<View>, BuildError> {
+    /// The view at `size` (at most the store's size), as recorded on `date` when given (then
+    /// `date` is the clock), from the cache or built.
+    pub(crate) fn get(
+        &self,
+        store: &Store,
+        size: u64,
+        date: Option<Date>,
+    ) -> Result<Arc<View>, BuildError> {
         let latest = store.size();
         if let Ok(cached) = self.cached.lock() {
-            if let Some(hit) = cached
-                .iter()
-                .find(|v| v.size == size && (size < latest || v.latest_size == latest))
-            {
+            if let Some(hit) = cached.iter().find(|v| {
+                v.size == size && v.as_of_date == date && (size < latest || v.latest_size == latest)
+            }) {
                 return Ok(Arc::clone(hit));
             }
         }
@@ -188,10 +284,10 @@ impl Views {
             return Err(BuildError::Busy);
         }
         let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size)?);
+        let view = Arc::new(self.build(store, size, date)?);
         drop(slot);
         if let Ok(mut cached) = self.cached.lock() {
-            cached.retain(|v| v.size != size);
+            cached.retain(|v| v.size != size || v.as_of_date != date);
             if cached.len() >= CACHED_MAX {
                 cached.pop_front();
             }
@@ -200,12 +296,21 @@ impl Views {
         Ok(view)
     }
 
-    fn build(&self, store: &Store, size: u64) -> Result<View, StoreError> {
+    fn build(&self, store: &Store, size: u64, date: Option<Date>) -> Result<View, StoreError> {
         let latest = store.latest_checkpoint();
         let latest_size = store.size();
         let ledger = store.ledger(Some(size))?;
-        let state = ledger.state(None);
-        let register = ledger.register(None);
+        let state = ledger.state(date);
+        let register = ledger.register(date);
+        let dates = match (store.entry(0)?, latest_size.checked_sub(1)) {
+            (Some(first), Some(last)) => store.entry(last)?.map(|last| {
+                (
+                    first.entry().recorded_at.date(),
+                    last.entry().recorded_at.date(),
+                )
+            }),
+            _ => None,
+        };
         let root = if size == 0 {
             Hash::ZERO
         } else {
@@ -233,6 +338,9 @@ impl Views {
             origin: store.origin().to_owned(),
             size,
             latest_size,
+            as_of_date: date,
+            dates,
+            here: Here::default(),
             root,
             note,
             latest_note: latest.note,

@@ -265,11 +265,64 @@ async fn a_page_as_of_an_earlier_size_is_that_size_s_state() {
     let page = get(&f.web, "/?as_of=40").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains(&earlier.digest.to_hex()));
-    assert!(page.text.contains("as of tree size 40"));
+    assert!(page.text.contains("As of tree size <strong>40</strong>"));
+    assert!(page.text.contains("id=\"see-present\" href=\"/\""));
     // Links keep the size.
     assert!(page
         .text
         .contains("/app/commitments?status=overdue&amp;as_of=40"));
+}
+
+#[tokio::test]
+async fn a_page_as_of_a_date_is_the_ledger_as_recorded_by_its_end() {
+    let f = fixture();
+    let store = f.web.store();
+    // A day in the middle of the log, and a size recorded by its end.
+    let day = store
+        .entry(store.size() / 2)
+        .unwrap()
+        .unwrap()
+        .entry()
+        .recorded_at
+        .date();
+    let size = store.size_at_date(day).unwrap();
+    assert!(size > 0 && size < store.size());
+    let expected = store.state(Some(size), Some(day)).unwrap();
+    let page = get(&f.web, &format!("/?as_of_date={day}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(&expected.digest.to_hex()));
+    assert!(page.text.contains(&format!(
+        "As recorded on <strong>{day}</strong> (size {size})"
+    )));
+    // The date control says which day is shown; links keep the point.
+    assert!(page
+        .text
+        .contains(&format!("name=\"as_of_date\" required value=\"{day}\"")));
+    assert!(page.text.contains(&format!(
+        "/app/commitments?status=overdue&amp;as_of={size}&amp;as_of_date={day}"
+    )));
+    // The day is the clock of what is owed.
+    let owed = get(
+        &f.web,
+        &format!("/app/commitments?status=overdue&as_of_date={day}"),
+    )
+    .await;
+    assert_eq!(owed.status, StatusCode::OK);
+    assert!(owed.text.contains(&format!("Everything owed on {day}")));
+    assert!(owed
+        .text
+        .contains("id=\"see-present\" href=\"/app/commitments?status=overdue\""));
+    // With as_of too: the first min(as_of, N) entries, still with the day as the clock.
+    let both = get(&f.web, &format!("/?as_of_date={day}&as_of=10")).await;
+    let expected = store.state(Some(10), Some(day)).unwrap();
+    assert!(both.text.contains(&expected.digest.to_hex()));
+    assert!(both.text.contains("(size 10)"));
+    let beyond = get(
+        &f.web,
+        &format!("/?as_of_date={day}&as_of={}", store.size()),
+    )
+    .await;
+    assert!(beyond.text.contains(&format!("(size {size})")));
 }
 
 #[tokio::test]
@@ -291,6 +344,26 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
             format!("/?as_of={}", size + 1),
             StatusCode::NOT_FOUND,
             "beyond the log",
+        ),
+        (
+            "/?as_of_date=2026-13-01".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/app/commitments?as_of_date=yesterday".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/app/ledger?as_of_date=2026-02-30".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/?as_of_date=1999-01-01".to_owned(),
+            StatusCode::NOT_FOUND,
+            "nothing was recorded by the end of 1999-01-01",
         ),
         (
             "/app/operators/nobody".to_owned(),
