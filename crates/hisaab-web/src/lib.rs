@@ -77,12 +77,46 @@ impl From<view::BuildError> for WebError {
 }
 
 impl Web {
-    /// The app over `store`.
+    /// The app over `store`. The month-end series and the entries' scopes, which read the
+    /// whole log once, are fed on a background thread from now on, so that the first page
+    /// after a start does not wait for all of it.
     pub fn new(store: Store) -> Arc<Web> {
-        Arc::new(Web {
-            store,
-            views: view::Views::default(),
-        })
+        Web::with_views(store, view::Views::default())
+    }
+
+    /// As [`Web::new`], with the series leaving a snapshot of the model every `every` entries
+    /// for views at sizes more than `recent` entries below the log's to resume from (the
+    /// default: every 16,384 entries, below the store's kept snapshots).
+    pub fn with_rungs(store: Store, every: u64, recent: u64) -> Arc<Web> {
+        let mut views = view::Views::default();
+        views.ladder = view::Ladder {
+            every: every.max(1),
+            recent,
+        };
+        Web::with_views(store, views)
+    }
+
+    fn with_views(store: Store, views: view::Views) -> Arc<Web> {
+        let web = Arc::new(Web { store, views });
+        let warm = Arc::clone(&web);
+        let spawned = std::thread::Builder::new()
+            .name("hisaab-web-warm".to_owned())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                match warm.views.catch_up(&warm.store) {
+                    Ok(()) => tracing::info!(
+                        entries = warm.store.size(),
+                        ms = started.elapsed().as_millis(),
+                        "the web app's month-end series is fed"
+                    ),
+                    Err(error) => tracing::warn!(%error, "feeding the month-end series failed; \
+                        the first page will retry"),
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no thread to feed the month-end series; the first page will");
+        }
+        web
     }
 
     /// The store it reads.

@@ -49,15 +49,15 @@ pub struct View {
     pub latest_note: String,
     /// The log's verifier key (C2SP vkey).
     pub vkey: String,
-    /// The state of SPEC §5 at `size`.
-    pub state: State,
+    /// The state of SPEC §5 at `size` (shared: a view is cloned per request).
+    pub state: Arc<State>,
     /// The registers at `size`.
-    pub register: Register,
+    pub register: Arc<Register>,
     /// The replay state at `size` (trends, signers). Whole: pages ask [`View::sees_operator`]
     /// before they read an operator's values from it.
     pub ledger: Arc<Ledger>,
     /// The definition of every KPI assigned to an operator, by id.
-    pub kpis: BTreeMap<String, KpiDefinedBody>,
+    pub kpis: Arc<BTreeMap<String, KpiDefinedBody>>,
     /// The sector's pillar scores at each month's end, up to `size` (empty for a reader who
     /// is not a full reader: a month's sector score may stand on fewer than three operators).
     pub series: Vec<MonthPoint>,
@@ -65,6 +65,10 @@ pub struct View {
     pub reader: Reader,
     /// The scope of every entry (SPEC §13.4), shared by every view.
     scopes: Arc<Mutex<Scopes>>,
+    /// The state as each class of reader may see it, computed once per view (the cached full
+    /// view and its clones share it): at 10^5 KPI definitions `view_state` and its digest cost
+    /// about a second, too much for every request.
+    by_class: Arc<Mutex<Vec<(Reader, Arc<State>)>>>,
 }
 
 impl View {
@@ -75,8 +79,24 @@ impl View {
         if *reader == Reader::Full {
             return self.clone();
         }
+        let known = self.by_class.lock().ok().and_then(|by_class| {
+            by_class
+                .iter()
+                .find(|(class, _)| class == reader)
+                .map(|(_, state)| Arc::clone(state))
+        });
+        let state = known.unwrap_or_else(|| {
+            let state = Arc::new(view_state(&self.state, reader));
+            if let Ok(mut by_class) = self.by_class.lock() {
+                // Bounded: the public, and one class per operator of this view.
+                if by_class.len() <= self.state.operators.len() {
+                    by_class.push((reader.clone(), Arc::clone(&state)));
+                }
+            }
+            state
+        });
         View {
-            state: view_state(&self.state, reader),
+            state,
             series: Vec::new(),
             reader: reader.clone(),
             ..self.clone()
@@ -228,6 +248,31 @@ fn encode(text: &str) -> String {
     out
 }
 
+/// Where a view at an old size resumes from: the series' replay, which passes every size,
+/// leaves a snapshot of the model (its bytes) every `every` entries, at most [`RUNGS_MAX`];
+/// a view at a size more than `recent` entries below the log's (below the store's kept
+/// snapshots) resumes from the nearest such rung instead of from the store's nearest
+/// snapshot, which may be far (the store archives one every 65,536 entries).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ladder {
+    pub(crate) every: u64,
+    pub(crate) recent: u64,
+}
+
+/// The most rungs kept: with [`Ladder::default`] they cover 2^20 entries.
+pub(crate) const RUNGS_MAX: usize = 64;
+
+impl Default for Ladder {
+    fn default() -> Self {
+        let store = hisaab_store::StoreConfig::default();
+        Ladder {
+            every: 16_384,
+            // The store keeps its latest snapshots, one every `snapshot_every` entries.
+            recent: store.snapshot_every.max(1) * (store.snapshots_kept as u64 + 1),
+        }
+    }
+}
+
 /// The views cache and the month-end series kept up to date with the log.
 #[derive(Debug, Default)]
 pub(crate) struct Views {
@@ -236,6 +281,9 @@ pub(crate) struct Views {
     /// Fed with the series: the scope of every entry.
     scopes: Arc<Mutex<Scopes>>,
     building: AtomicUsize,
+    pub(crate) ladder: Ladder,
+    /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
+    rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
 }
 
 /// Why a view was not built.
@@ -299,7 +347,7 @@ impl Views {
     fn build(&self, store: &Store, size: u64, date: Option<Date>) -> Result<View, StoreError> {
         let latest = store.latest_checkpoint();
         let latest_size = store.size();
-        let ledger = store.ledger(Some(size))?;
+        let ledger = self.ledger_at(store, size)?;
         let state = ledger.state(date);
         let register = ledger.register(date);
         let dates = match (store.entry(0)?, latest_size.checked_sub(1)) {
@@ -345,14 +393,25 @@ impl Views {
             note,
             latest_note: latest.note,
             vkey: store.log_vkey().to_vkey(),
-            state,
-            register,
+            state: Arc::new(state),
+            register: Arc::new(register),
             ledger: Arc::new(ledger),
-            kpis,
+            kpis: Arc::new(kpis),
             series,
             reader: Reader::Full,
             scopes: Arc::clone(&self.scopes),
+            by_class: Arc::default(),
         })
+    }
+
+    /// Feeds the kept series and scopes the entries they have not seen, up to the store's
+    /// size (O(new entries)). [`crate::Web::new`] runs it once in the background at start, so
+    /// that the first page need not.
+    pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+        let Ok(mut series) = self.series.lock() else {
+            return Ok(());
+        };
+        self.feed(store, &mut series)
     }
 
     /// The month-end series up to `size`: the kept series is first fed the entries it has not
@@ -367,6 +426,52 @@ impl Views {
         let Ok(mut series) = self.series.lock() else {
             return Ok(Vec::new());
         };
+        self.feed(store, &mut series)?;
+        let month = ledger.last_recorded_at().map(|t| t.date().period());
+        Ok(match month {
+            Some(month) => series.series(month, size, state.sector),
+            None => Vec::new(),
+        })
+    }
+
+    /// The replay state at `size`: from the store's nearest snapshot, or, for a size below
+    /// the store's recent snapshots, from the nearest rung of the ladder when there is one.
+    fn ledger_at(&self, store: &Store, size: u64) -> Result<Ledger, StoreError> {
+        if store.size().saturating_sub(size) <= self.ladder.recent {
+            return store.ledger(Some(size));
+        }
+        let rung = self.rungs.lock().ok().and_then(|rungs| {
+            rungs
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= size)
+                .map(|(at, bytes)| (*at, Arc::clone(bytes)))
+        });
+        let Some((at, bytes)) = rung else {
+            return store.ledger(Some(size));
+        };
+        let Ok(mut ledger) = Ledger::from_snapshot(&bytes) else {
+            return store.ledger(Some(size));
+        };
+        debug_assert_eq!(ledger.size(), at);
+        while ledger.size() < size {
+            let page = store.entries(
+                ledger.size(),
+                (size - ledger.size()).min(hisaab_store::ENTRIES_LIMIT_MAX),
+            )?;
+            if page.is_empty() {
+                break;
+            }
+            for entry in &page {
+                ledger
+                    .apply_trusted(entry)
+                    .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+            }
+        }
+        Ok(ledger)
+    }
+
+    fn feed(&self, store: &Store, series: &mut MonthlySeries) -> Result<(), StoreError> {
         let target = store.size();
         while series.size() < target {
             let page = store.entries(series.size(), hisaab_store::ENTRIES_LIMIT_MAX)?;
@@ -378,6 +483,13 @@ impl Views {
                 series
                     .push(entry)
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+                if series.size() % self.ladder.every.max(1) == 0 {
+                    if let Ok(mut rungs) = self.rungs.lock() {
+                        if rungs.len() < RUNGS_MAX {
+                            rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
+                        }
+                    }
+                }
                 if let Some(scopes) = scopes.as_mut() {
                     if scopes.len() == entry.entry().seq {
                         scopes.push(entry);
@@ -385,11 +497,7 @@ impl Views {
                 }
             }
         }
-        let month = ledger.last_recorded_at().map(|t| t.date().period());
-        Ok(match month {
-            Some(month) => series.series(month, size, state.sector),
-            None => Vec::new(),
-        })
+        Ok(())
     }
 }
 

@@ -72,7 +72,7 @@ async fn get_as(web: &Arc<Web>, path: &str, class: hisaab_model::view::Reader) -
 fn the_registers_agree_with_the_state_counts() {
     let f = fixture();
     let view = f.web.view(None).unwrap();
-    assert_eq!(view.state, f.web.store().state(None, None).unwrap());
+    assert_eq!(*view.state, f.web.store().state(None, None).unwrap());
     for (id, operator) in &view.state.operators {
         let mine: Vec<_> = view
             .register
@@ -169,7 +169,7 @@ fn the_month_end_series_is_what_a_replay_of_each_prefix_gives() {
     // As of an earlier size: the same months closed by then, then that size's state.
     let mid = latest.series[2].size + 3;
     let earlier = f.web.view(Some(mid)).unwrap();
-    assert_eq!(earlier.state, store.state(Some(mid), None).unwrap());
+    assert_eq!(*earlier.state, store.state(Some(mid), None).unwrap());
     assert_eq!(earlier.series[..3], latest.series[..3]);
     assert_eq!(earlier.series.last().unwrap().size, mid);
     // A series fed only the first `mid` entries agrees.
@@ -211,6 +211,18 @@ async fn every_page_renders_from_the_projections() {
             .to_hex();
     assert!(public.text.contains(&public_digest));
     assert!(!public.text.contains(&digest));
+    // Each class's view of the state is computed once per view, then shared.
+    let operator_class =
+        hisaab_model::view::Reader::Operator(view.state.operators.keys().next().unwrap().clone());
+    for class in [hisaab_model::view::Reader::Public, operator_class] {
+        let first = view.for_reader(&class);
+        let again = view.for_reader(&class);
+        assert!(Arc::ptr_eq(&first.state, &again.state));
+        assert_eq!(
+            *first.state,
+            hisaab_model::view::view_state(&view.state, &class)
+        );
+    }
     let (id, operator) = view.state.operators.iter().next().unwrap();
     let kpi = operator.kpis.keys().next().unwrap();
     for path in [
@@ -415,5 +427,24 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
         assert_eq!(page.status, status, "{path}: {}", page.text);
         assert!(page.content_type.starts_with("text/html"), "{path}");
         assert!(page.text.contains(says), "{path}: {}", page.text);
+    }
+}
+
+#[tokio::test]
+async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::demo_store(&dir.path().join("ledger"), 6);
+    // A rung every 16 entries, used for every size below the log's.
+    let web = Web::with_rungs(store.clone(), 16, 0);
+    // The series (and its rungs) is fed by the first view at the latest size.
+    let latest = web.view(None).unwrap();
+    for size in [1, 15, 16, 17, 40, 100, latest.size - 1] {
+        let earlier = web.view(Some(size)).unwrap();
+        assert_eq!(
+            *earlier.state,
+            store.state(Some(size), None).unwrap(),
+            "size {size}"
+        );
+        assert_eq!(earlier.ledger.size(), size);
     }
 }
