@@ -68,8 +68,11 @@ pub struct View {
     /// The state as each class of reader may see it, computed once per view (the cached full
     /// view and its clones share it): at 10^5 KPI definitions `view_state` and its digest cost
     /// about a second, too much for every request.
-    by_class: Arc<Mutex<Vec<(Reader, Arc<State>)>>>,
+    by_class: Arc<Mutex<ByClass>>,
 }
+
+/// The state as each class of reader may see it.
+type ByClass = Vec<(Reader, Arc<State>)>;
 
 impl View {
     /// This view as `reader` may see it (SPEC §13.3): the state of `view_state`, no month-end
