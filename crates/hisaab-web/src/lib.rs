@@ -4,7 +4,8 @@
 //! (the state of SPEC §5 and the model's registers, trends and month-end series), for the
 //! people who run the monthly meeting. Every page says which checkpoint (origin, size, root)
 //! and which state digest it was computed from, can be viewed as of an earlier size
-//! (`?as_of=N`), and checks the checkpoint's signature in the browser against the pinned log
+//! (`?as_of=N`) or as recorded on a date (`?as_of_date=YYYY-MM-DD`, SPEC §11.5), names who
+//! reads it (and offers "Sign out" for a browser session), and checks the checkpoint's signature in the browser against the pinned log
 //! key (WebCrypto Ed25519).
 //!
 //! | path | page |
