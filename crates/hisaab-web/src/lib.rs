@@ -104,11 +104,31 @@ impl Web {
             .name("hisaab-web-warm".to_owned())
             .spawn(move || {
                 let started = std::time::Instant::now();
-                match warm.views.catch_up(&warm.store) {
+                // Then the latest view, and the public's view of it: what the first pages
+                // ask for.
+                let warmed = warm.views.catch_up(&warm.store).and_then(|()| {
+                    let latest = warm.store.size();
+                    if latest > 0 {
+                        let view = warm
+                            .views
+                            .get(&warm.store, latest, None)
+                            .map_err(|e| match e {
+                                view::BuildError::Store(store) => Some(store),
+                                view::BuildError::Busy => None,
+                            });
+                        match view {
+                            Ok(view) => drop(view.for_reader(&hisaab_model::view::Reader::Public)),
+                            Err(Some(store)) => return Err(store),
+                            Err(None) => {}
+                        }
+                    }
+                    Ok(())
+                });
+                match warmed {
                     Ok(()) => tracing::info!(
                         entries = warm.store.size(),
                         ms = started.elapsed().as_millis(),
-                        "the web app's month-end series is fed"
+                        "the web app's month-end series is fed and the latest view built"
                     ),
                     Err(error) => tracing::warn!(%error, "feeding the month-end series failed; \
                         the first page will retry"),
