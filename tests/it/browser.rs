@@ -589,6 +589,17 @@ fn the_web_app_works_in_a_real_browser() {
                 browser.text_of("#checkpoint-check")
             );
         }
+        if *width < 600 {
+            // At a phone's width the page itself does not scroll sideways (wide tables scroll
+            // inside their own box).
+            let overflow = browser.eval(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            );
+            assert!(
+                overflow.as_i64().is_some_and(|px| px <= 0),
+                "{name} ({path}) is {overflow} px wider than a {width} px screen"
+            );
+        }
         for text in expected {
             assert!(
                 html.contains(text.as_str()),
