@@ -215,6 +215,38 @@ impl Browser {
         );
         self.errors.clear();
         self.call("Page.navigate", json!({"url": url}));
+        self.settle(url)
+    }
+
+    /// Runs `expression`, which makes the page navigate (a form submitted, a link followed),
+    /// waits as [`Browser::open`] does, and returns the errors seen.
+    fn follow(&mut self, expression: &str) -> Vec<String> {
+        self.errors.clear();
+        self.eval(expression);
+        self.settle(expression)
+    }
+
+    /// Presses Enter on the element `selector` after moving the focus to it, as a keyboard
+    /// user does, when that makes the page navigate; returns the errors seen.
+    fn press_enter_on(&mut self, selector: &str) -> Vec<String> {
+        self.errors.clear();
+        let focused = self.eval(&format!(
+            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.focus(); return document.activeElement === e; }})()",
+            json!(selector)
+        ));
+        assert_eq!(focused, json!(true), "{selector} takes the keyboard focus");
+        for kind in ["keyDown", "keyUp"] {
+            self.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": "Enter", "code": "Enter", "text": "\r",
+                    "windowsVirtualKeyCode": 13, "nativeVirtualKeyCode": 13}),
+            );
+        }
+        self.settle(selector)
+    }
+
+    /// Waits for the load event and the page's own checks; the errors seen.
+    fn settle(&mut self, url: &str) -> Vec<String> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut loaded = false;
         while !loaded && Instant::now() < deadline {
@@ -368,6 +400,26 @@ fn the_web_app_works_in_a_real_browser() {
         .as_str()
         .map_or_else(|| kpi_state["target"].to_string(), str::to_owned);
 
+    // A day in the middle of the log, and the state as recorded by its end (SPEC §11.5).
+    let middle: Value = http
+        .get(format!("{base}/v1/entries/{}", size / 2))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mid_day = middle["recorded_at"].as_str().unwrap()[..10].to_owned();
+    let mid_state: Value = http
+        .get(format!("{base}/v1/state?as_of_date={mid_day}"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mid_size = mid_state["size"].as_u64().unwrap();
+    let mid_digest = mid_state["digest"].as_str().unwrap().to_owned();
+    assert!(mid_size < size);
+
     let mut browser = Browser::launch(&binary);
     browser.call(
         "Network.setCookie",
@@ -483,7 +535,25 @@ fn the_web_app_works_in_a_real_browser() {
             "overview-as-of",
             "/?as_of=40".into(),
             1280,
-            vec!["as of tree size 40".into()],
+            vec!["As of tree size <strong>40</strong>".into()],
+        ),
+        (
+            "overview-as-of-date",
+            format!("/?as_of_date={mid_day}"),
+            1280,
+            vec![
+                format!("As recorded on <strong>{mid_day}</strong> (size {mid_size})"),
+                mid_digest.clone(),
+            ],
+        ),
+        (
+            "commitments-as-of-date",
+            format!("/app/commitments?as_of_date={mid_day}"),
+            1280,
+            vec![
+                format!("Everything owed on {mid_day}"),
+                format!("(size {mid_size})"),
+            ],
         ),
         (
             "error-400",
@@ -491,13 +561,19 @@ fn the_web_app_works_in_a_real_browser() {
             1280,
             vec!["as_of must be a tree size".into()],
         ),
+        (
+            "error-400-date",
+            "/?as_of_date=2026-02-30".into(),
+            1280,
+            vec!["as_of_date must be a real date YYYY-MM-DD".into()],
+        ),
     ];
     let mut links = BTreeSet::new();
     for (name, path, width, expected) in &pages {
         let errors = browser.open(&format!("{base}{path}"), *width);
         let html = browser.html();
         browser.screenshot(&shots.join(format!("{name}.png")));
-        if *name == "error-400" {
+        if name.starts_with("error-400") {
             // The browser reports the 400 itself (which shows the error capture works).
             assert!(
                 !errors.is_empty() && errors.iter().all(|e| e.contains("400")),
@@ -513,6 +589,17 @@ fn the_web_app_works_in_a_real_browser() {
                 browser.text_of("#checkpoint-check")
             );
         }
+        if *width < 600 {
+            // At a phone's width the page itself does not scroll sideways (wide tables scroll
+            // inside their own box).
+            let overflow = browser.eval(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            );
+            assert!(
+                overflow.as_i64().is_some_and(|px| px <= 0),
+                "{name} ({path}) is {overflow} px wider than a {width} px screen"
+            );
+        }
         for text in expected {
             assert!(
                 html.contains(text.as_str()),
@@ -521,6 +608,39 @@ fn the_web_app_works_in_a_real_browser() {
         }
         links.extend(internal_links(&html));
     }
+
+    // The date control in the header: pick a day, see the ledger as recorded on it, and go
+    // back to the present by the banner's link.
+    assert!(browser.open(&format!("{base}/"), 1280).is_empty());
+    let label = browser.eval("document.querySelector('label[for=as-of-date]').textContent");
+    assert_eq!(label, json!("As recorded on"));
+    let errors = browser.follow(&format!(
+        "document.getElementById('as-of-date').value = {}; document.querySelector('form.asof').requestSubmit(); true",
+        json!(mid_day)
+    ));
+    assert!(errors.is_empty(), "{errors:?}");
+    browser.screenshot(&shots.join("overview-date-picked.png"));
+    let picked = browser.html();
+    assert!(
+        picked.contains(&format!(
+            "As recorded on <strong>{mid_day}</strong> (size {mid_size})"
+        )),
+        "after picking {mid_day}"
+    );
+    assert!(picked.contains(&mid_digest));
+    assert_eq!(
+        browser.eval("location.search"),
+        json!(format!("?as_of_date={mid_day}"))
+    );
+    assert!(browser
+        .follow("document.getElementById('see-present').click(); true")
+        .is_empty());
+    assert_eq!(
+        browser.eval("location.pathname + location.search"),
+        json!("/")
+    );
+    let present = browser.html();
+    assert!(!present.contains("id=\"as-of-banner\"") && present.contains(&digest));
 
     // Every internal link answers below 400 to the reader of the pages (pages, CSV, API
     // links, assets).
@@ -726,11 +846,63 @@ fn the_web_app_works_in_a_real_browser() {
     browser.screenshot(&shots.join("signin.png"));
     assert_eq!(browser.result_of("#signin-result"), "ok", "{signed_in}");
     assert!(browser.open(&format!("{base}/"), 1280).is_empty());
+    browser.screenshot(&shots.join("overview-signed-in.png"));
     let overview = browser.html();
     assert!(
         overview.contains("the task force's full view"),
         "after signing in"
     );
+    // Who is signed in is on every page: the member id and their roles.
+    assert_eq!(browser.text_of("#signed-in-member"), member);
+    assert!(browser.text_of("#signed-in-roles").contains("authority"));
+    assert!(browser.open(&format!("{base}/app/ledger"), 390).is_empty());
+    browser.screenshot(&shots.join("ledger-signed-in-phone.png"));
+    assert_eq!(browser.text_of("#signed-in-member"), member);
+
+    // Signing out, from the keyboard: the session ends on the server (its cookie is refused
+    // from then on, not only forgotten by the browser) and the page is the public view.
+    let cookies = browser.call("Network.getCookies", json!({"urls": [base]}));
+    let old_cookie = cookies["cookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == hisaab_api::access::SESSION_COOKIE)
+        .expect("the session cookie")["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_old_cookie = || {
+        http.get(format!("{base}/v1/state"))
+            .header(
+                reqwest::header::COOKIE,
+                format!("{}={old_cookie}", hisaab_api::access::SESSION_COOKIE),
+            )
+            .send()
+            .unwrap()
+    };
+    assert_eq!(with_old_cookie().status().as_u16(), 200);
+    assert!(browser
+        .open(&format!("{base}/app/meetings"), 1280)
+        .is_empty());
+    assert_eq!(
+        browser.eval("document.getElementById('sign-out').textContent"),
+        json!("Sign out")
+    );
+    let errors = browser.press_enter_on("#sign-out");
+    assert!(errors.is_empty(), "{errors:?}");
+    browser.screenshot(&shots.join("signed-out.png"));
+    assert_eq!(browser.eval("location.pathname"), json!("/"));
+    let after = browser.html();
+    assert!(after.contains("Public view"), "after signing out");
+    assert!(after.contains("id=\"sign-in\"") && !after.contains("id=\"signed-in-member\""));
+    assert!(
+        after.matches("no score").count() >= operators.len() * 7,
+        "an operator's score after signing out"
+    );
+    let refused = with_old_cookie();
+    assert_eq!(refused.status().as_u16(), 401);
+    let refused: Value = refused.json().unwrap();
+    assert_eq!(refused["error"]["code"], "session_expired");
     drop(browser);
     server.stop();
 }

@@ -493,6 +493,12 @@ impl MonthlySeries {
         self.ledger.size()
     }
 
+    /// The replay state after the entries fed so far (a caller may keep copies of it along
+    /// the way, to resume from later than the genesis).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
     /// Feeds the next entry (as stored, so applied as trusted: chain and form only). An entry
     /// recorded in a later month than the one before closes that month.
     ///

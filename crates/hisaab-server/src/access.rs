@@ -156,6 +156,14 @@ impl Access {
         Ok(token)
     }
 
+    /// Ends the session of `token`: it is refused from now on. Whether it was open.
+    pub(crate) fn end_session(&self, token: &str, now: u64) -> Result<bool, ApiError> {
+        let mut sessions = self.sessions.lock().map_err(|_| ApiError::Internal)?;
+        Ok(sessions
+            .remove(token)
+            .is_some_and(|session| session.expires > now))
+    }
+
     fn session(&self, token: &str, now: u64) -> Result<Option<Session>, ApiError> {
         let mut sessions = self.sessions.lock().map_err(|_| ApiError::Internal)?;
         match sessions.get(token) {
@@ -178,23 +186,57 @@ impl FromRequestParts<AppState> for ReaderOf {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let headers = &parts.headers;
-        if headers.contains_key("signature-input") || headers.contains_key("signature") {
-            return signed_reader(parts, app).await.map(ReaderOf);
-        }
-        if let Some(token) = session_token(headers)? {
-            return session_reader(&token, app).await.map(ReaderOf);
-        }
-        Ok(ReaderOf(Reader::Public))
+        reader_of(parts, app)
+            .await
+            .map(|(reader, _)| ReaderOf(reader))
     }
 }
 
-/// The session token of `Authorization: Bearer` or the session cookie, if any.
-fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+/// How a request's credentials came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// A request signed with the member's key (SPEC §13.1).
+    Signature,
+    /// `Authorization: Bearer` with a session token (SPEC §13.2).
+    Bearer,
+    /// The session cookie a browser keeps (SPEC §13.2).
+    Cookie,
+}
+
+/// The member a request reads as, and how they proved it.
+#[derive(Debug, Clone)]
+pub(crate) struct Who {
+    pub(crate) member: String,
+    pub(crate) roles: Vec<hisaab_model::Role>,
+    pub(crate) credentials: Credentials,
+}
+
+/// The reader of a request and, when it carried credentials that hold, who they are.
+async fn reader_of(parts: &Parts, app: &AppState) -> Result<(Reader, Option<Who>), ApiError> {
+    let headers = &parts.headers;
+    if headers.contains_key("signature-input") || headers.contains_key("signature") {
+        return signed_reader(parts, app)
+            .await
+            .map(|(reader, who)| (reader, Some(who)));
+    }
+    if let Some((token, credentials)) = session_token(headers)? {
+        return session_reader(&token, credentials, app)
+            .await
+            .map(|(reader, who)| (reader, Some(who)));
+    }
+    Ok((Reader::Public, None))
+}
+
+/// The session token of `Authorization: Bearer` or the session cookie, if any, and which.
+pub(crate) fn session_token(
+    headers: &HeaderMap,
+) -> Result<Option<(String, Credentials)>, ApiError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let text = value.to_str().unwrap_or_default();
         return match text.strip_prefix("Bearer ") {
-            Some(token) if !token.is_empty() => Ok(Some(token.trim().to_owned())),
+            Some(token) if !token.is_empty() => {
+                Ok(Some((token.trim().to_owned(), Credentials::Bearer)))
+            }
             _ => Err(unauthorized(
                 "bad_credentials",
                 "Authorization must be `Bearer <session token>` (POST /v1/session gives one); \
@@ -207,7 +249,7 @@ fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         for pair in text.split(';') {
             if let Some((name, token)) = pair.trim().split_once('=') {
                 if name == SESSION_COOKIE && !token.is_empty() {
-                    return Ok(Some(token.to_owned()));
+                    return Ok(Some((token.to_owned(), Credentials::Cookie)));
                 }
             }
         }
@@ -232,7 +274,7 @@ fn member_of<'a>(state: &'a State, member: &str) -> Option<&'a hisaab_model::Mem
         .and_then(|id| state.members.get(&id))
 }
 
-async fn signed_reader(parts: &Parts, app: &AppState) -> Result<Reader, ApiError> {
+async fn signed_reader(parts: &Parts, app: &AppState) -> Result<(Reader, Who), ApiError> {
     let headers = &parts.headers;
     let text = |name: &str| -> Result<&str, ApiError> {
         let value = headers.get(name).ok_or_else(|| {
@@ -332,10 +374,19 @@ async fn signed_reader(parts: &Parts, app: &AppState) -> Result<Reader, ApiError
             ),
         ));
     }
-    Ok(Reader::of_member(member))
+    let who = Who {
+        member: params.keyid.clone(),
+        roles: member.roles.clone(),
+        credentials: Credentials::Signature,
+    };
+    Ok((Reader::of_member(member), who))
 }
 
-async fn session_reader(token: &str, app: &AppState) -> Result<Reader, ApiError> {
+async fn session_reader(
+    token: &str,
+    credentials: Credentials,
+    app: &AppState,
+) -> Result<(Reader, Who), ApiError> {
     let now = now_s();
     let Some(session) = app.access.session(token, now)? else {
         return Err(unauthorized(
@@ -354,7 +405,14 @@ async fn session_reader(token: &str, app: &AppState) -> Result<Reader, ApiError>
                 session.member
             ),
         )),
-        Some(member) if member.key == session.key => Ok(Reader::of_member(member)),
+        Some(member) if member.key == session.key => Ok((
+            Reader::of_member(member),
+            Who {
+                member: session.member.clone(),
+                roles: member.roles.clone(),
+                credentials,
+            },
+        )),
         _ => Err(unauthorized(
             "session_expired",
             format!(
@@ -380,22 +438,63 @@ pub(crate) fn private(mut response: Response) -> Response {
 }
 
 /// The web app's pages read as the request's reader: it is decided here, as for the API, and
-/// handed to the pages in the request's extensions; credentials that do not hold get the
-/// API's 401. A page depends on who reads it, so it is private; the app's assets are not.
+/// handed to the pages in the request's extensions with who signed in. A signed request or an
+/// `Authorization` header that does not hold gets the API's 401; a browser's session cookie
+/// that no longer holds (the session expired, was ended, or its member was revoked) gets the
+/// public view, which says why, and the cookie is cleared. A page depends on who reads it, so
+/// it is private; the app's assets are not.
 pub(crate) async fn page_reader(
-    ReaderOf(reader): ReaderOf,
-    mut request: axum::extract::Request,
+    axum::extract::State(app): axum::extract::State<AppState>,
+    request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let asset = request.uri().path().starts_with("/app/assets/");
-    request
-        .extensions_mut()
-        .insert(hisaab_web::Reader::new(reader));
-    let response = next.run(request).await;
+    use axum::response::IntoResponse as _;
+    let (mut parts, body) = request.into_parts();
+    let asset = parts.uri.path().starts_with("/app/assets/");
+    let by_cookie = !parts.headers.contains_key("signature-input")
+        && !parts.headers.contains_key("signature")
+        && matches!(
+            session_token(&parts.headers),
+            Ok(Some((_, Credentials::Cookie)))
+        );
+    let (reader, clear) = match reader_of(&parts, &app).await {
+        Ok((class, who)) => (page_reader_of(class, who), false),
+        Err(ApiError::Unauthorized { message, .. }) if by_cookie => {
+            (hisaab_web::Reader::session_ended(message), true)
+        }
+        Err(error) => return error.into_response(),
+    };
+    parts.extensions.insert(reader);
+    let mut response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    if clear {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
+    }
     if asset {
         response
     } else {
         private(response)
+    }
+}
+
+/// The `Set-Cookie` value that makes a browser forget its session cookie.
+pub(crate) const CLEAR_COOKIE: &str =
+    "hisaab_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+
+fn page_reader_of(class: Reader, who: Option<Who>) -> hisaab_web::Reader {
+    match who {
+        Some(who) => hisaab_web::Reader::signed_in(
+            class,
+            hisaab_web::SignedIn {
+                member: who.member,
+                roles: who.roles,
+                session: who.credentials != Credentials::Signature,
+            },
+        ),
+        None => hisaab_web::Reader::new(class),
     }
 }
 

@@ -23,8 +23,10 @@
 //! | `GET /v1/history?operator=&kpi=` | 200 JSON Lines of every entry about the pair (evaluations and disputes too); 400, 503 |
 //! | `POST /v1/cosignatures` | 201/200 the checkpoint with cosignatures; 400, 401, 403, 409, 413, 415, 503 |
 //! | `POST /v1/session/challenge`, `POST /v1/session` | 201 a challenge; 201 a session token (SPEC §13.2); 400, 401, 413, 415, 503 |
+//! | `DELETE /v1/session` | 204 the session ended (SPEC §13.2); 401, 503 |
 //! | `GET /openapi.json`, `GET /healthz` | the description, `{"status":"ok","size":N}` |
 //! | `GET /`, `GET /app/...` | the web app's pages (`hisaab-web`): the sector overview and the rest |
+//! | `POST /app/signout` | the pages' "Sign out": ends the browser's session, 303 to `/` |
 //! | `GET /readyz` | 200 `{"status":"ready",...}`; 503 `saturated` when a budget is used up |
 //!
 //! Reads are filtered by who asks (SPEC §13): a request signed with a member's key (RFC 9421),
@@ -113,7 +115,11 @@ pub fn router(state: AppState) -> Router<()> {
         .route("/v1/history", get(api::log::history))
         .route("/v1/cosignatures", post(api::witness::cosign))
         .route("/v1/session/challenge", post(api::session::challenge))
-        .route("/v1/session", post(api::session::open))
+        .route(
+            "/v1/session",
+            post(api::session::open).delete(api::session::end),
+        )
+        .route("/app/signout", post(api::session::sign_out))
         .route_layer(axum::middleware::from_fn_with_state(
             state.budgets.reads.clone(),
             limit::limit,

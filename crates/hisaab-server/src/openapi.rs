@@ -47,6 +47,7 @@ use crate::schema;
         api::witness::cosign,
         api::session::challenge,
         api::session::open,
+        api::session::end,
         api::meta::healthz,
         api::meta::readyz,
         openapi,

@@ -4,20 +4,55 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use hisaab_log::Date;
 
+use crate::view::Here;
 use crate::{assets, csv, pages, Reader, View, Web, WebError};
 
-type Params = Result<Query<BTreeMap<String, String>>, QueryRejection>;
+/// What a page was asked: its path and its query's parameters (or why the query does not
+/// parse).
+pub(crate) struct Params {
+    path: String,
+    query: Result<BTreeMap<String, String>, String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Params {
+            path: parts.uri.path().to_owned(),
+            query: Query::<BTreeMap<String, String>>::try_from_uri(&parts.uri)
+                .map(|Query(q)| q)
+                .map_err(|e| e.body_text()),
+        })
+    }
+}
 
 /// The query's parameters, or a 400 for a query that does not parse.
-fn params(query: Params) -> Result<BTreeMap<String, String>, WebError> {
+fn params(query: Params) -> Result<(String, BTreeMap<String, String>), WebError> {
     query
-        .map(|Query(q)| q)
+        .query
+        .map(|q| (query.path, q))
         .map_err(|e| WebError::BadRequest(format!("the query does not parse: {e}")))
+}
+
+/// `as_of_date`: a real date `YYYY-MM-DD`.
+fn as_of_date(params: &BTreeMap<String, String>) -> Result<Option<Date>, WebError> {
+    match params.get("as_of_date").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => Date::try_parse(text).map(Some).map_err(|_| {
+            WebError::BadRequest(format!(
+                "as_of_date must be a real date YYYY-MM-DD (the ledger as recorded up to the end \
+                 of that day), not {:?}",
+                text.chars().take(40).collect::<String>()
+            ))
+        }),
+    }
 }
 
 /// `as_of`: a tree size, at least 1.
@@ -55,9 +90,10 @@ where
         + 'static,
 {
     let result = tokio::task::spawn_blocking(move || {
-        let params = params(query)?;
-        let view = web.view(as_of(&params)?)?;
-        let view = view.for_reader(&reader.class);
+        let (path, params) = params(query)?;
+        let view = web.view_at(as_of(&params)?, as_of_date(&params)?)?;
+        let mut view = view.for_reader(&reader.class);
+        view.here = Here::new(&path, &params);
         render(&web, &view, &reader, &params)
     })
     .await;

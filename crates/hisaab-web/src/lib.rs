@@ -4,7 +4,8 @@
 //! (the state of SPEC §5 and the model's registers, trends and month-end series), for the
 //! people who run the monthly meeting. Every page says which checkpoint (origin, size, root)
 //! and which state digest it was computed from, can be viewed as of an earlier size
-//! (`?as_of=N`), and checks the checkpoint's signature in the browser against the pinned log
+//! (`?as_of=N`) or as recorded on a date (`?as_of_date=YYYY-MM-DD`, SPEC §11.5), names who
+//! reads it (and offers "Sign out" for a browser session), and checks the checkpoint's signature in the browser against the pinned log
 //! key (WebCrypto Ed25519).
 //!
 //! | path | page |
@@ -39,8 +40,8 @@ use axum::routing::get;
 use axum::Router;
 use hisaab_store::Store;
 
-pub use reader::Reader;
-pub use view::View;
+pub use reader::{Reader, SignedIn};
+pub use view::{Here, View};
 
 /// The web app over one store: the store and the cache of views.
 #[derive(Debug)]
@@ -77,12 +78,66 @@ impl From<view::BuildError> for WebError {
 }
 
 impl Web {
-    /// The app over `store`.
+    /// The app over `store`. The month-end series and the entries' scopes, which read the
+    /// whole log once, are fed on a background thread from now on, so that the first page
+    /// after a start does not wait for all of it.
     pub fn new(store: Store) -> Arc<Web> {
-        Arc::new(Web {
-            store,
-            views: view::Views::default(),
-        })
+        Web::with_views(store, view::Views::default())
+    }
+
+    /// As [`Web::new`], with the series leaving a snapshot of the model every `every` entries
+    /// for views at sizes more than `recent` entries below the log's to resume from (the
+    /// default: every 16,384 entries, below the store's kept snapshots).
+    pub fn with_rungs(store: Store, every: u64, recent: u64) -> Arc<Web> {
+        let mut views = view::Views::default();
+        views.ladder = view::Ladder {
+            every: every.max(1),
+            recent,
+        };
+        Web::with_views(store, views)
+    }
+
+    fn with_views(store: Store, views: view::Views) -> Arc<Web> {
+        let web = Arc::new(Web { store, views });
+        let warm = Arc::clone(&web);
+        let spawned = std::thread::Builder::new()
+            .name("hisaab-web-warm".to_owned())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                // Then the latest view, and the public's view of it: what the first pages
+                // ask for.
+                let warmed = warm.views.catch_up(&warm.store).and_then(|()| {
+                    let latest = warm.store.size();
+                    if latest > 0 {
+                        let view = warm
+                            .views
+                            .get(&warm.store, latest, None)
+                            .map_err(|e| match e {
+                                view::BuildError::Store(store) => Some(store),
+                                view::BuildError::Busy => None,
+                            });
+                        match view {
+                            Ok(view) => drop(view.for_reader(&hisaab_model::view::Reader::Public)),
+                            Err(Some(store)) => return Err(store),
+                            Err(None) => {}
+                        }
+                    }
+                    Ok(())
+                });
+                match warmed {
+                    Ok(()) => tracing::info!(
+                        entries = warm.store.size(),
+                        ms = started.elapsed().as_millis(),
+                        "the web app's month-end series is fed and the latest view built"
+                    ),
+                    Err(error) => tracing::warn!(%error, "feeding the month-end series failed; \
+                        the first page will retry"),
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "no thread to feed the month-end series; the first page will");
+        }
+        web
     }
 
     /// The store it reads.
@@ -96,14 +151,51 @@ impl Web {
     /// # Errors
     /// [`WebError::NotFound`] for a size beyond the log; the store's errors.
     pub fn view(&self, as_of: Option<u64>) -> Result<Arc<View>, WebError> {
+        self.view_at(as_of, None)
+    }
+
+    /// The view as of tree size `as_of` and date `as_of_date` (SPEC §11.5): the ledger as
+    /// recorded up to the end of that day (the first N entries, N the number recorded by
+    /// then), that day the clock for what is overdue; with both, the first min(`as_of`, N)
+    /// entries. Blocking.
+    ///
+    /// # Errors
+    /// [`WebError::NotFound`] for a size beyond the log or a date before its first entry; the
+    /// store's errors.
+    pub fn view_at(
+        &self,
+        as_of: Option<u64>,
+        as_of_date: Option<hisaab_log::Date>,
+    ) -> Result<Arc<View>, WebError> {
         let size = self.store.size();
-        let as_of = as_of.unwrap_or(size);
-        if as_of > size {
+        if let Some(as_of) = as_of {
+            if as_of > size {
+                return Err(WebError::NotFound(format!(
+                    "as_of {as_of} is beyond the log, which holds {size} entries"
+                )));
+            }
+        }
+        let Some(day) = as_of_date else {
+            return Ok(self.views.get(&self.store, as_of.unwrap_or(size), None)?);
+        };
+        let by_date = self.store.size_at_date(day)?;
+        if by_date == 0 {
+            let first = self
+                .store
+                .entry(0)?
+                .map(|e| {
+                    format!(
+                        ": its first entry was recorded on {}",
+                        e.entry().recorded_at.date()
+                    )
+                })
+                .unwrap_or_default();
             return Err(WebError::NotFound(format!(
-                "as_of {as_of} is beyond the log, which holds {size} entries"
+                "nothing was recorded by the end of {day}{first}"
             )));
         }
-        Ok(self.views.get(&self.store, as_of)?)
+        let size = as_of.map_or(by_date, |n| n.min(by_date));
+        Ok(self.views.get(&self.store, size, Some(day))?)
     }
 }
 

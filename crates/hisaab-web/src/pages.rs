@@ -39,14 +39,62 @@ const NAV: [(Nav, &str, &str); 6] = [
     (Nav::Verify, "/app/verify", "Verify"),
 ];
 
-/// `path` with the view's `as_of`, so links stay at the size being viewed.
+/// `path` with the view's `as_of` and `as_of_date`, so links stay at the point being viewed.
 fn at(view: &View, path: &str) -> String {
-    if view.is_latest() {
-        path.to_owned()
-    } else if path.contains('?') {
-        format!("{path}&as_of={}", view.size)
-    } else {
-        format!("{path}?as_of={}", view.size)
+    let query = view.as_of_query();
+    match query.strip_prefix('?') {
+        None => path.to_owned(),
+        Some(pairs) if path.contains('?') => format!("{path}&{pairs}"),
+        Some(_) => format!("{path}{query}"),
+    }
+}
+
+/// Hidden inputs carrying the page's other parameters (filters), for the forms that change
+/// only the size or the date.
+fn kept_params(view: &View) -> Markup {
+    html! {
+        @for (name, value) in &view.here.params {
+            input type="hidden" name=(name) value=(value);
+        }
+    }
+}
+
+/// Who reads the page, and the "Sign in" link or the "Sign out" button.
+fn reader_box(reader: &Reader) -> Markup {
+    html! {
+        div.reader #reader {
+            @if let Some(member) = &reader.member {
+                span #signed-in {
+                    "Signed in as " strong #signed-in-member { (member.member) }
+                    " (" span #signed-in-roles { (member.roles_text()) } "). "
+                    span #reader-class { (reader.label()) } "."
+                }
+                @if member.session {
+                    " "
+                    form.signout method="post" action="/app/signout" {
+                        button #sign-out type="submit" aria-label=(format!("Sign out {}", member.member)) { "Sign out" }
+                    }
+                }
+            } @else {
+                span #reader-class { (reader.label()) } " "
+                a #sign-in href="/app/signin" { "Sign in" }
+            }
+        }
+    }
+}
+
+/// The header's date control: view the ledger as recorded on a day.
+fn date_picker(view: &View) -> Markup {
+    html! {
+        form.asof.no-print method="get" action=(view.here.path) role="search" aria-label="View the ledger as recorded on a date" {
+            (kept_params(view))
+            label for="as-of-date" { "As recorded on" }
+            @let (min, max) = view.dates.map_or((String::new(), String::new()), |(first, last)| (first.to_string(), last.to_string()));
+            input #as-of-date type="date" name="as_of_date" required
+                value=(view.as_of_date.map(|d| d.to_string()).unwrap_or_default())
+                min=(min) max=(max);
+            button type="submit" { "Show" }
+        }
     }
 }
 
@@ -80,38 +128,47 @@ fn layout(view: Option<&View>, reader: &Reader, title: &str, nav: Nav, main: Mar
                             }
                         }
                     }
-                    span.reader { (reader.label()) " " a href="/app/signin" { "Sign in" } }
+                    @if let Some(view) = view { (date_picker(view)) }
+                    (reader_box(reader))
                 }
                 main #main {
+                    @if let Some(why) = &reader.ended {
+                        p.notice #session-ended role="status" {
+                            "Your session has ended (" (why) "). You see the public view. "
+                            a href="/app/signin" { "Sign in again" }
+                        }
+                    }
                     @if let Some(view) = view {
-                        @if !view.is_latest() {
-                            p.notice role="status" {
-                                "You are viewing the ledger as of tree size " (view.size)
-                                " (the log now holds " (view.latest_size) " entries). "
-                                a href=(strip_as_of(nav)) { "See the latest" }
+                        @if let Some(date) = view.as_of_date {
+                            p.notice #as-of-banner role="status" {
+                                "As recorded on " strong { (date) } " (size " (view.size) ")"
+                                ": the ledger's first " (view.size) " entries, with " (date)
+                                " as the clock for what is overdue. The log now holds "
+                                (view.latest_size) " entries. "
+                                a #see-present href=(view.present_href()) { "See the present" }
+                            }
+                        } @else if !view.is_latest() {
+                            p.notice #as-of-banner role="status" {
+                                "As of tree size " strong { (view.size) } ": the ledger's first "
+                                (view.size) " entries (the log now holds " (view.latest_size)
+                                " entries). "
+                                a #see-present href=(view.present_href()) { "See the present" }
                             }
                         }
                     }
                     (main)
                 }
                 @if let Some(view) = view {
-                    (provenance(view, nav))
+                    (provenance(view))
                 }
             }
         }
     }
 }
 
-fn strip_as_of(nav: Nav) -> &'static str {
-    NAV.iter()
-        .find(|(n, _, _)| *n == nav)
-        .map_or("/", |(_, path, _)| path)
-}
-
 /// The footer of every page: the checkpoint and state digest it was computed from, the check
 /// in the browser, and the form to view it as of an earlier size.
-fn provenance(view: &View, nav: Nav) -> Markup {
-    let action = strip_as_of(nav);
+fn provenance(view: &View) -> Markup {
     html! {
         footer.provenance aria-label="Provenance" {
             div {
@@ -149,7 +206,8 @@ fn provenance(view: &View, nav: Nav) -> Markup {
                         " reads the same view, with your " code { "--key" } " if you signed in."
                     }
                 }
-                form.inline.no-print method="get" action=(action) {
+                form.inline.no-print method="get" action=(view.here.path) {
+                    (kept_params(view))
                     label {
                         "View as of tree size"
                         input type="number" name="as_of" min="1" max=(view.latest_size)
@@ -874,7 +932,7 @@ pub fn commitments(
         operator: operator.and_then(|o| hisaab_model::Slug::try_new(o).ok()),
         member: None,
     };
-    let owed = view.ledger.obligations(None, &filter).ok();
+    let owed = view.ledger.obligations(view.as_of_date, &filter).ok();
     Ok(layout(
         Some(view),
         reader,
@@ -917,7 +975,7 @@ pub fn commitments(
                         }
                     }
                 }
-                @if !view.is_latest() { input type="hidden" name="as_of" value=(view.size); }
+                @for (name, value) in view.point_params() { input type="hidden" name=(name) value=(value); }
                 button type="submit" { "Filter" }
             }
             p #commitment-count { (items.len()) " commitment(s)." }

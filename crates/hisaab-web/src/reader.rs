@@ -9,13 +9,32 @@ use std::convert::Infallible;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use hisaab_model::view::Reader as Class;
+use hisaab_model::Role;
 
 /// The reader of a page: their class (SPEC §13.1), the public when the request carried no
-/// credentials or reached the app without the server's access layer.
+/// credentials or reached the app without the server's access layer; who signed in, when
+/// someone did; and why a browser session ended, when its cookie no longer holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reader {
     /// What the reader may see.
     pub class: Class,
+    /// The member who signed in (a session or a signed request), if any.
+    pub member: Option<SignedIn>,
+    /// Why the browser's session ended (its cookie was sent and no longer holds): the page is
+    /// the public view then, and says so.
+    pub ended: Option<String>,
+}
+
+/// A member reading a page, as the server's access layer proved it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedIn {
+    /// Their member id.
+    pub member: String,
+    /// Their roles.
+    pub roles: Vec<Role>,
+    /// Whether they read through a browser session (which the page's "Sign out" ends), rather
+    /// than a request signed with their key.
+    pub session: bool,
 }
 
 impl Default for Reader {
@@ -28,22 +47,58 @@ impl Reader {
     /// The public reader.
     pub const PUBLIC: Reader = Reader {
         class: Class::Public,
+        member: None,
+        ended: None,
     };
 
-    /// A reader of `class`.
+    /// A reader of `class`, nobody signed in.
     pub fn new(class: Class) -> Reader {
-        Reader { class }
+        Reader {
+            class,
+            member: None,
+            ended: None,
+        }
     }
 
-    /// Who this is, in words, for the page's header.
+    /// A signed-in member reading as `class`.
+    pub fn signed_in(class: Class, member: SignedIn) -> Reader {
+        Reader {
+            class,
+            member: Some(member),
+            ended: None,
+        }
+    }
+
+    /// The public reader whose browser session ended, and why.
+    pub fn session_ended(why: impl Into<String>) -> Reader {
+        Reader {
+            ended: Some(why.into()),
+            ..Reader::PUBLIC
+        }
+    }
+
+    /// What the reader sees, in words, for the page's header.
     pub fn label(&self) -> String {
         match &self.class {
             Class::Public => "Public view: values, verdicts and scores of operators are \
                               shown to their members and the task force"
                 .to_owned(),
-            Class::Operator(operator) => format!("Signed in for {operator}"),
-            Class::Full => "Signed in: the task force's full view".to_owned(),
+            Class::Operator(operator) => {
+                format!("Reads everything about {operator}, the public view of the rest")
+            }
+            Class::Full => "Reads the task force's full view".to_owned(),
         }
+    }
+}
+
+impl SignedIn {
+    /// The roles as SPEC §4 writes them, comma separated.
+    pub fn roles_text(&self) -> String {
+        self.roles
+            .iter()
+            .map(|role| role.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

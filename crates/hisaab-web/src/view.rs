@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hisaab_log::{Hash, SealedEntry};
+use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
 use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
 use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
@@ -32,6 +32,15 @@ pub struct View {
     pub size: u64,
     /// The log's size when the view was built.
     pub latest_size: u64,
+    /// The date the view is "as recorded on" (SPEC §11.5), when it was asked for by date: the
+    /// ledger as recorded up to the end of that day, that day the clock for what is overdue.
+    pub as_of_date: Option<Date>,
+    /// The dates of the log's first and last entries when the view was built (the range a
+    /// date may be picked in).
+    pub dates: Option<(Date, Date)>,
+    /// The page being rendered: its path and its other query parameters, for links and forms
+    /// that change only the size or the date.
+    pub here: Here,
     /// The Merkle root at `size`.
     pub root: Hash,
     /// The signed checkpoint for `size`, when the log kept one.
@@ -40,15 +49,15 @@ pub struct View {
     pub latest_note: String,
     /// The log's verifier key (C2SP vkey).
     pub vkey: String,
-    /// The state of SPEC §5 at `size`.
-    pub state: State,
+    /// The state of SPEC §5 at `size` (shared: a view is cloned per request).
+    pub state: Arc<State>,
     /// The registers at `size`.
-    pub register: Register,
+    pub register: Arc<Register>,
     /// The replay state at `size` (trends, signers). Whole: pages ask [`View::sees_operator`]
     /// before they read an operator's values from it.
     pub ledger: Arc<Ledger>,
     /// The definition of every KPI assigned to an operator, by id.
-    pub kpis: BTreeMap<String, KpiDefinedBody>,
+    pub kpis: Arc<BTreeMap<String, KpiDefinedBody>>,
     /// The sector's pillar scores at each month's end, up to `size` (empty for a reader who
     /// is not a full reader: a month's sector score may stand on fewer than three operators).
     pub series: Vec<MonthPoint>,
@@ -56,7 +65,14 @@ pub struct View {
     pub reader: Reader,
     /// The scope of every entry (SPEC §13.4), shared by every view.
     scopes: Arc<Mutex<Scopes>>,
+    /// The state as each class of reader may see it, computed once per view (the cached full
+    /// view and its clones share it): at 10^5 KPI definitions `view_state` and its digest cost
+    /// about a second, too much for every request.
+    by_class: Arc<Mutex<ByClass>>,
 }
+
+/// The state as each class of reader may see it.
+type ByClass = Vec<(Reader, Arc<State>)>;
 
 impl View {
     /// This view as `reader` may see it (SPEC §13.3): the state of `view_state`, no month-end
@@ -66,8 +82,24 @@ impl View {
         if *reader == Reader::Full {
             return self.clone();
         }
+        let known = self.by_class.lock().ok().and_then(|by_class| {
+            by_class
+                .iter()
+                .find(|(class, _)| class == reader)
+                .map(|(_, state)| Arc::clone(state))
+        });
+        let state = known.unwrap_or_else(|| {
+            let state = Arc::new(view_state(&self.state, reader));
+            if let Ok(mut by_class) = self.by_class.lock() {
+                // Bounded: the public, and one class per operator of this view.
+                if by_class.len() <= self.state.operators.len() {
+                    by_class.push((reader.clone(), Arc::clone(&state)));
+                }
+            }
+            state
+        });
         View {
-            state: view_state(&self.state, reader),
+            state,
             series: Vec::new(),
             reader: reader.clone(),
             ..self.clone()
@@ -99,18 +131,38 @@ impl View {
         self.note.as_deref().unwrap_or(&self.latest_note)
     }
 
-    /// Whether the view is of the latest size.
+    /// Whether the view is of the latest size, by no date: the present.
     pub fn is_latest(&self) -> bool {
-        self.size == self.latest_size
+        self.size == self.latest_size && self.as_of_date.is_none()
     }
 
-    /// The `as_of` query to keep on links (empty for the latest).
-    pub fn as_of_query(&self) -> String {
-        if self.is_latest() {
-            String::new()
-        } else {
-            format!("?as_of={}", self.size)
+    /// The query parameters that keep links at this view: `as_of` when it is not the latest
+    /// size, `as_of_date` when it was asked for by date.
+    pub fn point_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if self.size != self.latest_size {
+            params.push(("as_of", self.size.to_string()));
         }
+        if let Some(date) = self.as_of_date {
+            params.push(("as_of_date", date.to_string()));
+        }
+        params
+    }
+
+    /// The `as_of` and `as_of_date` query to keep on links (empty for the present).
+    pub fn as_of_query(&self) -> String {
+        let params = self.point_params();
+        if params.is_empty() {
+            return String::new();
+        }
+        let pairs: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("?{}", pairs.join("&"))
+    }
+
+    /// This page in the present: its path and other parameters, without `as_of` or
+    /// `as_of_date`.
+    pub fn present_href(&self) -> String {
+        self.here.href(&[])
     }
 
     /// A KPI's title, or its id when it has no definition.
@@ -137,6 +189,93 @@ impl View {
     }
 }
 
+/// The page a view is rendered for: its path and its query parameters other than `as_of` and
+/// `as_of_date`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Here {
+    /// The request's path (`/` when unknown).
+    pub path: String,
+    /// The other query parameters, in order.
+    pub params: Vec<(String, String)>,
+}
+
+impl Here {
+    /// The page at `path` with `params`, less `as_of` and `as_of_date`.
+    pub fn new(path: &str, params: &BTreeMap<String, String>) -> Here {
+        Here {
+            path: if path.starts_with('/') {
+                path.to_owned()
+            } else {
+                "/".to_owned()
+            },
+            params: params
+                .iter()
+                .filter(|(k, _)| k.as_str() != "as_of" && k.as_str() != "as_of_date")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// This page's href with its parameters and `extra` ones, percent-encoded.
+    pub fn href(&self, extra: &[(&str, String)]) -> String {
+        let pairs: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(extra.iter().map(|(k, v)| (*k, v.as_str())))
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        let path = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        if pairs.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", pairs.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query component.
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Where a view at an old size resumes from: the series' replay, which passes every size,
+/// leaves a snapshot of the model (its bytes) every `every` entries, at most [`RUNGS_MAX`];
+/// a view at a size more than `recent` entries below the log's (below the store's kept
+/// snapshots) resumes from the nearest such rung instead of from the store's nearest
+/// snapshot, which may be far (the store archives one every 65,536 entries).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ladder {
+    pub(crate) every: u64,
+    pub(crate) recent: u64,
+}
+
+/// The most rungs kept: with [`Ladder::default`] they cover 2^20 entries.
+pub(crate) const RUNGS_MAX: usize = 64;
+
+impl Default for Ladder {
+    fn default() -> Self {
+        let store = hisaab_store::StoreConfig::default();
+        Ladder {
+            every: 16_384,
+            // The store keeps its latest snapshots, one every `snapshot_every` entries.
+            recent: store.snapshot_every.max(1) * (store.snapshots_kept as u64 + 1),
+        }
+    }
+}
+
 /// The views cache and the month-end series kept up to date with the log.
 #[derive(Debug, Default)]
 pub(crate) struct Views {
@@ -145,6 +284,9 @@ pub(crate) struct Views {
     /// Fed with the series: the scope of every entry.
     scopes: Arc<Mutex<Scopes>>,
     building: AtomicUsize,
+    pub(crate) ladder: Ladder,
+    /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
+    rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
 }
 
 /// Why a view was not built.
@@ -172,14 +314,19 @@ impl Drop for Slot<'_> {
 }
 
 impl Views {
-    /// The view at `size` (at most the store's size), from the cache or built.
-    pub(crate) fn get(&self, store: &Store, size: u64) -> Result<Arc<View>, BuildError> {
+    /// The view at `size` (at most the store's size), as recorded on `date` when given (then
+    /// `date` is the clock), from the cache or built.
+    pub(crate) fn get(
+        &self,
+        store: &Store,
+        size: u64,
+        date: Option<Date>,
+    ) -> Result<Arc<View>, BuildError> {
         let latest = store.size();
         if let Ok(cached) = self.cached.lock() {
-            if let Some(hit) = cached
-                .iter()
-                .find(|v| v.size == size && (size < latest || v.latest_size == latest))
-            {
+            if let Some(hit) = cached.iter().find(|v| {
+                v.size == size && v.as_of_date == date && (size < latest || v.latest_size == latest)
+            }) {
                 return Ok(Arc::clone(hit));
             }
         }
@@ -188,10 +335,10 @@ impl Views {
             return Err(BuildError::Busy);
         }
         let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size)?);
+        let view = Arc::new(self.build(store, size, date)?);
         drop(slot);
         if let Ok(mut cached) = self.cached.lock() {
-            cached.retain(|v| v.size != size);
+            cached.retain(|v| v.size != size || v.as_of_date != date);
             if cached.len() >= CACHED_MAX {
                 cached.pop_front();
             }
@@ -200,12 +347,21 @@ impl Views {
         Ok(view)
     }
 
-    fn build(&self, store: &Store, size: u64) -> Result<View, StoreError> {
+    fn build(&self, store: &Store, size: u64, date: Option<Date>) -> Result<View, StoreError> {
         let latest = store.latest_checkpoint();
         let latest_size = store.size();
-        let ledger = store.ledger(Some(size))?;
-        let state = ledger.state(None);
-        let register = ledger.register(None);
+        let ledger = self.ledger_at(store, size)?;
+        let state = ledger.state(date);
+        let register = ledger.register(date);
+        let dates = match (store.entry(0)?, latest_size.checked_sub(1)) {
+            (Some(first), Some(last)) => store.entry(last)?.map(|last| {
+                (
+                    first.entry().recorded_at.date(),
+                    last.entry().recorded_at.date(),
+                )
+            }),
+            _ => None,
+        };
         let root = if size == 0 {
             Hash::ZERO
         } else {
@@ -233,18 +389,32 @@ impl Views {
             origin: store.origin().to_owned(),
             size,
             latest_size,
+            as_of_date: date,
+            dates,
+            here: Here::default(),
             root,
             note,
             latest_note: latest.note,
             vkey: store.log_vkey().to_vkey(),
-            state,
-            register,
+            state: Arc::new(state),
+            register: Arc::new(register),
             ledger: Arc::new(ledger),
-            kpis,
+            kpis: Arc::new(kpis),
             series,
             reader: Reader::Full,
             scopes: Arc::clone(&self.scopes),
+            by_class: Arc::default(),
         })
+    }
+
+    /// Feeds the kept series and scopes the entries they have not seen, up to the store's
+    /// size (O(new entries)). [`crate::Web::new`] runs it once in the background at start, so
+    /// that the first page need not.
+    pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+        let Ok(mut series) = self.series.lock() else {
+            return Ok(());
+        };
+        self.feed(store, &mut series)
     }
 
     /// The month-end series up to `size`: the kept series is first fed the entries it has not
@@ -259,6 +429,52 @@ impl Views {
         let Ok(mut series) = self.series.lock() else {
             return Ok(Vec::new());
         };
+        self.feed(store, &mut series)?;
+        let month = ledger.last_recorded_at().map(|t| t.date().period());
+        Ok(match month {
+            Some(month) => series.series(month, size, state.sector),
+            None => Vec::new(),
+        })
+    }
+
+    /// The replay state at `size`: from the store's nearest snapshot, or, for a size below
+    /// the store's recent snapshots, from the nearest rung of the ladder when there is one.
+    fn ledger_at(&self, store: &Store, size: u64) -> Result<Ledger, StoreError> {
+        if store.size().saturating_sub(size) <= self.ladder.recent {
+            return store.ledger(Some(size));
+        }
+        let rung = self.rungs.lock().ok().and_then(|rungs| {
+            rungs
+                .iter()
+                .rev()
+                .find(|(at, _)| *at <= size)
+                .map(|(at, bytes)| (*at, Arc::clone(bytes)))
+        });
+        let Some((at, bytes)) = rung else {
+            return store.ledger(Some(size));
+        };
+        let Ok(mut ledger) = Ledger::from_snapshot(&bytes) else {
+            return store.ledger(Some(size));
+        };
+        debug_assert_eq!(ledger.size(), at);
+        while ledger.size() < size {
+            let page = store.entries(
+                ledger.size(),
+                (size - ledger.size()).min(hisaab_store::ENTRIES_LIMIT_MAX),
+            )?;
+            if page.is_empty() {
+                break;
+            }
+            for entry in &page {
+                ledger
+                    .apply_trusted(entry)
+                    .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+            }
+        }
+        Ok(ledger)
+    }
+
+    fn feed(&self, store: &Store, series: &mut MonthlySeries) -> Result<(), StoreError> {
         let target = store.size();
         while series.size() < target {
             let page = store.entries(series.size(), hisaab_store::ENTRIES_LIMIT_MAX)?;
@@ -270,6 +486,13 @@ impl Views {
                 series
                     .push(entry)
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
+                if series.size() % self.ladder.every.max(1) == 0 {
+                    if let Ok(mut rungs) = self.rungs.lock() {
+                        if rungs.len() < RUNGS_MAX {
+                            rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
+                        }
+                    }
+                }
                 if let Some(scopes) = scopes.as_mut() {
                     if scopes.len() == entry.entry().seq {
                         scopes.push(entry);
@@ -277,11 +500,7 @@ impl Views {
                 }
             }
         }
-        let month = ledger.last_recorded_at().map(|t| t.date().period());
-        Ok(match month {
-            Some(month) => series.series(month, size, state.sector),
-            None => Vec::new(),
-        })
+        Ok(())
     }
 }
 

@@ -72,7 +72,7 @@ async fn get_as(web: &Arc<Web>, path: &str, class: hisaab_model::view::Reader) -
 fn the_registers_agree_with_the_state_counts() {
     let f = fixture();
     let view = f.web.view(None).unwrap();
-    assert_eq!(view.state, f.web.store().state(None, None).unwrap());
+    assert_eq!(*view.state, f.web.store().state(None, None).unwrap());
     for (id, operator) in &view.state.operators {
         let mine: Vec<_> = view
             .register
@@ -169,7 +169,7 @@ fn the_month_end_series_is_what_a_replay_of_each_prefix_gives() {
     // As of an earlier size: the same months closed by then, then that size's state.
     let mid = latest.series[2].size + 3;
     let earlier = f.web.view(Some(mid)).unwrap();
-    assert_eq!(earlier.state, store.state(Some(mid), None).unwrap());
+    assert_eq!(*earlier.state, store.state(Some(mid), None).unwrap());
     assert_eq!(earlier.series[..3], latest.series[..3]);
     assert_eq!(earlier.series.last().unwrap().size, mid);
     // A series fed only the first `mid` entries agrees.
@@ -211,6 +211,18 @@ async fn every_page_renders_from_the_projections() {
             .to_hex();
     assert!(public.text.contains(&public_digest));
     assert!(!public.text.contains(&digest));
+    // Each class's view of the state is computed once per view, then shared.
+    let operator_class =
+        hisaab_model::view::Reader::Operator(view.state.operators.keys().next().unwrap().clone());
+    for class in [hisaab_model::view::Reader::Public, operator_class] {
+        let first = view.for_reader(&class);
+        let again = view.for_reader(&class);
+        assert!(Arc::ptr_eq(&first.state, &again.state));
+        assert_eq!(
+            *first.state,
+            hisaab_model::view::view_state(&view.state, &class)
+        );
+    }
     let (id, operator) = view.state.operators.iter().next().unwrap();
     let kpi = operator.kpis.keys().next().unwrap();
     for path in [
@@ -265,11 +277,64 @@ async fn a_page_as_of_an_earlier_size_is_that_size_s_state() {
     let page = get(&f.web, "/?as_of=40").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text.contains(&earlier.digest.to_hex()));
-    assert!(page.text.contains("as of tree size 40"));
+    assert!(page.text.contains("As of tree size <strong>40</strong>"));
+    assert!(page.text.contains("id=\"see-present\" href=\"/\""));
     // Links keep the size.
     assert!(page
         .text
         .contains("/app/commitments?status=overdue&amp;as_of=40"));
+}
+
+#[tokio::test]
+async fn a_page_as_of_a_date_is_the_ledger_as_recorded_by_its_end() {
+    let f = fixture();
+    let store = f.web.store();
+    // A day in the middle of the log, and a size recorded by its end.
+    let day = store
+        .entry(store.size() / 2)
+        .unwrap()
+        .unwrap()
+        .entry()
+        .recorded_at
+        .date();
+    let size = store.size_at_date(day).unwrap();
+    assert!(size > 0 && size < store.size());
+    let expected = store.state(Some(size), Some(day)).unwrap();
+    let page = get(&f.web, &format!("/?as_of_date={day}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(&expected.digest.to_hex()));
+    assert!(page.text.contains(&format!(
+        "As recorded on <strong>{day}</strong> (size {size})"
+    )));
+    // The date control says which day is shown; links keep the point.
+    assert!(page
+        .text
+        .contains(&format!("name=\"as_of_date\" required value=\"{day}\"")));
+    assert!(page.text.contains(&format!(
+        "/app/commitments?status=overdue&amp;as_of={size}&amp;as_of_date={day}"
+    )));
+    // The day is the clock of what is owed.
+    let owed = get(
+        &f.web,
+        &format!("/app/commitments?status=overdue&as_of_date={day}"),
+    )
+    .await;
+    assert_eq!(owed.status, StatusCode::OK);
+    assert!(owed.text.contains(&format!("Everything owed on {day}")));
+    assert!(owed
+        .text
+        .contains("id=\"see-present\" href=\"/app/commitments?status=overdue\""));
+    // With as_of too: the first min(as_of, N) entries, still with the day as the clock.
+    let both = get(&f.web, &format!("/?as_of_date={day}&as_of=10")).await;
+    let expected = store.state(Some(10), Some(day)).unwrap();
+    assert!(both.text.contains(&expected.digest.to_hex()));
+    assert!(both.text.contains("(size 10)"));
+    let beyond = get(
+        &f.web,
+        &format!("/?as_of_date={day}&as_of={}", store.size()),
+    )
+    .await;
+    assert!(beyond.text.contains(&format!("(size {size})")));
 }
 
 #[tokio::test]
@@ -291,6 +356,26 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
             format!("/?as_of={}", size + 1),
             StatusCode::NOT_FOUND,
             "beyond the log",
+        ),
+        (
+            "/?as_of_date=2026-13-01".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/app/commitments?as_of_date=yesterday".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/app/ledger?as_of_date=2026-02-30".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of_date must be a real date YYYY-MM-DD",
+        ),
+        (
+            "/?as_of_date=1999-01-01".to_owned(),
+            StatusCode::NOT_FOUND,
+            "nothing was recorded by the end of 1999-01-01",
         ),
         (
             "/app/operators/nobody".to_owned(),
@@ -342,5 +427,24 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
         assert_eq!(page.status, status, "{path}: {}", page.text);
         assert!(page.content_type.starts_with("text/html"), "{path}");
         assert!(page.text.contains(says), "{path}: {}", page.text);
+    }
+}
+
+#[tokio::test]
+async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::demo_store(&dir.path().join("ledger"), 6);
+    // A rung every 16 entries, used for every size below the log's.
+    let web = Web::with_rungs(store.clone(), 16, 0);
+    // The series (and its rungs) is fed by the first view at the latest size.
+    let latest = web.view(None).unwrap();
+    for size in [1, 15, 16, 17, 40, 100, latest.size - 1] {
+        let earlier = web.view(Some(size)).unwrap();
+        assert_eq!(
+            *earlier.state,
+            store.state(Some(size), None).unwrap(),
+            "size {size}"
+        );
+        assert_eq!(earlier.ledger.size(), size);
     }
 }

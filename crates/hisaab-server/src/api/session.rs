@@ -13,7 +13,7 @@ use hisaab_log::{Signature, Timestamp};
 use hisaab_model::view::Reader;
 use hisaab_model::{MemberStatus, Slug};
 
-use crate::access::{now_s, private};
+use crate::access::{now_s, private, session_token, CLEAR_COOKIE};
 use crate::app::AppState;
 use crate::error::{short, ApiError};
 use crate::extract::{require_json, RawBody};
@@ -153,5 +153,68 @@ pub(crate) async fn open(State(app): State<AppState>, body: RawBody) -> Result<R
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
+    Ok(response)
+}
+
+/// The session token a request carries, or 401 `bad_credentials` when it carries none.
+fn token_to_end(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    match session_token(headers)? {
+        Some((token, _)) => Ok(token),
+        None => Err(ApiError::Unauthorized {
+            code: "bad_credentials",
+            message: "name the session to end: send its token as `Authorization: Bearer \
+                      <token>` or in the `hisaab_session` cookie"
+                .to_owned(),
+        }),
+    }
+}
+
+/// Ends a session: its token is refused from then on (SPEC §13.2).
+#[utoipa::path(
+    delete,
+    path = "/v1/session",
+    tag = "access",
+    responses(
+        (status = 204, description = "The session named by `Authorization: Bearer <token>` \
+            or the `hisaab_session` cookie is ended, or was over already: the token is refused \
+            from now on, and the cookie is cleared.",
+            headers(("Set-Cookie" = String, description = "`hisaab_session=; HttpOnly; \
+                SameSite=Strict; Path=/; Max-Age=0`."))),
+        (status = 401, description = "`bad_credentials`: the request names no session \
+            (no `Authorization: Bearer <token>`, no cookie), or `Authorization` is not \
+            `Bearer <token>`.", body = ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
+            body = ErrorBody),
+    )
+)]
+pub(crate) async fn end(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = token_to_end(&headers)?;
+    let ended = app.access.end_session(&token, now_s())?;
+    tracing::info!(ended, "a session was ended");
+    let mut response = private(StatusCode::NO_CONTENT.into_response());
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
+    Ok(response)
+}
+
+/// `POST /app/signout`, the web app's "Sign out" button: ends the browser's session (its
+/// cookie), clears the cookie and goes back to the public view with 303 See Other. A request
+/// with no session (an expired one, or none) is sent there too: it is signed out either way.
+/// The cookie is `SameSite=Strict`, so a form on another site cannot end it.
+pub(crate) async fn sign_out(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Ok(Some((token, _))) = session_token(&headers) {
+        app.access.end_session(&token, now_s())?;
+    }
+    let mut response = private(StatusCode::SEE_OTHER.into_response());
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+    headers.insert(header::SET_COOKIE, HeaderValue::from_static(CLEAR_COOKIE));
     Ok(response)
 }

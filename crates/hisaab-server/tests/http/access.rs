@@ -201,3 +201,209 @@ async fn a_signed_challenge_opens_a_session_that_revocation_ends() {
         .await
         .assert_error(401, "revoked_reader");
 }
+
+/// Opens a session as `member` with the key of `signer`: the token.
+async fn open_session(app: &crate::common::App, signer: u8, member: &str) -> String {
+    let challenge = app
+        .post("/v1/session/challenge", "application/json", "")
+        .await
+        .json()["challenge"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let message = hisaab_api::access::session_message(hisaab_testkit::ORIGIN, &challenge);
+    let signature = hisaab_log::Signature::sign(&hisaab_testkit::key(signer), &message);
+    let body = json!({"member": member, "challenge": challenge,
+        "signature": signature.to_base64()})
+    .to_string();
+    let granted = app.post_json("/v1/session", body).await;
+    assert_eq!(granted.status, StatusCode::CREATED, "{}", granted.text());
+    granted.json()["token"].as_str().unwrap().to_owned()
+}
+
+fn with(name: header::HeaderName, value: &str, method: &str, uri: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(name, value)
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn ending_a_session_refuses_its_token_from_then_on() {
+    let f = Fixture::standard().await;
+    let app = f.app();
+    let token = open_session(&app, seed::CISO_INDUS, "ciso-indus").await;
+    let bearer = format!("Bearer {token}");
+    let state = app
+        .send(with(header::AUTHORIZATION, &bearer, "GET", "/v1/state"))
+        .await;
+    assert_eq!(state.status, StatusCode::OK);
+
+    let ended = app
+        .send(with(
+            header::AUTHORIZATION,
+            &bearer,
+            "DELETE",
+            "/v1/session",
+        ))
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.text());
+    assert!(ended.body.is_empty());
+    let cleared = ended.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cleared.starts_with("hisaab_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    assert_eq!(ended.headers[header::CACHE_CONTROL], "private, no-store");
+    app.send(with(header::AUTHORIZATION, &bearer, "GET", "/v1/state"))
+        .await
+        .assert_error(401, "session_expired");
+    // Ending it again is no error: it is over either way.
+    let again = app
+        .send(with(
+            header::AUTHORIZATION,
+            &bearer,
+            "DELETE",
+            "/v1/session",
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT);
+
+    // By the cookie, as a browser does; another member's session is untouched.
+    let cookie_token = open_session(&app, seed::CHAIR, "chair").await;
+    let other = open_session(&app, seed::EVALUATOR, "eval").await;
+    let cookie = format!("hisaab_session={cookie_token}");
+    let ended = app
+        .send(with(header::COOKIE, &cookie, "DELETE", "/v1/session"))
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    app.send(with(header::COOKIE, &cookie, "GET", "/v1/state"))
+        .await
+        .assert_error(401, "session_expired");
+    let still = app
+        .send(with(
+            header::AUTHORIZATION,
+            &format!("Bearer {other}"),
+            "GET",
+            "/v1/state",
+        ))
+        .await;
+    assert_eq!(still.status, StatusCode::OK);
+
+    // Naming no session is refused, and changes nothing.
+    app.send(Request::delete("/v1/session").body(Body::empty()).unwrap())
+        .await
+        .assert_error(401, "bad_credentials");
+    app.send(with(
+        header::AUTHORIZATION,
+        "Basic cGFzc3dvcmQ=",
+        "DELETE",
+        "/v1/session",
+    ))
+    .await
+    .assert_error(401, "bad_credentials");
+    app.send(with(
+        header::AUTHORIZATION,
+        "Bearer",
+        "DELETE",
+        "/v1/session",
+    ))
+    .await
+    .assert_error(401, "bad_credentials");
+    let still = app
+        .send(with(
+            header::AUTHORIZATION,
+            &format!("Bearer {other}"),
+            "GET",
+            "/v1/state",
+        ))
+        .await;
+    assert_eq!(still.status, StatusCode::OK);
+}
+
+/// A page's answer, straight from the router (pages are HTML, outside the API's description).
+async fn page(
+    app: &crate::common::App,
+    request: Request<Body>,
+) -> (StatusCode, header::HeaderMap, String) {
+    use tower::ServiceExt as _;
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn the_pages_sign_out_ends_the_session_and_a_stale_cookie_reads_as_the_public() {
+    let (f, _) = with_submission().await;
+    let app = f.app();
+    let token = open_session(&app, seed::CISO_INDUS, "ciso-indus").await;
+    let cookie = format!("hisaab_session={token}");
+    let (status, _, signed_in) = page(&app, with(header::COOKIE, &cookie, "GET", "/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        signed_in.contains("id=\"signed-in-member\">ciso-indus<"),
+        "{signed_in}"
+    );
+    assert!(signed_in.contains("id=\"signed-in-roles\">ciso<"));
+    assert!(signed_in.contains("action=\"/app/signout\""));
+    // A request signed with the member's key reads as them too, with nothing to sign out of.
+    let (status, _, signed) =
+        page(&app, crate::common::signed_get(seed::CHAIR, "chair", "/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(signed.contains("id=\"signed-in-member\">chair<"));
+    assert!(!signed.contains("/app/signout"));
+
+    let (status, headers, _) =
+        page(&app, with(header::COOKIE, &cookie, "POST", "/app/signout")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/");
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    // The token is refused by the API ...
+    app.send(with(
+        header::AUTHORIZATION,
+        &format!("Bearer {token}"),
+        "GET",
+        "/v1/state",
+    ))
+    .await
+    .assert_error(401, "session_expired");
+    // ... and the old cookie gets the public view, saying why, and is cleared.
+    let (status, headers, public) = page(&app, with(header::COOKIE, &cookie, "GET", "/")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(public.contains("id=\"session-ended\""), "{public}");
+    assert!(public.contains("id=\"sign-in\""));
+    assert!(!public.contains("signed-in-member"));
+    assert!(headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    // Signing out with no session is no error: it goes to the public view all the same.
+    let (status, headers, _) = page(
+        &app,
+        Request::post("/app/signout").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/");
+    // A bearer token that does not hold is still refused on a page, as on the API.
+    let (status, _, _) = page(
+        &app,
+        with(
+            header::AUTHORIZATION,
+            &format!("Bearer {token}"),
+            "GET",
+            "/",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

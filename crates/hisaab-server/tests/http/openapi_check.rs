@@ -55,6 +55,17 @@ pub(crate) fn check_response(
             String::from_utf8_lossy(body)
         ));
     }
+    // A response documented with no content (204) must have none.
+    if response.get("content").is_none() {
+        return if body.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{method} {template} {status}: documented without content, answered {} bytes",
+                body.len()
+            ))
+        };
+    }
     let essence = content_type.split(';').next().unwrap_or("").trim();
     let content = response["content"]
         .as_object()
