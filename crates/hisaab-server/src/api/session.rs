@@ -182,9 +182,9 @@ fn token_to_end(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
                 SameSite=Strict; Path=/; Max-Age=0`."))),
         (status = 401, description = "`bad_credentials`: the request names no session \
             (no `Authorization: Bearer <token>`, no cookie), or `Authorization` is not \
-            `Bearer <token>`.", body = ErrorBody),
+            `Bearer <token>`.", body = doc::ErrorBody),
         (status = 503, description = "`overloaded`, `timeout` or `unavailable`.",
-            body = ErrorBody),
+            body = doc::ErrorBody),
     )
 )]
 pub(crate) async fn end(
