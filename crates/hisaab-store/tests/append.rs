@@ -366,20 +366,21 @@ fn pair_by_hand(
     found.map(|(o, k)| (o, k, kind))
 }
 
-#[test]
-fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen() {
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use hisaab_scenario::{self as scenario, ScenarioConfig};
-
-    let scenario = scenario::build(&ScenarioConfig::default()).unwrap();
+/// The demo scenario appended to a new store in `dir`, each step at its recorded time.
+fn demo_store(
+    dir: &std::path::Path,
+) -> (
+    hisaab_scenario::Scenario,
+    hisaab_store::Store,
+    std::sync::Arc<hisaab_store::ManualClock>,
+) {
+    let scenario = hisaab_scenario::build(&hisaab_scenario::ScenarioConfig::default()).unwrap();
     let millis = |t: &hisaab_log::Timestamp| i64::try_from(t.unix_nanos() / 1_000_000).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let mut steps = scenario.steps.iter();
     let genesis = steps.next().unwrap();
     let clock = std::sync::Arc::new(hisaab_store::ManualClock::new(millis(&genesis.recorded_at)));
     let store = hisaab_store::Store::create(
-        dir.path(),
+        dir,
         genesis.envelope.clone(),
         scenario.log_key.clone(),
         common::config(),
@@ -390,6 +391,15 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
         clock.set(millis(&step.recorded_at));
         store.append_blocking(step.envelope.clone()).unwrap();
     }
+    (scenario, store, clock)
+}
+
+#[test]
+fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen() {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, store, clock) = demo_store(dir.path());
     let entries = scenario.sealed_entries().unwrap();
 
     // What each pair's history must be, from the bodies alone.
@@ -457,26 +467,8 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
 fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_rebuilt_on_open() {
     use hisaab_model::view::Scope;
     use hisaab_model::Scopes;
-    use hisaab_scenario::{self as scenario, ScenarioConfig};
-
-    let scenario = scenario::build(&ScenarioConfig::default()).unwrap();
-    let millis = |t: &hisaab_log::Timestamp| i64::try_from(t.unix_nanos() / 1_000_000).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut steps = scenario.steps.iter();
-    let genesis = steps.next().unwrap();
-    let clock = std::sync::Arc::new(hisaab_store::ManualClock::new(millis(&genesis.recorded_at)));
-    let store = hisaab_store::Store::create(
-        dir.path(),
-        genesis.envelope.clone(),
-        scenario.log_key.clone(),
-        common::config(),
-        clock.clone(),
-    )
-    .unwrap();
-    for step in steps {
-        clock.set(millis(&step.recorded_at));
-        store.append_blocking(step.envelope.clone()).unwrap();
-    }
+    let (scenario, store, clock) = demo_store(dir.path());
     // The scopes the fold over the whole log gives, the rule of SPEC §13.4.
     let mut fold = Scopes::new();
     let expected: Vec<Scope> = scenario
@@ -523,7 +515,7 @@ fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_r
 
     // A store without the index (written before it existed) gets it once, on open.
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = sled_open(dir.path());
         db.drop_tree("scopes").unwrap();
         db.flush().unwrap();
     }
@@ -547,7 +539,7 @@ fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
     {
         // Entry 3 (an operator's registration, public) made to look like sector data: the
         // index then lies about who may read it.
-        let db = sled::open(dir.path()).unwrap();
+        let db = sled_open(dir.path());
         let scopes = db.open_tree("scopes").unwrap();
         scopes.insert(3u64.to_be_bytes(), b"s").unwrap();
         db.flush().unwrap();
@@ -558,4 +550,21 @@ fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
         "the store is corrupt: seq 3: the scopes index is missing or points elsewhere",
         "{error:?}"
     );
+}
+
+/// sled itself on a store's directory just closed: its directory lock is released a moment
+/// after the last handle is dropped, so the open is retried for a while.
+fn sled_open(dir: &std::path::Path) -> sled::Db {
+    let mut attempts = 0;
+    loop {
+        match sled::open(dir) {
+            Ok(db) => return db,
+            Err(error) if attempts < 100 => {
+                attempts += 1;
+                let _ = error;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(error) => panic!("sled does not open {}: {error}", dir.display()),
+        }
+    }
 }
