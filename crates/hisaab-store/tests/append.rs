@@ -559,9 +559,8 @@ fn sled_open(dir: &std::path::Path) -> sled::Db {
     loop {
         match sled::open(dir) {
             Ok(db) => return db,
-            Err(error) if attempts < 100 => {
+            Err(_) if attempts < 100 => {
                 attempts += 1;
-                let _ = error;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(error) => panic!("sled does not open {}: {error}", dir.display()),
