@@ -101,6 +101,7 @@ fn render(obligations: &Obligations) -> String {
             let owed_by = match &item.owed_by {
                 OwedBy::Operator { operator } => format!("operator {operator}"),
                 OwedBy::Roles { roles } => roles.join("|"),
+                OwedBy::Member { member } => format!("member {member}"),
             };
             let what = match (item.period, &item.id, &item.submission) {
                 (Some(period), _, Some(submission)) => {
@@ -108,7 +109,10 @@ fn render(obligations: &Obligations) -> String {
                     format!("{period} {}…", hex.get(..12).unwrap_or(""))
                 }
                 (Some(period), _, None) => period.to_string(),
-                (None, Some(id), _) => id.clone(),
+                (None, Some(id), _) => match &item.escalation {
+                    Some(escalation) => format!("{id} (escalated: {escalation})"),
+                    None => id.clone(),
+                },
                 _ => "-".to_owned(),
             };
             vec![

@@ -45,6 +45,12 @@ SEALED = {
     "challenge.resolved": [("resolution", False), EXT],
     "dispute.opened": [("grounds", False), EXT],
     "dispute.resolved": [("outcome", False), ("rationale", False), EXT],
+    "action.assigned": [("text", False), EXT],
+    "action.closed": [("note", False), EXT],
+    "directive.issued": [("text", False), EXT],
+    "directive.closed": [("note", False), EXT],
+    "commitment.extended": [("reason", False), EXT],
+    "escalation.recorded": [("reason", False), EXT],
 }
 
 COMMITMENT_DOMAIN = b"hisaab/commitment/v2\n"

@@ -229,6 +229,10 @@ pub enum ObligationKind {
     Dispute,
     /// A challenge waiting for a decision.
     Challenge,
+    /// An action item of a meeting's minutes not closed, overdue or falling due (format 2).
+    Action,
+    /// A directive not closed, overdue or falling due (format 2).
+    Directive,
 }
 
 impl ObligationKind {
@@ -240,6 +244,8 @@ impl ObligationKind {
             ObligationKind::Commitment => "commitment",
             ObligationKind::Dispute => "dispute",
             ObligationKind::Challenge => "challenge",
+            ObligationKind::Action => "action",
+            ObligationKind::Directive => "directive",
         }
     }
 }
@@ -258,6 +264,11 @@ pub enum OwedBy {
     Roles {
         /// The roles, sorted.
         roles: Vec<String>,
+    },
+    /// One member, the owner of an action item (format 2).
+    Member {
+        /// The member's id.
+        member: String,
     },
 }
 
@@ -283,9 +294,12 @@ pub struct Obligation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$")]
     pub submission: Option<Hash>,
-    /// The commitment, dispute or challenge id.
+    /// The commitment, dispute, challenge, action or directive id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The escalation naming this commitment, action or directive, if any (format 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
     /// When it is (or was) due.
     #[schema(value_type = String, example = "2026-11-15")]
     pub due: Date,

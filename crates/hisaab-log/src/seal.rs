@@ -124,6 +124,18 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
             EXT,
         ],
     ),
+    ("action.assigned", &[SealedField::required("text"), EXT]),
+    ("action.closed", &[SealedField::required("note"), EXT]),
+    ("directive.issued", &[SealedField::required("text"), EXT]),
+    ("directive.closed", &[SealedField::required("note"), EXT]),
+    (
+        "commitment.extended",
+        &[SealedField::required("reason"), EXT],
+    ),
+    (
+        "escalation.recorded",
+        &[SealedField::required("reason"), EXT],
+    ),
 ];
 
 /// The sealed fields of `kind` by SPEC §12.1 (empty for a kind that seals nothing).

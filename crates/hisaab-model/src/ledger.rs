@@ -46,6 +46,10 @@ pub struct Ledger {
     pub(crate) challenge_events: BTreeMap<Hash, Slug>,
     pub(crate) meetings: BTreeMap<Slug, MeetingRecord>,
     pub(crate) disputes: BTreeMap<Slug, DisputeRecord>,
+    /// Format 2: the task force's cycle (meetings scheduled, actions, directives, extensions,
+    /// escalations).
+    #[serde(default)]
+    pub(crate) cycle: crate::cycle::CycleLedger,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -595,6 +599,7 @@ impl Ledger {
                 }
             }
             Signers::SelfOrAuthority
+            | Signers::OwnerOrChair
             | Signers::CisoOfOperator
             | Signers::AnyMember
             | Signers::Attendee => Ok(()),

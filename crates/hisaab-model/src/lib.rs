@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod cycle;
 pub mod kind;
 pub mod ledger;
 pub mod memory;

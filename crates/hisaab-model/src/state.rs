@@ -49,6 +49,11 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::keyed_by::<KpiId, KpiDefinition>")]
     pub kpis: Option<BTreeMap<KpiId, KpiDefinition>>,
+    /// Format 2: the task force's cycle (SPEC §11.9): meetings with their agenda, attendance
+    /// and quorum, action items, directives, extended commitments, escalations, and each
+    /// member's attendance and actions. Absent in the state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<crate::cycle::CycleState>,
     /// SHA-256 of JCS(state without `digest`).
     #[schemars(schema_with = "schema::hash")]
     pub digest: Hash,
@@ -370,7 +375,7 @@ fn nullable_period(generator: &mut schemars::gen::SchemaGenerator) -> schemars::
     nullable(schema::period(generator))
 }
 
-fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
+pub(crate) fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
     use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
     let null: Schema = SchemaObject {
         instance_type: Some(InstanceType::Null.into()),
@@ -618,6 +623,7 @@ impl Ledger {
                     })
                     .collect()
             }),
+            cycle: v2.then(|| self.cycle_state(at)),
             digest: Hash::ZERO,
         }
         .with_digest()

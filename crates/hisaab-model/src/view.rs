@@ -280,6 +280,8 @@ pub struct Scopes {
     commitments: HashMap<Slug, u32>,
     disputes: HashMap<Slug, u32>,
     challenges: HashMap<Slug, u32>,
+    /// Format 2: action and directive ids → scope code.
+    tasks: HashMap<Slug, u32>,
 }
 
 const REGISTRY: u32 = 0;
@@ -359,7 +361,35 @@ impl Scopes {
             | Body::KpiDefined(_)
             | Body::KpiAssigned(_)
             | Body::MeetingRecorded(_)
-            | Body::MeetingAttested(_) => REGISTRY,
+            | Body::MeetingAttested(_)
+            | Body::MeetingScheduled(_) => REGISTRY,
+            Body::ActionAssigned(b) => {
+                let code = match &b.owner {
+                    crate::cycle::ActionOwner::Operator(operator) => self.operator_code(operator),
+                    crate::cycle::ActionOwner::Member(_) => SECTOR,
+                };
+                self.tasks.insert(b.action.clone(), code);
+                code
+            }
+            Body::ActionClosed(b) => self.tasks.get(&b.action).copied().unwrap_or(SECTOR),
+            Body::DirectiveIssued(b) => {
+                let code = self.operator_code(&b.operator);
+                self.tasks.insert(b.directive.clone(), code);
+                code
+            }
+            Body::DirectiveClosed(b) => self.tasks.get(&b.directive).copied().unwrap_or(SECTOR),
+            Body::CommitmentExtended(b) => self
+                .commitments
+                .get(&b.commitment)
+                .copied()
+                .unwrap_or(SECTOR),
+            Body::EscalationRecorded(b) => match &b.item {
+                crate::cycle::EscalatedItem::Commitment(id) => self.commitments.get(id),
+                crate::cycle::EscalatedItem::Directive(id)
+                | crate::cycle::EscalatedItem::Action(id) => self.tasks.get(id),
+            }
+            .copied()
+            .unwrap_or(SECTOR),
             Body::SubmissionFiled(b) => {
                 let code = self.operator_code(&b.operator);
                 self.by_hash.insert(hash, code);
@@ -466,6 +496,7 @@ mod tests {
         let mut state = State {
             format: Some(2),
             kpis: None,
+            cycle: None,
             ledger: Hash::sha256(b"l"),
             size: 9,
             at: Date::try_parse("2026-11-01").unwrap(),

@@ -23,10 +23,12 @@ use hisaab_log::merkle::MemoryTree;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{PublicKey, SealedEntry};
 use hisaab_model::body::{
-    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentMadeBody,
-    DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody,
-    KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
-    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+    ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
+    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DirectiveClosedBody,
+    DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
+    EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody, MeetingAttestedBody,
+    MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
+    MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -81,6 +83,13 @@ fn generated() -> Vec<(String, Value)> {
     body("meeting.attested", derive::<MeetingAttestedBody>());
     body("dispute.opened", derive::<DisputeOpenedBody>());
     body("dispute.resolved", derive::<DisputeResolvedBody>());
+    body("meeting.scheduled", derive::<MeetingScheduledBody>());
+    body("action.assigned", derive::<ActionAssignedBody>());
+    body("action.closed", derive::<ActionClosedBody>());
+    body("directive.issued", derive::<DirectiveIssuedBody>());
+    body("directive.closed", derive::<DirectiveClosedBody>());
+    body("commitment.extended", derive::<CommitmentExtendedBody>());
+    body("escalation.recorded", derive::<EscalationRecordedBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     schemas
 }

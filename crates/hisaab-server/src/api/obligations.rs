@@ -111,6 +111,8 @@ fn wire(obligations: hisaab_model::Obligations) -> Obligations {
                     hisaab_model::ObligationKind::Commitment => ObligationKind::Commitment,
                     hisaab_model::ObligationKind::Dispute => ObligationKind::Dispute,
                     hisaab_model::ObligationKind::Challenge => ObligationKind::Challenge,
+                    hisaab_model::ObligationKind::Action => ObligationKind::Action,
+                    hisaab_model::ObligationKind::Directive => ObligationKind::Directive,
                 },
                 owed_by: match item.owed_by {
                     hisaab_model::OwedBy::Operator { operator } => OwedBy::Operator {
@@ -119,12 +121,16 @@ fn wire(obligations: hisaab_model::Obligations) -> Obligations {
                     hisaab_model::OwedBy::Roles { roles } => OwedBy::Roles {
                         roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
                     },
+                    hisaab_model::OwedBy::Member { member } => OwedBy::Member {
+                        member: member.as_str().to_owned(),
+                    },
                 },
                 operator: item.operator.map(|s| s.as_str().to_owned()),
                 kpi: item.kpi.map(|k| k.as_str().to_owned()),
                 period: item.period,
                 submission: item.submission,
                 id: item.id.map(|s| s.as_str().to_owned()),
+                escalation: item.escalation.map(|s| s.as_str().to_owned()),
                 due: item.due,
                 days_late: item.days_late,
             })
