@@ -561,13 +561,29 @@ fn the_demo_says_who_owes_what_by_when_and_replays_by_date() {
         .unwrap()
         .to_string();
     let out = sb.ok(&["obligations", "--server", &url, "--at", &at]);
-    for kind in ["report", "evaluation", "commitment", "dispute", "challenge"] {
+    for kind in [
+        "report",
+        "evaluation",
+        "commitment",
+        "dispute",
+        "challenge",
+        "action",
+        "directive",
+    ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(kind)),
             "no {kind} in:\n{out}"
         );
     }
     assert!(out.contains("DAYS LATE"), "{out}");
+    assert!(
+        out.contains("member eval-ayesha"),
+        "an action owed by a member:\n{out}"
+    );
+    assert!(
+        out.contains("(escalated: esc-"),
+        "an escalated item:\n{out}"
+    );
     let doc: Value =
         serde_json::from_str(&sb.ok(&["obligations", "--server", &url, "--at", &at, "--json"]))
             .unwrap();
@@ -1020,6 +1036,19 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     );
     assert_eq!(entry["statement"]["body"]["as_of"], json!(opened_size));
 
+    // Format 2: the chair extends the commitment, never silently.
+    send(
+        "chair",
+        &[
+            "extend",
+            "--commitment",
+            "c-1",
+            "--due",
+            "2099-09-30",
+            "--reason",
+            "Vendor delay",
+        ],
+    );
     send(
         "evaluator",
         &[
@@ -1079,6 +1108,79 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         ],
     );
     send("ciso", &["attest", "--meeting", "m-1"]);
+    // Format 2: the next meeting scheduled (the generic path), an action of the minutes
+    // missed and escalated, a directive done.
+    let agenda = sb.join("schedule.json");
+    std::fs::write(
+        &agenda,
+        json!({"meeting": "m-2", "date": "2099-01-15",
+            "agenda": [{"title": "Patching", "operator": "indus-mobile", "kpi": "CR-01"}]})
+        .to_string(),
+    )
+    .unwrap();
+    send(
+        "chair",
+        &["raw", "--kind", "meeting.scheduled", "--body", s(&agenda)],
+    );
+    send(
+        "chair",
+        &[
+            "action",
+            "--action",
+            "a-1",
+            "--meeting",
+            "m-1",
+            "--owner-operator",
+            "indus-mobile",
+            "--due",
+            "2099-02-01",
+            "--text",
+            "Send the patch report",
+        ],
+    );
+    send(
+        "ciso",
+        &["close-action", "--action", "a-1", "--outcome", "missed"],
+    );
+    send(
+        "chair",
+        &[
+            "escalate",
+            "--escalation",
+            "e-1",
+            "--action",
+            "a-1",
+            "--reason",
+            "To the authority",
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "directive",
+            "--directive",
+            "dir-1",
+            "--operator",
+            "indus-mobile",
+            "--due",
+            "2099-03-01",
+            "--text",
+            "Rotate the keys",
+        ],
+    );
+    send(
+        "ciso",
+        &[
+            "close-action",
+            "--directive",
+            "--action",
+            "dir-1",
+            "--outcome",
+            "done",
+            "--note",
+            "Rotated",
+        ],
+    );
     send(
         "ciso",
         &[
@@ -1111,7 +1213,7 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
                 .to_owned()
         })
         .collect();
-    assert_eq!(kinds.len(), 17, "{kinds:?}");
+    assert_eq!(kinds.len(), hisaab_model::Kind::ALL.len(), "{kinds:?}");
     let state: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
     assert_eq!(
         state["operators"]["indus-mobile"]["disputes"]["upheld"],
@@ -1122,6 +1224,11 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         json!(1)
     );
     assert_eq!(state["members"]["evaluator"]["status"], "revoked");
+    let cycle = &state["cycle"];
+    assert_eq!(cycle["extended"]["c-1"]["due"], "2099-09-30");
+    assert_eq!(cycle["actions"]["a-1"]["escalation"], "e-1");
+    assert_eq!(cycle["directives"]["dir-1"]["status"], "done");
+    assert_eq!(cycle["meetings"]["m-2"]["scheduled_for"], "2099-01-15");
 
     // The history of the pair holds its evaluation, dispute (opened and resolved), commitment
     // and challenge (made or raised, and closed or resolved).

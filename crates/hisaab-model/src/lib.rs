@@ -53,8 +53,8 @@ pub use state::{
     StateDiff,
 };
 pub use value::{
-    Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,
-    Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
+    ActionOutcome, Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note,
+    Origin, Pillar, Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
     cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited, verify_entries,
