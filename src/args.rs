@@ -438,6 +438,10 @@ pub(crate) enum SubmitHelper {
         /// The event hash of the evaluation this one replaces.
         #[arg(long, value_name = "HASH")]
         supersedes: Option<String>,
+        /// Format 2: why the verdict differs from the one value, target and direction
+        /// indicate (required then).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// `challenge.raised` (any member).
     Challenge {

@@ -276,6 +276,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             score,
             rationale,
             supersedes,
+            reason,
             ..
         } => Body::EvaluationRecorded(EvaluationRecordedBody {
             submission: arg("submission", submission, Hash::try_from_hex)?,
@@ -283,6 +284,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             score: Score::try_new(u64::from(*score)).with_context(|| format!("--score {score}"))?,
             rationale: arg("rationale", rationale, Text::try_new)?,
             supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
+            reason: opt("reason", reason.as_ref(), Text::try_new)?,
             ext: None,
         }),
         SubmitHelper::Challenge {

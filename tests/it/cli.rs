@@ -1122,6 +1122,16 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         "chair",
         &["raw", "--kind", "meeting.scheduled", "--body", s(&agenda)],
     );
+    let rubric = sb.join("rubric.json");
+    std::fs::write(
+        &rubric,
+        json!({"bands": [{"verdict": "not_met", "min": 0, "max": 49}]}).to_string(),
+    )
+    .unwrap();
+    send(
+        "pta",
+        &["raw", "--kind", "rubric.set", "--body", s(&rubric)],
+    );
     send(
         "chair",
         &[

@@ -38,7 +38,8 @@ EXT = ("ext", True)
 SEALED = {
     "operator.registered": [("blinding", False)],
     "submission.filed": [("value", False), ("evidence", False), ("note", False), EXT],
-    "evaluation.recorded": [("verdict", False), ("score", False), ("rationale", False), EXT],
+    "evaluation.recorded": [("verdict", False), ("score", False), ("rationale", False), EXT,
+                            ("reason", True)],
     "commitment.made": [("action", False), EXT],
     "commitment.closed": [("outcome", False), ("note", False), EXT],
     "challenge.raised": [("description", False), EXT],

@@ -96,6 +96,7 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
             SealedField::required("score"),
             SealedField::required("rationale"),
             EXT,
+            SealedField::optional("reason"),
         ],
     ),
     ("commitment.made", &[SealedField::required("action"), EXT]),

@@ -38,6 +38,7 @@ pub use crate::kind::member_enrolled::MemberEnrolledBody;
 pub use crate::kind::member_key_rotated::MemberKeyRotatedBody;
 pub use crate::kind::member_revoked::MemberRevokedBody;
 pub use crate::kind::operator_registered::OperatorRegisteredBody;
+pub use crate::kind::rubric_set::{Band, RubricSetBody};
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
 pub use crate::kind::{Body, Kind};
 use crate::value::Role;
@@ -113,7 +114,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 24);
+        assert_eq!(Kind::ALL.len(), 25);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

@@ -11,12 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use hisaab_log::jcs::INTEGER_MAX;
-use hisaab_log::Date;
+use std::cmp::Ordering;
+
+use hisaab_log::{Date, Hash};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::Ledger;
-use crate::value::{schema, ActionOutcome, KpiId, Role, Slug, Text};
+use crate::ledger::Signer;
+use crate::rule::{Rule, Violation};
+use crate::value::{schema, ActionOutcome, Decimal, Direction, KpiId, Role, Slug, Text, Verdict};
 
 /// Who owns an action item: a member, or an operator (through its cisos).
 #[derive(
@@ -103,6 +107,9 @@ pub struct AgendaItem {
     pub challenge: Option<Slug>,
 }
 
+/// A rubric's bands: each verdict's least and greatest score.
+pub(crate) type Bands = BTreeMap<Verdict, (u8, u8)>;
+
 /// The replay state of the cycle's kinds (format 2).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CycleLedger {
@@ -120,6 +127,13 @@ pub(crate) struct CycleLedger {
     pub(crate) escalated: BTreeMap<EscalatedItem, Slug>,
     /// The date each meeting recorded was held.
     pub(crate) held_on: BTreeMap<Slug, Date>,
+    /// The rubric in force: its seq and each verdict's band of scores.
+    pub(crate) rubric: Option<(u64, Bands)>,
+    /// Who signed each evaluation (format 2), for the conflict of interest of resolutions.
+    pub(crate) evaluators: BTreeMap<Hash, Slug>,
+    /// The evaluations whose verdict differs from the one value, target and direction
+    /// indicate (each carried a `reason`).
+    pub(crate) differing: BTreeSet<Hash>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -632,9 +646,195 @@ impl Ledger {
     }
 }
 
+/// Compares two decimals of SPEC §1 (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) by value.
+pub fn compare_decimals(a: &Decimal, b: &Decimal) -> Ordering {
+    fn parts(text: &str) -> (bool, &str, &str) {
+        let (negative, magnitude) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (int, frac) = magnitude.split_once('.').unwrap_or((magnitude, ""));
+        let frac = frac.trim_end_matches('0');
+        // `-0` and `-0.0` are zero, not negative.
+        let zero = int == "0" && frac.is_empty();
+        (negative && !zero, int, frac)
+    }
+    fn magnitude(a: (&str, &str), b: (&str, &str)) -> Ordering {
+        a.0.len()
+            .cmp(&b.0.len())
+            .then_with(|| a.0.cmp(b.0))
+            .then_with(|| a.1.cmp(b.1))
+    }
+    let (na, ia, fa) = parts(a.as_str());
+    let (nb, ib, fb) = parts(b.as_str());
+    match (na, nb) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => magnitude((ia, fa), (ib, fb)),
+        (true, true) => magnitude((ib, fb), (ia, fa)),
+    }
+}
+
+/// Whether `value` reaches `target` in `direction`: the verdict value, target and direction
+/// indicate is `met` when it does, and `partially_met` or `not_met` when it does not.
+pub fn reaches_target(value: &Decimal, target: &Decimal, direction: Direction) -> bool {
+    match direction {
+        Direction::HigherIsBetter => compare_decimals(value, target) != Ordering::Less,
+        Direction::LowerIsBetter => compare_decimals(value, target) != Ordering::Greater,
+    }
+}
+
+/// Whether `verdict` differs from the one a value that does (`reached`) or does not reach
+/// its target indicates.
+fn differs(verdict: Verdict, reached: bool) -> bool {
+    match verdict {
+        Verdict::Met => !reached,
+        Verdict::PartiallyMet | Verdict::NotMet => reached,
+        Verdict::InsufficientEvidence => false,
+    }
+}
+
+impl Ledger {
+    /// Format 2, rule 5 for an evaluation: its score lies in its verdict's band of the rubric
+    /// in force, and a verdict other than the one value, target and direction indicate
+    /// carries a reason. `Ok(true)` when the verdict differs (with its reason).
+    pub(crate) fn check_scoring(
+        &self,
+        seq: u64,
+        submission: &Hash,
+        verdict: Verdict,
+        score: u8,
+        has_reason: bool,
+    ) -> Result<bool, Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        if let Some((set, bands)) = &self.cycle.rubric {
+            if let Some((min, max)) = bands.get(&verdict) {
+                if score < *min || score > *max {
+                    return fail(format!(
+                        "score {score} is outside the band {min}–{max} of verdict {verdict} in \
+                         the rubric set at seq {set}"
+                    ));
+                }
+            }
+        }
+        let Some((filed, assignment, kpi, reached)) = self.indication(submission) else {
+            return Ok(false);
+        };
+        let differs = differs(verdict, reached);
+        if differs && !has_reason {
+            let indicated = if reached {
+                "met"
+            } else {
+                "partially_met or not_met"
+            };
+            return fail(format!(
+                "the value {} against the target {} ({}) indicates {indicated}, not {verdict}: \
+                 an evaluation whose verdict differs carries a `reason`",
+                filed.value, assignment.target, kpi.direction
+            ));
+        }
+        Ok(differs)
+    }
+
+    /// The submission, its assignment in force, its KPI and whether its value reaches the
+    /// target.
+    fn indication(
+        &self,
+        submission: &Hash,
+    ) -> Option<(
+        &crate::ledger::SubmissionRecord,
+        &crate::ledger::AssignmentRecord,
+        &crate::ledger::KpiRecord,
+        bool,
+    )> {
+        let filed = self.submissions.get(submission)?;
+        let assignment = self
+            .tracks
+            .get(&filed.operator)?
+            .get(&filed.kpi)?
+            .assignments
+            .last()?;
+        let kpi = self.kpis.get(&filed.kpi)?;
+        let reached = reaches_target(&filed.value, &assignment.target, kpi.direction);
+        Some((filed, assignment, kpi, reached))
+    }
+
+    /// Whether `verdict` for the submission with event hash `submission` differs from the one
+    /// its value, its assignment's target and its KPI's direction indicate (SPEC §11.10), so
+    /// that an evaluation giving it must carry a `reason`; `None` for an unknown submission.
+    pub fn verdict_differs(&self, submission: &Hash, verdict: Verdict) -> Option<bool> {
+        self.indication(submission)
+            .map(|(.., reached)| differs(verdict, reached))
+    }
+
+    /// Format 2, rule 2c for a resolution: not by the evaluator of the evaluation disputed.
+    pub(crate) fn check_not_evaluator(
+        &self,
+        seq: u64,
+        evaluation: &Hash,
+        signer: &Signer<'_>,
+        what: &str,
+    ) -> Result<(), Violation> {
+        match self.cycle.evaluators.get(evaluation) {
+            Some(evaluator) if evaluator == signer.id => Err(Violation::new(
+                seq,
+                Rule::ConflictOfInterest,
+                format!(
+                    "member `{}` signed the evaluation disputed and may not sign {what}: nobody \
+                     judges their own evaluation",
+                    signer.id
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::try_new(text).unwrap()
+    }
+
+    #[test]
+    fn decimals_compare_by_value() {
+        for (a, b, want) in [
+            ("1", "1.0", Ordering::Equal),
+            ("10", "9.99", Ordering::Greater),
+            ("-1", "0", Ordering::Less),
+            ("-0", "0.0", Ordering::Equal),
+            ("-2.5", "-2.25", Ordering::Less),
+            ("0.5", "0.05", Ordering::Greater),
+            ("97.5", "95", Ordering::Greater),
+        ] {
+            assert_eq!(compare_decimals(&d(a), &d(b)), want, "{a} vs {b}");
+            assert_eq!(compare_decimals(&d(b), &d(a)), want.reverse(), "{b} vs {a}");
+        }
+        assert!(reaches_target(
+            &d("95"),
+            &d("95.0"),
+            Direction::HigherIsBetter
+        ));
+        assert!(!reaches_target(
+            &d("94.9"),
+            &d("95"),
+            Direction::HigherIsBetter
+        ));
+        assert!(reaches_target(&d("4"), &d("5"), Direction::LowerIsBetter));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_order_is_the_order_of_their_values(a in -100_000i64..100_000, b in -100_000i64..100_000) {
+            let text = |n: i64| {
+                let sign = if n < 0 { "-" } else { "" };
+                format!("{sign}{}.{:02}", n.abs() / 100, n.abs() % 100)
+            };
+            proptest::prop_assert_eq!(compare_decimals(&d(&text(a)), &d(&text(b))), a.cmp(&b));
+        }
+    }
 
     #[test]
     fn quorum_is_a_share_rounded_up() {

@@ -161,6 +161,11 @@ pub struct KpiState {
     /// a format-1 ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluated: Option<EvaluatedSubmission>,
+    /// Format 2: whether the verdict differs from the one the evaluated value, the target and
+    /// the direction indicate (the evaluation carries a `reason`, SPEC §11.10). Absent in the
+    /// state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_differs: Option<bool>,
 }
 
 /// A KPI's status (SPEC §5), first match: disputed, met, overdue, submitted, the verdict,
@@ -543,6 +548,9 @@ impl Ledger {
                             submission: evaluated_submission.map(|(h, ..)| *h),
                             period: evaluated_submission.map(|(_, s, ..)| s.period),
                             value: evaluated_submission.map(|(_, s, ..)| s.value.clone()),
+                        }),
+                        verdict_differs: v2.then(|| {
+                            evaluated.is_some_and(|(h, _)| self.cycle.differing.contains(&h))
                         }),
                     },
                 );

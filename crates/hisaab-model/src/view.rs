@@ -159,6 +159,8 @@ pub fn view_state(state: &State, reader: &Reader) -> State {
                 period: None,
                 value: None,
             });
+            // Whether the verdict differs from the indicated one goes with the verdict (v2).
+            kpi.verdict_differs = None;
         }
         operator.pillar_scores = PillarScores::default();
         operator.score = None;
@@ -362,7 +364,8 @@ impl Scopes {
             | Body::KpiAssigned(_)
             | Body::MeetingRecorded(_)
             | Body::MeetingAttested(_)
-            | Body::MeetingScheduled(_) => REGISTRY,
+            | Body::MeetingScheduled(_)
+            | Body::RubricSet(_) => REGISTRY,
             Body::ActionAssigned(b) => {
                 let code = match &b.owner {
                     crate::cycle::ActionOwner::Operator(operator) => self.operator_code(operator),
@@ -475,6 +478,7 @@ mod tests {
                 period: Some(Period::try_parse("2026-10").unwrap()),
                 value: Some(Decimal::try_new("97.5").unwrap()),
             }),
+            verdict_differs: None,
         };
         let pillar_scores = PillarScores {
             resilience: score,

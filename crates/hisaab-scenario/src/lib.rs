@@ -936,6 +936,21 @@ impl Builder {
                 self.assign(index, 0, day3, "assigns")?;
             }
         }
+        if self.format >= 2 {
+            // The authority's scoring rubric: the band of scores each verdict may carry.
+            self.push(
+                AUTHORITY,
+                "rubric.set",
+                json!({"bands": [
+                    {"verdict": "met", "min": 80, "max": 100},
+                    {"verdict": "partially_met", "min": 40, "max": 89},
+                    {"verdict": "not_met", "min": 0, "max": 49},
+                    {"verdict": "insufficient_evidence", "min": 0, "max": 10},
+                ]}),
+                day3,
+                format!("{AUTHORITY} sets the scoring rubric"),
+            )?;
+        }
         self.meeting(0)
     }
 
@@ -1345,10 +1360,25 @@ impl Builder {
             }
         }
         let score = u64::try_from(score.clamp(0, 100)).unwrap_or(0);
+        // Format 2: a verdict other than the one value, target and direction indicate says
+        // why (SPEC §11.10).
+        let differs = self.format >= 2
+            && hisaab_model::Verdict::try_from_str(verdict).is_some_and(|v| {
+                self.ledger.ledger().verdict_differs(&record.hash, v) == Some(true)
+            });
         if let Some(map) = body.as_object_mut() {
             map.insert("verdict".to_owned(), Value::from(verdict));
             map.insert("score".to_owned(), Value::from(score));
             map.insert("rationale".to_owned(), Value::from(rationale));
+            if differs {
+                map.insert(
+                    "reason".to_owned(),
+                    Value::from(
+                        "The verdict weighs the evidence behind the figure, not the figure \
+                         alone: the export does not support it.",
+                    ),
+                );
+            }
         }
         let label = format!(
             "{evaluator} {} {} {} for {period}: {verdict} ({score})",
@@ -2652,7 +2682,13 @@ mod tests {
     #[test]
     fn the_v2_ledger_runs_the_cycle_of_meetings_actions_directives_and_escalations() {
         use hisaab_model::{ObligationFilter, ObligationKind, OwedBy};
-        let (_, memory) = shared();
+        let (scenario, memory) = shared();
+        // Under the authority's rubric, an evaluation whose verdict differs from what the
+        // value and target indicate says why.
+        assert!(scenario.steps.iter().any(|s| {
+            s.envelope.statement.kind == "evaluation.recorded"
+                && s.envelope.statement.body.contains_key("reason")
+        }));
         let ledger = memory.ledger();
         let state = ledger.state(None);
         let cycle = state.cycle.as_ref().unwrap();

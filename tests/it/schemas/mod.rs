@@ -28,7 +28,7 @@ use hisaab_model::body::{
     DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
     EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody, MeetingAttestedBody,
     MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
-    MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+    MemberRevokedBody, OperatorRegisteredBody, RubricSetBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -90,6 +90,7 @@ fn generated() -> Vec<(String, Value)> {
     body("directive.closed", derive::<DirectiveClosedBody>());
     body("commitment.extended", derive::<CommitmentExtendedBody>());
     body("escalation.recorded", derive::<EscalationRecordedBody>());
+    body("rubric.set", derive::<RubricSetBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     schemas
 }

@@ -45,6 +45,7 @@ pub mod member_enrolled;
 pub mod member_key_rotated;
 pub mod member_revoked;
 pub mod operator_registered;
+pub mod rubric_set;
 pub mod submission_filed;
 
 /// What a kind of statement is and does: implemented by each kind's body type.
@@ -322,6 +323,7 @@ registry! {
         commitment_extended::CommitmentExtendedBody;
     EscalationRecorded, EscalationRecorded, "escalation.recorded",
         escalation_recorded::EscalationRecordedBody;
+    RubricSet, RubricSet, "rubric.set", rubric_set::RubricSetBody;
 }
 
 impl Kind {

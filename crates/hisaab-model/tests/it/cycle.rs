@@ -604,3 +604,185 @@ proptest! {
         prop_assert_eq!(status.as_str(), want);
     }
 }
+
+/// A submission of indus for CR-01 (target 95, higher is better) with evidence.
+fn filed(b: &mut Builder, period: &str, value: &str) -> hisaab_log::Hash {
+    let mut body = hisaab_testkit::submission("indus", "CR-01", period, value);
+    body["evidence"] = json!([{"name": "export.csv", "sha256": hisaab_log::Hash::sha256(b"e"),
+        "bytes": 10}]);
+    b.append(seed::CISO_INDUS, "submission.filed", body)
+}
+
+#[test]
+fn the_rubric_bounds_each_verdicts_score_and_a_differing_verdict_says_why() {
+    let mut b = Builder::standard_v2();
+    for (bands, words) in [
+        (json!([]), "bands must list 1 to 4 verdicts"),
+        (
+            json!([{"verdict": "met", "min": 80, "max": 100},
+                {"verdict": "met", "min": 0, "max": 10}]),
+            "each verdict at most once",
+        ),
+        (
+            json!([{"verdict": "met", "min": 90, "max": 80}]),
+            "the band of met has min 90 above max 80",
+        ),
+    ] {
+        refused(
+            &mut b,
+            seed::AUTHORITY,
+            "rubric.set",
+            json!({"bands": bands}),
+            Rule::Form,
+            words,
+        );
+    }
+    refused(
+        &mut b,
+        seed::CHAIR,
+        "rubric.set",
+        json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
+        Rule::Permission,
+        "only authority may",
+    );
+    b.append(
+        seed::AUTHORITY,
+        "rubric.set",
+        json!({"bands": [{"verdict": "met", "min": 80, "max": 100},
+            {"verdict": "not_met", "min": 0, "max": 49}]}),
+    );
+    let high = filed(&mut b, "2026-10", "97");
+    refused(
+        &mut b,
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(high, "met", 60),
+        Rule::Reference,
+        "score 60 is outside the band 80–100 of verdict met in the rubric set at seq",
+    );
+    // 97 reaches the target 95: not_met differs and must say why.
+    refused(
+        &mut b,
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(high, "not_met", 20),
+        Rule::Reference,
+        "the value 97 against the target 95 (higher_is_better) indicates met, not not_met",
+    );
+    // A verdict without a band may carry any score.
+    let low = filed(&mut b, "2026-09", "90");
+    b.append(
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(low, "partially_met", 99),
+    );
+    let state = b.ledger.ledger().state(None);
+    let row =
+        &state.operators[&slug("indus")].kpis[&hisaab_model::KpiId::try_new("CR-01").unwrap()];
+    assert_eq!(row.verdict_differs, Some(false));
+    let mut differing = hisaab_testkit::evaluation(high, "not_met", 20);
+    differing["reason"] = json!("The export behind the figure does not reconcile");
+    b.append(seed::EVALUATOR, "evaluation.recorded", differing);
+    let state = b.ledger.ledger().state(None);
+    let row =
+        &state.operators[&slug("indus")].kpis[&hisaab_model::KpiId::try_new("CR-01").unwrap()];
+    assert_eq!(row.verdict_differs, Some(true), "the state flags the row");
+    // The public view withholds the flag with the verdict.
+    let view = hisaab_model::view::view_state(&state, &hisaab_model::Reader::Public);
+    let row = &view.operators[&slug("indus")].kpis[&hisaab_model::KpiId::try_new("CR-01").unwrap()];
+    assert_eq!(row.verdict_differs, None);
+    // A format-1 ledger knows no reason.
+    let mut v1 = Builder::standard();
+    let mut body = hisaab_testkit::submission("indus", "CR-01", "2026-10", "97");
+    body["evidence"] = json!([]);
+    let s = v1.append(seed::CISO_INDUS, "submission.filed", body);
+    let mut with_reason = hisaab_testkit::evaluation(s, "not_met", 20);
+    with_reason["reason"] = json!("r");
+    refused(
+        &mut v1,
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        with_reason,
+        Rule::Form,
+        "reason is a field of format 2",
+    );
+    v1.append(
+        seed::EVALUATOR,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(s, "not_met", 20),
+    );
+}
+
+#[test]
+fn whoever_resolves_a_dispute_or_challenge_judged_nothing_of_it_and_belongs_to_no_operator_concerned(
+) {
+    let mut b = Builder::standard_v2();
+    // pta-2 evaluates; pta-2 may not resolve the dispute over its own evaluation.
+    let s = filed(&mut b, "2026-10", "90");
+    let e = b.append(
+        seed::AUTHORITY_2,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(s, "not_met", 20),
+    );
+    b.append(
+        seed::CISO_INDUS,
+        "dispute.opened",
+        json!({"dispute": "d1", "evaluation": e, "grounds": "The evidence was ignored"}),
+    );
+    let as_of = b.ledger.size();
+    let digest = b.ledger.state_at(as_of, None).unwrap().digest();
+    let resolution = json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
+        "state_digest": digest, "rationale": "Sound"});
+    refused(
+        &mut b,
+        seed::AUTHORITY_2,
+        "dispute.resolved",
+        resolution.clone(),
+        Rule::ConflictOfInterest,
+        "member `pta-2` signed the evaluation disputed and may not sign the resolution of a \
+         dispute over it",
+    );
+    refused(
+        &mut b,
+        seed::AUTHORITY_INDUS,
+        "dispute.resolved",
+        resolution.clone(),
+        Rule::ConflictOfInterest,
+        "belongs to operator `indus`",
+    );
+    b.append(seed::AUTHORITY, "dispute.resolved", resolution);
+    // A challenge naming indus is not resolved by a member of indus (format 2).
+    b.append(
+        seed::CISO_KARAKORAM,
+        "challenge.raised",
+        json!({"challenge": "ch1", "pillar": "resilience", "operator": "indus",
+            "description": "Patching lags"}),
+    );
+    refused(
+        &mut b,
+        seed::CHAIR_INDUS,
+        "challenge.resolved",
+        json!({"challenge": "ch1", "resolution": "Fine"}),
+        Rule::ConflictOfInterest,
+        "member `chair-indus` belongs to operator `indus` and may not sign the resolution of a \
+         challenge concerning it",
+    );
+    b.append(
+        seed::CHAIR,
+        "challenge.resolved",
+        json!({"challenge": "ch1", "resolution": "Patch plan agreed"}),
+    );
+    // In format 1 both stay as they were.
+    let mut v1 = Builder::standard();
+    v1.append(
+        seed::CISO_KARAKORAM,
+        "challenge.raised",
+        json!({"challenge": "ch1", "pillar": "resilience", "operator": "indus",
+            "description": "Patching lags"}),
+    );
+    v1.append(
+        seed::CHAIR_INDUS,
+        "challenge.resolved",
+        json!({"challenge": "ch1", "resolution": "Fine"}),
+    );
+}

@@ -130,6 +130,7 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
                 "state_digest": digest, "rationale": "The evaluation was sound"})
         }
+        Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
             "agenda": [{"title": "Resilience", "operator": "indus", "kpi": "CR-01"}]}),
         Kind::ActionAssigned => {
@@ -192,7 +193,7 @@ fn expected(kind: Kind, member: &str) -> Expect {
     let allow = |ok: bool| if ok { Accept } else { permission };
     match kind {
         Kind::LedgerGenesis => permission,
-        Kind::OperatorRegistered | Kind::MemberEnrolled | Kind::MemberRevoked => {
+        Kind::OperatorRegistered | Kind::MemberEnrolled | Kind::MemberRevoked | Kind::RubricSet => {
             allow(authority || indus_authority)
         }
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
