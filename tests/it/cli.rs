@@ -1132,6 +1132,16 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         "pta",
         &["raw", "--kind", "rubric.set", "--body", s(&rubric)],
     );
+    let retired = sb.join("retired.json");
+    std::fs::write(
+        &retired,
+        json!({"kpi": "CR-01", "reason": "Replaced"}).to_string(),
+    )
+    .unwrap();
+    send(
+        "chair",
+        &["raw", "--kind", "kpi.retired", "--body", s(&retired)],
+    );
     send(
         "chair",
         &[

@@ -28,6 +28,7 @@ pub use crate::kind::escalation_recorded::EscalationRecordedBody;
 pub use crate::kind::evaluation_recorded::EvaluationRecordedBody;
 pub use crate::kind::kpi_assigned::KpiAssignedBody;
 pub use crate::kind::kpi_defined::KpiDefinedBody;
+pub use crate::kind::kpi_retired::KpiRetiredBody;
 pub use crate::kind::ledger_genesis::{
     GenesisAuthority, GenesisBody, Policy, Strategy, POLICY_DAYS_MAX,
 };
@@ -114,7 +115,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 25);
+        assert_eq!(Kind::ALL.len(), 26);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

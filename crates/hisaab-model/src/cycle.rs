@@ -134,6 +134,8 @@ pub(crate) struct CycleLedger {
     /// The evaluations whose verdict differs from the one value, target and direction
     /// indicate (each carried a `reason`).
     pub(crate) differing: BTreeSet<Hash>,
+    /// Retired KPIs: the seq and date of their `kpi.retired`.
+    pub(crate) retired: BTreeMap<KpiId, (u64, Date)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -260,6 +260,8 @@ impl Ledger {
                 else {
                     continue;
                 };
+                // Format 2: no report is owed for a period not ended when its KPI was retired.
+                let retired = self.cycle.retired.get(kpi).map(|(_, date)| *date);
                 match definition.cadence {
                     Cadence::Monthly | Cadence::Quarterly => {
                         // A quarter's report names its last month: first_period + 2, + 5, …
@@ -275,7 +277,9 @@ impl Ledger {
                             ) else {
                                 break;
                             };
-                            if period.last_day() >= at {
+                            if period.last_day() >= at
+                                || retired.is_some_and(|date| period.last_day() >= date)
+                            {
                                 break;
                             }
                             offset += step;
@@ -296,7 +300,8 @@ impl Ledger {
                             .range(assignment.first_period..)
                             .next()
                             .is_some();
-                        if !filed && assignment.due < at {
+                        let retired_first = retired.is_some_and(|date| date <= assignment.due);
+                        if !filed && assignment.due < at && !retired_first {
                             items.push(report(operator, kpi, None, assignment.due, at));
                         }
                     }

@@ -95,6 +95,9 @@ pub struct KpiDefinition {
     pub cadence: Cadence,
     /// Whether a submission must carry evidence.
     pub evidence_required: bool,
+    /// The date it was retired (SPEC §11.11); `null` while it is in use.
+    #[schemars(schema_with = "nullable_date")]
+    pub retired: Option<Date>,
 }
 
 /// Format 2: the submission the KPI's verdict and score judge (SPEC §11), so that a value is
@@ -376,6 +379,10 @@ fn nullable_hash(generator: &mut schemars::gen::SchemaGenerator) -> schemars::sc
     nullable(schema::hash(generator))
 }
 
+fn nullable_date(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    nullable(schema::date(generator))
+}
+
 fn nullable_period(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
     nullable(schema::period(generator))
 }
@@ -626,6 +633,7 @@ impl Ledger {
                                 direction: k.direction,
                                 cadence: k.cadence,
                                 evidence_required: k.evidence_required,
+                                retired: self.cycle.retired.get(id).map(|(_, date)| *date),
                             },
                         )
                     })

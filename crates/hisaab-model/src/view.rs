@@ -365,7 +365,8 @@ impl Scopes {
             | Body::MeetingRecorded(_)
             | Body::MeetingAttested(_)
             | Body::MeetingScheduled(_)
-            | Body::RubricSet(_) => REGISTRY,
+            | Body::RubricSet(_)
+            | Body::KpiRetired(_) => REGISTRY,
             Body::ActionAssigned(b) => {
                 let code = match &b.owner {
                     crate::cycle::ActionOwner::Operator(operator) => self.operator_code(operator),

@@ -2285,6 +2285,18 @@ impl Builder {
                 )?;
             }
         }
+        // A KPI retired: no report of it is owed from then on.
+        if month == self.story_month(9) {
+            let not_before = self.at(month, 5, 10)?;
+            self.push(
+                CHAIR,
+                "kpi.retired",
+                json!({"kpi": RETIRED_KPI,
+                    "reason": "Merged into the sector-wide anti-fraud reporting of PA-02."}),
+                not_before,
+                format!("{CHAIR} retires {RETIRED_KPI}"),
+            )?;
+        }
         // A commitment extended with a reason; a missed one escalated.
         let (extend_made, extend_at) = (self.story_month(7), self.story_month(10));
         if month == extend_at && extend_at > extend_made {
@@ -2321,6 +2333,9 @@ impl Builder {
         Date::from_days_since_epoch(first.days_since_epoch() + 21).ok_or(ScenarioError::Calendar)
     }
 }
+
+/// The KPI the chair retires late in the year.
+const RETIRED_KPI: &str = "PA-03";
 
 /// The member who owns an action item of every meeting.
 const ACTION_MEMBER: &str = "eval-ayesha";
@@ -2708,6 +2723,10 @@ mod tests {
             );
         }
         assert_eq!(cycle.escalations.len(), 3);
+        let kpis = state.kpis.as_ref().unwrap();
+        assert!(kpis[&hisaab_model::KpiId::try_new(RETIRED_KPI).unwrap()]
+            .retired
+            .is_some());
         let items: BTreeSet<String> = cycle
             .escalations
             .values()

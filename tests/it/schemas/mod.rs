@@ -26,9 +26,10 @@ use hisaab_model::body::{
     ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
     CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DirectiveClosedBody,
     DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
-    EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody, MeetingAttestedBody,
-    MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
-    MemberRevokedBody, OperatorRegisteredBody, RubricSetBody, SubmissionFiledBody,
+    EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody,
+    MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody,
+    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, RubricSetBody,
+    SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -91,6 +92,7 @@ fn generated() -> Vec<(String, Value)> {
     body("commitment.extended", derive::<CommitmentExtendedBody>());
     body("escalation.recorded", derive::<EscalationRecordedBody>());
     body("rubric.set", derive::<RubricSetBody>());
+    body("kpi.retired", derive::<KpiRetiredBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     schemas
 }

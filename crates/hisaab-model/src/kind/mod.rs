@@ -37,6 +37,7 @@ pub mod escalation_recorded;
 pub mod evaluation_recorded;
 pub mod kpi_assigned;
 pub mod kpi_defined;
+pub mod kpi_retired;
 pub mod ledger_genesis;
 pub mod meeting_attested;
 pub mod meeting_recorded;
@@ -324,6 +325,7 @@ registry! {
     EscalationRecorded, EscalationRecorded, "escalation.recorded",
         escalation_recorded::EscalationRecordedBody;
     RubricSet, RubricSet, "rubric.set", rubric_set::RubricSetBody;
+    KpiRetired, KpiRetired, "kpi.retired", kpi_retired::KpiRetiredBody;
 }
 
 impl Kind {

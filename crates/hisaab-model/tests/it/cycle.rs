@@ -572,6 +572,71 @@ fn only_what_was_missed_is_escalated_and_once() {
     assert_eq!(cycle.actions[&slug("a1")].escalation, Some(slug("e2")));
 }
 
+#[test]
+fn a_retired_kpi_is_owed_no_more_reports_and_assigned_no_more() {
+    let mut b = Builder::standard_v2();
+    let owed_reports = |b: &Builder, at: &str| {
+        b.ledger
+            .ledger()
+            .obligations(Some(date(at)), &ObligationFilter::default())
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|o| {
+                o.kind == ObligationKind::Report
+                    && o.kpi.as_ref().is_some_and(|k| k.as_str() == "LG-01")
+            })
+            .map(|o| o.period.unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = owed_reports(&b, "2027-03-01");
+    assert!(before.contains(&"2026-12".to_owned()) && before.contains(&"2027-01".to_owned()));
+    refused(
+        &mut b,
+        seed::CHAIR,
+        "kpi.retired",
+        json!({"kpi": "XX-01", "reason": "r"}),
+        Rule::Reference,
+        "KPI `XX-01` is not defined",
+    );
+    b.append(
+        seed::CHAIR,
+        "kpi.retired",
+        json!({"kpi": "LG-01", "reason": "Merged into CR-01"}),
+    );
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "kpi.retired",
+        json!({"kpi": "LG-01", "reason": "r"}),
+        Rule::Reference,
+        "KPI `LG-01` was retired at seq",
+    );
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "kpi.assigned",
+        hisaab_testkit::assignment("LG-01", "indus", "90", "2027-06-30"),
+        Rule::Reference,
+        "a retired KPI is assigned no more",
+    );
+    // Retired on 2026-11-01: October's report (a month ended before) is still owed, none
+    // after.
+    let after = owed_reports(&b, "2027-03-01");
+    assert!(after.contains(&"2026-10".to_owned()), "{after:?}");
+    assert!(!after.iter().any(|p| p.as_str() >= "2026-11"), "{after:?}");
+    let state = b.ledger.ledger().state(None);
+    let kpis = state.kpis.unwrap();
+    assert_eq!(
+        kpis[&hisaab_model::KpiId::try_new("LG-01").unwrap()].retired,
+        Some(date("2026-11-01"))
+    );
+    assert_eq!(
+        kpis[&hisaab_model::KpiId::try_new("CR-01").unwrap()].retired,
+        None
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 

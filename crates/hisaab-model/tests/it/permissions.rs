@@ -130,6 +130,7 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
                 "state_digest": digest, "rationale": "The evaluation was sound"})
         }
+        Kind::KpiRetired => json!({"kpi": "MN-01", "reason": "Replaced by MN-02"}),
         Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
             "agenda": [{"title": "Resilience", "operator": "indus", "kpi": "CR-01"}]}),
@@ -198,6 +199,7 @@ fn expected(kind: Kind, member: &str) -> Expect {
         }
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
         Kind::KpiDefined
+        | Kind::KpiRetired
         | Kind::ChallengeResolved
         | Kind::MeetingRecorded
         | Kind::MeetingScheduled
