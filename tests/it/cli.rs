@@ -1142,6 +1142,40 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         "chair",
         &["raw", "--kind", "kpi.retired", "--body", s(&retired)],
     );
+    // A deputy of the operator, named by its CISO until today.
+    sb.ok(&["keygen", s(&key("deputy"))]);
+    send(
+        "pta",
+        &[
+            "member",
+            "--member",
+            "deputy-indus",
+            "--name",
+            "Deputy",
+            "--role",
+            "witness",
+            "--operator",
+            "indus-mobile",
+            "--member-key",
+            s(&key("deputy")),
+        ],
+    );
+    let delegation = sb.join("delegation.json");
+    std::fs::write(
+        &delegation,
+        json!({"operator": "indus-mobile", "deputy": "deputy-indus", "expires": today}).to_string(),
+    )
+    .unwrap();
+    send(
+        "ciso",
+        &[
+            "raw",
+            "--kind",
+            "delegation.granted",
+            "--body",
+            s(&delegation),
+        ],
+    );
     send(
         "chair",
         &[

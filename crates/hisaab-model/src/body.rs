@@ -20,6 +20,7 @@ pub use crate::kind::challenge_resolved::ChallengeResolvedBody;
 pub use crate::kind::commitment_closed::CommitmentClosedBody;
 pub use crate::kind::commitment_extended::CommitmentExtendedBody;
 pub use crate::kind::commitment_made::CommitmentMadeBody;
+pub use crate::kind::delegation_granted::DelegationGrantedBody;
 pub use crate::kind::directive_closed::DirectiveClosedBody;
 pub use crate::kind::directive_issued::DirectiveIssuedBody;
 pub use crate::kind::dispute_opened::DisputeOpenedBody;
@@ -115,7 +116,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 26);
+        assert_eq!(Kind::ALL.len(), 27);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

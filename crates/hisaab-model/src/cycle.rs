@@ -136,6 +136,15 @@ pub(crate) struct CycleLedger {
     pub(crate) differing: BTreeSet<Hash>,
     /// Retired KPIs: the seq and date of their `kpi.retired`.
     pub(crate) retired: BTreeMap<KpiId, (u64, Date)>,
+    /// Delegations in force or expired, by deputy: the last one granted to each.
+    pub(crate) delegations: BTreeMap<Slug, DelegationRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DelegationRecord {
+    pub(crate) seq: u64,
+    pub(crate) operator: Slug,
+    pub(crate) expires: Date,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -206,6 +206,8 @@ pub(crate) struct Signer<'a> {
     pub(crate) id: &'a Slug,
     /// The member.
     pub(crate) record: &'a MemberRecord,
+    /// The date of the entry's `recorded_at`.
+    pub(crate) date: Date,
 }
 
 impl Ledger {
@@ -390,7 +392,7 @@ impl Ledger {
             self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
             return Ok(body);
         }
-        let signer = self.check_signer_key(seq, &statement.signer)?;
+        let signer = self.check_signer_key(seq, &statement.signer, e.recorded_at.date())?;
         self.check_permission(seq, &body, &signer)?;
         self.check_conflict_of_interest(seq, &body, &signer)?;
         match history.statement_seq(&statement.id) {
@@ -531,7 +533,12 @@ impl Ledger {
         Ok(body)
     }
 
-    fn check_signer_key(&self, seq: u64, key: &PublicKey) -> Result<Signer<'_>, Violation> {
+    fn check_signer_key(
+        &self,
+        seq: u64,
+        key: &PublicKey,
+        date: Date,
+    ) -> Result<Signer<'_>, Violation> {
         let denied = |detail: String| Violation::new(seq, Rule::Signer, detail);
         let Some(record) = self.keys.get(key) else {
             return Err(denied(format!(
@@ -554,7 +561,11 @@ impl Ledger {
                 "member `{id}` was revoked at seq {revoked}; their key may no longer sign"
             )));
         }
-        Ok(Signer { id, record: member })
+        Ok(Signer {
+            id,
+            record: member,
+            date,
+        })
     }
 
     fn check_permission(
@@ -621,7 +632,13 @@ impl Ledger {
         };
         let is_ciso = signer.record.roles.contains(&Role::Ciso)
             && signer.record.operator.as_ref() == Some(operator);
-        if is_ciso {
+        // Format 2: a deputy acts for the operator's ciso until the delegation expires.
+        let is_deputy = self
+            .cycle
+            .delegations
+            .get(signer.id)
+            .is_some_and(|d| &d.operator == operator && signer.date <= d.expires);
+        if is_ciso || is_deputy {
             Ok(())
         } else {
             Err(Violation::new(

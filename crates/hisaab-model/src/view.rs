@@ -366,7 +366,8 @@ impl Scopes {
             | Body::MeetingAttested(_)
             | Body::MeetingScheduled(_)
             | Body::RubricSet(_)
-            | Body::KpiRetired(_) => REGISTRY,
+            | Body::KpiRetired(_)
+            | Body::DelegationGranted(_) => REGISTRY,
             Body::ActionAssigned(b) => {
                 let code = match &b.owner {
                     crate::cycle::ActionOwner::Operator(operator) => self.operator_code(operator),

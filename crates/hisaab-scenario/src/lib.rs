@@ -2285,6 +2285,31 @@ impl Builder {
                 )?;
             }
         }
+        // A delegation: Indus's CISO names a deputy for a month, who makes a commitment.
+        if month == self.story_month(6) {
+            let ciso = self.cisos.first().cloned().unwrap_or_default();
+            let operator = operator_of(0)?;
+            let not_before = self.at(month, 2, 9)?;
+            self.push(
+                &ciso,
+                "delegation.granted",
+                json!({"operator": operator.id, "deputy": DEPUTY,
+                    "expires": self.month_last(month)?.to_string()}),
+                not_before,
+                format!("{ciso} names {DEPUTY} deputy until the end of the month"),
+            )?;
+            let not_before = self.at(month, 14, 9)?;
+            self.push(
+                DEPUTY,
+                "commitment.made",
+                json!({"commitment": "indus-sbom-inventory", "operator": operator.id,
+                    "action": "Keep a software bill of materials for every core network \
+                        function.",
+                    "due": self.month_last(month + 2)?.to_string()}),
+                not_before,
+                format!("{DEPUTY}, deputy of {ciso}, commits {}", operator.name),
+            )?;
+        }
         // A KPI retired: no report of it is owed from then on.
         if month == self.story_month(9) {
             let not_before = self.at(month, 5, 10)?;
@@ -2333,6 +2358,9 @@ impl Builder {
         Date::from_days_since_epoch(first.days_since_epoch() + 21).ok_or(ScenarioError::Calendar)
     }
 }
+
+/// The member of Indus who deputises for its CISO for a month.
+const DEPUTY: &str = "witness-indus";
 
 /// The KPI the chair retires late in the year.
 const RETIRED_KPI: &str = "PA-03";

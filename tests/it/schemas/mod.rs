@@ -24,12 +24,12 @@ use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{PublicKey, SealedEntry};
 use hisaab_model::body::{
     ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
-    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DirectiveClosedBody,
-    DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
-    EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody,
-    MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody,
-    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, RubricSetBody,
-    SubmissionFiledBody,
+    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DelegationGrantedBody,
+    DirectiveClosedBody, DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody,
+    EscalationRecordedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody,
+    KpiRetiredBody, MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody,
+    MemberEnrolledBody, MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody,
+    RubricSetBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -93,6 +93,7 @@ fn generated() -> Vec<(String, Value)> {
     body("escalation.recorded", derive::<EscalationRecordedBody>());
     body("rubric.set", derive::<RubricSetBody>());
     body("kpi.retired", derive::<KpiRetiredBody>());
+    body("delegation.granted", derive::<DelegationGrantedBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     schemas
 }

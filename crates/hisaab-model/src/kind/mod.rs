@@ -29,6 +29,7 @@ pub mod challenge_resolved;
 pub mod commitment_closed;
 pub mod commitment_extended;
 pub mod commitment_made;
+pub mod delegation_granted;
 pub mod directive_closed;
 pub mod directive_issued;
 pub mod dispute_opened;
@@ -326,6 +327,8 @@ registry! {
         escalation_recorded::EscalationRecordedBody;
     RubricSet, RubricSet, "rubric.set", rubric_set::RubricSetBody;
     KpiRetired, KpiRetired, "kpi.retired", kpi_retired::KpiRetiredBody;
+    DelegationGranted, DelegationGranted, "delegation.granted",
+        delegation_granted::DelegationGrantedBody;
 }
 
 impl Kind {

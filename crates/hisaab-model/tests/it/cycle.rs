@@ -637,6 +637,86 @@ fn a_retired_kpi_is_owed_no_more_reports_and_assigned_no_more() {
     );
 }
 
+#[test]
+fn a_deputy_signs_for_the_ciso_until_the_delegation_expires() {
+    let mut b = Builder::standard_v2();
+    let commitment = |id: &str| json!({"commitment": id, "operator": "indus", "action": "Patch", "due": "2027-01-31"});
+    refused(
+        &mut b,
+        seed::EVALUATOR_INDUS,
+        "commitment.made",
+        commitment("c1"),
+        Rule::Permission,
+        "only a ciso of operator `indus` may sign commitment.made",
+    );
+    refused(
+        &mut b,
+        seed::CISO_KARAKORAM,
+        "delegation.granted",
+        json!({"operator": "indus", "deputy": "eval-indus", "expires": "2026-11-30"}),
+        Rule::Permission,
+        "only a ciso of operator `indus` may sign delegation.granted",
+    );
+    for (deputy, expires, words) in [
+        (
+            "eval",
+            "2026-11-30",
+            "member `eval` is not a member of operator `indus`",
+        ),
+        ("ciso-indus", "2026-11-30", "already a ciso"),
+        (
+            "eval-indus",
+            "2026-10-31",
+            "expires 2026-10-31 is before the delegation is recorded",
+        ),
+    ] {
+        refused(
+            &mut b,
+            seed::CISO_INDUS,
+            "delegation.granted",
+            json!({"operator": "indus", "deputy": deputy, "expires": expires}),
+            Rule::Reference,
+            words,
+        );
+    }
+    b.append(
+        seed::CISO_INDUS,
+        "delegation.granted",
+        json!({"operator": "indus", "deputy": "eval-indus", "expires": "2026-11-10"}),
+    );
+    b.append(seed::EVALUATOR_INDUS, "commitment.made", commitment("c1"));
+    // Not for another operator, and a deputy does not delegate further.
+    refused(
+        &mut b,
+        seed::EVALUATOR_INDUS,
+        "commitment.made",
+        json!({"commitment": "c2", "operator": "karakoram", "action": "Patch",
+            "due": "2027-01-31"}),
+        Rule::Permission,
+        "only a ciso of operator `karakoram`",
+    );
+    refused(
+        &mut b,
+        seed::EVALUATOR_INDUS,
+        "delegation.granted",
+        json!({"operator": "indus", "deputy": "eval-indus", "expires": "2026-12-31"}),
+        Rule::Permission,
+        "only a ciso of operator `indus` may sign delegation.granted",
+    );
+    // The last day counts; the day after, the deputy signs nothing for the operator.
+    b.advance_days(9);
+    b.append(seed::EVALUATOR_INDUS, "commitment.made", commitment("c3"));
+    b.advance_days(1);
+    refused(
+        &mut b,
+        seed::EVALUATOR_INDUS,
+        "commitment.made",
+        commitment("c4"),
+        Rule::Permission,
+        "only a ciso of operator `indus`",
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 

@@ -130,6 +130,8 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
                 "state_digest": digest, "rationale": "The evaluation was sound"})
         }
+        Kind::DelegationGranted => json!({"operator": "indus", "deputy": "eval-indus",
+            "expires": "2026-12-31"}),
         Kind::KpiRetired => json!({"kpi": "MN-01", "reason": "Replaced by MN-02"}),
         Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
@@ -218,9 +220,10 @@ fn expected(kind: Kind, member: &str) -> Expect {
                 allow(authority || chair || evaluator)
             }
         }
-        Kind::SubmissionFiled | Kind::CommitmentMade | Kind::DisputeOpened => {
-            allow(member == "ciso-indus")
-        }
+        Kind::SubmissionFiled
+        | Kind::CommitmentMade
+        | Kind::DisputeOpened
+        | Kind::DelegationGranted => allow(member == "ciso-indus"),
         Kind::ChallengeRaised => Accept,
         Kind::MeetingAttested => allow(["chair", "ciso-indus", "eval"].contains(&member)),
         Kind::DisputeResolved | Kind::DirectiveIssued => {
