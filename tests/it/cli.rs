@@ -1176,6 +1176,17 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             s(&delegation),
         ],
     );
+    for (kind, body) in [
+        (
+            "member.suspended",
+            json!({"member": "deputy-indus", "reason": "Under review"}),
+        ),
+        ("member.reinstated", json!({"member": "deputy-indus"})),
+    ] {
+        let file = sb.join(&format!("{kind}.json"));
+        std::fs::write(&file, body.to_string()).unwrap();
+        send("pta", &["raw", "--kind", kind, "--body", s(&file)]);
+    }
     send(
         "chair",
         &[

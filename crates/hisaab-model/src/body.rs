@@ -39,6 +39,7 @@ pub use crate::kind::meeting_scheduled::{MeetingScheduledBody, AGENDA_MAX};
 pub use crate::kind::member_enrolled::MemberEnrolledBody;
 pub use crate::kind::member_key_rotated::MemberKeyRotatedBody;
 pub use crate::kind::member_revoked::MemberRevokedBody;
+pub use crate::kind::member_suspended::{MemberReinstatedBody, MemberSuspendedBody};
 pub use crate::kind::operator_registered::OperatorRegisteredBody;
 pub use crate::kind::rubric_set::{Band, RubricSetBody};
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
@@ -116,7 +117,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 27);
+        assert_eq!(Kind::ALL.len(), 29);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

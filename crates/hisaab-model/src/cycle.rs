@@ -138,6 +138,8 @@ pub(crate) struct CycleLedger {
     pub(crate) retired: BTreeMap<KpiId, (u64, Date)>,
     /// Delegations in force or expired, by deputy: the last one granted to each.
     pub(crate) delegations: BTreeMap<Slug, DelegationRecord>,
+    /// Members suspended, with the seq of their suspension.
+    pub(crate) suspended: BTreeMap<Slug, u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -381,6 +383,8 @@ pub struct MemberRecordState {
     /// Actions they own, closed as missed.
     #[schemars(range(max = "INTEGER_MAX"))]
     pub actions_missed: u64,
+    /// Whether they are suspended (SPEC §11.11): they sign nothing until reinstated.
+    pub suspended: bool,
 }
 
 /// Format 2: the cycle's state (SPEC §11.9), the `cycle` member of a format-2 state.
@@ -502,7 +506,13 @@ impl Ledger {
         let mut members: BTreeMap<Slug, MemberRecordState> = self
             .members
             .keys()
-            .map(|id| (id.clone(), MemberRecordState::default()))
+            .map(|id| {
+                let record = MemberRecordState {
+                    suspended: self.cycle.suspended.contains_key(id),
+                    ..MemberRecordState::default()
+                };
+                (id.clone(), record)
+            })
             .collect();
         let mut meetings = BTreeMap::new();
         let ids: BTreeSet<&Slug> = self

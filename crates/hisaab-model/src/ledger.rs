@@ -561,6 +561,12 @@ impl Ledger {
                 "member `{id}` was revoked at seq {revoked}; their key may no longer sign"
             )));
         }
+        if let Some(suspended) = self.cycle.suspended.get(id) {
+            return Err(denied(format!(
+                "member `{id}` was suspended at seq {suspended}; a suspended member signs \
+                 nothing until reinstated"
+            )));
+        }
         Ok(Signer {
             id,
             record: member,

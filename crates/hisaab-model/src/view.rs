@@ -367,7 +367,9 @@ impl Scopes {
             | Body::MeetingScheduled(_)
             | Body::RubricSet(_)
             | Body::KpiRetired(_)
-            | Body::DelegationGranted(_) => REGISTRY,
+            | Body::DelegationGranted(_)
+            | Body::MemberSuspended(_)
+            | Body::MemberReinstated(_) => REGISTRY,
             Body::ActionAssigned(b) => {
                 let code = match &b.owner {
                     crate::cycle::ActionOwner::Operator(operator) => self.operator_code(operator),

@@ -2310,6 +2310,26 @@ impl Builder {
                 format!("{DEPUTY}, deputy of {ciso}, commits {}", operator.name),
             )?;
         }
+        // A member suspended pending a review, and reinstated a few days later.
+        if month == self.story_month(10) {
+            let not_before = self.at(month, 1, 9)?;
+            self.push(
+                AUTHORITY,
+                "member.suspended",
+                json!({"member": SUSPENDED,
+                    "reason": "Pending a review of how the monitor's key is held."}),
+                not_before,
+                format!("{AUTHORITY} suspends {SUSPENDED}"),
+            )?;
+            let not_before = self.at(month, 4, 9)?;
+            self.push(
+                AUTHORITY,
+                "member.reinstated",
+                json!({"member": SUSPENDED}),
+                not_before,
+                format!("{AUTHORITY} reinstates {SUSPENDED}"),
+            )?;
+        }
         // A KPI retired: no report of it is owed from then on.
         if month == self.story_month(9) {
             let not_before = self.at(month, 5, 10)?;
@@ -2361,6 +2381,9 @@ impl Builder {
 
 /// The member of Indus who deputises for its CISO for a month.
 const DEPUTY: &str = "witness-indus";
+
+/// The member suspended and reinstated late in the year.
+const SUSPENDED: &str = "witness-sindh";
 
 /// The KPI the chair retires late in the year.
 const RETIRED_KPI: &str = "PA-03";

@@ -28,8 +28,8 @@ use hisaab_model::body::{
     DirectiveClosedBody, DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody,
     EscalationRecordedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody,
     KpiRetiredBody, MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody,
-    MemberEnrolledBody, MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody,
-    RubricSetBody, SubmissionFiledBody,
+    MemberEnrolledBody, MemberKeyRotatedBody, MemberReinstatedBody, MemberRevokedBody,
+    MemberSuspendedBody, OperatorRegisteredBody, RubricSetBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -94,6 +94,8 @@ fn generated() -> Vec<(String, Value)> {
     body("rubric.set", derive::<RubricSetBody>());
     body("kpi.retired", derive::<KpiRetiredBody>());
     body("delegation.granted", derive::<DelegationGrantedBody>());
+    body("member.suspended", derive::<MemberSuspendedBody>());
+    body("member.reinstated", derive::<MemberReinstatedBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     schemas
 }

@@ -46,6 +46,7 @@ pub mod meeting_scheduled;
 pub mod member_enrolled;
 pub mod member_key_rotated;
 pub mod member_revoked;
+pub mod member_suspended;
 pub mod operator_registered;
 pub mod rubric_set;
 pub mod submission_filed;
@@ -329,6 +330,9 @@ registry! {
     KpiRetired, KpiRetired, "kpi.retired", kpi_retired::KpiRetiredBody;
     DelegationGranted, DelegationGranted, "delegation.granted",
         delegation_granted::DelegationGrantedBody;
+    MemberSuspended, MemberSuspended, "member.suspended", member_suspended::MemberSuspendedBody;
+    MemberReinstated, MemberReinstated, "member.reinstated",
+        member_suspended::MemberReinstatedBody;
 }
 
 impl Kind {

@@ -717,6 +717,59 @@ fn a_deputy_signs_for_the_ciso_until_the_delegation_expires() {
     );
 }
 
+#[test]
+fn a_suspended_member_signs_nothing_until_reinstated() {
+    let mut b = Builder::standard_v2();
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "member.suspended",
+        json!({"member": "pta", "reason": "r"}),
+        Rule::Reference,
+        "member `pta` may not suspend themself",
+    );
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "member.reinstated",
+        json!({"member": "eval"}),
+        Rule::Reference,
+        "member `eval` is not suspended",
+    );
+    b.append(
+        seed::AUTHORITY,
+        "member.suspended",
+        json!({"member": "eval", "reason": "Under review"}),
+    );
+    refused(
+        &mut b,
+        seed::AUTHORITY_2,
+        "member.suspended",
+        json!({"member": "eval", "reason": "r"}),
+        Rule::Reference,
+        "member `eval` was already suspended at seq",
+    );
+    let challenge = |id: &str| json!({"challenge": id, "pillar": "legal", "description": "d"});
+    refused(
+        &mut b,
+        seed::EVALUATOR,
+        "challenge.raised",
+        challenge("ch1"),
+        Rule::Signer,
+        "member `eval` was suspended at seq",
+    );
+    let state = b.ledger.ledger().state(None);
+    assert!(state.cycle.unwrap().members[&slug("eval")].suspended);
+    b.append(
+        seed::AUTHORITY,
+        "member.reinstated",
+        json!({"member": "eval"}),
+    );
+    b.append(seed::EVALUATOR, "challenge.raised", challenge("ch1"));
+    let state = b.ledger.ledger().state(None);
+    assert!(!state.cycle.unwrap().members[&slug("eval")].suspended);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 

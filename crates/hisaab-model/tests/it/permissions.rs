@@ -132,6 +132,15 @@ fn setup(kind: Kind) -> (Builder, Value) {
         }
         Kind::DelegationGranted => json!({"operator": "indus", "deputy": "eval-indus",
             "expires": "2026-12-31"}),
+        Kind::MemberSuspended => json!({"member": "eval", "reason": "Under review"}),
+        Kind::MemberReinstated => {
+            b.append(
+                seed::AUTHORITY,
+                "member.suspended",
+                json!({"member": "eval", "reason": "Under review"}),
+            );
+            json!({"member": "eval"})
+        }
         Kind::KpiRetired => json!({"kpi": "MN-01", "reason": "Replaced by MN-02"}),
         Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
@@ -196,9 +205,14 @@ fn expected(kind: Kind, member: &str) -> Expect {
     let allow = |ok: bool| if ok { Accept } else { permission };
     match kind {
         Kind::LedgerGenesis => permission,
-        Kind::OperatorRegistered | Kind::MemberEnrolled | Kind::MemberRevoked | Kind::RubricSet => {
-            allow(authority || indus_authority)
-        }
+        // The suspended member signs nothing.
+        Kind::MemberReinstated if evaluator => Reject(Rule::Signer),
+        Kind::OperatorRegistered
+        | Kind::MemberEnrolled
+        | Kind::MemberRevoked
+        | Kind::MemberSuspended
+        | Kind::MemberReinstated
+        | Kind::RubricSet => allow(authority || indus_authority),
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
         Kind::KpiDefined
         | Kind::KpiRetired
