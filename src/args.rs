@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hisaab_model::{
-    Cadence, CommitmentOutcome, Direction, DisputeOutcome, Pillar, Role, Verdict, Vocabulary,
+    ActionOutcome, Cadence, CommitmentOutcome, Direction, DisputeOutcome, Pillar, Role, Verdict,
+    Vocabulary,
 };
 
 /// Hisaab: a tamper-evident accountability ledger for the Telecom Cyber Security Task Force.
@@ -217,6 +218,11 @@ pub(crate) struct InitArgs {
     /// Policy (format 2): days after a dispute or challenge by which it is due a decision.
     #[arg(long, default_value_t = hisaab_model::Policy::DECISION_DAYS)]
     pub(crate) decision_days: u64,
+    /// Policy (format 2): the share of operators, in percent, a quorate meeting's attendees
+    /// represent.
+    #[arg(long, default_value_t = hisaab_model::Policy::QUORUM_PERCENT,
+        value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub(crate) quorum_percent: u64,
     /// Policy: how far in the future `issued_at` may be, in seconds.
     #[arg(long, default_value_t = 300)]
     pub(crate) max_future_skew_s: u64,
@@ -437,6 +443,10 @@ pub(crate) enum SubmitHelper {
         /// The event hash of the evaluation this one replaces.
         #[arg(long, value_name = "HASH")]
         supersedes: Option<String>,
+        /// Format 2: why the verdict differs from the one value, target and direction
+        /// indicate (required then).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// `challenge.raised` (any member).
     Challenge {
@@ -505,6 +515,104 @@ pub(crate) enum SubmitHelper {
         /// A note.
         #[arg(long, default_value = "")]
         note: String,
+    },
+    /// `action.assigned` (chair, authority; format 2): an action item of a recorded meeting's
+    /// minutes, owned by a member or an operator.
+    Action {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The action id (a slug).
+        #[arg(long)]
+        action: String,
+        /// The recorded meeting whose minutes decided it.
+        #[arg(long)]
+        meeting: String,
+        /// The member who owns it.
+        #[arg(
+            long,
+            conflicts_with = "owner_operator",
+            required_unless_present = "owner_operator"
+        )]
+        owner_member: Option<String>,
+        /// The operator who owns it (its CISOs act for it).
+        #[arg(long)]
+        owner_operator: Option<String>,
+        /// By when.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// What is to be done.
+        #[arg(long)]
+        text: String,
+    },
+    /// `action.closed` or, with `--directive`, `directive.closed` (the owner, a chair or an
+    /// authority; format 2).
+    CloseAction {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The action id (or, with `--directive`, the directive id).
+        #[arg(long)]
+        action: String,
+        /// Close a directive rather than an action.
+        #[arg(long)]
+        directive: bool,
+        /// The outcome.
+        #[arg(long, value_parser = vocabulary::<ActionOutcome>())]
+        outcome: ActionOutcome,
+        /// A note.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// `directive.issued` (authority; format 2): an operator directed to act by a date.
+    Directive {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The directive id (a slug).
+        #[arg(long)]
+        directive: String,
+        /// The operator directed.
+        #[arg(long)]
+        operator: String,
+        /// By when.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// What the operator is to do.
+        #[arg(long)]
+        text: String,
+    },
+    /// `commitment.extended` (chair, authority; format 2): a later due date, with a reason.
+    Extend {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The commitment id.
+        #[arg(long)]
+        commitment: String,
+        /// The new due date.
+        #[arg(long, value_name = "DATE")]
+        due: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// `escalation.recorded` (chair, authority; format 2): a missed commitment, directive or
+    /// action escalated.
+    Escalate {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The escalation id (a slug).
+        #[arg(long)]
+        escalation: String,
+        /// The commitment escalated.
+        #[arg(long, group = "item")]
+        commitment: Option<String>,
+        /// The directive escalated.
+        #[arg(long, group = "item")]
+        directive: Option<String>,
+        /// The action escalated.
+        #[arg(long, group = "item")]
+        action: Option<String>,
+        /// Why, and to whom.
+        #[arg(long)]
+        reason: String,
     },
     /// `dispute.opened` / `dispute.resolved`.
     Dispute {

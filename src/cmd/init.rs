@@ -77,6 +77,7 @@ fn build_genesis(args: &InitArgs, log_key: &hisaab_log::SigningKey) -> Result<En
                 filing_days: Some(args.filing_days),
                 evaluation_days: Some(args.evaluation_days),
                 decision_days: Some(args.decision_days),
+                quorum_percent: Some(args.quorum_percent),
                 ..Policy::window(args.max_future_skew_s, args.max_age_s)
             }
         } else {

@@ -105,6 +105,7 @@ fn render(obligations: &Obligations) -> String {
                     .map(|role| role.as_str())
                     .collect::<Vec<_>>()
                     .join("|"),
+                OwedBy::Member { member } => format!("member {member}"),
             };
             let what = match (item.period, &item.id, &item.submission) {
                 (Some(period), _, Some(submission)) => {
@@ -112,7 +113,10 @@ fn render(obligations: &Obligations) -> String {
                     format!("{period} {}…", hex.get(..12).unwrap_or(""))
                 }
                 (Some(period), _, None) => period.to_string(),
-                (None, Some(id), _) => id.to_string(),
+                (None, Some(id), _) => match &item.escalation {
+                    Some(escalation) => format!("{id} (escalated: {escalation})"),
+                    None => id.to_string(),
+                },
                 _ => "-".to_owned(),
             };
             vec![

@@ -8,11 +8,14 @@ use anyhow::{bail, Context as _, Result};
 use hisaab_client::{Posted, Session};
 use hisaab_log::{Date, Envelope, Hash, Period, PublicKey};
 use hisaab_model::body::{
-    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentMadeBody,
-    DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody, KpiAssignedBody,
-    KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
-    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+    ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
+    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DirectiveClosedBody,
+    DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
+    EvaluationRecordedBody, KpiAssignedBody, KpiDefinedBody, MeetingAttestedBody,
+    MeetingRecordedBody, MemberEnrolledBody, MemberKeyRotatedBody, MemberRevokedBody,
+    OperatorRegisteredBody, SubmissionFiledBody,
 };
+use hisaab_model::cycle::{ActionOwner, EscalatedItem};
 use hisaab_model::{Body, Decimal, Kind, KpiId, Note, Score, Slug, Text};
 use serde_json::Value;
 
@@ -148,6 +151,11 @@ fn common_of(helper: &SubmitHelper) -> &HelperCommon {
         | SubmitHelper::ResolveChallenge { common, .. }
         | SubmitHelper::Commitment { common, .. }
         | SubmitHelper::CloseCommitment { common, .. }
+        | SubmitHelper::Action { common, .. }
+        | SubmitHelper::CloseAction { common, .. }
+        | SubmitHelper::Directive { common, .. }
+        | SubmitHelper::Extend { common, .. }
+        | SubmitHelper::Escalate { common, .. }
         | SubmitHelper::Meeting { common, .. }
         | SubmitHelper::Attest { common, .. }
         | SubmitHelper::RotateKey { common, .. }
@@ -270,6 +278,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             score,
             rationale,
             supersedes,
+            reason,
             ..
         } => Body::EvaluationRecorded(EvaluationRecordedBody {
             submission: arg("submission", submission, Hash::try_from_hex)?,
@@ -279,6 +288,7 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             ),
             rationale: Some(arg("rationale", rationale, Text::try_new)?),
             supersedes: opt("supersedes", supersedes.as_ref(), Hash::try_from_hex)?,
+            reason: opt("reason", reason.as_ref(), Text::try_new)?,
             ext: None,
         }),
         SubmitHelper::Challenge {
@@ -335,6 +345,101 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             commitment: arg("commitment", commitment, Slug::try_new)?,
             outcome: Some(*outcome),
             note: Some(arg("note", note, Note::try_new)?),
+            ext: None,
+        }),
+        SubmitHelper::Action {
+            action,
+            meeting,
+            owner_member,
+            owner_operator,
+            due,
+            text,
+            ..
+        } => Body::ActionAssigned(ActionAssignedBody {
+            action: arg("action", action, Slug::try_new)?,
+            meeting: arg("meeting", meeting, Slug::try_new)?,
+            owner: match (owner_member, owner_operator) {
+                (Some(member), None) => {
+                    ActionOwner::Member(arg("owner-member", member, Slug::try_new)?)
+                }
+                (None, Some(operator)) => {
+                    ActionOwner::Operator(arg("owner-operator", operator, Slug::try_new)?)
+                }
+                _ => bail!("give exactly one of --owner-member and --owner-operator"),
+            },
+            due: arg("due", due, Date::try_parse)?,
+            text: Some(arg("text", text, Text::try_new)?),
+            ext: None,
+        }),
+        SubmitHelper::CloseAction {
+            action,
+            directive,
+            outcome,
+            note,
+            ..
+        } => {
+            let id = arg("action", action, Slug::try_new)?;
+            let note = arg("note", note, Note::try_new)?;
+            if *directive {
+                Body::DirectiveClosed(DirectiveClosedBody {
+                    directive: id,
+                    outcome: *outcome,
+                    note: Some(note),
+                    ext: None,
+                })
+            } else {
+                Body::ActionClosed(ActionClosedBody {
+                    action: id,
+                    outcome: *outcome,
+                    note: Some(note),
+                    ext: None,
+                })
+            }
+        }
+        SubmitHelper::Directive {
+            directive,
+            operator,
+            due,
+            text,
+            ..
+        } => Body::DirectiveIssued(DirectiveIssuedBody {
+            directive: arg("directive", directive, Slug::try_new)?,
+            operator: arg("operator", operator, Slug::try_new)?,
+            due: arg("due", due, Date::try_parse)?,
+            text: Some(arg("text", text, Text::try_new)?),
+            ext: None,
+        }),
+        SubmitHelper::Extend {
+            commitment,
+            due,
+            reason,
+            ..
+        } => Body::CommitmentExtended(CommitmentExtendedBody {
+            commitment: arg("commitment", commitment, Slug::try_new)?,
+            due: arg("due", due, Date::try_parse)?,
+            reason: Some(arg("reason", reason, Text::try_new)?),
+            ext: None,
+        }),
+        SubmitHelper::Escalate {
+            escalation,
+            commitment,
+            directive,
+            action,
+            reason,
+            ..
+        } => Body::EscalationRecorded(EscalationRecordedBody {
+            escalation: arg("escalation", escalation, Slug::try_new)?,
+            item: match (commitment, directive, action) {
+                (Some(c), None, None) => {
+                    EscalatedItem::Commitment(arg("commitment", c, Slug::try_new)?)
+                }
+                (None, Some(d), None) => {
+                    EscalatedItem::Directive(arg("directive", d, Slug::try_new)?)
+                }
+                (None, None, Some(a)) => EscalatedItem::Action(arg("action", a, Slug::try_new)?),
+                _ => bail!("give exactly one of --commitment, --directive and --action"),
+            },
+            reason: Some(arg("reason", reason, Text::try_new)?),
             ext: None,
         }),
         SubmitHelper::Dispute { action } => match action {

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::common::{self, Sandbox, Server};
 
 /// The kinds whose bodies the public never reads (SPEC §13.4).
-const SEALED_KINDS: [&str; 8] = [
+const SEALED_KINDS: [&str; 14] = [
     "submission.filed",
     "evaluation.recorded",
     "commitment.made",
@@ -24,6 +24,12 @@ const SEALED_KINDS: [&str; 8] = [
     "dispute.resolved",
     "challenge.raised",
     "challenge.resolved",
+    "action.assigned",
+    "action.closed",
+    "directive.issued",
+    "directive.closed",
+    "commitment.extended",
+    "escalation.recorded",
 ];
 
 /// The session length the server is started with, so that a session expires within the test.
@@ -190,7 +196,17 @@ fn operators_of(entries: &[Value]) -> Vec<Option<String>> {
         let hash = hex_leaf_hash(entry);
         let named = body["operator"].as_str().map(str::to_owned);
         let operator = match kind {
-            "submission.filed" | "commitment.made" | "challenge.raised" => named,
+            "submission.filed" | "commitment.made" | "challenge.raised" | "directive.issued" => {
+                named
+            }
+            "action.assigned" => body["owner"]["operator"].as_str().map(str::to_owned),
+            "action.closed" => by_ref.get(body["action"].as_str().unwrap()).cloned(),
+            "directive.closed" => by_ref.get(body["directive"].as_str().unwrap()).cloned(),
+            "commitment.extended" => by_ref.get(body["commitment"].as_str().unwrap()).cloned(),
+            "escalation.recorded" => body["item"]
+                .as_object()
+                .and_then(|item| item.values().next())
+                .and_then(|id| by_ref.get(id.as_str().unwrap()).cloned()),
             "evaluation.recorded" => by_ref.get(body["submission"].as_str().unwrap()).cloned(),
             "dispute.opened" => by_ref.get(body["evaluation"].as_str().unwrap()).cloned(),
             "dispute.resolved" => by_ref.get(body["dispute"].as_str().unwrap()).cloned(),
@@ -200,7 +216,7 @@ fn operators_of(entries: &[Value]) -> Vec<Option<String>> {
         };
         if let Some(operator) = &operator {
             by_ref.insert(hash, operator.clone());
-            for id in ["dispute", "commitment", "challenge"] {
+            for id in ["dispute", "commitment", "challenge", "action", "directive"] {
                 if let Some(id) = body[id].as_str() {
                     by_ref.insert(id.to_owned(), operator.clone());
                 }
@@ -620,16 +636,23 @@ fn no_sealed_value_reaches_the_public(demo: &Demo, all: &[Value], full: &Value) 
             strings(body, &mut public_strings);
             continue;
         }
+        // The sealed texts (outcomes and verdicts are also keys of the public state); for
+        // `commitment.made` `action` is its text, for `action.assigned` the public id.
+        let action = (kind == "commitment.made").then_some("action");
         for field in [
             "value",
             "evidence",
             "note",
             "rationale",
-            "action",
             "grounds",
             "description",
             "resolution",
-        ] {
+            "text",
+            "reason",
+        ]
+        .into_iter()
+        .chain(action)
+        {
             strings(&body[field], &mut sealed);
         }
     }

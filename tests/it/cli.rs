@@ -561,13 +561,29 @@ fn the_demo_says_who_owes_what_by_when_and_replays_by_date() {
         .unwrap()
         .to_string();
     let out = sb.ok(&["obligations", "--server", &url, "--at", &at]);
-    for kind in ["report", "evaluation", "commitment", "dispute", "challenge"] {
+    for kind in [
+        "report",
+        "evaluation",
+        "commitment",
+        "dispute",
+        "challenge",
+        "action",
+        "directive",
+    ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(kind)),
             "no {kind} in:\n{out}"
         );
     }
     assert!(out.contains("DAYS LATE"), "{out}");
+    assert!(
+        out.contains("member eval-ayesha"),
+        "an action owed by a member:\n{out}"
+    );
+    assert!(
+        out.contains("(escalated: esc-"),
+        "an escalated item:\n{out}"
+    );
     let doc: Value =
         serde_json::from_str(&sb.ok(&["obligations", "--server", &url, "--at", &at, "--json"]))
             .unwrap();
@@ -1020,6 +1036,19 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     );
     assert_eq!(entry["statement"]["body"]["as_of"], json!(opened_size));
 
+    // Format 2: the chair extends the commitment, never silently.
+    send(
+        "chair",
+        &[
+            "extend",
+            "--commitment",
+            "c-1",
+            "--due",
+            "2099-09-30",
+            "--reason",
+            "Vendor delay",
+        ],
+    );
     send(
         "evaluator",
         &[
@@ -1079,6 +1108,144 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         ],
     );
     send("ciso", &["attest", "--meeting", "m-1"]);
+    // Format 2: the next meeting scheduled (the generic path), an action of the minutes
+    // missed and escalated, a directive done.
+    let agenda = sb.join("schedule.json");
+    std::fs::write(
+        &agenda,
+        json!({"meeting": "m-2", "date": "2099-01-15",
+            "agenda": [{"title": "Patching", "operator": "indus-mobile", "kpi": "CR-01"}]})
+        .to_string(),
+    )
+    .unwrap();
+    send(
+        "chair",
+        &["raw", "--kind", "meeting.scheduled", "--body", s(&agenda)],
+    );
+    let rubric = sb.join("rubric.json");
+    std::fs::write(
+        &rubric,
+        json!({"bands": [{"verdict": "not_met", "min": 0, "max": 49}]}).to_string(),
+    )
+    .unwrap();
+    send(
+        "pta",
+        &["raw", "--kind", "rubric.set", "--body", s(&rubric)],
+    );
+    let retired = sb.join("retired.json");
+    std::fs::write(
+        &retired,
+        json!({"kpi": "CR-01", "reason": "Replaced"}).to_string(),
+    )
+    .unwrap();
+    send(
+        "chair",
+        &["raw", "--kind", "kpi.retired", "--body", s(&retired)],
+    );
+    // A deputy of the operator, named by its CISO until today.
+    sb.ok(&["keygen", s(&key("deputy"))]);
+    send(
+        "pta",
+        &[
+            "member",
+            "--member",
+            "deputy-indus",
+            "--name",
+            "Deputy",
+            "--role",
+            "witness",
+            "--operator",
+            "indus-mobile",
+            "--member-key",
+            s(&key("deputy")),
+        ],
+    );
+    let delegation = sb.join("delegation.json");
+    std::fs::write(
+        &delegation,
+        json!({"operator": "indus-mobile", "deputy": "deputy-indus", "expires": today}).to_string(),
+    )
+    .unwrap();
+    send(
+        "ciso",
+        &[
+            "raw",
+            "--kind",
+            "delegation.granted",
+            "--body",
+            s(&delegation),
+        ],
+    );
+    for (kind, body) in [
+        (
+            "member.suspended",
+            json!({"member": "deputy-indus", "reason": "Under review"}),
+        ),
+        ("member.reinstated", json!({"member": "deputy-indus"})),
+    ] {
+        let file = sb.join(&format!("{kind}.json"));
+        std::fs::write(&file, body.to_string()).unwrap();
+        send("pta", &["raw", "--kind", kind, "--body", s(&file)]);
+    }
+    send(
+        "chair",
+        &[
+            "action",
+            "--action",
+            "a-1",
+            "--meeting",
+            "m-1",
+            "--owner-operator",
+            "indus-mobile",
+            "--due",
+            "2099-02-01",
+            "--text",
+            "Send the patch report",
+        ],
+    );
+    send(
+        "ciso",
+        &["close-action", "--action", "a-1", "--outcome", "missed"],
+    );
+    send(
+        "chair",
+        &[
+            "escalate",
+            "--escalation",
+            "e-1",
+            "--action",
+            "a-1",
+            "--reason",
+            "To the authority",
+        ],
+    );
+    send(
+        "pta",
+        &[
+            "directive",
+            "--directive",
+            "dir-1",
+            "--operator",
+            "indus-mobile",
+            "--due",
+            "2099-03-01",
+            "--text",
+            "Rotate the keys",
+        ],
+    );
+    send(
+        "ciso",
+        &[
+            "close-action",
+            "--directive",
+            "--action",
+            "dir-1",
+            "--outcome",
+            "done",
+            "--note",
+            "Rotated",
+        ],
+    );
     send(
         "ciso",
         &[
@@ -1111,7 +1278,7 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
                 .to_owned()
         })
         .collect();
-    assert_eq!(kinds.len(), 17, "{kinds:?}");
+    assert_eq!(kinds.len(), hisaab_model::Kind::ALL.len(), "{kinds:?}");
     let state: Value =
         serde_json::from_str(&sb.ok(&["replay", &url, "--json", "--key", s(&key("pta"))])).unwrap();
     assert_eq!(
@@ -1123,6 +1290,11 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         json!(1)
     );
     assert_eq!(state["members"]["evaluator"]["status"], "revoked");
+    let cycle = &state["cycle"];
+    assert_eq!(cycle["extended"]["c-1"]["due"], "2099-09-30");
+    assert_eq!(cycle["actions"]["a-1"]["escalation"], "e-1");
+    assert_eq!(cycle["directives"]["dir-1"]["status"], "done");
+    assert_eq!(cycle["meetings"]["m-2"]["scheduled_for"], "2099-01-15");
     // The public view of a format-2 ledger counts sealed outcomes as withheld (SPEC §12.8).
     let public: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
     let operator = &public["operators"]["indus-mobile"];

@@ -38,13 +38,20 @@ EXT = ("ext", True)
 SEALED = {
     "operator.registered": [("blinding", False)],
     "submission.filed": [("value", False), ("evidence", False), ("note", False), EXT],
-    "evaluation.recorded": [("verdict", False), ("score", False), ("rationale", False), EXT],
+    "evaluation.recorded": [("verdict", False), ("score", False), ("rationale", False), EXT,
+                            ("reason", True)],
     "commitment.made": [("action", False), EXT],
     "commitment.closed": [("outcome", False), ("note", False), EXT],
     "challenge.raised": [("description", False), EXT],
     "challenge.resolved": [("resolution", False), EXT],
     "dispute.opened": [("grounds", False), EXT],
     "dispute.resolved": [("outcome", False), ("rationale", False), EXT],
+    "action.assigned": [("text", False), EXT],
+    "action.closed": [("note", False), EXT],
+    "directive.issued": [("text", False), EXT],
+    "directive.closed": [("note", False), EXT],
+    "commitment.extended": [("reason", False), EXT],
+    "escalation.recorded": [("reason", False), EXT],
 }
 
 COMMITMENT_DOMAIN = b"hisaab/commitment/v2\n"

@@ -96,6 +96,7 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
             SealedField::required("score"),
             SealedField::required("rationale"),
             EXT,
+            SealedField::optional("reason"),
         ],
     ),
     ("commitment.made", &[SealedField::required("action"), EXT]),
@@ -123,6 +124,18 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
             SealedField::required("rationale"),
             EXT,
         ],
+    ),
+    ("action.assigned", &[SealedField::required("text"), EXT]),
+    ("action.closed", &[SealedField::required("note"), EXT]),
+    ("directive.issued", &[SealedField::required("text"), EXT]),
+    ("directive.closed", &[SealedField::required("note"), EXT]),
+    (
+        "commitment.extended",
+        &[SealedField::required("reason"), EXT],
+    ),
+    (
+        "escalation.recorded",
+        &[SealedField::required("reason"), EXT],
     ),
 ];
 

@@ -13,24 +13,35 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+pub use crate::kind::action_assigned::ActionAssignedBody;
+pub use crate::kind::action_closed::ActionClosedBody;
 pub use crate::kind::challenge_raised::ChallengeRaisedBody;
 pub use crate::kind::challenge_resolved::ChallengeResolvedBody;
 pub use crate::kind::commitment_closed::CommitmentClosedBody;
+pub use crate::kind::commitment_extended::CommitmentExtendedBody;
 pub use crate::kind::commitment_made::CommitmentMadeBody;
+pub use crate::kind::delegation_granted::DelegationGrantedBody;
+pub use crate::kind::directive_closed::DirectiveClosedBody;
+pub use crate::kind::directive_issued::DirectiveIssuedBody;
 pub use crate::kind::dispute_opened::DisputeOpenedBody;
 pub use crate::kind::dispute_resolved::DisputeResolvedBody;
+pub use crate::kind::escalation_recorded::EscalationRecordedBody;
 pub use crate::kind::evaluation_recorded::EvaluationRecordedBody;
 pub use crate::kind::kpi_assigned::KpiAssignedBody;
 pub use crate::kind::kpi_defined::KpiDefinedBody;
+pub use crate::kind::kpi_retired::KpiRetiredBody;
 pub use crate::kind::ledger_genesis::{
     GenesisAuthority, GenesisBody, Policy, Strategy, POLICY_DAYS_MAX,
 };
 pub use crate::kind::meeting_attested::MeetingAttestedBody;
 pub use crate::kind::meeting_recorded::{MeetingRecordedBody, ATTENDEES_MAX, DECISIONS_MAX};
+pub use crate::kind::meeting_scheduled::{MeetingScheduledBody, AGENDA_MAX};
 pub use crate::kind::member_enrolled::MemberEnrolledBody;
 pub use crate::kind::member_key_rotated::MemberKeyRotatedBody;
 pub use crate::kind::member_revoked::MemberRevokedBody;
+pub use crate::kind::member_suspended::{MemberReinstatedBody, MemberSuspendedBody};
 pub use crate::kind::operator_registered::OperatorRegisteredBody;
+pub use crate::kind::rubric_set::{Band, RubricSetBody};
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
 pub use crate::kind::{Body, Kind};
 use crate::value::Role;
@@ -61,6 +72,9 @@ pub enum Signers {
     AnyMember,
     /// A member listed among the meeting's attendees.
     Attendee,
+    /// The owner of the item the body names (the member, or a ciso of the operator), or a
+    /// chair or authority.
+    OwnerOrChair,
 }
 
 /// A body that does not have the form of its kind.
@@ -103,7 +117,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 17);
+        assert_eq!(Kind::ALL.len(), 29);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

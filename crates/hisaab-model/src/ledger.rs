@@ -20,7 +20,7 @@ use crate::value::{
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v3";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v4";
 
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
 /// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
@@ -56,6 +56,10 @@ pub struct Ledger {
     /// then shows every operator as the public view does.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) unopened_unplaced: bool,
+    /// Format 2: the task force's cycle (meetings scheduled, actions, directives, extensions,
+    /// escalations).
+    #[serde(default)]
+    pub(crate) cycle: crate::cycle::CycleLedger,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -223,6 +227,8 @@ pub(crate) struct Signer<'a> {
     pub(crate) id: &'a Slug,
     /// The member.
     pub(crate) record: &'a MemberRecord,
+    /// The date of the entry's `recorded_at`.
+    pub(crate) date: Date,
 }
 
 impl Ledger {
@@ -449,7 +455,7 @@ impl Ledger {
             self.check_time(seq, statement, &e.recorded_at, &genesis.policy)?;
             return Ok(parsed);
         }
-        let signer = self.check_signer_key(seq, &statement.signer)?;
+        let signer = self.check_signer_key(seq, &statement.signer, e.recorded_at.date())?;
         self.check_permission(seq, body, &signer)?;
         self.check_conflict_of_interest(seq, body, &signer)?;
         match history.statement_seq(&statement.id) {
@@ -595,7 +601,12 @@ impl Ledger {
         Ok(parsed)
     }
 
-    fn check_signer_key(&self, seq: u64, key: &PublicKey) -> Result<Signer<'_>, Violation> {
+    fn check_signer_key(
+        &self,
+        seq: u64,
+        key: &PublicKey,
+        date: Date,
+    ) -> Result<Signer<'_>, Violation> {
         let denied = |detail: String| Violation::new(seq, Rule::Signer, detail);
         let Some(record) = self.keys.get(key) else {
             return Err(denied(format!(
@@ -618,7 +629,17 @@ impl Ledger {
                 "member `{id}` was revoked at seq {revoked}; their key may no longer sign"
             )));
         }
-        Ok(Signer { id, record: member })
+        if let Some(suspended) = self.cycle.suspended.get(id) {
+            return Err(denied(format!(
+                "member `{id}` was suspended at seq {suspended}; a suspended member signs \
+                 nothing until reinstated"
+            )));
+        }
+        Ok(Signer {
+            id,
+            record: member,
+            date,
+        })
     }
 
     fn check_permission(
@@ -663,6 +684,7 @@ impl Ledger {
                 }
             }
             Signers::SelfOrAuthority
+            | Signers::OwnerOrChair
             | Signers::CisoOfOperator
             | Signers::AnyMember
             | Signers::Attendee => Ok(()),
@@ -684,7 +706,13 @@ impl Ledger {
         };
         let is_ciso = signer.record.roles.contains(&Role::Ciso)
             && signer.record.operator.as_ref() == Some(operator);
-        if is_ciso {
+        // Format 2: a deputy acts for the operator's ciso until the delegation expires.
+        let is_deputy = self
+            .cycle
+            .delegations
+            .get(signer.id)
+            .is_some_and(|d| &d.operator == operator && signer.date <= d.expires);
+        if is_ciso || is_deputy {
             Ok(())
         } else {
             Err(Violation::new(

@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod cycle;
 pub mod kind;
 pub mod ledger;
 pub mod memory;
@@ -54,8 +55,8 @@ pub use state::{
     StateDiff,
 };
 pub use value::{
-    Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note, Origin, Pillar,
-    Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
+    ActionOutcome, Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note,
+    Origin, Pillar, Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
     cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited,

@@ -15,6 +15,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::body::Policy;
+use crate::cycle::{ActionOwner, EscalatedItem};
 use crate::ledger::Ledger;
 use crate::value::{schema, Cadence, KpiId, Role, Slug};
 
@@ -40,6 +41,10 @@ pub enum ObligationKind {
     Dispute,
     /// A challenge not resolved.
     Challenge,
+    /// Format 2: an action item of a meeting's minutes not closed.
+    Action,
+    /// Format 2: a directive not closed.
+    Directive,
 }
 
 impl ObligationKind {
@@ -51,6 +56,8 @@ impl ObligationKind {
             ObligationKind::Commitment => "commitment",
             ObligationKind::Dispute => "dispute",
             ObligationKind::Challenge => "challenge",
+            ObligationKind::Action => "action",
+            ObligationKind::Directive => "directive",
         }
     }
 }
@@ -76,6 +83,11 @@ pub enum OwedBy {
         /// The roles, sorted.
         roles: Vec<Role>,
     },
+    /// Format 2: one member (the owner of an action item).
+    Member {
+        /// The member.
+        member: Slug,
+    },
 }
 
 /// One obligation.
@@ -100,9 +112,12 @@ pub struct Obligation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::hash")]
     pub submission: Option<Hash>,
-    /// The commitment, dispute or challenge id.
+    /// The commitment, dispute, challenge, action or directive id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<Slug>,
+    /// Format 2: the escalation naming this commitment, action or directive, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<Slug>,
     /// When it is (or was) due.
     #[schemars(schema_with = "schema::date")]
     pub due: Date,
@@ -191,6 +206,7 @@ impl Ledger {
         self.waiting_evaluations(at, &policy, &mut items);
         self.open_commitments(at, &mut items);
         self.open_decisions(at, &policy, &mut items);
+        self.open_tasks(at, &mut items);
         items.retain(|item| {
             let by_operator = filter.operator.as_ref().is_none_or(|operator| {
                 item.operator.as_ref() == Some(operator)
@@ -208,6 +224,7 @@ impl Ledger {
                         roles.iter().any(|r| m.roles.contains(r))
                             && (m.operator.is_none() || m.operator != item.operator)
                     }
+                    OwedBy::Member { member } => filter.member.as_ref() == Some(member),
                 }
             });
             by_operator && by_member
@@ -243,6 +260,8 @@ impl Ledger {
                 else {
                     continue;
                 };
+                // Format 2: no report is owed for a period not ended when its KPI was retired.
+                let retired = self.cycle.retired.get(kpi).map(|(_, date)| *date);
                 match definition.cadence {
                     Cadence::Monthly | Cadence::Quarterly => {
                         // A quarter's report names its last month: first_period + 2, + 5, …
@@ -258,7 +277,9 @@ impl Ledger {
                             ) else {
                                 break;
                             };
-                            if period.last_day() >= at {
+                            if period.last_day() >= at
+                                || retired.is_some_and(|date| period.last_day() >= date)
+                            {
                                 break;
                             }
                             offset += step;
@@ -279,7 +300,8 @@ impl Ledger {
                             .range(assignment.first_period..)
                             .next()
                             .is_some();
-                        if !filed && assignment.due < at {
+                        let retired_first = retired.is_some_and(|date| date <= assignment.due);
+                        if !filed && assignment.due < at && !retired_first {
                             items.push(report(operator, kpi, None, assignment.due, at));
                         }
                     }
@@ -313,11 +335,76 @@ impl Ledger {
                         period: Some(submission.period),
                         submission: Some(*hash),
                         id: None,
+                        escalation: None,
                         due,
                         days_late: days_late(due, at),
                     });
                 }
             }
+        }
+    }
+
+    /// Format 2: action items and directives not closed that are overdue or fall due within
+    /// [`DUE_SOON_DAYS`]: an action owed by its owner, a directive by its operator.
+    fn open_tasks(&self, at: Date, items: &mut Vec<Obligation>) {
+        let horizon = at.plus_days(DUE_SOON_DAYS).unwrap_or(at);
+        for (id, action) in &self.cycle.actions {
+            if action.closed.is_some() || action.due > horizon {
+                continue;
+            }
+            let (owed_by, operator) = match &action.owner {
+                ActionOwner::Member(member) => (
+                    OwedBy::Member {
+                        member: member.clone(),
+                    },
+                    None,
+                ),
+                ActionOwner::Operator(operator) => (
+                    OwedBy::Operator {
+                        operator: operator.clone(),
+                    },
+                    Some(operator.clone()),
+                ),
+            };
+            items.push(Obligation {
+                kind: ObligationKind::Action,
+                owed_by,
+                operator,
+                kpi: None,
+                period: None,
+                submission: None,
+                id: Some(id.clone()),
+                escalation: self
+                    .cycle
+                    .escalated
+                    .get(&EscalatedItem::Action(id.clone()))
+                    .cloned(),
+                due: action.due,
+                days_late: days_late(action.due, at),
+            });
+        }
+        for (id, directive) in &self.cycle.directives {
+            if directive.closed.is_some() || directive.due > horizon || directive.issued > at {
+                continue;
+            }
+            items.push(Obligation {
+                kind: ObligationKind::Directive,
+                owed_by: OwedBy::Operator {
+                    operator: directive.operator.clone(),
+                },
+                operator: Some(directive.operator.clone()),
+                kpi: None,
+                period: None,
+                submission: None,
+                id: Some(id.clone()),
+                escalation: self
+                    .cycle
+                    .escalated
+                    .get(&EscalatedItem::Directive(id.clone()))
+                    .cloned(),
+                due: directive.due,
+                days_late: days_late(directive.due, at),
+            });
         }
     }
 
@@ -338,6 +425,11 @@ impl Ledger {
                 period: None,
                 submission: None,
                 id: Some(id.clone()),
+                escalation: self
+                    .cycle
+                    .escalated
+                    .get(&EscalatedItem::Commitment(id.clone()))
+                    .cloned(),
                 due: commitment.due,
                 days_late: days_late(commitment.due, at),
             });
@@ -364,6 +456,7 @@ impl Ledger {
                 period: None,
                 submission: None,
                 id: Some(id.clone()),
+                escalation: None,
                 due,
                 days_late: days_late(due, at),
             });
@@ -385,6 +478,7 @@ impl Ledger {
                 period: None,
                 submission: None,
                 id: Some(id.clone()),
+                escalation: None,
                 due,
                 days_late: days_late(due, at),
             });
@@ -404,6 +498,7 @@ fn report(operator: &Slug, kpi: &KpiId, period: Option<Period>, due: Date, at: D
         period,
         submission: None,
         id: None,
+        escalation: None,
         due,
         days_late: days_late(due, at),
     }

@@ -50,6 +50,11 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::keyed_by::<KpiId, KpiDefinition>")]
     pub kpis: Option<BTreeMap<KpiId, KpiDefinition>>,
+    /// Format 2: the task force's cycle (SPEC §11.9): meetings with their agenda, attendance
+    /// and quorum, action items, directives, extended commitments, escalations, and each
+    /// member's attendance and actions. Absent in the state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<crate::cycle::CycleState>,
     /// SHA-256 of JCS(state without `digest`).
     #[schemars(schema_with = "schema::hash")]
     pub digest: Hash,
@@ -91,6 +96,9 @@ pub struct KpiDefinition {
     pub cadence: Cadence,
     /// Whether a submission must carry evidence.
     pub evidence_required: bool,
+    /// The date it was retired (SPEC §11.11); `null` while it is in use.
+    #[schemars(schema_with = "nullable_date")]
+    pub retired: Option<Date>,
 }
 
 /// Format 2: the submission the KPI's verdict and score judge (SPEC §11), so that a value is
@@ -157,6 +165,11 @@ pub struct KpiState {
     /// a format-1 ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluated: Option<EvaluatedSubmission>,
+    /// Format 2: whether the verdict differs from the one the evaluated value, the target and
+    /// the direction indicate (the evaluation carries a `reason`, SPEC §11.10). Absent in the
+    /// state of a format-1 ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict_differs: Option<bool>,
 }
 
 vocabulary!(
@@ -339,11 +352,15 @@ fn nullable_hash(generator: &mut schemars::gen::SchemaGenerator) -> schemars::sc
     nullable(schema::hash(generator))
 }
 
+fn nullable_date(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    nullable(schema::date(generator))
+}
+
 fn nullable_period(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
     nullable(schema::period(generator))
 }
 
-fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
+pub(crate) fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
     use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
     let null: Schema = SchemaObject {
         instance_type: Some(InstanceType::Null.into()),
@@ -520,6 +537,9 @@ impl Ledger {
                             period: evaluated_submission.map(|(_, s, ..)| s.period),
                             value: evaluated_submission.and_then(|(_, s, ..)| s.value.clone()),
                         }),
+                        verdict_differs: v2.then(|| {
+                            evaluated.is_some_and(|(h, _)| self.cycle.differing.contains(&h))
+                        }),
                     },
                 );
             }
@@ -603,11 +623,13 @@ impl Ledger {
                                 direction: k.direction,
                                 cadence: k.cadence,
                                 evidence_required: k.evidence_required,
+                                retired: self.cycle.retired.get(id).map(|(_, date)| *date),
                             },
                         )
                     })
                     .collect()
             }),
+            cycle: v2.then(|| self.cycle_state(at)),
             digest: Hash::ZERO,
         }
         .with_digest()

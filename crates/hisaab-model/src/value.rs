@@ -516,6 +516,16 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Format 2: how an action of a meeting's minutes or a directive was closed (SPEC §11.7).
+    ActionOutcome {
+        /// Done by its owner.
+        Done = "done",
+        /// Not done by its due date.
+        Missed = "missed",
+    }
+);
+
+vocabulary!(
     /// How a dispute was resolved.
     DisputeOutcome {
         /// The evaluation stands.

@@ -181,6 +181,8 @@ pub(crate) fn hide_operator(operator: &mut OperatorState, v2: bool) {
             period: None,
             value: None,
         });
+        // Whether the verdict differs from the indicated one goes with the verdict (v2).
+        kpi.verdict_differs = None;
     }
     operator.pillar_scores = PillarScores::default();
     operator.score = None;
@@ -308,6 +310,8 @@ pub struct Scopes {
     commitments: HashMap<Slug, u32>,
     disputes: HashMap<Slug, u32>,
     challenges: HashMap<Slug, u32>,
+    /// Format 2: action and directive ids → scope code.
+    tasks: HashMap<Slug, u32>,
 }
 
 const REGISTRY: u32 = 0;
@@ -383,6 +387,12 @@ impl Scopes {
             Body::SubmissionFiled(_) | Body::EvaluationRecorded(_) => {
                 self.by_hash.insert(entry.event_hash(), code);
             }
+            Body::ActionAssigned(b) => {
+                self.tasks.insert(b.action.clone(), code);
+            }
+            Body::DirectiveIssued(b) => {
+                self.tasks.insert(b.directive.clone(), code);
+            }
             Body::DisputeOpened(b) => {
                 self.disputes.insert(b.dispute.clone(), code);
             }
@@ -418,6 +428,10 @@ pub(crate) trait Places {
     fn of_dispute(&self, id: &Slug) -> Option<Scope>;
     /// The scope of the challenge with this id.
     fn of_challenge(&self, id: &Slug) -> Option<Scope>;
+    /// The scope of the action item with this id (format 2).
+    fn of_action(&self, id: &Slug) -> Option<Scope>;
+    /// The scope of the directive with this id (format 2).
+    fn of_directive(&self, id: &Slug) -> Option<Scope>;
 }
 
 impl Places for Scopes {
@@ -432,6 +446,12 @@ impl Places for Scopes {
     }
     fn of_challenge(&self, id: &Slug) -> Option<Scope> {
         self.challenges.get(id).map(|code| self.decode(*code))
+    }
+    fn of_action(&self, id: &Slug) -> Option<Scope> {
+        self.tasks.get(id).map(|code| self.decode(*code))
+    }
+    fn of_directive(&self, id: &Slug) -> Option<Scope> {
+        self.tasks.get(id).map(|code| self.decode(*code))
     }
 }
 
@@ -460,6 +480,22 @@ impl Places for crate::Ledger {
                 .as_ref()
                 .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
         )
+    }
+    fn of_action(&self, id: &Slug) -> Option<Scope> {
+        Some(owner_scope(&self.cycle.actions.get(id)?.owner))
+    }
+    fn of_directive(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.cycle.directives.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+}
+
+/// An action item owned by an operator is that operator's; one owned by a member is the
+/// task force's, withheld from all but full readers (its text may name any operator).
+fn owner_scope(owner: &crate::cycle::ActionOwner) -> Scope {
+    match owner {
+        crate::cycle::ActionOwner::Operator(operator) => Scope::Operator(operator.clone()),
+        crate::cycle::ActionOwner::Member(_) => Scope::Sector,
     }
 }
 
@@ -491,7 +527,23 @@ pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
         | Body::KpiDefined(_)
         | Body::KpiAssigned(_)
         | Body::MeetingRecorded(_)
-        | Body::MeetingAttested(_) => Scope::Registry,
+        | Body::MeetingAttested(_)
+        | Body::MeetingScheduled(_)
+        | Body::RubricSet(_)
+        | Body::KpiRetired(_)
+        | Body::DelegationGranted(_)
+        | Body::MemberSuspended(_)
+        | Body::MemberReinstated(_) => Scope::Registry,
+        Body::ActionAssigned(b) => owner_scope(&b.owner),
+        Body::ActionClosed(b) => or_sector(places.of_action(&b.action)),
+        Body::DirectiveIssued(b) => Scope::Operator(b.operator.clone()),
+        Body::DirectiveClosed(b) => or_sector(places.of_directive(&b.directive)),
+        Body::CommitmentExtended(b) => or_sector(places.of_commitment(&b.commitment)),
+        Body::EscalationRecorded(b) => or_sector(match &b.item {
+            crate::cycle::EscalatedItem::Commitment(id) => places.of_commitment(id),
+            crate::cycle::EscalatedItem::Directive(id) => places.of_directive(id),
+            crate::cycle::EscalatedItem::Action(id) => places.of_action(id),
+        }),
         Body::SubmissionFiled(b) => Scope::Operator(b.operator.clone()),
         Body::EvaluationRecorded(b) => or_sector(places.of_event(&b.submission)),
         Body::DisputeOpened(b) => or_sector(places.of_event(&b.evaluation)),
@@ -550,6 +602,7 @@ mod tests {
                 period: Some(Period::try_parse("2026-10").unwrap()),
                 value: Some(Decimal::try_new("97.5").unwrap()),
             }),
+            verdict_differs: None,
         };
         let pillar_scores = PillarScores {
             resilience: score,
@@ -571,6 +624,7 @@ mod tests {
         let mut state = State {
             format: Some(2),
             kpis: None,
+            cycle: None,
             ledger: Hash::sha256(b"l"),
             size: 9,
             at: Date::try_parse("2026-11-01").unwrap(),

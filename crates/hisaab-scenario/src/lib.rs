@@ -1071,6 +1071,21 @@ impl Builder {
                 self.assign(index, 0, day3, "assigns")?;
             }
         }
+        if self.format >= 2 {
+            // The authority's scoring rubric: the band of scores each verdict may carry.
+            self.push(
+                AUTHORITY,
+                "rubric.set",
+                json!({"bands": [
+                    {"verdict": "met", "min": 80, "max": 100},
+                    {"verdict": "partially_met", "min": 40, "max": 89},
+                    {"verdict": "not_met", "min": 0, "max": 49},
+                    {"verdict": "insufficient_evidence", "min": 0, "max": 10},
+                ]}),
+                day3,
+                format!("{AUTHORITY} sets the scoring rubric"),
+            )?;
+        }
         self.meeting(0)
     }
 
@@ -1202,6 +1217,9 @@ impl Builder {
         self.disputes(month)?;
         if month == self.months {
             self.late_assignment(month)?;
+        }
+        if self.format >= 2 {
+            self.cycle(month)?;
         }
         self.meeting(month)
     }
@@ -1477,10 +1495,25 @@ impl Builder {
             }
         }
         let score = u64::try_from(score.clamp(0, 100)).unwrap_or(0);
+        // Format 2: a verdict other than the one value, target and direction indicate says
+        // why (SPEC §11.10).
+        let differs = self.format >= 2
+            && hisaab_model::Verdict::try_from_str(verdict).is_some_and(|v| {
+                self.ledger.ledger().verdict_differs(&record.hash, v) == Some(true)
+            });
         if let Some(map) = body.as_object_mut() {
             map.insert("verdict".to_owned(), Value::from(verdict));
             map.insert("score".to_owned(), Value::from(score));
             map.insert("rationale".to_owned(), Value::from(rationale));
+            if differs {
+                map.insert(
+                    "reason".to_owned(),
+                    Value::from(
+                        "The verdict weighs the evidence behind the figure, not the figure \
+                         alone: the export does not support it.",
+                    ),
+                );
+            }
         }
         let label = format!(
             "{evaluator} {} {} {} for {period}: {verdict} ({score})",
@@ -2102,8 +2135,14 @@ impl Builder {
         } else {
             SECONDED_EVALUATOR.to_owned()
         });
+        // One meeting of the year lacks its quorum: a single operator's CISO attends.
+        let cisos_attending = if self.format >= 2 && month == self.story_month(8) {
+            1
+        } else {
+            self.cisos.len()
+        };
         for ciso in self.cisos.clone() {
-            if self.is_active(&ciso) {
+            if self.is_active(&ciso) && attendees.len() < 4 + cisos_attending {
                 attendees.push(ciso);
             }
         }
@@ -2137,6 +2176,9 @@ impl Builder {
         } else {
             CHAIR
         };
+        if self.format >= 2 {
+            self.schedule_meeting(month, &slug, held_on)?;
+        }
         let recorded = self.at(month, 23, 10)?;
         self.push(
             recorder,
@@ -2179,9 +2221,310 @@ impl Builder {
                 format!("{attester} attests the minutes of {slug}"),
             )?;
         }
+        if self.format >= 2 {
+            self.assign_actions(month, &slug, held_on)?;
+        }
         Ok(())
     }
+
+    // -- Format 2: the task force's cycle (SPEC §11.7–§11.9) -------------------------------------
+
+    /// The chair schedules the month's meeting with an agenda naming an operator and its KPI,
+    /// a challenge and a dispute where there are some.
+    fn schedule_meeting(
+        &mut self,
+        month: u32,
+        slug: &str,
+        date: Date,
+    ) -> Result<(), ScenarioError> {
+        let index = usize::try_from(month).unwrap_or(0) % self.pairs.len().max(1);
+        let mut agenda = Vec::new();
+        if let Some(pair) = self.pairs.get(index) {
+            let operator = operator_of(pair.operator)?;
+            agenda.push(
+                json!({"title": format!("{} on {}", operator.name, pair.spec.title),
+                "operator": operator.id, "kpi": pair.spec.id}),
+            );
+        }
+        if let Some(challenge) = self.challenges.keys().next() {
+            agenda.push(json!({"title": "Challenges raised to the task force",
+                "challenge": challenge}));
+        }
+        if let Some(dispute) = &self.upheld_dispute {
+            agenda.push(json!({"title": "The dispute before the authority", "dispute": dispute}));
+        }
+        agenda.push(json!({"title": "Action items of the last meeting"}));
+        let not_before = self.at(month, 21, 6)?;
+        self.push(
+            CHAIR,
+            "meeting.scheduled",
+            json!({"meeting": slug, "date": date.to_string(), "agenda": agenda}),
+            not_before,
+            format!(
+                "{CHAIR} schedules {slug} for {date} with {} agenda items",
+                agenda.len()
+            ),
+        )?;
+        Ok(())
+    }
+
+    /// The action items of the month's minutes: one for an evaluator, one for an operator.
+    fn assign_actions(
+        &mut self,
+        month: u32,
+        slug: &str,
+        held_on: Date,
+    ) -> Result<(), ScenarioError> {
+        let operator = operator_of(usize::try_from(month).unwrap_or(0) % OPERATORS.len())?;
+        let items = [
+            (
+                format!("{slug}-review"),
+                json!({"member": ACTION_MEMBER}),
+                14,
+                "Review the evidence filed for the KPIs on the agenda and report back.",
+            ),
+            (
+                format!("{slug}-figures"),
+                json!({"operator": operator.id}),
+                21,
+                "Send the task force the incident figures discussed at the meeting.",
+            ),
+        ];
+        for (day, (action, owner, days, text)) in (27u32..).zip(items) {
+            let due = held_on.plus_days(days).ok_or(ScenarioError::Calendar)?;
+            let not_before = self.at(month, day, 8)?;
+            self.push(
+                CHAIR,
+                "action.assigned",
+                json!({"action": action, "meeting": slug, "owner": owner,
+                    "due": due.to_string(), "text": text}),
+                not_before,
+                format!("{CHAIR} assigns {action}, due {due}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Each month of a format-2 ledger: last month's action items closed (one missed and
+    /// escalated, the last member's item left overdue), a directive done and one missed and
+    /// escalated, a commitment extended and a missed one escalated.
+    fn cycle(&mut self, month: u32) -> Result<(), ScenarioError> {
+        let m = self.months;
+        if month >= 2 {
+            let previous = format!("tcstf-{}", self.meeting_date(month - 1)?.period());
+            let operator = operator_of(usize::try_from(month - 1).unwrap_or(0) % OPERATORS.len())?;
+            let ciso = self
+                .cisos
+                .get(usize::try_from(month - 1).unwrap_or(0) % OPERATORS.len())
+                .cloned()
+                .unwrap_or_default();
+            // The evaluator's review of the month before last is left open at the end.
+            if month < m {
+                let not_before = self.at(month, 3, 10)?;
+                let action = format!("{previous}-review");
+                self.push(
+                    ACTION_MEMBER,
+                    "action.closed",
+                    json!({"action": action, "outcome": "done",
+                        "note": "Reviewed; findings sent to the chair."}),
+                    not_before,
+                    format!("{ACTION_MEMBER} closes {action} as done"),
+                )?;
+            }
+            let action = format!("{previous}-figures");
+            let not_before = self.at(month, 16, 10)?;
+            if month == self.story_month(5) {
+                self.push(
+                    CHAIR,
+                    "action.closed",
+                    json!({"action": action, "outcome": "missed",
+                        "note": "No figures were sent."}),
+                    not_before,
+                    format!("{CHAIR} closes {action} as missed"),
+                )?;
+                self.push(
+                    AUTHORITY,
+                    "escalation.recorded",
+                    json!({"escalation": format!("esc-{action}"), "item": {"action": action},
+                        "reason": format!("{} sent no incident figures; the authority \
+                            asks its board.", operator.name)}),
+                    not_before,
+                    format!("{AUTHORITY} escalates the missed {action}"),
+                )?;
+            } else if self.is_active(&ciso) && month < m {
+                self.push(
+                    &ciso,
+                    "action.closed",
+                    json!({"action": action, "outcome": "done", "note": ""}),
+                    not_before,
+                    format!("{ciso} closes {action} as done"),
+                )?;
+            }
+        }
+        // Directives: one done in time, one missed and escalated the month after its due.
+        let directives = [
+            (
+                self.story_month(3),
+                "dir-sim-swap-reporting",
+                2usize,
+                "done",
+            ),
+            (self.story_month(8), "dir-ss7-filtering", 4usize, "missed"),
+        ];
+        for (issued, id, operator_index, outcome) in directives {
+            let operator = operator_of(operator_index)?;
+            let due_month = issued + 1;
+            if month == issued {
+                let not_before = self.at(month, 6, 10)?;
+                self.push(
+                    AUTHORITY,
+                    "directive.issued",
+                    json!({"directive": id, "operator": operator.id,
+                    "due": self.month_last(due_month)?.to_string(),
+                    "text": if outcome == "done" {
+                        "Report SIM-swap fraud incidents to the sector CERT within 24 hours."
+                    } else {
+                        "Deploy SS7 signalling filtering on every international gateway."
+                    }}),
+                    not_before,
+                    format!("{AUTHORITY} directs {} ({id})", operator.name),
+                )?;
+            }
+            if outcome == "done" && month == due_month {
+                let ciso = self.cisos.get(operator_index).cloned().unwrap_or_default();
+                let closer = if self.is_active(&ciso) {
+                    ciso
+                } else {
+                    CHAIR.to_owned()
+                };
+                let not_before = self.at(month, 12, 10)?;
+                self.push(
+                    &closer,
+                    "directive.closed",
+                    json!({"directive": id, "outcome": "done",
+                        "note": "Reporting line in place."}),
+                    not_before,
+                    format!("{closer} closes {id} as done"),
+                )?;
+            }
+            if outcome == "missed" && month == due_month + 1 {
+                let not_before = self.at(month, 4, 10)?;
+                self.push(
+                    AUTHORITY,
+                    "escalation.recorded",
+                    json!({"escalation": format!("esc-{id}"), "item": {"directive": id},
+                        "reason": format!("{} did not deploy the filtering by the date \
+                            directed.", operator.name)}),
+                    not_before,
+                    format!("{AUTHORITY} escalates {id}"),
+                )?;
+            }
+        }
+        // A delegation: Indus's CISO names a deputy for a month, who makes a commitment.
+        if month == self.story_month(6) {
+            let ciso = self.cisos.first().cloned().unwrap_or_default();
+            let operator = operator_of(0)?;
+            let not_before = self.at(month, 2, 9)?;
+            self.push(
+                &ciso,
+                "delegation.granted",
+                json!({"operator": operator.id, "deputy": DEPUTY,
+                    "expires": self.month_last(month)?.to_string()}),
+                not_before,
+                format!("{ciso} names {DEPUTY} deputy until the end of the month"),
+            )?;
+            let not_before = self.at(month, 14, 9)?;
+            self.push(
+                DEPUTY,
+                "commitment.made",
+                json!({"commitment": "indus-sbom-inventory", "operator": operator.id,
+                    "action": "Keep a software bill of materials for every core network \
+                        function.",
+                    "due": self.month_last(month + 2)?.to_string()}),
+                not_before,
+                format!("{DEPUTY}, deputy of {ciso}, commits {}", operator.name),
+            )?;
+        }
+        // A member suspended pending a review, and reinstated a few days later.
+        if month == self.story_month(10) {
+            let not_before = self.at(month, 1, 9)?;
+            self.push(
+                AUTHORITY,
+                "member.suspended",
+                json!({"member": SUSPENDED,
+                    "reason": "Pending a review of how the monitor's key is held."}),
+                not_before,
+                format!("{AUTHORITY} suspends {SUSPENDED}"),
+            )?;
+            let not_before = self.at(month, 4, 9)?;
+            self.push(
+                AUTHORITY,
+                "member.reinstated",
+                json!({"member": SUSPENDED}),
+                not_before,
+                format!("{AUTHORITY} reinstates {SUSPENDED}"),
+            )?;
+        }
+        // A KPI retired: no report of it is owed from then on.
+        if month == self.story_month(9) {
+            let not_before = self.at(month, 5, 10)?;
+            self.push(
+                CHAIR,
+                "kpi.retired",
+                json!({"kpi": RETIRED_KPI,
+                    "reason": "Merged into the sector-wide anti-fraud reporting of PA-02."}),
+                not_before,
+                format!("{CHAIR} retires {RETIRED_KPI}"),
+            )?;
+        }
+        // A commitment extended with a reason; a missed one escalated.
+        let (extend_made, extend_at) = (self.story_month(7), self.story_month(10));
+        if month == extend_at && extend_at > extend_made {
+            let not_before = self.at(month, 22, 10)?;
+            self.push(
+                CHAIR,
+                "commitment.extended",
+                json!({"commitment": "karakoram-restore-tests",
+                    "due": self.month_last(m + 2)?.to_string(),
+                    "reason": "The backup vendor's migration moved the restore window."}),
+                not_before,
+                format!("{CHAIR} extends karakoram-restore-tests to month {}", m + 2),
+            )?;
+        }
+        if month == m {
+            let not_before = self.at(month, 22, 11)?;
+            self.push(
+                AUTHORITY,
+                "escalation.recorded",
+                json!({"escalation": "esc-ravi-policy-refresh",
+                    "item": {"commitment": "ravi-policy-refresh"},
+                    "reason": "The board has not approved the policy set two months past \
+                        its date."}),
+                not_before,
+                format!("{AUTHORITY} escalates ravi-policy-refresh"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The date of month `month`'s meeting: the 22nd.
+    fn meeting_date(&self, month: u32) -> Result<Date, ScenarioError> {
+        let first = self.month_first(month)?;
+        Date::from_days_since_epoch(first.days_since_epoch() + 21).ok_or(ScenarioError::Calendar)
+    }
 }
+
+/// The member of Indus who deputises for its CISO for a month.
+const DEPUTY: &str = "witness-indus";
+
+/// The member suspended and reinstated late in the year.
+const SUSPENDED: &str = "witness-sindh";
+
+/// The KPI the chair retires late in the year.
+const RETIRED_KPI: &str = "PA-03";
+
+/// The member who owns an action item of every meeting.
+const ACTION_MEMBER: &str = "eval-ayesha";
 
 /// A challenge of the story, raised in month `month` of a twelve-month story.
 struct ChallengeSpec {
@@ -2333,7 +2676,7 @@ fn decimal(tenths: i64, with_tenths: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
 
@@ -2527,10 +2870,100 @@ mod tests {
             ObligationKind::Commitment,
             ObligationKind::Dispute,
             ObligationKind::Challenge,
+            ObligationKind::Action,
+            ObligationKind::Directive,
         ] {
             assert!(
                 owed.items.iter().any(|i| i.kind == kind && i.days_late > 0),
                 "no late {kind} on {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_v2_ledger_runs_the_cycle_of_meetings_actions_directives_and_escalations() {
+        use hisaab_model::{ObligationFilter, ObligationKind, OwedBy};
+        let (scenario, memory) = shared();
+        // Under the authority's rubric, an evaluation whose verdict differs from what the
+        // value and target indicate says why.
+        assert!(scenario.steps.iter().any(|s| {
+            s.envelope.statement.kind == "evaluation.recorded"
+                && s.envelope.statement.body.contains_key("reason")
+        }));
+        let ledger = memory.ledger();
+        let state = ledger.state(None);
+        let cycle = state.cycle.as_ref().unwrap();
+        let meetings: Vec<_> = cycle.meetings.values().collect();
+        assert!(meetings
+            .iter()
+            .all(|m| m.scheduled_for.is_some() && m.held_on.is_some()));
+        assert!(meetings.iter().all(|m| !m.agenda.is_empty()));
+        let without_quorum = meetings.iter().filter(|m| m.quorate == Some(false)).count();
+        assert_eq!(without_quorum, 1, "one meeting lacks its quorum");
+        assert!(meetings.iter().any(|m| !m.absent.is_empty()));
+        let statuses: BTreeSet<&str> = cycle.actions.values().map(|a| a.status.as_str()).collect();
+        for status in ["done", "missed", "overdue"] {
+            assert!(
+                statuses.contains(status),
+                "no {status} action: {statuses:?}"
+            );
+        }
+        assert_eq!(cycle.escalations.len(), 3);
+        let kpis = state.kpis.as_ref().unwrap();
+        assert!(kpis[&hisaab_model::KpiId::try_new(RETIRED_KPI).unwrap()]
+            .retired
+            .is_some());
+        let items: BTreeSet<String> = cycle
+            .escalations
+            .values()
+            .map(|e| {
+                serde_json::to_value(&e.item)
+                    .unwrap()
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .next()
+                    .unwrap()
+                    .clone()
+            })
+            .collect();
+        assert_eq!(
+            items,
+            BTreeSet::from([
+                "action".to_owned(),
+                "commitment".to_owned(),
+                "directive".to_owned()
+            ])
+        );
+        let extended =
+            &cycle.extended[&hisaab_model::Slug::try_new("karakoram-restore-tests").unwrap()];
+        assert_eq!(extended.extensions.len(), 1);
+        assert!(extended.due > extended.original_due);
+        let ayesha = &cycle.members[&hisaab_model::Slug::try_new(ACTION_MEMBER).unwrap()];
+        assert!(ayesha.attended >= 10 && ayesha.actions_done >= 9 && ayesha.actions_overdue >= 1);
+        // The member's overdue action is hers to do, with its due date.
+        let owed = ledger
+            .obligations(
+                None,
+                &ObligationFilter {
+                    member: Some(hisaab_model::Slug::try_new(ACTION_MEMBER).unwrap()),
+                    ..ObligationFilter::default()
+                },
+            )
+            .unwrap();
+        assert!(owed.items.iter().any(|o| o.kind == ObligationKind::Action
+            && matches!(&o.owed_by, OwedBy::Member { member } if member.as_str() == ACTION_MEMBER)
+            && o.days_late > 0));
+        // The escalated commitment and directive show their escalation among the obligations.
+        let all = ledger
+            .obligations(None, &ObligationFilter::default())
+            .unwrap();
+        for kind in [ObligationKind::Commitment, ObligationKind::Directive] {
+            assert!(
+                all.items
+                    .iter()
+                    .any(|o| o.kind == kind && o.escalation.is_some()),
+                "no escalated {kind}"
             );
         }
     }

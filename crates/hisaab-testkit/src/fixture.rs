@@ -41,6 +41,14 @@ pub fn log_vkey() -> Result<VerifierKey, hisaab_log::note::NoteError> {
 /// # Errors
 /// Never for the fixed values.
 pub fn genesis() -> Result<Envelope, FormatError> {
+    genesis_of_format(1)
+}
+
+/// The genesis of [`genesis`] for a ledger of format `format` (1 or 2).
+///
+/// # Errors
+/// Never.
+pub fn genesis_of_format(format: u64) -> Result<Envelope, FormatError> {
     let vkey = log_vkey().map_err(|e| FormatError::Field {
         field: "log_key".into(),
         reason: e.to_string(),
@@ -54,7 +62,14 @@ pub fn genesis() -> Result<Envelope, FormatError> {
         "authority": {"member": "pta", "name": "Pakistan Telecommunication Authority"},
         "policy": {"max_future_skew_s": 300, "max_age_s": 315_360_000u64},
     });
-    statement(None, 0, "ledger.genesis", &authority_key(), body)
+    build(
+        format,
+        None,
+        statement_id(0, 0)?,
+        "ledger.genesis",
+        &authority_key(),
+        body,
+    )
 }
 
 /// A statement id unique for `(namespace, n)`: a version-7-shaped UUID.
@@ -113,20 +128,34 @@ pub fn statement_in(
     body: Value,
 ) -> Result<Envelope, FormatError> {
     let id = statement_id(namespace, n)?;
-    build(Some(ledger), id, kind, key, body)
+    build(1, Some(ledger), id, kind, key, body)
 }
 
-fn statement(
-    ledger: Option<Hash>,
+/// [`statement_in`] for a ledger of format `format`: the statement carries `v` = `format`.
+///
+/// # Errors
+/// When `body` is not a JSON object or breaks the canonical-JSON profile.
+pub fn statement_in_format(
+    format: u64,
+    ledger: Hash,
+    namespace: u32,
     n: u64,
     kind: &str,
     key: &SigningKey,
     body: Value,
 ) -> Result<Envelope, FormatError> {
-    build(ledger, statement_id(0, n)?, kind, key, body)
+    build(
+        format,
+        Some(ledger),
+        statement_id(namespace, n)?,
+        kind,
+        key,
+        body,
+    )
 }
 
 fn build(
+    v: u64,
     ledger: Option<Hash>,
     id: StatementId,
     kind: &str,
@@ -143,7 +172,7 @@ fn build(
         }
     };
     let statement = Statement {
-        v: 1,
+        v,
         ledger,
         id,
         kind: kind.to_owned(),

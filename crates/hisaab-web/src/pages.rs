@@ -1230,6 +1230,7 @@ fn owed_by(view: &View, owed: &hisaab_model::OwedBy) -> String {
             let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             format!("any {}", roles.join(" or "))
         }
+        hisaab_model::OwedBy::Member { member } => format!("member {member}"),
     }
 }
 

@@ -27,10 +27,13 @@ use hisaab_log::merkle::MemoryTree;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{Entry, Envelope, PublicKey, SealedEntry, Statement};
 use hisaab_model::body::{
-    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentMadeBody,
-    DisputeOpenedBody, DisputeResolvedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody,
-    KpiDefinedBody, MeetingAttestedBody, MeetingRecordedBody, MemberEnrolledBody,
-    MemberKeyRotatedBody, MemberRevokedBody, OperatorRegisteredBody, SubmissionFiledBody,
+    ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
+    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DelegationGrantedBody,
+    DirectiveClosedBody, DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody,
+    EscalationRecordedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody,
+    KpiRetiredBody, MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody,
+    MemberEnrolledBody, MemberKeyRotatedBody, MemberReinstatedBody, MemberRevokedBody,
+    MemberSuspendedBody, OperatorRegisteredBody, RubricSetBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -73,6 +76,18 @@ fn generated() -> Vec<(String, Value)> {
     body("meeting.attested", derive::<MeetingAttestedBody>());
     body("dispute.opened", derive::<DisputeOpenedBody>());
     body("dispute.resolved", derive::<DisputeResolvedBody>());
+    body("meeting.scheduled", derive::<MeetingScheduledBody>());
+    body("action.assigned", derive::<ActionAssignedBody>());
+    body("action.closed", derive::<ActionClosedBody>());
+    body("directive.issued", derive::<DirectiveIssuedBody>());
+    body("directive.closed", derive::<DirectiveClosedBody>());
+    body("commitment.extended", derive::<CommitmentExtendedBody>());
+    body("escalation.recorded", derive::<EscalationRecordedBody>());
+    body("rubric.set", derive::<RubricSetBody>());
+    body("kpi.retired", derive::<KpiRetiredBody>());
+    body("delegation.granted", derive::<DelegationGrantedBody>());
+    body("member.suspended", derive::<MemberSuspendedBody>());
+    body("member.reinstated", derive::<MemberReinstatedBody>());
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     let mut document = |name: &str, schema: Value| {
         schemas.push((format!("{name}.schema.json"), schema));

@@ -38,6 +38,35 @@ impl KindRules for ChallengeResolvedBody {
     const KIND: Kind = Kind::ChallengeResolved;
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority, Role::Chair]);
 
+    fn check_permission(
+        &self,
+        ledger: &Ledger,
+        seq: u64,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
+        ledger.check_roles(seq, Self::KIND, Self::SIGNERS, signer)?;
+        // Format 2: nobody resolves a challenge naming their own operator.
+        let concerned = ledger
+            .challenges
+            .get(&self.challenge)
+            .and_then(|c| c.operator.as_ref());
+        match (concerned, &signer.record.operator) {
+            (Some(operator), Some(own)) if ledger.is_v2() && operator == own => {
+                Err(Violation::new(
+                    seq,
+                    Rule::ConflictOfInterest,
+                    format!(
+                        "member `{}` belongs to operator `{own}` and may not sign the \
+                         resolution of a challenge concerning it: nobody judges their own \
+                         operator",
+                        signer.id
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn check_references(
         &self,
         ledger: &Ledger,

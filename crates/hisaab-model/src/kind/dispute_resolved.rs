@@ -51,6 +51,24 @@ impl KindRules for DisputeResolvedBody {
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority]);
     const CONFLICT_OF_INTEREST: bool = true;
 
+    fn check_permission(
+        &self,
+        ledger: &Ledger,
+        seq: u64,
+        signer: &Signer<'_>,
+    ) -> Result<(), Violation> {
+        ledger.check_roles(seq, Self::KIND, Self::SIGNERS, signer)?;
+        match ledger.disputes.get(&self.dispute) {
+            Some(dispute) if ledger.is_v2() => ledger.check_not_evaluator(
+                seq,
+                &dispute.evaluation,
+                signer,
+                "the resolution of a dispute over it",
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn concerns<'a>(&'a self, ledger: &'a Ledger) -> Option<(Option<&'a Slug>, &'static str)> {
         Some((
             ledger.disputes.get(&self.dispute).map(|d| &d.operator),

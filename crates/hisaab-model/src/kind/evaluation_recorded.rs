@@ -42,6 +42,15 @@ pub struct EvaluationRecordedBody {
     )]
     #[schemars(schema_with = "schema::hash")]
     pub supersedes: Option<Hash>,
+    /// Format 2: why the verdict differs from the one value, target and direction indicate
+    /// (required then, SPEC §11.10).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Text")]
+    pub reason: Option<Text>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -56,6 +65,15 @@ impl KindRules for EvaluationRecordedBody {
     const KIND: Kind = Kind::EvaluationRecorded;
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority, Role::Chair, Role::Evaluator]);
     const CONFLICT_OF_INTEREST: bool = true;
+
+    fn check_format(&self, format: u64) -> Result<(), String> {
+        if format < 2 && self.reason.is_some() {
+            return Err(format!(
+                "reason is a field of format 2; a ledger of format {format} has none"
+            ));
+        }
+        Ok(())
+    }
 
     fn concerns<'a>(&'a self, ledger: &'a Ledger) -> Option<(Option<&'a Slug>, &'static str)> {
         Some((
@@ -89,6 +107,20 @@ impl KindRules for EvaluationRecordedBody {
                 self.submission
             ));
         }
+        if ledger.is_v2() {
+            // The rubric and the verdict the value indicates read sealed values: they are
+            // checked where those are opened (at append, in a full replay), not in the public
+            // replay (SPEC §12.4).
+            if let (Some(verdict), Some(score)) = (self.verdict, self.score) {
+                ledger.check_scoring(
+                    seq,
+                    &self.submission,
+                    verdict,
+                    score.get(),
+                    self.reason.is_some(),
+                )?;
+            }
+        }
         if submission.effective_unknown
             && (self.supersedes.is_none() || self.supersedes == submission.effective_evaluation)
         {
@@ -117,7 +149,23 @@ impl KindRules for EvaluationRecordedBody {
         }
     }
 
-    fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, _signer: PublicKey) {
+    fn commit(self, ledger: &mut Ledger, seq: u64, hash: Hash, signer: PublicKey) {
+        if ledger.is_v2() {
+            if let Some(key) = ledger.keys.get(&signer) {
+                let evaluator = key.member.clone();
+                ledger.cycle.evaluators.insert(hash, evaluator);
+            }
+            let differs = match (self.verdict, self.score) {
+                (Some(verdict), Some(score)) => ledger
+                    .check_scoring(seq, &self.submission, verdict, score.get(), true)
+                    .unwrap_or(false),
+                // Sealed and not opened: whether it differs is not known to this replay.
+                _ => false,
+            };
+            if differs {
+                ledger.cycle.differing.insert(hash);
+            }
+        }
         if let Some(old) = self.supersedes.and_then(|h| ledger.evaluations.get_mut(&h)) {
             old.superseded_seq = Some(seq);
         }

@@ -76,6 +76,16 @@ impl KindRules for KpiAssignedBody {
                 format!("KPI `{}` is not defined", self.kpi),
             ));
         }
+        if let Some((retired, _)) = ledger.cycle.retired.get(&self.kpi) {
+            return Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!(
+                    "KPI `{}` was retired at seq {retired}; a retired KPI is assigned no more",
+                    self.kpi
+                ),
+            ));
+        }
         ledger.check_operator(seq, &self.operator)
     }
 

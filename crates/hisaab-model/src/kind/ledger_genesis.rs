@@ -74,6 +74,15 @@ pub struct Policy {
     )]
     #[schemars(range(max = 3660))]
     pub decision_days: Option<u64>,
+    /// Format 2: the share of the operators in the task force, in percent (1–100), that a
+    /// meeting's attendees must represent for it to be quorate (default 50).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(range(min = 1, max = 100))]
+    pub quorum_percent: Option<u64>,
 }
 
 /// The longest deadline a policy may set, in days (ten years).
@@ -86,6 +95,8 @@ impl Policy {
     pub const EVALUATION_DAYS: u64 = 30;
     /// The default of `decision_days`.
     pub const DECISION_DAYS: u64 = 30;
+    /// The default of `quorum_percent`.
+    pub const QUORUM_PERCENT: u64 = 50;
 
     /// A format-1 policy: the time window only.
     pub fn window(max_future_skew_s: u64, max_age_s: u64) -> Policy {
@@ -95,6 +106,7 @@ impl Policy {
             filing_days: None,
             evaluation_days: None,
             decision_days: None,
+            quorum_percent: None,
         }
     }
 
@@ -111,6 +123,11 @@ impl Policy {
     /// Days after a dispute or challenge by which it is due a decision.
     pub fn decision_days(&self) -> u64 {
         self.decision_days.unwrap_or(Policy::DECISION_DAYS)
+    }
+
+    /// The share of operators, in percent, a quorate meeting's attendees represent.
+    pub fn quorum_percent(&self) -> u64 {
+        self.quorum_percent.unwrap_or(Policy::QUORUM_PERCENT)
     }
 
     fn cycle_fields(&self) -> [(&'static str, Option<u64>); 3] {
@@ -169,6 +186,13 @@ impl KindRules for GenesisBody {
                 return Err(format!("policy.{field} is at most {POLICY_DAYS_MAX} days"));
             }
         }
+        if self
+            .policy
+            .quorum_percent
+            .is_some_and(|q| !(1..=100).contains(&q))
+        {
+            return Err("policy.quorum_percent is a percentage from 1 to 100".into());
+        }
         let vkey = hisaab_log::note::VerifierKey::try_parse(&self.log_key)
             .map_err(|e| format!("log_key is not a verifier key: {e}"))?;
         if vkey.name() != self.origin.as_str() {
@@ -182,7 +206,9 @@ impl KindRules for GenesisBody {
     }
 
     fn check_format(&self, format: u64) -> Result<(), String> {
-        match self.policy.cycle_fields().iter().find(|(_, d)| d.is_some()) {
+        let quorum = ("quorum_percent", self.policy.quorum_percent);
+        let mut fields = self.policy.cycle_fields().into_iter().chain([quorum]);
+        match fields.find(|(_, d)| d.is_some()) {
             Some((field, _)) if format < 2 => Err(format!(
                 "policy.{field} is a field of format 2; a ledger of format {format} has none"
             )),

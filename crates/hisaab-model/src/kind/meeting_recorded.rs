@@ -110,6 +110,12 @@ impl KindRules for MeetingRecordedBody {
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {
+        if ledger.is_v2() {
+            ledger
+                .cycle
+                .held_on
+                .insert(self.meeting.clone(), self.held_on);
+        }
         ledger.meetings.insert(
             self.meeting,
             MeetingRecord {

@@ -22,22 +22,33 @@ use crate::ledger::{Ledger, Signer};
 use crate::rule::{History, Violation};
 use crate::value::{KpiId, Slug};
 
+pub mod action_assigned;
+pub mod action_closed;
 pub mod challenge_raised;
 pub mod challenge_resolved;
 pub mod commitment_closed;
+pub mod commitment_extended;
 pub mod commitment_made;
+pub mod delegation_granted;
+pub mod directive_closed;
+pub mod directive_issued;
 pub mod dispute_opened;
 pub mod dispute_resolved;
+pub mod escalation_recorded;
 pub mod evaluation_recorded;
 pub mod kpi_assigned;
 pub mod kpi_defined;
+pub mod kpi_retired;
 pub mod ledger_genesis;
 pub mod meeting_attested;
 pub mod meeting_recorded;
+pub mod meeting_scheduled;
 pub mod member_enrolled;
 pub mod member_key_rotated;
 pub mod member_revoked;
+pub mod member_suspended;
 pub mod operator_registered;
+pub mod rubric_set;
 pub mod submission_filed;
 
 /// What a kind of statement is and does: implemented by each kind's body type.
@@ -279,7 +290,8 @@ macro_rules! registry {
     };
 }
 
-// The registry: one line per kind, in the order of SPEC §4's table (which is `Kind::ALL`'s).
+// The registry: one line per kind, in the order of SPEC §4's table and then §11.7–§11.8's
+// (which is `Kind::ALL`'s).
 // Kind variant, Body variant, name, body type.
 registry! {
     LedgerGenesis, Genesis, "ledger.genesis", ledger_genesis::GenesisBody;
@@ -304,6 +316,23 @@ registry! {
     MeetingAttested, MeetingAttested, "meeting.attested", meeting_attested::MeetingAttestedBody;
     DisputeOpened, DisputeOpened, "dispute.opened", dispute_opened::DisputeOpenedBody;
     DisputeResolved, DisputeResolved, "dispute.resolved", dispute_resolved::DisputeResolvedBody;
+    MeetingScheduled, MeetingScheduled, "meeting.scheduled",
+        meeting_scheduled::MeetingScheduledBody;
+    ActionAssigned, ActionAssigned, "action.assigned", action_assigned::ActionAssignedBody;
+    ActionClosed, ActionClosed, "action.closed", action_closed::ActionClosedBody;
+    DirectiveIssued, DirectiveIssued, "directive.issued", directive_issued::DirectiveIssuedBody;
+    DirectiveClosed, DirectiveClosed, "directive.closed", directive_closed::DirectiveClosedBody;
+    CommitmentExtended, CommitmentExtended, "commitment.extended",
+        commitment_extended::CommitmentExtendedBody;
+    EscalationRecorded, EscalationRecorded, "escalation.recorded",
+        escalation_recorded::EscalationRecordedBody;
+    RubricSet, RubricSet, "rubric.set", rubric_set::RubricSetBody;
+    KpiRetired, KpiRetired, "kpi.retired", kpi_retired::KpiRetiredBody;
+    DelegationGranted, DelegationGranted, "delegation.granted",
+        delegation_granted::DelegationGrantedBody;
+    MemberSuspended, MemberSuspended, "member.suspended", member_suspended::MemberSuspendedBody;
+    MemberReinstated, MemberReinstated, "member.reinstated",
+        member_suspended::MemberReinstatedBody;
 }
 
 impl Kind {

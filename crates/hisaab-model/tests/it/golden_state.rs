@@ -80,6 +80,63 @@ fn golden_v2_entries() -> Vec<SealedEntry> {
         "submission.filed",
         evidenced("2026-11", "97"),
     );
+    // The cycle (SPEC §11.7–§11.9): a meeting scheduled and held, its action items, a
+    // commitment extended, a directive missed and escalated.
+    use serde_json::json;
+    b.append(
+        seed::CHAIR,
+        "meeting.scheduled",
+        json!({"meeting": "tcstf-2026-12", "date": "2026-12-02",
+            "agenda": [{"title": "Cyber resilience", "operator": "indus", "kpi": "CR-01"}]}),
+    );
+    b.append(
+        seed::CHAIR,
+        "meeting.recorded",
+        json!({"meeting": "tcstf-2026-12", "held_on": "2026-12-02",
+            "attendees": ["chair", "ciso-indus", "eval"],
+            "minutes_sha256": hisaab_log::Hash::sha256(b"minutes"), "decisions": ["Adopt"]}),
+    );
+    b.append(
+        seed::CHAIR,
+        "action.assigned",
+        json!({"action": "a-1", "meeting": "tcstf-2026-12", "owner": {"member": "eval"},
+            "due": "2026-12-20", "text": "Review the evidence of CR-01"}),
+    );
+    b.append(
+        seed::CHAIR,
+        "action.assigned",
+        json!({"action": "a-2", "meeting": "tcstf-2026-12", "owner": {"operator": "karakoram"},
+            "due": "2026-12-05", "text": "Send the incident report"}),
+    );
+    b.append(
+        seed::CISO_INDUS,
+        "commitment.made",
+        json!({"commitment": "c-1", "operator": "indus", "action": "Patch the routers",
+            "due": "2026-12-10"}),
+    );
+    b.append(
+        seed::CHAIR,
+        "commitment.extended",
+        json!({"commitment": "c-1", "due": "2027-01-10", "reason": "The vendor is late"}),
+    );
+    b.append(
+        seed::AUTHORITY,
+        "directive.issued",
+        json!({"directive": "dir-1", "operator": "karakoram", "due": "2026-12-04",
+            "text": "Rotate the signing keys"}),
+    );
+    b.advance_days(5);
+    b.append(
+        seed::AUTHORITY,
+        "escalation.recorded",
+        json!({"escalation": "esc-1", "item": {"directive": "dir-1"},
+            "reason": "Not done by its date"}),
+    );
+    b.append(
+        seed::CHAIR,
+        "action.closed",
+        json!({"action": "a-2", "outcome": "missed", "note": ""}),
+    );
     b.ledger.entries().to_vec()
 }
 
@@ -133,4 +190,12 @@ fn golden_v2_ledger_state_matches_the_committed_file() {
         golden["state"]["operators"]["indus"]["kpis"]["CR-01"]["evaluated"]["period"],
         "2026-10"
     );
+    let cycle = &golden["state"]["cycle"];
+    // One of the two operators is represented: the default quorum of 50 % is met.
+    assert_eq!(cycle["meetings"]["tcstf-2026-12"]["quorate"], true);
+    assert_eq!(cycle["meetings"]["tcstf-2026-12"]["represented"], 1);
+    assert_eq!(cycle["actions"]["a-2"]["status"], "missed");
+    assert_eq!(cycle["directives"]["dir-1"]["escalation"], "esc-1");
+    assert_eq!(cycle["extended"]["c-1"]["original_due"], "2026-12-10");
+    assert_eq!(cycle["extended"]["c-1"]["due"], "2027-01-10");
 }

@@ -2,6 +2,7 @@
 //! projection of §5, replay and snapshots, and bundle verification.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod cycle;
 mod format_v2;
 mod golden_state;
 mod obligations;

@@ -26,9 +26,23 @@ enum Expect {
 }
 use Expect::{Accept, Reject};
 
-/// The context a statement of `kind` needs, and a valid body (concerning operator indus).
+/// The context a statement of `kind` needs, and a valid body (concerning operator indus). The
+/// kinds of format 2 are signed on a ledger of format 2.
 fn setup(kind: Kind) -> (Builder, Value) {
-    let mut b = Builder::standard();
+    let mut b = if kind.since() >= 2 {
+        Builder::standard_v2()
+    } else {
+        Builder::standard()
+    };
+    let meeting = |b: &mut Builder| {
+        b.append(
+            seed::CHAIR,
+            "meeting.recorded",
+            json!({"meeting": "m1", "held_on": "2026-10-30",
+                "attendees": ["chair", "ciso-indus", "eval"],
+                "minutes_sha256": hisaab_log::Hash::sha256(b"m").to_hex(), "decisions": []}),
+        );
+    };
     let body = match kind {
         Kind::LedgerGenesis => genesis_body(),
         Kind::OperatorRegistered => json!({"operator": "margalla", "name": "Margalla"}),
@@ -116,6 +130,64 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
                 "state_digest": digest, "rationale": "The evaluation was sound"})
         }
+        Kind::DelegationGranted => json!({"operator": "indus", "deputy": "eval-indus",
+            "expires": "2026-12-31"}),
+        Kind::MemberSuspended => json!({"member": "eval", "reason": "Under review"}),
+        Kind::MemberReinstated => {
+            b.append(
+                seed::AUTHORITY,
+                "member.suspended",
+                json!({"member": "eval", "reason": "Under review"}),
+            );
+            json!({"member": "eval"})
+        }
+        Kind::KpiRetired => json!({"kpi": "MN-01", "reason": "Replaced by MN-02"}),
+        Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
+        Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
+            "agenda": [{"title": "Resilience", "operator": "indus", "kpi": "CR-01"}]}),
+        Kind::ActionAssigned => {
+            meeting(&mut b);
+            json!({"action": "a-new", "meeting": "m1", "owner": {"operator": "indus"},
+                "due": "2026-12-01", "text": "Patch the edge routers"})
+        }
+        Kind::ActionClosed => {
+            meeting(&mut b);
+            b.append(
+                seed::CHAIR,
+                "action.assigned",
+                json!({"action": "a1", "meeting": "m1", "owner": {"operator": "indus"},
+                    "due": "2026-12-01", "text": "Patch the edge routers"}),
+            );
+            json!({"action": "a1", "outcome": "done", "note": ""})
+        }
+        Kind::DirectiveIssued => json!({"directive": "dir-new", "operator": "indus",
+            "due": "2026-12-15", "text": "Rotate the signing keys"}),
+        Kind::DirectiveClosed => {
+            b.append(
+                seed::AUTHORITY,
+                "directive.issued",
+                json!({"directive": "dir1", "operator": "indus", "due": "2026-12-15",
+                    "text": "Rotate the signing keys"}),
+            );
+            json!({"directive": "dir1", "outcome": "missed", "note": ""})
+        }
+        Kind::CommitmentExtended => {
+            b.append(
+                seed::CISO_INDUS,
+                "commitment.made",
+                json!({"commitment": "c1", "operator": "indus", "action": "Patch", "due": "2026-12-15"}),
+            );
+            json!({"commitment": "c1", "due": "2027-01-15", "reason": "The vendor is late"})
+        }
+        Kind::EscalationRecorded => {
+            b.append(
+                seed::CISO_INDUS,
+                "commitment.made",
+                json!({"commitment": "c1", "operator": "indus", "action": "Patch", "due": "2026-10-15"}),
+            );
+            json!({"escalation": "e1", "item": {"commitment": "c1"},
+                "reason": "Missed twice; to the authority"})
+        }
     };
     (b, body)
 }
@@ -133,13 +205,21 @@ fn expected(kind: Kind, member: &str) -> Expect {
     let allow = |ok: bool| if ok { Accept } else { permission };
     match kind {
         Kind::LedgerGenesis => permission,
-        Kind::OperatorRegistered | Kind::MemberEnrolled | Kind::MemberRevoked => {
-            allow(authority || indus_authority)
-        }
+        // The suspended member signs nothing.
+        Kind::MemberReinstated if evaluator => Reject(Rule::Signer),
+        Kind::OperatorRegistered
+        | Kind::MemberEnrolled
+        | Kind::MemberRevoked
+        | Kind::MemberSuspended
+        | Kind::MemberReinstated
+        | Kind::RubricSet => allow(authority || indus_authority),
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
-        Kind::KpiDefined | Kind::ChallengeResolved | Kind::MeetingRecorded => {
-            allow(authority || indus_authority || chair || indus_chair)
-        }
+        Kind::KpiDefined
+        | Kind::KpiRetired
+        | Kind::ChallengeResolved
+        | Kind::MeetingRecorded
+        | Kind::MeetingScheduled
+        | Kind::ActionAssigned => allow(authority || indus_authority || chair || indus_chair),
         Kind::KpiAssigned => {
             if indus_authority || indus_chair {
                 conflict
@@ -154,16 +234,27 @@ fn expected(kind: Kind, member: &str) -> Expect {
                 allow(authority || chair || evaluator)
             }
         }
-        Kind::SubmissionFiled | Kind::CommitmentMade | Kind::DisputeOpened => {
-            allow(member == "ciso-indus")
-        }
+        Kind::SubmissionFiled
+        | Kind::CommitmentMade
+        | Kind::DisputeOpened
+        | Kind::DelegationGranted => allow(member == "ciso-indus"),
         Kind::ChallengeRaised => Accept,
         Kind::MeetingAttested => allow(["chair", "ciso-indus", "eval"].contains(&member)),
-        Kind::DisputeResolved => {
+        Kind::DisputeResolved | Kind::DirectiveIssued => {
             if indus_authority {
                 conflict
             } else {
                 allow(authority)
+            }
+        }
+        Kind::ActionClosed | Kind::DirectiveClosed => {
+            allow(authority || indus_authority || chair || indus_chair || member == "ciso-indus")
+        }
+        Kind::CommitmentExtended | Kind::EscalationRecorded => {
+            if indus_authority || indus_chair {
+                conflict
+            } else {
+                allow(authority || chair)
             }
         }
     }

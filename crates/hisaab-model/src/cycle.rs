@@ -1,0 +1,901 @@
+//! Format 2: the task force's cycle beyond reports and evaluations (SPEC §11.7–§11.9):
+//! meetings scheduled with an agenda and their quorum, the action items of their minutes,
+//! directives of the authority, extensions of commitments and escalations of what was missed.
+//!
+//! The kinds that keep this state (`meeting.scheduled`, `action.assigned`, `action.closed`,
+//! `directive.issued`, `directive.closed`, `commitment.extended`, `escalation.recorded`) write
+//! into [`CycleLedger`]; [`Ledger::cycle_state`] projects it into the `cycle` member of a
+//! format-2 state, and the obligations of §11.4 read it for actions and directives.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use hisaab_log::jcs::INTEGER_MAX;
+use std::cmp::Ordering;
+
+use hisaab_log::{Date, Hash};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::Ledger;
+use crate::ledger::Signer;
+use crate::rule::{Rule, Violation};
+use crate::value::{schema, ActionOutcome, Decimal, Direction, KpiId, Role, Slug, Text, Verdict};
+
+/// Who owns an action item: a member, or an operator (through its cisos).
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ActionOwner {
+    /// A member of the task force.
+    Member(Slug),
+    /// An operator; its cisos act for it.
+    Operator(Slug),
+}
+
+impl fmt::Display for ActionOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActionOwner::Member(m) => write!(f, "member `{m}`"),
+            ActionOwner::Operator(o) => write!(f, "operator `{o}`"),
+        }
+    }
+}
+
+/// What an escalation names: a commitment, a directive or an action item that was missed.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum EscalatedItem {
+    /// A commitment of an operator.
+    Commitment(Slug),
+    /// A directive of the authority.
+    Directive(Slug),
+    /// An action item of a meeting's minutes.
+    Action(Slug),
+}
+
+impl fmt::Display for EscalatedItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EscalatedItem::Commitment(c) => write!(f, "commitment `{c}`"),
+            EscalatedItem::Directive(d) => write!(f, "directive `{d}`"),
+            EscalatedItem::Action(a) => write!(f, "action `{a}`"),
+        }
+    }
+}
+
+/// One item of a meeting's agenda: a title and what it names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItem {
+    /// What the item is.
+    pub title: Text,
+    /// The operator it names, registered.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::present"
+    )]
+    #[schemars(with = "Slug")]
+    pub operator: Option<Slug>,
+    /// The KPI it names, defined.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::present"
+    )]
+    #[schemars(with = "KpiId")]
+    pub kpi: Option<KpiId>,
+    /// The dispute it names, opened.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::present"
+    )]
+    #[schemars(with = "Slug")]
+    pub dispute: Option<Slug>,
+    /// The challenge it names, raised.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::present"
+    )]
+    #[schemars(with = "Slug")]
+    pub challenge: Option<Slug>,
+}
+
+/// A rubric's bands: each verdict's least and greatest score.
+pub(crate) type Bands = BTreeMap<Verdict, (u8, u8)>;
+
+/// The replay state of the cycle's kinds (format 2).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CycleLedger {
+    /// Meetings scheduled, by meeting id.
+    pub(crate) scheduled: BTreeMap<Slug, ScheduledRecord>,
+    /// Action items of minutes, by action id.
+    pub(crate) actions: BTreeMap<Slug, ActionRecord>,
+    /// Directives of the authority, by directive id.
+    pub(crate) directives: BTreeMap<Slug, DirectiveRecord>,
+    /// Each commitment's extensions, oldest first.
+    pub(crate) extensions: BTreeMap<Slug, Vec<ExtensionRecord>>,
+    /// Escalations, by escalation id.
+    pub(crate) escalations: BTreeMap<Slug, EscalationRecord>,
+    /// The escalation of each item escalated.
+    pub(crate) escalated: BTreeMap<EscalatedItem, Slug>,
+    /// The date each meeting recorded was held.
+    pub(crate) held_on: BTreeMap<Slug, Date>,
+    /// The rubric in force: its seq and each verdict's band of scores.
+    pub(crate) rubric: Option<(u64, Bands)>,
+    /// Who signed each evaluation (format 2), for the conflict of interest of resolutions.
+    pub(crate) evaluators: BTreeMap<Hash, Slug>,
+    /// The evaluations whose verdict differs from the one value, target and direction
+    /// indicate (each carried a `reason`).
+    pub(crate) differing: BTreeSet<Hash>,
+    /// Retired KPIs: the seq and date of their `kpi.retired`.
+    pub(crate) retired: BTreeMap<KpiId, (u64, Date)>,
+    /// Delegations in force or expired, by deputy: the last one granted to each.
+    pub(crate) delegations: BTreeMap<Slug, DelegationRecord>,
+    /// Members suspended, with the seq of their suspension.
+    pub(crate) suspended: BTreeMap<Slug, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DelegationRecord {
+    pub(crate) seq: u64,
+    pub(crate) operator: Slug,
+    pub(crate) expires: Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ScheduledRecord {
+    pub(crate) seq: u64,
+    pub(crate) date: Date,
+    pub(crate) agenda: Vec<AgendaItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ActionRecord {
+    pub(crate) seq: u64,
+    pub(crate) meeting: Slug,
+    pub(crate) owner: ActionOwner,
+    pub(crate) due: Date,
+    pub(crate) closed: Option<(u64, ActionOutcome)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DirectiveRecord {
+    pub(crate) seq: u64,
+    pub(crate) operator: Slug,
+    pub(crate) issued: Date,
+    pub(crate) due: Date,
+    pub(crate) closed: Option<(u64, ActionOutcome)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExtensionRecord {
+    pub(crate) seq: u64,
+    pub(crate) from: Date,
+    pub(crate) to: Date,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct EscalationRecord {
+    pub(crate) seq: u64,
+    pub(crate) item: EscalatedItem,
+    pub(crate) on: Date,
+}
+
+impl CycleLedger {
+    /// Whether `id` names an action or a directive (one namespace: both are closed alike).
+    pub(crate) fn task_seq(&self, id: &Slug) -> Option<u64> {
+        self.actions
+            .get(id)
+            .map(|a| a.seq)
+            .or_else(|| self.directives.get(id).map(|d| d.seq))
+    }
+}
+
+/// Where an action, directive or commitment stands on a date.
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not closed, `at` not after `due`.
+    Open,
+    /// Not closed, `at` after `due`.
+    Overdue,
+    /// Closed as done (a commitment: fulfilled).
+    Done,
+    /// Closed as missed.
+    Missed,
+    /// A commitment closed as withdrawn.
+    Withdrawn,
+    /// A commitment closed with its outcome sealed and not opened (SPEC §12): closed, but
+    /// whether fulfilled, missed or withdrawn is not known to this replay.
+    Closed,
+}
+
+impl TaskStatus {
+    /// The JSON text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Overdue => "overdue",
+            TaskStatus::Done => "done",
+            TaskStatus::Missed => "missed",
+            TaskStatus::Withdrawn => "withdrawn",
+            TaskStatus::Closed => "closed",
+        }
+    }
+
+    fn of(closed: Option<ActionOutcome>, due: Date, at: Date) -> TaskStatus {
+        match closed {
+            Some(ActionOutcome::Done) => TaskStatus::Done,
+            Some(ActionOutcome::Missed) => TaskStatus::Missed,
+            None if at > due => TaskStatus::Overdue,
+            None => TaskStatus::Open,
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A meeting in the cycle's state: scheduled, held, or both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingState {
+    /// The date it was scheduled for; `null` when it was recorded without being scheduled.
+    #[schemars(schema_with = "nullable_date")]
+    pub scheduled_for: Option<Date>,
+    /// Its agenda as scheduled (empty when not scheduled).
+    pub agenda: Vec<AgendaItem>,
+    /// The date it was held; `null` while it is not recorded.
+    #[schemars(schema_with = "nullable_date")]
+    pub held_on: Option<Date>,
+    /// Its attendees, sorted (empty while not recorded).
+    #[schemars(schema_with = "schema::set_of::<Slug>")]
+    pub attendees: Vec<Slug>,
+    /// The members of the task force expected and not attending, sorted (empty while not
+    /// recorded).
+    #[schemars(schema_with = "schema::set_of::<Slug>")]
+    pub absent: Vec<Slug>,
+    /// The attendees who attested the record, sorted.
+    #[schemars(schema_with = "schema::set_of::<Slug>")]
+    pub attested: Vec<Slug>,
+    /// The operators in the task force when it was recorded.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub operators: u64,
+    /// How many of them an attendee (a member affiliated with it) represented.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub represented: u64,
+    /// Whether the attendees met the policy's quorum; `null` while it is not recorded.
+    #[schemars(schema_with = "nullable_bool")]
+    pub quorate: Option<bool>,
+}
+
+/// An action item in the cycle's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionState {
+    /// The meeting whose minutes record it.
+    pub meeting: Slug,
+    /// Who owns it.
+    pub owner: ActionOwner,
+    /// By when.
+    #[schemars(schema_with = "schema::date")]
+    pub due: Date,
+    /// Where it stands on `at`.
+    pub status: TaskStatus,
+    /// The escalation naming it; `null` when none.
+    #[schemars(schema_with = "nullable_slug")]
+    pub escalation: Option<Slug>,
+}
+
+/// A directive in the cycle's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectiveState {
+    /// The operator directed.
+    pub operator: Slug,
+    /// The date it was issued.
+    #[schemars(schema_with = "schema::date")]
+    pub issued: Date,
+    /// By when.
+    #[schemars(schema_with = "schema::date")]
+    pub due: Date,
+    /// Where it stands on `at`.
+    pub status: TaskStatus,
+    /// The escalation naming it; `null` when none.
+    #[schemars(schema_with = "nullable_slug")]
+    pub escalation: Option<Slug>,
+}
+
+/// One extension of a commitment's due date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The seq of the `commitment.extended` entry.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub seq: u64,
+    /// The due date before.
+    #[schemars(schema_with = "schema::date")]
+    pub from: Date,
+    /// The due date after.
+    #[schemars(schema_with = "schema::date")]
+    pub to: Date,
+}
+
+/// A commitment whose due date moved: its history of dues.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendedCommitment {
+    /// The operator.
+    pub operator: Slug,
+    /// The due date as made.
+    #[schemars(schema_with = "schema::date")]
+    pub original_due: Date,
+    /// The due date in force.
+    #[schemars(schema_with = "schema::date")]
+    pub due: Date,
+    /// Every extension, oldest first.
+    pub extensions: Vec<Extension>,
+}
+
+/// An escalation in the cycle's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationState {
+    /// What it escalates.
+    pub item: EscalatedItem,
+    /// The operator concerned, if the item has one.
+    #[schemars(schema_with = "nullable_slug")]
+    pub operator: Option<Slug>,
+    /// The date it was recorded.
+    #[schemars(schema_with = "schema::date")]
+    pub on: Date,
+    /// Where the escalated item stands on `at`.
+    pub status: TaskStatus,
+}
+
+/// A member's record in the cycle: attendance and the actions they own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRecordState {
+    /// Meetings recorded that they attended.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub attended: u64,
+    /// Meetings recorded at which they were expected and absent.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub absent: u64,
+    /// Actions they own, not closed, not yet due.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub actions_open: u64,
+    /// Actions they own, not closed, overdue.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub actions_overdue: u64,
+    /// Actions they own, closed as done.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub actions_done: u64,
+    /// Actions they own, closed as missed.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub actions_missed: u64,
+    /// Whether they are suspended (SPEC §11.11): they sign nothing until reinstated.
+    pub suspended: bool,
+}
+
+/// Format 2: the cycle's state (SPEC §11.9), the `cycle` member of a format-2 state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CycleState {
+    /// The quorum in force, in percent of the operators in the task force.
+    #[schemars(range(min = 1, max = 100))]
+    pub quorum_percent: u64,
+    /// Every meeting scheduled or recorded, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, MeetingState>")]
+    pub meetings: BTreeMap<Slug, MeetingState>,
+    /// Every action item, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, ActionState>")]
+    pub actions: BTreeMap<Slug, ActionState>,
+    /// Every directive, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, DirectiveState>")]
+    pub directives: BTreeMap<Slug, DirectiveState>,
+    /// Every commitment whose due date was extended, by id, with its history of dues.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, ExtendedCommitment>")]
+    pub extended: BTreeMap<Slug, ExtendedCommitment>,
+    /// Every escalation, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, EscalationState>")]
+    pub escalations: BTreeMap<Slug, EscalationState>,
+    /// Every member's attendance and actions, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, MemberRecordState>")]
+    pub members: BTreeMap<Slug, MemberRecordState>,
+}
+
+fn nullable_date(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(schema::date(generator))
+}
+
+fn nullable_slug(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(generator.subschema_for::<Slug>())
+}
+
+fn nullable_bool(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(generator.subschema_for::<bool>())
+}
+
+/// The roles whose members are expected at a meeting of the task force.
+const EXPECTED_ROLES: [Role; 4] = [Role::Authority, Role::Chair, Role::Ciso, Role::Evaluator];
+
+/// Whether `represented` of `operators` meets a quorum of `percent`: at least that share,
+/// rounded up (with no operators, any meeting is quorate).
+pub fn is_quorate(represented: u64, operators: u64, percent: u64) -> bool {
+    represented.saturating_mul(100) >= operators.saturating_mul(percent)
+}
+
+impl Ledger {
+    /// The operators in the task force just before entry `seq`: registered before it.
+    pub(crate) fn operators_at(&self, seq: u64) -> BTreeSet<&Slug> {
+        self.operators
+            .iter()
+            .filter(|(_, o)| o.seq < seq)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The members expected at a meeting recorded at `seq`: enrolled before it, not revoked
+    /// by then, holding a role of the task force (authority, chair, ciso, evaluator).
+    fn expected_at(&self, seq: u64) -> BTreeSet<&Slug> {
+        self.members
+            .iter()
+            .filter(|(_, m)| {
+                m.seq < seq
+                    && m.revoked_seq.is_none_or(|r| r > seq)
+                    && EXPECTED_ROLES.iter().any(|r| m.roles.contains(r))
+            })
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The status of the item an escalation names, and its operator.
+    pub(crate) fn escalated_status(
+        &self,
+        item: &EscalatedItem,
+        at: Date,
+    ) -> Option<(TaskStatus, Option<&Slug>)> {
+        match item {
+            EscalatedItem::Commitment(id) => self.commitments.get(id).map(|c| {
+                let status = match c.closed.map(|(_, o)| o) {
+                    Some(Some(crate::value::CommitmentOutcome::Fulfilled)) => TaskStatus::Done,
+                    Some(Some(crate::value::CommitmentOutcome::Missed)) => TaskStatus::Missed,
+                    Some(Some(crate::value::CommitmentOutcome::Withdrawn)) => TaskStatus::Withdrawn,
+                    Some(None) => TaskStatus::Closed,
+                    None if at > c.due => TaskStatus::Overdue,
+                    None => TaskStatus::Open,
+                };
+                (status, Some(&c.operator))
+            }),
+            EscalatedItem::Directive(id) => self.cycle.directives.get(id).map(|d| {
+                (
+                    TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at),
+                    Some(&d.operator),
+                )
+            }),
+            EscalatedItem::Action(id) => self.cycle.actions.get(id).map(|a| {
+                let operator = match &a.owner {
+                    ActionOwner::Operator(o) => Some(o),
+                    ActionOwner::Member(m) => self.members.get(m).and_then(|m| m.operator.as_ref()),
+                };
+                (
+                    TaskStatus::of(a.closed.map(|(_, o)| o), a.due, at),
+                    operator,
+                )
+            }),
+        }
+    }
+
+    /// The `cycle` member of a format-2 state on date `at`.
+    pub fn cycle_state(&self, at: Date) -> CycleState {
+        let percent = self
+            .genesis
+            .as_ref()
+            .map_or(crate::body::Policy::QUORUM_PERCENT, |g| {
+                g.policy.quorum_percent()
+            });
+        let mut members: BTreeMap<Slug, MemberRecordState> = self
+            .members
+            .keys()
+            .map(|id| {
+                let record = MemberRecordState {
+                    suspended: self.cycle.suspended.contains_key(id),
+                    ..MemberRecordState::default()
+                };
+                (id.clone(), record)
+            })
+            .collect();
+        let mut meetings = BTreeMap::new();
+        let ids: BTreeSet<&Slug> = self
+            .cycle
+            .scheduled
+            .keys()
+            .chain(self.meetings.keys())
+            .collect();
+        for id in ids {
+            let scheduled = self.cycle.scheduled.get(id);
+            let held = self.meetings.get(id);
+            let mut state = MeetingState {
+                scheduled_for: scheduled.map(|s| s.date),
+                agenda: scheduled.map(|s| s.agenda.clone()).unwrap_or_default(),
+                held_on: None,
+                attendees: Vec::new(),
+                absent: Vec::new(),
+                attested: Vec::new(),
+                operators: 0,
+                represented: 0,
+                quorate: None,
+            };
+            if let Some(held) = held {
+                let operators = self.operators_at(held.seq);
+                let represented: BTreeSet<&Slug> = held
+                    .attendees
+                    .iter()
+                    .filter_map(|a| self.members.get(a)?.operator.as_ref())
+                    .filter(|o| operators.contains(o))
+                    .collect();
+                let expected = self.expected_at(held.seq);
+                let absent: Vec<Slug> = expected
+                    .iter()
+                    .filter(|m| !held.attendees.contains(**m))
+                    .map(|m| (*m).clone())
+                    .collect();
+                for attendee in &held.attendees {
+                    if let Some(record) = members.get_mut(attendee) {
+                        record.attended += 1;
+                    }
+                }
+                for member in &absent {
+                    if let Some(record) = members.get_mut(member) {
+                        record.absent += 1;
+                    }
+                }
+                let operators = u64::try_from(operators.len()).unwrap_or(u64::MAX);
+                let represented = u64::try_from(represented.len()).unwrap_or(u64::MAX);
+                state.held_on = self.cycle.held_on.get(id).copied();
+                state.attendees = held.attendees.iter().cloned().collect();
+                state.absent = absent;
+                state.attested = held.attested.iter().cloned().collect();
+                state.operators = operators;
+                state.represented = represented;
+                state.quorate = Some(is_quorate(represented, operators, percent));
+            }
+            meetings.insert(id.clone(), state);
+        }
+        let escalation_of = |item: EscalatedItem| self.cycle.escalated.get(&item).cloned();
+        let mut actions = BTreeMap::new();
+        for (id, action) in &self.cycle.actions {
+            let status = TaskStatus::of(action.closed.map(|(_, o)| o), action.due, at);
+            if let ActionOwner::Member(member) = &action.owner {
+                if let Some(record) = members.get_mut(member) {
+                    match status {
+                        TaskStatus::Open => record.actions_open += 1,
+                        TaskStatus::Overdue => record.actions_overdue += 1,
+                        TaskStatus::Done => record.actions_done += 1,
+                        TaskStatus::Missed | TaskStatus::Withdrawn => record.actions_missed += 1,
+                        // An action's outcome is public: never sealed.
+                        TaskStatus::Closed => {}
+                    }
+                }
+            }
+            actions.insert(
+                id.clone(),
+                ActionState {
+                    meeting: action.meeting.clone(),
+                    owner: action.owner.clone(),
+                    due: action.due,
+                    status,
+                    escalation: escalation_of(EscalatedItem::Action(id.clone())),
+                },
+            );
+        }
+        let directives = self
+            .cycle
+            .directives
+            .iter()
+            .map(|(id, d)| {
+                (
+                    id.clone(),
+                    DirectiveState {
+                        operator: d.operator.clone(),
+                        issued: d.issued,
+                        due: d.due,
+                        status: TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at),
+                        escalation: escalation_of(EscalatedItem::Directive(id.clone())),
+                    },
+                )
+            })
+            .collect();
+        let extended = self
+            .cycle
+            .extensions
+            .iter()
+            .filter_map(|(id, extensions)| {
+                let commitment = self.commitments.get(id)?;
+                let first = extensions.first()?;
+                Some((
+                    id.clone(),
+                    ExtendedCommitment {
+                        operator: commitment.operator.clone(),
+                        original_due: first.from,
+                        due: commitment.due,
+                        extensions: extensions
+                            .iter()
+                            .map(|e| Extension {
+                                seq: e.seq,
+                                from: e.from,
+                                to: e.to,
+                            })
+                            .collect(),
+                    },
+                ))
+            })
+            .collect();
+        let escalations = self
+            .cycle
+            .escalations
+            .iter()
+            .filter_map(|(id, e)| {
+                let (status, operator) = self.escalated_status(&e.item, at)?;
+                Some((
+                    id.clone(),
+                    EscalationState {
+                        item: e.item.clone(),
+                        operator: operator.cloned(),
+                        on: e.on,
+                        status,
+                    },
+                ))
+            })
+            .collect();
+        CycleState {
+            quorum_percent: percent,
+            meetings,
+            actions,
+            directives,
+            extended,
+            escalations,
+            members,
+        }
+    }
+}
+
+/// Compares two decimals of SPEC §1 (`-?(0|[1-9][0-9]*)(\.[0-9]+)?`) by value.
+pub fn compare_decimals(a: &Decimal, b: &Decimal) -> Ordering {
+    fn parts(text: &str) -> (bool, &str, &str) {
+        let (negative, magnitude) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (int, frac) = magnitude.split_once('.').unwrap_or((magnitude, ""));
+        let frac = frac.trim_end_matches('0');
+        // `-0` and `-0.0` are zero, not negative.
+        let zero = int == "0" && frac.is_empty();
+        (negative && !zero, int, frac)
+    }
+    fn magnitude(a: (&str, &str), b: (&str, &str)) -> Ordering {
+        a.0.len()
+            .cmp(&b.0.len())
+            .then_with(|| a.0.cmp(b.0))
+            .then_with(|| a.1.cmp(b.1))
+    }
+    let (na, ia, fa) = parts(a.as_str());
+    let (nb, ib, fb) = parts(b.as_str());
+    match (na, nb) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => magnitude((ia, fa), (ib, fb)),
+        (true, true) => magnitude((ib, fb), (ia, fa)),
+    }
+}
+
+/// Whether `value` reaches `target` in `direction`: the verdict value, target and direction
+/// indicate is `met` when it does, and `partially_met` or `not_met` when it does not.
+pub fn reaches_target(value: &Decimal, target: &Decimal, direction: Direction) -> bool {
+    match direction {
+        Direction::HigherIsBetter => compare_decimals(value, target) != Ordering::Less,
+        Direction::LowerIsBetter => compare_decimals(value, target) != Ordering::Greater,
+    }
+}
+
+/// Whether `verdict` differs from the one a value that does (`reached`) or does not reach
+/// its target indicates.
+fn differs(verdict: Verdict, reached: bool) -> bool {
+    match verdict {
+        Verdict::Met => !reached,
+        Verdict::PartiallyMet | Verdict::NotMet => reached,
+        Verdict::InsufficientEvidence => false,
+    }
+}
+
+impl Ledger {
+    /// Format 2, rule 5 for an evaluation: its score lies in its verdict's band of the rubric
+    /// in force, and a verdict other than the one value, target and direction indicate
+    /// carries a reason. `Ok(true)` when the verdict differs (with its reason).
+    pub(crate) fn check_scoring(
+        &self,
+        seq: u64,
+        submission: &Hash,
+        verdict: Verdict,
+        score: u8,
+        has_reason: bool,
+    ) -> Result<bool, Violation> {
+        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+        if let Some((set, bands)) = &self.cycle.rubric {
+            if let Some((min, max)) = bands.get(&verdict) {
+                if score < *min || score > *max {
+                    return fail(format!(
+                        "score {score} is outside the band {min}–{max} of verdict {verdict} in \
+                         the rubric set at seq {set}"
+                    ));
+                }
+            }
+        }
+        let Some((filed, assignment, kpi, reached)) = self.indication(submission) else {
+            return Ok(false);
+        };
+        let differs = differs(verdict, reached);
+        if differs && !has_reason {
+            let indicated = if reached {
+                "met"
+            } else {
+                "partially_met or not_met"
+            };
+            return fail(format!(
+                "the value {} against the target {} ({}) indicates {indicated}, not {verdict}: \
+                 an evaluation whose verdict differs carries a `reason`",
+                filed
+                    .value
+                    .as_ref()
+                    .map_or("sealed".to_owned(), ToString::to_string),
+                assignment.target,
+                kpi.direction
+            ));
+        }
+        Ok(differs)
+    }
+
+    /// The submission, its assignment in force, its KPI and whether its value reaches the
+    /// target.
+    fn indication(
+        &self,
+        submission: &Hash,
+    ) -> Option<(
+        &crate::ledger::SubmissionRecord,
+        &crate::ledger::AssignmentRecord,
+        &crate::ledger::KpiRecord,
+        bool,
+    )> {
+        let filed = self.submissions.get(submission)?;
+        let assignment = self
+            .tracks
+            .get(&filed.operator)?
+            .get(&filed.kpi)?
+            .assignments
+            .last()?;
+        let kpi = self.kpis.get(&filed.kpi)?;
+        // A sealed value not opened indicates nothing (SPEC §12.4).
+        let reached = reaches_target(filed.value.as_ref()?, &assignment.target, kpi.direction);
+        Some((filed, assignment, kpi, reached))
+    }
+
+    /// Whether `verdict` for the submission with event hash `submission` differs from the one
+    /// its value, its assignment's target and its KPI's direction indicate (SPEC §11.10), so
+    /// that an evaluation giving it must carry a `reason`; `None` for an unknown submission.
+    pub fn verdict_differs(&self, submission: &Hash, verdict: Verdict) -> Option<bool> {
+        self.indication(submission)
+            .map(|(.., reached)| differs(verdict, reached))
+    }
+
+    /// Format 2, rule 2c for a resolution: not by the evaluator of the evaluation disputed.
+    pub(crate) fn check_not_evaluator(
+        &self,
+        seq: u64,
+        evaluation: &Hash,
+        signer: &Signer<'_>,
+        what: &str,
+    ) -> Result<(), Violation> {
+        match self.cycle.evaluators.get(evaluation) {
+            Some(evaluator) if evaluator == signer.id => Err(Violation::new(
+                seq,
+                Rule::ConflictOfInterest,
+                format!(
+                    "member `{}` signed the evaluation disputed and may not sign {what}: nobody \
+                     judges their own evaluation",
+                    signer.id
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::try_new(text).unwrap()
+    }
+
+    #[test]
+    fn decimals_compare_by_value() {
+        for (a, b, want) in [
+            ("1", "1.0", Ordering::Equal),
+            ("10", "9.99", Ordering::Greater),
+            ("-1", "0", Ordering::Less),
+            ("-0", "0.0", Ordering::Equal),
+            ("-2.5", "-2.25", Ordering::Less),
+            ("0.5", "0.05", Ordering::Greater),
+            ("97.5", "95", Ordering::Greater),
+        ] {
+            assert_eq!(compare_decimals(&d(a), &d(b)), want, "{a} vs {b}");
+            assert_eq!(compare_decimals(&d(b), &d(a)), want.reverse(), "{b} vs {a}");
+        }
+        assert!(reaches_target(
+            &d("95"),
+            &d("95.0"),
+            Direction::HigherIsBetter
+        ));
+        assert!(!reaches_target(
+            &d("94.9"),
+            &d("95"),
+            Direction::HigherIsBetter
+        ));
+        assert!(reaches_target(&d("4"), &d("5"), Direction::LowerIsBetter));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decimal_order_is_the_order_of_their_values(a in -100_000i64..100_000, b in -100_000i64..100_000) {
+            let text = |n: i64| {
+                let sign = if n < 0 { "-" } else { "" };
+                format!("{sign}{}.{:02}", n.abs() / 100, n.abs() % 100)
+            };
+            proptest::prop_assert_eq!(compare_decimals(&d(&text(a)), &d(&text(b))), a.cmp(&b));
+        }
+    }
+
+    #[test]
+    fn quorum_is_a_share_rounded_up() {
+        assert!(is_quorate(3, 5, 50));
+        assert!(!is_quorate(2, 5, 50));
+        assert!(is_quorate(5, 5, 100));
+        assert!(!is_quorate(4, 5, 100));
+        assert!(is_quorate(1, 5, 20));
+        assert!(is_quorate(0, 0, 50));
+        assert!(!is_quorate(0, 1, 1));
+    }
+
+    #[test]
+    fn owners_and_items_read_as_json_objects_of_one_member() {
+        let owner: ActionOwner = serde_json::from_str(r#"{"operator":"indus"}"#).unwrap();
+        assert_eq!(
+            owner,
+            ActionOwner::Operator(Slug::try_new("indus").unwrap())
+        );
+        assert_eq!(owner.to_string(), "operator `indus`");
+        assert!(serde_json::from_str::<ActionOwner>(r#"{"operator":"a","member":"b"}"#).is_err());
+        assert!(serde_json::from_str::<ActionOwner>(r#"{"team":"a"}"#).is_err());
+        let item: EscalatedItem = serde_json::from_str(r#"{"directive":"d-1"}"#).unwrap();
+        assert_eq!(item.to_string(), "directive `d-1`");
+        assert_eq!(
+            serde_json::to_string(&EscalatedItem::Action(Slug::try_new("a-1").unwrap())).unwrap(),
+            r#"{"action":"a-1"}"#
+        );
+    }
+}

@@ -1,0 +1,533 @@
+//! Model-based test of format 2's cycle through the store (SPEC §11.7–§11.9): random
+//! sequences of action items assigned (to a member or an operator, some naming no recorded
+//! meeting), closed (by the owner, the chair, or someone else; some twice), commitments made,
+//! extended (later, not later, or once closed) and closed, escalations of actions and
+//! commitments (missed or not), the clock moving by days, and reopens of the store.
+//!
+//! The oracle is a reference model written here from the text of SPEC §11.7–§11.9, sharing no
+//! code with the production rules: it predicts whether each statement is accepted, and if not
+//! under which rule, and what the state's `cycle` shows for every action and extended
+//! commitment, and which actions are owed on the clock's date.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+
+use hisaab_log::{Date, Envelope, Hash, SigningKey, Timestamp};
+use hisaab_store::{AppendError, Clock as _, ManualClock, Rule, Store};
+use hisaab_testkit::{fixture, key, seed};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, RngSeed};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// The operators, each with its CISO's seed.
+const OPERATORS: [(&str, u8); 2] = [("op-a", seed::CISO_INDUS), ("op-b", seed::CISO_KARAKORAM)];
+/// The members who may own actions, with their seeds.
+const MEMBERS: [(&str, u8); 2] = [("evaluator", seed::EVALUATOR), ("chair", seed::CHAIR)];
+const NS: u32 = 9;
+const DAY_MILLIS: i64 = 86_400_000;
+
+#[derive(Clone, Copy, Debug)]
+enum Closer {
+    Owner,
+    Chair,
+    /// The CISO of the other operator: neither owner nor chair (unless the owner is it).
+    Other,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// An action of meeting `m` (or of a meeting never recorded), owned by member or operator
+    /// `owner`, due `due_days` after today.
+    Assign {
+        owner: u8,
+        to_operator: bool,
+        due_days: u8,
+        unknown_meeting: bool,
+    },
+    /// Closes action `pick` as done or missed.
+    CloseAction {
+        pick: u16,
+        done: bool,
+        by: Closer,
+    },
+    /// A commitment of operator `operator`, due `due_days` after today.
+    Commit {
+        operator: u8,
+        due_days: u8,
+    },
+    /// The chair moves commitment `pick`'s due date by `days` (0: not later).
+    Extend {
+        pick: u16,
+        days: u8,
+    },
+    /// The evaluator closes commitment `pick` as fulfilled.
+    Fulfil {
+        pick: u16,
+    },
+    /// The authority escalates action `pick` (or commitment `pick`).
+    Escalate {
+        pick: u16,
+        commitment: bool,
+    },
+    Advance {
+        days: u8,
+    },
+    Reopen,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..2, any::<bool>(), 0u8..40, prop::bool::weighted(0.1)).prop_map(
+            |(owner, to_operator, due_days, unknown_meeting)| Op::Assign {
+                owner, to_operator, due_days, unknown_meeting
+            }
+        ),
+        2 => (any::<u16>(), any::<bool>(), prop_oneof![
+            Just(Closer::Owner), Just(Closer::Chair), Just(Closer::Other)
+        ]).prop_map(|(pick, done, by)| Op::CloseAction { pick, done, by }),
+        2 => (0u8..2, 0u8..40).prop_map(|(operator, due_days)| Op::Commit { operator, due_days }),
+        2 => (any::<u16>(), 0u8..30).prop_map(|(pick, days)| Op::Extend { pick, days }),
+        1 => any::<u16>().prop_map(|pick| Op::Fulfil { pick }),
+        2 => (any::<u16>(), any::<bool>())
+            .prop_map(|(pick, commitment)| Op::Escalate { pick, commitment }),
+        2 => (1u8..20).prop_map(|days| Op::Advance { days }),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Owner {
+    Member(usize),
+    Operator(usize),
+}
+
+struct Action {
+    id: String,
+    owner: Owner,
+    due: Date,
+    closed: Option<&'static str>,
+    escalated: bool,
+}
+
+struct Commitment {
+    id: String,
+    original_due: Date,
+    due: Date,
+    extensions: usize,
+    closed: bool,
+    escalated: bool,
+}
+
+#[derive(Default)]
+struct Reference {
+    actions: Vec<Action>,
+    commitments: Vec<Commitment>,
+}
+
+enum Effect {
+    Assigned(Action),
+    Closed(usize, &'static str),
+    Committed(Commitment),
+    Extended(usize, Date),
+    Fulfilled(usize),
+    EscalatedAction(usize),
+    EscalatedCommitment(usize),
+}
+
+enum Verdict {
+    Accept(Effect),
+    Refuse(Rule),
+}
+
+impl Reference {
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Assigned(action) => self.actions.push(action),
+            Effect::Closed(a, outcome) => self.actions[a].closed = Some(outcome),
+            Effect::Committed(commitment) => self.commitments.push(commitment),
+            Effect::Extended(c, due) => {
+                self.commitments[c].due = due;
+                self.commitments[c].extensions += 1;
+            }
+            Effect::Fulfilled(c) => self.commitments[c].closed = true,
+            Effect::EscalatedAction(a) => self.actions[a].escalated = true,
+            Effect::EscalatedCommitment(c) => self.commitments[c].escalated = true,
+        }
+    }
+}
+
+struct Run {
+    _dir: TempDir,
+    dir_path: std::path::PathBuf,
+    clock: ManualClock,
+    store: Option<Store>,
+    ledger: Hash,
+    next_id: u64,
+    reference: Reference,
+    at: String,
+}
+
+fn days_after(date: Date, days: u8) -> Date {
+    date.plus_days(i64::from(days)).unwrap()
+}
+
+impl Run {
+    fn new() -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = common::clock();
+        let store = Store::create(
+            dir.path(),
+            fixture::genesis_of_format(2).unwrap(),
+            fixture::log_key(),
+            common::config(),
+            Arc::new(clock.clone()),
+        )
+        .unwrap();
+        let ledger = common::ledger_id(&store);
+        let mut run = Run {
+            dir_path: dir.path().to_owned(),
+            _dir: dir,
+            clock,
+            store: Some(store),
+            ledger,
+            next_id: 0,
+            reference: Reference::default(),
+            at: "setup".to_owned(),
+        };
+        let authority = fixture::authority_key();
+        for (operator, ciso) in OPERATORS {
+            let body = json!({"operator": operator, "name": format!("Operator {operator}")});
+            run.setup("operator.registered", &authority, body);
+            let body = json!({"member": format!("ciso-{operator}"), "name": "CISO",
+                "roles": ["ciso"], "operator": operator, "key": hisaab_testkit::public_b64(ciso)});
+            run.setup("member.enrolled", &authority, body);
+        }
+        for (member, seed) in MEMBERS {
+            let role = if member == "chair" {
+                "chair"
+            } else {
+                "evaluator"
+            };
+            let body = json!({"member": member, "name": member, "roles": [role],
+                "key": hisaab_testkit::public_b64(seed)});
+            run.setup("member.enrolled", &authority, body);
+        }
+        let today = run.today().to_string();
+        let body = json!({"meeting": "m-1", "held_on": today, "attendees": ["chair"],
+            "minutes_sha256": Hash::sha256(b"minutes"), "decisions": []});
+        run.setup("meeting.recorded", &key(seed::CHAIR), body);
+        run
+    }
+
+    fn store(&self) -> &Store {
+        self.store.as_ref().expect("a store is open")
+    }
+
+    fn envelope(&mut self, kind: &str, key: &SigningKey, body: Value) -> Envelope {
+        self.next_id += 1;
+        fixture::statement_in_format(2, self.ledger, NS, self.next_id, kind, key, body).unwrap()
+    }
+
+    fn setup(&mut self, kind: &str, key: &SigningKey, body: Value) {
+        let envelope = self.envelope(kind, key, body);
+        self.store().append_blocking(envelope).unwrap();
+    }
+
+    fn today(&self) -> Date {
+        Timestamp::from_unix_millis(self.clock.now_unix_millis())
+            .unwrap()
+            .date()
+    }
+
+    fn statement(&mut self, op: &Op) -> Option<(Envelope, Verdict)> {
+        let today = self.today();
+        let reference = &self.reference;
+        let (kind, signer, body, verdict) = match *op {
+            Op::Assign {
+                owner,
+                to_operator,
+                due_days,
+                unknown_meeting,
+            } => {
+                let id = format!("a-{}", self.next_id + 1);
+                let due = days_after(today, due_days);
+                let (owner, owner_json) = if to_operator {
+                    let o = usize::from(owner);
+                    (Owner::Operator(o), json!({"operator": OPERATORS[o].0}))
+                } else {
+                    let m = usize::from(owner);
+                    (Owner::Member(m), json!({"member": MEMBERS[m].0}))
+                };
+                let meeting = if unknown_meeting { "m-never" } else { "m-1" };
+                let body = json!({"action": id, "meeting": meeting, "owner": owner_json,
+                    "due": due.to_string(), "text": "Send the figures."});
+                let verdict = if unknown_meeting {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Assigned(Action {
+                        id,
+                        owner,
+                        due,
+                        closed: None,
+                        escalated: false,
+                    }))
+                };
+                ("action.assigned", key(seed::CHAIR), body, verdict)
+            }
+            Op::CloseAction { pick, done, by } => {
+                if reference.actions.is_empty() {
+                    return None;
+                }
+                let a = usize::from(pick) % reference.actions.len();
+                let action = &reference.actions[a];
+                let outcome = if done { "done" } else { "missed" };
+                let (signer, may) = match (by, action.owner) {
+                    (Closer::Chair, _) => (key(seed::CHAIR), true),
+                    (Closer::Owner, Owner::Member(m)) => (key(MEMBERS[m].1), true),
+                    (Closer::Owner, Owner::Operator(o)) => (key(OPERATORS[o].1), true),
+                    // The CISO of op-b: the owner only of op-b's actions.
+                    (Closer::Other, owner) => (key(OPERATORS[1].1), owner == Owner::Operator(1)),
+                };
+                let body = json!({"action": action.id, "outcome": outcome, "note": ""});
+                let verdict = if !may {
+                    Verdict::Refuse(Rule::Permission)
+                } else if action.closed.is_some() {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Closed(a, outcome))
+                };
+                ("action.closed", signer, body, verdict)
+            }
+            Op::Commit { operator, due_days } => {
+                let o = usize::from(operator);
+                let id = format!("c-{}", self.next_id + 1);
+                let due = days_after(today, due_days);
+                let body = json!({"commitment": id, "operator": OPERATORS[o].0,
+                    "action": "Patch.", "due": due.to_string()});
+                let verdict = Verdict::Accept(Effect::Committed(Commitment {
+                    id,
+                    original_due: due,
+                    due,
+                    extensions: 0,
+                    closed: false,
+                    escalated: false,
+                }));
+                ("commitment.made", key(OPERATORS[o].1), body, verdict)
+            }
+            Op::Extend { pick, days } => {
+                if reference.commitments.is_empty() {
+                    return None;
+                }
+                let c = usize::from(pick) % reference.commitments.len();
+                let commitment = &reference.commitments[c];
+                let due = days_after(commitment.due, days);
+                let body = json!({"commitment": commitment.id, "due": due.to_string(),
+                    "reason": "The vendor is late."});
+                let verdict = if commitment.closed || days == 0 {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Extended(c, due))
+                };
+                ("commitment.extended", key(seed::CHAIR), body, verdict)
+            }
+            Op::Fulfil { pick } => {
+                if reference.commitments.is_empty() {
+                    return None;
+                }
+                let c = usize::from(pick) % reference.commitments.len();
+                let commitment = &reference.commitments[c];
+                let body = json!({"commitment": commitment.id, "outcome": "fulfilled",
+                    "note": ""});
+                let verdict = if commitment.closed {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Fulfilled(c))
+                };
+                ("commitment.closed", key(seed::EVALUATOR), body, verdict)
+            }
+            Op::Escalate { pick, commitment } => {
+                let id = format!("e-{}", self.next_id + 1);
+                if commitment {
+                    if reference.commitments.is_empty() {
+                        return None;
+                    }
+                    let c = usize::from(pick) % reference.commitments.len();
+                    let item = &reference.commitments[c];
+                    let missed = !item.closed && item.due < today;
+                    let body = json!({"escalation": id, "item": {"commitment": item.id},
+                        "reason": "Missed."});
+                    let verdict = if item.escalated || !missed {
+                        Verdict::Refuse(Rule::Reference)
+                    } else {
+                        Verdict::Accept(Effect::EscalatedCommitment(c))
+                    };
+                    (
+                        "escalation.recorded",
+                        fixture::authority_key(),
+                        body,
+                        verdict,
+                    )
+                } else {
+                    if reference.actions.is_empty() {
+                        return None;
+                    }
+                    let a = usize::from(pick) % reference.actions.len();
+                    let item = &reference.actions[a];
+                    let missed = item.closed == Some("missed")
+                        || (item.closed.is_none() && item.due < today);
+                    let body = json!({"escalation": id, "item": {"action": item.id},
+                        "reason": "Missed."});
+                    let verdict = if item.escalated || !missed {
+                        Verdict::Refuse(Rule::Reference)
+                    } else {
+                        Verdict::Accept(Effect::EscalatedAction(a))
+                    };
+                    (
+                        "escalation.recorded",
+                        fixture::authority_key(),
+                        body,
+                        verdict,
+                    )
+                }
+            }
+            Op::Advance { .. } | Op::Reopen => return None,
+        };
+        Some((self.envelope(kind, &signer, body), verdict))
+    }
+
+    fn step(&mut self, n: usize, op: &Op) -> Result<(), TestCaseError> {
+        self.at = format!("step {n}: {op:?} (size {})", self.store().size());
+        self.clock.advance(1000);
+        match *op {
+            Op::Advance { days } => self.clock.advance(i64::from(days) * DAY_MILLIS),
+            Op::Reopen => {
+                self.store.take().unwrap().close().unwrap();
+                let clock = Arc::new(self.clock.clone());
+                self.store = Some(
+                    Store::open(&self.dir_path, fixture::log_key(), common::config(), clock)
+                        .map_err(|e| TestCaseError::fail(format!("{}: reopen: {e}", self.at)))?,
+                );
+            }
+            _ => {
+                let Some((envelope, verdict)) = self.statement(op) else {
+                    return Ok(());
+                };
+                let size = self.store().size();
+                match (self.store().append_blocking(envelope), verdict) {
+                    (Ok(_), Verdict::Accept(effect)) => self.reference.apply(effect),
+                    (Err(AppendError::Violation(v)), Verdict::Refuse(rule)) => {
+                        prop_assert_eq!(v.rule, rule, "{}: refused as {}", &self.at, v);
+                        prop_assert_eq!(self.store().size(), size, "{}: grew", &self.at);
+                    }
+                    (Ok(_), Verdict::Refuse(rule)) => {
+                        return Err(TestCaseError::fail(format!(
+                            "{}: accepted, but the reference refuses it under {rule:?}",
+                            self.at
+                        )))
+                    }
+                    (Err(e), Verdict::Accept(_)) => {
+                        return Err(TestCaseError::fail(format!(
+                            "{}: refused ({e}), but the reference accepts it",
+                            self.at
+                        )))
+                    }
+                    (Err(e), Verdict::Refuse(_)) => {
+                        return Err(TestCaseError::fail(format!("{}: failed: {e}", self.at)))
+                    }
+                }
+            }
+        }
+        self.check_state()
+    }
+
+    /// The store's `cycle` and action obligations today equal the reference model's.
+    fn check_state(&self) -> Result<(), TestCaseError> {
+        let at = self.today();
+        let state = serde_json::to_value(self.store().state(None, Some(at)).unwrap()).unwrap();
+        let cycle = &state["cycle"];
+        let actions = cycle["actions"].as_object().unwrap();
+        prop_assert_eq!(actions.len(), self.reference.actions.len(), "{}", &self.at);
+        for action in &self.reference.actions {
+            let got = &actions[&action.id];
+            let status = match action.closed {
+                Some(outcome) => outcome,
+                None if at > action.due => "overdue",
+                None => "open",
+            };
+            prop_assert_eq!(&got["status"], status, "{}: {}", &self.at, &action.id);
+            prop_assert_eq!(&got["due"], &json!(action.due.to_string()));
+            prop_assert_eq!(got["escalation"].is_string(), action.escalated);
+        }
+        let extended = cycle["extended"].as_object().unwrap();
+        for commitment in &self.reference.commitments {
+            let got = extended.get(&commitment.id);
+            prop_assert_eq!(got.is_some(), commitment.extensions > 0, "{}", &self.at);
+            if let Some(got) = got {
+                prop_assert_eq!(
+                    &got["original_due"],
+                    &json!(commitment.original_due.to_string())
+                );
+                prop_assert_eq!(&got["due"], &json!(commitment.due.to_string()));
+                prop_assert_eq!(
+                    got["extensions"].as_array().unwrap().len(),
+                    commitment.extensions
+                );
+            }
+        }
+        // Action obligations: open and due within 30 days, late by the days past due.
+        let ledger = self.store().ledger(None).unwrap();
+        let owed = ledger
+            .obligations(Some(at), &hisaab_model::ObligationFilter::default())
+            .unwrap();
+        let mut got: Vec<(String, u64)> = owed
+            .items
+            .iter()
+            .filter(|o| o.kind == hisaab_model::ObligationKind::Action)
+            .map(|o| (o.id.as_ref().unwrap().to_string(), o.days_late))
+            .collect();
+        got.sort();
+        let mut expected: Vec<(String, u64)> = self
+            .reference
+            .actions
+            .iter()
+            .filter(|a| a.closed.is_none() && a.due <= at.plus_days(30).unwrap())
+            .map(|a| {
+                let late = at.days_since_epoch() - a.due.days_since_epoch();
+                (a.id.clone(), u64::try_from(late.max(0)).unwrap())
+            })
+            .collect();
+        expected.sort();
+        prop_assert_eq!(got, expected, "{}: action obligations at {}", &self.at, at);
+        Ok(())
+    }
+}
+
+fn proptest_config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = 16;
+    }
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = RngSeed::Fixed(0x00c1_c1e2);
+    }
+    config.max_shrink_iters = 256;
+    config
+}
+
+proptest! {
+    #![proptest_config(proptest_config())]
+
+    /// Every answer of the store and the cycle's state after each step agree with the
+    /// reference model.
+    #[test]
+    fn the_cycle_agrees_with_a_reference_model(ops in prop::collection::vec(op(), 1..60)) {
+        let mut run = Run::new();
+        for (n, op) in ops.iter().enumerate() {
+            run.step(n, op)?;
+        }
+        run.store.take().unwrap().close().unwrap();
+    }
+}
