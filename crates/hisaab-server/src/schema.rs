@@ -5,8 +5,11 @@
 //! `hisaab-log`'s, the state and the obligations `hisaab-model`'s. `documents!` names each of
 //! them once for the description: it declares, in [`doc`], the name a handler's
 //! `#[utoipa::path]` refers to (`body = doc::Receipt`), and lists the type whose `JsonSchema`
-//! becomes that component in [`crate::openapi::to_json`]. utoipa only lays out the paths; it
-//! generates no schema of a document.
+//! becomes that component in [`crate::openapi::to_json`]. The parameters are generated the
+//! same way: the struct a query or a path is read into derives `JsonSchema`, and
+//! `parameters_of!` gives it the `IntoParams` its handler's `params(...)` names, made by
+//! `parameters` from that schema. utoipa only lays out the paths; it generates no schema of a
+//! document or of a parameter.
 
 use std::borrow::Cow;
 
