@@ -5,8 +5,11 @@
 //! `hisaab-log`'s, the state and the obligations `hisaab-model`'s. `documents!` names each of
 //! them once for the description: it declares, in [`doc`], the name a handler's
 //! `#[utoipa::path]` refers to (`body = doc::Receipt`), and lists the type whose `JsonSchema`
-//! becomes that component in [`crate::openapi::to_json`]. utoipa only lays out the paths; it
-//! generates no schema of a document.
+//! becomes that component in [`crate::openapi::to_json`]. The parameters are generated the
+//! same way: the struct a query or a path is read into derives `JsonSchema`, and
+//! `parameters_of!` gives it the `IntoParams` its handler's `params(...)` names, made by
+//! `parameters` from that schema. utoipa only lays out the paths; it generates no schema of a
+//! document or of a parameter.
 
 use std::borrow::Cow;
 
@@ -17,9 +20,11 @@ pub use hisaab_api::{
 };
 pub use hisaab_log::schema::{DATE_PATTERN, KEY_PATTERN, SIGNATURE_PATTERN, TIMESTAMP_PATTERN};
 
-use schemars::gen::SchemaGenerator;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::RefOr;
+use schemars::gen::{SchemaGenerator, SchemaSettings};
+use schemars::JsonSchema;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Schema};
+use utoipa::openapi::{RefOr, Required};
 
 /// The largest integer the API reads or writes: 2^53 - 1 (SPEC §1), in query strings and paths
 /// as in JSON. A larger one is 400 `bad_query` or `bad_path`, as the description says.
@@ -106,10 +111,78 @@ fn placeholder() -> RefOr<Schema> {
     ObjectBuilder::new().into()
 }
 
-/// `schema_with` of a date parameter: [`DATE_PATTERN`].
-pub(crate) fn date() -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(DATE_PATTERN))
-        .description(Some("A real calendar date, YYYY-MM-DD."))
+/// Declares the parameters of a request from the struct it is read into: its `IntoParams`, for
+/// the handlers' `#[utoipa::path(params(...))]`, is [`parameters`] of its schemars schema, one
+/// parameter per field, in `$location` (`Query` or `Path`).
+macro_rules! parameters_of {
+    ($($type:ty => $location:ident,)+) => {
+        $(
+            impl utoipa::IntoParams for $type {
+                fn into_params(
+                    _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+                ) -> Vec<utoipa::openapi::path::Parameter> {
+                    $crate::schema::parameters::<$type>(
+                        utoipa::openapi::path::ParameterIn::$location,
+                    )
+                }
+            }
+        )+
+    };
+}
+pub(crate) use parameters_of;
+
+/// The parameters `T` is read from, as schemars describes `T`: each property one parameter of
+/// that name in `location`, required where schemars requires the property, described by the
+/// property's doc comment, with the rest of the property's schema (type, bounds, pattern) as its
+/// schema, converted into utoipa's document model through JSON. A property whose schema utoipa's
+/// model cannot read gives a parameter without a schema, which [`crate::openapi::to_json`]
+/// refuses.
+pub(crate) fn parameters<T: JsonSchema>(location: ParameterIn) -> Vec<Parameter> {
+    let root = parameter_generator().into_root_schema_for::<T>();
+    let Some(object) = root.schema.object.as_deref() else {
+        return Vec::new();
+    };
+    object
+        .properties
+        .iter()
+        .map(|(name, property)| {
+            let mut schema = serde_json::to_value(property).unwrap_or_default();
+            let description = schema
+                .as_object_mut()
+                .and_then(|object| object.remove("description"))
+                .and_then(|description| description.as_str().map(str::to_owned));
+            let required = if object.required.contains(name) {
+                Required::True
+            } else {
+                Required::False
+            };
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(location.clone())
+                .required(required)
+                .description(description)
+                .schema(serde_json::from_value::<RefOr<Schema>>(schema).ok())
+                .build()
+        })
+        .collect()
+}
+
+/// The schema of one value (a header's, say) as schemars writes it, inline.
+///
+/// # Errors
+/// If it cannot be serialised (it always can).
+pub(crate) fn value_schema<T: JsonSchema>() -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::to_value(parameter_generator().subschema_for::<T>())
+}
+
+/// The generator of the parameters' schemas: every schema inline (a parameter's schema refers to
+/// no component), and an optional parameter is simply absent rather than `null`.
+fn parameter_generator() -> SchemaGenerator {
+    SchemaSettings::draft07()
+        .with(|settings| {
+            settings.option_add_null_type = false;
+            settings.inline_subschemas = true;
+            settings.meta_schema = None;
+        })
+        .into_generator()
 }

@@ -12,9 +12,9 @@ use hisaab_api::{Withheld, WithheldLine};
 use hisaab_log::{merkle, Hash, SealedEntry};
 use hisaab_model::view::{entry_access, EntryAccess, Reader};
 use hisaab_model::Scope;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use tokio::sync::mpsc;
-use utoipa::IntoParams;
 
 use super::{
     blocking, bytes_response, check_integer, check_tree_size, immutable, JSON, JSON_LINES, TEXT,
@@ -57,19 +57,18 @@ pub(crate) async fn checkpoint(State(app): State<AppState>) -> Result<Response, 
 }
 
 /// The query of `GET /v1/entries`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct EntriesQuery {
     /// The seq of the first entry (default 0). At most the ledger's size, where the answer is
     /// empty.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
     start: Option<u64>,
     /// How many entries at most (default: the server's page size, 1000 by default; a larger
     /// `limit` is cut to it).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
     limit: Option<u64>,
 }
 
@@ -177,13 +176,42 @@ fn entry_for(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> Result<Res
     }
 }
 
+/// The path of `GET /v1/entries/{seq}`, as the description gives it; the handler reads the seq
+/// itself ([`PathText`]), to answer `bad_path` for what is not one.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Described here, read as text by the handler.
+pub(crate) struct EntryPath {
+    /// The entry's seq, from 0.
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
+    seq: u64,
+}
+
+/// The path of `GET /v1/events/{event_hash}`, as the description gives it; the handler reads
+/// the hash itself, to answer `bad_path` for what is not one.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Described here, read as text by the handler.
+pub(crate) struct EventPath {
+    /// The entry's event hash: 64 lowercase hex digits.
+    #[schemars(regex(pattern = "^[0-9a-f]{64}$"))]
+    event_hash: String,
+}
+
+schema::parameters_of! {
+    EntriesQuery => Query,
+    EntryPath => Path,
+    EventPath => Path,
+    InclusionQuery => Query,
+    ConsistencyQuery => Query,
+    BundleQuery => Query,
+    HistoryQuery => Query,
+}
+
 /// One entry by its seq, as its leaf bytes exactly.
 #[utoipa::path(
     get,
     path = "/v1/entries/{seq}",
     tag = "log",
-    params(("seq" = u64, Path, description = "The entry's seq, from 0.",
-        minimum = 0, maximum = 9_007_199_254_740_991_u64)),
+    params(EntryPath),
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
             body = doc::Entry, content_type = "application/json"),
@@ -238,8 +266,7 @@ pub(crate) async fn entry(
     get,
     path = "/v1/events/{event_hash}",
     tag = "log",
-    params(("event_hash" = String, Path, description = "The entry's event hash: 64 lowercase \
-        hex digits.", pattern = "^[0-9a-f]{64}$")),
+    params(EventPath),
     responses(
         (status = 200, description = "The entry's leaf bytes, JCS(entry), exactly.",
             body = doc::Entry, content_type = "application/json"),
@@ -294,18 +321,17 @@ pub(crate) async fn event(
 }
 
 /// The query of `GET /v1/proofs/inclusion`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct InclusionQuery {
     /// The leaf index (the entry's seq).
     #[serde(deserialize_with = "crate::extract::decimal::required")]
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
     index: u64,
     /// The tree size of the checkpoint to prove against: 1 to the ledger's size (default: the
     /// ledger's current size).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     tree_size: Option<u64>,
 }
 
@@ -371,17 +397,16 @@ pub(crate) async fn inclusion_proof(
 }
 
 /// The query of `GET /v1/proofs/consistency`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct ConsistencyQuery {
     /// The older tree size, at least 1.
     #[serde(deserialize_with = "crate::extract::decimal::required")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     from: u64,
     /// The newer tree size: at least `from`, at most the ledger's size.
     #[serde(deserialize_with = "crate::extract::decimal::required")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     to: u64,
 }
 
@@ -426,13 +451,12 @@ pub(crate) async fn consistency_proof(
 }
 
 /// The query of `GET /v1/bundle`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct BundleQuery {
     /// The number of entries to export, 1 to the ledger's size (default: all).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     tree_size: Option<u64>,
 }
 
@@ -569,24 +593,23 @@ impl Write for ChannelWriter {
 }
 
 /// The query of `GET /v1/history`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct HistoryQuery {
     /// The operator's id.
-    #[param(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
+    #[schemars(regex(pattern = "^[a-z0-9][a-z0-9-]{0,62}$"))]
     operator: String,
     /// The KPI's id.
-    #[param(pattern = "^[A-Z]{2,6}-[0-9]{1,4}$")]
+    #[schemars(regex(pattern = "^[A-Z]{2,6}-[0-9]{1,4}$"))]
     kpi: String,
     /// Only entries with a seq of at least this (default 0), for paging.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
     start: Option<u64>,
     /// How many entries at most (default: the server's page size; a larger `limit` is cut to
     /// it).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(max = "schema::INTEGER_MAX"))]
     limit: Option<u64>,
 }
 

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::Json;
 use hisaab_api::Obligations;
 use hisaab_model::{ObligationFilter, Slug};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::{blocking, projection_point};
 use crate::app::AppState;
@@ -15,29 +15,32 @@ use crate::schema;
 use crate::schema::doc;
 
 /// The query of `GET /v1/obligations`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct ObligationsQuery {
     /// Only the obligations concerning or owed by this operator.
-    #[param(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
+    #[schemars(regex(pattern = "^[a-z0-9][a-z0-9-]{0,62}$"))]
     operator: Option<String>,
     /// Only the obligations this member owes (their operator's, or their roles' where they
     /// are not affiliated with the operator concerned).
-    #[param(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
+    #[schemars(regex(pattern = "^[a-z0-9][a-z0-9-]{0,62}$"))]
     member: Option<String>,
     /// The date that decides what is due and late, `YYYY-MM-DD` (default: the date of the
     /// last entry's `recorded_at`).
-    #[param(schema_with = schema::date)]
+    #[schemars(regex = "schema::DATE_PATTERN")]
     at: Option<String>,
     /// The tree size to take them at, 1 to the ledger's size (default: all entries).
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     as_of: Option<u64>,
     /// Instead of `as_of`: the ledger as recorded up to the end of this date, `YYYY-MM-DD`,
     /// which is then also the default `at`.
-    #[param(schema_with = schema::date)]
+    #[schemars(regex = "schema::DATE_PATTERN")]
     as_of_date: Option<String>,
+}
+
+schema::parameters_of! {
+    ObligationsQuery => Query,
 }
 
 /// Who owes what by when: missing reports, evaluations, commitments, disputes and challenges

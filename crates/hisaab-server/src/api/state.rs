@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::response::Response;
 use hisaab_log::jcs;
 use hisaab_model::view::{view_state, Reader};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use utoipa::IntoParams;
 
 use super::{bytes_response, projection_point, JSON};
 use crate::access::{private, ReaderOf};
@@ -16,23 +16,26 @@ use crate::schema;
 use crate::schema::doc;
 
 /// The query of `GET /v1/state`.
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub(crate) struct StateQuery {
     /// The tree size to project, 1 to the ledger's size (default: all entries), in plain
     /// decimal digits.
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
-    #[param(minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     as_of: Option<u64>,
     /// The date that is the clock for "overdue", `YYYY-MM-DD` (default: the date of the last
     /// entry's `recorded_at`).
-    #[param(schema_with = schema::date)]
+    #[schemars(regex = "schema::DATE_PATTERN")]
     at: Option<String>,
     /// Instead of `as_of`: the ledger as recorded up to the end of this date, `YYYY-MM-DD`,
     /// which is then also the default `at` (SPEC §11.5).
-    #[param(schema_with = schema::date)]
+    #[schemars(regex = "schema::DATE_PATTERN")]
     as_of_date: Option<String>,
+}
+
+schema::parameters_of! {
+    StateQuery => Query,
 }
 
 /// The state of SPEC §5, served as canonical JSON (its `digest` covers the rest).
