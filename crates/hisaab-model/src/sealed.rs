@@ -24,6 +24,7 @@ use hisaab_log::{Date, Hash, Statement};
 use serde_json::{Map, Value};
 
 use crate::body::Body;
+use crate::cycle::{ActionOwner, EscalatedItem};
 use crate::ledger::Ledger;
 use crate::value::Slug;
 
@@ -131,9 +132,43 @@ pub(crate) fn concerned_operator(ledger: &Ledger, body: &Body) -> Concern {
             Some(challenge) => challenge.operator.clone(),
             None => None,
         },
+        // The task force's own work (an action owned by a member) concerns no operator.
+        Body::ActionAssigned(b) => return concern_of_owner(&b.owner),
+        Body::ActionClosed(b) => match ledger.cycle.actions.get(&b.action) {
+            Some(action) => return concern_of_owner(&action.owner),
+            None => None,
+        },
+        Body::DirectiveIssued(b) => Some(b.operator.clone()),
+        Body::DirectiveClosed(b) => ledger
+            .cycle
+            .directives
+            .get(&b.directive)
+            .map(|d| d.operator.clone()),
+        Body::CommitmentExtended(b) => ledger
+            .commitments
+            .get(&b.commitment)
+            .map(|c| c.operator.clone()),
+        Body::EscalationRecorded(b) => match &b.item {
+            EscalatedItem::Commitment(id) => ledger.commitments.get(id).map(|c| c.operator.clone()),
+            EscalatedItem::Directive(id) => {
+                ledger.cycle.directives.get(id).map(|d| d.operator.clone())
+            }
+            EscalatedItem::Action(id) => match ledger.cycle.actions.get(id) {
+                Some(action) => return concern_of_owner(&action.owner),
+                None => None,
+            },
+        },
         other => other.subject().0.cloned(),
     };
     found.map_or(Concern::Unknown, Concern::Operator)
+}
+
+/// What an action item concerns: its operator, or nothing when a member owns it.
+fn concern_of_owner(owner: &ActionOwner) -> Concern {
+    match owner {
+        ActionOwner::Operator(operator) => Concern::Operator(operator.clone()),
+        ActionOwner::Member(_) => Concern::Nothing,
+    }
 }
 
 /// Seals the body of `statement` (SPEC §12.4) with `seed`, by the table of its kind's sealed
