@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use hisaab_log::{Hash, PublicKey, SealedEntry, Statement};
 
 use crate::body::Body;
+use crate::cycle::{EscalatedItem, TaskStatus};
 use crate::state::{
     add_withheld, EvaluatedSubmission, KpiStatus, MemberState, MemberStatus, OperatorState,
     PillarScores, State,
@@ -150,6 +151,24 @@ pub fn view_state(state: &State, reader: &Reader) -> State {
     for (id, operator) in &mut view.operators {
         if !reader.sees_operator(id) {
             hide_operator(operator, v2);
+        }
+    }
+    // Format 2: whether an escalated commitment of an operator the reader does not see was
+    // fulfilled, missed or withdrawn is its sealed outcome; such a reader sees it closed, as a
+    // replay without the opening does.
+    if let Some(cycle) = view.cycle.as_mut() {
+        for escalation in cycle.escalations.values_mut() {
+            let hidden = escalation
+                .operator
+                .as_ref()
+                .is_none_or(|operator| !reader.sees_operator(operator));
+            let outcome = matches!(
+                escalation.status,
+                TaskStatus::Done | TaskStatus::Missed | TaskStatus::Withdrawn
+            );
+            if hidden && outcome && matches!(escalation.item, EscalatedItem::Commitment(_)) {
+                escalation.status = TaskStatus::Closed;
+            }
         }
     }
     // Format 2: the sector's scores are computed from every operator's sealed scores, which
@@ -618,6 +637,45 @@ mod tests {
             commitments: CommitmentCounts::default(),
             disputes: DisputeCounts::default(),
         }
+    }
+
+    #[test]
+    fn an_escalated_commitment_of_an_operator_not_seen_shows_closed_not_its_sealed_outcome() {
+        use crate::cycle::{CycleState, EscalationState};
+        let mut full = state(&[("jazz", Some(70)), ("zong", Some(60))]);
+        let escalation = |operator: &str, status| EscalationState {
+            item: EscalatedItem::Commitment(slug(&format!("c-{operator}"))),
+            operator: Some(slug(operator)),
+            on: Date::try_parse("2026-10-01").unwrap(),
+            status,
+        };
+        full.cycle = Some(CycleState {
+            escalations: [
+                (slug("e-jazz"), escalation("jazz", TaskStatus::Done)),
+                (slug("e-zong"), escalation("zong", TaskStatus::Missed)),
+                (slug("e-open"), escalation("zong", TaskStatus::Overdue)),
+            ]
+            .into_iter()
+            .collect(),
+            ..CycleState::default()
+        });
+        let status =
+            |view: &State, id: &str| view.cycle.as_ref().unwrap().escalations[&slug(id)].status;
+        let jazz = view_state(&full, &Reader::Operator(slug("jazz")));
+        assert_eq!(status(&jazz, "e-jazz"), TaskStatus::Done, "its own outcome");
+        assert_eq!(
+            status(&jazz, "e-zong"),
+            TaskStatus::Closed,
+            "another's is sealed"
+        );
+        assert_eq!(
+            status(&jazz, "e-open"),
+            TaskStatus::Overdue,
+            "open is a workflow fact"
+        );
+        let public = view_state(&full, &Reader::Public);
+        assert_eq!(status(&public, "e-jazz"), TaskStatus::Closed);
+        assert_eq!(view_state(&full, &Reader::Full), full);
     }
 
     fn state(operators: &[(&str, Option<u8>)]) -> State {
