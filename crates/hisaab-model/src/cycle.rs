@@ -4,7 +4,7 @@
 //!
 //! The kinds that keep this state (`meeting.scheduled`, `action.assigned`, `action.closed`,
 //! `directive.issued`, `directive.closed`, `commitment.extended`, `escalation.recorded`) write
-//! into [`CycleLedger`]; [`Ledger::cycle_state`] projects it into the `cycle` member of a
+//! into the ledger's cycle records; `Ledger::cycle_state` projects it into the `cycle` member of a
 //! format-2 state, and the obligations of §11.4 read it for actions and directives.
 
 use std::collections::{BTreeMap, BTreeSet};
