@@ -448,3 +448,122 @@ async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
         assert_eq!(earlier.ledger.size(), size);
     }
 }
+
+/// The page's text with its markup removed and its whitespace collapsed: what a reader reads.
+fn words(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn the_meetings_page_shows_the_cycle_s_meetings_quorum_actions_and_members() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().expect("the demo is of format 2");
+    let page = get(&f.web, "/app/meetings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = words(&page.text);
+    assert!(!cycle.meetings.is_empty());
+    let mut not_quorate = 0;
+    for (id, m) in &cycle.meetings {
+        assert!(page.text.contains(&format!("id=\"meeting-{id}\"")), "{id}");
+        let quorum = format!(
+            "{} of {} operators represented, quorum {} %",
+            m.represented, m.operators, cycle.quorum_percent
+        );
+        let expected = match m.quorate {
+            Some(true) => format!("quorate: {quorum}"),
+            Some(false) => {
+                not_quorate += 1;
+                format!("NOT quorate: {quorum}")
+            }
+            None => continue,
+        };
+        assert!(text.contains(&expected), "{id}: {expected}");
+        // Each agenda item naming an operator and a KPI links to that KPI's history.
+        for item in &m.agenda {
+            assert!(text.contains(item.title.as_str()), "{}", item.title);
+            if let (Some(o), Some(k)) = (&item.operator, &item.kpi) {
+                assert!(page.text.contains(&format!("/app/operators/{o}/kpis/{k}")));
+            }
+        }
+    }
+    assert_eq!(
+        not_quorate, 1,
+        "the demo has one meeting without its quorum"
+    );
+    // Every action item is listed under its meeting with its owner, due date, status and
+    // escalation.
+    let escalated: Vec<_> = cycle
+        .actions
+        .iter()
+        .filter(|(_, a)| a.escalation.is_some())
+        .collect();
+    assert!(!escalated.is_empty());
+    for (id, a) in &cycle.actions {
+        let row = format!(
+            "{id} {} {}",
+            a.meeting,
+            match &a.owner {
+                hisaab_model::cycle::ActionOwner::Member(m) =>
+                    format!("{} (member)", view.member_name(m.as_str())),
+                hisaab_model::cycle::ActionOwner::Operator(o) =>
+                    format!("{} (operator)", view.operator_name(o.as_str())),
+            }
+        );
+        let status = match &a.escalation {
+            Some(e) => format!("{} {} escalated ( {e} )", a.due, a.status),
+            None => format!("{} {} –", a.due, a.status),
+        };
+        assert!(text.contains(&format!("{row} {status}")), "{row} {status}");
+    }
+    // The members' accountability, one row per member.
+    assert!(text.contains("Members' accountability"));
+    for (member, r) in &cycle.members {
+        let row = format!(
+            "{} {member} {} {} {} {} {} {} {}",
+            view.member_name(member.as_str()),
+            r.attended,
+            r.absent,
+            r.actions_open,
+            r.actions_overdue,
+            r.actions_done,
+            r.actions_missed,
+            if r.suspended { "suspended" } else { "no" }
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+    // The decisions of a recorded meeting are read from its record.
+    let recorded = view.register.meetings.last().unwrap();
+    if let Some(hisaab_model::Body::MeetingRecorded(b)) = hisaab_web_body(&f.web, recorded.seq) {
+        for d in &b.decisions {
+            assert!(text.contains(d.as_str()), "{d}");
+        }
+    }
+    // The public reader is shown the cycle of the public view.
+    let public = get_as(&f.web, "/app/meetings", hisaab_model::view::Reader::Public).await;
+    assert_eq!(public.status, StatusCode::OK);
+    let public_view = view.for_reader(&hisaab_model::view::Reader::Public);
+    let public_cycle = public_view.state.cycle.as_ref().unwrap();
+    for id in public_cycle.meetings.keys() {
+        assert!(public.text.contains(&format!("id=\"meeting-{id}\"")));
+    }
+}
+
+fn hisaab_web_body(web: &Arc<Web>, seq: u64) -> Option<hisaab_model::Body> {
+    let sealed = web.store().entry(seq).unwrap()?;
+    let statement = &sealed.entry().statement;
+    hisaab_model::Body::try_parse(&statement.kind, &statement.body).ok()
+}
