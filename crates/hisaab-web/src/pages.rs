@@ -425,6 +425,20 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
         .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
         .count();
     let open_challenges = register.challenges.iter().filter(|c| c.is_open()).count();
+    let cycle = view.state.cycle.as_ref();
+    let overdue_actions = cycle.map(|c| {
+        c.actions
+            .values()
+            .filter(|a| a.status == TaskStatus::Overdue)
+            .count()
+    });
+    let overdue_directives = cycle.map(|c| {
+        c.directives
+            .values()
+            .filter(|d| d.status == TaskStatus::Overdue)
+            .count()
+    });
+    let next = cycle.and_then(|c| next_meeting(c, view.state.at));
     let title = view.ledger.genesis().map_or("Hisaab", |g| g.title.as_str());
     layout(
         Some(view),
@@ -442,8 +456,26 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
                     a href=(at(view, "/app/commitments?status=pending")) { "see them" } }
                 div.card { span.big #count-disputes { (open_disputes) } "disputes open" }
                 div.card { span.big #count-challenges { (open_challenges) } "challenges open" }
+                @if let Some(n) = overdue_actions {
+                    div.card { span.big #count-overdue-actions { (n) } "action items overdue "
+                        a href=(at(view, "/app/meetings")) { "see them" } }
+                }
+                @if let Some(n) = overdue_directives {
+                    div.card { span.big #count-overdue-directives { (n) } "directives overdue" }
+                }
                 div.card { span.big { (register.meetings.len()) } "meetings recorded "
                     a href=(at(view, "/app/meetings")) { "see them" } }
+                @if cycle.is_some() {
+                    div.card #next-meeting { "Next meeting: "
+                        @match next {
+                            Some((id, m)) => {
+                                a href=(format!("{}#meeting-{id}", at(view, "/app/meetings"))) { strong { (id) } }
+                                @if let Some(d) = m.scheduled_for { ", scheduled for " (d) }
+                            }
+                            None => { "none scheduled" }
+                        }
+                    }
+                }
             }
             h2 { "Heat map: operators × pillars" }
             (heatmap(view))

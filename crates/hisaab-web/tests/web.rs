@@ -567,3 +567,68 @@ fn hisaab_web_body(web: &Arc<Web>, seq: u64) -> Option<hisaab_model::Body> {
     let statement = &sealed.entry().statement;
     hisaab_model::Body::try_parse(&statement.kind, &statement.body).ok()
 }
+
+#[tokio::test]
+async fn the_overview_counts_overdue_actions_and_directives_and_names_the_next_meeting() {
+    use hisaab_model::cycle::TaskStatus;
+    let f = fixture();
+    let store = f.web.store();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    let overdue_actions = cycle
+        .actions
+        .values()
+        .filter(|a| a.status == TaskStatus::Overdue)
+        .count();
+    let overdue_directives = cycle
+        .directives
+        .values()
+        .filter(|d| d.status == TaskStatus::Overdue)
+        .count();
+    assert!(overdue_actions > 0 && overdue_directives > 0);
+    let page = get(&f.web, "/").await;
+    assert!(page
+        .text
+        .contains(&format!("id=\"count-overdue-actions\">{overdue_actions}<")));
+    assert!(page.text.contains(&format!(
+        "id=\"count-overdue-directives\">{overdue_directives}<"
+    )));
+    // Every meeting of the demo is held by its end: none is scheduled.
+    assert!(cycle.meetings.values().all(|m| m.held_on.is_some()));
+    assert!(words(&page.text).contains("Next meeting: none scheduled"));
+    // On the day a meeting was scheduled, when that is before the day it was held, it was
+    // the next one, linked to.
+    let mut scheduled = None;
+    for seq in 0..store.size() {
+        let sealed = store.entry(seq).unwrap().unwrap();
+        let entry = sealed.entry();
+        if entry.statement.kind != "meeting.scheduled" {
+            continue;
+        }
+        let id = entry.statement.body["meeting"].as_str().unwrap().to_owned();
+        let day = entry.recorded_at.date();
+        if cycle
+            .meetings
+            .iter()
+            .any(|(m, s)| m.as_str() == id && s.held_on.is_some_and(|h| h > day))
+        {
+            scheduled = Some((id, day));
+        }
+    }
+    let (id, day) = scheduled.expect("a meeting scheduled before the day it is held");
+    let id = hisaab_model::Slug::try_new(&id).unwrap();
+    let size = store.size_at_date(day).unwrap();
+    let then = store.state(Some(size), Some(day)).unwrap();
+    let then_meeting = &then.cycle.as_ref().unwrap().meetings[&id];
+    assert_eq!(then_meeting.held_on, None);
+    let scheduled_for = then_meeting.scheduled_for.unwrap();
+    assert!(scheduled_for >= day);
+    let earlier = get(&f.web, &format!("/?as_of_date={day}")).await;
+    assert_eq!(earlier.status, StatusCode::OK);
+    assert!(words(&earlier.text).contains(&format!(
+        "Next meeting: {id} , scheduled for {scheduled_for}"
+    )));
+    assert!(earlier.text.contains(&format!(
+        "/app/meetings?as_of={size}&amp;as_of_date={day}#meeting-{id}"
+    )));
+}
