@@ -671,6 +671,41 @@ pub fn scorecard(
         .filter(|m| m.operator.as_ref().is_some_and(|o| o.as_str() == operator))
         .collect();
     let table = commitments_table(store, view, &commitments)?;
+    let cycle = view.state.cycle.as_ref();
+    let actions: Vec<(&Slug, &ActionState)> = cycle
+        .map(|c| {
+            c.actions
+                .iter()
+                .filter(
+                    |(_, a)| matches!(&a.owner, ActionOwner::Operator(o) if o.as_str() == operator),
+                )
+                .collect()
+        })
+        .unwrap_or_default();
+    let directives: Vec<_> = cycle
+        .map(|c| {
+            c.directives
+                .iter()
+                .filter(|(_, d)| d.operator.as_str() == operator)
+                .collect()
+        })
+        .unwrap_or_default();
+    let extended: Vec<_> = cycle
+        .map(|c| {
+            c.extended
+                .iter()
+                .filter(|(_, e)| e.operator.as_str() == operator)
+                .collect()
+        })
+        .unwrap_or_default();
+    let escalations: Vec<_> = cycle
+        .map(|c| {
+            c.escalations
+                .iter()
+                .filter(|(_, e)| e.operator.as_ref().is_some_and(|o| o.as_str() == operator))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(layout(
         Some(view),
         reader,
@@ -719,6 +754,70 @@ pub fn scorecard(
             }
             h2 { "Commitments" }
             (table)
+            @if cycle.is_some() {
+                h2 { "Action items and directives" }
+                (task_legend())
+                (actions_table(view, "Action items it owns", "operator-actions", &actions))
+                @if directives.is_empty() { p { "Directives: none." } } @else {
+                    div.table-wrap {
+                        table.directives.stack #operator-directives {
+                            caption { "Directives of the authority to " (state.name) }
+                            thead { tr {
+                                th scope="col" { "Directive" } th scope="col" { "Owner" } th scope="col" { "Issued" }
+                                th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
+                            } }
+                            tbody { @for (id, d) in &directives { tr {
+                                td data-label="Directive" { code { (id) } }
+                                td data-label="Owner" { (state.name) " (operator)" }
+                                td data-label="Issued" { (d.issued) }
+                                td data-label="Due" { (d.due) }
+                                (status_cell(d.status))
+                                (escalation_cell(d.escalation.as_ref()))
+                            } } }
+                        }
+                    }
+                }
+                h2 { "Extended commitments" }
+                @if extended.is_empty() { p { "None." } } @else {
+                    div.table-wrap {
+                        table.extended.stack #operator-extended {
+                            caption { "Commitments whose due date was extended: the due date as made → the due date in force" }
+                            thead { tr {
+                                th scope="col" { "Commitment" } th scope="col" { "Original due" }
+                                th scope="col" { "Due" } th scope="col" { "Extensions" }
+                            } }
+                            tbody { @for (id, e) in &extended { tr {
+                                td data-label="Commitment" { code { (id) } }
+                                td data-label="Original due" { (e.original_due) }
+                                td data-label="Due" { "→ " (e.due) }
+                                td data-label="Extensions" {
+                                    @for x in &e.extensions {
+                                        a href=(at(view, &format!("/app/entries/{}", x.seq))) { (x.from) " → " (x.to) } br;
+                                    }
+                                }
+                            } } }
+                        }
+                    }
+                }
+                h2 { "Escalations" }
+                @if escalations.is_empty() { p { "None." } } @else {
+                    div.table-wrap {
+                        table.escalations.stack #operator-escalations {
+                            caption { "Escalations of what " (state.name) " missed" }
+                            thead { tr {
+                                th scope="col" { "Escalation" } th scope="col" { "Item" }
+                                th scope="col" { "Recorded on" } th scope="col" { "Status" }
+                            } }
+                            tbody { @for (id, e) in &escalations { tr {
+                                td data-label="Escalation" { code { (id) } }
+                                td data-label="Item" { (e.item.to_string()) }
+                                td data-label="Recorded on" { (e.on) }
+                                (status_cell(e.status))
+                            } } }
+                        }
+                    }
+                }
+            }
             h2 { "Disputes" }
             @if disputes.is_empty() { p { "None." } } @else {
                 ul { @for d in &disputes { li {

@@ -632,3 +632,46 @@ async fn the_overview_counts_overdue_actions_and_directives_and_names_the_next_m
         "/app/meetings?as_of={size}&amp;as_of_date={day}#meeting-{id}"
     )));
 }
+
+#[tokio::test]
+async fn the_scorecard_shows_the_operator_s_actions_directives_extensions_and_escalations() {
+    use hisaab_model::cycle::ActionOwner;
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    assert!(!cycle.directives.is_empty() && !cycle.extended.is_empty());
+    assert!(!cycle.escalations.is_empty());
+    for (operator, state) in &view.state.operators {
+        let page = get(&f.web, &format!("/app/operators/{operator}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let text = words(&page.text);
+        for (id, a) in &cycle.actions {
+            let row = format!(
+                "{id} {} {} (operator) {} {}",
+                a.meeting, state.name, a.due, a.status
+            );
+            let mine = a.owner == ActionOwner::Operator(operator.clone());
+            assert_eq!(text.contains(&row), mine, "{operator}: {row}");
+        }
+        for (id, d) in &cycle.directives {
+            let escalation = match &d.escalation {
+                Some(e) => format!("escalated ( {e} )"),
+                None => "–".to_owned(),
+            };
+            let row = format!(
+                "{id} {} (operator) {} {} {} {escalation}",
+                state.name, d.issued, d.due, d.status
+            );
+            assert_eq!(text.contains(&row), d.operator == *operator, "{row}");
+        }
+        for (id, e) in &cycle.extended {
+            let row = format!("{id} {} → {}", e.original_due, e.due);
+            assert_eq!(text.contains(&row), e.operator == *operator, "{row}");
+        }
+        for (id, e) in &cycle.escalations {
+            let row = format!("{id} {} {} {}", e.item, e.on, e.status);
+            let mine = e.operator.as_ref() == Some(operator);
+            assert_eq!(text.contains(&row), mine, "{row}");
+        }
+    }
+}
