@@ -470,6 +470,8 @@ fn the_web_app_works_in_a_real_browser() {
                 first_kpi.clone(),
                 target.clone(),
                 "Commitments".into(),
+                "Action items and directives".into(),
+                "Escalations".into(),
             ],
         ),
         (

@@ -768,7 +768,7 @@ pub fn scorecard(
                             } }
                             tbody { @for (id, d) in &directives { tr {
                                 td data-label="Directive" { code { (id) } }
-                                td data-label="Owner" { (state.name) " (operator)" }
+                                td data-label="Owner" { span { (state.name) " (operator)" } }
                                 td data-label="Issued" { (d.issued) }
                                 td data-label="Due" { (d.due) }
                                 (status_cell(d.status))
@@ -790,11 +790,11 @@ pub fn scorecard(
                                 td data-label="Commitment" { code { (id) } }
                                 td data-label="Original due" { (e.original_due) }
                                 td data-label="Due" { "→ " (e.due) }
-                                td data-label="Extensions" {
+                                td data-label="Extensions" { span {
                                     @for x in &e.extensions {
                                         a href=(at(view, &format!("/app/entries/{}", x.seq))) { (x.from) " → " (x.to) } br;
                                     }
-                                }
+                                } }
                             } } }
                         }
                     }
@@ -1204,25 +1204,25 @@ fn status_cell(status: TaskStatus) -> Markup {
 
 fn escalation_cell(escalation: Option<&Slug>) -> Markup {
     html! {
-        td data-label="Escalation" {
+        td data-label="Escalation" { span {
             @match escalation {
                 Some(e) => { span.escalated { "escalated" } " (" code { (e) } ")" }
                 None => { "–" }
             }
-        }
+        } }
     }
 }
 
 fn owner_cell(view: &View, owner: &ActionOwner) -> Markup {
     html! {
-        td data-label="Owner" {
+        td data-label="Owner" { span {
             @match owner {
                 ActionOwner::Member(m) => { (view.member_name(m.as_str())) " (member)" }
                 ActionOwner::Operator(o) => {
                     a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } " (operator)"
                 }
             }
-        }
+        } }
     }
 }
 
@@ -1364,7 +1364,7 @@ fn cycle_meetings(
                                 tbody { @for (n, item) in m.agenda.iter().enumerate() { tr {
                                     td data-label="#" { (n + 1) }
                                     td data-label="Item" { (item.title) }
-                                    td data-label="Names" { (agenda_names(view, item)) }
+                                    td data-label="Names" { span { (agenda_names(view, item)) } }
                                 } } }
                             }
                         }
@@ -1404,7 +1404,7 @@ fn cycle_meetings(
                             th scope="col" { "Actions done" } th scope="col" { "Actions missed" } th scope="col" { "Suspended" }
                         } }
                         tbody { @for (member, r) in &cycle.members { tr {
-                            td data-label="Member" { (view.member_name(member.as_str())) " " small { code { (member) } } }
+                            td data-label="Member" { span { (view.member_name(member.as_str())) " " small { code { (member) } } } }
                             td.num data-label="Attended" { (r.attended) }
                             td.num data-label="Absent" { (r.absent) }
                             td.num data-label="Actions open" { (r.actions_open) }
