@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use hisaab_log::SealedEntry;
 use hisaab_model::cycle::{
-    ActionOwner, ActionState, AgendaItem, CycleState, MeetingState, TaskStatus,
+    ActionOwner, ActionState, AgendaItem, CycleState, EscalatedItem, MeetingState, TaskStatus,
 };
 use hisaab_model::report::{Band, CommitmentItem, CommitmentStatus, MonthPoint, TrendPoint};
 use hisaab_model::sealed::or_sealed;
@@ -810,7 +810,13 @@ pub fn scorecard(
                             } }
                             tbody { @for (id, e) in &escalations { tr {
                                 td data-label="Escalation" { code { (id) } }
-                                td data-label="Item" { (e.item.to_string()) }
+                                td data-label="Item" { span {
+                                    @match &e.item {
+                                        EscalatedItem::Commitment(c) => { "commitment " code { (c) } }
+                                        EscalatedItem::Directive(d) => { "directive " code { (d) } }
+                                        EscalatedItem::Action(x) => { "action item " code { (x) } }
+                                    }
+                                } }
                                 td data-label="Recorded on" { (e.on) }
                                 (status_cell(e.status))
                             } } }

@@ -669,7 +669,12 @@ async fn the_scorecard_shows_the_operator_s_actions_directives_extensions_and_es
             assert_eq!(text.contains(&row), e.operator == *operator, "{row}");
         }
         for (id, e) in &cycle.escalations {
-            let row = format!("{id} {} {} {}", e.item, e.on, e.status);
+            let item = match &e.item {
+                hisaab_model::cycle::EscalatedItem::Commitment(c) => format!("commitment {c}"),
+                hisaab_model::cycle::EscalatedItem::Directive(d) => format!("directive {d}"),
+                hisaab_model::cycle::EscalatedItem::Action(x) => format!("action item {x}"),
+            };
+            let row = format!("{id} {item} {} {}", e.on, e.status);
             let mine = e.operator.as_ref() == Some(operator);
             assert_eq!(text.contains(&row), mine, "{row}");
         }
