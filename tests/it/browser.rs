@@ -420,6 +420,27 @@ fn the_web_app_works_in_a_real_browser() {
     let mid_digest = mid_state["digest"].as_str().unwrap().to_owned();
     assert!(mid_size < size);
 
+    // The demo's cycle: its meeting without a quorum and an escalated action item.
+    let cycle = &state["cycle"];
+    let quorum = cycle["quorum_percent"].as_u64().unwrap();
+    let (unquorate, meeting) = cycle["meetings"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, m)| m["quorate"] == json!(false))
+        .expect("the demo has a meeting without its quorum");
+    let not_quorate = format!(
+        "NOT quorate: {} of {} operators represented, quorum {quorum} %",
+        meeting["represented"], meeting["operators"]
+    );
+    let (escalated_action, action) = cycle["actions"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, a)| a["escalation"].is_string())
+        .expect("the demo has an escalated action item");
+    let escalation = action["escalation"].as_str().unwrap().to_owned();
+
     let mut browser = Browser::launch(&binary);
     browser.call(
         "Network.setCookie",
@@ -449,6 +470,8 @@ fn the_web_app_works_in_a_real_browser() {
                 first_kpi.clone(),
                 target.clone(),
                 "Commitments".into(),
+                "Action items and directives".into(),
+                "Escalations".into(),
             ],
         ),
         (
@@ -489,7 +512,21 @@ fn the_web_app_works_in_a_real_browser() {
             "meetings",
             "/app/meetings".into(),
             1280,
-            vec!["attested".into(), "Decisions".into()],
+            vec![
+                "attested".into(),
+                "Decisions".into(),
+                format!("id=\"meeting-{unquorate}\""),
+                not_quorate.clone(),
+                format!("<code>{escalated_action}</code>"),
+                format!("escalated</span> (<code>{escalation}</code>)"),
+                "Actions overdue".into(),
+            ],
+        ),
+        (
+            "meetings-phone",
+            "/app/meetings".into(),
+            390,
+            vec![not_quorate.clone()],
         ),
         (
             "pack-phone",

@@ -3,13 +3,16 @@
 
 use axum::http::StatusCode;
 use hisaab_log::SealedEntry;
+use hisaab_model::cycle::{
+    ActionOwner, ActionState, AgendaItem, CycleState, EscalatedItem, MeetingState, TaskStatus,
+};
 use hisaab_model::report::{Band, CommitmentItem, CommitmentStatus, MonthPoint, TrendPoint};
 use hisaab_model::sealed::or_sealed;
-use hisaab_model::{Body, KpiState, Pillar};
+use hisaab_model::{Body, KpiState, Pillar, Slug};
 use hisaab_store::Store;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::view::{body_at, body_of};
+use crate::view::{body_at, body_of, meetings_newest_first, next_meeting};
 use crate::{assets, Reader, View, WebError};
 
 /// The `status` filters of the commitments page.
@@ -422,6 +425,20 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
         .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
         .count();
     let open_challenges = register.challenges.iter().filter(|c| c.is_open()).count();
+    let cycle = view.state.cycle.as_ref();
+    let overdue_actions = cycle.map(|c| {
+        c.actions
+            .values()
+            .filter(|a| a.status == TaskStatus::Overdue)
+            .count()
+    });
+    let overdue_directives = cycle.map(|c| {
+        c.directives
+            .values()
+            .filter(|d| d.status == TaskStatus::Overdue)
+            .count()
+    });
+    let next = cycle.and_then(|c| next_meeting(c, view.state.at));
     let title = view.ledger.genesis().map_or("Hisaab", |g| g.title.as_str());
     layout(
         Some(view),
@@ -439,8 +456,26 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
                     a href=(at(view, "/app/commitments?status=pending")) { "see them" } }
                 div.card { span.big #count-disputes { (open_disputes) } "disputes open" }
                 div.card { span.big #count-challenges { (open_challenges) } "challenges open" }
+                @if let Some(n) = overdue_actions {
+                    div.card { span.big #count-overdue-actions { (n) } "action items overdue "
+                        a href=(at(view, "/app/meetings")) { "see them" } }
+                }
+                @if let Some(n) = overdue_directives {
+                    div.card { span.big #count-overdue-directives { (n) } "directives overdue" }
+                }
                 div.card { span.big { (register.meetings.len()) } "meetings recorded "
                     a href=(at(view, "/app/meetings")) { "see them" } }
+                @if cycle.is_some() {
+                    div.card #next-meeting { "Next meeting: "
+                        @match next {
+                            Some((id, m)) => {
+                                a href=(format!("{}#meeting-{id}", at(view, "/app/meetings"))) { strong { (id) } }
+                                @if let Some(d) = m.scheduled_for { ", scheduled for " (d) }
+                            }
+                            None => { "none scheduled" }
+                        }
+                    }
+                }
             }
             h2 { "Heat map: operators × pillars" }
             (heatmap(view))
@@ -636,6 +671,41 @@ pub fn scorecard(
         .filter(|m| m.operator.as_ref().is_some_and(|o| o.as_str() == operator))
         .collect();
     let table = commitments_table(store, view, &commitments)?;
+    let cycle = view.state.cycle.as_ref();
+    let actions: Vec<(&Slug, &ActionState)> = cycle
+        .map(|c| {
+            c.actions
+                .iter()
+                .filter(
+                    |(_, a)| matches!(&a.owner, ActionOwner::Operator(o) if o.as_str() == operator),
+                )
+                .collect()
+        })
+        .unwrap_or_default();
+    let directives: Vec<_> = cycle
+        .map(|c| {
+            c.directives
+                .iter()
+                .filter(|(_, d)| d.operator.as_str() == operator)
+                .collect()
+        })
+        .unwrap_or_default();
+    let extended: Vec<_> = cycle
+        .map(|c| {
+            c.extended
+                .iter()
+                .filter(|(_, e)| e.operator.as_str() == operator)
+                .collect()
+        })
+        .unwrap_or_default();
+    let escalations: Vec<_> = cycle
+        .map(|c| {
+            c.escalations
+                .iter()
+                .filter(|(_, e)| e.operator.as_ref().is_some_and(|o| o.as_str() == operator))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(layout(
         Some(view),
         reader,
@@ -684,6 +754,76 @@ pub fn scorecard(
             }
             h2 { "Commitments" }
             (table)
+            @if cycle.is_some() {
+                h2 { "Action items and directives" }
+                (task_legend())
+                (actions_table(view, "Action items it owns", "operator-actions", &actions))
+                @if directives.is_empty() { p { "Directives: none." } } @else {
+                    div.table-wrap {
+                        table.directives.stack #operator-directives {
+                            caption { "Directives of the authority to " (state.name) }
+                            thead { tr {
+                                th scope="col" { "Directive" } th scope="col" { "Owner" } th scope="col" { "Issued" }
+                                th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
+                            } }
+                            tbody { @for (id, d) in &directives { tr {
+                                td data-label="Directive" { code { (id) } }
+                                td data-label="Owner" { span { (state.name) " (operator)" } }
+                                td data-label="Issued" { (d.issued) }
+                                td data-label="Due" { (d.due) }
+                                (status_cell(d.status))
+                                (escalation_cell(d.escalation.as_ref()))
+                            } } }
+                        }
+                    }
+                }
+                h2 { "Extended commitments" }
+                @if extended.is_empty() { p { "None." } } @else {
+                    div.table-wrap {
+                        table.extended.stack #operator-extended {
+                            caption { "Commitments whose due date was extended: the due date as made → the due date in force" }
+                            thead { tr {
+                                th scope="col" { "Commitment" } th scope="col" { "Original due" }
+                                th scope="col" { "Due" } th scope="col" { "Extensions" }
+                            } }
+                            tbody { @for (id, e) in &extended { tr {
+                                td data-label="Commitment" { code { (id) } }
+                                td data-label="Original due" { (e.original_due) }
+                                td data-label="Due" { "→ " (e.due) }
+                                td data-label="Extensions" { span {
+                                    @for x in &e.extensions {
+                                        a href=(at(view, &format!("/app/entries/{}", x.seq))) { (x.from) " → " (x.to) } br;
+                                    }
+                                } }
+                            } } }
+                        }
+                    }
+                }
+                h2 { "Escalations" }
+                @if escalations.is_empty() { p { "None." } } @else {
+                    div.table-wrap {
+                        table.escalations.stack #operator-escalations {
+                            caption { "Escalations of what " (state.name) " missed" }
+                            thead { tr {
+                                th scope="col" { "Escalation" } th scope="col" { "Item" }
+                                th scope="col" { "Recorded on" } th scope="col" { "Status" }
+                            } }
+                            tbody { @for (id, e) in &escalations { tr {
+                                td data-label="Escalation" { code { (id) } }
+                                td data-label="Item" { span {
+                                    @match &e.item {
+                                        EscalatedItem::Commitment(c) => { "commitment " code { (c) } }
+                                        EscalatedItem::Directive(d) => { "directive " code { (d) } }
+                                        EscalatedItem::Action(x) => { "action item " code { (x) } }
+                                    }
+                                } }
+                                td data-label="Recorded on" { (e.on) }
+                                (status_cell(e.status))
+                            } } }
+                        }
+                    }
+                }
+            }
             h2 { "Disputes" }
             @if disputes.is_empty() { p { "None." } } @else {
                 ul { @for d in &disputes { li {
@@ -986,16 +1126,18 @@ pub fn commitments(
 
 /// Meetings: attendance, attestations, decisions.
 ///
+/// On a ledger of format 2, every meeting of the cycle (scheduled or recorded) with its agenda,
+/// attendance, quorum, decisions and action items, and the members' accountability.
+///
 /// # Errors
 /// The store's.
 pub fn meetings(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
+    if let Some(cycle) = &view.state.cycle {
+        return cycle_meetings(store, view, reader, cycle);
+    }
     let mut rows = Vec::new();
     for m in view.register.meetings.iter().rev() {
-        let body = match body_at(store, m.seq)? {
-            Some(Body::MeetingRecorded(b)) => Some(b),
-            _ => None,
-        };
-        rows.push((m, body));
+        rows.push((m, recorded_body(store, view, m.seq)?));
     }
     Ok(layout(
         Some(view),
@@ -1014,12 +1156,269 @@ pub fn meetings(store: &Store, view: &View, reader: &Reader) -> Result<Markup, W
                         (view.member_name(a.as_str()))
                         @if m.attested.contains(a) { " — attested" } @else { " — not attested" }
                     } } }
-                    @if let Some(b) = body {
-                        p { "Minutes: SHA-256 " code { (b.minutes_sha256.to_hex()) } }
-                        @if b.decisions.is_empty() { p { "No decisions recorded." } } @else {
-                            h3 { "Decisions" }
-                            ol { @for d in &b.decisions { li { (d) } } }
+                    @if let Some(b) = body { (decisions(b)) }
+                }
+            }
+        },
+    ))
+}
+
+/// The body of a `meeting.recorded` entry the reader may read.
+fn recorded_body(
+    store: &Store,
+    view: &View,
+    seq: u64,
+) -> Result<Option<hisaab_model::body::MeetingRecordedBody>, WebError> {
+    if !view.may_read(seq) {
+        return Ok(None);
+    }
+    Ok(match body_at(store, seq)? {
+        Some(Body::MeetingRecorded(b)) => Some(b),
+        _ => None,
+    })
+}
+
+fn decisions(body: &hisaab_model::body::MeetingRecordedBody) -> Markup {
+    html! {
+        p { "Minutes: SHA-256 " code { (body.minutes_sha256.to_hex()) } }
+        @if body.decisions.is_empty() { p { "No decisions recorded." } } @else {
+            h3 { "Decisions" }
+            ol.decisions { @for d in &body.decisions { li { (d) } } }
+        }
+    }
+}
+
+/// What the status words of actions, directives and escalations mean, in words.
+fn task_legend() -> Markup {
+    html! {
+        ul.legend aria-label="Legend of statuses" {
+            li { strong { "open" } ": not closed, not yet due" }
+            li { strong { "overdue" } ": not closed, past its due date" }
+            li { strong { "done" } ": closed as done" }
+            li { strong { "missed" } ": closed as missed" }
+            li { strong { "escalated" } ": an escalation names it (its id follows)" }
+            li { strong { "NOT quorate" } ": too few operators represented to decide" }
+        }
+    }
+}
+
+fn status_cell(status: TaskStatus) -> Markup {
+    html! {
+        td data-label="Status" { span class={ "status status-" (status.as_str()) } { (status.as_str()) } }
+    }
+}
+
+fn escalation_cell(escalation: Option<&Slug>) -> Markup {
+    html! {
+        td data-label="Escalation" { span {
+            @match escalation {
+                Some(e) => { span.escalated { "escalated" } " (" code { (e) } ")" }
+                None => { "–" }
+            }
+        } }
+    }
+}
+
+fn owner_cell(view: &View, owner: &ActionOwner) -> Markup {
+    html! {
+        td data-label="Owner" { span {
+            @match owner {
+                ActionOwner::Member(m) => { (view.member_name(m.as_str())) " (member)" }
+                ActionOwner::Operator(o) => {
+                    a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } " (operator)"
+                }
+            }
+        } }
+    }
+}
+
+/// A table of action items, labelled by `caption`.
+fn actions_table(
+    view: &View,
+    caption: &str,
+    id: &str,
+    actions: &[(&Slug, &ActionState)],
+) -> Markup {
+    html! {
+        @if actions.is_empty() { p { (caption) ": none." } } @else {
+            div.table-wrap {
+                table.actions.stack id=(id) {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { "Action" } th scope="col" { "Meeting" } th scope="col" { "Owner" }
+                        th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
+                    } }
+                    tbody {
+                        @for (id, a) in actions {
+                            tr {
+                                td data-label="Action" { code { (id) } }
+                                td data-label="Meeting" { a href=(at(view, &format!("/app/meetings#meeting-{}", a.meeting))) { (a.meeting) } }
+                                (owner_cell(view, &a.owner))
+                                td data-label="Due" { (a.due) }
+                                (status_cell(a.status))
+                                (escalation_cell(a.escalation.as_ref()))
+                            }
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The quorum of a meeting, in words.
+fn quorum_text(meeting: &MeetingState, percent: u64) -> String {
+    let counts = format!(
+        "{} of {} operators represented, quorum {percent} %",
+        meeting.represented, meeting.operators
+    );
+    match meeting.quorate {
+        Some(true) => format!("quorate: {counts}"),
+        Some(false) => format!("NOT quorate: {counts}"),
+        None => format!("quorum not yet known: the meeting is not held (quorum {percent} %)"),
+    }
+}
+
+fn agenda_names(view: &View, item: &AgendaItem) -> Markup {
+    html! {
+        @if let Some(o) = &item.operator {
+            "operator " a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } " "
+        }
+        @if let Some(k) = &item.kpi {
+            "KPI "
+            @match &item.operator {
+                Some(o) => { a href=(at(view, &format!("/app/operators/{o}/kpis/{k}"))) { code { (k) } } }
+                None => { code { (k) } }
+            }
+            " "
+        }
+        @if let Some(d) = &item.dispute {
+            "dispute "
+            @match view.register.disputes.iter().find(|x| x.dispute == *d) {
+                Some(x) => { a href=(at(view, &format!("/app/entries/{}", x.seq))) { code { (d) } } }
+                None => { code { (d) } }
+            }
+            " "
+        }
+        @if let Some(c) = &item.challenge {
+            "challenge "
+            @match view.register.challenges.iter().find(|x| x.challenge == *c) {
+                Some(x) => { a href=(at(view, &format!("/app/entries/{}", x.seq))) { code { (c) } } }
+                None => { code { (c) } }
+            }
+        }
+        @if item.operator.is_none() && item.kpi.is_none() && item.dispute.is_none() && item.challenge.is_none() { "–" }
+    }
+}
+
+fn cycle_meetings(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    cycle: &CycleState,
+) -> Result<Markup, WebError> {
+    let mut rows = Vec::new();
+    for (id, m) in meetings_newest_first(cycle) {
+        let item = view.register.meetings.iter().find(|r| r.meeting == *id);
+        let body = match item {
+            Some(r) => recorded_body(store, view, r.seq)?,
+            None => None,
+        };
+        let actions: Vec<(&Slug, &ActionState)> = cycle
+            .actions
+            .iter()
+            .filter(|(_, a)| a.meeting == *id)
+            .collect();
+        rows.push((id, m, item.map(|r| r.seq), body, actions));
+    }
+    let next = next_meeting(cycle, view.state.at);
+    Ok(layout(
+        Some(view),
+        reader,
+        "Meetings",
+        Nav::Meetings,
+        html! {
+            h1 { "Meetings" }
+            p.lead { (rows.len()) " meeting(s) scheduled or recorded, newest first. Quorum: "
+                (cycle.quorum_percent) " % of the operators represented. Each record is signed by the chair; each attendee attests it with their own key." }
+            p #next-meeting { "Next meeting: "
+                @match next {
+                    Some((id, m)) => { a href=(format!("#meeting-{id}")) { (id) } @if let Some(d) = m.scheduled_for { ", scheduled for " (d) } }
+                    None => { "none scheduled" }
+                }
+            }
+            (task_legend())
+            p { a href="#members" { "Members' accountability" } }
+            @for (id, m, seq, body, actions) in &rows {
+                section.entry-card.meeting id=(format!("meeting-{id}")) {
+                    h2 {
+                        @match seq {
+                            Some(seq) => { a href=(at(view, &format!("/app/entries/{seq}"))) { (id) } }
+                            None => { (id) }
+                        }
+                    }
+                    p.dates {
+                        "Scheduled for " (opt(m.scheduled_for)) " · "
+                        @match m.held_on { Some(d) => { "held on " (d) } None => { "not yet held" } }
+                    }
+                    p.quorum { strong { (quorum_text(m, cycle.quorum_percent)) } }
+                    @if m.agenda.is_empty() { p { "Agenda: none scheduled." } } @else {
+                        div.table-wrap {
+                            table.agenda.stack {
+                                caption { "Agenda of " (id) }
+                                thead { tr { th scope="col" { "#" } th scope="col" { "Item" } th scope="col" { "Names" } } }
+                                tbody { @for (n, item) in m.agenda.iter().enumerate() { tr {
+                                    td data-label="#" { (n + 1) }
+                                    td data-label="Item" { (item.title) }
+                                    td data-label="Names" { span { (agenda_names(view, item)) } }
+                                } } }
+                            }
+                        }
+                    }
+                    @if m.held_on.is_some() {
+                        div.table-wrap {
+                            table.attendance.stack {
+                                caption { "Attendance at " (id) ": " (m.attendees.len()) " attended, " (m.absent.len()) " absent, " (m.attested.len()) " attested" }
+                                thead { tr { th scope="col" { "Member" } th scope="col" { "Attendance" } th scope="col" { "Attested the record" } } }
+                                tbody {
+                                    @for a in &m.attendees { tr {
+                                        td data-label="Member" { (view.member_name(a.as_str())) }
+                                        td data-label="Attendance" { "attended" }
+                                        td data-label="Attested" { @if m.attested.contains(a) { "yes" } @else { "no" } }
+                                    } }
+                                    @for a in &m.absent { tr {
+                                        td data-label="Member" { (view.member_name(a.as_str())) }
+                                        td data-label="Attendance" { "absent" }
+                                        td data-label="Attested" { "–" }
+                                    } }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(b) = body { (decisions(b)) }
+                    (actions_table(view, &format!("Action items of {id}"), &format!("actions-{id}"), actions))
+                }
+            }
+            h2 #members { "Members' accountability" }
+            @if cycle.members.is_empty() { p { "No members yet." } } @else {
+                div.table-wrap {
+                    table.members.stack {
+                        caption { "Each member's attendance at the meetings recorded and the action items they own" }
+                        thead { tr {
+                            th scope="col" { "Member" } th scope="col" { "Attended" } th scope="col" { "Absent" }
+                            th scope="col" { "Actions open" } th scope="col" { "Actions overdue" }
+                            th scope="col" { "Actions done" } th scope="col" { "Actions missed" } th scope="col" { "Suspended" }
+                        } }
+                        tbody { @for (member, r) in &cycle.members { tr {
+                            td data-label="Member" { span { (view.member_name(member.as_str())) " " small { code { (member) } } } }
+                            td.num data-label="Attended" { (r.attended) }
+                            td.num data-label="Absent" { (r.absent) }
+                            td.num data-label="Actions open" { (r.actions_open) }
+                            td.num data-label="Actions overdue" { (r.actions_overdue) }
+                            td.num data-label="Actions done" { (r.actions_done) }
+                            td.num data-label="Actions missed" { (r.actions_missed) }
+                            td data-label="Suspended" { @if r.suspended { strong { "suspended" } } @else { "no" } }
+                        } } }
                     }
                 }
             }

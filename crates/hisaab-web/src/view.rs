@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
+use hisaab_model::cycle::{CycleState, MeetingState};
 use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
 use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
-use hisaab_model::{Body, Ledger, State};
+use hisaab_model::{Body, Ledger, Slug, State};
 use hisaab_store::{Store, StoreError};
 
 /// How many views are kept (the latest and a few `as_of` ones).
@@ -517,4 +518,99 @@ pub(crate) fn body_at(store: &Store, seq: u64) -> Result<Option<Body>, StoreErro
 pub(crate) fn body_of(sealed: &SealedEntry) -> Option<Body> {
     let statement = &sealed.entry().statement;
     Body::try_parse(&statement.kind, &statement.body).ok()
+}
+
+/// The next meeting on `at`: the earliest one scheduled for `at` or later and not yet held
+/// (ties by id), if any.
+pub(crate) fn next_meeting(cycle: &CycleState, at: Date) -> Option<(&Slug, &MeetingState)> {
+    cycle
+        .meetings
+        .iter()
+        .filter(|(_, m)| m.held_on.is_none())
+        .filter_map(|(id, m)| m.scheduled_for.filter(|d| *d >= at).map(|d| (d, id, m)))
+        .min_by_key(|(d, id, _)| (*d, *id))
+        .map(|(_, id, m)| (id, m))
+}
+
+/// The meetings of the cycle, newest first: by the date held, else the date scheduled (ties by
+/// id, the greater first).
+pub(crate) fn meetings_newest_first(cycle: &CycleState) -> Vec<(&Slug, &MeetingState)> {
+    let mut meetings: Vec<_> = cycle.meetings.iter().collect();
+    meetings.sort_by_key(|(id, m)| std::cmp::Reverse((m.held_on.or(m.scheduled_for), *id)));
+    meetings
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        Date::try_parse(text).unwrap()
+    }
+
+    fn meeting(scheduled_for: Option<&str>, held_on: Option<&str>) -> MeetingState {
+        MeetingState {
+            scheduled_for: scheduled_for.map(date),
+            agenda: Vec::new(),
+            held_on: held_on.map(date),
+            attendees: Vec::new(),
+            absent: Vec::new(),
+            attested: Vec::new(),
+            operators: 5,
+            represented: 0,
+            quorate: held_on.map(|_| false),
+        }
+    }
+
+    fn cycle(meetings: &[(&str, MeetingState)]) -> CycleState {
+        CycleState {
+            quorum_percent: 50,
+            meetings: meetings
+                .iter()
+                .map(|(id, m)| (Slug::try_new(id).unwrap(), m.clone()))
+                .collect(),
+            ..CycleState::default()
+        }
+    }
+
+    #[test]
+    fn the_next_meeting_is_the_earliest_scheduled_not_held_on_or_after_the_date() {
+        let c = cycle(&[
+            ("held", meeting(Some("2026-03-10"), Some("2026-03-10"))),
+            ("past", meeting(Some("2026-03-01"), None)),
+            ("later", meeting(Some("2026-04-20"), None)),
+            ("sooner", meeting(Some("2026-03-15"), None)),
+            ("unscheduled", meeting(None, Some("2026-03-12"))),
+        ]);
+        let (id, m) = next_meeting(&c, date("2026-03-05")).unwrap();
+        assert_eq!(id.as_str(), "sooner");
+        assert_eq!(m.scheduled_for, Some(date("2026-03-15")));
+        // On its own date it is still the next; the day after, the later one is.
+        assert_eq!(
+            next_meeting(&c, date("2026-03-15")).unwrap().0.as_str(),
+            "sooner"
+        );
+        assert_eq!(
+            next_meeting(&c, date("2026-03-16")).unwrap().0.as_str(),
+            "later"
+        );
+        assert!(next_meeting(&c, date("2026-04-21")).is_none());
+        assert!(next_meeting(&CycleState::default(), date("2026-01-01")).is_none());
+    }
+
+    #[test]
+    fn meetings_are_listed_newest_first_by_the_date_held_else_scheduled() {
+        let c = cycle(&[
+            ("a", meeting(Some("2026-01-10"), Some("2026-01-10"))),
+            ("b", meeting(Some("2026-03-01"), None)),
+            ("c", meeting(None, Some("2026-02-01"))),
+            ("d", meeting(Some("2026-01-05"), Some("2026-02-20"))),
+        ]);
+        let order: Vec<&str> = meetings_newest_first(&c)
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(order, ["b", "d", "c", "a"]);
+    }
 }

@@ -448,3 +448,235 @@ async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
         assert_eq!(earlier.ledger.size(), size);
     }
 }
+
+/// The page's text with its markup removed and its whitespace collapsed: what a reader reads.
+fn words(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn the_meetings_page_shows_the_cycle_s_meetings_quorum_actions_and_members() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().expect("the demo is of format 2");
+    let page = get(&f.web, "/app/meetings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = words(&page.text);
+    assert!(!cycle.meetings.is_empty());
+    let mut not_quorate = 0;
+    for (id, m) in &cycle.meetings {
+        assert!(page.text.contains(&format!("id=\"meeting-{id}\"")), "{id}");
+        let quorum = format!(
+            "{} of {} operators represented, quorum {} %",
+            m.represented, m.operators, cycle.quorum_percent
+        );
+        let expected = match m.quorate {
+            Some(true) => format!("quorate: {quorum}"),
+            Some(false) => {
+                not_quorate += 1;
+                format!("NOT quorate: {quorum}")
+            }
+            None => continue,
+        };
+        assert!(text.contains(&expected), "{id}: {expected}");
+        // Each agenda item naming an operator and a KPI links to that KPI's history.
+        for item in &m.agenda {
+            assert!(text.contains(item.title.as_str()), "{}", item.title);
+            if let (Some(o), Some(k)) = (&item.operator, &item.kpi) {
+                assert!(page.text.contains(&format!("/app/operators/{o}/kpis/{k}")));
+            }
+        }
+    }
+    assert_eq!(
+        not_quorate, 1,
+        "the demo has one meeting without its quorum"
+    );
+    // Every action item is listed under its meeting with its owner, due date, status and
+    // escalation.
+    let escalated: Vec<_> = cycle
+        .actions
+        .iter()
+        .filter(|(_, a)| a.escalation.is_some())
+        .collect();
+    assert!(!escalated.is_empty());
+    for (id, a) in &cycle.actions {
+        let row = format!(
+            "{id} {} {}",
+            a.meeting,
+            match &a.owner {
+                hisaab_model::cycle::ActionOwner::Member(m) =>
+                    format!("{} (member)", view.member_name(m.as_str())),
+                hisaab_model::cycle::ActionOwner::Operator(o) =>
+                    format!("{} (operator)", view.operator_name(o.as_str())),
+            }
+        );
+        let status = match &a.escalation {
+            Some(e) => format!("{} {} escalated ( {e} )", a.due, a.status),
+            None => format!("{} {} –", a.due, a.status),
+        };
+        assert!(text.contains(&format!("{row} {status}")), "{row} {status}");
+    }
+    // The members' accountability, one row per member.
+    assert!(text.contains("Members' accountability"));
+    for (member, r) in &cycle.members {
+        let row = format!(
+            "{} {member} {} {} {} {} {} {} {}",
+            view.member_name(member.as_str()),
+            r.attended,
+            r.absent,
+            r.actions_open,
+            r.actions_overdue,
+            r.actions_done,
+            r.actions_missed,
+            if r.suspended { "suspended" } else { "no" }
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+    // The decisions of a recorded meeting are read from its record.
+    let recorded = view.register.meetings.last().unwrap();
+    if let Some(hisaab_model::Body::MeetingRecorded(b)) = hisaab_web_body(&f.web, recorded.seq) {
+        for d in &b.decisions {
+            assert!(text.contains(d.as_str()), "{d}");
+        }
+    }
+    // The public reader is shown the cycle of the public view.
+    let public = get_as(&f.web, "/app/meetings", hisaab_model::view::Reader::Public).await;
+    assert_eq!(public.status, StatusCode::OK);
+    let public_view = view.for_reader(&hisaab_model::view::Reader::Public);
+    let public_cycle = public_view.state.cycle.as_ref().unwrap();
+    for id in public_cycle.meetings.keys() {
+        assert!(public.text.contains(&format!("id=\"meeting-{id}\"")));
+    }
+}
+
+fn hisaab_web_body(web: &Arc<Web>, seq: u64) -> Option<hisaab_model::Body> {
+    let sealed = web.store().entry(seq).unwrap()?;
+    let statement = &sealed.entry().statement;
+    hisaab_model::Body::try_parse(&statement.kind, &statement.body).ok()
+}
+
+#[tokio::test]
+async fn the_overview_counts_overdue_actions_and_directives_and_names_the_next_meeting() {
+    use hisaab_model::cycle::TaskStatus;
+    let f = fixture();
+    let store = f.web.store();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    let overdue_actions = cycle
+        .actions
+        .values()
+        .filter(|a| a.status == TaskStatus::Overdue)
+        .count();
+    let overdue_directives = cycle
+        .directives
+        .values()
+        .filter(|d| d.status == TaskStatus::Overdue)
+        .count();
+    assert!(overdue_actions > 0 && overdue_directives > 0);
+    let page = get(&f.web, "/").await;
+    assert!(page
+        .text
+        .contains(&format!("id=\"count-overdue-actions\">{overdue_actions}<")));
+    assert!(page.text.contains(&format!(
+        "id=\"count-overdue-directives\">{overdue_directives}<"
+    )));
+    // Every meeting of the demo is held by its end: none is scheduled.
+    assert!(cycle.meetings.values().all(|m| m.held_on.is_some()));
+    assert!(words(&page.text).contains("Next meeting: none scheduled"));
+    // On the day a meeting was scheduled, when that is before the day it was held, it was
+    // the next one, linked to.
+    let mut scheduled = None;
+    for seq in 0..store.size() {
+        let sealed = store.entry(seq).unwrap().unwrap();
+        let entry = sealed.entry();
+        if entry.statement.kind != "meeting.scheduled" {
+            continue;
+        }
+        let id = entry.statement.body["meeting"].as_str().unwrap().to_owned();
+        let day = entry.recorded_at.date();
+        if cycle
+            .meetings
+            .iter()
+            .any(|(m, s)| m.as_str() == id && s.held_on.is_some_and(|h| h > day))
+        {
+            scheduled = Some((id, day));
+        }
+    }
+    let (id, day) = scheduled.expect("a meeting scheduled before the day it is held");
+    let id = hisaab_model::Slug::try_new(&id).unwrap();
+    let size = store.size_at_date(day).unwrap();
+    let then = store.state(Some(size), Some(day)).unwrap();
+    let then_meeting = &then.cycle.as_ref().unwrap().meetings[&id];
+    assert_eq!(then_meeting.held_on, None);
+    let scheduled_for = then_meeting.scheduled_for.unwrap();
+    assert!(scheduled_for >= day);
+    let earlier = get(&f.web, &format!("/?as_of_date={day}")).await;
+    assert_eq!(earlier.status, StatusCode::OK);
+    assert!(words(&earlier.text).contains(&format!(
+        "Next meeting: {id} , scheduled for {scheduled_for}"
+    )));
+    assert!(earlier.text.contains(&format!(
+        "/app/meetings?as_of={size}&amp;as_of_date={day}#meeting-{id}"
+    )));
+}
+
+#[tokio::test]
+async fn the_scorecard_shows_the_operator_s_actions_directives_extensions_and_escalations() {
+    use hisaab_model::cycle::ActionOwner;
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    assert!(!cycle.directives.is_empty() && !cycle.extended.is_empty());
+    assert!(!cycle.escalations.is_empty());
+    for (operator, state) in &view.state.operators {
+        let page = get(&f.web, &format!("/app/operators/{operator}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let text = words(&page.text);
+        for (id, a) in &cycle.actions {
+            let row = format!(
+                "{id} {} {} (operator) {} {}",
+                a.meeting, state.name, a.due, a.status
+            );
+            let mine = a.owner == ActionOwner::Operator(operator.clone());
+            assert_eq!(text.contains(&row), mine, "{operator}: {row}");
+        }
+        for (id, d) in &cycle.directives {
+            let escalation = match &d.escalation {
+                Some(e) => format!("escalated ( {e} )"),
+                None => "–".to_owned(),
+            };
+            let row = format!(
+                "{id} {} (operator) {} {} {} {escalation}",
+                state.name, d.issued, d.due, d.status
+            );
+            assert_eq!(text.contains(&row), d.operator == *operator, "{row}");
+        }
+        for (id, e) in &cycle.extended {
+            let row = format!("{id} {} → {}", e.original_due, e.due);
+            assert_eq!(text.contains(&row), e.operator == *operator, "{row}");
+        }
+        for (id, e) in &cycle.escalations {
+            let item = match &e.item {
+                hisaab_model::cycle::EscalatedItem::Commitment(c) => format!("commitment {c}"),
+                hisaab_model::cycle::EscalatedItem::Directive(d) => format!("directive {d}"),
+                hisaab_model::cycle::EscalatedItem::Action(x) => format!("action item {x}"),
+            };
+            let row = format!("{id} {item} {} {}", e.on, e.status);
+            let mine = e.operator.as_ref() == Some(operator);
+            assert_eq!(text.contains(&row), mine, "{row}");
+        }
+    }
+}
