@@ -352,59 +352,27 @@ impl Ledger {
             if action.closed.is_some() || action.due > horizon {
                 continue;
             }
-            let (owed_by, operator) = match &action.owner {
-                ActionOwner::Member(member) => (
-                    OwedBy::Member {
-                        member: member.clone(),
-                    },
-                    None,
-                ),
-                ActionOwner::Operator(operator) => (
-                    OwedBy::Operator {
-                        operator: operator.clone(),
-                    },
-                    Some(operator.clone()),
-                ),
+            let owed_by = match &action.owner {
+                ActionOwner::Member(member) => OwedBy::Member {
+                    member: member.clone(),
+                },
+                ActionOwner::Operator(operator) => OwedBy::Operator {
+                    operator: operator.clone(),
+                },
             };
-            items.push(Obligation {
-                kind: ObligationKind::Action,
-                owed_by,
-                operator,
-                kpi: None,
-                period: None,
-                submission: None,
-                id: Some(id.clone()),
-                escalation: self
-                    .cycle
-                    .escalated
-                    .get(&EscalatedItem::Action(id.clone()))
-                    .cloned(),
-                due: action.due,
-                days_late: days_late(action.due, at),
-            });
+            let item = EscalatedItem::Action(id.clone());
+            items.push(self.open_item(ObligationKind::Action, owed_by, None, item, action.due, at));
         }
         for (id, directive) in &self.cycle.directives {
             if directive.closed.is_some() || directive.due > horizon || directive.issued > at {
                 continue;
             }
-            items.push(Obligation {
-                kind: ObligationKind::Directive,
-                owed_by: OwedBy::Operator {
-                    operator: directive.operator.clone(),
-                },
-                operator: Some(directive.operator.clone()),
-                kpi: None,
-                period: None,
-                submission: None,
-                id: Some(id.clone()),
-                escalation: self
-                    .cycle
-                    .escalated
-                    .get(&EscalatedItem::Directive(id.clone()))
-                    .cloned(),
-                due: directive.due,
-                days_late: days_late(directive.due, at),
-            });
+            let owed_by = OwedBy::Operator {
+                operator: directive.operator.clone(),
+            };
+            let item = EscalatedItem::Directive(id.clone());
+            let due = directive.due;
+            items.push(self.open_item(ObligationKind::Directive, owed_by, None, item, due, at));
         }
     }
 
@@ -415,24 +383,47 @@ impl Ledger {
             if commitment.closed.is_some() || commitment.due > horizon {
                 continue;
             }
-            items.push(Obligation {
-                kind: ObligationKind::Commitment,
-                owed_by: OwedBy::Operator {
-                    operator: commitment.operator.clone(),
-                },
-                operator: Some(commitment.operator.clone()),
-                kpi: commitment.kpi.clone(),
-                period: None,
-                submission: None,
-                id: Some(id.clone()),
-                escalation: self
-                    .cycle
-                    .escalated
-                    .get(&EscalatedItem::Commitment(id.clone()))
-                    .cloned(),
-                due: commitment.due,
-                days_late: days_late(commitment.due, at),
-            });
+            let owed_by = OwedBy::Operator {
+                operator: commitment.operator.clone(),
+            };
+            let kpi = commitment.kpi.clone();
+            let item = EscalatedItem::Commitment(id.clone());
+            let due = commitment.due;
+            items.push(self.open_item(ObligationKind::Commitment, owed_by, kpi, item, due, at));
+        }
+    }
+
+    /// The obligation to close `item` (a commitment, action or directive) by `due`: owed by
+    /// `owed_by`, concerning the operator that owes it (none for a member), with the
+    /// escalation that names the item, if any.
+    fn open_item(
+        &self,
+        kind: ObligationKind,
+        owed_by: OwedBy,
+        kpi: Option<KpiId>,
+        item: EscalatedItem,
+        due: Date,
+        at: Date,
+    ) -> Obligation {
+        let operator = match &owed_by {
+            OwedBy::Operator { operator } => Some(operator.clone()),
+            OwedBy::Roles { .. } | OwedBy::Member { .. } => None,
+        };
+        let escalation = self.cycle.escalated.get(&item).cloned();
+        let (EscalatedItem::Commitment(id)
+        | EscalatedItem::Directive(id)
+        | EscalatedItem::Action(id)) = item;
+        Obligation {
+            kind,
+            owed_by,
+            operator,
+            kpi,
+            period: None,
+            submission: None,
+            id: Some(id),
+            escalation,
+            due,
+            days_late: days_late(due, at),
         }
     }
 
