@@ -1,5 +1,6 @@
 //! Blocking store work (disk reads, replays, exports) run off the async workers, for the
-//! handlers and the projection cache alike.
+//! handlers and the projection cache alike, and dropped if its request has gone before a
+//! thread takes it (see [`hisaab_web::blocking`]).
 
 use crate::error::ApiError;
 
@@ -12,8 +13,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(work).await {
+    // The answer to an abandoned request is never sent: its connection is gone.
+    match hisaab_web::blocking::run_blocking(work, || Err(ApiError::Unavailable)).await {
         Ok(result) => result,
-        Err(join_error) => Err(ApiError::internal("blocking task", &join_error)),
+        Err(error) => Err(ApiError::internal("blocking task", &error)),
     }
 }

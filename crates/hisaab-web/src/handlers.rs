@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use hisaab_log::Date;
 
 use crate::view::Here;
-use crate::{assets, csv, pages, Reader, View, Web, WebError};
+use crate::{assets, blocking, csv, pages, Reader, View, Web, WebError};
 
 /// What a page was asked: its path and its query's parameters (or why the query does not
 /// parse).
@@ -89,13 +89,17 @@ where
         + Send
         + 'static,
 {
-    let result = tokio::task::spawn_blocking(move || {
-        let (path, params) = params(query)?;
-        let view = web.view_at(as_of(&params)?, as_of_date(&params)?)?;
-        let mut view = view.for_reader(&reader.class);
-        view.here = Here::new(&path, &params);
-        render(&web, &view, &reader, &params)
-    })
+    let result = blocking::run_blocking(
+        move || {
+            let (path, params) = params(query)?;
+            let view = web.view_at(as_of(&params)?, as_of_date(&params)?)?;
+            let mut view = view.for_reader(&reader.class);
+            view.here = Here::new(&path, &params);
+            render(&web, &view, &reader, &params)
+        },
+        // Nobody waits for the page any more: whatever is answered is not read.
+        || Err(WebError::Busy),
+    )
     .await;
     match result {
         Ok(Ok(response)) => response,

@@ -28,6 +28,7 @@
 //! state. Who reads is a [`Reader`], an input of every page.
 
 mod assets;
+pub mod blocking;
 mod csv;
 mod handlers;
 pub mod pages;
