@@ -3,8 +3,8 @@
 //! the test says it was skipped). Appends are posted until the disk is full. Then: the failed
 //! append and every later one answer 503 `storage_failed` (not a 500), `/readyz` says so, the
 //! checkpoint is still served, reads answer or get the same 503, and every acknowledged entry is
-//! there and proven by the checkpoint. With space back and the server restarted, every receipt
-//! still holds and appends go on.
+//! there and proven by the checkpoint. With space back, the same server (not restarted) reopens
+//! its store and takes appends again, every receipt still holds; and so after a restart.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -142,13 +142,42 @@ fn a_full_disk_stops_appends_with_503_never_500_and_loses_nothing() {
         }
     }
 
-    // Space returns; after a restart nothing acknowledged is lost and appends go on.
-    drop(server);
+    // Space returns, and the same server, not restarted, takes appends again once it has
+    // reopened its store (readiness polls start the attempt; one a second at most).
     tmpfs.resize("64m");
-    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let ready = http.get(format!("{}/readyz", server.url)).send().unwrap();
+        if ready.status().as_u16() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not take appends again within 60 s of space returning: {}",
+            ready.text().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let size = check_receipts(&server, &vkey, &receipts).size;
     assert!(size > u64::try_from(receipts.len()).unwrap());
-    let (status, body) = post(&server.http(), &server.url, &envelope);
+    let (status, body) = post(&http, &server.url, &envelope);
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["seq"], json!(size));
+    receipts.push(body);
+    let (status, body) = post(&http, &server.url, &envelope);
+    assert_eq!(status, 200, "a resubmission after the recovery: {body}");
+
+    // After a restart too, nothing acknowledged is lost and appends go on.
+    drop(server);
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let size = check_receipts(&server, &vkey, &receipts).size;
+    let last = sign(
+        &pta,
+        ledger,
+        "operator.registered",
+        json!({"operator": "after-restart", "name": "After the restart"}),
+    );
+    let (status, body) = post(&server.http(), &server.url, &last);
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["seq"], json!(size));
     server.stop();

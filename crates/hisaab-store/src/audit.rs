@@ -186,7 +186,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Corrupt`] naming the first seq (or stored hash) that fails.
     pub fn verify_full(&self) -> Result<VerifyReport, StoreError> {
-        let shared = self.shared();
+        let shared = self.shared()?;
         let mut report = verify_trees(
             &shared.trees,
             &shared.committed().latest.note,

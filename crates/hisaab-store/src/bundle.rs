@@ -24,7 +24,7 @@ impl Store {
     /// [`StoreError::BeyondLog`] unless `1 <= tree_size <= size`; [`StoreError::Bundle`] when
     /// writing fails; [`StoreError::Corrupt`] for a missing or altered entry.
     pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
-        let shared = self.shared();
+        let shared = self.shared()?;
         StoreError::check_in_log("tree_size", tree_size, self.size())?;
         let signed = self.checkpoint_for(tree_size)?;
         let header = BundleHeader::for_format(
@@ -45,7 +45,7 @@ impl Store {
         if let Some(kept) = self.checkpoint_at(tree_size)? {
             return Ok(kept);
         }
-        let shared = self.shared();
+        let shared = self.shared()?;
         let checkpoint = Checkpoint {
             origin: shared.origin.clone(),
             size: tree_size,

@@ -41,13 +41,13 @@ impl Store {
             return Ok(latest);
         }
         let size = latest.checkpoint.size;
-        let ledger = crate::replay::ledger_at(&self.shared().trees, size, None)?;
+        let ledger = crate::replay::ledger_at(&self.shared()?.trees, size, None)?;
         let key = witness_key(&ledger, name).ok_or_else(|| CosignatureError::NotAWitness {
             name: name.to_owned(),
             size,
         })?;
         let line = format!("{raw}\n");
-        let shared = self.shared();
+        let shared = self.shared()?;
         let _lock = shared
             .checkpoint_lock
             .lock()

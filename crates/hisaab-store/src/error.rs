@@ -300,6 +300,13 @@ pub enum StoreError {
     /// The store was closed, or its sequencer stopped after a failed write.
     #[error("the store is closed")]
     Closed,
+    /// Appends stopped on a storage failure and the store is being reopened (or its reopen
+    /// failed and is tried again): a storage failure, retried shortly.
+    #[error("the ledger's storage failed and is being reopened: {reason}")]
+    Reopening {
+        /// Why appends stopped, or why the reopen has not succeeded yet.
+        reason: String,
+    },
 }
 
 /// Why [`Store::add_cosignature`](crate::Store::add_cosignature) kept no line: the store
@@ -353,7 +360,7 @@ impl StoreError {
             StoreError::Sled {
                 source: sled::Error::Io(_),
                 ..
-            }
+            } | StoreError::Reopening { .. }
         )
     }
 

@@ -23,7 +23,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::BeyondLog`] unless `seq < size`; storage and corruption errors.
     pub fn receipt(&self, seq: u64) -> Result<Receipt, StoreError> {
-        let shared = self.shared();
+        let shared = self.shared()?;
         let committed = shared.committed();
         let sealed = self.entry(seq)?.ok_or(StoreError::BeyondLog {
             what: "seq",
@@ -60,7 +60,7 @@ impl Store {
     /// Storage errors, and [`StoreError::Note`] for a kept note that does not verify.
     pub fn checkpoint_at(&self, size: u64) -> Result<Option<SignedCheckpoint>, StoreError> {
         let Some(note) = self
-            .shared()
+            .shared()?
             .trees
             .checkpoints
             .get(size.to_be_bytes())
@@ -71,7 +71,7 @@ impl Store {
         let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
             reason: format!("the note for size {size} is not UTF-8"),
         })?;
-        let checkpoint = hisaab_log::note::verify_checkpoint(&note, &self.shared().log_vkey)?;
+        let checkpoint = hisaab_log::note::verify_checkpoint(&note, &self.shared()?.log_vkey)?;
         Ok(Some(SignedCheckpoint { note, checkpoint }))
     }
 
@@ -85,7 +85,7 @@ impl Store {
         if seq >= size {
             return Ok(None);
         }
-        let sealed = self.shared().trees.read_entry(seq, size)?;
+        let sealed = self.shared()?.trees.read_entry(seq, size)?;
         self.check_leaf(seq, sealed.event_hash())?;
         Ok(Some(sealed))
     }
@@ -101,7 +101,7 @@ impl Store {
             return Ok(None);
         }
         let bytes = self
-            .shared()
+            .shared()?
             .trees
             .entry_bytes(seq)?
             .ok_or(Corruption::MissingEntry { seq, size })?;
@@ -111,7 +111,7 @@ impl Store {
 
     fn check_leaf(&self, seq: u64, computed: Hash) -> Result<(), StoreError> {
         let stored = self
-            .shared()
+            .shared()?
             .trees
             .stored_hash(merkle::stored_hash_index(0, seq))?;
         if stored != computed {
@@ -133,7 +133,7 @@ impl Store {
         &self,
         event_hash: &Hash,
     ) -> Result<Option<SealedEntry>, StoreError> {
-        let trees = &self.shared().trees;
+        let trees = &self.shared()?.trees;
         let Some(seq) = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?
         else {
             return Ok(None);
@@ -159,7 +159,7 @@ impl Store {
         &self,
         id: &StatementId,
     ) -> Result<Option<SealedEntry>, StoreError> {
-        let trees = &self.shared().trees;
+        let trees = &self.shared()?.trees;
         let Some(seq) =
             Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?
         else {
@@ -212,7 +212,7 @@ impl Store {
                 },
             ));
         }
-        merkle::inclusion_proof(index, tree_size, &SledHashes(&self.shared().trees.hashes))
+        merkle::inclusion_proof(index, tree_size, &SledHashes(&self.shared()?.trees.hashes))
             .map_err(merkle_corruption)
     }
 
@@ -228,7 +228,7 @@ impl Store {
                 hisaab_log::merkle::MerkleError::BadSizes { from, to },
             ));
         }
-        merkle::consistency_proof(from, to, &SledHashes(&self.shared().trees.hashes))
+        merkle::consistency_proof(from, to, &SledHashes(&self.shared()?.trees.hashes))
             .map_err(merkle_corruption)
     }
 
@@ -238,7 +238,7 @@ impl Store {
     /// [`StoreError::BeyondLog`], [`StoreError::Corrupt`] for a missing stored hash.
     pub fn root(&self, tree_size: u64) -> Result<Hash, StoreError> {
         self.check_tree_size(tree_size)?;
-        merkle::tree_root(tree_size, &SledHashes(&self.shared().trees.hashes))
+        merkle::tree_root(tree_size, &SledHashes(&self.shared()?.trees.hashes))
             .map_err(merkle_corruption)
     }
 
@@ -262,7 +262,7 @@ impl Store {
     /// [`StoreError::BeyondLog`] unless `1 <= as_of <= size`; [`StoreError::Corrupt`] when a
     /// stored entry does not replay.
     pub fn state(&self, as_of: Option<u64>, at: Option<Date>) -> Result<State, StoreError> {
-        state_at(&self.shared().trees, self.size(), as_of, at)
+        state_at(&self.shared()?.trees, self.size(), as_of, at)
     }
 
     /// The model's ledger after the first `as_of` entries (default: all), for the projections
@@ -276,7 +276,7 @@ impl Store {
         let size = self.size();
         let as_of = as_of.unwrap_or(size);
         StoreError::check_in_log("as_of", as_of, size)?;
-        ledger_at(&self.shared().trees, as_of, None)
+        ledger_at(&self.shared()?.trees, as_of, None)
     }
 
     /// The ledger as recorded up to the end of `date`: the number of entries whose
@@ -311,7 +311,7 @@ impl Store {
         let size = self.size();
         let prefix = kpi_prefix(operator, kpi);
         let mut seqs = Vec::new();
-        for item in self.shared().trees.by_kpi.scan_prefix(&prefix) {
+        for item in self.shared()?.trees.by_kpi.scan_prefix(&prefix) {
             let (key, _) = item.map_err(StoreError::sled("reading the KPI index"))?;
             let seq = key
                 .get(prefix.len()..)
@@ -333,7 +333,7 @@ impl Store {
     /// size has none) or a scope no store writes.
     pub fn scopes(&self, seqs: &[u64]) -> Result<Vec<Scope>, StoreError> {
         let size = self.size();
-        let trees = &self.shared().trees;
+        let trees = &self.shared()?.trees;
         seqs.iter()
             .map(|seq| {
                 if *seq >= size {
@@ -356,7 +356,7 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.shared()
+        self.shared()?
             .trees
             .db
             .size_on_disk()

@@ -2,9 +2,11 @@
 //! closing it. Reads are in `read`, bundles in `bundle`, cosignatures in `cosign`; the
 //! sequencer is `writer`, the integrity check on open is `open`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use hisaab_log::merkle;
 use hisaab_log::note::{Checkpoint, VerifierKey};
@@ -48,23 +50,74 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// What every handle shares: the store as open now and what reopening it needs.
 #[derive(Debug)]
 struct Inner {
+    /// The running store. Replaced whole when a store whose appends stopped on a storage
+    /// failure is reopened once space is back ([`Store::recover`]); `None` only while that
+    /// reopening runs (readers wait for it) or after one that failed (readers get
+    /// [`StoreError::Reopening`] until a later attempt succeeds).
+    open: RwLock<Option<Arc<Open>>>,
+    /// Fixed for the store's life, from the first open.
+    origin: String,
+    log_vkey: VerifierKey,
+    report: OpenReport,
+    /// The last durable size and checkpoint, for [`Store::size`] and
+    /// [`Store::latest_checkpoint`] while no store is open.
+    last: RwLock<Option<Committed>>,
+    reopen: Reopen,
+    /// Set by [`Store::close`]: a closed store is not reopened.
+    closed: AtomicBool,
+    /// When recovery was last tried and why appends stopped; held while it runs, so that one
+    /// runs at a time.
+    recovery: Mutex<Recovery>,
+}
+
+/// The state of [`Store::recover`] between attempts.
+#[derive(Debug, Default)]
+struct Recovery {
+    tried: Option<Instant>,
+    /// Why appends stopped, kept while no store is open.
+    failure: Option<String>,
+}
+
+/// What [`Store::open`] was given, to open the same store again.
+struct Reopen {
+    dir: PathBuf,
+    log_key: SigningKey,
+    config: StoreConfig,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Reopen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reopen").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// A running store: the sled trees and the sequencer thread that writes them.
+#[derive(Debug)]
+struct Open {
     shared: Arc<Shared>,
     sender: RwLock<Option<mpsc::Sender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     permits: Arc<Semaphore>,
 }
 
-impl Drop for Inner {
+impl Drop for Open {
     fn drop(&mut self) {
         let _ignored = self.shutdown();
     }
 }
 
-impl Inner {
+impl Open {
     fn shutdown(&self) -> Result<(), StoreError> {
-        // Dropping the sender ends the sequencer's loop once it has answered what is queued.
+        self.stop_writer();
+        self.shared.trees.flush()
+    }
+
+    /// Ends the sequencer's loop once it has answered what is queued, and waits for it.
+    fn stop_writer(&self) {
         drop(
             self.sender
                 .write()
@@ -80,9 +133,72 @@ impl Inner {
         if let Some(handle) = handle {
             let _joined = handle.join();
         }
-        self.shared.trees.flush()
     }
 }
+
+impl Open {
+    /// Opens the ledger in `reopen.dir`: the check on open, then the sequencer.
+    fn from_dir(reopen: &Reopen) -> Result<Open, StoreError> {
+        let dir = reopen.dir.as_path();
+        if !dir.join("conf").exists() {
+            return Err(StoreError::NotAStore {
+                path: dir.to_owned(),
+            });
+        }
+        let config = reopen.config.clone();
+        let trees = Trees::open(open_db(dir, &config)?)?;
+        let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
+        let shared = Arc::new(Shared {
+            trees,
+            config,
+            log_key: reopen.log_key.clone(),
+            log_vkey: recovered.log_vkey,
+            genesis_log_key: recovered.genesis_log_key,
+            genesis_format: recovered.genesis_format,
+            origin: recovered.origin,
+            committed: RwLock::new(recovered.committed),
+            checkpoint_lock: Mutex::new(()),
+            failure: std::sync::OnceLock::new(),
+            report: recovered.report,
+            marker: Mutex::new(Marker::open(dir)?),
+        });
+        let writer = Writer::new(
+            Arc::clone(&shared),
+            recovered.ledger,
+            Arc::clone(&reopen.clock),
+        );
+        Ok(Open::start(shared, writer))
+    }
+
+    /// Starts the sequencer thread over `shared`.
+    fn start(shared: Arc<Shared>, writer: Writer) -> Open {
+        let (sender, receiver) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("hisaab-sequencer".into())
+            .spawn(move || writer.run(receiver));
+        let permits = Arc::new(Semaphore::new(shared.config.queue_entries_max.max(1)));
+        let (sender, writer) = match handle {
+            Ok(handle) => (Some(sender), Some(handle)),
+            // Without a sequencer the store is read-only; appends answer `Closed`.
+            Err(_) => (None, None),
+        };
+        Open {
+            shared,
+            sender: RwLock::new(sender),
+            writer: Mutex::new(writer),
+            permits,
+        }
+    }
+}
+
+/// How long a failed store waits between attempts to reopen it.
+const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Free space a reopen needs first: written, flushed and removed before the store is touched.
+const RECOVERY_PROBE_BYTES: usize = 8 << 20;
+
+/// How long a reopen waits for the readers of the failed store to finish with it.
+const RECOVERY_DRAIN: Duration = Duration::from_secs(10);
 
 impl Store {
     /// Creates a ledger in `dir` (made if missing) from its genesis envelope, which becomes
@@ -131,6 +247,12 @@ impl Store {
             size: 0,
             root: merkle::empty_root(),
         };
+        let reopen = Reopen {
+            dir: dir.to_owned(),
+            log_key: log_key.clone(),
+            config: config.clone(),
+            clock: Arc::clone(&clock),
+        };
         let shared = Arc::new(Shared {
             trees,
             config,
@@ -160,7 +282,7 @@ impl Store {
                     reason: other.to_string(),
                 },
             })?;
-        Ok(Self::start(shared, writer))
+        Ok(Self::start(Open::start(shared, writer), reopen))
     }
 
     /// Opens the ledger in `dir`, checking quickly that it is whole (see the crate docs), and
@@ -176,56 +298,48 @@ impl Store {
         config: StoreConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Store, StoreError> {
-        let dir = dir.as_ref();
-        if !dir.join("conf").exists() {
-            return Err(StoreError::NotAStore {
-                path: dir.to_owned(),
-            });
-        }
-        let trees = Trees::open(open_db(dir, &config)?)?;
-        let recovered = crate::open::recover(&trees, dir, &log_key, &config)?;
-        let shared = Arc::new(Shared {
-            trees,
-            config,
+        let reopen = Reopen {
+            dir: dir.as_ref().to_owned(),
             log_key,
-            log_vkey: recovered.log_vkey,
-            genesis_log_key: recovered.genesis_log_key,
-            genesis_format: recovered.genesis_format,
-            origin: recovered.origin,
-            committed: RwLock::new(recovered.committed),
-            checkpoint_lock: Mutex::new(()),
-            failure: std::sync::OnceLock::new(),
-            report: recovered.report,
-            marker: Mutex::new(Marker::open(dir)?),
-        });
-        let writer = Writer::new(Arc::clone(&shared), recovered.ledger, clock);
-        Ok(Self::start(shared, writer))
+            config,
+            clock,
+        };
+        Ok(Self::start(Open::from_dir(&reopen)?, reopen))
     }
 
-    fn start(shared: Arc<Shared>, writer: Writer) -> Store {
-        let (sender, receiver) = mpsc::channel();
-        let handle = std::thread::Builder::new()
-            .name("hisaab-sequencer".into())
-            .spawn(move || writer.run(receiver));
-        let permits = Arc::new(Semaphore::new(shared.config.queue_entries_max.max(1)));
-        let (sender, writer) = match handle {
-            Ok(handle) => (Some(sender), Some(handle)),
-            // Without a sequencer the store is read-only; appends answer `Closed`.
-            Err(_) => (None, None),
-        };
+    fn start(open: Open, reopen: Reopen) -> Store {
+        let shared = &open.shared;
         Store {
             inner: Arc::new(Inner {
-                shared,
-                sender: RwLock::new(sender),
-                writer: Mutex::new(writer),
-                permits,
+                origin: shared.origin.clone(),
+                log_vkey: shared.log_vkey.clone(),
+                report: shared.report.clone(),
+                last: RwLock::new(None),
+                open: RwLock::new(Some(Arc::new(open))),
+                reopen,
+                closed: AtomicBool::new(false),
+                recovery: Mutex::new(Recovery::default()),
             }),
         }
     }
 
+    /// The store as open now.
+    fn current(&self) -> Result<Arc<Open>, StoreError> {
+        let open = self.inner.open.read().unwrap_or_else(PoisonError::into_inner);
+        open.as_ref().map(Arc::clone).ok_or_else(|| StoreError::Reopening {
+            reason: self
+                .last_failure()
+                .unwrap_or_else(|| "the store is being reopened".to_owned()),
+        })
+    }
+
     /// What this handle shares with the sequencer and the other handles.
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.inner.shared
+    ///
+    /// # Errors
+    /// [`StoreError::Reopening`] while no store is open (a failed reopen after a storage
+    /// failure).
+    pub(crate) fn shared(&self) -> Result<Arc<Shared>, StoreError> {
+        Ok(Arc::clone(&self.current()?.shared))
     }
 
     /// Appends an envelope and answers once it is durable, with its receipt (SPEC §7). An
@@ -246,7 +360,8 @@ impl Store {
             Precheck::Existing(appended) => return Ok(appended),
             Precheck::New(canonical) => canonical,
         };
-        let permit = Arc::clone(&self.inner.permits)
+        let permits = Arc::clone(&self.current()?.permits);
+        let permit = permits
             .acquire_owned()
             .await
             .map_err(|_| AppendError::Closed)?;
@@ -322,16 +437,14 @@ impl Store {
     }
 
     fn submit(&self, request: Request) -> Result<(), AppendError> {
-        if let Some(reason) = self.shared().failure.get() {
+        let open = self.current()?;
+        if let Some(reason) = open.shared.failure.get() {
+            self.recover_in_background();
             return Err(AppendError::StorageFailed {
                 reason: reason.clone(),
             });
         }
-        let sender = self
-            .inner
-            .sender
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let sender = open.sender.read().unwrap_or_else(PoisonError::into_inner);
         let sender = sender.as_ref().ok_or(AppendError::Closed)?;
         sender.send(request).map_err(|_| AppendError::Closed)
     }
@@ -361,33 +474,81 @@ impl Store {
 
     /// The number of durable entries.
     pub fn size(&self) -> u64 {
-        self.shared().size()
+        self.committed().size
+    }
+
+    /// The last durable size and checkpoint, from the open store or, while none is open, from
+    /// the one that failed.
+    fn committed(&self) -> Committed {
+        match self.current() {
+            Ok(open) => open.shared.committed(),
+            Err(_) => self
+                .inner
+                .last
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                .unwrap_or_else(|| Committed {
+                    size: 0,
+                    latest: SignedCheckpoint {
+                        note: String::new(),
+                        checkpoint: Checkpoint {
+                            origin: self.inner.origin.clone(),
+                            size: 0,
+                            root: merkle::empty_root(),
+                        },
+                    },
+                }),
+        }
     }
 
     /// Why appends are stopped, if a batch failed to commit ([`AppendError::StorageFailed`]);
-    /// `None` while the store takes appends.
-    pub fn storage_failure(&self) -> Option<&str> {
-        self.shared().failure.get().map(String::as_str)
+    /// `None` while the store takes appends. While appends are stopped, asking starts an
+    /// attempt to reopen the store in the background (at most one a second, see
+    /// [`Store::recover`]), so that a server polled for readiness recovers once space is
+    /// back.
+    pub fn storage_failure(&self) -> Option<String> {
+        let failure = self.last_failure();
+        if failure.is_some() {
+            self.recover_in_background();
+        }
+        failure
+    }
+
+    /// Why appends are stopped, without starting a recovery.
+    fn last_failure(&self) -> Option<String> {
+        let open = self.inner.open.read().unwrap_or_else(PoisonError::into_inner);
+        match open.as_ref() {
+            Some(open) => open.shared.failure.get().cloned(),
+            None => Some(
+                self.inner
+                    .recovery
+                    .try_lock()
+                    .ok()
+                    .and_then(|r| r.failure.clone())
+                    .unwrap_or_else(|| "the store is being reopened".to_owned()),
+            ),
+        }
     }
 
     /// The ledger's origin (genesis `body.origin`).
     pub fn origin(&self) -> &str {
-        &self.shared().origin
+        &self.inner.origin
     }
 
     /// The log's verifier key (genesis `body.log_key`).
     pub fn log_vkey(&self) -> &VerifierKey {
-        &self.shared().log_vkey
+        &self.inner.log_vkey
     }
 
-    /// What opening the store found and did.
+    /// What opening the store found and did (the first open of this handle's store).
     pub fn open_report(&self) -> &OpenReport {
-        &self.shared().report
+        &self.inner.report
     }
 
     /// The latest signed checkpoint, with the cosignatures collected for it.
     pub fn latest_checkpoint(&self) -> SignedCheckpoint {
-        self.shared().committed().latest
+        self.committed().latest
     }
 
     /// Stops the sequencer after it has answered what is queued, and flushes. Later appends
@@ -397,8 +558,129 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sled`] when the final flush fails.
     pub fn close(&self) -> Result<(), StoreError> {
-        self.inner.shutdown()
+        self.inner.closed.store(true, Ordering::Release);
+        match self.current() {
+            Ok(open) => open.shutdown(),
+            Err(_) => Ok(()),
+        }
     }
+
+    /// Reopens a store whose appends stopped on a storage failure (a full disk, an I/O error:
+    /// sled refuses every write after one), once there is space again, without restarting the
+    /// process. Answers `Ok(true)` when the store takes appends (again), `Ok(false)` when it
+    /// is not time to try (another attempt runs, or the last was under a second ago).
+    ///
+    /// First some free space is proven by writing, flushing and removing a file of 8 MiB in
+    /// the store's directory; only then is the failed store taken down: the sequencer stopped,
+    /// the readers still using it let finish (meanwhile reads answer
+    /// [`StoreError::Reopening`], a storage failure), its sled database closed, and the
+    /// directory opened again with every check of [`Store::open`]. What the failed batch left
+    /// is resolved as after a crash: nothing acknowledged is lost. A reopen that fails leaves
+    /// no store open until a later attempt succeeds.
+    ///
+    /// # Errors
+    /// The probe's I/O error while space is still short ([`StoreError::Reopening`]); the
+    /// errors of [`Store::open`].
+    pub fn recover(&self) -> Result<bool, StoreError> {
+        let Ok(mut recovery) = self.inner.recovery.try_lock() else {
+            return Ok(false);
+        };
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let current = self.current().ok();
+        let Some(reason) = (match &current {
+            Some(open) => open.shared.failure.get().cloned(),
+            None => Some(recovery.failure.clone().unwrap_or_default()),
+        }) else {
+            return Ok(true);
+        };
+        if recovery
+            .tried
+            .is_some_and(|tried| tried.elapsed() < RECOVERY_INTERVAL)
+        {
+            return Ok(false);
+        }
+        recovery.tried = Some(Instant::now());
+        recovery.failure = Some(reason);
+        drop(current);
+        probe_space(&self.inner.reopen.dir).map_err(|error| StoreError::Reopening {
+            reason: format!("no space yet: {error}"),
+        })?;
+
+        // Take the failed store out: from here on readers get `Reopening` instead of waiting.
+        let taken = self
+            .inner
+            .open
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(open) = taken {
+            *self.inner.last.write().unwrap_or_else(PoisonError::into_inner) =
+                Some(open.shared.committed());
+            open.stop_writer();
+            let deadline = Instant::now() + RECOVERY_DRAIN;
+            while Arc::strong_count(&open) > 1 || Arc::strong_count(&open.shared) > 1 {
+                if Instant::now() >= deadline {
+                    // Put it back (still failed, its sequencer stopped) and try again later.
+                    *self.inner.open.write().unwrap_or_else(PoisonError::into_inner) =
+                        Some(open);
+                    return Err(StoreError::Reopening {
+                        reason: "readers still hold the failed store".to_owned(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            drop(open);
+        }
+        let open = Open::from_dir(&self.inner.reopen)?;
+        tracing::info!(
+            size = open.shared.size(),
+            "the store takes appends again after a storage failure"
+        );
+        *self.inner.open.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(open));
+        recovery.failure = None;
+        Ok(true)
+    }
+
+    /// Starts [`Store::recover`] on a thread of its own unless one runs or ran under a
+    /// second ago.
+    fn recover_in_background(&self) {
+        let due = match self.inner.recovery.try_lock() {
+            Ok(recovery) => recovery
+                .tried
+                .is_none_or(|tried| tried.elapsed() >= RECOVERY_INTERVAL),
+            Err(_) => false,
+        };
+        if !due || self.inner.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let store = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hisaab-recovery".into())
+            .spawn(move || match store.recover() {
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "the store could not be reopened yet"),
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "could not start the store's recovery");
+        }
+    }
+}
+
+/// Writes, flushes and removes a file of [`RECOVERY_PROBE_BYTES`] in `dir`: proof that a
+/// reopened store has room for a batch or two.
+fn probe_space(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = dir.join("space-probe.tmp");
+    let result = (|| {
+        let mut file = std::fs::File::create(&path)?;
+        file.write_all(&vec![0u8; RECOVERY_PROBE_BYTES])?;
+        file.sync_all()
+    })();
+    let removed = std::fs::remove_file(&path);
+    result?;
+    removed
 }
 
 enum Precheck {
