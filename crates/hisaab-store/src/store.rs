@@ -91,7 +91,9 @@ struct Reopen {
 
 impl std::fmt::Debug for Reopen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reopen").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Reopen")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -325,12 +327,18 @@ impl Store {
 
     /// The store as open now.
     fn current(&self) -> Result<Arc<Open>, StoreError> {
-        let open = self.inner.open.read().unwrap_or_else(PoisonError::into_inner);
-        open.as_ref().map(Arc::clone).ok_or_else(|| StoreError::Reopening {
-            reason: self
-                .last_failure()
-                .unwrap_or_else(|| "the store is being reopened".to_owned()),
-        })
+        let open = self
+            .inner
+            .open
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        open.as_ref()
+            .map(Arc::clone)
+            .ok_or_else(|| StoreError::Reopening {
+                reason: self
+                    .last_failure()
+                    .unwrap_or_else(|| "the store is being reopened".to_owned()),
+            })
     }
 
     /// What this handle shares with the sequencer and the other handles.
@@ -517,7 +525,11 @@ impl Store {
 
     /// Why appends are stopped, without starting a recovery.
     fn last_failure(&self) -> Option<String> {
-        let open = self.inner.open.read().unwrap_or_else(PoisonError::into_inner);
+        let open = self
+            .inner
+            .open
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         match open.as_ref() {
             Some(open) => open.shared.failure.get().cloned(),
             None => Some(
@@ -616,15 +628,21 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(open) = taken {
-            *self.inner.last.write().unwrap_or_else(PoisonError::into_inner) =
-                Some(open.shared.committed());
+            *self
+                .inner
+                .last
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = Some(open.shared.committed());
             open.stop_writer();
             let deadline = Instant::now() + RECOVERY_DRAIN;
             while Arc::strong_count(&open) > 1 || Arc::strong_count(&open.shared) > 1 {
                 if Instant::now() >= deadline {
                     // Put it back (still failed, its sequencer stopped) and try again later.
-                    *self.inner.open.write().unwrap_or_else(PoisonError::into_inner) =
-                        Some(open);
+                    *self
+                        .inner
+                        .open
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(open);
                     return Err(StoreError::Reopening {
                         reason: "readers still hold the failed store".to_owned(),
                     });
@@ -638,7 +656,11 @@ impl Store {
             size = open.shared.size(),
             "the store takes appends again after a storage failure"
         );
-        *self.inner.open.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(open));
+        *self
+            .inner
+            .open
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(open));
         recovery.failure = None;
         Ok(true)
     }
