@@ -134,6 +134,10 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
         &[SealedField::required("reason"), EXT],
     ),
     (
+        "challenge.measure_recorded",
+        &[SealedField::required("measure"), EXT],
+    ),
+    (
         "escalation.recorded",
         &[SealedField::required("reason"), EXT],
     ),
