@@ -315,14 +315,20 @@ impl Ledger {
                     c.kpi.as_ref()?.as_str().to_owned(),
                 ))
             }),
-            Body::ChallengeResolved(b) => self.challenges.get(&b.challenge).and_then(|c| {
-                Some((
-                    c.operator.as_ref()?.as_str().to_owned(),
-                    c.kpi.as_ref()?.as_str().to_owned(),
-                ))
-            }),
+            Body::ChallengeResolved(b) => self.challenge_subject(&b.challenge),
+            Body::ChallengeMeasureRecorded(b) => self.challenge_subject(&b.challenge),
             _ => None,
         }
+    }
+
+    /// The operator and KPI a challenge names, when it names both.
+    fn challenge_subject(&self, challenge: &Slug) -> Option<(String, String)> {
+        self.challenges.get(challenge).and_then(|c| {
+            Some((
+                c.operator.as_ref()?.as_str().to_owned(),
+                c.kpi.as_ref()?.as_str().to_owned(),
+            ))
+        })
     }
 
     /// The genesis body, once applied.

@@ -283,7 +283,7 @@ fn an_operator_that_left_signs_nothing_is_given_nothing_and_owes_nothing() {
 fn the_challenge_register_has_owner_severity_due_status_and_measures() {
     let mut b = Builder::standard_v2();
     let raised = |owner: Value, due: &str| {
-        json!({"challenge": "ch1", "pillar": "capacity", "operator": "indus",
+        json!({"challenge": "ch1", "pillar": "capacity", "operator": "indus", "kpi": "CR-01",
             "owner": owner, "due": due, "severity": "critical",
             "description": "Too few trained analysts"})
     };
@@ -361,6 +361,12 @@ fn the_challenge_register_has_owner_severity_due_status_and_measures() {
         json!({"challenge": "ch1", "by": {"operator": "indus"}, "measure": "Two analysts hired"}),
     );
     let ledger = b.ledger.ledger();
+    // A measure is in the history of the pair its challenge names.
+    let last = &b.ledger.entries().last().unwrap().entry().statement;
+    assert_eq!(
+        ledger.subject_of(last),
+        Some(("indus".to_owned(), "CR-01".to_owned()))
+    );
     let cycle = ledger.state(None).cycle.unwrap();
     let ch1 = &cycle.challenges[&slug("ch1")];
     assert_eq!(ch1.severity, Some(Severity::Critical));
