@@ -134,12 +134,12 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
         &[SealedField::required("reason"), EXT],
     ),
     (
-        "challenge.measure_recorded",
-        &[SealedField::required("measure"), EXT],
-    ),
-    (
         "escalation.recorded",
         &[SealedField::required("reason"), EXT],
+    ),
+    (
+        "challenge.measure_recorded",
+        &[SealedField::required("measure"), EXT],
     ),
 ];
 
