@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hisaab_model::{
-    ActionOutcome, Cadence, CommitmentOutcome, Direction, DisputeOutcome, Pillar, Role, Verdict,
-    Vocabulary,
+    ActionOutcome, Cadence, CommitmentOutcome, Direction, DisputeOutcome, Pillar, Role, Severity,
+    StakeholderType, Verdict, Vocabulary,
 };
 
 /// Hisaab: a tamper-evident accountability ledger for the Telecom Cyber Security Task Force.
@@ -467,6 +467,40 @@ pub(crate) enum SubmitHelper {
         /// What the challenge is.
         #[arg(long)]
         description: String,
+        /// Format 2: the member who answers for it (with --due).
+        #[arg(long, conflicts_with = "owner_operator", requires = "due")]
+        owner_member: Option<String>,
+        /// Format 2: the operator who answers for it (with --due).
+        #[arg(long, requires = "due")]
+        owner_operator: Option<String>,
+        /// Format 2: the date by which it is to be dealt with (with an owner).
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        /// Format 2: how grave it is.
+        #[arg(long, value_parser = vocabulary::<Severity>())]
+        severity: Option<Severity>,
+    },
+    /// `challenge.measure_recorded` (the challenge's owner, a chair or an authority; format
+    /// 2): a measure taken against a challenge, and who took it.
+    Measure {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The challenge id.
+        #[arg(long)]
+        challenge: String,
+        /// The member who took the measure.
+        #[arg(
+            long,
+            conflicts_with = "by_operator",
+            required_unless_present = "by_operator"
+        )]
+        by_member: Option<String>,
+        /// The operator who took the measure.
+        #[arg(long)]
+        by_operator: Option<String>,
+        /// What the measure was.
+        #[arg(long)]
+        measure: String,
     },
     /// `challenge.resolved` (chair, authority).
     ResolveChallenge {
@@ -543,6 +577,9 @@ pub(crate) enum SubmitHelper {
         /// What is to be done.
         #[arg(long)]
         text: String,
+        /// A stakeholder it names (repeat for each).
+        #[arg(long = "stakeholder", value_name = "ID")]
+        stakeholders: Vec<String>,
     },
     /// `action.closed` or, with `--directive`, `directive.closed` (the owner, a chair or an
     /// authority; format 2).
@@ -578,6 +615,9 @@ pub(crate) enum SubmitHelper {
         /// What the operator is to do.
         #[arg(long)]
         text: String,
+        /// A stakeholder it names (repeat for each).
+        #[arg(long = "stakeholder", value_name = "ID")]
+        stakeholders: Vec<String>,
     },
     /// `commitment.extended` (chair, authority; format 2): a later due date, with a reason.
     Extend {
@@ -669,6 +709,116 @@ pub(crate) enum SubmitHelper {
         /// Why.
         #[arg(long)]
         reason: String,
+    },
+    /// `meeting.scheduled` (chair, authority; format 2): a meeting's date and agenda.
+    Schedule {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The meeting id (a slug).
+        #[arg(long)]
+        meeting: String,
+        /// The day it is to be held.
+        #[arg(long, value_name = "DATE")]
+        date: String,
+        /// An agenda item (repeat for each): its title, then what it names, as
+        /// `TITLE|operator=ID|kpi=ID|dispute=ID|challenge=ID|stakeholder=ID` (each part
+        /// after the title optional).
+        #[arg(long = "item", value_name = "ITEM")]
+        items: Vec<String>,
+    },
+    /// `rubric.set` (authority; format 2): the band of scores of each verdict.
+    Rubric {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// A band, `VERDICT=MIN-MAX` (repeat for each verdict, at most four).
+        #[arg(long = "band", required = true, value_name = "VERDICT=MIN-MAX")]
+        bands: Vec<String>,
+    },
+    /// `kpi.retired` (chair, authority; format 2).
+    RetireKpi {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The KPI.
+        #[arg(long)]
+        kpi: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// `assignment.withdrawn` (chair, authority; format 2): no more reports of a KPI owed by
+    /// an operator.
+    Withdraw {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// The KPI.
+        #[arg(long)]
+        kpi: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// `operator.left` (authority; format 2): an operator leaves the task force.
+    Leave {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// `delegation.granted` (a CISO of the operator; format 2): a deputy signs for the
+    /// operator until a date.
+    Delegate {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The operator.
+        #[arg(long)]
+        operator: String,
+        /// The deputy, a member of the same operator.
+        #[arg(long)]
+        deputy: String,
+        /// The last day the deputy may sign.
+        #[arg(long, value_name = "DATE")]
+        expires: String,
+    },
+    /// `member.suspended` (authority; format 2): the member signs nothing until reinstated.
+    Suspend {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The member id.
+        #[arg(long)]
+        member: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// `member.reinstated` (authority; format 2).
+    Reinstate {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The member id.
+        #[arg(long)]
+        member: String,
+    },
+    /// `stakeholder.registered` (authority; format 2): an outside body the task force works
+    /// with.
+    Stakeholder {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The stakeholder id (a slug).
+        #[arg(long)]
+        stakeholder: String,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// What kind of body it is.
+        #[arg(long = "type", value_parser = vocabulary::<StakeholderType>())]
+        kind: StakeholderType,
     },
     /// Any kind: the body from a JSON file, signed and sent (like `sign` then `submit`).
     Raw {

@@ -8,15 +8,17 @@ use anyhow::{bail, Context as _, Result};
 use hisaab_client::{Posted, Session};
 use hisaab_log::{Date, Envelope, Hash, Period, PublicKey};
 use hisaab_model::body::{
-    ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
-    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DirectiveClosedBody,
+    ActionAssignedBody, ActionClosedBody, AssignmentWithdrawnBody, Band,
+    ChallengeMeasureRecordedBody, ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody,
+    CommitmentExtendedBody, CommitmentMadeBody, DelegationGrantedBody, DirectiveClosedBody,
     DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
-    EvaluationRecordedBody, KpiAssignedBody, KpiDefinedBody, MeetingAttestedBody,
-    MeetingRecordedBody, MemberEnrolledBody, MemberKeyRotatedBody, MemberRevokedBody,
-    OperatorRegisteredBody, SubmissionFiledBody,
+    EvaluationRecordedBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody, MeetingAttestedBody,
+    MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
+    MemberReinstatedBody, MemberRevokedBody, MemberSuspendedBody, OperatorLeftBody,
+    OperatorRegisteredBody, RubricSetBody, StakeholderRegisteredBody, SubmissionFiledBody,
 };
-use hisaab_model::cycle::{ActionOwner, EscalatedItem};
-use hisaab_model::{Body, Decimal, Kind, KpiId, Note, Score, Slug, Text};
+use hisaab_model::cycle::{ActionOwner, AgendaItem, EscalatedItem};
+use hisaab_model::{Body, Decimal, Kind, KpiId, Note, Score, Slug, Text, Verdict};
 use serde_json::Value;
 
 use crate::args::{DisputeAction, HelperCommon, SubmitArgs, SubmitHelper};
@@ -160,6 +162,16 @@ fn common_of(helper: &SubmitHelper) -> &HelperCommon {
         | SubmitHelper::Attest { common, .. }
         | SubmitHelper::RotateKey { common, .. }
         | SubmitHelper::Revoke { common, .. }
+        | SubmitHelper::Measure { common, .. }
+        | SubmitHelper::Schedule { common, .. }
+        | SubmitHelper::Rubric { common, .. }
+        | SubmitHelper::RetireKpi { common, .. }
+        | SubmitHelper::Withdraw { common, .. }
+        | SubmitHelper::Leave { common, .. }
+        | SubmitHelper::Delegate { common, .. }
+        | SubmitHelper::Suspend { common, .. }
+        | SubmitHelper::Reinstate { common, .. }
+        | SubmitHelper::Stakeholder { common, .. }
         | SubmitHelper::Raw { common, .. } => common,
         SubmitHelper::Dispute { action } => match action {
             DisputeAction::Open { common, .. } | DisputeAction::Resolve { common, .. } => common,
@@ -185,6 +197,94 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     text.map(|t| arg(flag, t, parse)).transpose()
+}
+
+/// The owner given by a pair of flags `--<prefix>-member` and `--<prefix>-operator`, at most
+/// one of which is present.
+fn owner(
+    prefix: &str,
+    member: Option<&String>,
+    operator: Option<&String>,
+) -> Result<Option<ActionOwner>> {
+    Ok(match (member, operator) {
+        (Some(member), None) => Some(ActionOwner::Member(arg(
+            &format!("{prefix}-member"),
+            member,
+            Slug::try_new,
+        )?)),
+        (None, Some(operator)) => Some(ActionOwner::Operator(arg(
+            &format!("{prefix}-operator"),
+            operator,
+            Slug::try_new,
+        )?)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            bail!("give at most one of --{prefix}-member and --{prefix}-operator")
+        }
+    })
+}
+
+/// The stakeholders of `--stakeholder` flags: `None` when there are none.
+fn stakeholders(ids: &[String]) -> Result<Option<Vec<Slug>>> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    ids.iter()
+        .map(|id| arg("stakeholder", id, Slug::try_new))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// An agenda item of `--item`: `TITLE|operator=ID|kpi=ID|dispute=ID|challenge=ID|stakeholder=ID`.
+fn agenda_item(text: &str) -> Result<AgendaItem> {
+    let mut parts = text.split('|');
+    let title = parts.next().unwrap_or_default();
+    let mut item = AgendaItem {
+        title: arg("item", title, Text::try_new)?,
+        operator: None,
+        kpi: None,
+        dispute: None,
+        challenge: None,
+        stakeholder: None,
+    };
+    for part in parts {
+        let Some((name, id)) = part.split_once('=') else {
+            bail!("--item {text:?}: {part:?} is not NAME=ID");
+        };
+        match name {
+            "operator" => item.operator = Some(arg("item", id, Slug::try_new)?),
+            "kpi" => item.kpi = Some(arg("item", id, KpiId::try_new)?),
+            "dispute" => item.dispute = Some(arg("item", id, Slug::try_new)?),
+            "challenge" => item.challenge = Some(arg("item", id, Slug::try_new)?),
+            "stakeholder" => item.stakeholder = Some(arg("item", id, Slug::try_new)?),
+            other => bail!(
+                "--item {text:?}: {other:?} is not one of operator, kpi, dispute, challenge, \
+                 stakeholder"
+            ),
+        }
+    }
+    Ok(item)
+}
+
+/// A band of `--band`: `VERDICT=MIN-MAX`.
+fn band(text: &str) -> Result<Band> {
+    let parse = || -> Option<(Verdict, u64, u64)> {
+        let (verdict, range) = text.split_once('=')?;
+        let (min, max) = range.split_once('-')?;
+        Some((
+            Verdict::try_from_str(verdict)?,
+            min.parse().ok()?,
+            max.parse().ok()?,
+        ))
+    };
+    let (verdict, min, max) =
+        parse().with_context(|| format!("--band {text:?} is not VERDICT=MIN-MAX"))?;
+    let score = |n: u64| Score::try_new(n).with_context(|| format!("--band {text:?}"));
+    Ok(Band {
+        verdict,
+        min: score(min)?,
+        max: score(max)?,
+    })
 }
 
 /// The typed body of a helper (not `raw`). `dispute resolve` replays the state here first.
@@ -297,6 +397,10 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             operator,
             kpi,
             description,
+            owner_member,
+            owner_operator,
+            due,
+            severity,
             ..
         } => Body::ChallengeRaised(ChallengeRaisedBody {
             challenge: arg("challenge", challenge, Slug::try_new)?,
@@ -304,6 +408,22 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             operator: opt("operator", operator.as_ref(), Slug::try_new)?,
             kpi: opt("kpi", kpi.as_ref(), KpiId::try_new)?,
             description: Some(arg("description", description, Text::try_new)?),
+            owner: owner("owner", owner_member.as_ref(), owner_operator.as_ref())?,
+            due: opt("due", due.as_ref(), Date::try_parse)?,
+            severity: *severity,
+            ext: None,
+        }),
+        SubmitHelper::Measure {
+            challenge,
+            by_member,
+            by_operator,
+            measure,
+            ..
+        } => Body::ChallengeMeasureRecorded(ChallengeMeasureRecordedBody {
+            challenge: arg("challenge", challenge, Slug::try_new)?,
+            by: owner("by", by_member.as_ref(), by_operator.as_ref())?
+                .context("give one of --by-member and --by-operator")?,
+            measure: Some(arg("measure", measure, Text::try_new)?),
             ext: None,
         }),
         SubmitHelper::ResolveChallenge {
@@ -354,21 +474,16 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             owner_operator,
             due,
             text,
+            stakeholders: ids,
             ..
         } => Body::ActionAssigned(ActionAssignedBody {
             action: arg("action", action, Slug::try_new)?,
             meeting: arg("meeting", meeting, Slug::try_new)?,
-            owner: match (owner_member, owner_operator) {
-                (Some(member), None) => {
-                    ActionOwner::Member(arg("owner-member", member, Slug::try_new)?)
-                }
-                (None, Some(operator)) => {
-                    ActionOwner::Operator(arg("owner-operator", operator, Slug::try_new)?)
-                }
-                _ => bail!("give exactly one of --owner-member and --owner-operator"),
-            },
+            owner: owner("owner", owner_member.as_ref(), owner_operator.as_ref())?
+                .context("give one of --owner-member and --owner-operator")?,
             due: arg("due", due, Date::try_parse)?,
             text: Some(arg("text", text, Text::try_new)?),
+            stakeholders: stakeholders(ids)?,
             ext: None,
         }),
         SubmitHelper::CloseAction {
@@ -401,12 +516,88 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             operator,
             due,
             text,
+            stakeholders: ids,
             ..
         } => Body::DirectiveIssued(DirectiveIssuedBody {
             directive: arg("directive", directive, Slug::try_new)?,
             operator: arg("operator", operator, Slug::try_new)?,
             due: arg("due", due, Date::try_parse)?,
             text: Some(arg("text", text, Text::try_new)?),
+            stakeholders: stakeholders(ids)?,
+            ext: None,
+        }),
+        SubmitHelper::Schedule {
+            meeting,
+            date,
+            items,
+            ..
+        } => Body::MeetingScheduled(MeetingScheduledBody {
+            meeting: arg("meeting", meeting, Slug::try_new)?,
+            date: arg("date", date, Date::try_parse)?,
+            agenda: items
+                .iter()
+                .map(|item| agenda_item(item))
+                .collect::<Result<_>>()?,
+            ext: None,
+        }),
+        SubmitHelper::Rubric { bands, .. } => Body::RubricSet(RubricSetBody {
+            bands: bands.iter().map(|b| band(b)).collect::<Result<_>>()?,
+            ext: None,
+        }),
+        SubmitHelper::RetireKpi { kpi, reason, .. } => Body::KpiRetired(KpiRetiredBody {
+            kpi: arg("kpi", kpi, KpiId::try_new)?,
+            reason: arg("reason", reason, Text::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Withdraw {
+            operator,
+            kpi,
+            reason,
+            ..
+        } => Body::AssignmentWithdrawn(AssignmentWithdrawnBody {
+            operator: arg("operator", operator, Slug::try_new)?,
+            kpi: arg("kpi", kpi, KpiId::try_new)?,
+            reason: arg("reason", reason, Text::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Leave {
+            operator, reason, ..
+        } => Body::OperatorLeft(OperatorLeftBody {
+            operator: arg("operator", operator, Slug::try_new)?,
+            reason: arg("reason", reason, Text::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Delegate {
+            operator,
+            deputy,
+            expires,
+            ..
+        } => Body::DelegationGranted(DelegationGrantedBody {
+            operator: arg("operator", operator, Slug::try_new)?,
+            deputy: arg("deputy", deputy, Slug::try_new)?,
+            expires: arg("expires", expires, Date::try_parse)?,
+            ext: None,
+        }),
+        SubmitHelper::Suspend { member, reason, .. } => {
+            Body::MemberSuspended(MemberSuspendedBody {
+                member: arg("member", member, Slug::try_new)?,
+                reason: arg("reason", reason, Text::try_new)?,
+                ext: None,
+            })
+        }
+        SubmitHelper::Reinstate { member, .. } => Body::MemberReinstated(MemberReinstatedBody {
+            member: arg("member", member, Slug::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Stakeholder {
+            stakeholder,
+            name,
+            kind,
+            ..
+        } => Body::StakeholderRegistered(StakeholderRegisteredBody {
+            stakeholder: arg("stakeholder", stakeholder, Slug::try_new)?,
+            name: arg("name", name, Text::try_new)?,
+            kind: *kind,
             ext: None,
         }),
         SubmitHelper::Extend {

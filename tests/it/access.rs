@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::common::{self, Sandbox, Server};
 
 /// The kinds whose bodies the public never reads (SPEC §13.4).
-const SEALED_KINDS: [&str; 14] = [
+const SEALED_KINDS: [&str; 15] = [
     "submission.filed",
     "evaluation.recorded",
     "commitment.made",
@@ -30,6 +30,7 @@ const SEALED_KINDS: [&str; 14] = [
     "directive.closed",
     "commitment.extended",
     "escalation.recorded",
+    "challenge.measure_recorded",
 ];
 
 /// The session length the server is started with, so that a session expires within the test.
@@ -211,7 +212,9 @@ fn operators_of(entries: &[Value]) -> Vec<Option<String>> {
             "dispute.opened" => by_ref.get(body["evaluation"].as_str().unwrap()).cloned(),
             "dispute.resolved" => by_ref.get(body["dispute"].as_str().unwrap()).cloned(),
             "commitment.closed" => by_ref.get(body["commitment"].as_str().unwrap()).cloned(),
-            "challenge.resolved" => by_ref.get(body["challenge"].as_str().unwrap()).cloned(),
+            "challenge.resolved" | "challenge.measure_recorded" => {
+                by_ref.get(body["challenge"].as_str().unwrap()).cloned()
+            }
             _ => None,
         };
         if let Some(operator) = &operator {

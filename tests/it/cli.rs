@@ -1108,39 +1108,96 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         ],
     );
     send("ciso", &["attest", "--meeting", "m-1"]);
-    // Format 2: the next meeting scheduled (the generic path), an action of the minutes
-    // missed and escalated, a directive done.
-    let agenda = sb.join("schedule.json");
-    std::fs::write(
-        &agenda,
-        json!({"meeting": "m-2", "date": "2099-01-15",
-            "agenda": [{"title": "Patching", "operator": "indus-mobile", "kpi": "CR-01"}]})
-        .to_string(),
-    )
-    .unwrap();
-    send(
-        "chair",
-        &["raw", "--kind", "meeting.scheduled", "--body", s(&agenda)],
-    );
-    let rubric = sb.join("rubric.json");
-    std::fs::write(
-        &rubric,
-        json!({"bands": [{"verdict": "not_met", "min": 0, "max": 49}]}).to_string(),
-    )
-    .unwrap();
+    // Format 2: a stakeholder, the next meeting scheduled with an agenda naming it, an
+    // action of the minutes missed and escalated, a directive done.
     send(
         "pta",
-        &["raw", "--kind", "rubric.set", "--body", s(&rubric)],
+        &[
+            "stakeholder",
+            "--stakeholder",
+            "pkcert",
+            "--name",
+            "National CERT",
+            "--type",
+            "cert",
+        ],
     );
-    let retired = sb.join("retired.json");
-    std::fs::write(
-        &retired,
-        json!({"kpi": "CR-01", "reason": "Replaced"}).to_string(),
-    )
-    .unwrap();
     send(
         "chair",
-        &["raw", "--kind", "kpi.retired", "--body", s(&retired)],
+        &[
+            "schedule",
+            "--meeting",
+            "m-2",
+            "--date",
+            "2099-01-15",
+            "--item",
+            "Patching|operator=indus-mobile|kpi=CR-01",
+            "--item",
+            "Indicators|stakeholder=pkcert",
+        ],
+    );
+    send("pta", &["rubric", "--band", "not_met=0-49"]);
+    // The challenge register: an owner, a due date, a severity and a measure.
+    send(
+        "ciso",
+        &[
+            "challenge",
+            "--challenge",
+            "ch-2",
+            "--pillar",
+            "capacity",
+            "--owner-member",
+            "ciso-indus",
+            "--due",
+            "2099-01-31",
+            "--severity",
+            "high",
+            "--description",
+            "Too few analysts",
+        ],
+    );
+    send(
+        "ciso",
+        &[
+            "measure",
+            "--challenge",
+            "ch-2",
+            "--by-member",
+            "ciso-indus",
+            "--measure",
+            "Two analysts hired",
+        ],
+    );
+    send(
+        "chair",
+        &["retire-kpi", "--kpi", "CR-01", "--reason", "Replaced"],
+    );
+    send(
+        "chair",
+        &[
+            "withdraw",
+            "--operator",
+            "indus-mobile",
+            "--kpi",
+            "CR-01",
+            "--reason",
+            "Retired",
+        ],
+    );
+    // An operator that joins and leaves.
+    send(
+        "pta",
+        &[
+            "operator",
+            "--operator",
+            "sindh-link",
+            "--name",
+            "Sindh Link",
+        ],
+    );
+    send(
+        "pta",
+        &["leave", "--operator", "sindh-link", "--reason", "Merged"],
     );
     // A deputy of the operator, named by its CISO until today.
     sb.ok(&["keygen", s(&key("deputy"))]);
@@ -1160,33 +1217,46 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             s(&key("deputy")),
         ],
     );
-    let delegation = sb.join("delegation.json");
-    std::fs::write(
-        &delegation,
-        json!({"operator": "indus-mobile", "deputy": "deputy-indus", "expires": today}).to_string(),
-    )
-    .unwrap();
     send(
         "ciso",
         &[
-            "raw",
-            "--kind",
-            "delegation.granted",
-            "--body",
-            s(&delegation),
+            "delegate",
+            "--operator",
+            "indus-mobile",
+            "--deputy",
+            "deputy-indus",
+            "--expires",
+            &today,
         ],
     );
-    for (kind, body) in [
-        (
-            "member.suspended",
-            json!({"member": "deputy-indus", "reason": "Under review"}),
-        ),
-        ("member.reinstated", json!({"member": "deputy-indus"})),
-    ] {
-        let file = sb.join(&format!("{kind}.json"));
-        std::fs::write(&file, body.to_string()).unwrap();
-        send("pta", &["raw", "--kind", kind, "--body", s(&file)]);
-    }
+    send(
+        "pta",
+        &[
+            "suspend",
+            "--member",
+            "deputy-indus",
+            "--reason",
+            "Under review",
+        ],
+    );
+    // The generic path: any kind, its body from a file.
+    let reinstated = sb.join("reinstated.json");
+    std::fs::write(&reinstated, json!({"member": "deputy-indus"}).to_string()).unwrap();
+    send(
+        "pta",
+        &[
+            "raw",
+            "--kind",
+            "member.reinstated",
+            "--body",
+            s(&reinstated),
+        ],
+    );
+    send(
+        "pta",
+        &["suspend", "--member", "deputy-indus", "--reason", "Again"],
+    );
+    send("pta", &["reinstate", "--member", "deputy-indus"]);
     send(
         "chair",
         &[
@@ -1231,6 +1301,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             "2099-03-01",
             "--text",
             "Rotate the keys",
+            "--stakeholder",
+            "pkcert",
         ],
     );
     send(
@@ -1295,6 +1367,27 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     assert_eq!(cycle["actions"]["a-1"]["escalation"], "e-1");
     assert_eq!(cycle["directives"]["dir-1"]["status"], "done");
     assert_eq!(cycle["meetings"]["m-2"]["scheduled_for"], "2099-01-15");
+    assert_eq!(
+        cycle["meetings"]["m-2"]["agenda"][1]["stakeholder"],
+        "pkcert"
+    );
+    assert_eq!(
+        cycle["directives"]["dir-1"]["stakeholders"],
+        json!(["pkcert"])
+    );
+    assert_eq!(cycle["stakeholders"]["pkcert"]["type"], "cert");
+    assert_eq!(cycle["challenges"]["ch-2"]["severity"], "high");
+    assert_eq!(
+        cycle["challenges"]["ch-2"]["measures"][0]["by"],
+        json!({"member": "ciso-indus"})
+    );
+    assert_eq!(cycle["withdrawn"][0]["kpi"], "CR-01");
+    assert!(cycle["left"]["sindh-link"]["on"].is_string());
+    assert_eq!(
+        cycle["delegations"]["deputy-indus"]["operator"],
+        "indus-mobile"
+    );
+    assert_eq!(cycle["members"]["ciso-indus"]["measures"], 1);
     // The public view of a format-2 ledger counts sealed outcomes as withheld (SPEC §12.8).
     let public: Value = serde_json::from_str(&sb.ok(&["replay", &url, "--json"])).unwrap();
     let operator = &public["operators"]["indus-mobile"];
@@ -1314,7 +1407,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
     );
 
     // The history of the pair holds its evaluation, dispute (opened and resolved), commitment
-    // and challenge (made or raised, and closed or resolved).
+    // and challenge (made or raised, and closed or resolved), and the withdrawal of its
+    // assignment.
     let history = get_as(
         &server,
         "/v1/history?operator=indus-mobile&kpi=CR-01",
@@ -1341,7 +1435,8 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             "dispute.resolved",
             "commitment.closed",
             "challenge.raised",
-            "challenge.resolved"
+            "challenge.resolved",
+            "assignment.withdrawn",
         ]
     );
 

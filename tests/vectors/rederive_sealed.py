@@ -52,6 +52,7 @@ SEALED = {
     "directive.closed": [("note", False), EXT],
     "commitment.extended": [("reason", False), EXT],
     "escalation.recorded": [("reason", False), EXT],
+    "challenge.measure_recorded": [("measure", False), EXT],
 }
 
 COMMITMENT_DOMAIN = b"hisaab/commitment/v2\n"

@@ -137,6 +137,10 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
         "escalation.recorded",
         &[SealedField::required("reason"), EXT],
     ),
+    (
+        "challenge.measure_recorded",
+        &[SealedField::required("measure"), EXT],
+    ),
 ];
 
 /// The sealed fields of `kind` by SPEC §12.1 (empty for a kind that seals nothing).

@@ -15,6 +15,8 @@ use serde_json::{Map, Value};
 
 pub use crate::kind::action_assigned::ActionAssignedBody;
 pub use crate::kind::action_closed::ActionClosedBody;
+pub use crate::kind::assignment_withdrawn::AssignmentWithdrawnBody;
+pub use crate::kind::challenge_measure_recorded::ChallengeMeasureRecordedBody;
 pub use crate::kind::challenge_raised::ChallengeRaisedBody;
 pub use crate::kind::challenge_resolved::ChallengeResolvedBody;
 pub use crate::kind::commitment_closed::CommitmentClosedBody;
@@ -40,8 +42,10 @@ pub use crate::kind::member_enrolled::MemberEnrolledBody;
 pub use crate::kind::member_key_rotated::MemberKeyRotatedBody;
 pub use crate::kind::member_revoked::MemberRevokedBody;
 pub use crate::kind::member_suspended::{MemberReinstatedBody, MemberSuspendedBody};
+pub use crate::kind::operator_left::OperatorLeftBody;
 pub use crate::kind::operator_registered::OperatorRegisteredBody;
 pub use crate::kind::rubric_set::{Band, RubricSetBody};
+pub use crate::kind::stakeholder_registered::StakeholderRegisteredBody;
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
 pub use crate::kind::{Body, Kind};
 use crate::value::Role;
@@ -117,7 +121,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 29);
+        assert_eq!(Kind::ALL.len(), 33);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

@@ -20,7 +20,10 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::Ledger;
 use crate::ledger::Signer;
 use crate::rule::{Rule, Violation};
-use crate::value::{schema, ActionOutcome, Decimal, Direction, KpiId, Role, Slug, Text, Verdict};
+use crate::value::{
+    schema, ActionOutcome, ChallengeStatus, Decimal, DelegationStatus, Direction, KpiId, Role,
+    Severity, Slug, StakeholderType, Text, Verdict,
+};
 
 /// Who owns an action item: a member, or an operator (through its cisos).
 #[derive(
@@ -105,6 +108,32 @@ pub struct AgendaItem {
     )]
     #[schemars(with = "Slug")]
     pub challenge: Option<Slug>,
+    /// The stakeholder it names, registered (SPEC §11.12).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::body::present"
+    )]
+    #[schemars(with = "Slug")]
+    pub stakeholder: Option<Slug>,
+}
+
+/// The most stakeholders an action or directive names (SPEC §11.12).
+pub const STAKEHOLDERS_MAX: usize = 16;
+
+/// Rule 1 for the `stakeholders` an action or directive may carry: 1 to
+/// [`STAKEHOLDERS_MAX`] distinct ids.
+pub(crate) fn check_stakeholders_form(stakeholders: Option<&Vec<Slug>>) -> Result<(), String> {
+    let Some(ids) = stakeholders else {
+        return Ok(());
+    };
+    let distinct: BTreeSet<&Slug> = ids.iter().collect();
+    if ids.is_empty() || ids.len() > STAKEHOLDERS_MAX || distinct.len() != ids.len() {
+        return Err(format!(
+            "stakeholders must list 1 to {STAKEHOLDERS_MAX} distinct ids"
+        ));
+    }
+    Ok(())
 }
 
 /// A rubric's bands: each verdict's least and greatest score.
@@ -140,6 +169,32 @@ pub(crate) struct CycleLedger {
     pub(crate) delegations: BTreeMap<Slug, DelegationRecord>,
     /// Members suspended, with the seq of their suspension.
     pub(crate) suspended: BTreeMap<Slug, u64>,
+    /// Assignments withdrawn and not assigned again, by operator and KPI: the seq and date
+    /// of their `assignment.withdrawn` (SPEC §11.12).
+    #[serde(default)]
+    pub(crate) withdrawn: BTreeMap<Slug, BTreeMap<KpiId, (u64, Date)>>,
+    /// Operators that left the task force: the seq and date of their `operator.left`.
+    #[serde(default)]
+    pub(crate) left: BTreeMap<Slug, (u64, Date)>,
+    /// Stakeholders registered, by id.
+    #[serde(default)]
+    pub(crate) stakeholders: BTreeMap<Slug, StakeholderRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StakeholderRecord {
+    pub(crate) seq: u64,
+    pub(crate) name: Text,
+    pub(crate) kind: StakeholderType,
+    pub(crate) registered: Date,
+}
+
+/// A measure taken against a challenge (SPEC §11.12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MeasureRecord {
+    pub(crate) seq: u64,
+    pub(crate) by: ActionOwner,
+    pub(crate) on: Date,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -163,6 +218,9 @@ pub(crate) struct ActionRecord {
     pub(crate) owner: ActionOwner,
     pub(crate) due: Date,
     pub(crate) closed: Option<(u64, ActionOutcome)>,
+    /// The stakeholders it names (SPEC §11.12).
+    #[serde(default)]
+    pub(crate) stakeholders: BTreeSet<Slug>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -172,6 +230,9 @@ pub(crate) struct DirectiveRecord {
     pub(crate) issued: Date,
     pub(crate) due: Date,
     pub(crate) closed: Option<(u64, ActionOutcome)>,
+    /// The stakeholders it names (SPEC §11.12).
+    #[serde(default)]
+    pub(crate) stakeholders: BTreeSet<Slug>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -217,6 +278,9 @@ pub enum TaskStatus {
     /// A commitment closed with its outcome sealed and not opened (SPEC §12): closed, but
     /// whether fulfilled, missed or withdrawn is not known to this replay.
     Closed,
+    /// Not closed when the operator that owed it left the task force (SPEC §11.12): closed
+    /// as left.
+    Left,
 }
 
 impl TaskStatus {
@@ -229,6 +293,7 @@ impl TaskStatus {
             TaskStatus::Missed => "missed",
             TaskStatus::Withdrawn => "withdrawn",
             TaskStatus::Closed => "closed",
+            TaskStatus::Left => "left",
         }
     }
 
@@ -297,6 +362,9 @@ pub struct ActionState {
     /// The escalation naming it; `null` when none.
     #[schemars(schema_with = "nullable_slug")]
     pub escalation: Option<Slug>,
+    /// The stakeholders it names, sorted (SPEC §11.12).
+    #[schemars(schema_with = "schema::set_of::<Slug>")]
+    pub stakeholders: Vec<Slug>,
 }
 
 /// A directive in the cycle's state.
@@ -316,6 +384,9 @@ pub struct DirectiveState {
     /// The escalation naming it; `null` when none.
     #[schemars(schema_with = "nullable_slug")]
     pub escalation: Option<Slug>,
+    /// The stakeholders it names, sorted (SPEC §11.12).
+    #[schemars(schema_with = "schema::set_of::<Slug>")]
+    pub stakeholders: Vec<Slug>,
 }
 
 /// One extension of a commitment's due date.
@@ -389,6 +460,106 @@ pub struct MemberRecordState {
     pub actions_missed: u64,
     /// Whether they are suspended (SPEC §11.11): they sign nothing until reinstated.
     pub suspended: bool,
+    /// Challenges they own, not resolved, not past their due date (SPEC §11.12).
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub challenges_open: u64,
+    /// Challenges they own, not resolved, past their due date.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub challenges_overdue: u64,
+    /// Measures against challenges recorded as taken by them.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub measures: u64,
+}
+
+/// A delegation in the cycle's state (SPEC §11.12): the last one granted to a deputy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegationState {
+    /// The operator the deputy acts for.
+    pub operator: Slug,
+    /// The last day the deputy may sign.
+    #[schemars(schema_with = "schema::date")]
+    pub expires: Date,
+    /// Whether it is in force on `at`.
+    pub status: DelegationStatus,
+}
+
+/// A measure taken against a challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureState {
+    /// The seq of the `challenge.measure_recorded` entry.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub seq: u64,
+    /// Who took it.
+    pub by: ActionOwner,
+    /// The date it was recorded.
+    #[schemars(schema_with = "schema::date")]
+    pub on: Date,
+}
+
+/// A challenge of the register (SPEC §11.12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeState {
+    /// The operator it names; `null` when none.
+    #[schemars(schema_with = "nullable_slug")]
+    pub operator: Option<Slug>,
+    /// The KPI it names; `null` when none.
+    #[schemars(schema_with = "nullable_kpi")]
+    pub kpi: Option<KpiId>,
+    /// Who answers for it; `null` when it has no owner.
+    #[schemars(schema_with = "nullable_owner")]
+    pub owner: Option<ActionOwner>,
+    /// How grave it is; `null` when not said.
+    #[schemars(schema_with = "nullable_severity")]
+    pub severity: Option<Severity>,
+    /// The date it was raised.
+    #[schemars(schema_with = "schema::date")]
+    pub raised: Date,
+    /// The date by which it is to be dealt with; `null` when none.
+    #[schemars(schema_with = "nullable_date")]
+    pub due: Option<Date>,
+    /// Where it stands on `at`.
+    pub status: ChallengeStatus,
+    /// The measures taken against it, oldest first.
+    pub measures: Vec<MeasureState>,
+}
+
+/// A stakeholder registered (SPEC §11.12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StakeholderState {
+    /// Its name.
+    pub name: Text,
+    /// What kind of body it is.
+    #[serde(rename = "type")]
+    pub kind: StakeholderType,
+    /// The date it was registered.
+    #[schemars(schema_with = "schema::date")]
+    pub registered: Date,
+}
+
+/// An operator that left the task force (SPEC §11.12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeftState {
+    /// The date it left.
+    #[schemars(schema_with = "schema::date")]
+    pub on: Date,
+}
+
+/// An assignment withdrawn and not assigned again (SPEC §11.12).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawnAssignment {
+    /// The operator.
+    pub operator: Slug,
+    /// The KPI.
+    pub kpi: KpiId,
+    /// The date it was withdrawn.
+    #[schemars(schema_with = "schema::date")]
+    pub on: Date,
 }
 
 /// Format 2: the cycle's state (SPEC §11.9), the `cycle` member of a format-2 state.
@@ -416,6 +587,20 @@ pub struct CycleState {
     /// Every member's attendance and actions, by id.
     #[schemars(schema_with = "schema::keyed_by::<Slug, MemberRecordState>")]
     pub members: BTreeMap<Slug, MemberRecordState>,
+    /// Every deputy's delegation, by deputy (SPEC §11.12).
+    #[schemars(schema_with = "schema::keyed_by::<Slug, DelegationState>")]
+    pub delegations: BTreeMap<Slug, DelegationState>,
+    /// The challenge register, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, ChallengeState>")]
+    pub challenges: BTreeMap<Slug, ChallengeState>,
+    /// Every stakeholder registered, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, StakeholderState>")]
+    pub stakeholders: BTreeMap<Slug, StakeholderState>,
+    /// The operators that left the task force, by id.
+    #[schemars(schema_with = "schema::keyed_by::<Slug, LeftState>")]
+    pub left: BTreeMap<Slug, LeftState>,
+    /// The assignments withdrawn and not assigned again, by operator and KPI.
+    pub withdrawn: Vec<WithdrawnAssignment>,
 }
 
 fn nullable_date(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
@@ -424,6 +609,18 @@ fn nullable_date(generator: &mut schemars::gen::SchemaGenerator) -> schemars::sc
 
 fn nullable_slug(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
     crate::state::nullable(generator.subschema_for::<Slug>())
+}
+
+fn nullable_kpi(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(generator.subschema_for::<KpiId>())
+}
+
+fn nullable_owner(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(generator.subschema_for::<ActionOwner>())
+}
+
+fn nullable_severity(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    crate::state::nullable(generator.subschema_for::<Severity>())
 }
 
 fn nullable_bool(generator: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
@@ -444,9 +641,33 @@ impl Ledger {
     pub(crate) fn operators_at(&self, seq: u64) -> BTreeSet<&Slug> {
         self.operators
             .iter()
-            .filter(|(_, o)| o.seq < seq)
+            .filter(|(id, o)| o.seq < seq && !self.left_before(id, seq))
             .map(|(id, _)| id)
             .collect()
+    }
+
+    /// The withdrawal of `operator`'s assignment of `kpi` in force, if any: its seq and date
+    /// (SPEC §11.12).
+    pub(crate) fn withdrawal(&self, operator: &Slug, kpi: &KpiId) -> Option<(u64, Date)> {
+        self.cycle.withdrawn.get(operator)?.get(kpi).copied()
+    }
+
+    /// Whether `operator` left the task force before entry `seq` (SPEC §11.12).
+    fn left_before(&self, operator: &Slug, seq: u64) -> bool {
+        self.cycle
+            .left
+            .get(operator)
+            .is_some_and(|(left, _)| *left < seq)
+    }
+
+    /// A status of an item owed by `operator`, closed as left when it was not closed and
+    /// the operator left the task force (SPEC §11.12).
+    pub(crate) fn unless_left(&self, status: TaskStatus, operator: Option<&Slug>) -> TaskStatus {
+        let left = operator.is_some_and(|o| self.cycle.left.contains_key(o));
+        match status {
+            TaskStatus::Open | TaskStatus::Overdue if left => TaskStatus::Left,
+            other => other,
+        }
     }
 
     /// The members expected at a meeting recorded at `seq`: enrolled before it, not revoked
@@ -458,6 +679,9 @@ impl Ledger {
                 m.seq < seq
                     && m.revoked_seq.is_none_or(|r| r > seq)
                     && EXPECTED_ROLES.iter().any(|r| m.roles.contains(r))
+                    && m.operator
+                        .as_ref()
+                        .is_none_or(|o| !self.left_before(o, seq))
             })
             .map(|(id, _)| id)
             .collect()
@@ -479,23 +703,27 @@ impl Ledger {
                     None if at > c.due => TaskStatus::Overdue,
                     None => TaskStatus::Open,
                 };
-                (status, Some(&c.operator))
+                (
+                    self.unless_left(status, Some(&c.operator)),
+                    Some(&c.operator),
+                )
             }),
             EscalatedItem::Directive(id) => self.cycle.directives.get(id).map(|d| {
+                let status = TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at);
                 (
-                    TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at),
+                    self.unless_left(status, Some(&d.operator)),
                     Some(&d.operator),
                 )
             }),
             EscalatedItem::Action(id) => self.cycle.actions.get(id).map(|a| {
-                let operator = match &a.owner {
-                    ActionOwner::Operator(o) => Some(o),
-                    ActionOwner::Member(m) => self.members.get(m).and_then(|m| m.operator.as_ref()),
+                let (owner, operator) = match &a.owner {
+                    ActionOwner::Operator(o) => (Some(o), Some(o)),
+                    ActionOwner::Member(m) => {
+                        (None, self.members.get(m).and_then(|m| m.operator.as_ref()))
+                    }
                 };
-                (
-                    TaskStatus::of(a.closed.map(|(_, o)| o), a.due, at),
-                    operator,
-                )
+                let status = TaskStatus::of(a.closed.map(|(_, o)| o), a.due, at);
+                (self.unless_left(status, owner), operator)
             }),
         }
     }
@@ -580,6 +808,10 @@ impl Ledger {
         let mut actions = BTreeMap::new();
         for (id, action) in &self.cycle.actions {
             let status = TaskStatus::of(action.closed.map(|(_, o)| o), action.due, at);
+            let status = match &action.owner {
+                ActionOwner::Operator(operator) => self.unless_left(status, Some(operator)),
+                ActionOwner::Member(_) => status,
+            };
             if let ActionOwner::Member(member) = &action.owner {
                 if let Some(record) = members.get_mut(member) {
                     match status {
@@ -587,8 +819,9 @@ impl Ledger {
                         TaskStatus::Overdue => record.actions_overdue += 1,
                         TaskStatus::Done => record.actions_done += 1,
                         TaskStatus::Missed | TaskStatus::Withdrawn => record.actions_missed += 1,
-                        // An action's outcome is public: never sealed.
-                        TaskStatus::Closed => {}
+                        // An action's outcome is public: never sealed; a member does not
+                        // leave as an operator does.
+                        TaskStatus::Closed | TaskStatus::Left => {}
                     }
                 }
             }
@@ -600,6 +833,7 @@ impl Ledger {
                     due: action.due,
                     status,
                     escalation: escalation_of(EscalatedItem::Action(id.clone())),
+                    stakeholders: action.stakeholders.iter().cloned().collect(),
                 },
             );
         }
@@ -614,8 +848,12 @@ impl Ledger {
                         operator: d.operator.clone(),
                         issued: d.issued,
                         due: d.due,
-                        status: TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at),
+                        status: self.unless_left(
+                            TaskStatus::of(d.closed.map(|(_, o)| o), d.due, at),
+                            Some(&d.operator),
+                        ),
                         escalation: escalation_of(EscalatedItem::Directive(id.clone())),
+                        stakeholders: d.stakeholders.iter().cloned().collect(),
                     },
                 )
             })
@@ -662,6 +900,7 @@ impl Ledger {
                 ))
             })
             .collect();
+        let challenges = self.challenge_register(at, &mut members);
         CycleState {
             quorum_percent: percent,
             meetings,
@@ -670,7 +909,111 @@ impl Ledger {
             extended,
             escalations,
             members,
+            delegations: self
+                .cycle
+                .delegations
+                .iter()
+                .map(|(deputy, d)| {
+                    let status = if at > d.expires {
+                        DelegationStatus::Expired
+                    } else {
+                        DelegationStatus::InForce
+                    };
+                    let state = DelegationState {
+                        operator: d.operator.clone(),
+                        expires: d.expires,
+                        status,
+                    };
+                    (deputy.clone(), state)
+                })
+                .collect(),
+            challenges,
+            stakeholders: self
+                .cycle
+                .stakeholders
+                .iter()
+                .map(|(id, s)| {
+                    let state = StakeholderState {
+                        name: s.name.clone(),
+                        kind: s.kind,
+                        registered: s.registered,
+                    };
+                    (id.clone(), state)
+                })
+                .collect(),
+            left: self
+                .cycle
+                .left
+                .iter()
+                .map(|(id, (_, on))| (id.clone(), LeftState { on: *on }))
+                .collect(),
+            withdrawn: self
+                .cycle
+                .withdrawn
+                .iter()
+                .flat_map(|(operator, kpis)| {
+                    kpis.iter().map(|(kpi, (_, on))| WithdrawnAssignment {
+                        operator: operator.clone(),
+                        kpi: kpi.clone(),
+                        on: *on,
+                    })
+                })
+                .collect(),
         }
+    }
+
+    /// The challenge register on `at` (SPEC §11.12), counting each member's challenges and
+    /// measures into `members`.
+    fn challenge_register(
+        &self,
+        at: Date,
+        members: &mut BTreeMap<Slug, MemberRecordState>,
+    ) -> BTreeMap<Slug, ChallengeState> {
+        let mut register = BTreeMap::new();
+        for (id, c) in &self.challenges {
+            let status = match (c.resolved_seq, c.due) {
+                (Some(_), _) => ChallengeStatus::Resolved,
+                (None, Some(due)) if at > due => ChallengeStatus::Overdue,
+                (None, _) => ChallengeStatus::Open,
+            };
+            if let Some(ActionOwner::Member(member)) = &c.owner {
+                if let Some(record) = members.get_mut(member) {
+                    match status {
+                        ChallengeStatus::Open => record.challenges_open += 1,
+                        ChallengeStatus::Overdue => record.challenges_overdue += 1,
+                        ChallengeStatus::Resolved => {}
+                    }
+                }
+            }
+            for measure in &c.measures {
+                if let ActionOwner::Member(member) = &measure.by {
+                    if let Some(record) = members.get_mut(member) {
+                        record.measures += 1;
+                    }
+                }
+            }
+            let measures = c
+                .measures
+                .iter()
+                .map(|m| MeasureState {
+                    seq: m.seq,
+                    by: m.by.clone(),
+                    on: m.on,
+                })
+                .collect();
+            let state = ChallengeState {
+                operator: c.operator.clone(),
+                kpi: c.kpi.clone(),
+                owner: c.owner.clone(),
+                severity: c.severity,
+                raised: c.raised,
+                due: c.due,
+                status,
+                measures,
+            };
+            register.insert(id.clone(), state);
+        }
+        register
     }
 }
 

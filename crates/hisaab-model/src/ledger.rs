@@ -173,6 +173,16 @@ pub(crate) struct ChallengeRecord {
     pub(crate) operator: Option<Slug>,
     pub(crate) kpi: Option<KpiId>,
     pub(crate) resolved_seq: Option<u64>,
+    /// Format 2 (SPEC §11.12): who answers for it, by when, and how grave it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owner: Option<crate::cycle::ActionOwner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) due: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) severity: Option<crate::value::Severity>,
+    /// The measures taken against it, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) measures: Vec<crate::cycle::MeasureRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -305,14 +315,20 @@ impl Ledger {
                     c.kpi.as_ref()?.as_str().to_owned(),
                 ))
             }),
-            Body::ChallengeResolved(b) => self.challenges.get(&b.challenge).and_then(|c| {
-                Some((
-                    c.operator.as_ref()?.as_str().to_owned(),
-                    c.kpi.as_ref()?.as_str().to_owned(),
-                ))
-            }),
+            Body::ChallengeResolved(b) => self.challenge_subject(&b.challenge),
+            Body::ChallengeMeasureRecorded(b) => self.challenge_subject(&b.challenge),
             _ => None,
         }
+    }
+
+    /// The operator and KPI a challenge names, when it names both.
+    fn challenge_subject(&self, challenge: &Slug) -> Option<(String, String)> {
+        self.challenges.get(challenge).and_then(|c| {
+            Some((
+                c.operator.as_ref()?.as_str().to_owned(),
+                c.kpi.as_ref()?.as_str().to_owned(),
+            ))
+        })
     }
 
     /// The genesis body, once applied.
@@ -635,6 +651,16 @@ impl Ledger {
                  nothing until reinstated"
             )));
         }
+        if let Some((operator, (left, _))) = member
+            .operator
+            .as_ref()
+            .and_then(|o| Some((o, self.cycle.left.get(o)?)))
+        {
+            return Err(denied(format!(
+                "member `{id}` belongs to operator `{operator}`, which left the task force at \
+                 seq {left}; its members sign nothing"
+            )));
+        }
         Ok(Signer {
             id,
             record: member,
@@ -807,6 +833,61 @@ impl Ledger {
                 Rule::Reference,
                 format!("operator `{operator}` is not registered"),
             ))
+        }
+    }
+
+    /// Rule 5 for new work naming `operator` (format 2, SPEC §11.12): it is registered and has
+    /// not left the task force.
+    pub(crate) fn check_operator_present(
+        &self,
+        seq: u64,
+        operator: &Slug,
+    ) -> Result<(), Violation> {
+        self.check_operator(seq, operator)?;
+        match self.cycle.left.get(operator) {
+            Some((left, _)) => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("operator `{operator}` left the task force at seq {left}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Rule 5: `owner` (of an action or a challenge, or who took a measure) is an active
+    /// member or an operator registered and present.
+    pub(crate) fn check_owner(
+        &self,
+        seq: u64,
+        owner: &crate::cycle::ActionOwner,
+        verb: &str,
+    ) -> Result<(), Violation> {
+        match owner {
+            crate::cycle::ActionOwner::Member(member) => {
+                self.check_active_member(seq, member, verb).map(|_| ())
+            }
+            crate::cycle::ActionOwner::Operator(operator) => {
+                self.check_operator_present(seq, operator)
+            }
+        }
+    }
+
+    /// Rule 5: each of `stakeholders` is registered (SPEC §11.12).
+    pub(crate) fn check_stakeholders<'a>(
+        &self,
+        seq: u64,
+        stakeholders: impl IntoIterator<Item = &'a Slug>,
+    ) -> Result<(), Violation> {
+        match stakeholders
+            .into_iter()
+            .find(|s| !self.cycle.stakeholders.contains_key(*s))
+        {
+            Some(unknown) => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("stakeholder `{unknown}` is not registered"),
+            )),
+            None => Ok(()),
         }
     }
 

@@ -55,8 +55,9 @@ pub use state::{
     StateDiff,
 };
 pub use value::{
-    ActionOutcome, Cadence, CommitmentOutcome, Decimal, Direction, DisputeOutcome, KpiId, Note,
-    Origin, Pillar, Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
+    ActionOutcome, Cadence, ChallengeStatus, CommitmentOutcome, Decimal, DelegationStatus,
+    Direction, DisputeOutcome, KpiId, Note, Origin, Pillar, Role, Score, Severity, Slug,
+    StakeholderType, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
     cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited,

@@ -207,6 +207,11 @@ impl Ledger {
         self.open_commitments(at, &mut items);
         self.open_decisions(at, &policy, &mut items);
         self.open_tasks(at, &mut items);
+        // Format 2: what an operator that left the task force owed is closed as left.
+        items.retain(|item| match &item.owed_by {
+            OwedBy::Operator { operator } => !self.cycle.left.contains_key(operator),
+            OwedBy::Roles { .. } | OwedBy::Member { .. } => true,
+        });
         items.retain(|item| {
             let by_operator = filter.operator.as_ref().is_none_or(|operator| {
                 item.operator.as_ref() == Some(operator)
@@ -218,7 +223,16 @@ impl Ledger {
                 }
                 match &item.owed_by {
                     OwedBy::Operator { operator } => {
-                        m.roles.contains(&Role::Ciso) && m.operator.as_ref() == Some(operator)
+                        let ciso =
+                            m.roles.contains(&Role::Ciso) && m.operator.as_ref() == Some(operator);
+                        // Format 2: a deputy whose delegation is in force on `at` owes it too.
+                        let deputy = filter.member.as_ref().is_some_and(|id| {
+                            self.cycle
+                                .delegations
+                                .get(id)
+                                .is_some_and(|d| &d.operator == operator && at <= d.expires)
+                        });
+                        ciso || deputy
                     }
                     OwedBy::Roles { roles } => {
                         roles.iter().any(|r| m.roles.contains(r))
@@ -260,8 +274,14 @@ impl Ledger {
                 else {
                     continue;
                 };
-                // Format 2: no report is owed for a period not ended when its KPI was retired.
+                // Format 2: no report is owed for a period not ended when its KPI was retired
+                // or its assignment withdrawn (SPEC §11.11–§11.12), whichever came first.
                 let retired = self.cycle.retired.get(kpi).map(|(_, date)| *date);
+                let withdrawn = self.withdrawal(operator, kpi).map(|(_, date)| date);
+                let retired = match (retired, withdrawn) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 match definition.cadence {
                     Cadence::Monthly | Cadence::Quarterly => {
                         // A quarter's report names its last month: first_period + 2, + 5, …
@@ -352,14 +372,7 @@ impl Ledger {
             if action.closed.is_some() || action.due > horizon {
                 continue;
             }
-            let owed_by = match &action.owner {
-                ActionOwner::Member(member) => OwedBy::Member {
-                    member: member.clone(),
-                },
-                ActionOwner::Operator(operator) => OwedBy::Operator {
-                    operator: operator.clone(),
-                },
-            };
+            let owed_by = owed_by_owner(&action.owner);
             let item = EscalatedItem::Action(id.clone());
             items.push(self.open_item(ObligationKind::Action, owed_by, None, item, action.due, at));
         }
@@ -456,14 +469,22 @@ impl Ledger {
             if challenge.resolved_seq.is_some() || challenge.raised > at {
                 continue;
             }
-            let Some(due) = challenge.raised.plus_days(decision) else {
+            // Format 2: a challenge with an owner is owed by its owner by its due date.
+            let (owed_by, due) = match (&challenge.owner, challenge.due) {
+                (Some(owner), Some(due)) => (owed_by_owner(owner), Some(due)),
+                _ => (
+                    OwedBy::Roles {
+                        roles: vec![Role::Authority, Role::Chair],
+                    },
+                    challenge.raised.plus_days(decision),
+                ),
+            };
+            let Some(due) = due else {
                 continue;
             };
             items.push(Obligation {
                 kind: ObligationKind::Challenge,
-                owed_by: OwedBy::Roles {
-                    roles: vec![Role::Authority, Role::Chair],
-                },
+                owed_by,
                 operator: challenge.operator.clone(),
                 kpi: challenge.kpi.clone(),
                 period: None,
@@ -474,6 +495,18 @@ impl Ledger {
                 days_late: days_late(due, at),
             });
         }
+    }
+}
+
+/// Who owes what an owner (of an action or a challenge) owes: the member, or the operator.
+fn owed_by_owner(owner: &ActionOwner) -> OwedBy {
+    match owner {
+        ActionOwner::Member(member) => OwedBy::Member {
+            member: member.clone(),
+        },
+        ActionOwner::Operator(operator) => OwedBy::Operator {
+            operator: operator.clone(),
+        },
     }
 }
 

@@ -132,6 +132,11 @@ pub(crate) fn concerned_operator(ledger: &Ledger, body: &Body) -> Concern {
             Some(challenge) => challenge.operator.clone(),
             None => None,
         },
+        Body::ChallengeMeasureRecorded(b) => match ledger.challenges.get(&b.challenge) {
+            Some(challenge) if challenge.operator.is_none() => return Concern::Nothing,
+            Some(challenge) => challenge.operator.clone(),
+            None => None,
+        },
         // The task force's own work (an action owned by a member) concerns no operator.
         Body::ActionAssigned(b) => return concern_of_owner(&b.owner),
         Body::ActionClosed(b) => match ledger.cycle.actions.get(&b.action) {

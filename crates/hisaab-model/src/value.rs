@@ -526,6 +526,58 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Format 2: how grave a challenge is (SPEC §11.12).
+    Severity {
+        /// Low.
+        Low = "low",
+        /// Medium.
+        Medium = "medium",
+        /// High.
+        High = "high",
+        /// Critical.
+        Critical = "critical",
+    }
+);
+
+vocabulary!(
+    /// Format 2: what kind of outside body a stakeholder is (SPEC §11.12).
+    StakeholderType {
+        /// A computer emergency response team (a national or sectoral CERT).
+        Cert = "cert",
+        /// Another regulator.
+        Regulator = "regulator",
+        /// A vendor of equipment or services.
+        Vendor = "vendor",
+        /// A law-enforcement agency.
+        LawEnforcement = "law_enforcement",
+        /// Any other body.
+        Other = "other",
+    }
+);
+
+vocabulary!(
+    /// Format 2: where a challenge of the register stands on a date (SPEC §11.12).
+    ChallengeStatus {
+        /// Not resolved, not past its due date (or without one).
+        Open = "open",
+        /// Not resolved, its due date passed.
+        Overdue = "overdue",
+        /// Resolved.
+        Resolved = "resolved",
+    }
+);
+
+vocabulary!(
+    /// Format 2: whether a delegation is in force on a date (SPEC §11.12).
+    DelegationStatus {
+        /// The date is on or before its expiry.
+        InForce = "in_force",
+        /// The date is after its expiry.
+        Expired = "expired",
+    }
+);
+
+vocabulary!(
     /// How a dispute was resolved.
     DisputeOutcome {
         /// The evaluation stands.

@@ -552,7 +552,10 @@ pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
         | Body::KpiRetired(_)
         | Body::DelegationGranted(_)
         | Body::MemberSuspended(_)
-        | Body::MemberReinstated(_) => Scope::Registry,
+        | Body::MemberReinstated(_)
+        | Body::AssignmentWithdrawn(_)
+        | Body::OperatorLeft(_)
+        | Body::StakeholderRegistered(_) => Scope::Registry,
         Body::ActionAssigned(b) => owner_scope(&b.owner),
         Body::ActionClosed(b) => or_sector(places.of_action(&b.action)),
         Body::DirectiveIssued(b) => Scope::Operator(b.operator.clone()),
@@ -574,6 +577,7 @@ pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
             .as_ref()
             .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
         Body::ChallengeResolved(b) => or_sector(places.of_challenge(&b.challenge)),
+        Body::ChallengeMeasureRecorded(b) => or_sector(places.of_challenge(&b.challenge)),
     }
 }
 

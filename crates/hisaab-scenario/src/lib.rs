@@ -654,6 +654,10 @@ const INSUFFICIENT_AT_END: (usize, usize) = (4, 5);
 /// On a ledger of format 2, the report of its third-last period is never filed (a missing
 /// report the obligations list, SPEC §11.4).
 const MISSED_REPORT: (usize, usize) = (2, 4);
+/// Format 2: the pair whose assignment is withdrawn mid-year (SPEC §11.12): its reports stop.
+const WITHDRAWN: (usize, usize) = (2, 3);
+/// Format 2: the operator that leaves the task force at the end of the year.
+const LEAVING: usize = 2;
 
 fn profile_of(pair: (usize, usize)) -> Profile {
     match pair {
@@ -762,6 +766,8 @@ struct Builder {
     /// Whether the dispute to overturn was opened (and resolved).
     overturned: bool,
     upheld_dispute: Option<String>,
+    /// Format 2: whether the assignment of [`WITHDRAWN`] was withdrawn.
+    withdrawn: bool,
 }
 
 impl Builder {
@@ -804,6 +810,7 @@ impl Builder {
             challenges: BTreeMap::new(),
             overturned: false,
             upheld_dispute: None,
+            withdrawn: false,
         })
     }
 
@@ -1085,6 +1092,16 @@ impl Builder {
                 day3,
                 format!("{AUTHORITY} sets the scoring rubric"),
             )?;
+            // The outside bodies the task force works with (SPEC §11.12).
+            for (id, name, kind) in STAKEHOLDERS {
+                self.push(
+                    AUTHORITY,
+                    "stakeholder.registered",
+                    json!({"stakeholder": id, "name": name, "type": kind}),
+                    day3,
+                    format!("{AUTHORITY} registers the stakeholder {name}"),
+                )?;
+            }
         }
         self.meeting(0)
     }
@@ -1211,6 +1228,9 @@ impl Builder {
         self.evaluate_pending(month)?;
         self.key_events(month)?;
         self.challenges_raised(month)?;
+        if self.format >= 2 {
+            self.challenge_measures(month)?;
+        }
         self.commitments(month)?;
         self.challenges_resolved(month)?;
         self.review_and_resubmit(month)?;
@@ -1221,7 +1241,11 @@ impl Builder {
         if self.format >= 2 {
             self.cycle(month)?;
         }
-        self.meeting(month)
+        self.meeting(month)?;
+        if self.format >= 2 && month == self.months {
+            self.operator_leaves(month)?;
+        }
+        Ok(())
     }
 
     fn reports_in(&self, cadence: Cadence, period_index: u32) -> bool {
@@ -1246,6 +1270,10 @@ impl Builder {
         }
         let pair_key = (pair.operator, pair.pillar);
         if self.format >= 2 && pair_key == MISSED_REPORT && period_index + 3 == self.months {
+            return Ok(());
+        }
+        // A withdrawn assignment is reported no more.
+        if self.withdrawn && pair_key == WITHDRAWN {
             return Ok(());
         }
         let omit_evidence = (pair_key == INSUFFICIENT_AT_END && period_index == self.months - 1)
@@ -1661,6 +1689,16 @@ impl Builder {
             if let (Some(kpi_id), Some(map)) = (kpi_id, body.as_object_mut()) {
                 map.insert("kpi".to_owned(), Value::from(kpi_id));
             }
+            // Format 2: the register's owner (the operator it names, else the chair), a due
+            // date two months on, and a severity.
+            if self.format >= 2 {
+                body["owner"] = match challenge.about {
+                    Some((operator, _)) => json!({"operator": operator_of(operator)?.id}),
+                    None => json!({"member": CHAIR}),
+                };
+                body["due"] = json!(self.month_last(month + 2)?.to_string());
+                body["severity"] = json!(challenge.severity);
+            }
             let hash = self.push(
                 signer,
                 "challenge.raised",
@@ -1669,6 +1707,33 @@ impl Builder {
                 format!("{signer} raises a challenge on {pillar}: {slug}"),
             )?;
             self.challenges.insert(slug, hash);
+        }
+        Ok(())
+    }
+
+    /// Format 2: the month after a challenge is raised, the chair records a measure its owner
+    /// took against it (SPEC §11.12).
+    fn challenge_measures(&mut self, month: u32) -> Result<(), ScenarioError> {
+        for challenge in &CHALLENGES {
+            let raised = self.story_month(challenge.month);
+            if month != self.story_month(challenge.month + 1)
+                || month == raised
+                || !self.challenges.contains_key(challenge.slug)
+            {
+                continue;
+            }
+            let by = match challenge.about {
+                Some((operator, _)) => json!({"operator": operator_of(operator)?.id}),
+                None => json!({"member": CHAIR}),
+            };
+            let not_before = self.at(month, 18, 11)?;
+            self.push(
+                CHAIR,
+                "challenge.measure_recorded",
+                json!({"challenge": challenge.slug, "by": by, "measure": challenge.measure}),
+                not_before,
+                format!("{CHAIR} records a measure against {}", challenge.slug),
+            )?;
         }
         Ok(())
     }
@@ -2253,6 +2318,8 @@ impl Builder {
         if let Some(dispute) = &self.upheld_dispute {
             agenda.push(json!({"title": "The dispute before the authority", "dispute": dispute}));
         }
+        agenda.push(json!({"title": "Coordination with the national CERT",
+            "stakeholder": STAKEHOLDERS[0].0}));
         agenda.push(json!({"title": "Action items of the last meeting"}));
         let not_before = self.at(month, 21, 6)?;
         self.push(
@@ -2282,22 +2349,29 @@ impl Builder {
                 json!({"member": ACTION_MEMBER}),
                 14,
                 "Review the evidence filed for the KPIs on the agenda and report back.",
+                json!([]),
             ),
             (
                 format!("{slug}-figures"),
                 json!({"operator": operator.id}),
                 21,
-                "Send the task force the incident figures discussed at the meeting.",
+                "Send the task force and the national CERT the incident figures discussed at \
+                 the meeting.",
+                json!([STAKEHOLDERS[0].0]),
             ),
         ];
-        for (day, (action, owner, days, text)) in (27u32..).zip(items) {
+        for (day, (action, owner, days, text, stakeholders)) in (27u32..).zip(items) {
             let due = held_on.plus_days(days).ok_or(ScenarioError::Calendar)?;
             let not_before = self.at(month, day, 8)?;
+            let mut body = json!({"action": action, "meeting": slug, "owner": owner,
+                "due": due.to_string(), "text": text});
+            if stakeholders.as_array().is_some_and(|s| !s.is_empty()) {
+                body["stakeholders"] = stakeholders;
+            }
             self.push(
                 CHAIR,
                 "action.assigned",
-                json!({"action": action, "meeting": slug, "owner": owner,
-                    "due": due.to_string(), "text": text}),
+                body,
                 not_before,
                 format!("{CHAIR} assigns {action}, due {due}"),
             )?;
@@ -2310,6 +2384,26 @@ impl Builder {
     /// escalated, a commitment extended and a missed one escalated.
     fn cycle(&mut self, month: u32) -> Result<(), ScenarioError> {
         let m = self.months;
+        // An assignment withdrawn: the service it measured was closed down.
+        if month == self.story_month(7) {
+            if let Some(pair) = self
+                .pairs
+                .iter()
+                .find(|p| (p.operator, p.pillar) == WITHDRAWN)
+            {
+                let (operator, kpi) = (operator_of(pair.operator)?, pair.spec.id);
+                let not_before = self.at(month, 5, 11)?;
+                self.push(
+                    CHAIR,
+                    "assignment.withdrawn",
+                    json!({"operator": operator.id, "kpi": kpi,
+                        "reason": "The service this KPI measured was closed down."}),
+                    not_before,
+                    format!("{CHAIR} withdraws {kpi} from {}", operator.name),
+                )?;
+                self.withdrawn = true;
+            }
+        }
         if month >= 2 {
             let previous = format!("tcstf-{}", self.meeting_date(month - 1)?.period());
             let operator = operator_of(usize::try_from(month - 1).unwrap_or(0) % OPERATORS.len())?;
@@ -2381,6 +2475,11 @@ impl Builder {
                     "directive.issued",
                     json!({"directive": id, "operator": operator.id,
                     "due": self.month_last(due_month)?.to_string(),
+                    "stakeholders": if outcome == "done" {
+                        json!([STAKEHOLDERS[0].0, STAKEHOLDERS[2].0])
+                    } else {
+                        json!([STAKEHOLDERS[0].0, STAKEHOLDERS[1].0])
+                    },
                     "text": if outcome == "done" {
                         "Report SIM-swap fraud incidents to the sector CERT within 24 hours."
                     } else {
@@ -2507,12 +2606,39 @@ impl Builder {
         Ok(())
     }
 
+    /// Format 2: at the end of the year an operator leaves the task force (SPEC §11.12): its
+    /// members sign nothing more and what it still owed is closed as left.
+    fn operator_leaves(&mut self, month: u32) -> Result<(), ScenarioError> {
+        let operator = operator_of(LEAVING)?;
+        let not_before = self.at(month, 28, 16)?;
+        self.push(
+            AUTHORITY,
+            "operator.left",
+            json!({"operator": operator.id,
+                "reason": "Its licence was transferred to another operator of the task force."}),
+            not_before,
+            format!("{} leaves the task force", operator.name),
+        )?;
+        Ok(())
+    }
+
     /// The date of month `month`'s meeting: the 22nd.
     fn meeting_date(&self, month: u32) -> Result<Date, ScenarioError> {
         let first = self.month_first(month)?;
         Date::from_days_since_epoch(first.days_since_epoch() + 21).ok_or(ScenarioError::Calendar)
     }
 }
+
+/// Format 2: the outside bodies the task force works with (SPEC §11.12): id, name, type.
+const STAKEHOLDERS: [(&str, &str, &str); 3] = [
+    (
+        "pkcert",
+        "National Computer Emergency Response Team",
+        "cert",
+    ),
+    ("fia-cybercrime", "FIA Cybercrime Wing", "law_enforcement"),
+    ("sbp", "State Bank of Pakistan", "regulator"),
+];
 
 /// The member of Indus who deputises for its CISO for a month.
 const DEPUTY: &str = "witness-indus";
@@ -2537,6 +2663,9 @@ struct ChallengeSpec {
     /// A KPI it names without an operator.
     kpi: Option<&'static str>,
     description: &'static str,
+    /// Format 2: how grave it is, and the measure taken against it the month after.
+    severity: &'static str,
+    measure: &'static str,
 }
 
 /// The challenges raised over the year.
@@ -2550,6 +2679,8 @@ const CHALLENGES: [ChallengeSpec; 5] = [
         kpi: None,
         description: "The draft critical infrastructure protection rules and the data-retention \
                  directive set conflicting log-retention periods; operators need guidance.",
+        severity: "medium",
+        measure: "The chair asked the authority's legal wing for a reconciled retention table.",
     },
     ChallengeSpec {
         month: 3,
@@ -2560,6 +2691,8 @@ const CHALLENGES: [ChallengeSpec; 5] = [
         kpi: Some("CC-01"),
         description: "Operators share SIM-swap fraud indicators in incompatible formats, so the \
                  sector CERT cannot deduplicate them.",
+        severity: "low",
+        measure: "The sector CERT published a draft common indicator profile for comment.",
     },
     ChallengeSpec {
         month: 5,
@@ -2571,6 +2704,8 @@ const CHALLENGES: [ChallengeSpec; 5] = [
         description:
             "Campaign reach is self-reported without independent sampling; figures cannot \
                  be compared between operators.",
+        severity: "low",
+        measure: "Sindh Link agreed to an independent sample of its next campaign.",
     },
     ChallengeSpec {
         month: 8,
@@ -2582,6 +2717,9 @@ const CHALLENGES: [ChallengeSpec; 5] = [
         description:
             "The sector is short of certified incident handlers; operators compete for the \
                  same small pool.",
+        severity: "high",
+        measure:
+            "The chair opened talks with two universities on a certified incident-handler course.",
     },
     ChallengeSpec {
         month: 9,
@@ -2592,6 +2730,8 @@ const CHALLENGES: [ChallengeSpec; 5] = [
         kpi: None,
         description: "Vendor embargoes on radio-network patches delay deployment beyond the \
                  critical-patch target.",
+        severity: "critical",
+        measure: "Sindh Link listed the embargoed patches and the compensating controls in place.",
     },
 ];
 
@@ -2878,6 +3018,69 @@ mod tests {
                 "no late {kind} on {at}"
             );
         }
+    }
+
+    #[test]
+    fn the_v2_ledger_keeps_the_challenge_register_stakeholders_and_lifecycles() {
+        use hisaab_model::cycle::TaskStatus;
+        use hisaab_model::{ChallengeStatus, ObligationFilter, OwedBy, Slug};
+        let (_, memory) = shared();
+        let ledger = memory.ledger();
+        let state = ledger.state(None);
+        let cycle = state.cycle.as_ref().unwrap();
+        let slug = |s: &str| Slug::try_new(s).unwrap();
+        // Stakeholders registered and named by agendas, actions and directives.
+        assert_eq!(cycle.stakeholders.len(), STAKEHOLDERS.len());
+        assert!(cycle.meetings.values().all(|m| m
+            .agenda
+            .iter()
+            .any(|i| i.stakeholder == Some(slug("pkcert")))));
+        assert!(cycle.actions.values().any(|a| !a.stakeholders.is_empty()));
+        assert!(cycle
+            .directives
+            .values()
+            .all(|d| !d.stakeholders.is_empty()));
+        // Every challenge has an owner, a severity and a due date, and a measure; one is
+        // overdue at the end.
+        assert_eq!(cycle.challenges.len(), CHALLENGES.len());
+        assert!(cycle
+            .challenges
+            .values()
+            .all(|c| c.owner.is_some() && c.severity.is_some() && c.measures.len() == 1));
+        let statuses: BTreeSet<ChallengeStatus> =
+            cycle.challenges.values().map(|c| c.status).collect();
+        assert!(
+            statuses.contains(&ChallengeStatus::Resolved),
+            "{statuses:?}"
+        );
+        assert!(statuses.contains(&ChallengeStatus::Overdue), "{statuses:?}");
+        assert_eq!(cycle.members[&slug(CHAIR)].challenges_overdue, 1);
+        // The delegation of the year, expired by the end.
+        assert_eq!(cycle.delegations.len(), 1);
+        assert_eq!(
+            cycle.delegations[&slug(DEPUTY)].status,
+            hisaab_model::DelegationStatus::Expired
+        );
+        // An assignment withdrawn, an operator that left with what it owed closed as left.
+        let leaving = operator_of(LEAVING).unwrap().id;
+        assert_eq!(cycle.withdrawn.len(), 1);
+        assert_eq!(cycle.withdrawn[0].operator, slug(leaving));
+        assert!(cycle.left.contains_key(&slug(leaving)));
+        assert!(cycle.actions.values().any(|a| a.status == TaskStatus::Left));
+        let owed = ledger
+            .obligations(None, &ObligationFilter::default())
+            .unwrap();
+        assert!(!owed.items.iter().any(
+            |o| matches!(&o.owed_by, OwedBy::Operator { operator } if operator.as_str() == leaving)
+        ));
+        assert!(owed
+            .items
+            .iter()
+            .any(|o| o.kind == hisaab_model::ObligationKind::Challenge
+                && o.owed_by
+                    == OwedBy::Member {
+                        member: slug(CHAIR)
+                    }));
     }
 
     #[test]

@@ -319,6 +319,7 @@ fn pair_by_hand(
         "submission.filed" => ("submission.filed", pair(body)),
         "commitment.made" => ("commitment.made", pair(body)),
         "challenge.raised" => ("challenge.raised", pair(body)),
+        "assignment.withdrawn" => ("assignment.withdrawn", pair(body)),
         "evaluation.recorded" => (
             "evaluation.recorded",
             body_of(&text(body, "submission")?).and_then(|s| pair(&s)),
@@ -342,8 +343,9 @@ fn pair_by_hand(
                 body_of(&text(&evaluation, "submission")?).and_then(|s| pair(&s)),
             )
         }
-        // Closing statements concern the pair their commitment or challenge named.
-        "commitment.closed" | "challenge.resolved" => {
+        // Closing statements and measures concern the pair their commitment or challenge
+        // named.
+        "commitment.closed" | "challenge.resolved" | "challenge.measure_recorded" => {
             let (opening, field) = if statement.kind == "commitment.closed" {
                 ("commitment.made", "commitment")
             } else {
@@ -354,10 +356,10 @@ fn pair_by_hand(
                 e.entry().statement.kind == opening
                     && text(&e.entry().statement.body, field).as_deref() == Some(&id)
             })?;
-            let kind = if opening == "commitment.made" {
-                "commitment.closed"
-            } else {
-                "challenge.resolved"
+            let kind = match statement.kind.as_str() {
+                "commitment.closed" => "commitment.closed",
+                "challenge.resolved" => "challenge.resolved",
+                _ => "challenge.measure_recorded",
             };
             (kind, pair(&opened.entry().statement.body))
         }
@@ -425,6 +427,8 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
         "challenge.raised",
         "commitment.closed",
         "challenge.resolved",
+        "assignment.withdrawn",
+        "challenge.measure_recorded",
     ];
     let seen: BTreeSet<&str> = kinds.values().flatten().copied().collect();
     assert_eq!(seen, all.into_iter().collect::<BTreeSet<_>>());

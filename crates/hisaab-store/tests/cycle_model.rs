@@ -2,12 +2,14 @@
 //! sequences of action items assigned (to a member or an operator, some naming no recorded
 //! meeting), closed (by the owner, the chair, or someone else; some twice), commitments made,
 //! extended (later, not later, or once closed) and closed, escalations of actions and
-//! commitments (missed or not), the clock moving by days, and reopens of the store.
+//! commitments (missed or not), challenges of the register raised with an owner and a due
+//! date and measures against them (SPEC §11.12), an operator leaving the task force, the clock
+//! moving by days, and reopens of the store.
 //!
-//! The oracle is a reference model written here from the text of SPEC §11.7–§11.9, sharing no
-//! code with the production rules: it predicts whether each statement is accepted, and if not
-//! under which rule, and what the state's `cycle` shows for every action and extended
-//! commitment, and which actions are owed on the clock's date.
+//! The oracle is a reference model written here from the text of SPEC §11.7–§11.9 and §11.12,
+//! sharing no code with the production rules: it predicts whether each statement is accepted,
+//! and if not under which rule, and what the state's `cycle` shows for every action, extended
+//! commitment and challenge, and which actions and challenges are owed on the clock's date.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -72,6 +74,23 @@ enum Op {
         pick: u16,
         commitment: bool,
     },
+    /// The chair raises a challenge owned by member or operator `owner`, due `due_days` after
+    /// today.
+    Raise {
+        owner: u8,
+        to_operator: bool,
+        due_days: u8,
+    },
+    /// A measure against challenge `pick`, taken by its owner, signed by the owner or the
+    /// chair.
+    Measure {
+        pick: u16,
+        by_chair: bool,
+    },
+    /// The authority records that operator `operator` left the task force.
+    Leave {
+        operator: u8,
+    },
     Advance {
         days: u8,
     },
@@ -93,6 +112,13 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u16>().prop_map(|pick| Op::Fulfil { pick }),
         2 => (any::<u16>(), any::<bool>())
             .prop_map(|(pick, commitment)| Op::Escalate { pick, commitment }),
+        2 => (0u8..2, any::<bool>(), 0u8..40).prop_map(|(owner, to_operator, due_days)| {
+            Op::Raise { owner, to_operator, due_days }
+        }),
+        2 => (any::<u16>(), any::<bool>()).prop_map(|(pick, by_chair)| Op::Measure {
+            pick, by_chair
+        }),
+        1 => (0u8..2).prop_map(|operator| Op::Leave { operator }),
         2 => (1u8..20).prop_map(|days| Op::Advance { days }),
         1 => Just(Op::Reopen),
     ]
@@ -112,8 +138,16 @@ struct Action {
     escalated: bool,
 }
 
+struct Challenge {
+    id: String,
+    owner: Owner,
+    due: Date,
+    measures: usize,
+}
+
 struct Commitment {
     id: String,
+    operator: usize,
     original_due: Date,
     due: Date,
     extensions: usize,
@@ -125,6 +159,16 @@ struct Commitment {
 struct Reference {
     actions: Vec<Action>,
     commitments: Vec<Commitment>,
+    challenges: Vec<Challenge>,
+    /// Whether each operator left the task force.
+    left: [bool; 2],
+}
+
+impl Reference {
+    /// Whether `owner` is an operator that left.
+    fn gone(&self, owner: Owner) -> bool {
+        matches!(owner, Owner::Operator(o) if self.left[o])
+    }
 }
 
 enum Effect {
@@ -135,6 +179,9 @@ enum Effect {
     Fulfilled(usize),
     EscalatedAction(usize),
     EscalatedCommitment(usize),
+    Raised(Challenge),
+    Measured(usize),
+    Left(usize),
 }
 
 enum Verdict {
@@ -155,6 +202,9 @@ impl Reference {
             Effect::Fulfilled(c) => self.commitments[c].closed = true,
             Effect::EscalatedAction(a) => self.actions[a].escalated = true,
             Effect::EscalatedCommitment(c) => self.commitments[c].escalated = true,
+            Effect::Raised(challenge) => self.challenges.push(challenge),
+            Effect::Measured(c) => self.challenges[c].measures += 1,
+            Effect::Left(o) => self.left[o] = true,
         }
     }
 }
@@ -168,6 +218,16 @@ struct Run {
     next_id: u64,
     reference: Reference,
     at: String,
+}
+
+/// Owner `index` among the operators or the members, and its JSON.
+fn owner_of(index: u8, to_operator: bool) -> (Owner, Value) {
+    let i = usize::from(index);
+    if to_operator {
+        (Owner::Operator(i), json!({"operator": OPERATORS[i].0}))
+    } else {
+        (Owner::Member(i), json!({"member": MEMBERS[i].0}))
+    }
 }
 
 fn days_after(date: Date, days: u8) -> Date {
@@ -254,17 +314,11 @@ impl Run {
             } => {
                 let id = format!("a-{}", self.next_id + 1);
                 let due = days_after(today, due_days);
-                let (owner, owner_json) = if to_operator {
-                    let o = usize::from(owner);
-                    (Owner::Operator(o), json!({"operator": OPERATORS[o].0}))
-                } else {
-                    let m = usize::from(owner);
-                    (Owner::Member(m), json!({"member": MEMBERS[m].0}))
-                };
+                let (owner, owner_json) = owner_of(owner, to_operator);
                 let meeting = if unknown_meeting { "m-never" } else { "m-1" };
                 let body = json!({"action": id, "meeting": meeting, "owner": owner_json,
                     "due": due.to_string(), "text": "Send the figures."});
-                let verdict = if unknown_meeting {
+                let verdict = if unknown_meeting || reference.gone(owner) {
                     Verdict::Refuse(Rule::Reference)
                 } else {
                     Verdict::Accept(Effect::Assigned(Action {
@@ -292,7 +346,15 @@ impl Run {
                     (Closer::Other, owner) => (key(OPERATORS[1].1), owner == Owner::Operator(1)),
                 };
                 let body = json!({"action": action.id, "outcome": outcome, "note": ""});
-                let verdict = if !may {
+                // The CISO of an operator that left signs nothing (rule 2a comes first).
+                let ciso_gone = match (by, action.owner) {
+                    (Closer::Owner, Owner::Operator(o)) => reference.left[o],
+                    (Closer::Other, _) => reference.left[1],
+                    _ => false,
+                };
+                let verdict = if ciso_gone {
+                    Verdict::Refuse(Rule::Signer)
+                } else if !may {
                     Verdict::Refuse(Rule::Permission)
                 } else if action.closed.is_some() {
                     Verdict::Refuse(Rule::Reference)
@@ -307,14 +369,19 @@ impl Run {
                 let due = days_after(today, due_days);
                 let body = json!({"commitment": id, "operator": OPERATORS[o].0,
                     "action": "Patch.", "due": due.to_string()});
-                let verdict = Verdict::Accept(Effect::Committed(Commitment {
-                    id,
-                    original_due: due,
-                    due,
-                    extensions: 0,
-                    closed: false,
-                    escalated: false,
-                }));
+                let verdict = if reference.left[o] {
+                    Verdict::Refuse(Rule::Signer)
+                } else {
+                    Verdict::Accept(Effect::Committed(Commitment {
+                        id,
+                        operator: o,
+                        original_due: due,
+                        due,
+                        extensions: 0,
+                        closed: false,
+                        escalated: false,
+                    }))
+                };
                 ("commitment.made", key(OPERATORS[o].1), body, verdict)
             }
             Op::Extend { pick, days } => {
@@ -356,7 +423,8 @@ impl Run {
                     }
                     let c = usize::from(pick) % reference.commitments.len();
                     let item = &reference.commitments[c];
-                    let missed = !item.closed && item.due < today;
+                    // What an operator that left still owed is closed as left, not missed.
+                    let missed = !item.closed && item.due < today && !reference.left[item.operator];
                     let body = json!({"escalation": id, "item": {"commitment": item.id},
                         "reason": "Missed."});
                     let verdict = if item.escalated || !missed {
@@ -377,7 +445,9 @@ impl Run {
                     let a = usize::from(pick) % reference.actions.len();
                     let item = &reference.actions[a];
                     let missed = item.closed == Some("missed")
-                        || (item.closed.is_none() && item.due < today);
+                        || (item.closed.is_none()
+                            && item.due < today
+                            && !reference.gone(item.owner));
                     let body = json!({"escalation": id, "item": {"action": item.id},
                         "reason": "Missed."});
                     let verdict = if item.escalated || !missed {
@@ -392,6 +462,60 @@ impl Run {
                         verdict,
                     )
                 }
+            }
+            Op::Raise {
+                owner,
+                to_operator,
+                due_days,
+            } => {
+                let id = format!("ch-{}", self.next_id + 1);
+                let due = days_after(today, due_days);
+                let (owner, owner_json) = owner_of(owner, to_operator);
+                let body = json!({"challenge": id, "pillar": "capacity", "owner": owner_json,
+                    "due": due.to_string(), "severity": "high", "description": "Too few."});
+                let verdict = if reference.gone(owner) {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Raised(Challenge {
+                        id,
+                        owner,
+                        due,
+                        measures: 0,
+                    }))
+                };
+                ("challenge.raised", key(seed::CHAIR), body, verdict)
+            }
+            Op::Measure { pick, by_chair } => {
+                if reference.challenges.is_empty() {
+                    return None;
+                }
+                let c = usize::from(pick) % reference.challenges.len();
+                let challenge = &reference.challenges[c];
+                let (by, signer) = match challenge.owner {
+                    Owner::Member(m) => (json!({"member": MEMBERS[m].0}), MEMBERS[m].1),
+                    Owner::Operator(o) => (json!({"operator": OPERATORS[o].0}), OPERATORS[o].1),
+                };
+                let signer = if by_chair { seed::CHAIR } else { signer };
+                let body = json!({"challenge": challenge.id, "by": by, "measure": "Hired."});
+                let gone = reference.gone(challenge.owner);
+                let verdict = if gone && !by_chair {
+                    Verdict::Refuse(Rule::Signer)
+                } else if gone {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Measured(c))
+                };
+                ("challenge.measure_recorded", key(signer), body, verdict)
+            }
+            Op::Leave { operator } => {
+                let o = usize::from(operator);
+                let body = json!({"operator": OPERATORS[o].0, "reason": "Licence surrendered."});
+                let verdict = if reference.left[o] {
+                    Verdict::Refuse(Rule::Reference)
+                } else {
+                    Verdict::Accept(Effect::Left(o))
+                };
+                ("operator.left", fixture::authority_key(), body, verdict)
             }
             Op::Advance { .. } | Op::Reopen => return None,
         };
@@ -454,6 +578,7 @@ impl Run {
             let got = &actions[&action.id];
             let status = match action.closed {
                 Some(outcome) => outcome,
+                None if self.reference.gone(action.owner) => "left",
                 None if at > action.due => "overdue",
                 None => "open",
             };
@@ -493,7 +618,11 @@ impl Run {
             .reference
             .actions
             .iter()
-            .filter(|a| a.closed.is_none() && a.due <= at.plus_days(30).unwrap())
+            .filter(|a| {
+                a.closed.is_none()
+                    && a.due <= at.plus_days(30).unwrap()
+                    && !self.reference.gone(a.owner)
+            })
             .map(|a| {
                 let late = at.days_since_epoch() - a.due.days_since_epoch();
                 (a.id.clone(), u64::try_from(late.max(0)).unwrap())
@@ -501,6 +630,55 @@ impl Run {
             .collect();
         expected.sort();
         prop_assert_eq!(got, expected, "{}: action obligations at {}", &self.at, at);
+        // The challenge register and the challenges owed by their owners.
+        let challenges = cycle["challenges"].as_object().unwrap();
+        prop_assert_eq!(
+            challenges.len(),
+            self.reference.challenges.len(),
+            "{}",
+            &self.at
+        );
+        for challenge in &self.reference.challenges {
+            let got = &challenges[&challenge.id];
+            let status = if at > challenge.due {
+                "overdue"
+            } else {
+                "open"
+            };
+            prop_assert_eq!(&got["status"], status, "{}: {}", &self.at, &challenge.id);
+            prop_assert_eq!(
+                got["measures"].as_array().unwrap().len(),
+                challenge.measures,
+                "{}: {}",
+                &self.at,
+                &challenge.id
+            );
+        }
+        let mut got: Vec<(String, u64)> = owed
+            .items
+            .iter()
+            .filter(|o| o.kind == hisaab_model::ObligationKind::Challenge)
+            .map(|o| (o.id.as_ref().unwrap().to_string(), o.days_late))
+            .collect();
+        got.sort();
+        let mut expected: Vec<(String, u64)> = self
+            .reference
+            .challenges
+            .iter()
+            .filter(|c| !self.reference.gone(c.owner))
+            .map(|c| {
+                let late = at.days_since_epoch() - c.due.days_since_epoch();
+                (c.id.clone(), u64::try_from(late.max(0)).unwrap())
+            })
+            .collect();
+        expected.sort();
+        prop_assert_eq!(
+            got,
+            expected,
+            "{}: challenge obligations at {}",
+            &self.at,
+            at
+        );
         Ok(())
     }
 }

@@ -27,13 +27,14 @@ use hisaab_log::merkle::MemoryTree;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{Entry, Envelope, PublicKey, SealedEntry, Statement};
 use hisaab_model::body::{
-    ActionAssignedBody, ActionClosedBody, ChallengeRaisedBody, ChallengeResolvedBody,
-    CommitmentClosedBody, CommitmentExtendedBody, CommitmentMadeBody, DelegationGrantedBody,
-    DirectiveClosedBody, DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody,
-    EscalationRecordedBody, EvaluationRecordedBody, GenesisBody, KpiAssignedBody, KpiDefinedBody,
-    KpiRetiredBody, MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody,
-    MemberEnrolledBody, MemberKeyRotatedBody, MemberReinstatedBody, MemberRevokedBody,
-    MemberSuspendedBody, OperatorRegisteredBody, RubricSetBody, SubmissionFiledBody,
+    ActionAssignedBody, ActionClosedBody, AssignmentWithdrawnBody, ChallengeMeasureRecordedBody,
+    ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody, CommitmentExtendedBody,
+    CommitmentMadeBody, DelegationGrantedBody, DirectiveClosedBody, DirectiveIssuedBody,
+    DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody, EvaluationRecordedBody,
+    GenesisBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody, MeetingAttestedBody,
+    MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
+    MemberReinstatedBody, MemberRevokedBody, MemberSuspendedBody, OperatorLeftBody,
+    OperatorRegisteredBody, RubricSetBody, StakeholderRegisteredBody, SubmissionFiledBody,
 };
 use hisaab_model::state::State;
 use hisaab_model::MemoryLedger;
@@ -88,6 +89,16 @@ fn generated() -> Vec<(String, Value)> {
     body("delegation.granted", derive::<DelegationGrantedBody>());
     body("member.suspended", derive::<MemberSuspendedBody>());
     body("member.reinstated", derive::<MemberReinstatedBody>());
+    body("assignment.withdrawn", derive::<AssignmentWithdrawnBody>());
+    body("operator.left", derive::<OperatorLeftBody>());
+    body(
+        "stakeholder.registered",
+        derive::<StakeholderRegisteredBody>(),
+    );
+    body(
+        "challenge.measure_recorded",
+        derive::<ChallengeMeasureRecordedBody>(),
+    );
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     let mut document = |name: &str, schema: Value| {
         schemas.push((format!("{name}.schema.json"), schema));
@@ -159,8 +170,15 @@ fn generated_schemas_match_the_committed_files() {
             }
         }
     }
-    // A body schema for a kind that no longer exists is stale too.
+    // A body schema for a kind that no longer exists is stale too, and every kind has one.
     let names: BTreeSet<&str> = schemas.iter().map(|(n, _)| n.as_str()).collect();
+    for kind in hisaab_model::Kind::ALL {
+        let name = format!("body/{kind}.schema.json");
+        assert!(
+            names.contains(name.as_str()),
+            "no schema generated for {name}"
+        );
+    }
     for file in std::fs::read_dir(dir.join("body")).expect("schemas/body/ exists") {
         let file = file.unwrap().file_name().into_string().unwrap();
         let name = format!("body/{file}");

@@ -34,6 +34,14 @@ pub struct ActionAssignedBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Text")]
     pub text: Option<Text>,
+    /// The stakeholders it names, 1 to 16 registered ids (SPEC §11.12).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Vec<Slug>", length(min = 1, max = 16))]
+    pub stakeholders: Option<Vec<Slug>>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -48,6 +56,10 @@ impl KindRules for ActionAssignedBody {
     const KIND: Kind = Kind::ActionAssigned;
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority, Role::Chair]);
     const SINCE: u64 = 2;
+
+    fn check_form(&self) -> Result<(), String> {
+        crate::cycle::check_stakeholders_form(self.stakeholders.as_ref())
+    }
 
     fn subject(&self) -> (Option<&Slug>, Option<&KpiId>) {
         match &self.owner {
@@ -86,13 +98,8 @@ impl KindRules for ActionAssignedBody {
                 ));
             }
         }
-        match &self.owner {
-            ActionOwner::Member(member) => {
-                ledger.check_active_member(seq, member, "given actions")?;
-            }
-            ActionOwner::Operator(operator) => ledger.check_operator(seq, operator)?,
-        }
-        Ok(())
+        ledger.check_owner(seq, &self.owner, "given actions")?;
+        ledger.check_stakeholders(seq, self.stakeholders.iter().flatten())
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {
@@ -104,6 +111,7 @@ impl KindRules for ActionAssignedBody {
                 owner: self.owner,
                 due: self.due,
                 closed: None,
+                stakeholders: self.stakeholders.into_iter().flatten().collect(),
             },
         );
     }

@@ -81,7 +81,7 @@ impl KindRules for DelegationGrantedBody {
         _history: &dyn History,
     ) -> Result<(), Violation> {
         let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        ledger.check_operator(seq, &self.operator)?;
+        ledger.check_operator_present(seq, &self.operator)?;
         let deputy = ledger.check_active_member(seq, &self.deputy, "deputies")?;
         if deputy.operator.as_ref() != Some(&self.operator) {
             return fail(format!(

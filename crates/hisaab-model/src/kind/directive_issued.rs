@@ -30,6 +30,14 @@ pub struct DirectiveIssuedBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Text")]
     pub text: Option<Text>,
+    /// The stakeholders it names, 1 to 16 registered ids (SPEC §11.12).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[schemars(with = "Vec<Slug>", length(min = 1, max = 16))]
+    pub stakeholders: Option<Vec<Slug>>,
     /// Signed, not interpreted.
     #[serde(
         default,
@@ -45,6 +53,10 @@ impl KindRules for DirectiveIssuedBody {
     const SIGNERS: Signers = Signers::Roles(&[Role::Authority]);
     const CONFLICT_OF_INTEREST: bool = true;
     const SINCE: u64 = 2;
+
+    fn check_form(&self) -> Result<(), String> {
+        crate::cycle::check_stakeholders_form(self.stakeholders.as_ref())
+    }
 
     fn subject(&self) -> (Option<&Slug>, Option<&KpiId>) {
         (Some(&self.operator), None)
@@ -69,7 +81,8 @@ impl KindRules for DirectiveIssuedBody {
                 self.directive
             ));
         }
-        ledger.check_operator(seq, &self.operator)?;
+        ledger.check_operator_present(seq, &self.operator)?;
+        ledger.check_stakeholders(seq, self.stakeholders.iter().flatten())?;
         let today = entry.entry().recorded_at.date();
         if self.due < today {
             return fail(format!(
@@ -91,6 +104,7 @@ impl KindRules for DirectiveIssuedBody {
                 issued,
                 due: self.due,
                 closed: None,
+                stakeholders: self.stakeholders.into_iter().flatten().collect(),
             },
         );
     }

@@ -86,10 +86,17 @@ impl KindRules for KpiAssignedBody {
                 ),
             ));
         }
-        ledger.check_operator(seq, &self.operator)
+        ledger.check_operator_present(seq, &self.operator)
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {
+        // Format 2: assigned again after a withdrawal, the pair owes reports again.
+        if let Some(withdrawn) = ledger.cycle.withdrawn.get_mut(&self.operator) {
+            withdrawn.remove(&self.kpi);
+            if withdrawn.is_empty() {
+                ledger.cycle.withdrawn.remove(&self.operator);
+            }
+        }
         ledger
             .tracks
             .entry(self.operator)

@@ -107,6 +107,14 @@ impl KindRules for MeetingScheduledBody {
                     ));
                 }
             }
+            if let Some(stakeholder) = &item.stakeholder {
+                if !ledger.cycle.stakeholders.contains_key(stakeholder) {
+                    return fail(format!(
+                        "agenda item {n} names stakeholder `{stakeholder}`, which is not \
+                         registered"
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -24,6 +24,8 @@ use crate::value::{KpiId, Slug};
 
 pub mod action_assigned;
 pub mod action_closed;
+pub mod assignment_withdrawn;
+pub mod challenge_measure_recorded;
 pub mod challenge_raised;
 pub mod challenge_resolved;
 pub mod commitment_closed;
@@ -47,8 +49,10 @@ pub mod member_enrolled;
 pub mod member_key_rotated;
 pub mod member_revoked;
 pub mod member_suspended;
+pub mod operator_left;
 pub mod operator_registered;
 pub mod rubric_set;
+pub mod stakeholder_registered;
 pub mod submission_filed;
 
 /// What a kind of statement is and does: implemented by each kind's body type.
@@ -290,7 +294,7 @@ macro_rules! registry {
     };
 }
 
-// The registry: one line per kind, in the order of SPEC §4's table and then §11.7–§11.8's
+// The registry: one line per kind, in the order of SPEC §4's table and then §11.7–§11.12's
 // (which is `Kind::ALL`'s).
 // Kind variant, Body variant, name, body type.
 registry! {
@@ -333,6 +337,13 @@ registry! {
     MemberSuspended, MemberSuspended, "member.suspended", member_suspended::MemberSuspendedBody;
     MemberReinstated, MemberReinstated, "member.reinstated",
         member_suspended::MemberReinstatedBody;
+    AssignmentWithdrawn, AssignmentWithdrawn, "assignment.withdrawn",
+        assignment_withdrawn::AssignmentWithdrawnBody;
+    OperatorLeft, OperatorLeft, "operator.left", operator_left::OperatorLeftBody;
+    StakeholderRegistered, StakeholderRegistered, "stakeholder.registered",
+        stakeholder_registered::StakeholderRegisteredBody;
+    ChallengeMeasureRecorded, ChallengeMeasureRecorded, "challenge.measure_recorded",
+        challenge_measure_recorded::ChallengeMeasureRecordedBody;
 }
 
 impl Kind {

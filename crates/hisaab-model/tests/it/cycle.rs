@@ -8,11 +8,11 @@ use hisaab_testkit::{genesis_body, seed, Builder};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-fn date(text: &str) -> Date {
+pub(crate) fn date(text: &str) -> Date {
     Date::try_parse(text).unwrap()
 }
 
-fn slug(text: &str) -> Slug {
+pub(crate) fn slug(text: &str) -> Slug {
     Slug::try_new(text).unwrap()
 }
 
@@ -35,7 +35,14 @@ fn action(id: &str, owner: Value, due: &str) -> Value {
 
 /// Appends and expects a refusal under `rule` whose message contains `words`; the ledger
 /// is unchanged.
-fn refused(b: &mut Builder, signer: u8, kind: &str, body: Value, rule: Rule, words: &str) {
+pub(crate) fn refused(
+    b: &mut Builder,
+    signer: u8,
+    kind: &str,
+    body: Value,
+    rule: Rule,
+    words: &str,
+) {
     let before = b.ledger.ledger().to_snapshot();
     let err = b.try_append(signer, kind, body).unwrap_err();
     assert_eq!(err.rule, rule, "{err}");

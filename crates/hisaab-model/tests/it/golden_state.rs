@@ -137,6 +137,48 @@ fn golden_v2_entries() -> Vec<SealedEntry> {
         "action.closed",
         json!({"action": "a-2", "outcome": "missed", "note": ""}),
     );
+    // The register and the lifecycles (SPEC §11.12): a stakeholder named by an action, a
+    // challenge with an owner, a severity, a due date and a measure, a delegation, an
+    // assignment withdrawn and an operator leaving.
+    b.append(
+        seed::AUTHORITY,
+        "stakeholder.registered",
+        json!({"stakeholder": "pkcert", "name": "National CERT", "type": "cert"}),
+    );
+    b.append(
+        seed::CHAIR,
+        "action.assigned",
+        json!({"action": "a-3", "meeting": "tcstf-2026-12", "owner": {"member": "eval"},
+            "due": "2026-12-31", "text": "Share the indicators", "stakeholders": ["pkcert"]}),
+    );
+    b.append(
+        seed::CISO_INDUS,
+        "challenge.raised",
+        json!({"challenge": "ch-1", "pillar": "capacity", "kpi": "CR-01",
+            "owner": {"member": "chair"}, "due": "2026-12-10", "severity": "high",
+            "description": "Too few trained analysts"}),
+    );
+    b.append(
+        seed::CHAIR,
+        "challenge.measure_recorded",
+        json!({"challenge": "ch-1", "by": {"member": "chair"}, "measure": "Training booked"}),
+    );
+    b.append(
+        seed::CISO_INDUS,
+        "delegation.granted",
+        json!({"operator": "indus", "deputy": "eval-indus", "expires": "2026-12-31"}),
+    );
+    b.advance_days(5);
+    b.append(
+        seed::AUTHORITY,
+        "assignment.withdrawn",
+        json!({"operator": "karakoram", "kpi": "LG-01", "reason": "Out of its licence"}),
+    );
+    b.append(
+        seed::AUTHORITY,
+        "operator.left",
+        json!({"operator": "karakoram", "reason": "Licence surrendered"}),
+    );
     b.ledger.entries().to_vec()
 }
 
@@ -198,4 +240,16 @@ fn golden_v2_ledger_state_matches_the_committed_file() {
     assert_eq!(cycle["directives"]["dir-1"]["escalation"], "esc-1");
     assert_eq!(cycle["extended"]["c-1"]["original_due"], "2026-12-10");
     assert_eq!(cycle["extended"]["c-1"]["due"], "2027-01-10");
+    // SPEC §11.12: the directive Karakoram still owed when it left is closed as left.
+    assert_eq!(cycle["directives"]["dir-1"]["status"], "left");
+    assert_eq!(cycle["left"]["karakoram"]["on"], "2026-12-12");
+    assert_eq!(cycle["withdrawn"][0]["kpi"], "LG-01");
+    assert_eq!(cycle["challenges"]["ch-1"]["status"], "overdue");
+    assert_eq!(
+        cycle["challenges"]["ch-1"]["measures"][0]["by"]["member"],
+        "chair"
+    );
+    assert_eq!(cycle["delegations"]["eval-indus"]["status"], "in_force");
+    assert_eq!(cycle["actions"]["a-3"]["stakeholders"][0], "pkcert");
+    assert_eq!(cycle["stakeholders"]["pkcert"]["type"], "cert");
 }

@@ -8,6 +8,7 @@ mod golden_state;
 mod obligations;
 mod permissions;
 mod projection;
+mod register;
 mod replay;
 mod rules;
 mod stream;

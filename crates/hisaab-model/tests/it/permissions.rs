@@ -188,6 +188,22 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"escalation": "e1", "item": {"commitment": "c1"},
                 "reason": "Missed twice; to the authority"})
         }
+        Kind::AssignmentWithdrawn => json!({"operator": "indus", "kpi": "CR-01",
+            "reason": "The service is decommissioned"}),
+        Kind::OperatorLeft => json!({"operator": "indus", "reason": "Licence surrendered"}),
+        Kind::StakeholderRegistered => json!({"stakeholder": "pkcert", "name": "PKCERT",
+            "type": "cert"}),
+        Kind::ChallengeMeasureRecorded => {
+            b.append(
+                seed::CISO_KARAKORAM,
+                "challenge.raised",
+                json!({"challenge": "ch1", "pillar": "capacity", "operator": "indus",
+                    "owner": {"operator": "indus"}, "due": "2026-12-31", "severity": "high",
+                    "description": "Too few trained analysts"}),
+            );
+            json!({"challenge": "ch1", "by": {"operator": "indus"},
+                "measure": "Two analysts hired"})
+        }
     };
     (b, body)
 }
@@ -212,7 +228,8 @@ fn expected(kind: Kind, member: &str) -> Expect {
         | Kind::MemberRevoked
         | Kind::MemberSuspended
         | Kind::MemberReinstated
-        | Kind::RubricSet => allow(authority || indus_authority),
+        | Kind::RubricSet
+        | Kind::StakeholderRegistered => allow(authority || indus_authority),
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
         Kind::KpiDefined
         | Kind::KpiRetired
@@ -220,7 +237,7 @@ fn expected(kind: Kind, member: &str) -> Expect {
         | Kind::MeetingRecorded
         | Kind::MeetingScheduled
         | Kind::ActionAssigned => allow(authority || indus_authority || chair || indus_chair),
-        Kind::KpiAssigned => {
+        Kind::KpiAssigned | Kind::AssignmentWithdrawn => {
             if indus_authority || indus_chair {
                 conflict
             } else {
@@ -240,14 +257,14 @@ fn expected(kind: Kind, member: &str) -> Expect {
         | Kind::DelegationGranted => allow(member == "ciso-indus"),
         Kind::ChallengeRaised => Accept,
         Kind::MeetingAttested => allow(["chair", "ciso-indus", "eval"].contains(&member)),
-        Kind::DisputeResolved | Kind::DirectiveIssued => {
+        Kind::DisputeResolved | Kind::DirectiveIssued | Kind::OperatorLeft => {
             if indus_authority {
                 conflict
             } else {
                 allow(authority)
             }
         }
-        Kind::ActionClosed | Kind::DirectiveClosed => {
+        Kind::ActionClosed | Kind::DirectiveClosed | Kind::ChallengeMeasureRecorded => {
             allow(authority || indus_authority || chair || indus_chair || member == "ciso-indus")
         }
         Kind::CommitmentExtended | Kind::EscalationRecorded => {
