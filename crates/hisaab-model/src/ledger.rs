@@ -12,6 +12,7 @@ use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestam
 use serde::{Deserialize, Serialize};
 
 use crate::body::{Body, GenesisBody, Kind, Signers};
+use crate::place::{self, Concern, Places, Scope};
 use crate::rule::{History, HistoryError, Rule, Violation};
 use crate::sealed::{self, Parsed};
 use crate::value::{
@@ -59,7 +60,7 @@ pub struct Ledger {
     /// Format 2: the task force's cycle (meetings scheduled, actions, directives, extensions,
     /// escalations).
     #[serde(default)]
-    pub(crate) cycle: crate::cycle::CycleLedger,
+    pub(crate) cycle: crate::record::CycleLedger,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -265,7 +266,7 @@ impl Ledger {
     pub(crate) fn today(&self) -> Date {
         self.last_recorded_at
             .as_ref()
-            .map_or_else(crate::state::epoch, Timestamp::date)
+            .map_or_else(crate::value::epoch, Timestamp::date)
     }
 
     /// The ledger id (the event hash of entry 0), once the genesis is applied.
@@ -853,12 +854,12 @@ impl Ledger {
     fn commit(&mut self, entry: &SealedEntry, parsed: Parsed) {
         let Parsed { body, unopened } = parsed;
         if !unopened.is_empty() {
-            match sealed::concerned_operator(self, &body) {
-                sealed::Concern::Operator(operator) => {
+            match place::concerned_operator(&body, self) {
+                Concern::Operator(operator) => {
                     self.unopened.insert(operator);
                 }
-                sealed::Concern::Nothing => {}
-                sealed::Concern::Unknown => self.unopened_unplaced = true,
+                Concern::Nothing => {}
+                Concern::Unknown => self.unopened_unplaced = true,
             }
         }
         let e = entry.entry();
@@ -875,6 +876,54 @@ impl Ledger {
         self.size = self.size.saturating_add(1);
         self.last_event_hash = entry.event_hash();
         self.last_recorded_at = Some(entry.entry().recorded_at.clone());
+    }
+}
+
+impl Places for Ledger {
+    fn of_event(&self, hash: &Hash) -> Option<Scope> {
+        let submission = match self.evaluations.get(hash) {
+            Some(evaluation) => &evaluation.submission,
+            None => hash,
+        };
+        let operator = &self.submissions.get(submission)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_commitment(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.commitments.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_dispute(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.disputes.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_challenge(&self, id: &Slug) -> Option<Scope> {
+        let challenge = self.challenges.get(id)?;
+        Some(
+            challenge
+                .operator
+                .as_ref()
+                .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
+        )
+    }
+    fn of_action(&self, id: &Slug) -> Option<Scope> {
+        Some(place::owner_scope(&self.cycle.actions.get(id)?.owner))
+    }
+    fn of_directive(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.cycle.directives.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+}
+
+impl Ledger {
+    /// The scope (SPEC §13.4) of an accepted statement, what it names looked up in this
+    /// ledger's records: call it on the ledger that has applied `statement`. The same rule as
+    /// [`Scopes`], so that a store can keep each entry's scope as it appends instead of folding
+    /// the log again after every restart.
+    pub fn scope_of(&self, statement: &Statement) -> Scope {
+        match Body::try_parse(&statement.kind, &statement.body) {
+            Ok(body) => place::scope_of_body(&body, self),
+            Err(_) => Scope::Sector,
+        }
     }
 }
 

@@ -15,8 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::body::Policy;
-use crate::cycle::{ActionOwner, EscalatedItem};
 use crate::ledger::Ledger;
+use crate::record::{ActionOwner, EscalatedItem};
 use crate::value::{schema, Cadence, KpiId, Role, Slug};
 
 /// How many days ahead a commitment counts as falling due.
