@@ -23,6 +23,15 @@ use crate::value::{
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
 pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v4";
 
+/// What a store indexes an applied entry by ([`Ledger::apply_indexed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The operator and KPI it concerns, for their history ([`Ledger::subject_of`]).
+    pub subject: Option<(String, String)>,
+    /// Its scope for read access (SPEC §13.4, [`Ledger::scope_of`]).
+    pub scope: Scope,
+}
+
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
 /// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -281,6 +290,11 @@ impl Ledger {
     /// Call it on the ledger that has applied `statement`.
     pub fn subject_of(&self, statement: &Statement) -> Option<(String, String)> {
         let body = Body::try_parse(&statement.kind, &statement.body).ok()?;
+        self.subject_of_body(&body)
+    }
+
+    /// [`Ledger::subject_of`] for a parsed body.
+    fn subject_of_body(&self, body: &Body) -> Option<(String, String)> {
         // The kinds that name both themselves; `Body::subject` is the one list of them.
         if let (Some(operator), Some(kpi)) = body.subject() {
             return Some((operator.as_str().to_owned(), kpi.as_str().to_owned()));
@@ -290,7 +304,7 @@ impl Ledger {
                 .get(hash)
                 .map(|s| (s.operator.as_str().to_owned(), s.kpi.as_str().to_owned()))
         };
-        match &body {
+        match body {
             Body::EvaluationRecorded(b) => submission(&b.submission),
             Body::DisputeOpened(b) => self
                 .evaluations
@@ -366,6 +380,28 @@ impl Ledger {
     /// The [`Violation`] of the first failing check; on error `self` is unchanged.
     pub fn apply(&mut self, entry: &SealedEntry, history: &dyn History) -> Result<(), Violation> {
         self.apply_with(entry, None, history)
+    }
+
+    /// [`Ledger::apply`], returning what a store indexes the entry by, read from the body the
+    /// rules parsed rather than parsing the statement again: the same answers as
+    /// [`Ledger::subject_of`] and [`Ledger::scope_of`] on the ledger that has applied it.
+    ///
+    /// # Errors
+    /// As [`Ledger::apply`]; on error `self` is unchanged.
+    pub fn apply_indexed(
+        &mut self,
+        entry: &SealedEntry,
+        history: &dyn History,
+    ) -> Result<Applied, Violation> {
+        let parsed = self.check(entry, None, history)?;
+        // What a body names is an earlier entry's, which this entry's commit does not move:
+        // looked up now, it is what the ledger that has applied the entry would find.
+        let applied = Applied {
+            subject: self.subject_of_body(&parsed.body),
+            scope: place::scope_of_body(&parsed.body, self),
+        };
+        self.commit(entry, parsed);
+        Ok(applied)
     }
 
     /// [`Ledger::apply`] for an entry whose body may be sealed (format 2, SPEC §12), with the
@@ -917,13 +953,20 @@ impl Places for Ledger {
 impl Ledger {
     /// The scope (SPEC §13.4) of an accepted statement, what it names looked up in this
     /// ledger's records: call it on the ledger that has applied `statement`. The same rule as
-    /// [`Scopes`], so that a store can keep each entry's scope as it appends instead of folding
+    /// [`crate::view::Scopes`], so that a store can keep each entry's scope as it appends instead of folding
     /// the log again after every restart.
     pub fn scope_of(&self, statement: &Statement) -> Scope {
         match Body::try_parse(&statement.kind, &statement.body) {
             Ok(body) => place::scope_of_body(&body, self),
             Err(_) => Scope::Sector,
         }
+    }
+
+    /// Whose state an entry with this body concerns (SPEC §12.8), as the ledger applies it
+    /// with a sealed field unopened: by the one rule of [`place`], what the body names looked
+    /// up in this ledger's records. Call it on the ledger about to apply the entry.
+    pub fn concern_of(&self, body: &Body) -> Concern {
+        place::concerned_operator(body, self)
     }
 }
 

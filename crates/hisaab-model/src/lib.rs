@@ -35,7 +35,7 @@ pub mod value;
 // Plain data under the ledger: the cycle's replay records (`record`), the bodies (`body`),
 // sealed bodies parsed and opened (`sealed`), and where an entry belongs (`place`).
 pub mod body;
-pub(crate) mod place;
+pub mod place;
 mod record;
 pub mod sealed;
 // The replay: the ledger's records and rules of acceptance (`ledger`), each kind's checks and
@@ -56,7 +56,7 @@ pub mod verify;
 pub mod view;
 
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
-pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
+pub use ledger::{Applied, Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
 pub use obligation::{
     Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,

@@ -110,7 +110,7 @@ pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
 
 /// Whose state an entry with an unopened sealed field leaves unknown.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Concern {
+pub enum Concern {
     /// One operator's.
     Operator(Slug),
     /// No operator's: a challenge to the whole sector, an action item a member owns.
@@ -131,5 +131,80 @@ pub(crate) fn concerned_operator(body: &Body, places: &impl Places) -> Concern {
             Concern::Operator(operator.clone())
         }),
         None => Concern::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+
+    /// Places that know nothing: everything named is not found.
+    struct Nowhere;
+
+    impl Places for Nowhere {
+        fn of_event(&self, _: &Hash) -> Option<Scope> {
+            None
+        }
+        fn of_commitment(&self, _: &Slug) -> Option<Scope> {
+            None
+        }
+        fn of_dispute(&self, _: &Slug) -> Option<Scope> {
+            None
+        }
+        fn of_challenge(&self, _: &Slug) -> Option<Scope> {
+            None
+        }
+        fn of_action(&self, _: &Slug) -> Option<Scope> {
+            None
+        }
+        fn of_directive(&self, _: &Slug) -> Option<Scope> {
+            None
+        }
+    }
+
+    fn body(kind: &str, value: Value) -> Body {
+        let Value::Object(map) = value else {
+            unreachable!("an object")
+        };
+        let map: Map<String, Value> = map;
+        Body::try_parse(kind, &map).unwrap()
+    }
+
+    #[test]
+    fn not_found_is_the_sector_for_access_and_unknown_for_the_state() {
+        let closed = body(
+            "action.closed",
+            json!({"action": "a-1", "outcome": "done", "note": "n"}),
+        );
+        assert_eq!(place_of_body(&closed, &Nowhere), None);
+        assert_eq!(scope_of_body(&closed, &Nowhere), Scope::Sector);
+        assert_eq!(concerned_operator(&closed, &Nowhere), Concern::Unknown);
+    }
+
+    #[test]
+    fn the_sector_concerns_no_operator_and_an_operator_itself() {
+        let sector = body(
+            "challenge.raised",
+            json!({"challenge": "c-1", "pillar": "resilience", "description": "d"}),
+        );
+        assert_eq!(scope_of_body(&sector, &Nowhere), Scope::Sector);
+        assert_eq!(concerned_operator(&sector, &Nowhere), Concern::Nothing);
+        let indus = Slug::try_new("indus").unwrap();
+        let named = body(
+            "challenge.raised",
+            json!({"challenge": "c-2", "pillar": "resilience", "operator": "indus", "description": "d"}),
+        );
+        assert_eq!(
+            scope_of_body(&named, &Nowhere),
+            Scope::Operator(indus.clone())
+        );
+        assert_eq!(
+            concerned_operator(&named, &Nowhere),
+            Concern::Operator(indus)
+        );
     }
 }
