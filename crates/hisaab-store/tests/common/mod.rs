@@ -17,6 +17,13 @@ use hisaab_log::{Envelope, Hash};
 use hisaab_store::{ManualClock, Receipt, Store, StoreConfig};
 use hisaab_testkit::fixture;
 
+/// The sled database of a closed store's directory, opened as the store opens it, to look at
+/// or alter its trees directly.
+pub fn sled_db(dir: &Path) -> sled::Db {
+    hisaab_store::open_db(dir, &config())
+        .unwrap_or_else(|e| panic!("the database of {} does not open: {e}", dir.display()))
+}
+
 /// A clock one second after the fixture statements' `issued_at`.
 pub fn clock() -> ManualClock {
     ManualClock::new(fixture::EPOCH_MILLIS + 1000)
