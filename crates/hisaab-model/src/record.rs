@@ -10,7 +10,7 @@ use hisaab_log::{Date, Hash};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::value::{ActionOutcome, KpiId, Slug, Text, Verdict};
+use crate::value::{vocabulary, ActionOutcome, KpiId, Slug, Text, Verdict};
 
 /// Who owns an action item: a member, or an operator (through its cisos).
 #[derive(
@@ -188,40 +188,27 @@ impl CycleLedger {
     }
 }
 
-/// Where an action, directive or commitment stands on a date.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Not closed, `at` not after `due`.
-    Open,
-    /// Not closed, `at` after `due`.
-    Overdue,
-    /// Closed as done (a commitment: fulfilled).
-    Done,
-    /// Closed as missed.
-    Missed,
-    /// A commitment closed as withdrawn.
-    Withdrawn,
-    /// A commitment closed with its outcome sealed and not opened (SPEC §12): closed, but
-    /// whether fulfilled, missed or withdrawn is not known to this replay.
-    Closed,
-}
+vocabulary!(
+    /// Where an action, directive or commitment stands on a date.
+    TaskStatus {
+        /// Not closed, `at` not after `due`.
+        Open = "open",
+        /// Not closed, `at` after `due`.
+        Overdue = "overdue",
+        /// Closed as done (a commitment: fulfilled).
+        Done = "done",
+        /// Closed as missed.
+        Missed = "missed",
+        /// A commitment closed as withdrawn.
+        Withdrawn = "withdrawn",
+        /// A commitment closed with its outcome sealed and not opened (SPEC §12): closed, but
+        /// whether fulfilled, missed or withdrawn is not known to this replay.
+        Closed = "closed",
+    }
+);
 
 impl TaskStatus {
-    /// The JSON text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "open",
-            TaskStatus::Overdue => "overdue",
-            TaskStatus::Done => "done",
-            TaskStatus::Missed => "missed",
-            TaskStatus::Withdrawn => "withdrawn",
-            TaskStatus::Closed => "closed",
-        }
-    }
-
+    /// Where a task closed with `closed` (or not yet) and due on `due` stands on `at`.
     pub(crate) fn of(closed: Option<ActionOutcome>, due: Date, at: Date) -> TaskStatus {
         match closed {
             Some(ActionOutcome::Done) => TaskStatus::Done,
@@ -229,11 +216,5 @@ impl TaskStatus {
             None if at > due => TaskStatus::Overdue,
             None => TaskStatus::Open,
         }
-    }
-}
-
-impl fmt::Display for TaskStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
