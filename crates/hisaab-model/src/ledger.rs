@@ -970,6 +970,31 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The commitment `id`, for a statement that acts on an open one (its closing, an
+    /// extension): rule 5 refuses one that does not exist, or, in the words `closed` gives
+    /// (from the closing's seq and outcome), one already closed.
+    pub(crate) fn open_commitment(
+        &self,
+        seq: u64,
+        id: &Slug,
+        closed: impl FnOnce(u64, Option<CommitmentOutcome>) -> String,
+    ) -> Result<&CommitmentRecord, Violation> {
+        match self.commitments.get(id) {
+            None => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("there is no commitment `{id}`"),
+            )),
+            Some(CommitmentRecord {
+                closed: Some((at, outcome)),
+                ..
+            }) => Err(Violation::new(seq, Rule::Reference, closed(*at, *outcome))),
+            Some(commitment) => Ok(commitment),
+        }
+    }
+}
+
 /// A [`Rule::HistoryUnavailable`] violation at `seq`.
 pub(crate) fn unavailable(seq: u64, error: &HistoryError) -> Violation {
     Violation::new(seq, Rule::HistoryUnavailable, error.to_string())
