@@ -8,6 +8,8 @@
     clippy::panic
 )]
 
+pub mod model;
+
 use std::path::Path;
 use std::sync::Arc;
 
