@@ -10,6 +10,7 @@ use hisaab_log::{Date, Hash};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::rule::{Rule, Violation};
 use crate::value::{vocabulary, ActionOutcome, KpiId, Slug, Text, Verdict};
 
 /// Who owns an action item: a member, or an operator (through its cisos).
@@ -185,6 +186,18 @@ impl CycleLedger {
             .get(id)
             .map(|a| a.seq)
             .or_else(|| self.directives.get(id).map(|d| d.seq))
+    }
+
+    /// Rule 5 for a new action or directive `id`: the id names neither yet.
+    pub(crate) fn check_new_task(&self, seq: u64, id: &Slug) -> Result<(), Violation> {
+        match self.task_seq(id) {
+            Some(existing) => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("`{id}` already names an action or directive, from seq {existing}"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
