@@ -5,8 +5,8 @@
 //! Two answers are read from it: the entry's [`Scope`] for read access (something named and
 //! not found is the sector's, withheld from all but full readers), and, while the ledger
 //! applies an entry with a sealed field unopened, whose state that entry leaves unknown
-//! ([`concerned_operator`], where "not found" stays distinct from "the sector"). What the
-//! body names is looked up through [`Places`]: the log-order fold of [`crate::view::Scopes`]
+//! ([`crate::Ledger::concern_of`], where "not found" stays distinct from "the sector"). What
+//! the body names is looked up through `Places`: the log-order fold of [`crate::view::Scopes`]
 //! and the ledger's own records answer alike.
 
 use hisaab_log::Hash;
