@@ -1,5 +1,6 @@
 //! Small helpers shared by the commands: the clock, files and stdin, and building statements.
 
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::{Read as _, Write as _};
 use std::path::Path;
@@ -215,4 +216,34 @@ pub(crate) fn escape_for_terminal(text: &str) -> String {
         }
     }
     out
+}
+
+/// A table with a header row, columns padded to their widest cell.
+pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let mut line = |cells: Vec<String>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let width = widths.get(i).copied().unwrap_or(0);
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                let pad = width.saturating_sub(cell.chars().count());
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        let _ = writeln!(out, "  {}", text.trim_end());
+    };
+    line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        line(row.clone());
+    }
 }

@@ -138,24 +138,6 @@ fn render(obligations: &Obligations) -> String {
             ]
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut line = |cells: Vec<String>| {
-        let mut text = String::new();
-        for (cell, width) in cells.iter().zip(&widths) {
-            let pad = width.saturating_sub(cell.chars().count());
-            text.push_str(cell);
-            text.push_str(&" ".repeat(pad + 2));
-        }
-        let _ = writeln!(out, "  {}", text.trim_end());
-    };
-    line(header.iter().map(|h| (*h).to_owned()).collect());
-    for row in rows {
-        line(row);
-    }
+    util::table(&mut out, &header, &rows);
     out
 }

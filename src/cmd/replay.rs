@@ -18,7 +18,7 @@ use crate::args::{ReplayArgs, TrustArgs};
 use crate::connect;
 use crate::datadir::open_read_only;
 use crate::progress::ProgressReader;
-use crate::util;
+use crate::util::{self, table};
 
 /// Runs `hisaab replay`.
 pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
@@ -281,36 +281,6 @@ fn short_hash(hash: Option<&Hash>) -> String {
         || "-".to_owned(),
         |h| format!("{}…", h.to_hex().get(..12).unwrap_or("")),
     )
-}
-
-/// A table with a header row, columns padded to their widest cell.
-fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-    }
-    let mut line = |cells: Vec<String>| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let width = widths.get(i).copied().unwrap_or(0);
-            if i + 1 == cells.len() {
-                text.push_str(cell);
-            } else {
-                let pad = width.saturating_sub(cell.chars().count());
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        let _ = writeln!(out, "  {}", text.trim_end());
-    };
-    line(header.iter().map(|h| (*h).to_owned()).collect());
-    for row in rows {
-        line(row.clone());
-    }
 }
 
 /// Renders a state (SPEC §5) as readable tables.

@@ -10,7 +10,6 @@
 //!
 //! Every body may carry a top-level `ext` object, which is signed but not interpreted.
 
-use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 pub use crate::kind::action_assigned::ActionAssignedBody;
@@ -48,17 +47,11 @@ pub use crate::kind::rubric_set::{Band, RubricSetBody};
 pub use crate::kind::stakeholder_registered::StakeholderRegisteredBody;
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
 pub use crate::kind::{Body, Kind};
+pub(crate) use crate::value::present;
 use crate::value::Role;
 
 /// The top-level `ext` object a body may carry: signed, never interpreted.
 pub type Ext = Map<String, Value>;
-
-/// Deserialises an optional field that, when present, must hold a value (never `null`).
-pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(deserializer).map(Some)
-}
 
 /// Who may sign a kind (SPEC §4's third column).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -12,6 +12,7 @@ use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestam
 use serde::{Deserialize, Serialize};
 
 use crate::body::{Body, GenesisBody, Kind, Signers};
+use crate::place::{self, Concern, Places, Scope};
 use crate::rule::{History, HistoryError, Rule, Violation};
 use crate::sealed::{self, Parsed};
 use crate::value::{
@@ -21,6 +22,15 @@ use crate::value::{
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
 pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v4";
+
+/// What a store indexes an applied entry by ([`Ledger::apply_indexed`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The operator and KPI it concerns, for their history ([`Ledger::subject_of`]).
+    pub subject: Option<(String, String)>,
+    /// Its scope for read access (SPEC §13.4, [`Ledger::scope_of`]).
+    pub scope: Scope,
+}
 
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
 /// built entry by entry. `Clone`, and serialisable so that a restart resumes from a snapshot.
@@ -59,7 +69,7 @@ pub struct Ledger {
     /// Format 2: the task force's cycle (meetings scheduled, actions, directives, extensions,
     /// escalations).
     #[serde(default)]
-    pub(crate) cycle: crate::cycle::CycleLedger,
+    pub(crate) cycle: crate::record::CycleLedger,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -275,7 +285,7 @@ impl Ledger {
     pub(crate) fn today(&self) -> Date {
         self.last_recorded_at
             .as_ref()
-            .map_or_else(crate::state::epoch, Timestamp::date)
+            .map_or_else(crate::value::epoch, Timestamp::date)
     }
 
     /// The ledger id (the event hash of entry 0), once the genesis is applied.
@@ -290,6 +300,11 @@ impl Ledger {
     /// Call it on the ledger that has applied `statement`.
     pub fn subject_of(&self, statement: &Statement) -> Option<(String, String)> {
         let body = Body::try_parse(&statement.kind, &statement.body).ok()?;
+        self.subject_of_body(&body)
+    }
+
+    /// [`Ledger::subject_of`] for a parsed body.
+    fn subject_of_body(&self, body: &Body) -> Option<(String, String)> {
         // The kinds that name both themselves; `Body::subject` is the one list of them.
         if let (Some(operator), Some(kpi)) = body.subject() {
             return Some((operator.as_str().to_owned(), kpi.as_str().to_owned()));
@@ -299,7 +314,7 @@ impl Ledger {
                 .get(hash)
                 .map(|s| (s.operator.as_str().to_owned(), s.kpi.as_str().to_owned()))
         };
-        match &body {
+        match body {
             Body::EvaluationRecorded(b) => submission(&b.submission),
             Body::DisputeOpened(b) => self
                 .evaluations
@@ -381,6 +396,28 @@ impl Ledger {
     /// The [`Violation`] of the first failing check; on error `self` is unchanged.
     pub fn apply(&mut self, entry: &SealedEntry, history: &dyn History) -> Result<(), Violation> {
         self.apply_with(entry, None, history)
+    }
+
+    /// [`Ledger::apply`], returning what a store indexes the entry by, read from the body the
+    /// rules parsed rather than parsing the statement again: the same answers as
+    /// [`Ledger::subject_of`] and [`Ledger::scope_of`] on the ledger that has applied it.
+    ///
+    /// # Errors
+    /// As [`Ledger::apply`]; on error `self` is unchanged.
+    pub fn apply_indexed(
+        &mut self,
+        entry: &SealedEntry,
+        history: &dyn History,
+    ) -> Result<Applied, Violation> {
+        let parsed = self.check(entry, None, history)?;
+        // What a body names is an earlier entry's, which this entry's commit does not move:
+        // looked up now, it is what the ledger that has applied the entry would find.
+        let applied = Applied {
+            subject: self.subject_of_body(&parsed.body),
+            scope: place::scope_of_body(&parsed.body, self),
+        };
+        self.commit(entry, parsed);
+        Ok(applied)
     }
 
     /// [`Ledger::apply`] for an entry whose body may be sealed (format 2, SPEC §12), with the
@@ -934,12 +971,12 @@ impl Ledger {
     fn commit(&mut self, entry: &SealedEntry, parsed: Parsed) {
         let Parsed { body, unopened } = parsed;
         if !unopened.is_empty() {
-            match sealed::concerned_operator(self, &body) {
-                sealed::Concern::Operator(operator) => {
+            match place::concerned_operator(&body, self) {
+                Concern::Operator(operator) => {
                     self.unopened.insert(operator);
                 }
-                sealed::Concern::Nothing => {}
-                sealed::Concern::Unknown => self.unopened_unplaced = true,
+                Concern::Nothing => {}
+                Concern::Unknown => self.unopened_unplaced = true,
             }
         }
         let e = entry.entry();
@@ -956,6 +993,86 @@ impl Ledger {
         self.size = self.size.saturating_add(1);
         self.last_event_hash = entry.event_hash();
         self.last_recorded_at = Some(entry.entry().recorded_at.clone());
+    }
+}
+
+impl Places for Ledger {
+    fn of_event(&self, hash: &Hash) -> Option<Scope> {
+        let submission = match self.evaluations.get(hash) {
+            Some(evaluation) => &evaluation.submission,
+            None => hash,
+        };
+        let operator = &self.submissions.get(submission)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_commitment(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.commitments.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_dispute(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.disputes.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+    fn of_challenge(&self, id: &Slug) -> Option<Scope> {
+        let challenge = self.challenges.get(id)?;
+        Some(
+            challenge
+                .operator
+                .as_ref()
+                .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
+        )
+    }
+    fn of_action(&self, id: &Slug) -> Option<Scope> {
+        Some(place::owner_scope(&self.cycle.actions.get(id)?.owner))
+    }
+    fn of_directive(&self, id: &Slug) -> Option<Scope> {
+        let operator = &self.cycle.directives.get(id)?.operator;
+        Some(Scope::Operator(operator.clone()))
+    }
+}
+
+impl Ledger {
+    /// The scope (SPEC §13.4) of an accepted statement, what it names looked up in this
+    /// ledger's records: call it on the ledger that has applied `statement`. The same rule as
+    /// [`crate::view::Scopes`], so that a store can keep each entry's scope as it appends instead of folding
+    /// the log again after every restart.
+    pub fn scope_of(&self, statement: &Statement) -> Scope {
+        match Body::try_parse(&statement.kind, &statement.body) {
+            Ok(body) => place::scope_of_body(&body, self),
+            Err(_) => Scope::Sector,
+        }
+    }
+
+    /// Whose state an entry with this body concerns (SPEC §12.8), as the ledger applies it
+    /// with a sealed field unopened: by the one rule of [`place`], what the body names looked
+    /// up in this ledger's records. Call it on the ledger about to apply the entry.
+    pub fn concern_of(&self, body: &Body) -> Concern {
+        place::concerned_operator(body, self)
+    }
+}
+
+impl Ledger {
+    /// The commitment `id`, for a statement that acts on an open one (its closing, an
+    /// extension): rule 5 refuses one that does not exist, or, in the words `closed` gives
+    /// (from the closing's seq and outcome), one already closed.
+    pub(crate) fn open_commitment(
+        &self,
+        seq: u64,
+        id: &Slug,
+        closed: impl FnOnce(u64, Option<CommitmentOutcome>) -> String,
+    ) -> Result<&CommitmentRecord, Violation> {
+        match self.commitments.get(id) {
+            None => Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!("there is no commitment `{id}`"),
+            )),
+            Some(CommitmentRecord {
+                closed: Some((at, outcome)),
+                ..
+            }) => Err(Violation::new(seq, Rule::Reference, closed(*at, *outcome))),
+            Some(commitment) => Ok(commitment),
+        }
     }
 }
 

@@ -26,24 +26,37 @@
 
 #![deny(missing_docs)]
 
+// The crate's own layers, bottom up, one group a layer; a module imports only from its own
+// layer and those above it in this list.
+// Plain values, errors and helpers: `value`, `rule`, `parallel`.
+mod parallel;
+pub mod rule;
+pub mod value;
+// Plain data under the ledger: the cycle's replay records (`record`), the bodies (`body`),
+// sealed bodies parsed and opened (`sealed`), and where an entry belongs (`place`).
 pub mod body;
+pub mod place;
+mod record;
+pub mod sealed;
+// The replay: the ledger's records and rules of acceptance (`ledger`), each kind's checks and
+// effect on them (`kind`), the cycle's checks and its projection (`cycle`). A kind's module is
+// the one tie both ways: `body` names its body type, and `Ledger::apply` reaches its checks
+// only through `Body`.
 pub mod cycle;
 pub mod kind;
 pub mod ledger;
+// Projections of the replay: the state (`state`), obligations, reports, replay as of a size
+// (`memory`), read access by role (`view`), verification of a bundle (`verify`), schemas.
 pub mod memory;
 pub mod obligation;
-mod parallel;
 pub mod report;
-pub mod rule;
 pub mod schema;
-pub mod sealed;
 pub mod state;
-pub mod value;
 pub mod verify;
 pub mod view;
 
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
-pub use ledger::{Ledger, SnapshotError, SNAPSHOT_FORMAT};
+pub use ledger::{Applied, Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
 pub use obligation::{
     Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,

@@ -7,17 +7,15 @@
 //! decision. Each says who owes it (an operator, or the holders of a role), when it is due and
 //! how many days late it is on the date asked about. Pure: the date is an input.
 
-use std::fmt;
-
 use hisaab_log::jcs::INTEGER_MAX;
 use hisaab_log::{Date, Hash, Period};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::body::Policy;
-use crate::cycle::{ActionOwner, EscalatedItem};
 use crate::ledger::Ledger;
-use crate::value::{schema, Cadence, KpiId, Role, Slug};
+use crate::record::{ActionOwner, EscalatedItem};
+use crate::value::{schema, vocabulary, Cadence, KpiId, Role, Slug};
 
 /// How many days ahead a commitment counts as falling due.
 pub const DUE_SOON_DAYS: i64 = 30;
@@ -25,48 +23,25 @@ pub const DUE_SOON_DAYS: i64 = 30;
 /// The most periods one assignment is looked at for missing reports (a hundred years).
 const PERIODS_MAX: u32 = 1200;
 
-/// What kind of obligation.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum ObligationKind {
-    /// A report the KPI's cadence expects, not filed.
-    Report,
-    /// A submission without an effective evaluation.
-    Evaluation,
-    /// A commitment not closed.
-    Commitment,
-    /// A dispute not resolved.
-    Dispute,
-    /// A challenge not resolved.
-    Challenge,
-    /// Format 2: an action item of a meeting's minutes not closed.
-    Action,
-    /// Format 2: a directive not closed.
-    Directive,
-}
-
-impl ObligationKind {
-    /// The JSON text.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObligationKind::Report => "report",
-            ObligationKind::Evaluation => "evaluation",
-            ObligationKind::Commitment => "commitment",
-            ObligationKind::Dispute => "dispute",
-            ObligationKind::Challenge => "challenge",
-            ObligationKind::Action => "action",
-            ObligationKind::Directive => "directive",
-        }
+vocabulary!(
+    /// What kind of obligation.
+    ObligationKind {
+        /// A report the KPI's cadence expects, not filed.
+        Report = "report",
+        /// A submission without an effective evaluation.
+        Evaluation = "evaluation",
+        /// A commitment not closed.
+        Commitment = "commitment",
+        /// A dispute not resolved.
+        Dispute = "dispute",
+        /// A challenge not resolved.
+        Challenge = "challenge",
+        /// Format 2: an action item of a meeting's minutes not closed.
+        Action = "action",
+        /// Format 2: a directive not closed.
+        Directive = "directive",
     }
-}
-
-impl fmt::Display for ObligationKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 /// Who owes an obligation: an operator (its cisos) or the active members holding one of some
 /// roles (who may sign what settles it), never one affiliated with the operator concerned.

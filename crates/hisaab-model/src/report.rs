@@ -17,7 +17,8 @@ use crate::ledger::Ledger;
 use crate::rule::Violation;
 use crate::state::{KpiStatus, PillarScores};
 use crate::value::{
-    CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text, Verdict,
+    epoch, CommitmentOutcome, Decimal, DisputeOutcome, KpiId, Pillar, Role, Score, Slug, Text,
+    Verdict,
 };
 
 impl KpiStatus {
@@ -446,11 +447,6 @@ impl Ledger {
             })
             .collect()
     }
-}
-
-fn epoch() -> Date {
-    #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
-    Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
 }
 
 /// Overdue first (most days overdue first), then open by due date, then closed, most recently

@@ -17,16 +17,12 @@
 //! replay of sealed entries gives the public state P of §12.8.
 
 use hisaab_log::seal::{
-    self, FieldOpenings, SealError, Sealing, Seed, StateTree, SubState, BLINDING_FIELD,
-    COMMITMENT_KEY,
+    self, FieldOpenings, SealError, Sealing, Seed, BLINDING_FIELD, COMMITMENT_KEY,
 };
-use hisaab_log::{Date, Hash, Statement};
+use hisaab_log::Statement;
 use serde_json::{Map, Value};
 
 use crate::body::Body;
-use crate::cycle::{ActionOwner, EscalatedItem};
-use crate::ledger::Ledger;
-use crate::value::Slug;
 
 /// Whether `value` is a sealed field's `{"commitment":…}` object (its form is checked by
 /// `check_sealed_form`).
@@ -98,84 +94,6 @@ pub(crate) fn parse(
     Ok(Parsed { body, unopened })
 }
 
-/// Whose state an entry with an unopened sealed field leaves unknown.
-pub(crate) enum Concern {
-    /// One operator's.
-    Operator(Slug),
-    /// No operator's: a challenge to the whole sector (challenges are not in the state).
-    Nothing,
-    /// Not known: every operator is shown as the public view shows it.
-    Unknown,
-}
-
-/// The operator an entry's body concerns, for marking it as not fully known when a sealed
-/// field stays unopened: named in the body (`Body::subject`, an operator's registration) or
-/// reached through the reference the body makes (an evaluation through its submission, a
-/// dispute through its evaluation, a closing or resolution through what it closes). Call it
-/// before the body is committed.
-pub(crate) fn concerned_operator(ledger: &Ledger, body: &Body) -> Concern {
-    let of_submission = |hash| ledger.submissions.get(hash).map(|s| s.operator.clone());
-    let found = match body {
-        Body::EvaluationRecorded(b) => of_submission(&b.submission),
-        Body::DisputeOpened(b) => ledger
-            .evaluations
-            .get(&b.evaluation)
-            .and_then(|e| of_submission(&e.submission)),
-        Body::DisputeResolved(b) => ledger.disputes.get(&b.dispute).map(|d| d.operator.clone()),
-        Body::CommitmentClosed(b) => ledger
-            .commitments
-            .get(&b.commitment)
-            .map(|c| c.operator.clone()),
-        Body::ChallengeRaised(b) if b.operator.is_none() => return Concern::Nothing,
-        Body::ChallengeResolved(b) => match ledger.challenges.get(&b.challenge) {
-            Some(challenge) if challenge.operator.is_none() => return Concern::Nothing,
-            Some(challenge) => challenge.operator.clone(),
-            None => None,
-        },
-        Body::ChallengeMeasureRecorded(b) => match ledger.challenges.get(&b.challenge) {
-            Some(challenge) if challenge.operator.is_none() => return Concern::Nothing,
-            Some(challenge) => challenge.operator.clone(),
-            None => None,
-        },
-        // The task force's own work (an action owned by a member) concerns no operator.
-        Body::ActionAssigned(b) => return concern_of_owner(&b.owner),
-        Body::ActionClosed(b) => match ledger.cycle.actions.get(&b.action) {
-            Some(action) => return concern_of_owner(&action.owner),
-            None => None,
-        },
-        Body::DirectiveIssued(b) => Some(b.operator.clone()),
-        Body::DirectiveClosed(b) => ledger
-            .cycle
-            .directives
-            .get(&b.directive)
-            .map(|d| d.operator.clone()),
-        Body::CommitmentExtended(b) => ledger
-            .commitments
-            .get(&b.commitment)
-            .map(|c| c.operator.clone()),
-        Body::EscalationRecorded(b) => match &b.item {
-            EscalatedItem::Commitment(id) => ledger.commitments.get(id).map(|c| c.operator.clone()),
-            EscalatedItem::Directive(id) => {
-                ledger.cycle.directives.get(id).map(|d| d.operator.clone())
-            }
-            EscalatedItem::Action(id) => match ledger.cycle.actions.get(id) {
-                Some(action) => return concern_of_owner(&action.owner),
-                None => None,
-            },
-        },
-        other => other.subject().0.cloned(),
-    };
-    found.map_or(Concern::Unknown, Concern::Operator)
-}
-
-/// What an action item concerns: its operator, or nothing when a member owns it.
-fn concern_of_owner(owner: &ActionOwner) -> Concern {
-    match owner {
-        ActionOwner::Operator(operator) => Concern::Operator(operator.clone()),
-        ActionOwner::Member(_) => Concern::Nothing,
-    }
-}
-
 /// Seals the body of `statement` (SPEC §12.4) with `seed`, by the table of its kind's sealed
 /// fields: the statement to sign, the sealing to send with its envelope (§12.5) and the
 /// openings the ledger keeps (§12.6). A statement of a kind that seals nothing, or of
@@ -198,45 +116,6 @@ pub fn seal_statement(
     let mut out = statement.clone();
     out.body = sealed.body;
     Ok((out, Some((sealing, sealed.openings))))
-}
-
-impl Ledger {
-    /// The full-state digest of a format-2 ledger (SPEC §12.8): the root of the tree over the
-    /// public state P (the state as the public view shows it, without `digest`) and each
-    /// registered operator's sub-state with its blinding. `None` for a format-1 ledger (whose
-    /// digest is §5.7's, [`crate::State::digest`]), for a replay that lacks some openings,
-    /// and while an operator has no opened blinding (a registration written before sealing).
-    pub fn full_state_digest(&self, at: Option<Date>) -> Option<Hash> {
-        if !self.is_v2() || self.is_partial() {
-            return None;
-        }
-        let state = self.state(at);
-        let public = crate::view::view_state(&state, &crate::view::Reader::Public);
-        let mut parts = Vec::with_capacity(state.operators.len());
-        for (id, operator) in &state.operators {
-            let blinding = self.operators.get(id)?.blinding.as_ref()?;
-            parts.push(SubState {
-                operator: id.as_str(),
-                blinding,
-                state: operator,
-            });
-        }
-        let tree = StateTree::build(&PublicPart(&public), &parts).ok()?;
-        Some(tree.digest())
-    }
-}
-
-/// A state serialised without its `digest` member: P of SPEC §12.8.
-struct PublicPart<'a>(&'a crate::State);
-
-impl serde::Serialize for PublicPart<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut value = serde_json::to_value(self.0).map_err(serde::ser::Error::custom)?;
-        if let Some(object) = value.as_object_mut() {
-            object.remove("digest");
-        }
-        value.serialize(serializer)
-    }
 }
 
 #[cfg(test)]

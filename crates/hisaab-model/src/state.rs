@@ -10,6 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::Ledger;
+use crate::value::epoch;
+use crate::value::schema::nullable;
 use crate::value::{
     schema, vocabulary, Cadence, Decimal, Direction, KpiId, Pillar, Role, Score, Slug, Text,
     Verdict,
@@ -360,23 +362,6 @@ fn nullable_period(generator: &mut schemars::gen::SchemaGenerator) -> schemars::
     nullable(schema::period(generator))
 }
 
-pub(crate) fn nullable(schema: schemars::schema::Schema) -> schemars::schema::Schema {
-    use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
-    let null: Schema = SchemaObject {
-        instance_type: Some(InstanceType::Null.into()),
-        ..Default::default()
-    }
-    .into();
-    SchemaObject {
-        subschemas: Some(Box::new(SubschemaValidation {
-            any_of: Some(vec![schema, null]),
-            ..Default::default()
-        })),
-        ..Default::default()
-    }
-    .into()
-}
-
 /// The rounded mean of SPEC §5: (2·sum + n) div 2n, half up; `None` for no values.
 pub fn rounded_mean(values: &[u8]) -> Option<u8> {
     let n = u64::try_from(values.len()).ok().filter(|n| *n > 0)?;
@@ -571,7 +556,7 @@ impl Ledger {
         // and then no sector score is known (SPEC §12.8).
         for (id, operator) in &mut operators {
             if self.unopened_unplaced || self.unopened.contains(id) {
-                crate::view::hide_operator(operator, v2);
+                hide_operator(operator, v2);
             }
         }
         let mut sector = PillarScores::default();
@@ -636,16 +621,57 @@ impl Ledger {
     }
 }
 
+/// An operator as a reader who may not see it sees it (SPEC §13.3): its registry and workflow
+/// facts, no value, evaluation, verdict or score; in format 2 (`v2`) the outcomes of its
+/// closed commitments and resolved disputes are sealed too (SPEC §12.1), so they count as
+/// `withheld`. The state of a replay that lacks some of an operator's openings shows the
+/// operator the same way, which makes the public replay equal the public view.
+pub(crate) fn hide_operator(operator: &mut OperatorState, v2: bool) {
+    for kpi in operator.kpis.values_mut() {
+        kpi.status = public_status(kpi.status, kpi.latest_submission.is_some());
+        kpi.value = None;
+        kpi.evaluation = None;
+        kpi.verdict = None;
+        kpi.score = None;
+        // Which submission a verdict judges, and its value, go with the verdict (v2).
+        kpi.evaluated = kpi.evaluated.as_ref().map(|_| EvaluatedSubmission {
+            submission: None,
+            period: None,
+            value: None,
+        });
+        // Whether the verdict differs from the indicated one goes with the verdict (v2).
+        kpi.verdict_differs = None;
+    }
+    operator.pillar_scores = PillarScores::default();
+    operator.score = None;
+    if v2 {
+        let c = &mut operator.commitments;
+        let closed = c.fulfilled + c.missed + c.withdrawn;
+        (c.fulfilled, c.missed, c.withdrawn) = (0, 0, 0);
+        add_withheld(&mut c.withheld, closed);
+        let d = &mut operator.disputes;
+        let resolved = d.upheld + d.overturned;
+        (d.upheld, d.overturned) = (0, 0);
+        add_withheld(&mut d.withheld, resolved);
+    }
+}
+
+/// A KPI's status without what a verdict decides: `disputed` stays (an open dispute is a
+/// workflow fact); once something was filed, `submitted`; before, the status is already
+/// `overdue` or `pending`, which no verdict decides.
+fn public_status(status: KpiStatus, filed: bool) -> KpiStatus {
+    match status {
+        KpiStatus::Disputed => KpiStatus::Disputed,
+        _ if filed => KpiStatus::Submitted,
+        other => other,
+    }
+}
+
 /// Adds `n` to a count that is absent when 0.
 pub(crate) fn add_withheld(count: &mut Option<u64>, n: u64) {
     if n > 0 {
         *count = Some(count.unwrap_or(0).saturating_add(n));
     }
-}
-
-pub(crate) fn epoch() -> Date {
-    #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
-    Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
 }
 
 /// What changed between two states, line by line.

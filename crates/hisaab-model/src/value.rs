@@ -603,6 +603,19 @@ pub const VKEY_PATTERN: &str = hisaab_log::schema::VKEY_PATTERN;
 /// The pattern of a SHA-256 hash: 64 lowercase hex digits.
 pub const HASH_PATTERN: &str = hisaab_log::schema::HASH_PATTERN;
 
+/// 1970-01-01: the date before every entry's.
+pub(crate) fn epoch() -> hisaab_log::Date {
+    #[allow(clippy::expect_used)] // A constant calendar date: construction cannot fail.
+    hisaab_log::Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
+}
+
+/// Deserialises an optional field that, when present, must hold a value (never `null`).
+pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 /// JSON Schema descriptions, for `#[schemars(schema_with = ...)]`, of the `hisaab-log` types used
 /// in bodies and in the state and of what a derive cannot say about a field: that a list is a set,
 /// what the keys of a map are.
@@ -663,6 +676,25 @@ pub mod schema {
         let mut schema = BTreeMap::<String, V>::json_schema(generator).into_object();
         schema.object().property_names = Some(Box::new(K::json_schema(generator)));
         schema.into()
+    }
+
+    /// `schema` or `null`: the schema of a state's `Option` field, present and `null` when
+    /// absent (SPEC §5).
+    pub(crate) fn nullable(schema: Schema) -> Schema {
+        use schemars::schema::SubschemaValidation;
+        let null: Schema = SchemaObject {
+            instance_type: Some(InstanceType::Null.into()),
+            ..Default::default()
+        }
+        .into();
+        SchemaObject {
+            subschemas: Some(Box::new(SubschemaValidation {
+                any_of: Some(vec![schema, null]),
+                ..Default::default()
+            })),
+            ..Default::default()
+        }
+        .into()
     }
 }
 

@@ -20,14 +20,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hisaab_log::{Hash, PublicKey, SealedEntry, Statement};
+use hisaab_log::seal::{StateTree, SubState};
+use hisaab_log::{Date, Hash, PublicKey, SealedEntry};
 
 use crate::body::Body;
-use crate::cycle::{EscalatedItem, TaskStatus};
-use crate::state::{
-    add_withheld, EvaluatedSubmission, KpiStatus, MemberState, MemberStatus, OperatorState,
-    PillarScores, State,
-};
+use crate::ledger::Ledger;
+pub use crate::place::Scope;
+use crate::place::{scope_of_body, Places};
+use crate::record::{EscalatedItem, TaskStatus};
+use crate::state::{hide_operator, MemberState, MemberStatus, PillarScores, State};
 use crate::value::{Pillar, Role, Slug};
 
 /// The fewest operators that must contribute a pillar score for the sector's score of that
@@ -182,52 +183,6 @@ pub fn view_state(state: &State, reader: &Reader) -> State {
     view
 }
 
-/// An operator as a reader who may not see it sees it (SPEC §13.3): its registry and workflow
-/// facts, no value, evaluation, verdict or score; in format 2 (`v2`) the outcomes of its
-/// closed commitments and resolved disputes are sealed too (SPEC §12.1), so they count as
-/// `withheld`. The state of a replay that lacks some of an operator's openings shows the
-/// operator the same way, which makes the public replay equal the public view.
-pub(crate) fn hide_operator(operator: &mut OperatorState, v2: bool) {
-    for kpi in operator.kpis.values_mut() {
-        kpi.status = public_status(kpi.status, kpi.latest_submission.is_some());
-        kpi.value = None;
-        kpi.evaluation = None;
-        kpi.verdict = None;
-        kpi.score = None;
-        // Which submission a verdict judges, and its value, go with the verdict (v2).
-        kpi.evaluated = kpi.evaluated.as_ref().map(|_| EvaluatedSubmission {
-            submission: None,
-            period: None,
-            value: None,
-        });
-        // Whether the verdict differs from the indicated one goes with the verdict (v2).
-        kpi.verdict_differs = None;
-    }
-    operator.pillar_scores = PillarScores::default();
-    operator.score = None;
-    if v2 {
-        let c = &mut operator.commitments;
-        let closed = c.fulfilled + c.missed + c.withdrawn;
-        (c.fulfilled, c.missed, c.withdrawn) = (0, 0, 0);
-        add_withheld(&mut c.withheld, closed);
-        let d = &mut operator.disputes;
-        let resolved = d.upheld + d.overturned;
-        (d.upheld, d.overturned) = (0, 0);
-        add_withheld(&mut d.withheld, resolved);
-    }
-}
-
-/// A KPI's status without what a verdict decides: `disputed` stays (an open dispute is a
-/// workflow fact); once something was filed, `submitted`; before, the status is already
-/// `overdue` or `pending`, which no verdict decides.
-fn public_status(status: KpiStatus, filed: bool) -> KpiStatus {
-    match status {
-        KpiStatus::Disputed => KpiStatus::Disputed,
-        _ if filed => KpiStatus::Submitted,
-        other => other,
-    }
-}
-
 /// The sector's scores, each only where at least [`SECTOR_CONTRIBUTORS_MIN`] operators have a
 /// score for that pillar.
 fn public_sector(state: &State) -> PillarScores {
@@ -255,20 +210,6 @@ fn set_pillar(scores: &mut PillarScores, pillar: Pillar, score: Option<u8>) {
         Pillar::Awareness => &mut scores.awareness,
     };
     *slot = score;
-}
-
-/// What an entry is about, for access.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
-    /// The registry and the task force's own workflow (the genesis, operators, members, KPIs
-    /// and their assignments, meetings): public.
-    Registry,
-    /// Data about one operator: a submission, its evaluations, disputes over them, a commitment
-    /// of the operator and its closing, a challenge naming the operator and its resolution.
-    Operator(Slug),
-    /// Data about no single operator that is not the registry: a challenge to the whole
-    /// sector and its resolution.
-    Sector,
 }
 
 /// Whether a reader gets an entry.
@@ -435,24 +376,6 @@ impl Scopes {
     }
 }
 
-/// Where the scope of what an entry names is found: the submission or evaluation with an
-/// event hash, the commitment, dispute or challenge with an id. The fold of [`Scopes`] keeps
-/// its own small maps; a [`crate::Ledger`] answers from its records.
-pub(crate) trait Places {
-    /// The scope of the submission or evaluation with this event hash.
-    fn of_event(&self, hash: &Hash) -> Option<Scope>;
-    /// The scope of the commitment with this id.
-    fn of_commitment(&self, id: &Slug) -> Option<Scope>;
-    /// The scope of the dispute with this id.
-    fn of_dispute(&self, id: &Slug) -> Option<Scope>;
-    /// The scope of the challenge with this id.
-    fn of_challenge(&self, id: &Slug) -> Option<Scope>;
-    /// The scope of the action item with this id (format 2).
-    fn of_action(&self, id: &Slug) -> Option<Scope>;
-    /// The scope of the directive with this id (format 2).
-    fn of_directive(&self, id: &Slug) -> Option<Scope>;
-}
-
 impl Places for Scopes {
     fn of_event(&self, hash: &Hash) -> Option<Scope> {
         self.by_hash.get(hash).map(|code| self.decode(*code))
@@ -474,117 +397,51 @@ impl Places for Scopes {
     }
 }
 
-impl Places for crate::Ledger {
-    fn of_event(&self, hash: &Hash) -> Option<Scope> {
-        let submission = match self.evaluations.get(hash) {
-            Some(evaluation) => &evaluation.submission,
-            None => hash,
-        };
-        let operator = &self.submissions.get(submission)?.operator;
-        Some(Scope::Operator(operator.clone()))
-    }
-    fn of_commitment(&self, id: &Slug) -> Option<Scope> {
-        let operator = &self.commitments.get(id)?.operator;
-        Some(Scope::Operator(operator.clone()))
-    }
-    fn of_dispute(&self, id: &Slug) -> Option<Scope> {
-        let operator = &self.disputes.get(id)?.operator;
-        Some(Scope::Operator(operator.clone()))
-    }
-    fn of_challenge(&self, id: &Slug) -> Option<Scope> {
-        let challenge = self.challenges.get(id)?;
-        Some(
-            challenge
-                .operator
-                .as_ref()
-                .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
-        )
-    }
-    fn of_action(&self, id: &Slug) -> Option<Scope> {
-        Some(owner_scope(&self.cycle.actions.get(id)?.owner))
-    }
-    fn of_directive(&self, id: &Slug) -> Option<Scope> {
-        let operator = &self.cycle.directives.get(id)?.operator;
-        Some(Scope::Operator(operator.clone()))
-    }
-}
-
-/// An action item owned by an operator is that operator's; one owned by a member is the
-/// task force's, withheld from all but full readers (its text may name any operator).
-fn owner_scope(owner: &crate::cycle::ActionOwner) -> Scope {
-    match owner {
-        crate::cycle::ActionOwner::Operator(operator) => Scope::Operator(operator.clone()),
-        crate::cycle::ActionOwner::Member(_) => Scope::Sector,
-    }
-}
-
-impl crate::Ledger {
-    /// The scope (SPEC §13.4) of an accepted statement, what it names looked up in this
-    /// ledger's records: call it on the ledger that has applied `statement`. The same rule as
-    /// [`Scopes`], so that a store can keep each entry's scope as it appends instead of folding
-    /// the log again after every restart.
-    pub fn scope_of(&self, statement: &Statement) -> Scope {
-        match Body::try_parse(&statement.kind, &statement.body) {
-            Ok(body) => scope_of_body(&body, self),
-            Err(_) => Scope::Sector,
+impl Ledger {
+    /// The full-state digest of a format-2 ledger (SPEC §12.8): the root of the tree over the
+    /// public state P (the state as the public view shows it, without `digest`) and each
+    /// registered operator's sub-state with its blinding. `None` for a format-1 ledger (whose
+    /// digest is §5.7's, [`crate::State::digest`]), for a replay that lacks some openings,
+    /// and while an operator has no opened blinding (a registration written before sealing).
+    pub fn full_state_digest(&self, at: Option<Date>) -> Option<Hash> {
+        if !self.is_v2() || self.is_partial() {
+            return None;
         }
+        let state = self.state(at);
+        let public = view_state(&state, &Reader::Public);
+        let mut parts = Vec::with_capacity(state.operators.len());
+        for (id, operator) in &state.operators {
+            let blinding = self.operators.get(id)?.blinding.as_ref()?;
+            parts.push(SubState {
+                operator: id.as_str(),
+                blinding,
+                state: operator,
+            });
+        }
+        let tree = StateTree::build(&PublicPart(&public), &parts).ok()?;
+        Some(tree.digest())
     }
 }
 
-/// The one rule of SPEC §13.4: the scope of an entry with this body, what it names looked up in
-/// `places`. Something named and not found is the sector's (withheld from all but full
-/// readers).
-pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
-    let or_sector = |scope: Option<Scope>| scope.unwrap_or(Scope::Sector);
-    // Every kind is named, so that a kind added later must be scoped before it compiles.
-    match body {
-        Body::Genesis(_)
-        | Body::OperatorRegistered(_)
-        | Body::MemberEnrolled(_)
-        | Body::MemberKeyRotated(_)
-        | Body::MemberRevoked(_)
-        | Body::KpiDefined(_)
-        | Body::KpiAssigned(_)
-        | Body::MeetingRecorded(_)
-        | Body::MeetingAttested(_)
-        | Body::MeetingScheduled(_)
-        | Body::RubricSet(_)
-        | Body::KpiRetired(_)
-        | Body::DelegationGranted(_)
-        | Body::MemberSuspended(_)
-        | Body::MemberReinstated(_)
-        | Body::AssignmentWithdrawn(_)
-        | Body::OperatorLeft(_)
-        | Body::StakeholderRegistered(_) => Scope::Registry,
-        Body::ActionAssigned(b) => owner_scope(&b.owner),
-        Body::ActionClosed(b) => or_sector(places.of_action(&b.action)),
-        Body::DirectiveIssued(b) => Scope::Operator(b.operator.clone()),
-        Body::DirectiveClosed(b) => or_sector(places.of_directive(&b.directive)),
-        Body::CommitmentExtended(b) => or_sector(places.of_commitment(&b.commitment)),
-        Body::EscalationRecorded(b) => or_sector(match &b.item {
-            crate::cycle::EscalatedItem::Commitment(id) => places.of_commitment(id),
-            crate::cycle::EscalatedItem::Directive(id) => places.of_directive(id),
-            crate::cycle::EscalatedItem::Action(id) => places.of_action(id),
-        }),
-        Body::SubmissionFiled(b) => Scope::Operator(b.operator.clone()),
-        Body::EvaluationRecorded(b) => or_sector(places.of_event(&b.submission)),
-        Body::DisputeOpened(b) => or_sector(places.of_event(&b.evaluation)),
-        Body::DisputeResolved(b) => or_sector(places.of_dispute(&b.dispute)),
-        Body::CommitmentMade(b) => Scope::Operator(b.operator.clone()),
-        Body::CommitmentClosed(b) => or_sector(places.of_commitment(&b.commitment)),
-        Body::ChallengeRaised(b) => b
-            .operator
-            .as_ref()
-            .map_or(Scope::Sector, |operator| Scope::Operator(operator.clone())),
-        Body::ChallengeResolved(b) => or_sector(places.of_challenge(&b.challenge)),
-        Body::ChallengeMeasureRecorded(b) => or_sector(places.of_challenge(&b.challenge)),
+/// A state serialised without its `digest` member: P of SPEC §12.8.
+struct PublicPart<'a>(&'a State);
+
+impl serde::Serialize for PublicPart<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(self.0).map_err(serde::ser::Error::custom)?;
+        if let Some(object) = value.as_object_mut() {
+            object.remove("digest");
+        }
+        value.serialize(serializer)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{CommitmentCounts, DisputeCounts, KpiState, OperatorState};
+    use crate::state::{
+        CommitmentCounts, DisputeCounts, EvaluatedSubmission, KpiState, KpiStatus, OperatorState,
+    };
     use crate::value::{Decimal, KpiId, Text, Verdict};
     use hisaab_log::{Date, Period, SigningKey};
 

@@ -60,16 +60,24 @@
 //! # }
 //! ```
 
+// The crate's own layers, bottom up, one group a layer; a module imports only from its own
+// layer and those above it in this list (doc links aside).
+// Errors, bounds and the memory of credentials: `error`, `blocking`, `limit`, `access`.
 mod access;
-mod api;
-mod app;
 mod blocking;
-mod conn;
 mod error;
-mod extract;
 mod limit;
-pub mod openapi;
+// Projections cached per tree size.
 mod projection;
+// The state every handler shares: the store, the limits, the budgets, the projections.
+mod app;
+// What a request carries: its connection, its body and query (`extract`), its reader.
+mod conn;
+mod extract;
+mod reader;
+// The handlers, the schemas of what they answer, and the description made from them.
+mod api;
+pub mod openapi;
 pub mod schema;
 
 use std::future::Future;
@@ -99,7 +107,7 @@ pub fn router(state: AppState) -> Router<()> {
         // The web app's pages (`/` and `/app/...`), read-only, under the same read budget.
         .merge(
             hisaab_web::router(hisaab_web::Web::new(state.store.clone())).layer(
-                axum::middleware::from_fn_with_state(state.clone(), access::page_reader),
+                axum::middleware::from_fn_with_state(state.clone(), reader::page_reader),
             ),
         )
         .route("/openapi.json", get(openapi::openapi))

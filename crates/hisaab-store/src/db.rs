@@ -6,7 +6,15 @@ use std::path::Path;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 
-pub(crate) fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, StoreError> {
+/// Opens the sled database of the store directory `dir` as the store itself does: waiting
+/// briefly for sled's directory lock while a store just closed (in this process or another)
+/// lets go of it, and turning a panic inside sled's recovery into an error. It checks nothing
+/// of the store above sled; [`crate::Store::open`] and [`crate::audit_dir`] do, and call it.
+///
+/// # Errors
+/// [`StoreError::Locked`] while another handle keeps the lock; [`Corruption::DamagedFiles`]
+/// when sled cannot recover its files; any other error of sled's.
+pub fn open_db(dir: &Path, config: &StoreConfig) -> Result<sled::Db, StoreError> {
     // sled releases its directory lock only when its background threads let go of their last
     // handle, a moment after the last `Db` is dropped; a reopen in the same process (or right
     // after another process) waits for that, briefly, instead of failing.

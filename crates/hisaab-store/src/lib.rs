@@ -68,6 +68,7 @@ mod store;
 
 pub use audit::{audit_dir, open_audited, AuditedDir};
 pub use config::{Clock, ManualClock, StoreConfig, SystemClock};
+pub use db::open_db;
 pub use error::{AppendError, Corruption, CosignatureError, StoreError};
 pub use hisaab_model::{Rule, State, Violation};
 pub use openings::{Erased, MasterKey, OpeningsError, OpeningsVault, OPENINGS_TREE};

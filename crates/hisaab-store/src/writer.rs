@@ -32,9 +32,9 @@ struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
     /// Per entry of `entries`: the operator and KPI it concerns, references followed (the
-    /// `by_kpi` history index; see `Ledger::subject_of`).
+    /// `by_kpi` history index; see `Ledger::apply_indexed`).
     subjects: Vec<Option<(String, String)>>,
-    /// Per entry of `entries`: its scope for read access (see `Ledger::scope_of`).
+    /// Per entry of `entries`: its scope for read access (see `Ledger::apply_indexed`).
     scopes: Vec<Scope>,
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
@@ -242,19 +242,17 @@ impl Writer {
             known_absent: matches!(lookup, IdLookup::Absent)
                 .then_some(&sealed.entry().statement.id),
         };
-        self.ledger
-            .apply(&sealed, &history)
+        // The rules parse the body once; its subject and scope come from that parse.
+        let applied = self
+            .ledger
+            .apply_indexed(&sealed, &history)
             .map_err(AppendError::Violation)?;
         pending
             .by_id
             .insert(sealed.entry().statement.id.clone(), seq);
         pending.hashes.extend(hashes);
-        pending
-            .subjects
-            .push(self.ledger.subject_of(&sealed.entry().statement));
-        pending
-            .scopes
-            .push(self.ledger.scope_of(&sealed.entry().statement));
+        pending.subjects.push(applied.subject);
+        pending.scopes.push(applied.scope);
         pending.entries.push(sealed);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {

@@ -519,7 +519,7 @@ fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_r
 
     // A store without the index (written before it existed) gets it once, on open.
     {
-        let db = sled_open(dir.path());
+        let db = common::sled_db(dir.path());
         db.drop_tree("scopes").unwrap();
         db.flush().unwrap();
     }
@@ -543,7 +543,7 @@ fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
     {
         // Entry 3 (an operator's registration, public) made to look like sector data: the
         // index then lies about who may read it.
-        let db = sled_open(dir.path());
+        let db = common::sled_db(dir.path());
         let scopes = db.open_tree("scopes").unwrap();
         scopes.insert(3u64.to_be_bytes(), b"s").unwrap();
         db.flush().unwrap();
@@ -554,20 +554,4 @@ fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
         "the store is corrupt: seq 3: the scopes index is missing or points elsewhere",
         "{error:?}"
     );
-}
-
-/// sled itself on a store's directory just closed: its directory lock is released a moment
-/// after the last handle is dropped, so the open is retried for a while.
-fn sled_open(dir: &std::path::Path) -> sled::Db {
-    let mut attempts = 0;
-    loop {
-        match sled::open(dir) {
-            Ok(db) => return db,
-            Err(_) if attempts < 100 => {
-                attempts += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(error) => panic!("sled does not open {}: {error}", dir.display()),
-        }
-    }
 }

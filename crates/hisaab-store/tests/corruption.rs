@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use hisaab_log::merkle::stored_hash_index;
 use hisaab_store::{Corruption, MarkStatus, StoreConfig, StoreError};
@@ -28,21 +27,9 @@ fn build() -> tempfile::TempDir {
     dir
 }
 
-/// Runs `change` on the store's sled database, opened directly (retrying for at most 10 s
-/// while the closed store's lock is still being released, so a stuck lock fails the test
-/// instead of hanging it).
+/// Runs `change` on the store's sled database, opened directly.
 fn tamper(dir: &Path, change: impl FnOnce(&sled::Db)) {
-    let mut attempts = 0;
-    let db = loop {
-        match sled::open(dir) {
-            Ok(db) => break db,
-            Err(e) if attempts >= 200 => panic!("sled::open({}) kept failing: {e}", dir.display()),
-            Err(_) => {
-                attempts += 1;
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
+    let db = common::sled_db(dir);
     change(&db);
     db.flush().unwrap();
 }

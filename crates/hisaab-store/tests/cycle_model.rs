@@ -14,13 +14,13 @@
 
 mod common;
 
+use common::model::{append_judged, Verdict};
 use std::sync::Arc;
 
 use hisaab_log::{Date, Envelope, Hash, SigningKey, Timestamp};
-use hisaab_store::{AppendError, Clock as _, ManualClock, Rule, Store};
+use hisaab_store::{Clock as _, ManualClock, Rule, Store};
 use hisaab_testkit::{fixture, key, seed};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -184,11 +184,6 @@ enum Effect {
     Left(usize),
 }
 
-enum Verdict {
-    Accept(Effect),
-    Refuse(Rule),
-}
-
 impl Reference {
     fn apply(&mut self, effect: Effect) {
         match effect {
@@ -302,7 +297,7 @@ impl Run {
             .date()
     }
 
-    fn statement(&mut self, op: &Op) -> Option<(Envelope, Verdict)> {
+    fn statement(&mut self, op: &Op) -> Option<(Envelope, Verdict<Effect>)> {
         let today = self.today();
         let reference = &self.reference;
         let (kind, signer, body, verdict) = match *op {
@@ -539,28 +534,9 @@ impl Run {
                 let Some((envelope, verdict)) = self.statement(op) else {
                     return Ok(());
                 };
-                let size = self.store().size();
-                match (self.store().append_blocking(envelope), verdict) {
-                    (Ok(_), Verdict::Accept(effect)) => self.reference.apply(effect),
-                    (Err(AppendError::Violation(v)), Verdict::Refuse(rule)) => {
-                        prop_assert_eq!(v.rule, rule, "{}: refused as {}", &self.at, v);
-                        prop_assert_eq!(self.store().size(), size, "{}: grew", &self.at);
-                    }
-                    (Ok(_), Verdict::Refuse(rule)) => {
-                        return Err(TestCaseError::fail(format!(
-                            "{}: accepted, but the reference refuses it under {rule:?}",
-                            self.at
-                        )))
-                    }
-                    (Err(e), Verdict::Accept(_)) => {
-                        return Err(TestCaseError::fail(format!(
-                            "{}: refused ({e}), but the reference accepts it",
-                            self.at
-                        )))
-                    }
-                    (Err(e), Verdict::Refuse(_)) => {
-                        return Err(TestCaseError::fail(format!("{}: failed: {e}", self.at)))
-                    }
+                if let Some((effect, _)) = append_judged(self.store(), &self.at, envelope, verdict)?
+                {
+                    self.reference.apply(effect);
                 }
             }
         }
@@ -683,20 +659,8 @@ impl Run {
     }
 }
 
-fn proptest_config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 16;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x00c1_c1e2);
-    }
-    config.max_shrink_iters = 256;
-    config
-}
-
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(common::model::proptest_config(0x00c1_c1e2))]
 
     /// Every answer of the store and the cycle's state after each step agree with the
     /// reference model.

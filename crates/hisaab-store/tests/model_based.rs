@@ -32,7 +32,6 @@ use hisaab_store::{
 };
 use hisaab_testkit::fixture;
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 use tempfile::TempDir;
 
 /// The snapshot interval of the store under test.
@@ -815,20 +814,8 @@ impl Run {
     }
 }
 
-fn proptest_config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 16;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x4869_7361_6162);
-    }
-    config.max_shrink_iters = 256;
-    config
-}
-
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(common::model::proptest_config(0x4869_7361_6162))]
 
     #[test]
     fn store_matches_the_model(ops in proptest::collection::vec(op(), 1..40)) {

@@ -19,14 +19,14 @@
 
 mod common;
 
+use common::model::{append_judged, Verdict};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hisaab_log::{Date, Envelope, Hash, SigningKey, Timestamp};
-use hisaab_store::{AppendError, Clock as _, ManualClock, Rule, Store, StoreConfig};
+use hisaab_store::{Clock as _, ManualClock, Rule, Store, StoreConfig};
 use hisaab_testkit::{fixture, key, seed};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -180,11 +180,6 @@ struct Reference {
 
 /// What the reference model predicts for a statement: accepted (and what to record once its
 /// event hash is known), or refused under a rule.
-enum Verdict {
-    Accept(Effect),
-    Refuse(Rule),
-}
-
 enum Effect {
     Filed {
         operator: usize,
@@ -541,7 +536,7 @@ impl Run {
 
     /// The statement an operation submits and the reference model's verdict on it; `None`
     /// for operations that submit nothing.
-    fn statement(&mut self, op: &Op) -> Option<(Envelope, Verdict)> {
+    fn statement(&mut self, op: &Op) -> Option<(Envelope, Verdict<Effect>)> {
         let reference = &self.reference;
         let (kind, key, body, verdict) = match *op {
             Op::File {
@@ -740,32 +735,11 @@ impl Run {
                 let Some((envelope, verdict)) = self.statement(op) else {
                     return Ok(());
                 };
-                let size = self.store().size();
-                let result = self.store().append_blocking(envelope);
-                match (result, verdict) {
-                    (Ok(appended), Verdict::Accept(effect)) => {
-                        prop_assert!(appended.created, "{}: not created", self.at);
-                        self.reference.apply(effect, appended.receipt.event_hash);
-                    }
-                    (Err(AppendError::Violation(v)), Verdict::Refuse(rule)) => {
-                        prop_assert_eq!(v.rule, rule, "{}: refused as {}", &self.at, v);
-                        prop_assert_eq!(self.store().size(), size, "{}: grew", &self.at);
-                    }
-                    (Ok(_), Verdict::Refuse(rule)) => {
-                        return Err(TestCaseError::fail(format!(
-                            "{}: accepted, but the reference refuses it under {rule:?}",
-                            self.at
-                        )))
-                    }
-                    (Err(e), Verdict::Accept(_)) => {
-                        return Err(TestCaseError::fail(format!(
-                            "{}: refused ({e}), but the reference accepts it",
-                            self.at
-                        )))
-                    }
-                    (Err(e), Verdict::Refuse(_)) => {
-                        return Err(TestCaseError::fail(format!("{}: failed: {e}", self.at)))
-                    }
+                if let Some((effect, appended)) =
+                    append_judged(self.store(), &self.at, envelope, verdict)?
+                {
+                    prop_assert!(appended.created, "{}: not created", self.at);
+                    self.reference.apply(effect, appended.receipt.event_hash);
                 }
             }
         }
@@ -793,20 +767,8 @@ impl Run {
     }
 }
 
-fn proptest_config() -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 32;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        config.rng_seed = RngSeed::Fixed(0x5eed_f10e);
-    }
-    config.max_shrink_iters = 256;
-    config
-}
-
 proptest! {
-    #![proptest_config(proptest_config())]
+    #![proptest_config(common::model::proptest_config(0x5eed_f10e))]
 
     /// Every answer of the store (accepted, or refused under the rule the reference names)
     /// and every operator's state after each step agree with the reference model.

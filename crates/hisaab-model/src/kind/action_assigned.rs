@@ -77,12 +77,7 @@ impl KindRules for ActionAssignedBody {
         _history: &dyn History,
     ) -> Result<(), Violation> {
         let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        if let Some(existing) = ledger.cycle.task_seq(&self.action) {
-            return fail(format!(
-                "`{}` already names an action or directive, from seq {existing}",
-                self.action
-            ));
-        }
+        ledger.cycle.check_new_task(seq, &self.action)?;
         if !ledger.meetings.contains_key(&self.meeting) {
             return fail(format!(
                 "there is no recorded meeting `{}`; an action comes from the minutes of a \

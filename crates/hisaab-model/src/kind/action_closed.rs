@@ -70,6 +70,25 @@ pub(crate) fn check_owner_or_chair(
     }
 }
 
+/// Rule 5 for closing the action or directive `id` (`what`, with its article `a_what`), whose
+/// closing `closed` is, when it exists: it exists and was not closed yet.
+pub(crate) fn check_closed_once(
+    seq: u64,
+    (what, a_what): (&str, &str),
+    id: &Slug,
+    closed: Option<Option<(u64, ActionOutcome)>>,
+) -> Result<(), Violation> {
+    let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
+    match closed {
+        None => fail(format!("there is no {what} `{id}`")),
+        Some(Some((closed, outcome))) => fail(format!(
+            "{what} `{id}` was already closed ({outcome}) at seq {closed}; {a_what} is closed \
+             once"
+        )),
+        Some(None) => Ok(()),
+    }
+}
+
 impl KindRules for ActionClosedBody {
     const KIND: Kind = Kind::ActionClosed;
     const SIGNERS: Signers = Signers::OwnerOrChair;
@@ -102,18 +121,8 @@ impl KindRules for ActionClosedBody {
         _signer: &Signer<'_>,
         _history: &dyn History,
     ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match ledger.cycle.actions.get(&self.action) {
-            None => fail(format!("there is no action `{}`", self.action)),
-            Some(action) => match action.closed {
-                Some((closed, outcome)) => fail(format!(
-                    "action `{}` was already closed ({outcome}) at seq {closed}; an action is \
-                     closed once",
-                    self.action
-                )),
-                None => Ok(()),
-            },
-        }
+        let closed = ledger.cycle.actions.get(&self.action).map(|a| a.closed);
+        check_closed_once(seq, ("action", "an action"), &self.action, closed)
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::body::{present, Ext, Signers};
 use crate::kind::{Kind, KindRules};
-use crate::ledger::{CommitmentRecord, Ledger, Signer};
-use crate::rule::{History, Rule, Violation};
+use crate::ledger::{Ledger, Signer};
+use crate::rule::{History, Violation};
 use crate::value::{CommitmentOutcome, Note, Role, Slug};
 
 /// `commitment.closed`.
@@ -61,20 +61,15 @@ impl KindRules for CommitmentClosedBody {
         _signer: &Signer<'_>,
         _history: &dyn History,
     ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match ledger.commitments.get(&self.commitment) {
-            None => fail(format!("there is no commitment `{}`", self.commitment)),
-            Some(CommitmentRecord {
-                closed: Some((closed, outcome)),
-                ..
-            }) => fail(format!(
+        ledger.open_commitment(seq, &self.commitment, |closed, outcome| {
+            format!(
                 "commitment `{}` was already closed ({}) at seq {closed}; a commitment is closed \
                  once",
                 self.commitment,
                 crate::sealed::or_sealed(outcome.as_ref())
-            )),
-            Some(_) => Ok(()),
-        }
+            )
+        })?;
+        Ok(())
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::body::{present, Ext, Signers};
 use crate::cycle::ExtensionRecord;
 use crate::kind::{Kind, KindRules};
-use crate::ledger::{CommitmentRecord, Ledger, Signer};
+use crate::ledger::{Ledger, Signer};
 use crate::rule::{History, Rule, Violation};
 use crate::value::{schema, Role, Slug, Text};
 
@@ -64,25 +64,26 @@ impl KindRules for CommitmentExtendedBody {
         _signer: &Signer<'_>,
         _history: &dyn History,
     ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match ledger.commitments.get(&self.commitment) {
-            None => fail(format!("there is no commitment `{}`", self.commitment)),
-            Some(CommitmentRecord {
-                closed: Some((closed, outcome)),
-                ..
-            }) => fail(format!(
+        let commitment = ledger.open_commitment(seq, &self.commitment, |closed, outcome| {
+            format!(
                 "commitment `{}` was closed ({}) at seq {closed}; only an open commitment is \
                  extended",
                 self.commitment,
                 outcome.map_or("outcome sealed".to_owned(), |o| o.to_string())
-            )),
-            Some(commitment) if self.due <= commitment.due => fail(format!(
-                "the new due {} is not after commitment `{}`'s due {}; an extension moves the \
-                 due date later",
-                self.due, self.commitment, commitment.due
-            )),
-            Some(_) => Ok(()),
+            )
+        })?;
+        if self.due <= commitment.due {
+            return Err(Violation::new(
+                seq,
+                Rule::Reference,
+                format!(
+                    "the new due {} is not after commitment `{}`'s due {}; an extension moves \
+                     the due date later",
+                    self.due, self.commitment, commitment.due
+                ),
+            ));
         }
+        Ok(())
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::body::{present, Ext, Signers};
 use crate::cycle::ActionOwner;
-use crate::kind::action_closed::check_owner_or_chair;
+use crate::kind::action_closed::{check_closed_once, check_owner_or_chair};
 use crate::kind::{Kind, KindRules};
 use crate::ledger::{Ledger, Signer};
-use crate::rule::{History, Rule, Violation};
+use crate::rule::{History, Violation};
 use crate::value::{ActionOutcome, Note, Slug};
 
 /// `directive.closed`.
@@ -71,18 +71,12 @@ impl KindRules for DirectiveClosedBody {
         _signer: &Signer<'_>,
         _history: &dyn History,
     ) -> Result<(), Violation> {
-        let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        match ledger.cycle.directives.get(&self.directive) {
-            None => fail(format!("there is no directive `{}`", self.directive)),
-            Some(directive) => match directive.closed {
-                Some((closed, outcome)) => fail(format!(
-                    "directive `{}` was already closed ({outcome}) at seq {closed}; a directive \
-                     is closed once",
-                    self.directive
-                )),
-                None => Ok(()),
-            },
-        }
+        let closed = ledger
+            .cycle
+            .directives
+            .get(&self.directive)
+            .map(|d| d.closed);
+        check_closed_once(seq, ("directive", "a directive"), &self.directive, closed)
     }
 
     fn commit(self, ledger: &mut Ledger, seq: u64, _hash: Hash, _signer: PublicKey) {

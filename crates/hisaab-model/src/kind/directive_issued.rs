@@ -75,12 +75,7 @@ impl KindRules for DirectiveIssuedBody {
         _history: &dyn History,
     ) -> Result<(), Violation> {
         let fail = |detail: String| Err(Violation::new(seq, Rule::Reference, detail));
-        if let Some(existing) = ledger.cycle.task_seq(&self.directive) {
-            return fail(format!(
-                "`{}` already names an action or directive, from seq {existing}",
-                self.directive
-            ));
-        }
+        ledger.cycle.check_new_task(seq, &self.directive)?;
         ledger.check_operator_present(seq, &self.operator)?;
         ledger.check_stakeholders(seq, self.stakeholders.iter().flatten())?;
         let today = entry.entry().recorded_at.date();

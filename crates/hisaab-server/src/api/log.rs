@@ -19,10 +19,10 @@ use tokio::sync::mpsc;
 use super::{
     blocking, bytes_response, check_integer, check_tree_size, immutable, JSON, JSON_LINES, TEXT,
 };
-use crate::access::{private, withheld, ReaderOf};
 use crate::app::AppState;
 use crate::error::{short, ApiError};
 use crate::extract::{PathText, Query};
+use crate::reader::{private, withheld, ReaderOf};
 use crate::schema::doc;
 use crate::schema::{self, ConsistencyProof, InclusionProof};
 

@@ -13,10 +13,11 @@ use hisaab_log::{Signature, Timestamp};
 use hisaab_model::view::Reader;
 use hisaab_model::{MemberStatus, Slug};
 
-use crate::access::{now_s, private, session_token, CLEAR_COOKIE};
+use crate::access::now_s;
 use crate::app::AppState;
 use crate::error::{short, ApiError};
 use crate::extract::{require_json, RawBody};
+use crate::reader::{private, session_token, CLEAR_COOKIE};
 use crate::schema::doc;
 
 fn timestamp(seconds: u64) -> Result<Timestamp, ApiError> {

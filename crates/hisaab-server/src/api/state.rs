@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::{bytes_response, projection_point, JSON};
-use crate::access::{private, ReaderOf};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::extract::Query;
+use crate::reader::{private, ReaderOf};
 use crate::schema;
 use crate::schema::doc;
 

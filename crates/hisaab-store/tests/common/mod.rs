@@ -8,6 +8,8 @@
     clippy::panic
 )]
 
+pub mod model;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,6 +18,13 @@ use hisaab_log::note::verify_checkpoint;
 use hisaab_log::{Envelope, Hash};
 use hisaab_store::{ManualClock, Receipt, Store, StoreConfig};
 use hisaab_testkit::fixture;
+
+/// The sled database of a closed store's directory, opened as the store opens it, to look at
+/// or alter its trees directly.
+pub fn sled_db(dir: &Path) -> sled::Db {
+    hisaab_store::open_db(dir, &config())
+        .unwrap_or_else(|e| panic!("the database of {} does not open: {e}", dir.display()))
+}
 
 /// A clock one second after the fixture statements' `issued_at`.
 pub fn clock() -> ManualClock {
