@@ -15,7 +15,10 @@
 //! | `/app/operators/{operator}/kpis/{kpi}` | every entry about one operator and KPI |
 //! | `/app/commitments?operator=&status=` | who owes what by when, overdue first |
 //! | `/app/meetings` | meetings, attendance and attestations, decisions |
-//! | `/app/pack` | the monthly meeting pack, one printable page |
+//! | `/app/directives?operator=` | every directive and action item, overdue first |
+//! | `/app/disputes`, `/app/disputes/{dispute}` | the disputes register; one dispute |
+//! | `/app/challenges`, `/app/challenges/{challenge}` | the challenges register; one challenge |
+//! | `/app/pack` | the monthly meeting pack, one printable page: scores, KPIs, commitments, meetings and quorum, action items, directives, disputes and challenges |
 //! | `/app/pack/{table}.csv` | its tables as CSV, stamped with checkpoint and state digest |
 //! | `/app/ledger?start=` | the ledger explorer: checkpoint, entries as cards |
 //! | `/app/entries/{seq}` | one entry, its inclusion proof and receipt |
@@ -211,6 +214,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         )
         .route("/app/commitments", get(handlers::commitments))
         .route("/app/meetings", get(handlers::meetings))
+        .route("/app/directives", get(handlers::directives))
+        .route("/app/disputes", get(handlers::disputes))
+        .route("/app/disputes/{dispute}", get(handlers::dispute))
+        .route("/app/challenges", get(handlers::challenges))
+        .route("/app/challenges/{challenge}", get(handlers::challenge))
         .route("/app/pack", get(handlers::pack))
         .route("/app/pack/{table}", get(handlers::pack_csv))
         .route("/app/ledger", get(handlers::ledger))

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
-use hisaab_model::cycle::{CycleState, MeetingState};
-use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
+use hisaab_model::cycle::{
+    ActionOwner, ActionState, CycleState, DirectiveState, MeetingState, TaskStatus,
+};
+use hisaab_model::report::{DisputeItem, DisputeStatus, MonthPoint, MonthlySeries, Register};
 use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
 use hisaab_model::{Body, Ledger, Slug, State};
 use hisaab_store::{Store, StoreError};
@@ -178,6 +180,20 @@ impl View {
             .iter()
             .find(|m| m.member.as_str() == member)
             .map_or(member, |m| m.name.as_str())
+    }
+
+    /// A dispute's status as the reader may see it (SPEC §13.3, §12.1): in format 2 whether a
+    /// dispute about an operator the reader does not see was upheld or overturned is its
+    /// sealed outcome, so such a reader sees it `resolved`, as the reader's state counts it
+    /// (`withheld`); every other status as the register has it.
+    pub fn dispute_status(&self, dispute: &DisputeItem) -> DisputeStatus {
+        let v2 = self.state.format.is_some_and(|format| format >= 2);
+        let resolved = !matches!(dispute.status, DisputeStatus::Open);
+        if v2 && resolved && !self.reader.sees_operator(&dispute.operator) {
+            DisputeStatus::Sealed
+        } else {
+            dispute.status
+        }
     }
 
     /// An operator's name, or its id.
@@ -540,6 +556,112 @@ pub(crate) fn meetings_newest_first(cycle: &CycleState) -> Vec<(&Slug, &MeetingS
     meetings
 }
 
+/// An action item or a directive of the cycle: the tasks the directives page and the meeting
+/// pack list together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Task<'a> {
+    /// An action item of a meeting's minutes.
+    Action(&'a Slug, &'a ActionState),
+    /// A directive of the authority to an operator.
+    Directive(&'a Slug, &'a DirectiveState),
+}
+
+impl<'a> Task<'a> {
+    /// Its id.
+    pub(crate) fn id(&self) -> &'a Slug {
+        match self {
+            Task::Action(id, _) | Task::Directive(id, _) => id,
+        }
+    }
+
+    /// Its due date.
+    pub(crate) fn due(&self) -> Date {
+        match self {
+            Task::Action(_, a) => a.due,
+            Task::Directive(_, d) => d.due,
+        }
+    }
+
+    /// Where it stands.
+    pub(crate) fn status(&self) -> TaskStatus {
+        match self {
+            Task::Action(_, a) => a.status,
+            Task::Directive(_, d) => d.status,
+        }
+    }
+
+    /// The escalation naming it, if any.
+    pub(crate) fn escalation(&self) -> Option<&'a Slug> {
+        match self {
+            Task::Action(_, a) => a.escalation.as_ref(),
+            Task::Directive(_, d) => d.escalation.as_ref(),
+        }
+    }
+
+    /// What it is, in words.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Task::Action(..) => "action item",
+            Task::Directive(..) => "directive",
+        }
+    }
+
+    /// The operator it concerns: a directive's; an action item's owner when an operator owns
+    /// it, else the operator its owning member is affiliated with (per the registry), if any.
+    pub(crate) fn operator(&self, register: &'a Register) -> Option<&'a Slug> {
+        match self {
+            Task::Directive(_, d) => Some(&d.operator),
+            Task::Action(_, a) => match &a.owner {
+                ActionOwner::Operator(o) => Some(o),
+                ActionOwner::Member(m) => register
+                    .members
+                    .iter()
+                    .find(|x| x.member == *m)
+                    .and_then(|x| x.operator.as_ref()),
+            },
+        }
+    }
+}
+
+/// Every action item and directive of `cycle` (those concerning `operator` only, when given):
+/// overdue first, the longest overdue first; then open ones by due date; then the closed, the
+/// latest due first; ties by id.
+pub(crate) fn tasks_overdue_first<'a>(
+    cycle: &'a CycleState,
+    register: &'a Register,
+    operator: Option<&str>,
+) -> Vec<Task<'a>> {
+    let mut tasks: Vec<Task<'a>> = cycle
+        .actions
+        .iter()
+        .map(|(id, a)| Task::Action(id, a))
+        .chain(
+            cycle
+                .directives
+                .iter()
+                .map(|(id, d)| Task::Directive(id, d)),
+        )
+        .filter(|t| operator.is_none_or(|o| t.operator(register).is_some_and(|x| x.as_str() == o)))
+        .collect();
+    let rank = |t: &Task<'_>| match t.status() {
+        TaskStatus::Overdue => 0,
+        TaskStatus::Open => 1,
+        _ => 2,
+    };
+    tasks.sort_by(|a, b| {
+        let by_due = if rank(a) == 2 {
+            b.due().cmp(&a.due())
+        } else {
+            a.due().cmp(&b.due())
+        };
+        rank(a)
+            .cmp(&rank(b))
+            .then(by_due)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    tasks
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -612,5 +734,101 @@ mod tests {
             .map(|(id, _)| id.as_str())
             .collect();
         assert_eq!(order, ["b", "d", "c", "a"]);
+    }
+
+    fn slug(text: &str) -> Slug {
+        Slug::try_new(text).unwrap()
+    }
+
+    #[test]
+    fn tasks_are_listed_overdue_first_then_open_by_due_then_closed_latest_first() {
+        let action = |owner: ActionOwner, due: &str, status: TaskStatus| ActionState {
+            meeting: slug("m1"),
+            owner,
+            due: date(due),
+            status,
+            escalation: None,
+        };
+        let directive = |operator: &str, due: &str, status: TaskStatus| DirectiveState {
+            operator: slug(operator),
+            issued: date("2026-01-01"),
+            due: date(due),
+            status,
+            escalation: None,
+        };
+        let mut c = cycle(&[]);
+        c.actions.insert(
+            slug("a-open"),
+            action(
+                ActionOwner::Operator(slug("op-a")),
+                "2026-05-01",
+                TaskStatus::Open,
+            ),
+        );
+        c.actions.insert(
+            slug("a-late"),
+            action(
+                ActionOwner::Member(slug("ciso-b")),
+                "2026-02-01",
+                TaskStatus::Overdue,
+            ),
+        );
+        c.actions.insert(
+            slug("a-done"),
+            action(
+                ActionOwner::Member(slug("chair")),
+                "2026-01-15",
+                TaskStatus::Done,
+            ),
+        );
+        c.directives.insert(
+            slug("d-later"),
+            directive("op-a", "2026-03-01", TaskStatus::Overdue),
+        );
+        c.directives.insert(
+            slug("d-missed"),
+            directive("op-b", "2026-02-15", TaskStatus::Missed),
+        );
+        c.directives.insert(
+            slug("d-soon"),
+            directive("op-b", "2026-04-01", TaskStatus::Open),
+        );
+        let member = |id: &str, operator: Option<&str>| hisaab_model::report::MemberItem {
+            member: slug(id),
+            name: hisaab_model::Text::try_new(id).unwrap(),
+            roles: Vec::new(),
+            operator: operator.map(slug),
+            active: true,
+        };
+        let register = Register {
+            at: date("2026-03-10"),
+            operators: Vec::new(),
+            members: vec![member("ciso-b", Some("op-b")), member("chair", None)],
+            kpis: Vec::new(),
+            commitments: Vec::new(),
+            disputes: Vec::new(),
+            challenges: Vec::new(),
+            meetings: Vec::new(),
+        };
+        let ids = |operator: Option<&str>| -> Vec<String> {
+            tasks_overdue_first(&c, &register, operator)
+                .iter()
+                .map(|t| t.id().as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            ids(None),
+            ["a-late", "d-later", "d-soon", "a-open", "d-missed", "a-done"]
+        );
+        // An action item owned by a member concerns the member's operator; one owned by a
+        // member of no operator concerns none.
+        assert_eq!(ids(Some("op-b")), ["a-late", "d-soon", "d-missed"]);
+        assert_eq!(ids(Some("op-a")), ["d-later", "a-open"]);
+        assert!(ids(Some("op-c")).is_empty());
+        let kinds: Vec<&str> = tasks_overdue_first(&c, &register, Some("op-a"))
+            .iter()
+            .map(Task::kind)
+            .collect();
+        assert_eq!(kinds, ["directive", "action item"]);
     }
 }
