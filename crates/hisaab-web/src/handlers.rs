@@ -91,7 +91,7 @@ where
 {
     let result = tokio::task::spawn_blocking(move || {
         let (path, params) = params(query)?;
-        let view = web.view_at(as_of(&params)?, as_of_date(&params)?)?;
+        let view = web.page_view(as_of(&params)?, as_of_date(&params)?)?;
         let mut view = view.for_reader(&reader.class);
         view.here = Here::new(&path, &params);
         render(&web, &view, &reader, &params)

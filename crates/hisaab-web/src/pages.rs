@@ -492,7 +492,9 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
             h2 { "Heat map: operators × pillars" }
             (heatmap(view))
             h2 { "Sector score per pillar over the months" }
-            @if view.reader == hisaab_model::view::Reader::Full {
+            @if view.reader == hisaab_model::view::Reader::Full && view.series_pending {
+                p #sector-history role="status" { "The sector's scores month by month are being computed from the whole log (the server started a moment ago): reload this page shortly to see them." }
+            } @else if view.reader == hisaab_model::view::Reader::Full {
                 (sector_chart(&view.series))
             } @else {
                 p #sector-history { "The sector's scores month by month are shown to the task force: an earlier month's score may rest on fewer than three operators' scores. Sign in to see them." }
@@ -1529,7 +1531,7 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
         .collect();
     let download = |name: &str, what: &str| {
         html! {
-            p.no-print.csv { a href=(csv(name)) download aria-label=(format!("Download {what} as CSV")) { "Download as CSV" } }
+            p.no-print.csv { a href=(csv(name)) download { "Download " (what) " as CSV" } }
         }
     };
     Ok(layout(

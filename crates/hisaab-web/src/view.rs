@@ -13,7 +13,7 @@ use hisaab_model::cycle::{
     ActionOwner, ActionState, CycleState, DirectiveState, MeetingState, TaskStatus,
 };
 use hisaab_model::report::{DisputeItem, DisputeStatus, MonthPoint, MonthlySeries, Register};
-use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
+use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope};
 use hisaab_model::{Body, Ledger, Slug, State};
 use hisaab_store::{Store, StoreError};
 
@@ -64,10 +64,13 @@ pub struct View {
     /// The sector's pillar scores at each month's end, up to `size` (empty for a reader who
     /// is not a full reader: a month's sector score may stand on fewer than three operators).
     pub series: Vec<MonthPoint>,
+    /// Whether the month-end series was still being fed (the background warm-up after a
+    /// start) when this view was built: `series` is empty then, and is filled in once it is.
+    pub series_pending: bool,
     /// Who the view is for.
     pub reader: Reader,
-    /// The scope of every entry (SPEC §13.4), shared by every view.
-    scopes: Arc<Mutex<Scopes>>,
+    /// The store, whose index holds the scope of every entry (SPEC §13.4).
+    store: Store,
     /// The state as each class of reader may see it, computed once per view (the cached full
     /// view and its clones share it): at 10^5 KPI definitions `view_state` and its digest cost
     /// about a second, too much for every request.
@@ -120,11 +123,13 @@ impl View {
         if self.reader == Reader::Full {
             return true;
         }
+        // From the index the store writes as it appends (O(log n)); an entry whose scope cannot
+        // be read is withheld.
         let scope = self
-            .scopes
-            .lock()
+            .store
+            .scopes(&[seq])
             .ok()
-            .and_then(|scopes| scopes.scope(seq))
+            .and_then(|scopes| scopes.into_iter().next())
             .unwrap_or(Scope::Sector);
         entry_access(&self.reader, &scope) == EntryAccess::Full
     }
@@ -298,12 +303,23 @@ impl Default for Ladder {
 pub(crate) struct Views {
     cached: Mutex<VecDeque<Arc<View>>>,
     series: Mutex<MonthlySeries>,
-    /// Fed with the series: the scope of every entry.
-    scopes: Arc<Mutex<Scopes>>,
     building: AtomicUsize,
     pub(crate) ladder: Ladder,
     /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
     rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+}
+
+/// Whether building a view waits for the month-end series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Feed {
+    /// Feed the series the entries it has not seen, waiting for a feed in progress (what
+    /// [`crate::Web::view`] gives: a view with its series).
+    Wait,
+    /// Feed it when no one else is; while someone is (the warm-up after a start), build the
+    /// view without it ([`View::series_pending`]) rather than wait: what pages ask.
+    IfFree,
+    /// Do not feed it: the warm-up's first view, built before it feeds the series.
+    Never,
 }
 
 /// Why a view was not built.
@@ -338,33 +354,64 @@ impl Views {
         store: &Store,
         size: u64,
         date: Option<Date>,
+        feed: Feed,
     ) -> Result<Arc<View>, BuildError> {
         let latest = store.size();
-        if let Ok(cached) = self.cached.lock() {
-            if let Some(hit) = cached.iter().find(|v| {
-                v.size == size && v.as_of_date == date && (size < latest || v.latest_size == latest)
-            }) {
-                return Ok(Arc::clone(hit));
+        let hit = self.cached.lock().ok().and_then(|cached| {
+            cached
+                .iter()
+                .find(|v| {
+                    v.size == size
+                        && v.as_of_date == date
+                        && (size < latest || v.latest_size == latest)
+                })
+                .cloned()
+        });
+        if let Some(hit) = hit {
+            if !hit.series_pending || feed == Feed::Never {
+                return Ok(hit);
             }
+            // Built while the series was being fed: fill it in now, if it may be.
+            let Some(series) = self.series(store, size, &hit.ledger, &hit.state, feed)? else {
+                return Ok(hit);
+            };
+            let filled = Arc::new(View {
+                series,
+                series_pending: false,
+                ..(*hit).clone()
+            });
+            self.cache(&filled);
+            return Ok(filled);
         }
         if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
             self.building.fetch_sub(1, Ordering::AcqRel);
             return Err(BuildError::Busy);
         }
         let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size, date)?);
+        let view = Arc::new(self.build(store, size, date, feed)?);
         drop(slot);
-        if let Ok(mut cached) = self.cached.lock() {
-            cached.retain(|v| v.size != size || v.as_of_date != date);
-            if cached.len() >= CACHED_MAX {
-                cached.pop_front();
-            }
-            cached.push_back(Arc::clone(&view));
-        }
+        self.cache(&view);
         Ok(view)
     }
 
-    fn build(&self, store: &Store, size: u64, date: Option<Date>) -> Result<View, StoreError> {
+    /// Keeps `view` in the cache, in place of one at the same point.
+    fn cache(&self, view: &Arc<View>) {
+        if let Ok(mut cached) = self.cached.lock() {
+            cached.retain(|v| v.size != view.size || v.as_of_date != view.as_of_date);
+            if cached.len() >= CACHED_MAX {
+                cached.pop_front();
+            }
+            cached.push_back(Arc::clone(view));
+        }
+    }
+
+    fn build(
+        &self,
+        store: &Store,
+        size: u64,
+        date: Option<Date>,
+        feed: Feed,
+    ) -> Result<View, StoreError> {
         let latest = store.latest_checkpoint();
         let latest_size = store.size();
         let ledger = self.ledger_at(store, size)?;
@@ -401,7 +448,7 @@ impl Views {
                 kpis.insert(definition.kpi.as_str().to_owned(), body);
             }
         }
-        let series = self.series(store, size, &ledger, &state)?;
+        let series = self.series(store, size, &ledger, &state, feed)?;
         Ok(View {
             origin: store.origin().to_owned(),
             size,
@@ -417,16 +464,17 @@ impl Views {
             register: Arc::new(register),
             ledger: Arc::new(ledger),
             kpis: Arc::new(kpis),
-            series,
+            series_pending: series.is_none(),
+            series: series.unwrap_or_default(),
             reader: Reader::Full,
-            scopes: Arc::clone(&self.scopes),
+            store: store.clone(),
             by_class: Arc::default(),
         })
     }
 
-    /// Feeds the kept series and scopes the entries they have not seen, up to the store's
-    /// size (O(new entries)). [`crate::Web::new`] runs it once in the background at start, so
-    /// that the first page need not.
+    /// Feeds the kept series the entries it has not seen, up to the store's size (O(new
+    /// entries)). [`crate::Web::new`] runs it once in the background at start, so that the
+    /// first page need not.
     pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         let Ok(mut series) = self.series.lock() else {
             return Ok(());
@@ -435,23 +483,34 @@ impl Views {
     }
 
     /// The month-end series up to `size`: the kept series is first fed the entries it has not
-    /// seen (O(new entries)), then read as of `size`.
+    /// seen (O(new entries)), then read as of `size`. `None` when `feed` says not to wait for
+    /// a feed in progress and one is, or not to feed at all.
     fn series(
         &self,
         store: &Store,
         size: u64,
         ledger: &Ledger,
         state: &State,
-    ) -> Result<Vec<MonthPoint>, StoreError> {
-        let Ok(mut series) = self.series.lock() else {
-            return Ok(Vec::new());
+        feed: Feed,
+    ) -> Result<Option<Vec<MonthPoint>>, StoreError> {
+        let locked = match feed {
+            Feed::Never => return Ok(None),
+            Feed::Wait => self.series.lock().ok(),
+            Feed::IfFree => match self.series.try_lock() {
+                Ok(series) => Some(series),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::sync::TryLockError::Poisoned(_)) => None,
+            },
+        };
+        let Some(mut series) = locked else {
+            return Ok(Some(Vec::new()));
         };
         self.feed(store, &mut series)?;
         let month = ledger.last_recorded_at().map(|t| t.date().period());
-        Ok(match month {
+        Ok(Some(match month {
             Some(month) => series.series(month, size, state.sector),
             None => Vec::new(),
-        })
+        }))
     }
 
     /// The replay state at `size`: from the store's nearest snapshot, or, for a size below
@@ -498,7 +557,6 @@ impl Views {
             if page.is_empty() {
                 break;
             }
-            let mut scopes = self.scopes.lock().ok();
             for entry in &page {
                 series
                     .push(entry)
@@ -508,11 +566,6 @@ impl Views {
                         if rungs.len() < RUNGS_MAX {
                             rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
                         }
-                    }
-                }
-                if let Some(scopes) = scopes.as_mut() {
-                    if scopes.len() == entry.entry().seq {
-                        scopes.push(entry);
                     }
                 }
             }
@@ -830,5 +883,52 @@ mod tests {
             .map(Task::kind)
             .collect();
         assert_eq!(kinds, ["directive", "action item"]);
+    }
+
+    #[test]
+    fn a_page_asked_while_the_series_is_fed_gets_its_view_at_once_and_the_series_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::test_support::demo_store(&dir.path().join("ledger"), 6);
+        let size = store.size();
+        let views = Views::default();
+        // Someone is feeding the series (the warm-up): a page does not wait for it.
+        let feeding = views.series.lock().unwrap();
+        let first = views.get(&store, size, None, Feed::IfFree).unwrap();
+        assert!(first.series_pending && first.series.is_empty());
+        assert_eq!(*first.state, store.state(Some(size), None).unwrap());
+        // Every entry's scope comes from the store's index meanwhile.
+        let public = first.for_reader(&Reader::Public);
+        let scopes = store.scopes(&(0..size).collect::<Vec<_>>()).unwrap();
+        for (seq, scope) in (0..size).zip(&scopes) {
+            let readable = entry_access(&Reader::Public, scope) == EntryAccess::Full;
+            assert_eq!(public.may_read(seq), readable, "{seq}");
+        }
+        assert!(
+            scopes.iter().any(|s| *s != Scope::Registry),
+            "the demo has operators' data"
+        );
+        // The warm-up's own first view does not feed either.
+        assert!(
+            views
+                .get(&store, size, None, Feed::Never)
+                .unwrap()
+                .series_pending
+        );
+        drop(feeding);
+        // Once fed, the cached view gets its series: that of a view built with it.
+        let filled = views.get(&store, size, None, Feed::IfFree).unwrap();
+        assert!(!filled.series_pending && !filled.series.is_empty());
+        assert!(
+            Arc::ptr_eq(&filled.state, &first.state),
+            "the view is not rebuilt"
+        );
+        let fresh = Views::default()
+            .get(&store, size, None, Feed::Wait)
+            .unwrap();
+        assert_eq!(filled.series, fresh.series);
+        assert!(Arc::ptr_eq(
+            &views.get(&store, size, None, Feed::IfFree).unwrap(),
+            &filled
+        ));
     }
 }
