@@ -95,7 +95,7 @@ impl Web {
         Web::with_views(store, view::Views::default())
     }
 
-    /// As [`Web::new`], with the series leaving a copy of the model every `every` entries
+    /// As [`Web::new`], with the series leaving a snapshot of the model every `every` entries
     /// for views at sizes more than `recent` entries below the log's to resume from (the
     /// default: every 16,384 entries, below the store's kept snapshots).
     pub fn with_rungs(store: Store, every: u64, recent: u64) -> Arc<Web> {

@@ -274,8 +274,7 @@ fn encode(text: &str) -> String {
 }
 
 /// Where a view at an old size resumes from: the series' replay, which passes every size,
-/// leaves a copy of the model (in memory: resuming from it parses nothing) every `every`
-/// entries, at most [`RUNGS_MAX`];
+/// leaves a snapshot of the model (its bytes) every `every` entries, at most [`RUNGS_MAX`];
 /// a view at a size more than `recent` entries below the log's (below the store's kept
 /// snapshots) resumes from the nearest such rung instead of from the store's nearest
 /// snapshot, which may be far (the store archives one every 65,536 entries).
@@ -306,8 +305,8 @@ pub(crate) struct Views {
     series: Mutex<MonthlySeries>,
     building: AtomicUsize,
     pub(crate) ladder: Ladder,
-    /// Left by the series: (size, the model at that size), in size order.
-    rungs: Mutex<Vec<(u64, Arc<Ledger>)>>,
+    /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
+    rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
 }
 
 /// Whether building a view waits for the month-end series.
@@ -525,13 +524,14 @@ impl Views {
                 .iter()
                 .rev()
                 .find(|(at, _)| *at <= size)
-                .map(|(at, rung)| (*at, Arc::clone(rung)))
+                .map(|(at, bytes)| (*at, Arc::clone(bytes)))
         });
-        let Some((at, rung)) = rung else {
+        let Some((at, bytes)) = rung else {
             return store.ledger(Some(size));
         };
-        let mut ledger = Ledger::clone(&rung);
-        drop(rung);
+        let Ok(mut ledger) = Ledger::from_snapshot(&bytes) else {
+            return store.ledger(Some(size));
+        };
         debug_assert_eq!(ledger.size(), at);
         while ledger.size() < size {
             let page = store.entries(
@@ -564,7 +564,7 @@ impl Views {
                 if series.size() % self.ladder.every.max(1) == 0 {
                     if let Ok(mut rungs) = self.rungs.lock() {
                         if rungs.len() < RUNGS_MAX {
-                            rungs.push((series.size(), Arc::new(series.ledger().clone())));
+                            rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
                         }
                     }
                 }
