@@ -315,6 +315,58 @@ impl Browser {
         std::fs::write(path, bytes).unwrap();
     }
 
+    /// The form controls shown on the page that have no accessible name: no label (by `for`
+    /// or around it), no `aria-label` or `aria-labelledby`, no `title`, and, a button, no
+    /// text.
+    fn unlabelled_controls(&mut self) -> Vec<String> {
+        let found = self.eval(
+            "Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button')).filter(e => {
+                const labelled = Array.from(e.labels || []).some(l => l.textContent.trim());
+                const aria = (e.getAttribute('aria-label') || '').trim()
+                    || (e.getAttribute('aria-labelledby') || '').split(/\\s+/).some(id => id && (document.getElementById(id) || {}).textContent);
+                const titled = (e.getAttribute('title') || '').trim();
+                const text = e.tagName === 'BUTTON' && e.textContent.trim();
+                return !(labelled || aria || titled || text);
+            }).map(e => e.outerHTML.slice(0, 160))",
+        );
+        serde_json::from_value(found).unwrap()
+    }
+
+    /// Tabs through the page from its start, as a keyboard user does, until the focus comes
+    /// back to where it started; returns the links and controls shown on the page that it
+    /// never reached, and how many stops it made.
+    fn unreachable_by_tab(&mut self) -> (Vec<String>, usize) {
+        let shown = "Array.from(document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary'))
+            .filter(e => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden')";
+        let count = self.eval(&format!("{shown}.length")).as_u64().unwrap();
+        self.eval(
+            "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); true",
+        );
+        let mark = "(() => { const e = document.activeElement; if (!e || e === document.body) return 'body';
+            if (e.dataset.tabStop) return 'again:' + e.dataset.tabStop;
+            window.tabStops = (window.tabStops || 0) + 1; e.dataset.tabStop = String(window.tabStops); return 'new'; })()";
+        let mut stops = 0;
+        // A date input's day, month and year fields are a stop each: allow for them.
+        for _ in 0..count * 3 + 10 {
+            for kind in ["keyDown", "keyUp"] {
+                self.call(
+                    "Input.dispatchKeyEvent",
+                    json!({"type": kind, "key": "Tab", "code": "Tab",
+                        "windowsVirtualKeyCode": 9, "nativeVirtualKeyCode": 9}),
+                );
+            }
+            let at = self.eval(mark);
+            if at == json!("again:1") || (at == json!("body") && stops > 0) {
+                break;
+            }
+            stops += 1;
+        }
+        let missed = self.eval(&format!(
+            "{shown}.filter(e => !e.dataset.tabStop).map(e => e.outerHTML.slice(0, 160))"
+        ));
+        (serde_json::from_value(missed).unwrap(), stops)
+    }
+
     fn pdf(&mut self) -> Vec<u8> {
         let pdf = self.call(
             "Page.printToPDF",
@@ -542,7 +594,59 @@ fn the_web_app_works_in_a_real_browser() {
                 "Monthly meeting pack".into(),
                 digest.clone(),
                 format!("tree size <strong>{size}</strong>"),
+                "Meetings and quorum".into(),
+                not_quorate.clone(),
+                "id=\"pack-actions\"".into(),
+                "id=\"pack-directives\"".into(),
+                "/app/pack/actions.csv".into(),
+                "/app/pack/directives.csv".into(),
+                "/app/pack/meetings.csv".into(),
             ],
+        ),
+        (
+            "directives",
+            "/app/directives".into(),
+            1280,
+            vec![
+                "Directives and action items".into(),
+                format!("id=\"task-{escalated_action}\""),
+                format!("escalated</span> (<code>{escalation}</code>)"),
+                "Legend of statuses".into(),
+            ],
+        ),
+        (
+            "directives-filtered",
+            format!("/app/directives?operator={first_op}"),
+            1280,
+            vec![format!("Directives and action items — {first_name}")],
+        ),
+        (
+            "directives-phone",
+            "/app/directives".into(),
+            390,
+            vec![format!("id=\"task-{escalated_action}\"")],
+        ),
+        (
+            "disputes",
+            "/app/disputes".into(),
+            1280,
+            vec![
+                "The disputes register".into(),
+                "Opened by".into(),
+                "Resolved by".into(),
+            ],
+        ),
+        (
+            "challenges",
+            "/app/challenges".into(),
+            1280,
+            vec!["The challenges register".into(), "Raised by".into()],
+        ),
+        (
+            "disputes-phone",
+            "/app/disputes".into(),
+            390,
+            vec!["The disputes register".into()],
         ),
         (
             "ledger",
@@ -642,6 +746,56 @@ fn the_web_app_works_in_a_real_browser() {
                 html.contains(text.as_str()),
                 "{name} ({path}) does not show {text:?}"
             );
+        }
+        // Every form control has an accessible name, and the keyboard reaches every link and
+        // control shown, in the tab order.
+        let unlabelled = browser.unlabelled_controls();
+        assert!(unlabelled.is_empty(), "{name} ({path}): {unlabelled:?}");
+        if *width >= 600 {
+            let (missed, stops) = browser.unreachable_by_tab();
+            assert!(stops > 5, "{name} ({path}): {stops} tab stops");
+            assert!(
+                missed.is_empty(),
+                "{name} ({path}): the keyboard never reaches {missed:?}"
+            );
+        }
+        links.extend(internal_links(&html));
+    }
+
+    // Each dispute and challenge has its page, reached from its register: a resolved dispute
+    // shows its outcome and both entries to the task force.
+    let mut resolved_dispute = String::new();
+    for (register, selector) in [("disputes", "#disputes"), ("challenges", "#challenges")] {
+        assert!(browser
+            .open(&format!("{base}/app/{register}"), 1280)
+            .is_empty());
+        let href = browser.eval(&format!(
+            "(() => {{ const rows = Array.from(document.querySelectorAll('{selector} tbody tr'));
+                const row = rows.find(r => r.querySelector('.status-upheld-dispute, .status-overturned-dispute, .status-resolved-challenge')) || rows[0];
+                return row.querySelector('a').getAttribute('href'); }})()"
+        ));
+        let href = href.as_str().unwrap().to_owned();
+        let errors = browser.open(&format!("{base}{href}"), 1280);
+        assert!(errors.is_empty(), "{href}: {errors:?}");
+        browser.screenshot(&shots.join(format!("{register}-one.png")));
+        assert_eq!(browser.result_of("#checkpoint-check"), "ok", "{href}");
+        let html = browser.html();
+        assert!(
+            html.contains("Its entries") && html.contains("On the agenda of"),
+            "{href}"
+        );
+        assert_eq!(
+            html.matches("class=\"entry-card\"").count(),
+            2,
+            "{href}: opened and resolved"
+        );
+        if register == "disputes" {
+            let status = browser.text_of("#dispute-fields dd");
+            assert!(
+                status == "upheld" || status == "overturned",
+                "{href}: {status}"
+            );
+            resolved_dispute = href;
         }
         links.extend(internal_links(&html));
     }
@@ -826,6 +980,26 @@ fn the_web_app_works_in_a_real_browser() {
     browser.screenshot(&shots.join("entry-public.png"));
     let card = browser.text_of("#entry-summary");
     assert!(card.starts_with("Withheld"), "{card}");
+    // A resolved dispute's outcome is sealed from the public (format 2): its page says
+    // "resolved" and withholds both entries' texts.
+    assert!(browser
+        .open(&format!("{base}{resolved_dispute}"), 1280)
+        .is_empty());
+    browser.screenshot(&shots.join("dispute-public.png"));
+    assert_eq!(browser.text_of("#dispute-fields dd"), "resolved");
+    let page = browser.html();
+    assert_eq!(
+        page.matches("Withheld: this entry").count(),
+        2,
+        "{resolved_dispute}"
+    );
+    // Directives and action items are workflow facts: the public sees them all.
+    assert!(browser
+        .open(&format!("{base}/app/directives"), 1280)
+        .is_empty());
+    assert!(browser
+        .html()
+        .contains(&format!("id=\"task-{escalated_action}\"")));
     // Commitment texts are withheld too, on the page and in the pack's CSV.
     assert!(browser
         .open(&format!("{base}/app/commitments"), 1280)

@@ -4,7 +4,9 @@
 use hisaab_model::Pillar;
 use hisaab_store::Store;
 
-use crate::view::body_at;
+use hisaab_model::cycle::ActionOwner;
+
+use crate::view::{body_at, meetings_newest_first, tasks_overdue_first, Task};
 use crate::{View, WebError};
 
 /// A table of the pack.
@@ -18,20 +20,43 @@ pub(crate) enum Table {
     Commitments,
     /// Every dispute.
     Disputes,
+    /// Every challenge.
+    Challenges,
+    /// Every meeting of the cycle: dates, attendance, quorum.
+    Meetings,
+    /// Every action item, overdue first.
+    Actions,
+    /// Every directive, overdue first.
+    Directives,
 }
 
 impl Table {
+    /// Every table, in the pack's order.
+    const ALL: [Table; 8] = [
+        Table::Scores,
+        Table::Kpis,
+        Table::Commitments,
+        Table::Disputes,
+        Table::Challenges,
+        Table::Meetings,
+        Table::Actions,
+        Table::Directives,
+    ];
+
     /// The tables' names.
-    pub(crate) const NAMES: [&'static str; 4] = ["scores", "kpis", "commitments", "disputes"];
+    pub(crate) const NAMES: [&'static str; 8] = [
+        "scores",
+        "kpis",
+        "commitments",
+        "disputes",
+        "challenges",
+        "meetings",
+        "actions",
+        "directives",
+    ];
 
     pub(crate) fn from_name(name: &str) -> Option<Table> {
-        match name {
-            "scores" => Some(Table::Scores),
-            "kpis" => Some(Table::Kpis),
-            "commitments" => Some(Table::Commitments),
-            "disputes" => Some(Table::Disputes),
-            _ => None,
-        }
+        Table::ALL.into_iter().find(|t| t.name() == name)
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -40,6 +65,10 @@ impl Table {
             Table::Kpis => "kpis",
             Table::Commitments => "commitments",
             Table::Disputes => "disputes",
+            Table::Challenges => "challenges",
+            Table::Meetings => "meetings",
+            Table::Actions => "actions",
+            Table::Directives => "directives",
         }
     }
 }
@@ -197,11 +226,140 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
                         d.operator.to_string(),
                         d.kpi.to_string(),
                         d.evaluation.to_hex(),
-                        d.status.as_str().to_owned(),
+                        view.dispute_status(d).as_str().to_owned(),
                         d.seq.to_string(),
                         opt(d.resolved_seq),
                     ],
                 );
+            }
+        }
+        Table::Challenges => {
+            row(
+                &mut out,
+                &[
+                    "challenge",
+                    "operator",
+                    "kpi",
+                    "status",
+                    "seq",
+                    "resolved_seq",
+                ]
+                .map(str::to_owned),
+            );
+            for c in &view.register.challenges {
+                row(
+                    &mut out,
+                    &[
+                        c.challenge.to_string(),
+                        opt(c.operator.as_ref()),
+                        opt(c.kpi.as_ref()),
+                        if c.is_open() { "open" } else { "resolved" }.to_owned(),
+                        c.seq.to_string(),
+                        opt(c.resolved_seq),
+                    ],
+                );
+            }
+        }
+        Table::Meetings => {
+            row(
+                &mut out,
+                &[
+                    "meeting",
+                    "scheduled_for",
+                    "held_on",
+                    "attended",
+                    "absent",
+                    "attested",
+                    "operators",
+                    "represented",
+                    "quorum_percent",
+                    "quorate",
+                ]
+                .map(str::to_owned),
+            );
+            if let Some(cycle) = &view.state.cycle {
+                for (id, m) in meetings_newest_first(cycle) {
+                    row(
+                        &mut out,
+                        &[
+                            id.to_string(),
+                            opt(m.scheduled_for),
+                            opt(m.held_on),
+                            m.attendees.len().to_string(),
+                            m.absent.len().to_string(),
+                            m.attested.len().to_string(),
+                            m.operators.to_string(),
+                            m.represented.to_string(),
+                            cycle.quorum_percent.to_string(),
+                            opt(m.quorate),
+                        ],
+                    );
+                }
+            }
+        }
+        Table::Actions | Table::Directives => {
+            let (header, want): (&[&str], fn(&Task<'_>) -> bool) = if table == Table::Actions {
+                (
+                    &[
+                        "action",
+                        "meeting",
+                        "owner_kind",
+                        "owner",
+                        "operator",
+                        "due",
+                        "status",
+                        "escalation",
+                    ],
+                    |t| matches!(t, Task::Action(..)),
+                )
+            } else {
+                (
+                    &[
+                        "directive",
+                        "operator",
+                        "issued",
+                        "due",
+                        "status",
+                        "escalation",
+                    ],
+                    |t| matches!(t, Task::Directive(..)),
+                )
+            };
+            let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+            row(&mut out, &header);
+            if let Some(cycle) = &view.state.cycle {
+                for task in tasks_overdue_first(cycle, &view.register, None) {
+                    if !want(&task) {
+                        continue;
+                    }
+                    let fields = match task {
+                        Task::Action(id, a) => {
+                            let (kind, owner) = match &a.owner {
+                                ActionOwner::Member(m) => ("member", m),
+                                ActionOwner::Operator(o) => ("operator", o),
+                            };
+                            vec![
+                                id.to_string(),
+                                a.meeting.to_string(),
+                                kind.to_owned(),
+                                owner.to_string(),
+                                opt(task.operator(&view.register)),
+                                a.due.to_string(),
+                                a.status.as_str().to_owned(),
+                                opt(a.escalation.as_ref()),
+                            ]
+                        }
+                        Task::Directive(id, d) => vec![
+                            id.to_string(),
+                            d.operator.to_string(),
+                            d.issued.to_string(),
+                            d.due.to_string(),
+                            d.status.as_str().to_owned(),
+                            opt(d.escalation.as_ref()),
+                        ],
+                    };
+                    row(&mut out, &fields);
+                }
             }
         }
     }
@@ -210,7 +368,17 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, Table};
+
+    #[test]
+    fn every_table_is_found_by_its_name() {
+        let names: Vec<&str> = Table::ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(names, Table::NAMES);
+        for table in Table::ALL {
+            assert_eq!(Table::from_name(table.name()), Some(table));
+        }
+        assert_eq!(Table::from_name("minutes"), None);
+    }
 
     #[test]
     fn fields_are_quoted_only_when_they_must_be() {

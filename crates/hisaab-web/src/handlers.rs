@@ -92,7 +92,7 @@ where
     let result = blocking::run_blocking(
         move || {
             let (path, params) = params(query)?;
-            let view = web.view_at(as_of(&params)?, as_of_date(&params)?)?;
+            let view = web.page_view(as_of(&params)?, as_of_date(&params)?)?;
             let mut view = view.for_reader(&reader.class);
             view.here = Here::new(&path, &params);
             render(&web, &view, &reader, &params)
@@ -268,6 +268,115 @@ pub(crate) async fn meetings(
         html(pages::meetings(web.store(), view, reader)?)
     })
     .await
+}
+
+/// `GET /app/directives?operator=`: every directive and action item, overdue first.
+pub(crate) async fn directives(
+    State(web): State<Arc<Web>>,
+    reader: Reader,
+    query: Params,
+) -> Response {
+    page(web, reader, query, |_, view, reader, params| {
+        let operator = params.get("operator").filter(|o| !o.is_empty()).cloned();
+        if let Some(operator) = &operator {
+            known_operator(view, operator)?;
+        }
+        html(pages::directives(view, reader, operator.as_deref()))
+    })
+    .await
+}
+
+/// `GET /app/disputes`: the disputes register.
+pub(crate) async fn disputes(
+    State(web): State<Arc<Web>>,
+    reader: Reader,
+    query: Params,
+) -> Response {
+    page(web, reader, query, |web, view, reader, _| {
+        html(pages::disputes(web.store(), view, reader)?)
+    })
+    .await
+}
+
+/// `GET /app/disputes/{dispute}`: one dispute.
+pub(crate) async fn dispute(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    reader: Reader,
+    query: Params,
+) -> Response {
+    page(web, reader, query, move |web, view, reader, _| {
+        let found = view
+            .register
+            .disputes
+            .iter()
+            .find(|d| d.dispute.as_str() == id);
+        case(
+            web,
+            view,
+            reader,
+            "dispute",
+            &id,
+            found.map(|d| pages::Case::dispute(view, d)),
+        )
+    })
+    .await
+}
+
+/// `GET /app/challenges`: the challenges register.
+pub(crate) async fn challenges(
+    State(web): State<Arc<Web>>,
+    reader: Reader,
+    query: Params,
+) -> Response {
+    page(web, reader, query, |web, view, reader, _| {
+        html(pages::challenges(web.store(), view, reader)?)
+    })
+    .await
+}
+
+/// `GET /app/challenges/{challenge}`: one challenge.
+pub(crate) async fn challenge(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    reader: Reader,
+    query: Params,
+) -> Response {
+    page(web, reader, query, move |web, view, reader, _| {
+        let found = view
+            .register
+            .challenges
+            .iter()
+            .find(|c| c.challenge.as_str() == id);
+        case(
+            web,
+            view,
+            reader,
+            "challenge",
+            &id,
+            found.map(|c| pages::Case::challenge(view, c)),
+        )
+    })
+    .await
+}
+
+/// A dispute's or a challenge's page, or a 404 naming what was asked.
+fn case(
+    web: &Web,
+    view: &View,
+    reader: &Reader,
+    kind: &str,
+    id: &str,
+    found: Option<pages::Case<'_>>,
+) -> Result<Response, WebError> {
+    match found {
+        Some(found) => html(pages::case(web.store(), view, reader, &found)?),
+        None => Err(WebError::NotFound(format!(
+            "no {kind} {:?} at size {}",
+            id.chars().take(40).collect::<String>(),
+            view.size
+        ))),
+    }
 }
 
 /// `GET /app/pack`: the monthly meeting pack.

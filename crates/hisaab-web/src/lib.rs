@@ -15,7 +15,10 @@
 //! | `/app/operators/{operator}/kpis/{kpi}` | every entry about one operator and KPI |
 //! | `/app/commitments?operator=&status=` | who owes what by when, overdue first |
 //! | `/app/meetings` | meetings, attendance and attestations, decisions |
-//! | `/app/pack` | the monthly meeting pack, one printable page |
+//! | `/app/directives?operator=` | every directive and action item, overdue first |
+//! | `/app/disputes`, `/app/disputes/{dispute}` | the disputes register; one dispute |
+//! | `/app/challenges`, `/app/challenges/{challenge}` | the challenges register; one challenge |
+//! | `/app/pack` | the monthly meeting pack, one printable page: scores, KPIs, commitments, meetings and quorum, action items, directives, disputes and challenges |
 //! | `/app/pack/{table}.csv` | its tables as CSV, stamped with checkpoint and state digest |
 //! | `/app/ledger?start=` | the ledger explorer: checkpoint, entries as cards |
 //! | `/app/entries/{seq}` | one entry, its inclusion proof and receipt |
@@ -34,6 +37,11 @@ mod handlers;
 pub mod pages;
 mod reader;
 mod view;
+
+// The demo's store, as the integration tests build it, for the unit tests.
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
 
 use std::sync::Arc;
 
@@ -79,9 +87,11 @@ impl From<view::BuildError> for WebError {
 }
 
 impl Web {
-    /// The app over `store`. The month-end series and the entries' scopes, which read the
-    /// whole log once, are fed on a background thread from now on, so that the first page
-    /// after a start does not wait for all of it.
+    /// The app over `store`. At start, on a background thread, the latest view is built and
+    /// then the month-end series (which reads the whole log once) is fed, so that the first
+    /// pages are served from the cache and none waits for the series: a page asked for while
+    /// it is being fed gets its view without it, filled in once it is fed. Who may read an
+    /// entry comes from the store's index of scopes, which reads nothing at start.
     pub fn new(store: Store) -> Arc<Web> {
         Web::with_views(store, view::Views::default())
     }
@@ -103,42 +113,49 @@ impl Web {
         let warm = Arc::clone(&web);
         let spawned = std::thread::Builder::new()
             .name("hisaab-web-warm".to_owned())
-            .spawn(move || {
-                let started = std::time::Instant::now();
-                // Then the latest view, and the public's view of it: what the first pages
-                // ask for.
-                let warmed = warm.views.catch_up(&warm.store).and_then(|()| {
-                    let latest = warm.store.size();
-                    if latest > 0 {
-                        let view = warm
-                            .views
-                            .get(&warm.store, latest, None)
-                            .map_err(|e| match e {
-                                view::BuildError::Store(store) => Some(store),
-                                view::BuildError::Busy => None,
-                            });
-                        match view {
-                            Ok(view) => drop(view.for_reader(&hisaab_model::view::Reader::Public)),
-                            Err(Some(store)) => return Err(store),
-                            Err(None) => {}
-                        }
-                    }
-                    Ok(())
-                });
-                match warmed {
-                    Ok(()) => tracing::info!(
-                        entries = warm.store.size(),
-                        ms = started.elapsed().as_millis(),
-                        "the web app's month-end series is fed and the latest view built"
-                    ),
-                    Err(error) => tracing::warn!(%error, "feeding the month-end series failed; \
-                        the first page will retry"),
-                }
-            });
+            .spawn(move || warm.warm_up());
         if let Err(error) = spawned {
             tracing::warn!(%error, "no thread to feed the month-end series; the first page will");
         }
         web
+    }
+
+    /// The warm-up after a start: the latest view and the public's view of it (what the first
+    /// pages ask for), then the month-end series, then the series in the latest view.
+    fn warm_up(&self) {
+        let started = std::time::Instant::now();
+        let latest = self.store.size();
+        let view = |feed| match self.views.get(&self.store, latest, None, feed) {
+            Ok(view) => Ok(Some(view)),
+            Err(view::BuildError::Busy) => Ok(None),
+            Err(view::BuildError::Store(store)) => Err(store),
+        };
+        let warmed = (|| {
+            if latest > 0 {
+                if let Some(view) = view(view::Feed::Never)? {
+                    drop(view.for_reader(&hisaab_model::view::Reader::Public));
+                }
+                tracing::info!(
+                    entries = latest,
+                    ms = started.elapsed().as_millis(),
+                    "the web app's latest view is built"
+                );
+            }
+            self.views.catch_up(&self.store)?;
+            if latest > 0 {
+                view(view::Feed::Wait)?;
+            }
+            Ok::<(), hisaab_store::StoreError>(())
+        })();
+        match warmed {
+            Ok(()) => tracing::info!(
+                entries = self.store.size(),
+                ms = started.elapsed().as_millis(),
+                "the web app's month-end series is fed and the latest view built"
+            ),
+            Err(error) => tracing::warn!(%error, "feeding the month-end series failed; \
+                the first page will retry"),
+        }
     }
 
     /// The store it reads.
@@ -168,6 +185,25 @@ impl Web {
         as_of: Option<u64>,
         as_of_date: Option<hisaab_log::Date>,
     ) -> Result<Arc<View>, WebError> {
+        self.view_fed(as_of, as_of_date, view::Feed::Wait)
+    }
+
+    /// As [`Web::view_at`], for a page: while the month-end series is being fed (after a
+    /// start), the view without it rather than a wait ([`View::series_pending`]).
+    pub(crate) fn page_view(
+        &self,
+        as_of: Option<u64>,
+        as_of_date: Option<hisaab_log::Date>,
+    ) -> Result<Arc<View>, WebError> {
+        self.view_fed(as_of, as_of_date, view::Feed::IfFree)
+    }
+
+    fn view_fed(
+        &self,
+        as_of: Option<u64>,
+        as_of_date: Option<hisaab_log::Date>,
+        feed: view::Feed,
+    ) -> Result<Arc<View>, WebError> {
         let size = self.store.size();
         if let Some(as_of) = as_of {
             if as_of > size {
@@ -177,7 +213,9 @@ impl Web {
             }
         }
         let Some(day) = as_of_date else {
-            return Ok(self.views.get(&self.store, as_of.unwrap_or(size), None)?);
+            return Ok(self
+                .views
+                .get(&self.store, as_of.unwrap_or(size), None, feed)?);
         };
         let by_date = self.store.size_at_date(day)?;
         if by_date == 0 {
@@ -196,7 +234,7 @@ impl Web {
             )));
         }
         let size = as_of.map_or(by_date, |n| n.min(by_date));
-        Ok(self.views.get(&self.store, size, Some(day))?)
+        Ok(self.views.get(&self.store, size, Some(day), feed)?)
     }
 }
 
@@ -212,6 +250,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: Arc<Web>) -> Router<S> {
         )
         .route("/app/commitments", get(handlers::commitments))
         .route("/app/meetings", get(handlers::meetings))
+        .route("/app/directives", get(handlers::directives))
+        .route("/app/disputes", get(handlers::disputes))
+        .route("/app/disputes/{dispute}", get(handlers::dispute))
+        .route("/app/challenges", get(handlers::challenges))
+        .route("/app/challenges/{challenge}", get(handlers::challenge))
         .route("/app/pack", get(handlers::pack))
         .route("/app/pack/{table}", get(handlers::pack_csv))
         .route("/app/ledger", get(handlers::ledger))

@@ -4,15 +4,20 @@
 use axum::http::StatusCode;
 use hisaab_log::SealedEntry;
 use hisaab_model::cycle::{
-    ActionOwner, ActionState, AgendaItem, CycleState, EscalatedItem, MeetingState, TaskStatus,
+    ActionOwner, ActionState, AgendaItem, CycleState, DirectiveState, EscalatedItem, MeetingState,
+    TaskStatus,
 };
-use hisaab_model::report::{Band, CommitmentItem, CommitmentStatus, MonthPoint, TrendPoint};
+use hisaab_model::report::{
+    Band, ChallengeItem, CommitmentItem, CommitmentStatus, DisputeItem, MonthPoint, TrendPoint,
+};
 use hisaab_model::sealed::or_sealed;
 use hisaab_model::{Body, KpiState, Pillar, Slug};
 use hisaab_store::Store;
 use maud::{html, Markup, DOCTYPE};
 
-use crate::view::{body_at, body_of, meetings_newest_first, next_meeting};
+use crate::view::{
+    body_at, body_of, meetings_newest_first, next_meeting, tasks_overdue_first, Task,
+};
 use crate::{assets, Reader, View, WebError};
 
 /// The `status` filters of the commitments page.
@@ -27,16 +32,20 @@ enum Nav {
     Overview,
     Commitments,
     Meetings,
+    Directives,
+    Disputes,
     Pack,
     Ledger,
     Verify,
     None,
 }
 
-const NAV: [(Nav, &str, &str); 6] = [
+const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Overview, "/", "Overview"),
     (Nav::Commitments, "/app/commitments", "Who owes what"),
     (Nav::Meetings, "/app/meetings", "Meetings"),
+    (Nav::Directives, "/app/directives", "Directives and actions"),
+    (Nav::Disputes, "/app/disputes", "Disputes and challenges"),
     (Nav::Pack, "/app/pack", "Meeting pack"),
     (Nav::Ledger, "/app/ledger", "Ledger"),
     (Nav::Verify, "/app/verify", "Verify"),
@@ -454,14 +463,17 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
                     a href=(at(view, "/app/commitments?status=overdue")) { "see them" } }
                 div.card { span.big #count-pending { (pending) } "commitments still to meet "
                     a href=(at(view, "/app/commitments?status=pending")) { "see them" } }
-                div.card { span.big #count-disputes { (open_disputes) } "disputes open" }
-                div.card { span.big #count-challenges { (open_challenges) } "challenges open" }
+                div.card { span.big #count-disputes { (open_disputes) } "disputes open "
+                    a href=(at(view, "/app/disputes")) { "see them" } }
+                div.card { span.big #count-challenges { (open_challenges) } "challenges open "
+                    a href=(at(view, "/app/challenges")) { "see them" } }
                 @if let Some(n) = overdue_actions {
                     div.card { span.big #count-overdue-actions { (n) } "action items overdue "
-                        a href=(at(view, "/app/meetings")) { "see them" } }
+                        a href=(at(view, "/app/directives")) { "see them" } }
                 }
                 @if let Some(n) = overdue_directives {
-                    div.card { span.big #count-overdue-directives { (n) } "directives overdue" }
+                    div.card { span.big #count-overdue-directives { (n) } "directives overdue "
+                        a href=(at(view, "/app/directives")) { "see them" } }
                 }
                 div.card { span.big { (register.meetings.len()) } "meetings recorded "
                     a href=(at(view, "/app/meetings")) { "see them" } }
@@ -480,7 +492,9 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
             h2 { "Heat map: operators × pillars" }
             (heatmap(view))
             h2 { "Sector score per pillar over the months" }
-            @if view.reader == hisaab_model::view::Reader::Full {
+            @if view.reader == hisaab_model::view::Reader::Full && view.series_pending {
+                p #sector-history role="status" { "The sector's scores month by month are being computed from the whole log (the server started a moment ago): reload this page shortly to see them." }
+            } @else if view.reader == hisaab_model::view::Reader::Full {
                 (sector_chart(&view.series))
             } @else {
                 p #sector-history { "The sector's scores month by month are shown to the task force: an earlier month's score may rest on fewer than three operators' scores. Sign in to see them." }
@@ -682,7 +696,7 @@ pub fn scorecard(
                 .collect()
         })
         .unwrap_or_default();
-    let directives: Vec<_> = cycle
+    let directives: Vec<(&Slug, &DirectiveState)> = cycle
         .map(|c| {
             c.directives
                 .iter()
@@ -758,25 +772,7 @@ pub fn scorecard(
                 h2 { "Action items and directives" }
                 (task_legend())
                 (actions_table(view, "Action items it owns", "operator-actions", &actions))
-                @if directives.is_empty() { p { "Directives: none." } } @else {
-                    div.table-wrap {
-                        table.directives.stack #operator-directives {
-                            caption { "Directives of the authority to " (state.name) }
-                            thead { tr {
-                                th scope="col" { "Directive" } th scope="col" { "Owner" } th scope="col" { "Issued" }
-                                th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
-                            } }
-                            tbody { @for (id, d) in &directives { tr {
-                                td data-label="Directive" { code { (id) } }
-                                td data-label="Owner" { span { (state.name) " (operator)" } }
-                                td data-label="Issued" { (d.issued) }
-                                td data-label="Due" { (d.due) }
-                                (status_cell(d.status))
-                                (escalation_cell(d.escalation.as_ref()))
-                            } } }
-                        }
-                    }
-                }
+                (directives_table(view, &format!("Directives of the authority to {}", state.name), "operator-directives", &directives))
                 h2 { "Extended commitments" }
                 @if extended.is_empty() { p { "None." } } @else {
                     div.table-wrap {
@@ -827,14 +823,14 @@ pub fn scorecard(
             h2 { "Disputes" }
             @if disputes.is_empty() { p { "None." } } @else {
                 ul { @for d in &disputes { li {
-                    a href=(at(view, &format!("/app/entries/{}", d.seq))) { code { (d.dispute) } }
-                    " on " code { (d.kpi) } ": " span class={ "status status-" (d.status.as_str()) } { (d.status.as_str()) }
+                    a href=(at(view, &format!("/app/disputes/{}", d.dispute))) { code { (d.dispute) } }
+                    " on " code { (d.kpi) } ": " (dispute_status(view, d))
                 } } }
             }
             h2 { "Challenges" }
             @if challenges.is_empty() { p { "None." } } @else {
                 ul { @for c in &challenges { li {
-                    a href=(at(view, &format!("/app/entries/{}", c.seq))) { code { (c.challenge) } }
+                    a href=(at(view, &format!("/app/challenges/{}", c.challenge))) { code { (c.challenge) } }
                     @if c.is_open() { " (open)" } @else { " (resolved)" }
                 } } }
             }
@@ -1239,31 +1235,108 @@ fn actions_table(
     id: &str,
     actions: &[(&Slug, &ActionState)],
 ) -> Markup {
+    let tasks: Vec<Task<'_>> = actions.iter().map(|(id, a)| Task::Action(id, a)).collect();
+    kind_table(view, caption, id, ["Action", "Meeting", "Owner"], &tasks)
+}
+
+/// A table of directives, labelled by `caption`.
+fn directives_table(
+    view: &View,
+    caption: &str,
+    id: &str,
+    directives: &[(&Slug, &DirectiveState)],
+) -> Markup {
+    let tasks: Vec<Task<'_>> = directives
+        .iter()
+        .map(|(id, d)| Task::Directive(id, d))
+        .collect();
+    kind_table(view, caption, id, ["Directive", "Owner", "Issued"], &tasks)
+}
+
+/// A table of tasks of one kind: the id and the kind's two columns (`heads`: an action's
+/// meeting and owner, a directive's owner and date issued), then due date, status and
+/// escalation.
+fn kind_table(
+    view: &View,
+    caption: &str,
+    id: &str,
+    heads: [&str; 3],
+    tasks: &[Task<'_>],
+) -> Markup {
+    let class = heads[0].to_lowercase() + "s";
     html! {
-        @if actions.is_empty() { p { (caption) ": none." } } @else {
+        @if tasks.is_empty() { p { (caption) ": none." } } @else {
             div.table-wrap {
-                table.actions.stack id=(id) {
+                table.stack class=(class) id=(id) {
                     caption { (caption) }
                     thead { tr {
-                        th scope="col" { "Action" } th scope="col" { "Meeting" } th scope="col" { "Owner" }
+                        @for head in heads { th scope="col" { (head) } }
                         th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
                     } }
-                    tbody {
-                        @for (id, a) in actions {
-                            tr {
-                                td data-label="Action" { code { (id) } }
+                    tbody { @for task in tasks { tr {
+                        td data-label=(heads[0]) { code { (task.id()) } }
+                        @match task {
+                            Task::Action(_, a) => {
                                 td data-label="Meeting" { a href=(at(view, &format!("/app/meetings#meeting-{}", a.meeting))) { (a.meeting) } }
                                 (owner_cell(view, &a.owner))
-                                td data-label="Due" { (a.due) }
-                                (status_cell(a.status))
-                                (escalation_cell(a.escalation.as_ref()))
+                            }
+                            Task::Directive(_, d) => {
+                                (owner_cell(view, &ActionOwner::Operator(d.operator.clone())))
+                                td data-label="Issued" { (d.issued) }
                             }
                         }
-                    }
+                        td data-label="Due" { (task.due()) }
+                        (status_cell(task.status()))
+                        (escalation_cell(task.escalation()))
+                    } } }
                 }
             }
         }
     }
+}
+
+/// Every action item and directive in one table, in the order given.
+fn tasks_table(view: &View, caption: &str, tasks: &[Task<'_>]) -> Markup {
+    html! {
+        div.table-wrap {
+            table.tasks.stack #tasks {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { "Item" } th scope="col" { "Operator" } th scope="col" { "Owner" }
+                    th scope="col" { "From" } th scope="col" { "Due" } th scope="col" { "Status" }
+                    th scope="col" { "Escalation" }
+                } }
+                tbody { @for task in tasks { tr id=(format!("task-{}", task.id())) {
+                    td data-label="Item" { span { (task.kind()) " " code { (task.id()) } } }
+                    td data-label="Operator" { span {
+                        @match task.operator(&view.register) {
+                            Some(o) => { a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } }
+                            None => { "–" }
+                        }
+                    } }
+                    @match task {
+                        Task::Action(_, a) => {
+                            (owner_cell(view, &a.owner))
+                            td data-label="From" { span { "meeting " a href=(at(view, &format!("/app/meetings#meeting-{}", a.meeting))) { (a.meeting) } } }
+                        }
+                        Task::Directive(_, d) => {
+                            td data-label="Owner" { span { (view.operator_name(d.operator.as_str())) " (operator)" } }
+                            td data-label="From" { span { "the authority, issued " (d.issued) } }
+                        }
+                    }
+                    td data-label="Due" { (task.due()) }
+                    (status_cell(task.status()))
+                    (escalation_cell(task.escalation()))
+                } } }
+            }
+        }
+    }
+}
+
+/// A dispute's status as the reader may see it.
+fn dispute_status(view: &View, dispute: &DisputeItem) -> Markup {
+    let status = view.dispute_status(dispute).as_str();
+    html! { span class={ "status status-" (status) "-dispute" } { (status) } }
 }
 
 /// The quorum of a meeting, in words.
@@ -1440,6 +1513,27 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
     let table = commitments_table(store, view, &pending)?;
     let title = view.ledger.genesis().map_or("Hisaab", |g| g.title.as_str());
     let csv = |name: &str| at(view, &format!("/app/pack/{name}.csv"));
+    let cycle = view.state.cycle.as_ref();
+    let tasks = cycle.map_or_else(Vec::new, |c| tasks_overdue_first(c, &view.register, None));
+    let actions: Vec<(&Slug, &ActionState)> = tasks
+        .iter()
+        .filter_map(|t| match t {
+            Task::Action(id, a) => Some((*id, *a)),
+            Task::Directive(..) => None,
+        })
+        .collect();
+    let directives: Vec<(&Slug, &DirectiveState)> = tasks
+        .iter()
+        .filter_map(|t| match t {
+            Task::Directive(id, d) => Some((*id, *d)),
+            Task::Action(..) => None,
+        })
+        .collect();
+    let download = |name: &str, what: &str| {
+        html! {
+            p.no-print.csv { a href=(csv(name)) download { "Download " (what) " as CSV" } }
+        }
+    };
     Ok(layout(
         Some(view),
         reader,
@@ -1453,11 +1547,15 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                     ", root " code { (view.root.to_hex()) } "; state digest " code { (view.state.digest.to_hex()) } "." }
                 p { "Re-verify: " code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" } " must print this digest." }
             }
-            p.no-print { "Print this page, or save it as PDF from the browser's print dialog. Tables as CSV: "
-                a href=(csv("scores")) { "scores" } ", " a href=(csv("kpis")) { "KPIs" } ", "
-                a href=(csv("commitments")) { "commitments" } ", " a href=(csv("disputes")) { "disputes" } "." }
+            p.no-print { "Print this page, or save it as PDF from the browser's print dialog. Every table is also a CSV file stamped with this checkpoint and digest: "
+                @for (i, name) in crate::csv::Table::NAMES.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(csv(name)) { (name) }
+                }
+                "." }
             h2 { "1. Scores: operators × pillars" }
             (heatmap(view))
+            (download("scores", "the scores"))
             h2 { "2. KPIs needing attention" }
             div.table-wrap { table #pack-kpis .stack {
                 thead { tr { th { "Operator" } th { "KPI" } th { "Title" } th { "Pillar" } th { "Unit" } th { "Target" } th { "Direction" } th { "Due" } th { "Latest value" } th { "Latest verdict" } th { "Score" } th { "Status" } } }
@@ -1471,16 +1569,413 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                     }
                 }
             } }
+            (download("kpis", "every KPI"))
             h2 { "3. Commitments still to meet (overdue first)" }
             (table)
-            h2 { "4. Disputes and challenges" }
-            ul {
-                @for d in &view.register.disputes { li { "Dispute " code { (d.dispute) } " (" (view.operator_name(d.operator.as_str())) ", " code { (d.kpi) } "): " (d.status.as_str()) } }
-                @for c in &view.register.challenges { li { "Challenge " code { (c.challenge) } ": " @if c.is_open() { "open" } @else { "resolved" } } }
+            (download("commitments", "every commitment"))
+            @if let Some(cycle) = cycle {
+                h2 #pack-quorum-heading { "4. Meetings and quorum" }
+                p #pack-next-meeting { "Next meeting: "
+                    @match next_meeting(cycle, view.state.at) {
+                        Some((id, m)) => { (id) @if let Some(d) = m.scheduled_for { ", scheduled for " (d) } }
+                        None => { "none scheduled" }
+                    }
+                    ". Quorum: " (cycle.quorum_percent) " % of the operators represented."
+                }
+                @if cycle.meetings.is_empty() { p { "No meetings yet." } } @else {
+                    div.table-wrap { table.stack #pack-meetings {
+                        caption { "Meetings, newest first: dates, attendance and quorum" }
+                        thead { tr { th scope="col" { "Meeting" } th scope="col" { "Scheduled for" } th scope="col" { "Held on" } th scope="col" { "Attendance" } th scope="col" { "Quorum" } } }
+                        tbody { @for (id, m) in meetings_newest_first(cycle) { tr {
+                            td data-label="Meeting" { a href=(format!("{}#meeting-{id}", at(view, "/app/meetings"))) { (id) } }
+                            td data-label="Scheduled for" { (opt(m.scheduled_for)) }
+                            td data-label="Held on" { (opt(m.held_on)) }
+                            td data-label="Attendance" { @if m.held_on.is_some() { (m.attendees.len()) " attended, " (m.absent.len()) " absent, " (m.attested.len()) " attested" } @else { "–" } }
+                            td data-label="Quorum" { (quorum_text(m, cycle.quorum_percent)) }
+                        } } }
+                    } }
+                }
+                (download("meetings", "the meetings"))
+                h2 { "5. Action items (overdue first)" }
+                (task_legend())
+                (actions_table(view, "Action items of the meetings: owner, due date, status", "pack-actions", &actions))
+                (download("actions", "the action items"))
+                h2 { "6. Directives (overdue first)" }
+                (directives_table(view, "Directives of the authority: the operator that owes each, due date, status", "pack-directives", &directives))
+                (download("directives", "the directives"))
+            } @else {
+                h2 { "4. Meetings" }
+                ul { @for m in view.register.meetings.iter().rev().take(3) { li { (m.meeting) ": " (m.attendees.len()) " attended, " (m.attested.len()) " attested" } } }
             }
-            h2 { "5. Meetings" }
-            ul { @for m in view.register.meetings.iter().rev().take(3) { li { (m.meeting) ": " (m.attendees.len()) " attended, " (m.attested.len()) " attested" } } }
+            h2 { (if cycle.is_some() { "7." } else { "5." }) " Disputes and challenges" }
+            @if view.register.disputes.is_empty() && view.register.challenges.is_empty() { p { "None." } }
+            ul #pack-disputes {
+                @for d in &view.register.disputes { li { "Dispute " a href=(at(view, &format!("/app/disputes/{}", d.dispute))) { code { (d.dispute) } } " (" (view.operator_name(d.operator.as_str())) ", " code { (d.kpi) } "): " (dispute_status(view, d)) } }
+                @for c in &view.register.challenges { li { "Challenge " a href=(at(view, &format!("/app/challenges/{}", c.challenge))) { code { (c.challenge) } } ": " @if c.is_open() { "open" } @else { "resolved" } } }
+            }
+            (download("disputes", "the disputes"))
+            (download("challenges", "the challenges"))
             p.print-only { "Log key: " code { (view.vkey) } }
+        },
+    ))
+}
+
+/// Every action item and directive the reader may see, overdue first, those concerning
+/// `operator` only when given.
+pub fn directives(view: &View, reader: &Reader, operator: Option<&str>) -> Markup {
+    let cycle = view.state.cycle.as_ref();
+    let tasks = cycle.map_or_else(Vec::new, |c| {
+        tasks_overdue_first(c, &view.register, operator)
+    });
+    let overdue = tasks
+        .iter()
+        .filter(|t| t.status() == TaskStatus::Overdue)
+        .count();
+    let open = tasks
+        .iter()
+        .filter(|t| t.status() == TaskStatus::Open)
+        .count();
+    let name = operator.map(|o| view.operator_name(o));
+    layout(
+        Some(view),
+        reader,
+        "Directives and action items",
+        Nav::Directives,
+        html! {
+            h1 { "Directives and action items" @if let Some(name) = name { " — " (name) } }
+            p.lead { "The authority's directives to operators and the action items of the meetings' minutes, as of " (view.state.at)
+                ": overdue first (the longest overdue first), then open by due date, then closed." }
+            form.inline method="get" action="/app/directives" {
+                label { "Operator"
+                    select name="operator" {
+                        option value="" { "All operators" }
+                        @for (id, o) in &view.state.operators {
+                            option value=(id) selected[operator == Some(id.as_str())] { (o.name) }
+                        }
+                    }
+                }
+                @for (name, value) in view.point_params() { input type="hidden" name=(name) value=(value); }
+                button type="submit" { "Filter" }
+            }
+            @if cycle.is_none() {
+                p { "This ledger has no meeting cycle (format 1): no directives or action items." }
+            } @else {
+                p #task-count { (tasks.len()) " item(s): " strong { (overdue) " overdue" } ", " (open) " open, "
+                    (tasks.len() - overdue - open) " closed."
+                    @if operator.is_some() { " An action item owned by a member counts for the member's operator." } }
+                (task_legend())
+                @if tasks.is_empty() { p { "None." } } @else {
+                    (tasks_table(view, "Directives and action items, overdue first", &tasks))
+                }
+                p.no-print { "As CSV, stamped with the checkpoint: "
+                    a href=(at(view, "/app/pack/directives.csv")) { "directives" } ", "
+                    a href=(at(view, "/app/pack/actions.csv")) { "action items" } "." }
+            }
+        },
+    )
+}
+
+/// A dispute or a challenge, as its register and its page show it.
+pub struct Case<'a> {
+    /// `dispute` or `challenge`.
+    kind: &'static str,
+    id: &'a Slug,
+    /// What it is about: the operator (and KPI), or the sector.
+    about: Markup,
+    /// Where it stands, as the reader may see it.
+    status: Markup,
+    /// Its fields beyond those every case has.
+    fields: Markup,
+    /// The seqs of the entry that opened (raised) it and of the one that resolved it.
+    opened: u64,
+    resolved: Option<u64>,
+    /// Whether an agenda item names it.
+    on_agenda: Box<dyn Fn(&AgendaItem) -> bool + 'a>,
+}
+
+impl<'a> Case<'a> {
+    /// A dispute as the view's reader may see it.
+    pub fn dispute(view: &'a View, d: &'a DisputeItem) -> Case<'a> {
+        Case {
+            kind: "dispute",
+            id: &d.dispute,
+            about: html! { span {
+                a href=(at(view, &format!("/app/operators/{}", d.operator))) { (view.operator_name(d.operator.as_str())) }
+                ", KPI " a href=(at(view, &format!("/app/operators/{}/kpis/{}", d.operator, d.kpi))) { code { (d.kpi) } }
+            } },
+            status: dispute_status(view, d),
+            fields: html! {
+                dt { "KPI" } dd { code { (d.kpi) } " " (view.kpi_title(d.kpi.as_str())) }
+                dt { "Evaluation disputed" } dd { code { (d.evaluation.to_hex()) } }
+            },
+            opened: d.seq,
+            resolved: d.resolved_seq,
+            on_agenda: Box::new(|item: &AgendaItem| item.dispute.as_ref() == Some(&d.dispute)),
+        }
+    }
+
+    /// A challenge as the view's reader may see it.
+    pub fn challenge(view: &'a View, c: &'a ChallengeItem) -> Case<'a> {
+        let status = if c.is_open() { "open" } else { "resolved" };
+        Case {
+            kind: "challenge",
+            id: &c.challenge,
+            about: challenge_about(view, c),
+            status: html! { span class={ "status status-" (status) "-challenge" } { (status) } },
+            fields: html! {},
+            opened: c.seq,
+            resolved: c.resolved_seq,
+            on_agenda: Box::new(|item: &AgendaItem| item.challenge.as_ref() == Some(&c.challenge)),
+        }
+    }
+
+    fn href(&self, view: &View) -> String {
+        at(view, &format!("/app/{}s/{}", self.kind, self.id))
+    }
+
+    /// What the entry that opened it is called.
+    fn opened_word(&self) -> &'static str {
+        if self.kind == "challenge" {
+            "Raised"
+        } else {
+            "Opened"
+        }
+    }
+}
+
+/// When an entry was recorded and who signed it.
+fn recorded_by(store: &Store, view: &View, seq: u64) -> Result<Option<(String, String)>, WebError> {
+    Ok(store.entry(seq)?.map(|sealed| {
+        (
+            sealed.entry().recorded_at.date().to_string(),
+            signer_of(view, &sealed),
+        )
+    }))
+}
+
+/// A register cell: the date an entry was recorded, who signed it, and a link to it.
+fn recorded_cells(
+    view: &View,
+    what: &str,
+    seq: Option<u64>,
+    recorded: Option<&(String, String)>,
+) -> Markup {
+    html! {
+        td data-label=(format!("{what} on")) { span {
+            @match (seq, recorded) {
+                (Some(seq), Some((date, _))) => { a href=(at(view, &format!("/app/entries/{seq}"))) { time datetime=(date) { (date) } } }
+                _ => { "–" }
+            }
+        } }
+        td data-label=(format!("{what} by")) { (recorded.map_or("–", |(_, by)| by.as_str())) }
+    }
+}
+
+/// The disputes register: every dispute, open first, with who raised and resolved it.
+///
+/// # Errors
+/// The store's.
+pub fn disputes(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
+    let cases: Vec<Case<'_>> = view
+        .register
+        .disputes
+        .iter()
+        .map(|d| Case::dispute(view, d))
+        .collect();
+    let open = view
+        .register
+        .disputes
+        .iter()
+        .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
+        .count();
+    register_page(
+        store,
+        view,
+        reader,
+        &cases,
+        html! {
+            h1 { "Disputes" }
+            p.lead { "Disputes of evaluations, as of " (view.state.at) ": " (cases.len()) " in all, " strong #disputes-open { (open) " open" }
+                "; open first, then resolved, each in log order. See also the " a href=(at(view, "/app/challenges")) { "challenges" } "." }
+            (dispute_legend())
+        },
+        "disputes",
+    )
+}
+
+/// The challenges register: every challenge, open first, with who raised and resolved it.
+///
+/// # Errors
+/// The store's.
+pub fn challenges(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
+    let cases: Vec<Case<'_>> = view
+        .register
+        .challenges
+        .iter()
+        .map(|c| Case::challenge(view, c))
+        .collect();
+    let open = view
+        .register
+        .challenges
+        .iter()
+        .filter(|c| c.is_open())
+        .count();
+    register_page(
+        store,
+        view,
+        reader,
+        &cases,
+        html! {
+            h1 { "Challenges" }
+            p.lead { "Challenges raised against the ledger's data, as of " (view.state.at) ": " (cases.len()) " in all, " strong #challenges-open { (open) " open" }
+                "; open first, then resolved, each in log order. A challenge to the whole sector is read by the task force only. See also the " a href=(at(view, "/app/disputes")) { "disputes" } "." }
+        },
+        "challenges",
+    )
+}
+
+/// A register of disputes or challenges (`table`), under `head`.
+fn register_page(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    cases: &[Case<'_>],
+    head: Markup,
+    table: &str,
+) -> Result<Markup, WebError> {
+    let mut rows = Vec::with_capacity(cases.len());
+    for case in cases {
+        let opened = recorded_by(store, view, case.opened)?;
+        let resolved = match case.resolved {
+            Some(seq) => recorded_by(store, view, seq)?,
+            None => None,
+        };
+        rows.push((case, opened, resolved));
+    }
+    let title = if table == "disputes" {
+        "Disputes"
+    } else {
+        "Challenges"
+    };
+    let kind = title.trim_end_matches('s');
+    Ok(layout(
+        Some(view),
+        reader,
+        title,
+        Nav::Disputes,
+        html! {
+            (head)
+            @if rows.is_empty() { p { "None." } } @else {
+                div.table-wrap { table.stack id=(table) {
+                    caption { "The " (table) " register" }
+                    thead { tr {
+                        th scope="col" { (kind) } th scope="col" { "About" } th scope="col" { "Status" }
+                        @let opened = rows[0].0.opened_word();
+                        th scope="col" { (opened) " on" } th scope="col" { (opened) " by" } th scope="col" { "Resolved on" } th scope="col" { "Resolved by" }
+                    } }
+                    tbody { @for (case, opened, resolved) in &rows { tr id=(format!("{}-{}", case.kind, case.id)) {
+                        td data-label=(kind) { a href=(case.href(view)) { code { (case.id) } } }
+                        td data-label="About" { (case.about) }
+                        td data-label="Status" { (case.status) }
+                        (recorded_cells(view, case.opened_word(), Some(case.opened), opened.as_ref()))
+                        (recorded_cells(view, "Resolved", case.resolved, resolved.as_ref()))
+                    } } }
+                } }
+            }
+            p.no-print { a href=(at(view, &format!("/app/pack/{table}.csv"))) { "The register as CSV" } ", stamped with the checkpoint." }
+        },
+    ))
+}
+
+fn dispute_legend() -> Markup {
+    html! {
+        ul.legend aria-label="Legend of dispute statuses" {
+            li { strong { "open" } ": not yet resolved; the KPI shows as disputed" }
+            li { strong { "upheld" } ": resolved, the evaluation stands" }
+            li { strong { "overturned" } ": resolved, the evaluation is void" }
+            li { strong { "resolved" } ": resolved, its outcome is not yours to read (SPEC §12)" }
+        }
+    }
+}
+
+/// What a challenge names: an operator (and a KPI), or the whole sector.
+fn challenge_about(view: &View, c: &ChallengeItem) -> Markup {
+    html! { span {
+        @match &c.operator {
+            Some(o) => {
+                a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) }
+                @if let Some(k) = &c.kpi {
+                    ", KPI " a href=(at(view, &format!("/app/operators/{o}/kpis/{k}"))) { code { (k) } }
+                }
+            }
+            None => {
+                "the sector"
+                @if let Some(k) = &c.kpi { ", KPI " code { (k) } }
+            }
+        }
+    } }
+}
+
+/// One dispute or challenge: where it stands, who opened and resolved it, the meetings whose
+/// agenda names it, its entries.
+///
+/// # Errors
+/// The store's.
+pub fn case(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    case: &Case<'_>,
+) -> Result<Markup, WebError> {
+    let opened = store.entry(case.opened)?;
+    let resolved = match case.resolved {
+        Some(seq) => store.entry(seq)?,
+        None => None,
+    };
+    let agendas: Vec<&Slug> = view.state.cycle.as_ref().map_or_else(Vec::new, |c| {
+        meetings_newest_first(c)
+            .into_iter()
+            .filter(|(_, m)| m.agenda.iter().any(|item| (case.on_agenda)(item)))
+            .map(|(id, _)| id)
+            .collect()
+    });
+    let title = if case.kind == "dispute" {
+        "Dispute"
+    } else {
+        "Challenge"
+    };
+    Ok(layout(
+        Some(view),
+        reader,
+        &format!("{title} {}", case.id),
+        Nav::Disputes,
+        html! {
+            h1 { (title) " " code { (case.id) } }
+            dl.fields id=(format!("{}-fields", case.kind)) {
+                dt { "Status" } dd { (case.status) }
+                dt { "About" } dd { (case.about) }
+                (case.fields)
+                dt { (case.opened_word()) } dd { @match &opened {
+                    Some(e) => { (e.entry().recorded_at.date()) " by " (signer_of(view, e)) }
+                    None => { "–" }
+                } }
+                dt { "Resolved" } dd { @match &resolved {
+                    Some(e) => { (e.entry().recorded_at.date()) " by " (signer_of(view, e)) }
+                    None => { "not yet" }
+                } }
+                dt { "On the agenda of" } dd {
+                    @if agendas.is_empty() { "no meeting" } @else {
+                        @for (i, m) in agendas.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href=(format!("{}#meeting-{m}", at(view, "/app/meetings"))) { (m) }
+                        }
+                    }
+                }
+            }
+            h2 { "Its entries" }
+            @if let Some(e) = &opened { (entry_card(view, e)) }
+            @if let Some(e) = &resolved { (entry_card(view, e)) }
+            p { a href=(at(view, &format!("/app/{}s", case.kind))) { "All " (case.kind) "s" } }
         },
     ))
 }

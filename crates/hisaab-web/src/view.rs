@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 
 use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
-use hisaab_model::cycle::{CycleState, MeetingState};
-use hisaab_model::report::{MonthPoint, MonthlySeries, Register};
-use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope, Scopes};
+use hisaab_model::cycle::{
+    ActionOwner, ActionState, CycleState, DirectiveState, MeetingState, TaskStatus,
+};
+use hisaab_model::report::{DisputeItem, DisputeStatus, MonthPoint, MonthlySeries, Register};
+use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope};
 use hisaab_model::{Body, Ledger, Slug, State};
 use hisaab_store::{Store, StoreError};
 
@@ -62,10 +64,13 @@ pub struct View {
     /// The sector's pillar scores at each month's end, up to `size` (empty for a reader who
     /// is not a full reader: a month's sector score may stand on fewer than three operators).
     pub series: Vec<MonthPoint>,
+    /// Whether the month-end series was still being fed (the background warm-up after a
+    /// start) when this view was built: `series` is empty then, and is filled in once it is.
+    pub series_pending: bool,
     /// Who the view is for.
     pub reader: Reader,
-    /// The scope of every entry (SPEC §13.4), shared by every view.
-    scopes: Arc<Mutex<Scopes>>,
+    /// The store, whose index holds the scope of every entry (SPEC §13.4).
+    store: Store,
     /// The state as each class of reader may see it, computed once per view (the cached full
     /// view and its clones share it): at 10^5 KPI definitions `view_state` and its digest cost
     /// about a second, too much for every request.
@@ -118,11 +123,13 @@ impl View {
         if self.reader == Reader::Full {
             return true;
         }
+        // From the index the store writes as it appends (O(log n)); an entry whose scope cannot
+        // be read is withheld.
         let scope = self
-            .scopes
-            .lock()
+            .store
+            .scopes(&[seq])
             .ok()
-            .and_then(|scopes| scopes.scope(seq))
+            .and_then(|scopes| scopes.into_iter().next())
             .unwrap_or(Scope::Sector);
         entry_access(&self.reader, &scope) == EntryAccess::Full
     }
@@ -178,6 +185,20 @@ impl View {
             .iter()
             .find(|m| m.member.as_str() == member)
             .map_or(member, |m| m.name.as_str())
+    }
+
+    /// A dispute's status as the reader may see it (SPEC §13.3, §12.1): in format 2 whether a
+    /// dispute about an operator the reader does not see was upheld or overturned is its
+    /// sealed outcome, so such a reader sees it `resolved`, as the reader's state counts it
+    /// (`withheld`); every other status as the register has it.
+    pub fn dispute_status(&self, dispute: &DisputeItem) -> DisputeStatus {
+        let v2 = self.state.format.is_some_and(|format| format >= 2);
+        let resolved = !matches!(dispute.status, DisputeStatus::Open);
+        if v2 && resolved && !self.reader.sees_operator(&dispute.operator) {
+            DisputeStatus::Sealed
+        } else {
+            dispute.status
+        }
     }
 
     /// An operator's name, or its id.
@@ -282,12 +303,23 @@ impl Default for Ladder {
 pub(crate) struct Views {
     cached: Mutex<VecDeque<Arc<View>>>,
     series: Mutex<MonthlySeries>,
-    /// Fed with the series: the scope of every entry.
-    scopes: Arc<Mutex<Scopes>>,
     building: AtomicUsize,
     pub(crate) ladder: Ladder,
     /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
     rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+}
+
+/// Whether building a view waits for the month-end series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Feed {
+    /// Feed the series the entries it has not seen, waiting for a feed in progress (what
+    /// [`crate::Web::view`] gives: a view with its series).
+    Wait,
+    /// Feed it when no one else is; while someone is (the warm-up after a start), build the
+    /// view without it ([`View::series_pending`]) rather than wait: what pages ask.
+    IfFree,
+    /// Do not feed it: the warm-up's first view, built before it feeds the series.
+    Never,
 }
 
 /// Why a view was not built.
@@ -322,33 +354,64 @@ impl Views {
         store: &Store,
         size: u64,
         date: Option<Date>,
+        feed: Feed,
     ) -> Result<Arc<View>, BuildError> {
         let latest = store.size();
-        if let Ok(cached) = self.cached.lock() {
-            if let Some(hit) = cached.iter().find(|v| {
-                v.size == size && v.as_of_date == date && (size < latest || v.latest_size == latest)
-            }) {
-                return Ok(Arc::clone(hit));
+        let hit = self.cached.lock().ok().and_then(|cached| {
+            cached
+                .iter()
+                .find(|v| {
+                    v.size == size
+                        && v.as_of_date == date
+                        && (size < latest || v.latest_size == latest)
+                })
+                .cloned()
+        });
+        if let Some(hit) = hit {
+            if !hit.series_pending || feed == Feed::Never {
+                return Ok(hit);
             }
+            // Built while the series was being fed: fill it in now, if it may be.
+            let Some(series) = self.series(store, size, &hit.ledger, &hit.state, feed)? else {
+                return Ok(hit);
+            };
+            let filled = Arc::new(View {
+                series,
+                series_pending: false,
+                ..(*hit).clone()
+            });
+            self.cache(&filled);
+            return Ok(filled);
         }
         if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
             self.building.fetch_sub(1, Ordering::AcqRel);
             return Err(BuildError::Busy);
         }
         let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size, date)?);
+        let view = Arc::new(self.build(store, size, date, feed)?);
         drop(slot);
-        if let Ok(mut cached) = self.cached.lock() {
-            cached.retain(|v| v.size != size || v.as_of_date != date);
-            if cached.len() >= CACHED_MAX {
-                cached.pop_front();
-            }
-            cached.push_back(Arc::clone(&view));
-        }
+        self.cache(&view);
         Ok(view)
     }
 
-    fn build(&self, store: &Store, size: u64, date: Option<Date>) -> Result<View, StoreError> {
+    /// Keeps `view` in the cache, in place of one at the same point.
+    fn cache(&self, view: &Arc<View>) {
+        if let Ok(mut cached) = self.cached.lock() {
+            cached.retain(|v| v.size != view.size || v.as_of_date != view.as_of_date);
+            if cached.len() >= CACHED_MAX {
+                cached.pop_front();
+            }
+            cached.push_back(Arc::clone(view));
+        }
+    }
+
+    fn build(
+        &self,
+        store: &Store,
+        size: u64,
+        date: Option<Date>,
+        feed: Feed,
+    ) -> Result<View, StoreError> {
         let latest = store.latest_checkpoint();
         let latest_size = store.size();
         let ledger = self.ledger_at(store, size)?;
@@ -385,7 +448,7 @@ impl Views {
                 kpis.insert(definition.kpi.as_str().to_owned(), body);
             }
         }
-        let series = self.series(store, size, &ledger, &state)?;
+        let series = self.series(store, size, &ledger, &state, feed)?;
         Ok(View {
             origin: store.origin().to_owned(),
             size,
@@ -401,16 +464,17 @@ impl Views {
             register: Arc::new(register),
             ledger: Arc::new(ledger),
             kpis: Arc::new(kpis),
-            series,
+            series_pending: series.is_none(),
+            series: series.unwrap_or_default(),
             reader: Reader::Full,
-            scopes: Arc::clone(&self.scopes),
+            store: store.clone(),
             by_class: Arc::default(),
         })
     }
 
-    /// Feeds the kept series and scopes the entries they have not seen, up to the store's
-    /// size (O(new entries)). [`crate::Web::new`] runs it once in the background at start, so
-    /// that the first page need not.
+    /// Feeds the kept series the entries it has not seen, up to the store's size (O(new
+    /// entries)). [`crate::Web::new`] runs it once in the background at start, so that the
+    /// first page need not.
     pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
         let Ok(mut series) = self.series.lock() else {
             return Ok(());
@@ -419,23 +483,34 @@ impl Views {
     }
 
     /// The month-end series up to `size`: the kept series is first fed the entries it has not
-    /// seen (O(new entries)), then read as of `size`.
+    /// seen (O(new entries)), then read as of `size`. `None` when `feed` says not to wait for
+    /// a feed in progress and one is, or not to feed at all.
     fn series(
         &self,
         store: &Store,
         size: u64,
         ledger: &Ledger,
         state: &State,
-    ) -> Result<Vec<MonthPoint>, StoreError> {
-        let Ok(mut series) = self.series.lock() else {
-            return Ok(Vec::new());
+        feed: Feed,
+    ) -> Result<Option<Vec<MonthPoint>>, StoreError> {
+        let locked = match feed {
+            Feed::Never => return Ok(None),
+            Feed::Wait => self.series.lock().ok(),
+            Feed::IfFree => match self.series.try_lock() {
+                Ok(series) => Some(series),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::sync::TryLockError::Poisoned(_)) => None,
+            },
+        };
+        let Some(mut series) = locked else {
+            return Ok(Some(Vec::new()));
         };
         self.feed(store, &mut series)?;
         let month = ledger.last_recorded_at().map(|t| t.date().period());
-        Ok(match month {
+        Ok(Some(match month {
             Some(month) => series.series(month, size, state.sector),
             None => Vec::new(),
-        })
+        }))
     }
 
     /// The replay state at `size`: from the store's nearest snapshot, or, for a size below
@@ -482,7 +557,6 @@ impl Views {
             if page.is_empty() {
                 break;
             }
-            let mut scopes = self.scopes.lock().ok();
             for entry in &page {
                 series
                     .push(entry)
@@ -492,11 +566,6 @@ impl Views {
                         if rungs.len() < RUNGS_MAX {
                             rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
                         }
-                    }
-                }
-                if let Some(scopes) = scopes.as_mut() {
-                    if scopes.len() == entry.entry().seq {
-                        scopes.push(entry);
                     }
                 }
             }
@@ -538,6 +607,112 @@ pub(crate) fn meetings_newest_first(cycle: &CycleState) -> Vec<(&Slug, &MeetingS
     let mut meetings: Vec<_> = cycle.meetings.iter().collect();
     meetings.sort_by_key(|(id, m)| std::cmp::Reverse((m.held_on.or(m.scheduled_for), *id)));
     meetings
+}
+
+/// An action item or a directive of the cycle: the tasks the directives page and the meeting
+/// pack list together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Task<'a> {
+    /// An action item of a meeting's minutes.
+    Action(&'a Slug, &'a ActionState),
+    /// A directive of the authority to an operator.
+    Directive(&'a Slug, &'a DirectiveState),
+}
+
+impl<'a> Task<'a> {
+    /// Its id.
+    pub(crate) fn id(&self) -> &'a Slug {
+        match self {
+            Task::Action(id, _) | Task::Directive(id, _) => id,
+        }
+    }
+
+    /// Its due date.
+    pub(crate) fn due(&self) -> Date {
+        match self {
+            Task::Action(_, a) => a.due,
+            Task::Directive(_, d) => d.due,
+        }
+    }
+
+    /// Where it stands.
+    pub(crate) fn status(&self) -> TaskStatus {
+        match self {
+            Task::Action(_, a) => a.status,
+            Task::Directive(_, d) => d.status,
+        }
+    }
+
+    /// The escalation naming it, if any.
+    pub(crate) fn escalation(&self) -> Option<&'a Slug> {
+        match self {
+            Task::Action(_, a) => a.escalation.as_ref(),
+            Task::Directive(_, d) => d.escalation.as_ref(),
+        }
+    }
+
+    /// What it is, in words.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Task::Action(..) => "action item",
+            Task::Directive(..) => "directive",
+        }
+    }
+
+    /// The operator it concerns: a directive's; an action item's owner when an operator owns
+    /// it, else the operator its owning member is affiliated with (per the registry), if any.
+    pub(crate) fn operator(&self, register: &'a Register) -> Option<&'a Slug> {
+        match self {
+            Task::Directive(_, d) => Some(&d.operator),
+            Task::Action(_, a) => match &a.owner {
+                ActionOwner::Operator(o) => Some(o),
+                ActionOwner::Member(m) => register
+                    .members
+                    .iter()
+                    .find(|x| x.member == *m)
+                    .and_then(|x| x.operator.as_ref()),
+            },
+        }
+    }
+}
+
+/// Every action item and directive of `cycle` (those concerning `operator` only, when given):
+/// overdue first, the longest overdue first; then open ones by due date; then the closed, the
+/// latest due first; ties by id.
+pub(crate) fn tasks_overdue_first<'a>(
+    cycle: &'a CycleState,
+    register: &'a Register,
+    operator: Option<&str>,
+) -> Vec<Task<'a>> {
+    let mut tasks: Vec<Task<'a>> = cycle
+        .actions
+        .iter()
+        .map(|(id, a)| Task::Action(id, a))
+        .chain(
+            cycle
+                .directives
+                .iter()
+                .map(|(id, d)| Task::Directive(id, d)),
+        )
+        .filter(|t| operator.is_none_or(|o| t.operator(register).is_some_and(|x| x.as_str() == o)))
+        .collect();
+    let rank = |t: &Task<'_>| match t.status() {
+        TaskStatus::Overdue => 0,
+        TaskStatus::Open => 1,
+        _ => 2,
+    };
+    tasks.sort_by(|a, b| {
+        let by_due = if rank(a) == 2 {
+            b.due().cmp(&a.due())
+        } else {
+            a.due().cmp(&b.due())
+        };
+        rank(a)
+            .cmp(&rank(b))
+            .then(by_due)
+            .then_with(|| a.id().cmp(b.id()))
+    });
+    tasks
 }
 
 #[cfg(test)]
@@ -612,5 +787,150 @@ mod tests {
             .map(|(id, _)| id.as_str())
             .collect();
         assert_eq!(order, ["b", "d", "c", "a"]);
+    }
+
+    fn slug(text: &str) -> Slug {
+        Slug::try_new(text).unwrap()
+    }
+
+    #[test]
+    fn tasks_are_listed_overdue_first_then_open_by_due_then_closed_latest_first() {
+        let action = |owner: ActionOwner, due: &str, status: TaskStatus| ActionState {
+            meeting: slug("m1"),
+            owner,
+            due: date(due),
+            status,
+            escalation: None,
+            stakeholders: Vec::new(),
+        };
+        let directive = |operator: &str, due: &str, status: TaskStatus| DirectiveState {
+            operator: slug(operator),
+            issued: date("2026-01-01"),
+            due: date(due),
+            status,
+            escalation: None,
+            stakeholders: Vec::new(),
+        };
+        let mut c = cycle(&[]);
+        c.actions.insert(
+            slug("a-open"),
+            action(
+                ActionOwner::Operator(slug("op-a")),
+                "2026-05-01",
+                TaskStatus::Open,
+            ),
+        );
+        c.actions.insert(
+            slug("a-late"),
+            action(
+                ActionOwner::Member(slug("ciso-b")),
+                "2026-02-01",
+                TaskStatus::Overdue,
+            ),
+        );
+        c.actions.insert(
+            slug("a-done"),
+            action(
+                ActionOwner::Member(slug("chair")),
+                "2026-01-15",
+                TaskStatus::Done,
+            ),
+        );
+        c.directives.insert(
+            slug("d-later"),
+            directive("op-a", "2026-03-01", TaskStatus::Overdue),
+        );
+        c.directives.insert(
+            slug("d-missed"),
+            directive("op-b", "2026-02-15", TaskStatus::Missed),
+        );
+        c.directives.insert(
+            slug("d-soon"),
+            directive("op-b", "2026-04-01", TaskStatus::Open),
+        );
+        let member = |id: &str, operator: Option<&str>| hisaab_model::report::MemberItem {
+            member: slug(id),
+            name: hisaab_model::Text::try_new(id).unwrap(),
+            roles: Vec::new(),
+            operator: operator.map(slug),
+            active: true,
+        };
+        let register = Register {
+            at: date("2026-03-10"),
+            operators: Vec::new(),
+            members: vec![member("ciso-b", Some("op-b")), member("chair", None)],
+            kpis: Vec::new(),
+            commitments: Vec::new(),
+            disputes: Vec::new(),
+            challenges: Vec::new(),
+            meetings: Vec::new(),
+        };
+        let ids = |operator: Option<&str>| -> Vec<String> {
+            tasks_overdue_first(&c, &register, operator)
+                .iter()
+                .map(|t| t.id().as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            ids(None),
+            ["a-late", "d-later", "d-soon", "a-open", "d-missed", "a-done"]
+        );
+        // An action item owned by a member concerns the member's operator; one owned by a
+        // member of no operator concerns none.
+        assert_eq!(ids(Some("op-b")), ["a-late", "d-soon", "d-missed"]);
+        assert_eq!(ids(Some("op-a")), ["d-later", "a-open"]);
+        assert!(ids(Some("op-c")).is_empty());
+        let kinds: Vec<&str> = tasks_overdue_first(&c, &register, Some("op-a"))
+            .iter()
+            .map(Task::kind)
+            .collect();
+        assert_eq!(kinds, ["directive", "action item"]);
+    }
+
+    #[test]
+    fn a_page_asked_while_the_series_is_fed_gets_its_view_at_once_and_the_series_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::test_support::demo_store(&dir.path().join("ledger"), 6);
+        let size = store.size();
+        let views = Views::default();
+        // Someone is feeding the series (the warm-up): a page does not wait for it.
+        let feeding = views.series.lock().unwrap();
+        let first = views.get(&store, size, None, Feed::IfFree).unwrap();
+        assert!(first.series_pending && first.series.is_empty());
+        assert_eq!(*first.state, store.state(Some(size), None).unwrap());
+        // Every entry's scope comes from the store's index meanwhile.
+        let public = first.for_reader(&Reader::Public);
+        let scopes = store.scopes(&(0..size).collect::<Vec<_>>()).unwrap();
+        for (seq, scope) in (0..size).zip(&scopes) {
+            let readable = entry_access(&Reader::Public, scope) == EntryAccess::Full;
+            assert_eq!(public.may_read(seq), readable, "{seq}");
+        }
+        assert!(
+            scopes.iter().any(|s| *s != Scope::Registry),
+            "the demo has operators' data"
+        );
+        // The warm-up's own first view does not feed either.
+        assert!(
+            views
+                .get(&store, size, None, Feed::Never)
+                .unwrap()
+                .series_pending
+        );
+        drop(feeding);
+        // Once fed, the cached view gets its series: that of a view built with it.
+        let filled = views.get(&store, size, None, Feed::IfFree).unwrap();
+        assert!(!filled.series_pending && !filled.series.is_empty());
+        assert!(
+            Arc::ptr_eq(&filled.state, &first.state),
+            "the view is not rebuilt"
+        );
+        let fresh = Views::default()
+            .get(&store, size, None, Feed::Wait)
+            .unwrap();
+        assert_eq!(filled.series, fresh.series);
+        assert!(Arc::ptr_eq(
+            &views.get(&store, size, None, Feed::IfFree).unwrap(),
+            &filled
+        ));
     }
 }

@@ -232,6 +232,10 @@ async fn every_page_renders_from_the_projections() {
         format!("/app/commitments?operator={id}&status=overdue"),
         "/app/meetings".to_owned(),
         "/app/pack".to_owned(),
+        "/app/directives".to_owned(),
+        format!("/app/directives?operator={id}"),
+        "/app/disputes".to_owned(),
+        "/app/challenges".to_owned(),
         "/app/ledger".to_owned(),
         "/app/ledger?start=10".to_owned(),
         "/app/entries/0".to_owned(),
@@ -248,7 +252,16 @@ async fn every_page_renders_from_the_projections() {
     );
 
     // The CSV tables are stamped with the checkpoint and the digest.
-    for table in ["scores", "kpis", "commitments", "disputes"] {
+    for table in [
+        "scores",
+        "kpis",
+        "commitments",
+        "disputes",
+        "challenges",
+        "meetings",
+        "actions",
+        "directives",
+    ] {
         let csv = get(&f.web, &format!("/app/pack/{table}.csv")).await;
         assert_eq!(csv.status, StatusCode::OK);
         assert!(csv.content_type.starts_with("text/csv"));
@@ -411,6 +424,26 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
             "/app/commitments?operator=nobody".to_owned(),
             StatusCode::NOT_FOUND,
             "no operator",
+        ),
+        (
+            "/app/directives?operator=nobody".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no operator",
+        ),
+        (
+            "/app/disputes/nothing".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no dispute &quot;nothing&quot;",
+        ),
+        (
+            "/app/challenges/nothing".to_owned(),
+            StatusCode::NOT_FOUND,
+            "no challenge &quot;nothing&quot;",
+        ),
+        (
+            "/app/disputes?as_of=x".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "as_of must be a tree size",
         ),
         (
             "/app/ledger?start=-1".to_owned(),
@@ -678,5 +711,342 @@ async fn the_scorecard_shows_the_operator_s_actions_directives_extensions_and_es
             let mine = e.operator.as_ref() == Some(operator);
             assert_eq!(text.contains(&row), mine, "{row}");
         }
+    }
+}
+
+/// The rows of a CSV table (after its two stamp lines and its header), split on commas (the
+/// demo's ids and dates have none).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_pack_carries_quorum_action_items_and_directives_with_their_csv() {
+    use hisaab_model::cycle::{ActionOwner, TaskStatus};
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    let page = get(&f.web, "/app/pack").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = words(&page.text);
+    assert!(text.contains("Meetings and quorum"));
+    for (id, m) in &cycle.meetings {
+        let quorum = format!(
+            "{} of {} operators represented, quorum {} %",
+            m.represented, m.operators, cycle.quorum_percent
+        );
+        assert!(text.contains(&format!("{id} ")), "{id}");
+        assert!(text.contains(&quorum), "{id}: {quorum}");
+    }
+    for (id, a) in &cycle.actions {
+        let owner = match &a.owner {
+            ActionOwner::Member(m) => format!("{} (member)", view.member_name(m.as_str())),
+            ActionOwner::Operator(o) => format!("{} (operator)", view.operator_name(o.as_str())),
+        };
+        let row = format!("{id} {} {owner} {} {}", a.meeting, a.due, a.status);
+        assert!(text.contains(&row), "{row}");
+    }
+    for (id, d) in &cycle.directives {
+        let row = format!(
+            "{id} {} (operator) {} {} {}",
+            view.operator_name(d.operator.as_str()),
+            d.issued,
+            d.due,
+            d.status
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+    // Overdue first in the pack's table of action items.
+    let actions_start = page.text.find("id=\"pack-actions\"").unwrap();
+    let actions_end = page.text.find("id=\"pack-directives\"").unwrap();
+    let section = &page.text[actions_start..actions_end];
+    let last_overdue = section.rfind("status-overdue").expect("overdue actions");
+    for other in ["status-open", "status-done", "status-missed"] {
+        if let Some(first) = section.find(other) {
+            assert!(
+                last_overdue < first,
+                "an overdue action after a {other} one"
+            );
+        }
+    }
+    // Each table as CSV: stamped, and one row per item with what the page shows.
+    let stamp = format!(
+        "# checkpoint origin={} size={} root={}\r\n# state digest={} at={}\r\n",
+        view.origin,
+        view.size,
+        view.root.to_hex(),
+        view.state.digest.to_hex(),
+        view.state.at
+    );
+    for table in ["meetings", "actions", "directives"] {
+        assert!(
+            page.text.contains(&format!("/app/pack/{table}.csv")),
+            "{table}"
+        );
+    }
+    let meetings = get(&f.web, "/app/pack/meetings.csv").await;
+    assert!(meetings.text.starts_with(&stamp), "{}", meetings.text);
+    assert!(meetings.text.contains(
+        "meeting,scheduled_for,held_on,attended,absent,attested,operators,represented,quorum_percent,quorate\r\n"
+    ));
+    let rows = csv_rows(&meetings.text);
+    assert_eq!(rows.len(), cycle.meetings.len());
+    for row in &rows {
+        let m = &cycle.meetings[&hisaab_model::Slug::try_new(&row[0]).unwrap()];
+        assert_eq!(row[7], m.represented.to_string());
+        assert_eq!(row[8], cycle.quorum_percent.to_string());
+        assert_eq!(row[9], m.quorate.map(|q| q.to_string()).unwrap_or_default());
+    }
+    assert!(
+        rows.iter().any(|r| r[9] == "false"),
+        "the demo's meeting without quorum"
+    );
+    let actions = get(&f.web, "/app/pack/actions.csv").await;
+    assert!(actions.text.starts_with(&stamp));
+    let rows = csv_rows(&actions.text);
+    assert_eq!(rows.len(), cycle.actions.len());
+    let mut seen_not_overdue = false;
+    for row in &rows {
+        let a = &cycle.actions[&hisaab_model::Slug::try_new(&row[0]).unwrap()];
+        assert_eq!(row[1], a.meeting.as_str());
+        assert_eq!(row[5], a.due.to_string());
+        assert_eq!(row[6], a.status.as_str());
+        let overdue = a.status == TaskStatus::Overdue;
+        assert!(!(overdue && seen_not_overdue), "overdue first: {row:?}");
+        seen_not_overdue |= !overdue;
+    }
+    let directives = get(&f.web, "/app/pack/directives.csv").await;
+    assert!(directives.text.starts_with(&stamp));
+    let rows = csv_rows(&directives.text);
+    assert_eq!(rows.len(), cycle.directives.len());
+    for row in &rows {
+        let d = &cycle.directives[&hisaab_model::Slug::try_new(&row[0]).unwrap()];
+        assert_eq!(
+            row[1..],
+            [
+                d.operator.to_string(),
+                d.issued.to_string(),
+                d.due.to_string(),
+                d.status.to_string(),
+                d.escalation
+                    .as_ref()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_directives_page_lists_every_directive_and_action_overdue_first_by_operator() {
+    use hisaab_model::cycle::{ActionOwner, TaskStatus};
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    let page = get(&f.web, "/app/directives").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let rows: Vec<usize> = cycle
+        .actions
+        .keys()
+        .chain(cycle.directives.keys())
+        .map(|id| {
+            page.text
+                .find(&format!("id=\"task-{id}\""))
+                .unwrap_or_else(|| panic!("{id} is listed"))
+        })
+        .collect();
+    assert_eq!(rows.len(), cycle.actions.len() + cycle.directives.len());
+    // Every overdue item comes before every other one.
+    let status_of = |id: &hisaab_model::Slug| {
+        cycle
+            .actions
+            .get(id)
+            .map(|a| a.status)
+            .or_else(|| cycle.directives.get(id).map(|d| d.status))
+            .unwrap()
+    };
+    let ids: Vec<&hisaab_model::Slug> = cycle
+        .actions
+        .keys()
+        .chain(cycle.directives.keys())
+        .collect();
+    let last_overdue = ids
+        .iter()
+        .zip(&rows)
+        .filter(|(id, _)| status_of(id) == TaskStatus::Overdue)
+        .map(|(_, at)| *at)
+        .max()
+        .expect("the demo has overdue items");
+    let first_other = ids
+        .iter()
+        .zip(&rows)
+        .filter(|(id, _)| status_of(id) != TaskStatus::Overdue)
+        .map(|(_, at)| *at)
+        .min()
+        .expect("the demo has items not overdue");
+    assert!(last_overdue < first_other);
+    let overdue = ids
+        .iter()
+        .filter(|id| status_of(id) == TaskStatus::Overdue)
+        .count();
+    assert!(words(&page.text).contains(&format!("{} item(s): {overdue} overdue", ids.len())));
+    // Filtered by operator: its directives and the action items it (or one of its members)
+    // owns, nothing else.
+    for operator in view.state.operators.keys() {
+        let page = get(&f.web, &format!("/app/directives?operator={operator}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for (id, d) in &cycle.directives {
+            assert_eq!(
+                page.text.contains(&format!("id=\"task-{id}\"")),
+                d.operator == *operator,
+                "{operator}: {id}"
+            );
+        }
+        for (id, a) in &cycle.actions {
+            let concerns = match &a.owner {
+                ActionOwner::Operator(o) => o == operator,
+                ActionOwner::Member(m) => view
+                    .register
+                    .members
+                    .iter()
+                    .any(|x| x.member == *m && x.operator.as_ref() == Some(operator)),
+            };
+            assert_eq!(
+                page.text.contains(&format!("id=\"task-{id}\"")),
+                concerns,
+                "{operator}: {id}"
+            );
+        }
+        assert!(page
+            .text
+            .contains(&format!("<option value=\"{operator}\" selected>")));
+    }
+    // The same for the public: the cycle is workflow facts.
+    let public = get_as(
+        &f.web,
+        "/app/directives",
+        hisaab_model::view::Reader::Public,
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::OK);
+    for id in &ids {
+        assert!(public.text.contains(&format!("id=\"task-{id}\"")));
+    }
+}
+
+#[tokio::test]
+async fn the_disputes_and_challenges_registers_show_each_one_as_the_reader_may_see_it() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let store = f.web.store();
+    assert!(!view.register.disputes.is_empty() && !view.register.challenges.is_empty());
+    let page = get(&f.web, "/app/disputes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = words(&page.text);
+    let date_of = |seq: u64| {
+        store
+            .entry(seq)
+            .unwrap()
+            .unwrap()
+            .entry()
+            .recorded_at
+            .date()
+    };
+    for d in &view.register.disputes {
+        assert!(page.text.contains(&format!("id=\"dispute-{}\"", d.dispute)));
+        let row = format!(
+            "{} {} , KPI {} {} {}",
+            d.dispute,
+            view.operator_name(d.operator.as_str()),
+            d.kpi,
+            d.status.as_str(),
+            date_of(d.seq)
+        );
+        assert!(text.contains(&row), "{row}");
+        if let Some(resolved) = d.resolved_seq {
+            assert!(page.text.contains(&format!("/app/entries/{resolved}\"")));
+        }
+        // Its own page: the fields, and both entries' cards.
+        let detail = get(&f.web, &format!("/app/disputes/{}", d.dispute)).await;
+        assert_eq!(detail.status, StatusCode::OK);
+        let detail_text = words(&detail.text);
+        assert!(detail_text.contains(&format!("Dispute {}", d.dispute)));
+        assert!(detail_text.contains(&format!("Status {}", d.status.as_str())));
+        assert!(detail.text.contains(&d.evaluation.to_hex()));
+        assert!(detail.text.contains(&format!("/app/entries/{}\"", d.seq)));
+        assert!(detail_text.contains(&format!("Dispute {} opened:", d.dispute)));
+        match d.resolved_seq {
+            Some(_) => assert!(detail_text.contains(&format!("Dispute {} resolved:", d.dispute))),
+            None => assert!(detail_text.contains("Resolved not yet")),
+        }
+    }
+    // A reader who does not see the operator sees a resolved dispute's outcome as sealed
+    // (format 2), and the entries' texts withheld.
+    let resolved = view
+        .register
+        .disputes
+        .iter()
+        .find(|d| matches!(d.status, DisputeStatus::Upheld | DisputeStatus::Overturned))
+        .expect("the demo resolves a dispute");
+    let public = get_as(
+        &f.web,
+        &format!("/app/disputes/{}", resolved.dispute),
+        hisaab_model::view::Reader::Public,
+    )
+    .await;
+    assert_eq!(public.status, StatusCode::OK);
+    let public_text = words(&public.text);
+    assert!(public_text.contains("Status resolved"), "{public_text}");
+    assert!(!public_text.contains(&format!("Dispute {} opened:", resolved.dispute)));
+    assert!(public_text.contains("Withheld"));
+    let register = get_as(&f.web, "/app/disputes", hisaab_model::view::Reader::Public).await;
+    assert!(
+        !register.text.contains("status-upheld-dispute")
+            && !register.text.contains("status-overturned-dispute")
+    );
+    assert!(register.text.contains("status-resolved-dispute"));
+    let csv = get_as(
+        &f.web,
+        "/app/pack/disputes.csv",
+        hisaab_model::view::Reader::Public,
+    )
+    .await;
+    assert!(!csv.text.contains(",upheld,") && !csv.text.contains(",overturned,"));
+    // The operator's own members see its outcome.
+    let own = get_as(
+        &f.web,
+        &format!("/app/disputes/{}", resolved.dispute),
+        hisaab_model::view::Reader::Operator(resolved.operator.clone()),
+    )
+    .await;
+    assert!(words(&own.text).contains(&format!("Status {}", resolved.status.as_str())));
+
+    let page = get(&f.web, "/app/challenges").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = words(&page.text);
+    for c in &view.register.challenges {
+        let status = if c.is_open() { "open" } else { "resolved" };
+        let about = c
+            .operator
+            .as_ref()
+            .map_or("the sector", |o| view.operator_name(o.as_str()));
+        assert!(
+            text.contains(&format!("{} {about}", c.challenge)),
+            "{} {about}",
+            c.challenge
+        );
+        assert!(
+            text.contains(&format!("{status} {}", date_of(c.seq))),
+            "{status}"
+        );
+        let detail = get(&f.web, &format!("/app/challenges/{}", c.challenge)).await;
+        assert_eq!(detail.status, StatusCode::OK);
+        let detail_text = words(&detail.text);
+        assert!(detail_text.contains(&format!("Status {status}")));
+        assert!(detail_text.contains(&format!("Challenge {} raised:", c.challenge)));
     }
 }
