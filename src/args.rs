@@ -756,6 +756,16 @@ pub(crate) struct VerifyArgs {
     /// the opened bodies (the full state, and its digest of §12.8, when every field is opened).
     #[arg(long, value_name = "FILE")]
     pub(crate) openings: Option<PathBuf>,
+    /// For a bundle file, with --openings (an operator's own) and --resolution: check this
+    /// sub-state proof (SPEC §12.8, as `hisaab replay --sub-state-proof` prints it): the
+    /// operator's sub-state and blinding, rebuilt from the bundle and its openings alone, are
+    /// in the full-state digest the resolution names.
+    #[arg(long, value_name = "FILE", requires_all = ["openings", "resolution"])]
+    pub(crate) sub_state_proof: Option<PathBuf>,
+    /// The seq of the `dispute.resolved` whose `state_digest`, of the state at its `as_of`,
+    /// --sub-state-proof is checked against.
+    #[arg(long, value_name = "SEQ", requires = "sub_state_proof")]
+    pub(crate) resolution: Option<u64>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
@@ -784,6 +794,19 @@ pub(crate) struct ReplayArgs {
     pub(crate) trust: TrustArgs,
     #[command(flatten)]
     pub(crate) reader: ReaderArgs,
+    /// For a bundle file: an openings file opening every sealed field (SPEC §12.6, as `hisaab
+    /// export --key` writes it for a `full` reader), for --sub-state-proof.
+    #[arg(long, value_name = "FILE", requires = "sub_state_proof")]
+    pub(crate) openings: Option<PathBuf>,
+    /// Print OPERATOR's sub-state proof (SPEC §12.8) in the full-state digest of the state at
+    /// --as-of (default: the whole bundle), as JSON; the digest goes to stderr.
+    #[arg(
+        long,
+        value_name = "OPERATOR",
+        requires = "openings",
+        conflicts_with_all = ["diff", "as_of_date", "at"]
+    )]
+    pub(crate) sub_state_proof: Option<String>,
     /// Print JSON (the state of SPEC §5, or the list of changes).
     #[arg(long)]
     pub(crate) json: bool,

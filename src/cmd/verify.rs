@@ -105,7 +105,8 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
             }
             verify_data_dir(&path, &pins)
         } else if path.is_file() {
-            verify_bundle_file(&path, &pins, args.openings.as_deref())
+            let sub_state = args.sub_state_proof.as_deref().zip(args.resolution);
+            verify_bundle_file(&path, &pins, args.openings.as_deref(), sub_state)
         } else {
             Err(anyhow::Error::new(exit::Unreachable(format!(
                 "{} is neither a server URL (http://…), a directory nor a file",
@@ -215,10 +216,14 @@ fn open_file(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
+/// Verifies a bundle file; with `openings`, replays it over the opened bodies; with
+/// `sub_state` (a proof file and the seq of a resolution) also checks that proof against the
+/// full-state digest that resolution names (SPEC §12.8).
 fn verify_bundle_file(
     path: &Path,
     pins: &Pins,
     openings: Option<&Path>,
+    sub_state: Option<(&Path, u64)>,
 ) -> Result<Verified, Failure> {
     // The header first: a bundle of another log fails on its key before anything is replayed.
     let header = BundleReader::new(BufReader::new(open_file(path)?))
@@ -252,6 +257,26 @@ fn verify_bundle_file(
                         .context(format!("{} is not an openings file (SPEC §12.6)", file.display())),
                 }
             })?;
+            if let Some((proof, seq)) = sub_state {
+                let proof = read_proof(proof)?;
+                let (as_of, digest) =
+                    hisaab_model::resolution_at(BufReader::new(open_file(path)?), seq)
+                        .map_err(|e| Failure {
+                            seq: Some(seq),
+                            error: anyhow::Error::new(e),
+                        })?;
+                hisaab_model::verify_sub_state(input, &cited, &read, &proof, as_of, &digest).map(
+                    |checked| {
+                        notes.push(format!(
+                            "the sub-state of {} at size {as_of}, rebuilt from the bundle and \
+                             these openings alone, is leaf {} of {} of the full-state digest \
+                             {digest} that the resolution at seq {seq} names (SPEC §12.8)",
+                            checked.operator, proof.index, proof.size
+                        ));
+                        checked.bundle
+                    },
+                )
+            } else {
             hisaab_model::verify_bundle_opened(input, &cited, &read).map(|opened| {
                 notes.push(format!(
                     "{} entries opened, every opening checked against its commitment (SPEC §12.6)",
@@ -267,6 +292,7 @@ fn verify_bundle_file(
                 });
                 opened.bundle
             })
+            }
         }
     }
     .map_err(|e| Failure {
@@ -284,6 +310,17 @@ fn verify_bundle_file(
         cosigned,
         notes,
     })
+}
+
+/// A sub-state proof file (SPEC §12.8): one JSON object.
+fn read_proof(path: &Path) -> Result<hisaab_log::seal::SubStateProof, Failure> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a sub-state proof (SPEC §12.8: operator, index, size, path)",
+            path.display()
+        )
+    })?)
 }
 
 fn source_of(pins: &Pins) -> KeySource {

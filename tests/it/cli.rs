@@ -1030,7 +1030,21 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         s(&key("pta")),
     ]))
     .unwrap();
+    // Format 2: the resolution names the full-state digest (SPEC §12.8), not §5.7's digest
+    // of the state, which the bundle at that size, replayed here, gives too.
+    let bundle = get_as(
+        &server,
+        &format!("/v1/bundle?tree_size={opened_size}"),
+        &key("pta"),
+        "pta",
+    );
+    let verified = hisaab_model::verify_bundle(bundle.as_bytes()).unwrap();
+    assert_eq!(verified.state.digest().to_hex(), replayed["digest"]);
     assert_eq!(
+        entry["statement"]["body"]["state_digest"],
+        json!(verified.resolution_digest.unwrap())
+    );
+    assert_ne!(
         entry["statement"]["body"]["state_digest"],
         replayed["digest"]
     );

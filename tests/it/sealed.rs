@@ -2,14 +2,15 @@
 //! ledger sealed verifies for anyone, and `hisaab verify BUNDLE --openings FILE` checks every
 //! opening against its commitment and replays the full state to the full-state digest.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
 use hisaab_log::merkle::Frontier;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::seal::{Openings, OpeningsFile};
 use hisaab_log::PublicKey;
-use hisaab_scenario::{build, ScenarioConfig};
+use hisaab_model::view::{Scope, Scopes};
+use hisaab_scenario::{build, ScenarioConfig, SealedScenario, SealedStep};
 use serde_json::{json, Value};
 
 use crate::common::Sandbox;
@@ -18,13 +19,17 @@ fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-#[test]
-fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
-    let sb = Sandbox::new();
+/// The demo ledger sealed, its public bundle written to `sealed.jsonl` (the log key's vkey
+/// beside it) and the full replay.
+struct SealedFiles {
+    sealed: SealedScenario,
+    bundle: PathBuf,
+    vkey: String,
+}
+
+fn sealed_files(sb: &Sandbox) -> SealedFiles {
     let scenario = build(&ScenarioConfig::default()).unwrap();
     let sealed = scenario.sealed().unwrap();
-    let full_digest = sealed.ledger.ledger().full_state_digest(None).unwrap();
-
     // The public bundle: sealed entries only.
     let mut frontier = Frontier::new();
     for step in &sealed.steps {
@@ -50,12 +55,21 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
     }
     let bundle = sb.join("sealed.jsonl");
     std::fs::write(&bundle, writer.finish().unwrap()).unwrap();
+    SealedFiles {
+        sealed,
+        bundle,
+        vkey,
+    }
+}
 
-    // Every opening, in an openings file.
+/// The openings of the steps `keep` chooses, as an openings file's bytes, and how many
+/// entries it opens.
+fn openings_bytes(sealed: &SealedScenario, keep: impl Fn(&SealedStep) -> bool) -> (Vec<u8>, usize) {
     let ledger = sealed.steps[0].entry.event_hash();
     let openings: Vec<Openings> = sealed
         .steps
         .iter()
+        .filter(|step| keep(step))
         .filter_map(|step| {
             Some(Openings {
                 seq: step.entry.entry().seq,
@@ -66,9 +80,25 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
         })
         .collect();
     let count = openings.len();
-    let file = OpeningsFile::new(ledger, frontier.size(), openings).unwrap();
+    let size = u64::try_from(sealed.steps.len()).unwrap();
+    let file = OpeningsFile::new(ledger, size, openings).unwrap();
     let mut bytes = Vec::new();
     file.write(&mut bytes).unwrap();
+    (bytes, count)
+}
+
+#[test]
+fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        sealed,
+        bundle,
+        vkey,
+    } = sealed_files(&sb);
+    let full_digest = sealed.ledger.ledger().full_state_digest(None).unwrap();
+
+    // Every opening, in an openings file.
+    let (bytes, count) = openings_bytes(&sealed, |_| true);
     let openings_path = sb.join("sealed.openings.jsonl");
     std::fs::write(&openings_path, &bytes).unwrap();
 
@@ -121,4 +151,149 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
         s(&openings_path),
     ]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn an_operator_checks_its_own_part_of_a_resolutions_digest_with_its_own_openings_only() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        sealed,
+        bundle,
+        vkey,
+    } = sealed_files(&sb);
+    // A resolution of the demo: its seq, the size it decided on and the digest it names.
+    let resolution = sealed
+        .steps
+        .iter()
+        .find(|step| step.entry.entry().statement.kind == "dispute.resolved")
+        .expect("the demo resolves a dispute");
+    let seq = resolution.entry.entry().seq;
+    let body = &resolution.entry.entry().statement.body;
+    let as_of = body["as_of"].as_u64().unwrap();
+    let digest = body["state_digest"].as_str().unwrap().to_owned();
+
+    // Whoever holds every opening (the authority) makes the operator's proof.
+    let (full, _) = openings_bytes(&sealed, |_| true);
+    let full_path = sb.join("full.openings.jsonl");
+    std::fs::write(&full_path, full).unwrap();
+    let proof_of = |operator: &str| {
+        let output = sb.run(&[
+            "replay",
+            s(&bundle),
+            "--log-vkey",
+            &vkey,
+            "--openings",
+            s(&full_path),
+            "--as-of",
+            &as_of.to_string(),
+            "--sub-state-proof",
+            operator,
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&digest),
+            "the digest the resolution names: {stderr}"
+        );
+        let path = sb.join(&format!("{operator}.proof.json"));
+        std::fs::write(&path, &output.stdout).unwrap();
+        path
+    };
+    let operator = "indus-mobile";
+    let proof = proof_of(operator);
+    let v: Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(v["operator"], json!(operator));
+
+    // The operator's own openings: the entries of its scope and its registration, nothing
+    // of any other operator's.
+    let mut scopes = Scopes::new();
+    let mine = |step: &SealedStep, scope: Scope| {
+        let statement = &step.entry.entry().statement;
+        scope == Scope::Operator(hisaab_model::Slug::try_new(operator).unwrap())
+            || (statement.kind == "operator.registered"
+                && statement.body["operator"] == json!(operator))
+    };
+    let chosen: std::collections::BTreeSet<u64> = sealed
+        .steps
+        .iter()
+        .filter(|step| {
+            let scope = scopes.push(&step.entry);
+            mine(step, scope)
+        })
+        .map(|step| step.entry.entry().seq)
+        .collect();
+    let (own, opened) = openings_bytes(&sealed, |step| chosen.contains(&step.entry.entry().seq));
+    assert!(opened > 1 && opened < sealed.steps.len() / 2, "{opened}");
+    let own_path = sb.join("own.openings.jsonl");
+    std::fs::write(&own_path, own).unwrap();
+
+    let verify = |proof: &Path, resolution: u64| {
+        sb.run(&[
+            "verify",
+            s(&bundle),
+            "--log-vkey",
+            &vkey,
+            "--openings",
+            s(&own_path),
+            "--sub-state-proof",
+            s(proof),
+            "--resolution",
+            &resolution.to_string(),
+            "--json",
+        ])
+    };
+    let output = verify(&proof, seq);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(&format!("the sub-state of {operator} at size {as_of}"))
+            && notes.contains(&digest),
+        "{notes}"
+    );
+
+    // Another operator's proof cannot be checked without that operator's blinding.
+    let other = proof_of("sindh-link");
+    let output = verify(&other, seq);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("`blinding` of operator `sindh-link`"),
+        "{v}"
+    );
+    // A proof with its path altered does not lead to the digest.
+    let mut bent: Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    bent["path"][0] = json!(hisaab_log::Hash::sha256(b"another sibling"));
+    let bent_path = sb.join("bent.proof.json");
+    std::fs::write(&bent_path, bent.to_string()).unwrap();
+    let output = verify(&bent_path, seq);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // A seq that is no resolution names no digest.
+    let output = verify(&proof, seq - 1);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a dispute.resolved"),
+        "{v}"
+    );
+    // The proof needs every opening to be made: the operator's own do not make one.
+    let output = sb.run(&[
+        "replay",
+        s(&bundle),
+        "--openings",
+        s(&own_path),
+        "--sub-state-proof",
+        operator,
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("were not opened"),
+        "{output:?}"
+    );
 }

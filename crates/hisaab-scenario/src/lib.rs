@@ -299,11 +299,12 @@ impl Scenario {
             if statement.kind == "dispute.resolved" {
                 let as_of = body.get("as_of").and_then(Value::as_u64).unwrap_or(0);
                 let digest = ledger
-                    .state_at(as_of, None)
-                    .map_err(|_| ScenarioError::Bookkeeping {
+                    .ledger_at(as_of)
+                    .ok()
+                    .and_then(|at| at.resolution_digest().ok())
+                    .ok_or(ScenarioError::Bookkeeping {
                         what: "the state a resolution cites",
-                    })?
-                    .digest();
+                    })?;
                 body.insert("state_digest".into(), Value::String(digest.to_hex()));
             }
             statement.body = body;
@@ -1006,10 +1007,19 @@ impl Builder {
             "The authority opens the ledger (genesis)".to_owned(),
         )?;
         for operator in &OPERATORS {
+            let mut body = json!({"operator": operator.id, "name": operator.name});
+            if self.format >= 2 {
+                // Format 2's registration carries the operator's blinding of the full-state
+                // digest tree (SPEC §12.8), derived as `Scenario::sealed` derives it.
+                let mut bytes = b"hisaab/demo/blinding\n".to_vec();
+                bytes.extend_from_slice(self.ledger_id.unwrap_or(Hash::ZERO).as_bytes());
+                bytes.extend_from_slice(operator.id.as_bytes());
+                body["blinding"] = Value::String(Hash::sha256(&bytes).to_hex());
+            }
             self.push(
                 AUTHORITY,
                 "operator.registered",
-                json!({"operator": operator.id, "name": operator.name}),
+                body,
                 day1,
                 format!("The authority registers {}", operator.name),
             )?;
@@ -2088,15 +2098,16 @@ impl Builder {
         Ok(())
     }
 
-    /// The digest of the state at tree size `size` with the default `at` (SPEC §4–5).
+    /// The digest a dispute resolution names for the state at tree size `size` with the
+    /// default `at`: SPEC §5.7's in format 1, the full-state digest (§12.8) in format 2.
     fn state_digest(&self, size: u64) -> Result<Hash, ScenarioError> {
-        let state = self
-            .ledger
-            .state_at(size, None)
-            .map_err(|_| ScenarioError::Bookkeeping {
+        self.ledger
+            .ledger_at(size)
+            .ok()
+            .and_then(|ledger| ledger.resolution_digest().ok())
+            .ok_or(ScenarioError::Bookkeeping {
                 what: "the state a dispute resolution names",
-            })?;
-        Ok(state.digest())
+            })
     }
 
     /// In the last month the authority defines a new KPI and assigns it from the next period:
