@@ -51,6 +51,9 @@ pub(crate) enum Command {
     Obligations(ObligationsArgs),
     /// Export a data directory as a bundle (SPEC §6).
     Export(ExportArgs),
+    /// Write a disclosure of chosen sealed fields (SPEC §12.7) from an openings file, and
+    /// print the body of the `disclosure.recorded` statement that records it.
+    Disclose(DiscloseArgs),
     /// Fetch an inclusion or consistency proof from a server and verify it locally.
     Proof(ProofArgs),
     /// Every entry of a server about an operator and a KPI, as the reader may see them.
@@ -766,9 +769,32 @@ pub(crate) struct VerifyArgs {
     /// --sub-state-proof is checked against.
     #[arg(long, value_name = "SEQ", requires = "sub_state_proof")]
     pub(crate) resolution: Option<u64>,
+    /// For a bundle file: a disclosure (SPEC §12.7, as `hisaab disclose` writes it) to check
+    /// against the bundle alone; its values are printed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["openings", "sub_state_proof"])]
+    pub(crate) disclosure: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `hisaab disclose`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscloseArgs {
+    /// The openings file the fields are taken from (SPEC §12.6, as `hisaab export --key`
+    /// writes it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) openings: PathBuf,
+    /// An entry and the sealed fields of it to disclose, `SEQ:FIELD,FIELD…` (every field the
+    /// openings file opens when only `SEQ`). Repeat for several entries.
+    #[arg(long = "entry", value_name = "SEQ[:FIELD,...]", required = true)]
+    pub(crate) entries: Vec<String>,
+    /// Who the disclosure is for (a court, an auditor).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) to: String,
+    /// Where to write the disclosure (canonical JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
 }
 
 /// `hisaab replay`.

@@ -80,10 +80,11 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         &args.witnesses,
         args.min_cosignatures,
     )?;
-    if args.openings.is_some() && !Path::new(&args.target).is_file() {
+    if (args.openings.is_some() || args.disclosure.is_some()) && !Path::new(&args.target).is_file()
+    {
         return Err(exit::usage(
-            "--openings goes with a bundle file: its openings are checked against that bundle's \
-             entries",
+            "--openings and --disclosure go with a bundle file: their openings are checked \
+             against that bundle's entries",
         ));
     }
     let outcome = if hisaab_client::is_url(&args.target) {
@@ -106,7 +107,14 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
             verify_data_dir(&path, &pins)
         } else if path.is_file() {
             let sub_state = args.sub_state_proof.as_deref().zip(args.resolution);
-            verify_bundle_file(&path, &pins, args.openings.as_deref(), sub_state)
+            verify_bundle_file(&path, &pins, args.openings.as_deref(), sub_state).and_then(
+                |mut verified| {
+                    if let Some(file) = &args.disclosure {
+                        verified.notes.extend(check_disclosure_file(&path, file)?);
+                    }
+                    Ok(verified)
+                },
+            )
         } else {
             Err(anyhow::Error::new(exit::Unreachable(format!(
                 "{} is neither a server URL (http://…), a directory nor a file",
@@ -310,6 +318,34 @@ fn verify_bundle_file(
         cosigned,
         notes,
     })
+}
+
+/// Checks a disclosure file against a bundle file verified already (SPEC §12.7): what it
+/// proves, entry by entry, and whether the bundle records it.
+fn check_disclosure_file(bundle: &Path, file: &Path) -> Result<Vec<String>, Failure> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let disclosure: hisaab_log::seal::Disclosure = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a disclosure (SPEC §12.7)", file.display()))?;
+    let checked = hisaab_model::check_disclosure(BufReader::new(open_file(bundle)?), &disclosure)
+        .map_err(|e| Failure {
+        seq: None,
+        error: anyhow::Error::new(e),
+    })?;
+    let mut notes = vec![format!(
+        "the disclosure to {:?} checks against the bundle: every opening matches its \
+         commitment (SPEC §12.7)",
+        disclosure.to
+    )];
+    for item in &checked.disclosed {
+        for (field, value) in &item.values {
+            notes.push(format!("seq {} {} `{field}`: {value}", item.seq, item.kind));
+        }
+    }
+    notes.push(match checked.recorded_at {
+        Some(seq) => format!("recorded in the ledger by the disclosure.recorded at seq {seq}"),
+        None => "warning: no disclosure.recorded of this bundle records this disclosure".to_owned(),
+    });
+    Ok(notes)
 }
 
 /// A sub-state proof file (SPEC §12.8): one JSON object.

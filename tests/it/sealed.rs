@@ -8,12 +8,12 @@ use hisaab_log::bundle::{BundleHeader, BundleWriter};
 use hisaab_log::merkle::Frontier;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::seal::{Openings, OpeningsFile};
-use hisaab_log::PublicKey;
+use hisaab_log::{Entry, Envelope, PublicKey, SealedEntry};
 use hisaab_model::view::{Scope, Scopes};
-use hisaab_scenario::{build, ScenarioConfig, SealedScenario, SealedStep};
+use hisaab_scenario::{build, Scenario, ScenarioConfig, SealedScenario, SealedStep};
 use serde_json::{json, Value};
 
-use crate::common::Sandbox;
+use crate::common::{write_pem, Sandbox};
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -22,6 +22,7 @@ fn s(path: &Path) -> &str {
 /// The demo ledger sealed, its public bundle written to `sealed.jsonl` (the log key's vkey
 /// beside it) and the full replay.
 struct SealedFiles {
+    scenario: Scenario,
     sealed: SealedScenario,
     bundle: PathBuf,
     vkey: String,
@@ -30,10 +31,27 @@ struct SealedFiles {
 fn sealed_files(sb: &Sandbox) -> SealedFiles {
     let scenario = build(&ScenarioConfig::default()).unwrap();
     let sealed = scenario.sealed().unwrap();
-    // The public bundle: sealed entries only.
+    let entries: Vec<SealedEntry> = sealed.steps.iter().map(|s| s.entry.clone()).collect();
+    let (bundle, vkey) = write_bundle(sb, "sealed.jsonl", &scenario, &entries);
+    SealedFiles {
+        scenario,
+        sealed,
+        bundle,
+        vkey,
+    }
+}
+
+/// A bundle of `entries` (sealed: their public form) under the scenario's log key, and its
+/// vkey.
+fn write_bundle(
+    sb: &Sandbox,
+    name: &str,
+    scenario: &Scenario,
+    entries: &[SealedEntry],
+) -> (PathBuf, String) {
     let mut frontier = Frontier::new();
-    for step in &sealed.steps {
-        frontier.push(step.entry.event_hash());
+    for entry in entries {
+        frontier.push(entry.event_hash());
     }
     let note = Checkpoint {
         origin: scenario.origin.clone(),
@@ -50,16 +68,12 @@ fn sealed_files(sb: &Sandbox) -> SealedFiles {
     .to_vkey();
     let header = BundleHeader::for_format(2, &scenario.origin, &vkey, &note);
     let mut writer = BundleWriter::new(Vec::new(), &header).unwrap();
-    for step in &sealed.steps {
-        writer.write_leaf(step.entry.leaf_bytes()).unwrap();
+    for entry in entries {
+        writer.write_leaf(entry.leaf_bytes()).unwrap();
     }
-    let bundle = sb.join("sealed.jsonl");
+    let bundle = sb.join(name);
     std::fs::write(&bundle, writer.finish().unwrap()).unwrap();
-    SealedFiles {
-        sealed,
-        bundle,
-        vkey,
-    }
+    (bundle, vkey)
 }
 
 /// The openings of the steps `keep` chooses, as an openings file's bytes, and how many
@@ -94,6 +108,7 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
         sealed,
         bundle,
         vkey,
+        ..
     } = sealed_files(&sb);
     let full_digest = sealed.ledger.ledger().full_state_digest(None).unwrap();
 
@@ -160,6 +175,7 @@ fn an_operator_checks_its_own_part_of_a_resolutions_digest_with_its_own_openings
         sealed,
         bundle,
         vkey,
+        ..
     } = sealed_files(&sb);
     // A resolution of the demo: its seq, the size it decided on and the digest it names.
     let resolution = sealed
@@ -296,4 +312,149 @@ fn an_operator_checks_its_own_part_of_a_resolutions_digest_with_its_own_openings
         String::from_utf8_lossy(&output.stderr).contains("were not opened"),
         "{output:?}"
     );
+}
+
+#[test]
+fn a_disclosure_of_chosen_fields_verifies_against_the_public_bundle_and_is_recorded() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        scenario,
+        sealed,
+        bundle,
+        vkey,
+    } = sealed_files(&sb);
+    let (full, _) = openings_bytes(&sealed, |_| true);
+    let full_path = sb.join("full.openings.jsonl");
+    std::fs::write(&full_path, full).unwrap();
+    let seq_of = |kind: &str| {
+        sealed
+            .steps
+            .iter()
+            .find(|s| s.entry.entry().statement.kind == kind)
+            .unwrap()
+            .entry
+            .entry()
+            .seq
+    };
+    let (submission, evaluation) = (seq_of("submission.filed"), seq_of("evaluation.recorded"));
+    let value = sealed.steps[usize::try_from(submission).unwrap()]
+        .openings
+        .as_ref()
+        .unwrap()["value"]
+        .value
+        .clone();
+
+    // The value of one submission, and every field of one evaluation, for a court.
+    let disclosure = sb.join("disclosure.json");
+    let out = sb.run(&[
+        "disclose",
+        "--openings",
+        s(&full_path),
+        "--entry",
+        &format!("{submission}:value"),
+        "--entry",
+        &evaluation.to_string(),
+        "--to",
+        "The Islamabad High Court",
+        "--out",
+        s(&disclosure),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["to"], json!("The Islamabad High Court"));
+    assert_eq!(body["entries"][0]["fields"], json!(["value"]));
+    let written: Value = serde_json::from_slice(&std::fs::read(&disclosure).unwrap()).unwrap();
+    assert_eq!(written["entries"][0]["fields"]["value"]["value"], value);
+    assert!(written["entries"][0]["fields"].get("note").is_none());
+
+    // The recipient checks it against the public bundle alone; it is not recorded there yet.
+    let check = |bundle: &Path, disclosure: &Path| {
+        sb.run(&[
+            "verify",
+            s(bundle),
+            "--log-vkey",
+            &vkey,
+            "--disclosure",
+            s(disclosure),
+            "--json",
+        ])
+    };
+    let output = check(&bundle, &disclosure);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(&format!("seq {submission} submission.filed `value`")),
+        "{notes}"
+    );
+    assert!(notes.contains("no disclosure.recorded"), "{notes}");
+
+    // The authority signs the record with the usual flow, and the ledger takes it.
+    let authority = scenario.actor("pta").unwrap();
+    let key = sb.join("pta.pem");
+    write_pem(&key, &authority.key);
+    let body_path = sb.join("record.json");
+    std::fs::write(&body_path, &out.stdout).unwrap();
+    let ledger = sealed.steps[0].entry.event_hash();
+    let last = &sealed.steps.last().unwrap().entry;
+    // Issued on the demo's last day, after its last entry.
+    let issued_at = format!("{}T23:59:59Z", last.entry().recorded_at.date());
+    let signed = sb.ok(&[
+        "sign",
+        "--key",
+        s(&key),
+        "--kind",
+        "disclosure.recorded",
+        "--body",
+        s(&body_path),
+        "--ledger",
+        &ledger.to_hex(),
+        "--issued-at",
+        &issued_at,
+    ]);
+    let envelope: Envelope = serde_json::from_str(signed.trim()).unwrap();
+    let mut full_ledger = sealed.ledger.clone();
+    let entry = SealedEntry::seal(Entry::new(
+        last.entry().seq + 1,
+        last.event_hash(),
+        envelope.statement.issued_at.clone(),
+        envelope,
+    ))
+    .unwrap();
+    full_ledger
+        .append(entry.clone())
+        .expect("the ledger accepts the record");
+    let mut entries: Vec<SealedEntry> = sealed.steps.iter().map(|s| s.entry.clone()).collect();
+    entries.push(entry);
+    let (recorded, _) = write_bundle(&sb, "recorded.jsonl", &scenario, &entries);
+    let output = check(&recorded, &disclosure);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains(&format!("disclosure.recorded at seq {}", entries.len() - 1)),
+        "{v}"
+    );
+
+    // A value altered in the disclosure does not check.
+    let mut bent = written.clone();
+    bent["entries"][0]["fields"]["value"]["value"] = json!("0.5");
+    let bent_path = sb.join("bent.json");
+    std::fs::write(&bent_path, bent.to_string()).unwrap();
+    let output = check(&recorded, &bent_path);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // A field the openings file does not hold cannot be disclosed.
+    let output = sb.run(&[
+        "disclose",
+        "--openings",
+        s(&full_path),
+        "--entry",
+        &format!("{submission}:period"),
+        "--to",
+        "x",
+        "--out",
+        s(&sb.join("no.json")),
+    ]);
+    assert!(!output.status.success(), "{output:?}");
 }

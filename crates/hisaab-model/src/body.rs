@@ -23,6 +23,9 @@ pub use crate::kind::commitment_made::CommitmentMadeBody;
 pub use crate::kind::delegation_granted::DelegationGrantedBody;
 pub use crate::kind::directive_closed::DirectiveClosedBody;
 pub use crate::kind::directive_issued::DirectiveIssuedBody;
+pub use crate::kind::disclosure_recorded::{
+    DisclosedEntry, DisclosureRecordedBody, DISCLOSED_ENTRIES_MAX,
+};
 pub use crate::kind::dispute_opened::DisputeOpenedBody;
 pub use crate::kind::dispute_resolved::DisputeResolvedBody;
 pub use crate::kind::escalation_recorded::EscalationRecordedBody;

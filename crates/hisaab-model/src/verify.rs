@@ -26,16 +26,18 @@ use std::io::BufRead;
 use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
-use hisaab_log::seal::{Openings, OpeningsFile, SubStateProof};
+use hisaab_log::seal::{Disclosed, Disclosure, Openings, OpeningsFile, SubStateProof};
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use sha2::{Digest as _, Sha256};
 
+use crate::body::{DisclosedEntry, DisclosureRecordedBody};
+use crate::kind::{Body, Kind};
 use crate::ledger::Ledger;
 use crate::memory::MemoryLedger;
 use crate::parallel::ordered_map;
 use crate::rule::{History, HistoryError, Violation};
 use crate::state::State;
-use crate::value::Slug;
+use crate::value::{Slug, Text};
 
 /// What a verified bundle proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +120,9 @@ pub enum VerifyError {
     /// A sub-state proof could not be made or does not hold (SPEC §12.8).
     #[error("sub-state proof: {0}")]
     SubState(String),
+    /// A disclosure does not check against the bundle (SPEC §12.7).
+    #[error("disclosure: {0}")]
+    Disclosure(String),
     /// A state was asked for at a size the bundle does not reach.
     #[error("no state at size {size}: the bundle has {entries} entries")]
     SizeOutOfRange {
@@ -139,7 +144,8 @@ impl VerifyError {
             VerifyError::Empty
             | VerifyError::SizeOutOfRange { .. }
             | VerifyError::Openings(_)
-            | VerifyError::SubState(_) => None,
+            | VerifyError::SubState(_)
+            | VerifyError::Disclosure(_) => None,
         }
     }
 }
@@ -656,6 +662,93 @@ pub fn resolution_at<R: BufRead>(reader: R, seq: u64) -> Result<(u64, Hash), Ver
     Err(VerifyError::SubState(format!(
         "the bundle has no entry at seq {seq}"
     )))
+}
+
+/// What [`check_disclosure`] proves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedDisclosure {
+    /// Per entry disclosed, the values its openings prove.
+    pub disclosed: Vec<Disclosed>,
+    /// The seq of the `disclosure.recorded` entry of the bundle that records this disclosure
+    /// (its SHA-256, entries and fields), if the bundle holds one.
+    pub recorded_at: Option<u64>,
+}
+
+/// The body of the `disclosure.recorded` statement that records `disclosure` (SPEC §12.7):
+/// its recipient, each entry's event hash with the fields disclosed, and the SHA-256 of the
+/// disclosure's canonical JSON.
+///
+/// # Errors
+/// [`VerifyError::Disclosure`] when the recipient is no text of §1.7 or the disclosure is not
+/// canonical JSON.
+pub fn disclosure_record(disclosure: &Disclosure) -> Result<DisclosureRecordedBody, VerifyError> {
+    let fail = |e: &dyn std::fmt::Display| VerifyError::Disclosure(e.to_string());
+    let bytes = hisaab_log::jcs::to_canonical(disclosure).map_err(|e| fail(&e))?;
+    Ok(DisclosureRecordedBody {
+        to: Text::try_new(&disclosure.to).map_err(|e| fail(&e))?,
+        entries: disclosure
+            .entries
+            .iter()
+            .map(|o| DisclosedEntry {
+                entry: o.event_hash,
+                fields: o.fields.keys().cloned().collect(),
+            })
+            .collect(),
+        disclosure_sha256: Hash::sha256(&bytes),
+        ext: None,
+    })
+}
+
+/// Checks a disclosure against a bundle (SPEC §12.7), reading the bundle once: each entry it
+/// discloses must be the bundle's entry at that seq, with that event hash and kind, of the
+/// disclosure's ledger, and each field's opening must match its commitment. Also finds the
+/// `disclosure.recorded` entry that records it, if any. The bundle itself is verified by
+/// [`verify_bundle_cited`]; this reads its entries only.
+///
+/// # Errors
+/// [`VerifyError::Bundle`] for a bundle that cannot be read; [`VerifyError::Disclosure`] for
+/// a disclosure that does not check, or a record with its SHA-256 that names other entries
+/// or fields.
+pub fn check_disclosure<R: BufRead>(
+    reader: R,
+    disclosure: &Disclosure,
+) -> Result<CheckedDisclosure, VerifyError> {
+    let fail = |e: &dyn std::fmt::Display| VerifyError::Disclosure(e.to_string());
+    disclosure.check_form().map_err(|e| fail(&e))?;
+    let record = disclosure_record(disclosure)?;
+    let wanted: BTreeSet<u64> = disclosure.entries.iter().map(|o| o.seq).collect();
+    let mut entries = BTreeMap::new();
+    let mut recorded_at = None;
+    let mut reader = BundleReader::new(reader)?;
+    while let Some(entry) = reader.next_entry()? {
+        let seq = entry.entry().seq;
+        let statement = &entry.entry().statement;
+        if statement.kind == Kind::DisclosureRecorded.as_str() && recorded_at.is_none() {
+            if let Ok(Body::DisclosureRecorded(body)) =
+                Body::try_parse(&statement.kind, &statement.body)
+            {
+                if body.disclosure_sha256 == record.disclosure_sha256 {
+                    if body.entries != record.entries || body.to != record.to {
+                        return Err(VerifyError::Disclosure(format!(
+                            "the disclosure.recorded at seq {seq} has this disclosure's SHA-256 \
+                             but names other entries, fields or recipient"
+                        )));
+                    }
+                    recorded_at = Some(seq);
+                }
+            }
+        }
+        if wanted.contains(&seq) {
+            entries.insert(seq, entry);
+        }
+    }
+    let disclosed = disclosure
+        .verify(|seq| entries.get(&seq), hisaab_log::seal::sealed_fields)
+        .map_err(|e| fail(&e))?;
+    Ok(CheckedDisclosure {
+        disclosed,
+        recorded_at,
+    })
 }
 
 /// What [`verify_sub_state`] proves.

@@ -552,7 +552,9 @@ pub(crate) fn scope_of_body(body: &Body, places: &impl Places) -> Scope {
         | Body::KpiRetired(_)
         | Body::DelegationGranted(_)
         | Body::MemberSuspended(_)
-        | Body::MemberReinstated(_) => Scope::Registry,
+        | Body::MemberReinstated(_)
+        // Who disclosed which fields of which entries to whom is public (SPEC §12.7).
+        | Body::DisclosureRecorded(_) => Scope::Registry,
         Body::ActionAssigned(b) => owner_scope(&b.owner),
         Body::ActionClosed(b) => or_sector(places.of_action(&b.action)),
         Body::DirectiveIssued(b) => Scope::Operator(b.operator.clone()),

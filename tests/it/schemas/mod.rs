@@ -88,6 +88,10 @@ fn generated() -> Vec<(String, Value)> {
     body("delegation.granted", derive::<DelegationGrantedBody>());
     body("member.suspended", derive::<MemberSuspendedBody>());
     body("member.reinstated", derive::<MemberReinstatedBody>());
+    body(
+        "disclosure.recorded",
+        derive::<hisaab_model::body::DisclosureRecordedBody>(),
+    );
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     let mut document = |name: &str, schema: Value| {
         schemas.push((format!("{name}.schema.json"), schema));

@@ -32,6 +32,7 @@ pub mod commitment_made;
 pub mod delegation_granted;
 pub mod directive_closed;
 pub mod directive_issued;
+pub mod disclosure_recorded;
 pub mod dispute_opened;
 pub mod dispute_resolved;
 pub mod escalation_recorded;
@@ -333,6 +334,8 @@ registry! {
     MemberSuspended, MemberSuspended, "member.suspended", member_suspended::MemberSuspendedBody;
     MemberReinstated, MemberReinstated, "member.reinstated",
         member_suspended::MemberReinstatedBody;
+    DisclosureRecorded, DisclosureRecorded, "disclosure.recorded",
+        disclosure_recorded::DisclosureRecordedBody;
 }
 
 impl Kind {
