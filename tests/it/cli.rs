@@ -1280,6 +1280,41 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             "Left the task force",
         ],
     );
+    // A disclosure is recorded with the offline flow (SPEC §12.7): the body `hisaab disclose`
+    // prints, signed by `hisaab sign` and sent by `hisaab submit`.
+    let genesis = get_as(&server, "/v1/entries?start=0&limit=1", &key("pta"), "pta");
+    let ledger = crate::common::entry(genesis.trim().as_bytes()).event_hash();
+    let record = sb.join("disclosure-record.json");
+    std::fs::write(
+        &record,
+        json!({"to": "The Islamabad High Court",
+            "entries": [{"entry": submission, "fields": ["value"]}],
+            "disclosure_sha256": hisaab_log::Hash::sha256(b"a disclosure")})
+        .to_string(),
+    )
+    .unwrap();
+    let envelope = sb.join("disclosure-record.envelope.json");
+    sb.ok(&[
+        "sign",
+        "--key",
+        s(&key("pta")),
+        "--kind",
+        "disclosure.recorded",
+        "--body",
+        s(&record),
+        "--ledger",
+        &ledger.to_hex(),
+        "--out",
+        s(&envelope),
+    ]);
+    sb.ok(&[
+        "submit",
+        s(&envelope),
+        "--server",
+        &url,
+        "--log-vkey",
+        &vkey,
+    ]);
 
     // Every kind of SPEC §4 is in the log, and it verifies end to end.
     let entries = get_as(&server, "/v1/entries?start=0&limit=100", &key("pta"), "pta");
