@@ -120,7 +120,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 29);
+        assert_eq!(Kind::ALL.len(), 30);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })
