@@ -51,6 +51,9 @@ pub(crate) enum Command {
     Obligations(ObligationsArgs),
     /// Export a data directory as a bundle (SPEC §6).
     Export(ExportArgs),
+    /// Write a disclosure of chosen sealed fields (SPEC §12.7) from an openings file, and
+    /// print the body of the `disclosure.recorded` statement that records it.
+    Disclose(DiscloseArgs),
     /// Fetch an inclusion or consistency proof from a server and verify it locally.
     Proof(ProofArgs),
     /// Every entry of a server about an operator and a KPI, as the reader may see them.
@@ -906,9 +909,42 @@ pub(crate) struct VerifyArgs {
     /// the opened bodies (the full state, and its digest of §12.8, when every field is opened).
     #[arg(long, value_name = "FILE")]
     pub(crate) openings: Option<PathBuf>,
+    /// For a bundle file, with --openings (an operator's own) and --resolution: check this
+    /// sub-state proof (SPEC §12.8, as `hisaab replay --sub-state-proof` prints it): the
+    /// operator's sub-state and blinding, rebuilt from the bundle and its openings alone, are
+    /// in the full-state digest the resolution names.
+    #[arg(long, value_name = "FILE", requires_all = ["openings", "resolution"])]
+    pub(crate) sub_state_proof: Option<PathBuf>,
+    /// The seq of the `dispute.resolved` whose `state_digest`, of the state at its `as_of`,
+    /// --sub-state-proof is checked against.
+    #[arg(long, value_name = "SEQ", requires = "sub_state_proof")]
+    pub(crate) resolution: Option<u64>,
+    /// For a bundle file: a disclosure (SPEC §12.7, as `hisaab disclose` writes it) to check
+    /// against the bundle alone; its values are printed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["openings", "sub_state_proof"])]
+    pub(crate) disclosure: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `hisaab disclose`.
+#[derive(Debug, Args)]
+pub(crate) struct DiscloseArgs {
+    /// The openings file the fields are taken from (SPEC §12.6, as `hisaab export --key`
+    /// writes it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) openings: PathBuf,
+    /// An entry and the sealed fields of it to disclose, `SEQ:FIELD,FIELD…` (every field the
+    /// openings file opens when only `SEQ`). Repeat for several entries.
+    #[arg(long = "entry", value_name = "SEQ[:FIELD,...]", required = true)]
+    pub(crate) entries: Vec<String>,
+    /// Who the disclosure is for (a court, an auditor).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) to: String,
+    /// Where to write the disclosure (canonical JSON).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
 }
 
 /// `hisaab replay`.
@@ -934,6 +970,19 @@ pub(crate) struct ReplayArgs {
     pub(crate) trust: TrustArgs,
     #[command(flatten)]
     pub(crate) reader: ReaderArgs,
+    /// For a bundle file: an openings file opening every sealed field (SPEC §12.6, as `hisaab
+    /// export --key` writes it for a `full` reader), for --sub-state-proof.
+    #[arg(long, value_name = "FILE", requires = "sub_state_proof")]
+    pub(crate) openings: Option<PathBuf>,
+    /// Print OPERATOR's sub-state proof (SPEC §12.8) in the full-state digest of the state at
+    /// --as-of (default: the whole bundle), as JSON; the digest goes to stderr.
+    #[arg(
+        long,
+        value_name = "OPERATOR",
+        requires = "openings",
+        conflicts_with_all = ["diff", "as_of_date", "at"]
+    )]
+    pub(crate) sub_state_proof: Option<String>,
     /// Print JSON (the state of SPEC §5, or the list of changes).
     #[arg(long)]
     pub(crate) json: bool,

@@ -51,6 +51,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Obligations(a) => cmd::obligations::run(&a),
         Command::Export(a) => cmd::export::run(&a),
+        Command::Disclose(a) => cmd::disclose::run(&a),
         Command::Proof(a) => cmd::proof::run(&a),
         Command::History(a) => cmd::history::run(&a),
         Command::Login(a) => cmd::history::login(&a),

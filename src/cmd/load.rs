@@ -213,7 +213,8 @@ fn presign(
                 LoadKind::Operator => Body::OperatorRegistered(OperatorRegisteredBody {
                     operator: Slug::try_new(&format!("load-{run:08x}-{i}"))?,
                     name: Text::try_new(&format!("Load test operator {i} of run {run:08x}"))?,
-                    blinding: None,
+                    blinding: (log.format >= 2)
+                        .then(|| hisaab_log::seal::Blinding::from_bytes(rand::random())),
                     ext: None,
                 }),
                 LoadKind::Kpi => Body::KpiDefined(KpiDefinedBody {

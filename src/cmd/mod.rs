@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod demo;
+pub(crate) mod disclose;
 pub(crate) mod export;
 pub(crate) mod history;
 pub(crate) mod init;

@@ -6,13 +6,14 @@
 use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{BufReader, Read as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_log::bundle::BundleReader;
+use hisaab_log::seal::OpeningsFile;
 use hisaab_log::{Date, Hash};
-use hisaab_model::{diff, replay_bundle, Pillar, State, VerifyError};
+use hisaab_model::{diff, replay_bundle, Pillar, Slug, State, VerifyError};
 
 use crate::args::{ReplayArgs, TrustArgs};
 use crate::connect;
@@ -22,6 +23,9 @@ use crate::util::{self, table};
 
 /// Runs `hisaab replay`.
 pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
+    if let (Some(operator), Some(openings)) = (&args.sub_state_proof, &args.openings) {
+        return print_sub_state_proof(args, operator, openings);
+    }
     let at = args
         .at
         .as_deref()
@@ -169,13 +173,7 @@ fn states_from(
         bail!("{source} is neither a server URL, a directory nor a file");
     }
     let open = || File::open(&path).with_context(|| format!("cannot open {}", path.display()));
-    let header = BundleReader::new(BufReader::new(open()?))
-        .with_context(|| format!("{} has no SPEC §6 bundle header", path.display()))?
-        .header()
-        .clone();
-    let vkey = hisaab_log::note::VerifierKey::try_parse(&header.log_key)
-        .context("the bundle header's log_key is not a verifier key (SPEC §6)")?;
-    pins.check(&vkey, None)?;
+    check_header_key(&path, &pins)?;
     // Two passes, in memory that does not grow with the log: the sizes that
     // `dispute.resolved` statements cite, then verification up to the largest size needed.
     let cited = hisaab_model::cited_sizes(BufReader::new(open()?))
@@ -190,6 +188,64 @@ fn states_from(
         other => anyhow::Error::new(other).context(format!("{} does not verify", path.display())),
     })?;
     Ok(replayed.states)
+}
+
+/// Checks a bundle file's header key against the pins (a file's own key is trusted, and
+/// shown, when none is pinned).
+fn check_header_key(path: &Path, pins: &hisaab_client::Pins) -> Result<()> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let header = BundleReader::new(BufReader::new(file))
+        .with_context(|| format!("{} has no SPEC §6 bundle header", path.display()))?
+        .header()
+        .clone();
+    let vkey = hisaab_log::note::VerifierKey::try_parse(&header.log_key)
+        .context("the bundle header's log_key is not a verifier key (SPEC §6)")?;
+    pins.check(&vkey, None)?;
+    Ok(())
+}
+
+/// `--sub-state-proof OPERATOR --openings FILE`: the operator's sub-state proof (SPEC §12.8)
+/// in the full-state digest of the state at --as-of, from a bundle file verified with
+/// openings of every sealed field. The proof goes to stdout as JSON, the digest to stderr.
+fn print_sub_state_proof(args: &ReplayArgs, operator: &str, openings: &Path) -> Result<ExitCode> {
+    let operator = Slug::try_new(operator)
+        .map_err(|e| crate::exit::usage(format!("--sub-state-proof {operator:?}: {e}")))?;
+    let path = PathBuf::from(&args.source);
+    if !path.is_file() {
+        return Err(crate::exit::usage(
+            "--sub-state-proof reads a bundle file and its openings file, not a server or a \
+             data directory",
+        ));
+    }
+    let pins = connect::parse_pins(args.trust.log_vkey.as_deref(), None, &[], None)?;
+    check_header_key(&path, &pins)?;
+    let file =
+        File::open(openings).with_context(|| format!("cannot open {}", openings.display()))?;
+    let openings_file = OpeningsFile::read(BufReader::new(file)).with_context(|| {
+        format!(
+            "{} is not an openings file (SPEC §12.6)",
+            openings.display()
+        )
+    })?;
+    let as_of = args.as_of.unwrap_or(openings_file.header.size);
+    let open = || File::open(&path).with_context(|| format!("cannot open {}", path.display()));
+    let cited = hisaab_model::cited_sizes(BufReader::new(open()?))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let (digest, proof) = hisaab_model::sub_state_proof(
+        BufReader::new(open()?),
+        &cited,
+        &openings_file,
+        as_of,
+        &operator,
+    )
+    .with_context(|| format!("{} with {}", path.display(), openings.display()))?;
+    eprintln!(
+        "the sub-state proof of {operator} in the full-state digest {digest} of the state at \
+         size {as_of} (SPEC §12.8)"
+    );
+    let bytes = hisaab_log::jcs::to_canonical(&proof)?;
+    emit_json(&format!("{}\n", String::from_utf8_lossy(&bytes)))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Downloads the bundle up to the largest size needed, verifies it, checks that it is

@@ -317,7 +317,10 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             Body::OperatorRegistered(OperatorRegisteredBody {
                 operator: arg("operator", operator, Slug::try_new)?,
                 name: arg("name", name, Text::try_new)?,
-                blinding: None,
+                // Format 2: 256 fresh random bits blind the operator's leaf of the full-state
+                // digest tree (SPEC §12.8); without it no resolution can name that digest.
+                blinding: (session.log.format >= 2)
+                    .then(|| hisaab_log::seal::Blinding::from_bytes(rand::random())),
                 ext: None,
             })
         }
@@ -712,7 +715,8 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
     })
 }
 
-/// The state digest (SPEC §5) at `as_of` (default: the latest checkpoint's size), from the
+/// The digest a resolution names (SPEC §5.7; format 2: the full-state digest, §12.8) at
+/// `as_of` (default: the latest checkpoint's size), from the
 /// server's bundle at that size, verified here in full and checked against the pinned ledger
 /// and the latest checkpoint: a resolution signs only what this client replayed itself.
 fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Hash)> {
@@ -727,7 +731,12 @@ fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Ha
     let (_bytes, verified) = session
         .verified_bundle(as_of, &latest)
         .context("the bundle at --as-of")?;
-    Ok((as_of, verified.state.digest()))
+    let digest = verified.resolution_digest.map_err(|reason| {
+        anyhow::anyhow!(
+            "the bundle at size {as_of} gives no digest for a resolution to name: {reason}"
+        )
+    })?;
+    Ok((as_of, digest))
 }
 
 /// A public key given as base64, or read from a PEM private key file.

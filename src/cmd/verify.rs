@@ -80,10 +80,11 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
         &args.witnesses,
         args.min_cosignatures,
     )?;
-    if args.openings.is_some() && !Path::new(&args.target).is_file() {
+    if (args.openings.is_some() || args.disclosure.is_some()) && !Path::new(&args.target).is_file()
+    {
         return Err(exit::usage(
-            "--openings goes with a bundle file: its openings are checked against that bundle's \
-             entries",
+            "--openings and --disclosure go with a bundle file: their openings are checked \
+             against that bundle's entries",
         ));
     }
     let outcome = if hisaab_client::is_url(&args.target) {
@@ -105,7 +106,15 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<ExitCode> {
             }
             verify_data_dir(&path, &pins)
         } else if path.is_file() {
-            verify_bundle_file(&path, &pins, args.openings.as_deref())
+            let sub_state = args.sub_state_proof.as_deref().zip(args.resolution);
+            verify_bundle_file(&path, &pins, args.openings.as_deref(), sub_state).and_then(
+                |mut verified| {
+                    if let Some(file) = &args.disclosure {
+                        verified.notes.extend(check_disclosure_file(&path, file)?);
+                    }
+                    Ok(verified)
+                },
+            )
         } else {
             Err(anyhow::Error::new(exit::Unreachable(format!(
                 "{} is neither a server URL (http://…), a directory nor a file",
@@ -215,10 +224,14 @@ fn open_file(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
+/// Verifies a bundle file; with `openings`, replays it over the opened bodies; with
+/// `sub_state` (a proof file and the seq of a resolution) also checks that proof against the
+/// full-state digest that resolution names (SPEC §12.8).
 fn verify_bundle_file(
     path: &Path,
     pins: &Pins,
     openings: Option<&Path>,
+    sub_state: Option<(&Path, u64)>,
 ) -> Result<Verified, Failure> {
     // The header first: a bundle of another log fails on its key before anything is replayed.
     let header = BundleReader::new(BufReader::new(open_file(path)?))
@@ -252,6 +265,26 @@ fn verify_bundle_file(
                         .context(format!("{} is not an openings file (SPEC §12.6)", file.display())),
                 }
             })?;
+            if let Some((proof, seq)) = sub_state {
+                let proof = read_proof(proof)?;
+                let (as_of, digest) =
+                    hisaab_model::resolution_at(BufReader::new(open_file(path)?), seq)
+                        .map_err(|e| Failure {
+                            seq: Some(seq),
+                            error: anyhow::Error::new(e),
+                        })?;
+                hisaab_model::verify_sub_state(input, &cited, &read, &proof, as_of, &digest).map(
+                    |checked| {
+                        notes.push(format!(
+                            "the sub-state of {} at size {as_of}, rebuilt from the bundle and \
+                             these openings alone, is leaf {} of {} of the full-state digest \
+                             {digest} that the resolution at seq {seq} names (SPEC §12.8)",
+                            checked.operator, proof.index, proof.size
+                        ));
+                        checked.bundle
+                    },
+                )
+            } else {
             hisaab_model::verify_bundle_opened(input, &cited, &read).map(|opened| {
                 notes.push(format!(
                     "{} entries opened, every opening checked against its commitment (SPEC §12.6)",
@@ -267,6 +300,7 @@ fn verify_bundle_file(
                 });
                 opened.bundle
             })
+            }
         }
     }
     .map_err(|e| Failure {
@@ -284,6 +318,45 @@ fn verify_bundle_file(
         cosigned,
         notes,
     })
+}
+
+/// Checks a disclosure file against a bundle file verified already (SPEC §12.7): what it
+/// proves, entry by entry, and whether the bundle records it.
+fn check_disclosure_file(bundle: &Path, file: &Path) -> Result<Vec<String>, Failure> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let disclosure: hisaab_log::seal::Disclosure = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a disclosure (SPEC §12.7)", file.display()))?;
+    let checked = hisaab_model::check_disclosure(BufReader::new(open_file(bundle)?), &disclosure)
+        .map_err(|e| Failure {
+        seq: None,
+        error: anyhow::Error::new(e),
+    })?;
+    let mut notes = vec![format!(
+        "the disclosure to {:?} checks against the bundle: every opening matches its \
+         commitment (SPEC §12.7)",
+        disclosure.to
+    )];
+    for item in &checked.disclosed {
+        for (field, value) in &item.values {
+            notes.push(format!("seq {} {} `{field}`: {value}", item.seq, item.kind));
+        }
+    }
+    notes.push(match checked.recorded_at {
+        Some(seq) => format!("recorded in the ledger by the disclosure.recorded at seq {seq}"),
+        None => "warning: no disclosure.recorded of this bundle records this disclosure".to_owned(),
+    });
+    Ok(notes)
+}
+
+/// A sub-state proof file (SPEC §12.8): one JSON object.
+fn read_proof(path: &Path) -> Result<hisaab_log::seal::SubStateProof, Failure> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a sub-state proof (SPEC §12.8: operator, index, size, path)",
+            path.display()
+        )
+    })?)
 }
 
 fn source_of(pins: &Pins) -> KeySource {

@@ -1030,7 +1030,21 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         s(&key("pta")),
     ]))
     .unwrap();
+    // Format 2: the resolution names the full-state digest (SPEC §12.8), not §5.7's digest
+    // of the state, which the bundle at that size, replayed here, gives too.
+    let bundle = get_as(
+        &server,
+        &format!("/v1/bundle?tree_size={opened_size}"),
+        &key("pta"),
+        "pta",
+    );
+    let verified = hisaab_model::verify_bundle(bundle.as_bytes()).unwrap();
+    assert_eq!(verified.state.digest().to_hex(), replayed["digest"]);
     assert_eq!(
+        entry["statement"]["body"]["state_digest"],
+        json!(verified.resolution_digest.unwrap())
+    );
+    assert_ne!(
         entry["statement"]["body"]["state_digest"],
         replayed["digest"]
     );
@@ -1338,6 +1352,41 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
             "Left the task force",
         ],
     );
+    // A disclosure is recorded with the offline flow (SPEC §12.7): the body `hisaab disclose`
+    // prints, signed by `hisaab sign` and sent by `hisaab submit`.
+    let genesis = get_as(&server, "/v1/entries?start=0&limit=1", &key("pta"), "pta");
+    let ledger = crate::common::entry(genesis.trim().as_bytes()).event_hash();
+    let record = sb.join("disclosure-record.json");
+    std::fs::write(
+        &record,
+        json!({"to": "The Islamabad High Court",
+            "entries": [{"entry": submission, "fields": ["value"]}],
+            "disclosure_sha256": hisaab_log::Hash::sha256(b"a disclosure")})
+        .to_string(),
+    )
+    .unwrap();
+    let envelope = sb.join("disclosure-record.envelope.json");
+    sb.ok(&[
+        "sign",
+        "--key",
+        s(&key("pta")),
+        "--kind",
+        "disclosure.recorded",
+        "--body",
+        s(&record),
+        "--ledger",
+        &ledger.to_hex(),
+        "--out",
+        s(&envelope),
+    ]);
+    sb.ok(&[
+        "submit",
+        s(&envelope),
+        "--server",
+        &url,
+        "--log-vkey",
+        &vkey,
+    ]);
 
     // Every kind of SPEC §4 is in the log, and it verifies end to end.
     let entries = get_as(&server, "/v1/entries?start=0&limit=100", &key("pta"), "pta");

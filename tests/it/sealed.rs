@@ -2,33 +2,56 @@
 //! ledger sealed verifies for anyone, and `hisaab verify BUNDLE --openings FILE` checks every
 //! opening against its commitment and replays the full state to the full-state digest.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
 use hisaab_log::merkle::Frontier;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::seal::{Openings, OpeningsFile};
-use hisaab_log::PublicKey;
-use hisaab_scenario::{build, ScenarioConfig};
+use hisaab_log::{Entry, Envelope, PublicKey, SealedEntry};
+use hisaab_model::view::{Scope, Scopes};
+use hisaab_scenario::{build, Scenario, ScenarioConfig, SealedScenario, SealedStep};
 use serde_json::{json, Value};
 
-use crate::common::Sandbox;
+use crate::common::{write_pem, Sandbox};
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-#[test]
-fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
-    let sb = Sandbox::new();
+/// The demo ledger sealed, its public bundle written to `sealed.jsonl` (the log key's vkey
+/// beside it) and the full replay.
+struct SealedFiles {
+    scenario: Scenario,
+    sealed: SealedScenario,
+    bundle: PathBuf,
+    vkey: String,
+}
+
+fn sealed_files(sb: &Sandbox) -> SealedFiles {
     let scenario = build(&ScenarioConfig::default()).unwrap();
     let sealed = scenario.sealed().unwrap();
-    let full_digest = sealed.ledger.ledger().full_state_digest(None).unwrap();
+    let entries: Vec<SealedEntry> = sealed.steps.iter().map(|s| s.entry.clone()).collect();
+    let (bundle, vkey) = write_bundle(sb, "sealed.jsonl", &scenario, &entries);
+    SealedFiles {
+        scenario,
+        sealed,
+        bundle,
+        vkey,
+    }
+}
 
-    // The public bundle: sealed entries only.
+/// A bundle of `entries` (sealed: their public form) under the scenario's log key, and its
+/// vkey.
+fn write_bundle(
+    sb: &Sandbox,
+    name: &str,
+    scenario: &Scenario,
+    entries: &[SealedEntry],
+) -> (PathBuf, String) {
     let mut frontier = Frontier::new();
-    for step in &sealed.steps {
-        frontier.push(step.entry.event_hash());
+    for entry in entries {
+        frontier.push(entry.event_hash());
     }
     let note = Checkpoint {
         origin: scenario.origin.clone(),
@@ -45,17 +68,22 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
     .to_vkey();
     let header = BundleHeader::for_format(2, &scenario.origin, &vkey, &note);
     let mut writer = BundleWriter::new(Vec::new(), &header).unwrap();
-    for step in &sealed.steps {
-        writer.write_leaf(step.entry.leaf_bytes()).unwrap();
+    for entry in entries {
+        writer.write_leaf(entry.leaf_bytes()).unwrap();
     }
-    let bundle = sb.join("sealed.jsonl");
+    let bundle = sb.join(name);
     std::fs::write(&bundle, writer.finish().unwrap()).unwrap();
+    (bundle, vkey)
+}
 
-    // Every opening, in an openings file.
+/// The openings of the steps `keep` chooses, as an openings file's bytes, and how many
+/// entries it opens.
+fn openings_bytes(sealed: &SealedScenario, keep: impl Fn(&SealedStep) -> bool) -> (Vec<u8>, usize) {
     let ledger = sealed.steps[0].entry.event_hash();
     let openings: Vec<Openings> = sealed
         .steps
         .iter()
+        .filter(|step| keep(step))
         .filter_map(|step| {
             Some(Openings {
                 seq: step.entry.entry().seq,
@@ -66,9 +94,26 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
         })
         .collect();
     let count = openings.len();
-    let file = OpeningsFile::new(ledger, frontier.size(), openings).unwrap();
+    let size = u64::try_from(sealed.steps.len()).unwrap();
+    let file = OpeningsFile::new(ledger, size, openings).unwrap();
     let mut bytes = Vec::new();
     file.write(&mut bytes).unwrap();
+    (bytes, count)
+}
+
+#[test]
+fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        sealed,
+        bundle,
+        vkey,
+        ..
+    } = sealed_files(&sb);
+    let full_digest = sealed.ledger.ledger().full_state_digest(None).unwrap();
+
+    // Every opening, in an openings file.
+    let (bytes, count) = openings_bytes(&sealed, |_| true);
     let openings_path = sb.join("sealed.openings.jsonl");
     std::fs::write(&openings_path, &bytes).unwrap();
 
@@ -121,4 +166,295 @@ fn verify_with_openings_replays_the_full_state_of_a_sealed_bundle() {
         s(&openings_path),
     ]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn an_operator_checks_its_own_part_of_a_resolutions_digest_with_its_own_openings_only() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        sealed,
+        bundle,
+        vkey,
+        ..
+    } = sealed_files(&sb);
+    // A resolution of the demo: its seq, the size it decided on and the digest it names.
+    let resolution = sealed
+        .steps
+        .iter()
+        .find(|step| step.entry.entry().statement.kind == "dispute.resolved")
+        .expect("the demo resolves a dispute");
+    let seq = resolution.entry.entry().seq;
+    let body = &resolution.entry.entry().statement.body;
+    let as_of = body["as_of"].as_u64().unwrap();
+    let digest = body["state_digest"].as_str().unwrap().to_owned();
+
+    // Whoever holds every opening (the authority) makes the operator's proof.
+    let (full, _) = openings_bytes(&sealed, |_| true);
+    let full_path = sb.join("full.openings.jsonl");
+    std::fs::write(&full_path, full).unwrap();
+    let proof_of = |operator: &str| {
+        let output = sb.run(&[
+            "replay",
+            s(&bundle),
+            "--log-vkey",
+            &vkey,
+            "--openings",
+            s(&full_path),
+            "--as-of",
+            &as_of.to_string(),
+            "--sub-state-proof",
+            operator,
+        ]);
+        assert!(output.status.success(), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&digest),
+            "the digest the resolution names: {stderr}"
+        );
+        let path = sb.join(&format!("{operator}.proof.json"));
+        std::fs::write(&path, &output.stdout).unwrap();
+        path
+    };
+    let operator = "indus-mobile";
+    let proof = proof_of(operator);
+    let v: Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    assert_eq!(v["operator"], json!(operator));
+
+    // The operator's own openings: the entries of its scope and its registration, nothing
+    // of any other operator's.
+    let mut scopes = Scopes::new();
+    let mine = |step: &SealedStep, scope: Scope| {
+        let statement = &step.entry.entry().statement;
+        scope == Scope::Operator(hisaab_model::Slug::try_new(operator).unwrap())
+            || (statement.kind == "operator.registered"
+                && statement.body["operator"] == json!(operator))
+    };
+    let chosen: std::collections::BTreeSet<u64> = sealed
+        .steps
+        .iter()
+        .filter(|step| {
+            let scope = scopes.push(&step.entry);
+            mine(step, scope)
+        })
+        .map(|step| step.entry.entry().seq)
+        .collect();
+    let (own, opened) = openings_bytes(&sealed, |step| chosen.contains(&step.entry.entry().seq));
+    assert!(opened > 1 && opened < sealed.steps.len() / 2, "{opened}");
+    let own_path = sb.join("own.openings.jsonl");
+    std::fs::write(&own_path, own).unwrap();
+
+    let verify = |proof: &Path, resolution: u64| {
+        sb.run(&[
+            "verify",
+            s(&bundle),
+            "--log-vkey",
+            &vkey,
+            "--openings",
+            s(&own_path),
+            "--sub-state-proof",
+            s(proof),
+            "--resolution",
+            &resolution.to_string(),
+            "--json",
+        ])
+    };
+    let output = verify(&proof, seq);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(&format!("the sub-state of {operator} at size {as_of}"))
+            && notes.contains(&digest),
+        "{notes}"
+    );
+
+    // Another operator's proof cannot be checked without that operator's blinding.
+    let other = proof_of("sindh-link");
+    let output = verify(&other, seq);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("`blinding` of operator `sindh-link`"),
+        "{v}"
+    );
+    // A proof with its path altered does not lead to the digest.
+    let mut bent: Value = serde_json::from_slice(&std::fs::read(&proof).unwrap()).unwrap();
+    bent["path"][0] = json!(hisaab_log::Hash::sha256(b"another sibling"));
+    let bent_path = sb.join("bent.proof.json");
+    std::fs::write(&bent_path, bent.to_string()).unwrap();
+    let output = verify(&bent_path, seq);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // A seq that is no resolution names no digest.
+    let output = verify(&proof, seq - 1);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a dispute.resolved"),
+        "{v}"
+    );
+    // The proof needs every opening to be made: the operator's own do not make one.
+    let output = sb.run(&[
+        "replay",
+        s(&bundle),
+        "--openings",
+        s(&own_path),
+        "--sub-state-proof",
+        operator,
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("were not opened"),
+        "{output:?}"
+    );
+}
+
+#[test]
+fn a_disclosure_of_chosen_fields_verifies_against_the_public_bundle_and_is_recorded() {
+    let sb = Sandbox::new();
+    let SealedFiles {
+        scenario,
+        sealed,
+        bundle,
+        vkey,
+    } = sealed_files(&sb);
+    let (full, _) = openings_bytes(&sealed, |_| true);
+    let full_path = sb.join("full.openings.jsonl");
+    std::fs::write(&full_path, full).unwrap();
+    let seq_of = |kind: &str| {
+        sealed
+            .steps
+            .iter()
+            .find(|s| s.entry.entry().statement.kind == kind)
+            .unwrap()
+            .entry
+            .entry()
+            .seq
+    };
+    let (submission, evaluation) = (seq_of("submission.filed"), seq_of("evaluation.recorded"));
+    let value = sealed.steps[usize::try_from(submission).unwrap()]
+        .openings
+        .as_ref()
+        .unwrap()["value"]
+        .value
+        .clone();
+
+    // The value of one submission, and every field of one evaluation, for a court.
+    let disclosure = sb.join("disclosure.json");
+    let out = sb.run(&[
+        "disclose",
+        "--openings",
+        s(&full_path),
+        "--entry",
+        &format!("{submission}:value"),
+        "--entry",
+        &evaluation.to_string(),
+        "--to",
+        "The Islamabad High Court",
+        "--out",
+        s(&disclosure),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let body: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["to"], json!("The Islamabad High Court"));
+    assert_eq!(body["entries"][0]["fields"], json!(["value"]));
+    let written: Value = serde_json::from_slice(&std::fs::read(&disclosure).unwrap()).unwrap();
+    assert_eq!(written["entries"][0]["fields"]["value"]["value"], value);
+    assert!(written["entries"][0]["fields"].get("note").is_none());
+
+    // The recipient checks it against the public bundle alone; it is not recorded there yet.
+    let check = |bundle: &Path, disclosure: &Path| {
+        sb.run(&[
+            "verify",
+            s(bundle),
+            "--log-vkey",
+            &vkey,
+            "--disclosure",
+            s(disclosure),
+            "--json",
+        ])
+    };
+    let output = check(&bundle, &disclosure);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains(&format!("seq {submission} submission.filed `value`")),
+        "{notes}"
+    );
+    assert!(notes.contains("no disclosure.recorded"), "{notes}");
+
+    // The authority signs the record with the usual flow, and the ledger takes it.
+    let authority = scenario.actor("pta").unwrap();
+    let key = sb.join("pta.pem");
+    write_pem(&key, &authority.key);
+    let body_path = sb.join("record.json");
+    std::fs::write(&body_path, &out.stdout).unwrap();
+    let ledger = sealed.steps[0].entry.event_hash();
+    let last = &sealed.steps.last().unwrap().entry;
+    // Issued on the demo's last day, after its last entry.
+    let issued_at = format!("{}T23:59:59Z", last.entry().recorded_at.date());
+    let signed = sb.ok(&[
+        "sign",
+        "--key",
+        s(&key),
+        "--kind",
+        "disclosure.recorded",
+        "--body",
+        s(&body_path),
+        "--ledger",
+        &ledger.to_hex(),
+        "--issued-at",
+        &issued_at,
+    ]);
+    let envelope: Envelope = serde_json::from_str(signed.trim()).unwrap();
+    let mut full_ledger = sealed.ledger.clone();
+    let entry = SealedEntry::seal(Entry::new(
+        last.entry().seq + 1,
+        last.event_hash(),
+        envelope.statement.issued_at.clone(),
+        envelope,
+    ))
+    .unwrap();
+    full_ledger
+        .append(entry.clone())
+        .expect("the ledger accepts the record");
+    let mut entries: Vec<SealedEntry> = sealed.steps.iter().map(|s| s.entry.clone()).collect();
+    entries.push(entry);
+    let (recorded, _) = write_bundle(&sb, "recorded.jsonl", &scenario, &entries);
+    let output = check(&recorded, &disclosure);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains(&format!("disclosure.recorded at seq {}", entries.len() - 1)),
+        "{v}"
+    );
+
+    // A value altered in the disclosure does not check.
+    let mut bent = written.clone();
+    bent["entries"][0]["fields"]["value"]["value"] = json!("0.5");
+    let bent_path = sb.join("bent.json");
+    std::fs::write(&bent_path, bent.to_string()).unwrap();
+    let output = check(&recorded, &bent_path);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // A field the openings file does not hold cannot be disclosed.
+    let output = sb.run(&[
+        "disclose",
+        "--openings",
+        s(&full_path),
+        "--entry",
+        &format!("{submission}:period"),
+        "--to",
+        "x",
+        "--out",
+        s(&sb.join("no.json")),
+    ]);
+    assert!(!output.status.success(), "{output:?}");
 }

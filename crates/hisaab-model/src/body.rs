@@ -24,6 +24,9 @@ pub use crate::kind::commitment_made::CommitmentMadeBody;
 pub use crate::kind::delegation_granted::DelegationGrantedBody;
 pub use crate::kind::directive_closed::DirectiveClosedBody;
 pub use crate::kind::directive_issued::DirectiveIssuedBody;
+pub use crate::kind::disclosure_recorded::{
+    DisclosedEntry, DisclosureRecordedBody, DISCLOSED_ENTRIES_MAX,
+};
 pub use crate::kind::dispute_opened::DisputeOpenedBody;
 pub use crate::kind::dispute_resolved::DisputeResolvedBody;
 pub use crate::kind::escalation_recorded::EscalationRecordedBody;
@@ -114,7 +117,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 33);
+        assert_eq!(Kind::ALL.len(), 34);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

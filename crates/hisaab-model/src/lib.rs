@@ -73,8 +73,9 @@ pub use value::{
     StakeholderType, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
-    cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited,
-    verify_bundle_opened, verify_entries, verify_entries_cited, OpenedBundle, ReplayedBundle,
-    VerifiedBundle, VerifiedEntries, VerifyError,
+    check_disclosure, cited_size, cited_sizes, disclosure_record, replay_bundle, resolution_at,
+    sub_state_proof, verify_bundle, verify_bundle_cited, verify_bundle_opened, verify_entries,
+    verify_entries_cited, verify_sub_state, CheckedDisclosure, OpenedBundle, ReplayedBundle,
+    VerifiedBundle, VerifiedEntries, VerifiedSubState, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};

@@ -193,7 +193,7 @@ impl History for MemoryLedger {
     }
 
     fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
-        Ok(self.state_at(size, None)?.digest())
+        self.history.state_digest_at(size)
     }
 }
 
@@ -224,7 +224,9 @@ impl History for MemoryHistory {
     }
 
     fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
-        Ok(self.replay_to(size)?.state(None).digest())
+        self.replay_to(size)?
+            .resolution_digest()
+            .map_err(HistoryError::no_digest(size))
     }
 }
 

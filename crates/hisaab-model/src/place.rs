@@ -79,7 +79,9 @@ pub(crate) fn place_of_body(body: &Body, places: &impl Places) -> Option<Scope> 
         | Body::MemberReinstated(_)
         | Body::AssignmentWithdrawn(_)
         | Body::OperatorLeft(_)
-        | Body::StakeholderRegistered(_) => Some(Scope::Registry),
+        | Body::StakeholderRegistered(_)
+        // Who disclosed which fields of which entries to whom is public (SPEC §12.7).
+        | Body::DisclosureRecorded(_) => Some(Scope::Registry),
         Body::ActionAssigned(b) => Some(owner_scope(&b.owner)),
         Body::ActionClosed(b) => places.of_action(&b.action),
         Body::DirectiveIssued(b) => Some(Scope::Operator(b.operator.clone())),

@@ -140,6 +140,22 @@ pub enum HistoryError {
     /// An entry of the history no longer passes the rules (the storage was tampered with).
     #[error("replaying the history failed: {0}")]
     Replay(#[from] Box<Violation>),
+    /// The state at `size` has no digest a resolution can name: on a format-2 ledger, a
+    /// registered operator has no blinding (SPEC §12.8).
+    #[error("the state at size {size} has no digest to name: {reason}")]
+    NoDigest {
+        /// The size asked for.
+        size: u64,
+        /// Why, in a sentence.
+        reason: String,
+    },
+}
+
+impl HistoryError {
+    /// [`HistoryError::NoDigest`] from [`crate::Ledger::resolution_digest`]'s answer.
+    pub(crate) fn no_digest(size: u64) -> impl FnOnce(String) -> HistoryError {
+        move |reason| HistoryError::NoDigest { size, reason }
+    }
 }
 
 /// What [`crate::Ledger::apply`] needs from outside the in-memory state. The store answers
@@ -152,11 +168,13 @@ pub trait History {
     /// [`HistoryError`] when the storage cannot answer.
     fn statement_seq(&self, id: &StatementId) -> Result<Option<u64>, HistoryError>;
 
-    /// The SPEC §5 digest of the state at tree size `size` (1 <= size <= current) with the
-    /// default `at`.
+    /// The digest a `dispute.resolved` names for the state at tree size `size`
+    /// (1 <= size <= current) with the default `at`: [`crate::Ledger::resolution_digest`],
+    /// §5.7's on a format-1 ledger, the full-state digest of §12.8 on a format-2 one.
     ///
     /// # Errors
-    /// [`HistoryError`] when the storage cannot answer or `size` is out of range.
+    /// [`HistoryError`] when the storage cannot answer or `size` is out of range;
+    /// [`HistoryError::NoDigest`] when that digest is not defined.
     fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError>;
 }
 

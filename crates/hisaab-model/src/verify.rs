@@ -26,15 +26,18 @@ use std::io::BufRead;
 use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
-use hisaab_log::seal::{Openings, OpeningsFile};
+use hisaab_log::seal::{Disclosed, Disclosure, Openings, OpeningsFile, SubStateProof};
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use sha2::{Digest as _, Sha256};
 
+use crate::body::{DisclosedEntry, DisclosureRecordedBody};
+use crate::kind::{Body, Kind};
 use crate::ledger::Ledger;
 use crate::memory::MemoryLedger;
 use crate::parallel::ordered_map;
 use crate::rule::{History, HistoryError, Violation};
 use crate::state::State;
+use crate::value::{Slug, Text};
 
 /// What a verified bundle proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +52,10 @@ pub struct VerifiedBundle {
     pub origin: String,
     /// The state after the last entry, with the default `at`.
     pub state: State,
+    /// The digest a dispute resolution names for that state ([`Ledger::resolution_digest`]:
+    /// §5.7's in format 1, the full-state digest of §12.8 in format 2), or why there is none
+    /// (a replay without every opening, an operator without a blinding).
+    pub resolution_digest: Result<Hash, String>,
 }
 
 /// What verified entries prove.
@@ -110,6 +117,12 @@ pub enum VerifyError {
     /// another entry (SPEC §12.6).
     #[error("the openings do not go with the bundle: {0}")]
     Openings(String),
+    /// A sub-state proof could not be made or does not hold (SPEC §12.8).
+    #[error("sub-state proof: {0}")]
+    SubState(String),
+    /// A disclosure does not check against the bundle (SPEC §12.7).
+    #[error("disclosure: {0}")]
+    Disclosure(String),
     /// A state was asked for at a size the bundle does not reach.
     #[error("no state at size {size}: the bundle has {entries} entries")]
     SizeOutOfRange {
@@ -128,9 +141,11 @@ impl VerifyError {
             VerifyError::Chain(e) => Some(e.seq()),
             VerifyError::Rule(violation) => Some(violation.seq),
             VerifyError::Read { seq, .. } => Some(*seq),
-            VerifyError::Empty | VerifyError::SizeOutOfRange { .. } | VerifyError::Openings(_) => {
-                None
-            }
+            VerifyError::Empty
+            | VerifyError::SizeOutOfRange { .. }
+            | VerifyError::Openings(_)
+            | VerifyError::SubState(_)
+            | VerifyError::Disclosure(_) => None,
         }
     }
 }
@@ -184,7 +199,8 @@ pub fn cited_size(leaf_bytes: &[u8]) -> Option<u64> {
 struct CitedHistory {
     ids: HashMap<[u8; 32], u64>,
     cited: BTreeSet<u64>,
-    digests: HashMap<u64, Hash>,
+    /// The digest a resolution names at each size cited, or why there is none.
+    digests: HashMap<u64, Result<Hash, String>>,
 }
 
 /// A statement id's key in [`CitedHistory`]: SHA-256 of its text, so that a record costs 40
@@ -199,16 +215,20 @@ impl History for CitedHistory {
     }
 
     fn state_digest_at(&self, size: u64) -> Result<Hash, HistoryError> {
-        self.digests
-            .get(&size)
-            .copied()
-            .ok_or_else(|| HistoryError::Storage {
+        match self.digests.get(&size) {
+            Some(Ok(digest)) => Ok(*digest),
+            Some(Err(reason)) => Err(HistoryError::NoDigest {
+                size,
+                reason: reason.clone(),
+            }),
+            None => Err(HistoryError::Storage {
                 message: format!(
                     "the state at size {size} was not kept: the bundle changed between the \
                      pass that found the cited sizes and the verifying pass"
                 ),
                 source: None,
-            })
+            }),
+        }
     }
 }
 
@@ -277,7 +297,7 @@ impl Rules for Streaming {
         self.record_snapshot();
         let size = self.ledger.size();
         if self.history.cited.contains(&size) && size >= 1 {
-            let digest = self.ledger.state(None).digest();
+            let digest = self.ledger.resolution_digest();
             self.history.digests.insert(size, digest);
         }
         let statement = &entry.entry().statement;
@@ -505,14 +525,40 @@ pub fn verify_bundle_opened<R: BufRead>(
     cited: &BTreeSet<u64>,
     openings: &OpeningsFile,
 ) -> Result<OpenedBundle, VerifyError> {
+    let opened = u64::try_from(openings.entries.len()).unwrap_or(u64::MAX);
+    let (summary, rules, _) = run_opened(reader, cited, openings, Takes::none())?;
+    let ledger = rules.ledger();
+    Ok(OpenedBundle {
+        opened,
+        partial: ledger.is_partial(),
+        full_digest: ledger.full_state_digest(None),
+        bundle: verified_bundle(summary, ledger),
+    })
+}
+
+/// A bundle verified with an openings file, and the state at one size of it.
+struct OpenedAt {
+    bundle: VerifiedBundle,
+    /// The state at the size asked for, with the default `at`.
+    state: State,
+    /// The ledger after the last entry (the blindings opened).
+    ledger: Ledger,
+}
+
+/// Verifies a bundle with an openings file for it, taking the states `takes` asks for.
+fn run_opened<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: &OpeningsFile,
+    takes: Takes,
+) -> Result<(BundleSummary, Streaming, Takes), VerifyError> {
     let mut rules = Streaming::new(cited, &BTreeSet::new());
     rules.openings = openings
         .entries
         .iter()
         .map(|o| (o.seq, o.clone()))
         .collect();
-    let opened = u64::try_from(rules.openings.len()).unwrap_or(u64::MAX);
-    let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
+    let (summary, rules, takes) = run_bundle(reader, rules, u64::MAX, takes)?;
     let header = &openings.header;
     if header.ledger != summary.ledger_id || header.size != summary.checkpoint.size {
         return Err(VerifyError::Openings(format!(
@@ -520,12 +566,248 @@ pub fn verify_bundle_opened<R: BufRead>(
             header.ledger, header.size, summary.ledger_id, summary.checkpoint.size
         )));
     }
-    let ledger = rules.ledger();
-    Ok(OpenedBundle {
-        opened,
-        partial: ledger.is_partial(),
-        full_digest: ledger.full_state_digest(None),
-        bundle: verified_bundle(summary, ledger),
+    Ok((summary, rules, takes))
+}
+
+/// [`verify_bundle_opened`], also taking the state at size `as_of`.
+fn verify_opened_at<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: &OpeningsFile,
+    as_of: u64,
+) -> Result<OpenedAt, VerifyError> {
+    let takes = Takes {
+        sizes: vec![Some(as_of)],
+        states: vec![None],
+        at: None,
+    };
+    let (summary, rules, takes) = run_opened(reader, cited, openings, takes)?;
+    let entries = summary.checkpoint.size;
+    let state = takes
+        .states
+        .into_iter()
+        .next()
+        .flatten()
+        .filter(|_| as_of >= 1)
+        .ok_or(VerifyError::SizeOutOfRange {
+            size: as_of,
+            entries,
+        })?;
+    let ledger = rules.ledger().clone();
+    Ok(OpenedAt {
+        bundle: verified_bundle(summary, &ledger),
+        state,
+        ledger,
+    })
+}
+
+/// The full-state digest at size `as_of` of a bundle and `operator`'s sub-state proof in it
+/// (SPEC §12.8), from the bundle verified with `openings`, which must open every sealed
+/// field (what `hisaab export` writes for a `full` reader).
+///
+/// # Errors
+/// As [`verify_bundle_opened`]; [`VerifyError::SizeOutOfRange`] for `as_of` outside the
+/// bundle; [`VerifyError::SubState`] when some field stayed unopened, the full-state digest is
+/// not defined (an operator without a blinding) or `operator` has no leaf.
+pub fn sub_state_proof<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: &OpeningsFile,
+    as_of: u64,
+    operator: &Slug,
+) -> Result<(Hash, SubStateProof), VerifyError> {
+    let opened = verify_opened_at(reader, cited, openings, as_of)?;
+    if opened.ledger.is_partial() {
+        return Err(VerifyError::SubState(
+            "some sealed fields were not opened: a sub-state proof is made from the full \
+             state, with every opening"
+                .to_owned(),
+        ));
+    }
+    let tree = crate::view::state_tree(&opened.state, |id| opened.ledger.blinding(id))
+        .map_err(VerifyError::SubState)?;
+    let proof = tree.proof(operator.as_str()).ok_or_else(|| {
+        VerifyError::SubState(format!(
+            "operator `{operator}` is not registered at size {as_of}"
+        ))
+    })?;
+    Ok((tree.digest(), proof))
+}
+
+/// The `as_of` and `state_digest` of the `dispute.resolved` entry at `seq` of a bundle: the
+/// size and full-state digest an operator checks its sub-state against (SPEC §12.8). Only
+/// read here; [`verify_sub_state`] verifies the same bytes.
+///
+/// # Errors
+/// [`VerifyError::Bundle`] for a bundle that cannot be read up to `seq`;
+/// [`VerifyError::SubState`] when there is no entry at `seq` or it is no resolution.
+pub fn resolution_at<R: BufRead>(reader: R, seq: u64) -> Result<(u64, Hash), VerifyError> {
+    let mut reader = BundleReader::new(reader)?;
+    while let Some(entry) = reader.next_entry()? {
+        if entry.entry().seq != seq {
+            continue;
+        }
+        let statement = &entry.entry().statement;
+        return match crate::Body::try_parse(&statement.kind, &statement.body) {
+            Ok(crate::Body::DisputeResolved(body)) => Ok((body.as_of, body.state_digest)),
+            Ok(_) => Err(VerifyError::SubState(format!(
+                "the entry at seq {seq} is a {}, not a dispute.resolved",
+                statement.kind
+            ))),
+            Err(error) => Err(VerifyError::SubState(format!(
+                "the entry at seq {seq} does not parse: {error}"
+            ))),
+        };
+    }
+    Err(VerifyError::SubState(format!(
+        "the bundle has no entry at seq {seq}"
+    )))
+}
+
+/// What [`check_disclosure`] proves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedDisclosure {
+    /// Per entry disclosed, the values its openings prove.
+    pub disclosed: Vec<Disclosed>,
+    /// The seq of the `disclosure.recorded` entry of the bundle that records this disclosure
+    /// (its SHA-256, entries and fields), if the bundle holds one.
+    pub recorded_at: Option<u64>,
+}
+
+/// The body of the `disclosure.recorded` statement that records `disclosure` (SPEC §12.7):
+/// its recipient, each entry's event hash with the fields disclosed, and the SHA-256 of the
+/// disclosure's canonical JSON.
+///
+/// # Errors
+/// [`VerifyError::Disclosure`] when the recipient is no text of §1.7 or the disclosure is not
+/// canonical JSON.
+pub fn disclosure_record(disclosure: &Disclosure) -> Result<DisclosureRecordedBody, VerifyError> {
+    let fail = |e: &dyn std::fmt::Display| VerifyError::Disclosure(e.to_string());
+    let bytes = hisaab_log::jcs::to_canonical(disclosure).map_err(|e| fail(&e))?;
+    Ok(DisclosureRecordedBody {
+        to: Text::try_new(&disclosure.to).map_err(|e| fail(&e))?,
+        entries: disclosure
+            .entries
+            .iter()
+            .map(|o| DisclosedEntry {
+                entry: o.event_hash,
+                fields: o.fields.keys().cloned().collect(),
+            })
+            .collect(),
+        disclosure_sha256: Hash::sha256(&bytes),
+        ext: None,
+    })
+}
+
+/// Checks a disclosure against a bundle (SPEC §12.7), reading the bundle once: each entry it
+/// discloses must be the bundle's entry at that seq, with that event hash and kind, of the
+/// disclosure's ledger, and each field's opening must match its commitment. Also finds the
+/// `disclosure.recorded` entry that records it, if any. The bundle itself is verified by
+/// [`verify_bundle_cited`]; this reads its entries only.
+///
+/// # Errors
+/// [`VerifyError::Bundle`] for a bundle that cannot be read; [`VerifyError::Disclosure`] for
+/// a disclosure that does not check, or a record with its SHA-256 that names other entries
+/// or fields.
+pub fn check_disclosure<R: BufRead>(
+    reader: R,
+    disclosure: &Disclosure,
+) -> Result<CheckedDisclosure, VerifyError> {
+    let fail = |e: &dyn std::fmt::Display| VerifyError::Disclosure(e.to_string());
+    disclosure.check_form().map_err(|e| fail(&e))?;
+    let record = disclosure_record(disclosure)?;
+    let wanted: BTreeSet<u64> = disclosure.entries.iter().map(|o| o.seq).collect();
+    let mut entries = BTreeMap::new();
+    let mut recorded_at = None;
+    let mut reader = BundleReader::new(reader)?;
+    while let Some(entry) = reader.next_entry()? {
+        let seq = entry.entry().seq;
+        let statement = &entry.entry().statement;
+        if statement.kind == Kind::DisclosureRecorded.as_str() && recorded_at.is_none() {
+            if let Ok(Body::DisclosureRecorded(body)) =
+                Body::try_parse(&statement.kind, &statement.body)
+            {
+                if body.disclosure_sha256 == record.disclosure_sha256 {
+                    if body.entries != record.entries || body.to != record.to {
+                        return Err(VerifyError::Disclosure(format!(
+                            "the disclosure.recorded at seq {seq} has this disclosure's SHA-256 \
+                             but names other entries, fields or recipient"
+                        )));
+                    }
+                    recorded_at = Some(seq);
+                }
+            }
+        }
+        if wanted.contains(&seq) {
+            entries.insert(seq, entry);
+        }
+    }
+    let disclosed = disclosure
+        .verify(|seq| entries.get(&seq), hisaab_log::seal::sealed_fields)
+        .map_err(|e| fail(&e))?;
+    Ok(CheckedDisclosure {
+        disclosed,
+        recorded_at,
+    })
+}
+
+/// What [`verify_sub_state`] proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedSubState {
+    /// The bundle, verified with the operator's openings.
+    pub bundle: VerifiedBundle,
+    /// The operator whose sub-state was checked.
+    pub operator: Slug,
+    /// The size of the state the digest is of.
+    pub as_of: u64,
+    /// The full-state digest the sub-state is in.
+    pub digest: Hash,
+}
+
+/// Checks an operator's sub-state proof (SPEC §12.8) against the full-state digest `digest`
+/// of the state at size `as_of`, from the public bundle and that operator's own openings
+/// (`openings` need hold no other operator's): the bundle is verified with `openings`, the
+/// operator's sub-state at `as_of` and its blinding are rebuilt from them, and the proof's
+/// index, size and path are checked against the registry and `digest`.
+///
+/// # Errors
+/// As [`verify_bundle_opened`]; [`VerifyError::SizeOutOfRange`] for `as_of` outside the
+/// bundle; [`VerifyError::SubState`] when the proof names no operator, the openings lack
+/// the operator's blinding, or the proof does not lead to `digest`.
+pub fn verify_sub_state<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: &OpeningsFile,
+    proof: &SubStateProof,
+    as_of: u64,
+    digest: &Hash,
+) -> Result<VerifiedSubState, VerifyError> {
+    let operator = proof
+        .operator
+        .as_deref()
+        .ok_or_else(|| {
+            VerifyError::SubState(
+                "the proof is of the public part (leaf 0), not of an operator's sub-state"
+                    .to_owned(),
+            )
+        })
+        .and_then(|o| {
+            Slug::try_new(o).map_err(|e| VerifyError::SubState(format!("operator {o:?}: {e}")))
+        })?;
+    let opened = verify_opened_at(reader, cited, openings, as_of)?;
+    let blinding = opened.ledger.blinding(&operator).ok_or_else(|| {
+        VerifyError::SubState(format!(
+            "the openings do not open the `blinding` of operator `{operator}`'s registration \
+             (SPEC §12.8)"
+        ))
+    })?;
+    crate::view::check_sub_state(&opened.state, &operator, blinding, proof, digest)
+        .map_err(VerifyError::SubState)?;
+    Ok(VerifiedSubState {
+        bundle: opened.bundle,
+        operator,
+        as_of,
+        digest: *digest,
     })
 }
 
@@ -536,6 +818,7 @@ fn verified_bundle(summary: BundleSummary, ledger: &Ledger) -> VerifiedBundle {
         ledger_id: summary.ledger_id,
         origin: summary.checkpoint.origin,
         state: ledger.state(None),
+        resolution_digest: ledger.resolution_digest(),
     }
 }
 

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use hisaab_log::seal::{StateTree, SubState};
+use hisaab_log::seal::{Blinding, StateTree, SubState, SubStateProof};
 use hisaab_log::{Date, Hash, PublicKey, SealedEntry};
 
 use crate::body::Body;
@@ -404,23 +404,105 @@ impl Ledger {
     /// digest is §5.7's, [`crate::State::digest`]), for a replay that lacks some openings,
     /// and while an operator has no opened blinding (a registration written before sealing).
     pub fn full_state_digest(&self, at: Option<Date>) -> Option<Hash> {
-        if !self.is_v2() || self.is_partial() {
-            return None;
+        self.full_state_tree(at).ok().map(|tree| tree.digest())
+    }
+
+    /// The full-state digest tree of a format-2 ledger with every opening (SPEC §12.8), or
+    /// why it is not defined.
+    ///
+    /// # Errors
+    /// A sentence: a format-1 ledger, a replay that lacks some openings, a registered
+    /// operator without a blinding.
+    pub fn full_state_tree(&self, at: Option<Date>) -> Result<StateTree, String> {
+        if !self.is_v2() {
+            return Err(format!(
+                "a format-{} ledger has no full-state digest tree; its digest is SPEC §5.7's",
+                self.format()
+            ));
+        }
+        if self.is_partial() {
+            return Err(
+                "some sealed fields were not opened: only the full state (every \
+                        opening) has a full-state digest (SPEC §12.8)"
+                    .to_owned(),
+            );
         }
         let state = self.state(at);
-        let public = view_state(&state, &Reader::Public);
-        let mut parts = Vec::with_capacity(state.operators.len());
-        for (id, operator) in &state.operators {
-            let blinding = self.operators.get(id)?.blinding.as_ref()?;
-            parts.push(SubState {
-                operator: id.as_str(),
-                blinding,
-                state: operator,
-            });
-        }
-        let tree = StateTree::build(&PublicPart(&public), &parts).ok()?;
-        Some(tree.digest())
+        state_tree(&state, |id| {
+            self.operators.get(id).and_then(|o| o.blinding.as_ref())
+        })
     }
+
+    /// The digest a `dispute.resolved` names for the state this ledger has reached, with the
+    /// default `at` (SPEC §4 rule 5): §5.7's digest on a format-1 ledger, the full-state
+    /// digest (§12.8) on a format-2 one.
+    ///
+    /// # Errors
+    /// As [`Ledger::full_state_tree`] on a format-2 ledger whose full-state digest is not
+    /// defined.
+    pub fn resolution_digest(&self) -> Result<Hash, String> {
+        if self.is_v2() {
+            self.full_state_tree(None).map(|tree| tree.digest())
+        } else {
+            Ok(self.state(None).digest())
+        }
+    }
+
+    /// The opened blinding of `operator`'s registration (SPEC §12.8), if it was opened.
+    pub fn blinding(&self, operator: &Slug) -> Option<&Blinding> {
+        self.operators.get(operator)?.blinding.as_ref()
+    }
+}
+
+/// The full-state digest tree (SPEC §12.8) of a full state `state` of format 2, each
+/// registered operator blinded with `blinding(id)`.
+///
+/// # Errors
+/// A sentence naming the first operator without a blinding.
+pub fn state_tree<'a>(
+    state: &State,
+    blinding: impl Fn(&Slug) -> Option<&'a Blinding>,
+) -> Result<StateTree, String> {
+    let public = view_state(state, &Reader::Public);
+    let mut parts = Vec::with_capacity(state.operators.len());
+    for (id, operator) in &state.operators {
+        let blinding = blinding(id).ok_or_else(|| {
+            format!(
+                "operator `{id}` has no opened `blinding` (SPEC §12.1): the full-state digest \
+                 is not defined without every operator's"
+            )
+        })?;
+        parts.push(SubState {
+            operator: id.as_str(),
+            blinding,
+            state: operator,
+        });
+    }
+    StateTree::build(&PublicPart(&public), &parts).map_err(|e| e.to_string())
+}
+
+/// Checks `proof` (SPEC §12.8): that `operator`'s sub-state in `state` (replayed with that
+/// operator's openings, or more), blinded with `blinding`, is a leaf of `digest` at the
+/// index and size the registry of `state` gives. `state` need not be the full state: only
+/// `operators.<operator>` is read, and the list of registered operators (public).
+///
+/// # Errors
+/// A sentence: the operator is not in `state`, or the proof does not hold
+/// ([`hisaab_log::seal::SubStateProof::verify_operator`]).
+pub fn check_sub_state(
+    state: &State,
+    operator: &Slug,
+    blinding: &Blinding,
+    proof: &SubStateProof,
+    digest: &Hash,
+) -> Result<(), String> {
+    let own = state.operators.get(operator).ok_or_else(|| {
+        format!("operator `{operator}` is not registered in the state the digest is of")
+    })?;
+    let registered: Vec<&str> = state.operators.keys().map(Slug::as_str).collect();
+    proof
+        .verify_operator(operator.as_str(), blinding, own, &registered, digest)
+        .map_err(|e| e.to_string())
 }
 
 /// A state serialised without its `digest` member: P of SPEC §12.8.

@@ -299,12 +299,17 @@ impl Scenario {
             if statement.kind == "dispute.resolved" {
                 let as_of = body.get("as_of").and_then(Value::as_u64).unwrap_or(0);
                 let digest = ledger
-                    .state_at(as_of, None)
-                    .map_err(|_| ScenarioError::Bookkeeping {
+                    .ledger_at(as_of)
+                    .ok()
+                    .and_then(|at| at.resolution_digest().ok())
+                    .ok_or(ScenarioError::Bookkeeping {
                         what: "the state a resolution cites",
-                    })?
-                    .digest();
+                    })?;
                 body.insert("state_digest".into(), Value::String(digest.to_hex()));
+            }
+            if statement.kind == "disclosure.recorded" {
+                let digest = disclosure_digest(&body, &steps, ledger_id)?;
+                body.insert("disclosure_sha256".into(), Value::String(digest.to_hex()));
             }
             statement.body = body;
             let seed =
@@ -339,6 +344,44 @@ impl Scenario {
         }
         Ok(SealedScenario { steps, ledger })
     }
+}
+
+/// The SHA-256 of the disclosure a sealed `disclosure.recorded` body records (SPEC §12.7),
+/// made from the openings of the entries it names among `steps`.
+fn disclosure_digest(
+    body: &serde_json::Map<String, Value>,
+    steps: &[SealedStep],
+    ledger_id: Hash,
+) -> Result<Hash, ScenarioError> {
+    let bookkeeping = |what| ScenarioError::Bookkeeping { what };
+    let record: hisaab_model::body::DisclosureRecordedBody =
+        serde_json::from_value(Value::Object(body.clone()))
+            .map_err(|_| bookkeeping("a disclosure record"))?;
+    let mut chosen = Vec::new();
+    for item in &record.entries {
+        let step = steps
+            .iter()
+            .find(|s| s.entry.event_hash() == item.entry)
+            .ok_or(bookkeeping("the entry a disclosure names"))?;
+        chosen.push(hisaab_log::seal::Choice {
+            seq: step.entry.entry().seq,
+            fields: item.fields.iter().map(String::as_str).collect(),
+        });
+    }
+    let disclosure =
+        hisaab_log::seal::Disclosure::build(ledger_id, record.to.as_str(), &chosen, |seq| {
+            let step = steps.get(usize::try_from(seq).ok()?)?;
+            Some(hisaab_log::seal::Openings {
+                seq,
+                event_hash: step.entry.event_hash(),
+                kind: step.entry.entry().statement.kind.clone(),
+                fields: step.openings.clone()?,
+            })
+        })
+        .map_err(|_| bookkeeping("a disclosure of the openings"))?;
+    hisaab_model::disclosure_record(&disclosure)
+        .map(|r| r.disclosure_sha256)
+        .map_err(|_| bookkeeping("a disclosure's SHA-256"))
 }
 
 /// Replaces every string of `value` that is a key of `renamed` (an old event hash) by its
@@ -388,6 +431,10 @@ const PILLARS: [&str; 6] = [
     "cooperation",
     "awareness",
 ];
+
+/// Who the demo's disclosure is for, and the fields it discloses (SPEC §12.7).
+const DISCLOSED_TO: &str = "The Islamabad High Court (writ petition 1234 of 2026)";
+const DISCLOSED_FIELDS: [&str; 2] = ["value", "evidence"];
 
 /// The genesis authority's member id.
 const AUTHORITY: &str = "pta";
@@ -1013,10 +1060,19 @@ impl Builder {
             "The authority opens the ledger (genesis)".to_owned(),
         )?;
         for operator in &OPERATORS {
+            let mut body = json!({"operator": operator.id, "name": operator.name});
+            if self.format >= 2 {
+                // Format 2's registration carries the operator's blinding of the full-state
+                // digest tree (SPEC §12.8), derived as `Scenario::sealed` derives it.
+                let mut bytes = b"hisaab/demo/blinding\n".to_vec();
+                bytes.extend_from_slice(self.ledger_id.unwrap_or(Hash::ZERO).as_bytes());
+                bytes.extend_from_slice(operator.id.as_bytes());
+                body["blinding"] = Value::String(Hash::sha256(&bytes).to_hex());
+            }
             self.push(
                 AUTHORITY,
                 "operator.registered",
-                json!({"operator": operator.id, "name": operator.name}),
+                body,
                 day1,
                 format!("The authority registers {}", operator.name),
             )?;
@@ -1237,6 +1293,9 @@ impl Builder {
         self.disputes(month)?;
         if month == self.months {
             self.late_assignment(month)?;
+            if self.format >= 2 {
+                self.disclosure(month)?;
+            }
         }
         if self.format >= 2 {
             self.cycle(month)?;
@@ -2153,15 +2212,16 @@ impl Builder {
         Ok(())
     }
 
-    /// The digest of the state at tree size `size` with the default `at` (SPEC §4–5).
+    /// The digest a dispute resolution names for the state at tree size `size` with the
+    /// default `at`: SPEC §5.7's in format 1, the full-state digest (§12.8) in format 2.
     fn state_digest(&self, size: u64) -> Result<Hash, ScenarioError> {
-        let state = self
-            .ledger
-            .state_at(size, None)
-            .map_err(|_| ScenarioError::Bookkeeping {
+        self.ledger
+            .ledger_at(size)
+            .ok()
+            .and_then(|ledger| ledger.resolution_digest().ok())
+            .ok_or(ScenarioError::Bookkeeping {
                 what: "the state a dispute resolution names",
-            })?;
-        Ok(state.digest())
+            })
     }
 
     /// In the last month the authority defines a new KPI and assigns it from the next period:
@@ -2183,6 +2243,29 @@ impl Builder {
             }),
             not_before,
             format!("The authority assigns {} to {}", LATE_KPI.id, operator.name),
+        )?;
+        Ok(())
+    }
+
+    /// In the last month the authority discloses the value and evidence of the first report
+    /// filed to a court, and records it (SPEC §12.7). The plain ledger holds no openings, so
+    /// its `disclosure_sha256` only stands in: [`Scenario::sealed`] makes the disclosure from
+    /// the openings and writes its real SHA-256.
+    fn disclosure(&mut self, month: u32) -> Result<(), ScenarioError> {
+        let Some(first) = self.submissions.values().next().map(|s| s.hash) else {
+            return Ok(());
+        };
+        let not_before = self.at(month, 22, 11)?;
+        self.push(
+            AUTHORITY,
+            "disclosure.recorded",
+            json!({
+                "to": DISCLOSED_TO,
+                "entries": [{"entry": first, "fields": DISCLOSED_FIELDS}],
+                "disclosure_sha256": Hash::sha256(b"hisaab/demo/disclosure\n"),
+            }),
+            not_before,
+            format!("The authority records a disclosure to {DISCLOSED_TO}"),
         )?;
         Ok(())
     }

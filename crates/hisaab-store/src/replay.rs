@@ -64,7 +64,9 @@ impl History for StoreHistory<'_> {
             }));
         }
         let ledger = ledger_at(self.trees, size, self.pending).map_err(history_error)?;
-        Ok(ledger.state(None).digest())
+        ledger
+            .resolution_digest()
+            .map_err(|reason| HistoryError::NoDigest { size, reason })
     }
 }
 

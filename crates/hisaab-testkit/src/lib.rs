@@ -183,16 +183,16 @@ impl Builder {
     fn build_standard_from(genesis: Builder) -> Self {
         let mut b = genesis;
         let a = seed::AUTHORITY;
-        b.append(
-            a,
-            "operator.registered",
-            json!({"operator": "indus", "name": "Indus"}),
-        );
-        b.append(
-            a,
-            "operator.registered",
-            json!({"operator": "karakoram", "name": "Karakoram"}),
-        );
+        for (operator, name, blinding) in
+            [("indus", "Indus", 0xb1), ("karakoram", "Karakoram", 0xb2)]
+        {
+            let mut body = json!({"operator": operator, "name": name});
+            if b.format >= 2 {
+                // Format 2: the blinding of the full-state digest tree (SPEC §12.8).
+                body["blinding"] = json!(hisaab_log::Hash::from_bytes([blinding; 32]).to_hex());
+            }
+            b.append(a, "operator.registered", body);
+        }
         for (member, roles, operator, s) in [
             ("chair", json!(["chair"]), None, seed::CHAIR),
             ("eval", json!(["evaluator"]), None, seed::EVALUATOR),

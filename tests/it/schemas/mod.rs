@@ -99,6 +99,10 @@ fn generated() -> Vec<(String, Value)> {
         "challenge.measure_recorded",
         derive::<ChallengeMeasureRecordedBody>(),
     );
+    body(
+        "disclosure.recorded",
+        derive::<hisaab_model::body::DisclosureRecordedBody>(),
+    );
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     let mut document = |name: &str, schema: Value| {
         schemas.push((format!("{name}.schema.json"), schema));

@@ -29,7 +29,8 @@ pub struct DisputeResolvedBody {
     /// The tree size of the state decided on (1 ..= this entry's seq).
     #[schemars(range(max = "INTEGER_MAX"))]
     pub as_of: u64,
-    /// The digest (SPEC §5) of the state at `as_of` with the default `at`.
+    /// The digest of the state at `as_of` with the default `at`: SPEC §5.7's on a format-1
+    /// ledger, the full-state digest of §12.8 on a format-2 one.
     #[schemars(schema_with = "schema::hash")]
     pub state_digest: Hash,
     /// Why.
@@ -112,12 +113,21 @@ impl KindRules for DisputeResolvedBody {
             // opening has only the public state (SPEC §12.4, §12.8), so it cannot check it.
             return Ok(());
         }
-        let digest = history
-            .state_digest_at(self.as_of)
-            .map_err(|error| unavailable(seq, &error))?;
+        let digest = match history.state_digest_at(self.as_of) {
+            Ok(digest) => digest,
+            Err(error @ crate::rule::HistoryError::NoDigest { .. }) => {
+                return fail(error.to_string())
+            }
+            Err(error) => return Err(unavailable(seq, &error)),
+        };
         if digest != self.state_digest {
+            let which = if ledger.is_v2() {
+                "the full-state digest, SPEC §12.8"
+            } else {
+                "SPEC §5.7"
+            };
             return fail(format!(
-                "state_digest {} is not the digest of the state at size {} ({digest})",
+                "state_digest {} is not the digest of the state at size {} ({digest}; {which})",
                 self.state_digest, self.as_of
             ));
         }

@@ -34,6 +34,7 @@ pub mod commitment_made;
 pub mod delegation_granted;
 pub mod directive_closed;
 pub mod directive_issued;
+pub mod disclosure_recorded;
 pub mod dispute_opened;
 pub mod dispute_resolved;
 pub mod escalation_recorded;
@@ -344,6 +345,8 @@ registry! {
         stakeholder_registered::StakeholderRegisteredBody;
     ChallengeMeasureRecorded, ChallengeMeasureRecorded, "challenge.measure_recorded",
         challenge_measure_recorded::ChallengeMeasureRecordedBody;
+    DisclosureRecorded, DisclosureRecorded, "disclosure.recorded",
+        disclosure_recorded::DisclosureRecordedBody;
 }
 
 impl Kind {

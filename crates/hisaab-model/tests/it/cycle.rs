@@ -923,19 +923,15 @@ fn whoever_resolves_a_dispute_or_challenge_judged_nothing_of_it_and_belongs_to_n
 ) {
     let mut b = Builder::standard_v2();
     // pta-2 evaluates; pta-2 may not resolve the dispute over its own evaluation.
-    let s = filed(&mut b, "2026-10", "90");
-    let e = b.append(
-        seed::AUTHORITY_2,
-        "evaluation.recorded",
-        hisaab_testkit::evaluation(s, "not_met", 20),
-    );
-    b.append(
-        seed::CISO_INDUS,
-        "dispute.opened",
-        json!({"dispute": "d1", "evaluation": e, "grounds": "The evidence was ignored"}),
-    );
+    disputed_v2(&mut b, seed::AUTHORITY_2);
     let as_of = b.ledger.size();
-    let digest = b.ledger.state_at(as_of, None).unwrap().digest();
+    // Format 2: the full-state digest (SPEC §12.8).
+    let digest = b
+        .ledger
+        .ledger_at(as_of)
+        .unwrap()
+        .resolution_digest()
+        .unwrap();
     let resolution = json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
         "state_digest": digest, "rationale": "Sound"});
     refused(
@@ -989,5 +985,76 @@ fn whoever_resolves_a_dispute_or_challenge_judged_nothing_of_it_and_belongs_to_n
         seed::CHAIR_INDUS,
         "challenge.resolved",
         json!({"challenge": "ch1", "resolution": "Fine"}),
+    );
+}
+
+/// A disputed evaluation of indus's CR-01 by `evaluator` on a format-2 ledger: the dispute
+/// `d1` is open.
+fn disputed_v2(b: &mut Builder, evaluator: u8) {
+    let s = filed(b, "2026-10", "90");
+    let e = b.append(
+        evaluator,
+        "evaluation.recorded",
+        hisaab_testkit::evaluation(s, "not_met", 20),
+    );
+    b.append(
+        seed::CISO_INDUS,
+        "dispute.opened",
+        json!({"dispute": "d1", "evaluation": e, "grounds": "The evidence was ignored"}),
+    );
+}
+
+#[test]
+fn a_format_2_resolution_names_the_full_state_digest_not_the_public_one() {
+    let mut b = Builder::standard_v2();
+    disputed_v2(&mut b, seed::EVALUATOR);
+    let as_of = b.ledger.size();
+    let ledger = b.ledger.ledger_at(as_of).unwrap();
+    let full = ledger.resolution_digest().unwrap();
+    assert_eq!(Some(full), ledger.full_state_digest(None));
+    // The tree: the public part and one leaf per operator (SPEC §12.8).
+    let tree = ledger.full_state_tree(None).unwrap();
+    assert_eq!(tree.operators(), ["indus", "karakoram"]);
+    assert_eq!(tree.digest(), full);
+    let public = ledger.state(None).digest();
+    assert_ne!(full, public);
+    let resolution = |digest: hisaab_log::Hash| {
+        json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
+            "state_digest": digest, "rationale": "Sound"})
+    };
+    // §5.7's digest of the full state is not what a format-2 resolution names.
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "dispute.resolved",
+        resolution(public),
+        Rule::Reference,
+        "the full-state digest, SPEC §12.8",
+    );
+    b.append(seed::AUTHORITY, "dispute.resolved", resolution(full));
+}
+
+#[test]
+fn a_format_2_ledger_with_an_unblinded_operator_has_no_digest_to_resolve_on() {
+    let mut b = Builder::standard_v2();
+    b.append(
+        seed::AUTHORITY,
+        "operator.registered",
+        json!({"operator": "unblinded", "name": "Unblinded"}),
+    );
+    disputed_v2(&mut b, seed::EVALUATOR);
+    let as_of = b.ledger.size();
+    let ledger = b.ledger.ledger_at(as_of).unwrap();
+    let why = ledger.resolution_digest().unwrap_err();
+    assert!(why.contains("`unblinded`"), "{why}");
+    assert_eq!(ledger.full_state_digest(None), None);
+    refused(
+        &mut b,
+        seed::AUTHORITY,
+        "dispute.resolved",
+        json!({"dispute": "d1", "outcome": "upheld", "as_of": as_of,
+            "state_digest": ledger.state(None).digest(), "rationale": "Sound"}),
+        Rule::Reference,
+        "operator `unblinded` has no opened `blinding`",
     );
 }

@@ -142,6 +142,9 @@ fn setup(kind: Kind) -> (Builder, Value) {
             json!({"member": "eval"})
         }
         Kind::KpiRetired => json!({"kpi": "MN-01", "reason": "Replaced by MN-02"}),
+        Kind::DisclosureRecorded => json!({"to": "The High Court",
+            "entries": [{"entry": hisaab_log::Hash::sha256(b"an entry"), "fields": ["value"]}],
+            "disclosure_sha256": hisaab_log::Hash::sha256(b"the disclosure")}),
         Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
             "agenda": [{"title": "Resilience", "operator": "indus", "kpi": "CR-01"}]}),
@@ -233,6 +236,7 @@ fn expected(kind: Kind, member: &str) -> Expect {
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
         Kind::KpiDefined
         | Kind::KpiRetired
+        | Kind::DisclosureRecorded
         | Kind::ChallengeResolved
         | Kind::MeetingRecorded
         | Kind::MeetingScheduled
