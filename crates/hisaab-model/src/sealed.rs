@@ -26,6 +26,7 @@ use serde_json::{Map, Value};
 use crate::body::Body;
 use crate::cycle::{ActionOwner, EscalatedItem};
 use crate::ledger::Ledger;
+use crate::rule::{Rule, Violation};
 use crate::value::Slug;
 
 /// Whether `value` is a sealed field's `{"commitment":…}` object (its form is checked by
@@ -193,6 +194,54 @@ pub fn seal_statement(
     let mut out = statement.clone();
     out.body = sealed.body;
     Ok((out, Some((sealing, sealed.openings))))
+}
+
+impl Ledger {
+    /// The append-time check of a statement's sealing (SPEC §12.5), before the rules run on
+    /// the opened body: the openings the ledger keeps for the entry at `seq`, or `None` for a
+    /// plain body sent without a sealing. A sealed body needs its sealing, a sealing needs a
+    /// sealed body of a format-2 ledger, and every commitment must match the value and salt
+    /// the sealing gives; anything else is refused under rule 1 and changes nothing.
+    ///
+    /// # Errors
+    /// A [`Violation`] of rule 1 ([`Rule::Form`]) naming what is wrong.
+    pub fn check_sealing(
+        &self,
+        seq: u64,
+        statement: &Statement,
+        sealing: Option<&Sealing>,
+    ) -> Result<Option<FieldOpenings>, Violation> {
+        let kind = statement.kind.as_str();
+        let form = |detail: String| Violation::new(seq, Rule::Form, detail);
+        let sealed = is_sealed_form(kind, &statement.body);
+        // The ledger's format: the genesis names it (SPEC §10), before it the statement's own.
+        let format = if seq == 0 { statement.v } else { self.format() };
+        match sealing {
+            None if sealed => Err(form(format!(
+                "the {kind} body is in sealed form but no sealing was sent with it; a sealed \
+                 statement is posted as {{\"envelope\":…,\"sealing\":…}} (SPEC §12.5)"
+            ))),
+            None => Ok(None),
+            Some(_) if format < 2 => Err(form(format!(
+                "a sealing was sent to a format-{format} ledger, whose bodies are plain; \
+                 sealed fields are format 2's (SPEC §12)"
+            ))),
+            Some(_) if seal::sealed_fields(kind).is_empty() => Err(form(format!(
+                "a sealing was sent with a {kind} statement, a kind that seals no field \
+                 (SPEC §12.1); post the envelope alone"
+            ))),
+            Some(_) if !sealed => Err(form(format!(
+                "a sealing was sent with a {kind} body in the clear; the signer signs the \
+                 sealed form of the body (SPEC §12.4, §12.5)"
+            ))),
+            Some(sealing) => {
+                let checked =
+                    seal::check_sealing(kind, seal::sealed_fields(kind), &statement.body, sealing)
+                        .map_err(|e| form(format!("the sealing does not open the body: {e}")))?;
+                Ok(Some(checked.openings))
+            }
+        }
+    }
 }
 
 impl Ledger {

@@ -90,6 +90,29 @@ impl Store {
         Ok(Some(sealed))
     }
 
+    /// The openings kept for entry `seq` (SPEC §12.6), decrypted: `None` beyond the log, for
+    /// an entry with no sealed field, or once erased (§12.9). Who may be given them is the
+    /// caller's to decide (SPEC §13).
+    ///
+    /// # Errors
+    /// [`StoreError::NoMasterKey`] for a store opened without its master key;
+    /// [`StoreError::Openings`] for a record that does not decrypt for this entry; as
+    /// [`Store::entry`].
+    pub fn openings(&self, seq: u64) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
+        if self.shared().trees.vault.is_none() {
+            return Err(StoreError::NoMasterKey);
+        }
+        let Some(sealed) = self.entry(seq)? else {
+            return Ok(None);
+        };
+        self.shared().trees.openings_of(seq, &sealed.event_hash())
+    }
+
+    /// Whether the store was opened with its master key, and so keeps and reads openings.
+    pub fn keeps_openings(&self) -> bool {
+        self.shared().trees.vault.is_some()
+    }
+
     /// The leaf bytes of entry `seq` exactly as stored (checked against the stored leaf hash);
     /// `None` beyond the log.
     ///
