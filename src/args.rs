@@ -138,6 +138,11 @@ pub(crate) struct DataArgs {
     /// The log key (PKCS#8 PEM) that signs checkpoints.
     #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
     pub(crate) log_key: PathBuf,
+    /// The ledger's master key, which keeps the openings of sealed fields (SPEC §12.10)
+    /// [default: beside the log key, its name with the extension `.master`, used when it
+    /// exists].
+    #[arg(long, env = "HISAAB_MASTER_KEY", value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
 }
 
 /// `hisaab keygen`.
@@ -175,6 +180,11 @@ pub(crate) struct InitArgs {
     /// The log key (PKCS#8 PEM) that will sign checkpoints.
     #[arg(long, value_name = "FILE")]
     pub(crate) log_key: PathBuf,
+    /// Where a format-2 ledger's master key is written (mode 0600; read again if it exists),
+    /// which keeps the openings of sealed fields (SPEC §12.10) [default: beside the log key,
+    /// its name with the extension `.master`].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
     /// A genesis envelope signed elsewhere (e.g. by `hisaab sign --kind ledger.genesis` on an
     /// air-gapped machine). Conflicts with the flags that build one.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["authority_key", "origin", "title"])]

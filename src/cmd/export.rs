@@ -23,7 +23,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitCode> {
             (count, size, root)
         }
         Some(log_key) => {
-            let store = open_store(&args.data, Some(log_key))?;
+            let store = open_store(&args.data, Some(log_key), None)?;
             let size = args.tree_size.unwrap_or_else(|| store.size());
             let count = write_bundle(&args.out, |out| store.export_bundle(size, out))?;
             let root = store.checkpoint_at(size)?.map(|c| c.checkpoint.root);

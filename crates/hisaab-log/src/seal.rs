@@ -497,12 +497,15 @@ pub fn check_sealed_form(
 
 /// What a client sends beside a v2 envelope whose kind seals fields (SPEC §12.5):
 /// `{"seed":"<hex>","values":{"<field>":<value or null>,…}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sealing {
-    /// The statement's seed.
+    /// The statement's seed, 64 hex digits: the salt of each sealed field derives from it
+    /// (SPEC §12.3).
     pub seed: Seed,
-    /// One value per sealed field of the kind; `null` for an absent optional one.
+    /// One value per sealed field of the kind, as the plain body holds it; `null` for an
+    /// absent optional one.
+    #[schemars(with = "BTreeMap<String, crate::schema::JsonValue>")]
     pub values: BTreeMap<String, Value>,
 }
 

@@ -457,6 +457,11 @@ impl Store {
         self.shared().failure.get().map(String::as_str)
     }
 
+    /// The ledger's format, the genesis statement's `v` (SPEC §10).
+    pub fn format(&self) -> u64 {
+        self.shared().genesis_format
+    }
+
     /// The ledger's origin (genesis `body.origin`).
     pub fn origin(&self) -> &str {
         &self.shared().origin
