@@ -134,6 +134,13 @@ checked_string_schema!(
     None
 );
 checked_string_schema!(
+    crate::seal::Salt,
+    "Salt",
+    HASH_PATTERN,
+    "The salt of one sealed field (SPEC §12.3): 32 bytes as 64 lowercase hex digits.",
+    None
+);
+checked_string_schema!(
     PublicKey,
     "PublicKey",
     KEY_PATTERN,

@@ -373,12 +373,13 @@ pub fn commitment(kind: &str, field: &str, salt: &Salt, value: &Value) -> Result
 }
 
 /// The value and salt of one sealed field (SPEC §12.6): `{"salt":"<hex>","value":…}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldOpening {
-    /// The field's salt.
+    /// The field's salt, 64 hex digits (SPEC §12.3).
     pub salt: Salt,
     /// The field's value; `null` for an absent optional field (a decoy).
+    #[schemars(with = "crate::schema::JsonValue")]
     pub value: Value,
 }
 
@@ -656,7 +657,7 @@ pub fn open_body(
 
 /// The openings of one entry (SPEC §12.6), as the ledger keeps them, an openings file holds
 /// them and a disclosure carries them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Openings {
     /// The entry's seq.

@@ -59,8 +59,8 @@ pub use value::{
     Origin, Pillar, Role, Score, Slug, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
-    cited_size, cited_sizes, replay_bundle, verify_bundle, verify_bundle_cited,
-    verify_bundle_opened, verify_entries, verify_entries_cited, OpenedBundle, ReplayedBundle,
-    VerifiedBundle, VerifiedEntries, VerifyError,
+    cited_size, cited_sizes, replay_bundle, replay_bundle_opened, verify_bundle,
+    verify_bundle_cited, verify_bundle_opened, verify_entries, verify_entries_cited, OpenedBundle,
+    ReplayedBundle, VerifiedBundle, VerifiedEntries, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};
