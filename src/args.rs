@@ -837,6 +837,18 @@ pub(crate) struct ExportArgs {
     /// The bundle file to write (`-` for stdout); an existing file is not overwritten.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// Also write the openings file (SPEC §12.6) of what the member holding `--key` may read
+    /// in full (SPEC §13.4), for `hisaab verify BUNDLE --openings FILE`. Needs `--log-key` and
+    /// the ledger's master key.
+    #[arg(long, value_name = "FILE", requires_all = ["key", "log_key"])]
+    pub(crate) openings: Option<PathBuf>,
+    /// The member key whose reading rights decide the openings written (with `--openings`).
+    #[arg(long, value_name = "FILE", requires = "openings")]
+    pub(crate) key: Option<PathBuf>,
+    /// The ledger's master key [default: beside the log key, its name with the extension
+    /// `.master`].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
 }
 
 /// `hisaab proof`.

@@ -357,7 +357,65 @@ fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openin
     // A restart replays every entry with its openings to the same state.
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     assert_eq!(state_digest(&get_full_ok(&server, "/v1/state")), digest);
+    // Openings go only to who may read an entry in full; a registration's (its blinding) to
+    // the full readers and its operator's members, though the registry is everyone's.
+    let public = server
+        .http()
+        .get(format!("{}/v1/entries/1/openings", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(public.status().as_u16(), 403);
+    let opened: Value =
+        serde_json::from_str(&get_full_ok(&server, "/v1/entries/1/openings")).unwrap();
+    assert!(opened["fields"]["blinding"]["salt"].is_string(), "{opened}");
+    let public_file = get_ok(&server, "/v1/openings");
+    assert_eq!(public_file.lines().count(), 1, "{public_file}");
     server.stop();
+
+    // `hisaab export --key --openings` writes the openings file of what the key may read in
+    // full; `hisaab verify BUNDLE --openings` checks it and replays the full state.
+    let export = |key: &str, bundle: &Path, openings: &Path| {
+        sb.ok(&[
+            "export",
+            "--data",
+            s(&data),
+            "--log-key",
+            s(&sb.join("log.pem")),
+            "--out",
+            s(bundle),
+            "--key",
+            s(&sb.join(key)),
+            "--openings",
+            s(openings),
+        ])
+    };
+    let (bundle, openings) = (sb.join("bundle.jsonl"), sb.join("openings.jsonl"));
+    export("pta.pem", &bundle, &openings);
+    let out = sb.ok(&[
+        "verify",
+        s(&bundle),
+        "--log-vkey",
+        &vkey,
+        "--openings",
+        s(&openings),
+        "--json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], json!(true), "{out}");
+    assert!(out.contains("the full state replayed"), "{out}");
+    // The CISO's file holds its own operator's entries only: its registration and report.
+    let (bundle, openings) = (sb.join("ciso-bundle.jsonl"), sb.join("ciso-openings.jsonl"));
+    export("ciso.pem", &bundle, &openings);
+    let text = std::fs::read_to_string(&openings).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let opened: Value = serde_json::from_str(line).unwrap();
+            opened["kind"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(kinds, ["operator.registered", "submission.filed"], "{text}");
 
     // Served without its master key, the server keeps no openings: a new sealed statement is
     // 503 `unavailable`, and nothing changes.

@@ -505,12 +505,7 @@ pub fn verify_bundle_opened<R: BufRead>(
     cited: &BTreeSet<u64>,
     openings: &OpeningsFile,
 ) -> Result<OpenedBundle, VerifyError> {
-    let mut rules = Streaming::new(cited, &BTreeSet::new());
-    rules.openings = openings
-        .entries
-        .iter()
-        .map(|o| (o.seq, o.clone()))
-        .collect();
+    let rules = opened_rules(cited, openings);
     let opened = u64::try_from(rules.openings.len()).unwrap_or(u64::MAX);
     let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
     let header = &openings.header;
@@ -574,13 +569,7 @@ pub fn replay_bundle_opened<R: BufRead>(
     at: Option<Date>,
     openings: &OpeningsFile,
 ) -> Result<ReplayedBundle, VerifyError> {
-    let mut rules = Streaming::new(cited, &BTreeSet::new());
-    rules.openings = openings
-        .entries
-        .iter()
-        .map(|o| (o.seq, o.clone()))
-        .collect();
-    let replayed = replay_with(reader, rules, sizes, at)?;
+    let replayed = replay_with(reader, opened_rules(cited, openings), sizes, at)?;
     let header = &openings.header;
     if header.ledger != replayed.ledger_id || header.size != replayed.size {
         return Err(VerifyError::Openings(format!(
@@ -589,6 +578,17 @@ pub fn replay_bundle_opened<R: BufRead>(
         )));
     }
     Ok(replayed)
+}
+
+/// The streaming rules that open each entry with its line of `openings`.
+fn opened_rules(cited: &BTreeSet<u64>, openings: &OpeningsFile) -> Streaming {
+    let mut rules = Streaming::new(cited, &BTreeSet::new());
+    rules.openings = openings
+        .entries
+        .iter()
+        .map(|o| (o.seq, o.clone()))
+        .collect();
+    rules
 }
 
 fn replay_with<R: BufRead>(

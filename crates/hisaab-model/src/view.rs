@@ -313,6 +313,22 @@ pub fn entry_access(reader: &Reader, scope: &Scope) -> EntryAccess {
     }
 }
 
+/// Whether `reader` may have the openings of `statement`, an entry of `scope` (SPEC §13.4):
+/// whoever may read it in full ([`entry_access`]), except that an operator's registration
+/// (whose sealed field is its blinding, SPEC §12.8) is opened only to the full readers and
+/// that operator's members, though the registry is everyone's.
+pub fn openings_access(reader: &Reader, scope: &Scope, statement: &hisaab_log::Statement) -> bool {
+    if statement.kind == "operator.registered" {
+        let operator = statement
+            .body
+            .get("operator")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|id| Slug::try_new(id).ok());
+        return operator.is_some_and(|operator| reader.sees_operator(&operator));
+    }
+    entry_access(reader, scope) == EntryAccess::Full
+}
+
 /// Who may read an entry of `scope`, in words, for a refusal's message.
 pub fn readable_by(scope: &Scope) -> String {
     match scope {

@@ -109,8 +109,7 @@ impl Store {
     }
 
     /// The openings file (SPEC §12.6) of the first `size` entries, holding the openings of
-    /// each entry whose scope `may_open` allows (SPEC §13.4: a reader's entries in full), in
-    /// ascending seq. Reads only the entries that have openings kept.
+    /// each entry that `may_open` allows given its scope (SPEC §13.4), in ascending seq. Reads only the entries that have openings kept.
     ///
     /// # Errors
     /// [`StoreError::BeyondLog`] for a size of 0 or past the log; [`StoreError::NoMasterKey`]
@@ -119,7 +118,7 @@ impl Store {
     pub fn openings_file(
         &self,
         size: u64,
-        may_open: impl Fn(&Scope) -> bool,
+        may_open: impl Fn(&Scope, &SealedEntry) -> bool,
     ) -> Result<hisaab_log::seal::OpeningsFile, StoreError> {
         StoreError::check_in_log("tree_size", size, self.size())?;
         let trees = &self.shared().trees;
@@ -137,10 +136,13 @@ impl Store {
         let mut entries = Vec::with_capacity(seqs.len());
         for chunk in seqs.chunks(usize::try_from(ENTRIES_LIMIT_MAX).unwrap_or(1000)) {
             for (seq, scope) in chunk.iter().zip(self.scopes(chunk)?) {
-                if !may_open(&scope) {
+                let Some(entry) = self.entry(*seq)? else {
+                    continue;
+                };
+                if !may_open(&scope, &entry) {
                     continue;
                 }
-                if let Some(openings) = self.openings(*seq)? {
+                if let Some(openings) = trees.openings_of(*seq, &entry.event_hash())? {
                     entries.push(openings);
                 }
             }

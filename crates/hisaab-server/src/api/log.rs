@@ -11,7 +11,7 @@ use axum::Json;
 use hisaab_api::{Withheld, WithheldLine};
 use hisaab_log::{merkle, Hash, SealedEntry};
 use hisaab_model::sealed::is_sealed_form;
-use hisaab_model::view::{entry_access, entry_access_of, EntryAccess, Reader};
+use hisaab_model::view::{entry_access_of, openings_access, EntryAccess, Reader};
 use hisaab_model::Scope;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -317,7 +317,7 @@ pub(crate) async fn openings(
             return Ok(None);
         };
         let scope = app.store.scopes(&[seq])?.pop().unwrap_or(Scope::Sector);
-        if entry_access(&reader, &scope) != EntryAccess::Full {
+        if !openings_access(&reader, &scope, &sealed.entry().statement) {
             return Err(withheld(
                 seq,
                 &sealed.entry().statement.kind,
@@ -578,8 +578,8 @@ pub(crate) async fn openings_file(
     let bytes = blocking(move || {
         let file = app
             .store
-            .openings_file(tree_size, |scope| {
-                entry_access(&reader, scope) == EntryAccess::Full
+            .openings_file(tree_size, |scope, entry| {
+                openings_access(&reader, scope, &entry.entry().statement)
             })
             .map_err(ApiError::from)?;
         let mut out = Vec::new();
