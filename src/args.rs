@@ -141,6 +141,11 @@ pub(crate) struct DataArgs {
     /// The log key (PKCS#8 PEM) that signs checkpoints.
     #[arg(long, env = "HISAAB_LOG_KEY", value_name = "FILE")]
     pub(crate) log_key: PathBuf,
+    /// The ledger's master key, which keeps the openings of sealed fields (SPEC §12.10)
+    /// [default: beside the log key, its name with the extension `.master`, used when it
+    /// exists].
+    #[arg(long, env = "HISAAB_MASTER_KEY", value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
 }
 
 /// `hisaab keygen`.
@@ -178,6 +183,11 @@ pub(crate) struct InitArgs {
     /// The log key (PKCS#8 PEM) that will sign checkpoints.
     #[arg(long, value_name = "FILE")]
     pub(crate) log_key: PathBuf,
+    /// Where a format-2 ledger's master key is written (mode 0600; read again if it exists),
+    /// which keeps the openings of sealed fields (SPEC §12.10) [default: beside the log key,
+    /// its name with the extension `.master`].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
     /// A genesis envelope signed elsewhere (e.g. by `hisaab sign --kind ledger.genesis` on an
     /// air-gapped machine). Conflicts with the flags that build one.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["authority_key", "origin", "title"])]
@@ -1026,6 +1036,18 @@ pub(crate) struct ExportArgs {
     /// The bundle file to write (`-` for stdout); an existing file is not overwritten.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// Also write the openings file (SPEC §12.6) of what the member holding `--key` may read
+    /// in full (SPEC §13.4), for `hisaab verify BUNDLE --openings FILE`. Needs `--log-key` and
+    /// the ledger's master key.
+    #[arg(long, value_name = "FILE", requires_all = ["key", "log_key"])]
+    pub(crate) openings: Option<PathBuf>,
+    /// The member key whose reading rights decide the openings written (with `--openings`).
+    #[arg(long, value_name = "FILE", requires = "openings")]
+    pub(crate) key: Option<PathBuf>,
+    /// The ledger's master key [default: beside the log key, its name with the extension
+    /// `.master`].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) master_key: Option<PathBuf>,
 }
 
 /// `hisaab proof`.

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
+use hisaab_log::seal::{Sealing, Seed};
 use hisaab_log::{jcs, Envelope, Hash, SigningKey, Statement, StatementId, Timestamp};
 use hisaab_model::body::Evidence;
+use hisaab_model::sealed::seal_statement;
 use hisaab_model::{Body, Kind, Text};
 use serde_json::{Map, Value};
 
@@ -122,8 +124,30 @@ impl Draft {
     }
 }
 
-/// Signs a draft with `key`, checking what can be checked offline.
+/// Signs a draft with `key`, checking what can be checked offline. The body is signed as it
+/// is (in the clear); [`seal_and_sign_draft`] seals it first.
 pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
+    signed(statement_of(draft, key)?, key)
+}
+
+/// Signs a draft with `key` as its signer seals it (SPEC §12.5): a format-2 statement of a
+/// kind with sealed fields is sealed with a fresh seed from the operating system's generator
+/// and signed in its sealed form, and comes back with the sealing to post beside it; any
+/// other statement is signed as it is, with no sealing.
+pub(crate) fn seal_and_sign_draft(
+    draft: Draft,
+    key: &SigningKey,
+) -> Result<(Envelope, Option<Sealing>)> {
+    let statement = statement_of(draft, key)?;
+    let mut seed = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+    let (statement, sealing) =
+        seal_statement(&statement, &Seed::from_bytes(seed)).context("the body cannot be sealed")?;
+    Ok((signed(statement, key)?, sealing.map(|(sealing, _)| sealing)))
+}
+
+/// The statement of a draft signed by `key`, its body checked against its kind's form.
+fn statement_of(draft: Draft, key: &SigningKey) -> Result<Statement> {
     let is_genesis = draft.kind == Kind::LedgerGenesis;
     if is_genesis && draft.ledger.is_some() {
         bail!("a ledger.genesis statement has no ledger id (drop --ledger)");
@@ -157,6 +181,11 @@ pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
         body: draft.body,
     };
     check_body(&statement)?;
+    Ok(statement)
+}
+
+/// `statement` signed by `key`, parsed back as a server parses it.
+fn signed(statement: Statement, key: &SigningKey) -> Result<Envelope> {
     let envelope = Envelope::sign(statement, key)?;
     // Round-trip through the parser a server uses, so a bad envelope fails here, offline.
     let bytes = envelope.canonical_bytes()?;

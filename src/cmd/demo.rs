@@ -12,10 +12,10 @@ use hisaab_log::{Date, Timestamp};
 use hisaab_model::{MemberStatus, Role, State};
 use hisaab_scenario::ScenarioConfig;
 use hisaab_server::ServerConfig;
-use hisaab_store::{ManualClock, Store, StoreConfig, SystemClock};
+use hisaab_store::{ManualClock, MasterKey, Store, StoreConfig, SystemClock};
 
 use crate::args::DemoArgs;
-use crate::datadir::refuse_non_empty;
+use crate::datadir::{default_master_key, refuse_non_empty};
 use crate::keyfile;
 use crate::progress::Progress;
 use crate::serving::{init_tracing, serve_store};
@@ -99,28 +99,39 @@ fn build(data: &Path, seed: u64, months: u32, start: Date) -> Result<(Store, Bui
         actors.push((actor.member.clone(), actor.roles.join(","), actor.revoked));
     }
 
-    let mut steps = scenario.steps.iter();
-    let genesis = steps
+    // The master key that keeps the openings of sealed fields, beside the log key (SPEC §12.10).
+    let master_path = default_master_key(&log_key_path);
+    let master = MasterKey::create_file(&master_path)
+        .with_context(|| format!("cannot write {}", master_path.display()))?;
+
+    // Every statement sealed as its signer seals it (SPEC §12.5; seeds derived from the
+    // scenario, so the demo stays deterministic) and posted with its sealing.
+    let sealed = scenario.sealed().context("the scenario does not seal")?;
+    let mut steps = sealed.steps.iter().zip(&scenario.steps);
+    let (genesis, _) = steps
         .next()
         .ok_or_else(|| anyhow!("the scenario has no steps"))?;
+    let genesis = genesis.entry.entry();
     let clock = Arc::new(ManualClock::new(millis(&genesis.recorded_at)?));
-    let store = Store::create(
+    let store = Store::create_with_master_key(
         &ledger_dir,
-        genesis.envelope.clone(),
+        genesis.envelope(),
         scenario.log_key.clone(),
+        master.clone(),
         StoreConfig::default(),
         clock.clone(),
     )
     .with_context(|| format!("cannot create the ledger in {}", ledger_dir.display()))?;
     let total = u64::try_from(scenario.steps.len()).unwrap_or(u64::MAX);
     let mut progress = Progress::new("appending", Some(total), "entries");
-    for (seq, step) in (1u64..).zip(steps) {
+    for (seq, (step, plain)) in (1u64..).zip(steps) {
         // Each step is recorded at the time the scenario gives it, so the ledger is the
-        // scenario's, byte for byte.
-        clock.set(millis(&step.recorded_at)?);
+        // sealed scenario's, byte for byte.
+        let entry = step.entry.entry();
+        clock.set(millis(&entry.recorded_at)?);
         store
-            .append_blocking(step.envelope.clone())
-            .with_context(|| format!("step {seq} ({}) was refused", step.label))?;
+            .append_sealed_blocking(entry.envelope(), step.sealing.clone())
+            .with_context(|| format!("step {seq} ({}) was refused", plain.label))?;
         progress.set(seq + 1);
     }
     progress.finish();
@@ -146,9 +157,10 @@ fn build(data: &Path, seed: u64, months: u32, start: Date) -> Result<(Store, Bui
     // The store was built on the scenario's clock; from now on it records with the wall clock.
     store.close()?;
     drop(store);
-    let store = Store::open(
+    let store = Store::open_with_master_key(
         &ledger_dir,
         scenario.log_key.clone(),
+        master,
         StoreConfig::default(),
         Arc::new(SystemClock),
     )

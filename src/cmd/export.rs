@@ -7,8 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 
+use hisaab_model::view::{identify, openings_access};
+use hisaab_store::Store;
+
 use crate::args::ExportArgs;
 use crate::datadir::{open_read_only, open_store};
+use crate::keyfile;
 use crate::progress::ProgressWriter;
 
 /// Runs `hisaab export`.
@@ -23,9 +27,16 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitCode> {
             (count, size, root)
         }
         Some(log_key) => {
-            let store = open_store(&args.data, Some(log_key))?;
+            let store = open_store(&args.data, Some(log_key), args.master_key.as_deref())?;
             let size = args.tree_size.unwrap_or_else(|| store.size());
             let count = write_bundle(&args.out, |out| store.export_bundle(size, out))?;
+            if let (Some(path), Some(key)) = (&args.openings, &args.key) {
+                let written = write_openings(&store, size, key, path)?;
+                eprintln!(
+                    "wrote the openings of {written} entries to {}",
+                    path.display()
+                );
+            }
             let root = store.checkpoint_at(size)?.map(|c| c.checkpoint.root);
             store.close()?;
             (count, size, root)
@@ -41,6 +52,36 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitCode> {
         root.map(|r| format!(" (root {r})")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the openings file (SPEC §12.6) of the first `size` entries for the member whose
+/// current key is the one in `key_path`: the openings of every entry that member may read in
+/// full (SPEC §13.4). Returns how many entries it holds.
+fn write_openings(store: &Store, size: u64, key_path: &Path, path: &Path) -> Result<usize> {
+    let public = keyfile::public(&keyfile::read(key_path)?);
+    let state = store.state(Some(size), None)?;
+    let member = state
+        .members
+        .iter()
+        .find(|(_, m)| m.key == public)
+        .map(|(id, _)| id.as_str().to_owned())
+        .with_context(|| format!("{} is no member's current key", key_path.display()))?;
+    let reader = identify(&state, &member, &public)
+        .with_context(|| format!("{member} may not read the ledger"))?;
+    let file = store
+        .openings_file(size, |scope, entry| {
+            openings_access(&reader, scope, &entry.entry().statement)
+        })
+        .context("cannot read the openings (is the master key given?)")?;
+    let out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist)", path.display()))?;
+    let mut out = BufWriter::new(out);
+    file.write(&mut out)?;
+    out.flush()?;
+    Ok(file.entries.len())
 }
 
 /// Writes a bundle with `export` to stdout (`-`) or a new file, removing a partial file.

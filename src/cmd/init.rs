@@ -9,10 +9,10 @@ use hisaab_log::note::VerifierKey;
 use hisaab_log::{Date, Envelope};
 use hisaab_model::body::{GenesisAuthority, Strategy};
 use hisaab_model::{Body, GenesisBody, Kind, Origin, Policy, Slug, Text};
-use hisaab_store::{Store, StoreConfig, SystemClock};
+use hisaab_store::{MasterKey, Store, StoreConfig, SystemClock};
 
 use crate::args::InitArgs;
-use crate::datadir::refuse_non_empty;
+use crate::datadir::{default_master_key, refuse_non_empty};
 use crate::keyfile;
 use crate::util::{self, Draft};
 
@@ -28,13 +28,31 @@ pub(crate) fn run(args: &InitArgs) -> Result<ExitCode> {
         }
         None => build_genesis(args, &log_key)?,
     };
-    let store = Store::create(
-        &args.data,
-        genesis,
-        log_key,
-        StoreConfig::default(),
-        Arc::new(SystemClock),
-    )
+    let (config, clock) = (StoreConfig::default(), Arc::new(SystemClock));
+    let master_path = args
+        .master_key
+        .clone()
+        .unwrap_or_else(|| default_master_key(&args.log_key));
+    let store = if genesis.statement.v >= 2 {
+        // Format 2 seals fields: its openings are kept under a master key beside the log key.
+        let (master, made) = if master_path.exists() {
+            (MasterKey::read_file(&master_path), false)
+        } else {
+            (MasterKey::create_file(&master_path), true)
+        };
+        let master = master.with_context(|| format!("the master key {}", master_path.display()))?;
+        if made {
+            println!(
+                "wrote the master key to {} (mode 0600)",
+                master_path.display()
+            );
+        } else {
+            println!("using the master key in {}", master_path.display());
+        }
+        Store::create_with_master_key(&args.data, genesis, log_key, master, config, clock)
+    } else {
+        Store::create(&args.data, genesis, log_key, config, clock)
+    }
     .with_context(|| format!("cannot create a ledger in {}", args.data.display()))?;
     let ledger = store
         .entry(0)?

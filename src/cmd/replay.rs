@@ -303,8 +303,15 @@ fn states_from_server(
         .context("cannot read the bundle")?;
     let cited = hisaab_model::cited_sizes(bytes.as_slice())?;
     let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
-    let replayed = replay_bundle(bytes.as_slice(), &cited, &sizes, at)
-        .context("the server's bundle does not verify")?;
+    // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
+    // replay is the full state.
+    let replayed = match session.openings_file(needed) {
+        Some(openings) => {
+            hisaab_model::replay_bundle_opened(bytes.as_slice(), &cited, &sizes, at, &openings)
+        }
+        None => replay_bundle(bytes.as_slice(), &cited, &sizes, at),
+    }
+    .context("the server's bundle does not verify")?;
     if replayed.ledger_id != session.log.ledger {
         bail!(
             "the bundle is of ledger {}, not the pinned {}",

@@ -12,7 +12,11 @@ use crate::serving::{init_tracing, serve_store};
 /// Runs `hisaab serve`.
 pub(crate) fn run(args: &ServeArgs) -> Result<ExitCode> {
     init_tracing();
-    let store = open_store(&args.data.data, Some(&args.data.log_key))?;
+    let store = open_store(
+        &args.data.data,
+        Some(&args.data.log_key),
+        args.data.master_key.as_deref(),
+    )?;
     let mut config = ServerConfig::default();
     if let Some(n) = args.in_flight_max {
         config = config.with_in_flight_max(n.max(1));

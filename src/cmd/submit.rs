@@ -5,7 +5,9 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
+use hisaab_api::{SealedSubmission, Submission};
 use hisaab_client::{Posted, Session};
+use hisaab_log::seal::Sealing;
 use hisaab_log::{Date, Envelope, Hash, Period, PublicKey};
 use hisaab_model::body::{
     ActionAssignedBody, ActionClosedBody, AssignmentWithdrawnBody, Band,
@@ -32,10 +34,10 @@ pub(crate) fn run(args: &SubmitArgs) -> Result<ExitCode> {
         (Some(helper), _) => run_helper(helper),
         (None, Some(path)) => {
             let bytes = util::read_input(path)?;
-            let envelope = Envelope::try_from_json(&bytes)
+            let (envelope, sealing) = read_submission(&bytes)
                 .with_context(|| format!("{} is not a valid envelope", path.display()))?;
             let mut session = connect::open_server(&args.server)?;
-            send(&mut session, &envelope, args.json)
+            send(&mut session, &envelope, sealing.as_ref(), args.json)
         }
         (None, None) => {
             bail!("give an envelope file, or a helper such as `submit kpi` (see --help)")
@@ -43,8 +45,26 @@ pub(crate) fn run(args: &SubmitArgs) -> Result<ExitCode> {
     }
 }
 
-/// Posts an envelope, verifies the receipt and prints it.
-fn send(session: &mut Session, envelope: &Envelope, json_only: bool) -> Result<ExitCode> {
+/// An envelope, or a sealed statement with its sealing (SPEC §12.5), as a file holds it.
+fn read_submission(bytes: &[u8]) -> Result<(Envelope, Option<Sealing>)> {
+    let value = hisaab_log::jcs::parse_strict(bytes)?;
+    if value.get("envelope").is_none() {
+        return Ok((Envelope::try_from_value(value)?, None));
+    }
+    let submission: SealedSubmission =
+        serde_json::from_value(value).context("not a sealed submission")?;
+    let envelope = Envelope::try_from_value(serde_json::to_value(&submission.envelope)?)?;
+    Ok((envelope, Some(submission.sealing)))
+}
+
+/// Posts an envelope (with its sealing, for a sealed statement), verifies the receipt and
+/// prints it.
+fn send(
+    session: &mut Session,
+    envelope: &Envelope,
+    sealing: Option<&Sealing>,
+    json_only: bool,
+) -> Result<ExitCode> {
     if let Some(ledger) = envelope.statement.ledger {
         if ledger != session.log.ledger {
             bail!(
@@ -54,7 +74,7 @@ fn send(session: &mut Session, envelope: &Envelope, json_only: bool) -> Result<E
             );
         }
     }
-    let posted = session.client.post_envelope(envelope)?;
+    let posted = session.client.post_sealed(envelope, sealing)?;
     let checkpoint = match session.verify_receipt(&posted.receipt, Some(envelope)) {
         // The statement itself may have ended the signer's credentials (a rotated key, a
         // revocation): the receipt is then checked as the public reader (SPEC §13.4).
@@ -131,13 +151,23 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
             session.log.format,
         )?,
     };
-    let envelope = util::sign_draft(draft, &key)?;
+    let (envelope, sealing) = util::seal_and_sign_draft(draft, &key)?;
     if let Some(path) = &common.save {
-        let mut bytes = envelope.canonical_bytes()?;
+        // What was posted: the envelope, or a sealed statement with its sealing (which
+        // `hisaab submit FILE` posts again as it is).
+        let mut bytes = match &sealing {
+            Some(sealing) => {
+                hisaab_log::jcs::to_canonical(&Submission::Sealed(SealedSubmission {
+                    envelope: envelope.clone(),
+                    sealing: sealing.clone(),
+                }))?
+            }
+            None => envelope.canonical_bytes()?,
+        };
         bytes.push(b'\n');
         util::write_output(Some(path), &bytes)?;
     }
-    send(&mut session, &envelope, common.json)
+    send(&mut session, &envelope, sealing.as_ref(), common.json)
 }
 
 /// The flags every helper has.

@@ -315,12 +315,39 @@ fn reads_are_filtered_by_role_end_to_end() {
         demo.as_member(ciso_a, &entry(seq_a)),
         "own operator's entry",
     );
-    let message = assert_error(demo.as_member(ciso_a, &entry(seq_b)), 403, "forbidden");
-    assert!(message.contains(operator_b.as_str()), "{message}");
-    assert_error(demo.as_member(ciso_b, &entry(seq_a)), 403, "forbidden");
-    assert_error(demo.public(&entry(seq_a)), 403, "forbidden");
-    assert_error(
+    // Another operator's entry is served to every reader in its sealed form (SPEC §12.4,
+    // §13.4), no value of a sealed field in it; its openings only to who may read it in full.
+    for answer in [
+        demo.as_member(ciso_a, &entry(seq_b)),
+        demo.as_member(ciso_b, &entry(seq_a)),
+        demo.public(&entry(seq_a)),
         demo.as_member(&cast.witness, &entry(seq_a)),
+    ] {
+        let text = ok_text(answer, "a sealed entry");
+        let sealed: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            sealed["statement"]["body"]["value"]["commitment"].is_string(),
+            "{text}"
+        );
+    }
+    let openings = |seq: u64| format!("/v1/entries/{seq}/openings");
+    let own: Value = serde_json::from_str(&ok_text(
+        demo.as_member(ciso_a, &openings(seq_a)),
+        "own operator's openings",
+    ))
+    .unwrap();
+    assert_eq!(own["seq"], seq_a);
+    assert!(own["fields"]["value"]["salt"].is_string(), "{own}");
+    ok_text(
+        demo.as_member(&cast.authority, &openings(seq_b)),
+        "a full reader's openings",
+    );
+    let message = assert_error(demo.as_member(ciso_a, &openings(seq_b)), 403, "forbidden");
+    assert!(message.contains(operator_b.as_str()), "{message}");
+    assert_error(demo.as_member(ciso_b, &openings(seq_a)), 403, "forbidden");
+    assert_error(demo.public(&openings(seq_a)), 403, "forbidden");
+    assert_error(
+        demo.as_member(&cast.witness, &openings(seq_a)),
         403,
         "forbidden",
     );
@@ -343,23 +370,14 @@ fn reads_are_filtered_by_role_end_to_end() {
         hex_leaf_hash(&all[usize::try_from(seq_b).unwrap()])
     );
 
-    // Lists: an operator's member reads its own entries and withheld lines for the others'.
-    let listed = lines(&ok_text(
+    // Lists: every reader gets every entry of the sealed demo as it is, the others' in their
+    // sealed form (SPEC §13.4): no withheld line.
+    for listed in [
         demo.as_member(ciso_a, "/v1/entries?start=0&limit=1000"),
-        "entries as a ciso",
-    ));
-    assert_eq!(listed.len(), all.len());
-    for ((line, entry), operator) in listed.iter().zip(&all).zip(&about) {
-        let kind = entry["statement"]["kind"].as_str().unwrap();
-        let readable = !SEALED_KINDS.contains(&kind) || operator.as_deref() == Some(operator_a);
-        if readable {
-            assert_eq!(line, entry);
-        } else {
-            assert_eq!(
-                line["withheld"],
-                json!({"seq": entry["seq"], "kind": kind, "leaf_hash": hex_leaf_hash(entry)})
-            );
-        }
+        demo.public("/v1/entries?start=0&limit=1000"),
+    ] {
+        let listed = lines(&ok_text(listed, "entries as a ciso and as the public"));
+        assert_eq!(listed, all);
     }
     let kpi = full["operators"][operator_a]["kpis"]
         .as_object()
@@ -391,11 +409,8 @@ fn reads_are_filtered_by_role_end_to_end() {
             .as_str()
             .or(line["statement"]["kind"].as_str())
             .unwrap();
-        assert_eq!(
-            line.get("withheld").is_some(),
-            SEALED_KINDS.contains(&kind),
-            "{line}"
-        );
+        // Sealed, so served to every reader (SPEC §13.4).
+        assert!(line.get("withheld").is_none(), "{kind}: {line}");
     }
 
     // The whole bundle is for full readers.
@@ -564,7 +579,12 @@ fn reads_are_filtered_by_role_end_to_end() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("reading the public view"), "{stderr}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("withheld"));
+    // The public gets the entries in their sealed form (SPEC §13.4).
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !shown.contains("withheld") && shown.contains("commitment"),
+        "{shown}"
+    );
     let out = sb.ok(&[
         "history",
         "--server",
@@ -632,16 +652,18 @@ fn no_sealed_value_reaches_the_public(demo: &Demo, all: &[Value], full: &Value) 
             _ => {}
         }
     }
+    // Every entry as served (sealed bodies hold commitments, which are public) ...
     for entry in all {
-        let kind = entry["statement"]["kind"].as_str().unwrap();
-        let body = &entry["statement"]["body"];
-        if !SEALED_KINDS.contains(&kind) {
-            strings(body, &mut public_strings);
-            continue;
-        }
-        // The sealed texts (outcomes and verdicts are also keys of the public state); for
-        // `commitment.made` `action` is its text, for `action.assigned` the public id.
-        let action = (kind == "commitment.made").then_some("action");
+        strings(&entry["statement"]["body"], &mut public_strings);
+    }
+    // ... and the sealed texts, from the openings a full reader gets (SPEC §12.6); outcomes
+    // and verdicts are also keys of the public state, and `action.assigned`'s `action` is its
+    // public id.
+    let openings = demo.as_member(&cast(full).authority, "/v1/openings");
+    let openings = ok_text(openings, "the openings as the authority");
+    for line in openings.lines().skip(1) {
+        let opened: Value = serde_json::from_str(line).unwrap();
+        let action = (opened["kind"] == "commitment.made").then_some("action");
         for field in [
             "value",
             "evidence",
@@ -656,7 +678,7 @@ fn no_sealed_value_reaches_the_public(demo: &Demo, all: &[Value], full: &Value) 
         .into_iter()
         .chain(action)
         {
-            strings(&body[field], &mut sealed);
+            strings(&opened["fields"][field]["value"], &mut sealed);
         }
     }
     let secrets: Vec<String> = sealed
@@ -676,6 +698,7 @@ fn no_sealed_value_reaches_the_public(demo: &Demo, all: &[Value], full: &Value) 
         "/v1/entries?start=0&limit=1000".to_owned(),
         "/v1/bundle".to_owned(),
         "/v1/checkpoint".to_owned(),
+        "/v1/openings".to_owned(),
     ] {
         answers.push((path.clone(), demo.public(&path).text().unwrap()));
     }
@@ -700,8 +723,18 @@ fn no_sealed_value_reaches_the_public(demo: &Demo, all: &[Value], full: &Value) 
             let Ok(value) = serde_json::from_str::<Value>(line) else {
                 continue;
             };
+            // An entry of a sealed kind is served in its sealed form only (SPEC §12.4).
             let kind = value["statement"]["kind"].as_str().unwrap_or_default();
-            assert!(!SEALED_KINDS.contains(&kind), "GET {path} served a {kind}");
+            if SEALED_KINDS.contains(&kind) {
+                let body = &value["statement"]["body"];
+                for field in hisaab_log::seal::sealed_fields(kind) {
+                    assert!(
+                        body[field.name]["commitment"].is_string(),
+                        "GET {path} served the {} of a {kind} unsealed",
+                        field.name
+                    );
+                }
+            }
         }
     }
     let public_state: Value = serde_json::from_str(&answers[0].1).unwrap();

@@ -23,8 +23,10 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod submission;
 
 pub use access::{SessionChallenge, SessionGranted, SessionRequest, Withheld, WithheldLine};
+pub use submission::{SealedSubmission, Submission};
 
 pub use hisaab_model::{Obligation, ObligationKind, Obligations, OwedBy};
 

@@ -459,6 +459,27 @@ impl Client {
         self.post_envelope_bytes(body)
     }
 
+    /// Posts a sealed statement's envelope with its sealing (SPEC §7.2, §12.5), or, with no
+    /// sealing, the envelope alone as [`Client::post_envelope`].
+    ///
+    /// # Errors
+    /// As [`Client::post_envelope`].
+    pub fn post_sealed(
+        &self,
+        envelope: &Envelope,
+        sealing: Option<&hisaab_log::seal::Sealing>,
+    ) -> Result<Posted, ClientError> {
+        let Some(sealing) = sealing else {
+            return self.post_envelope(envelope);
+        };
+        let submission = hisaab_api::SealedSubmission {
+            envelope: envelope.clone(),
+            sealing: sealing.clone(),
+        };
+        let body = hisaab_log::jcs::to_canonical(&submission).map_err(ClientError::Encode)?;
+        self.post_envelope_bytes(body)
+    }
+
     /// Posts a witness's cosignature line for `checkpoint`.
     ///
     /// # Errors

@@ -364,8 +364,23 @@ impl Session {
             .take(BUNDLE_BYTES_MAX)
             .read_to_end(&mut bytes)
             .map_err(ClientError::Read)?;
-        let verified = hisaab_model::verify_bundle(BufReader::new(bytes.as_slice()))
-            .map_err(ClientError::Bundle)?;
+        // A reader with credentials replays over the openings it may have (SPEC §12.6, §13.4),
+        // so that its state is the one the server shows it, not only the public replay.
+        let verified = match self.openings_file(size) {
+            Some(openings) => {
+                let cited = hisaab_model::cited_sizes(BufReader::new(bytes.as_slice()))
+                    .map_err(ClientError::Read)?;
+                hisaab_model::verify_bundle_opened(
+                    BufReader::new(bytes.as_slice()),
+                    &cited,
+                    &openings,
+                )
+                .map_err(ClientError::Bundle)?
+                .bundle
+            }
+            None => hisaab_model::verify_bundle(BufReader::new(bytes.as_slice()))
+                .map_err(ClientError::Bundle)?,
+        };
         if verified.ledger_id != self.log.ledger || verified.size != size {
             return Err(ClientError::Mismatch(Mismatch::Bundle {
                 ledger: verified.ledger_id,
@@ -381,6 +396,23 @@ impl Session {
         };
         check_consistent(&self.client, &bundle_checkpoint, latest)?;
         Ok((bytes, verified))
+    }
+}
+
+impl Session {
+    /// The openings file (SPEC §12.6) of the first `size` entries that this client's reader
+    /// may have, from `GET /v1/openings`; `None` without credentials, or when the server
+    /// keeps none (a format-1 ledger, or one served without its master key). Each opening is
+    /// checked against its entry when the bundle is replayed over it.
+    pub fn openings_file(&self, size: u64) -> Option<hisaab_log::seal::OpeningsFile> {
+        if !self.client.has_credentials() || self.log.format < 2 {
+            return None;
+        }
+        let response = self
+            .client
+            .get(&format!("/v1/openings?tree_size={size}"))
+            .ok()?;
+        hisaab_log::seal::OpeningsFile::read(BufReader::new(response)).ok()
     }
 }
 

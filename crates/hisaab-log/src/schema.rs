@@ -127,6 +127,20 @@ checked_string_schema!(
     None
 );
 checked_string_schema!(
+    crate::seal::Seed,
+    "Seed",
+    HASH_PATTERN,
+    "A statement's sealing seed (SPEC §12.3): 32 secret bytes as 64 lowercase hex digits.",
+    None
+);
+checked_string_schema!(
+    crate::seal::Salt,
+    "Salt",
+    HASH_PATTERN,
+    "The salt of one sealed field (SPEC §12.3): 32 bytes as 64 lowercase hex digits.",
+    None
+);
+checked_string_schema!(
     PublicKey,
     "PublicKey",
     KEY_PATTERN,

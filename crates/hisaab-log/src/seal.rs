@@ -377,12 +377,13 @@ pub fn commitment(kind: &str, field: &str, salt: &Salt, value: &Value) -> Result
 }
 
 /// The value and salt of one sealed field (SPEC §12.6): `{"salt":"<hex>","value":…}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldOpening {
-    /// The field's salt.
+    /// The field's salt, 64 hex digits (SPEC §12.3).
     pub salt: Salt,
     /// The field's value; `null` for an absent optional field (a decoy).
+    #[schemars(with = "crate::schema::JsonValue")]
     pub value: Value,
 }
 
@@ -501,12 +502,15 @@ pub fn check_sealed_form(
 
 /// What a client sends beside a v2 envelope whose kind seals fields (SPEC §12.5):
 /// `{"seed":"<hex>","values":{"<field>":<value or null>,…}}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sealing {
-    /// The statement's seed.
+    /// The statement's seed, 64 hex digits: the salt of each sealed field derives from it
+    /// (SPEC §12.3).
     pub seed: Seed,
-    /// One value per sealed field of the kind; `null` for an absent optional one.
+    /// One value per sealed field of the kind, as the plain body holds it; `null` for an
+    /// absent optional one.
+    #[schemars(with = "BTreeMap<String, crate::schema::JsonValue>")]
     pub values: BTreeMap<String, Value>,
 }
 
@@ -657,7 +661,7 @@ pub fn open_body(
 
 /// The openings of one entry (SPEC §12.6), as the ledger keeps them, an openings file holds
 /// them and a disclosure carries them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Openings {
     /// The entry's seq.

@@ -226,7 +226,15 @@ impl Envelope {
     /// [`FormatError::TooLarge`] when the canonical form is over the limit; otherwise the
     /// [`FormatError`] that names what is wrong.
     pub fn try_from_json(text: &[u8]) -> Result<Self, FormatError> {
-        let value = jcs::parse_strict(text)?;
+        Self::try_from_value(jcs::parse_strict(text)?)
+    }
+
+    /// [`Envelope::try_from_json`] of a JSON value already parsed strictly (no duplicate key),
+    /// such as the `envelope` member of a sealed submission (SPEC §12.5).
+    ///
+    /// # Errors
+    /// As [`Envelope::try_from_json`].
+    pub fn try_from_value(value: serde_json::Value) -> Result<Self, FormatError> {
         let canonical = jcs::canonicalize(&value)?;
         if canonical.len() > ENVELOPE_BYTES_MAX {
             return Err(FormatError::TooLarge {

@@ -25,8 +25,8 @@ pub(crate) use crate::record::{
 };
 use crate::rule::{Rule, Violation};
 use crate::value::{
-    schema, ChallengeStatus, Decimal, DelegationStatus, Direction, KpiId, Role,
-    Severity, Slug, StakeholderType, Text, Verdict,
+    schema, ChallengeStatus, Decimal, DelegationStatus, Direction, KpiId, Role, Severity, Slug,
+    StakeholderType, Text, Verdict,
 };
 
 /// The most stakeholders an action or directive names (SPEC §11.12).

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hisaab_log::seal::{Blinding, FieldOpenings};
+use hisaab_log::seal::{Blinding, FieldOpenings, Sealing};
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
 use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -398,18 +398,19 @@ impl Ledger {
         self.apply_with(entry, None, history)
     }
 
-    /// [`Ledger::apply`], returning what a store indexes the entry by, read from the body the
-    /// rules parsed rather than parsing the statement again: the same answers as
+    /// [`Ledger::apply_with`], returning what a store indexes the entry by, read from the
+    /// body the rules parsed rather than parsing the statement again: the same answers as
     /// [`Ledger::subject_of`] and [`Ledger::scope_of`] on the ledger that has applied it.
     ///
     /// # Errors
-    /// As [`Ledger::apply`]; on error `self` is unchanged.
+    /// As [`Ledger::apply_with`]; on error `self` is unchanged.
     pub fn apply_indexed(
         &mut self,
         entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
         history: &dyn History,
     ) -> Result<Applied, Violation> {
-        let parsed = self.check(entry, None, history)?;
+        let parsed = self.check(entry, openings, history)?;
         // What a body names is an earlier entry's, which this entry's commit does not move:
         // looked up now, it is what the ledger that has applied the entry would find.
         let applied = Applied {
@@ -437,6 +438,56 @@ impl Ledger {
         let parsed = self.check(entry, openings, history)?;
         self.commit(entry, parsed);
         Ok(())
+    }
+
+    /// The append-time check of a statement's sealing (SPEC §12.5), before the rules run on
+    /// the opened body: the openings the ledger keeps for the entry at `seq`, or `None` for a
+    /// plain body sent without a sealing. A sealed body needs its sealing, a sealing needs a
+    /// sealed body of a format-2 ledger, and every commitment must match the value and salt
+    /// the sealing gives; anything else is refused under rule 1 and changes nothing.
+    ///
+    /// # Errors
+    /// A [`Violation`] of rule 1 ([`Rule::Form`]) naming what is wrong.
+    pub fn check_sealing(
+        &self,
+        seq: u64,
+        statement: &Statement,
+        sealing: Option<&Sealing>,
+    ) -> Result<Option<FieldOpenings>, Violation> {
+        let kind = statement.kind.as_str();
+        let form = |detail: String| Violation::new(seq, Rule::Form, detail);
+        let sealed = sealed::is_sealed_form(kind, &statement.body);
+        // The ledger's format: the genesis names it (SPEC §10), before it the statement's own.
+        let format = if seq == 0 { statement.v } else { self.format() };
+        match sealing {
+            None if sealed => Err(form(format!(
+                "the {kind} body is in sealed form but no sealing was sent with it; a sealed \
+                 statement is posted as {{\"envelope\":…,\"sealing\":…}} (SPEC §12.5)"
+            ))),
+            None => Ok(None),
+            Some(_) if format < 2 => Err(form(format!(
+                "a sealing was sent to a format-{format} ledger, whose bodies are plain; \
+                 sealed fields are format 2's (SPEC §12)"
+            ))),
+            Some(_) if hisaab_log::seal::sealed_fields(kind).is_empty() => Err(form(format!(
+                "a sealing was sent with a {kind} statement, a kind that seals no field \
+                 (SPEC §12.1); post the envelope alone"
+            ))),
+            Some(_) if !sealed => Err(form(format!(
+                "a sealing was sent with a {kind} body in the clear; the signer signs the \
+                 sealed form of the body (SPEC §12.4, §12.5)"
+            ))),
+            Some(sealing) => {
+                let checked = hisaab_log::seal::check_sealing(
+                    kind,
+                    hisaab_log::seal::sealed_fields(kind),
+                    &statement.body,
+                    sealing,
+                )
+                .map_err(|e| form(format!("the sealing does not open the body: {e}")))?;
+                Ok(Some(checked.openings))
+            }
+        }
     }
 
     /// Folds an entry that was already accepted (by this code, earlier) into the state,

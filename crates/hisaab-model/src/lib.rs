@@ -73,9 +73,10 @@ pub use value::{
     StakeholderType, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
-    check_disclosure, cited_size, cited_sizes, disclosure_record, replay_bundle, resolution_at,
-    sub_state_proof, verify_bundle, verify_bundle_cited, verify_bundle_opened, verify_entries,
-    verify_entries_cited, verify_sub_state, CheckedDisclosure, OpenedBundle, ReplayedBundle,
-    VerifiedBundle, VerifiedEntries, VerifiedSubState, VerifyError,
+    check_disclosure, cited_size, cited_sizes, disclosure_record, replay_bundle,
+    replay_bundle_opened, resolution_at, sub_state_proof, verify_bundle, verify_bundle_cited,
+    verify_bundle_opened, verify_entries, verify_entries_cited, verify_sub_state,
+    CheckedDisclosure, OpenedBundle, ReplayedBundle, VerifiedBundle, VerifiedEntries,
+    VerifiedSubState, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};

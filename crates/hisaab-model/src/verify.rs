@@ -552,13 +552,8 @@ fn run_opened<R: BufRead>(
     openings: &OpeningsFile,
     takes: Takes,
 ) -> Result<(BundleSummary, Streaming, Takes), VerifyError> {
-    let mut rules = Streaming::new(cited, &BTreeSet::new());
-    rules.openings = openings
-        .entries
-        .iter()
-        .map(|o| (o.seq, o.clone()))
-        .collect();
-    let (summary, rules, takes) = run_bundle(reader, rules, u64::MAX, takes)?;
+    let (summary, rules, takes) =
+        run_bundle(reader, opened_rules(cited, openings), u64::MAX, takes)?;
     let header = &openings.header;
     if header.ledger != summary.ledger_id || header.size != summary.checkpoint.size {
         return Err(VerifyError::Openings(format!(
@@ -840,6 +835,51 @@ pub fn replay_bundle<R: BufRead>(
     sizes: &[Option<u64>],
     at: Option<Date>,
 ) -> Result<ReplayedBundle, VerifyError> {
+    replay_with(reader, Streaming::new(cited, &BTreeSet::new()), sizes, at)
+}
+
+/// [`replay_bundle`] over the openings of an openings file (SPEC §12.6), as
+/// [`verify_bundle_opened`] opens the entries: the states are those of a reader holding these
+/// openings (the full states, with every opening).
+///
+/// # Errors
+/// As [`replay_bundle`]; [`VerifyError::Openings`] for a file of another ledger or size; an
+/// opening that names another entry or does not match is a rule 1 violation at its seq.
+pub fn replay_bundle_opened<R: BufRead>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    sizes: &[Option<u64>],
+    at: Option<Date>,
+    openings: &OpeningsFile,
+) -> Result<ReplayedBundle, VerifyError> {
+    let replayed = replay_with(reader, opened_rules(cited, openings), sizes, at)?;
+    let header = &openings.header;
+    if header.ledger != replayed.ledger_id || header.size != replayed.size {
+        return Err(VerifyError::Openings(format!(
+            "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
+            header.ledger, header.size, replayed.ledger_id, replayed.size
+        )));
+    }
+    Ok(replayed)
+}
+
+/// The streaming rules that open each entry with its line of `openings`.
+fn opened_rules(cited: &BTreeSet<u64>, openings: &OpeningsFile) -> Streaming {
+    let mut rules = Streaming::new(cited, &BTreeSet::new());
+    rules.openings = openings
+        .entries
+        .iter()
+        .map(|o| (o.seq, o.clone()))
+        .collect();
+    rules
+}
+
+fn replay_with<R: BufRead>(
+    reader: R,
+    rules: Streaming,
+    sizes: &[Option<u64>],
+    at: Option<Date>,
+) -> Result<ReplayedBundle, VerifyError> {
     let check_below = if sizes.iter().any(Option::is_none) {
         u64::MAX
     } else {
@@ -850,12 +890,7 @@ pub fn replay_bundle<R: BufRead>(
         states: vec![None; sizes.len()],
         at,
     };
-    let (summary, rules, mut takes) = run_bundle(
-        reader,
-        Streaming::new(cited, &BTreeSet::new()),
-        check_below,
-        takes,
-    )?;
+    let (summary, rules, mut takes) = run_bundle(reader, rules, check_below, takes)?;
     let last = rules.ledger().size();
     // `None` stands for the last entry; when every entry was verified that is the bundle's.
     for (wanted, state) in takes.sizes.iter().zip(takes.states.iter_mut()) {

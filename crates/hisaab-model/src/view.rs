@@ -219,9 +219,24 @@ pub enum EntryAccess {
     /// The entry as it is, its leaf bytes exactly.
     Full,
     /// Withheld: the reader learns that the entry exists, its kind and its leaf hash (which
-    /// proofs carry anyway), nothing of its body. Once entries have a sealed form, it is served
-    /// in place of this.
+    /// proofs carry anyway), nothing of its body. An entry in sealed form is served
+    /// [`EntryAccess::Sealed`] instead.
     Withheld,
+    /// The entry as it is, in sealed form (SPEC §12.4): its leaf bytes exactly, which hold no
+    /// value of a sealed field, so that every reader can check it and replay the public state
+    /// from it; its openings are not this reader's.
+    Sealed,
+}
+
+/// How `reader` gets an entry of `scope` whose body is in sealed form or not (SPEC §13.4): as
+/// [`entry_access`] says, except that an entry in sealed form that would be withheld is served
+/// as it is ([`EntryAccess::Sealed`]). Its openings are served only where [`entry_access`]
+/// gives [`EntryAccess::Full`].
+pub fn entry_access_of(reader: &Reader, scope: &Scope, sealed_form: bool) -> EntryAccess {
+    match entry_access(reader, scope) {
+        EntryAccess::Withheld if sealed_form => EntryAccess::Sealed,
+        access => access,
+    }
 }
 
 /// Whether `reader` gets an entry of `scope`: registry entries are for everyone; an operator's
@@ -237,6 +252,22 @@ pub fn entry_access(reader: &Reader, scope: &Scope) -> EntryAccess {
     } else {
         EntryAccess::Withheld
     }
+}
+
+/// Whether `reader` may have the openings of `statement`, an entry of `scope` (SPEC §13.4):
+/// whoever may read it in full ([`entry_access`]), except that an operator's registration
+/// (whose sealed field is its blinding, SPEC §12.8) is opened only to the full readers and
+/// that operator's members, though the registry is everyone's.
+pub fn openings_access(reader: &Reader, scope: &Scope, statement: &hisaab_log::Statement) -> bool {
+    if statement.kind == "operator.registered" {
+        let operator = statement
+            .body
+            .get("operator")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|id| Slug::try_new(id).ok());
+        return operator.is_some_and(|operator| reader.sees_operator(&operator));
+    }
+    entry_access(reader, scope) == EntryAccess::Full
 }
 
 /// Who may read an entry of `scope`, in words, for a refusal's message.
@@ -754,6 +785,20 @@ mod tests {
             assert_eq!(served(&Scope::Registry), registry, "{reader:?}");
             assert_eq!(served(&jazz), own, "{reader:?}");
             assert_eq!(served(&Scope::Sector), sector, "{reader:?}");
+            // An entry in sealed form is served to everyone; in full only as above.
+            for scope in [Scope::Registry, jazz.clone(), Scope::Sector] {
+                let full = served(&scope);
+                let expected = if full {
+                    EntryAccess::Full
+                } else {
+                    EntryAccess::Sealed
+                };
+                assert_eq!(entry_access_of(&reader, &scope, true), expected);
+                assert_eq!(
+                    entry_access_of(&reader, &scope, false) == EntryAccess::Full,
+                    full
+                );
+            }
         }
     }
 }

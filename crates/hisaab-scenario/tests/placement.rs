@@ -29,7 +29,7 @@ fn agree(config: &ScenarioConfig) {
         let body = Body::try_parse(&statement.kind, &statement.body).expect("an accepted body");
         let concern = ledger.concern_of(&body);
         let applied = ledger
-            .apply_indexed(&entry, &history)
+            .apply_indexed(&entry, None, &history)
             .unwrap_or_else(|v| panic!("seq {seq}: {v}"));
         assert_eq!(applied.scope, ledger.scope_of(statement), "seq {seq}");
         assert_eq!(applied.subject, ledger.subject_of(statement), "seq {seq}");

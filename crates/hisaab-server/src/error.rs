@@ -359,6 +359,11 @@ impl From<StoreError> for ApiError {
             },
             StoreError::Cosignature(refused) => ApiError::from(refused),
             StoreError::Closed => ApiError::Unavailable,
+            // A server that holds no master key cannot keep a sealed statement's openings.
+            StoreError::NoMasterKey => {
+                tracing::error!("a sealed statement came to a store without its master key");
+                ApiError::Unavailable
+            }
             other if other.is_storage_failure() => {
                 tracing::error!(error = %other, "storage failed under a read");
                 ApiError::StorageFailed

@@ -87,6 +87,10 @@ documents! {
     ErrorBody => hisaab_api::ErrorBody,
     /// `hisaab_log::Envelope`.
     Envelope => hisaab_log::Envelope,
+    /// `hisaab_api::Submission`: an envelope, or a sealed statement with its sealing.
+    Submission => hisaab_api::Submission,
+    /// `hisaab_log::seal::Openings`: one entry's openings of sealed fields.
+    Openings => hisaab_log::seal::Openings,
     /// `hisaab_log::Entry`.
     Entry => hisaab_log::Entry,
     /// `hisaab_api::EntryLine`.

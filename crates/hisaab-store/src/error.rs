@@ -307,6 +307,17 @@ pub enum StoreError {
         /// Why appends stopped, or why the reopen has not succeeded yet.
         reason: String,
     },
+    /// The openings of sealed fields (SPEC §12.10) could not be kept or read: a wrong master
+    /// key, a record altered or moved, storage.
+    #[error("openings: {0}")]
+    Openings(#[from] crate::openings::OpeningsError),
+    /// A sealed statement came to a store opened without the ledger's master key, which
+    /// therefore keeps no openings (SPEC §12.5, §12.10).
+    #[error(
+        "this store was opened without the ledger's master key, so it cannot keep the openings \
+         of a sealed statement; serve it with its master key file"
+    )]
+    NoMasterKey,
 }
 
 /// Why [`Store::add_cosignature`](crate::Store::add_cosignature) kept no line: the store

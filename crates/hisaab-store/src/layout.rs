@@ -11,6 +11,7 @@
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
 //! | `snapshots` | tree size, u64 BE | SHA-256(snapshot) ‖ the model's snapshot bytes |
 //! | `meta` | `format` | `hisaab-store/1` |
+//! | `openings` | seq, u64 BE | the entry's openings of sealed fields, encrypted (SPEC §12.10; `crate::openings`) |
 //!
 //! Big-endian keys sort numerically, so the last entry, the latest checkpoint and the nearest
 //! snapshot at or below a size are one ordered lookup each (O(log n)).
@@ -22,6 +23,7 @@ use hisaab_model::Slug;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::error::{Corruption, StoreError};
+use crate::openings::{MasterKey, OpeningsVault, OPENINGS_TREE};
 
 /// The value of `meta/format`.
 pub(crate) const FORMAT: &[u8] = b"hisaab-store/1";
@@ -54,6 +56,11 @@ pub(crate) struct Trees {
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
     pub(crate) meta: sled::Tree,
+    pub(crate) openings: sled::Tree,
+    /// The openings of sealed fields under the ledger's master key; `None` when the store was
+    /// opened without it (it then replays sealed entries as the public does, SPEC §12.8, and
+    /// refuses sealed appends).
+    pub(crate) vault: Option<OpeningsVault>,
 }
 
 /// The writes of one group commit, one sled batch per tree, applied in one transaction.
@@ -68,6 +75,7 @@ pub(crate) struct Writes {
     pub(crate) checkpoints: sled::Batch,
     pub(crate) snapshots: sled::Batch,
     pub(crate) meta: sled::Batch,
+    pub(crate) openings: sled::Batch,
 }
 
 impl Trees {
@@ -87,8 +95,32 @@ impl Trees {
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
             meta: open("meta")?,
+            openings: open(OPENINGS_TREE)?,
+            vault: None,
             db,
         })
+    }
+
+    /// Opens the openings with the ledger's master key (a tree used for the first time is
+    /// marked for it; otherwise it must be the key the tree was marked for).
+    pub(crate) fn with_master_key(mut self, master: Option<MasterKey>) -> Result<Self, StoreError> {
+        if let Some(master) = master {
+            self.vault = Some(OpeningsVault::new(self.openings.clone(), master)?);
+        }
+        Ok(self)
+    }
+
+    /// The openings kept for entry `seq` (with event hash `event_hash`): `None` without a
+    /// master key or when none are kept (a plain entry, or erased).
+    pub(crate) fn openings_of(
+        &self,
+        seq: u64,
+        event_hash: &Hash,
+    ) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
+        match &self.vault {
+            None => Ok(None),
+            Some(vault) => Ok(vault.get(seq, event_hash)?),
+        }
     }
 
     /// Applies `writes` to all trees in one sled transaction. sled writes a transaction under
@@ -105,6 +137,7 @@ impl Trees {
             &self.checkpoints,
             &self.snapshots,
             &self.meta,
+            &self.openings,
         ];
         let batches = [
             &writes.entries,
@@ -116,6 +149,7 @@ impl Trees {
             &writes.checkpoints,
             &writes.snapshots,
             &writes.meta,
+            &writes.openings,
         ];
         let result: Result<(), TransactionError<()>> =
             Transactional::transaction(&trees[..], |views| {

@@ -45,7 +45,7 @@
 //! the data directory; erasing an entry's openings deletes its one record.
 
 // The crate's own layers, bottom up; a module imports only from those above it in this list.
-// Plain data and the disk: `config`, `error`, `report`, `layout`, `db`, `mark`, `openings`.
+// Plain data and the disk: `config`, `openings`, `error`, `report`, `layout`, `db`, `mark`.
 mod config;
 mod db;
 mod error;

@@ -43,8 +43,12 @@ const CHECK_AD: &[u8] = b"hisaab/openings-check/v2\n";
 const BLOB_DOMAIN: &[u8] = b"hisaab/openings/v2\n";
 /// The domain of a wrapped data key's associated data (SPEC §12.10).
 const WRAP_DOMAIN: &[u8] = b"hisaab/openings-key/v2\n";
+/// The domain of a snapshot's associated data (SPEC §12.10).
+const SNAPSHOT_DOMAIN: &[u8] = b"hisaab/snapshot/v2\n";
 /// The first byte of every record: the record format.
 const RECORD_VERSION: u8 = 0x01;
+/// The first byte of an encrypted snapshot.
+const SNAPSHOT_VERSION: u8 = 0x02;
 const NONCE_BYTES: usize = 24;
 const TAG_BYTES: usize = 16;
 const WRAPPED_BYTES: usize = 32 + TAG_BYTES;
@@ -217,6 +221,13 @@ fn associated_data(domain: &[u8], seq: u64, event_hash: &Hash) -> Vec<u8> {
     ad
 }
 
+/// The associated data of the snapshot at tree size `size` (SPEC §12.10).
+fn snapshot_ad(size: u64) -> Vec<u8> {
+    let mut ad = SNAPSHOT_DOMAIN.to_vec();
+    ad.extend_from_slice(&size.to_be_bytes());
+    ad
+}
+
 /// What [`OpeningsVault::erase_fields`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Erased {
@@ -263,44 +274,54 @@ impl OpeningsVault {
     }
 
     fn check_record(&self) -> Vec<u8> {
+        self.seal_under_master(RECORD_VERSION, CHECK_AD, CHECK_PLAINTEXT)
+    }
+
+    fn check_master(&self, record: &[u8]) -> Result<(), OpeningsError> {
+        match self.open_under_master(RECORD_VERSION, CHECK_AD, record) {
+            Some(text) if text.as_slice() == CHECK_PLAINTEXT => Ok(()),
+            _ => Err(OpeningsError::WrongMasterKey),
+        }
+    }
+
+    /// `version` ‖ nonce (24) ‖ `msg` encrypted under the master key with `aad`.
+    fn seal_under_master(&self, version: u8, aad: &[u8], msg: &[u8]) -> Vec<u8> {
         let nonce = nonce();
         let sealed = self
             .master
             .cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: CHECK_PLAINTEXT,
-                    aad: CHECK_AD,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+            // XChaCha20-Poly1305 fails only past 256 GiB; an empty record is refused on read.
             .unwrap_or_default();
-        let mut record = vec![RECORD_VERSION];
+        let mut record = Vec::with_capacity(1 + NONCE_BYTES + sealed.len());
+        record.push(version);
         record.extend_from_slice(&nonce);
         record.extend_from_slice(&sealed);
         record
     }
 
-    fn check_master(&self, record: &[u8]) -> Result<(), OpeningsError> {
-        let opened = record
-            .get(1 + NONCE_BYTES..)
-            .filter(|_| record.first() == Some(&RECORD_VERSION))
-            .and_then(|sealed| {
-                self.master
-                    .cipher()
-                    .decrypt(
-                        XNonce::from_slice(&record[1..=NONCE_BYTES]),
-                        Payload {
-                            msg: sealed,
-                            aad: CHECK_AD,
-                        },
-                    )
-                    .ok()
-            });
-        match opened {
-            Some(text) if text == CHECK_PLAINTEXT => Ok(()),
-            _ => Err(OpeningsError::WrongMasterKey),
+    /// The plaintext of a [`OpeningsVault::seal_under_master`] record of `version` and `aad`;
+    /// `None` for anything else.
+    fn open_under_master(
+        &self,
+        version: u8,
+        aad: &[u8],
+        record: &[u8],
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        if record.first() != Some(&version) || record.len() < 1 + NONCE_BYTES + TAG_BYTES {
+            return None;
         }
+        self.master
+            .cipher()
+            .decrypt(
+                XNonce::from_slice(&record[1..=NONCE_BYTES]),
+                Payload {
+                    msg: &record[1 + NONCE_BYTES..],
+                    aad,
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)
     }
 
     /// The record that keeps `openings` under a fresh data key: for a caller that writes it
@@ -547,6 +568,21 @@ impl OpeningsVault {
         batch.insert(CHECK_KEY, next.check_record());
         self.tree.apply_batch(batch)?;
         Ok((next, count))
+    }
+
+    /// A model snapshot at tree size `size`, encrypted for the data directory (SPEC §12.10):
+    /// the model holds the opened values, which must not lie in the clear at rest.
+    /// XChaCha20-Poly1305 under the master key, a fresh nonce, the associated data
+    /// `hisaab/snapshot/v2\n` ‖ u64be(size) so that a snapshot cannot pass for another size's.
+    /// `0x02` ‖ nonce (24) ‖ ciphertext.
+    pub fn seal_snapshot(&self, size: u64, model_bytes: &[u8]) -> Vec<u8> {
+        self.seal_under_master(SNAPSHOT_VERSION, &snapshot_ad(size), model_bytes)
+    }
+
+    /// The model bytes of a snapshot [`OpeningsVault::seal_snapshot`] made at `size`; `None`
+    /// for anything else (another size's, altered, another master key's, or a plain one).
+    pub fn open_snapshot(&self, size: u64, record: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        self.open_under_master(SNAPSHOT_VERSION, &snapshot_ad(size), record)
     }
 
     /// Makes every change so far durable.

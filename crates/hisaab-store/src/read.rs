@@ -90,6 +90,79 @@ impl Store {
         Ok(Some(sealed))
     }
 
+    /// The openings kept for entry `seq` (SPEC §12.6), decrypted: `None` beyond the log, for
+    /// an entry with no sealed field, or once erased (§12.9). Who may be given them is the
+    /// caller's to decide (SPEC §13).
+    ///
+    /// # Errors
+    /// [`StoreError::NoMasterKey`] for a store opened without its master key;
+    /// [`StoreError::Openings`] for a record that does not decrypt for this entry; as
+    /// [`Store::entry`].
+    pub fn openings(&self, seq: u64) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
+        if !self.keeps_openings() {
+            return Err(StoreError::NoMasterKey);
+        }
+        let Some(sealed) = self.entry(seq)? else {
+            return Ok(None);
+        };
+        self.shared()?.trees.openings_of(seq, &sealed.event_hash())
+    }
+
+    /// The openings file (SPEC §12.6) of the first `size` entries, holding the openings of
+    /// each entry that `may_open` allows given its scope (SPEC §13.4), in ascending seq. Reads only the entries that have openings kept.
+    ///
+    /// # Errors
+    /// [`StoreError::BeyondLog`] for a size of 0 or past the log; [`StoreError::NoMasterKey`]
+    /// for a store opened without its master key; [`StoreError::Openings`] for a record that
+    /// does not decrypt; storage errors.
+    pub fn openings_file(
+        &self,
+        size: u64,
+        may_open: impl Fn(&Scope, &SealedEntry) -> bool,
+    ) -> Result<hisaab_log::seal::OpeningsFile, StoreError> {
+        StoreError::check_in_log("tree_size", size, self.size())?;
+        let trees = &self.shared()?.trees;
+        if trees.vault.is_none() {
+            return Err(StoreError::NoMasterKey);
+        }
+        let mut seqs = Vec::new();
+        for item in trees.openings.range(0u64.to_be_bytes()..size.to_be_bytes()) {
+            let (key, _) = item.map_err(StoreError::sled("listing openings"))?;
+            // Records are keyed by seq (8 bytes); the check record's key is longer.
+            if let Some(seq) = decode_u64(&key).filter(|_| key.len() == 8) {
+                seqs.push(seq);
+            }
+        }
+        let mut entries = Vec::with_capacity(seqs.len());
+        for chunk in seqs.chunks(usize::try_from(ENTRIES_LIMIT_MAX).unwrap_or(1000)) {
+            for (seq, scope) in chunk.iter().zip(self.scopes(chunk)?) {
+                let Some(entry) = self.entry(*seq)? else {
+                    continue;
+                };
+                if !may_open(&scope, &entry) {
+                    continue;
+                }
+                if let Some(openings) = trees.openings_of(*seq, &entry.event_hash())? {
+                    entries.push(openings);
+                }
+            }
+        }
+        let ledger = self
+            .entry(0)?
+            .map_or(Hash::ZERO, |genesis| genesis.event_hash());
+        hisaab_log::seal::OpeningsFile::new(ledger, size, entries).map_err(|e| {
+            StoreError::Openings(crate::openings::OpeningsError::Malformed {
+                seq: 0,
+                reason: e.to_string(),
+            })
+        })
+    }
+
+    /// Whether the store was opened with its master key, and so keeps and reads openings.
+    pub fn keeps_openings(&self) -> bool {
+        self.inner_keeps_openings()
+    }
+
     /// The leaf bytes of entry `seq` exactly as stored (checked against the stored leaf hash);
     /// `None` beyond the log.
     ///

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use hisaab_log::seal::Openings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use hisaab_model::{History, HistoryError, Ledger, State};
 
@@ -14,13 +15,22 @@ use crate::layout::{decode_u64, parse_entry, Trees};
 pub(crate) struct PendingView<'a> {
     pub(crate) start: u64,
     pub(crate) entries: &'a [SealedEntry],
+    /// Per entry of `entries`: the openings it was accepted with (SPEC §12.5), if sealed.
+    pub(crate) openings: &'a [Option<Openings>],
     pub(crate) by_id: &'a HashMap<StatementId, u64>,
 }
 
-impl PendingView<'_> {
+impl<'a> PendingView<'a> {
     fn get(&self, seq: u64) -> Option<&SealedEntry> {
         let offset = seq.checked_sub(self.start)?;
         self.entries.get(usize::try_from(offset).ok()?)
+    }
+
+    /// The openings of pending entry `seq`: `None` when it is not pending, `Some(None)` when
+    /// it is and holds no sealed field.
+    fn openings(&self, seq: u64) -> Option<Option<&'a Openings>> {
+        let offset = usize::try_from(seq.checked_sub(self.start)?).ok()?;
+        Some(self.openings.get(offset).and_then(Option::as_ref))
     }
 }
 
@@ -154,26 +164,48 @@ fn apply(
     pending: Option<PendingView<'_>>,
     mode: Replay,
 ) -> Result<(), StoreError> {
+    // The openings this store keeps for the entry (SPEC §12.10), so that its model is the full
+    // state; without the master key, the public replay of the sealed form (§12.8).
+    let seq = sealed.entry().seq;
+    let kept;
+    let openings = match pending.and_then(|p| p.openings(seq)) {
+        Some(openings) => openings,
+        None => {
+            kept = trees.openings_of(seq, &sealed.event_hash())?;
+            kept.as_ref()
+        }
+    };
+    let fields = openings.map(|o| &o.fields);
     let result = match mode {
-        Replay::Trusted => ledger.apply_trusted(sealed),
+        Replay::Trusted => ledger.apply_trusted_with(sealed, fields),
         Replay::Checked => {
             let history = StoreHistory {
                 trees,
                 pending,
-                limit: sealed.entry().seq,
+                limit: seq,
                 known_absent: None,
             };
-            ledger.apply(sealed, &history)
+            ledger.apply_with(sealed, fields, &history)
         }
     };
     result.map_err(|violation| Corruption::Rejected { violation }.into())
 }
 
-/// A snapshot as stored: SHA-256 of the model's bytes, then the bytes.
-pub(crate) fn encode_snapshot(model_bytes: &[u8]) -> Vec<u8> {
-    let mut value = Vec::with_capacity(32 + model_bytes.len());
-    value.extend_from_slice(Hash::sha256(model_bytes).as_bytes());
-    value.extend_from_slice(model_bytes);
+/// A snapshot at tree size `size` as stored: SHA-256 of the stored bytes, then the bytes: the
+/// model's, encrypted under the master key when the store has one (the model then holds opened
+/// values, which must not lie in the clear at rest, SPEC §12.10), else as they are.
+pub(crate) fn encode_snapshot(trees: &Trees, size: u64, model_bytes: &[u8]) -> Vec<u8> {
+    let sealed;
+    let stored = match &trees.vault {
+        Some(vault) => {
+            sealed = vault.seal_snapshot(size, model_bytes);
+            sealed.as_slice()
+        }
+        None => model_bytes,
+    };
+    let mut value = Vec::with_capacity(32 + stored.len());
+    value.extend_from_slice(Hash::sha256(stored).as_bytes());
+    value.extend_from_slice(stored);
     value
 }
 
@@ -202,6 +234,15 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
     if Hash::sha256(model_bytes).as_bytes() != digest {
         return Ok(None);
     }
+    // An encrypted snapshot opens only with the master key; one written in the clear (before
+    // the store had a master key) is read as it is.
+    let opened = trees
+        .vault
+        .as_ref()
+        .and_then(|vault| vault.open_snapshot(size, model_bytes));
+    let model_bytes = opened
+        .as_ref()
+        .map_or(model_bytes, |bytes| bytes.as_slice());
     let Ok(ledger) = Ledger::from_snapshot(model_bytes) else {
         return Ok(None);
     };

@@ -72,6 +72,8 @@ impl Shared {
 /// One envelope on its way to the sequencer, with where to send the answer.
 pub(crate) struct Request {
     pub(crate) envelope: Envelope,
+    /// The sealing sent with a sealed body (SPEC §12.5).
+    pub(crate) sealing: Option<hisaab_log::seal::Sealing>,
     pub(crate) canonical: Vec<u8>,
     pub(crate) reply: Reply,
 }

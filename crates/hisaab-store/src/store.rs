@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use hisaab_log::merkle;
 use hisaab_log::note::{Checkpoint, VerifierKey};
+use hisaab_log::seal::Sealing;
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
 use hisaab_log::{Envelope, FormatError, SigningKey};
 use hisaab_model::Ledger;
@@ -20,6 +21,7 @@ use crate::db::open_db;
 use crate::error::{AppendError, StoreError};
 use crate::layout::Trees;
 use crate::mark::Marker;
+use crate::openings::MasterKey;
 use crate::report::{Appended, OpenReport, Receipt, SignedCheckpoint};
 use crate::shared::{checked_log_vkey, genesis_body, Accepted, Committed, Reply, Request, Shared};
 use crate::writer::Writer;
@@ -60,6 +62,7 @@ struct Inner {
     open: RwLock<Option<Arc<Open>>>,
     /// Fixed for the store's life, from the first open.
     origin: String,
+    format: u64,
     log_vkey: VerifierKey,
     report: OpenReport,
     /// The last durable size and checkpoint, for [`Store::size`] and
@@ -85,6 +88,7 @@ struct Recovery {
 struct Reopen {
     dir: PathBuf,
     log_key: SigningKey,
+    master: Option<MasterKey>,
     config: StoreConfig,
     clock: Arc<dyn Clock>,
 }
@@ -148,7 +152,7 @@ impl Open {
             });
         }
         let config = reopen.config.clone();
-        let trees = Trees::open(open_db(dir, &config)?)?;
+        let trees = Trees::open(open_db(dir, &config)?)?.with_master_key(reopen.master.clone())?;
         let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
         let shared = Arc::new(Shared {
             trees,
@@ -218,7 +222,34 @@ impl Store {
         config: StoreConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Store, StoreError> {
-        let dir = dir.as_ref();
+        Self::create_keyed(dir.as_ref(), genesis, log_key, None, config, clock)
+    }
+
+    /// [`Store::create`] with the ledger's master key (SPEC §12.10): the store keeps the
+    /// openings of sealed statements, encrypted, and its snapshots encrypted too, and replays
+    /// with the openings. A format-2 ledger is served this way.
+    ///
+    /// # Errors
+    /// As [`Store::create`].
+    pub fn create_with_master_key(
+        dir: impl AsRef<Path>,
+        genesis: Envelope,
+        log_key: SigningKey,
+        master: MasterKey,
+        config: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
+        Self::create_keyed(dir.as_ref(), genesis, log_key, Some(master), config, clock)
+    }
+
+    fn create_keyed(
+        dir: &Path,
+        genesis: Envelope,
+        log_key: SigningKey,
+        master: Option<MasterKey>,
+        config: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
         let refuse = |reason: &str| StoreError::Genesis {
             reason: reason.to_owned(),
         };
@@ -244,16 +275,18 @@ impl Store {
                 path: dir.to_owned(),
             });
         }
+        let reopen = Reopen {
+            dir: dir.to_owned(),
+            log_key: log_key.clone(),
+            master: master.clone(),
+            config: config.clone(),
+            clock: Arc::clone(&clock),
+        };
+        let trees = trees.with_master_key(master)?;
         let empty = Checkpoint {
             origin: origin.to_owned(),
             size: 0,
             root: merkle::empty_root(),
-        };
-        let reopen = Reopen {
-            dir: dir.to_owned(),
-            log_key: log_key.clone(),
-            config: config.clone(),
-            clock: Arc::clone(&clock),
         };
         let shared = Arc::new(Shared {
             trees,
@@ -300,9 +333,37 @@ impl Store {
         config: StoreConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Store, StoreError> {
+        Self::open_keyed(dir.as_ref(), log_key, None, config, clock)
+    }
+
+    /// [`Store::open`] with the ledger's master key: the model resumes with the openings kept
+    /// (the full state), and sealed statements can be appended (see
+    /// [`Store::create_with_master_key`]).
+    ///
+    /// # Errors
+    /// As [`Store::open`], and [`StoreError::Openings`] for another master key than the one
+    /// the store's openings are kept under.
+    pub fn open_with_master_key(
+        dir: impl AsRef<Path>,
+        log_key: SigningKey,
+        master: MasterKey,
+        config: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
+        Self::open_keyed(dir.as_ref(), log_key, Some(master), config, clock)
+    }
+
+    fn open_keyed(
+        dir: &Path,
+        log_key: SigningKey,
+        master: Option<MasterKey>,
+        config: StoreConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Store, StoreError> {
         let reopen = Reopen {
-            dir: dir.as_ref().to_owned(),
+            dir: dir.to_owned(),
             log_key,
+            master,
             config,
             clock,
         };
@@ -314,6 +375,7 @@ impl Store {
         Store {
             inner: Arc::new(Inner {
                 origin: shared.origin.clone(),
+                format: shared.genesis_format,
                 log_vkey: shared.log_vkey.clone(),
                 report: shared.report.clone(),
                 last: RwLock::new(None),
@@ -364,6 +426,23 @@ impl Store {
     /// [`AppendError::Closed`] after `close` or a failed write, [`AppendError::Store`] when
     /// storage fails.
     pub async fn append(&self, envelope: Envelope) -> Result<Appended, AppendError> {
+        self.append_sealed(envelope, None).await
+    }
+
+    /// [`Store::append`] of an envelope with the sealing of its sealed body (SPEC §12.5): the
+    /// model checks that the sealing opens the body (rule 1), runs every rule on the opened
+    /// body, and the entry (in sealed form) and its openings (encrypted) are written in the
+    /// same transaction. `None` is [`Store::append`].
+    ///
+    /// # Errors
+    /// As [`Store::append`]; a sealing that does not open the body, a sealed body without
+    /// one, or one with a plain body is [`AppendError::Violation`] of rule 1;
+    /// [`StoreError::NoMasterKey`] for a store opened without its master key.
+    pub async fn append_sealed(
+        &self,
+        envelope: Envelope,
+        sealing: Option<Sealing>,
+    ) -> Result<Appended, AppendError> {
         let canonical = match self.precheck(&envelope)? {
             Precheck::Existing(appended) => return Ok(appended),
             Precheck::New(canonical) => canonical,
@@ -376,6 +455,7 @@ impl Store {
         let (sender, receiver) = oneshot::channel();
         self.submit(Request {
             envelope,
+            sealing,
             canonical,
             reply: Reply::Async(sender, permit),
         })?;
@@ -389,6 +469,18 @@ impl Store {
     /// # Errors
     /// As [`Store::append`].
     pub fn append_blocking(&self, envelope: Envelope) -> Result<Appended, AppendError> {
+        self.append_sealed_blocking(envelope, None)
+    }
+
+    /// [`Store::append_sealed`] for threads outside an async runtime.
+    ///
+    /// # Errors
+    /// As [`Store::append_sealed`].
+    pub fn append_sealed_blocking(
+        &self,
+        envelope: Envelope,
+        sealing: Option<Sealing>,
+    ) -> Result<Appended, AppendError> {
         let canonical = match self.precheck(&envelope)? {
             Precheck::Existing(appended) => return Ok(appended),
             Precheck::New(canonical) => canonical,
@@ -396,6 +488,7 @@ impl Store {
         let (sender, receiver) = mpsc::sync_channel(1);
         self.submit(Request {
             envelope,
+            sealing,
             canonical,
             reply: Reply::Blocking(sender),
         })?;
@@ -541,6 +634,16 @@ impl Store {
                     .unwrap_or_else(|| "the store is being reopened".to_owned()),
             ),
         }
+    }
+
+    /// The ledger's format, the genesis statement's `v` (SPEC §10).
+    pub fn format(&self) -> u64 {
+        self.inner.format
+    }
+
+    /// Whether the store was opened with its master key (fixed for its life).
+    pub(crate) fn inner_keeps_openings(&self) -> bool {
+        self.inner.reopen.master.is_some()
     }
 
     /// The ledger's origin (genesis `body.origin`).

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::Checkpoint;
+use hisaab_log::seal::{Openings, Sealing};
 use hisaab_log::{Entry, Envelope, Hash, SealedEntry, StatementId, Timestamp};
 use hisaab_model::view::Scope;
 use hisaab_model::Ledger;
@@ -31,6 +32,9 @@ pub(crate) struct Writer {
 struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
+    /// Per entry of `entries`: the openings of its sealed fields, kept in the vault in the
+    /// batch's own transaction (SPEC §12.5, §12.10).
+    openings: Vec<Option<Openings>>,
     /// Per entry of `entries`: the operator and KPI it concerns, references followed (the
     /// `by_kpi` history index; see `Ledger::apply_indexed`).
     subjects: Vec<Option<(String, String)>>,
@@ -47,6 +51,7 @@ impl Pending {
         Pending {
             start,
             entries: Vec::new(),
+            openings: Vec::new(),
             subjects: Vec::new(),
             scopes: Vec::new(),
             by_id: HashMap::new(),
@@ -60,6 +65,7 @@ impl Pending {
         PendingView {
             start: self.start,
             entries: &self.entries,
+            openings: &self.openings,
             by_id: &self.by_id,
         }
     }
@@ -105,7 +111,7 @@ impl Writer {
         canonical: Vec<u8>,
     ) -> Result<(), AppendError> {
         let mut pending = Pending::new(0);
-        self.admit(&mut pending, genesis, &canonical)?;
+        self.admit(&mut pending, genesis, None, &canonical)?;
         let mut writes = Writes::default();
         writes.meta.insert(FORMAT_KEY, FORMAT);
         self.commit(&pending, writes)?;
@@ -148,7 +154,12 @@ impl Writer {
         let mut pending = Pending::new(self.ledger.size());
         let mut waiting = Vec::with_capacity(batch.len());
         for request in batch {
-            match self.admit(&mut pending, request.envelope, &request.canonical) {
+            match self.admit(
+                &mut pending,
+                request.envelope,
+                request.sealing.as_ref(),
+                &request.canonical,
+            ) {
                 Ok(admitted) => waiting.push((request.reply, admitted)),
                 // A rejection changes nothing; it is answered at once.
                 Err(error) => request.reply.send(Err(error)),
@@ -209,11 +220,14 @@ impl Writer {
     }
 
     /// Judges one envelope at the next position: a resubmission is recognised, anything else
-    /// goes through the model with a history that sees the disk and this batch.
+    /// goes through the model with a history that sees the disk and this batch. A sealed body
+    /// comes with its sealing: the model checks it (rule 1) and runs every rule on the opened
+    /// body; the openings go into the batch beside the entry.
     fn admit(
         &mut self,
         pending: &mut Pending,
         envelope: Envelope,
+        sealing: Option<&Sealing>,
         canonical: &[u8],
     ) -> Result<Admitted, AppendError> {
         let lookup = self.same_envelope(pending, &envelope.statement.id, canonical)?;
@@ -221,6 +235,13 @@ impl Writer {
             return Ok(Admitted::Existing(seq));
         }
         let seq = self.ledger.size();
+        let fields = self
+            .ledger
+            .check_sealing(seq, &envelope.statement, sealing)
+            .map_err(AppendError::Violation)?;
+        if fields.is_some() && self.shared.trees.vault.is_none() {
+            return Err(AppendError::Store(StoreError::NoMasterKey));
+        }
         let recorded_at = self.recorded_at()?;
         let entry = Entry::new(seq, self.ledger.last_event_hash(), recorded_at, envelope);
         // The caller's canonical bytes of this envelope are spliced into the leaf bytes rather
@@ -245,8 +266,14 @@ impl Writer {
         // The rules parse the body once; its subject and scope come from that parse.
         let applied = self
             .ledger
-            .apply_indexed(&sealed, &history)
+            .apply_indexed(&sealed, fields.as_ref(), &history)
             .map_err(AppendError::Violation)?;
+        let openings = fields.map(|fields| Openings {
+            seq,
+            event_hash: sealed.event_hash(),
+            kind: sealed.entry().statement.kind.clone(),
+            fields,
+        });
         pending
             .by_id
             .insert(sealed.entry().statement.id.clone(), seq);
@@ -254,6 +281,7 @@ impl Writer {
         pending.subjects.push(applied.subject);
         pending.scopes.push(applied.scope);
         pending.entries.push(sealed);
+        pending.openings.push(openings);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
             pending.snapshots.push((size, self.ledger.to_snapshot()));
@@ -347,15 +375,25 @@ impl Writer {
                 writes.by_kpi.insert(key, &[]);
             }
         }
+        // The openings, encrypted, in the same transaction as their entries: a crash keeps both
+        // or neither (SPEC §12.10).
+        for openings in pending.openings.iter().flatten() {
+            let vault = shared.trees.vault.as_ref().ok_or(StoreError::NoMasterKey)?;
+            writes.openings.insert(
+                &crate::openings::OpeningsVault::key(openings.seq),
+                vault.seal_record(openings)?,
+            );
+        }
         let mut index = pending.hash_start;
         for hash in &pending.hashes {
             writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
             index = index.saturating_add(1);
         }
         for (snapshot_size, bytes) in &pending.snapshots {
-            writes
-                .snapshots
-                .insert(&snapshot_size.to_be_bytes(), encode_snapshot(bytes));
+            writes.snapshots.insert(
+                &snapshot_size.to_be_bytes(),
+                encode_snapshot(&shared.trees, *snapshot_size, bytes),
+            );
         }
         self.prune_snapshots(&mut writes, pending)?;
         writes

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod common;
+
+use common::files_under;
 use hisaab_log::seal::{seal_body, sealed_fields, text_leaves, Openings, Seed, BLINDING_FIELD};
 use hisaab_log::{Entry, Hash, SealedEntry, Statement};
 use hisaab_scenario::{build, ScenarioConfig};
@@ -95,19 +97,6 @@ fn the_sealed_demo_ledger_holds_no_sealed_value() {
         needles > 100,
         "the demo ledger has sealed texts to look for ({needles})"
     );
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[derive(Default)]

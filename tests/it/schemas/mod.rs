@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use hisaab_api::{ConsistencyProof, ErrorBody, InclusionProof, Receipt};
+use hisaab_api::{ConsistencyProof, ErrorBody, InclusionProof, Receipt, Submission};
 use hisaab_log::bundle::BundleHeader;
 use hisaab_log::merkle::MemoryTree;
 use hisaab_log::note::{Checkpoint, VerifierKey};
@@ -109,6 +109,7 @@ fn generated() -> Vec<(String, Value)> {
     };
     document("statement", with_statement::<Statement>());
     document("envelope", with_statement::<Envelope>());
+    document("submission", with_statement::<Submission>());
     document("entry", with_statement::<Entry>());
     document("bundle-header", derive::<BundleHeader>());
     document("receipt", derive::<Receipt>());
@@ -339,6 +340,48 @@ fn every_envelope_entry_and_body_of_the_scenario_validates() {
         bodies.len(),
         "the scenario uses every kind"
     );
+}
+
+#[test]
+fn every_submission_of_the_sealed_scenario_validates() {
+    let submission = compile("submission.schema.json");
+    let sealed = fixture().scenario.sealed().unwrap();
+    let mut with_sealing = 0;
+    for step in &sealed.steps {
+        let envelope = step.entry.entry().envelope();
+        let posted = match &step.sealing {
+            Some(sealing) => {
+                with_sealing += 1;
+                serde_json::to_value(Submission::Sealed(hisaab_api::SealedSubmission {
+                    envelope: envelope.clone(),
+                    sealing: sealing.clone(),
+                }))
+                .unwrap()
+            }
+            None => serde_json::to_value(&envelope).unwrap(),
+        };
+        assert_valid(&submission, &posted, &step.entry.entry().statement.kind);
+        if posted.get("sealing").is_some() {
+            let mut missing = posted.clone();
+            missing.as_object_mut().unwrap().remove("sealing");
+            assert_invalid(
+                &submission,
+                &missing,
+                "a sealed submission without its sealing",
+            );
+            let mut extra = posted.clone();
+            extra["more"] = json!(1);
+            assert_invalid(
+                &submission,
+                &extra,
+                "a sealed submission with another member",
+            );
+            let mut short_seed = posted.clone();
+            short_seed["sealing"]["seed"] = json!("abcd");
+            assert_invalid(&submission, &short_seed, "a seed of 2 bytes");
+        }
+    }
+    assert!(with_sealing > 100, "{with_sealing}");
 }
 
 #[test]

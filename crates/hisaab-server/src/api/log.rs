@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hisaab_api::{Withheld, WithheldLine};
 use hisaab_log::{merkle, Hash, SealedEntry};
-use hisaab_model::view::{entry_access, EntryAccess, Reader};
+use hisaab_model::sealed::is_sealed_form;
+use hisaab_model::view::{entry_access_of, openings_access, EntryAccess, Reader};
 use hisaab_model::Scope;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -136,8 +137,8 @@ fn lines_for(
             .sum(),
     );
     for (sealed, scope) in entries.iter().zip(&scopes) {
-        match entry_access(reader, scope) {
-            EntryAccess::Full => out.extend_from_slice(sealed.leaf_bytes()),
+        match access_to(sealed, scope, reader) {
+            EntryAccess::Full | EntryAccess::Sealed => out.extend_from_slice(sealed.leaf_bytes()),
             _ => {
                 let line = WithheldLine {
                     withheld: Withheld {
@@ -155,11 +156,22 @@ fn lines_for(
     Ok(out)
 }
 
+/// How `reader` gets `sealed`, an entry of `scope`: an entry in sealed form is served to every
+/// reader (SPEC §12.4, §13.4), any other as its scope says.
+fn access_to(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> EntryAccess {
+    let statement = &sealed.entry().statement;
+    entry_access_of(
+        reader,
+        scope,
+        is_sealed_form(&statement.kind, &statement.body),
+    )
+}
+
 /// One entry as `reader` may read it: its leaf bytes, cacheable by anyone when it is a
 /// registry entry and private otherwise; or 403 `forbidden` when it is withheld.
 fn entry_for(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> Result<Response, ApiError> {
-    match entry_access(reader, scope) {
-        EntryAccess::Full => {
+    match access_to(sealed, scope, reader) {
+        EntryAccess::Full | EntryAccess::Sealed => {
             let response = bytes_response(JSON, sealed.leaf_bytes().to_vec());
             if *scope == Scope::Registry {
                 Ok(immutable(response))
@@ -234,15 +246,7 @@ pub(crate) async fn entry(
     ReaderOf(reader): ReaderOf,
     PathText(seq): PathText,
 ) -> Result<Response, ApiError> {
-    let seq: u64 = crate::extract::decimal::parse(&seq)
-        .filter(|seq| *seq <= schema::INTEGER_MAX)
-        .ok_or_else(|| ApiError::BadPath {
-            message: format!(
-                "seq must be an integer from 0 to 2^53 - 1 in plain decimal digits (no sign, no \
-                 leading zero), found {:?}",
-                short(&seq)
-            ),
-        })?;
+    let seq = parse_seq(&seq)?;
     let found = blocking(move || {
         let Some(sealed) = app.store.entry(seq).map_err(ApiError::from)? else {
             return Ok(None);
@@ -258,6 +262,79 @@ pub(crate) async fn entry(
     match found {
         Some((sealed, scope)) => entry_for(&sealed, &scope, &reader),
         None => Err(ApiError::not_found(format!("no entry with seq {seq}"))),
+    }
+}
+
+/// The `{seq}` of a path: plain decimal digits, at most 2^53 - 1 (SPEC §7.1).
+fn parse_seq(seq: &str) -> Result<u64, ApiError> {
+    crate::extract::decimal::parse(seq)
+        .filter(|seq| *seq <= schema::INTEGER_MAX)
+        .ok_or_else(|| ApiError::BadPath {
+            message: format!(
+                "seq must be an integer from 0 to 2^53 - 1 in plain decimal digits (no sign, no \
+                 leading zero), found {:?}",
+                short(seq)
+            ),
+        })
+}
+
+/// The openings of one entry's sealed fields (SPEC §12.6), for a reader who may read the entry
+/// in full (SPEC §13.4): the values and salts the ledger keeps, encrypted, beside the sealed
+/// entry.
+#[utoipa::path(
+    get,
+    path = "/v1/entries/{seq}/openings",
+    tag = "log",
+    params(EntryPath),
+    responses(
+        (status = 200, description = "The entry's openings: `{\"seq\",\"event_hash\",\"kind\",\
+            \"fields\":{\"<field>\":{\"salt\",\"value\"}}}`, each checkable against the entry's \
+            commitment (SPEC §12.2, §12.6).", body = doc::Openings),
+        (status = 400, description = "`bad_path`: the seq is not an integer from 0 to \
+            2^53 - 1 in plain decimal digits.", body = doc::ErrorBody),
+        (status = 404, description = "`not_found`: no entry with this seq, or none of its \
+            fields is kept sealed (a kind that seals nothing, a body in the clear, openings \
+            erased).", body = doc::ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = doc::ErrorBody),
+        (status = 403, description = "`forbidden`: the entry is about an operator (or the \
+            sector) the reader may not read in full; the message says who may.",
+            body = doc::ErrorBody),
+        (status = 503, description = "`overloaded`, `timeout` or `unavailable` (also: the \
+            server holds no master key).", body = doc::ErrorBody),
+    )
+)]
+pub(crate) async fn openings(
+    State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    PathText(seq): PathText,
+) -> Result<Response, ApiError> {
+    let seq = parse_seq(&seq)?;
+    let found = blocking(move || {
+        let Some(sealed) = app.store.entry(seq).map_err(ApiError::from)? else {
+            return Ok(None);
+        };
+        let scope = app.store.scopes(&[seq])?.pop().unwrap_or(Scope::Sector);
+        if !openings_access(&reader, &scope, &sealed.entry().statement) {
+            return Err(withheld(
+                seq,
+                &sealed.entry().statement.kind,
+                &scope,
+                &reader,
+            ));
+        }
+        Ok(Some(app.store.openings(seq).map_err(ApiError::from)?))
+    })
+    .await?;
+    match found {
+        None => Err(ApiError::not_found(format!("no entry with seq {seq}"))),
+        Some(None) => Err(ApiError::not_found(format!(
+            "entry {seq} has no openings kept: its kind seals nothing, its body is in the \
+             clear, or its openings were erased"
+        ))),
+        Some(Some(openings)) => Ok(private(Json(openings).into_response())),
     }
 }
 
@@ -458,6 +535,60 @@ pub(crate) struct BundleQuery {
     #[serde(default, deserialize_with = "crate::extract::decimal::optional")]
     #[schemars(range(min = 1, max = "schema::INTEGER_MAX"))]
     tree_size: Option<u64>,
+}
+
+/// The openings file (SPEC §12.6) of the first `tree_size` entries: the openings of every
+/// entry the reader may read in full (SPEC §13.4), to replay the full state (or the reader's
+/// view) from the bundle with `hisaab verify BUNDLE --openings FILE`.
+#[utoipa::path(
+    get,
+    path = "/v1/openings",
+    tag = "log",
+    params(BundleQuery),
+    responses(
+        (status = 200, description = "An openings file: the header line `{openings, ledger, \
+            size}`, then one line per entry whose openings the reader may have, ascending seq, \
+            each `{seq, event_hash, kind, fields}` (SPEC §12.6); every line ends in `\\n`. A \
+            public reader gets the header alone.", body = String,
+            content_type = "application/x-ndjson"),
+        (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
+            out of its bounds (0, above 2^53 - 1).", body = doc::ErrorBody),
+        (status = 404, description = "`tree_size_out_of_range`: beyond the ledger's size.",
+            body = doc::ErrorBody),
+        (status = 401, description = "Credentials were sent and do not hold (SPEC §13): \
+            `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
+            `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
+            request reads as the public.", body = doc::ErrorBody),
+        (status = 503, description = "`ledger_empty`, `overloaded`, `timeout` or \
+            `unavailable` (also: the server holds no master key).", body = doc::ErrorBody),
+    )
+)]
+pub(crate) async fn openings_file(
+    State(app): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    Query(query): Query<BundleQuery>,
+) -> Result<Response, ApiError> {
+    check_integer("tree_size", query.tree_size, 1)?;
+    let size = app.store.size();
+    if size == 0 {
+        return Err(ApiError::LedgerEmpty);
+    }
+    let tree_size = query.tree_size.unwrap_or(size);
+    check_tree_size("tree_size", tree_size, size)?;
+    let bytes = blocking(move || {
+        let file = app
+            .store
+            .openings_file(tree_size, |scope, entry| {
+                openings_access(&reader, scope, &entry.entry().statement)
+            })
+            .map_err(ApiError::from)?;
+        let mut out = Vec::new();
+        file.write(&mut out)
+            .map_err(|error| ApiError::internal("openings file", &error))?;
+        Ok(out)
+    })
+    .await?;
+    Ok(private(bytes_response(JSON_LINES, bytes)))
 }
 
 /// A bundle (SPEC §6) of the first `tree_size` entries, streamed.

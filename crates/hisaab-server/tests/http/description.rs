@@ -164,9 +164,9 @@ fn integer_parameters_are_bounded_by_2_to_the_53() {
         }
     }
     assert_eq!(
-        seen, 12,
-        "start, limit, seq, index, tree_size, from, to, as_of (state), as_of (obligations), \
-         tree_size, start, limit"
+        seen, 14,
+        "start, limit, seq, seq (openings), index, tree_size, from, to, as_of (state), as_of \
+         (obligations), tree_size (bundle), tree_size (openings), start, limit"
     );
 }
 

@@ -10,7 +10,7 @@
 
 pub mod model;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hisaab_log::merkle::verify_inclusion;
@@ -146,4 +146,18 @@ pub fn verify_receipt_in(store: &Store, receipt: &Receipt) {
         &latest.checkpoint.root,
     )
     .unwrap();
+}
+
+/// Every file below `dir`, recursively (sled's files, to search them for what must not be there).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
