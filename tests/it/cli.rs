@@ -1038,7 +1038,19 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         &key("pta"),
         "pta",
     );
-    let verified = hisaab_model::verify_bundle(bundle.as_bytes()).unwrap();
+    // The entries are sealed: the bundle alone replays to the public state; with the openings
+    // the authority may read, to the full state that `replay --key` printed.
+    let openings = get_as(
+        &server,
+        &format!("/v1/openings?tree_size={opened_size}"),
+        &key("pta"),
+        "pta",
+    );
+    let openings = hisaab_log::seal::OpeningsFile::read(openings.as_bytes()).unwrap();
+    let cited = hisaab_model::cited_sizes(bundle.as_bytes()).unwrap();
+    let opened = hisaab_model::verify_bundle_opened(bundle.as_bytes(), &cited, &openings).unwrap();
+    assert!(!opened.partial);
+    let verified = opened.bundle;
     assert_eq!(verified.state.digest().to_hex(), replayed["digest"]);
     assert_eq!(
         entry["statement"]["body"]["state_digest"],
