@@ -185,14 +185,14 @@ pub(crate) struct ChallengeRecord {
     pub(crate) resolved_seq: Option<u64>,
     /// Format 2 (SPEC §11.12): who answers for it, by when, and how grave it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) owner: Option<crate::cycle::ActionOwner>,
+    pub(crate) owner: Option<crate::record::ActionOwner>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) due: Option<Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) severity: Option<crate::value::Severity>,
     /// The measures taken against it, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) measures: Vec<crate::cycle::MeasureRecord>,
+    pub(crate) measures: Vec<crate::record::MeasureRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -947,14 +947,14 @@ impl Ledger {
     pub(crate) fn check_owner(
         &self,
         seq: u64,
-        owner: &crate::cycle::ActionOwner,
+        owner: &crate::record::ActionOwner,
         verb: &str,
     ) -> Result<(), Violation> {
         match owner {
-            crate::cycle::ActionOwner::Member(member) => {
+            crate::record::ActionOwner::Member(member) => {
                 self.check_active_member(seq, member, verb).map(|_| ())
             }
-            crate::cycle::ActionOwner::Operator(operator) => {
+            crate::record::ActionOwner::Operator(operator) => {
                 self.check_operator_present(seq, operator)
             }
         }

@@ -180,7 +180,7 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
             );
             for c in &view.register.commitments {
                 let action = if !view.may_read(c.seq) {
-                    crate::pages::WITHHELD_TEXT.to_owned()
+                    crate::view::WITHHELD_TEXT.to_owned()
                 } else {
                     match body_at(store, c.seq)? {
                         Some(hisaab_model::Body::CommitmentMade(b)) => {

@@ -16,7 +16,7 @@ use hisaab_store::Store;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::view::{
-    body_at, body_of, meetings_newest_first, next_meeting, tasks_overdue_first, Task,
+    body_at, body_of, meetings_newest_first, next_meeting, tasks_overdue_first, Task, WITHHELD_TEXT,
 };
 use crate::{assets, Reader, View, WebError};
 
@@ -941,9 +941,6 @@ fn summary(view: &View, body: &Body) -> String {
         other => other.kind().as_str().to_owned(),
     }
 }
-
-/// What a table shows in place of a text the reader may not read (SPEC §13.4).
-pub(crate) const WITHHELD_TEXT: &str = "(withheld)";
 
 /// What a card says of an entry the reader may not read (SPEC §13.4).
 const WITHHELD: &str = "Withheld: this entry is about an operator whose members and the task \

@@ -17,6 +17,9 @@ use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope};
 use hisaab_model::{Body, Ledger, Slug, State};
 use hisaab_store::{Store, StoreError};
 
+/// What a page or a table shows in place of a text the reader may not read (SPEC §13.4).
+pub(crate) const WITHHELD_TEXT: &str = "(withheld)";
+
 /// How many views are kept (the latest and a few `as_of` ones).
 const CACHED_MAX: usize = 8;
 
