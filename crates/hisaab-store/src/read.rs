@@ -158,11 +158,6 @@ impl Store {
         })
     }
 
-    /// Whether the store was opened with its master key, and so keeps and reads openings.
-    pub fn keeps_openings(&self) -> bool {
-        self.inner_keeps_openings()
-    }
-
     /// The leaf bytes of entry `seq` exactly as stored (checked against the stored leaf hash);
     /// `None` beyond the log.
     ///

@@ -65,9 +65,10 @@ struct Inner {
     format: u64,
     log_vkey: VerifierKey,
     report: OpenReport,
-    /// The last durable size and checkpoint, for [`Store::size`] and
-    /// [`Store::latest_checkpoint`] while no store is open.
-    last: RwLock<Option<Committed>>,
+    /// The durable size and checkpoint when the store was opened, and again when a failed
+    /// store is taken down: what [`Store::size`] and [`Store::latest_checkpoint`] answer while
+    /// no store is open.
+    last: RwLock<Committed>,
     reopen: Reopen,
     /// Set by [`Store::close`]: a closed store is not reopened.
     closed: AtomicBool,
@@ -378,7 +379,7 @@ impl Store {
                 format: shared.genesis_format,
                 log_vkey: shared.log_vkey.clone(),
                 report: shared.report.clone(),
-                last: RwLock::new(None),
+                last: RwLock::new(shared.committed()),
                 open: RwLock::new(Some(Arc::new(open))),
                 reopen,
                 closed: AtomicBool::new(false),
@@ -588,18 +589,7 @@ impl Store {
                 .last
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
-                .clone()
-                .unwrap_or_else(|| Committed {
-                    size: 0,
-                    latest: SignedCheckpoint {
-                        note: String::new(),
-                        checkpoint: Checkpoint {
-                            origin: self.inner.origin.clone(),
-                            size: 0,
-                            root: merkle::empty_root(),
-                        },
-                    },
-                }),
+                .clone(),
         }
     }
 
@@ -641,8 +631,9 @@ impl Store {
         self.inner.format
     }
 
-    /// Whether the store was opened with its master key (fixed for its life).
-    pub(crate) fn inner_keeps_openings(&self) -> bool {
+    /// Whether the store was opened with its master key, and so keeps and reads openings
+    /// (fixed for its life: a reopen after a storage failure uses the same key).
+    pub fn keeps_openings(&self) -> bool {
         self.inner.reopen.master.is_some()
     }
 
@@ -735,7 +726,7 @@ impl Store {
                 .inner
                 .last
                 .write()
-                .unwrap_or_else(PoisonError::into_inner) = Some(open.shared.committed());
+                .unwrap_or_else(PoisonError::into_inner) = open.shared.committed();
             open.stop_writer();
             let deadline = Instant::now() + RECOVERY_DRAIN;
             while Arc::strong_count(&open) > 1 || Arc::strong_count(&open.shared) > 1 {
