@@ -134,6 +134,7 @@ fn receipts_survive_sigkill_under_concurrent_http_load() {
     let mut lost_total = 0usize;
     let mut lost_recorded = 0u64;
     let mut known = Known::default();
+    let started = std::time::Instant::now();
     for round in 0..rounds {
         let stop = Arc::new(AtomicBool::new(false));
         let clients: Vec<_> = (0..CLIENTS)
@@ -193,6 +194,15 @@ fn receipts_survive_sigkill_under_concurrent_http_load() {
         assert_eq!(after.size, now.size + added, "round {round}");
         lost_recorded += lost_now - added;
         last = after;
+        if full {
+            eprintln!(
+                "after {} kills: {} entries, {} receipts held, {:.0} s",
+                round + 1,
+                last.size,
+                everything.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     assert!(
         kills_under_load * 2 >= rounds,
