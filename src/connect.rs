@@ -77,6 +77,24 @@ pub(crate) fn member_of_key(client: &Client, key: &hisaab_log::PublicKey) -> Res
     Ok(id.as_str().to_owned())
 }
 
+/// Opens a session on the server the arguments name that reads as the member whose current
+/// key `key` is (SPEC §13), so that what a signing command reads (a dispute's resolution
+/// replays the bundle; the load generator's replica) is what the signer's role may see. A key
+/// that is no member's yet reads the public view; the server decides statements either way.
+pub(crate) fn open_server_as_signer(
+    server: &ServerArgs,
+    key: &hisaab_log::SigningKey,
+) -> Result<Session> {
+    let mut session = open_server(server)?;
+    if let Ok(member) = member_of_key(&session.client, &crate::keyfile::public(key)) {
+        session.client.set_credentials(Some(Credentials::Key {
+            member,
+            key: Box::new(key.clone()),
+        }));
+    }
+    Ok(session)
+}
+
 /// Opens a session on the server the arguments name.
 pub(crate) fn open_server(server: &ServerArgs) -> Result<Session> {
     open(&server.server, &server.trust)

@@ -90,17 +90,7 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
         bail!("--kind kpi sends at most {KPI_COUNT_MAX} envelopes per run");
     }
     let key = keyfile::read(&args.key)?;
-    let mut session = connect::open_server(&args.server)?;
-    // The authority's key reads as the authority (SPEC §13): the replica of the in-process
-    // floor is built from the whole bundle, which is for full readers.
-    if let Ok(member) = connect::member_of_key(&session.client, &keyfile::public(&key)) {
-        session
-            .client
-            .set_credentials(Some(hisaab_client::Credentials::Key {
-                member,
-                key: Box::new(key.clone()),
-            }));
-    }
+    let mut session = connect::open_server_as_signer(&args.server, &key)?;
     let before = session.latest_checkpoint()?.checkpoint;
 
     eprintln!("pre-signing {} envelopes…", args.count);

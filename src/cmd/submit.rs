@@ -120,18 +120,7 @@ fn print_receipt(posted: &Posted, json_only: bool, size: u64, root: &Hash) -> Re
 fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
     let common = common_of(helper);
     let key = keyfile::read(&common.key)?;
-    let mut session = connect::open_server(&common.server)?;
-    // The signer reads as themself (SPEC §13): a helper that reads the ledger (a dispute's
-    // resolution replays the bundle) sees what the signer's role may see. A key that is no
-    // member's yet reads the public view; the server decides the statement either way.
-    if let Ok(member) = connect::member_of_key(&session.client, &keyfile::public(&key)) {
-        session
-            .client
-            .set_credentials(Some(hisaab_client::Credentials::Key {
-                member,
-                key: Box::new(key.clone()),
-            }));
-    }
+    let mut session = connect::open_server_as_signer(&common.server, &key)?;
     let draft = match helper {
         SubmitHelper::Raw { kind, body, .. } => {
             let kind =

@@ -489,27 +489,15 @@ impl Client {
         line: &str,
         checkpoint: &str,
     ) -> Result<CosignatureAccepted, ClientError> {
-        let url = format!("{}/v1/cosignatures", self.base);
         let request = CosignatureRequest {
             cosignature: line.to_owned(),
             checkpoint: Some(checkpoint.to_owned()),
         };
-        let response = self
-            .http
-            .post(&url)
-            .json(&request)
-            .send()
-            .map_err(|e| self.unreachable("POST", &url, e))?;
-        let response = check_status(response).map_err(|source| ClientError::Status {
-            method: "POST",
-            url,
+        let body = serde_json::to_vec(&request).map_err(|source| ClientError::Answer {
+            what: "the cosignature request".to_owned(),
             source,
         })?;
-        let text = read_text(response)?;
-        serde_json::from_str(&text).map_err(|source| ClientError::Answer {
-            what: "the answer to a cosignature".to_owned(),
-            source,
-        })
+        self.post_json("/v1/cosignatures", Some(body))
     }
 
     /// A request that got no answer: names the server.

@@ -79,33 +79,12 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
     })?;
 
     // The latest checkpoint, stored under its size, and the high-water mark that sled must
-    // not have fallen behind.
-    let (key, note) = trees
-        .checkpoints
-        .last()
-        .map_err(StoreError::sled("reading the latest checkpoint"))?
-        .ok_or(Corruption::Checkpoint {
-            reason: "the store has no checkpoint".into(),
-        })?;
-    let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
-        reason: "the note is not UTF-8".into(),
-    })?;
-    // The mark first: a rollback is named as such, before any entry is read.
-    let checkpoint = verify_checkpoint(&note, &log_key).map_err(|e| Corruption::Checkpoint {
-        reason: e.to_string(),
-    })?;
+    // not have fallen behind: the mark first, so that a rollback is named as such before any
+    // entry is read.
+    let (note, checkpoint) = trees.latest_checkpoint(&log_key)?;
     let mark = crate::mark::status(dir, checkpoint.size, &checkpoint.root)?;
     let mut report = verify_trees(&trees, &note, &log_key)?;
     report.mark = mark;
-    if decode_u64(&key) != Some(report.size) {
-        return Err(Corruption::Checkpoint {
-            reason: format!(
-                "the checkpoint for size {} is stored under another key",
-                report.size
-            ),
-        }
-        .into());
-    }
     Ok(AuditedDir {
         trees,
         report,

@@ -17,6 +17,7 @@
 //! snapshot at or below a size are one ordered lookup each (O(log n)).
 
 use hisaab_log::merkle::{HashReader, MerkleError};
+use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::view::Scope;
 use hisaab_model::Slug;
@@ -232,7 +233,37 @@ impl Trees {
         Hash::try_from_slice(&value).map_err(|_| Corruption::MissingStoredHash { index }.into())
     }
 
-    /// The seq an index maps `key` to, if any.
+    /// The latest checkpoint: its note and what the note says, its signature verified under
+    /// `vkey` and its size the key it is stored under.
+    pub(crate) fn latest_checkpoint(
+        &self,
+        vkey: &VerifierKey,
+    ) -> Result<(String, Checkpoint), StoreError> {
+        let (key, note) = self
+            .checkpoints
+            .last()
+            .map_err(StoreError::sled("reading the latest checkpoint"))?
+            .ok_or(Corruption::Checkpoint {
+                reason: "the store has no checkpoint".into(),
+            })?;
+        let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
+            reason: "the note is not UTF-8".into(),
+        })?;
+        let checkpoint = verify_checkpoint(&note, vkey).map_err(|e| Corruption::Checkpoint {
+            reason: e.to_string(),
+        })?;
+        if decode_u64(&key) != Some(checkpoint.size) || checkpoint.size == 0 {
+            return Err(Corruption::Checkpoint {
+                reason: format!(
+                    "the checkpoint for size {} is stored under another key",
+                    checkpoint.size
+                ),
+            }
+            .into());
+        }
+        Ok((note, checkpoint))
+    }
+
     /// The tree size at the end of the group commit that appended entry `seq`, if recorded:
     /// one ordered lookup.
     pub(crate) fn batch_end_covering(&self, seq: u64) -> Result<Option<u64>, StoreError> {
@@ -249,6 +280,7 @@ impl Trees {
         }
     }
 
+    /// The seq an index maps `key` to, if any.
     pub(crate) fn index_seq(
         tree: &sled::Tree,
         name: &'static str,

@@ -24,7 +24,7 @@ use std::path::Path;
 
 use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
-use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
+use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
 use hisaab_model::{Ledger, Scopes};
 
@@ -89,26 +89,8 @@ pub(crate) fn recover(
     let log_vkey = checked_log_vkey(body.origin.as_str(), &body.log_key, log_key)?;
 
     // 2. The latest checkpoint.
-    let (key, note) = trees
-        .checkpoints
-        .last()
-        .map_err(StoreError::sled("reading the latest checkpoint"))?
-        .ok_or(Corruption::Checkpoint {
-            reason: "the store has no checkpoint".into(),
-        })?;
-    let note = String::from_utf8(note.to_vec()).map_err(|_| Corruption::Checkpoint {
-        reason: "the note is not UTF-8".into(),
-    })?;
-    let checkpoint = verify_checkpoint(&note, &log_vkey).map_err(|e| Corruption::Checkpoint {
-        reason: e.to_string(),
-    })?;
+    let (note, checkpoint) = trees.latest_checkpoint(&log_vkey)?;
     let size = checkpoint.size;
-    if decode_u64(&key) != Some(size) || size == 0 {
-        return Err(Corruption::Checkpoint {
-            reason: format!("the checkpoint for size {size} is stored under another key"),
-        }
-        .into());
-    }
 
     // The high-water mark: sled must not have recovered less than was committed.
     let mark_status = crate::mark::status(dir, size, &checkpoint.root)?;
