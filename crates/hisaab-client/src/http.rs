@@ -195,6 +195,18 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<T, ClientError> {
+        let what = format!("POST {path}");
+        self.post(path, body, &what).map(|(_, answer)| answer)
+    }
+
+    /// `POST path` with a JSON body, if any: the answer's status (a success) and its body
+    /// parsed, `what` naming it in errors.
+    fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<Vec<u8>>,
+        what: &str,
+    ) -> Result<(StatusCode, T), ClientError> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.post(&url);
         if let Some(body) = body {
@@ -205,16 +217,18 @@ impl Client {
         let response = request
             .send()
             .map_err(|e| self.unreachable("POST", &url, e))?;
+        let status = response.status();
         let response = check_status(response).map_err(|source| ClientError::Status {
             method: "POST",
             url,
             source,
         })?;
         let text = read_text(response)?;
-        serde_json::from_str(&text).map_err(|source| ClientError::Answer {
-            what: format!("POST {path}"),
+        let answer = serde_json::from_str(&text).map_err(|source| ClientError::Answer {
+            what: what.to_owned(),
             source,
-        })
+        })?;
+        Ok((status, answer))
     }
 
     /// The server's URL without a trailing slash.
@@ -427,25 +441,8 @@ impl Client {
     /// # Errors
     /// As [`Client::get_json`] for a `POST`.
     pub fn post_envelope_bytes(&self, body: Vec<u8>) -> Result<Posted, ClientError> {
-        let url = format!("{}/v1/statements", self.base);
-        let response = self
-            .http
-            .post(&url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .map_err(|e| self.unreachable("POST", &url, e))?;
-        let created = response.status() == StatusCode::CREATED;
-        let response = check_status(response).map_err(|source| ClientError::Status {
-            method: "POST",
-            url,
-            source,
-        })?;
-        let text = read_text(response)?;
-        let receipt = serde_json::from_str(&text).map_err(|source| ClientError::Answer {
-            what: "the server's receipt".to_owned(),
-            source,
-        })?;
+        let (status, receipt) = self.post("/v1/statements", Some(body), "the server's receipt")?;
+        let created = status == StatusCode::CREATED;
         Ok(Posted { created, receipt })
     }
 

@@ -193,6 +193,9 @@ fn add_transport_statuses(doc: &mut Value) {
 /// proof; an entry to its proof; the health answer's size to the bundle, state and proofs of
 /// that size. utoipa has no attribute for links; they are added to the generated document.
 fn add_links(doc: &mut Value) {
+    let inclusion = json!({"operationId": "inclusion_proof",
+        "parameters": {"index": "$response.body#/seq"},
+        "description": "The entry's inclusion proof in the ledger's current tree."});
     let receipt_links = json!({
         "GetEntry": {"operationId": "entry",
             "parameters": {"seq": "$response.body#/seq"},
@@ -200,9 +203,7 @@ fn add_links(doc: &mut Value) {
         "GetEvent": {"operationId": "event",
             "parameters": {"event_hash": "$response.body#/event_hash"},
             "description": "The same entry, by its event hash."},
-        "GetInclusionProof": {"operationId": "inclusion_proof",
-            "parameters": {"index": "$response.body#/seq"},
-            "description": "The entry's inclusion proof in the ledger's current tree."},
+        "GetInclusionProof": inclusion.clone(),
     });
     let links = [
         ("/v1/statements", "post", "201", receipt_links.clone()),
@@ -211,9 +212,7 @@ fn add_links(doc: &mut Value) {
             "/v1/entries/{seq}",
             "get",
             "200",
-            json!({"GetInclusionProof": {"operationId": "inclusion_proof",
-                "parameters": {"index": "$response.body#/seq"},
-                "description": "The entry's inclusion proof in the ledger's current tree."}}),
+            json!({"GetInclusionProof": inclusion}),
         ),
         (
             "/v1/proofs/inclusion",

@@ -26,8 +26,9 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
 
 /// Readiness: 200 when both budgets of requests in flight (reads, appends) have room and the
 /// storage takes writes; 503 `saturated` or `storage_failed` otherwise, so that a load balancer
-/// can send traffic elsewhere and a supervisor can restart a server whose disk filled. Not
-/// counted against any budget.
+/// can send traffic elsewhere while the server is saturated or its store reopens after a
+/// failed write (a full disk: it reopens in place once space returns). Not counted against
+/// any budget.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -37,7 +38,7 @@ pub(crate) async fn healthz(State(app): State<AppState>) -> Json<Health> {
             body = doc::Readiness),
         (status = 503, description = "`saturated`: the reads' or the appends' budget of \
             requests in flight is used up; `storage_failed`: a write failed (a full disk), \
-            appends are stopped until a restart.",
+            appends are stopped until the store has reopened, once space returns.",
             body = doc::ErrorBody),
     )
 )]
