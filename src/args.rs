@@ -290,7 +290,12 @@ pub(crate) struct SignArgs {
     /// When it is signed [default: now, UTC].
     #[arg(long, value_name = "TIMESTAMP")]
     pub(crate) issued_at: Option<String>,
-    /// Write the envelope here instead of stdout.
+    /// Sign the body as it is, its sealed fields in the clear (SPEC §12.5): the entry is
+    /// then withheld from every reader who may not read it in full. By default a format-2
+    /// statement of a kind with sealed fields is sealed, as `hisaab submit` seals.
+    #[arg(long)]
+    pub(crate) clear: bool,
+    /// Write the envelope (or sealed submission) here instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
 }

@@ -146,6 +146,24 @@ pub(crate) fn seal_and_sign_draft(
     Ok((signed(statement, key)?, sealing.map(|(sealing, _)| sealing)))
 }
 
+/// What a signer carries to the server, as `hisaab submit FILE` reads it, ending in a
+/// newline: the envelope's canonical JSON, or for a sealed statement the sealed submission
+/// `{"envelope","sealing"}` (SPEC §12.5; the sealing holds the openings, so the file is as
+/// confidential as the body).
+pub(crate) fn submission_bytes(envelope: &Envelope, sealing: Option<&Sealing>) -> Result<Vec<u8>> {
+    let mut bytes = match sealing {
+        Some(sealing) => hisaab_log::jcs::to_canonical(&hisaab_api::Submission::Sealed(
+            hisaab_api::SealedSubmission {
+                envelope: envelope.clone(),
+                sealing: sealing.clone(),
+            },
+        ))?,
+        None => envelope.canonical_bytes()?,
+    };
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// The statement of a draft signed by `key`, its body checked against its kind's form.
 fn statement_of(draft: Draft, key: &SigningKey) -> Result<Statement> {
     let is_genesis = draft.kind == Kind::LedgerGenesis;

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use hisaab_api::{SealedSubmission, Submission};
+use hisaab_api::SealedSubmission;
 use hisaab_client::{Posted, Session};
 use hisaab_log::seal::Sealing;
 use hisaab_log::{Date, Envelope, Hash, Period, PublicKey};
@@ -142,18 +142,8 @@ fn run_helper(helper: &SubmitHelper) -> Result<ExitCode> {
     };
     let (envelope, sealing) = util::seal_and_sign_draft(draft, &key)?;
     if let Some(path) = &common.save {
-        // What was posted: the envelope, or a sealed statement with its sealing (which
-        // `hisaab submit FILE` posts again as it is).
-        let mut bytes = match &sealing {
-            Some(sealing) => {
-                hisaab_log::jcs::to_canonical(&Submission::Sealed(SealedSubmission {
-                    envelope: envelope.clone(),
-                    sealing: sealing.clone(),
-                }))?
-            }
-            None => envelope.canonical_bytes()?,
-        };
-        bytes.push(b'\n');
+        // What was posted, which `hisaab submit FILE` posts again as it is.
+        let bytes = util::submission_bytes(&envelope, sealing.as_ref())?;
         util::write_output(Some(path), &bytes)?;
     }
     send(&mut session, &envelope, sealing.as_ref(), common.json)

@@ -262,8 +262,24 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         s(&body),
     ]);
     assert!(missing_ledger.contains("--ledger"), "{missing_ledger}");
+    // Signed in its sealed form (SPEC §12.5): the file carries the sealing beside the envelope,
+    // and the entry the server records holds a commitment, not the value, so anyone may read it.
+    let signed: Value = serde_json::from_str(&std::fs::read_to_string(&envelope).unwrap()).unwrap();
+    assert!(
+        signed["sealing"].is_object() && signed["envelope"]["statement"]["body"].is_object(),
+        "{signed}"
+    );
+    assert!(
+        !signed["envelope"].to_string().contains("91.5"),
+        "the value is signed in the clear: {signed}"
+    );
     let first = submit(&[s(&envelope)]);
     assert_eq!(first["created"], json!(true));
+    let public = crate::common::get_ok(&server, &format!("/v1/entries/{}", first["seq"]));
+    assert!(
+        public.contains("submission.filed") && !public.contains("91.5"),
+        "{public}"
+    );
     // Resubmitting is idempotent: the original receipt.
     let resent = submit(&[s(&envelope)]);
     assert_eq!(
