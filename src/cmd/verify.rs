@@ -315,6 +315,20 @@ fn verify_bundle_file(
         error: anyhow::Error::new(e),
     })?;
     pins.check(&vkey, Some(&verified.ledger_id))?;
+    // A replay without every opening does not recompute a report's aggregates (SPEC §12.12).
+    if verified.resolution_digest.is_err() {
+        let reports =
+            hisaab_model::report_seqs(BufReader::with_capacity(1 << 16, open_file(path)?))
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        if !reports.is_empty() {
+            let seqs: Vec<String> = reports.iter().map(u64::to_string).collect();
+            notes.push(format!(
+                "the aggregates and digest of the reports at seq {} were not checked: they \
+                 are recomputed from every opening (SPEC §12.12)",
+                seqs.join(", ")
+            ));
+        }
+    }
     Ok(Verified {
         size: verified.size,
         root: verified.root,

@@ -241,6 +241,23 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
         get_ok(&server, &format!("/v1/state?as_of={size_before}")),
         public_before
     );
+    // A report (SPEC §12.12), computed by the CLI from the full state it replays: with one
+    // operator every pillar is withheld.
+    let report = submit(&["report", "--key", &pta, "--from", &month, "--to", &month]);
+    let report_seq = report["seq"].as_u64().unwrap();
+    let entry = json_of(&get_ok(&server, &format!("/v1/entries/{report_seq}")));
+    let body = &entry["statement"]["body"];
+    assert_eq!(body["as_of"], report_seq, "{entry}");
+    assert_eq!(body["pillars"].as_array().unwrap().len(), 6, "{entry}");
+    assert!(
+        body["pillars"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p.get("mean").is_none()),
+        "{entry}"
+    );
+
     // The full replay keeps every value and lists the erasure; so does the public state.
     let full = json_of(&get_full_ok(&server, "/v1/state"));
     assert_eq!(full["operators"], full_before["operators"], "{full}");
@@ -296,6 +313,14 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
     );
     server.stop();
 
+    // Without openings the replay is the public one: the report is not checked, and said.
+    let out = sb.ok(&["verify", s(&bundle), "--log-vkey", &vkey]);
+    assert!(
+        out.contains(&format!(
+            "the aggregates and digest of the reports at seq {report_seq} were not checked"
+        )),
+        "{out}"
+    );
     // The openings file made before the erasure: verified with the note ignored, and said.
     let out = sb.ok(&[
         "verify",

@@ -167,6 +167,27 @@ pub fn cited_sizes<R: BufRead>(reader: R) -> std::io::Result<BTreeSet<u64>> {
     Ok(cited)
 }
 
+/// The seqs of a bundle's `report.published` entries (SPEC §12.12), read cheaply as
+/// [`cited_sizes`] is: a replay without every opening does not check their aggregates, and
+/// says which it could not check.
+///
+/// # Errors
+/// Reading fails.
+pub fn report_seqs<R: BufRead>(reader: R) -> std::io::Result<Vec<u64>> {
+    const NEEDLE: &[u8] = b"\"kind\":\"report.published\"";
+    let mut seqs = Vec::new();
+    each_entry_line(reader, |line| {
+        if line.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+            if let Ok(entry) = serde_json::from_slice::<hisaab_log::Entry>(line) {
+                if entry.statement.kind == Kind::ReportPublished.as_str() {
+                    seqs.push(entry.seq);
+                }
+            }
+        }
+    })?;
+    Ok(seqs)
+}
+
 /// Calls `each` with the bytes of every line of a bundle after its header line (which names
 /// no entry), for the cheap first passes ([`cited_sizes`], [`erased_fields`]).
 fn each_entry_line<R: BufRead>(mut reader: R, mut each: impl FnMut(&[u8])) -> std::io::Result<()> {
