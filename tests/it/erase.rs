@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::common::{fixed_key, get_full_ok, get_ok, this_month, write_pem, Sandbox, Server};
+use crate::common::{
+    fixed_key, get_full_ok, get_ok, init_v2_ledger, register_ravi, this_month, Sandbox, Server,
+    V2Ledger,
+};
 
 fn s(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -40,28 +43,7 @@ fn json_of(text: &str) -> Value {
 #[test]
 fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays_hold() {
     let sb = Sandbox::new();
-    for (name, seed) in [("log", 1), ("pta", 2), ("ciso", 3)] {
-        write_pem(&sb.join(&format!("{name}.pem")), &fixed_key(seed));
-    }
-    let data = sb.join("ledger");
-    let out = sb.ok(&[
-        "init",
-        "--data",
-        s(&data),
-        "--log-key",
-        s(&sb.join("log.pem")),
-        "--authority-key",
-        s(&sb.join("pta.pem")),
-        "--origin",
-        "erase.test/hisaab",
-        "--title",
-        "Erasure",
-    ]);
-    let vkey = out
-        .lines()
-        .find_map(|l| l.strip_prefix("log vkey: "))
-        .unwrap()
-        .to_owned();
+    let V2Ledger { data, vkey, .. } = init_v2_ledger(&sb, "erase.test/hisaab");
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     let url = server.url.clone();
     let submit = |args: &[&str]| -> Value {
@@ -77,59 +59,8 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
         sb.fails(&full)
     };
     let pta = s(&sb.join("pta.pem")).to_owned();
-    submit(&[
-        "operator",
-        "--key",
-        &pta,
-        "--operator",
-        "ravi-tel",
-        "--name",
-        "Ravi Telecom",
-    ]);
-    submit(&[
-        "member",
-        "--key",
-        &pta,
-        "--member",
-        "ciso-ravi",
-        "--name",
-        "CISO of Ravi",
-        "--role",
-        "ciso",
-        "--operator",
-        "ravi-tel",
-        "--member-key",
-        s(&sb.join("ciso.pem")),
-    ]);
-    submit(&[
-        "define-kpi",
-        "--key",
-        &pta,
-        "--kpi",
-        "CR-01",
-        "--pillar",
-        "resilience",
-        "--title",
-        "Critical patches applied",
-        "--unit",
-        "%",
-    ]);
+    register_ravi(&sb, &submit, &[]);
     let month = this_month();
-    submit(&[
-        "assign",
-        "--key",
-        &pta,
-        "--kpi",
-        "CR-01",
-        "--operator",
-        "ravi-tel",
-        "--target",
-        "95",
-        "--due",
-        "2099-12-31",
-        "--first-period",
-        &month,
-    ]);
     // A note that should never have been written: a person's name and number.
     let note = "Call Bilal Qureshi on 0300-7654321 about the failover";
     let filed = submit(&[
