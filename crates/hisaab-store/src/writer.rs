@@ -270,10 +270,11 @@ impl Writer {
             .ledger
             .check_sealing(seq, &envelope.statement, sealing)
             .map_err(AppendError::Violation)?;
-        // A sealing is kept, and an erasure deletes openings, in the vault: neither without
-        // the master key.
-        let erases = envelope.statement.kind == hisaab_model::Kind::FieldErased.as_str();
-        if (fields.is_some() || erases) && self.shared.trees.vault.is_none() {
+        // A sealing is kept, and an erasure of a sealed entry's fields deletes openings, in
+        // the vault: neither without the master key.
+        if self.shared.trees.vault.is_none()
+            && (fields.is_some() || self.erases_sealed(pending, &envelope)?)
+        {
             return Err(AppendError::Store(StoreError::NoMasterKey));
         }
         let recorded_at = self.recorded_at()?;
@@ -324,6 +325,37 @@ impl Writer {
             pending.snapshots.push((size, self.ledger.to_snapshot()));
         }
         Ok(Admitted::New(seq))
+    }
+
+    /// Whether `envelope` is a `field.erased` naming an entry in sealed form (in this batch or
+    /// on disk), whose openings the vault may keep (SPEC §12.9). An erasure of an entry in the
+    /// clear, or one the model will refuse, deletes nothing.
+    fn erases_sealed(&self, pending: &Pending, envelope: &Envelope) -> Result<bool, AppendError> {
+        let statement = &envelope.statement;
+        if statement.kind != hisaab_model::Kind::FieldErased.as_str() {
+            return Ok(false);
+        }
+        let Some(hash) = statement
+            .body
+            .get("entry")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|text| Hash::try_from_hex(text).ok())
+        else {
+            return Ok(false);
+        };
+        let trees = &self.shared.trees;
+        let target = match pending.entries.iter().find(|e| e.event_hash() == hash) {
+            Some(entry) => entry.clone(),
+            None => match Trees::index_seq(&trees.by_event, "by_event", hash.as_bytes())? {
+                Some(seq) => trees.read_entry(seq, pending.start)?,
+                None => return Ok(false),
+            },
+        };
+        let named = &target.entry().statement;
+        Ok(hisaab_model::sealed::is_sealed_form(
+            &named.kind,
+            &named.body,
+        ))
     }
 
     /// Whether an entry with this id, in this batch or on disk, has these exact canonical
@@ -423,8 +455,17 @@ impl Writer {
         }
         // Erasures, in the same transaction as the `field.erased` entries that make them: the
         // remaining openings under a fresh data key, or no record when none is left (SPEC §12.9).
-        for (seq, (event_hash, fields)) in &pending.erasures {
-            let vault = shared.trees.vault.as_ref().ok_or(StoreError::NoMasterKey)?;
+        // Without the master key only erasures of entries in the clear were admitted, and they
+        // have no openings to delete.
+        let erasures = shared
+            .trees
+            .vault
+            .as_ref()
+            .map(|vault| (vault, &pending.erasures));
+        for (vault, (seq, (event_hash, fields))) in erasures
+            .into_iter()
+            .flat_map(|(vault, all)| all.iter().map(move |item| (vault, item)))
+        {
             let Some(mut openings) = vault.get(*seq, event_hash)? else {
                 continue;
             };
