@@ -763,6 +763,35 @@ pub(crate) enum SubmitHelper {
         #[arg(long)]
         reason: String,
     },
+    /// `field.erased` (authority; format 2): erases sealed fields of an entry that should
+    /// never have been written (SPEC §12.9); the ledger deletes their openings.
+    Erase {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The entry's event hash (as its receipt or `GET /v1/entries/{seq}` gives it).
+        #[arg(long, value_name = "EVENT_HASH")]
+        entry: String,
+        /// A sealed field to erase (repeat for each): a note, evidence, rationale, text,
+        /// reason or `ext`; never one the state is computed from.
+        #[arg(long = "field", required = true, value_name = "FIELD")]
+        fields: Vec<String>,
+        /// Why it should never have been written (public).
+        #[arg(long)]
+        reason: String,
+    },
+    /// `report.published` (authority; format 2): the sector's aggregates per pillar (SPEC
+    /// §12.12), computed here from the full state replayed at the server's size (the key must
+    /// read every opening).
+    Report {
+        #[command(flatten)]
+        common: HelperCommon,
+        /// The first month the report covers.
+        #[arg(long, value_name = "PERIOD")]
+        from: String,
+        /// The last month it covers.
+        #[arg(long, value_name = "PERIOD")]
+        to: String,
+    },
     /// `assignment.withdrawn` (chair, authority; format 2): no more reports of a KPI owed by
     /// an operator.
     Withdraw {

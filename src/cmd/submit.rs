@@ -14,10 +14,11 @@ use hisaab_model::body::{
     ChallengeMeasureRecordedBody, ChallengeRaisedBody, ChallengeResolvedBody, CommitmentClosedBody,
     CommitmentExtendedBody, CommitmentMadeBody, DelegationGrantedBody, DirectiveClosedBody,
     DirectiveIssuedBody, DisputeOpenedBody, DisputeResolvedBody, EscalationRecordedBody,
-    EvaluationRecordedBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody, MeetingAttestedBody,
-    MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody, MemberKeyRotatedBody,
-    MemberReinstatedBody, MemberRevokedBody, MemberSuspendedBody, OperatorLeftBody,
-    OperatorRegisteredBody, RubricSetBody, StakeholderRegisteredBody, SubmissionFiledBody,
+    EvaluationRecordedBody, FieldErasedBody, KpiAssignedBody, KpiDefinedBody, KpiRetiredBody,
+    MeetingAttestedBody, MeetingRecordedBody, MeetingScheduledBody, MemberEnrolledBody,
+    MemberKeyRotatedBody, MemberReinstatedBody, MemberRevokedBody, MemberSuspendedBody,
+    OperatorLeftBody, OperatorRegisteredBody, ReportPublishedBody, RubricSetBody,
+    StakeholderRegisteredBody, SubmissionFiledBody,
 };
 use hisaab_model::cycle::{ActionOwner, AgendaItem, EscalatedItem};
 use hisaab_model::{Body, Decimal, Kind, KpiId, Note, Score, Slug, Text, Verdict};
@@ -175,6 +176,8 @@ fn common_of(helper: &SubmitHelper) -> &HelperCommon {
         | SubmitHelper::Schedule { common, .. }
         | SubmitHelper::Rubric { common, .. }
         | SubmitHelper::RetireKpi { common, .. }
+        | SubmitHelper::Erase { common, .. }
+        | SubmitHelper::Report { common, .. }
         | SubmitHelper::Withdraw { common, .. }
         | SubmitHelper::Leave { common, .. }
         | SubmitHelper::Delegate { common, .. }
@@ -561,6 +564,39 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             reason: arg("reason", reason, Text::try_new)?,
             ext: None,
         }),
+        SubmitHelper::Erase {
+            entry,
+            fields,
+            reason,
+            ..
+        } => Body::FieldErased(FieldErasedBody {
+            entry: arg("entry", entry, Hash::try_from_hex)?,
+            fields: fields.clone(),
+            reason: arg("reason", reason, Text::try_new)?,
+            ext: None,
+        }),
+        SubmitHelper::Report { from, to, .. } => {
+            let from = arg("from", from, Period::try_parse)?;
+            let to = arg("to", to, Period::try_parse)?;
+            let (as_of, verified) = replayed(session, None)?;
+            let state_digest = verified.resolution_digest.map_err(|reason| {
+                anyhow::anyhow!(
+                    "the bundle at size {as_of} gives no full state to report on: {reason}"
+                )
+            })?;
+            eprintln!(
+                "the full state at size {as_of}, replayed and verified here, has digest \
+                 {state_digest}"
+            );
+            Body::ReportPublished(ReportPublishedBody {
+                from,
+                to,
+                as_of,
+                state_digest,
+                pillars: hisaab_model::view::sector_aggregates(&verified.state),
+                ext: None,
+            })
+        }
         SubmitHelper::Withdraw {
             operator,
             kpi,
@@ -729,6 +765,22 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
 /// server's bundle at that size, verified here in full and checked against the pinned ledger
 /// and the latest checkpoint: a resolution signs only what this client replayed itself.
 fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Hash)> {
+    let (as_of, verified) = replayed(session, as_of)?;
+    let digest = verified.resolution_digest.map_err(|reason| {
+        anyhow::anyhow!(
+            "the bundle at size {as_of} gives no digest for a resolution to name: {reason}"
+        )
+    })?;
+    Ok((as_of, digest))
+}
+
+/// The server's bundle at `as_of` (default: the latest checkpoint's size), verified here in
+/// full over the openings the key may read, and checked against the pinned ledger and the
+/// latest checkpoint.
+fn replayed(
+    session: &mut Session,
+    as_of: Option<u64>,
+) -> Result<(u64, hisaab_model::VerifiedBundle)> {
     let latest = session.latest_checkpoint()?.checkpoint;
     let as_of = as_of.unwrap_or(latest.size);
     if as_of == 0 || as_of > latest.size {
@@ -740,12 +792,7 @@ fn replayed_digest(session: &mut Session, as_of: Option<u64>) -> Result<(u64, Ha
     let (_bytes, verified) = session
         .verified_bundle(as_of, &latest)
         .context("the bundle at --as-of")?;
-    let digest = verified.resolution_digest.map_err(|reason| {
-        anyhow::anyhow!(
-            "the bundle at size {as_of} gives no digest for a resolution to name: {reason}"
-        )
-    })?;
-    Ok((as_of, digest))
+    Ok((as_of, verified))
 }
 
 /// A public key given as base64, or read from a PEM private key file.

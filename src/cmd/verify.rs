@@ -258,13 +258,20 @@ fn verify_bundle_file(
     let verified = match openings {
         None => hisaab_model::verify_bundle_cited(input, &cited),
         Some(file) => {
-            let read = OpeningsFile::read(BufReader::new(open_file(file)?)).map_err(|e| {
+            let mut read = OpeningsFile::read(BufReader::new(open_file(file)?)).map_err(|e| {
                 Failure {
                     seq: None,
                     error: anyhow::Error::new(e)
                         .context(format!("{} is not an openings file (SPEC §12.6)", file.display())),
                 }
             })?;
+            // A file made before an erasure may still open the field erased: ignored, and said.
+            let erased =
+                hisaab_model::erased_fields(BufReader::with_capacity(1 << 16, open_file(path)?))
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+            for ignored in hisaab_model::drop_erased(&mut read, &erased) {
+                notes.push(format!("warning: {ignored}"));
+            }
             if let Some((proof, seq)) = sub_state {
                 let proof = read_proof(proof)?;
                 let (as_of, digest) =
@@ -308,6 +315,20 @@ fn verify_bundle_file(
         error: anyhow::Error::new(e),
     })?;
     pins.check(&vkey, Some(&verified.ledger_id))?;
+    // A replay without every opening does not recompute a report's aggregates (SPEC §12.12).
+    if verified.resolution_digest.is_err() {
+        let reports =
+            hisaab_model::report_seqs(BufReader::with_capacity(1 << 16, open_file(path)?))
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        if !reports.is_empty() {
+            let seqs: Vec<String> = reports.iter().map(u64::to_string).collect();
+            notes.push(format!(
+                "the aggregates and digest of the reports at seq {} were not checked: they \
+                 are recomputed from every opening (SPEC §12.12)",
+                seqs.join(", ")
+            ));
+        }
+    }
     Ok(Verified {
         size: verified.size,
         root: verified.root,
@@ -340,6 +361,9 @@ fn check_disclosure_file(bundle: &Path, file: &Path) -> Result<Vec<String>, Fail
         for (field, value) in &item.values {
             notes.push(format!("seq {} {} `{field}`: {value}", item.seq, item.kind));
         }
+    }
+    for ignored in &checked.ignored {
+        notes.push(format!("warning: {ignored}"));
     }
     notes.push(match checked.recorded_at {
         Some(seq) => format!("recorded in the ledger by the disclosure.recorded at seq {seq}"),

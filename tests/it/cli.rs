@@ -1416,6 +1416,22 @@ fn helpers_make_every_kind_without_json_and_resolve_a_dispute_on_a_replayed_dige
         &vkey,
     ]);
 
+    // The evidence of the first report is erased (SPEC §12.9), and the sector's report is
+    // published from the full state the helper replays (§12.12).
+    send(
+        "pta",
+        &[
+            "erase",
+            "--entry",
+            &submission,
+            "--field",
+            "evidence",
+            "--reason",
+            "The file name named a person",
+        ],
+    );
+    send("pta", &["report", "--from", &month, "--to", &month]);
+
     // Every kind of SPEC §4 is in the log, and it verifies end to end.
     let entries = get_as(&server, "/v1/entries?start=0&limit=100", &key("pta"), "pta");
     let kinds: std::collections::BTreeSet<String> = entries

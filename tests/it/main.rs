@@ -10,6 +10,7 @@ mod common;
 mod conformance;
 mod diskfull;
 mod e2e;
+mod erase;
 mod kill;
 /// The OpenAPI answer checker shared with `hisaab-server`'s handler tests.
 #[path = "../../crates/hisaab-server/tests/http/openapi_check.rs"]

@@ -466,28 +466,20 @@ fn a_disclosure_of_chosen_fields_verifies_against_the_public_bundle_and_is_recor
 /// directory holds no sealed value in the clear.
 #[test]
 fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openings() {
-    use crate::common::{fixed_key, get_full_ok, get_ok, now, post_envelope, write_pem, Server};
+    use crate::common::{
+        fixed_key, get_full_ok, get_ok, init_v2_ledger, now, post_envelope, register_ravi, Server,
+        V2Ledger,
+    };
     use hisaab_log::seal::{Sealing, Seed};
     use hisaab_log::{Envelope, Hash, Statement, StatementId};
 
     let sb = Sandbox::new();
-    for (name, seed) in [("log", 1), ("pta", 2), ("ciso", 3)] {
-        write_pem(&sb.join(&format!("{name}.pem")), &fixed_key(seed));
-    }
-    let data = sb.join("ledger");
-    let out = sb.ok(&[
-        "init",
-        "--data",
-        s(&data),
-        "--log-key",
-        s(&sb.join("log.pem")),
-        "--authority-key",
-        s(&sb.join("pta.pem")),
-        "--origin",
-        "sealed.test/hisaab",
-        "--title",
-        "Sealed",
-    ]);
+    let V2Ledger {
+        data,
+        init_out: out,
+        ledger,
+        vkey,
+    } = init_v2_ledger(&sb, "sealed.test/hisaab");
     let master = sb.join("log.master");
     assert!(
         out.contains(&format!("wrote the master key to {}", s(&master))),
@@ -499,17 +491,6 @@ fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openin
         let mode = std::fs::metadata(&master).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
-    let ledger = out
-        .lines()
-        .find_map(|l| l.strip_prefix("ledger: "))
-        .unwrap()
-        .to_owned();
-    let vkey = out
-        .lines()
-        .find_map(|l| l.strip_prefix("log vkey: "))
-        .unwrap()
-        .to_owned();
-
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     let url = server.url.clone();
     let submit = |args: &[&str]| -> Value {
@@ -519,61 +500,8 @@ fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openin
         serde_json::from_str(&sb.ok(&full)).unwrap()
     };
     let saved = sb.join("operator.json");
-    submit(&[
-        "operator",
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--operator",
-        "ravi-tel",
-        "--name",
-        "Ravi Telecom",
-        "--save",
-        s(&saved),
-    ]);
-    submit(&[
-        "member",
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--member",
-        "ciso-ravi",
-        "--name",
-        "CISO of Ravi",
-        "--role",
-        "ciso",
-        "--operator",
-        "ravi-tel",
-        "--member-key",
-        s(&sb.join("ciso.pem")),
-    ]);
-    submit(&[
-        "define-kpi",
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--kpi",
-        "CR-01",
-        "--pillar",
-        "resilience",
-        "--title",
-        "Critical patches applied",
-        "--unit",
-        "%",
-    ]);
+    register_ravi(&sb, &submit, &["--save", s(&saved)]);
     let month = crate::common::this_month();
-    submit(&[
-        "assign",
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--kpi",
-        "CR-01",
-        "--operator",
-        "ravi-tel",
-        "--target",
-        "95",
-        "--due",
-        "2099-12-31",
-        "--first-period",
-        &month,
-    ]);
     let note = "Quarterly failover drill passed at the Lahore site";
     let filed = submit(&[
         "kpi",

@@ -143,6 +143,24 @@ pub const SEALED_FIELDS: &[(&str, &[SealedField])] = &[
     ),
 ];
 
+/// The sealed fields the state is computed from (SPEC §12.9): a submission's `value`, an
+/// evaluation's `verdict` and `score`, a closing's or resolution's `outcome`, and a
+/// registration's `blinding`. A replay that lacks one of them cannot know the operator's
+/// state; a replay that lacks any other sealed field (the words: notes, evidence, rationales,
+/// texts, reasons, `ext`) can. They are never erased.
+pub const STATE_FIELDS: &[&str] = &[BLINDING_FIELD, "value", "verdict", "score", "outcome"];
+
+/// Whether the state is computed from sealed field `field` (see [`STATE_FIELDS`]).
+pub fn is_state_field(field: &str) -> bool {
+    STATE_FIELDS.contains(&field)
+}
+
+/// Whether `field` of a statement of `kind` may be erased (SPEC §12.9): a sealed field of the
+/// kind that the state is not computed from.
+pub fn is_erasable(kind: &str, field: &str) -> bool {
+    !is_state_field(field) && sealed_fields(kind).iter().any(|f| f.name == field)
+}
+
 /// The sealed fields of `kind` by SPEC §12.1 (empty for a kind that seals nothing).
 pub fn sealed_fields(kind: &str) -> &'static [SealedField] {
     SEALED_FIELDS

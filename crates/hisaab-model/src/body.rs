@@ -31,6 +31,7 @@ pub use crate::kind::dispute_opened::DisputeOpenedBody;
 pub use crate::kind::dispute_resolved::DisputeResolvedBody;
 pub use crate::kind::escalation_recorded::EscalationRecordedBody;
 pub use crate::kind::evaluation_recorded::EvaluationRecordedBody;
+pub use crate::kind::field_erased::FieldErasedBody;
 pub use crate::kind::kpi_assigned::KpiAssignedBody;
 pub use crate::kind::kpi_defined::KpiDefinedBody;
 pub use crate::kind::kpi_retired::KpiRetiredBody;
@@ -46,6 +47,7 @@ pub use crate::kind::member_revoked::MemberRevokedBody;
 pub use crate::kind::member_suspended::{MemberReinstatedBody, MemberSuspendedBody};
 pub use crate::kind::operator_left::OperatorLeftBody;
 pub use crate::kind::operator_registered::OperatorRegisteredBody;
+pub use crate::kind::report_published::{PillarAggregate, ReportPublishedBody};
 pub use crate::kind::rubric_set::{Band, RubricSetBody};
 pub use crate::kind::stakeholder_registered::StakeholderRegisteredBody;
 pub use crate::kind::submission_filed::{Evidence, SubmissionFiledBody, EVIDENCE_MAX};
@@ -117,7 +119,7 @@ mod tests {
         for kind in Kind::ALL {
             assert_eq!(Kind::try_from_str(kind.as_str()), Some(*kind));
         }
-        assert_eq!(Kind::ALL.len(), 34);
+        assert_eq!(Kind::ALL.len(), 36);
         assert!(matches!(
             parse("operator.renamed", json!({})),
             Err(BodyError::UnknownKind { .. })

@@ -21,7 +21,7 @@ use crate::value::{
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v4";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v5";
 
 /// What a store indexes an applied entry by ([`Ledger::apply_indexed`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +30,19 @@ pub struct Applied {
     pub subject: Option<(String, String)>,
     /// Its scope for read access (SPEC §13.4, [`Ledger::scope_of`]).
     pub scope: Scope,
+    /// For a `field.erased`: the openings the store deletes with it (SPEC §12.9).
+    pub erasure: Option<Erasure>,
+}
+
+/// The openings a `field.erased` erases: of these fields of the entry at `seq` (SPEC §12.9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Erasure {
+    /// The seq of the entry whose fields are erased.
+    pub seq: u64,
+    /// Its event hash.
+    pub event_hash: Hash,
+    /// The fields erased.
+    pub fields: Vec<String>,
 }
 
 /// The replay state of a ledger: everything the rules of SPEC §4 and the projection of §5 need,
@@ -70,6 +83,27 @@ pub struct Ledger {
     /// escalations).
     #[serde(default)]
     pub(crate) cycle: crate::record::CycleLedger,
+    /// Format 2: every entry of a kind with an erasable field, by event hash (what a
+    /// `field.erased` may name, SPEC §12.9).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) erasable: BTreeMap<Hash, ErasableRecord>,
+    /// Format 2: the fields erased from entries, by the entry's event hash (SPEC §12.9).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) erased: BTreeMap<Hash, ErasedRecord>,
+}
+
+/// An entry whose fields a `field.erased` may name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ErasableRecord {
+    pub(crate) seq: u64,
+    pub(crate) kind: String,
+}
+
+/// The erased fields of one entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ErasedRecord {
+    /// Each field erased, with the seq of the `field.erased` that erased it.
+    pub(crate) fields: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -413,9 +447,18 @@ impl Ledger {
         let parsed = self.check(entry, openings, history)?;
         // What a body names is an earlier entry's, which this entry's commit does not move:
         // looked up now, it is what the ledger that has applied the entry would find.
+        let erasure = match &parsed.body {
+            Body::FieldErased(b) => self.erasable.get(&b.entry).map(|named| Erasure {
+                seq: named.seq,
+                event_hash: b.entry,
+                fields: b.fields.clone(),
+            }),
+            _ => None,
+        };
         let applied = Applied {
             subject: self.subject_of_body(&parsed.body),
             scope: place::scope_of_body(&parsed.body, self),
+            erasure,
         };
         self.commit(entry, parsed);
         Ok(applied)
@@ -1021,7 +1064,12 @@ impl Ledger {
     /// as `if let`, so a broken invariant loses an update rather than panicking.
     fn commit(&mut self, entry: &SealedEntry, parsed: Parsed) {
         let Parsed { body, unopened } = parsed;
-        if !unopened.is_empty() {
+        // Only a sealed field the state is computed from leaves the state unknown; the words
+        // (notes, rationales, texts, `ext`), withheld or erased, do not (SPEC §12.8, §12.9).
+        if unopened
+            .iter()
+            .any(|field| hisaab_log::seal::is_state_field(field))
+        {
             match place::concerned_operator(&body, self) {
                 Concern::Operator(operator) => {
                     self.unopened.insert(operator);
@@ -1033,6 +1081,19 @@ impl Ledger {
         let e = entry.entry();
         if e.seq == 0 {
             self.format = e.statement.v;
+        }
+        let kind = e.statement.kind.as_str();
+        let has_erasable = hisaab_log::seal::sealed_fields(kind)
+            .iter()
+            .any(|f| hisaab_log::seal::is_erasable(kind, f.name));
+        if has_erasable && self.is_v2() {
+            self.erasable.insert(
+                entry.event_hash(),
+                ErasableRecord {
+                    seq: e.seq,
+                    kind: kind.to_owned(),
+                },
+            );
         }
         // The entry's own time is the ledger's last while its kind commits (`today`).
         self.last_recorded_at = Some(e.recorded_at.clone());

@@ -56,16 +56,16 @@ pub mod verify;
 pub mod view;
 
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
-pub use ledger::{Applied, Ledger, SnapshotError, SNAPSHOT_FORMAT};
+pub use ledger::{Applied, Erasure, Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
 pub use obligation::{
     Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,
 };
 pub use rule::{History, HistoryError, Rule, Violation};
 pub use state::{
-    diff, Assignment, Change, CommitmentCounts, DisputeCounts, EvaluatedSubmission, KpiDefinition,
-    KpiState, KpiStatus, MemberState, MemberStatus, OperatorState, PillarScores, Report, State,
-    StateDiff,
+    diff, Assignment, Change, CommitmentCounts, DisputeCounts, ErasedFields, EvaluatedSubmission,
+    KpiDefinition, KpiState, KpiStatus, MemberState, MemberStatus, OperatorState, PillarScores,
+    Report, State, StateDiff,
 };
 pub use value::{
     ActionOutcome, Cadence, ChallengeStatus, CommitmentOutcome, Decimal, DelegationStatus,
@@ -73,10 +73,10 @@ pub use value::{
     StakeholderType, Text, ValueError, Verdict, Vocabulary,
 };
 pub use verify::{
-    check_disclosure, cited_size, cited_sizes, disclosure_record, replay_bundle,
-    replay_bundle_opened, resolution_at, sub_state_proof, verify_bundle, verify_bundle_cited,
-    verify_bundle_opened, verify_entries, verify_entries_cited, verify_sub_state,
-    CheckedDisclosure, OpenedBundle, ReplayedBundle, VerifiedBundle, VerifiedEntries,
-    VerifiedSubState, VerifyError,
+    check_disclosure, cited_size, cited_sizes, disclosure_record, drop_erased, erased_fields,
+    replay_bundle, replay_bundle_opened, report_seqs, resolution_at, sub_state_proof,
+    verify_bundle, verify_bundle_cited, verify_bundle_opened, verify_entries, verify_entries_cited,
+    verify_sub_state, CheckedDisclosure, Erasures, IgnoredOpening, OpenedBundle, ReplayedBundle,
+    VerifiedBundle, VerifiedEntries, VerifiedSubState, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};

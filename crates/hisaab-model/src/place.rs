@@ -80,8 +80,12 @@ pub(crate) fn place_of_body(body: &Body, places: &impl Places) -> Option<Scope> 
         | Body::AssignmentWithdrawn(_)
         | Body::OperatorLeft(_)
         | Body::StakeholderRegistered(_)
-        // Who disclosed which fields of which entries to whom is public (SPEC §12.7).
-        | Body::DisclosureRecorded(_) => Some(Scope::Registry),
+        // Who disclosed which fields of which entries to whom is public (SPEC §12.7), as is
+        // which fields of which entry were erased, and why (§12.9).
+        | Body::DisclosureRecorded(_)
+        | Body::FieldErased(_)
+        // A report publishes only sector aggregates, withheld below three operators (§12.12).
+        | Body::ReportPublished(_) => Some(Scope::Registry),
         Body::ActionAssigned(b) => Some(owner_scope(&b.owner)),
         Body::ActionClosed(b) => places.of_action(&b.action),
         Body::DirectiveIssued(b) => Some(Scope::Operator(b.operator.clone())),

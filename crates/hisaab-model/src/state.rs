@@ -57,9 +57,30 @@ pub struct State {
     /// member's attendance and actions. Absent in the state of a format-1 ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cycle: Option<crate::cycle::CycleState>,
+    /// Format 2: the entries some of whose sealed fields were erased (SPEC §12.9), by seq;
+    /// absent when none was. Public, as the `field.erased` statements are.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<ErasedFields>,
     /// SHA-256 of JCS(state without `digest`).
     #[schemars(schema_with = "schema::hash")]
     pub digest: Hash,
+}
+
+/// Format 2: the fields erased from one entry (SPEC §12.9). Their values are gone from the
+/// ledger; the entry's commitments stay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasedFields {
+    /// The entry's seq.
+    #[schemars(range(max = "INTEGER_MAX"))]
+    pub seq: u64,
+    /// Its event hash.
+    #[schemars(schema_with = "schema::hash")]
+    pub entry: Hash,
+    /// Its kind.
+    pub kind: String,
+    /// Each field erased, with the seq of the `field.erased` that erased it.
+    pub fields: BTreeMap<String, u64>,
 }
 
 /// An operator in the state.
@@ -615,9 +636,31 @@ impl Ledger {
                     .collect()
             }),
             cycle: v2.then(|| self.cycle_state(at)),
+            erased: self.erased_fields(),
             digest: Hash::ZERO,
         }
         .with_digest()
+    }
+}
+
+impl Ledger {
+    /// The state's `erased`: every entry with erased fields, by seq (SPEC §12.9).
+    fn erased_fields(&self) -> Vec<ErasedFields> {
+        let mut erased: Vec<ErasedFields> = self
+            .erased
+            .iter()
+            .filter_map(|(entry, record)| {
+                let named = self.erasable.get(entry)?;
+                Some(ErasedFields {
+                    seq: named.seq,
+                    entry: *entry,
+                    kind: named.kind.clone(),
+                    fields: record.fields.clone(),
+                })
+            })
+            .collect();
+        erased.sort_by_key(|e| e.seq);
+        erased
     }
 }
 

@@ -609,6 +609,11 @@ pub(crate) fn epoch() -> hisaab_log::Date {
     hisaab_log::Date::new(1970, 1, 1).expect("1970-01-01 is a calendar date")
 }
 
+/// The fewest operators that must contribute a pillar score for the sector's score of that
+/// pillar to be shown to a reader who is not `full` (SPEC §13.3), and for a report to publish
+/// its mean (§12.12).
+pub const SECTOR_CONTRIBUTORS_MIN: usize = 3;
+
 /// Deserialises an optional field that, when present, must hold a value (never `null`).
 pub(crate) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,

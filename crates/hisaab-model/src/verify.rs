@@ -30,7 +30,7 @@ use hisaab_log::seal::{Disclosed, Disclosure, Openings, OpeningsFile, SubStatePr
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use sha2::{Digest as _, Sha256};
 
-use crate::body::{DisclosedEntry, DisclosureRecordedBody};
+use crate::body::{DisclosedEntry, DisclosureRecordedBody, FieldErasedBody};
 use crate::kind::{Body, Kind};
 use crate::ledger::Ledger;
 use crate::memory::MemoryLedger;
@@ -157,24 +157,51 @@ impl VerifyError {
 ///
 /// # Errors
 /// Reading fails.
-pub fn cited_sizes<R: BufRead>(mut reader: R) -> std::io::Result<BTreeSet<u64>> {
+pub fn cited_sizes<R: BufRead>(reader: R) -> std::io::Result<BTreeSet<u64>> {
     let mut cited = BTreeSet::new();
+    each_entry_line(reader, |line| {
+        if let Some(size) = cited_size(line) {
+            cited.insert(size);
+        }
+    })?;
+    Ok(cited)
+}
+
+/// The seqs of a bundle's `report.published` entries (SPEC §12.12), read cheaply as
+/// [`cited_sizes`] is: a replay without every opening does not check their aggregates, and
+/// says which it could not check.
+///
+/// # Errors
+/// Reading fails.
+pub fn report_seqs<R: BufRead>(reader: R) -> std::io::Result<Vec<u64>> {
+    const NEEDLE: &[u8] = b"\"kind\":\"report.published\"";
+    let mut seqs = Vec::new();
+    each_entry_line(reader, |line| {
+        if line.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+            if let Ok(entry) = serde_json::from_slice::<hisaab_log::Entry>(line) {
+                if entry.statement.kind == Kind::ReportPublished.as_str() {
+                    seqs.push(entry.seq);
+                }
+            }
+        }
+    })?;
+    Ok(seqs)
+}
+
+/// Calls `each` with the bytes of every line of a bundle after its header line (which names
+/// no entry), for the cheap first passes ([`cited_sizes`], [`erased_fields`]).
+fn each_entry_line<R: BufRead>(mut reader: R, mut each: impl FnMut(&[u8])) -> std::io::Result<()> {
     let mut line = Vec::new();
-    // The header line cites nothing.
     let mut header = true;
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
-            break;
+            return Ok(());
         }
-        if std::mem::take(&mut header) {
-            continue;
-        }
-        if let Some(size) = cited_size(&line) {
-            cited.insert(size);
+        if !std::mem::take(&mut header) {
+            each(&line);
         }
     }
-    Ok(cited)
 }
 
 /// The `body.as_of` of an entry's leaf bytes when the entry holds a `dispute.resolved`
@@ -191,6 +218,114 @@ pub fn cited_size(leaf_bytes: &[u8]) -> Option<u64> {
         return None;
     }
     statement.get("body")?.get("as_of")?.as_u64()
+}
+
+/// The fields a bundle's `field.erased` statements erase (SPEC §12.9): by the event hash of
+/// the entry erased, each field with the seq of the erasure. A first pass, read cheaply as
+/// [`cited_sizes`] is (only lines naming the kind are parsed); lines that do not parse are
+/// skipped, and verification reports them.
+pub type Erasures = BTreeMap<Hash, BTreeMap<String, u64>>;
+
+/// Reads the [`Erasures`] of a bundle.
+///
+/// # Errors
+/// Reading fails.
+pub fn erased_fields<R: BufRead>(reader: R) -> std::io::Result<Erasures> {
+    let mut erased = Erasures::new();
+    each_entry_line(reader, |line| {
+        if let Some((seq, body)) = erasure_of(line) {
+            add_erasure(&mut erased, seq, body);
+        }
+    })?;
+    Ok(erased)
+}
+
+/// Adds the fields a `field.erased` at `seq` erases to `erased` (the first erasure of a field
+/// is the one that counts).
+fn add_erasure(erased: &mut Erasures, seq: u64, body: FieldErasedBody) {
+    let fields = erased.entry(body.entry).or_default();
+    for field in body.fields {
+        fields.entry(field).or_insert(seq);
+    }
+}
+
+/// Removes from `values` (one entry's openings or disclosed values, by field) each field that
+/// `erased` says was erased, noting it in `ignored`.
+fn drop_erased_of<V>(
+    values: &mut BTreeMap<String, V>,
+    (seq, event_hash, kind): (u64, &Hash, &str),
+    erased: &Erasures,
+    ignored: &mut Vec<IgnoredOpening>,
+) {
+    let Some(fields) = erased.get(event_hash) else {
+        return;
+    };
+    values.retain(|field, _| match fields.get(field) {
+        Some(&erased_at) => {
+            ignored.push(IgnoredOpening {
+                seq,
+                kind: kind.to_owned(),
+                field: field.clone(),
+                erased_at,
+            });
+            false
+        }
+        None => true,
+    });
+}
+
+/// The seq and body of an entry's leaf bytes when the entry holds a `field.erased` statement.
+fn erasure_of(leaf_bytes: &[u8]) -> Option<(u64, FieldErasedBody)> {
+    // Leaf bytes are canonical JSON (RFC 8785), which writes this text without escapes.
+    const NEEDLE: &[u8] = b"\"kind\":\"field.erased\"";
+    if !leaf_bytes.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return None;
+    }
+    let entry: hisaab_log::Entry = serde_json::from_slice(leaf_bytes).ok()?;
+    if entry.statement.kind != Kind::FieldErased.as_str() {
+        return None;
+    }
+    match Body::try_parse(&entry.statement.kind, &entry.statement.body).ok()? {
+        Body::FieldErased(body) => Some((entry.seq, body)),
+        _ => None,
+    }
+}
+
+/// An opening a verifier ignored because its field was erased (SPEC §12.9): an openings file
+/// or a disclosure made before the erasure may still hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoredOpening {
+    /// The entry's seq.
+    pub seq: u64,
+    /// Its kind.
+    pub kind: String,
+    /// The field erased.
+    pub field: String,
+    /// The seq of the `field.erased` that erased it.
+    pub erased_at: u64,
+}
+
+impl std::fmt::Display for IgnoredOpening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the opening of `{}` of the {} at seq {} is ignored: that field was erased by the \
+             field.erased at seq {} (SPEC §12.9)",
+            self.field, self.kind, self.seq, self.erased_at
+        )
+    }
+}
+
+/// Removes from `openings` every opening of a field that `erased` says was erased, and the
+/// entries left with none; returns what it removed, by seq and field.
+pub fn drop_erased(openings: &mut OpeningsFile, erased: &Erasures) -> Vec<IgnoredOpening> {
+    let mut ignored = Vec::new();
+    for item in &mut openings.entries {
+        let entry = (item.seq, &item.event_hash, item.kind.as_str());
+        drop_erased_of(&mut item.fields, entry, erased, &mut ignored);
+    }
+    openings.entries.retain(|item| !item.fields.is_empty());
+    ignored
 }
 
 /// Where the rules learn about the past: statement ids as 32-byte hashes, and the state
@@ -554,8 +689,10 @@ fn run_opened<R: BufRead>(
 ) -> Result<(BundleSummary, Streaming, Takes), VerifyError> {
     let (summary, rules, takes) =
         run_bundle(reader, opened_rules(cited, openings), u64::MAX, takes)?;
+    // Entries are only appended: a file made at an earlier size opens the same entries of a
+    // later bundle, and the entries after it stay unopened (SPEC §12.6).
     let header = &openings.header;
-    if header.ledger != summary.ledger_id || header.size != summary.checkpoint.size {
+    if header.ledger != summary.ledger_id || header.size > summary.checkpoint.size {
         return Err(VerifyError::Openings(format!(
             "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
             header.ledger, header.size, summary.ledger_id, summary.checkpoint.size
@@ -667,6 +804,9 @@ pub struct CheckedDisclosure {
     /// The seq of the `disclosure.recorded` entry of the bundle that records this disclosure
     /// (its SHA-256, entries and fields), if the bundle holds one.
     pub recorded_at: Option<u64>,
+    /// The disclosed fields that the bundle's `field.erased` statements erased: their values
+    /// are left out of `disclosed` (SPEC §12.9).
+    pub ignored: Vec<IgnoredOpening>,
 }
 
 /// The body of the `disclosure.recorded` statement that records `disclosure` (SPEC §12.7):
@@ -714,6 +854,7 @@ pub fn check_disclosure<R: BufRead>(
     let wanted: BTreeSet<u64> = disclosure.entries.iter().map(|o| o.seq).collect();
     let mut entries = BTreeMap::new();
     let mut recorded_at = None;
+    let mut erased = Erasures::new();
     let mut reader = BundleReader::new(reader)?;
     while let Some(entry) = reader.next_entry()? {
         let seq = entry.entry().seq;
@@ -733,16 +874,27 @@ pub fn check_disclosure<R: BufRead>(
                 }
             }
         }
+        if statement.kind == Kind::FieldErased.as_str() {
+            if let Ok(Body::FieldErased(body)) = Body::try_parse(&statement.kind, &statement.body) {
+                add_erasure(&mut erased, seq, body);
+            }
+        }
         if wanted.contains(&seq) {
             entries.insert(seq, entry);
         }
     }
-    let disclosed = disclosure
+    let mut disclosed = disclosure
         .verify(|seq| entries.get(&seq), hisaab_log::seal::sealed_fields)
         .map_err(|e| fail(&e))?;
+    let mut ignored = Vec::new();
+    for item in &mut disclosed {
+        let entry = (item.seq, &item.event_hash, item.kind.as_str());
+        drop_erased_of(&mut item.values, entry, &erased, &mut ignored);
+    }
     Ok(CheckedDisclosure {
         disclosed,
         recorded_at,
+        ignored,
     })
 }
 

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use hisaab_log::seal::{Blinding, StateTree, SubState, SubStateProof};
 use hisaab_log::{Date, Hash, PublicKey, SealedEntry};
 
-use crate::body::Body;
+use crate::body::{Body, PillarAggregate};
 use crate::ledger::Ledger;
 pub use crate::place::Scope;
 use crate::place::{scope_of_body, Places};
@@ -31,9 +31,7 @@ use crate::record::{EscalatedItem, TaskStatus};
 use crate::state::{hide_operator, MemberState, MemberStatus, PillarScores, State};
 use crate::value::{Pillar, Role, Slug};
 
-/// The fewest operators that must contribute a pillar score for the sector's score of that
-/// pillar to be shown to a reader who is not `full` (SPEC §13.3).
-pub const SECTOR_CONTRIBUTORS_MIN: usize = 3;
+pub use crate::value::SECTOR_CONTRIBUTORS_MIN;
 
 /// Who is reading, as far as access goes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -187,14 +185,13 @@ pub fn view_state(state: &State, reader: &Reader) -> State {
 /// score for that pillar.
 fn public_sector(state: &State) -> PillarScores {
     let mut sector = PillarScores::default();
-    for pillar in Pillar::ALL {
-        let contributors = state
-            .operators
-            .values()
-            .filter(|operator| operator.pillar_scores.get(*pillar).is_some())
-            .count();
-        if contributors >= SECTOR_CONTRIBUTORS_MIN {
-            set_pillar(&mut sector, *pillar, state.sector.get(*pillar));
+    for aggregate in sector_aggregates(state) {
+        if aggregate.mean.is_some() {
+            set_pillar(
+                &mut sector,
+                aggregate.pillar,
+                state.sector.get(aggregate.pillar),
+            );
         }
     }
     sector
@@ -479,10 +476,43 @@ impl Ledger {
         }
     }
 
+    /// The sector's aggregates of the state at this size ([`sector_aggregates`]), as a
+    /// `report.published` names them (SPEC §12.12). Of the full state only when no sealed
+    /// field the state reads was left unopened ([`Ledger::is_partial`]).
+    pub fn sector_aggregates(&self) -> Vec<PillarAggregate> {
+        sector_aggregates(&self.state(None))
+    }
+
     /// The opened blinding of `operator`'s registration (SPEC §12.8), if it was opened.
     pub fn blinding(&self, operator: &Slug) -> Option<&Blinding> {
         self.operators.get(operator)?.blinding.as_ref()
     }
+}
+
+/// The sector's aggregates of a full state (SPEC §12.12): per pillar, in the order of
+/// [`Pillar::ALL`], the operators with a score in it and, where at least
+/// [`SECTOR_CONTRIBUTORS_MIN`] do, the rounded mean of their scores; otherwise the pillar is
+/// withheld (no `mean`).
+pub fn sector_aggregates(state: &State) -> Vec<PillarAggregate> {
+    Pillar::ALL
+        .iter()
+        .map(|pillar| {
+            let scores: Vec<u8> = state
+                .operators
+                .values()
+                .filter_map(|operator| operator.pillar_scores.get(*pillar))
+                .collect();
+            PillarAggregate {
+                pillar: *pillar,
+                operators: u32::try_from(scores.len()).unwrap_or(u32::MAX),
+                mean: if scores.len() >= SECTOR_CONTRIBUTORS_MIN {
+                    crate::state::rounded_mean(&scores)
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
 }
 
 /// The full-state digest tree (SPEC §12.8) of a full state `state` of format 2, each
@@ -657,6 +687,7 @@ mod tests {
             format: Some(2),
             kpis: None,
             cycle: None,
+            erased: Vec::new(),
             ledger: Hash::sha256(b"l"),
             size: 9,
             at: Date::try_parse("2026-11-01").unwrap(),

@@ -307,6 +307,31 @@ impl Scenario {
                     })?;
                 body.insert("state_digest".into(), Value::String(digest.to_hex()));
             }
+            if statement.kind == "report.published" {
+                // The sealed chain's blindings differ: the digest (and, for safety, the
+                // aggregates) are of the sealed full state at `as_of`.
+                let as_of = body.get("as_of").and_then(Value::as_u64).unwrap_or(0);
+                let at = ledger
+                    .ledger_at(as_of)
+                    .ok()
+                    .ok_or(ScenarioError::Bookkeeping {
+                        what: "the state a report is of",
+                    })?;
+                let digest = at
+                    .resolution_digest()
+                    .ok()
+                    .ok_or(ScenarioError::Bookkeeping {
+                        what: "the full-state digest a report names",
+                    })?;
+                body.insert("state_digest".into(), Value::String(digest.to_hex()));
+                let pillars = hisaab_model::view::sector_aggregates(&at.state(None));
+                body.insert(
+                    "pillars".into(),
+                    serde_json::to_value(pillars).map_err(|_| ScenarioError::Bookkeeping {
+                        what: "a report's aggregates",
+                    })?,
+                );
+            }
             if statement.kind == "disclosure.recorded" {
                 let digest = disclosure_digest(&body, &steps, ledger_id)?;
                 body.insert("disclosure_sha256".into(), Value::String(digest.to_hex()));
@@ -1295,6 +1320,8 @@ impl Builder {
             self.late_assignment(month)?;
             if self.format >= 2 {
                 self.disclosure(month)?;
+                self.erasure(month)?;
+                self.report(month)?;
             }
         }
         if self.format >= 2 {
@@ -2266,6 +2293,51 @@ impl Builder {
             }),
             not_before,
             format!("The authority records a disclosure to {DISCLOSED_TO}"),
+        )?;
+        Ok(())
+    }
+
+    /// In the last month the authority erases the note of the first report filed, which
+    /// named a person (SPEC §12.9): its opening is deleted; its value and evidence stay.
+    fn erasure(&mut self, month: u32) -> Result<(), ScenarioError> {
+        let Some(first) = self.submissions.values().next().map(|s| s.hash) else {
+            return Ok(());
+        };
+        let not_before = self.at(month, 23, 10)?;
+        self.push(
+            AUTHORITY,
+            "field.erased",
+            json!({
+                "entry": first,
+                "fields": ["note"],
+                "reason": "The note named a member of the operator's staff",
+            }),
+            not_before,
+            "The authority erases the note of the first report filed".to_owned(),
+        )?;
+        Ok(())
+    }
+
+    /// In the last month the authority publishes the year's report: the sector's aggregates
+    /// per pillar of the full state just before it, with its full-state digest (SPEC §12.12).
+    fn report(&mut self, month: u32) -> Result<(), ScenarioError> {
+        let as_of = self.next_seq();
+        let digest = self.state_digest(as_of)?;
+        let pillars = hisaab_model::view::sector_aggregates(&self.ledger.ledger().state(None));
+        let (from, to) = (self.period(0)?, self.period(month - 1)?);
+        let not_before = self.at(month, 24, 10)?;
+        self.push(
+            AUTHORITY,
+            "report.published",
+            json!({
+                "from": from,
+                "to": to,
+                "as_of": as_of,
+                "state_digest": digest,
+                "pillars": pillars,
+            }),
+            not_before,
+            format!("The authority publishes the report for {from} to {to}"),
         )?;
         Ok(())
     }

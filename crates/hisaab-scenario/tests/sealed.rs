@@ -288,3 +288,88 @@ fn obligations_are_the_same_from_the_public_replay() {
         full.obligations(None, &filter).expect("obligations")
     );
 }
+
+/// The demo's `report.published` (SPEC §12.12): accepted as written; a wrong aggregate or
+/// digest is refused under rule 5, naming what differs, against the full state before it.
+#[test]
+fn a_report_with_a_wrong_aggregate_or_digest_is_refused() {
+    use hisaab_log::{Entry, Envelope, Hash, StatementId};
+    use hisaab_model::{Body, Rule};
+
+    let scenario = build(&ScenarioConfig::default()).unwrap();
+    let sealed = scenario.sealed().unwrap();
+    let full = &sealed.ledger;
+    let (seq, step) = (0u64..)
+        .zip(&sealed.steps)
+        .find(|(_, s)| s.entry.entry().statement.kind == "report.published")
+        .expect("the demo publishes a report");
+    let original = step.entry.entry();
+    let Ok(Body::ReportPublished(report)) =
+        Body::try_parse(&original.statement.kind, &original.statement.body)
+    else {
+        panic!("a report body");
+    };
+    assert_eq!(report.as_of, seq);
+    assert!(
+        report.pillars.iter().any(|p| p.mean.is_some()),
+        "{report:?}"
+    );
+    let before = full.ledger_at(seq).unwrap();
+    let key = &scenario.actor("pta").unwrap().key;
+    let forged = |edit: &dyn Fn(&mut Value)| {
+        let mut statement = original.statement.clone();
+        let mut body = Value::Object(statement.body.clone());
+        edit(&mut body);
+        let Value::Object(body) = body else {
+            unreachable!()
+        };
+        statement.body = body;
+        statement.id = StatementId::try_new("7c3f9a2e-1b4d-4e6f-8a0b-2c4d6e8f0a1b").unwrap();
+        let envelope = Envelope::sign(statement, key).unwrap();
+        let entry = Entry::new(
+            seq,
+            before.last_event_hash(),
+            original.recorded_at.clone(),
+            envelope,
+        );
+        let entry = SealedEntry::seal(entry).unwrap();
+        before.clone().apply_with(&entry, None, full)
+    };
+    // As written (under a fresh id), it is accepted.
+    forged(&|_| {}).unwrap();
+    let published = report
+        .pillars
+        .iter()
+        .position(|p| p.mean.is_some())
+        .unwrap();
+    let pillar = report.pillars[published].pillar;
+    let mean = report.pillars[published].mean.unwrap();
+    let wrong_mean = if mean == 100 { 99 } else { mean + 1 };
+    let error = forged(&|body| body["pillars"][published]["mean"] = wrong_mean.into()).unwrap_err();
+    assert_eq!(error.rule, Rule::Reference, "{error}");
+    assert!(
+        error.detail.contains(&format!(
+            "pillar {pillar}: the report says {} operators and mean {wrong_mean}",
+            report.pillars[published].operators
+        )),
+        "{error}"
+    );
+    let error = forged(&|body| {
+        body["state_digest"] = Value::String(Hash::sha256(b"another state").to_hex());
+    })
+    .unwrap_err();
+    assert_eq!(error.rule, Rule::Reference, "{error}");
+    assert!(
+        error.detail.contains("is not the full-state digest"),
+        "{error}"
+    );
+    // A mean published for a pillar below three operators is refused by its form.
+    if let Some(withheld) = report.pillars.iter().position(|p| p.mean.is_none()) {
+        let error = forged(&|body| body["pillars"][withheld]["mean"] = 50.into()).unwrap_err();
+        assert_eq!(error.rule, Rule::Form, "{error}");
+        assert!(error.detail.contains("so its mean is withheld"), "{error}");
+    }
+    // A report of an older state is refused: as_of is its own seq.
+    let error = forged(&|body| body["as_of"] = (seq - 1).into()).unwrap_err();
+    assert!(error.detail.contains("is not this report's seq"), "{error}");
+}

@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -40,6 +40,10 @@ struct Pending {
     subjects: Vec<Option<(String, String)>>,
     /// Per entry of `entries`: its scope for read access (see `Ledger::apply_indexed`).
     scopes: Vec<Scope>,
+    /// The fields of committed entries that `field.erased` entries of this batch erase, by
+    /// seq, with the entry's event hash: their openings are deleted in the batch's own
+    /// transaction (SPEC §12.9). An entry of the batch itself loses them in `openings`.
+    erasures: BTreeMap<u64, (Hash, BTreeSet<String>)>,
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
@@ -54,6 +58,7 @@ impl Pending {
             openings: Vec::new(),
             subjects: Vec::new(),
             scopes: Vec::new(),
+            erasures: BTreeMap::new(),
             by_id: HashMap::new(),
             hash_start: stored_hash_count(start),
             hashes: Vec::new(),
@@ -73,6 +78,32 @@ impl Pending {
     fn get(&self, seq: u64) -> Option<&SealedEntry> {
         let offset = usize::try_from(seq.checked_sub(self.start)?).ok()?;
         self.entries.get(offset)
+    }
+
+    /// Takes an accepted erasure into the batch: the openings of an entry of the batch lose
+    /// the fields at once (and are not kept at all when none is left); a committed entry's
+    /// are rewritten or deleted when the batch commits.
+    fn erase(&mut self, erasure: hisaab_model::Erasure) {
+        let offset = erasure
+            .seq
+            .checked_sub(self.start)
+            .and_then(|offset| usize::try_from(offset).ok());
+        if let Some(slot) = offset.and_then(|offset| self.openings.get_mut(offset)) {
+            if let Some(openings) = slot {
+                for field in &erasure.fields {
+                    openings.fields.remove(field.as_str());
+                }
+                if openings.fields.is_empty() {
+                    *slot = None;
+                }
+            }
+            return;
+        }
+        self.erasures
+            .entry(erasure.seq)
+            .or_insert_with(|| (erasure.event_hash, BTreeSet::new()))
+            .1
+            .extend(erasure.fields);
     }
 }
 
@@ -239,7 +270,11 @@ impl Writer {
             .ledger
             .check_sealing(seq, &envelope.statement, sealing)
             .map_err(AppendError::Violation)?;
-        if fields.is_some() && self.shared.trees.vault.is_none() {
+        // A sealing is kept, and an erasure of a sealed entry's fields deletes openings, in
+        // the vault: neither without the master key.
+        if self.shared.trees.vault.is_none()
+            && (fields.is_some() || self.erases_sealed(pending, &envelope)?)
+        {
             return Err(AppendError::Store(StoreError::NoMasterKey));
         }
         let recorded_at = self.recorded_at()?;
@@ -278,6 +313,9 @@ impl Writer {
             .by_id
             .insert(sealed.entry().statement.id.clone(), seq);
         pending.hashes.extend(hashes);
+        if let Some(erasure) = applied.erasure {
+            pending.erase(erasure);
+        }
         pending.subjects.push(applied.subject);
         pending.scopes.push(applied.scope);
         pending.entries.push(sealed);
@@ -287,6 +325,37 @@ impl Writer {
             pending.snapshots.push((size, self.ledger.to_snapshot()));
         }
         Ok(Admitted::New(seq))
+    }
+
+    /// Whether `envelope` is a `field.erased` naming an entry in sealed form (in this batch or
+    /// on disk), whose openings the vault may keep (SPEC §12.9). An erasure of an entry in the
+    /// clear, or one the model will refuse, deletes nothing.
+    fn erases_sealed(&self, pending: &Pending, envelope: &Envelope) -> Result<bool, AppendError> {
+        let statement = &envelope.statement;
+        if statement.kind != hisaab_model::Kind::FieldErased.as_str() {
+            return Ok(false);
+        }
+        let Some(hash) = statement
+            .body
+            .get("entry")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|text| Hash::try_from_hex(text).ok())
+        else {
+            return Ok(false);
+        };
+        let trees = &self.shared.trees;
+        let target = match pending.entries.iter().find(|e| e.event_hash() == hash) {
+            Some(entry) => entry.clone(),
+            None => match Trees::index_seq(&trees.by_event, "by_event", hash.as_bytes())? {
+                Some(seq) => trees.read_entry(seq, pending.start)?,
+                None => return Ok(false),
+            },
+        };
+        let named = &target.entry().statement;
+        Ok(hisaab_model::sealed::is_sealed_form(
+            &named.kind,
+            &named.body,
+        ))
     }
 
     /// Whether an entry with this id, in this batch or on disk, has these exact canonical
@@ -383,6 +452,32 @@ impl Writer {
                 &crate::openings::OpeningsVault::key(openings.seq),
                 vault.seal_record(openings)?,
             );
+        }
+        // Erasures, in the same transaction as the `field.erased` entries that make them: the
+        // remaining openings under a fresh data key, or no record when none is left (SPEC §12.9).
+        // Without the master key only erasures of entries in the clear were admitted, and they
+        // have no openings to delete.
+        let erasures = shared
+            .trees
+            .vault
+            .as_ref()
+            .map(|vault| (vault, &pending.erasures));
+        for (vault, (seq, (event_hash, fields))) in erasures
+            .into_iter()
+            .flat_map(|(vault, all)| all.iter().map(move |item| (vault, item)))
+        {
+            let Some(mut openings) = vault.get(*seq, event_hash)? else {
+                continue;
+            };
+            openings
+                .fields
+                .retain(|field, _| !fields.contains(field.as_str()));
+            let key = crate::openings::OpeningsVault::key(*seq);
+            if openings.fields.is_empty() {
+                writes.openings.remove(&key);
+            } else {
+                writes.openings.insert(&key, vault.seal_record(&openings)?);
+            }
         }
         let mut index = pending.hash_start;
         for hash in &pending.hashes {

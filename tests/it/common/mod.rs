@@ -380,3 +380,118 @@ pub(crate) fn get_full_ok(server: &Server, path: &str) -> String {
     assert_eq!(response.status().as_u16(), 200, "GET {path} as pta");
     response.text().unwrap()
 }
+
+/// A format-2 ledger made by `hisaab init` in `<sandbox>/ledger`, with the keys `log.pem`,
+/// `pta.pem` (the authority) and `ciso.pem` written beside it.
+pub(crate) struct V2Ledger {
+    /// The data directory.
+    pub(crate) data: PathBuf,
+    /// What `init` printed.
+    pub(crate) init_out: String,
+    /// The ledger id it printed.
+    pub(crate) ledger: String,
+    /// The log vkey it printed.
+    pub(crate) vkey: String,
+}
+
+/// Makes a [`V2Ledger`] with origin `origin`.
+pub(crate) fn init_v2_ledger(sb: &Sandbox, origin: &str) -> V2Ledger {
+    for (name, seed) in [("log", 1), ("pta", 2), ("ciso", 3)] {
+        write_pem(&sb.join(&format!("{name}.pem")), &fixed_key(seed));
+    }
+    let data = sb.join("ledger");
+    let path = |p: &Path| p.to_str().unwrap().to_owned();
+    let init_out = sb.ok(&[
+        "init",
+        "--data",
+        &path(&data),
+        "--log-key",
+        &path(&sb.join("log.pem")),
+        "--authority-key",
+        &path(&sb.join("pta.pem")),
+        "--origin",
+        origin,
+        "--title",
+        "Sealed",
+    ]);
+    let printed = |prefix: &str| {
+        init_out
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap()
+            .to_owned()
+    };
+    V2Ledger {
+        ledger: printed("ledger: "),
+        vkey: printed("log vkey: "),
+        data,
+        init_out,
+    }
+}
+
+/// Through `submit` (`hisaab submit ARGS…` against the server, answering its JSON): the
+/// operator `ravi-tel` (with `registration_args` added to its `submit operator`), its CISO
+/// `ciso-ravi` holding `ciso.pem`, and KPI `CR-01` defined and assigned to it from this month.
+pub(crate) fn register_ravi(
+    sb: &Sandbox,
+    submit: &dyn Fn(&[&str]) -> Value,
+    registration_args: &[&str],
+) {
+    let pta = sb.join("pta.pem").to_str().unwrap().to_owned();
+    let ciso = sb.join("ciso.pem").to_str().unwrap().to_owned();
+    let mut operator = vec![
+        "operator",
+        "--key",
+        &pta,
+        "--operator",
+        "ravi-tel",
+        "--name",
+        "Ravi Telecom",
+    ];
+    operator.extend_from_slice(registration_args);
+    submit(&operator);
+    submit(&[
+        "member",
+        "--key",
+        &pta,
+        "--member",
+        "ciso-ravi",
+        "--name",
+        "CISO of Ravi",
+        "--role",
+        "ciso",
+        "--operator",
+        "ravi-tel",
+        "--member-key",
+        &ciso,
+    ]);
+    submit(&[
+        "define-kpi",
+        "--key",
+        &pta,
+        "--kpi",
+        "CR-01",
+        "--pillar",
+        "resilience",
+        "--title",
+        "Critical patches applied",
+        "--unit",
+        "%",
+    ]);
+    let month = this_month();
+    submit(&[
+        "assign",
+        "--key",
+        &pta,
+        "--kpi",
+        "CR-01",
+        "--operator",
+        "ravi-tel",
+        "--target",
+        "95",
+        "--due",
+        "2099-12-31",
+        "--first-period",
+        &month,
+    ]);
+}

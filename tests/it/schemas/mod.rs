@@ -103,6 +103,14 @@ fn generated() -> Vec<(String, Value)> {
         "disclosure.recorded",
         derive::<hisaab_model::body::DisclosureRecordedBody>(),
     );
+    body(
+        "field.erased",
+        derive::<hisaab_model::body::FieldErasedBody>(),
+    );
+    body(
+        "report.published",
+        derive::<hisaab_model::body::ReportPublishedBody>(),
+    );
     schemas.push(("state.schema.json".to_owned(), derive::<State>()));
     let mut document = |name: &str, schema: Value| {
         schemas.push((format!("{name}.schema.json"), schema));

@@ -39,6 +39,7 @@ pub mod dispute_opened;
 pub mod dispute_resolved;
 pub mod escalation_recorded;
 pub mod evaluation_recorded;
+pub mod field_erased;
 pub mod kpi_assigned;
 pub mod kpi_defined;
 pub mod kpi_retired;
@@ -52,6 +53,7 @@ pub mod member_revoked;
 pub mod member_suspended;
 pub mod operator_left;
 pub mod operator_registered;
+pub mod report_published;
 pub mod rubric_set;
 pub mod stakeholder_registered;
 pub mod submission_filed;
@@ -347,6 +349,9 @@ registry! {
         challenge_measure_recorded::ChallengeMeasureRecordedBody;
     DisclosureRecorded, DisclosureRecorded, "disclosure.recorded",
         disclosure_recorded::DisclosureRecordedBody;
+    FieldErased, FieldErased, "field.erased", field_erased::FieldErasedBody;
+    ReportPublished, ReportPublished, "report.published",
+        report_published::ReportPublishedBody;
 }
 
 impl Kind {

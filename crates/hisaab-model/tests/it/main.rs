@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod cycle;
+mod erasure;
 mod format_v2;
 mod golden_state;
 mod obligations;

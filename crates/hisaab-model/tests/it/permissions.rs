@@ -26,6 +26,26 @@ enum Expect {
 }
 use Expect::{Accept, Reject};
 
+/// Appends a sealed `submission.filed` of indus with its openings; its event hash.
+fn sealed_submission(b: &mut Builder) -> hisaab_log::Hash {
+    let mut body = submission("indus", "CR-01", "2026-10", "97.5");
+    body["evidence"] = json!([{"name": "drill.pdf",
+        "sha256": hisaab_log::Hash::sha256(b"drill"), "bytes": 100}]);
+    let statement = b.statement(seed::CISO_INDUS, "submission.filed", body);
+    let (sealed, sealing) = hisaab_model::sealed::seal_statement(
+        &statement,
+        &hisaab_log::seal::Seed::from_bytes([9; 32]),
+    )
+    .unwrap();
+    let entry = b.seal(sealed, seed::CISO_INDUS);
+    let hash = entry.event_hash();
+    b.ledger
+        .append_opened(entry, sealing.map(|(_, openings)| openings))
+        .unwrap();
+    b.clock_s += b.step_s;
+    hash
+}
+
 /// The context a statement of `kind` needs, and a valid body (concerning operator indus). The
 /// kinds of format 2 are signed on a ledger of format 2.
 fn setup(kind: Kind) -> (Builder, Value) {
@@ -145,6 +165,22 @@ fn setup(kind: Kind) -> (Builder, Value) {
         Kind::DisclosureRecorded => json!({"to": "The High Court",
             "entries": [{"entry": hisaab_log::Hash::sha256(b"an entry"), "fields": ["value"]}],
             "disclosure_sha256": hisaab_log::Hash::sha256(b"the disclosure")}),
+        Kind::FieldErased => {
+            let hash = sealed_submission(&mut b);
+            json!({"entry": hash, "fields": ["note"], "reason": "A person's name"})
+        }
+        // The standard fixture's registrations carry no blinding, so no full-state digest is
+        // defined: a signer past rule 2 is refused under rule 5 (the tests of the rule are
+        // the scenario's and the server's, over blinded registrations).
+        Kind::ReportPublished => {
+            let as_of = b.ledger.size();
+            let pillars: Vec<Value> = hisaab_model::Pillar::ALL
+                .iter()
+                .map(|p| json!({"pillar": p, "operators": 0}))
+                .collect();
+            json!({"from": "2026-01", "to": "2026-12", "as_of": as_of,
+                "state_digest": hisaab_log::Hash::sha256(b"a digest"), "pillars": pillars})
+        }
         Kind::RubricSet => json!({"bands": [{"verdict": "met", "min": 80, "max": 100}]}),
         Kind::MeetingScheduled => json!({"meeting": "m-next", "date": "2026-11-20",
             "agenda": [{"title": "Resilience", "operator": "indus", "kpi": "CR-01"}]}),
@@ -232,7 +268,15 @@ fn expected(kind: Kind, member: &str) -> Expect {
         | Kind::MemberSuspended
         | Kind::MemberReinstated
         | Kind::RubricSet
-        | Kind::StakeholderRegistered => allow(authority || indus_authority),
+        | Kind::StakeholderRegistered
+        | Kind::FieldErased => allow(authority || indus_authority),
+        Kind::ReportPublished => {
+            if authority || indus_authority {
+                Reject(Rule::Reference)
+            } else {
+                Reject(Rule::Permission)
+            }
+        }
         Kind::MemberKeyRotated => allow(authority || indus_authority || member == "ciso-indus"),
         Kind::KpiDefined
         | Kind::KpiRetired
