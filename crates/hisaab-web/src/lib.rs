@@ -163,6 +163,12 @@ impl Web {
         &self.store
     }
 
+    /// How many views were built since start (each replays the ledger from a snapshot; a view
+    /// taken from the cache, or waited for while another request built it, is not counted).
+    pub fn views_built(&self) -> u64 {
+        self.views.built.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// The view at tree size `as_of` (default: the latest), built or from the cache. Blocking
     /// (a replay from the nearest snapshot on a miss).
     ///
