@@ -554,7 +554,7 @@ fn the_web_app_works_in_a_real_browser() {
             "scorecard-left",
             format!("/app/operators/{left_op}"),
             1280,
-            vec![left_mark.clone(), "status-left".into()],
+            vec![left_mark.clone(), "id=\"operator-deputies\"".into()],
         ),
         (
             "scorecard",

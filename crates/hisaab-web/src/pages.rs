@@ -652,6 +652,18 @@ fn commitments_table(
     })
 }
 
+/// The items of one of the cycle's registers (`register`) that `mine` keeps, in id order;
+/// none on a ledger with no cycle.
+fn of_cycle<'a, V>(
+    cycle: Option<&'a CycleState>,
+    register: impl Fn(&'a CycleState) -> &'a std::collections::BTreeMap<Slug, V>,
+    mine: impl Fn(&V) -> bool,
+) -> Vec<(&'a Slug, &'a V)> {
+    cycle.map_or_else(Vec::new, |c| {
+        register(c).iter().filter(|(_, v)| mine(v)).collect()
+    })
+}
+
 /// An operator's scorecard.
 ///
 /// # Errors
@@ -720,48 +732,20 @@ pub fn scorecard(
         .collect();
     let table = commitments_table(store, view, &commitments)?;
     let cycle = view.state.cycle.as_ref();
-    let actions: Vec<(&Slug, &ActionState)> = cycle
-        .map(|c| {
-            c.actions
-                .iter()
-                .filter(
-                    |(_, a)| matches!(&a.owner, ActionOwner::Operator(o) if o.as_str() == operator),
-                )
-                .collect()
-        })
-        .unwrap_or_default();
-    let directives: Vec<(&Slug, &DirectiveState)> = cycle
-        .map(|c| {
-            c.directives
-                .iter()
-                .filter(|(_, d)| d.operator.as_str() == operator)
-                .collect()
-        })
-        .unwrap_or_default();
-    let extended: Vec<_> = cycle
-        .map(|c| {
-            c.extended
-                .iter()
-                .filter(|(_, e)| e.operator.as_str() == operator)
-                .collect()
-        })
-        .unwrap_or_default();
-    let escalations: Vec<_> = cycle
-        .map(|c| {
-            c.escalations
-                .iter()
-                .filter(|(_, e)| e.operator.as_ref().is_some_and(|o| o.as_str() == operator))
-                .collect()
-        })
-        .unwrap_or_default();
-    let deputies: Vec<_> = cycle
-        .map(|c| {
-            c.delegations
-                .iter()
-                .filter(|(_, d)| d.operator.as_str() == operator)
-                .collect()
-        })
-        .unwrap_or_default();
+    let of = |o: &Slug| o.as_str() == operator;
+    let actions = of_cycle(
+        cycle,
+        |c| &c.actions,
+        |a| matches!(&a.owner, ActionOwner::Operator(o) if of(o)),
+    );
+    let directives = of_cycle(cycle, |c| &c.directives, |d| of(&d.operator));
+    let extended = of_cycle(cycle, |c| &c.extended, |e| of(&e.operator));
+    let escalations = of_cycle(
+        cycle,
+        |c| &c.escalations,
+        |e| e.operator.as_ref().is_some_and(of),
+    );
+    let deputies = of_cycle(cycle, |c| &c.delegations, |d| of(&d.operator));
     let withdrawn: Vec<_> = cycle
         .map(|c| {
             c.withdrawn
