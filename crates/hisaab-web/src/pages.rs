@@ -277,7 +277,6 @@ fn legend() -> Markup {
             li.band-amber { "50–79: needs attention" }
             li.band-red { "0–49: off track" }
             li.band-none { "–: no score yet" }
-            li { "(left D): the operator left the task force on D; its scores stay as they were" }
         }
     }
 }
@@ -341,6 +340,9 @@ fn heatmap(view: &View) -> Markup {
             }
         }
         (legend())
+        @if view.state.cycle.as_ref().is_some_and(|c| !c.left.is_empty()) {
+            p.legend-note #left-legend { "(left D): the operator left the task force on D; its members sign nothing more and its scores stay as they were." }
+        }
     }
 }
 
@@ -537,10 +539,25 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
     )
 }
 
+/// The date the assignment of `kpi` to `operator` was withdrawn, when it was and was not
+/// assigned again (SPEC §11.12).
+fn withdrawn_on(view: &View, operator: &str, kpi: &str) -> Option<hisaab_log::Date> {
+    view.state
+        .cycle
+        .as_ref()?
+        .withdrawn
+        .iter()
+        .find(|w| w.operator.as_str() == operator && w.kpi.as_str() == kpi)
+        .map(|w| w.on)
+}
+
 fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Markup {
     let definition = view.kpis.get(kpi);
     html! {
-        td.id data-label="KPI" { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
+        td.id data-label="KPI" { span {
+            a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } }
+            @if let Some(on) = withdrawn_on(view, operator, kpi) { br; small.withdrawn { "withdrawn " (on) } }
+        } }
         td data-label="Title" { (view.kpi_title(kpi)) }
         td data-label="Pillar" { (state.pillar.title()) }
         td data-label="Unit" { (definition.map_or_else(String::new, |d| d.unit.to_string())) }

@@ -1157,6 +1157,7 @@ async fn the_pages_show_delegations_stakeholders_operators_that_left_and_withdra
             words(&overview.text).contains(&format!("{name} (left {})", left.on)),
             "{operator}"
         );
+        assert!(overview.text.contains("id=\"left-legend\""));
         let scorecard = get(&f.web, &format!("/app/operators/{operator}")).await;
         assert!(
             words(&scorecard.text).contains(&format!("{name} left the task force on {}.", left.on))
@@ -1179,6 +1180,13 @@ async fn the_pages_show_delegations_stakeholders_operators_that_left_and_withdra
             w.kpi,
             view.kpi_title(w.kpi.as_str()),
             w.on
+        )));
+        // Its row among the KPIs says so too.
+        assert!(words(&page.text).contains(&format!(
+            "{} withdrawn {} {}",
+            w.kpi,
+            w.on,
+            view.kpi_title(w.kpi.as_str())
         )));
     }
     for (deputy, d) in &cycle.delegations {
