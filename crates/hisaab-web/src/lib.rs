@@ -131,17 +131,21 @@ impl Web {
             Err(view::BuildError::Store(store)) => Err(store),
         };
         let warmed = (|| {
-            if latest > 0 {
-                if let Some(view) = view(view::Feed::Never)? {
-                    drop(view.for_reader(&hisaab_model::view::Reader::Public));
+            // The series is held from the start: a page woken by the end of the latest view's
+            // build must not take it and feed the whole series itself.
+            self.views.catch_up_after(&self.store, || {
+                if latest > 0 {
+                    if let Some(view) = view(view::Feed::Never)? {
+                        drop(view.for_reader(&hisaab_model::view::Reader::Public));
+                    }
+                    tracing::info!(
+                        entries = latest,
+                        ms = started.elapsed().as_millis(),
+                        "the web app's latest view is built"
+                    );
                 }
-                tracing::info!(
-                    entries = latest,
-                    ms = started.elapsed().as_millis(),
-                    "the web app's latest view is built"
-                );
-            }
-            self.views.catch_up(&self.store)?;
+                Ok(())
+            })?;
             if latest > 0 {
                 view(view::Feed::Wait)?;
             }

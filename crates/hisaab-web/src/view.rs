@@ -444,12 +444,20 @@ impl Views {
             return Err(BuildError::Busy);
         }
         let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size, date, feed)?);
+        // Whoever others wait for does not itself wait for the series (the warm-up holds it
+        // while it waits for the latest view): a caller that waits for it does so below, once
+        // the view is built and the others are woken.
+        let build_feed = if feed == Feed::Wait {
+            Feed::IfFree
+        } else {
+            feed
+        };
+        let view = Arc::new(self.build(store, size, date, build_feed)?);
         self.built.fetch_add(1, Ordering::AcqRel);
         drop(slot);
         self.cache(&view);
         drop(landing);
-        Ok(view)
+        self.filled(store, view, feed)
     }
 
     /// The cached view at this point, if it is still current.
@@ -568,9 +576,22 @@ impl Views {
     /// entries)). [`crate::Web::new`] runs it once in the background at start, so that the
     /// first page need not.
     pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+        self.catch_up_after(store, || Ok(()))
+    }
+
+    /// As [`Views::catch_up`], holding the series from before `first` runs: a page asked
+    /// while `first` runs (the warm-up's build of the latest view, built without the series)
+    /// finds the series busy and gets its view at once without it, instead of feeding the
+    /// whole series itself.
+    pub(crate) fn catch_up_after(
+        &self,
+        store: &Store,
+        first: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let Ok(mut series) = self.series.lock() else {
-            return Ok(());
+            return first();
         };
+        first()?;
         self.feed(store, &mut series)
     }
 
