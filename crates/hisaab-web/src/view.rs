@@ -573,16 +573,11 @@ impl Views {
     }
 
     /// Feeds the kept series the entries it has not seen, up to the store's size (O(new
-    /// entries)). [`crate::Web::new`] runs it once in the background at start, so that the
-    /// first page need not.
-    pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
-        self.catch_up_after(store, || Ok(()))
-    }
-
-    /// As [`Views::catch_up`], holding the series from before `first` runs: a page asked
-    /// while `first` runs (the warm-up's build of the latest view, built without the series)
-    /// finds the series busy and gets its view at once without it, instead of feeding the
-    /// whole series itself.
+    /// entries)), holding the series from before `first` runs. [`crate::Web::new`] runs it
+    /// once in the background at start, `first` building the latest view without the series,
+    /// so that the first pages need not feed it: a page asked while `first` runs finds the
+    /// series busy and gets its view at once without it, instead of feeding the whole series
+    /// itself.
     pub(crate) fn catch_up_after(
         &self,
         store: &Store,
