@@ -1722,7 +1722,8 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                     @for (id, o) in &view.state.operators {
                         @for (kpi, k) in &o.kpis {
                             @if k.status.needs_attention() {
-                                tr { td data-label="Operator" { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
+                                tr { td data-label="Operator" { span { (o.name) @if let Some(left) = left_on(view, id) { br; small.left { "left " (left) } } } }
+                                    (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
                             }
                         }
                     }

@@ -1158,6 +1158,12 @@ async fn the_pages_show_delegations_stakeholders_operators_that_left_and_withdra
             "{operator}"
         );
         assert!(overview.text.contains("id=\"left-legend\""));
+        // In the pack, its KPIs needing attention say that it left.
+        let pack = get(&f.web, "/app/pack").await;
+        let state = &view.state.operators[operator];
+        if state.kpis.values().any(|k| k.status.needs_attention()) {
+            assert!(words(&pack.text).contains(&format!("{name} left {}", left.on)));
+        }
         let scorecard = get(&f.web, &format!("/app/operators/{operator}")).await;
         assert!(
             words(&scorecard.text).contains(&format!("{name} left the task force on {}.", left.on))
