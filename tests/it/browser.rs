@@ -492,6 +492,41 @@ fn the_web_app_works_in_a_real_browser() {
         .find(|(_, a)| a["escalation"].is_string())
         .expect("the demo has an escalated action item");
     let escalation = action["escalation"].as_str().unwrap().to_owned();
+    // The cycle's newest state (SPEC §11.12): an operator that left, a deputy, a stakeholder
+    // and a challenge with its owner and severity.
+    let (left_op, left) = cycle["left"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .expect("an operator of the demo leaves");
+    let left_name = operators[left_op]["name"].as_str().unwrap().to_owned();
+    let left_mark = format!(
+        "{left_name} left the task force on {}.",
+        left["on"].as_str().unwrap()
+    );
+    let deputy = cycle["delegations"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .expect("the demo names a deputy")
+        .clone();
+    let stakeholder = cycle["stakeholders"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .expect("the demo registers stakeholders")
+        .clone();
+    let (owned_challenge, challenge) = cycle["challenges"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, c)| c["severity"].is_string())
+        .expect("the demo's challenges have an owner and a severity");
+    let severity = challenge["severity"].as_str().unwrap().to_owned();
+    let challenge_status = format!("status-{}-challenge", challenge["status"].as_str().unwrap());
 
     let mut browser = Browser::launch(&binary);
     browser.call(
@@ -506,6 +541,8 @@ fn the_web_app_works_in_a_real_browser() {
                 .collect();
             expected.extend([
                 "Heat map".into(),
+                format!("(left {})", left["on"].as_str().unwrap()),
+                "id=\"count-overdue-challenges\"".into(),
                 "on track".into(),
                 digest.clone(),
                 at.clone(),
@@ -513,6 +550,12 @@ fn the_web_app_works_in_a_real_browser() {
             expected
         }),
         ("overview-phone", "/".into(), 390, vec![first_name.clone()]),
+        (
+            "scorecard-left",
+            format!("/app/operators/{left_op}"),
+            1280,
+            vec![left_mark.clone(), "id=\"operator-deputies\"".into()],
+        ),
         (
             "scorecard",
             format!("/app/operators/{first_op}"),
@@ -570,8 +613,12 @@ fn the_web_app_works_in_a_real_browser() {
                 format!("id=\"meeting-{unquorate}\""),
                 not_quorate.clone(),
                 format!("<code>{escalated_action}</code>"),
-                format!("escalated</span> (<code>{escalation}</code>)"),
+                format!("<code>{escalation}</code></a>)"),
                 "Actions overdue".into(),
+                "Challenges overdue".into(),
+                "Who acts for whom".into(),
+                format!("<code>{deputy}</code>"),
+                format!("id=\"stakeholder-{stakeholder}\""),
             ],
         ),
         (
@@ -610,7 +657,7 @@ fn the_web_app_works_in_a_real_browser() {
             vec![
                 "Directives and action items".into(),
                 format!("id=\"task-{escalated_action}\""),
-                format!("escalated</span> (<code>{escalation}</code>)"),
+                format!("<code>{escalation}</code></a>)"),
                 "Legend of statuses".into(),
             ],
         ),
@@ -640,7 +687,15 @@ fn the_web_app_works_in_a_real_browser() {
             "challenges",
             "/app/challenges".into(),
             1280,
-            vec!["The challenges register".into(), "Raised by".into()],
+            vec![
+                "The challenges register".into(),
+                "Raised by".into(),
+                "Owner".into(),
+                format!("id=\"challenge-{owned_challenge}\""),
+                challenge_status.clone(),
+                format!("<span>{severity}</span>"),
+                "Legend of challenge statuses".into(),
+            ],
         ),
         (
             "disputes-phone",
@@ -992,6 +1047,25 @@ fn the_web_app_works_in_a_real_browser() {
         page.matches("Withheld: this entry").count(),
         2,
         "{resolved_dispute}"
+    );
+    // The challenge register's owner, severity and due date are workflow facts: the public
+    // sees them, and the operator that left is marked for the public too.
+    assert!(browser
+        .open(&format!("{base}/app/challenges"), 1280)
+        .is_empty());
+    browser.screenshot(&shots.join("challenges-public.png"));
+    let page = browser.html();
+    assert!(
+        page.contains(&format!("id=\"challenge-{owned_challenge}\""))
+            && page.contains(&challenge_status)
+            && page.contains(&format!("<span>{severity}</span>"))
+    );
+    assert!(browser
+        .open(&format!("{base}/app/operators/{left_op}"), 1280)
+        .is_empty());
+    assert!(
+        browser.html().contains(&left_mark),
+        "the public scorecard of {left_op}"
     );
     // Directives and action items are workflow facts: the public sees them all.
     assert!(browser

@@ -462,6 +462,21 @@ impl Ledger {
         }
     }
 
+    /// The seq of the entry that made `item`: its `commitment.made`, `directive.issued` or
+    /// `action.assigned` (what a page links an item to), if this ledger has it.
+    pub fn item_seq(&self, item: &EscalatedItem) -> Option<u64> {
+        match item {
+            EscalatedItem::Commitment(id) => self.commitments.get(id).map(|c| c.seq),
+            EscalatedItem::Directive(id) => self.cycle.directives.get(id).map(|d| d.seq),
+            EscalatedItem::Action(id) => self.cycle.actions.get(id).map(|a| a.seq),
+        }
+    }
+
+    /// The seq of escalation `id`'s `escalation.recorded` entry, if this ledger has it.
+    pub fn escalation_seq(&self, id: &Slug) -> Option<u64> {
+        self.cycle.escalations.get(id).map(|e| e.seq)
+    }
+
     /// The `cycle` member of a format-2 state on date `at`.
     pub fn cycle_state(&self, at: Date) -> CycleState {
         let percent = self

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use hisaab_log::Date;
 
+use crate::pages::Cases;
 use crate::view::Here;
 use crate::{assets, blocking, csv, pages, Reader, View, Web, WebError};
 
@@ -292,10 +293,7 @@ pub(crate) async fn disputes(
     reader: Reader,
     query: Params,
 ) -> Response {
-    page(web, reader, query, |web, view, reader, _| {
-        html(pages::disputes(web.store(), view, reader)?)
-    })
-    .await
+    register(web, reader, query, Cases::Disputes).await
 }
 
 /// `GET /app/disputes/{dispute}`: one dispute.
@@ -305,22 +303,7 @@ pub(crate) async fn dispute(
     reader: Reader,
     query: Params,
 ) -> Response {
-    page(web, reader, query, move |web, view, reader, _| {
-        let found = view
-            .register
-            .disputes
-            .iter()
-            .find(|d| d.dispute.as_str() == id);
-        case(
-            web,
-            view,
-            reader,
-            "dispute",
-            &id,
-            found.map(|d| pages::Case::dispute(view, d)),
-        )
-    })
-    .await
+    case(web, reader, query, Cases::Disputes, id).await
 }
 
 /// `GET /app/challenges`: the challenges register.
@@ -329,10 +312,7 @@ pub(crate) async fn challenges(
     reader: Reader,
     query: Params,
 ) -> Response {
-    page(web, reader, query, |web, view, reader, _| {
-        html(pages::challenges(web.store(), view, reader)?)
-    })
-    .await
+    register(web, reader, query, Cases::Challenges).await
 }
 
 /// `GET /app/challenges/{challenge}`: one challenge.
@@ -342,41 +322,34 @@ pub(crate) async fn challenge(
     reader: Reader,
     query: Params,
 ) -> Response {
+    case(web, reader, query, Cases::Challenges, id).await
+}
+
+/// A register of cases.
+async fn register(web: Arc<Web>, reader: Reader, query: Params, which: Cases) -> Response {
     page(web, reader, query, move |web, view, reader, _| {
-        let found = view
-            .register
-            .challenges
-            .iter()
-            .find(|c| c.challenge.as_str() == id);
-        case(
-            web,
-            view,
-            reader,
-            "challenge",
-            &id,
-            found.map(|c| pages::Case::challenge(view, c)),
-        )
+        html(pages::register(web.store(), view, reader, which)?)
     })
     .await
 }
 
 /// A dispute's or a challenge's page, or a 404 naming what was asked.
-fn case(
-    web: &Web,
-    view: &View,
-    reader: &Reader,
-    kind: &str,
-    id: &str,
-    found: Option<pages::Case<'_>>,
-) -> Result<Response, WebError> {
-    match found {
-        Some(found) => html(pages::case(web.store(), view, reader, &found)?),
-        None => Err(WebError::NotFound(format!(
-            "no {kind} {:?} at size {}",
-            id.chars().take(40).collect::<String>(),
-            view.size
-        ))),
-    }
+async fn case(web: Arc<Web>, reader: Reader, query: Params, which: Cases, id: String) -> Response {
+    page(
+        web,
+        reader,
+        query,
+        move |web, view, reader, _| match which.find(view, &id) {
+            Some(found) => html(pages::case(web.store(), view, reader, &found)?),
+            None => Err(WebError::NotFound(format!(
+                "no {} {:?} at size {}",
+                which.kind(),
+                id.chars().take(40).collect::<String>(),
+                view.size
+            ))),
+        },
+    )
+    .await
 }
 
 /// `GET /app/pack`: the monthly meeting pack.
@@ -400,7 +373,7 @@ pub(crate) async fn pack_csv(
             return Err(WebError::NotFound(format!(
                 "no table {:?}; the pack's tables are {}",
                 table.chars().take(40).collect::<String>(),
-                csv::Table::NAMES.join(", ")
+                csv::Table::ALL.map(csv::Table::name).join(", ")
             )));
         };
         let body = csv::render(web.store(), view, table)?;

@@ -131,17 +131,21 @@ impl Web {
             Err(view::BuildError::Store(store)) => Err(store),
         };
         let warmed = (|| {
-            if latest > 0 {
-                if let Some(view) = view(view::Feed::Never)? {
-                    drop(view.for_reader(&hisaab_model::view::Reader::Public));
+            // The series is held from the start: a page woken by the end of the latest view's
+            // build must not take it and feed the whole series itself.
+            self.views.catch_up_after(&self.store, || {
+                if latest > 0 {
+                    if let Some(view) = view(view::Feed::Never)? {
+                        drop(view.for_reader(&hisaab_model::view::Reader::Public));
+                    }
+                    tracing::info!(
+                        entries = latest,
+                        ms = started.elapsed().as_millis(),
+                        "the web app's latest view is built"
+                    );
                 }
-                tracing::info!(
-                    entries = latest,
-                    ms = started.elapsed().as_millis(),
-                    "the web app's latest view is built"
-                );
-            }
-            self.views.catch_up(&self.store)?;
+                Ok(())
+            })?;
             if latest > 0 {
                 view(view::Feed::Wait)?;
             }
@@ -161,6 +165,12 @@ impl Web {
     /// The store it reads.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// How many views were built since start (each replays the ledger from a snapshot; a view
+    /// taken from the cache, or waited for while another request built it, is not counted).
+    pub fn views_built(&self) -> u64 {
+        self.views.built.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The view at tree size `as_of` (default: the latest), built or from the cache. Blocking

@@ -4,19 +4,20 @@
 use axum::http::StatusCode;
 use hisaab_log::SealedEntry;
 use hisaab_model::cycle::{
-    ActionOwner, ActionState, AgendaItem, CycleState, DirectiveState, EscalatedItem, MeetingState,
-    TaskStatus,
+    ActionOwner, ActionState, AgendaItem, ChallengeState, CycleState, DirectiveState,
+    EscalatedItem, MeetingState, TaskStatus,
 };
 use hisaab_model::report::{
     Band, ChallengeItem, CommitmentItem, CommitmentStatus, DisputeItem, MonthPoint, TrendPoint,
 };
 use hisaab_model::sealed::or_sealed;
-use hisaab_model::{Body, KpiState, Pillar, Slug};
+use hisaab_model::{Body, ChallengeStatus, KpiState, Pillar, Slug};
 use hisaab_store::Store;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::view::{
-    body_at, body_of, meetings_newest_first, next_meeting, tasks_overdue_first, Task, WITHHELD_TEXT,
+    body_at, body_of, encode, meetings_newest_first, next_meeting, tasks_overdue_first, Task,
+    WITHHELD_TEXT,
 };
 use crate::{assets, Reader, View, WebError};
 
@@ -280,6 +281,25 @@ fn legend() -> Markup {
     }
 }
 
+/// The date `operator` left the task force (SPEC §11.12), if it did.
+fn left_on(view: &View, operator: &Slug) -> Option<hisaab_log::Date> {
+    view.state.cycle.as_ref()?.left.get(operator).map(|l| l.on)
+}
+
+/// A link to the entry that made a commitment, directive or action item, by its id (the id
+/// alone when the ledger at this size has no such item).
+fn item_link(view: &View, item: &EscalatedItem) -> Markup {
+    let id = match item {
+        EscalatedItem::Commitment(id)
+        | EscalatedItem::Directive(id)
+        | EscalatedItem::Action(id) => id,
+    };
+    match view.ledger.item_seq(item) {
+        Some(seq) => html! { a href=(at(view, &format!("/app/entries/{seq}"))) { code { (id) } } },
+        None => html! { code { (id) } },
+    }
+}
+
 fn heatmap(view: &View) -> Markup {
     html! {
         div.table-wrap {
@@ -299,6 +319,9 @@ fn heatmap(view: &View) -> Markup {
                         tr {
                             th scope="row" {
                                 a href=(at(view, &format!("/app/operators/{id}"))) { (operator.name) }
+                                @if let Some(left) = left_on(view, id) {
+                                    " " small.left { "(left " (left) ")" }
+                                }
                             }
                             @for pillar in Pillar::ALL {
                                 (band_cell(operator.pillar_scores.get(*pillar)))
@@ -317,6 +340,9 @@ fn heatmap(view: &View) -> Markup {
             }
         }
         (legend())
+        @if view.state.cycle.as_ref().is_some_and(|c| !c.left.is_empty()) {
+            p.legend-note #left-legend { "(left D): the operator left the task force on D; its members sign nothing more and its scores stay as they were." }
+        }
     }
 }
 
@@ -435,6 +461,12 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
         .count();
     let open_challenges = register.challenges.iter().filter(|c| c.is_open()).count();
     let cycle = view.state.cycle.as_ref();
+    let overdue_challenges = cycle.map(|c| {
+        c.challenges
+            .values()
+            .filter(|x| x.status == ChallengeStatus::Overdue)
+            .count()
+    });
     let overdue_actions = cycle.map(|c| {
         c.actions
             .values()
@@ -467,6 +499,10 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
                     a href=(at(view, "/app/disputes")) { "see them" } }
                 div.card { span.big #count-challenges { (open_challenges) } "challenges open "
                     a href=(at(view, "/app/challenges")) { "see them" } }
+                @if let Some(n) = overdue_challenges {
+                    div.card { span.big #count-overdue-challenges { (n) } "challenges past their due date "
+                        a href=(at(view, "/app/challenges")) { "see them" } }
+                }
                 @if let Some(n) = overdue_actions {
                     div.card { span.big #count-overdue-actions { (n) } "action items overdue "
                         a href=(at(view, "/app/directives")) { "see them" } }
@@ -503,10 +539,25 @@ pub fn overview(view: &View, reader: &Reader) -> Markup {
     )
 }
 
+/// The date the assignment of `kpi` to `operator` was withdrawn, when it was and was not
+/// assigned again (SPEC §11.12).
+fn withdrawn_on(view: &View, operator: &str, kpi: &str) -> Option<hisaab_log::Date> {
+    view.state
+        .cycle
+        .as_ref()?
+        .withdrawn
+        .iter()
+        .find(|w| w.operator.as_str() == operator && w.kpi.as_str() == kpi)
+        .map(|w| w.on)
+}
+
 fn kpi_row_cells(view: &View, operator: &str, kpi: &str, state: &KpiState) -> Markup {
     let definition = view.kpis.get(kpi);
     html! {
-        td.id data-label="KPI" { a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } } }
+        td.id data-label="KPI" { span {
+            a href=(at(view, &format!("/app/operators/{operator}/kpis/{kpi}"))) { code { (kpi) } }
+            @if let Some(on) = withdrawn_on(view, operator, kpi) { br; small.withdrawn { "withdrawn " (on) } }
+        } }
         td data-label="Title" { (view.kpi_title(kpi)) }
         td data-label="Pillar" { (state.pillar.title()) }
         td data-label="Unit" { (definition.map_or_else(String::new, |d| d.unit.to_string())) }
@@ -618,6 +669,18 @@ fn commitments_table(
     })
 }
 
+/// The items of one of the cycle's registers (`register`) that `mine` keeps, in id order;
+/// none on a ledger with no cycle.
+fn of_cycle<'a, V>(
+    cycle: Option<&'a CycleState>,
+    register: impl Fn(&'a CycleState) -> &'a std::collections::BTreeMap<Slug, V>,
+    mine: impl Fn(&V) -> bool,
+) -> Vec<(&'a Slug, &'a V)> {
+    cycle.map_or_else(Vec::new, |c| {
+        register(c).iter().filter(|(_, v)| mine(v)).collect()
+    })
+}
+
 /// An operator's scorecard.
 ///
 /// # Errors
@@ -686,40 +749,29 @@ pub fn scorecard(
         .collect();
     let table = commitments_table(store, view, &commitments)?;
     let cycle = view.state.cycle.as_ref();
-    let actions: Vec<(&Slug, &ActionState)> = cycle
+    let of = |o: &Slug| o.as_str() == operator;
+    let actions = of_cycle(
+        cycle,
+        |c| &c.actions,
+        |a| matches!(&a.owner, ActionOwner::Operator(o) if of(o)),
+    );
+    let directives = of_cycle(cycle, |c| &c.directives, |d| of(&d.operator));
+    let extended = of_cycle(cycle, |c| &c.extended, |e| of(&e.operator));
+    let escalations = of_cycle(
+        cycle,
+        |c| &c.escalations,
+        |e| e.operator.as_ref().is_some_and(of),
+    );
+    let deputies = of_cycle(cycle, |c| &c.delegations, |d| of(&d.operator));
+    let withdrawn: Vec<_> = cycle
         .map(|c| {
-            c.actions
+            c.withdrawn
                 .iter()
-                .filter(
-                    |(_, a)| matches!(&a.owner, ActionOwner::Operator(o) if o.as_str() == operator),
-                )
+                .filter(|w| w.operator.as_str() == operator)
                 .collect()
         })
         .unwrap_or_default();
-    let directives: Vec<(&Slug, &DirectiveState)> = cycle
-        .map(|c| {
-            c.directives
-                .iter()
-                .filter(|(_, d)| d.operator.as_str() == operator)
-                .collect()
-        })
-        .unwrap_or_default();
-    let extended: Vec<_> = cycle
-        .map(|c| {
-            c.extended
-                .iter()
-                .filter(|(_, e)| e.operator.as_str() == operator)
-                .collect()
-        })
-        .unwrap_or_default();
-    let escalations: Vec<_> = cycle
-        .map(|c| {
-            c.escalations
-                .iter()
-                .filter(|(_, e)| e.operator.as_ref().is_some_and(|o| o.as_str() == operator))
-                .collect()
-        })
-        .unwrap_or_default();
+    let left = cycle.and_then(|c| c.left.iter().find(|(id, _)| id.as_str() == operator));
     Ok(layout(
         Some(view),
         reader,
@@ -727,6 +779,13 @@ pub fn scorecard(
         Nav::Overview,
         html! {
             h1 { (state.name) " — scorecard" }
+            @if let Some((_, l)) = left {
+                p.notice #operator-left role="status" {
+                    strong { (state.name) " left the task force on " (l.on) "." }
+                    " Its members sign nothing more; what it still owed then is closed as "
+                    strong { "left" } ". Its record below stays as it was."
+                }
+            }
             p.lead {
                 "Overall score " strong #operator-score { (opt(state.score)) } " ("
                 (Band::of(state.score).meaning()) "). "
@@ -734,6 +793,18 @@ pub fn scorecard(
                     @let roles = m.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
                     (m.name) " (" (roles)
                     @if !m.active { ", revoked" } "). " }
+            }
+            @if cycle.is_some() {
+                p #operator-deputies {
+                    @if deputies.is_empty() { "No deputy acts for " (state.name) "." } @else {
+                        @for (deputy, d) in &deputies {
+                            (view.member_name(deputy.as_str())) " (" code { (deputy) } ") acts for " (state.name)
+                            " until " (d.expires) " ("
+                            (d.status.as_str().replace('_', " "))
+                            "). "
+                        }
+                    }
+                }
             }
             div.table-wrap {
                 table {
@@ -766,6 +837,19 @@ pub fn scorecard(
                     }
                 }
             }
+            @if !withdrawn.is_empty() {
+                div.table-wrap {
+                    table.stack #operator-withdrawn {
+                        caption { "Assignments withdrawn: no report of these KPIs is owed for a period ending on or after the date" }
+                        thead { tr { th scope="col" { "KPI" } th scope="col" { "Title" } th scope="col" { "Withdrawn on" } } }
+                        tbody { @for w in &withdrawn { tr {
+                            td data-label="KPI" { a href=(at(view, &format!("/app/operators/{operator}/kpis/{}", w.kpi))) { code { (w.kpi) } } }
+                            td data-label="Title" { (view.kpi_title(w.kpi.as_str())) }
+                            td data-label="Withdrawn on" { (w.on) }
+                        } } }
+                    }
+                }
+            }
             h2 { "Commitments" }
             (table)
             @if cycle.is_some() {
@@ -783,7 +867,7 @@ pub fn scorecard(
                                 th scope="col" { "Due" } th scope="col" { "Extensions" }
                             } }
                             tbody { @for (id, e) in &extended { tr {
-                                td data-label="Commitment" { code { (id) } }
+                                td data-label="Commitment" { (item_link(view, &EscalatedItem::Commitment((*id).clone()))) }
                                 td data-label="Original due" { (e.original_due) }
                                 td data-label="Due" { "→ " (e.due) }
                                 td data-label="Extensions" { span {
@@ -805,13 +889,14 @@ pub fn scorecard(
                                 th scope="col" { "Recorded on" } th scope="col" { "Status" }
                             } }
                             tbody { @for (id, e) in &escalations { tr {
-                                td data-label="Escalation" { code { (id) } }
+                                td data-label="Escalation" { (escalation_link(view, id)) }
                                 td data-label="Item" { span {
                                     @match &e.item {
-                                        EscalatedItem::Commitment(c) => { "commitment " code { (c) } }
-                                        EscalatedItem::Directive(d) => { "directive " code { (d) } }
-                                        EscalatedItem::Action(x) => { "action item " code { (x) } }
+                                        EscalatedItem::Commitment(_) => { "commitment " }
+                                        EscalatedItem::Directive(_) => { "directive " }
+                                        EscalatedItem::Action(_) => { "action item " }
                                     }
+                                    (item_link(view, &e.item))
                                 } }
                                 td data-label="Recorded on" { (e.on) }
                                 (status_cell(e.status))
@@ -957,7 +1042,8 @@ fn entry_card(view: &View, sealed: &SealedEntry) -> Markup {
         article.entry-card {
             h3 { a href=(at(view, &format!("/app/entries/{}", entry.seq))) { "#" (entry.seq) " · " (entry.statement.kind) } }
             p { (text) }
-            p.meta { "Signed by " (signer_of(view, sealed)) " · recorded " time datetime=(entry.recorded_at) { (entry.recorded_at) } }
+            p.meta { "Signed by " (signer_of(view, sealed)) " · recorded " time datetime=(entry.recorded_at) { (entry.recorded_at) }
+                " · " a href=(format!("{}#inclusion-proof", at(view, &format!("/app/entries/{}", entry.seq)))) { "its inclusion proof" } }
         }
     }
 }
@@ -1190,6 +1276,8 @@ fn task_legend() -> Markup {
             li { strong { "done" } ": closed as done" }
             li { strong { "missed" } ": closed as missed" }
             li { strong { "escalated" } ": an escalation names it (its id follows)" }
+            li { strong { "left" } ": closed because the operator that owed it left the task force" }
+            li { strong { "closed" } ": closed, its outcome sealed and not yours to read" }
             li { strong { "NOT quorate" } ": too few operators represented to decide" }
         }
     }
@@ -1201,27 +1289,41 @@ fn status_cell(status: TaskStatus) -> Markup {
     }
 }
 
-fn escalation_cell(escalation: Option<&Slug>) -> Markup {
+/// A link to an escalation's entry, by its id.
+fn escalation_link(view: &View, id: &Slug) -> Markup {
+    match view.ledger.escalation_seq(id) {
+        Some(seq) => html! { a href=(at(view, &format!("/app/entries/{seq}"))) { code { (id) } } },
+        None => html! { code { (id) } },
+    }
+}
+
+fn escalation_cell(view: &View, escalation: Option<&Slug>) -> Markup {
     html! {
         td data-label="Escalation" { span {
             @match escalation {
-                Some(e) => { span.escalated { "escalated" } " (" code { (e) } ")" }
+                Some(e) => { span.escalated { "escalated" } " (" (escalation_link(view, e)) ")" }
                 None => { "–" }
             }
         } }
     }
 }
 
+/// Who owns an action item or a challenge: a member, or an operator (linking to its
+/// scorecard).
+fn owner_name(view: &View, owner: &ActionOwner) -> Markup {
+    html! {
+        @match owner {
+            ActionOwner::Member(m) => { (view.member_name(m.as_str())) " (member)" }
+            ActionOwner::Operator(o) => {
+                a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } " (operator)"
+            }
+        }
+    }
+}
+
 fn owner_cell(view: &View, owner: &ActionOwner) -> Markup {
     html! {
-        td data-label="Owner" { span {
-            @match owner {
-                ActionOwner::Member(m) => { (view.member_name(m.as_str())) " (member)" }
-                ActionOwner::Operator(o) => {
-                    a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } " (operator)"
-                }
-            }
-        } }
+        td data-label="Owner" { span { (owner_name(view, owner)) } }
     }
 }
 
@@ -1271,7 +1373,7 @@ fn kind_table(
                         th scope="col" { "Due" } th scope="col" { "Status" } th scope="col" { "Escalation" }
                     } }
                     tbody { @for task in tasks { tr {
-                        td data-label=(heads[0]) { code { (task.id()) } }
+                        td data-label=(heads[0]) { (item_link(view, &task.item())) }
                         @match task {
                             Task::Action(_, a) => {
                                 td data-label="Meeting" { a href=(at(view, &format!("/app/meetings#meeting-{}", a.meeting))) { (a.meeting) } }
@@ -1284,7 +1386,7 @@ fn kind_table(
                         }
                         td data-label="Due" { (task.due()) }
                         (status_cell(task.status()))
-                        (escalation_cell(task.escalation()))
+                        (escalation_cell(view, task.escalation()))
                     } } }
                 }
             }
@@ -1300,11 +1402,11 @@ fn tasks_table(view: &View, caption: &str, tasks: &[Task<'_>]) -> Markup {
                 caption { (caption) }
                 thead { tr {
                     th scope="col" { "Item" } th scope="col" { "Operator" } th scope="col" { "Owner" }
-                    th scope="col" { "From" } th scope="col" { "Due" } th scope="col" { "Status" }
-                    th scope="col" { "Escalation" }
+                    th scope="col" { "From" } th scope="col" { "Stakeholders" } th scope="col" { "Due" }
+                    th scope="col" { "Status" } th scope="col" { "Escalation" }
                 } }
                 tbody { @for task in tasks { tr id=(format!("task-{}", task.id())) {
-                    td data-label="Item" { span { (task.kind()) " " code { (task.id()) } } }
+                    td data-label="Item" { span { (task.kind()) " " (item_link(view, &task.item())) } }
                     td data-label="Operator" { span {
                         @match task.operator(&view.register) {
                             Some(o) => { a href=(at(view, &format!("/app/operators/{o}"))) { (view.operator_name(o.as_str())) } }
@@ -1321,9 +1423,16 @@ fn tasks_table(view: &View, caption: &str, tasks: &[Task<'_>]) -> Markup {
                             td data-label="From" { span { "the authority, issued " (d.issued) } }
                         }
                     }
+                    td data-label="Stakeholders" { span {
+                        @if task.stakeholders().is_empty() { "–" }
+                        @for (i, k) in task.stakeholders().iter().enumerate() {
+                            @if i > 0 { ", " }
+                            a href=(format!("{}#stakeholder-{k}", at(view, "/app/meetings"))) { (stakeholder_name(view, k)) }
+                        }
+                    } }
                     td data-label="Due" { (task.due()) }
                     (status_cell(task.status()))
-                    (escalation_cell(task.escalation()))
+                    (escalation_cell(view, task.escalation()))
                 } } }
             }
         }
@@ -1347,6 +1456,15 @@ fn quorum_text(meeting: &MeetingState, percent: u64) -> String {
         Some(false) => format!("NOT quorate: {counts}"),
         None => format!("quorum not yet known: the meeting is not held (quorum {percent} %)"),
     }
+}
+
+/// A stakeholder's name, or its id.
+fn stakeholder_name<'a>(view: &'a View, id: &'a Slug) -> &'a str {
+    view.state
+        .cycle
+        .as_ref()
+        .and_then(|c| c.stakeholders.get(id))
+        .map_or(id.as_str(), |k| k.name.as_str())
 }
 
 fn agenda_names(view: &View, item: &AgendaItem) -> Markup {
@@ -1377,7 +1495,10 @@ fn agenda_names(view: &View, item: &AgendaItem) -> Markup {
                 None => { code { (c) } }
             }
         }
-        @if item.operator.is_none() && item.kpi.is_none() && item.dispute.is_none() && item.challenge.is_none() { "–" }
+        @if let Some(k) = &item.stakeholder {
+            " stakeholder " a href=(format!("{}#stakeholder-{k}", at(view, "/app/meetings"))) { (stakeholder_name(view, k)) }
+        }
+        @if item.operator.is_none() && item.kpi.is_none() && item.dispute.is_none() && item.challenge.is_none() && item.stakeholder.is_none() { "–" }
     }
 }
 
@@ -1418,7 +1539,7 @@ fn cycle_meetings(
                 }
             }
             (task_legend())
-            p { a href="#members" { "Members' accountability" } }
+            p { a href="#members" { "Members' accountability" } " · " a href="#delegations" { "Who acts for whom" } " · " a href="#stakeholders" { "Stakeholders" } }
             @for (id, m, seq, body, actions) in &rows {
                 section.entry-card.meeting id=(format!("meeting-{id}")) {
                     h2 {
@@ -1473,11 +1594,13 @@ fn cycle_meetings(
             @if cycle.members.is_empty() { p { "No members yet." } } @else {
                 div.table-wrap {
                     table.members.stack {
-                        caption { "Each member's attendance at the meetings recorded and the action items they own" }
+                        caption { "Each member's attendance at the meetings recorded, the action items and challenges they own, and the measures they took" }
                         thead { tr {
                             th scope="col" { "Member" } th scope="col" { "Attended" } th scope="col" { "Absent" }
                             th scope="col" { "Actions open" } th scope="col" { "Actions overdue" }
-                            th scope="col" { "Actions done" } th scope="col" { "Actions missed" } th scope="col" { "Suspended" }
+                            th scope="col" { "Actions done" } th scope="col" { "Actions missed" }
+                            th scope="col" { "Challenges open" } th scope="col" { "Challenges overdue" } th scope="col" { "Measures" }
+                            th scope="col" { "Suspended" }
                         } }
                         tbody { @for (member, r) in &cycle.members { tr {
                             td data-label="Member" { span { (view.member_name(member.as_str())) " " small { code { (member) } } } }
@@ -1487,7 +1610,46 @@ fn cycle_meetings(
                             td.num data-label="Actions overdue" { (r.actions_overdue) }
                             td.num data-label="Actions done" { (r.actions_done) }
                             td.num data-label="Actions missed" { (r.actions_missed) }
+                            td.num data-label="Challenges open" { (r.challenges_open) }
+                            td.num data-label="Challenges overdue" { (r.challenges_overdue) }
+                            td.num data-label="Measures" { (r.measures) }
                             td data-label="Suspended" { @if r.suspended { strong { "suspended" } } @else { "no" } }
+                        } } }
+                    }
+                }
+            }
+            h2 #delegations { "Who acts for whom" }
+            @if cycle.delegations.is_empty() { p { "No deputies named." } } @else {
+                div.table-wrap {
+                    table.delegations.stack {
+                        caption { "Deputies a CISO named to sign for their operator, until the day given" }
+                        thead { tr {
+                            th scope="col" { "Deputy" } th scope="col" { "Acts for" }
+                            th scope="col" { "Until" } th scope="col" { "Status" }
+                        } }
+                        tbody { @for (deputy, d) in &cycle.delegations { tr {
+                            td data-label="Deputy" { span { (view.member_name(deputy.as_str())) " " small { code { (deputy) } } } }
+                            td data-label="Acts for" { a href=(at(view, &format!("/app/operators/{}", d.operator))) { (view.operator_name(d.operator.as_str())) } }
+                            td data-label="Until" { (d.expires) }
+                            td data-label="Status" { (d.status.as_str().replace('_', " ")) }
+                        } } }
+                    }
+                }
+            }
+            h2 #stakeholders { "Stakeholders" }
+            @if cycle.stakeholders.is_empty() { p { "No stakeholders registered." } } @else {
+                div.table-wrap {
+                    table.stakeholders.stack {
+                        caption { "The outside bodies the task force works with" }
+                        thead { tr {
+                            th scope="col" { "Stakeholder" } th scope="col" { "Name" }
+                            th scope="col" { "Type" } th scope="col" { "Registered on" }
+                        } }
+                        tbody { @for (id, k) in &cycle.stakeholders { tr id=(format!("stakeholder-{id}")) {
+                            td data-label="Stakeholder" { code { (id) } }
+                            td data-label="Name" { (k.name) }
+                            td data-label="Type" { (k.kind.as_str().replace('_', " ")) }
+                            td data-label="Registered on" { (k.registered) }
                         } } }
                     }
                 }
@@ -1545,7 +1707,7 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                 p { "Re-verify: " code { "hisaab replay ledger.jsonl --as-of " (view.size) " --json" } " must print this digest." }
             }
             p.no-print { "Print this page, or save it as PDF from the browser's print dialog. Every table is also a CSV file stamped with this checkpoint and digest: "
-                @for (i, name) in crate::csv::Table::NAMES.iter().enumerate() {
+                @for (i, name) in crate::csv::Table::ALL.map(crate::csv::Table::name).iter().enumerate() {
                     @if i > 0 { ", " }
                     a href=(csv(name)) { (name) }
                 }
@@ -1560,7 +1722,8 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
                     @for (id, o) in &view.state.operators {
                         @for (kpi, k) in &o.kpis {
                             @if k.status.needs_attention() {
-                                tr { td data-label="Operator" { (o.name) } (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
+                                tr { td data-label="Operator" { span { (o.name) @if let Some(left) = left_on(view, id) { br; small.left { "left " (left) } } } }
+                                    (kpi_row_cells(view, id.as_str(), kpi.as_str(), k)) }
                             }
                         }
                     }
@@ -1608,7 +1771,11 @@ pub fn pack(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebEr
             @if view.register.disputes.is_empty() && view.register.challenges.is_empty() { p { "None." } }
             ul #pack-disputes {
                 @for d in &view.register.disputes { li { "Dispute " a href=(at(view, &format!("/app/disputes/{}", d.dispute))) { code { (d.dispute) } } " (" (view.operator_name(d.operator.as_str())) ", " code { (d.kpi) } "): " (dispute_status(view, d)) } }
-                @for c in &view.register.challenges { li { "Challenge " a href=(at(view, &format!("/app/challenges/{}", c.challenge))) { code { (c.challenge) } } ": " @if c.is_open() { "open" } @else { "resolved" } } }
+                @for c in &view.register.challenges {
+                    @let case = Case::challenge(view, c);
+                    li { "Challenge " a href=(case.href(view)) { code { (c.challenge) } } ": " (case.status)
+                        @for (head, cell) in &case.columns { "; " (head.to_lowercase()) " " (cell) } }
+                }
             }
             (download("disputes", "the disputes"))
             (download("challenges", "the challenges"))
@@ -1683,6 +1850,8 @@ pub struct Case<'a> {
     status: Markup,
     /// Its fields beyond those every case has.
     fields: Markup,
+    /// The register's columns beyond those every case has: heading and cell.
+    columns: Vec<(&'static str, Markup)>,
     /// The seqs of the entry that opened (raised) it and of the one that resolved it.
     opened: u64,
     resolved: Option<u64>,
@@ -1705,21 +1874,38 @@ impl<'a> Case<'a> {
                 dt { "KPI" } dd { code { (d.kpi) } " " (view.kpi_title(d.kpi.as_str())) }
                 dt { "Evaluation disputed" } dd { code { (d.evaluation.to_hex()) } }
             },
+            columns: Vec::new(),
             opened: d.seq,
             resolved: d.resolved_seq,
             on_agenda: Box::new(|item: &AgendaItem| item.dispute.as_ref() == Some(&d.dispute)),
         }
     }
 
-    /// A challenge as the view's reader may see it.
+    /// A challenge as the view's reader may see it: on a format-2 ledger with its place in
+    /// the register (owner, severity, due date, measures; SPEC §11.12).
     pub fn challenge(view: &'a View, c: &'a ChallengeItem) -> Case<'a> {
-        let status = if c.is_open() { "open" } else { "resolved" };
+        let register = view
+            .state
+            .cycle
+            .as_ref()
+            .and_then(|cycle| cycle.challenges.get(&c.challenge));
+        let status = register.map_or_else(
+            || if c.is_open() { "open" } else { "resolved" },
+            |r| r.status.as_str(),
+        );
         Case {
             kind: "challenge",
             id: &c.challenge,
             about: challenge_about(view, c),
             status: html! { span class={ "status status-" (status) "-challenge" } { (status) } },
-            fields: html! {},
+            fields: register.map_or_else(|| html! {}, |r| challenge_fields(view, r)),
+            columns: register.map_or_else(Vec::new, |r| {
+                vec![
+                    ("Owner", html! { @match &r.owner { Some(o) => { (owner_name(view, o)) } None => { "–" } } }),
+                    ("Severity", html! { (opt(r.severity.map(|s| s.as_str()))) }),
+                    ("Due", html! { (opt(r.due)) }),
+                ]
+            }),
             opened: c.seq,
             resolved: c.resolved_seq,
             on_agenda: Box::new(|item: &AgendaItem| item.challenge.as_ref() == Some(&c.challenge)),
@@ -1768,78 +1954,126 @@ fn recorded_cells(
     }
 }
 
-/// The disputes register: every dispute, open first, with who raised and resolved it.
+/// The two registers of cases: the disputes and the challenges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cases {
+    /// Disputes of evaluations.
+    Disputes,
+    /// Challenges raised against the ledger's data.
+    Challenges,
+}
+
+impl Cases {
+    /// What one case is called: `dispute` or `challenge`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Cases::Disputes => "dispute",
+            Cases::Challenges => "challenge",
+        }
+    }
+
+    /// Every case of the register, as the view's reader may see it, in the register's order.
+    pub fn all(self, view: &View) -> Vec<Case<'_>> {
+        match self {
+            Cases::Disputes => view
+                .register
+                .disputes
+                .iter()
+                .map(|d| Case::dispute(view, d))
+                .collect(),
+            Cases::Challenges => view
+                .register
+                .challenges
+                .iter()
+                .map(|c| Case::challenge(view, c))
+                .collect(),
+        }
+    }
+
+    /// The case `id` of the register, if there is one.
+    pub fn find<'a>(self, view: &'a View, id: &str) -> Option<Case<'a>> {
+        match self {
+            Cases::Disputes => view
+                .register
+                .disputes
+                .iter()
+                .find(|d| d.dispute.as_str() == id)
+                .map(|d| Case::dispute(view, d)),
+            Cases::Challenges => view
+                .register
+                .challenges
+                .iter()
+                .find(|c| c.challenge.as_str() == id)
+                .map(|c| Case::challenge(view, c)),
+        }
+    }
+}
+
+/// A register of cases: every dispute (challenge), open first, with who opened (raised) and
+/// resolved it.
 ///
 /// # Errors
 /// The store's.
-pub fn disputes(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
-    let cases: Vec<Case<'_>> = view
-        .register
-        .disputes
-        .iter()
-        .map(|d| Case::dispute(view, d))
-        .collect();
-    let open = view
-        .register
-        .disputes
-        .iter()
-        .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
-        .count();
-    register_page(
-        store,
-        view,
-        reader,
-        &cases,
-        html! {
-            h1 { "Disputes" }
-            p.lead { "Disputes of evaluations, as of " (view.state.at) ": " (cases.len()) " in all, " strong #disputes-open { (open) " open" }
-                "; open first, then resolved, each in log order. See also the " a href=(at(view, "/app/challenges")) { "challenges" } "." }
-            (dispute_legend())
-        },
-        "disputes",
-    )
+pub fn register(
+    store: &Store,
+    view: &View,
+    reader: &Reader,
+    which: Cases,
+) -> Result<Markup, WebError> {
+    let cases = which.all(view);
+    let head = match which {
+        Cases::Disputes => {
+            let open = view
+                .register
+                .disputes
+                .iter()
+                .filter(|d| d.status == hisaab_model::report::DisputeStatus::Open)
+                .count();
+            html! {
+                h1 { "Disputes" }
+                p.lead { "Disputes of evaluations, as of " (view.state.at) ": " (cases.len()) " in all, " strong #disputes-open { (open) " open" }
+                    "; open first, then resolved, each in log order. See also the " a href=(at(view, "/app/challenges")) { "challenges" } "." }
+                (dispute_legend())
+            }
+        }
+        Cases::Challenges => {
+            let open = view
+                .register
+                .challenges
+                .iter()
+                .filter(|c| c.is_open())
+                .count();
+            let overdue = view.state.cycle.as_ref().map(|c| {
+                c.challenges
+                    .values()
+                    .filter(|x| x.status == ChallengeStatus::Overdue)
+                    .count()
+            });
+            html! {
+                h1 { "Challenges" }
+                p.lead { "Challenges raised against the ledger's data, as of " (view.state.at) ": " (cases.len()) " in all, " strong #challenges-open { (open) " open" }
+                    @if let Some(n) = overdue { " (" strong #challenges-overdue { (n) " past their due date" } ")" }
+                    "; open first, then resolved, each in log order. A challenge to the whole sector is read by the task force only. See also the " a href=(at(view, "/app/disputes")) { "disputes" } "." }
+                @if overdue.is_some() { (challenge_legend()) }
+            }
+        }
+    };
+    register_page(store, view, reader, &cases, head, which)
 }
 
-/// The challenges register: every challenge, open first, with who raised and resolved it.
-///
-/// # Errors
-/// The store's.
-pub fn challenges(store: &Store, view: &View, reader: &Reader) -> Result<Markup, WebError> {
-    let cases: Vec<Case<'_>> = view
-        .register
-        .challenges
-        .iter()
-        .map(|c| Case::challenge(view, c))
-        .collect();
-    let open = view
-        .register
-        .challenges
-        .iter()
-        .filter(|c| c.is_open())
-        .count();
-    register_page(
-        store,
-        view,
-        reader,
-        &cases,
-        html! {
-            h1 { "Challenges" }
-            p.lead { "Challenges raised against the ledger's data, as of " (view.state.at) ": " (cases.len()) " in all, " strong #challenges-open { (open) " open" }
-                "; open first, then resolved, each in log order. A challenge to the whole sector is read by the task force only. See also the " a href=(at(view, "/app/disputes")) { "disputes" } "." }
-        },
-        "challenges",
-    )
-}
-
-/// A register of disputes or challenges (`table`), under `head`.
+/// A register of disputes or challenges, under `head`.
 fn register_page(
     store: &Store,
     view: &View,
     reader: &Reader,
     cases: &[Case<'_>],
     head: Markup,
-    table: &str,
+    which: Cases,
 ) -> Result<Markup, WebError> {
+    let table = match which {
+        Cases::Disputes => "disputes",
+        Cases::Challenges => "challenges",
+    };
     let mut rows = Vec::with_capacity(cases.len());
     for case in cases {
         let opened = recorded_by(store, view, case.opened)?;
@@ -1849,10 +2083,9 @@ fn register_page(
         };
         rows.push((case, opened, resolved));
     }
-    let title = if table == "disputes" {
-        "Disputes"
-    } else {
-        "Challenges"
+    let title = match which {
+        Cases::Disputes => "Disputes",
+        Cases::Challenges => "Challenges",
     };
     let kind = title.trim_end_matches('s');
     Ok(layout(
@@ -1867,6 +2100,7 @@ fn register_page(
                     caption { "The " (table) " register" }
                     thead { tr {
                         th scope="col" { (kind) } th scope="col" { "About" } th scope="col" { "Status" }
+                        @for (head, _) in &rows[0].0.columns { th scope="col" { (head) } }
                         @let opened = rows[0].0.opened_word();
                         th scope="col" { (opened) " on" } th scope="col" { (opened) " by" } th scope="col" { "Resolved on" } th scope="col" { "Resolved by" }
                     } }
@@ -1874,6 +2108,7 @@ fn register_page(
                         td data-label=(kind) { a href=(case.href(view)) { code { (case.id) } } }
                         td data-label="About" { (case.about) }
                         td data-label="Status" { (case.status) }
+                        @for (head, cell) in &case.columns { td data-label=(head) { span { (cell) } } }
                         (recorded_cells(view, case.opened_word(), Some(case.opened), opened.as_ref()))
                         (recorded_cells(view, "Resolved", case.resolved, resolved.as_ref()))
                     } } }
@@ -1895,6 +2130,17 @@ fn dispute_legend() -> Markup {
     }
 }
 
+fn challenge_legend() -> Markup {
+    html! {
+        ul.legend aria-label="Legend of challenge statuses" {
+            li { strong { "open" } ": not yet resolved, not past its due date (or it has none)" }
+            li { strong { "overdue" } ": not yet resolved, past its due date" }
+            li { strong { "resolved" } ": resolved" }
+            li { strong { "Owner" } ": who answers for it; with none, the authority and the chair" }
+        }
+    }
+}
+
 /// What a challenge names: an operator (and a KPI), or the whole sector.
 fn challenge_about(view: &View, c: &ChallengeItem) -> Markup {
     html! { span {
@@ -1911,6 +2157,26 @@ fn challenge_about(view: &View, c: &ChallengeItem) -> Markup {
             }
         }
     } }
+}
+
+/// A challenge's place in the register (SPEC §11.12): who answers for it, how grave it is,
+/// by when, and the measures taken, each linking to its entry.
+fn challenge_fields(view: &View, r: &ChallengeState) -> Markup {
+    html! {
+        dt { "Owner" } dd { @match &r.owner { Some(o) => { (owner_name(view, o)) } None => { "none: the authority and the chair answer for it" } } }
+        dt { "Severity" } dd { (opt(r.severity.map(|s| s.as_str()))) }
+        dt { "Due" } dd {
+            (opt(r.due))
+            @if r.status == ChallengeStatus::Overdue { " — " strong { "overdue" } }
+        }
+        dt { "Measures taken" } dd {
+            @if r.measures.is_empty() { "none yet" } @else {
+                ul.measures { @for m in &r.measures { li {
+                    a href=(at(view, &format!("/app/entries/{}", m.seq))) { (m.on) } " by " (owner_name(view, &m.by))
+                } } }
+            }
+        }
+    }
 }
 
 /// One dispute or challenge: where it stands, who opened and resolved it, the meetings whose
@@ -2042,7 +2308,7 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
     let receipt_json = serde_json::to_string_pretty(&receipt).unwrap_or_default();
     let receipt_link = format!(
         "/app/verify#receipt={}",
-        percent(&serde_json::to_string(&receipt).unwrap_or_default())
+        encode(&serde_json::to_string(&receipt).unwrap_or_default())
     );
     let body_fields: Vec<(String, String)> = entry
         .statement
@@ -2098,7 +2364,7 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             dl.fields { @for (k, v) in &body_fields { dt { (k) } dd { (v) } } }
             p { a href=(format!("/v1/entries/{seq}")) { "The entry's exact bytes" } }
             }
-            h2 { "Inclusion proof in the tree of size " (view.size) }
+            h2 #inclusion-proof { "Inclusion proof in the tree of size " (view.size) }
             p { "Root " code { (view.root.to_hex()) } "; " (proof.len()) " hash(es), leaf first:" }
             ol.hash { @for h in &proof { li { code { (h.to_hex()) } } } }
             @if readable {
@@ -2151,19 +2417,6 @@ pub fn signin(view: &View, reader: &Reader) -> Markup {
             p { "A session lasts a short while and ends at once if your membership is revoked." }
         },
     )
-}
-
-/// Percent-encodes for a URL fragment.
-fn percent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// Pin a log key; check the checkpoint and a receipt in the browser.

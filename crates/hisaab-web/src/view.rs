@@ -4,13 +4,13 @@
 //! KPIs' definitions. Built once per size and cached; pages only lay it out.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use hisaab_log::{Date, Hash, SealedEntry};
 use hisaab_model::body::KpiDefinedBody;
 use hisaab_model::cycle::{
-    ActionOwner, ActionState, CycleState, DirectiveState, MeetingState, TaskStatus,
+    ActionOwner, ActionState, CycleState, DirectiveState, EscalatedItem, MeetingState, TaskStatus,
 };
 use hisaab_model::report::{DisputeItem, DisputeStatus, MonthPoint, MonthlySeries, Register};
 use hisaab_model::view::{entry_access, view_state, EntryAccess, Reader, Scope};
@@ -263,8 +263,9 @@ impl Here {
     }
 }
 
-/// Percent-encodes a query component.
-fn encode(text: &str) -> String {
+/// Percent-encodes a query component or a URL fragment: every byte but ASCII letters,
+/// digits and `-_.~`.
+pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
@@ -310,6 +311,55 @@ pub(crate) struct Views {
     pub(crate) ladder: Ladder,
     /// Left by the series: (size, the model's snapshot bytes at that size), in size order.
     rungs: Mutex<Vec<(u64, Arc<Vec<u8>>)>>,
+    /// The views being built, by size and date: who asks for one of them waits for it
+    /// instead of building it again.
+    flights: Mutex<Vec<(Point, Arc<Flight>)>>,
+    /// How many views were built (not taken from the cache) since start.
+    pub(crate) built: AtomicU64,
+}
+
+/// A point a view is built at: its size and, when asked for by date, the date.
+type Point = (u64, Option<Date>);
+
+/// A view being built, which others asking for the same point wait for.
+#[derive(Debug, Default)]
+struct Flight {
+    landed: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Flight {
+    /// Waits until the build has ended (built, or failed).
+    fn wait(&self) {
+        let Ok(mut landed) = self.landed.lock() else {
+            return;
+        };
+        while !*landed {
+            match self.signal.wait(landed) {
+                Ok(guard) => landed = guard,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Ends a flight when dropped (the build done, failed or unwound): no longer listed, and its
+/// waiters woken.
+struct Landing<'a> {
+    flights: &'a Mutex<Vec<(Point, Arc<Flight>)>>,
+    flight: Arc<Flight>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut flights) = self.flights.lock() {
+            flights.retain(|(_, f)| !Arc::ptr_eq(f, &self.flight));
+        }
+        if let Ok(mut landed) = self.flight.landed.lock() {
+            *landed = true;
+        }
+        self.flight.signal.notify_all();
+    }
 }
 
 /// Whether building a view waits for the month-end series.
@@ -359,8 +409,61 @@ impl Views {
         date: Option<Date>,
         feed: Feed,
     ) -> Result<Arc<View>, BuildError> {
+        if let Some(hit) = self.cached(store, size, date) {
+            return self.filled(store, hit, feed);
+        }
+        // One build of a point serves everyone who asks for it meanwhile (the first pages
+        // after a start all wait for the warm-up's build of the latest view).
+        let flight = Arc::new(Flight::default());
+        let ahead = match self.flights.lock() {
+            Ok(mut flights) => match flights.iter().find(|(point, _)| *point == (size, date)) {
+                Some((_, ahead)) => Some(Arc::clone(ahead)),
+                None => {
+                    flights.push(((size, date), Arc::clone(&flight)));
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        if let Some(ahead) = ahead {
+            ahead.wait();
+            // From the cache now; built again only if that build failed.
+            return self.get(store, size, date, feed);
+        }
+        let landing = Landing {
+            flights: &self.flights,
+            flight,
+        };
+        // Built and cached between the miss above and this flight's start: no second build.
+        if let Some(hit) = self.cached(store, size, date) {
+            drop(landing);
+            return self.filled(store, hit, feed);
+        }
+        if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
+            self.building.fetch_sub(1, Ordering::AcqRel);
+            return Err(BuildError::Busy);
+        }
+        let slot = Slot(&self.building);
+        // Whoever others wait for does not itself wait for the series (the warm-up holds it
+        // while it waits for the latest view): a caller that waits for it does so below, once
+        // the view is built and the others are woken.
+        let build_feed = if feed == Feed::Wait {
+            Feed::IfFree
+        } else {
+            feed
+        };
+        let view = Arc::new(self.build(store, size, date, build_feed)?);
+        self.built.fetch_add(1, Ordering::AcqRel);
+        drop(slot);
+        self.cache(&view);
+        drop(landing);
+        self.filled(store, view, feed)
+    }
+
+    /// The cached view at this point, if it is still current.
+    fn cached(&self, store: &Store, size: u64, date: Option<Date>) -> Option<Arc<View>> {
         let latest = store.size();
-        let hit = self.cached.lock().ok().and_then(|cached| {
+        self.cached.lock().ok().and_then(|cached| {
             cached
                 .iter()
                 .find(|v| {
@@ -369,32 +472,26 @@ impl Views {
                         && (size < latest || v.latest_size == latest)
                 })
                 .cloned()
+        })
+    }
+
+    /// A cached view, with its month-end series filled in when it was built without it and
+    /// `feed` allows.
+    fn filled(&self, store: &Store, hit: Arc<View>, feed: Feed) -> Result<Arc<View>, BuildError> {
+        if !hit.series_pending || feed == Feed::Never {
+            return Ok(hit);
+        }
+        // Built while the series was being fed: fill it in now, if it may be.
+        let Some(series) = self.series(store, hit.size, &hit.ledger, &hit.state, feed)? else {
+            return Ok(hit);
+        };
+        let filled = Arc::new(View {
+            series,
+            series_pending: false,
+            ..(*hit).clone()
         });
-        if let Some(hit) = hit {
-            if !hit.series_pending || feed == Feed::Never {
-                return Ok(hit);
-            }
-            // Built while the series was being fed: fill it in now, if it may be.
-            let Some(series) = self.series(store, size, &hit.ledger, &hit.state, feed)? else {
-                return Ok(hit);
-            };
-            let filled = Arc::new(View {
-                series,
-                series_pending: false,
-                ..(*hit).clone()
-            });
-            self.cache(&filled);
-            return Ok(filled);
-        }
-        if self.building.fetch_add(1, Ordering::AcqRel) >= BUILDS_MAX {
-            self.building.fetch_sub(1, Ordering::AcqRel);
-            return Err(BuildError::Busy);
-        }
-        let slot = Slot(&self.building);
-        let view = Arc::new(self.build(store, size, date, feed)?);
-        drop(slot);
-        self.cache(&view);
-        Ok(view)
+        self.cache(&filled);
+        Ok(filled)
     }
 
     /// Keeps `view` in the cache, in place of one at the same point.
@@ -476,12 +573,20 @@ impl Views {
     }
 
     /// Feeds the kept series the entries it has not seen, up to the store's size (O(new
-    /// entries)). [`crate::Web::new`] runs it once in the background at start, so that the
-    /// first page need not.
-    pub(crate) fn catch_up(&self, store: &Store) -> Result<(), StoreError> {
+    /// entries)), holding the series from before `first` runs. [`crate::Web::new`] runs it
+    /// once in the background at start, `first` building the latest view without the series,
+    /// so that the first pages need not feed it: a page asked while `first` runs finds the
+    /// series busy and gets its view at once without it, instead of feeding the whole series
+    /// itself.
+    pub(crate) fn catch_up_after(
+        &self,
+        store: &Store,
+        first: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let Ok(mut series) = self.series.lock() else {
-            return Ok(());
+            return first();
         };
+        first()?;
         self.feed(store, &mut series)
     }
 
@@ -627,6 +732,22 @@ impl<'a> Task<'a> {
     pub(crate) fn id(&self) -> &'a Slug {
         match self {
             Task::Action(id, _) | Task::Directive(id, _) => id,
+        }
+    }
+
+    /// It as the item an escalation names (what [`Ledger::item_seq`] finds the entry of).
+    pub(crate) fn item(&self) -> EscalatedItem {
+        match self {
+            Task::Action(id, _) => EscalatedItem::Action((*id).clone()),
+            Task::Directive(id, _) => EscalatedItem::Directive((*id).clone()),
+        }
+    }
+
+    /// The stakeholders it names (SPEC §11.12).
+    pub(crate) fn stakeholders(&self) -> &'a [Slug] {
+        match self {
+            Task::Action(_, a) => &a.stakeholders,
+            Task::Directive(_, d) => &d.stakeholders,
         }
     }
 

@@ -482,6 +482,31 @@ async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
     }
 }
 
+#[test]
+fn one_build_of_a_view_serves_everyone_who_asks_for_it_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::demo_store(&dir.path().join("ledger"), 6);
+    // Right after a start: the warm-up is building the latest view while eight requests ask
+    // for it and eight for an earlier size at once.
+    let web = Web::new(store.clone());
+    let views: Vec<_> = std::thread::scope(|scope| {
+        let asks: Vec<_> = (0..16)
+            .map(|i| {
+                let web = &web;
+                scope.spawn(move || web.view((i % 2 == 1).then_some(40)).unwrap())
+            })
+            .collect();
+        asks.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    for view in &views {
+        let size = if view.size == 40 { Some(40) } else { None };
+        assert_eq!(*view.state, store.state(size, None).unwrap());
+        assert!(!view.series_pending, "a view waited for has its series");
+    }
+    // The latest view once (by the warm-up or the first request) and the earlier one once.
+    assert_eq!(web.views_built(), 2);
+}
+
 /// The page's text with its markup removed and its whitespace collapsed: what a reader reads.
 fn words(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
@@ -566,7 +591,7 @@ async fn the_meetings_page_shows_the_cycle_s_meetings_quorum_actions_and_members
     assert!(text.contains("Members' accountability"));
     for (member, r) in &cycle.members {
         let row = format!(
-            "{} {member} {} {} {} {} {} {} {}",
+            "{} {member} {} {} {} {} {} {} {} {} {} {}",
             view.member_name(member.as_str()),
             r.attended,
             r.absent,
@@ -574,6 +599,9 @@ async fn the_meetings_page_shows_the_cycle_s_meetings_quorum_actions_and_members
             r.actions_overdue,
             r.actions_done,
             r.actions_missed,
+            r.challenges_open,
+            r.challenges_overdue,
+            r.measures,
             if r.suspended { "suspended" } else { "no" }
         );
         assert!(text.contains(&row), "{row}");
@@ -1028,8 +1056,39 @@ async fn the_disputes_and_challenges_registers_show_each_one_as_the_reader_may_s
     let page = get(&f.web, "/app/challenges").await;
     assert_eq!(page.status, StatusCode::OK);
     let text = words(&page.text);
+    // The register of format 2 (SPEC §11.12): each challenge's status on the view's date,
+    // owner, severity and due date, from the cycle's state.
+    let cycle = view.state.cycle.as_ref().unwrap();
+    let overdue = cycle
+        .challenges
+        .values()
+        .filter(|c| c.status == hisaab_model::ChallengeStatus::Overdue)
+        .count();
+    assert!(page.text.contains(&format!(
+        "id=\"challenges-overdue\">{overdue} past their due date<"
+    )));
+    let overview = get(&f.web, "/").await;
+    assert!(overview
+        .text
+        .contains(&format!("id=\"count-overdue-challenges\">{overdue}<")));
     for c in &view.register.challenges {
-        let status = if c.is_open() { "open" } else { "resolved" };
+        let r = &cycle.challenges[&c.challenge];
+        let status = r.status.as_str();
+        let owner = match r.owner.as_ref().unwrap() {
+            hisaab_model::cycle::ActionOwner::Member(m) => {
+                format!("{} (member)", view.member_name(m.as_str()))
+            }
+            hisaab_model::cycle::ActionOwner::Operator(o) => {
+                format!("{} (operator)", view.operator_name(o.as_str()))
+            }
+        };
+        let row = format!(
+            "{status} {owner} {} {} {}",
+            r.severity.unwrap().as_str(),
+            r.due.unwrap(),
+            date_of(c.seq)
+        );
+        assert!(text.contains(&row), "{row}");
         let about = c
             .operator
             .as_ref()
@@ -1039,14 +1098,165 @@ async fn the_disputes_and_challenges_registers_show_each_one_as_the_reader_may_s
             "{} {about}",
             c.challenge
         );
-        assert!(
-            text.contains(&format!("{status} {}", date_of(c.seq))),
-            "{status}"
-        );
         let detail = get(&f.web, &format!("/app/challenges/{}", c.challenge)).await;
         assert_eq!(detail.status, StatusCode::OK);
         let detail_text = words(&detail.text);
         assert!(detail_text.contains(&format!("Status {status}")));
+        assert!(
+            detail_text.contains(&format!("Owner {owner}")),
+            "{detail_text}"
+        );
+        assert!(detail_text.contains(&format!("Severity {}", r.severity.unwrap().as_str())));
         assert!(detail_text.contains(&format!("Challenge {} raised:", c.challenge)));
+        // Each measure taken links to its entry.
+        for m in &r.measures {
+            assert!(detail
+                .text
+                .contains(&format!("/app/entries/{}\">{}</a>", m.seq, m.on)));
+        }
     }
+}
+
+#[tokio::test]
+async fn the_pages_show_delegations_stakeholders_operators_that_left_and_withdrawn_assignments() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    assert!(!cycle.delegations.is_empty() && !cycle.stakeholders.is_empty());
+    assert!(!cycle.left.is_empty() && !cycle.withdrawn.is_empty());
+
+    // The meetings page: who acts for whom until when, and the stakeholders.
+    let meetings = get(&f.web, "/app/meetings").await;
+    let text = words(&meetings.text);
+    for (deputy, d) in &cycle.delegations {
+        let row = format!(
+            "{} {deputy} {} {} {}",
+            view.member_name(deputy.as_str()),
+            view.operator_name(d.operator.as_str()),
+            d.expires,
+            d.status.as_str().replace('_', " ")
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+    for (id, k) in &cycle.stakeholders {
+        assert!(meetings.text.contains(&format!("id=\"stakeholder-{id}\"")));
+        let row = format!(
+            "{id} {} {} {}",
+            k.name,
+            k.kind.as_str().replace('_', " "),
+            k.registered
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+
+    // The operator that left: marked in the heat map and on its scorecard, not dropped.
+    let overview = get(&f.web, "/").await;
+    for (operator, left) in &cycle.left {
+        let name = view.operator_name(operator.as_str());
+        assert!(
+            words(&overview.text).contains(&format!("{name} (left {})", left.on)),
+            "{operator}"
+        );
+        assert!(overview.text.contains("id=\"left-legend\""));
+        // In the pack, its KPIs needing attention say that it left.
+        let pack = get(&f.web, "/app/pack").await;
+        let state = &view.state.operators[operator];
+        if state.kpis.values().any(|k| k.status.needs_attention()) {
+            assert!(words(&pack.text).contains(&format!("{name} left {}", left.on)));
+        }
+        let scorecard = get(&f.web, &format!("/app/operators/{operator}")).await;
+        assert!(
+            words(&scorecard.text).contains(&format!("{name} left the task force on {}.", left.on))
+        );
+    }
+    let stayed = view
+        .state
+        .operators
+        .keys()
+        .find(|o| !cycle.left.contains_key(*o))
+        .unwrap();
+    let scorecard = get(&f.web, &format!("/app/operators/{stayed}")).await;
+    assert!(!scorecard.text.contains("id=\"operator-left\""));
+
+    // Withdrawn assignments and deputies on the operator's scorecard only.
+    for w in &cycle.withdrawn {
+        let page = get(&f.web, &format!("/app/operators/{}", w.operator)).await;
+        assert!(words(&page.text).contains(&format!(
+            "{} {} {}",
+            w.kpi,
+            view.kpi_title(w.kpi.as_str()),
+            w.on
+        )));
+        // Its row among the KPIs says so too.
+        assert!(words(&page.text).contains(&format!(
+            "{} withdrawn {} {}",
+            w.kpi,
+            w.on,
+            view.kpi_title(w.kpi.as_str())
+        )));
+    }
+    for (deputy, d) in &cycle.delegations {
+        let page = get(&f.web, &format!("/app/operators/{}", d.operator)).await;
+        assert!(words(&page.text).contains(&format!(
+            "{} ( {deputy} ) acts for {} until {}",
+            view.member_name(deputy.as_str()),
+            view.operator_name(d.operator.as_str()),
+            d.expires
+        )));
+    }
+    assert!(
+        words(&scorecard.text).contains("No deputy acts for")
+            || cycle.delegations.values().any(|d| d.operator == *stayed)
+    );
+}
+
+#[tokio::test]
+async fn every_directive_and_action_item_links_to_the_entry_that_made_it() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let store = f.web.store();
+    let cycle = view.state.cycle.as_ref().unwrap();
+    // The entry a link names for an item: the one that made it.
+    let made = |html: &str, id: &str, kind: &str| {
+        let code = format!("><code>{id}</code></a>");
+        let at = html
+            .find(&code)
+            .unwrap_or_else(|| panic!("{id} is not linked"));
+        let href = &html[..at];
+        let start = href.rfind("/app/entries/").unwrap() + "/app/entries/".len();
+        let seq: u64 = href[start..].split('"').next().unwrap().parse().unwrap();
+        let sealed = store.entry(seq).unwrap().unwrap();
+        let statement = &sealed.entry().statement;
+        assert_eq!(statement.kind, kind, "{id}");
+        let field = kind.split('.').next().unwrap();
+        assert_eq!(statement.body[field].as_str(), Some(id), "{id}");
+    };
+    let directives = get(&f.web, "/app/directives").await;
+    let pack = get(&f.web, "/app/pack").await;
+    let meetings = get(&f.web, "/app/meetings").await;
+    for id in cycle.actions.keys() {
+        made(&directives.text, id.as_str(), "action.assigned");
+        made(&pack.text, id.as_str(), "action.assigned");
+        made(&meetings.text, id.as_str(), "action.assigned");
+    }
+    for (id, d) in &cycle.directives {
+        made(&directives.text, id.as_str(), "directive.issued");
+        made(&pack.text, id.as_str(), "directive.issued");
+        let scorecard = get(&f.web, &format!("/app/operators/{}", d.operator)).await;
+        made(&scorecard.text, id.as_str(), "directive.issued");
+    }
+    for (id, e) in &cycle.escalations {
+        if let Some(operator) = &e.operator {
+            let scorecard = get(&f.web, &format!("/app/operators/{operator}")).await;
+            made(&scorecard.text, id.as_str(), "escalation.recorded");
+        }
+    }
+    // An entry's card links to its inclusion proof.
+    let ledger = get(&f.web, "/app/ledger").await;
+    let last = store.size() - 1;
+    assert!(ledger
+        .text
+        .contains(&format!("/app/entries/{last}#inclusion-proof\"")));
+    let entry = get(&f.web, &format!("/app/entries/{last}")).await;
+    assert!(entry.text.contains("id=\"inclusion-proof\""));
 }
