@@ -133,11 +133,23 @@ pub(crate) fn sign_draft(draft: Draft, key: &SigningKey) -> Result<Envelope> {
 /// Signs a draft with `key` as its signer seals it (SPEC §12.5): a format-2 statement of a
 /// kind with sealed fields is sealed with a fresh seed from the operating system's generator
 /// and signed in its sealed form, and comes back with the sealing to post beside it; any
-/// other statement is signed as it is, with no sealing.
+/// other statement is signed as it is, with no sealing. A format-2 `operator.registered`
+/// without a `blinding` gets 256 fresh random bits for it here, the one place they are drawn:
+/// they blind the operator's leaf of the full-state digest tree (SPEC §12.8), and without them
+/// the body cannot be sealed.
 pub(crate) fn seal_and_sign_draft(
-    draft: Draft,
+    mut draft: Draft,
     key: &SigningKey,
 ) -> Result<(Envelope, Option<Sealing>)> {
+    if draft.v >= 2
+        && draft.kind == Kind::OperatorRegistered
+        && !draft.body.contains_key("blinding")
+    {
+        let blinding = hisaab_log::seal::Blinding::from_bytes(rand::random());
+        draft
+            .body
+            .insert("blinding".to_owned(), serde_json::to_value(blinding)?);
+    }
     let statement = statement_of(draft, key)?;
     let mut seed = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);

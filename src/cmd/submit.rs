@@ -329,10 +329,8 @@ fn helper_body(helper: &SubmitHelper, session: &mut Session) -> Result<Body> {
             Body::OperatorRegistered(OperatorRegisteredBody {
                 operator: arg("operator", operator, Slug::try_new)?,
                 name: arg("name", name, Text::try_new)?,
-                // Format 2: 256 fresh random bits blind the operator's leaf of the full-state
-                // digest tree (SPEC §12.8); without it no resolution can name that digest.
-                blinding: (session.log.format >= 2)
-                    .then(|| hisaab_log::seal::Blinding::from_bytes(rand::random())),
+                // Format 2: drawn when the statement is sealed (`util::seal_and_sign_draft`).
+                blinding: None,
                 ext: None,
             })
         }
