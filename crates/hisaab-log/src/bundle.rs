@@ -396,11 +396,8 @@ pub fn parse_withheld(seq: u64, line: &[u8]) -> Result<Option<Hash>, BundleError
     if inner.get("seq").and_then(serde_json::Value::as_u64) != Some(seq) {
         return Err(fail(&format!("its seq must be {seq}, its position")));
     }
-    if !inner
-        .get("kind")
-        .and_then(serde_json::Value::as_str)
-        .is_some_and(|kind| !kind.is_empty())
-    {
+    let kind = inner.get("kind").and_then(serde_json::Value::as_str);
+    if kind.is_none_or(str::is_empty) {
         return Err(fail("its kind must be a non-empty string"));
     }
     let leaf_hash = inner

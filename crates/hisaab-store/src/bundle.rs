@@ -14,6 +14,10 @@ use crate::layout::{decode_scope, decode_u64, Trees};
 use crate::report::SignedCheckpoint;
 use crate::store::Store;
 
+/// Gives, for an entry's seq and leaf bytes, the line to write in their place in a bundle, or
+/// `None` for the leaf bytes themselves.
+pub(crate) type ReplaceLine<'a> = dyn FnMut(u64, &[u8]) -> Result<Option<Vec<u8>>, StoreError> + 'a;
+
 impl Store {
     /// Streams the bundle of SPEC §6 for the first `tree_size` entries into `out`, entry by
     /// entry, and returns the number of entries written. The header's checkpoint is the kept
@@ -68,7 +72,7 @@ impl Store {
         &self,
         tree_size: u64,
         out: impl Write,
-        replace: &mut dyn FnMut(u64, &[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+        replace: &mut ReplaceLine<'_>,
     ) -> Result<u64, StoreError> {
         let shared = self.shared()?;
         StoreError::check_in_log("tree_size", tree_size, self.size())?;
@@ -112,7 +116,7 @@ pub(crate) fn write_bundle(
     header: &BundleHeader,
     checkpoint: &Checkpoint,
     out: impl Write,
-    replace: &mut dyn FnMut(u64, &[u8]) -> Result<Option<Vec<u8>>, StoreError>,
+    replace: &mut ReplaceLine<'_>,
 ) -> Result<u64, StoreError> {
     let tree_size = checkpoint.size;
     let mut writer = BundleWriter::new(out, header)?;
