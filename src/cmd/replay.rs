@@ -268,8 +268,9 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
-    // Only a full reader may download the bundle to replay (SPEC §13); any other reader gets
-    // the server's state as its role may see it, its digest checked.
+    // A full reader replays the server's bundle; any other reader's bundle may withhold
+    // entries (SPEC §13.4), which a replay cannot go past (§6.2), so that reader gets the
+    // server's state as its role may see it, its digest checked.
     let bundle = match reader {
         None => None,
         Some(_) => match session.client.bundle(needed) {
@@ -283,8 +284,8 @@ fn states_from_server(
     };
     let Some(response) = bundle else {
         eprintln!(
-            "note: the state as the server shows it to this reader (not replayed here: the \
-             whole bundle is for full readers)"
+            "note: the state as the server shows it to this reader (not replayed here: only a \
+             full reader's bundle holds every entry to replay, SPEC §13.4)"
         );
         return sizes
             .iter()

@@ -220,6 +220,34 @@ fn verify_stream(input: impl std::io::Read) -> Result<VerifiedBundle, Failure> {
     })
 }
 
+/// What a partial bundle (SPEC §6.2) proves, said in place of "every entry replayed"; `None`
+/// for a whole bundle.
+fn partial_note(verified: &VerifiedBundle) -> Option<String> {
+    const LISTED_MAX: usize = 20;
+    let withheld = &verified.withheld;
+    if withheld.is_empty() {
+        return None;
+    }
+    let mut seqs: Vec<String> = withheld
+        .iter()
+        .take(LISTED_MAX)
+        .map(u64::to_string)
+        .collect();
+    if withheld.len() > LISTED_MAX {
+        seqs.push("…".to_owned());
+    }
+    Some(format!(
+        "the bundle is partial (SPEC §6.2): {} entries are withheld from this reader, at seq {}; \
+         their leaf hashes are in the root checked against the checkpoint, their signatures \
+         and own chain links are not checked; every entry present had its chain link and \
+         signature checked; the rules were checked and the state replayed over the first {} \
+         entries, up to the first withheld one",
+        withheld.len(),
+        seqs.join(", "),
+        verified.replayed
+    ))
+}
+
 fn open_file(path: &Path) -> Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
@@ -315,6 +343,9 @@ fn verify_bundle_file(
         error: anyhow::Error::new(e),
     })?;
     pins.check(&vkey, Some(&verified.ledger_id))?;
+    if let Some(note) = partial_note(&verified) {
+        notes[0] = note;
+    }
     // A replay without every opening does not recompute a report's aggregates (SPEC §12.12).
     if verified.resolution_digest.is_err() {
         let reports =
@@ -437,7 +468,7 @@ fn verify_server(
     key: Option<&std::path::Path>,
 ) -> Result<Verified, Failure> {
     let mut session = connect::open(url, trust)?;
-    let reader = connect::read_as(&mut session.client, key)?;
+    connect::read_as(&mut session.client, key)?;
     pins.check(&session.log.vkey, Some(&session.log.ledger))?;
     let latest = session.latest_checkpoint()?;
     let (note, checkpoint, observation) = (latest.note, latest.checkpoint, latest.observation);
@@ -451,17 +482,10 @@ fn verify_server(
         "checkpoint: size {}, {observation}",
         checkpoint.size
     )];
-    // The whole bundle is for full readers (SPEC §13): without a key, the public reader checks
-    // the checkpoint and its consistency only.
-    let checkpoint_only = checkpoint_only || reader.is_none();
+    // The bundle is every reader's, with the entries this reader may not read withheld
+    // (SPEC §13.4): without a key, the public's.
     if checkpoint_only {
-        notes.push(if reader.is_none() {
-            "entries not downloaded: the whole bundle is for full readers; pass --key FILE of \
-             an authority, a chair or an evaluator not affiliated with an operator"
-                .to_owned()
-        } else {
-            "entries not downloaded (--checkpoint-only)".to_owned()
-        });
+        notes.push("entries not downloaded (--checkpoint-only)".to_owned());
         return Ok(Verified {
             size: checkpoint.size,
             root: checkpoint.root,
@@ -499,7 +523,10 @@ fn verify_server(
         )
         .into());
     }
-    notes.push("every entry replayed and checked (SPEC §2, §4, §6)".to_owned());
+    notes.push(
+        partial_note(&verified)
+            .unwrap_or_else(|| "every entry replayed and checked (SPEC §2, §4, §6)".to_owned()),
+    );
     Ok(Verified {
         size: verified.size,
         root: verified.root,

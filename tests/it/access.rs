@@ -413,12 +413,24 @@ fn reads_are_filtered_by_role_end_to_end() {
         assert!(line.get("withheld").is_none(), "{kind}: {line}");
     }
 
-    // The whole bundle is for full readers.
-    ok_text(demo.as_member(&cast.chair, "/v1/bundle"), "bundle as chair");
-    for member in [ciso_a, &cast.witness] {
-        assert_error(demo.as_member(member, "/v1/bundle"), 403, "forbidden");
+    // The bundle is everyone's (SPEC §13.4): every entry of the format-2 demo is in the
+    // registry or in sealed form, so every reader's bundle is the full reader's, and it
+    // verifies with the rules and the replay.
+    let full_bundle = ok_text(demo.as_member(&cast.chair, "/v1/bundle"), "bundle as chair");
+    let verified = hisaab_model::verify_bundle(full_bundle.as_bytes()).unwrap();
+    assert!(verified.withheld.is_empty());
+    for (who, answer) in [
+        ("public", demo.public("/v1/bundle")),
+        ("ciso", demo.as_member(ciso_a, "/v1/bundle")),
+        ("witness", demo.as_member(&cast.witness, "/v1/bundle")),
+    ] {
+        let bundle = ok_text(answer, who);
+        assert_eq!(bundle, full_bundle, "{who}");
+        assert_eq!(
+            hisaab_model::verify_bundle(bundle.as_bytes()).unwrap(),
+            verified
+        );
     }
-    assert_error(demo.public("/v1/bundle"), 403, "forbidden");
 
     // Refusals: a revoked member, a key that is not the member's, an unknown member, a
     // replayed signature, a skewed date, malformed credentials.
@@ -599,9 +611,11 @@ fn reads_are_filtered_by_role_end_to_end() {
     assert!(!out.contains("withheld"), "{out}");
     let out = sb.ok(&["verify", url, "--key", pta_key.to_str().unwrap()]);
     assert!(out.contains("every entry replayed"), "{out}");
+    // Without a key, the public's bundle: every entry of the demo is in the registry or
+    // sealed, so it is whole and replays (SPEC §13.4).
     let out = sb.ok(&["verify", url]);
     assert!(
-        out.contains("the whole bundle is for full readers"),
+        out.contains("every entry replayed") && !out.contains("partial"),
         "{out}"
     );
     let replayed: Value = serde_json::from_str(&sb.ok(&[

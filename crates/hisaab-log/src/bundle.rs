@@ -110,6 +110,14 @@ pub enum BundleError {
         #[source]
         source: FormatError,
     },
+    /// A line that starts as a withheld line (SPEC §6.1) but is not one.
+    #[error("seq {seq}: not a withheld line of SPEC §6.1: {reason}")]
+    Withheld {
+        /// The line's seq.
+        seq: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// A line longer than any entry may be.
     #[error("seq {seq}: the line is longer than {max} bytes")]
     LineTooLong {
@@ -176,6 +184,7 @@ impl BundleError {
     pub fn seq(&self) -> Option<u64> {
         match self {
             BundleError::Entry { seq, .. }
+            | BundleError::Withheld { seq, .. }
             | BundleError::LineTooLong { seq, .. }
             | BundleError::MissingNewline { seq }
             | BundleError::Rejected { seq, .. } => Some(*seq),
@@ -359,6 +368,47 @@ pub fn parse_line(seq: u64, line: &[u8]) -> Result<SealedEntry, BundleError> {
     SealedEntry::try_from_leaf_bytes(line).map_err(|source| BundleError::Entry { seq, source })
 }
 
+/// How a withheld line (SPEC §6.1) begins; no entry's leaf bytes do.
+const WITHHELD_PREFIX: &[u8] = b"{\"withheld\":";
+
+/// The leaf hash a withheld line of `seq` stands for (SPEC §6.1), or `None` when the line is
+/// not one (an entry's leaf bytes, to parse with [`parse_line`]).
+///
+/// # Errors
+/// [`BundleError::Withheld`] for a line that begins as a withheld line and is not one: other
+/// fields, another seq, an empty kind, a leaf hash that is not 64 lowercase hex digits.
+pub fn parse_withheld(seq: u64, line: &[u8]) -> Result<Option<Hash>, BundleError> {
+    if !line.starts_with(WITHHELD_PREFIX) {
+        return Ok(None);
+    }
+    let fail = |reason: &str| BundleError::Withheld {
+        seq,
+        reason: reason.to_owned(),
+    };
+    let value = jcs::parse_strict(line).map_err(|e| fail(&e.to_string()))?;
+    let inner = value
+        .as_object()
+        .filter(|outer| outer.len() == 1)
+        .and_then(|outer| outer.get("withheld"))
+        .and_then(|inner| inner.as_object())
+        .filter(|inner| inner.len() == 3)
+        .ok_or_else(|| fail("it must be {\"withheld\":{\"seq\",\"kind\",\"leaf_hash\"}}"))?;
+    if inner.get("seq").and_then(serde_json::Value::as_u64) != Some(seq) {
+        return Err(fail(&format!("its seq must be {seq}, its position")));
+    }
+    let kind = inner.get("kind").and_then(serde_json::Value::as_str);
+    if kind.is_none_or(str::is_empty) {
+        return Err(fail("its kind must be a non-empty string"));
+    }
+    let leaf_hash = inner
+        .get("leaf_hash")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| fail("its leaf_hash must be a string"))?;
+    Hash::try_from_hex(leaf_hash)
+        .map(Some)
+        .map_err(|e| fail(&format!("leaf_hash: {e}")))
+}
+
 /// The structural checks of a bundle (SPEC §6 without the rules of §4) as a state machine
 /// fed one entry at a time, in order, in O(log n) memory: what [`verify_bundle_structure`]
 /// runs, for callers that read, parse and verify signatures elsewhere (in parallel, say).
@@ -368,6 +418,7 @@ pub struct BundleChecker {
     checkpoint: Checkpoint,
     chain: ChainVerifier,
     frontier: Frontier,
+    withheld: Vec<u64>,
 }
 
 impl BundleChecker {
@@ -403,6 +454,7 @@ impl BundleChecker {
             checkpoint,
             chain: ChainVerifier::new(),
             frontier: Frontier::new(),
+            withheld: Vec::new(),
         })
     }
 
@@ -429,6 +481,18 @@ impl BundleChecker {
             check_genesis_matches_header(sealed, &self.header)?;
         }
         self.frontier.push(sealed.event_hash());
+        Ok(())
+    }
+
+    /// Takes the withheld line of `seq` standing for an entry with `leaf_hash` (SPEC §6.2):
+    /// the hash goes into the Merkle frontier and is the `prev` the next entry must carry.
+    ///
+    /// # Errors
+    /// [`BundleError::Chain`]; after an error the bundle has failed.
+    pub fn push_withheld(&mut self, seq: u64, leaf_hash: Hash) -> Result<(), BundleError> {
+        self.chain.push_withheld(seq, leaf_hash)?;
+        self.frontier.push(leaf_hash);
+        self.withheld.push(seq);
         Ok(())
     }
 
@@ -470,6 +534,7 @@ impl BundleChecker {
             checkpoint: self.checkpoint,
             ledger_id,
             last_event_hash: self.chain.last_event_hash(),
+            withheld: self.withheld,
         })
     }
 }
@@ -485,6 +550,9 @@ pub struct BundleSummary {
     pub ledger_id: Hash,
     /// The last entry's event hash.
     pub last_event_hash: Hash,
+    /// The seqs of the withheld lines, ascending (SPEC §6.2): empty unless the bundle is
+    /// partial.
+    pub withheld: Vec<u64>,
 }
 
 /// Verifies a bundle's structure (SPEC §6 without the rules of §4), streaming.

@@ -66,6 +66,22 @@ pub enum ChainError {
         /// What is wrong.
         reason: String,
     },
+    /// A withheld line's leaf hash is not the `prev` of the entry after it (SPEC §6.2).
+    #[error(
+        "seq {seq}: the withheld line's leaf hash {leaf_hash} is not the prev {next_prev} of \
+         the entry after it"
+    )]
+    WithheldLeafHash {
+        /// The withheld line's seq.
+        seq: u64,
+        /// Its leaf hash.
+        leaf_hash: Hash,
+        /// What the next entry's `prev` says.
+        next_prev: Hash,
+    },
+    /// A withheld line at seq 0, where the genesis must be (SPEC §6.1).
+    #[error("seq 0: the genesis is never withheld")]
+    WithheldGenesis,
     /// The statement's signature does not verify strictly under its `signer`.
     #[error("seq {seq}: the signature does not verify under the statement's signer {signer}")]
     Signature {
@@ -81,7 +97,8 @@ impl ChainError {
     pub fn seq(&self) -> u64 {
         match self {
             ChainError::Seq { expected, .. } => *expected,
-            ChainError::NotGenesis { .. } => 0,
+            ChainError::NotGenesis { .. } | ChainError::WithheldGenesis => 0,
+            ChainError::WithheldLeafHash { seq, .. } => *seq,
             ChainError::Prev { seq, .. }
             | ChainError::RecordedAtDecreased { seq, .. }
             | ChainError::SecondGenesis { seq }
@@ -98,6 +115,8 @@ pub struct ChainVerifier {
     prev: Hash,
     last_recorded_at: Option<Timestamp>,
     ledger_id: Option<Hash>,
+    /// Whether `prev` is a withheld line's leaf hash (SPEC §6.2).
+    prev_withheld: bool,
 }
 
 impl ChainVerifier {
@@ -118,6 +137,7 @@ impl ChainVerifier {
             prev,
             last_recorded_at,
             ledger_id,
+            prev_withheld: false,
         }
     }
 
@@ -180,6 +200,13 @@ impl ChainVerifier {
             return Err(ChainError::Seq {
                 expected: seq,
                 found: entry.seq,
+            });
+        }
+        if entry.prev != self.prev && self.prev_withheld {
+            return Err(ChainError::WithheldLeafHash {
+                seq: seq.saturating_sub(1),
+                leaf_hash: self.prev,
+                next_prev: entry.prev,
             });
         }
         if entry.prev != self.prev {
@@ -245,7 +272,30 @@ impl ChainVerifier {
         }
         self.next_seq = self.next_seq.saturating_add(1);
         self.prev = sealed.event_hash();
+        self.prev_withheld = false;
         self.last_recorded_at = Some(sealed.entry().recorded_at.clone());
+    }
+
+    /// Takes the withheld line of `seq` (SPEC §6.2): its seq must be the next, and not 0; its
+    /// `leaf_hash` becomes the `prev` the next entry must carry. Its own links and signature
+    /// cannot be checked; `recorded_at` is checked from the entry before it to the next one.
+    ///
+    /// # Errors
+    /// [`ChainError::Seq`] or [`ChainError::WithheldGenesis`]; the verifier does not advance.
+    pub fn push_withheld(&mut self, seq: u64, leaf_hash: Hash) -> Result<(), ChainError> {
+        if seq != self.next_seq {
+            return Err(ChainError::Seq {
+                expected: self.next_seq,
+                found: seq,
+            });
+        }
+        if seq == 0 {
+            return Err(ChainError::WithheldGenesis);
+        }
+        self.next_seq = seq.saturating_add(1);
+        self.prev = leaf_hash;
+        self.prev_withheld = true;
+        Ok(())
     }
 
     /// How many entries have been checked.

@@ -380,3 +380,101 @@ proptest! {
         }
     }
 }
+
+/// Checks a bundle that may hold withheld lines (SPEC §6.2) with the checker, as the model's
+/// verifier feeds it.
+fn verify_partial(bytes: &[u8]) -> Result<hisaab_log::bundle::BundleSummary, BundleError> {
+    use hisaab_log::bundle::{parse_line, parse_withheld, BundleChecker, BundleReader};
+    let mut reader = BundleReader::new(bytes)?;
+    let mut checker = BundleChecker::new(reader.header().clone())?;
+    while let Some((seq, line)) = reader.next_line()? {
+        match parse_withheld(seq, line)? {
+            Some(hash) => checker.push_withheld(seq, hash)?,
+            None => {
+                let sealed = parse_line(seq, line)?;
+                let signature_ok = sealed.verify_signature().is_ok();
+                checker.push(&sealed, signature_ok)?;
+            }
+        }
+    }
+    checker.finish()
+}
+
+fn withheld_line(seq: u64, kind: &str, hash: &str) -> Vec<u8> {
+    format!("{{\"withheld\":{{\"seq\":{seq},\"kind\":\"{kind}\",\"leaf_hash\":\"{hash}\"}}}}")
+        .into_bytes()
+}
+
+#[test]
+fn a_withheld_line_stands_for_its_leaf_hash_and_a_wrong_one_fails_at_its_seq() {
+    let f = fixture(5);
+    let leaves = lines(&f);
+    let hash = |seq: usize| f.entries[seq].event_hash().to_hex();
+    // The bundle's checkpoint is over the real leaves; seqs 2 and 4 are withheld.
+    let whole = write_bundle(&f, &leaves, 5);
+    let mut partial_lines = leaves.clone();
+    partial_lines[2] = withheld_line(2, "operator.registered", &hash(2));
+    partial_lines[4] = withheld_line(4, "operator.registered", &hash(4));
+    let header_end = whole.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let with = |lines: &[Vec<u8>]| {
+        let mut bytes = whole[..header_end].to_vec();
+        for line in lines {
+            bytes.extend_from_slice(line);
+            bytes.push(b'\n');
+        }
+        bytes
+    };
+    let summary = verify_partial(&with(&partial_lines)).unwrap();
+    assert_eq!(summary.withheld, vec![2, 4]);
+    assert_eq!(summary, {
+        let mut expected = verify(&whole).unwrap();
+        expected.withheld = vec![2, 4];
+        expected
+    });
+    // A structural verifier that reads entries only refuses the withheld line at its seq.
+    assert_eq!(verify(&with(&partial_lines)).unwrap_err().seq(), Some(2));
+
+    // A wrong leaf hash: at its seq when an entry follows, at the root when it is the last.
+    let other = Hash::sha256(b"another entry").to_hex();
+    let mut wrong = partial_lines.clone();
+    wrong[2] = withheld_line(2, "operator.registered", &other);
+    let error = verify_partial(&with(&wrong)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            BundleError::Chain(ChainError::WithheldLeafHash { seq: 2, .. })
+        ),
+        "{error}"
+    );
+    let mut wrong_last = partial_lines.clone();
+    wrong_last[4] = withheld_line(4, "operator.registered", &other);
+    assert!(matches!(
+        verify_partial(&with(&wrong_last)).unwrap_err(),
+        BundleError::RootMismatch { .. }
+    ));
+
+    // Malformed withheld lines fail at their seq; the genesis is never withheld.
+    let malformed = [
+        withheld_line(3, "operator.registered", &hash(2)),
+        withheld_line(2, "", &hash(2)),
+        withheld_line(2, "operator.registered", &hash(2).to_uppercase()),
+        b"{\"withheld\":{\"seq\":2,\"kind\":\"k\",\"leaf_hash\":\"00\",\"x\":1}}".to_vec(),
+        b"{\"withheld\":{\"seq\":2},\"seq\":2}".to_vec(),
+    ];
+    for line in malformed {
+        let mut bad = partial_lines.clone();
+        bad[2] = line.clone();
+        let error = verify_partial(&with(&bad)).unwrap_err();
+        assert!(
+            matches!(error, BundleError::Withheld { seq: 2, .. }),
+            "{}: {error}",
+            String::from_utf8_lossy(&line)
+        );
+    }
+    let mut genesis = leaves;
+    genesis[0] = withheld_line(0, "ledger.genesis", &hash(0));
+    assert!(matches!(
+        verify_partial(&with(&genesis)).unwrap_err(),
+        BundleError::Chain(ChainError::WithheldGenesis)
+    ));
+}

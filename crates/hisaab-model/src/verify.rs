@@ -23,7 +23,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 
-use hisaab_log::bundle::{parse_line, BundleChecker, BundleError, BundleReader, BundleSummary};
+use hisaab_log::bundle::{
+    parse_line, parse_withheld, BundleChecker, BundleError, BundleReader, BundleSummary,
+};
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
 use hisaab_log::seal::{Disclosed, Disclosure, Openings, OpeningsFile, SubStateProof};
@@ -56,6 +58,13 @@ pub struct VerifiedBundle {
     /// §5.7's in format 1, the full-state digest of §12.8 in format 2), or why there is none
     /// (a replay without every opening, an operator without a blinding).
     pub resolution_digest: Result<Hash, String>,
+    /// The number of entries replayed under the rules: `size`, unless the bundle is partial
+    /// (SPEC §6.2), where it is the seq of the first withheld line, and `state` is the state
+    /// after those entries.
+    pub replayed: u64,
+    /// The seqs of the withheld lines, ascending: the entries whose signature and own chain
+    /// links could not be checked (SPEC §6.2). Empty for a whole bundle.
+    pub withheld: Vec<u64>,
 }
 
 /// What verified entries prove.
@@ -123,6 +132,17 @@ pub enum VerifyError {
     /// A disclosure does not check against the bundle (SPEC §12.7).
     #[error("disclosure: {0}")]
     Disclosure(String),
+    /// A state asked for past a partial bundle's first withheld line (SPEC §6.2).
+    #[error(
+        "no state at size {size}: the bundle is partial, and entry {first_withheld} is \
+         withheld from it, so the state replays up to size {first_withheld} only"
+    )]
+    Partial {
+        /// The size asked for.
+        size: u64,
+        /// The seq of the first withheld line.
+        first_withheld: u64,
+    },
     /// A state was asked for at a size the bundle does not reach.
     #[error("no state at size {size}: the bundle has {entries} entries")]
     SizeOutOfRange {
@@ -143,6 +163,7 @@ impl VerifyError {
             VerifyError::Read { seq, .. } => Some(*seq),
             VerifyError::Empty
             | VerifyError::SizeOutOfRange { .. }
+            | VerifyError::Partial { .. }
             | VerifyError::Openings(_)
             | VerifyError::SubState(_)
             | VerifyError::Disclosure(_) => None,
@@ -484,6 +505,8 @@ enum Line {
     Entry(Box<SealedEntry>, bool),
     /// A line past the sizes needed: only its leaf hash.
     Leaf(Hash),
+    /// A withheld line (SPEC §6.1): its seq and the leaf hash it stands for.
+    Withheld(u64, Hash),
     /// The line is not an entry, or could not be read.
     Failed(BundleError),
 }
@@ -492,22 +515,30 @@ enum Line {
 enum Read {
     /// A line to parse and check.
     Check(u64, Vec<u8>),
-    /// A line of which only the leaf hash is needed.
-    Hash(Vec<u8>),
+    /// A line of which only the leaf hash is needed, with its seq.
+    Hash(u64, Vec<u8>),
     /// Reading failed here.
     Failed(BundleError),
 }
 
 fn check_line(read: Read) -> Line {
     match read {
-        Read::Check(seq, bytes) => match parse_line(seq, &bytes) {
-            Ok(sealed) => {
-                let signature_ok = sealed.verify_signature().is_ok();
-                Line::Entry(Box::new(sealed), signature_ok)
-            }
+        Read::Check(seq, bytes) => match parse_withheld(seq, &bytes) {
+            Ok(Some(hash)) => Line::Withheld(seq, hash),
+            Err(error) => Line::Failed(error),
+            Ok(None) => match parse_line(seq, &bytes) {
+                Ok(sealed) => {
+                    let signature_ok = sealed.verify_signature().is_ok();
+                    Line::Entry(Box::new(sealed), signature_ok)
+                }
+                Err(error) => Line::Failed(error),
+            },
+        },
+        Read::Hash(seq, bytes) => match parse_withheld(seq, &bytes) {
+            Ok(Some(hash)) => Line::Leaf(hash),
+            Ok(None) => Line::Leaf(leaf_hash(&bytes)),
             Err(error) => Line::Failed(error),
         },
-        Read::Hash(bytes) => Line::Leaf(leaf_hash(&bytes)),
         Read::Failed(error) => Line::Failed(error),
     }
 }
@@ -556,7 +587,7 @@ fn run_bundle<R: BufRead, M: Rules>(
         let read = match reader.next_line() {
             Ok(None) => return,
             Ok(Some((seq, bytes))) if seq < check_below => Read::Check(seq, bytes.to_vec()),
-            Ok(Some((_, bytes))) => Read::Hash(bytes.to_vec()),
+            Ok(Some((seq, bytes))) => Read::Hash(seq, bytes.to_vec()),
             Err(error) => Read::Failed(error),
         };
         let failed = matches!(read, Read::Failed(_));
@@ -564,19 +595,33 @@ fn run_bundle<R: BufRead, M: Rules>(
             return;
         }
     };
+    // The rules are checked, and the state replayed, up to the first withheld line; past it,
+    // the chain and signatures only (SPEC §6.2).
+    let mut replaying = true;
     let mut consume = |lines: &mut dyn Iterator<Item = Line>| -> Result<(), VerifyError> {
         for line in lines {
             match line {
                 Line::Entry(sealed, signature_ok) => {
                     checker.push(&sealed, signature_ok)?;
-                    takes.take(rules.ledger());
-                    rules.apply(&sealed)?;
+                    if replaying {
+                        takes.take(rules.ledger());
+                        rules.apply(&sealed)?;
+                    }
+                }
+                Line::Withheld(seq, hash) => {
+                    checker.push_withheld(seq, hash)?;
+                    if replaying {
+                        takes.take(rules.ledger());
+                    }
+                    replaying = false;
                 }
                 Line::Leaf(hash) => checker.push_leaf_hash(hash),
                 Line::Failed(error) => return Err(error.into()),
             }
         }
-        takes.take(rules.ledger());
+        if replaying {
+            takes.take(rules.ledger());
+        }
         Ok(())
     };
     ordered_map(produce, check_line, |ordered| consume(ordered))?;
@@ -966,6 +1011,8 @@ fn verified_bundle(summary: BundleSummary, ledger: &Ledger) -> VerifiedBundle {
         origin: summary.checkpoint.origin,
         state: ledger.state(None),
         resolution_digest: ledger.resolution_digest(),
+        replayed: ledger.size(),
+        withheld: summary.withheld,
     }
 }
 
@@ -1044,6 +1091,17 @@ fn replay_with<R: BufRead>(
     };
     let (summary, rules, mut takes) = run_bundle(reader, rules, check_below, takes)?;
     let last = rules.ledger().size();
+    // A partial bundle replays up to its first withheld line only (SPEC §6.2).
+    if let Some(&first_withheld) = summary.withheld.first() {
+        for (wanted, state) in takes.sizes.iter().zip(&takes.states) {
+            if state.is_none() {
+                return Err(VerifyError::Partial {
+                    size: wanted.unwrap_or(summary.checkpoint.size),
+                    first_withheld,
+                });
+            }
+        }
+    }
     // `None` stands for the last entry; when every entry was verified that is the bundle's.
     for (wanted, state) in takes.sizes.iter().zip(takes.states.iter_mut()) {
         if wanted.is_none() && state.is_none() {

@@ -6,11 +6,17 @@ use std::io::Write;
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
 use hisaab_log::merkle::{leaf_hash, Frontier};
 use hisaab_log::note::Checkpoint;
+use hisaab_log::SealedEntry;
+use hisaab_model::Scope;
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_u64, Trees};
+use crate::layout::{decode_scope, decode_u64, Trees};
 use crate::report::SignedCheckpoint;
 use crate::store::Store;
+
+/// Gives, for an entry's seq and leaf bytes, the line to write in their place in a bundle, or
+/// `None` for the leaf bytes themselves.
+pub(crate) type ReplaceLine<'a> = dyn FnMut(u64, &[u8]) -> Result<Option<Vec<u8>>, StoreError> + 'a;
 
 impl Store {
     /// Streams the bundle of SPEC §6 for the first `tree_size` entries into `out`, entry by
@@ -24,6 +30,50 @@ impl Store {
     /// [`StoreError::BeyondLog`] unless `1 <= tree_size <= size`; [`StoreError::Bundle`] when
     /// writing fails; [`StoreError::Corrupt`] for a missing or altered entry.
     pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
+        self.export_with(tree_size, out, &mut |_, _| Ok(None))
+    }
+
+    /// [`Store::export_bundle`] for one reader (SPEC §13.4): the same header, and for each
+    /// entry the line `line_for` gives in place of its leaf bytes, given the entry and its
+    /// scope, or the leaf bytes themselves when it gives `None`. The root is still checked
+    /// over the stored entries' leaf hashes.
+    ///
+    /// # Errors
+    /// As [`Store::export_bundle`]; [`Corruption::UnreadableEntry`] for an entry that does
+    /// not parse and [`Corruption::BadRecord`] for a missing scope.
+    pub fn export_bundle_for<F>(
+        &self,
+        tree_size: u64,
+        out: impl Write,
+        mut line_for: F,
+    ) -> Result<u64, StoreError>
+    where
+        F: FnMut(&SealedEntry, &Scope) -> Option<Vec<u8>>,
+    {
+        let trees = &self.shared()?.trees;
+        let mut replace = |seq: u64, bytes: &[u8]| -> Result<Option<Vec<u8>>, StoreError> {
+            let sealed = SealedEntry::try_from_leaf_bytes(bytes)
+                .map_err(|source| Corruption::UnreadableEntry { seq, source })?;
+            let scope = trees
+                .scopes
+                .get(seq.to_be_bytes())
+                .map_err(StoreError::sled("reading the scopes"))?
+                .as_deref()
+                .and_then(decode_scope)
+                .ok_or(Corruption::BadRecord { tree: "scopes" })?;
+            Ok(line_for(&sealed, &scope))
+        };
+        self.export_with(tree_size, out, &mut replace)
+    }
+
+    /// The bundle of the first `tree_size` entries with the lines `replace` gives (see
+    /// [`write_bundle`]), under the header of SPEC §6.3.
+    fn export_with(
+        &self,
+        tree_size: u64,
+        out: impl Write,
+        replace: &mut ReplaceLine<'_>,
+    ) -> Result<u64, StoreError> {
         let shared = self.shared()?;
         StoreError::check_in_log("tree_size", tree_size, self.size())?;
         let signed = self.checkpoint_for(tree_size)?;
@@ -33,7 +83,7 @@ impl Store {
             &shared.genesis_log_key,
             &signed.note,
         );
-        write_bundle(&shared.trees, &header, &signed.checkpoint, out)
+        write_bundle(&shared.trees, &header, &signed.checkpoint, out, replace)
     }
 
     /// The kept checkpoint for `tree_size`, or a fresh one signed with the log key.
@@ -58,13 +108,15 @@ impl Store {
 
 /// Streams the bundle of SPEC §6 with `header` for the entries of `checkpoint`'s tree into
 /// `out`, and checks the root of the streamed entries against the checkpoint's at the end; on
-/// a mismatch the bundle written so far is invalid and the error says so. Returns the number
-/// of entries written. Shared by the store and the audited directory.
+/// a mismatch the bundle written so far is invalid and the error says so. `replace` gives, for
+/// an entry's seq and leaf bytes, the line to write in their place, or `None` for the leaf
+/// bytes. Returns the number of entries written. Shared by the store and the audited directory.
 pub(crate) fn write_bundle(
     trees: &Trees,
     header: &BundleHeader,
     checkpoint: &Checkpoint,
     out: impl Write,
+    replace: &mut ReplaceLine<'_>,
 ) -> Result<u64, StoreError> {
     let tree_size = checkpoint.size;
     let mut writer = BundleWriter::new(out, header)?;
@@ -80,7 +132,10 @@ pub(crate) fn write_bundle(
             .into());
         }
         frontier.push(leaf_hash(&bytes));
-        writer.write_leaf(&bytes)?;
+        match replace(expected, &bytes)? {
+            Some(line) => writer.write_leaf(&line)?,
+            None => writer.write_leaf(&bytes)?,
+        }
         expected = expected.saturating_add(1);
     }
     if expected != tree_size {

@@ -137,23 +137,33 @@ fn lines_for(
             .sum(),
     );
     for (sealed, scope) in entries.iter().zip(&scopes) {
-        match access_to(sealed, scope, reader) {
-            EntryAccess::Full | EntryAccess::Sealed => out.extend_from_slice(sealed.leaf_bytes()),
-            _ => {
-                let line = WithheldLine {
-                    withheld: Withheld {
-                        seq: sealed.entry().seq,
-                        kind: sealed.entry().statement.kind.clone(),
-                        leaf_hash: sealed.event_hash(),
-                    },
-                };
-                serde_json::to_writer(&mut out, &line)
-                    .map_err(|error| ApiError::internal("withheld line", &error))?;
-            }
+        match withheld_line(sealed, scope, reader) {
+            None => out.extend_from_slice(sealed.leaf_bytes()),
+            Some(line) => out.extend_from_slice(&line),
         }
         out.push(b'\n');
     }
     Ok(out)
+}
+
+/// The line standing for `sealed`, an entry of `scope`, when it is withheld from `reader`
+/// (SPEC §13.4): `{"withheld":{"seq","kind","leaf_hash"}}`, without its newline; `None` when
+/// the reader gets its leaf bytes.
+fn withheld_line(sealed: &SealedEntry, scope: &Scope, reader: &Reader) -> Option<Vec<u8>> {
+    match access_to(sealed, scope, reader) {
+        EntryAccess::Full | EntryAccess::Sealed => None,
+        _ => {
+            let line = WithheldLine {
+                withheld: Withheld {
+                    seq: sealed.entry().seq,
+                    kind: sealed.entry().statement.kind.clone(),
+                    leaf_hash: sealed.event_hash(),
+                },
+            };
+            // A struct of a number and two strings always serialises.
+            Some(serde_json::to_vec(&line).unwrap_or_default())
+        }
+    }
 }
 
 /// How `reader` gets `sealed`, an entry of `scope`: an entry in sealed form is served to every
@@ -599,9 +609,11 @@ pub(crate) async fn openings_file(
     params(BundleQuery),
     responses(
         (status = 200, description = "A bundle: the header line `{bundle, origin, log_key, \
-            checkpoint}`, then one line per entry, seq 0 upwards, each its leaf bytes exactly; \
-            every line ends in `\\n`. Streamed; a failure midway cuts the stream short, which \
-            a verifier detects.", body = String, content_type = "application/x-ndjson"),
+            checkpoint}`, then one line per entry, seq 0 upwards, each its leaf bytes exactly, \
+            or, for an entry the reader may not read (SPEC §13.4), \
+            `{\"withheld\":{\"seq\",\"kind\",\"leaf_hash\"}}`; every line ends in `\\n`. \
+            Streamed; a failure midway cuts the stream short, which a verifier detects.",
+            body = String, content_type = "application/x-ndjson"),
         (status = 400, description = "`bad_query`: a parameter is unknown, not an integer, or \
             out of its bounds (0, above 2^53 - 1).", body = doc::ErrorBody),
         (status = 404, description = "`tree_size_out_of_range`: beyond the ledger's size.",
@@ -610,8 +622,6 @@ pub(crate) async fn openings_file(
             `bad_request_signature`, `stale_request`, `replayed_request`, `unknown_reader`, \
             `revoked_reader`, `session_expired` or `bad_credentials`. Without credentials the \
             request reads as the public.", body = doc::ErrorBody),
-        (status = 403, description = "`forbidden`: the whole bundle is for full readers \
-            (SPEC §13).", body = doc::ErrorBody),
         (status = 503, description = "`ledger_empty`, `overloaded` (a download counts against \
             the reads' budget until its end), `timeout` or `unavailable`.",
             body = doc::ErrorBody),
@@ -624,16 +634,6 @@ pub(crate) async fn bundle(
     Query(query): Query<BundleQuery>,
 ) -> Result<Response, ApiError> {
     check_integer("tree_size", query.tree_size, 1)?;
-    if reader != Reader::Full {
-        return Err(ApiError::Forbidden {
-            message: format!(
-                "the whole bundle is for full readers (an authority, a chair, an evaluator not \
-                 affiliated with an operator), not a {} reader; the checkpoint, proofs, state \
-                 and entries are read one by one",
-                reader.label()
-            ),
-        });
-    }
     let size = app.store.size();
     if size == 0 {
         return Err(ApiError::LedgerEmpty);
@@ -660,8 +660,16 @@ pub(crate) async fn bundle(
             send_timeout,
         };
         let mut buffered = io::BufWriter::with_capacity(BUNDLE_CHUNK_BYTES, writer);
-        let result = store
-            .export_bundle(tree_size, &mut buffered)
+        // A full reader's bundle is every entry's leaf bytes; anyone else's has the withheld
+        // line of `GET /v1/entries` in place of an entry they may not read (SPEC §13.4).
+        let exported = if reader == Reader::Full {
+            store.export_bundle(tree_size, &mut buffered)
+        } else {
+            store.export_bundle_for(tree_size, &mut buffered, |sealed, scope| {
+                withheld_line(sealed, scope, &reader)
+            })
+        };
+        let result = exported
             .map_err(|error| io::Error::other(error.to_string()))
             .and_then(|_count| buffered.flush());
         if let Err(error) = result {

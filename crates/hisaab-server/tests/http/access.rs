@@ -1,5 +1,5 @@
 //! Read access (SPEC §13) through the router, every answer checked against the OpenAPI
-//! description: withheld entries and lines, the bundle for full readers, private answers,
+//! description: withheld entries and lines, the bundle for every reader, private answers,
 //! sessions, and the refusals of credentials that do not hold.
 
 use axum::body::Body;
@@ -96,11 +96,43 @@ async fn the_state_the_bundle_and_history_follow_the_reader() {
         public["operators"]["karakoram"]
     );
 
-    app.get("/v1/bundle").await.assert_error(403, "forbidden");
-    app.get_as(seed::CISO_INDUS, "ciso-indus", "/v1/bundle")
+    // The bundle is everyone's: each reader's lines are those of `GET /v1/entries` for them
+    // (SPEC §13.4); a full reader's is the store's export byte for byte.
+    let mut exported = Vec::new();
+    f.store
+        .export_bundle(f.store.size(), &mut exported)
+        .unwrap();
+    let full_bundle = app.get_full("/v1/bundle").await;
+    assert_eq!(full_bundle.status, StatusCode::OK);
+    assert_eq!(full_bundle.body, exported);
+    let public_bundle = app.get("/v1/bundle").await;
+    assert_eq!(public_bundle.status, StatusCode::OK);
+    assert_eq!(
+        public_bundle.headers[header::CACHE_CONTROL],
+        "private, no-store"
+    );
+    let public_text = public_bundle.text();
+    let (header_line, public_entries) = public_text.split_once('\n').unwrap();
+    assert_eq!(header_line.as_bytes(), &exported[..header_line.len()]);
+    assert_eq!(
+        public_entries,
+        app.get("/v1/entries").await.text(),
+        "the public bundle's lines are the public's entries"
+    );
+    assert!(public_entries.contains("\"withheld\"") && !public_text.contains("97.5"));
+    let own_bundle = app
+        .get_as(seed::CISO_INDUS, "ciso-indus", "/v1/bundle")
+        .await;
+    assert_eq!(own_bundle.status, StatusCode::OK);
+    assert_eq!(
+        own_bundle.body, exported,
+        "the operator reads its own entry"
+    );
+    let other_bundle = app
+        .get_as(seed::CISO_KARAKORAM, "ciso-karakoram", "/v1/bundle")
         .await
-        .assert_error(403, "forbidden");
-    assert_eq!(app.get_full("/v1/bundle").await.status, StatusCode::OK);
+        .text();
+    assert_eq!(other_bundle, public_text);
 
     let history = "/v1/history?operator=indus&kpi=CR-01";
     let public_lines = app.get(history).await.text();
@@ -406,4 +438,73 @@ async fn the_pages_sign_out_ends_the_session_and_a_stale_cookie_reads_as_the_pub
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A reader's bundle with withheld lines (SPEC §6.2) verifies: the root and chain through the
+/// withheld leaf hashes, the rules and the replay up to the first withheld line; a withheld
+/// line whose leaf hash was changed fails at its seq.
+#[tokio::test]
+async fn a_partial_bundle_verifies_and_a_wrong_withheld_hash_fails_at_its_seq() {
+    let mut f = Fixture::standard().await;
+    let before = f.store.size();
+    f.append(
+        seed::CISO_KARAKORAM,
+        "submission.filed",
+        hisaab_testkit::submission("karakoram", "CR-01", "2026-10", "88.0"),
+    )
+    .await;
+    f.append(
+        seed::CISO_INDUS,
+        "submission.filed",
+        hisaab_testkit::submission("indus", "CR-01", "2026-10", "97.5"),
+    )
+    .await;
+    let (karakoram, indus) = (before, before + 1);
+    let app = f.app();
+
+    let full = app.get_full("/v1/bundle").await;
+    let whole = hisaab_model::verify_bundle(&full.body[..]).unwrap();
+    assert!(whole.withheld.is_empty());
+    assert_eq!(whole.replayed, whole.size);
+
+    let own = app
+        .get_as(seed::CISO_INDUS, "ciso-indus", "/v1/bundle")
+        .await
+        .text();
+    assert!(own.contains("97.5") && !own.contains("88.0"));
+    let partial = hisaab_model::verify_bundle(own.as_bytes()).unwrap();
+    assert_eq!(partial.withheld, vec![karakoram]);
+    assert_eq!(partial.replayed, karakoram);
+    assert_eq!((partial.size, partial.root), (whole.size, whole.root));
+    assert_eq!(partial.ledger_id, whole.ledger_id);
+
+    let public = app.get("/v1/bundle").await.text();
+    let verified = hisaab_model::verify_bundle(public.as_bytes()).unwrap();
+    assert_eq!(verified.withheld, vec![karakoram, indus]);
+    assert!(!public.contains("97.5") && !public.contains("88.0"));
+
+    // The withheld line's leaf hash changed: the next entry's prev no longer matches.
+    let line = own
+        .lines()
+        .nth(1 + usize::try_from(karakoram).unwrap())
+        .unwrap();
+    let withheld: Value = serde_json::from_str(line).unwrap();
+    let hash = withheld["withheld"]["leaf_hash"].as_str().unwrap();
+    let flipped = if hash.starts_with('0') { "1" } else { "0" };
+    let tampered = own.replacen(hash, &format!("{flipped}{}", &hash[1..]), 1);
+    assert_ne!(tampered, own);
+    let error = hisaab_model::verify_bundle(tampered.as_bytes()).unwrap_err();
+    assert_eq!(error.seq(), Some(karakoram), "{error}");
+    // A withheld line at another seq than its position, or with other fields, fails there.
+    let moved = own.replacen(
+        &format!("\"seq\":{karakoram}"),
+        &format!("\"seq\":{}", karakoram + 7),
+        1,
+    );
+    let error = hisaab_model::verify_bundle(moved.as_bytes()).unwrap_err();
+    assert_eq!(error.seq(), Some(karakoram), "{error}");
+    // A replay past the first withheld line is refused, not answered with a shorter state.
+    let error = hisaab_model::replay_bundle(own.as_bytes(), &Default::default(), &[None], None)
+        .unwrap_err();
+    assert!(error.to_string().contains("partial"), "{error}");
 }
