@@ -11,6 +11,7 @@
 
 use std::cmp::Ordering;
 
+use hisaab_log::seal::FieldOpenings;
 use hisaab_log::{Date, Hash, Period, SealedEntry};
 
 use crate::ledger::Ledger;
@@ -495,12 +496,18 @@ impl MonthlySeries {
         &self.ledger
     }
 
-    /// Feeds the next entry (as stored, so applied as trusted: chain and form only). An entry
-    /// recorded in a later month than the one before closes that month.
+    /// Feeds the next entry (as stored, so applied as trusted: chain and form only) with its
+    /// openings when the series is a full reader's (SPEC §12.6: a sealed entry fed without
+    /// them counts as the public sees it, its values unknown). An entry recorded in a later
+    /// month than the one before closes that month.
     ///
     /// # Errors
     /// A [`Violation`] of the chain or of form; the series is unchanged then.
-    pub fn push(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
+    pub fn push(
+        &mut self,
+        entry: &SealedEntry,
+        openings: Option<&FieldOpenings>,
+    ) -> Result<(), Violation> {
         let month = entry.entry().recorded_at.date().period();
         let previous = self.ledger.last_recorded_at().map(|t| t.date().period());
         let closing = match previous {
@@ -511,7 +518,7 @@ impl MonthlySeries {
             }),
             _ => None,
         };
-        self.ledger.apply_trusted(entry)?;
+        self.ledger.apply_trusted_with(entry, openings)?;
         self.closed.extend(closing);
         Ok(())
     }

@@ -105,7 +105,24 @@ impl Store {
         let Some(sealed) = self.entry(seq)? else {
             return Ok(None);
         };
-        self.shared()?.trees.openings_of(seq, &sealed.event_hash())
+        self.kept_openings(&sealed)
+    }
+
+    /// The openings kept for `entry`, an entry of this store (as [`Store::entries`] read it),
+    /// decrypted, for a replay of the full state beside the store's own: `None` for a store
+    /// opened without its master key (the replay is then the public's, SPEC §12.8), for an
+    /// entry with no sealed field, or once erased.
+    ///
+    /// # Errors
+    /// [`StoreError::Openings`] for a record that does not decrypt for this entry; storage
+    /// errors.
+    pub fn kept_openings(
+        &self,
+        entry: &SealedEntry,
+    ) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
+        self.shared()?
+            .trees
+            .openings_of(entry.entry().seq, &entry.event_hash())
     }
 
     /// The openings file (SPEC §12.6) of the first `size` entries, holding the openings of

@@ -650,8 +650,9 @@ impl Views {
                 break;
             }
             for entry in &page {
+                let openings = store.kept_openings(entry)?;
                 ledger
-                    .apply_trusted(entry)
+                    .apply_trusted_with(entry, openings.as_ref().map(|o| &o.fields))
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
             }
         }
@@ -666,8 +667,10 @@ impl Views {
                 break;
             }
             for entry in &page {
+                // The series is the full readers' (SPEC §13.3): fed with the openings.
+                let openings = store.kept_openings(entry)?;
                 series
-                    .push(entry)
+                    .push(entry, openings.as_ref().map(|o| &o.fields))
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
                 if series.size() % self.ladder.every.max(1) == 0 {
                     if let Ok(mut rungs) = self.rungs.lock() {

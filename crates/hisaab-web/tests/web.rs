@@ -154,8 +154,34 @@ fn the_registers_agree_with_the_state_counts() {
 #[test]
 fn the_month_end_series_is_what_a_replay_of_each_prefix_gives() {
     let f = fixture();
-    let store = f.web.store();
-    let latest = f.web.view(None).unwrap();
+    month_end_series_agrees_with_replays(&f.web);
+}
+
+/// On a sealed ledger the series is fed with the openings, as the store replays: the sector's
+/// scores of every month are the full state's, not the public's (which has no values).
+#[test]
+fn the_month_end_series_of_a_sealed_ledger_has_the_full_state_s_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = support::sealed_demo_store(&dir.path().join("ledger"), 6);
+    let web = Web::with_rungs(store, 16, 0);
+    let latest = month_end_series_agrees_with_replays(&web);
+    let scored = latest
+        .series
+        .iter()
+        .filter(|point| point.sector != Default::default())
+        .count();
+    assert!(
+        scored >= 4,
+        "only {scored} months have sector scores: {:?}",
+        latest.series
+    );
+}
+
+/// Checks the latest view's month-end series against the store's replay of each prefix, and
+/// the view as of an earlier size; answers the latest view.
+fn month_end_series_agrees_with_replays(web: &Web) -> Arc<hisaab_web::View> {
+    let store = web.store();
+    let latest = web.view(None).unwrap();
     assert!(latest.series.len() >= 6, "{:?}", latest.series);
     assert_eq!(latest.series.last().unwrap().sector, latest.state.sector);
     assert_eq!(latest.series.last().unwrap().size, latest.size);
@@ -168,20 +194,24 @@ fn the_month_end_series_is_what_a_replay_of_each_prefix_gives() {
     }
     // As of an earlier size: the same months closed by then, then that size's state.
     let mid = latest.series[2].size + 3;
-    let earlier = f.web.view(Some(mid)).unwrap();
+    let earlier = web.view(Some(mid)).unwrap();
     assert_eq!(*earlier.state, store.state(Some(mid), None).unwrap());
     assert_eq!(earlier.series[..3], latest.series[..3]);
     assert_eq!(earlier.series.last().unwrap().size, mid);
-    // A series fed only the first `mid` entries agrees.
+    // A series fed only the first `mid` entries (with their openings) agrees.
     let mut fresh = MonthlySeries::new();
     for entry in store.entries(0, mid).unwrap() {
-        fresh.push(&entry).unwrap();
+        let openings = store.kept_openings(&entry).unwrap();
+        fresh
+            .push(&entry, openings.as_ref().map(|o| &o.fields))
+            .unwrap();
     }
     let month = earlier.ledger.last_recorded_at().unwrap().date().period();
     assert_eq!(
         fresh.series(month, mid, earlier.state.sector),
         earlier.series
     );
+    latest
 }
 
 #[tokio::test]
@@ -466,19 +496,24 @@ async fn bad_input_gets_a_clear_400_or_404_page() {
 #[tokio::test]
 async fn a_view_resumed_from_a_rung_of_the_series_is_that_size_s_state() {
     let dir = tempfile::tempdir().unwrap();
-    let store = support::demo_store(&dir.path().join("ledger"), 6);
-    // A rung every 16 entries, used for every size below the log's.
-    let web = Web::with_rungs(store.clone(), 16, 0);
-    // The series (and its rungs) is fed by the first view at the latest size.
-    let latest = web.view(None).unwrap();
-    for size in [1, 15, 16, 17, 40, 100, latest.size - 1] {
-        let earlier = web.view(Some(size)).unwrap();
-        assert_eq!(
-            *earlier.state,
-            store.state(Some(size), None).unwrap(),
-            "size {size}"
-        );
-        assert_eq!(earlier.ledger.size(), size);
+    // The plain ledger, and the sealed one whose rungs hold the opened values.
+    for store in [
+        support::demo_store(&dir.path().join("plain"), 6),
+        support::sealed_demo_store(&dir.path().join("sealed"), 6),
+    ] {
+        // A rung every 16 entries, used for every size below the log's.
+        let web = Web::with_rungs(store.clone(), 16, 0);
+        // The series (and its rungs) is fed by the first view at the latest size.
+        let latest = web.view(None).unwrap();
+        for size in [1, 15, 16, 17, 40, 100, latest.size - 1] {
+            let earlier = web.view(Some(size)).unwrap();
+            assert_eq!(
+                *earlier.state,
+                store.state(Some(size), None).unwrap(),
+                "size {size}"
+            );
+            assert_eq!(earlier.ledger.size(), size);
+        }
     }
 }
 
