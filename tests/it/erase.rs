@@ -63,21 +63,7 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
     let month = this_month();
     // A note that should never have been written: a person's name and number.
     let note = "Call Bilal Qureshi on 0300-7654321 about the failover";
-    let filed = submit(&[
-        "kpi",
-        "--key",
-        s(&sb.join("ciso.pem")),
-        "--operator",
-        "ravi-tel",
-        "--kpi",
-        "CR-01",
-        "--period",
-        &month,
-        "--value",
-        "91.5",
-        "--note",
-        note,
-    ]);
+    let filed = crate::common::file_ravi_report(&sb, &submit, note);
     let seq = filed["seq"].as_u64().unwrap();
     let hash = filed["event_hash"].as_str().unwrap().to_owned();
     let size_before = seq + 1;

@@ -501,23 +501,8 @@ fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openin
     };
     let saved = sb.join("operator.json");
     register_ravi(&sb, &submit, &["--save", s(&saved)]);
-    let month = crate::common::this_month();
     let note = "Quarterly failover drill passed at the Lahore site";
-    let filed = submit(&[
-        "kpi",
-        "--key",
-        s(&sb.join("ciso.pem")),
-        "--operator",
-        "ravi-tel",
-        "--kpi",
-        "CR-01",
-        "--period",
-        &month,
-        "--value",
-        "91.5",
-        "--note",
-        note,
-    ]);
+    let filed = crate::common::file_ravi_report(&sb, &submit, note);
     let seq = filed["seq"].as_u64().unwrap();
 
     // What `--save` wrote is the sealed submission that was posted.

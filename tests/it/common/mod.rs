@@ -495,3 +495,29 @@ pub(crate) fn register_ravi(
         &month,
     ]);
 }
+
+/// The CISO of ravi-tel (registered by [`register_ravi`]) files this month's CR-01 report,
+/// value 91.5, with `note`, through `hisaab submit kpi`: the receipt.
+pub(crate) fn file_ravi_report(
+    sb: &Sandbox,
+    submit: &dyn Fn(&[&str]) -> Value,
+    note: &str,
+) -> Value {
+    let ciso = sb.join("ciso.pem").to_str().unwrap().to_owned();
+    let month = this_month();
+    submit(&[
+        "kpi",
+        "--key",
+        &ciso,
+        "--operator",
+        "ravi-tel",
+        "--kpi",
+        "CR-01",
+        "--period",
+        &month,
+        "--value",
+        "91.5",
+        "--note",
+        note,
+    ])
+}
