@@ -109,6 +109,30 @@ pub struct AgendaItem {
 /// A rubric's bands: each verdict's least and greatest score.
 pub(crate) type Bands = BTreeMap<Verdict, (u8, u8)>;
 
+/// A map whose keys do not serialise as strings, written as a list of `[key, value]` pairs.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub(crate) fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &BTreeMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map)
+    }
+
+    pub(crate) fn deserialize<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
+}
+
 /// The replay state of the cycle's kinds (format 2).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CycleLedger {
@@ -122,7 +146,9 @@ pub(crate) struct CycleLedger {
     pub(crate) extensions: BTreeMap<Slug, Vec<ExtensionRecord>>,
     /// Escalations, by escalation id.
     pub(crate) escalations: BTreeMap<Slug, EscalationRecord>,
-    /// The escalation of each item escalated.
+    /// The escalation of each item escalated. Kept in a snapshot as `[item, escalation]` pairs:
+    /// an item is not a string, and JSON object keys must be.
+    #[serde(with = "pairs")]
     pub(crate) escalated: BTreeMap<EscalatedItem, Slug>,
     /// The date each meeting recorded was held.
     pub(crate) held_on: BTreeMap<Slug, Date>,

@@ -235,6 +235,11 @@ fn sealed_statements_are_stored_sealed_with_their_openings_and_replayed_on_resta
         clock.clone(),
     )
     .unwrap();
+    // It resumed from the newest snapshot (encrypted, and holding the cycle's escalations),
+    // not from genesis: every snapshot written checks out.
+    let report = store.open_report();
+    assert_eq!(report.snapshots_refused, 0, "{report:?}");
+    assert_eq!(report.snapshot_size, size / 64 * 64, "{report:?}");
     assert_eq!(store.state(None, None).unwrap().digest(), full.digest());
     assert_eq!(
         store.state(Some(size / 2), None).unwrap(),
