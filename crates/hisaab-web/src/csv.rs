@@ -228,6 +228,11 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
                     "challenge",
                     "operator",
                     "kpi",
+                    "owner_kind",
+                    "owner",
+                    "severity",
+                    "raised",
+                    "due",
                     "status",
                     "seq",
                     "resolved_seq",
@@ -235,13 +240,33 @@ pub(crate) fn render(store: &Store, view: &View, table: Table) -> Result<String,
                 .map(str::to_owned),
             );
             for c in &view.register.challenges {
+                // Format 2 keeps who answers for it, how grave it is and by when (and says
+                // when it is overdue); format 1 knows only whether it is resolved.
+                let cycle = view
+                    .state
+                    .cycle
+                    .as_ref()
+                    .and_then(|cycle| cycle.challenges.get(&c.challenge));
+                let (owner_kind, owner) = match cycle.and_then(|x| x.owner.as_ref()) {
+                    Some(ActionOwner::Member(m)) => ("member", m.to_string()),
+                    Some(ActionOwner::Operator(o)) => ("operator", o.to_string()),
+                    None => ("", String::new()),
+                };
+                let status = cycle.map_or(if c.is_open() { "open" } else { "resolved" }, |x| {
+                    x.status.as_str()
+                });
                 row(
                     &mut out,
                     &[
                         c.challenge.to_string(),
                         opt(c.operator.as_ref()),
                         opt(c.kpi.as_ref()),
-                        if c.is_open() { "open" } else { "resolved" }.to_owned(),
+                        owner_kind.to_owned(),
+                        owner,
+                        opt(cycle.and_then(|x| x.severity.map(|s| s.as_str()))),
+                        opt(cycle.map(|x| x.raised)),
+                        opt(cycle.and_then(|x| x.due)),
+                        status.to_owned(),
                         c.seq.to_string(),
                         opt(c.resolved_seq),
                     ],

@@ -1042,10 +1042,20 @@ fn entry_card(view: &View, sealed: &SealedEntry) -> Markup {
         article.entry-card {
             h3 { a href=(at(view, &format!("/app/entries/{}", entry.seq))) { "#" (entry.seq) " · " (entry.statement.kind) } }
             p { (text) }
+            @if let Some(erased) = erased_of(view, entry.seq) {
+                p.meta { "Erased: " @for (i, (field, by)) in erased.fields.iter().enumerate() {
+                    @if i > 0 { ", " } code { (field) } " (by " a href=(at(view, &format!("/app/entries/{by}"))) { "#" (by) } ")"
+                } }
+            }
             p.meta { "Signed by " (signer_of(view, sealed)) " · recorded " time datetime=(entry.recorded_at) { (entry.recorded_at) }
                 " · " a href=(format!("{}#inclusion-proof", at(view, &format!("/app/entries/{}", entry.seq)))) { "its inclusion proof" } }
         }
     }
+}
+
+/// The fields erased from entry `seq` (public, as `field.erased` statements are), if any.
+fn erased_of(view: &View, seq: u64) -> Option<&hisaab_model::ErasedFields> {
+    view.state.erased.iter().find(|e| e.seq == seq)
 }
 
 /// Every entry about one operator and KPI.
@@ -2363,6 +2373,13 @@ pub fn entry(store: &Store, view: &View, reader: &Reader, seq: u64) -> Result<Ma
             h2 { "What it says" }
             dl.fields { @for (k, v) in &body_fields { dt { (k) } dd { (v) } } }
             p { a href=(format!("/v1/entries/{seq}")) { "The entry's exact bytes" } }
+            }
+            @if let Some(erased) = erased_of(view, seq) {
+                h2 #erased { "Erased fields" }
+                p { "The values of these fields were erased (SPEC §12.9): their openings are deleted, so nobody can read them any more, while the entry, its signature and its commitment to each value stay in the chain and keep verifying. Where a field above says \"sealed\", this is why." }
+                dl.fields { @for (field, by) in &erased.fields {
+                    dt { code { (field) } } dd { "erased by " a href=(at(view, &format!("/app/entries/{by}"))) { "entry #" (by) } }
+                } }
             }
             h2 #inclusion-proof { "Inclusion proof in the tree of size " (view.size) }
             p { "Root " code { (view.root.to_hex()) } "; " (proof.len()) " hash(es), leaf first:" }

@@ -902,6 +902,40 @@ async fn the_pack_carries_quorum_action_items_and_directives_with_their_csv() {
             ]
         );
     }
+    // The challenges with who answers for each, how grave and by when, as the page shows.
+    let challenges = get(&f.web, "/app/pack/challenges.csv").await;
+    assert!(challenges.text.starts_with(&stamp));
+    assert!(challenges.text.contains(
+        "challenge,operator,kpi,owner_kind,owner,severity,raised,due,status,seq,resolved_seq\r\n"
+    ));
+    let rows = csv_rows(&challenges.text);
+    assert_eq!(rows.len(), cycle.challenges.len());
+    for row in &rows {
+        let c = &cycle.challenges[&hisaab_model::Slug::try_new(&row[0]).unwrap()];
+        let (kind, owner) = match &c.owner {
+            Some(hisaab_model::cycle::ActionOwner::Member(m)) => ("member", m.to_string()),
+            Some(hisaab_model::cycle::ActionOwner::Operator(o)) => ("operator", o.to_string()),
+            None => ("", String::new()),
+        };
+        assert_eq!(
+            row[3..9],
+            [
+                kind.to_owned(),
+                owner,
+                c.severity
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                c.raised.to_string(),
+                c.due.map(|d| d.to_string()).unwrap_or_default(),
+                c.status.as_str().to_owned(),
+            ]
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| !r[4].is_empty() && !r[5].is_empty() && !r[7].is_empty()),
+        "the demo has a challenge with an owner, a severity and a due date: {rows:?}"
+    );
 }
 
 #[tokio::test]
@@ -1294,4 +1328,50 @@ async fn every_directive_and_action_item_links_to_the_entry_that_made_it() {
         .contains(&format!("/app/entries/{last}#inclusion-proof\"")));
     let entry = get(&f.web, &format!("/app/entries/{last}")).await;
     assert!(entry.text.contains("id=\"inclusion-proof\""));
+}
+
+#[tokio::test]
+async fn an_entry_with_an_erased_field_says_which_and_by_which_entry() {
+    let f = fixture();
+    let view = f.web.view(None).unwrap();
+    let erased = view
+        .state
+        .erased
+        .first()
+        .expect("the demo erases the note of the first report filed");
+    let (field, by) = erased.fields.iter().next().unwrap();
+    // The erasure is public (SPEC §12.9): every reader is told, on the entry and its card.
+    for reader in [
+        hisaab_model::view::Reader::Full,
+        hisaab_model::view::Reader::Public,
+    ] {
+        let page = get_as(
+            &f.web,
+            &format!("/app/entries/{}", erased.seq),
+            reader.clone(),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("id=\"erased\""), "{reader:?}");
+        assert!(page
+            .text
+            .contains(&format!("<dt><code>{field}</code></dt>")));
+        assert!(page
+            .text
+            .contains(&format!("/app/entries/{by}\">entry #{by}</a>")));
+    }
+    // The report's card in its KPI history says it too.
+    let sealed = f.web.store().entry(erased.seq).unwrap().unwrap();
+    let (operator, kpi) = view.ledger.subject_of(&sealed.entry().statement).unwrap();
+    let history = get(&f.web, &format!("/app/operators/{operator}/kpis/{kpi}")).await;
+    assert!(
+        history.text.contains(&format!(
+            "Erased: <code>{field}</code> (by <a href=\"/app/entries/{by}\">#{by}</a>)"
+        )),
+        "{}",
+        history.text
+    );
+    // No other entry says so.
+    let other = get(&f.web, &format!("/app/entries/{}", erased.seq + 1)).await;
+    assert!(!other.text.contains("id=\"erased\""));
 }
