@@ -1163,6 +1163,12 @@ pub(crate) struct LoadArgs {
     /// What to send.
     #[arg(long, value_enum, default_value = "operator")]
     pub(crate) kind: LoadKind,
+    /// Offer this many statements a second (open loop): statement i is due i/RATE seconds
+    /// after the start and its latency counts from then, so a server that falls behind shows
+    /// in the latency rather than slowing the sender. Without it, each connection sends its
+    /// next statement as soon as the last is answered (saturation).
+    #[arg(long, value_name = "PER_SECOND", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub(crate) rate: Option<u32>,
     #[command(flatten)]
     pub(crate) server: ServerArgs,
     /// The log key, to measure the in-process ingest floor: the same envelopes appended

@@ -1,7 +1,7 @@
 //! `hisaab load`: a load generator. It pre-signs N valid envelopes as an authority
 //! (`operator.registered` or `kpi.defined`, which the model accepts in bulk), posts them over C
-//! concurrent connections, and reports throughput and latency percentiles; every receipt is then
-//! verified. With `--log-key` it also measures the in-process ingest floor: a replica of the
+//! concurrent connections, as fast as they are answered or at an offered rate (`--rate`), and
+//! reports throughput and latency percentiles; every receipt is then verified. With `--log-key` it also measures the in-process ingest floor: a replica of the
 //! server's ledger is built in a temporary directory from the server's bundle, and the same
 //! envelopes are appended to it directly with the same concurrency.
 
@@ -107,7 +107,8 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
         session.client.base(),
         args.concurrency
     );
-    let (http, receipts, statuses) = post_all(session.client.base(), &bodies, args.concurrency)?;
+    let (http, receipts, statuses) =
+        post_all(session.client.base(), &bodies, args.concurrency, args.rate)?;
 
     // Every receipt's inclusion proof is checked against its checkpoint, after the clock stops.
     let verified = session.verify_receipt_proofs(&receipts)?;
@@ -133,6 +134,7 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
             "{}",
             json!({
                 "kind": kind.as_str(), "count": args.count, "concurrency": args.concurrency,
+                "offered_per_second": args.rate,
                 "server": session.client.base(), "signing_seconds": signing.as_secs_f64(),
                 "http": http, "statuses": statuses, "receipts_verified": verified,
                 "log": { "from": before.size, "to": after.size },
@@ -140,8 +142,11 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
             })
         );
     } else {
+        let offered = args
+            .rate
+            .map_or_else(String::new, |r| format!(", offered at {r}/s"));
         println!(
-            "load: {} x {kind} signed in {:.2} s, posted to {} over {} connections",
+            "load: {} x {kind} signed in {:.2} s, posted to {} over {} connections{offered}",
             args.count,
             signing.as_secs_f64(),
             session.client.base(),
@@ -225,8 +230,15 @@ fn presign(
 
 type Posted = (Figures, Vec<Receipt>, BTreeMap<String, u64>);
 
-/// Posts every body over `concurrency` connections, each a thread with its own client.
-fn post_all(base: &str, bodies: &[Vec<u8>], concurrency: usize) -> Result<Posted> {
+/// Posts every body over `concurrency` connections, each a thread with its own client: as
+/// soon as a connection is free, or, with `rate`, body i at i/rate seconds after the start,
+/// its latency counted from that moment (so time spent waiting for a free connection counts).
+fn post_all(
+    base: &str,
+    bodies: &[Vec<u8>],
+    concurrency: usize,
+    rate: Option<u32>,
+) -> Result<Posted> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(Duration, Result<Receipt, String>)>> =
         Mutex::new(Vec::with_capacity(bodies.len()));
@@ -241,7 +253,18 @@ fn post_all(base: &str, bodies: &[Vec<u8>], concurrency: usize) -> Result<Posted
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(body) = bodies.get(i) else { break };
-                    let t = Instant::now();
+                    let t = match rate {
+                        Some(rate) => {
+                            #[allow(clippy::cast_precision_loss)]
+                            // i < 10^6: exact in f64.
+                            let due = started + Duration::from_secs_f64(i as f64 / f64::from(rate));
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            due
+                        }
+                        None => Instant::now(),
+                    };
                     let outcome = client
                         .post_envelope_bytes(body.clone())
                         .map(|posted| posted.receipt)

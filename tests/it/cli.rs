@@ -1724,3 +1724,57 @@ fn witness_policy_is_enforced_and_a_forking_server_is_caught_with_evidence() {
     );
     forked.stop();
 }
+
+#[test]
+fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floor() {
+    let sb = Sandbox::new();
+    let data = sb.join("data");
+    common::init_ledger(&sb, &data, "load.test/hisaab", "Load");
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let (count, rate) = (60u64, 150u32);
+    let out = sb.ok(&[
+        "load",
+        "--server",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "-n",
+        &count.to_string(),
+        "-c",
+        "4",
+        "--rate",
+        &rate.to_string(),
+        "--log-key",
+        s(&sb.join("log.pem")),
+        "--json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["offered_per_second"], rate, "{report}");
+    assert_eq!(report["http"]["ok"], count, "{report}");
+    assert_eq!(report["http"]["failed"], 0, "{report}");
+    assert_eq!(report["receipts_verified"], count, "{report}");
+    let log = &report["log"];
+    assert_eq!(
+        log["to"].as_u64().unwrap(),
+        log["from"].as_u64().unwrap() + count,
+        "{report}"
+    );
+    // Open loop: the last statement is not due before (count - 1) / rate seconds.
+    #[allow(clippy::cast_precision_loss)]
+    let due = (count - 1) as f64 / f64::from(rate);
+    assert!(report["http"]["seconds"].as_f64().unwrap() >= due, "{report}");
+    assert!(report["http"]["p50_ms"].as_f64().unwrap() > 0.0, "{report}");
+    assert_eq!(report["floor"]["ok"], count, "{report}");
+    // A rate of 0 is refused before anything is sent.
+    let refused = sb.fails(&[
+        "load",
+        "--server",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "--rate",
+        "0",
+    ]);
+    assert!(refused.contains("--rate"), "{refused}");
+    server.stop();
+}
