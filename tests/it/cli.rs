@@ -1762,7 +1762,10 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
     // Open loop: the last statement is not due before (count - 1) / rate seconds.
     #[allow(clippy::cast_precision_loss)]
     let due = (count - 1) as f64 / f64::from(rate);
-    assert!(report["http"]["seconds"].as_f64().unwrap() >= due, "{report}");
+    assert!(
+        report["http"]["seconds"].as_f64().unwrap() >= due,
+        "{report}"
+    );
     assert!(report["http"]["p50_ms"].as_f64().unwrap() > 0.0, "{report}");
     assert_eq!(report["floor"]["ok"], count, "{report}");
     // A rate of 0 is refused before anything is sent.

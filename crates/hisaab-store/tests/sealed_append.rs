@@ -275,3 +275,149 @@ fn sealed_statements_are_stored_sealed_with_their_openings_and_replayed_on_resta
     assert!(kinds.iter().all(|k| !sealed_fields(k).is_empty()));
     assert!(kinds.len() >= 8, "{kinds:?}");
 }
+
+/// A `field.erased` in the same group commit as the entry it names (SPEC §12.9): the writer
+/// finds the entry among the batch's own (not yet on disk) and keeps its openings without the
+/// erased field, in the same transaction; the state, the vault and a restart agree.
+#[test]
+fn an_erasure_in_the_same_batch_as_its_entry_deletes_the_opening_before_it_reaches_disk() {
+    let scenario = build(&ScenarioConfig {
+        months: 6,
+        ..ScenarioConfig::default()
+    })
+    .unwrap();
+    let demo = scenario.sealed().unwrap();
+    let authority = scenario.actor("pta").unwrap().key.clone();
+    // The demo's erasure names an entry T, a report: append up to T, then T and a new erasure
+    // of T's evidence in one batch (T's event hash is known in advance: same seq, same
+    // predecessor, same recorded_at as in the demo).
+    let target = demo
+        .steps
+        .iter()
+        .find_map(|s| {
+            let statement = &s.entry.entry().statement;
+            match Body::try_parse(&statement.kind, &statement.body) {
+                Ok(Body::FieldErased(body)) => Some(body.entry),
+                _ => None,
+            }
+        })
+        .unwrap();
+    let field = "evidence".to_owned();
+    let t = demo
+        .steps
+        .iter()
+        .position(|s| s.entry.event_hash() == target)
+        .unwrap();
+    let step = &demo.steps[t];
+    let entry = step.entry.entry();
+    let leaves: Vec<String> = text_leaves(&step.openings.as_ref().unwrap()[&field].value, 12)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert!(!leaves.is_empty(), "{:?}", step.openings);
+
+    let dir = tempfile::tempdir().unwrap();
+    let master = MasterKey::generate();
+    let first = demo.steps[0].entry.entry();
+    let clock = Arc::new(ManualClock::new(millis(&first.recorded_at)));
+    let batching = StoreConfig {
+        batch_wait: std::time::Duration::from_millis(400),
+        ..config()
+    };
+    let store = Store::create_with_master_key(
+        dir.path(),
+        first.envelope(),
+        scenario.log_key.clone(),
+        master.clone(),
+        batching.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    for s in &demo.steps[1..t] {
+        clock.set(millis(&s.entry.entry().recorded_at));
+        store
+            .append_sealed_blocking(s.entry.entry().envelope(), s.sealing.clone())
+            .unwrap();
+    }
+    clock.set(millis(&entry.recorded_at));
+    let erasure = hisaab_log::Envelope::sign(
+        hisaab_log::Statement {
+            v: entry.statement.v,
+            ledger: entry.statement.ledger,
+            id: hisaab_testkit::fixture::statement_id(9, 1).unwrap(),
+            kind: "field.erased".to_owned(),
+            signer: hisaab_log::PublicKey::from_signing_key(&authority),
+            issued_at: entry.recorded_at.clone(),
+            body: serde_json::json!({
+                "entry": target, "fields": [field],
+                "reason": "The note named a member of the operator's staff",
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
+        },
+        &authority,
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (filed, erased) = runtime.block_on(async {
+        let filed = {
+            let store = store.clone();
+            let (envelope, sealing) = (entry.envelope(), step.sealing.clone());
+            tokio::spawn(async move { store.append_sealed(envelope, sealing).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let erased = store.append(erasure).await;
+        (filed.await.unwrap().unwrap(), erased.unwrap())
+    });
+    let t = u64::try_from(t).unwrap();
+    assert_eq!(filed.receipt.seq, t);
+    assert_eq!(filed.receipt.event_hash, target);
+    assert_eq!(erased.receipt.seq, t + 1);
+    // One group commit: both receipts carry the same checkpoint.
+    assert_eq!(filed.receipt.checkpoint, erased.receipt.checkpoint);
+
+    let kept = store.openings(t).unwrap().unwrap();
+    assert!(!kept.fields.contains_key(&field), "{kept:?}");
+    assert_eq!(
+        kept.fields.len() + 1,
+        step.openings.as_ref().unwrap().len(),
+        "only the erased field is gone"
+    );
+    let state = store.state(None, None).unwrap();
+    assert_eq!(state.erased.len(), 1);
+    assert_eq!(state.erased[0].seq, t);
+    assert_eq!(state.erased[0].fields[&field], t + 1);
+    store.close().unwrap();
+    drop(store);
+    // The evidence's text never reached a file.
+    for file in files_under(dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        for leaf in &leaves {
+            assert!(
+                !bytes.windows(leaf.len()).any(|w| w == leaf.as_bytes()),
+                "{} holds the erased evidence",
+                file.display()
+            );
+        }
+    }
+    // A restart replays to the same state, the field still erased.
+    let store = Store::open_with_master_key(
+        dir.path(),
+        scenario.log_key.clone(),
+        master,
+        batching,
+        Arc::new(ManualClock::new(0)),
+    )
+    .unwrap();
+    assert_eq!(store.state(None, None).unwrap(), state);
+    assert!(!store
+        .openings(t)
+        .unwrap()
+        .unwrap()
+        .fields
+        .contains_key(&field));
+}
