@@ -832,6 +832,8 @@ struct Builder {
     pairs: Vec<Pair>,
     /// Keyed by (pair index, period index).
     submissions: BTreeMap<(usize, u32), SubmissionRecord>,
+    /// The first report filed, whose note names a member of the operator's staff.
+    person_note: Option<Hash>,
     /// The last evaluation recorded for each pair, for commitments to respond to.
     last_evaluation: BTreeMap<usize, Hash>,
     challenges: BTreeMap<&'static str, Hash>,
@@ -878,6 +880,7 @@ impl Builder {
             cisos: OPERATORS.map(|o| o.ciso.to_owned()),
             pairs: Vec::new(),
             submissions: BTreeMap::new(),
+            person_note: None,
             last_evaluation: BTreeMap::new(),
             challenges: BTreeMap::new(),
             overturned: false,
@@ -1431,6 +1434,14 @@ impl Builder {
             }
             (false, true) => String::new(),
         };
+        // The first report filed names a member of the operator's staff in its note; the
+        // authority erases that note in the last month (SPEC §12.9, `erasure`).
+        let names_person = self.format >= 2 && self.person_note.is_none() && supersedes.is_none();
+        let note = if names_person {
+            "Figures signed off by Kamal Haider (NOC shift lead, +92 300 5550142).".to_owned()
+        } else {
+            note
+        };
         let mut body = json!({
             "operator": operator.id,
             "kpi": pair.spec.id,
@@ -1466,6 +1477,9 @@ impl Builder {
             },
         );
         let hash = self.push(&ciso, "submission.filed", body, not_before_ms, label)?;
+        if names_person {
+            self.person_note = Some(hash);
+        }
         self.submissions.insert(
             (index, period_index),
             SubmissionRecord {
@@ -2300,7 +2314,7 @@ impl Builder {
     /// In the last month the authority erases the note of the first report filed, which
     /// named a person (SPEC §12.9): its opening is deleted; its value and evidence stay.
     fn erasure(&mut self, month: u32) -> Result<(), ScenarioError> {
-        let Some(first) = self.submissions.values().next().map(|s| s.hash) else {
+        let Some(first) = self.person_note else {
             return Ok(());
         };
         let not_before = self.at(month, 23, 10)?;
