@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -484,13 +484,20 @@ impl Writer {
             writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
             index = index.saturating_add(1);
         }
+        // Each snapshot adds only the chunks no stored snapshot has (`crate::chunks`).
+        let mut written = HashSet::new();
+        let mut records = Vec::with_capacity(pending.snapshots.len());
         for (snapshot_size, bytes) in &pending.snapshots {
-            writes.snapshots.insert(
-                &snapshot_size.to_be_bytes(),
-                encode_snapshot(&shared.trees, *snapshot_size, bytes),
-            );
+            let encoded = encode_snapshot(&shared.trees, *snapshot_size, bytes, &mut written)?;
+            for (id, stored) in encoded.new_chunks {
+                writes.chunks.insert(id.as_bytes(), stored);
+            }
+            writes
+                .snapshots
+                .insert(&snapshot_size.to_be_bytes(), encoded.record.as_slice());
+            records.push(encoded.record);
         }
-        self.prune_snapshots(&mut writes, pending)?;
+        self.prune_snapshots(&mut writes, pending, &records)?;
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
@@ -516,8 +523,14 @@ impl Writer {
         Ok(latest)
     }
 
-    /// Removes recent snapshots beyond `snapshots_kept` (archive ones stay).
-    fn prune_snapshots(&self, writes: &mut Writes, pending: &Pending) -> Result<(), StoreError> {
+    /// Removes recent snapshots beyond `snapshots_kept` (archive ones stay), and the chunks
+    /// that only they name; `records` are the batch's new snapshot records.
+    fn prune_snapshots(
+        &self,
+        writes: &mut Writes,
+        pending: &Pending,
+        records: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
         if pending.snapshots.is_empty() {
             return Ok(());
         }
@@ -540,10 +553,12 @@ impl Writer {
                 .filter(|size| size % archive != 0),
         );
         let excess = recent.len().saturating_sub(config.snapshots_kept);
-        for size in recent.iter().take(excess) {
+        let removed: BTreeSet<u64> = recent.iter().take(excess).copied().collect();
+        for size in &removed {
             writes.snapshots.remove(&size.to_be_bytes());
         }
-        Ok(())
+        let added: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        crate::chunks::release(&self.shared.trees, &removed, &added, &mut writes.chunks)
     }
 
     /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).
