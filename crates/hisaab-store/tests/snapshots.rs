@@ -1,7 +1,8 @@
 //! Snapshots stored in chunks: a snapshot adds only the chunks that changed, pruning leaves no
 //! chunk that no snapshot names, a damaged chunk makes its snapshot pass over (and `verify
 //! DIR` name it), a reopen resumes from a chunked snapshot, and a snapshot written whole by an
-//! earlier version is still resumed from.
+//! earlier version is still resumed from; with a master key, the chunks are sealed and still
+//! shared.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -320,4 +321,127 @@ fn records_named(snapshots: &sled::Tree, except: u64) -> BTreeSet<Hash> {
         })
         .flatten()
         .collect()
+}
+
+#[test]
+fn a_sealed_stores_snapshots_are_chunks_under_the_master_key_shared_and_checked() {
+    // The first body byte of a snapshot record in chunks sealed under the master key.
+    const CHUNKED_SEALED: u8 = 0x04;
+    let dir = tempfile::tempdir().unwrap();
+    let master = hisaab_store::MasterKey::generate();
+    let clock = std::sync::Arc::new(common::clock());
+    let store = hisaab_store::Store::create_with_master_key(
+        dir.path(),
+        hisaab_testkit::fixture::genesis().unwrap(),
+        hisaab_testkit::fixture::log_key(),
+        master.clone(),
+        config(),
+        clock.clone(),
+    )
+    .unwrap();
+    common::fill(&store, 1, 1023);
+    let state = store.state(None, None).unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    let newest_only = {
+        let db = common::sled_db(dir.path());
+        let records: Vec<(u64, Vec<Hash>)> = db
+            .open_tree("snapshots")
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let (key, value) = item.unwrap();
+                assert_eq!(value[32], CHUNKED_SEALED);
+                let ids = value[65..]
+                    .chunks_exact(32)
+                    .map(|id| Hash::try_from_slice(id).unwrap())
+                    .collect();
+                (u64::from_be_bytes(key.as_ref().try_into().unwrap()), ids)
+            })
+            .collect();
+        let [(896, before), (1024, newest)] = &records[..] else {
+            panic!("{:?}", records.iter().map(|(s, _)| s).collect::<Vec<_>>());
+        };
+        let stored = chunks(&db);
+        // Nothing in the clear: no operator id in any chunk, and no chunk id is its SHA-256.
+        for (id, bytes) in &stored {
+            assert_ne!(Hash::sha256(bytes), *id);
+            let text = String::from_utf8_lossy(bytes);
+            assert!(!text.contains("op-1-"), "a chunk in the clear");
+        }
+        // The two snapshots share most of their chunks, stored once.
+        let shared = newest.iter().filter(|id| before.contains(id)).count();
+        assert!(shared * 2 > newest.len(), "{shared} of {}", newest.len());
+        let named: BTreeSet<Hash> = before.iter().chain(newest).copied().collect();
+        assert_eq!(
+            stored.iter().map(|(id, _)| *id).collect::<BTreeSet<_>>(),
+            named
+        );
+        let only: Vec<Hash> = newest
+            .iter()
+            .filter(|id| !before.contains(id))
+            .copied()
+            .collect();
+        only
+    };
+    let open = || {
+        hisaab_store::Store::open_with_master_key(
+            dir.path(),
+            hisaab_testkit::fixture::log_key(),
+            master.clone(),
+            config(),
+            clock.clone(),
+        )
+        .unwrap()
+    };
+
+    // It resumes from the newest snapshot, opened with the master key.
+    {
+        let store = open();
+        let report = store.open_report();
+        assert_eq!(report.snapshot_size, 1024, "{report:?}");
+        assert_eq!(report.snapshots_refused, 0, "{report:?}");
+        assert_eq!(store.state(None, None).unwrap(), state);
+    }
+    // Without it, the sealed snapshots are passed over: the public replay from genesis.
+    {
+        let store = common::open(dir.path(), config()).unwrap();
+        let report = store.open_report();
+        assert_eq!(report.snapshot_size, 0, "{report:?}");
+        assert_eq!(report.snapshots_refused, 2, "{report:?}");
+    }
+    // A flipped byte in a chunk of the newest fails its authentication: passed over, and the
+    // audit (which has no master key) passes it, since every chunk is there.
+    {
+        let tree = common::sled_db(dir.path()).open_tree("chunks").unwrap();
+        let id = newest_only[0];
+        let mut bad = tree.get(id.as_bytes()).unwrap().unwrap().to_vec();
+        let middle = bad.len() / 2;
+        bad[middle] ^= 1;
+        tree.insert(id.as_bytes(), bad).unwrap();
+        tree.flush().unwrap();
+    }
+    {
+        let store = open();
+        let report = store.open_report();
+        assert_eq!(report.snapshot_size, 896, "{report:?}");
+        assert_eq!(report.snapshots_refused, 1, "{report:?}");
+        assert_eq!(store.state(None, None).unwrap(), state);
+    }
+    // A missing one is named by the audit.
+    common::sled_db(dir.path())
+        .open_tree("chunks")
+        .unwrap()
+        .remove(newest_only[0].as_bytes())
+        .unwrap();
+    let error = hisaab_store::audit_dir(dir.path(), &config()).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            StoreError::Corrupt(Corruption::Snapshot { size: 1024, reason })
+                if reason.contains("chunk")
+        ),
+        "{error}"
+    );
 }
