@@ -159,6 +159,48 @@ fn pruned_snapshots_leave_no_chunk_that_no_snapshot_names() {
 }
 
 #[test]
+fn a_batch_that_writes_more_snapshots_than_are_kept_leaves_no_orphan_chunk() {
+    // Snapshots every 4 entries, 2 kept, batches of up to 64 from 16 appending threads: a
+    // batch holds several snapshots, of which it keeps at most the last 2.
+    let config = StoreConfig {
+        snapshot_every: 4,
+        snapshots_kept: 2,
+        snapshot_archive_every: 1 << 20,
+        batch_entries_max: 64,
+        batch_wait: std::time::Duration::from_millis(20),
+        ..config()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::create(dir.path(), config.clone());
+    let id = common::ledger_id(&store);
+    std::thread::scope(|scope| {
+        for namespace in 1..=16u32 {
+            let store = &store;
+            scope.spawn(move || {
+                for n in 0..25 {
+                    let envelope =
+                        hisaab_testkit::fixture::register_operator(id, namespace, n).unwrap();
+                    store.append_blocking(envelope).unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(store.size(), 401);
+    store.close().unwrap();
+    drop(store);
+    let db = common::sled_db(dir.path());
+    let records = records(&db);
+    let sizes: Vec<u64> = records.iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [396, 400]);
+    let named: BTreeSet<Hash> = records.iter().flat_map(|(_, ids)| ids.clone()).collect();
+    let stored: BTreeSet<Hash> = chunks(&db).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(stored, named);
+    drop(db);
+    let store = common::open(dir.path(), config).unwrap();
+    assert_eq!(store.open_report().snapshot_size, 400);
+}
+
+#[test]
 fn reopen_resumes_from_a_chunked_snapshot() {
     let dir = build(1000, config());
     let state = {
