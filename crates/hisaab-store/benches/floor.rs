@@ -6,6 +6,7 @@
 //! ```text
 //! cargo bench -p hisaab-store --bench floor                      # 10^4 entries
 //! HISAAB_FLOOR_SIZES=10000,100000 cargo bench -p hisaab-store --bench floor
+//! HISAAB_FLOOR_COMPRESSION=1 cargo bench -p hisaab-store --bench floor  # sled compresses
 //! ```
 //!
 //! For each size it builds a store of `operator.registered` statements (durable appends from
@@ -70,6 +71,14 @@ fn main() {
     }
 }
 
+/// The store's configuration: the default, compressed with `HISAAB_FLOOR_COMPRESSION=1`.
+fn store_config() -> StoreConfig {
+    StoreConfig {
+        compression: std::env::var("HISAAB_FLOOR_COMPRESSION").is_ok_and(|v| v == "1"),
+        ..StoreConfig::default()
+    }
+}
+
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -130,7 +139,7 @@ fn run(size: u64, out_dir: &Path) {
         dir.path(),
         fixture::genesis().unwrap(),
         fixture::log_key(),
-        StoreConfig::default(),
+        store_config(),
         clock.clone(),
     )
     .unwrap();
@@ -409,7 +418,7 @@ fn sled_floor(lines: &[Vec<u8>]) -> Duration {
 fn print_tree_bytes(dir: &Path) {
     // sled lets go of its directory lock a moment after the store's last handle is dropped.
     let db = loop {
-        match sled::open(dir) {
+        match hisaab_store::open_db(dir, &StoreConfig::default()) {
             Ok(db) => break db,
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
         }

@@ -11,6 +11,7 @@ use hisaab_log::{Date, Hash};
 use hisaab_model::{Scopes, State};
 
 use crate::bundle::write_bundle;
+use crate::chunks::Record;
 use crate::config::StoreConfig;
 use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
@@ -252,11 +253,11 @@ pub(crate) fn verify_trees(
     }
     for (snapshot_size, stored) in snapshots {
         let reason = match stored {
-            None => "is damaged: its checksum fails",
-            Some(stored) if verified.snapshots.get(&snapshot_size) != Some(&stored) => {
+            Kept::Damaged(reason) => reason,
+            Kept::Digest(stored) if verified.snapshots.get(&snapshot_size) != Some(&stored) => {
                 "parses, but is not the state the entries give"
             }
-            Some(_) => continue,
+            Kept::Digest(_) => continue,
         };
         return Err(Corruption::Snapshot {
             size: snapshot_size,
@@ -274,33 +275,55 @@ pub(crate) fn verify_trees(
     })
 }
 
+/// What the audit finds of a kept snapshot.
+enum Kept {
+    /// The SHA-256 of its model bytes, to compare with the state the entries give.
+    Digest(Hash),
+    /// Why it cannot be read.
+    Damaged(&'static str),
+}
+
 /// The snapshots kept at sizes `1..=size` in the current snapshot format: for each, the
-/// SHA-256 of its model bytes, or `None` when its checksum fails. Snapshots of an older
-/// format, which open passes over and replaces, are not judged.
+/// SHA-256 of its model bytes, or why it is damaged (its checksum fails; a chunk is missing or
+/// fails its own). Snapshots of an older format, which open passes over and replaces, are not
+/// judged; nor are the model bytes of a sealed one, which only the master key opens, but its
+/// chunks must be there.
 fn snapshot_digests(
     trees: &Trees,
     size: u64,
-) -> Result<std::collections::BTreeMap<u64, Option<Hash>>, StoreError> {
+) -> Result<std::collections::BTreeMap<u64, Kept>, StoreError> {
     let mut digests = std::collections::BTreeMap::new();
+    let current = |model_bytes: &[u8]| {
+        snapshot_format(model_bytes).as_deref() == Some(hisaab_model::SNAPSHOT_FORMAT)
+    };
     for item in trees
         .snapshots
         .range(1u64.to_be_bytes()..=size.to_be_bytes())
     {
         let (key, value) = item.map_err(StoreError::sled("reading snapshots"))?;
         let snapshot_size = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "snapshots" })?;
-        let Some((checksum, model_bytes)) = value.split_first_chunk::<32>() else {
-            digests.insert(snapshot_size, None);
-            continue;
+        let kept = match crate::chunks::parse(&value) {
+            None => Some(Kept::Damaged(CHECKSUM_FAILS)),
+            Some(Record::Whole(model_bytes)) => {
+                current(model_bytes).then(|| Kept::Digest(Hash::sha256(model_bytes)))
+            }
+            Some(Record::Chunked(chunked)) if chunked.sealed() => {
+                (!chunked.chunks_present(trees)?).then_some(Kept::Damaged(CHUNK_DAMAGED))
+            }
+            Some(Record::Chunked(chunked)) => match chunked.assemble(trees, snapshot_size)? {
+                None => Some(Kept::Damaged(CHUNK_DAMAGED)),
+                Some(model_bytes) => current(&model_bytes).then(|| Kept::Digest(chunked.digest())),
+            },
         };
-        let digest = Hash::sha256(model_bytes);
-        if digest.as_bytes() != checksum {
-            digests.insert(snapshot_size, None);
-        } else if snapshot_format(model_bytes).as_deref() == Some(hisaab_model::SNAPSHOT_FORMAT) {
-            digests.insert(snapshot_size, Some(digest));
-        }
+        digests.extend(kept.map(|kept| (snapshot_size, kept)));
     }
     Ok(digests)
 }
+
+/// Why a snapshot whose record fails its checksum is damaged.
+const CHECKSUM_FAILS: &str = "is damaged: its checksum fails";
+/// Why a snapshot with a missing or damaged chunk is damaged.
+const CHUNK_DAMAGED: &str = "is damaged: a chunk of it is missing or fails its checksum";
 
 /// The `format` a snapshot's bytes declare, if they are a JSON object with one.
 fn snapshot_format(model_bytes: &[u8]) -> Option<String> {

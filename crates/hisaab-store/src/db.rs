@@ -70,7 +70,8 @@ fn open_sled(dir: &Path, config: &StoreConfig) -> Result<Result<sled::Db, sled::
     });
     let sled_config = sled::Config::new()
         .path(dir)
-        .cache_capacity(config.cache_capacity_bytes);
+        .cache_capacity(config.cache_capacity_bytes)
+        .use_compression(uses_compression(dir, config.compression));
     OPENING_SLED.with(|opening| opening.set(true));
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sled_config.open()));
     OPENING_SLED.with(|opening| opening.set(false));
@@ -84,6 +85,19 @@ fn open_sled(dir: &Path, config: &StoreConfig) -> Result<Result<sled::Db, sled::
             .take(200)
             .collect()
     })
+}
+
+/// Whether the sled database in `dir` compresses what it writes (zstd): as its `conf` file
+/// says when it has one, since sled refuses to open a database with another setting than the
+/// one it was created with; a new database as `new` says.
+fn uses_compression(dir: &Path, new: bool) -> bool {
+    match std::fs::read(dir.join("conf")) {
+        // Lines of text, then a CRC-32 of them (4 bytes).
+        Ok(conf) => String::from_utf8_lossy(&conf)
+            .lines()
+            .any(|line| line == "use_compression: true"),
+        Err(error) => new && error.kind() == std::io::ErrorKind::NotFound,
+    }
 }
 
 /// Whether sled could not take its directory lock. sled reports it either as `WouldBlock` or

@@ -9,7 +9,8 @@
 //! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE (every entry about the pair, references followed) | empty |
 //! | `scopes` | seq, u64 BE | the entry's scope for read access (SPEC §13.4): `r` registry, `s` sector, `o` followed by the operator's id |
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
-//! | `snapshots` | tree size, u64 BE | SHA-256(snapshot) ‖ the model's snapshot bytes |
+//! | `snapshots` | tree size, u64 BE | SHA-256(record) ‖ record: the ids of the snapshot's chunks (`crate::chunks`), or, written before, the model's snapshot bytes whole |
+//! | `chunks` | chunk id, 32 bytes | a chunk of one or more snapshots' model bytes, sealed when the store has a master key |
 //! | `meta` | `format` | `hisaab-store/1` |
 //! | `openings` | seq, u64 BE | the entry's openings of sealed fields, encrypted (SPEC §12.10; `crate::openings`) |
 //!
@@ -56,6 +57,7 @@ pub(crate) struct Trees {
     pub(crate) scopes: sled::Tree,
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
+    pub(crate) chunks: sled::Tree,
     pub(crate) meta: sled::Tree,
     pub(crate) openings: sled::Tree,
     /// The openings of sealed fields under the ledger's master key; `None` when the store was
@@ -75,6 +77,7 @@ pub(crate) struct Writes {
     pub(crate) scopes: sled::Batch,
     pub(crate) checkpoints: sled::Batch,
     pub(crate) snapshots: sled::Batch,
+    pub(crate) chunks: sled::Batch,
     pub(crate) meta: sled::Batch,
     pub(crate) openings: sled::Batch,
 }
@@ -95,6 +98,7 @@ impl Trees {
             scopes: open("scopes")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
+            chunks: open(crate::chunks::CHUNKS_TREE)?,
             meta: open("meta")?,
             openings: open(OPENINGS_TREE)?,
             vault: None,
@@ -137,6 +141,7 @@ impl Trees {
             &self.scopes,
             &self.checkpoints,
             &self.snapshots,
+            &self.chunks,
             &self.meta,
             &self.openings,
         ];
@@ -149,6 +154,7 @@ impl Trees {
             &writes.scopes,
             &writes.checkpoints,
             &writes.snapshots,
+            &writes.chunks,
             &writes.meta,
             &writes.openings,
         ];

@@ -36,8 +36,9 @@
 //! # Layout
 //! One sled tree per kind of record, keyed big-endian: `entries` (seq → leaf bytes),
 //! `hashes` (stored-hash index → hash), `by_event`, `by_statement`, `by_kpi`,
-//! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ model
-//! snapshot), `meta`; and the file `hisaab-mark` (size, root, checksum) beside sled's.
+//! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ the ids of
+//! the model snapshot's chunks), `chunks` (id → chunk, each stored once), `meta`; and the file
+//! `hisaab-mark` (size, root, checksum) beside sled's.
 //!
 //! # Openings
 //! [`OpeningsVault`] keeps format v2's openings of sealed fields (SPEC §12) in the tree
@@ -53,7 +54,9 @@ mod layout;
 mod mark;
 mod openings;
 mod report;
-// What the handles and the sequencer share, then the model's view of the disk.
+// Snapshots in chunks, then what the handles and the sequencer share, then the model's view
+// of the disk.
+mod chunks;
 mod replay;
 mod shared;
 // The sequencer and the integrity check on open.

@@ -203,12 +203,15 @@ fn check_newest_snapshot(
     if replayed == newest {
         return Ok((newest, size, refused));
     }
-    trees
-        .snapshots
-        .remove(size.to_be_bytes())
-        .map_err(StoreError::sled(
-            "removing a snapshot that does not check out",
-        ))?;
+    let mut writes = Writes::default();
+    writes.snapshots.remove(&size.to_be_bytes());
+    crate::chunks::release(
+        trees,
+        &std::collections::BTreeSet::from([size]),
+        &[],
+        &mut writes.chunks,
+    )?;
+    trees.apply(&writes)?;
     Ok((replayed, earlier, refused.saturating_add(1)))
 }
 
@@ -410,13 +413,16 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
         let (key, _) = item.map_err(StoreError::sled("scanning stored hashes"))?;
         writes.hashes.remove(key);
     }
+    let mut removed = std::collections::BTreeSet::new();
     for item in trees
         .snapshots
         .range(size.saturating_add(1).to_be_bytes()..)
     {
         let (key, _) = item.map_err(StoreError::sled("scanning snapshots"))?;
+        removed.extend(decode_u64(&key));
         writes.snapshots.remove(key);
     }
+    crate::chunks::release(trees, &removed, &[], &mut writes.chunks)?;
     trees.apply(&writes)?;
     trees.flush()
 }

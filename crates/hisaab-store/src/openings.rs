@@ -26,8 +26,10 @@ use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use hisaab_log::seal::Openings;
 use hisaab_log::{jcs, Hash};
+use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
+use sha2::Sha256;
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -45,6 +47,12 @@ const BLOB_DOMAIN: &[u8] = b"hisaab/openings/v2\n";
 const WRAP_DOMAIN: &[u8] = b"hisaab/openings-key/v2\n";
 /// The domain of a snapshot's associated data (SPEC §12.10).
 const SNAPSHOT_DOMAIN: &[u8] = b"hisaab/snapshot/v2\n";
+/// The domain of a snapshot chunk's associated data (SPEC §12.10).
+const CHUNK_DOMAIN: &[u8] = b"hisaab/snapshot-chunk/v2\n";
+/// The labels of the subkeys that seal snapshot chunks.
+const CHUNK_ID_LABEL: &[u8] = b"hisaab/snapshot-chunk-id/v2\n";
+const CHUNK_DIGEST_LABEL: &[u8] = b"hisaab/snapshot-digest/v2\n";
+const CHUNK_CIPHER_LABEL: &[u8] = b"hisaab/snapshot-chunk-key/v2\n";
 /// The first byte of every record: the record format.
 const RECORD_VERSION: u8 = 0x01;
 /// The first byte of an encrypted snapshot.
@@ -225,6 +233,79 @@ fn associated_data(domain: &[u8], seq: u64, event_hash: &Hash) -> Vec<u8> {
 fn snapshot_ad(size: u64) -> Vec<u8> {
     let mut ad = SNAPSHOT_DOMAIN.to_vec();
     ad.extend_from_slice(&size.to_be_bytes());
+    ad
+}
+
+/// The keys that seal a snapshot's chunks (see `crate::chunks`), derived from the master key
+/// by HMAC-SHA-256 under a label each.
+pub(crate) struct ChunkKeys {
+    /// Keys a chunk's id: HMAC(id key, chunk).
+    id: Zeroizing<[u8; 32]>,
+    /// Keys a snapshot's digest: HMAC(digest key, u64be(size) ‖ model bytes).
+    digest: Zeroizing<[u8; 32]>,
+    /// Encrypts a chunk under the nonce its id gives (synthetic IV: a nonce repeats only with
+    /// its plaintext).
+    cipher: XChaCha20Poly1305,
+}
+
+impl ChunkKeys {
+    fn mac(key: &[u8; 32], parts: &[&[u8]]) -> Hash {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        for part in parts {
+            mac.update(part);
+        }
+        Hash::from_bytes(mac.finalize().into_bytes().into())
+    }
+
+    /// The id of a chunk of a snapshot.
+    pub(crate) fn chunk_id(&self, chunk: &[u8]) -> Hash {
+        Self::mac(&self.id, &[chunk])
+    }
+
+    /// The keyed digest of a snapshot's model bytes at tree size `size`.
+    pub(crate) fn snapshot_digest(&self, size: u64, model_bytes: &[u8]) -> Hash {
+        Self::mac(&self.digest, &[&size.to_be_bytes(), model_bytes])
+    }
+
+    /// A chunk encrypted under the nonce its id `id` gives, with `id` as associated data.
+    pub(crate) fn seal_chunk(&self, id: &Hash, chunk: &[u8]) -> Vec<u8> {
+        let aad = chunk_ad(id);
+        self.cipher
+            .encrypt(
+                XNonce::from_slice(&id.as_bytes()[..NONCE_BYTES]),
+                Payload {
+                    msg: chunk,
+                    aad: &aad,
+                },
+            )
+            // XChaCha20-Poly1305 fails only past 256 GiB; an empty record is refused on read.
+            .unwrap_or_default()
+    }
+
+    /// The chunk [`ChunkKeys::seal_chunk`] sealed under `id`, if it decrypts and its id is
+    /// `id`; `None` for anything else.
+    pub(crate) fn open_chunk(&self, id: &Hash, stored: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let aad = chunk_ad(id);
+        let chunk = self
+            .cipher
+            .decrypt(
+                XNonce::from_slice(&id.as_bytes()[..NONCE_BYTES]),
+                Payload {
+                    msg: stored,
+                    aad: &aad,
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)?;
+        (self.chunk_id(&chunk) == *id).then_some(chunk)
+    }
+}
+
+/// The associated data of the chunk with id `id`.
+fn chunk_ad(id: &Hash) -> Vec<u8> {
+    let mut ad = CHUNK_DOMAIN.to_vec();
+    ad.extend_from_slice(id.as_bytes());
     ad
 }
 
@@ -583,6 +664,24 @@ impl OpeningsVault {
     /// for anything else (another size's, altered, another master key's, or a plain one).
     pub fn open_snapshot(&self, size: u64, record: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         self.open_under_master(SNAPSHOT_VERSION, &snapshot_ad(size), record)
+    }
+
+    /// The keys of snapshot chunks (SPEC §12.10): subkeys of the master key, so that equal
+    /// chunks get equal ids and equal ciphertexts (and are stored once) while a copy of the data
+    /// directory reveals nothing but which chunks repeat.
+    pub(crate) fn chunk_keys(&self) -> ChunkKeys {
+        let derive = |label: &[u8]| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.master.0[..])
+                .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+            mac.update(label);
+            Zeroizing::new(<[u8; 32]>::from(mac.finalize().into_bytes()))
+        };
+        let cipher_key = derive(CHUNK_CIPHER_LABEL);
+        ChunkKeys {
+            id: derive(CHUNK_ID_LABEL),
+            digest: derive(CHUNK_DIGEST_LABEL),
+            cipher: XChaCha20Poly1305::new(cipher_key.as_ref().into()),
+        }
     }
 
     /// Makes every change so far durable.

@@ -1,12 +1,13 @@
 //! Model state from the store: the `History` the model consults, snapshots, and replay from
 //! the nearest snapshot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use hisaab_log::seal::Openings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use hisaab_model::{History, HistoryError, Ledger, State};
 
+use crate::chunks::Record;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, parse_entry, Trees};
 
@@ -191,22 +192,17 @@ fn apply(
     result.map_err(|violation| Corruption::Rejected { violation }.into())
 }
 
-/// A snapshot at tree size `size` as stored: SHA-256 of the stored bytes, then the bytes: the
-/// model's, encrypted under the master key when the store has one (the model then holds opened
-/// values, which must not lie in the clear at rest, SPEC §12.10), else as they are.
-pub(crate) fn encode_snapshot(trees: &Trees, size: u64, model_bytes: &[u8]) -> Vec<u8> {
-    let sealed;
-    let stored = match &trees.vault {
-        Some(vault) => {
-            sealed = vault.seal_snapshot(size, model_bytes);
-            sealed.as_slice()
-        }
-        None => model_bytes,
-    };
-    let mut value = Vec::with_capacity(32 + stored.len());
-    value.extend_from_slice(Hash::sha256(stored).as_bytes());
-    value.extend_from_slice(stored);
-    value
+/// A snapshot at tree size `size` as stored: its record, cut into chunks that are stored
+/// once each (`crate::chunks`), sealed under the master key when the store has one (the model
+/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10). `written`
+/// holds the chunk ids already in the batch and gains the new ones.
+pub(crate) fn encode_snapshot(
+    trees: &Trees,
+    size: u64,
+    model_bytes: &[u8],
+    written: &mut HashSet<Hash>,
+) -> Result<crate::chunks::Encoded, StoreError> {
+    crate::chunks::encode(trees, size, model_bytes, written)
 }
 
 /// The newest snapshot at or below `size_max` that checks out (checksum, decodes, its size
@@ -228,21 +224,29 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
     let Some(size) = decode_u64(key) else {
         return Ok(None);
     };
-    let Some((digest, model_bytes)) = value.split_first_chunk::<32>() else {
-        return Ok(None);
+    let assembled;
+    let opened;
+    let model_bytes = match crate::chunks::parse(value) {
+        None => return Ok(None),
+        // Every chunk checked against its id, the whole against the record's digest.
+        Some(Record::Chunked(chunked)) => match chunked.assemble(trees, size)? {
+            Some(bytes) => {
+                assembled = bytes;
+                assembled.as_slice()
+            }
+            None => return Ok(None),
+        },
+        // Written whole, before snapshots were stored in chunks. An encrypted one opens only
+        // with the master key; one written in the clear (before the store had a master key)
+        // is read as it is.
+        Some(Record::Whole(stored)) => {
+            opened = trees
+                .vault
+                .as_ref()
+                .and_then(|vault| vault.open_snapshot(size, stored));
+            opened.as_ref().map_or(stored, |bytes| bytes.as_slice())
+        }
     };
-    if Hash::sha256(model_bytes).as_bytes() != digest {
-        return Ok(None);
-    }
-    // An encrypted snapshot opens only with the master key; one written in the clear (before
-    // the store had a master key) is read as it is.
-    let opened = trees
-        .vault
-        .as_ref()
-        .and_then(|vault| vault.open_snapshot(size, model_bytes));
-    let model_bytes = opened
-        .as_ref()
-        .map_or(model_bytes, |bytes| bytes.as_slice());
     let Ok(ledger) = Ledger::from_snapshot(model_bytes) else {
         return Ok(None);
     };

@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -484,13 +484,29 @@ impl Writer {
             writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
             index = index.saturating_add(1);
         }
+        // Each snapshot adds only the chunks no stored snapshot has (`crate::chunks`); one
+        // that this batch's own pruning would remove at once is not written at all.
+        let pruned = self.pruned_snapshots(pending)?;
+        let mut written = HashSet::new();
+        let mut records = Vec::with_capacity(pending.snapshots.len());
         for (snapshot_size, bytes) in &pending.snapshots {
-            writes.snapshots.insert(
-                &snapshot_size.to_be_bytes(),
-                encode_snapshot(&shared.trees, *snapshot_size, bytes),
-            );
+            if pruned.contains(snapshot_size) {
+                continue;
+            }
+            let encoded = encode_snapshot(&shared.trees, *snapshot_size, bytes, &mut written)?;
+            for (id, stored) in encoded.new_chunks {
+                writes.chunks.insert(id.as_bytes(), stored);
+            }
+            writes
+                .snapshots
+                .insert(&snapshot_size.to_be_bytes(), encoded.record.as_slice());
+            records.push(encoded.record);
         }
-        self.prune_snapshots(&mut writes, pending)?;
+        for snapshot_size in &pruned {
+            writes.snapshots.remove(&snapshot_size.to_be_bytes());
+        }
+        let added: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        crate::chunks::release(&shared.trees, &pruned, &added, &mut writes.chunks)?;
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
@@ -516,10 +532,11 @@ impl Writer {
         Ok(latest)
     }
 
-    /// Removes recent snapshots beyond `snapshots_kept` (archive ones stay).
-    fn prune_snapshots(&self, writes: &mut Writes, pending: &Pending) -> Result<(), StoreError> {
+    /// The recent snapshots beyond `snapshots_kept` (archive ones stay), stored or of this
+    /// batch, once the batch's own are counted.
+    fn pruned_snapshots(&self, pending: &Pending) -> Result<BTreeSet<u64>, StoreError> {
         if pending.snapshots.is_empty() {
-            return Ok(());
+            return Ok(BTreeSet::new());
         }
         let config = &self.shared.config;
         let archive = config.snapshot_archive_every.max(1);
@@ -540,10 +557,7 @@ impl Writer {
                 .filter(|size| size % archive != 0),
         );
         let excess = recent.len().saturating_sub(config.snapshots_kept);
-        for size in recent.iter().take(excess) {
-            writes.snapshots.remove(&size.to_be_bytes());
-        }
-        Ok(())
+        Ok(recent.into_iter().take(excess).collect())
     }
 
     /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).

@@ -68,3 +68,45 @@ fn old_states_and_bundles_are_served_after_reopen() {
     let verified = hisaab_model::verify_bundle(&bundle[..]).unwrap();
     assert_eq!(verified.state.digest(), at_9.digest());
 }
+
+/// The `use_compression` line of sled's `conf` in `dir`.
+fn compression_line(dir: &std::path::Path) -> String {
+    // Lines of text, then a CRC-32 of them.
+    String::from_utf8_lossy(&std::fs::read(dir.join("conf")).unwrap())
+        .lines()
+        .find(|line| line.starts_with("use_compression"))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_store_keeps_the_compression_it_was_created_with() {
+    let compressed = hisaab_store::StoreConfig {
+        compression: true,
+        ..common::config()
+    };
+    let plain = common::config();
+    // Created with and without compression; each reopened, appended to and audited with the
+    // other setting asked for (sled refuses a database with another setting than its own).
+    for (create, reopen, line) in [
+        (&compressed, &plain, "use_compression: true"),
+        (&plain, &compressed, "use_compression: false"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = common::create(dir.path(), create.clone());
+        common::fill(&store, 1, 20);
+        let state = store.state(None, None).unwrap();
+        store.close().unwrap();
+        drop(store);
+        assert_eq!(compression_line(dir.path()), line);
+        let store = common::open(dir.path(), reopen.clone()).unwrap();
+        assert_eq!(store.size(), 21);
+        assert_eq!(store.state(None, None).unwrap(), state);
+        common::fill(&store, 2, 5);
+        store.verify_full().unwrap();
+        store.close().unwrap();
+        drop(store);
+        hisaab_store::audit_dir(dir.path(), reopen).unwrap();
+        assert_eq!(compression_line(dir.path()), line);
+    }
+}

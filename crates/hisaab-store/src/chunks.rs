@@ -1,0 +1,341 @@
+//! Snapshots stored as content-defined chunks, so that a snapshot costs in proportion to what
+//! changed since the kept ones.
+//!
+//! A snapshot's model bytes are cut where a rolling (gear) hash of the last 64 bytes has its
+//! top [`MASK_BITS`] bits clear, between [`MIN_CHUNK`] and [`MAX_CHUNK`] bytes apart: a cut
+//! depends only on the bytes just before it, so an insertion moves the cuts near it and no
+//! others, and the chunks around it are the ones the previous snapshot already stored. Each
+//! chunk is stored once in the tree `chunks` under its id; a snapshot record lists the ids.
+//!
+//! | snapshot value (`snapshots` tree) | chunk id | chunk value (`chunks` tree) |
+//! |---|---|---|
+//! | SHA-256(body) ‖ body, body = `0x03` ‖ SHA-256(model bytes) ‖ ids | SHA-256(chunk) | the chunk |
+//! | SHA-256(body) ‖ body, body = `0x04` ‖ HMAC(digest key, u64be(size) ‖ model bytes) ‖ ids | HMAC(id key, chunk) | the chunk under XChaCha20-Poly1305, nonce from the id |
+//!
+//! `0x04` is a store with a master key (SPEC §12.10): its keys are subkeys of the master key
+//! (`OpeningsVault::chunk_keys`). Snapshots written whole before (SHA-256(stored) ‖ stored,
+//! the stored bytes a JSON object or `0x02`-sealed) are read as they always were.
+//!
+//! A chunk goes in the batch that writes the first snapshot naming it, and out in the batch
+//! that removes the last snapshot naming it.
+
+use std::collections::{BTreeSet, HashSet};
+
+use hisaab_log::Hash;
+use zeroize::Zeroizing;
+
+use crate::error::StoreError;
+use crate::layout::{decode_u64, Trees};
+
+/// The sled tree of snapshot chunks.
+pub(crate) const CHUNKS_TREE: &str = "chunks";
+/// The first body byte of a snapshot stored in chunks in the clear.
+const CHUNKED_PLAIN: u8 = 0x03;
+/// The first body byte of a snapshot stored in chunks sealed under the master key.
+const CHUNKED_SEALED: u8 = 0x04;
+/// No cut before this many bytes of a chunk.
+const MIN_CHUNK: usize = 512;
+/// A cut at this many bytes at the latest.
+const MAX_CHUNK: usize = 8192;
+/// A cut where the top this many bits of the gear hash are clear: one byte in 1024, so
+/// chunks average about `MIN_CHUNK` + 1 KiB.
+const MASK_BITS: u32 = 10;
+
+/// The gear table: 256 pseudo-random words (SplitMix64 from a fixed seed). Changing it
+/// changes every cut, which only costs one snapshot's worth of new chunks.
+const GEAR: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut state: u64 = 0x6869_7361_6162_2f31; // "hisaab/1"
+    let mut i = 0;
+    while i < 256 {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        table[i] = z ^ (z >> 31);
+        i += 1;
+    }
+    table
+};
+
+/// The lengths of the chunks `data` is cut into, in order.
+pub(crate) fn chunk_lengths(data: &[u8]) -> Vec<usize> {
+    let mask = !0u64 << (64 - MASK_BITS);
+    let mut lengths = Vec::with_capacity(data.len() / 1024 + 1);
+    let mut rest = data;
+    while !rest.is_empty() {
+        let limit = rest.len().min(MAX_CHUNK);
+        let mut length = limit;
+        let mut hash = 0u64;
+        for (i, &byte) in rest.iter().enumerate().take(limit).skip(MIN_CHUNK) {
+            hash = (hash << 1).wrapping_add(GEAR[usize::from(byte)]);
+            if hash & mask == 0 {
+                length = i + 1;
+                break;
+            }
+        }
+        lengths.push(length);
+        rest = &rest[length..];
+    }
+    lengths
+}
+
+/// A snapshot record as stored: the record (for `snapshots`) and the chunks it names that are
+/// neither in `chunks` nor written earlier in the same batch (id, stored value).
+pub(crate) struct Encoded {
+    pub(crate) record: Vec<u8>,
+    pub(crate) new_chunks: Vec<(Hash, Vec<u8>)>,
+}
+
+/// Cuts the model bytes of the snapshot at `size` into chunks and makes its record; sealed
+/// under the master key's subkeys when the store has one. `written` holds the ids already
+/// in this batch and gains the new ones.
+pub(crate) fn encode(
+    trees: &Trees,
+    size: u64,
+    model_bytes: &[u8],
+    written: &mut HashSet<Hash>,
+) -> Result<Encoded, StoreError> {
+    let keys = trees.vault.as_ref().map(|vault| vault.chunk_keys());
+    let (kind, digest) = match &keys {
+        Some(keys) => (CHUNKED_SEALED, keys.snapshot_digest(size, model_bytes)),
+        None => (CHUNKED_PLAIN, Hash::sha256(model_bytes)),
+    };
+    let lengths = chunk_lengths(model_bytes);
+    let mut body = Vec::with_capacity(1 + 32 * (lengths.len() + 1));
+    body.push(kind);
+    body.extend_from_slice(digest.as_bytes());
+    let mut new_chunks = Vec::new();
+    let mut start = 0;
+    for length in lengths {
+        let chunk = &model_bytes[start..start + length];
+        start += length;
+        let id = match &keys {
+            Some(keys) => keys.chunk_id(chunk),
+            None => Hash::sha256(chunk),
+        };
+        body.extend_from_slice(id.as_bytes());
+        if written.contains(&id)
+            || trees
+                .chunks
+                .contains_key(id.as_bytes())
+                .map_err(StoreError::sled("reading snapshot chunks"))?
+        {
+            continue;
+        }
+        written.insert(id);
+        let stored = match &keys {
+            Some(keys) => keys.seal_chunk(&id, chunk),
+            None => chunk.to_vec(),
+        };
+        new_chunks.push((id, stored));
+    }
+    let mut record = Hash::sha256(&body).as_bytes().to_vec();
+    record.extend_from_slice(&body);
+    Ok(Encoded { record, new_chunks })
+}
+
+/// A snapshot record whose checksum holds.
+pub(crate) enum Record<'a> {
+    /// Written whole: the stored bytes (model bytes, or `0x02`-sealed ones).
+    Whole(&'a [u8]),
+    /// Written in chunks.
+    Chunked(Chunked),
+}
+
+/// A snapshot written in chunks: its digest and chunk ids.
+pub(crate) struct Chunked {
+    sealed: bool,
+    digest: Hash,
+    ids: Vec<Hash>,
+}
+
+impl Chunked {
+    /// Whether it is sealed under the master key.
+    pub(crate) fn sealed(&self) -> bool {
+        self.sealed
+    }
+
+    /// The SHA-256 of its model bytes (for one in the clear).
+    pub(crate) fn digest(&self) -> Hash {
+        self.digest
+    }
+
+    /// Whether every chunk it names is stored (read without opening any).
+    pub(crate) fn chunks_present(&self, trees: &Trees) -> Result<bool, StoreError> {
+        for id in &self.ids {
+            let present = trees
+                .chunks
+                .contains_key(id.as_bytes())
+                .map_err(StoreError::sled("reading snapshot chunks"))?;
+            if !present {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Its model bytes, each chunk checked against its id and the whole against the digest;
+    /// `None` when a chunk is missing or damaged, or a sealed one cannot be opened (no master
+    /// key, or another one).
+    pub(crate) fn assemble(
+        &self,
+        trees: &Trees,
+        size: u64,
+    ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
+        let keys = match (self.sealed, &trees.vault) {
+            (false, _) => None,
+            (true, Some(vault)) => Some(vault.chunk_keys()),
+            (true, None) => return Ok(None),
+        };
+        let mut model = Zeroizing::new(Vec::with_capacity(self.ids.len() * 1536));
+        for id in &self.ids {
+            let Some(stored) = trees
+                .chunks
+                .get(id.as_bytes())
+                .map_err(StoreError::sled("reading snapshot chunks"))?
+            else {
+                return Ok(None);
+            };
+            match &keys {
+                Some(keys) => match keys.open_chunk(id, &stored) {
+                    Some(chunk) => model.extend_from_slice(&chunk),
+                    None => return Ok(None),
+                },
+                None if Hash::sha256(&stored) == *id => model.extend_from_slice(&stored),
+                None => return Ok(None),
+            }
+        }
+        let digest = match &keys {
+            Some(keys) => keys.snapshot_digest(size, &model),
+            None => Hash::sha256(&model),
+        };
+        Ok((digest == self.digest).then_some(model))
+    }
+}
+
+/// The record in a `snapshots` value, if its checksum holds and it has a known form.
+pub(crate) fn parse(value: &[u8]) -> Option<Record<'_>> {
+    let (checksum, body) = value.split_first_chunk::<32>()?;
+    if Hash::sha256(body).as_bytes() != checksum {
+        return None;
+    }
+    Some(match body.first() {
+        Some(&kind @ (CHUNKED_PLAIN | CHUNKED_SEALED)) => {
+            Record::Chunked(parse_chunked(kind, body.get(1..)?)?)
+        }
+        _ => Record::Whole(body),
+    })
+}
+
+fn parse_chunked(kind: u8, rest: &[u8]) -> Option<Chunked> {
+    let (digest, ids) = rest.split_first_chunk::<32>()?;
+    if ids.len() % 32 != 0 {
+        return None;
+    }
+    Some(Chunked {
+        sealed: kind == CHUNKED_SEALED,
+        digest: Hash::from_bytes(*digest),
+        ids: ids
+            .chunks_exact(32)
+            .filter_map(|id| Hash::try_from_slice(id).ok())
+            .collect(),
+    })
+}
+
+/// The chunk ids a `snapshots` value names, read by its layout alone (a record whose checksum
+/// fails still keeps the chunks it names until it is removed).
+fn named_chunks(value: &[u8]) -> impl Iterator<Item = Hash> + '_ {
+    let ids = match value.get(32..) {
+        Some([kind @ (CHUNKED_PLAIN | CHUNKED_SEALED), rest @ ..]) => {
+            parse_chunked(*kind, rest).map(|chunked| chunked.ids)
+        }
+        _ => None,
+    };
+    ids.into_iter().flatten()
+}
+
+/// Adds to `chunks` the removal of every chunk that the snapshots at `removed` name and no
+/// other snapshot does, kept or `added` in the same batch.
+pub(crate) fn release(
+    trees: &Trees,
+    removed: &BTreeSet<u64>,
+    added: &[&[u8]],
+    chunks: &mut sled::Batch,
+) -> Result<(), StoreError> {
+    let mut orphans: HashSet<Hash> = HashSet::new();
+    let mut kept: Vec<sled::IVec> = Vec::new();
+    for item in trees.snapshots.iter() {
+        let (key, value) = item.map_err(StoreError::sled("reading snapshots"))?;
+        if decode_u64(&key).is_some_and(|size| removed.contains(&size)) {
+            orphans.extend(named_chunks(&value));
+        } else {
+            kept.push(value);
+        }
+    }
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    for value in kept.iter().map(|v| &v[..]).chain(added.iter().copied()) {
+        for id in named_chunks(value) {
+            orphans.remove(&id);
+        }
+    }
+    for id in orphans {
+        chunks.remove(id.as_bytes());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn bytes(n: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 56) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_cover_the_bytes_within_their_bounds() {
+        let data = bytes(200_000, 7);
+        let lengths = chunk_lengths(&data);
+        assert_eq!(lengths.iter().sum::<usize>(), data.len());
+        let (last, rest) = lengths.split_last().unwrap();
+        assert!(rest.iter().all(|&l| (MIN_CHUNK..=MAX_CHUNK).contains(&l)));
+        assert!(*last <= MAX_CHUNK);
+        let mean = data.len() / lengths.len();
+        assert!((1024..=2560).contains(&mean), "mean chunk {mean} bytes");
+        assert!(chunk_lengths(&[]).is_empty());
+    }
+
+    #[test]
+    fn an_insertion_changes_only_the_chunks_around_it() {
+        let data = bytes(200_000, 11);
+        let mut changed = data[..100_000].to_vec();
+        changed.extend_from_slice(b"an inserted record");
+        changed.extend_from_slice(&data[100_000..]);
+        let cut = |data: &[u8]| -> HashSet<Vec<u8>> {
+            let mut start = 0;
+            chunk_lengths(data)
+                .into_iter()
+                .map(|l| {
+                    start += l;
+                    data[start - l..start].to_vec()
+                })
+                .collect()
+        };
+        let (before, after) = (cut(&data), cut(&changed));
+        let new = after.difference(&before).count();
+        assert!(new <= 3, "{new} new chunks of {}", after.len());
+    }
+}
