@@ -188,6 +188,10 @@ pub(crate) struct InitArgs {
     /// its name with the extension `.master`].
     #[arg(long, value_name = "FILE")]
     pub(crate) master_key: Option<PathBuf>,
+    /// Compress the data directory's writes (zstd): about half the bytes on disk, about half
+    /// the durable ingest rate. Chosen once, when the ledger is created; the store keeps it.
+    #[arg(long)]
+    pub(crate) compress: bool,
     /// A genesis envelope signed elsewhere (e.g. by `hisaab sign --kind ledger.genesis` on an
     /// air-gapped machine). Conflicts with the flags that build one.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["authority_key", "origin", "title"])]

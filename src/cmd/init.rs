@@ -28,7 +28,11 @@ pub(crate) fn run(args: &InitArgs) -> Result<ExitCode> {
         }
         None => build_genesis(args, &log_key)?,
     };
-    let (config, clock) = (StoreConfig::default(), Arc::new(SystemClock));
+    let config = StoreConfig {
+        compression: args.compress,
+        ..StoreConfig::default()
+    };
+    let clock = Arc::new(SystemClock);
     let master_path = args
         .master_key
         .clone()

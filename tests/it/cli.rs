@@ -1781,3 +1781,50 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
     assert!(refused.contains("--rate"), "{refused}");
     server.stop();
 }
+
+#[test]
+fn init_compress_makes_a_compressed_store_that_serves_and_verifies() {
+    let sb = Sandbox::new();
+    let data = sb.join("data");
+    common::write_pem(&sb.join("log.pem"), &common::fixed_key(1));
+    common::write_pem(&sb.join("pta.pem"), &common::fixed_key(2));
+    sb.ok(&[
+        "init",
+        "--format",
+        "1",
+        "--data",
+        s(&data),
+        "--log-key",
+        s(&sb.join("log.pem")),
+        "--authority-key",
+        s(&sb.join("pta.pem")),
+        "--origin",
+        "compress.test/hisaab",
+        "--title",
+        "Compressed",
+        "--compress",
+    ]);
+    // sled records the setting; the store keeps it on every later open.
+    let conf = String::from_utf8_lossy(&std::fs::read(data.join("conf")).unwrap()).into_owned();
+    assert!(conf.lines().any(|l| l == "use_compression: true"), "{conf}");
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let out = sb.ok(&[
+        "load",
+        "--server",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "-n",
+        "40",
+        "-c",
+        "4",
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["receipts_verified"], 40, "{report}");
+    server.stop();
+    let verified = sb.ok(&["verify", s(&data)]);
+    assert!(verified.contains("41 entries"), "{verified}");
+    let conf = String::from_utf8_lossy(&std::fs::read(data.join("conf")).unwrap()).into_owned();
+    assert!(conf.lines().any(|l| l == "use_compression: true"), "{conf}");
+}
