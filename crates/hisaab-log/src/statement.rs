@@ -55,12 +55,7 @@ impl StatementId {
     /// # Errors
     /// [`FormatError::Field`] naming `id` when it is not a lowercase hyphenated UUID.
     pub fn try_new(text: &str) -> Result<Self, FormatError> {
-        let ok = text.len() == 36
-            && text.bytes().enumerate().all(|(i, b)| match i {
-                8 | 13 | 18 | 23 => b == b'-',
-                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
-            });
-        if ok {
+        if Self::is_well_formed(text) {
             Ok(StatementId(text.to_owned()))
         } else {
             Err(FormatError::Field {
@@ -71,6 +66,15 @@ impl StatementId {
                 ),
             })
         }
+    }
+
+    /// Whether `text` has the form of a statement id, as [`StatementId::try_new`] checks it.
+    pub fn is_well_formed(text: &str) -> bool {
+        text.len() == 36
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+            })
     }
 
     /// The id's text.
@@ -561,6 +565,93 @@ impl SealedEntry {
     pub fn into_entry(self) -> Entry {
         self.entry
     }
+}
+
+/// An entry read from leaf bytes that this ledger verified when it appended them (a store's
+/// own entries, whose leaf hashes the signed tree covers): what replay needs, borrowed from
+/// the bytes, in one typed pass.
+///
+/// Unlike [`SealedEntry::try_from_leaf_bytes`] it does not check that the bytes are
+/// canonical, does not decompress the signer's key (kept as its 32 bytes,
+/// [`PublicKey::from_checked_bytes`]), does not decode the signature, and leaves the body as
+/// its JSON text for the rules to deserialise once, into the kind's type. Every field it reads
+/// is checked as [`SealedEntry::try_from_leaf_bytes`] checks it; on bytes that function
+/// accepts, the fields are the same.
+#[derive(Debug)]
+pub struct TrustedEntry<'a> {
+    /// As [`Entry::seq`].
+    pub seq: u64,
+    /// As [`Entry::prev`].
+    pub prev: Hash,
+    /// As [`Entry::recorded_at`].
+    pub recorded_at: Timestamp,
+    /// As [`Statement::v`].
+    pub v: u64,
+    /// As [`Statement::ledger`].
+    pub ledger: Option<Hash>,
+    /// As [`Statement::kind`].
+    pub kind: &'a str,
+    /// As [`Statement::signer`], not decompressed.
+    pub signer: PublicKey,
+    /// The statement's body: the JSON text of the object, as it stands in the leaf bytes.
+    pub body: &'a str,
+    /// SHA-256(0x00 || leaf bytes), as [`SealedEntry::event_hash`].
+    pub event_hash: Hash,
+}
+
+impl<'a> TrustedEntry<'a> {
+    /// Reads leaf bytes. `None` when they are not an entry of this shape (over
+    /// [`ENTRY_BYTES_MAX`], a field missing, unknown or ill-formed, a string this borrowed
+    /// reading cannot take without unescaping): [`SealedEntry::try_from_leaf_bytes`] then
+    /// says what is wrong.
+    pub fn parse(bytes: &'a [u8]) -> Option<Self> {
+        if bytes.len() > ENTRY_BYTES_MAX {
+            return None;
+        }
+        let repr: TrustedEntryRepr<'a> = serde_json::from_slice(bytes).ok()?;
+        let statement = repr.statement;
+        // A body is an object; the typed reading of a kind's body would also take an array.
+        if !StatementId::is_well_formed(statement.id) || !statement.body.get().starts_with('{') {
+            return None;
+        }
+        let _ = (repr.signature, statement.issued_at);
+        Some(TrustedEntry {
+            seq: repr.seq,
+            prev: repr.prev,
+            recorded_at: repr.recorded_at,
+            v: statement.v,
+            ledger: statement.ledger,
+            kind: statement.kind,
+            signer: PublicKey::from_checked_bytes(statement.signer.0),
+            body: statement.body.get(),
+            event_hash: merkle::leaf_hash(bytes),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustedEntryRepr<'a> {
+    seq: u64,
+    prev: Hash,
+    recorded_at: Timestamp,
+    #[serde(borrow)]
+    statement: TrustedStatementRepr<'a>,
+    signature: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustedStatementRepr<'a> {
+    v: u64,
+    #[serde(default, deserialize_with = "present")]
+    ledger: Option<Hash>,
+    id: &'a str,
+    kind: &'a str,
+    signer: crate::key::CheckedKey,
+    issued_at: Timestamp,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
 }
 
 #[cfg(test)]
