@@ -106,12 +106,27 @@ impl Serialize for Hash {
 
 /// The value of a lowercase hex digit; `None` for anything else (an uppercase digit too).
 fn lower_hex_digit(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
+    match HEX_VALUES[usize::from(digit)] {
+        0xff => None,
+        value => Some(value),
     }
 }
+
+/// The value of each lowercase hex digit by its byte, 0xff for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0u8;
+    while i < 10 {
+        table[(b'0' + i) as usize] = i;
+        i += 1;
+    }
+    let mut i = 0u8;
+    while i < 6 {
+        table[(b'a' + i) as usize] = 10 + i;
+        i += 1;
+    }
+    table
+};
 
 impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -608,7 +608,9 @@ impl<'a> TrustedEntry<'a> {
         if bytes.len() > ENTRY_BYTES_MAX {
             return None;
         }
-        let repr: TrustedEntryRepr<'a> = serde_json::from_slice(bytes).ok()?;
+        // Checked as UTF-8 once, the strings are then read without checking each again.
+        let text = std::str::from_utf8(bytes).ok()?;
+        let repr: TrustedEntryRepr<'a> = serde_json::from_str(text).ok()?;
         let statement = repr.statement;
         // A body is an object; the typed reading of a kind's body would also take an array.
         if !StatementId::is_well_formed(statement.id) || !statement.body.get().starts_with('{') {
