@@ -91,6 +91,18 @@ fn bench(c: &mut Criterion) {
                 BatchSize::LargeInput,
             );
         });
+        group.bench_function("apply_trusted_leaf+state", |bencher| {
+            bencher.iter_batched(
+                Ledger::new,
+                |mut ledger| {
+                    for bytes in &lines {
+                        assert!(ledger.apply_trusted_leaf(bytes, None));
+                    }
+                    ledger.state(None)
+                },
+                BatchSize::LargeInput,
+            );
+        });
         group.finish();
     }
 }
