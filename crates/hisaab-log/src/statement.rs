@@ -790,6 +790,82 @@ mod tests {
         }
     }
 
+    /// The trusted reading gives the fields the full parse gives, on the golden entries (both
+    /// formats) and on entries with escapes, non-ASCII text and nested bodies; it refuses what
+    /// it cannot read without changing its answer to a wrong one.
+    #[test]
+    fn the_trusted_reading_agrees_with_the_full_parse() {
+        let agree = |leaf: &[u8]| {
+            let full = SealedEntry::try_from_leaf_bytes(leaf).unwrap();
+            let e = full.entry();
+            let trusted = TrustedEntry::parse(leaf).unwrap();
+            assert_eq!(trusted.seq, e.seq);
+            assert_eq!(trusted.prev, e.prev);
+            assert_eq!(trusted.recorded_at, e.recorded_at);
+            assert_eq!(trusted.v, e.statement.v);
+            assert_eq!(trusted.ledger, e.statement.ledger);
+            assert_eq!(trusted.kind, e.statement.kind);
+            assert_eq!(trusted.signer, e.statement.signer);
+            assert_eq!(trusted.event_hash, full.event_hash());
+            let body: Map<String, Value> = serde_json::from_str(trusted.body).unwrap();
+            assert_eq!(body, e.statement.body);
+        };
+        for name in ["golden.json", "golden-v2.json"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/vectors")
+                .join(name);
+            let golden: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            let entries = golden["entries"].as_array().unwrap();
+            assert!(!entries.is_empty(), "{name}");
+            for item in entries {
+                // Format 1's vectors give each entry with its parts, format 2's its leaf only.
+                let leaf = item
+                    .as_str()
+                    .or_else(|| item["leaf_bytes"].as_str())
+                    .unwrap();
+                agree(leaf.as_bytes());
+            }
+        }
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        for body in [
+            serde_json::json!({}),
+            serde_json::json!({"\u{e9}": "\u{20ac}\n\t\"\\\u{1}\u{7f}", "a": [true, null, {"z": 0}]}),
+        ] {
+            let mut st = statement(&key);
+            st.body = body.as_object().unwrap().clone();
+            let entry = Entry::new(
+                3,
+                Hash::sha256(b"prev"),
+                Timestamp::try_parse("2026-11-29T07:51:41.5Z").unwrap(),
+                Envelope::sign(st, &key).unwrap(),
+            );
+            agree(SealedEntry::seal(entry).unwrap().leaf_bytes());
+        }
+        let leaf = {
+            let entry = Entry::new(
+                0,
+                Hash::ZERO,
+                Timestamp::try_parse("2026-11-29T07:51:41Z").unwrap(),
+                Envelope::sign(statement(&key), &key).unwrap(),
+            );
+            SealedEntry::seal(entry).unwrap().leaf_bytes().to_vec()
+        };
+        let text = String::from_utf8(leaf).unwrap();
+        for bad in [
+            text.replacen("\"seq\":0", "\"seq\":0,\"extra\":1", 1),
+            text.replacen(
+                "\"body\":{\"name\":\"Operator One\",\"operator\":\"op-one\"}",
+                "\"body\":[\"Operator One\",\"op-one\"]",
+                1,
+            ),
+            text.replacen("\"kind\":\"operator", "\"kind\":\"\\u006fperator", 1),
+            text[..text.len() - 1].to_owned(),
+        ] {
+            assert_ne!(bad, text);
+            assert!(TrustedEntry::parse(bad.as_bytes()).is_none(), "{bad}");
+        }
+    }
+
     #[test]
     fn fast_paths_match_the_round_trip_over_many_entries() {
         let key = SigningKey::from_bytes(&[7u8; 32]);

@@ -80,6 +80,22 @@ fn the_demo_replays_to_the_same_state_both_ways() {
 }
 
 #[test]
+fn the_golden_format_2_ledger_replays_to_the_same_state_both_ways() {
+    // Every kind of format 2, in the clear.
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/golden-v2.json");
+    let golden: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let entries: Vec<Leaf> = golden["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|leaf| (leaf.as_str().unwrap().as_bytes().to_vec(), None))
+        .collect();
+    assert!(entries.len() > 30);
+    both_ways("golden format 2", &entries);
+}
+
+#[test]
 fn the_bench_workloads_replay_to_the_same_state_both_ways() {
     // The store benches': operator registrations signed by the authority.
     let mut b = Builder::new();
