@@ -47,11 +47,18 @@ impl Hash {
         let bad = || FormatError::Hash {
             found: truncate_for_error(text),
         };
-        if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        let digits = text.as_bytes();
+        if digits.len() != 64 {
             return Err(bad());
         }
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text, &mut bytes).map_err(|_| bad())?;
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let (Some(high), Some(low)) = (lower_hex_digit(pair[0]), lower_hex_digit(pair[1]))
+            else {
+                return Err(bad());
+            };
+            *byte = (high << 4) | low;
+        }
         Ok(Hash(bytes))
     }
 
@@ -97,10 +104,44 @@ impl Serialize for Hash {
     }
 }
 
+/// The value of a lowercase hex digit; `None` for anything else (an uppercase digit too).
+fn lower_hex_digit(digit: u8) -> Option<u8> {
+    match HEX_VALUES[usize::from(digit)] {
+        0xff => None,
+        value => Some(value),
+    }
+}
+
+/// The value of each lowercase hex digit by its byte, 0xff for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0u8;
+    while i < 10 {
+        table[(b'0' + i) as usize] = i;
+        i += 1;
+    }
+    let mut i = 0u8;
+    while i < 6 {
+        table[(b'a' + i) as usize] = 10 + i;
+        i += 1;
+    }
+    table
+};
+
 impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Hash::try_from_hex(&text).map_err(serde::de::Error::custom)
+        // Read in place: a hash needs no copy of its text.
+        struct HexVisitor;
+        impl serde::de::Visitor<'_> for HexVisitor {
+            type Value = Hash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Hash, E> {
+                Hash::try_from_hex(text).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_string(HexVisitor)
     }
 }
 

@@ -34,8 +34,22 @@ pub fn encode_base64(bytes: &[u8]) -> String {
 }
 
 /// An Ed25519 public key that is a canonical encoding of a point not of small order.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerifyingKey);
+///
+/// A key parsed from text or bytes ([`PublicKey::try_from_bytes`]) is checked and keeps its
+/// decompressed point for verification. A key read back from bytes this ledger checked when it
+/// accepted them ([`PublicKey::from_checked_bytes`], the trusted replay) keeps only its 32
+/// bytes: the point is decompressed, and checked again, only if a signature is verified with
+/// it. Keys compare, order and hash by their bytes either way.
+#[derive(Clone, Copy)]
+pub struct PublicKey(Point);
+
+#[derive(Clone, Copy)]
+enum Point {
+    /// Checked and decompressed.
+    Checked(VerifyingKey),
+    /// Checked before: bytes only.
+    Bytes([u8; 32]),
+}
 
 impl PublicKey {
     /// Checks and wraps 32 bytes (SPEC §1: y < p, not x = 0 with the sign bit set, not of small order).
@@ -43,21 +57,16 @@ impl PublicKey {
     /// # Errors
     /// [`FormatError::PublicKey`] with the reason.
     pub fn try_from_bytes(bytes: &[u8; 32]) -> Result<Self, FormatError> {
-        let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::PublicKey {
-            reason: "not a point on the curve",
-        })?;
-        // Decompression accepts y >= p and a set sign bit with x = 0; re-compressing exposes both.
-        if key.to_edwards().compress().as_bytes() != bytes {
-            return Err(FormatError::PublicKey {
-                reason: "non-canonical point encoding",
-            });
-        }
-        if key.is_weak() {
-            return Err(FormatError::PublicKey {
-                reason: "point of small order",
-            });
-        }
-        Ok(PublicKey(key))
+        checked_point(bytes).map(|key| PublicKey(Point::Checked(key)))
+    }
+
+    /// Wraps 32 bytes that were checked by [`PublicKey::try_from_bytes`] when the ledger
+    /// accepted them (an entry read back from a store that verified it on append), without
+    /// decompressing the point. [`PublicKey::verify_strict`] checks them as
+    /// [`PublicKey::try_from_bytes`] does before it verifies anything, so bytes that were not
+    /// a valid key verify no signature.
+    pub const fn from_checked_bytes(bytes: [u8; 32]) -> Self {
+        PublicKey(Point::Bytes(bytes))
     }
 
     /// Parses canonical base64 of 32 bytes.
@@ -65,29 +74,32 @@ impl PublicKey {
     /// # Errors
     /// [`FormatError`] when the text is not canonical base64 of a valid key.
     pub fn try_from_base64(text: &str) -> Result<Self, FormatError> {
-        let bytes = decode_base64_canonical("a public key", text)?;
-        let array: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| FormatError::PublicKey {
-                reason: "a public key is 32 bytes",
-            })?;
-        Self::try_from_bytes(&array)
+        Self::try_from_bytes(&key_bytes_from_base64(text)?)
     }
 
     /// The public key of a signing key.
     pub fn from_signing_key(key: &SigningKey) -> Self {
-        PublicKey(key.verifying_key())
+        PublicKey(Point::Checked(key.verifying_key()))
     }
 
     /// The 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        self.0.as_bytes()
+        match &self.0 {
+            Point::Checked(key) => key.as_bytes(),
+            Point::Bytes(bytes) => bytes,
+        }
     }
 
-    /// The dalek key.
-    pub fn as_verifying_key(&self) -> &VerifyingKey {
-        &self.0
+    /// The dalek key, decompressed (and checked) now if this key holds only its bytes.
+    ///
+    /// # Errors
+    /// [`FormatError::PublicKey`] when bytes given to [`PublicKey::from_checked_bytes`] are
+    /// not a valid key after all.
+    pub fn to_verifying_key(&self) -> Result<VerifyingKey, FormatError> {
+        match &self.0 {
+            Point::Checked(key) => Ok(*key),
+            Point::Bytes(bytes) => checked_point(bytes),
+        }
     }
 
     /// Canonical base64.
@@ -104,10 +116,83 @@ impl PublicKey {
         message: &[u8],
         signature: &Signature,
     ) -> Result<(), SignatureError> {
+        let key = self.to_verifying_key().map_err(|_| SignatureError)?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        self.0
-            .verify_strict(message, &sig)
-            .map_err(|_| SignatureError)
+        key.verify_strict(message, &sig).map_err(|_| SignatureError)
+    }
+}
+
+/// The 32 bytes of canonical base64 text, not yet checked as a point.
+fn key_bytes_from_base64(text: &str) -> Result<[u8; 32], FormatError> {
+    let bytes = decode_base64_canonical("a public key", text)?;
+    bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| FormatError::PublicKey {
+            reason: "a public key is 32 bytes",
+        })
+}
+
+/// SPEC §1's checks of a public key, giving its decompressed point.
+fn checked_point(bytes: &[u8; 32]) -> Result<VerifyingKey, FormatError> {
+    let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::PublicKey {
+        reason: "not a point on the curve",
+    })?;
+    // Decompression accepts y >= p and a set sign bit with x = 0; re-compressing exposes both.
+    if key.to_edwards().compress().as_bytes() != bytes {
+        return Err(FormatError::PublicKey {
+            reason: "non-canonical point encoding",
+        });
+    }
+    if key.is_weak() {
+        return Err(FormatError::PublicKey {
+            reason: "point of small order",
+        });
+    }
+    Ok(key)
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PublicKey {}
+
+/// A public key's 32 bytes read without decompressing its point: canonical base64 of 32
+/// bytes, as [`PublicKey::from_checked_bytes`] takes them. For entries a ledger verified when
+/// it appended them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct CheckedKey(pub(crate) [u8; 32]);
+
+impl<'de> Deserialize<'de> for CheckedKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = CheckedKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("canonical base64 of 32 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CheckedKey, E> {
+                // 32 bytes are 44 characters of padded base64; decoded and encoded again in
+                // place, canonical when the text comes back.
+                let bad = || E::custom("not canonical base64 of 32 bytes");
+                let mut bytes = [0u8; 33];
+                let mut again = [0u8; 44];
+                let decoded = STANDARD.decode_slice(text, &mut bytes).map_err(|_| bad())?;
+                let key: [u8; 32] = bytes
+                    .get(..decoded)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(bad)?;
+                let encoded = STANDARD.encode_slice(key, &mut again).map_err(|_| bad())?;
+                if again.get(..encoded) != Some(text.as_bytes()) {
+                    return Err(bad());
+                }
+                Ok(CheckedKey(key))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
@@ -231,6 +316,31 @@ mod tests {
         let round = PublicKey::try_from_base64(&public.to_base64()).unwrap();
         assert_eq!(round, public);
         assert_eq!(Signature::try_from_base64(&sig.to_base64()).unwrap(), sig);
+    }
+
+    #[test]
+    fn a_key_kept_as_bytes_equals_the_checked_key_and_is_checked_when_it_verifies() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let checked = PublicKey::from_signing_key(&key);
+        let bytes = PublicKey::from_checked_bytes(*checked.as_bytes());
+        assert_eq!(bytes, checked);
+        assert_eq!(bytes.cmp(&checked), std::cmp::Ordering::Equal);
+        assert_eq!(bytes.to_base64(), checked.to_base64());
+        let sig = Signature::sign(&key, b"hello");
+        assert!(bytes.verify_strict(b"hello", &sig).is_ok());
+        assert!(bytes.verify_strict(b"hellp", &sig).is_err());
+        // Bytes that are no valid key verify nothing: the identity point has small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = PublicKey::from_checked_bytes(identity);
+        assert!(weak.to_verifying_key().is_err());
+        assert!(weak.verify_strict(b"hello", &sig).is_err());
+        let text = serde_json::to_string(&checked).unwrap();
+        let CheckedKey(read) = serde_json::from_str(&text).unwrap();
+        assert_eq!(PublicKey::from_checked_bytes(read), checked);
+        for bad in ["\"AAAA\"", "\"not base64!\"", "1"] {
+            assert!(serde_json::from_str::<CheckedKey>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -25,5 +25,5 @@ pub mod time;
 pub use error::FormatError;
 pub use hash::Hash;
 pub use key::{PublicKey, Signature, SignatureError, SigningKey};
-pub use statement::{Entry, Envelope, SealedEntry, Statement, StatementId};
+pub use statement::{Entry, Envelope, SealedEntry, Statement, StatementId, TrustedEntry};
 pub use time::{Date, Period, Timestamp};

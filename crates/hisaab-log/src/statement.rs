@@ -55,12 +55,7 @@ impl StatementId {
     /// # Errors
     /// [`FormatError::Field`] naming `id` when it is not a lowercase hyphenated UUID.
     pub fn try_new(text: &str) -> Result<Self, FormatError> {
-        let ok = text.len() == 36
-            && text.bytes().enumerate().all(|(i, b)| match i {
-                8 | 13 | 18 | 23 => b == b'-',
-                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
-            });
-        if ok {
+        if Self::is_well_formed(text) {
             Ok(StatementId(text.to_owned()))
         } else {
             Err(FormatError::Field {
@@ -71,6 +66,15 @@ impl StatementId {
                 ),
             })
         }
+    }
+
+    /// Whether `text` has the form of a statement id, as [`StatementId::try_new`] checks it.
+    pub fn is_well_formed(text: &str) -> bool {
+        text.len() == 36
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+            })
     }
 
     /// The id's text.
@@ -563,6 +567,95 @@ impl SealedEntry {
     }
 }
 
+/// An entry read from leaf bytes that this ledger verified when it appended them (a store's
+/// own entries, whose leaf hashes the signed tree covers): what replay needs, borrowed from
+/// the bytes, in one typed pass.
+///
+/// Unlike [`SealedEntry::try_from_leaf_bytes`] it does not check that the bytes are
+/// canonical, does not decompress the signer's key (kept as its 32 bytes,
+/// [`PublicKey::from_checked_bytes`]), does not decode the signature, and leaves the body as
+/// its JSON text for the rules to deserialise once, into the kind's type. Every field it reads
+/// is checked as [`SealedEntry::try_from_leaf_bytes`] checks it; on bytes that function
+/// accepts, the fields are the same.
+#[derive(Debug)]
+pub struct TrustedEntry<'a> {
+    /// As [`Entry::seq`].
+    pub seq: u64,
+    /// As [`Entry::prev`].
+    pub prev: Hash,
+    /// As [`Entry::recorded_at`].
+    pub recorded_at: Timestamp,
+    /// As [`Statement::v`].
+    pub v: u64,
+    /// As [`Statement::ledger`].
+    pub ledger: Option<Hash>,
+    /// As [`Statement::kind`].
+    pub kind: &'a str,
+    /// As [`Statement::signer`], not decompressed.
+    pub signer: PublicKey,
+    /// The statement's body: the JSON text of the object, as it stands in the leaf bytes.
+    pub body: &'a str,
+    /// SHA-256(0x00 || leaf bytes), as [`SealedEntry::event_hash`].
+    pub event_hash: Hash,
+}
+
+impl<'a> TrustedEntry<'a> {
+    /// Reads leaf bytes. `None` when they are not an entry of this shape (over
+    /// [`ENTRY_BYTES_MAX`], a field missing, unknown or ill-formed, a string this borrowed
+    /// reading cannot take without unescaping): [`SealedEntry::try_from_leaf_bytes`] then
+    /// says what is wrong.
+    pub fn parse(bytes: &'a [u8]) -> Option<Self> {
+        if bytes.len() > ENTRY_BYTES_MAX {
+            return None;
+        }
+        // Checked as UTF-8 once, the strings are then read without checking each again.
+        let text = std::str::from_utf8(bytes).ok()?;
+        let repr: TrustedEntryRepr<'a> = serde_json::from_str(text).ok()?;
+        let statement = repr.statement;
+        // A body is an object; the typed reading of a kind's body would also take an array.
+        if !StatementId::is_well_formed(statement.id) || !statement.body.get().starts_with('{') {
+            return None;
+        }
+        let _ = (repr.signature, statement.issued_at);
+        Some(TrustedEntry {
+            seq: repr.seq,
+            prev: repr.prev,
+            recorded_at: repr.recorded_at,
+            v: statement.v,
+            ledger: statement.ledger,
+            kind: statement.kind,
+            signer: PublicKey::from_checked_bytes(statement.signer.0),
+            body: statement.body.get(),
+            event_hash: merkle::leaf_hash(bytes),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustedEntryRepr<'a> {
+    seq: u64,
+    prev: Hash,
+    recorded_at: Timestamp,
+    #[serde(borrow)]
+    statement: TrustedStatementRepr<'a>,
+    signature: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustedStatementRepr<'a> {
+    v: u64,
+    #[serde(default, deserialize_with = "present")]
+    ledger: Option<Hash>,
+    id: &'a str,
+    kind: &'a str,
+    signer: crate::key::CheckedKey,
+    issued_at: Timestamp,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -694,6 +787,82 @@ mod tests {
             let envelope = entry.envelope();
             assert!(envelope.verify_signature_canonical(envelope_jcs).is_ok());
             assert_fast_paths_agree(&entry);
+        }
+    }
+
+    /// The trusted reading gives the fields the full parse gives, on the golden entries (both
+    /// formats) and on entries with escapes, non-ASCII text and nested bodies; it refuses what
+    /// it cannot read without changing its answer to a wrong one.
+    #[test]
+    fn the_trusted_reading_agrees_with_the_full_parse() {
+        let agree = |leaf: &[u8]| {
+            let full = SealedEntry::try_from_leaf_bytes(leaf).unwrap();
+            let e = full.entry();
+            let trusted = TrustedEntry::parse(leaf).unwrap();
+            assert_eq!(trusted.seq, e.seq);
+            assert_eq!(trusted.prev, e.prev);
+            assert_eq!(trusted.recorded_at, e.recorded_at);
+            assert_eq!(trusted.v, e.statement.v);
+            assert_eq!(trusted.ledger, e.statement.ledger);
+            assert_eq!(trusted.kind, e.statement.kind);
+            assert_eq!(trusted.signer, e.statement.signer);
+            assert_eq!(trusted.event_hash, full.event_hash());
+            let body: Map<String, Value> = serde_json::from_str(trusted.body).unwrap();
+            assert_eq!(body, e.statement.body);
+        };
+        for name in ["golden.json", "golden-v2.json"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/vectors")
+                .join(name);
+            let golden: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            let entries = golden["entries"].as_array().unwrap();
+            assert!(!entries.is_empty(), "{name}");
+            for item in entries {
+                // Format 1's vectors give each entry with its parts, format 2's its leaf only.
+                let leaf = item
+                    .as_str()
+                    .or_else(|| item["leaf_bytes"].as_str())
+                    .unwrap();
+                agree(leaf.as_bytes());
+            }
+        }
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        for body in [
+            serde_json::json!({}),
+            serde_json::json!({"\u{e9}": "\u{20ac}\n\t\"\\\u{1}\u{7f}", "a": [true, null, {"z": 0}]}),
+        ] {
+            let mut st = statement(&key);
+            st.body = body.as_object().unwrap().clone();
+            let entry = Entry::new(
+                3,
+                Hash::sha256(b"prev"),
+                Timestamp::try_parse("2026-11-29T07:51:41.5Z").unwrap(),
+                Envelope::sign(st, &key).unwrap(),
+            );
+            agree(SealedEntry::seal(entry).unwrap().leaf_bytes());
+        }
+        let leaf = {
+            let entry = Entry::new(
+                0,
+                Hash::ZERO,
+                Timestamp::try_parse("2026-11-29T07:51:41Z").unwrap(),
+                Envelope::sign(statement(&key), &key).unwrap(),
+            );
+            SealedEntry::seal(entry).unwrap().leaf_bytes().to_vec()
+        };
+        let text = String::from_utf8(leaf).unwrap();
+        for bad in [
+            text.replacen("\"seq\":0", "\"seq\":0,\"extra\":1", 1),
+            text.replacen(
+                "\"body\":{\"name\":\"Operator One\",\"operator\":\"op-one\"}",
+                "\"body\":[\"Operator One\",\"op-one\"]",
+                1,
+            ),
+            text.replacen("\"kind\":\"operator", "\"kind\":\"\\u006fperator", 1),
+            text[..text.len() - 1].to_owned(),
+        ] {
+            assert_ne!(bad, text);
+            assert!(TrustedEntry::parse(bad.as_bytes()).is_none(), "{bad}");
         }
     }
 

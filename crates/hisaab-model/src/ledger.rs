@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hisaab_log::seal::{Blinding, FieldOpenings, Sealing};
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
-use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp};
+use hisaab_log::{Date, Hash, Period, PublicKey, SealedEntry, Statement, Timestamp, TrustedEntry};
 use serde::{Deserialize, Serialize};
 
 use crate::body::{Body, GenesisBody, Kind, Signers};
@@ -556,6 +556,59 @@ impl Ledger {
         Ok(())
     }
 
+    /// [`Ledger::apply_trusted_with`] for the leaf bytes of an entry this ledger's store
+    /// verified when it appended them, read in one pass ([`TrustedEntry`]): no check that the
+    /// bytes are canonical, no decompression of the signer's key, the body deserialised once
+    /// into its kind's type (a sealed body, or one given openings, through the same opening as
+    /// [`Ledger::apply_trusted_with`]). The chain and every rule of form are checked as there.
+    ///
+    /// Returns `true` when the entry was applied, with the state
+    /// [`Ledger::apply_trusted_with`] gives for the same entry. Returns `false`, the ledger
+    /// unchanged, when the bytes do not read this way or a check fails: the caller then parses
+    /// them with [`SealedEntry::try_from_leaf_bytes`] and applies them with
+    /// [`Ledger::apply_trusted_with`], which says what is wrong.
+    pub fn apply_trusted_leaf(&mut self, leaf: &[u8], openings: Option<&FieldOpenings>) -> bool {
+        // The envelope is part of the leaf bytes: within the limit whenever they are.
+        if leaf.len() > ENVELOPE_BYTES_MAX {
+            return false;
+        }
+        let Some(entry) = TrustedEntry::parse(leaf) else {
+            return false;
+        };
+        let head = Head {
+            seq: entry.seq,
+            prev: &entry.prev,
+            recorded_at: &entry.recorded_at,
+            v: entry.v,
+            kind: entry.kind,
+            has_ledger: entry.ledger.is_some(),
+        };
+        if self.check_chain(&head).is_err()
+            || hisaab_log::statement::signing_context(entry.v).is_none()
+            || entry.kind.is_empty()
+        {
+            return false;
+        }
+        let format = self.format_for(&head);
+        let Some(parsed) =
+            sealed::parse_trusted(format, entry.kind, entry.body, openings, self.size)
+        else {
+            return false;
+        };
+        if self.check_parsed(&head, format, &parsed).is_err() {
+            return false;
+        }
+        self.commit_parts(
+            entry.kind,
+            entry.v,
+            entry.event_hash,
+            &entry.recorded_at,
+            entry.signer,
+            parsed,
+        );
+        true
+    }
+
     /// The state's bytes, to resume from with [`Ledger::from_snapshot`] without replaying
     /// everything. JSON with a format version; deterministic for a given state.
     pub fn to_snapshot(&self) -> Vec<u8> {
@@ -643,46 +696,19 @@ impl Ledger {
         openings: Option<&FieldOpenings>,
     ) -> Result<Parsed, Violation> {
         let e = entry.entry();
+        let statement = &e.statement;
+        let head = Head {
+            seq: e.seq,
+            prev: &e.prev,
+            recorded_at: &e.recorded_at,
+            v: statement.v,
+            kind: &statement.kind,
+            has_ledger: statement.ledger.is_some(),
+        };
+        self.check_chain(&head)?;
         // Violations name the position the entry was offered at, which is what a verifier
         // walking a bundle reports.
         let seq = self.size;
-        if e.seq != seq {
-            return Err(Violation::new(
-                seq,
-                Rule::Chain,
-                format!(
-                    "the entry says seq {}, but it stands at position {seq}",
-                    e.seq
-                ),
-            ));
-        }
-        if e.prev != self.last_event_hash {
-            return Err(Violation::new(
-                seq,
-                Rule::Chain,
-                format!(
-                    "prev is {}, but the event hash of the entry before is {}",
-                    e.prev, self.last_event_hash
-                ),
-            ));
-        }
-        if let Some(last) = &self.last_recorded_at {
-            // Compare instants: `…:00.5Z` and `…:00.50Z` are the same moment.
-            if e.recorded_at.unix_nanos() < last.unix_nanos() {
-                return Err(Violation::new(
-                    seq,
-                    Rule::Chain,
-                    format!(
-                        "recorded_at {} is before the previous entry's {last} (seq {} or {seq}: \
-                         one of the two was changed, the chain cannot tell which); recording \
-                         time never goes back",
-                        e.recorded_at,
-                        seq.saturating_sub(1)
-                    ),
-                ));
-            }
-        }
-        let statement = &e.statement;
         let form = |detail: String| Violation::new(seq, Rule::Form, detail);
         statement
             .check_form()
@@ -700,15 +726,76 @@ impl Ledger {
         }
         // The ledger's format is its genesis statement's `v`; every later statement carries
         // the same (SPEC §11). Entry 0 that is no genesis is reported below as a chain error.
-        let format = if seq == 0 { statement.v } else { self.format };
+        let format = self.format_for(&head);
         let parsed =
             sealed::parse(format, &statement.kind, &statement.body, openings, seq).map_err(form)?;
+        self.check_parsed(&head, format, &parsed)?;
+        Ok(parsed)
+    }
+
+    /// The ledger's format as entry `head` must carry it: its own `v` for entry 0 (the genesis
+    /// names it, SPEC §10), the genesis statement's after.
+    fn format_for(&self, head: &Head<'_>) -> u64 {
+        if self.size == 0 {
+            head.v
+        } else {
+            self.format
+        }
+    }
+
+    /// The chain of SPEC §2: the entry stands at the ledger's size, names the last event hash
+    /// and was not recorded before the last entry.
+    fn check_chain(&self, head: &Head<'_>) -> Result<(), Violation> {
+        let seq = self.size;
+        if head.seq != seq {
+            return Err(Violation::new(
+                seq,
+                Rule::Chain,
+                format!(
+                    "the entry says seq {}, but it stands at position {seq}",
+                    head.seq
+                ),
+            ));
+        }
+        if *head.prev != self.last_event_hash {
+            return Err(Violation::new(
+                seq,
+                Rule::Chain,
+                format!(
+                    "prev is {}, but the event hash of the entry before is {}",
+                    head.prev, self.last_event_hash
+                ),
+            ));
+        }
+        if let Some(last) = &self.last_recorded_at {
+            // Compare instants: `…:00.5Z` and `…:00.50Z` are the same moment.
+            if head.recorded_at.unix_nanos() < last.unix_nanos() {
+                return Err(Violation::new(
+                    seq,
+                    Rule::Chain,
+                    format!(
+                        "recorded_at {} is before the previous entry's {last} (seq {} or {seq}: \
+                         one of the two was changed, the chain cannot tell which); recording \
+                         time never goes back",
+                        head.recorded_at,
+                        seq.saturating_sub(1)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Rule 1 for a parsed body against the statement that carries it and the ledger's format.
+    fn check_parsed(&self, head: &Head<'_>, format: u64, parsed: &Parsed) -> Result<(), Violation> {
+        let seq = self.size;
+        let form = |detail: String| Violation::new(seq, Rule::Form, detail);
         let body = &parsed.body;
-        if statement.v != format {
+        if head.v != format {
             return Err(form(format!(
                 "the statement has v {}, but this ledger is of format {format}: every statement \
                  carries its ledger's format, the v of its genesis statement",
-                statement.v
+                head.v
             )));
         }
         let since = body.kind().since();
@@ -722,7 +809,7 @@ impl Ledger {
         body.check_format(format)
             .map_err(|reason| form(format!("the body of a {} statement: {reason}", body.kind())))?;
         let is_genesis = body.kind() == Kind::LedgerGenesis;
-        match (is_genesis, statement.ledger.is_some()) {
+        match (is_genesis, head.has_ledger) {
             (true, true) => {
                 return Err(form(
                     "the genesis statement has no `ledger` field: the ledger id is its own event \
@@ -743,11 +830,11 @@ impl Ledger {
                 Rule::Chain,
                 format!(
                     "entry 0 must hold the ledger.genesis statement, found a {}",
-                    statement.kind
+                    head.kind
                 ),
             ));
         }
-        Ok(parsed)
+        Ok(())
     }
 
     fn check_signer_key(
@@ -1065,7 +1152,30 @@ impl Ledger {
     /// Folds a checked entry into the state. Lookups that the checks guarantee are written
     /// as `if let`, so a broken invariant loses an update rather than panicking.
     fn commit(&mut self, entry: &SealedEntry, parsed: Parsed) {
+        let e = entry.entry();
+        self.commit_parts(
+            &e.statement.kind,
+            e.statement.v,
+            entry.event_hash(),
+            &e.recorded_at,
+            e.statement.signer,
+            parsed,
+        );
+    }
+
+    /// Folds the entry at [`Ledger::size`] into the state: of kind `kind` and format `v`,
+    /// with event hash `event_hash`, recorded at `recorded_at` and signed by `signer`.
+    fn commit_parts(
+        &mut self,
+        kind: &str,
+        v: u64,
+        event_hash: Hash,
+        recorded_at: &Timestamp,
+        signer: PublicKey,
+        parsed: Parsed,
+    ) {
         let Parsed { body, unopened } = parsed;
+        let seq = self.size;
         // Only a sealed field the state is computed from leaves the state unknown; the words
         // (notes, rationales, texts, `ext`), withheld or erased, do not (SPEC §12.8, §12.9).
         if unopened
@@ -1080,34 +1190,38 @@ impl Ledger {
                 Concern::Unknown => self.unopened_unplaced = true,
             }
         }
-        let e = entry.entry();
-        if e.seq == 0 {
-            self.format = e.statement.v;
+        if seq == 0 {
+            self.format = v;
         }
-        let kind = e.statement.kind.as_str();
         let has_erasable = hisaab_log::seal::sealed_fields(kind)
             .iter()
             .any(|f| hisaab_log::seal::is_erasable(kind, f.name));
         if has_erasable && self.is_v2() {
             self.erasable.insert(
-                entry.event_hash(),
+                event_hash,
                 ErasableRecord {
-                    seq: e.seq,
+                    seq,
                     kind: kind.to_owned(),
                 },
             );
         }
         // The entry's own time is the ledger's last while its kind commits (`today`).
-        self.last_recorded_at = Some(e.recorded_at.clone());
-        body.commit(self, e.seq, entry.event_hash(), e.statement.signer);
-        self.advance(entry);
-    }
-
-    fn advance(&mut self, entry: &SealedEntry) {
+        self.last_recorded_at = Some(recorded_at.clone());
+        body.commit(self, seq, event_hash, signer);
         self.size = self.size.saturating_add(1);
-        self.last_event_hash = entry.event_hash();
-        self.last_recorded_at = Some(entry.entry().recorded_at.clone());
+        self.last_event_hash = event_hash;
+        self.last_recorded_at = Some(recorded_at.clone());
     }
+}
+
+/// What the chain and the rules of form read of an entry besides its body.
+struct Head<'a> {
+    seq: u64,
+    prev: &'a Hash,
+    recorded_at: &'a Timestamp,
+    v: u64,
+    kind: &'a str,
+    has_ledger: bool,
 }
 
 impl Places for Ledger {

@@ -206,6 +206,17 @@ macro_rules! registry {
                 }
             }
 
+            /// [`Body::deserialize`] from the body's JSON text, in one pass; `None` on any
+            /// error (the caller then takes the path that says what it is).
+            fn deserialize_text(kind: Kind, text: &str) -> Option<Body> {
+                fn de<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+                    serde_json::from_str(text).ok()
+                }
+                match kind {
+                    $(Kind::$kind => de(text).map(Body::$variant),)*
+                }
+            }
+
             /// The operator and the KPI the body names, where its kind names them itself:
             /// `(operator, KPI)`. Kinds that reach them only through a reference (an
             /// evaluation names a submission) answer `(None, None)`; the ledger resolves
@@ -428,6 +439,114 @@ impl Body {
     }
 }
 
+impl Body {
+    /// [`Body::parse_sealable`] of a plain body given as its JSON text (an entry's body as the
+    /// leaf bytes hold it), deserialised once into the kind's type: the same body when
+    /// [`Body::parse_sealable`] would find every sealed field of the kind in the clear (none
+    /// `null`, the required ones present), which this checks. `None` when it cannot say so
+    /// (a body not of this kind's form, a sealed field held as anything but a plain value):
+    /// the caller then parses the body as a JSON object and takes
+    /// [`Body::parse_sealable`]'s path, which says what is wrong.
+    ///
+    /// The caller makes sure no sealed field holds a `{"commitment":…}` object (the one value
+    /// [`Body::parse_sealable`] reads as unknown rather than as the field's value).
+    pub(crate) fn parse_plain_text(kind: &str, text: &str) -> Option<Body> {
+        let kind = Kind::try_from_str(kind)?;
+        let fields = hisaab_log::seal::sealed_fields(kind.as_str());
+        if !fields.is_empty() {
+            let mut present = 0u64;
+            let mut null = false;
+            top_level_fields(text, |key, first| {
+                if let Some(i) = fields.iter().position(|f| f.name == key) {
+                    null |= first == b'n' || i >= 64;
+                    present |= 1 << (i % 64);
+                }
+            })?;
+            let missing = fields.iter().enumerate().any(|(i, f)| {
+                !f.optional
+                    && present & (1 << i) == 0
+                    && !crate::sealed::new_in_format_2(kind.as_str(), f.name)
+            });
+            if null || missing {
+                return None;
+            }
+        }
+        let parsed = Body::deserialize_text(kind, text)?;
+        parsed.check_form().ok()?;
+        Some(parsed)
+    }
+}
+
+/// Calls `each` with every top-level key of the JSON object `text` and the first byte of its
+/// value (`n` for `null`), in order. `None` when `text` does not open with an object or a key
+/// holds an escape (which this does not decode). Only the structure is followed: whether the
+/// text is JSON is the deserialiser's to say.
+fn top_level_fields(text: &str, mut each: impl FnMut(&str, u8)) -> Option<()> {
+    let b = text.as_bytes();
+    let skip_space = |mut i: usize| {
+        while b
+            .get(i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_space(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut depth = 1u32;
+    let mut want_key = true;
+    while depth > 0 {
+        match *b.get(i)? {
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                loop {
+                    match *b.get(end)? {
+                        b'"' => break,
+                        b'\\' => {
+                            escaped = true;
+                            end += 2;
+                        }
+                        _ => end += 1,
+                    }
+                }
+                i = end + 1;
+                if depth == 1 && want_key {
+                    if escaped {
+                        return None;
+                    }
+                    i = skip_space(i);
+                    if b.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i = skip_space(i + 1);
+                    each(text.get(start..end)?, *b.get(i)?);
+                    want_key = false;
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth -= 1;
+                i += 1;
+            }
+            b',' => {
+                want_key |= depth == 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    Some(())
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -436,6 +555,31 @@ mod tests {
 
     fn parse(kind: &str, body: Value) -> Body {
         Body::try_parse(kind, body.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn top_level_fields_are_the_objects_own_keys() {
+        let fields = |text: &str| {
+            let mut found = Vec::new();
+            top_level_fields(text, |key, first| {
+                found.push((key.to_owned(), first as char))
+            })
+            .map(|()| found)
+        };
+        let text = r#"{"a":{"b":1,"c":[2,{"d":null}]},"e":"x,\"f\":1","g" : null,"h":[]}"#;
+        assert_eq!(
+            fields(text),
+            Some(vec![
+                ("a".into(), '{'),
+                ("e".into(), '"'),
+                ("g".into(), 'n'),
+                ("h".into(), '['),
+            ])
+        );
+        assert_eq!(fields("{}"), Some(vec![]));
+        assert_eq!(fields(r#"{"\u0061":1}"#), None);
+        assert_eq!(fields("[1]"), None);
+        assert_eq!(fields(r#"{"a":"#), None);
     }
 
     #[test]
