@@ -514,13 +514,40 @@ impl MonthlySeries {
             Some(previous) if month > previous => Some(MonthPoint {
                 month: previous,
                 size: self.ledger.size(),
-                sector: self.ledger.state(None).sector,
+                sector: self.ledger.sector_scores(None),
             }),
             _ => None,
         };
         self.ledger.apply_trusted_with(entry, openings)?;
         self.closed.extend(closing);
         Ok(())
+    }
+
+    /// [`MonthlySeries::push`] for the leaf bytes of an entry as its store verified them,
+    /// applied through [`Ledger::apply_trusted_leaf`] (read in one pass, no canonical
+    /// re-check, no key decompression). Returns `false`, the series unchanged, when they do
+    /// not read that way: the caller then parses them and calls [`MonthlySeries::push`],
+    /// which says what is wrong.
+    pub fn push_leaf(&mut self, leaf: &[u8], openings: Option<&FieldOpenings>) -> bool {
+        let Some(month) = hisaab_log::statement::TrustedEntry::parse(leaf)
+            .map(|entry| entry.recorded_at.date().period())
+        else {
+            return false;
+        };
+        let previous = self.ledger.last_recorded_at().map(|t| t.date().period());
+        let closing = match previous {
+            Some(previous) if month > previous => Some(MonthPoint {
+                month: previous,
+                size: self.ledger.size(),
+                sector: self.ledger.sector_scores(None),
+            }),
+            _ => None,
+        };
+        if !self.ledger.apply_trusted_leaf(leaf, openings) {
+            return false;
+        }
+        self.closed.extend(closing);
+        true
     }
 
     /// The series as of tree size `size` (no larger than [`MonthlySeries::size`]), given the

@@ -431,6 +431,17 @@ impl Ledger {
     /// entry's `recorded_at`). Before the genesis, an empty state with a zero ledger id and
     /// `at` defaulting to 1970-01-01.
     pub fn state(&self, at: Option<Date>) -> State {
+        self.state_undigested(at).with_digest()
+    }
+
+    /// The sector's pillar scores of [`Ledger::state`], without the state's digest (which
+    /// canonicalises the whole state: the month-end series needs only these scores).
+    pub fn sector_scores(&self, at: Option<Date>) -> PillarScores {
+        self.state_undigested(at).sector
+    }
+
+    /// [`Ledger::state`] with its digest still zero.
+    fn state_undigested(&self, at: Option<Date>) -> State {
         let at = at
             .or_else(|| self.last_recorded_at.as_ref().map(|t| t.date()))
             .unwrap_or_else(epoch);
@@ -639,7 +650,6 @@ impl Ledger {
             erased: self.erased_fields(),
             digest: Hash::ZERO,
         }
-        .with_digest()
     }
 }
 

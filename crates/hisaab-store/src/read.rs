@@ -120,9 +120,20 @@ impl Store {
         &self,
         entry: &SealedEntry,
     ) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
-        self.shared()?
-            .trees
-            .openings_of(entry.entry().seq, &entry.event_hash())
+        self.kept_openings_at(entry.entry().seq, &entry.event_hash())
+    }
+
+    /// [`Store::kept_openings`] of the entry at `seq` whose event hash is `event_hash`, for a
+    /// caller that read its leaf bytes ([`Store::entry_bytes`]) rather than the parsed entry.
+    ///
+    /// # Errors
+    /// As [`Store::kept_openings`].
+    pub fn kept_openings_at(
+        &self,
+        seq: u64,
+        event_hash: &Hash,
+    ) -> Result<Option<hisaab_log::seal::Openings>, StoreError> {
+        self.shared()?.trees.openings_of(seq, event_hash)
     }
 
     /// The openings file (SPEC §12.6) of the first `size` entries, holding the openings of

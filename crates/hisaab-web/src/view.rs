@@ -642,17 +642,17 @@ impl Views {
         };
         debug_assert_eq!(ledger.size(), at);
         while ledger.size() < size {
-            let page = store.entries(
-                ledger.size(),
-                (size - ledger.size()).min(hisaab_store::ENTRIES_LIMIT_MAX),
-            )?;
-            if page.is_empty() {
+            let seq = ledger.size();
+            let Some((bytes, openings)) = stored(store, seq)? else {
                 break;
-            }
-            for entry in &page {
-                let openings = store.kept_openings(entry)?;
+            };
+            let fields = openings.as_ref().map(|o| &o.fields);
+            if !ledger.apply_trusted_leaf(&bytes, fields) {
+                let Some(entry) = store.entry(seq)? else {
+                    break;
+                };
                 ledger
-                    .apply_trusted_with(entry, openings.as_ref().map(|o| &o.fields))
+                    .apply_trusted_with(&entry, fields)
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
             }
         }
@@ -662,27 +662,44 @@ impl Views {
     fn feed(&self, store: &Store, series: &mut MonthlySeries) -> Result<(), StoreError> {
         let target = store.size();
         while series.size() < target {
-            let page = store.entries(series.size(), hisaab_store::ENTRIES_LIMIT_MAX)?;
-            if page.is_empty() {
+            let seq = series.size();
+            // The series is the full readers' (SPEC §13.3): fed with the openings.
+            let Some((bytes, openings)) = stored(store, seq)? else {
                 break;
-            }
-            for entry in &page {
-                // The series is the full readers' (SPEC §13.3): fed with the openings.
-                let openings = store.kept_openings(entry)?;
+            };
+            let fields = openings.as_ref().map(|o| &o.fields);
+            if !series.push_leaf(&bytes, fields) {
+                let Some(entry) = store.entry(seq)? else {
+                    break;
+                };
                 series
-                    .push(entry, openings.as_ref().map(|o| &o.fields))
+                    .push(&entry, fields)
                     .map_err(|violation| StoreError::from(replay_corruption(violation)))?;
-                if series.size() % self.ladder.every.max(1) == 0 {
-                    if let Ok(mut rungs) = self.rungs.lock() {
-                        if rungs.len() < RUNGS_MAX {
-                            rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
-                        }
+            }
+            if series.size() % self.ladder.every.max(1) == 0 {
+                if let Ok(mut rungs) = self.rungs.lock() {
+                    if rungs.len() < RUNGS_MAX {
+                        rungs.push((series.size(), Arc::new(series.ledger().to_snapshot())));
                     }
                 }
             }
         }
         Ok(())
     }
+}
+
+/// An entry's bytes as stored and its kept openings.
+type Stored = (Vec<u8>, Option<hisaab_log::seal::Openings>);
+
+/// Entry `seq` as a replay of the web app takes it: its bytes as stored (checked against the
+/// stored leaf hash), to be read in one pass ([`Ledger::apply_trusted_leaf`]; what does not read
+/// that way goes through the full parse, which says what is wrong), and its kept openings.
+fn stored(store: &Store, seq: u64) -> Result<Option<Stored>, StoreError> {
+    let Some(bytes) = store.entry_bytes(seq)? else {
+        return Ok(None);
+    };
+    let openings = store.kept_openings_at(seq, &hisaab_log::merkle::leaf_hash(&bytes))?;
+    Ok(Some((bytes, openings)))
 }
 
 fn replay_corruption(violation: hisaab_model::Violation) -> hisaab_store::Corruption {
