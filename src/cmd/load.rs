@@ -314,6 +314,19 @@ fn ingest_floor(
     envelopes: &[Envelope],
     concurrency: usize,
 ) -> Result<Figures> {
+    // A format-2 ledger's sealed entries cannot be appended again without their signers'
+    // sealings (SPEC §12.5), which no bundle holds: its replica is its genesis alone, so the
+    // floor appends to a shorter log (the cost of an append does not grow with it).
+    let size = if session.log.format >= 2 {
+        eprintln!(
+            "the ledger is of format {}: its sealed entries cannot be appended again without \
+             their signers' sealings, so the in-process floor's replica is its genesis alone",
+            session.log.format
+        );
+        size.min(1)
+    } else {
+        size
+    };
     eprintln!("building a replica of the first {size} entries for the in-process floor…");
     let mut bytes = Vec::new();
     session

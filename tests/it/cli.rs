@@ -1783,6 +1783,41 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
 }
 
 #[test]
+fn load_measures_the_floor_of_a_sealed_ledger_on_a_replica_of_its_genesis() {
+    let sb = Sandbox::new();
+    let common::V2Ledger { data, vkey, .. } = common::init_v2_ledger(&sb, "load2.test/hisaab");
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let url = server.url.clone();
+    let submit = |args: &[&str]| -> Value {
+        let mut full = vec!["submit"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--server", &url, "--log-vkey", &vkey, "--json"]);
+        serde_json::from_str(&sb.ok(&full)).unwrap()
+    };
+    // Sealed entries the replica cannot append again (their sealings stay with their signers).
+    common::register_ravi(&sb, &submit, &[]);
+    let out = sb.ok(&[
+        "load",
+        "--server",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "-n",
+        "30",
+        "-c",
+        "3",
+        "--log-key",
+        s(&sb.join("log.pem")),
+        "--json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["receipts_verified"], 30, "{report}");
+    assert_eq!(report["floor"]["ok"], 30, "{report}");
+    assert_eq!(report["floor"]["failed"], 0, "{report}");
+    server.stop();
+}
+
+#[test]
 fn init_compress_makes_a_compressed_store_that_serves_and_verifies() {
     let sb = Sandbox::new();
     let data = sb.join("data");
