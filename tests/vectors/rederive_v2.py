@@ -18,8 +18,9 @@ the KPI definitions with their retirement, and in `cycle` the stakeholders, the 
 left, the assignments withdrawn, the delegations with their status on `at`, the challenge
 register (owner, severity, due date, status and measures), the directives and action items
 (owner, dates, stakeholders, and for a directive or an action owed by an operator that left,
-the status `left`), and the meetings' schedules and agendas. Exit status 0 only if every
-byte agrees.
+the status `left`), and the meetings' schedules and agendas; and the fields erased (§12.9),
+each with the entry's seq, event hash and kind and the seq of the erasure. Exit status 0 only
+if every byte agrees.
 
     python3 tests/vectors/rederive_v2.py [tests/vectors/golden-v2.json]
 """
@@ -77,6 +78,8 @@ class Projection:
         self.actions = {}
         self.meetings = {}
         self.assigned = set()
+        self.events = {}
+        self.erased = {}
 
     def signer_may_sign(self, seq, statement):
         if seq == 0:
@@ -138,6 +141,13 @@ class Projection:
                 {"seq": seq, "by": body["by"], "on": day})
         elif kind == "challenge.resolved":
             self.challenges[body["challenge"]]["resolved"] = True
+        elif kind == "field.erased":
+            check(body["entry"] in self.events,
+                  "seq %d: the erasure names an entry before it" % seq)
+            erased = self.erased.setdefault(body["entry"], {})
+            for field in body["fields"]:
+                check(field not in erased, "seq %d: %s erased once" % (seq, field))
+                erased.setdefault(field, seq)
         elif kind == "directive.issued":
             self.directives[body["directive"]] = {
                 "operator": body["operator"], "issued": day, "due": body["due"],
@@ -253,6 +263,7 @@ def main():
               "seq %d: the signer's key is an active member's" % seq)
         projection.apply(seq, statement["kind"], statement["body"], statement,
                          entry["recorded_at"][:10])
+        projection.events[event.hex()] = (seq, statement["kind"])
         prev = event
 
     state = golden["state"]
@@ -265,6 +276,14 @@ def main():
     check(state["at"] == at, "state at: the date of the last recorded_at")
     check(state["format"] == 2, "state format")
     projection.check_state(state, at)
+    # SPEC §12.9: every entry with erased fields, by seq, each field with the seq of the
+    # `field.erased` that erased it (absent from the state when none was).
+    erased = sorted(
+        ({"seq": projection.events[h][0], "entry": h, "kind": projection.events[h][1],
+          "fields": fields} for h, fields in projection.erased.items()),
+        key=lambda e: e["seq"])
+    check(state.get("erased", []) == erased, "state erased: %s" % erased)
+    check(bool(erased), "the file holds an erasure")
 
     print("golden v2 vectors re-derived: %d passed, %d failed" % (len(passes), len(failures)))
     return 1 if failures else 0

@@ -54,7 +54,8 @@ fn golden_v2_path() -> PathBuf {
 
 /// The worked ledger of format 2 (SPEC §11) in `tests/vectors/golden-v2.json`: the testkit's
 /// standard ledger of format 2, with one KPI submitted and evaluated in October and submitted
-/// again in November (so its row shows the latest submission beside an older evaluated one).
+/// again in November (so its row shows the latest submission beside an older evaluated one),
+/// the cycle and the register, and an erasure of the November report's evidence.
 fn golden_v2_entries() -> Vec<SealedEntry> {
     use hisaab_testkit::{evaluation, seed, submission, Builder};
     let mut b = Builder::standard_v2();
@@ -75,7 +76,7 @@ fn golden_v2_entries() -> Vec<SealedEntry> {
         evaluation(october, "partially_met", 60),
     );
     b.advance_days(31);
-    b.append(
+    let november = b.append(
         seed::CISO_INDUS,
         "submission.filed",
         evidenced("2026-11", "97"),
@@ -178,6 +179,14 @@ fn golden_v2_entries() -> Vec<SealedEntry> {
         seed::AUTHORITY,
         "operator.left",
         json!({"operator": "karakoram", "reason": "Licence surrendered"}),
+    );
+    // An erasure (SPEC §12.9): the November report's evidence, listed in the state's
+    // `erased` by the report's seq and event hash.
+    b.append(
+        seed::AUTHORITY,
+        "field.erased",
+        json!({"entry": november, "fields": ["evidence"],
+            "reason": "The file name named a member of staff"}),
     );
     b.ledger.entries().to_vec()
 }
