@@ -993,6 +993,11 @@ pub(crate) struct DiscloseArgs {
     /// Where to write the disclosure (canonical JSON).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
+    /// The ledger's bundle as it stands now, to leave out what was erased since the openings
+    /// file was written (SPEC §12.9): a field named in --entry that was erased is refused,
+    /// and one only implied (SEQ alone) is left out, said on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: Option<PathBuf>,
 }
 
 /// `hisaab replay`.

@@ -1,8 +1,10 @@
 //! `hisaab disclose`: chosen sealed fields of chosen entries, from an openings file, written
 //! as a disclosure (SPEC §12.7) that a third party verifies against the public bundle with
-//! `hisaab verify BUNDLE --disclosure FILE`. The body of the `disclosure.recorded` statement
-//! that records it goes to stdout, to be signed and sent as any statement is (`hisaab sign
-//! --kind disclosure.recorded --body - …`, then `hisaab submit`).
+//! `hisaab verify BUNDLE --disclosure FILE`. Given the ledger's bundle (`--bundle`), it leaves
+//! out what was erased since the openings file was written (SPEC §12.9). The body of the
+//! `disclosure.recorded` statement that records it goes to stdout, to be signed and sent as
+//! any statement is (`hisaab sign --kind disclosure.recorded --body - …`, then `hisaab
+//! submit`).
 
 use std::fs::File;
 use std::io::BufReader;
@@ -25,6 +27,21 @@ pub(crate) fn run(args: &DiscloseArgs) -> Result<ExitCode> {
             args.openings.display()
         )
     })?;
+    let erased = match &args.bundle {
+        Some(path) => {
+            let file =
+                File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            hisaab_model::erased_fields(BufReader::new(file))
+                .with_context(|| format!("cannot read {}", path.display()))?
+        }
+        None => {
+            eprintln!(
+                "note: without --bundle, a field erased after the openings file was written \
+                 (SPEC §12.9) cannot be left out"
+            );
+            hisaab_model::Erasures::new()
+        }
+    };
     let mut chosen = Vec::with_capacity(args.entries.len());
     for text in &args.entries {
         let (seq, fields) = match text.split_once(':') {
@@ -36,12 +53,34 @@ pub(crate) fn run(args: &DiscloseArgs) -> Result<ExitCode> {
                 "--entry {text:?}: SEQ[:FIELD,...], SEQ a whole number"
             ))
         })?;
+        let gone = openings
+            .get(seq)
+            .and_then(|o| erased.get(&o.event_hash))
+            .cloned()
+            .unwrap_or_default();
         let fields: Vec<&str> = match fields {
-            Some(list) => list.split(',').filter(|f| !f.is_empty()).collect(),
-            None => openings
-                .get(seq)
-                .map(|o| o.fields.keys().map(String::as_str).collect())
-                .unwrap_or_default(),
+            Some(list) => {
+                let named: Vec<&str> = list.split(',').filter(|f| !f.is_empty()).collect();
+                if let Some((field, at)) =
+                    named.iter().find_map(|f| gone.get(*f).map(|at| (*f, at)))
+                {
+                    return Err(exit::usage(format!(
+                        "--entry {text:?}: `{field}` of seq {seq} was erased at seq {at} \
+                         (SPEC §12.9); a disclosure cannot carry it"
+                    )));
+                }
+                named
+            }
+            None => {
+                let all: Vec<&str> = openings
+                    .get(seq)
+                    .map(|o| o.fields.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                for (field, at) in &gone {
+                    eprintln!("left out `{field}` of seq {seq}: erased at seq {at}");
+                }
+                all.into_iter().filter(|f| !gone.contains_key(*f)).collect()
+            }
         };
         chosen.push(Choice { seq, fields });
     }

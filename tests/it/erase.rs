@@ -273,4 +273,55 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
         "{out}"
     );
     assert!(!out.contains(note), "{out}");
+
+    // A disclosure made now from that old openings file, given the bundle as it stands: the
+    // erased note named is refused, and the whole entry is disclosed without it.
+    let disclose = |entry: &str, out: &std::path::Path| {
+        sb.run(&[
+            "disclose",
+            "--openings",
+            s(&old_openings),
+            "--entry",
+            entry,
+            "--to",
+            "The High Court",
+            "--out",
+            s(out),
+            "--bundle",
+            s(&bundle),
+        ])
+    };
+    let late = sb.join("late-disclosure.json");
+    let refused = disclose(&format!("{seq}:note,value"), &late);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!(
+            "`note` of seq {seq} was erased at seq {erased_at} (SPEC §12.9); a disclosure \
+             cannot carry it"
+        )),
+        "{said}"
+    );
+    assert!(!late.exists());
+    let made = disclose(&seq.to_string(), &late);
+    assert!(made.status.success(), "{made:?}");
+    let said = String::from_utf8_lossy(&made.stderr);
+    assert!(
+        said.contains(&format!(
+            "left out `note` of seq {seq}: erased at seq {erased_at}"
+        )),
+        "{said}"
+    );
+    let written = std::fs::read_to_string(&late).unwrap();
+    assert!(!written.contains(note), "{written}");
+    let out = sb.ok(&[
+        "verify",
+        s(&bundle),
+        "--log-vkey",
+        &vkey,
+        "--disclosure",
+        s(&late),
+    ]);
+    assert!(out.contains("`value`: \"91.5\""), "{out}");
+    assert!(!out.contains("is ignored"), "{out}");
 }

@@ -27,8 +27,6 @@ use zeroize::Zeroizing;
 use crate::error::StoreError;
 use crate::layout::{decode_u64, Trees};
 
-/// The sled tree of snapshot chunks.
-pub(crate) const CHUNKS_TREE: &str = "chunks";
 /// The first body byte of a snapshot stored in chunks in the clear.
 const CHUNKED_PLAIN: u8 = 0x03;
 /// The first body byte of a snapshot stored in chunks sealed under the master key.

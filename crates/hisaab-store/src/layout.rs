@@ -98,7 +98,7 @@ impl Trees {
             scopes: open("scopes")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
-            chunks: open(crate::chunks::CHUNKS_TREE)?,
+            chunks: open("chunks")?,
             meta: open("meta")?,
             openings: open(OPENINGS_TREE)?,
             vault: None,
