@@ -27,19 +27,36 @@ pub(crate) fn run(args: &DiscloseArgs) -> Result<ExitCode> {
             args.openings.display()
         )
     })?;
-    let erased = match &args.bundle {
+    // With the ledger's bundle: what it erased, and how many entries it holds.
+    let (erased, covered) = match &args.bundle {
         Some(path) => {
-            let file =
-                File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-            hisaab_model::erased_fields(BufReader::new(file))
-                .with_context(|| format!("cannot read {}", path.display()))?
+            // The bundle must be this ledger's and verify: a wrong or damaged one would say
+            // nothing was erased.
+            let open = || {
+                File::open(path)
+                    .map(BufReader::new)
+                    .with_context(|| format!("cannot open {}", path.display()))
+            };
+            let verified = hisaab_model::verify_bundle(open()?)
+                .with_context(|| format!("{} does not verify", path.display()))?;
+            if verified.ledger_id != openings.header.ledger {
+                return Err(exit::usage(format!(
+                    "{} is the bundle of ledger {}, the openings file of ledger {}",
+                    path.display(),
+                    verified.ledger_id,
+                    openings.header.ledger
+                )));
+            }
+            let erased = hisaab_model::erased_fields(open()?)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            (erased, Some(verified.size))
         }
         None => {
             eprintln!(
                 "note: without --bundle, a field erased after the openings file was written \
                  (SPEC §12.9) cannot be left out"
             );
-            hisaab_model::Erasures::new()
+            (hisaab_model::Erasures::new(), None)
         }
     };
     let mut chosen = Vec::with_capacity(args.entries.len());
@@ -53,6 +70,12 @@ pub(crate) fn run(args: &DiscloseArgs) -> Result<ExitCode> {
                 "--entry {text:?}: SEQ[:FIELD,...], SEQ a whole number"
             ))
         })?;
+        if let Some(size) = covered.filter(|size| seq >= *size) {
+            return Err(exit::usage(format!(
+                "--entry {text:?}: the bundle holds {size} entries, not seq {seq}; give the \
+                 ledger's bundle as it stands"
+            )));
+        }
         let gone = openings
             .get(seq)
             .and_then(|o| erased.get(&o.event_hash))
@@ -76,7 +99,7 @@ pub(crate) fn run(args: &DiscloseArgs) -> Result<ExitCode> {
                     .get(seq)
                     .map(|o| o.fields.keys().map(String::as_str).collect())
                     .unwrap_or_default();
-                for (field, at) in &gone {
+                for (field, at) in gone.iter().filter(|(f, _)| all.contains(&f.as_str())) {
                     eprintln!("left out `{field}` of seq {seq}: erased at seq {at}");
                 }
                 all.into_iter().filter(|f| !gone.contains_key(*f)).collect()

@@ -292,6 +292,29 @@ fn an_erased_field_leaves_the_openings_the_vault_and_old_files_while_the_replays
         ])
     };
     let late = sb.join("late-disclosure.json");
+    // A bundle that does not verify says nothing about erasures: refused, nothing written.
+    let good = std::fs::read_to_string(&bundle).unwrap();
+    let (head, last) = good.trim_end().rsplit_once('\n').unwrap();
+    let flipped = last.replacen("\"seq\":", "\"seq\": ", 1);
+    let damaged = sb.join("damaged.jsonl");
+    std::fs::write(&damaged, format!("{head}\n{flipped}\n")).unwrap();
+    let refused = sb.run(&[
+        "disclose",
+        "--openings",
+        s(&old_openings),
+        "--entry",
+        &seq.to_string(),
+        "--to",
+        "The High Court",
+        "--out",
+        s(&late),
+        "--bundle",
+        s(&damaged),
+    ]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("does not verify"), "{said}");
+    assert!(!late.exists());
     let refused = disclose(&format!("{seq}:note,value"), &late);
     assert_eq!(refused.status.code(), Some(2));
     let said = String::from_utf8_lossy(&refused.stderr);

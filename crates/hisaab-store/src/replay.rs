@@ -183,11 +183,24 @@ pub(crate) fn replay_trusted(
                 }
                 .into());
             }
+            // The bytes as appended: their leaf hash is the stored one (SPEC §2). The reading
+            // in one pass does not re-check their canonical form, so a damaged byte must be
+            // caught here, as `Store::entry_bytes` catches it.
+            let computed = hisaab_log::merkle::leaf_hash(&bytes);
+            let stored = trees.stored_hash(hisaab_log::merkle::stored_hash_index(0, seq))?;
+            if stored != computed {
+                return Err(Corruption::LeafHashMismatch {
+                    seq,
+                    stored,
+                    computed,
+                }
+                .into());
+            }
             // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
             // without a master key keeps none.
             let kept = match &trees.vault {
                 None => None,
-                Some(_) => trees.openings_of(seq, &hisaab_log::merkle::leaf_hash(&bytes))?,
+                Some(_) => trees.openings_of(seq, &computed)?,
             };
             let fields = kept.as_ref().map(|o| &o.fields);
             if !ledger.apply_trusted_leaf(&bytes, fields) {

@@ -87,6 +87,13 @@ fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
     );
     let c = corruption(store.verify_full());
     assert_eq!(c.seq(), Some(5), "{c}");
+    // A state that ends with it (no later entry's link to catch it) is refused, naming it:
+    // the replay reads the stored bytes in one pass and checks their leaf hash.
+    let c = corruption(store.state(Some(6), None));
+    assert!(
+        matches!(c, Corruption::LeafHashMismatch { seq: 5, .. }),
+        "{c}"
+    );
     // The other entries are still served.
     assert!(store.entry(6).unwrap().is_some());
 }
