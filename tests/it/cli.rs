@@ -1725,6 +1725,15 @@ fn witness_policy_is_enforced_and_a_forking_server_is_caught_with_evidence() {
     forked.stop();
 }
 
+/// `hisaab load` against `server` as the authority (`pta.pem`), with `args`: its JSON report.
+fn load_json(sb: &Sandbox, server: &Server, args: &[&str]) -> Value {
+    let key = sb.join("pta.pem");
+    let mut full = vec!["load", "--server", &server.url, "--key", s(&key)];
+    full.extend_from_slice(args);
+    full.push("--json");
+    serde_json::from_str(&sb.ok(&full)).unwrap()
+}
+
 #[test]
 fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floor() {
     let sb = Sandbox::new();
@@ -1732,23 +1741,20 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
     common::init_ledger(&sb, &data, "load.test/hisaab", "Load");
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
     let (count, rate) = (60u64, 150u32);
-    let out = sb.ok(&[
-        "load",
-        "--server",
-        &server.url,
-        "--key",
-        s(&sb.join("pta.pem")),
-        "-n",
-        &count.to_string(),
-        "-c",
-        "4",
-        "--rate",
-        &rate.to_string(),
-        "--log-key",
-        s(&sb.join("log.pem")),
-        "--json",
-    ]);
-    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let report = load_json(
+        &sb,
+        &server,
+        &[
+            "-n",
+            &count.to_string(),
+            "-c",
+            "4",
+            "--rate",
+            &rate.to_string(),
+            "--log-key",
+            s(&sb.join("log.pem")),
+        ],
+    );
     assert_eq!(report["offered_per_second"], rate, "{report}");
     assert_eq!(report["http"]["ok"], count, "{report}");
     assert_eq!(report["http"]["failed"], 0, "{report}");
@@ -1796,21 +1802,11 @@ fn load_measures_the_floor_of_a_sealed_ledger_on_a_replica_of_its_genesis() {
     };
     // Sealed entries the replica cannot append again (their sealings stay with their signers).
     common::register_ravi(&sb, &submit, &[]);
-    let out = sb.ok(&[
-        "load",
-        "--server",
-        &server.url,
-        "--key",
-        s(&sb.join("pta.pem")),
-        "-n",
-        "30",
-        "-c",
-        "3",
-        "--log-key",
-        s(&sb.join("log.pem")),
-        "--json",
-    ]);
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = load_json(
+        &sb,
+        &server,
+        &["-n", "30", "-c", "3", "--log-key", s(&sb.join("log.pem"))],
+    );
     assert_eq!(report["receipts_verified"], 30, "{report}");
     assert_eq!(report["floor"]["ok"], 30, "{report}");
     assert_eq!(report["floor"]["failed"], 0, "{report}");
@@ -1843,19 +1839,7 @@ fn init_compress_makes_a_compressed_store_that_serves_and_verifies() {
     let conf = String::from_utf8_lossy(&std::fs::read(data.join("conf")).unwrap()).into_owned();
     assert!(conf.lines().any(|l| l == "use_compression: true"), "{conf}");
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
-    let out = sb.ok(&[
-        "load",
-        "--server",
-        &server.url,
-        "--key",
-        s(&sb.join("pta.pem")),
-        "-n",
-        "40",
-        "-c",
-        "4",
-        "--json",
-    ]);
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = load_json(&sb, &server, &["-n", "40", "-c", "4"]);
     assert_eq!(report["receipts_verified"], 40, "{report}");
     server.stop();
     let verified = sb.ok(&["verify", s(&data)]);

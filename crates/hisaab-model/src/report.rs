@@ -508,16 +508,7 @@ impl MonthlySeries {
         entry: &SealedEntry,
         openings: Option<&FieldOpenings>,
     ) -> Result<(), Violation> {
-        let month = entry.entry().recorded_at.date().period();
-        let previous = self.ledger.last_recorded_at().map(|t| t.date().period());
-        let closing = match previous {
-            Some(previous) if month > previous => Some(MonthPoint {
-                month: previous,
-                size: self.ledger.size(),
-                sector: self.ledger.sector_scores(None),
-            }),
-            _ => None,
-        };
+        let closing = self.closing(entry.entry().recorded_at.date().period());
         self.ledger.apply_trusted_with(entry, openings)?;
         self.closed.extend(closing);
         Ok(())
@@ -534,20 +525,23 @@ impl MonthlySeries {
         else {
             return false;
         };
-        let previous = self.ledger.last_recorded_at().map(|t| t.date().period());
-        let closing = match previous {
-            Some(previous) if month > previous => Some(MonthPoint {
-                month: previous,
-                size: self.ledger.size(),
-                sector: self.ledger.sector_scores(None),
-            }),
-            _ => None,
-        };
+        let closing = self.closing(month);
         if !self.ledger.apply_trusted_leaf(leaf, openings) {
             return false;
         }
         self.closed.extend(closing);
         true
+    }
+
+    /// The point that closes the last month fed, when an entry of `month` (a later one)
+    /// comes next: that month, the size so far and the sector's scores at it.
+    fn closing(&self, month: Period) -> Option<MonthPoint> {
+        let previous = self.ledger.last_recorded_at()?.date().period();
+        (month > previous).then(|| MonthPoint {
+            month: previous,
+            size: self.ledger.size(),
+            sector: self.ledger.sector_scores(None),
+        })
     }
 
     /// The series as of tree size `size` (no larger than [`MonthlySeries::size`]), given the

@@ -112,36 +112,12 @@ pub(crate) fn replay(
     mode: Replay,
     mut check: impl FnMut(&SealedEntry) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let from = ledger.size();
     let disk_end = pending.map_or(size, |p| p.start.min(size));
-    if from < disk_end {
-        let mut expected = from;
-        for item in trees
-            .entries
-            .range(from.to_be_bytes()..disk_end.to_be_bytes())
-        {
-            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-            let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
-            if seq != expected {
-                return Err(Corruption::MissingEntry {
-                    seq: expected,
-                    size,
-                }
-                .into());
-            }
-            let sealed = parse_entry(seq, &bytes)?;
-            check(&sealed)?;
-            apply(trees, ledger, &sealed, pending, mode)?;
-            expected = expected.saturating_add(1);
-        }
-        if expected != disk_end {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size,
-            }
-            .into());
-        }
-    }
+    each_stored(trees, ledger.size(), disk_end, size, |seq, bytes| {
+        let sealed = parse_entry(seq, bytes)?;
+        check(&sealed)?;
+        apply(trees, ledger, &sealed, pending, mode)
+    })?;
     if let Some(view) = pending {
         for seq in ledger.size()..size {
             let sealed = view.get(seq).ok_or(StoreError::BeyondLog {
@@ -166,61 +142,71 @@ pub(crate) fn replay_trusted(
     size: u64,
     pending: Option<PendingView<'_>>,
 ) -> Result<(), StoreError> {
-    let from = ledger.size();
     let disk_end = pending.map_or(size, |p| p.start.min(size));
-    if from < disk_end {
-        let mut expected = from;
-        for item in trees
-            .entries
-            .range(from.to_be_bytes()..disk_end.to_be_bytes())
-        {
-            let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-            let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
-            if seq != expected {
-                return Err(Corruption::MissingEntry {
-                    seq: expected,
-                    size,
-                }
-                .into());
-            }
-            // The bytes as appended: their leaf hash is the stored one (SPEC §2). The reading
-            // in one pass does not re-check their canonical form, so a damaged byte must be
-            // caught here, as `Store::entry_bytes` catches it.
-            let computed = hisaab_log::merkle::leaf_hash(&bytes);
-            let stored = trees.stored_hash(hisaab_log::merkle::stored_hash_index(0, seq))?;
-            if stored != computed {
-                return Err(Corruption::LeafHashMismatch {
-                    seq,
-                    stored,
-                    computed,
-                }
-                .into());
-            }
-            // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
-            // without a master key keeps none.
-            let kept = match &trees.vault {
-                None => None,
-                Some(_) => trees.openings_of(seq, &computed)?,
-            };
-            let fields = kept.as_ref().map(|o| &o.fields);
-            if !ledger.apply_trusted_leaf(&bytes, fields) {
-                let sealed = parse_entry(seq, &bytes)?;
-                ledger
-                    .apply_trusted_with(&sealed, fields)
-                    .map_err(|violation| Corruption::Rejected { violation })?;
-                // Applied after all: the reading in one pass is narrower than the rules.
-            }
-            expected = expected.saturating_add(1);
-        }
-        if expected != disk_end {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size,
+    each_stored(trees, ledger.size(), disk_end, size, |seq, bytes| {
+        // The bytes as appended: their leaf hash is the stored one (SPEC §2). The reading in
+        // one pass does not re-check their canonical form, so a damaged byte must be caught
+        // here, as `Store::entry_bytes` catches it.
+        let computed = hisaab_log::merkle::leaf_hash(bytes);
+        let stored = trees.stored_hash(hisaab_log::merkle::stored_hash_index(0, seq))?;
+        if stored != computed {
+            return Err(Corruption::LeafHashMismatch {
+                seq,
+                stored,
+                computed,
             }
             .into());
         }
-    }
+        // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
+        // without a master key keeps none.
+        let kept = match &trees.vault {
+            None => None,
+            Some(_) => trees.openings_of(seq, &computed)?,
+        };
+        let fields = kept.as_ref().map(|o| &o.fields);
+        if !ledger.apply_trusted_leaf(bytes, fields) {
+            // The reading in one pass is narrower than the rules: the full parse says what
+            // is wrong, or applies it after all.
+            let sealed = parse_entry(seq, bytes)?;
+            ledger
+                .apply_trusted_with(&sealed, fields)
+                .map_err(|violation| Corruption::Rejected { violation })?;
+        }
+        Ok(())
+    })?;
     replay(trees, ledger, size, pending, Replay::Trusted, |_| Ok(()))
+}
+
+/// Calls `each` with the seq and stored bytes of every entry `from..to` on disk, in order;
+/// a gap is the first missing seq ([`Corruption::MissingEntry`] of a log of `size`).
+fn each_stored(
+    trees: &Trees,
+    from: u64,
+    to: u64,
+    size: u64,
+    mut each: impl FnMut(u64, &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if from >= to {
+        return Ok(());
+    }
+    let mut expected = from;
+    for item in trees.entries.range(from.to_be_bytes()..to.to_be_bytes()) {
+        let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
+        let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
+        if seq != expected {
+            break;
+        }
+        each(seq, &bytes)?;
+        expected = expected.saturating_add(1);
+    }
+    if expected != to {
+        return Err(Corruption::MissingEntry {
+            seq: expected,
+            size,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn apply(
