@@ -1160,7 +1160,9 @@ pub(crate) struct WitnessArgs {
 /// `hisaab load`.
 #[derive(Debug, Args)]
 pub(crate) struct LoadArgs {
-    /// An authority's private key (the envelopes are `operator.registered` or `kpi.defined`).
+    /// An authority's private key (it signs the `operator.registered` and `kpi.defined`
+    /// statements, and for `--kind submission` the set-up: an operator, its CISO, KPIs and
+    /// their assignments).
     #[arg(long, value_name = "FILE")]
     pub(crate) key: PathBuf,
     /// How many envelopes to send.
@@ -1196,6 +1198,11 @@ pub(crate) enum LoadKind {
     Operator,
     /// `kpi.defined`, one new KPI each (at most 9,999 per run).
     Kpi,
+    /// `submission.filed` by a new operator's CISO (a key made for the run), one per KPI and
+    /// month, each with a value, a piece of evidence and a note: sealed on a format-2 ledger
+    /// (SPEC §12.5), as its CISOs file them. The operator, its CISO, and the KPIs with their
+    /// assignments are set up first, one statement at a time, outside the figures.
+    Submission,
 }
 
 /// `hisaab demo`.

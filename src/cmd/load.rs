@@ -1,9 +1,11 @@
-//! `hisaab load`: a load generator. It pre-signs N valid envelopes as an authority
-//! (`operator.registered` or `kpi.defined`, which the model accepts in bulk), posts them over C
-//! concurrent connections, as fast as they are answered or at an offered rate (`--rate`), and
-//! reports throughput and latency percentiles; every receipt is then verified. With `--log-key` it also measures the in-process ingest floor: a replica of the
-//! server's ledger is built in a temporary directory from the server's bundle, and the same
-//! envelopes are appended to it directly with the same concurrency.
+//! `hisaab load`: a load generator. It pre-signs N valid statements (`operator.registered` or
+//! `kpi.defined` as an authority, which the model accepts in bulk, or `submission.filed` as a
+//! new operator's CISO, sealed on a format-2 ledger), posts them over C concurrent connections,
+//! as fast as they are answered or at an offered rate (`--rate`), and reports throughput and
+//! latency percentiles; every receipt is then verified. With `--log-key` it also measures the
+//! in-process ingest floor: a replica of the server's ledger is built in a temporary directory
+//! from the server's bundle, and the same statements are appended to it directly with the same
+//! concurrency.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -15,10 +17,16 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_client::api::Receipt;
 use hisaab_client::{Client, LogIdentity, Session};
 use hisaab_log::bundle::BundleReader;
-use hisaab_log::{Envelope, SigningKey};
-use hisaab_model::body::{KpiDefinedBody, OperatorRegisteredBody};
-use hisaab_model::{Body, Cadence, Direction, Kind, KpiId, Pillar, Slug, Text};
-use hisaab_store::{ManualClock, Store, StoreConfig};
+use hisaab_log::seal::Sealing;
+use hisaab_log::{Date, Envelope, Hash, Period, PublicKey, SigningKey};
+use hisaab_model::body::{
+    Evidence, KpiAssignedBody, KpiDefinedBody, MemberEnrolledBody, OperatorRegisteredBody,
+    SubmissionFiledBody,
+};
+use hisaab_model::{
+    Body, Cadence, Decimal, Direction, Kind, KpiId, Note, Pillar, Role, Slug, Text,
+};
+use hisaab_store::{ManualClock, MasterKey, Store, StoreConfig};
 use serde_json::json;
 
 use crate::args::{LoadArgs, LoadKind};
@@ -32,6 +40,12 @@ const COUNT_MAX: u64 = 1_000_000;
 const CONCURRENCY_MAX: usize = 1024;
 /// The most `kpi.defined` per run: KPI ids are `<6 letters>-<0..9999>`.
 const KPI_COUNT_MAX: u64 = 10_000;
+/// The first month `--kind submission` reports; each of its KPIs takes every month from it
+/// to the current one.
+const FIRST_PERIOD: (u16, u8) = (2020, 1);
+
+/// A statement ready to post: its envelope and, sealed (SPEC §12.5), its sealing.
+type Signed = (Envelope, Option<Sealing>);
 
 /// Latency figures of one run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -93,14 +107,33 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
     let mut session = connect::open_server_as_signer(&args.server, &key)?;
     let before = session.latest_checkpoint()?.checkpoint;
 
-    eprintln!("pre-signing {} envelopes…", args.count);
+    eprintln!("pre-signing {} statements…", args.count);
     let started = Instant::now();
-    let envelopes = presign(&key, &session.log, args.kind, args.count)?;
-    let bodies: Vec<Vec<u8>> = envelopes
+    let Presigned { setup, statements } = presign(&key, &session.log, args.kind, args.count)?;
+    let bodies: Vec<Vec<u8>> = statements
         .iter()
-        .map(Envelope::canonical_bytes)
-        .collect::<Result<_, _>>()?;
+        .map(|(envelope, sealing)| util::submission_bytes(envelope, sealing.as_ref()))
+        .collect::<Result<_>>()?;
     let signing = started.elapsed();
+    let sealed = statements.iter().filter(|(_, s)| s.is_some()).count();
+    if !setup.is_empty() {
+        eprintln!(
+            "setting up: {} statements (an operator, its CISO, KPIs and their assignments), one \
+             at a time…",
+            setup.len()
+        );
+        for (envelope, sealing) in &setup {
+            session
+                .client
+                .post_sealed(envelope, sealing.as_ref())
+                .with_context(|| {
+                    format!(
+                        "the server refused the set-up statement {}",
+                        envelope.statement.kind
+                    )
+                })?;
+        }
+    }
 
     eprintln!(
         "posting them to {} over {} connections…",
@@ -119,7 +152,8 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
             &session,
             &keyfile::read(path)?,
             before.size,
-            &envelopes,
+            &setup,
+            &statements,
             args.concurrency,
         )?),
         None => None,
@@ -128,12 +162,15 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
     let kind = match args.kind {
         LoadKind::Operator => Kind::OperatorRegistered,
         LoadKind::Kpi => Kind::KpiDefined,
+        LoadKind::Submission => Kind::SubmissionFiled,
     };
+    let bytes: usize = bodies.iter().map(Vec::len).sum();
     if args.json {
         println!(
             "{}",
             json!({
                 "kind": kind.as_str(), "count": args.count, "concurrency": args.concurrency,
+                "sealed": sealed, "setup": setup.len(), "posted_bytes": bytes,
                 "offered_per_second": args.rate,
                 "server": session.client.base(), "signing_seconds": signing.as_secs_f64(),
                 "http": http, "statuses": statuses, "receipts_verified": verified,
@@ -145,10 +182,18 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
         let offered = args
             .rate
             .map_or_else(String::new, |r| format!(", offered at {r}/s"));
+        let sealed = if sealed > 0 {
+            format!(" ({sealed} sealed)")
+        } else {
+            String::new()
+        };
         println!(
-            "load: {} x {kind} signed in {:.2} s, posted to {} over {} connections{offered}",
+            "load: {} x {kind}{sealed} signed in {:.2} s ({} bytes posted, {} a statement), \
+             posted to {} over {} connections{offered}",
             args.count,
             signing.as_secs_f64(),
+            bytes,
+            bytes / bodies.len().max(1),
             session.client.base(),
             args.concurrency
         );
@@ -190,42 +235,132 @@ fn print_figures(label: &str, f: &Figures) {
     );
 }
 
-/// Signs `count` envelopes of `kind` for the ledger `log`, in its format.
-fn presign(
-    key: &SigningKey,
-    log: &LogIdentity,
-    kind: LoadKind,
-    count: u64,
-) -> Result<Vec<Envelope>> {
+/// What a run posts: the set-up, one statement at a time before the clock starts, then the
+/// statements measured.
+struct Presigned {
+    setup: Vec<Signed>,
+    statements: Vec<Signed>,
+}
+
+/// Signs `count` statements of `kind` for the ledger `log`, in its format, sealed as its
+/// signers seal them (SPEC §12.5), and the set-up they need.
+fn presign(key: &SigningKey, log: &LogIdentity, kind: LoadKind, count: u64) -> Result<Presigned> {
     let run: u32 = rand::random();
     // Six capital letters from the run id, for KPI ids.
     let letters: String = (0..6)
         .map(|i| char::from(b'A' + u8::try_from((run >> (i * 5)) % 26).unwrap_or(0)))
         .collect();
-    (0..count)
-        .map(|i| {
-            let body = match kind {
-                LoadKind::Operator => Body::OperatorRegistered(OperatorRegisteredBody {
-                    operator: Slug::try_new(&format!("load-{run:08x}-{i}"))?,
-                    name: Text::try_new(&format!("Load test operator {i} of run {run:08x}"))?,
-                    blinding: (log.format >= 2)
-                        .then(|| hisaab_log::seal::Blinding::from_bytes(rand::random())),
+    let kpi_id = |i: u64| KpiId::try_new(&format!("{letters}-{i}"));
+    let define = |i: u64| -> Result<Body> {
+        Ok(Body::KpiDefined(KpiDefinedBody {
+            kpi: kpi_id(i)?,
+            pillar: Pillar::Resilience,
+            title: Text::try_new(&format!("Load test KPI {i}"))?,
+            unit: Text::try_new("%")?,
+            direction: Direction::HigherIsBetter,
+            cadence: Cadence::Monthly,
+            evidence_required: false,
+            ext: None,
+        }))
+    };
+    let operator = |i: u64| Slug::try_new(&format!("load-{run:08x}-{i}"));
+    let register = |i: u64| -> Result<Body> {
+        Ok(Body::OperatorRegistered(OperatorRegisteredBody {
+            operator: operator(i)?,
+            name: Text::try_new(&format!("Load test operator {i} of run {run:08x}"))?,
+            blinding: None,
+            ext: None,
+        }))
+    };
+    let sign = |body: &Body, key: &SigningKey| -> Result<Signed> {
+        util::seal_and_sign_draft(Draft::of(body, log.ledger, log.format)?, key)
+    };
+    let statements = |bodies: &mut dyn Iterator<Item = Result<Body>>, key: &SigningKey| {
+        bodies
+            .map(|body| sign(&body?, key))
+            .collect::<Result<Vec<_>>>()
+    };
+    match kind {
+        LoadKind::Operator => Ok(Presigned {
+            setup: Vec::new(),
+            statements: statements(&mut (0..count).map(register), key)?,
+        }),
+        LoadKind::Kpi => Ok(Presigned {
+            setup: Vec::new(),
+            statements: statements(&mut (0..count).map(define), key)?,
+        }),
+        LoadKind::Submission => {
+            let ciso = keyfile::generate();
+            let operator = operator(0)?;
+            let first = Period::new(FIRST_PERIOD.0, FIRST_PERIOD.1)
+                .ok_or_else(|| anyhow!("internal: the first period is not a month"))?;
+            let now = Date::from_days_since_epoch(util::now_unix_millis().div_euclid(86_400_000))
+                .ok_or_else(|| anyhow!("the clock is out of range"))?;
+            let months = months_between(first, now.period()) + 1;
+            let kpis = count.div_ceil(months);
+            if kpis > KPI_COUNT_MAX {
+                bail!(
+                    "--kind submission sends at most {} statements per run ({KPI_COUNT_MAX} KPIs \
+                     x {months} months)",
+                    KPI_COUNT_MAX * months
+                );
+            }
+            let mut setup = vec![
+                register(0)?,
+                Body::MemberEnrolled(MemberEnrolledBody {
+                    member: Slug::try_new(&format!("load-ciso-{run:08x}"))?,
+                    name: Text::try_new(&format!("Load test CISO of run {run:08x}"))?,
+                    roles: vec![Role::Ciso],
+                    operator: Some(operator.clone()),
+                    key: PublicKey::from_signing_key(&ciso),
                     ext: None,
                 }),
-                LoadKind::Kpi => Body::KpiDefined(KpiDefinedBody {
-                    kpi: KpiId::try_new(&format!("{letters}-{i}"))?,
-                    pillar: Pillar::Resilience,
-                    title: Text::try_new(&format!("Load test KPI {i}"))?,
-                    unit: Text::try_new("%")?,
-                    direction: Direction::HigherIsBetter,
-                    cadence: Cadence::Monthly,
-                    evidence_required: false,
+            ];
+            for k in 0..kpis {
+                setup.push(define(k)?);
+                setup.push(Body::KpiAssigned(KpiAssignedBody {
+                    kpi: kpi_id(k)?,
+                    operator: operator.clone(),
+                    target: Decimal::try_new("95")?,
+                    baseline: None,
+                    due: now.plus_days(365).unwrap_or(now),
+                    first_period: first,
                     ext: None,
-                }),
-            };
-            util::sign_draft(Draft::of(&body, log.ledger, log.format)?, key)
-        })
-        .collect()
+                }));
+            }
+            let filed = (0..count).map(|i| -> Result<Body> {
+                let month = u32::try_from(i % months)?;
+                Ok(Body::SubmissionFiled(SubmissionFiledBody {
+                    operator: operator.clone(),
+                    kpi: kpi_id(i / months)?,
+                    period: first
+                        .plus_months(month)
+                        .ok_or_else(|| anyhow!("internal: month {month} after {first}"))?,
+                    value: Some(Decimal::try_new(&format!("{}.{}", 50 + i % 50, i % 10))?),
+                    evidence: Some(vec![Evidence {
+                        name: Text::try_new(&format!("load-{run:08x}-{i}.pdf"))?,
+                        sha256: Hash::sha256(&i.to_be_bytes()),
+                        bytes: 10_000 + i,
+                    }]),
+                    note: Some(Note::try_new(&format!(
+                        "Load test submission {i}: measured over the month as the KPI defines"
+                    ))?),
+                    supersedes: None,
+                    ext: None,
+                }))
+            });
+            Ok(Presigned {
+                setup: statements(&mut setup.into_iter().map(Ok), key)?,
+                statements: statements(&mut filed.into_iter(), &ciso)?,
+            })
+        }
+    }
+}
+
+/// The whole months from `from` to `to` (0 when `to` is not after `from`).
+fn months_between(from: Period, to: Period) -> u64 {
+    let index = |p: Period| i64::from(p.year()) * 12 + i64::from(p.month());
+    u64::try_from(index(to) - index(from)).unwrap_or(0)
 }
 
 type Posted = (Figures, Vec<Receipt>, BTreeMap<String, u64>);
@@ -306,12 +441,14 @@ fn post_all(
 
 /// Builds a replica of the server's ledger at `size` in a temporary directory (each entry
 /// recorded at its original time, so the replica is byte for byte the same log), checks its
-/// root against the server's, then appends `envelopes` to it with `concurrency` tasks.
+/// root against the server's, appends `setup` to it one at a time, then `statements` with
+/// `concurrency` tasks, measured.
 fn ingest_floor(
     session: &Session,
     log_key: &SigningKey,
     size: u64,
-    envelopes: &[Envelope],
+    setup: &[Signed],
+    statements: &[Signed],
     concurrency: usize,
 ) -> Result<Figures> {
     // A format-2 ledger's sealed entries cannot be appended again without their signers'
@@ -345,13 +482,25 @@ fn ingest_floor(
         i64::try_from(e.entry().recorded_at.unix_nanos().div_euclid(1_000_000)).unwrap_or(0)
     };
     let clock = Arc::new(ManualClock::new(millis(&genesis)));
-    let store = Store::create(
-        dir.path(),
-        genesis.entry().envelope(),
-        log_key.clone(),
-        StoreConfig::default(),
-        clock.clone(),
-    )
+    // Sealed entries keep their openings encrypted, as the server's store does.
+    let master = (session.log.format >= 2).then(MasterKey::generate);
+    let store = match master {
+        Some(master) => Store::create_with_master_key(
+            dir.path(),
+            genesis.entry().envelope(),
+            log_key.clone(),
+            master,
+            StoreConfig::default(),
+            clock.clone(),
+        ),
+        None => Store::create(
+            dir.path(),
+            genesis.entry().envelope(),
+            log_key.clone(),
+            StoreConfig::default(),
+            clock.clone(),
+        ),
+    }
     .context("cannot create the replica store (is --log-key the server's log key?)")?;
     while let Some(entry) = reader.next_entry()? {
         clock.set(millis(&entry));
@@ -363,32 +512,45 @@ fn ingest_floor(
         bail!("the replica's root differs from the server's");
     }
     clock.set(util::now_unix_millis());
+    for (envelope, sealing) in setup {
+        store
+            .append_sealed_blocking(envelope.clone(), sealing.clone())
+            .with_context(|| {
+                format!(
+                    "the replica refused the set-up statement {}",
+                    envelope.statement.kind
+                )
+            })?;
+    }
 
     eprintln!(
-        "appending the same {} envelopes in process…",
-        envelopes.len()
+        "appending the same {} statements in process…",
+        statements.len()
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let next = Arc::new(AtomicUsize::new(0));
-    let envelopes = Arc::new(envelopes.to_vec());
+    let statements = Arc::new(statements.to_vec());
     let started = Instant::now();
     let outcomes = runtime.block_on(async {
         let mut tasks = Vec::with_capacity(concurrency);
         for _ in 0..concurrency {
             let store = store.clone();
             let next = Arc::clone(&next);
-            let envelopes = Arc::clone(&envelopes);
+            let statements = Arc::clone(&statements);
             tasks.push(tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(envelope) = envelopes.get(i) else {
+                    let Some((envelope, sealing)) = statements.get(i) else {
                         break;
                     };
                     let t = Instant::now();
-                    let ok = store.append(envelope.clone()).await.is_ok();
+                    let ok = store
+                        .append_sealed(envelope.clone(), sealing.clone())
+                        .await
+                        .is_ok();
                     mine.push((t.elapsed(), ok));
                 }
                 mine

@@ -1789,7 +1789,7 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
 }
 
 #[test]
-fn load_measures_the_floor_of_a_sealed_ledger_on_a_replica_of_its_genesis() {
+fn load_seals_on_a_format_2_ledger_and_measures_the_floor_on_a_replica_of_its_genesis() {
     let sb = Sandbox::new();
     let common::V2Ledger { data, vkey, .. } = common::init_v2_ledger(&sb, "load2.test/hisaab");
     let server = Server::start(&sb, &data, &sb.join("log.pem"));
@@ -1810,6 +1810,50 @@ fn load_measures_the_floor_of_a_sealed_ledger_on_a_replica_of_its_genesis() {
     assert_eq!(report["receipts_verified"], 30, "{report}");
     assert_eq!(report["floor"]["ok"], 30, "{report}");
     assert_eq!(report["floor"]["failed"], 0, "{report}");
+    // The operators' registrations are sealed too (their blinding), so the public reads them.
+    assert_eq!(report["sealed"], 30, "{report}");
+
+    // KPI submissions by a new operator's CISO, each sealed: values, evidence and notes reach
+    // neither the public's bundle nor its entries, and the bundle replays for the public.
+    let before = report["log"]["to"].as_u64().unwrap();
+    let report = load_json(
+        &sb,
+        &server,
+        &[
+            "--kind",
+            "submission",
+            "-n",
+            "30",
+            "-c",
+            "3",
+            "--log-key",
+            s(&sb.join("log.pem")),
+        ],
+    );
+    assert_eq!(report["kind"], "submission.filed", "{report}");
+    assert_eq!(report["sealed"], 30, "{report}");
+    // An operator, its CISO, one KPI and its assignment (30 months fit in one KPI).
+    assert_eq!(report["setup"], 4, "{report}");
+    assert_eq!(report["http"]["ok"], 30, "{report}");
+    assert_eq!(report["receipts_verified"], 30, "{report}");
+    assert_eq!(report["floor"]["ok"], 30, "{report}");
+    assert_eq!(report["floor"]["failed"], 0, "{report}");
+    let log = &report["log"];
+    assert_eq!(log["from"].as_u64().unwrap(), before, "{report}");
+    assert_eq!(log["to"].as_u64().unwrap(), before + 4 + 30, "{report}");
+    let public = [
+        common::get_ok(&server, "/v1/bundle"),
+        common::get_ok(&server, &format!("/v1/entries?start={before}&limit=100")),
+    ];
+    for text in &public {
+        assert!(text.contains("\"submission.filed\""), "{text}");
+        assert!(!text.contains("Load test submission"), "{text}");
+        assert!(!text.contains(".pdf"), "{text}");
+    }
+    let full = common::get_full_ok(&server, &format!("/v1/openings?tree_size={}", log["to"]));
+    assert!(full.contains("Load test submission 29"), "{full}");
+    let verified = sb.ok(&["verify", &url, "--log-vkey", &vkey]);
+    assert!(!verified.contains("partial"), "{verified}");
     server.stop();
 }
 
