@@ -248,8 +248,12 @@ fn print_sub_state_proof(args: &ReplayArgs, operator: &str, openings: &Path) -> 
     Ok(ExitCode::SUCCESS)
 }
 
-/// Downloads the bundle up to the largest size needed, verifies it, checks that it is
-/// consistent with the latest checkpoint under the pinned key, and replays it.
+/// Downloads the bundle up to the largest size needed, as the reader may read it, verifies
+/// it, checks that it is consistent with the latest checkpoint under the pinned key, and
+/// replays it over the openings the reader may have: the public replays the public state
+/// from the sealed entries (SPEC §12.8), a member its own view. Only a partial bundle (an
+/// entry withheld from this reader before a size asked for, SPEC §6.2) cannot be replayed
+/// that far: the reader then gets the server's state as its role may see it, and is told so.
 fn states_from_server(
     url: &str,
     sizes: &[Option<u64>],
@@ -258,7 +262,7 @@ fn states_from_server(
     key: Option<&std::path::Path>,
 ) -> Result<Vec<State>> {
     let mut session = connect::open(url, trust)?;
-    let reader = connect::read_as(&mut session.client, key)?;
+    connect::read_as(&mut session.client, key)?;
     let latest = session.latest_checkpoint()?.checkpoint;
     let needed = sizes
         .iter()
@@ -268,35 +272,7 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
-    // A full reader replays the server's bundle; any other reader's bundle may withhold
-    // entries (SPEC §13.4), which a replay cannot go past (§6.2), so that reader gets the
-    // server's state as its role may see it, its digest checked.
-    let bundle = match reader {
-        None => None,
-        Some(_) => match session.client.bundle(needed) {
-            Err(hisaab_client::ClientError::Status { source, .. })
-                if source.status.as_u16() == 403 =>
-            {
-                None
-            }
-            other => Some(other?),
-        },
-    };
-    let Some(response) = bundle else {
-        eprintln!(
-            "note: the state as the server shows it to this reader (not replayed here: only a \
-             full reader's bundle holds every entry to replay, SPEC §13.4)"
-        );
-        return sizes
-            .iter()
-            .map(|size| {
-                session
-                    .client
-                    .state(Some(size.unwrap_or(needed)), at)
-                    .map_err(anyhow::Error::from)
-            })
-            .collect();
-    };
+    let response = session.client.bundle(needed)?;
     let total = response.content_length();
     let mut bytes = Vec::new();
     ProgressReader::new(response, "downloading", total)
@@ -311,8 +287,23 @@ fn states_from_server(
             hisaab_model::replay_bundle_opened(bytes.as_slice(), &cited, &sizes, at, &openings)
         }
         None => replay_bundle(bytes.as_slice(), &cited, &sizes, at),
-    }
-    .context("the server's bundle does not verify")?;
+    };
+    let replayed = match replayed {
+        Err(VerifyError::Partial { first_withheld, .. }) => {
+            // The bundle verified up to its end (a partial one is refused otherwise, §6.2);
+            // only its replay stops at the first withheld entry.
+            eprintln!(
+                "note: entry {first_withheld} is withheld from this reader (SPEC §13.4), so its \
+                 bundle replays up to size {first_withheld} only; the state shown is the \
+                 server's, as this reader may see it, not replayed here"
+            );
+            return sizes
+                .iter()
+                .map(|size| session.client.state(*size, at).map_err(anyhow::Error::from))
+                .collect();
+        }
+        other => other.context("the server's bundle does not verify")?,
+    };
     if replayed.ledger_id != session.log.ledger {
         bail!(
             "the bundle is of ledger {}, not the pinned {}",

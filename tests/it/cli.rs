@@ -356,7 +356,7 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         &url,
     ]);
     assert!(out.starts_with("OK: entry"), "{out}");
-    // Without a key, a submission is withheld; its leaf hash is still proven by its index.
+    // Without a key, by its index.
     let out = sb.ok(&[
         "proof",
         "inclusion",
@@ -408,12 +408,19 @@ fn a_user_runs_a_ledger_from_keygen_to_a_verified_bundle() {
         (json!(true), json!(ledger))
     );
 
-    // replay from the server: tables, JSON, and a diff.
-    let out = sb.ok(&["replay", &url]);
-    assert!(
-        out.contains("ravi-tel") && out.contains("CR-01") && out.contains("submitted"),
-        "{out}"
+    // replay from the server: tables, JSON, and a diff. The public replays the sealed
+    // entries itself.
+    let out = sb.run(&["replay", &url]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
     );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ravi-tel") && stdout.contains("CR-01") && stdout.contains("submitted"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("not replayed here"), "{stderr}");
     let state: Value =
         serde_json::from_str(&sb.ok(&["replay", &url, "--json", "--key", s(&key("pta"))])).unwrap();
     assert_eq!(
@@ -1723,6 +1730,71 @@ fn witness_policy_is_enforced_and_a_forking_server_is_caught_with_evidence() {
         "two signed checkpoints of one size with different roots"
     );
     forked.stop();
+}
+
+/// `replay URL` replays the bundle the reader may read. On a format-1 ledger the public's
+/// bundle withholds a KPI report (SPEC §13.4), so its replay cannot pass it (§6.2): the public
+/// is shown the server's state, told so, and the state before it is replayed here.
+#[test]
+fn replay_of_a_server_replays_the_reader_s_bundle_and_says_when_an_entry_is_withheld() {
+    let sb = Sandbox::new();
+    let data = sb.join("data");
+    common::init_ledger(&sb, &data, "partial.test/hisaab", "Partial");
+    common::write_pem(&sb.join("ciso.pem"), &common::fixed_key(3));
+    let server = Server::start(&sb, &data, &sb.join("log.pem"));
+    let url = server.url.clone();
+    let submit = |args: &[&str]| -> Value {
+        let mut full = vec!["submit"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--server", &url, "--json"]);
+        serde_json::from_str(&sb.ok(&full)).unwrap()
+    };
+    common::register_ravi(&sb, &submit, &[]);
+    let seq = common::file_ravi_report(&sb, &submit, "a format-1 report, in the clear")["seq"]
+        .as_u64()
+        .unwrap();
+    let replay = |args: &[&str]| -> (Value, String) {
+        let mut full = vec!["replay", url.as_str(), "--json"];
+        full.extend_from_slice(args);
+        let out = sb.run(&full);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+    };
+    let digest = |text: &str| serde_json::from_str::<Value>(text).unwrap()["digest"].clone();
+
+    let (shown, stderr) = replay(&[]);
+    assert!(
+        stderr.contains(&format!("entry {seq} is withheld from this reader"))
+            && stderr.contains("not replayed here"),
+        "{stderr}"
+    );
+    assert_eq!(
+        shown["digest"],
+        digest(&common::get_ok(&server, "/v1/state"))
+    );
+    assert_eq!(
+        shown["operators"]["ravi-tel"]["kpis"]["CR-01"]["status"],
+        "submitted"
+    );
+    let (before, stderr) = replay(&["--as-of", &seq.to_string()]);
+    assert!(!stderr.contains("withheld"), "{stderr}");
+    assert_eq!(
+        before["digest"],
+        digest(&common::get_ok(&server, &format!("/v1/state?as_of={seq}")))
+    );
+    let pta = sb.join("pta.pem");
+    let (full, stderr) = replay(&["--key", s(&pta)]);
+    assert!(!stderr.contains("withheld"), "{stderr}");
+    assert_eq!(
+        full["digest"],
+        digest(&common::get_full_ok(&server, "/v1/state"))
+    );
+    assert_eq!(
+        full["operators"]["ravi-tel"]["kpis"]["CR-01"]["value"],
+        "91.5"
+    );
+    server.stop();
 }
 
 /// `hisaab load` against `server` as the authority (`pta.pem`), with `args`: its JSON report.
