@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use hisaab_log::bundle::BundleReader;
+use hisaab_log::bundle::{BundleLine, BundleReader};
 use hisaab_log::seal::OpeningsFile;
 use hisaab_log::{Date, Hash};
 use hisaab_model::{diff, replay_bundle, Pillar, Slug, State, VerifyError};
@@ -41,7 +41,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
     // The ledger as recorded up to the end of the day, with that day as the clock.
     let (as_of, at) = match as_of_date {
         Some(day) => {
-            let size = size_at_date(&args.source, day, &args.trust)?;
+            let size = size_at_date(&args.source, day, &args.trust, args.reader.key.as_deref())?;
             if size == 0 {
                 bail!("nothing was recorded by the end of {day}");
             }
@@ -105,11 +105,13 @@ fn emit_json(json: &str) -> Result<()> {
     util::emit(&out)
 }
 
-/// The number of entries of `source` recorded by the end of `day`. From a server, its
-/// bundle is downloaded and read here; the replay that follows verifies what it counted.
-fn size_at_date(source: &str, day: Date, trust: &TrustArgs) -> Result<u64> {
+/// The number of entries of `source` recorded by the end of `day`. From a server, the bundle
+/// its reader (`key`, or the public) is served is downloaded and read here; the replay that
+/// follows verifies what it counted.
+fn size_at_date(source: &str, day: Date, trust: &TrustArgs, key: Option<&Path>) -> Result<u64> {
     if hisaab_client::is_url(source) {
         let mut session = connect::open(source, trust)?;
+        connect::read_as(&mut session.client, key)?;
         let latest = session.latest_checkpoint()?.checkpoint;
         let mut bytes = Vec::new();
         session
@@ -127,18 +129,33 @@ fn size_at_date(source: &str, day: Date, trust: &TrustArgs) -> Result<u64> {
     count_recorded_by(BufReader::new(file), day)
 }
 
-/// The entries of a bundle recorded by the end of `day` (they are in recording order).
+/// The entries of a bundle recorded by the end of `day` (they are in recording order). A
+/// withheld line (SPEC §6.1) carries no date: it is counted when an entry after it was
+/// recorded by then, and when it lies between the last entry of `day` and the next one (or
+/// the end), the size cannot be told and the error says so.
 fn count_recorded_by(input: impl std::io::BufRead, day: Date) -> Result<u64> {
     let mut reader = BundleReader::new(input).context("not a SPEC §6 bundle")?;
     let mut count = 0;
-    while let Some(entry) = reader
-        .next_entry()
+    let mut undated = Vec::new();
+    while let Some(line) = reader
+        .next_item()
         .context("a bundle line is not an entry")?
     {
-        if entry.entry().recorded_at.date() > day {
-            break;
+        match line {
+            BundleLine::Withheld { seq, .. } => undated.push(seq),
+            BundleLine::Entry(entry) if entry.entry().recorded_at.date() <= day => {
+                count += 1 + undated.len() as u64;
+                undated.clear();
+            }
+            BundleLine::Entry(_) => break,
         }
-        count += 1;
+    }
+    if let (Some(first), Some(last)) = (undated.first(), undated.last()) {
+        bail!(
+            "entries {first} to {last} are withheld from this reader (SPEC §13.4), so whether \
+             they were recorded by the end of {day} cannot be read here: replay with --key as \
+             a reader who may read them, or with --as-of N"
+        );
     }
     Ok(count)
 }

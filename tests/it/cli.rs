@@ -1783,7 +1783,18 @@ fn replay_of_a_server_replays_the_reader_s_bundle_and_says_when_an_entry_is_with
         before["digest"],
         digest(&common::get_ok(&server, &format!("/v1/state?as_of={seq}")))
     );
+    // By date: the report carries no date the public can read, so where it falls is not told.
+    let today = common::now().date().to_string();
+    let refused = sb.fails(&["replay", &url, "--as-of-date", &today]);
+    assert!(
+        refused.contains(&format!(
+            "entries {seq} to {seq} are withheld from this reader"
+        )),
+        "{refused}"
+    );
     let pta = sb.join("pta.pem");
+    let (by_date, _) = replay(&["--as-of-date", &today, "--key", s(&pta)]);
+    assert_eq!(by_date["size"], seq + 1, "{by_date}");
     let (full, stderr) = replay(&["--key", s(&pta)]);
     assert!(!stderr.contains("withheld"), "{stderr}");
     assert_eq!(

@@ -389,6 +389,48 @@ fn a_disclosure_of_chosen_fields_verifies_against_the_public_bundle_and_is_recor
     );
     assert!(notes.contains("no disclosure.recorded"), "{notes}");
 
+    // A partial bundle (SPEC §6.1) serves as well while it holds the entries disclosed; an
+    // entry disclosed that is withheld from it is named.
+    let lines: Vec<String> = std::fs::read_to_string(&bundle)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let withheld = |seq: u64| {
+        let mut lines = lines.clone();
+        let entry = &sealed.steps[usize::try_from(seq).unwrap()].entry;
+        lines[usize::try_from(seq).unwrap() + 1] = json!({"withheld": {
+            "seq": seq,
+            "kind": entry.entry().statement.kind,
+            "leaf_hash": entry.event_hash().to_hex(),
+        }})
+        .to_string();
+        let path = sb.join(&format!("partial-{seq}.jsonl"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    };
+    let other = (1..)
+        .find(|seq| ![submission, evaluation].contains(seq))
+        .unwrap();
+    let output = check(&withheld(other), &disclosure);
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["ok"], json!(true), "{output:?}");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("partial")
+            && notes.contains(&format!("seq {submission} submission.filed `value`")),
+        "{notes}"
+    );
+    let output = check(&withheld(submission), &disclosure);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        v["error"].as_str().unwrap().contains(&format!(
+            "entry {submission}, which it discloses, is withheld"
+        )),
+        "{v}"
+    );
+
     // The authority signs the record with the usual flow, and the ledger takes it.
     let authority = scenario.actor("pta").unwrap();
     let key = sb.join("pta.pem");

@@ -336,6 +336,22 @@ impl<R: BufRead> BundleReader<R> {
             .map_err(|source| BundleError::Entry { seq, source })
     }
 
+    /// Reads the next line: an entry, or a withheld line (SPEC §6.1) with the leaf hash it
+    /// stands for; `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// As [`BundleReader::next_entry`]; [`BundleError::Withheld`] for a line that begins as a
+    /// withheld line and is not one.
+    pub fn next_item(&mut self) -> Result<Option<BundleLine>, BundleError> {
+        let Some((seq, line)) = self.next_line()? else {
+            return Ok(None);
+        };
+        if let Some(leaf_hash) = parse_withheld(seq, line)? {
+            return Ok(Some(BundleLine::Withheld { seq, leaf_hash }));
+        }
+        parse_line(seq, line).map(|entry| Some(BundleLine::Entry(Box::new(entry))))
+    }
+
     /// Reads the next line with its seq, unparsed (for callers that parse lines elsewhere,
     /// e.g. on other threads, with [`parse_line`]); `Ok(None)` at the end.
     ///
@@ -358,6 +374,20 @@ impl<R: BufRead> BundleReader<R> {
         self.next_seq = seq.saturating_add(1);
         Ok(Some((seq, &self.line)))
     }
+}
+
+/// A line of a bundle after its header (SPEC §6.1).
+#[derive(Debug, Clone)]
+pub enum BundleLine {
+    /// An entry's leaf bytes, parsed.
+    Entry(Box<SealedEntry>),
+    /// A withheld line: the entry at `seq` is not the reader's to read.
+    Withheld {
+        /// Its seq.
+        seq: u64,
+        /// The leaf hash of the entry it stands for.
+        leaf_hash: Hash,
+    },
 }
 
 /// Parses the line of `seq` as an entry's leaf bytes, as [`BundleReader::next_entry`] does.
@@ -555,7 +585,8 @@ pub struct BundleSummary {
     pub withheld: Vec<u64>,
 }
 
-/// Verifies a bundle's structure (SPEC §6 without the rules of §4), streaming.
+/// Verifies a bundle's structure (SPEC §6 without the rules of §4), streaming; a partial
+/// bundle's withheld lines (§6.2) are taken by their leaf hashes, and listed in the summary.
 ///
 /// Each entry that passes the structural checks is handed to `on_entry` in order; an error it
 /// returns stops verification and is reported as [`BundleError::Rejected`] at that seq. So the
@@ -574,7 +605,14 @@ where
 {
     let mut reader = BundleReader::new(input)?;
     let mut checker = BundleChecker::new(reader.header().clone())?;
-    while let Some(sealed) = reader.next_entry()? {
+    while let Some(line) = reader.next_item()? {
+        let sealed = match line {
+            BundleLine::Entry(sealed) => *sealed,
+            BundleLine::Withheld { seq, leaf_hash } => {
+                checker.push_withheld(seq, leaf_hash)?;
+                continue;
+            }
+        };
         let seq = sealed.entry().seq;
         let signature_ok = sealed.entry().envelope().verify_signature().is_ok();
         checker.push(&sealed, signature_ok)?;

@@ -381,25 +381,6 @@ proptest! {
     }
 }
 
-/// Checks a bundle that may hold withheld lines (SPEC §6.2) with the checker, as the model's
-/// verifier feeds it.
-fn verify_partial(bytes: &[u8]) -> Result<hisaab_log::bundle::BundleSummary, BundleError> {
-    use hisaab_log::bundle::{parse_line, parse_withheld, BundleChecker, BundleReader};
-    let mut reader = BundleReader::new(bytes)?;
-    let mut checker = BundleChecker::new(reader.header().clone())?;
-    while let Some((seq, line)) = reader.next_line()? {
-        match parse_withheld(seq, line)? {
-            Some(hash) => checker.push_withheld(seq, hash)?,
-            None => {
-                let sealed = parse_line(seq, line)?;
-                let signature_ok = sealed.verify_signature().is_ok();
-                checker.push(&sealed, signature_ok)?;
-            }
-        }
-    }
-    checker.finish()
-}
-
 fn withheld_line(seq: u64, kind: &str, hash: &str) -> Vec<u8> {
     format!("{{\"withheld\":{{\"seq\":{seq},\"kind\":\"{kind}\",\"leaf_hash\":\"{hash}\"}}}}")
         .into_bytes()
@@ -424,21 +405,27 @@ fn a_withheld_line_stands_for_its_leaf_hash_and_a_wrong_one_fails_at_its_seq() {
         }
         bytes
     };
-    let summary = verify_partial(&with(&partial_lines)).unwrap();
+    let summary = verify(&with(&partial_lines)).unwrap();
     assert_eq!(summary.withheld, vec![2, 4]);
     assert_eq!(summary, {
         let mut expected = verify(&whole).unwrap();
         expected.withheld = vec![2, 4];
         expected
     });
-    // A structural verifier that reads entries only refuses the withheld line at its seq.
-    assert_eq!(verify(&with(&partial_lines)).unwrap_err().seq(), Some(2));
+    // The callback sees the entries present, in order, and none for a withheld line.
+    let mut seen = Vec::new();
+    verify_bundle_structure(&with(&partial_lines)[..], |e| {
+        seen.push(e.entry().seq);
+        Ok::<(), Infallible>(())
+    })
+    .unwrap();
+    assert_eq!(seen, vec![0, 1, 3]);
 
     // A wrong leaf hash: at its seq when an entry follows, at the root when it is the last.
     let other = Hash::sha256(b"another entry").to_hex();
     let mut wrong = partial_lines.clone();
     wrong[2] = withheld_line(2, "operator.registered", &other);
-    let error = verify_partial(&with(&wrong)).unwrap_err();
+    let error = verify(&with(&wrong)).unwrap_err();
     assert!(
         matches!(
             error,
@@ -449,7 +436,7 @@ fn a_withheld_line_stands_for_its_leaf_hash_and_a_wrong_one_fails_at_its_seq() {
     let mut wrong_last = partial_lines.clone();
     wrong_last[4] = withheld_line(4, "operator.registered", &other);
     assert!(matches!(
-        verify_partial(&with(&wrong_last)).unwrap_err(),
+        verify(&with(&wrong_last)).unwrap_err(),
         BundleError::RootMismatch { .. }
     ));
 
@@ -464,7 +451,7 @@ fn a_withheld_line_stands_for_its_leaf_hash_and_a_wrong_one_fails_at_its_seq() {
     for line in malformed {
         let mut bad = partial_lines.clone();
         bad[2] = line.clone();
-        let error = verify_partial(&with(&bad)).unwrap_err();
+        let error = verify(&with(&bad)).unwrap_err();
         assert!(
             matches!(error, BundleError::Withheld { seq: 2, .. }),
             "{}: {error}",
@@ -474,7 +461,7 @@ fn a_withheld_line_stands_for_its_leaf_hash_and_a_wrong_one_fails_at_its_seq() {
     let mut genesis = leaves;
     genesis[0] = withheld_line(0, "ledger.genesis", &hash(0));
     assert!(matches!(
-        verify_partial(&with(&genesis)).unwrap_err(),
+        verify(&with(&genesis)).unwrap_err(),
         BundleError::Chain(ChainError::WithheldGenesis)
     ));
 }

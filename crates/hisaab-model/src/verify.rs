@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
 
 use hisaab_log::bundle::{
-    parse_line, parse_withheld, BundleChecker, BundleError, BundleReader, BundleSummary,
+    parse_line, parse_withheld, BundleChecker, BundleError, BundleLine, BundleReader, BundleSummary,
 };
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
@@ -820,10 +820,17 @@ pub fn sub_state_proof<R: BufRead>(
 /// [`VerifyError::SubState`] when there is no entry at `seq` or it is no resolution.
 pub fn resolution_at<R: BufRead>(reader: R, seq: u64) -> Result<(u64, Hash), VerifyError> {
     let mut reader = BundleReader::new(reader)?;
-    while let Some(entry) = reader.next_entry()? {
-        if entry.entry().seq != seq {
-            continue;
-        }
+    while let Some(line) = reader.next_item()? {
+        let entry = match line {
+            BundleLine::Entry(entry) if entry.entry().seq == seq => entry,
+            BundleLine::Withheld { seq: withheld, .. } if withheld == seq => {
+                return Err(VerifyError::SubState(format!(
+                    "the entry at seq {seq} is withheld from this bundle (SPEC §6.1): a bundle \
+                     served to a reader who may read it holds it"
+                )));
+            }
+            _ => continue,
+        };
         let statement = &entry.entry().statement;
         return match crate::Body::try_parse(&statement.kind, &statement.body) {
             Ok(crate::Body::DisputeResolved(body)) => Ok((body.as_of, body.state_digest)),
@@ -901,7 +908,20 @@ pub fn check_disclosure<R: BufRead>(
     let mut recorded_at = None;
     let mut erased = Erasures::new();
     let mut reader = BundleReader::new(reader)?;
-    while let Some(entry) = reader.next_entry()? {
+    while let Some(line) = reader.next_item()? {
+        let entry = match line {
+            BundleLine::Entry(entry) => *entry,
+            // Records and erasures are public, never withheld (SPEC §13.4); an entry disclosed
+            // must be in the bundle.
+            BundleLine::Withheld { seq, .. } if wanted.contains(&seq) => {
+                return Err(VerifyError::Disclosure(format!(
+                    "entry {seq}, which it discloses, is withheld from this bundle (SPEC §6.1): \
+                     check it against a bundle that holds it, such as the public one of a \
+                     format-2 ledger"
+                )));
+            }
+            BundleLine::Withheld { .. } => continue,
+        };
         let seq = entry.entry().seq;
         let statement = &entry.entry().statement;
         if statement.kind == Kind::DisclosureRecorded.as_str() && recorded_at.is_none() {

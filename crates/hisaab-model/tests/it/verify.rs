@@ -155,3 +155,44 @@ fn a_properly_signed_and_chained_entry_that_breaks_a_rule_is_found() {
     assert_eq!(err.seq(), Some(seq));
     assert!(err.to_string().contains("rule 5"), "{err}");
 }
+
+/// `bytes` with the line of `seq` replaced by its withheld line (SPEC §6.1).
+fn withhold(bytes: &[u8], entries: &[SealedEntry], seq: usize) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+    let entry = &entries[seq];
+    lines[seq + 1] = json!({"withheld": {
+        "seq": seq,
+        "kind": entry.entry().statement.kind,
+        "leaf_hash": entry.event_hash().to_hex(),
+    }})
+    .to_string()
+    .into_bytes();
+    lines.join(&b'\n')
+}
+
+#[test]
+fn a_partial_bundle_verifies_replays_up_to_its_first_withheld_line_and_says_which() {
+    let (b, bytes) = standard_bundle();
+    let entries = b.ledger.entries().to_vec();
+    let last = entries.len() - 1;
+    let partial = withhold(&bytes, &entries, 1);
+    let verified = verify_bundle(&partial[..]).unwrap();
+    assert_eq!(verified.withheld, vec![1]);
+    assert_eq!(verified.replayed, 1);
+    assert_eq!(verified.root, verify_bundle(&bytes[..]).unwrap().root);
+
+    // The resolution an operator checks its sub-state against is read past withheld lines;
+    // a withheld one is named as such.
+    let error = hisaab_model::resolution_at(&partial[..], last as u64).unwrap_err();
+    assert!(
+        error.to_string().contains("not a dispute.resolved"),
+        "{error}"
+    );
+    let error = hisaab_model::resolution_at(&partial[..], 1).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("seq 1 is withheld from this bundle"),
+        "{error}"
+    );
+}
