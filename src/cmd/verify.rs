@@ -286,21 +286,16 @@ fn verify_bundle_file(
     let verified = match openings {
         None => hisaab_model::verify_bundle_cited(input, &cited),
         Some(file) => {
-            let mut read = OpeningsFile::read(BufReader::new(open_file(file)?)).map_err(|e| {
-                Failure {
-                    seq: None,
-                    error: anyhow::Error::new(e)
-                        .context(format!("{} is not an openings file (SPEC §12.6)", file.display())),
-                }
-            })?;
             // A file made before an erasure may still open the field erased: ignored, and said.
             let erased =
                 hisaab_model::erased_fields(BufReader::with_capacity(1 << 16, open_file(path)?))
                     .with_context(|| format!("cannot read {}", path.display()))?;
-            for ignored in hisaab_model::drop_erased(&mut read, &erased) {
-                notes.push(format!("warning: {ignored}"));
-            }
             if let Some((proof, seq)) = sub_state {
+                let mut read = OpeningsFile::read(BufReader::new(open_file(file)?))
+                    .map_err(|e| not_an_openings_file(file, e))?;
+                for ignored in hisaab_model::drop_erased(&mut read, &erased) {
+                    notes.push(format!("warning: {ignored}"));
+                }
                 let proof = read_proof(proof)?;
                 let (as_of, digest) =
                     hisaab_model::resolution_at(BufReader::new(open_file(path)?), seq)
@@ -320,7 +315,11 @@ fn verify_bundle_file(
                     },
                 )
             } else {
-            hisaab_model::verify_bundle_opened(input, &cited, &read).map(|opened| {
+            // The openings file is read as the bundle is, a line at a time.
+            let openings = BufReader::with_capacity(1 << 16, open_file(file)?);
+            hisaab_model::verify_bundle_opened_streaming(input, &cited, openings, &erased)
+                .map(|(opened, ignored)| {
+                notes.extend(ignored.iter().map(|i| format!("warning: {i}")));
                 notes.push(format!(
                     "{} entries opened, every opening checked against its commitment (SPEC §12.6)",
                     opened.opened
@@ -338,9 +337,12 @@ fn verify_bundle_file(
             }
         }
     }
-    .map_err(|e| Failure {
-        seq: e.seq(),
-        error: anyhow::Error::new(e),
+    .map_err(|e| match (e, openings) {
+        (hisaab_model::VerifyError::OpeningsFile(e), Some(file)) => not_an_openings_file(file, e),
+        (e, _) => Failure {
+            seq: e.seq(),
+            error: anyhow::Error::new(e),
+        },
     })?;
     pins.check(&vkey, Some(&verified.ledger_id))?;
     if let Some(note) = partial_note(&verified) {
@@ -370,6 +372,17 @@ fn verify_bundle_file(
         cosigned,
         notes,
     })
+}
+
+/// The failure of a file given as an openings file that is not one, naming its line.
+fn not_an_openings_file(file: &Path, error: hisaab_log::seal::SealError) -> Failure {
+    Failure {
+        seq: None,
+        error: anyhow::Error::new(error).context(format!(
+            "{} is not an openings file (SPEC §12.6)",
+            file.display()
+        )),
+    }
 }
 
 /// Checks a disclosure file against a bundle file verified already (SPEC §12.7): what it

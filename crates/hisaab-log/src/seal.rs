@@ -922,48 +922,126 @@ impl OpeningsFile {
 
     /// Reads a file: every line strict JSON (no duplicate key), in canonical form, ending in
     /// a newline; then the form of SPEC §12.6. The openings are not yet checked against any
-    /// entry: that is [`Openings::open`]'s.
+    /// entry: that is [`Openings::open`]'s. [`OpeningsReader`] reads the same lines one at a
+    /// time.
     ///
     /// # Errors
     /// [`SealError::Document`] naming the line that is wrong.
-    pub fn read<R: std::io::BufRead>(mut input: R) -> Result<Self, SealError> {
-        let mut header: Option<OpeningsHeader> = None;
+    pub fn read<R: std::io::BufRead>(input: R) -> Result<Self, SealError> {
+        let mut reader = OpeningsReader::new(input)?;
         let mut entries = Vec::new();
-        let mut line = Vec::new();
-        for number in 1usize.. {
-            line.clear();
-            let limit = u64::try_from(OPENINGS_LINE_BYTES_MAX).unwrap_or(u64::MAX) + 1;
-            let read = std::io::Read::take(&mut input, limit)
-                .read_until(b'\n', &mut line)
-                .map_err(|e| openings_error(format!("line {number}: cannot read: {e}")))?;
-            if read == 0 {
-                break;
-            }
-            if line.pop() != Some(b'\n') {
-                return Err(openings_error(format!(
-                    "line {number}: longer than {OPENINGS_LINE_BYTES_MAX} bytes or without its \
-                     newline"
-                )));
-            }
-            let at = |e: FormatError| openings_error(format!("line {number}: {e}"));
-            let value = jcs::parse_strict(&line).map_err(at)?;
-            if jcs::canonicalize_profile(&value).map_err(at)? != line {
-                return Err(openings_error(format!(
-                    "line {number}: not in canonical form (RFC 8785)"
-                )));
-            }
-            let parse = |e: serde_json::Error| openings_error(format!("line {number}: {e}"));
-            if header.is_none() {
-                header = Some(serde_json::from_value(value).map_err(parse)?);
-            } else {
-                entries.push(serde_json::from_value(value).map_err(parse)?);
-            }
+        while let Some(openings) = reader.next_openings()? {
+            entries.push(openings);
         }
-        let header = header.ok_or_else(|| openings_error("the file is empty".into()))?;
-        let file = OpeningsFile { header, entries };
-        file.check_form()?;
-        Ok(file)
+        Ok(OpeningsFile {
+            header: reader.header,
+            entries,
+        })
     }
+}
+
+/// An openings file (SPEC §12.6) read one line at a time, in memory that does not grow with
+/// the file: its header, then each entry's openings in ascending seq, every line held to the
+/// form [`OpeningsFile::read`] holds it to.
+#[derive(Debug)]
+pub struct OpeningsReader<R> {
+    input: R,
+    header: OpeningsHeader,
+    line: Vec<u8>,
+    /// The number of the last line read.
+    number: usize,
+    /// The seq of the last openings read.
+    last: Option<u64>,
+}
+
+impl<R: std::io::BufRead> OpeningsReader<R> {
+    /// Reads and checks the header (line 1).
+    ///
+    /// # Errors
+    /// [`SealError::Document`]: an empty file, or a header that is not one.
+    pub fn new(mut input: R) -> Result<Self, SealError> {
+        let mut line = Vec::new();
+        let value = read_canonical_line(&mut input, &mut line, 1)?
+            .ok_or_else(|| openings_error("the file is empty".into()))?;
+        let header: OpeningsHeader =
+            serde_json::from_value(value).map_err(|e| openings_error(format!("line 1: {e}")))?;
+        if header.openings != OPENINGS_FORMAT {
+            return Err(openings_error(format!(
+                "line 1: `openings` must be {OPENINGS_FORMAT:?}"
+            )));
+        }
+        Ok(OpeningsReader {
+            input,
+            header,
+            line,
+            number: 1,
+            last: None,
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &OpeningsHeader {
+        &self.header
+    }
+
+    /// The next entry's openings; `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// [`SealError::Document`] naming the line: not canonical JSON, not an entry's openings,
+    /// a seq not above the one before or not below the file's size.
+    pub fn next_openings(&mut self) -> Result<Option<Openings>, SealError> {
+        self.number += 1;
+        let number = self.number;
+        let Some(value) = read_canonical_line(&mut self.input, &mut self.line, number)? else {
+            return Ok(None);
+        };
+        let openings: Openings = serde_json::from_value(value)
+            .map_err(|e| openings_error(format!("line {number}: {e}")))?;
+        if let Some(last) = self.last.filter(|last| *last >= openings.seq) {
+            return Err(openings_error(format!(
+                "entries must be in ascending seq without repeats: {last} then {}",
+                openings.seq
+            )));
+        }
+        if openings.seq >= self.header.size {
+            return Err(openings_error(format!(
+                "entry {} is not below the file's size {}",
+                openings.seq, self.header.size
+            )));
+        }
+        self.last = Some(openings.seq);
+        Ok(Some(openings))
+    }
+}
+
+/// Reads line `number` of an openings file into `line`: strict JSON in canonical form, at
+/// most [`OPENINGS_LINE_BYTES_MAX`] bytes, ending in a newline; `Ok(None)` at the end.
+fn read_canonical_line<R: std::io::BufRead>(
+    input: &mut R,
+    line: &mut Vec<u8>,
+    number: usize,
+) -> Result<Option<Value>, SealError> {
+    line.clear();
+    let limit = u64::try_from(OPENINGS_LINE_BYTES_MAX).unwrap_or(u64::MAX) + 1;
+    let read = std::io::Read::take(&mut *input, limit)
+        .read_until(b'\n', line)
+        .map_err(|e| openings_error(format!("line {number}: cannot read: {e}")))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if line.pop() != Some(b'\n') {
+        return Err(openings_error(format!(
+            "line {number}: longer than {OPENINGS_LINE_BYTES_MAX} bytes or without its newline"
+        )));
+    }
+    let at = |e: FormatError| openings_error(format!("line {number}: {e}"));
+    let value = jcs::parse_strict(line).map_err(at)?;
+    if jcs::canonicalize_profile(&value).map_err(at)? != *line {
+        return Err(openings_error(format!(
+            "line {number}: not in canonical form (RFC 8785)"
+        )));
+    }
+    Ok(Some(value))
 }
 
 fn openings_error(reason: String) -> SealError {

@@ -28,7 +28,9 @@ use hisaab_log::bundle::{
 };
 use hisaab_log::chain::{ChainError, ChainVerifier};
 use hisaab_log::merkle::{leaf_hash, Frontier};
-use hisaab_log::seal::{Disclosed, Disclosure, Openings, OpeningsFile, SubStateProof};
+use hisaab_log::seal::{
+    Disclosed, Disclosure, Openings, OpeningsFile, OpeningsReader, SubStateProof,
+};
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use sha2::{Digest as _, Sha256};
 
@@ -126,6 +128,9 @@ pub enum VerifyError {
     /// another entry (SPEC §12.6).
     #[error("the openings do not go with the bundle: {0}")]
     Openings(String),
+    /// A line of an openings file that is not one (SPEC §12.6).
+    #[error("the openings file: {0}")]
+    OpeningsFile(#[from] hisaab_log::seal::SealError),
     /// A sub-state proof could not be made or does not hold (SPEC §12.8).
     #[error("sub-state proof: {0}")]
     SubState(String),
@@ -165,6 +170,7 @@ impl VerifyError {
             | VerifyError::SizeOutOfRange { .. }
             | VerifyError::Partial { .. }
             | VerifyError::Openings(_)
+            | VerifyError::OpeningsFile(_)
             | VerifyError::SubState(_)
             | VerifyError::Disclosure(_) => None,
         }
@@ -412,21 +418,90 @@ impl Rules for MemoryLedger {
     }
 }
 
+/// Where the streaming rules take each entry's openings from (SPEC §12.6), as the entries are
+/// applied in order.
+trait OpeningsFeed: Send + std::fmt::Debug {
+    /// The openings of entry `seq`, if the source holds any.
+    fn take(&mut self, seq: u64) -> Option<Openings>;
+}
+
+/// Openings held in memory, by seq.
+impl OpeningsFeed for BTreeMap<u64, Openings> {
+    fn take(&mut self, seq: u64) -> Option<Openings> {
+        self.remove(&seq)
+    }
+}
+
+/// Openings read from a file one line at a time as their entries are applied, in memory that
+/// does not grow with the file; the fields erased since the file was made are left out as
+/// they are read, and noted.
+#[derive(Debug)]
+struct StreamedOpenings<O> {
+    reader: OpeningsReader<O>,
+    /// The line read ahead: the openings of an entry not applied yet.
+    next: Option<Openings>,
+    done: bool,
+    erased: Erasures,
+    ignored: Vec<IgnoredOpening>,
+    opened: u64,
+    /// The first line that could not be read: the rest of the file is not read.
+    error: Option<hisaab_log::seal::SealError>,
+}
+
+impl<O: BufRead + Send + std::fmt::Debug> OpeningsFeed for StreamedOpenings<O> {
+    fn take(&mut self, seq: u64) -> Option<Openings> {
+        loop {
+            if self.next.is_none() && !self.done {
+                match self.reader.next_openings() {
+                    Ok(Some(openings)) => self.next = Some(openings),
+                    Ok(None) => self.done = true,
+                    Err(error) => {
+                        self.error = Some(error);
+                        self.done = true;
+                    }
+                }
+            }
+            match &self.next {
+                // The openings of an entry that was not applied (after a partial bundle's
+                // first withheld line, say) open nothing.
+                Some(next) if next.seq < seq => self.next = None,
+                Some(next) if next.seq == seq => {
+                    let mut openings = self.next.take()?;
+                    let entry = (openings.seq, &openings.event_hash, openings.kind.as_str());
+                    drop_erased_of(&mut openings.fields, entry, &self.erased, &mut self.ignored);
+                    if openings.fields.is_empty() {
+                        return None;
+                    }
+                    self.opened += 1;
+                    return Some(openings);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
 /// Rules over [`CitedHistory`]: memory bounded by the state, not the log.
 #[derive(Debug, Default)]
-struct Streaming {
+struct Streaming<F = BTreeMap<u64, Openings>> {
     ledger: Ledger,
     history: CitedHistory,
     /// The sizes at which to record the snapshot digest, and what was recorded.
     snapshot_sizes: BTreeSet<u64>,
     snapshots: BTreeMap<u64, Hash>,
-    /// The openings to replay the entries with (SPEC §12.6), by seq; each is taken as its
-    /// entry is applied.
-    openings: BTreeMap<u64, Openings>,
+    /// The openings to replay the entries with (SPEC §12.6); each is taken as its entry is
+    /// applied.
+    openings: F,
 }
 
 impl Streaming {
     fn new(cited: &BTreeSet<u64>, snapshot_sizes: &BTreeSet<u64>) -> Self {
+        Streaming::with_feed(cited, snapshot_sizes, BTreeMap::new())
+    }
+}
+
+impl<F: OpeningsFeed> Streaming<F> {
+    fn with_feed(cited: &BTreeSet<u64>, snapshot_sizes: &BTreeSet<u64>, openings: F) -> Self {
         Streaming {
             ledger: Ledger::new(),
             history: CitedHistory {
@@ -435,7 +510,7 @@ impl Streaming {
             },
             snapshot_sizes: snapshot_sizes.clone(),
             snapshots: BTreeMap::new(),
-            openings: BTreeMap::new(),
+            openings,
         }
     }
 
@@ -448,7 +523,7 @@ impl Streaming {
     }
 }
 
-impl Rules for Streaming {
+impl<F: OpeningsFeed> Rules for Streaming<F> {
     fn apply(&mut self, entry: &SealedEntry) -> Result<(), Violation> {
         self.record_snapshot();
         let size = self.ledger.size();
@@ -457,7 +532,7 @@ impl Rules for Streaming {
             self.history.digests.insert(size, digest);
         }
         let statement = &entry.entry().statement;
-        let fields = match self.openings.remove(&entry.entry().seq) {
+        let fields = match self.openings.take(entry.entry().seq) {
             None => None,
             Some(openings) => {
                 if openings.event_hash != entry.event_hash() || openings.kind != statement.kind {
@@ -734,16 +809,66 @@ fn run_opened<R: BufRead>(
 ) -> Result<(BundleSummary, Streaming, Takes), VerifyError> {
     let (summary, rules, takes) =
         run_bundle(reader, opened_rules(cited, openings), u64::MAX, takes)?;
-    // Entries are only appended: a file made at an earlier size opens the same entries of a
-    // later bundle, and the entries after it stay unopened (SPEC §12.6).
-    let header = &openings.header;
+    check_openings_header(&openings.header, &summary)?;
+    Ok((summary, rules, takes))
+}
+
+/// Entries are only appended: a file made at an earlier size opens the same entries of a
+/// later bundle, and the entries after it stay unopened (SPEC §12.6).
+fn check_openings_header(
+    header: &hisaab_log::seal::OpeningsHeader,
+    summary: &BundleSummary,
+) -> Result<(), VerifyError> {
     if header.ledger != summary.ledger_id || header.size > summary.checkpoint.size {
         return Err(VerifyError::Openings(format!(
             "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
             header.ledger, header.size, summary.ledger_id, summary.checkpoint.size
         )));
     }
-    Ok((summary, rules, takes))
+    Ok(())
+}
+
+/// [`verify_bundle_opened`] with the openings file read one line at a time as the entries it
+/// opens are applied, so that memory does not grow with the file (SPEC §12.6); the fields
+/// `erased` names (from [`erased_fields`] of the same bundle) are left out as they are read,
+/// and returned with the outcome, as [`drop_erased`] returns them.
+///
+/// # Errors
+/// As [`verify_bundle_opened`]; [`VerifyError::OpeningsFile`] for a line of the file that is
+/// not one of an openings file.
+pub fn verify_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::Debug>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    openings: O,
+    erased: &Erasures,
+) -> Result<(OpenedBundle, Vec<IgnoredOpening>), VerifyError> {
+    let feed = StreamedOpenings {
+        reader: OpeningsReader::new(openings)?,
+        next: None,
+        done: false,
+        erased: erased.clone(),
+        ignored: Vec::new(),
+        opened: 0,
+        error: None,
+    };
+    let header = feed.reader.header().clone();
+    let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
+    let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
+    check_openings_header(&header, &summary)?;
+    let ledger = &rules.ledger;
+    let feed = &rules.openings;
+    if let Some(error) = &feed.error {
+        return Err(VerifyError::OpeningsFile(error.clone()));
+    }
+    Ok((
+        OpenedBundle {
+            opened: feed.opened,
+            partial: ledger.is_partial(),
+            full_digest: ledger.full_state_digest(None),
+            bundle: verified_bundle(summary, ledger),
+        },
+        feed.ignored.clone(),
+    ))
 }
 
 /// [`verify_bundle_opened`], also taking the state at size `as_of`.
@@ -1093,9 +1218,9 @@ fn opened_rules(cited: &BTreeSet<u64>, openings: &OpeningsFile) -> Streaming {
     rules
 }
 
-fn replay_with<R: BufRead>(
+fn replay_with<R: BufRead, F: OpeningsFeed>(
     reader: R,
-    rules: Streaming,
+    rules: Streaming<F>,
     sizes: &[Option<u64>],
     at: Option<Date>,
 ) -> Result<ReplayedBundle, VerifyError> {

@@ -267,6 +267,45 @@ fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
         hisaab_model::verify_bundle_opened(&bytes[..], &cited, &other),
         Err(hisaab_model::VerifyError::Openings(_))
     ));
+
+    // The same files read a line at a time as the entries are applied: the same outcomes.
+    let streamed = |file: &OpeningsFile| {
+        let mut written = Vec::new();
+        file.write(&mut written).expect("writes");
+        let erased = hisaab_model::Erasures::new();
+        hisaab_model::verify_bundle_opened_streaming(&bytes[..], &cited, &written[..], &erased)
+    };
+    for file in [&read, &own] {
+        let (opened, ignored) = streamed(file).expect("opens");
+        assert_eq!(
+            opened,
+            hisaab_model::verify_bundle_opened(&bytes[..], &cited, file).expect("opens")
+        );
+        assert!(ignored.is_empty());
+    }
+    assert_eq!(streamed(&bad).unwrap_err().seq(), Some(seq));
+    assert!(matches!(
+        streamed(&other),
+        Err(hisaab_model::VerifyError::Openings(_))
+    ));
+    // A line that is not an entry's openings is named, whichever entry it would open.
+    let mut damaged = Vec::new();
+    read.write(&mut damaged).expect("writes");
+    let text = String::from_utf8(damaged).expect("utf-8");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[3] = "{\"seq\":3}";
+    let damaged = lines.join("\n") + "\n";
+    let error = hisaab_model::verify_bundle_opened_streaming(
+        &bytes[..],
+        &cited,
+        damaged.as_bytes(),
+        &hisaab_model::Erasures::new(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, hisaab_model::VerifyError::OpeningsFile(e) if e.to_string().contains("line 4")),
+        "{error}"
+    );
 }
 
 #[test]
