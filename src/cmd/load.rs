@@ -473,7 +473,7 @@ fn ingest_floor(
         .read_to_end(&mut bytes)?;
     let verified = hisaab_model::verify_bundle(bytes.as_slice())
         .context("the server's bundle does not verify")?;
-    let dir = TempDir::new()?;
+    let dir = tempfile::Builder::new().prefix("hisaab-load-").tempdir()?;
     let mut reader = BundleReader::new(bytes.as_slice())?;
     let genesis = reader
         .next_entry()?
@@ -572,29 +572,4 @@ fn ingest_floor(
     store.close()?;
     drop(store);
     Ok(figures(latencies, failed, wall))
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> Result<Self> {
-        let path = std::env::temp_dir().join(format!(
-            "hisaab-load-{}-{}",
-            std::process::id(),
-            util::now_unix_millis()
-        ));
-        std::fs::create_dir_all(&path)?;
-        Ok(TempDir(path))
-    }
-
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 use std::fs::File;
-use std::io::{BufReader, Read as _};
+use std::io::{BufReader, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -113,13 +113,8 @@ fn size_at_date(source: &str, day: Date, trust: &TrustArgs, key: Option<&Path>) 
         let mut session = connect::open(source, trust)?;
         connect::read_as(&mut session.client, key)?;
         let latest = session.latest_checkpoint()?.checkpoint;
-        let mut bytes = Vec::new();
-        session
-            .client
-            .bundle(latest.size)?
-            .read_to_end(&mut bytes)
-            .context("cannot read the bundle")?;
-        return count_recorded_by(bytes.as_slice(), day);
+        let response = session.client.bundle(latest.size)?;
+        return count_recorded_by(BufReader::with_capacity(1 << 16, response), day);
     }
     let path = PathBuf::from(source);
     if path.is_dir() {
@@ -289,21 +284,30 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
+    // Downloaded to a temporary file and read from it twice, as a bundle file is: memory
+    // does not grow with the log.
     let response = session.client.bundle(needed)?;
     let total = response.content_length();
-    let mut bytes = Vec::new();
-    ProgressReader::new(response, "downloading", total)
-        .read_to_end(&mut bytes)
-        .context("cannot read the bundle")?;
-    let cited = hisaab_model::cited_sizes(bytes.as_slice())?;
+    let mut file = tempfile::tempfile().context("cannot make a temporary file for the bundle")?;
+    std::io::copy(
+        &mut ProgressReader::new(response, "downloading", total),
+        &mut file,
+    )
+    .context("cannot read the bundle")?;
+    let mut read = || -> Result<BufReader<File>> {
+        file.seek(SeekFrom::Start(0))
+            .context("cannot read the bundle back")?;
+        Ok(BufReader::with_capacity(1 << 16, file.try_clone()?))
+    };
+    let cited = hisaab_model::cited_sizes(read()?)?;
     let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
     // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
     // replay is the full state.
     let replayed = match session.openings_file(needed) {
         Some(openings) => {
-            hisaab_model::replay_bundle_opened(bytes.as_slice(), &cited, &sizes, at, &openings)
+            hisaab_model::replay_bundle_opened(read()?, &cited, &sizes, at, &openings)
         }
-        None => replay_bundle(bytes.as_slice(), &cited, &sizes, at),
+        None => replay_bundle(read()?, &cited, &sizes, at),
     };
     let replayed = match replayed {
         Err(VerifyError::Partial { first_withheld, .. }) => {
