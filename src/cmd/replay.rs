@@ -216,6 +216,21 @@ fn check_header_key(path: &Path, pins: &hisaab_client::Pins) -> Result<()> {
     Ok(())
 }
 
+/// What `body` reads, in an anonymous temporary file (gone when closed): a download read as
+/// a file is, in memory that does not grow with it.
+fn downloaded(mut body: impl std::io::Read) -> Result<File> {
+    let mut file = tempfile::tempfile().context("cannot make a temporary file")?;
+    std::io::copy(&mut body, &mut file).context("cannot read the download")?;
+    Ok(file)
+}
+
+/// A reader of `file` from its start.
+fn from_start(file: &mut File) -> Result<BufReader<File>> {
+    file.seek(SeekFrom::Start(0))
+        .context("cannot read the download back")?;
+    Ok(BufReader::with_capacity(1 << 16, file.try_clone()?))
+}
+
 /// `--sub-state-proof OPERATOR --openings FILE`: the operator's sub-state proof (SPEC §12.8)
 /// in the full-state digest of the state at --as-of, from a bundle file verified with
 /// openings of every sealed field. The proof goes to stdout as JSON, the digest to stderr.
@@ -288,26 +303,24 @@ fn states_from_server(
     // does not grow with the log.
     let response = session.client.bundle(needed)?;
     let total = response.content_length();
-    let mut file = tempfile::tempfile().context("cannot make a temporary file for the bundle")?;
-    std::io::copy(
-        &mut ProgressReader::new(response, "downloading", total),
-        &mut file,
-    )
-    .context("cannot read the bundle")?;
-    let mut read = || -> Result<BufReader<File>> {
-        file.seek(SeekFrom::Start(0))
-            .context("cannot read the bundle back")?;
-        Ok(BufReader::with_capacity(1 << 16, file.try_clone()?))
-    };
-    let cited = hisaab_model::cited_sizes(read()?)?;
+    let mut file = downloaded(ProgressReader::new(response, "downloading", total))?;
+    let cited = hisaab_model::cited_sizes(from_start(&mut file)?)?;
     let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
     // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
-    // replay is the full state.
-    let replayed = match session.openings_file(needed) {
-        Some(openings) => {
-            hisaab_model::replay_bundle_opened(read()?, &cited, &sizes, at, &openings)
+    // replay is the full state; the openings file, as long as the bundle, is read a line at
+    // a time beside it.
+    let replayed = match session.openings_response(needed) {
+        Some(response) => {
+            let mut openings = downloaded(response)?;
+            hisaab_model::replay_bundle_opened_streaming(
+                from_start(&mut file)?,
+                &cited,
+                &sizes,
+                at,
+                from_start(&mut openings)?,
+            )
         }
-        None => replay_bundle(read()?, &cited, &sizes, at),
+        None => replay_bundle(from_start(&mut file)?, &cited, &sizes, at),
     };
     let replayed = match replayed {
         Err(VerifyError::Partial { first_withheld, .. }) => {

@@ -405,14 +405,19 @@ impl Session {
     /// keeps none (a format-1 ledger, or one served without its master key). Each opening is
     /// checked against its entry when the bundle is replayed over it.
     pub fn openings_file(&self, size: u64) -> Option<hisaab_log::seal::OpeningsFile> {
+        let response = self.openings_response(size)?;
+        hisaab_log::seal::OpeningsFile::read(BufReader::new(response)).ok()
+    }
+
+    /// [`Session::openings_file`] unread: the response whose body is the file, for a caller
+    /// that reads it a line at a time.
+    pub fn openings_response(&self, size: u64) -> Option<reqwest::blocking::Response> {
         if !self.client.has_credentials() || self.log.format < 2 {
             return None;
         }
-        let response = self
-            .client
+        self.client
             .get(&format!("/v1/openings?tree_size={size}"))
-            .ok()?;
-        hisaab_log::seal::OpeningsFile::read(BufReader::new(response)).ok()
+            .ok()
     }
 }
 

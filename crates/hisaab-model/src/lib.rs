@@ -74,10 +74,10 @@ pub use value::{
 };
 pub use verify::{
     check_disclosure, cited_size, cited_sizes, disclosure_record, drop_erased, erased_fields,
-    replay_bundle, replay_bundle_opened, report_seqs, resolution_at, sub_state_proof,
-    verify_bundle, verify_bundle_cited, verify_bundle_opened, verify_bundle_opened_streaming,
-    verify_entries, verify_entries_cited, verify_sub_state, CheckedDisclosure, Erasures,
-    IgnoredOpening, OpenedBundle, ReplayedBundle, VerifiedBundle, VerifiedEntries,
-    VerifiedSubState, VerifyError,
+    replay_bundle, replay_bundle_opened, replay_bundle_opened_streaming, report_seqs,
+    resolution_at, sub_state_proof, verify_bundle, verify_bundle_cited, verify_bundle_opened,
+    verify_bundle_opened_streaming, verify_entries, verify_entries_cited, verify_sub_state,
+    CheckedDisclosure, Erasures, IgnoredOpening, OpenedBundle, ReplayedBundle, VerifiedBundle,
+    VerifiedEntries, VerifiedSubState, VerifyError,
 };
 pub use view::{Reader, ReaderError, Scope, Scopes};

@@ -448,6 +448,30 @@ struct StreamedOpenings<O> {
     error: Option<hisaab_log::seal::SealError>,
 }
 
+impl<O: BufRead> StreamedOpenings<O> {
+    /// The feed of the openings file `openings` (its header read and checked here), leaving
+    /// out the fields `erased` names.
+    fn new(openings: O, erased: &Erasures) -> Result<Self, VerifyError> {
+        Ok(StreamedOpenings {
+            reader: OpeningsReader::new(openings)?,
+            next: None,
+            done: false,
+            erased: erased.clone(),
+            ignored: Vec::new(),
+            opened: 0,
+            error: None,
+        })
+    }
+
+    /// The first line of the file that could not be read, as the error it is.
+    fn check_read(&self) -> Result<(), VerifyError> {
+        match &self.error {
+            Some(error) => Err(VerifyError::OpeningsFile(error.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
 impl<O: BufRead + Send + std::fmt::Debug> OpeningsFeed for StreamedOpenings<O> {
     fn take(&mut self, seq: u64) -> Option<Openings> {
         loop {
@@ -842,24 +866,14 @@ pub fn verify_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     openings: O,
     erased: &Erasures,
 ) -> Result<(OpenedBundle, Vec<IgnoredOpening>), VerifyError> {
-    let feed = StreamedOpenings {
-        reader: OpeningsReader::new(openings)?,
-        next: None,
-        done: false,
-        erased: erased.clone(),
-        ignored: Vec::new(),
-        opened: 0,
-        error: None,
-    };
+    let feed = StreamedOpenings::new(openings, erased)?;
     let header = feed.reader.header().clone();
     let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
     let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
     check_openings_header(&header, &summary)?;
     let ledger = &rules.ledger;
     let feed = &rules.openings;
-    if let Some(error) = &feed.error {
-        return Err(VerifyError::OpeningsFile(error.clone()));
-    }
+    feed.check_read()?;
     Ok((
         OpenedBundle {
             opened: feed.opened,
@@ -1179,7 +1193,7 @@ pub fn replay_bundle<R: BufRead>(
     sizes: &[Option<u64>],
     at: Option<Date>,
 ) -> Result<ReplayedBundle, VerifyError> {
-    replay_with(reader, Streaming::new(cited, &BTreeSet::new()), sizes, at)
+    replay_with(reader, Streaming::new(cited, &BTreeSet::new()), sizes, at).map(|(r, _)| r)
 }
 
 /// [`replay_bundle`] over the openings of an openings file (SPEC §12.6), as
@@ -1196,15 +1210,45 @@ pub fn replay_bundle_opened<R: BufRead>(
     at: Option<Date>,
     openings: &OpeningsFile,
 ) -> Result<ReplayedBundle, VerifyError> {
-    let replayed = replay_with(reader, opened_rules(cited, openings), sizes, at)?;
-    let header = &openings.header;
+    let (replayed, _) = replay_with(reader, opened_rules(cited, openings), sizes, at)?;
+    check_replayed_openings(&openings.header, &replayed)?;
+    Ok(replayed)
+}
+
+/// [`replay_bundle_opened`] with the openings file read one line at a time as the entries it
+/// opens are applied, so that memory does not grow with the file (SPEC §12.6).
+///
+/// # Errors
+/// As [`replay_bundle_opened`]; [`VerifyError::OpeningsFile`] for a line of the file that is
+/// not one of an openings file.
+pub fn replay_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::Debug>(
+    reader: R,
+    cited: &BTreeSet<u64>,
+    sizes: &[Option<u64>],
+    at: Option<Date>,
+    openings: O,
+) -> Result<ReplayedBundle, VerifyError> {
+    let feed = StreamedOpenings::new(openings, &Erasures::new())?;
+    let header = feed.reader.header().clone();
+    let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
+    let (replayed, rules) = replay_with(reader, rules, sizes, at)?;
+    rules.openings.check_read()?;
+    check_replayed_openings(&header, &replayed)?;
+    Ok(replayed)
+}
+
+/// An openings file goes with a replayed bundle of its ledger and size.
+fn check_replayed_openings(
+    header: &hisaab_log::seal::OpeningsHeader,
+    replayed: &ReplayedBundle,
+) -> Result<(), VerifyError> {
     if header.ledger != replayed.ledger_id || header.size != replayed.size {
         return Err(VerifyError::Openings(format!(
             "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
             header.ledger, header.size, replayed.ledger_id, replayed.size
         )));
     }
-    Ok(replayed)
+    Ok(())
 }
 
 /// The streaming rules that open each entry with its line of `openings`.
@@ -1218,12 +1262,14 @@ fn opened_rules(cited: &BTreeSet<u64>, openings: &OpeningsFile) -> Streaming {
     rules
 }
 
+/// Replays a bundle with `rules`, taking the states at `sizes`; the rules are returned with
+/// what they hold at the end.
 fn replay_with<R: BufRead, F: OpeningsFeed>(
     reader: R,
     rules: Streaming<F>,
     sizes: &[Option<u64>],
     at: Option<Date>,
-) -> Result<ReplayedBundle, VerifyError> {
+) -> Result<(ReplayedBundle, Streaming<F>), VerifyError> {
     let check_below = if sizes.iter().any(Option::is_none) {
         u64::MAX
     } else {
@@ -1264,13 +1310,14 @@ fn replay_with<R: BufRead, F: OpeningsFeed>(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ReplayedBundle {
+    let replayed = ReplayedBundle {
         size: summary.checkpoint.size,
         root: summary.checkpoint.root,
         ledger_id: summary.ledger_id,
         origin: summary.checkpoint.origin,
         states,
-    })
+    };
+    Ok((replayed, rules))
 }
 
 /// Verifies a sequence of entries from seq 0: chain, strict signatures and every rule (for

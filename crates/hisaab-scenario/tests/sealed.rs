@@ -283,6 +283,21 @@ fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
         );
         assert!(ignored.is_empty());
     }
+    let mut written = Vec::new();
+    read.write(&mut written).expect("writes");
+    let sizes = [Some(5), None];
+    assert_eq!(
+        hisaab_model::replay_bundle_opened_streaming(
+            &bytes[..],
+            &cited,
+            &sizes,
+            None,
+            &written[..]
+        )
+        .expect("replays"),
+        hisaab_model::replay_bundle_opened(&bytes[..], &cited, &sizes, None, &read)
+            .expect("replays")
+    );
     assert_eq!(streamed(&bad).unwrap_err().seq(), Some(seq));
     assert!(matches!(
         streamed(&other),
