@@ -9,6 +9,7 @@ use anyhow::{bail, Result};
 use hisaab_client::{Client, Credentials, Pins, Session, SessionOptions, WitnessKey};
 use hisaab_log::note::VerifierKey;
 use hisaab_log::Hash;
+use hisaab_model::Reader;
 
 use crate::args::{ServerArgs, TrustArgs};
 use crate::exit::usage;
@@ -38,31 +39,37 @@ pub(crate) fn open(url: &str, trust: &TrustArgs) -> Result<Session> {
 
 /// Makes `client` read as the member holding the key in `key` (SPEC §13), found by its public
 /// key in the server's registry, which anyone may read; without a key, says that the public
-/// view is read. Returns the member id.
-pub(crate) fn read_as(client: &mut Client, key: Option<&Path>) -> Result<Option<String>> {
+/// view is read. Returns the reader class of SPEC §13.3 that the registry gives that member
+/// (what an honest server serves it).
+pub(crate) fn read_as(client: &mut Client, key: Option<&Path>) -> Result<Reader> {
     let Some(path) = key else {
         eprintln!(
             "note: reading the public view (no --key): operators' values, evidence, verdicts, \
              scores and the entries that hold them are not shown"
         );
         client.set_credentials(None);
-        return Ok(None);
+        return Ok(Reader::Public);
     };
     let key = crate::keyfile::read(path)?;
-    let member = member_of_key(client, &crate::keyfile::public(&key))?;
+    let (member, reader) = registered_member(client, &crate::keyfile::public(&key))?;
     eprintln!(
         "note: reading as member {member} (requests signed with {})",
         path.display()
     );
     client.set_credentials(Some(Credentials::Key {
-        member: member.clone(),
+        member,
         key: Box::new(key),
     }));
-    Ok(Some(member))
+    Ok(reader)
 }
 
 /// The member whose current key is `key`, from the server's registry (the public state).
 pub(crate) fn member_of_key(client: &Client, key: &hisaab_log::PublicKey) -> Result<String> {
+    registered_member(client, key).map(|(member, _)| member)
+}
+
+/// The member whose current key is `key` and its reader class, from the server's registry.
+fn registered_member(client: &Client, key: &hisaab_log::PublicKey) -> Result<(String, Reader)> {
     let public = client.clone().with_credentials(None).state(None, None)?;
     let Some((id, member)) = public.members.iter().find(|(_, member)| member.key == *key) else {
         bail!(
@@ -74,7 +81,7 @@ pub(crate) fn member_of_key(client: &Client, key: &hisaab_log::PublicKey) -> Res
     if member.status == hisaab_model::MemberStatus::Revoked {
         bail!("member {id} was revoked and may no longer read");
     }
-    Ok(id.as_str().to_owned())
+    Ok((id.as_str().to_owned(), Reader::of_member(member)))
 }
 
 /// Opens a session on the server the arguments name that reads as the member whose current

@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use hisaab_log::bundle::{BundleLine, BundleReader};
 use hisaab_log::seal::OpeningsFile;
 use hisaab_log::{Date, Hash};
-use hisaab_model::{diff, replay_bundle, Pillar, Slug, State, VerifyError};
+use hisaab_model::{diff, replay_bundle, Pillar, Reader, Slug, State, VerifyError};
 
 use crate::args::{ReplayArgs, TrustArgs};
 use crate::connect;
@@ -148,8 +148,8 @@ fn count_recorded_by(input: impl std::io::BufRead, day: Date) -> Result<u64> {
     if let (Some(first), Some(last)) = (undated.first(), undated.last()) {
         bail!(
             "entries {first} to {last} are withheld from this reader (SPEC §13.4), so whether \
-             they were recorded by the end of {day} cannot be read here: replay with --key as \
-             a reader who may read them, or with --as-of N"
+             they were recorded by the end of {day} cannot be read here: replay with --as-of N, \
+             or, from a server, with --key as a reader who may read them"
         );
     }
     Ok(count)
@@ -289,7 +289,7 @@ fn states_from_server(
     key: Option<&std::path::Path>,
 ) -> Result<Vec<State>> {
     let mut session = connect::open(url, trust)?;
-    connect::read_as(&mut session.client, key)?;
+    let reader = connect::read_as(&mut session.client, key)?;
     let latest = session.latest_checkpoint()?.checkpoint;
     let needed = sizes
         .iter()
@@ -322,10 +322,37 @@ fn states_from_server(
         }
         None => replay_bundle(from_start(&mut file)?, &cited, &sizes, at),
     };
+    // The bundle must be the pinned ledger's, consistent with the latest checkpoint.
+    let check = |ledger_id: Hash, checkpoint: &hisaab_log::note::Checkpoint| -> Result<()> {
+        if ledger_id != session.log.ledger {
+            bail!(
+                "the bundle is of ledger {ledger_id}, not the pinned {}",
+                session.log.ledger
+            );
+        }
+        hisaab_client::check_consistent(&session.client, checkpoint, &latest)
+            .context("the bundle is not consistent with the server's latest checkpoint")?;
+        Ok(())
+    };
     let replayed = match replayed {
         Err(VerifyError::Partial { first_withheld, .. }) => {
-            // The bundle verified up to its end (a partial one is refused otherwise, §6.2);
-            // only its replay stops at the first withheld entry.
+            // A full reader is served every entry (SPEC §13.4): a bundle that withholds one
+            // from it is not to be taken, nor a state in its place.
+            if reader == Reader::Full {
+                bail!(
+                    "the server withheld entry {first_withheld} from this reader, who may read \
+                     every entry (SPEC §13.4): its bundle is not the whole log"
+                );
+            }
+            // The bundle verified to its end (§6.2: a partial one is refused otherwise); only
+            // its replay stops at the first withheld entry. It is checked as any bundle, then
+            // the server's state for this reader is shown, checked against its own digest only.
+            let summary =
+                hisaab_log::bundle::verify_bundle_structure(from_start(&mut file)?, |_| {
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .context("the server's bundle does not verify")?;
+            check(summary.ledger_id, &summary.checkpoint)?;
             eprintln!(
                 "note: entry {first_withheld} is withheld from this reader (SPEC §13.4), so its \
                  bundle replays up to size {first_withheld} only; the state shown is the \
@@ -338,20 +365,12 @@ fn states_from_server(
         }
         other => other.context("the server's bundle does not verify")?,
     };
-    if replayed.ledger_id != session.log.ledger {
-        bail!(
-            "the bundle is of ledger {}, not the pinned {}",
-            replayed.ledger_id,
-            session.log.ledger
-        );
-    }
     let bundle_checkpoint = hisaab_log::note::Checkpoint {
         origin: replayed.origin.clone(),
         size: replayed.size,
         root: replayed.root,
     };
-    hisaab_client::check_consistent(&session.client, &bundle_checkpoint, &latest)
-        .context("the bundle is not consistent with the server's latest checkpoint")?;
+    check(replayed.ledger_id, &bundle_checkpoint)?;
     Ok(replayed.states)
 }
 

@@ -413,6 +413,14 @@ fn check_disclosure_file(bundle: &Path, file: &Path) -> Result<Vec<String>, Fail
         Some(seq) => format!("recorded in the ledger by the disclosure.recorded at seq {seq}"),
         None => "warning: no disclosure.recorded of this bundle records this disclosure".to_owned(),
     });
+    if let (Some(first), count) = (checked.withheld.first(), checked.withheld.len()) {
+        notes.push(format!(
+            "warning: the bundle is partial ({count} withheld, the first at seq {first}): an \
+             erasure or a record of this disclosure among them cannot be ruled \
+             out; check against a bundle that withholds nothing (the public one of a format-2 \
+             ledger)"
+        ));
+    }
     Ok(notes)
 }
 

@@ -417,8 +417,11 @@ fn a_disclosure_of_chosen_fields_verifies_against_the_public_bundle_and_is_recor
     assert_eq!(v["ok"], json!(true), "{output:?}");
     let notes = v["notes"].to_string();
     assert!(
-        notes.contains("partial")
-            && notes.contains(&format!("seq {submission} submission.filed `value`")),
+        notes.contains(&format!("seq {submission} submission.filed `value`"))
+            && notes.contains(&format!(
+                "the bundle is partial (1 withheld, the first at seq {other})"
+            ))
+            && notes.contains("cannot be ruled out"),
         "{notes}"
     );
     let output = check(&withheld(submission), &disclosure);
@@ -791,6 +794,13 @@ fn public_vectors_are_the_demo_s_report_and_a_partial_bundle() {
         })
         .collect();
     let leaf = String::from_utf8(report.entry.leaf_bytes().to_vec()).unwrap();
+    // The report names the full-state digest of this split, as the ledger checked at append.
+    assert_eq!(
+        before.ledger().full_state_digest(None).map(|d| d.to_hex()),
+        report.entry.entry().statement.body["state_digest"]
+            .as_str()
+            .map(str::to_owned)
+    );
 
     let v1 = build(&ScenarioConfig {
         format: 1,

@@ -999,13 +999,13 @@ impl<R: std::io::BufRead> OpeningsReader<R> {
             .map_err(|e| openings_error(format!("line {number}: {e}")))?;
         if let Some(last) = self.last.filter(|last| *last >= openings.seq) {
             return Err(openings_error(format!(
-                "entries must be in ascending seq without repeats: {last} then {}",
+                "line {number}: entries must be in ascending seq without repeats: {last} then {}",
                 openings.seq
             )));
         }
         if openings.seq >= self.header.size {
             return Err(openings_error(format!(
-                "entry {} is not below the file's size {}",
+                "line {number}: entry {} is not below the file's size {}",
                 openings.seq, self.header.size
             )));
         }

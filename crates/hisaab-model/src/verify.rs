@@ -130,7 +130,7 @@ pub enum VerifyError {
     Openings(String),
     /// A line of an openings file that is not one (SPEC §12.6).
     #[error("the openings file: {0}")]
-    OpeningsFile(#[from] hisaab_log::seal::SealError),
+    OpeningsFile(hisaab_log::seal::SealError),
     /// A sub-state proof could not be made or does not hold (SPEC §12.8).
     #[error("sub-state proof: {0}")]
     SubState(String),
@@ -453,7 +453,7 @@ impl<O: BufRead> StreamedOpenings<O> {
     /// out the fields `erased` names.
     fn new(openings: O, erased: &Erasures) -> Result<Self, VerifyError> {
         Ok(StreamedOpenings {
-            reader: OpeningsReader::new(openings)?,
+            reader: OpeningsReader::new(openings).map_err(VerifyError::OpeningsFile)?,
             next: None,
             done: false,
             erased: erased.clone(),
@@ -463,8 +463,18 @@ impl<O: BufRead> StreamedOpenings<O> {
         })
     }
 
-    /// The first line of the file that could not be read, as the error it is.
-    fn check_read(&self) -> Result<(), VerifyError> {
+    /// Reads the lines left (the openings of entries not applied: past the sizes replayed,
+    /// or past a partial bundle's first withheld line), each held to the file's form as
+    /// [`OpeningsFile::read`] holds it; then the first line of the file that could not be
+    /// read, as the error it is.
+    fn check_read(&mut self) -> Result<(), VerifyError> {
+        while self.error.is_none() && !self.done {
+            match self.reader.next_openings() {
+                Ok(Some(_)) => {}
+                Ok(None) => self.done = true,
+                Err(error) => self.error = Some(error),
+            }
+        }
         match &self.error {
             Some(error) => Err(VerifyError::OpeningsFile(error.clone())),
             None => Ok(()),
@@ -486,8 +496,8 @@ impl<O: BufRead + Send + std::fmt::Debug> OpeningsFeed for StreamedOpenings<O> {
                 }
             }
             match &self.next {
-                // The openings of an entry that was not applied (after a partial bundle's
-                // first withheld line, say) open nothing.
+                // Entries are applied in seq order from 0, each asking for its openings, so a
+                // line for an earlier seq cannot be left; were it, it would open nothing.
                 Some(next) if next.seq < seq => self.next = None,
                 Some(next) if next.seq == seq => {
                     let mut openings = self.next.take()?;
@@ -869,11 +879,11 @@ pub fn verify_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     let feed = StreamedOpenings::new(openings, erased)?;
     let header = feed.reader.header().clone();
     let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
-    let (summary, rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
+    let (summary, mut rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
     check_openings_header(&header, &summary)?;
+    rules.openings.check_read()?;
     let ledger = &rules.ledger;
     let feed = &rules.openings;
-    feed.check_read()?;
     Ok((
         OpenedBundle {
             opened: feed.opened,
@@ -998,6 +1008,10 @@ pub struct CheckedDisclosure {
     /// The disclosed fields that the bundle's `field.erased` statements erased: their values
     /// are left out of `disclosed` (SPEC §12.9).
     pub ignored: Vec<IgnoredOpening>,
+    /// The seqs of the bundle's withheld lines (SPEC §6.1), when it is partial: a withheld
+    /// line's kind is the server's word, so an erasure or a record among them is not ruled
+    /// out.
+    pub withheld: Vec<u64>,
 }
 
 /// The body of the `disclosure.recorded` statement that records `disclosure` (SPEC §12.7):
@@ -1046,12 +1060,14 @@ pub fn check_disclosure<R: BufRead>(
     let mut entries = BTreeMap::new();
     let mut recorded_at = None;
     let mut erased = Erasures::new();
+    let mut withheld = Vec::new();
     let mut reader = BundleReader::new(reader)?;
     while let Some(line) = reader.next_item()? {
         let entry = match line {
             BundleLine::Entry(entry) => *entry,
-            // Records and erasures are public, never withheld (SPEC §13.4); an entry disclosed
-            // must be in the bundle.
+            // An entry disclosed must be in the bundle. Records and erasures are public, never
+            // withheld by an honest server (SPEC §13.4); the caller is told of the withheld
+            // lines, whose kinds are the server's word.
             BundleLine::Withheld { seq, .. } if wanted.contains(&seq) => {
                 return Err(VerifyError::Disclosure(format!(
                     "entry {seq}, which it discloses, is withheld from this bundle (SPEC §6.1): \
@@ -1059,7 +1075,10 @@ pub fn check_disclosure<R: BufRead>(
                      format-2 ledger"
                 )));
             }
-            BundleLine::Withheld { .. } => continue,
+            BundleLine::Withheld { seq, .. } => {
+                withheld.push(seq);
+                continue;
+            }
         };
         let seq = entry.entry().seq;
         let statement = &entry.entry().statement;
@@ -1099,6 +1118,7 @@ pub fn check_disclosure<R: BufRead>(
         disclosed,
         recorded_at,
         ignored,
+        withheld,
     })
 }
 
@@ -1231,7 +1251,7 @@ pub fn replay_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     let feed = StreamedOpenings::new(openings, &Erasures::new())?;
     let header = feed.reader.header().clone();
     let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
-    let (replayed, rules) = replay_with(reader, rules, sizes, at)?;
+    let (replayed, mut rules) = replay_with(reader, rules, sizes, at)?;
     rules.openings.check_read()?;
     check_replayed_openings(&header, &replayed)?;
     Ok(replayed)

@@ -276,12 +276,11 @@ fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
         hisaab_model::verify_bundle_opened_streaming(&bytes[..], &cited, &written[..], &erased)
     };
     for file in [&read, &own] {
-        let (opened, ignored) = streamed(file).expect("opens");
+        let (opened, _) = streamed(file).expect("opens");
         assert_eq!(
             opened,
             hisaab_model::verify_bundle_opened(&bytes[..], &cited, file).expect("opens")
         );
-        assert!(ignored.is_empty());
     }
     let mut written = Vec::new();
     read.write(&mut written).expect("writes");
@@ -319,6 +318,23 @@ fn the_public_bundle_plus_openings_replays_the_full_state_and_its_digest() {
     .unwrap_err();
     assert!(
         matches!(&error, hisaab_model::VerifyError::OpeningsFile(e) if e.to_string().contains("line 4")),
+        "{error}"
+    );
+    // A damaged line past the sizes replayed is read and named too.
+    let last = lines.len() - 1;
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[last] = "not json";
+    let damaged = lines.join("\n") + "\n";
+    let error = hisaab_model::replay_bundle_opened_streaming(
+        &bytes[..],
+        &cited,
+        &[Some(5)],
+        None,
+        damaged.as_bytes(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, hisaab_model::VerifyError::OpeningsFile(e) if e.to_string().contains(&format!("line {}", last + 1))),
         "{error}"
     );
 }
