@@ -816,13 +816,17 @@ pub fn verify_bundle_opened<R: BufRead>(
 ) -> Result<OpenedBundle, VerifyError> {
     let opened = u64::try_from(openings.entries.len()).unwrap_or(u64::MAX);
     let (summary, rules, _) = run_opened(reader, cited, openings, Takes::none())?;
-    let ledger = rules.ledger();
-    Ok(OpenedBundle {
+    Ok(opened_bundle(summary, rules.ledger(), opened))
+}
+
+/// What a verification with openings proves, from the ledger it replayed.
+fn opened_bundle(summary: BundleSummary, ledger: &Ledger, opened: u64) -> OpenedBundle {
+    OpenedBundle {
         opened,
         partial: ledger.is_partial(),
         full_digest: ledger.full_state_digest(None),
         bundle: verified_bundle(summary, ledger),
-    })
+    }
 }
 
 /// A bundle verified with an openings file, and the state at one size of it.
@@ -882,15 +886,9 @@ pub fn verify_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     let (summary, mut rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
     check_openings_header(&header, &summary)?;
     rules.openings.check_read()?;
-    let ledger = &rules.ledger;
     let feed = &rules.openings;
     Ok((
-        OpenedBundle {
-            opened: feed.opened,
-            partial: ledger.is_partial(),
-            full_digest: ledger.full_state_digest(None),
-            bundle: verified_bundle(summary, ledger),
-        },
+        opened_bundle(summary, &rules.ledger, feed.opened),
         feed.ignored.clone(),
     ))
 }
