@@ -175,6 +175,31 @@ impl Trees {
         }
     }
 
+    /// Applies the snapshot thread's writes (`crate::snapshot`) to `snapshots` and `chunks` in
+    /// one sled transaction: a snapshot, its new chunks and the pruning of older ones land
+    /// whole or not at all.
+    pub(crate) fn apply_snapshots(
+        &self,
+        snapshots: &sled::Batch,
+        chunks: &sled::Batch,
+    ) -> Result<(), StoreError> {
+        let result: Result<(), TransactionError<()>> =
+            Transactional::transaction(&[&self.snapshots, &self.chunks][..], |views| {
+                for (view, batch) in views.iter().zip([snapshots, chunks]) {
+                    view.apply_batch(batch)?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(source)) => Err(StoreError::Sled {
+                what: "writing a snapshot",
+                source,
+            }),
+            Err(TransactionError::Abort(())) => Err(StoreError::Closed),
+        }
+    }
+
     /// Makes everything written so far durable.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.db

@@ -13,8 +13,8 @@
 //!    hashes already tie them to the signed root).
 //!
 //! # Torn batches
-//! A batch's entries, stored hashes, index records, snapshot and signed checkpoint are one
-//! sled transaction, and sled recovers a transaction whole or not at all (its batch manifest).
+//! A batch's entries, stored hashes, index records and signed checkpoint are one sled
+//! transaction (a snapshot is written after it, in one of its own), and sled recovers a transaction whole or not at all (its batch manifest).
 //! Should a batch still be found torn, entries and hashes past the latest checkpoint are a
 //! batch whose flush never returned, so no receipt was given for them: `open` removes them
 //! (and their index records and snapshots) and reports how many. Anything *missing* below the

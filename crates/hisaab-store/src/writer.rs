@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -17,18 +17,23 @@ use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
-use crate::replay::{encode_snapshot, PendingView, StoreHistory};
+use crate::replay::{PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
 use crate::shared::{Accepted, Committed, Request, Shared};
+use crate::snapshot::Job;
 
 /// The sequencer's state: the model state of everything it accepted.
 pub(crate) struct Writer {
     shared: Arc<Shared>,
     ledger: Ledger,
     clock: Arc<dyn Clock>,
+    /// Where the copies of the model state at snapshot sizes go once their batch is durable
+    /// (`crate::snapshot`); without a snapshot thread the sequencer writes them itself.
+    snapshots: Option<mpsc::SyncSender<Job>>,
 }
 
-/// A batch being built: entries `start..`, their stored hashes, snapshots.
+/// A batch being built: entries `start..`, their stored hashes, copies of the model state for
+/// snapshots.
 struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
@@ -47,7 +52,9 @@ struct Pending {
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
-    snapshots: Vec<(u64, Vec<u8>)>,
+    /// The model state at each snapshot size the batch reaches (only those that the pruning
+    /// of recent snapshots would not remove at once), for the snapshot thread.
+    snapshots: Job,
 }
 
 impl Pending {
@@ -131,6 +138,32 @@ impl Writer {
             shared,
             ledger,
             clock,
+            snapshots: None,
+        }
+    }
+
+    /// Hands snapshots to the snapshot thread that `sender` feeds.
+    pub(crate) fn with_snapshot_thread(mut self, sender: mpsc::SyncSender<Job>) -> Self {
+        self.snapshots = Some(sender);
+        self
+    }
+
+    /// Hands the model states of a durable batch to the snapshot thread, or writes them here
+    /// when there is none.
+    fn hand_over(&self, snapshots: Job) {
+        if snapshots.is_empty() {
+            return;
+        }
+        let snapshots = match &self.snapshots {
+            Some(sender) => match sender.send(snapshots) {
+                Ok(()) => return,
+                // The thread is gone (it stops only when the sequencer does): write them here.
+                Err(mpsc::SendError(snapshots)) => snapshots,
+            },
+            None => snapshots,
+        };
+        if let Err(error) = crate::snapshot::write(&self.shared, snapshots) {
+            tracing::warn!(%error, "a model snapshot was not written");
         }
     }
 
@@ -146,6 +179,7 @@ impl Writer {
         let mut writes = Writes::default();
         writes.meta.insert(FORMAT_KEY, FORMAT);
         self.commit(&pending, writes)?;
+        self.hand_over(pending.snapshots);
         Ok(())
     }
 
@@ -220,6 +254,8 @@ impl Writer {
             let result = self.accepted(&pending, admitted, &checkpoint);
             reply.send(result);
         }
+        // The batch is durable: its snapshots may be written now, after its receipts.
+        self.hand_over(std::mem::take(&mut pending.snapshots));
     }
 
     fn accepted(
@@ -322,9 +358,32 @@ impl Writer {
         pending.openings.push(openings);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
-            pending.snapshots.push((size, self.ledger.to_snapshot()));
+            self.keep_for_snapshot(pending, size);
         }
         Ok(Admitted::New(seq))
+    }
+
+    /// Keeps a copy of the model state at `size` for the snapshot thread. A copy costs far less
+    /// than the serialisation it replaces here; of the recent (not archive) ones in one batch
+    /// only the last `snapshots_kept` are kept, since pruning would remove the others at once.
+    fn keep_for_snapshot(&self, pending: &mut Pending, size: u64) {
+        let config = &self.shared.config;
+        let archive = config.snapshot_archive_every.max(1);
+        pending.snapshots.push((size, self.ledger.clone()));
+        let recent = pending
+            .snapshots
+            .iter()
+            .filter(|(size, _)| size % archive != 0)
+            .count();
+        if recent > config.snapshots_kept {
+            if let Some(oldest) = pending
+                .snapshots
+                .iter()
+                .position(|(size, _)| size % archive != 0)
+            {
+                pending.snapshots.remove(oldest);
+            }
+        }
     }
 
     /// Whether `envelope` is a `field.erased` naming an entry in sealed form (in this batch or
@@ -484,29 +543,6 @@ impl Writer {
             writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
             index = index.saturating_add(1);
         }
-        // Each snapshot adds only the chunks no stored snapshot has (`crate::chunks`); one
-        // that this batch's own pruning would remove at once is not written at all.
-        let pruned = self.pruned_snapshots(pending)?;
-        let mut written = HashSet::new();
-        let mut records = Vec::with_capacity(pending.snapshots.len());
-        for (snapshot_size, bytes) in &pending.snapshots {
-            if pruned.contains(snapshot_size) {
-                continue;
-            }
-            let encoded = encode_snapshot(&shared.trees, *snapshot_size, bytes, &mut written)?;
-            for (id, stored) in encoded.new_chunks {
-                writes.chunks.insert(id.as_bytes(), stored);
-            }
-            writes
-                .snapshots
-                .insert(&snapshot_size.to_be_bytes(), encoded.record.as_slice());
-            records.push(encoded.record);
-        }
-        for snapshot_size in &pruned {
-            writes.snapshots.remove(&snapshot_size.to_be_bytes());
-        }
-        let added: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-        crate::chunks::release(&shared.trees, &pruned, &added, &mut writes.chunks)?;
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
@@ -530,34 +566,6 @@ impl Writer {
             latest: latest.clone(),
         });
         Ok(latest)
-    }
-
-    /// The recent snapshots beyond `snapshots_kept` (archive ones stay), stored or of this
-    /// batch, once the batch's own are counted.
-    fn pruned_snapshots(&self, pending: &Pending) -> Result<BTreeSet<u64>, StoreError> {
-        if pending.snapshots.is_empty() {
-            return Ok(BTreeSet::new());
-        }
-        let config = &self.shared.config;
-        let archive = config.snapshot_archive_every.max(1);
-        let mut recent: Vec<u64> = Vec::new();
-        for item in self.shared.trees.snapshots.iter().keys() {
-            let key = item.map_err(StoreError::sled("listing snapshots"))?;
-            if let Some(size) = crate::layout::decode_u64(&key) {
-                if size % archive != 0 {
-                    recent.push(size);
-                }
-            }
-        }
-        recent.extend(
-            pending
-                .snapshots
-                .iter()
-                .map(|(size, _)| *size)
-                .filter(|size| size % archive != 0),
-        );
-        let excess = recent.len().saturating_sub(config.snapshots_kept);
-        Ok(recent.into_iter().take(excess).collect())
     }
 
     /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).

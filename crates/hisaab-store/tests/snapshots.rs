@@ -2,7 +2,9 @@
 //! chunk that no snapshot names, a damaged chunk makes its snapshot pass over (and `verify
 //! DIR` name it), a reopen resumes from a chunked snapshot, and a snapshot written whole by an
 //! earlier version is still resumed from; with a master key, the chunks are sealed and still
-//! shared.
+//! shared. Snapshots are written by a thread of their own after their batch is durable: close
+//! waits for the last one, and one lost to a crash after its batch leaves an older one to
+//! resume from.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -198,6 +200,74 @@ fn a_batch_that_writes_more_snapshots_than_are_kept_leaves_no_orphan_chunk() {
     drop(db);
     let store = common::open(dir.path(), config).unwrap();
     assert_eq!(store.open_report().snapshot_size, 400);
+}
+
+#[test]
+fn close_writes_the_snapshot_that_the_last_batch_reached() {
+    // The last append reaches 1024: its receipt comes before the snapshot thread writes the
+    // snapshot at 1024, and closing waits for it.
+    let dir = build(1024, config());
+    let db = common::sled_db(dir.path());
+    let sizes: Vec<u64> = records(&db).iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [896, 1024]);
+    drop(db);
+    let store = common::open(dir.path(), config()).unwrap();
+    let report = store.open_report();
+    assert_eq!(report.snapshot_size, 1024, "{report:?}");
+    assert_eq!(report.snapshots_refused, 0, "{report:?}");
+    assert_eq!(report.replayed_entries, 0, "{report:?}");
+}
+
+#[test]
+fn a_snapshot_lost_after_its_batch_was_durable_leaves_an_older_one_to_resume_from() {
+    let dir = build(1024, config());
+    let state = common::open(dir.path(), config())
+        .unwrap()
+        .state(None, None)
+        .unwrap();
+    // A crash after the batch that reached 1024 was flushed and before the snapshot thread's
+    // transaction: no record at 1024, and none of the chunks only it names.
+    {
+        let db = common::sled_db(dir.path());
+        let records = records(&db);
+        let [(older, kept), (1024, lost)] = &records[..] else {
+            panic!(
+                "snapshots at {:?}",
+                records.iter().map(|r| r.0).collect::<Vec<_>>()
+            );
+        };
+        assert_eq!(*older, 896);
+        let chunks = db.open_tree("chunks").unwrap();
+        for id in lost.iter().filter(|id| !kept.contains(id)) {
+            chunks.remove(id.as_bytes()).unwrap();
+        }
+        db.open_tree("snapshots")
+            .unwrap()
+            .remove(1024u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = common::open(dir.path(), config()).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(report.snapshot_size, 896, "{report:?}");
+    assert_eq!(report.snapshots_refused, 0, "{report:?}");
+    assert_eq!(report.replayed_entries, 128, "{report:?}");
+    assert_eq!(store.state(None, None).unwrap(), state);
+    store.verify_full().unwrap();
+    // The next snapshot is written as usual, and pruning keeps the two most recent.
+    common::fill(&store, 2, 128);
+    store.close().unwrap();
+    drop(store);
+    let db = common::sled_db(dir.path());
+    let sizes: Vec<u64> = records(&db).iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [896, 1152]);
+    let named: BTreeSet<Hash> = records(&db).into_iter().flat_map(|(_, ids)| ids).collect();
+    let stored: BTreeSet<Hash> = chunks(&db).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(stored, named);
+    drop(db);
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().snapshot_size, 1152);
+    assert_eq!(store.open_report().snapshots_refused, 0);
 }
 
 #[test]
