@@ -1,15 +1,20 @@
 //! Model snapshots written off the sequencer's critical path.
 //!
-//! Every `snapshot_every` entries the sequencer keeps a copy of its model state at exactly that
-//! size (a clone of the `Ledger`, no serialisation). Once the batch that reached the size is
-//! durable (flushed, the mark written, the size published) it hands the copies to the snapshot
-//! thread, which serialises, chunks and hashes them and writes them with the pruning of older
+//! The snapshot thread keeps a replica of the model state of its own. Once a batch that reached
+//! snapshot sizes is durable (flushed, the mark written, the size published) the sequencer
+//! hands it those sizes, nothing more: the thread brings its replica to each size by replaying
+//! the durable entries on the trusted path (`replay_trusted`, as every read of an older state
+//! does: the stored bytes in one pass, each tied to its stored leaf hash, with the openings
+//! kept now), serialises, chunks and hashes it, and writes it with the pruning of older
 //! snapshots (and the chunks only those named) in one sled transaction of its own, so that a
-//! snapshot is never half-written. A snapshot is a cache and may land after later batches; it
-//! never names a size whose entries are not durable: [`write`] refuses any size above the
-//! published one. A crash between a batch and its snapshot leaves the older snapshots, which
-//! `open` resumes from. Closing the store (and the reopen of [`crate::Store::recover`]) stops
-//! the sequencer first, then lets this thread write what it was handed, then flushes.
+//! snapshot is never half-written. The sequencer thus does no work that grows with the state
+//! for a snapshot: a copy of the state costs as much as its serialisation.
+//!
+//! A snapshot is a cache and may land after later batches; it never names a size whose
+//! entries are not durable: [`write`] refuses any size above the published one. A crash
+//! between a batch and its snapshot leaves the older snapshots, which `open` resumes from.
+//! Closing the store (and the reopen of [`crate::Store::recover`]) stops the sequencer first,
+//! then lets this thread write what it was handed, then flushes.
 //!
 //! Only this thread writes the `snapshots` and `chunks` trees while a store is open (`open`
 //! writes them before it starts, when it removes a torn tail or a refused snapshot).
@@ -22,86 +27,92 @@ use hisaab_model::Ledger;
 
 use crate::error::StoreError;
 use crate::layout::decode_u64;
-use crate::replay::encode_snapshot;
+use crate::replay::{encode_snapshot, replay_trusted};
 use crate::shared::Shared;
 
-/// Model states by tree size, handed over once their batch is durable.
-pub(crate) type Job = Vec<(u64, Ledger)>;
+/// The snapshot sizes a durable batch reached, in increasing order.
+pub(crate) type Job = Vec<u64>;
 
-/// How many jobs may wait for the thread before the sequencer waits for it: each holds copies
-/// of the model state, so a thread that falls behind slows appends rather than filling memory.
-const QUEUE_JOBS: usize = 2;
-
-/// Starts the snapshot thread over `shared`: where to hand it jobs, and its handle to join
-/// once every sender is gone (it writes what is queued first). `None` when the thread could
-/// not be started: the sequencer then writes its snapshots itself.
-pub(crate) fn spawn(shared: Arc<Shared>) -> Option<(mpsc::SyncSender<Job>, JoinHandle<()>)> {
-    let (sender, receiver) = mpsc::sync_channel::<Job>(QUEUE_JOBS);
+/// Starts the snapshot thread over `shared`, its replica starting from `replica` (the model
+/// state at the durable size): where to hand it jobs, and its handle to join once every
+/// sender is gone (it writes what is queued first). `None` when the thread could not be
+/// started: snapshots are then not written (they are a cache; `open` replays instead).
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    replica: Ledger,
+) -> Option<(mpsc::Sender<Job>, JoinHandle<()>)> {
+    let (sender, receiver) = mpsc::channel::<Job>();
     let spawned = std::thread::Builder::new()
         .name("hisaab-snapshots".into())
-        .spawn(move || run(&shared, &receiver));
+        .spawn(move || run(&shared, replica, &receiver));
     match spawned {
         Ok(handle) => Some((sender, handle)),
         Err(error) => {
-            tracing::warn!(%error, "no snapshot thread: the sequencer writes its snapshots");
+            tracing::warn!(%error, "no snapshot thread: no model snapshot will be written");
             None
         }
     }
 }
 
 /// Takes jobs until every sender is gone; jobs queued meanwhile are written together (one
-/// transaction, and the copies that this pruning would remove at once are never serialised).
-fn run(shared: &Shared, receiver: &mpsc::Receiver<Job>) {
-    while let Ok(mut snapshots) = receiver.recv() {
+/// transaction, and the states that this pruning would remove at once are never serialised).
+fn run(shared: &Shared, mut replica: Ledger, receiver: &mpsc::Receiver<Job>) {
+    while let Ok(mut sizes) = receiver.recv() {
         while let Ok(more) = receiver.try_recv() {
-            snapshots.extend(more);
+            sizes.extend(more);
         }
-        if let Err(error) = write(shared, snapshots) {
+        if let Err(error) = write(shared, &mut replica, &sizes) {
             // A snapshot is a cache: appends go on, and the next snapshot is tried as usual.
             tracing::warn!(%error, "a model snapshot was not written");
         }
     }
 }
 
-/// Writes the snapshots of `snapshots` (in increasing size) whose size is durable, with the
-/// pruning of the recent snapshots beyond `snapshots_kept` and the chunks no remaining
-/// snapshot names, in one transaction; answers the sizes written. A snapshot that this
-/// pruning removes at once is not written at all.
-pub(crate) fn write(shared: &Shared, snapshots: Job) -> Result<Vec<u64>, StoreError> {
+/// Brings `replica` to each of `sizes` (increasing) that is durable and not behind it, and
+/// writes the snapshots there, with the pruning of the recent snapshots beyond
+/// `snapshots_kept` and of the chunks no remaining snapshot names, in one transaction;
+/// answers the sizes written. A snapshot that this pruning removes at once is not serialised.
+pub(crate) fn write(
+    shared: &Shared,
+    replica: &mut Ledger,
+    sizes: &[u64],
+) -> Result<Vec<u64>, StoreError> {
     let durable = shared.size();
-    let (snapshots, beyond): (Job, Job) = snapshots
-        .into_iter()
-        .partition(|(size, ledger)| *size <= durable && ledger.size() == *size);
-    if let Some((size, _)) = beyond.first() {
+    let from = replica.size();
+    let (sizes, refused): (Vec<u64>, Vec<u64>) = sizes
+        .iter()
+        .partition(|&&size| size <= durable && size >= from && size > 0);
+    if let Some(size) = refused.first() {
         tracing::warn!(
             size,
             durable,
-            "a snapshot beyond the durable size was not written"
+            from,
+            "a snapshot beyond the durable size, or behind the replica, was not written"
         );
     }
-    if snapshots.is_empty() {
+    if sizes.is_empty() {
         return Ok(Vec::new());
     }
     let trees = &shared.trees;
-    let pruned = pruned_snapshots(shared, &snapshots)?;
+    let pruned = pruned_snapshots(shared, &sizes)?;
     let mut chunks = sled::Batch::default();
     let mut records_batch = sled::Batch::default();
     let mut written = HashSet::new();
-    let mut records = Vec::with_capacity(snapshots.len());
-    let mut sizes = Vec::with_capacity(snapshots.len());
-    for (size, ledger) in snapshots {
-        if pruned.contains(&size) {
+    let mut records = Vec::with_capacity(sizes.len());
+    let mut kept = Vec::with_capacity(sizes.len());
+    for size in sizes {
+        replay_trusted(trees, replica, size, None)?;
+        if pruned.contains(&size) || kept.last() == Some(&size) {
             continue;
         }
-        let bytes = zeroize::Zeroizing::new(ledger.to_snapshot());
-        drop(ledger);
+        let bytes = zeroize::Zeroizing::new(replica.to_snapshot());
         let encoded = encode_snapshot(trees, size, &bytes, &mut written)?;
         for (id, stored) in encoded.new_chunks {
             chunks.insert(id.as_bytes(), stored);
         }
         records_batch.insert(&size.to_be_bytes(), encoded.record.as_slice());
         records.push(encoded.record);
-        sizes.push(size);
+        kept.push(size);
     }
     for size in &pruned {
         records_batch.remove(&size.to_be_bytes());
@@ -109,12 +120,12 @@ pub(crate) fn write(shared: &Shared, snapshots: Job) -> Result<Vec<u64>, StoreEr
     let added: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
     crate::chunks::release(trees, &pruned, &added, &mut chunks)?;
     trees.apply_snapshots(&records_batch, &chunks)?;
-    Ok(sizes)
+    Ok(kept)
 }
 
 /// The recent snapshots beyond `snapshots_kept` (archive ones stay), stored or about to be
 /// written, once the new ones are counted.
-fn pruned_snapshots(shared: &Shared, snapshots: &Job) -> Result<BTreeSet<u64>, StoreError> {
+fn pruned_snapshots(shared: &Shared, sizes: &[u64]) -> Result<BTreeSet<u64>, StoreError> {
     let config = &shared.config;
     let archive = config.snapshot_archive_every.max(1);
     let mut recent: BTreeSet<u64> = BTreeSet::new();
@@ -126,12 +137,7 @@ fn pruned_snapshots(shared: &Shared, snapshots: &Job) -> Result<BTreeSet<u64>, S
             }
         }
     }
-    recent.extend(
-        snapshots
-            .iter()
-            .map(|(size, _)| *size)
-            .filter(|size| size % archive != 0),
-    );
+    recent.extend(sizes.iter().copied().filter(|size| size % archive != 0));
     let excess = recent.len().saturating_sub(config.snapshots_kept);
     Ok(recent.into_iter().take(excess).collect())
 }
@@ -142,12 +148,11 @@ mod tests {
 
     use std::sync::Arc;
 
-    use hisaab_log::{Entry, SealedEntry, Timestamp};
     use hisaab_testkit::fixture;
 
     use super::*;
     use crate::config::{ManualClock, StoreConfig};
-    use crate::replay::ledger_at;
+    use crate::replay::{ledger_at, load_snapshot};
     use crate::store::Store;
 
     fn stored_sizes(shared: &Shared) -> Vec<u64> {
@@ -177,38 +182,34 @@ mod tests {
         )
         .unwrap();
         let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
-        for n in 0..3 {
+        for n in 0..5 {
             let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
             store.append_blocking(envelope).unwrap();
         }
         let shared = store.shared().unwrap();
-        assert_eq!(shared.size(), 4);
-        let durable = ledger_at(&shared.trees, 4, None).unwrap();
+        assert_eq!(shared.size(), 6);
+        let mut replica = ledger_at(&shared.trees, 2, None).unwrap();
 
-        // The state one entry further, whose entry 4 was never appended (not durable).
-        let mut ahead = durable.clone();
-        let envelope = fixture::register_operator(ledger_id, 1, 3).unwrap();
-        let recorded_at = Timestamp::from_unix_millis(fixture::EPOCH_MILLIS + 2000).unwrap();
-        let entry = Entry::new(4, ahead.last_event_hash(), recorded_at, envelope);
-        ahead
-            .apply_trusted(&SealedEntry::seal(entry).unwrap())
-            .unwrap();
-        assert_eq!(ahead.size(), 5);
-        assert_eq!(write(&shared, vec![(5, ahead)]).unwrap(), Vec::<u64>::new());
-        assert_eq!(stored_sizes(&shared), Vec::<u64>::new());
-
-        // A copy that does not hold the size it is filed under is refused too.
+        // Beyond the durable size: nothing is written, and the replica stays where it was.
         assert_eq!(
-            write(&shared, vec![(3, durable.clone())]).unwrap(),
+            write(&shared, &mut replica, &[7]).unwrap(),
             Vec::<u64>::new()
         );
         assert_eq!(stored_sizes(&shared), Vec::<u64>::new());
+        assert_eq!(replica.size(), 2);
 
-        // The durable one is written, and read back as the state at its size.
-        assert_eq!(write(&shared, vec![(4, durable.clone())]).unwrap(), vec![4]);
-        assert_eq!(stored_sizes(&shared), vec![4]);
-        let (loaded, refused) = crate::replay::load_snapshot(&shared.trees, 4).unwrap();
-        assert_eq!((loaded, refused), (durable, 0));
+        // Durable sizes are written from the replica brought to each; one behind it is not.
+        assert_eq!(
+            write(&shared, &mut replica, &[1, 4, 6]).unwrap(),
+            vec![4, 6]
+        );
+        assert_eq!(stored_sizes(&shared), vec![4, 6]);
+        assert_eq!(replica, ledger_at(&shared.trees, 6, None).unwrap());
+        for size in [4, 6] {
+            let (loaded, refused) = load_snapshot(&shared.trees, size).unwrap();
+            assert_eq!(refused, 0);
+            assert_eq!(loaded.size(), size);
+        }
         drop(shared);
         store.close().unwrap();
     }

@@ -27,13 +27,14 @@ pub(crate) struct Writer {
     shared: Arc<Shared>,
     ledger: Ledger,
     clock: Arc<dyn Clock>,
-    /// Where the copies of the model state at snapshot sizes go once their batch is durable
-    /// (`crate::snapshot`); without a snapshot thread the sequencer writes them itself.
-    snapshots: Option<mpsc::SyncSender<Job>>,
+    /// Where the snapshot sizes a batch reached go once it is durable (`crate::snapshot`).
+    snapshots: Option<mpsc::Sender<Job>>,
+    /// Sizes reached before the snapshot thread was attached (the genesis batch of a store
+    /// being created), handed to it when it is.
+    deferred: Job,
 }
 
-/// A batch being built: entries `start..`, their stored hashes, copies of the model state for
-/// snapshots.
+/// A batch being built: entries `start..`, their stored hashes, the snapshot sizes it reaches.
 struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
@@ -52,8 +53,8 @@ struct Pending {
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
-    /// The model state at each snapshot size the batch reaches (only those that the pruning
-    /// of recent snapshots would not remove at once), for the snapshot thread.
+    /// The snapshot sizes the batch reaches (only those that the pruning of recent snapshots
+    /// would not remove at once), for the snapshot thread.
     snapshots: Job,
 }
 
@@ -139,31 +140,36 @@ impl Writer {
             ledger,
             clock,
             snapshots: None,
+            deferred: Vec::new(),
         }
     }
 
-    /// Hands snapshots to the snapshot thread that `sender` feeds.
-    pub(crate) fn with_snapshot_thread(mut self, sender: mpsc::SyncSender<Job>) -> Self {
+    /// The model state of everything accepted (and, between batches, durable).
+    pub(crate) fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Hands snapshot sizes to the snapshot thread that `sender` feeds, starting with those
+    /// reached before.
+    pub(crate) fn with_snapshot_thread(mut self, sender: mpsc::Sender<Job>) -> Self {
         self.snapshots = Some(sender);
+        let deferred = std::mem::take(&mut self.deferred);
+        self.hand_over(deferred);
         self
     }
 
-    /// Hands the model states of a durable batch to the snapshot thread, or writes them here
-    /// when there is none.
-    fn hand_over(&self, snapshots: Job) {
-        if snapshots.is_empty() {
+    /// Hands the snapshot sizes a durable batch reached to the snapshot thread (kept until
+    /// one is attached).
+    fn hand_over(&mut self, sizes: Job) {
+        if sizes.is_empty() {
             return;
         }
-        let snapshots = match &self.snapshots {
-            Some(sender) => match sender.send(snapshots) {
-                Ok(()) => return,
-                // The thread is gone (it stops only when the sequencer does): write them here.
-                Err(mpsc::SendError(snapshots)) => snapshots,
-            },
-            None => snapshots,
-        };
-        if let Err(error) = crate::snapshot::write(&self.shared, snapshots) {
-            tracing::warn!(%error, "a model snapshot was not written");
+        match &self.snapshots {
+            // A thread that is gone (it stops only when the sequencer does) writes nothing.
+            Some(sender) => {
+                let _gone = sender.send(sizes);
+            }
+            None => self.deferred.extend(sizes),
         }
     }
 
@@ -363,23 +369,23 @@ impl Writer {
         Ok(Admitted::New(seq))
     }
 
-    /// Keeps a copy of the model state at `size` for the snapshot thread. A copy costs far less
-    /// than the serialisation it replaces here; of the recent (not archive) ones in one batch
-    /// only the last `snapshots_kept` are kept, since pruning would remove the others at once.
+    /// Notes `size` for a snapshot (the snapshot thread replays to it: nothing here grows with
+    /// the state); of the recent (not archive) ones in one batch only the last
+    /// `snapshots_kept` are noted, since pruning would remove the others at once.
     fn keep_for_snapshot(&self, pending: &mut Pending, size: u64) {
         let config = &self.shared.config;
         let archive = config.snapshot_archive_every.max(1);
-        pending.snapshots.push((size, self.ledger.clone()));
+        pending.snapshots.push(size);
         let recent = pending
             .snapshots
             .iter()
-            .filter(|(size, _)| size % archive != 0)
+            .filter(|size| *size % archive != 0)
             .count();
         if recent > config.snapshots_kept {
             if let Some(oldest) = pending
                 .snapshots
                 .iter()
-                .position(|(size, _)| size % archive != 0)
+                .position(|size| size % archive != 0)
             {
                 pending.snapshots.remove(oldest);
             }
