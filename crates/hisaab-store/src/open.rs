@@ -8,7 +8,11 @@
 //! 4. the root recomputed from `O(log n)` stored hashes is the checkpoint's root;
 //! 5. every entry after the snapshot, and at least the last `tail_check_entries`: chain links,
 //!    leaf hash and the stored hashes it wrote, index records;
-//! 6. the model replays the entries after the snapshot: the last `tail_check_entries` with
+//! 6. the model resumes from the newest snapshot that checks out (checksum, chunks, digest,
+//!    size, last event hash); one that cannot show this store wrote it (a tag under the log
+//!    key, or sealed under the master key) is also checked against the one before it by
+//!    replaying the entries between them, and passed over if it holds another state;
+//! 7. the model replays the entries after the snapshot: the last `tail_check_entries` with
 //!    their signatures and every rule of SPEC §4, the ones before as trusted (their stored
 //!    hashes already tie them to the signed root).
 //!
@@ -28,13 +32,14 @@ use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
 use hisaab_model::{Ledger, Scopes};
 
+use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
     decode_u64, encode_scope, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT,
     FORMAT_KEY,
 };
-use crate::replay::{load_snapshot, replay, replay_trusted, Replay};
+use crate::replay::{load_snapshot, replay, replay_trusted, snapshot_authentic, Replay};
 use crate::report::{OpenReport, SignedCheckpoint};
 use crate::shared::{checked_log_vkey, genesis_body, Committed};
 
@@ -129,7 +134,17 @@ pub(crate) fn recover(
 
     // 5 and 6. The tail, and the model from the nearest snapshot.
     let (ledger, refused) = load_snapshot(trees, size)?;
-    let (mut ledger, resumed_from, refused) = check_newest_snapshot(trees, ledger, refused)?;
+    // A snapshot that shows this store wrote it (tagged under the log key, or sealed under the
+    // master key) is resumed from as it is; any other is checked against the one before it.
+    let tag_key = TagKey::of_log_key(log_key);
+    let authentic = ledger.size() > 0 && snapshot_authentic(trees, ledger.size(), &tag_key)?;
+    let (mut ledger, resumed_from, refused) = if authentic {
+        let resumed_from = ledger.size();
+        (ledger, resumed_from, refused)
+    } else {
+        check_newest_snapshot(trees, ledger, refused)?
+    };
+    report.snapshot_authenticated = authentic;
     report.snapshots_refused = refused;
     report.snapshot_size = resumed_from;
     let signatures_from = size.saturating_sub(config.tail_check_entries);
@@ -174,8 +189,9 @@ pub(crate) fn recover(
     })
 }
 
-/// The newest snapshot is checked against the one before it (or genesis) plus a replay of the
-/// entries between them, at the cost of one snapshot interval: a snapshot that parses and
+/// The newest snapshot, when it cannot show that this store wrote it, is checked against the
+/// one before it (or genesis) plus a replay of the entries between them, at the cost of one
+/// snapshot interval: a snapshot that parses and
 /// passes its checksum but holds another state (a bug, or a rewrite of the cache) is passed
 /// over and removed, so that no later read resumes from it either, and the replayed state is
 /// resumed from instead. `verify DIR`, which writes nothing, checks every kept snapshot this

@@ -7,7 +7,7 @@ use hisaab_log::seal::Openings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use hisaab_model::{History, HistoryError, Ledger, State};
 
-use crate::chunks::Record;
+use crate::chunks::{Record, TagKey};
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, parse_entry, Trees};
 
@@ -245,15 +245,38 @@ fn apply(
 
 /// A snapshot at tree size `size` as stored: its record, cut into chunks that are stored
 /// once each (`crate::chunks`), sealed under the master key when the store has one (the model
-/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10). `written`
-/// holds the chunk ids already in the batch and gains the new ones.
+/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10), else
+/// tagged under `tag_key`. `written` holds the chunk ids already in the batch and gains the
+/// new ones.
 pub(crate) fn encode_snapshot(
     trees: &Trees,
     size: u64,
     model_bytes: &[u8],
+    tag_key: &TagKey,
     written: &mut HashSet<Hash>,
 ) -> Result<crate::chunks::Encoded, StoreError> {
-    crate::chunks::encode(trees, size, model_bytes, written)
+    crate::chunks::encode(trees, size, model_bytes, tag_key, written)
+}
+
+/// Whether the snapshot stored at `size` is one this store wrote, as far as keys can show
+/// ([`crate::chunks::Chunked::authentic`]); meant for the snapshot [`load_snapshot`] just
+/// resumed from, whose chunks and digest it checked.
+pub(crate) fn snapshot_authentic(
+    trees: &Trees,
+    size: u64,
+    tag_key: &TagKey,
+) -> Result<bool, StoreError> {
+    let Some(value) = trees
+        .snapshots
+        .get(size.to_be_bytes())
+        .map_err(StoreError::sled("reading snapshots"))?
+    else {
+        return Ok(false);
+    };
+    Ok(match crate::chunks::parse(&value) {
+        Some(Record::Chunked(chunked)) => chunked.authentic(size, tag_key),
+        Some(Record::Whole(_)) | None => false,
+    })
 }
 
 /// The newest snapshot at or below `size_max` that checks out (checksum, decodes, its size

@@ -94,6 +94,7 @@ pub(crate) fn write(
         return Ok(Vec::new());
     }
     let trees = &shared.trees;
+    let tag_key = crate::chunks::TagKey::of_log_key(&shared.log_key);
     let pruned = pruned_snapshots(shared, &sizes)?;
     let mut chunks = sled::Batch::default();
     let mut records_batch = sled::Batch::default();
@@ -106,7 +107,7 @@ pub(crate) fn write(
             continue;
         }
         let bytes = zeroize::Zeroizing::new(replica.to_snapshot());
-        let encoded = encode_snapshot(trees, size, &bytes, &mut written)?;
+        let encoded = encode_snapshot(trees, size, &bytes, &tag_key, &mut written)?;
         for (id, stored) in encoded.new_chunks {
             chunks.insert(id.as_bytes(), stored);
         }

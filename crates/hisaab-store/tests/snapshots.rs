@@ -15,8 +15,9 @@ use std::path::Path;
 use hisaab_log::Hash;
 use hisaab_store::{Corruption, StoreConfig, StoreError};
 
-/// The first body byte of a snapshot record in chunks, in the clear.
-const CHUNKED_PLAIN: u8 = 0x03;
+/// The first body byte of a snapshot record in chunks, in the clear, tagged under the log key
+/// (the tag follows the digest).
+const CHUNKED_TAGGED: u8 = 0x05;
 
 fn config() -> StoreConfig {
     StoreConfig {
@@ -49,10 +50,10 @@ fn records(db: &sled::Db) -> Vec<(u64, Vec<Hash>)> {
             let body = &value[32..];
             assert_eq!(Hash::sha256(body).as_bytes(), &value[..32]);
             assert_eq!(
-                body[0], CHUNKED_PLAIN,
+                body[0], CHUNKED_TAGGED,
                 "the snapshot at {size} is not in chunks"
             );
-            let ids = body[33..]
+            let ids = body[65..]
                 .chunks_exact(32)
                 .map(|id| Hash::try_from_slice(id).unwrap())
                 .collect();
@@ -216,6 +217,8 @@ fn close_writes_the_snapshot_that_the_last_batch_reached() {
     assert_eq!(report.snapshot_size, 1024, "{report:?}");
     assert_eq!(report.snapshots_refused, 0, "{report:?}");
     assert_eq!(report.replayed_entries, 0, "{report:?}");
+    // Tagged under the log key: resumed from without replaying the interval before it.
+    assert!(report.snapshot_authenticated, "{report:?}");
 }
 
 #[test]
@@ -424,8 +427,8 @@ fn records_named(snapshots: &sled::Tree, except: u64) -> BTreeSet<Hash> {
         .filter_map(|item| {
             let (key, value) = item.unwrap();
             let size = u64::from_be_bytes(key.as_ref().try_into().unwrap());
-            (size != except && value.get(32) == Some(&CHUNKED_PLAIN)).then(|| {
-                value[65..]
+            (size != except && value.get(32) == Some(&CHUNKED_TAGGED)).then(|| {
+                value[97..]
                     .chunks_exact(32)
                     .map(|id| Hash::try_from_slice(id).unwrap())
                     .collect::<Vec<_>>()
