@@ -39,7 +39,9 @@ use crate::layout::{
     decode_u64, encode_scope, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT,
     FORMAT_KEY,
 };
-use crate::replay::{load_snapshot, replay, replay_trusted, snapshot_authentic, Replay};
+use crate::replay::{
+    load_snapshot, replay, replay_trusted, replay_trusted_checked, snapshot_authentic, Replay,
+};
 use crate::report::{OpenReport, SignedCheckpoint};
 use crate::shared::{checked_log_vkey, genesis_body, Committed};
 
@@ -149,22 +151,27 @@ pub(crate) fn recover(
     report.snapshot_size = resumed_from;
     let signatures_from = size.saturating_sub(config.tail_check_entries);
     let check_from = ledger.size().min(signatures_from);
-    let mut tail = TailCheck::new(trees, check_from, signatures_from, genesis.event_hash())?;
-    for seq in check_from..ledger.size() {
+    // Entries between the snapshot and the tail are tied to the signed root by their stored
+    // hashes, so they are read on the trusted path, in one pass from their stored bytes: each
+    // one's leaf hash against its stored one, the chain and form as the model applies them,
+    // the stored hashes it wrote and its index records (its statement id read alone).
+    replay_trusted_checked(
+        trees,
+        &mut ledger,
+        signatures_from,
+        |seq, event_hash, bytes| {
+            verify_stored_hashes_of(trees, seq, event_hash)?;
+            let id = statement_id(seq, bytes)?;
+            verify_index_records_of(trees, seq, event_hash, id)
+        },
+    )?;
+    // The tail goes through every rule again, its links checked from the entry before it.
+    let tail_from = ledger.size().min(signatures_from).max(check_from);
+    let mut tail = TailCheck::new(trees, tail_from, signatures_from, genesis.event_hash())?;
+    for seq in tail_from..ledger.size() {
         let sealed = trees.read_entry(seq, size)?;
         tail.check(&sealed)?;
     }
-    // Entries between the snapshot and the tail are tied to the signed root by their stored
-    // hashes, so they are folded in as trusted; the tail goes through every rule again.
-    let trusted_to = signatures_from.max(ledger.size());
-    replay(
-        trees,
-        &mut ledger,
-        trusted_to,
-        None,
-        Replay::Trusted,
-        |sealed| tail.check(sealed),
-    )?;
     replay(trees, &mut ledger, size, None, Replay::Checked, |sealed| {
         tail.check(sealed)
     })?;
@@ -225,6 +232,29 @@ fn check_newest_snapshot(
     Ok((replayed, earlier, refused.saturating_add(1)))
 }
 
+/// The statement id in the leaf bytes of entry `seq`, read alone (the rest skipped).
+fn statement_id(seq: u64, bytes: &[u8]) -> Result<&str, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Leaf<'a> {
+        #[serde(borrow)]
+        statement: Statement<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement<'a> {
+        #[serde(borrow)]
+        id: &'a str,
+    }
+    match serde_json::from_slice::<Leaf<'_>>(bytes) {
+        Ok(leaf) => Ok(leaf.statement.id),
+        // Bytes whose leaf hash is the stored one read this way; anything else says what is
+        // wrong through the full parse.
+        Err(_) => Err(match parse_entry(seq, bytes) {
+            Err(error) => error,
+            Ok(_) => Corruption::BadRecord { tree: "entries" }.into(),
+        }),
+    }
+}
+
 /// Checks entries in order from a starting seq: links (and, from `signatures_from` on, the
 /// signature), the stored hashes each one wrote, and its index records.
 struct TailCheck<'a> {
@@ -274,8 +304,16 @@ impl<'a> TailCheck<'a> {
 /// The stored hashes leaf `seq` wrote are what its leaf hash and the earlier stored hashes
 /// compute. Checked for every leaf in order, this proves every stored hash (by induction).
 pub(crate) fn verify_stored_hashes(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
-    let seq = sealed.entry().seq;
-    let expected = stored_hashes_for_leaf(seq, sealed.event_hash(), &SledHashes(&trees.hashes))
+    verify_stored_hashes_of(trees, sealed.entry().seq, sealed.event_hash())
+}
+
+/// [`verify_stored_hashes`] of leaf `seq` with leaf hash `event_hash`.
+fn verify_stored_hashes_of(
+    trees: &Trees,
+    seq: u64,
+    event_hash: hisaab_log::Hash,
+) -> Result<(), StoreError> {
+    let expected = stored_hashes_for_leaf(seq, event_hash, &SledHashes(&trees.hashes))
         .map_err(merkle_corruption)?;
     let mut index = stored_hash_count(seq);
     for (level, computed) in expected.into_iter().enumerate() {
@@ -337,8 +375,22 @@ fn index_scopes(trees: &Trees, size: u64) -> Result<u64, StoreError> {
 
 /// The event-hash and statement-id indexes point at this entry.
 pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
-    let seq = sealed.entry().seq;
-    let by_event = Trees::index_seq(&trees.by_event, "by_event", sealed.event_hash().as_bytes())?;
+    verify_index_records_of(
+        trees,
+        sealed.entry().seq,
+        sealed.event_hash(),
+        sealed.entry().statement.id.as_str(),
+    )
+}
+
+/// [`verify_index_records`] of entry `seq` with event hash `event_hash` and statement id `id`.
+fn verify_index_records_of(
+    trees: &Trees,
+    seq: u64,
+    event_hash: hisaab_log::Hash,
+    id: &str,
+) -> Result<(), StoreError> {
+    let by_event = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?;
     if by_event != Some(seq) {
         return Err(Corruption::Index {
             index: "by_event",
@@ -346,8 +398,7 @@ pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Resul
         }
         .into());
     }
-    let id = sealed.entry().statement.id.as_str().as_bytes();
-    if Trees::index_seq(&trees.by_statement, "by_statement", id)? != Some(seq) {
+    if Trees::index_seq(&trees.by_statement, "by_statement", id.as_bytes())? != Some(seq) {
         return Err(Corruption::Index {
             index: "by_statement",
             seq,

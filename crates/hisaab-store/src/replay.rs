@@ -143,7 +143,19 @@ pub(crate) fn replay_trusted(
     pending: Option<PendingView<'_>>,
 ) -> Result<(), StoreError> {
     let disk_end = pending.map_or(size, |p| p.start.min(size));
-    each_stored(trees, ledger.size(), disk_end, size, |seq, bytes| {
+    replay_trusted_checked(trees, ledger, disk_end, |_, _, _| Ok(()))?;
+    replay(trees, ledger, size, pending, Replay::Trusted, |_| Ok(()))
+}
+
+/// [`replay_trusted`] of the entries on disk up to `size`, calling `check` on each (its seq,
+/// its leaf hash, which is the stored one, and its bytes) before it is applied.
+pub(crate) fn replay_trusted_checked(
+    trees: &Trees,
+    ledger: &mut Ledger,
+    size: u64,
+    mut check: impl FnMut(u64, Hash, &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    each_stored(trees, ledger.size(), size, size, |seq, bytes| {
         // The bytes as appended: their leaf hash is the stored one (SPEC §2). The reading in
         // one pass does not re-check their canonical form, so a damaged byte must be caught
         // here, as `Store::entry_bytes` catches it.
@@ -157,6 +169,7 @@ pub(crate) fn replay_trusted(
             }
             .into());
         }
+        check(seq, computed, bytes)?;
         // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
         // without a master key keeps none.
         let kept = match &trees.vault {
@@ -173,8 +186,7 @@ pub(crate) fn replay_trusted(
                 .map_err(|violation| Corruption::Rejected { violation })?;
         }
         Ok(())
-    })?;
-    replay(trees, ledger, size, pending, Replay::Trusted, |_| Ok(()))
+    })
 }
 
 /// Calls `each` with the seq and stored bytes of every entry `from..to` on disk, in order;

@@ -271,6 +271,53 @@ fn a_wrong_index_record_is_found_by_verify_full() {
 }
 
 #[test]
+fn open_checks_the_entries_it_reads_on_the_trusted_path() {
+    // Snapshots every 8 and a tail of 4: open reads entries 16..17 on the trusted path (from
+    // the stored bytes in one pass) and 17..21 through every rule. The trusted ones still have
+    // their leaf hash, stored hashes and index records checked.
+    let dir = build();
+    let id_of = |db: &sled::Db, seq: u64| {
+        let entry = entries(db).get(seq.to_be_bytes()).unwrap().unwrap();
+        let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+        entry["statement"]["id"].as_str().unwrap().to_owned()
+    };
+    tamper(dir.path(), |db| {
+        let id = id_of(db, 16);
+        db.open_tree("by_statement")
+            .unwrap()
+            .insert(id.as_bytes(), &15u64.to_be_bytes())
+            .unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(
+            c,
+            Corruption::Index {
+                index: "by_statement",
+                seq: 16
+            }
+        ),
+        "{c}"
+    );
+    tamper(dir.path(), |db| {
+        let id = id_of(db, 16);
+        db.open_tree("by_statement")
+            .unwrap()
+            .insert(id.as_bytes(), &16u64.to_be_bytes())
+            .unwrap();
+    });
+    common::open(dir.path(), config()).unwrap();
+    tamper(dir.path(), |db| {
+        edit_entry(db, 16, "\"seq\":16", "\"seq\":61")
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(c, Corruption::LeafHashMismatch { seq: 16, .. }),
+        "{c}"
+    );
+}
+
+#[test]
 fn a_corrupt_snapshot_is_passed_over() {
     let dir = build();
     let state = common::open(dir.path(), config())
