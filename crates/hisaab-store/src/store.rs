@@ -19,7 +19,7 @@ use tokio::sync::{oneshot, Semaphore};
 use crate::config::{Clock, StoreConfig};
 use crate::db::open_db;
 use crate::error::{AppendError, StoreError};
-use crate::layout::Trees;
+use crate::layout::{Trees, UpperHashes};
 use crate::mark::Marker;
 use crate::openings::MasterKey;
 use crate::report::{Appended, OpenReport, Receipt, SignedCheckpoint};
@@ -167,6 +167,7 @@ impl Open {
         let config = reopen.config.clone();
         let trees = Trees::open(open_db(dir, &config)?)?.with_master_key(reopen.master.clone())?;
         let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
+        let upper = UpperHashes::load(&trees.hashes, recovered.committed.size)?;
         let shared = Arc::new(Shared {
             trees,
             config,
@@ -180,6 +181,7 @@ impl Open {
             failure: std::sync::OnceLock::new(),
             report: recovered.report,
             marker: Mutex::new(Marker::open(dir)?),
+            upper,
         });
         let writer = Writer::new(
             Arc::clone(&shared),
@@ -329,6 +331,7 @@ impl Store {
             failure: std::sync::OnceLock::new(),
             report: OpenReport::default(),
             marker: Mutex::new(Marker::open(dir)?),
+            upper: UpperHashes::default(),
         });
         let mut writer = Writer::new(Arc::clone(&shared), Ledger::new(), clock);
         writer

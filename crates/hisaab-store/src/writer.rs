@@ -561,6 +561,7 @@ impl Writer {
         self.prune_checkpoints(&mut writes)?;
         shared.trees.apply(&writes)?;
         shared.trees.flush()?;
+        shared.upper.extend(pending.start, &pending.hashes);
         shared
             .marker
             .lock()
