@@ -1,6 +1,8 @@
 //! Model snapshots written off the sequencer's critical path.
 //!
-//! The snapshot thread keeps a replica of the model state of its own. Once a batch that reached
+//! The snapshot thread keeps a replica of the model state of its own, built when it first needs
+//! it from the nearest snapshot plus replay (so that neither the open nor the sequencer pays
+//! for a copy of the state). Once a batch that reached
 //! snapshot sizes is durable (flushed, the mark written, the size published) the sequencer
 //! hands it those sizes, nothing more: the thread brings its replica to each size by replaying
 //! the durable entries on the trusted path (`replay_trusted`, as every read of an older state
@@ -27,24 +29,20 @@ use hisaab_model::Ledger;
 
 use crate::error::StoreError;
 use crate::layout::decode_u64;
-use crate::replay::{encode_snapshot, replay_trusted};
+use crate::replay::{encode_snapshot, ledger_at, replay_trusted};
 use crate::shared::Shared;
 
 /// The snapshot sizes a durable batch reached, in increasing order.
 pub(crate) type Job = Vec<u64>;
 
-/// Starts the snapshot thread over `shared`, its replica starting from `replica` (the model
-/// state at the durable size): where to hand it jobs, and its handle to join once every
-/// sender is gone (it writes what is queued first). `None` when the thread could not be
+/// Starts the snapshot thread over `shared`: where to hand it jobs, and its handle to join once
+/// every sender is gone (it writes what is queued first). `None` when the thread could not be
 /// started: snapshots are then not written (they are a cache; `open` replays instead).
-pub(crate) fn spawn(
-    shared: Arc<Shared>,
-    replica: Ledger,
-) -> Option<(mpsc::Sender<Job>, JoinHandle<()>)> {
+pub(crate) fn spawn(shared: Arc<Shared>) -> Option<(mpsc::Sender<Job>, JoinHandle<()>)> {
     let (sender, receiver) = mpsc::channel::<Job>();
     let spawned = std::thread::Builder::new()
         .name("hisaab-snapshots".into())
-        .spawn(move || run(&shared, replica, &receiver));
+        .spawn(move || run(&shared, &receiver));
     match spawned {
         Ok(handle) => Some((sender, handle)),
         Err(error) => {
@@ -56,12 +54,25 @@ pub(crate) fn spawn(
 
 /// Takes jobs until every sender is gone; jobs queued meanwhile are written together (one
 /// transaction, and the states that this pruning would remove at once are never serialised).
-fn run(shared: &Shared, mut replica: Ledger, receiver: &mpsc::Receiver<Job>) {
+fn run(shared: &Shared, receiver: &mpsc::Receiver<Job>) {
+    let mut replica: Option<Ledger> = None;
     while let Ok(mut sizes) = receiver.recv() {
         while let Ok(more) = receiver.try_recv() {
             sizes.extend(more);
         }
-        if let Err(error) = write(shared, &mut replica, &sizes) {
+        let first = sizes.first().copied().unwrap_or(0).min(shared.size());
+        let replica = match &mut replica {
+            Some(replica) => replica,
+            // The nearest snapshot at or below the first size, and replay.
+            None => match ledger_at(&shared.trees, first, None) {
+                Ok(built) => replica.insert(built),
+                Err(error) => {
+                    tracing::warn!(%error, "the snapshot thread's state could not be built");
+                    continue;
+                }
+            },
+        };
+        if let Err(error) = write(shared, replica, &sizes) {
             // A snapshot is a cache: appends go on, and the next snapshot is tried as usual.
             tracing::warn!(%error, "a model snapshot was not written");
         }
@@ -153,7 +164,7 @@ mod tests {
 
     use super::*;
     use crate::config::{ManualClock, StoreConfig};
-    use crate::replay::{ledger_at, load_snapshot};
+    use crate::replay::load_snapshot;
     use crate::store::Store;
 
     fn stored_sizes(shared: &Shared) -> Vec<u64> {

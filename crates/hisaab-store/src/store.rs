@@ -193,9 +193,7 @@ impl Open {
 
     /// Starts the snapshot thread and the sequencer thread over `shared`.
     fn start(shared: Arc<Shared>, writer: Writer) -> Open {
-        // The snapshot thread's replica starts as a copy of the sequencer's state, once.
-        let replica = writer.ledger().clone();
-        let (writer, snapshots) = match crate::snapshot::spawn(Arc::clone(&shared), replica) {
+        let (writer, snapshots) = match crate::snapshot::spawn(Arc::clone(&shared)) {
             Some((to_snapshots, handle)) => {
                 (writer.with_snapshot_thread(to_snapshots), Some(handle))
             }

@@ -144,11 +144,6 @@ impl Writer {
         }
     }
 
-    /// The model state of everything accepted (and, between batches, durable).
-    pub(crate) fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-
     /// Hands snapshot sizes to the snapshot thread that `sender` feeds, starting with those
     /// reached before.
     pub(crate) fn with_snapshot_thread(mut self, sender: mpsc::Sender<Job>) -> Self {
