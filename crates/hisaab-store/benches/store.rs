@@ -363,6 +363,27 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Whether open is also measured on untagged copies (`HISAAB_BENCH_UNTAGGED=0`: not, which
+/// spares copying the stores).
+fn with_untagged() -> bool {
+    std::env::var("HISAAB_BENCH_UNTAGGED").map_or(true, |v| v != "0")
+}
+
+/// Stored hashes read from a sled tree alone, one `get` each.
+struct SledOnly(sled::Tree);
+
+impl hisaab_log::merkle::HashReader for SledOnly {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, hisaab_log::merkle::MerkleError> {
+        Ok(indexes
+            .iter()
+            .map(|index| {
+                let value = self.0.get(index.to_be_bytes()).unwrap().unwrap();
+                Hash::try_from_slice(&value).unwrap()
+            })
+            .collect())
+    }
+}
+
 /// Criterion's measurement of `Store::open` on `dir` (and the open report, once).
 fn bench_open(
     c: &mut Criterion,
@@ -393,9 +414,11 @@ fn proofs_and_open(c: &mut Criterion) {
         drop(store);
         let log_key = hisaab_testkit::key(hisaab_testkit::seed::LOG);
         bench_open(c, "resubmissions", size, &dir, &log_key);
-        let untagged = untagged_copy(&dir);
-        bench_open(c, "resubmissions_untagged", size, &untagged, &log_key);
-        std::fs::remove_dir_all(&untagged).unwrap();
+        if with_untagged() {
+            let untagged = untagged_copy(&dir);
+            bench_open(c, "resubmissions_untagged", size, &untagged, &log_key);
+            std::fs::remove_dir_all(&untagged).unwrap();
+        }
 
         let (store, dir) = big_store(size);
         let size = store.size();
@@ -428,7 +451,36 @@ fn proofs_and_open(c: &mut Criterion) {
         store.close().unwrap();
         drop(store);
 
+        // The same proofs read from sled alone, as the store read them before it kept the
+        // upper levels in memory.
+        {
+            let db = hisaab_store::open_db(&dir, &bench_config()).unwrap();
+            let hashes = SledOnly(db.open_tree("hashes").unwrap());
+            let mut group = c.benchmark_group("proof_sled_only");
+            group.bench_function(BenchmarkId::new("inclusion", size), |b| {
+                b.iter(|| {
+                    index = index
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    hisaab_log::merkle::inclusion_proof(index % size, size, &hashes).unwrap()
+                });
+            });
+            group.bench_function(BenchmarkId::new("consistency", size), |b| {
+                b.iter(|| {
+                    index = index
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    hisaab_log::merkle::consistency_proof(1 + index % (size - 1), size, &hashes)
+                        .unwrap()
+                });
+            });
+            group.finish();
+        }
+
         bench_open(c, "open", size, &dir, &fixture::log_key());
+        if !with_untagged() {
+            continue;
+        }
         let untagged = untagged_copy(&dir);
         bench_open(c, "open_untagged", size, &untagged, &fixture::log_key());
         std::fs::remove_dir_all(&untagged).unwrap();
