@@ -7,7 +7,12 @@
 //! cargo bench -p hisaab-store --bench floor                      # 10^4 entries
 //! HISAAB_FLOOR_SIZES=10000,100000 cargo bench -p hisaab-store --bench floor
 //! HISAAB_FLOOR_COMPRESSION=1 cargo bench -p hisaab-store --bench floor  # sled compresses
+//! HISAAB_FLOOR_ONLY=ingest HISAAB_FLOOR_SIZES=10000,100000 cargo bench -p hisaab-store --bench floor
 //! ```
+//!
+//! `HISAAB_FLOOR_ONLY=ingest` measures only the durable ingest (registrations), with the
+//! rate over each tenth of the log (does ingest slow as the state grows?) and the append
+//! latencies' percentiles.
 //!
 //! For each size it builds a store of `operator.registered` statements (durable appends from
 //! 64 concurrent tasks, group commit), exports its bundle, and measures:
@@ -67,7 +72,12 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         load_average()
     );
+    let ingest_only = std::env::var("HISAAB_FLOOR_ONLY").is_ok_and(|v| v == "ingest");
     for size in sizes {
+        if ingest_only {
+            run_ingest(size);
+            continue;
+        }
         run(size, &out_dir);
         run_submissions(size, &out_dir);
     }
@@ -282,6 +292,144 @@ fn run(size: u64, out_dir: &Path) {
         audit.as_secs_f64()
     );
     println!("  bundle kept at {}", bundle_path.display());
+}
+
+/// Durable ingest alone: the rate over each tenth of the log and the latency of each append
+/// (from the call to its receipt), from `TASKS` concurrent tasks.
+fn run_ingest(size: u64) {
+    println!(
+        "\n== {size} entries, ingest only (load average {}) ==",
+        load_average()
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
+    let store = Store::create(
+        dir.path(),
+        fixture::genesis().unwrap(),
+        fixture::log_key(),
+        store_config(),
+        clock,
+    )
+    .unwrap();
+    let ledger = store.entry(0).unwrap().unwrap().event_hash();
+    let envelopes: Vec<Envelope> = (1..size)
+        .map(|n| fixture::register_operator(ledger, 1, n).unwrap())
+        .collect();
+    let count = envelopes.len();
+    let queue = Arc::new(Mutex::new(envelopes.into_iter().enumerate()));
+    // (index, when its receipt came, how long it took)
+    let done: Arc<Mutex<Vec<(usize, Duration, Duration)>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let started = Instant::now();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..TASKS)
+            .map(|_| {
+                let store = store.clone();
+                let queue = Arc::clone(&queue);
+                let done = Arc::clone(&done);
+                tokio::spawn(async move {
+                    loop {
+                        let next = queue.lock().unwrap().next();
+                        let Some((index, envelope)) = next else { break };
+                        let asked = Instant::now();
+                        store.append(envelope).await.unwrap();
+                        let now = Instant::now();
+                        done.lock()
+                            .unwrap()
+                            .push((index, now - started, now - asked));
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let total = started.elapsed();
+    store.close().unwrap();
+    drop(store);
+    let mut done = std::mem::take(&mut *done.lock().unwrap());
+    line(
+        "durable ingest, in process (64 tasks)",
+        size - 1,
+        total,
+        None,
+    );
+    // Receipts in the order they came: the rate over each tenth of them.
+    done.sort_by_key(|&(_, at, _)| at);
+    let tenth = count.div_ceil(10).max(1);
+    let mut rates = Vec::new();
+    let mut from = Duration::ZERO;
+    for chunk in done.chunks(tenth) {
+        let Some(&(_, to, _)) = chunk.last() else {
+            continue;
+        };
+        rates.push(format!("{:.0}", per_second(chunk.len() as u64, to - from)));
+        from = to;
+    }
+    println!(
+        "  rate per tenth of the log (entries/s): {}",
+        rates.join(" ")
+    );
+    let mut latencies: Vec<Duration> = done.iter().map(|&(_, _, took)| took).collect();
+    // The nearest rank: `per_mille` thousandths of the way from the first to the last.
+    let percentile = |latencies: &[Duration], per_mille: usize| {
+        let index = (latencies.len().saturating_sub(1) * per_mille + 500) / 1000;
+        latencies[index].as_secs_f64() * 1e3
+    };
+    let last_tenth: Vec<Duration> = {
+        let mut last: Vec<Duration> = done
+            .iter()
+            .filter(|&&(index, _, _)| index >= count - tenth)
+            .map(|&(_, _, took)| took)
+            .collect();
+        last.sort();
+        last
+    };
+    latencies.sort();
+    println!(
+        "  append latency p50 / p99 / max (ms): {:.1} / {:.1} / {:.1}; last tenth p50 / p99 / \
+         max: {:.1} / {:.1} / {:.1}",
+        percentile(&latencies, 500),
+        percentile(&latencies, 990),
+        percentile(&latencies, 1000),
+        percentile(&last_tenth, 500),
+        percentile(&last_tenth, 990),
+        percentile(&last_tenth, 1000),
+    );
+    // What the sequencer does at each snapshot size (a copy of the model state for the
+    // snapshot thread) against what it did before (the serialisation), on the state at the end.
+    let mut ledger = Ledger::new();
+    let reopened = Store::open(
+        dir.path(),
+        fixture::log_key(),
+        store_config(),
+        Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000)),
+    )
+    .unwrap();
+    for seq in 0..size {
+        let sealed = reopened.entry(seq).unwrap().unwrap();
+        ledger.apply_trusted(&sealed).unwrap();
+    }
+    reopened.close().unwrap();
+    let started = Instant::now();
+    let copy = ledger.clone();
+    let cloned = started.elapsed();
+    let started = Instant::now();
+    let bytes = ledger.to_snapshot();
+    let serialised = started.elapsed();
+    assert_eq!(copy, ledger);
+    println!(
+        "  model state at {size}: copy {:.1} ms, serialisation {:.1} ms ({:.1} MB)",
+        cloned.as_secs_f64() * 1e3,
+        serialised.as_secs_f64() * 1e3,
+        bytes.len() as f64 / 1e6
+    );
+    println!("  load average at the end: {}", load_average());
 }
 
 fn append_concurrently(runtime: &tokio::runtime::Runtime, store: &Store, envelopes: Vec<Envelope>) {

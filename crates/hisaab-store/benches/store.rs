@@ -3,7 +3,12 @@
 //!
 //! The big stores (10^5 and 10^6 entries) are built once and cached under the target
 //! directory (`$CARGO_TARGET_DIR/hisaab-store-bench/`); building 10^6 takes minutes.
-//! `HISAAB_BENCH_BIG_SIZES=100000` limits the sizes built.
+//! `HISAAB_BENCH_BIG_SIZES=100000` limits the sizes built. Two workloads: operator
+//! registrations (`store-<size>`: the state grows with the log) and one KPI submission filed
+//! again and again, each superseding the last (`resubmissions-<size>`: the state stays small).
+//! Open is measured on each as written (its newest snapshot tagged under the log key) and on a
+//! copy whose snapshots are rewritten untagged, as stores wrote them before tags (open then
+//! checks the newest against the one before by replaying the entries between them).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::path::{Path, PathBuf};
@@ -208,8 +213,213 @@ fn big_store(size: u64) -> (Store, PathBuf) {
     (store, dir)
 }
 
+/// Opens the cached store of `size` entries of resubmissions (one KPI submission filed again
+/// and again, each superseding the last: the state stays small), building it first if
+/// needed. The entries are appended in order from one thread (each names the one before), in
+/// groups whose event hashes are computed ahead: the store's clock stands still, so each
+/// entry's `recorded_at` is known.
+fn resubmissions_store(size: u64) -> (Store, PathBuf) {
+    use hisaab_testkit::{key, seed, submission, Builder};
+
+    let builder = Builder::standard();
+    let now_ms = builder.clock_s * 1000;
+    let clock = Arc::new(ManualClock::new(now_ms));
+    let config = bench_config();
+    let dir = cache_dir().join(format!("resubmissions-{size}"));
+    let store = if dir.join("conf").exists() {
+        Store::open(&dir, key(seed::LOG), config, clock.clone()).unwrap()
+    } else {
+        std::fs::create_dir_all(&dir).unwrap();
+        // The standard fixture's statements, for this store's ledger id (re-signed), each
+        // recorded at about the time the builder recorded it (within the policy's window).
+        let entries = builder.ledger.entries();
+        let recorded = |entry: &hisaab_log::SealedEntry| {
+            i64::try_from(entry.entry().recorded_at.unix_nanos() / 1_000_000).unwrap()
+        };
+        clock.set(recorded(&entries[0]));
+        let store = Store::create(
+            &dir,
+            entries[0].entry().envelope(),
+            key(seed::LOG),
+            config,
+            clock.clone(),
+        )
+        .unwrap();
+        let ledger = ledger_id(&store);
+        for entry in &entries[1..] {
+            clock.set(recorded(entry));
+            let mut statement = entry.entry().statement.clone();
+            statement.ledger = Some(ledger);
+            let signer = (1..=10)
+                .find(|&seed| hisaab_testkit::public(seed) == statement.signer)
+                .unwrap();
+            let envelope = Envelope::sign(statement, &key(signer)).unwrap();
+            store.append_blocking(envelope).unwrap();
+        }
+        store
+    };
+    clock.set(now_ms);
+    let recorded_at = hisaab_log::Timestamp::from_unix_millis(now_ms).unwrap();
+    let ledger = ledger_id(&store);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let from = store.size();
+    let last_entry = store.entry(from - 1).unwrap().unwrap();
+    let mut last = last_entry.event_hash();
+    // A store built in part before: the next submission supersedes its last one.
+    let mut previous: Option<Hash> =
+        (last_entry.entry().statement.kind == "submission.filed").then_some(last);
+    let mut seq = from;
+    let mut n = 0u64;
+    while seq < size {
+        let end = (seq + 4096).min(size);
+        let mut group = Vec::new();
+        for s in seq..end {
+            let mut body = submission("indus", "CR-01", "2026-10", &format!("{}.5", n % 100));
+            if let Some(previous) = previous {
+                body["supersedes"] = serde_json::json!(previous);
+            }
+            n += 1;
+            let statement = hisaab_log::Statement {
+                v: 1,
+                ledger: Some(ledger),
+                id: hisaab_testkit::uuid(1 << 40 | s),
+                kind: "submission.filed".to_owned(),
+                signer: hisaab_testkit::public(seed::CISO_INDUS),
+                issued_at: recorded_at.clone(),
+                body: body.as_object().unwrap().clone(),
+            };
+            let envelope = Envelope::sign(statement, &key(seed::CISO_INDUS)).unwrap();
+            let entry = hisaab_log::Entry::new(s, last, recorded_at.clone(), envelope.clone());
+            last = hisaab_log::SealedEntry::seal(entry).unwrap().event_hash();
+            previous = Some(last);
+            group.push(envelope);
+        }
+        // One thread runs the tasks in the order they were spawned, and each hands its
+        // envelope to the sequencer before it first waits: the order of the group.
+        runtime.block_on(async {
+            let handles: Vec<_> = group
+                .into_iter()
+                .map(|envelope| {
+                    let store = store.clone();
+                    tokio::spawn(async move { store.append(envelope).await.unwrap() })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        seq = end;
+    }
+    if store.size() > from {
+        let built = store.size() - from;
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!(
+            "built {built} resubmissions in {secs:.1} s ({:.0} entries/s, including signing)",
+            built as f64 / secs
+        );
+    }
+    (store, dir)
+}
+
+/// A copy of the store in `dir` whose chunked snapshots are rewritten untagged (`0x05` records
+/// as `0x03`: the same digest and chunks), as stores wrote them before tags.
+fn untagged_copy(dir: &Path) -> PathBuf {
+    let copy = dir.with_extension("untagged");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(dir, &copy);
+    let db = hisaab_store::open_db(&copy, &bench_config()).unwrap();
+    let snapshots = db.open_tree("snapshots").unwrap();
+    for item in snapshots.iter() {
+        let (key, value) = item.unwrap();
+        if value.get(32) == Some(&0x05) {
+            let mut body = vec![0x03];
+            body.extend_from_slice(&value[33..65]);
+            body.extend_from_slice(&value[97..]);
+            let mut record = Hash::sha256(&body).as_bytes().to_vec();
+            record.extend_from_slice(&body);
+            snapshots.insert(key, record).unwrap();
+        }
+    }
+    db.flush().unwrap();
+    copy
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Whether open is also measured on untagged copies (`HISAAB_BENCH_UNTAGGED=0`: not, which
+/// spares copying the stores).
+fn with_untagged() -> bool {
+    std::env::var("HISAAB_BENCH_UNTAGGED").map_or(true, |v| v != "0")
+}
+
+/// Stored hashes read from a sled tree alone, one `get` each.
+struct SledOnly(sled::Tree);
+
+impl hisaab_log::merkle::HashReader for SledOnly {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, hisaab_log::merkle::MerkleError> {
+        Ok(indexes
+            .iter()
+            .map(|index| {
+                let value = self.0.get(index.to_be_bytes()).unwrap().unwrap();
+                Hash::try_from_slice(&value).unwrap()
+            })
+            .collect())
+    }
+}
+
+/// Criterion's measurement of `Store::open` on `dir` (and the open report, once).
+fn bench_open(
+    c: &mut Criterion,
+    name: &str,
+    size: u64,
+    dir: &Path,
+    log_key: &hisaab_log::SigningKey,
+) {
+    let mut group = c.benchmark_group("open");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new(name, size), |b| {
+        b.iter(|| {
+            let store = Store::open(dir, log_key.clone(), bench_config(), clock()).unwrap();
+            let replayed = store.open_report().replayed_entries;
+            store.close().unwrap();
+            replayed
+        });
+    });
+    group.finish();
+    let store = Store::open(dir, log_key.clone(), bench_config(), clock()).unwrap();
+    eprintln!("open {name} of {size}: {:?}", store.open_report());
+}
+
 fn proofs_and_open(c: &mut Criterion) {
     for size in big_sizes() {
+        let (store, dir) = resubmissions_store(size);
+        store.close().unwrap();
+        drop(store);
+        let log_key = hisaab_testkit::key(hisaab_testkit::seed::LOG);
+        bench_open(c, "resubmissions", size, &dir, &log_key);
+        if with_untagged() {
+            let untagged = untagged_copy(&dir);
+            bench_open(c, "resubmissions_untagged", size, &untagged, &log_key);
+            std::fs::remove_dir_all(&untagged).unwrap();
+        }
+
         let (store, dir) = big_store(size);
         let size = store.size();
         let bytes = store.size_on_disk().unwrap();
@@ -241,19 +451,39 @@ fn proofs_and_open(c: &mut Criterion) {
         store.close().unwrap();
         drop(store);
 
-        let mut group = c.benchmark_group("open");
-        group.sample_size(10);
-        group.bench_function(BenchmarkId::new("open", size), |b| {
-            b.iter(|| {
-                let store = Store::open(&dir, fixture::log_key(), bench_config(), clock()).unwrap();
-                let replayed = store.open_report().replayed_entries;
-                store.close().unwrap();
-                replayed
+        // The same proofs read from sled alone, as the store read them before it kept the
+        // upper levels in memory.
+        {
+            let db = hisaab_store::open_db(&dir, &bench_config()).unwrap();
+            let hashes = SledOnly(db.open_tree("hashes").unwrap());
+            let mut group = c.benchmark_group("proof_sled_only");
+            group.bench_function(BenchmarkId::new("inclusion", size), |b| {
+                b.iter(|| {
+                    index = index
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    hisaab_log::merkle::inclusion_proof(index % size, size, &hashes).unwrap()
+                });
             });
-        });
-        group.finish();
-        let store = Store::open(&dir, fixture::log_key(), bench_config(), clock()).unwrap();
-        eprintln!("open of {size}: {:?}", store.open_report());
+            group.bench_function(BenchmarkId::new("consistency", size), |b| {
+                b.iter(|| {
+                    index = index
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    hisaab_log::merkle::consistency_proof(1 + index % (size - 1), size, &hashes)
+                        .unwrap()
+                });
+            });
+            group.finish();
+        }
+
+        bench_open(c, "open", size, &dir, &fixture::log_key());
+        if !with_untagged() {
+            continue;
+        }
+        let untagged = untagged_copy(&dir);
+        bench_open(c, "open_untagged", size, &untagged, &fixture::log_key());
+        std::fs::remove_dir_all(&untagged).unwrap();
     }
 }
 

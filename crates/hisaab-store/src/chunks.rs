@@ -11,9 +11,15 @@
 //! |---|---|---|
 //! | SHA-256(body) ‖ body, body = `0x03` ‖ SHA-256(model bytes) ‖ ids | SHA-256(chunk) | the chunk |
 //! | SHA-256(body) ‖ body, body = `0x04` ‖ HMAC(digest key, u64be(size) ‖ model bytes) ‖ ids | HMAC(id key, chunk) | the chunk under XChaCha20-Poly1305, nonce from the id |
+//! | SHA-256(body) ‖ body, body = `0x05` ‖ SHA-256(model bytes) ‖ HMAC(tag key, u64be(size) ‖ SHA-256(model bytes)) ‖ ids | SHA-256(chunk) | the chunk |
 //!
 //! `0x04` is a store with a master key (SPEC §12.10): its keys are subkeys of the master key
-//! (`OpeningsVault::chunk_keys`). Snapshots written whole before (SHA-256(stored) ‖ stored,
+//! (`OpeningsVault::chunk_keys`). `0x05` is a store without one: in the clear, with a tag
+//! under a key derived from the log's signing key ([`TagKey`]), so that `open` can tell a
+//! snapshot this store wrote from one rewritten by anyone without the key, and resume from it
+//! without replaying the interval before it; `0x03` (written before the tag) is still read,
+//! and checked by that replay. Both `0x04` (its digest is keyed) and `0x05` are
+//! [`Chunked::authentic`]; the read-only audit, which holds no key, checks `0x05` as `0x03`. Snapshots written whole before (SHA-256(stored) ‖ stored,
 //! the stored bytes a JSON object or `0x02`-sealed) are read as they always were.
 //!
 //! A chunk goes in the batch that writes the first snapshot naming it, and out in the batch
@@ -21,7 +27,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use hisaab_log::Hash;
+use hisaab_log::{Hash, SigningKey};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
@@ -31,6 +39,34 @@ use crate::layout::{decode_u64, Trees};
 const CHUNKED_PLAIN: u8 = 0x03;
 /// The first body byte of a snapshot stored in chunks sealed under the master key.
 const CHUNKED_SEALED: u8 = 0x04;
+/// The first body byte of a snapshot stored in chunks in the clear, tagged under the log key.
+const CHUNKED_TAGGED: u8 = 0x05;
+/// The label the tag key is derived under.
+const TAG_KEY_LABEL: &[u8] = b"hisaab-store/snapshot-tag/v1";
+
+/// The key of snapshot tags: HMAC-SHA-256 under the log's signing key (its 32 secret bytes) of
+/// [`TAG_KEY_LABEL`]. Only the holder of the log key, which the store is opened with, makes or
+/// checks a tag.
+pub(crate) struct TagKey(Zeroizing<[u8; 32]>);
+
+impl TagKey {
+    pub(crate) fn of_log_key(log_key: &SigningKey) -> Self {
+        let secret = Zeroizing::new(log_key.to_bytes());
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&secret[..])
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(TAG_KEY_LABEL);
+        TagKey(Zeroizing::new(mac.finalize().into_bytes().into()))
+    }
+
+    /// The tag of the snapshot at tree size `size` whose model bytes have SHA-256 `digest`.
+    fn tag(&self, size: u64, digest: &Hash) -> Hash {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..])
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(&size.to_be_bytes());
+        mac.update(digest.as_bytes());
+        Hash::from_bytes(mac.finalize().into_bytes().into())
+    }
+}
 /// No cut before this many bytes of a chunk.
 const MIN_CHUNK: usize = 512;
 /// A cut at this many bytes at the latest.
@@ -86,23 +122,27 @@ pub(crate) struct Encoded {
 }
 
 /// Cuts the model bytes of the snapshot at `size` into chunks and makes its record; sealed
-/// under the master key's subkeys when the store has one. `written` holds the ids already
-/// in this batch and gains the new ones.
+/// under the master key's subkeys when the store has one, else tagged under `tag_key`.
+/// `written` holds the ids already in this batch and gains the new ones.
 pub(crate) fn encode(
     trees: &Trees,
     size: u64,
     model_bytes: &[u8],
+    tag_key: &TagKey,
     written: &mut HashSet<Hash>,
 ) -> Result<Encoded, StoreError> {
     let keys = trees.vault.as_ref().map(|vault| vault.chunk_keys());
     let (kind, digest) = match &keys {
         Some(keys) => (CHUNKED_SEALED, keys.snapshot_digest(size, model_bytes)),
-        None => (CHUNKED_PLAIN, Hash::sha256(model_bytes)),
+        None => (CHUNKED_TAGGED, Hash::sha256(model_bytes)),
     };
     let lengths = chunk_lengths(model_bytes);
-    let mut body = Vec::with_capacity(1 + 32 * (lengths.len() + 1));
+    let mut body = Vec::with_capacity(1 + 32 * (lengths.len() + 2));
     body.push(kind);
     body.extend_from_slice(digest.as_bytes());
+    if kind == CHUNKED_TAGGED {
+        body.extend_from_slice(tag_key.tag(size, &digest).as_bytes());
+    }
     let mut new_chunks = Vec::new();
     let mut start = 0;
     for length in lengths {
@@ -141,14 +181,26 @@ pub(crate) enum Record<'a> {
     Chunked(Chunked),
 }
 
-/// A snapshot written in chunks: its digest and chunk ids.
+/// A snapshot written in chunks: its digest, its tag if it has one, and its chunk ids.
 pub(crate) struct Chunked {
     sealed: bool,
     digest: Hash,
+    tag: Option<Hash>,
     ids: Vec<Hash>,
 }
 
 impl Chunked {
+    /// Whether this store wrote it, as far as keys can show: a sealed one's digest is keyed
+    /// under the master key (so it holds once [`Chunked::assemble`] gave its bytes), a tagged
+    /// one's tag is the one `tag_key` gives its size and digest. One in the clear without a
+    /// tag (written before tags) cannot be shown to be.
+    pub(crate) fn authentic(&self, size: u64, tag_key: &TagKey) -> bool {
+        self.sealed
+            || self
+                .tag
+                .is_some_and(|tag| tag == tag_key.tag(size, &self.digest))
+    }
+
     /// Whether it is sealed under the master key.
     pub(crate) fn sealed(&self) -> bool {
         self.sealed
@@ -219,7 +271,7 @@ pub(crate) fn parse(value: &[u8]) -> Option<Record<'_>> {
         return None;
     }
     Some(match body.first() {
-        Some(&kind @ (CHUNKED_PLAIN | CHUNKED_SEALED)) => {
+        Some(&kind @ (CHUNKED_PLAIN | CHUNKED_SEALED | CHUNKED_TAGGED)) => {
             Record::Chunked(parse_chunked(kind, body.get(1..)?)?)
         }
         _ => Record::Whole(body),
@@ -227,13 +279,20 @@ pub(crate) fn parse(value: &[u8]) -> Option<Record<'_>> {
 }
 
 fn parse_chunked(kind: u8, rest: &[u8]) -> Option<Chunked> {
-    let (digest, ids) = rest.split_first_chunk::<32>()?;
+    let (digest, rest) = rest.split_first_chunk::<32>()?;
+    let (tag, ids) = if kind == CHUNKED_TAGGED {
+        let (tag, ids) = rest.split_first_chunk::<32>()?;
+        (Some(Hash::from_bytes(*tag)), ids)
+    } else {
+        (None, rest)
+    };
     if ids.len() % 32 != 0 {
         return None;
     }
     Some(Chunked {
         sealed: kind == CHUNKED_SEALED,
         digest: Hash::from_bytes(*digest),
+        tag,
         ids: ids
             .chunks_exact(32)
             .filter_map(|id| Hash::try_from_slice(id).ok())
@@ -245,7 +304,7 @@ fn parse_chunked(kind: u8, rest: &[u8]) -> Option<Chunked> {
 /// fails still keeps the chunks it names until it is removed).
 fn named_chunks(value: &[u8]) -> impl Iterator<Item = Hash> + '_ {
     let ids = match value.get(32..) {
-        Some([kind @ (CHUNKED_PLAIN | CHUNKED_SEALED), rest @ ..]) => {
+        Some([kind @ (CHUNKED_PLAIN | CHUNKED_SEALED | CHUNKED_TAGGED), rest @ ..]) => {
             parse_chunked(*kind, rest).map(|chunked| chunked.ids)
         }
         _ => None,

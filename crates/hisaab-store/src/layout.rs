@@ -17,7 +17,9 @@
 //! Big-endian keys sort numerically, so the last entry, the latest checkpoint and the nearest
 //! snapshot at or below a size are one ordered lookup each (O(log n)).
 
-use hisaab_log::merkle::{HashReader, MerkleError};
+use std::collections::HashMap;
+
+use hisaab_log::merkle::{stored_hash_index, HashReader, MerkleError};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::view::Scope;
@@ -169,6 +171,31 @@ impl Trees {
             Ok(()) => Ok(()),
             Err(TransactionError::Storage(source)) => Err(StoreError::Sled {
                 what: "committing a batch",
+                source,
+            }),
+            Err(TransactionError::Abort(())) => Err(StoreError::Closed),
+        }
+    }
+
+    /// Applies the snapshot thread's writes (`crate::snapshot`) to `snapshots` and `chunks` in
+    /// one sled transaction: a snapshot, its new chunks and the pruning of older ones land
+    /// whole or not at all.
+    pub(crate) fn apply_snapshots(
+        &self,
+        snapshots: &sled::Batch,
+        chunks: &sled::Batch,
+    ) -> Result<(), StoreError> {
+        let result: Result<(), TransactionError<()>> =
+            Transactional::transaction(&[&self.snapshots, &self.chunks][..], |views| {
+                for (view, batch) in views.iter().zip([snapshots, chunks]) {
+                    view.apply_batch(batch)?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(source)) => Err(StoreError::Sled {
+                what: "writing a snapshot",
                 source,
             }),
             Err(TransactionError::Abort(())) => Err(StoreError::Closed),
@@ -424,10 +451,176 @@ impl HashReader for OverlayHashes<'_> {
     }
 }
 
+/// The lowest level of the stored hashes also kept in memory ([`UpperHashes`]): those of
+/// complete subtrees of at least 2^8 leaves, about one for every 128 entries.
+pub(crate) const UPPER_LEVEL: u32 = 8;
+
+/// The stored hashes of levels [`UPPER_LEVEL`] and up, by stored-hash index, kept in memory,
+/// so that a proof reads from sled only the hashes of the lower levels (at most about
+/// `UPPER_LEVEL` per subtree it walks) whatever the log's size. Read once on open
+/// (`O(n / 2^UPPER_LEVEL)` reads), then filled by the sequencer as batches commit; a hash not
+/// found here is read from sled.
+#[derive(Debug, Default)]
+pub(crate) struct UpperHashes(std::sync::RwLock<HashMap<u64, Hash>>);
+
+impl UpperHashes {
+    /// Those of a log of `size` leaves, read from the `hashes` tree.
+    pub(crate) fn load(hashes: &sled::Tree, size: u64) -> Result<Self, StoreError> {
+        let mut upper = HashMap::new();
+        let disk = SledHashes(hashes);
+        for level in UPPER_LEVEL..64 {
+            let complete = size >> level;
+            if complete == 0 {
+                break;
+            }
+            let level = u8::try_from(level).unwrap_or(u8::MAX);
+            let indexes: Vec<u64> = (0..complete).map(|n| stored_hash_index(level, n)).collect();
+            let read = disk.read_hashes(&indexes).map_err(merkle_corruption)?;
+            upper.extend(indexes.into_iter().zip(read));
+        }
+        Ok(UpperHashes(std::sync::RwLock::new(upper)))
+    }
+
+    /// Keeps those of `hashes`, the stored hashes that leaves `start..` wrote, in order.
+    pub(crate) fn extend(&self, start: u64, hashes: &[Hash]) {
+        let mut upper = self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rest = hashes;
+        let mut seq = start;
+        while !rest.is_empty() {
+            // Leaf `seq` writes its own hash and one per subtree it completes.
+            let count = usize::try_from(seq.trailing_ones() + 1).unwrap_or(usize::MAX);
+            let (written, after) = rest.split_at(count.min(rest.len()));
+            for (level, hash) in written.iter().enumerate().skip(UPPER_LEVEL as usize) {
+                let level = u8::try_from(level).unwrap_or(u8::MAX);
+                upper.insert(stored_hash_index(level, seq >> level), *hash);
+            }
+            rest = after;
+            seq = seq.saturating_add(1);
+        }
+    }
+
+    /// Calls `read` with a reader of stored hashes that looks here first, then in `hashes`.
+    pub(crate) fn with_reader<T>(
+        &self,
+        hashes: &sled::Tree,
+        read: impl FnOnce(&CachedHashes<'_>) -> T,
+    ) -> T {
+        let upper = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        read(&CachedHashes {
+            upper: &upper,
+            disk: SledHashes(hashes),
+        })
+    }
+}
+
+/// Stored hashes from [`UpperHashes`] where it holds them, else from sled.
+pub(crate) struct CachedHashes<'a> {
+    upper: &'a HashMap<u64, Hash>,
+    disk: SledHashes<'a>,
+}
+
+impl HashReader for CachedHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+        indexes
+            .iter()
+            .map(|&index| match self.upper.get(&index) {
+                Some(hash) => Ok(*hash),
+                None => self
+                    .disk
+                    .read_hashes(&[index])?
+                    .pop()
+                    .ok_or(MerkleError::MissingStoredHash { index }),
+            })
+            .collect()
+    }
+}
+
 /// Maps a Merkle error while reading the store's own hashes to the corruption it shows.
 pub(crate) fn merkle_corruption(error: MerkleError) -> StoreError {
     match error {
         MerkleError::MissingStoredHash { index } => Corruption::MissingStoredHash { index }.into(),
         other => StoreError::Proof(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+
+    use hisaab_log::merkle;
+    use hisaab_testkit::fixture;
+
+    use super::*;
+    use crate::config::{ManualClock, StoreConfig};
+    use crate::store::Store;
+
+    fn upper_of(store: &Store) -> HashMap<u64, Hash> {
+        let shared = store.shared().unwrap();
+        let upper = shared.upper.0.read().unwrap().clone();
+        upper
+    }
+
+    #[test]
+    fn proofs_from_the_upper_hashes_in_memory_are_the_proofs_from_sled() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            batch_entries_max: 64,
+            snapshot_every: 1 << 20,
+            ..StoreConfig::default()
+        };
+        let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
+        let store = Store::create(
+            dir.path(),
+            fixture::genesis().unwrap(),
+            fixture::log_key(),
+            config.clone(),
+            clock.clone(),
+        )
+        .unwrap();
+        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+        for n in 0..780 {
+            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
+            store.append_blocking(envelope).unwrap();
+        }
+        let size = store.size();
+        assert_eq!(size, 781);
+        // Complete subtrees of 2^8 leaves and up: three at level 8, one at level 9.
+        let filled = upper_of(&store);
+        assert_eq!(filled.len(), 4);
+        let check = |store: &Store| {
+            let shared = store.shared().unwrap();
+            let sled = SledHashes(&shared.trees.hashes);
+            for (index, tree_size) in [(0, 781), (255, 256), (300, 781), (512, 700), (780, 781)] {
+                assert_eq!(
+                    store.inclusion_proof(index, tree_size).unwrap(),
+                    merkle::inclusion_proof(index, tree_size, &sled).unwrap()
+                );
+            }
+            for (from, to) in [(1, 781), (256, 512), (300, 781), (700, 781)] {
+                assert_eq!(
+                    store.consistency_proof(from, to).unwrap(),
+                    merkle::consistency_proof(from, to, &sled).unwrap()
+                );
+            }
+            assert_eq!(
+                store.root(size).unwrap(),
+                merkle::tree_root(size, &sled).unwrap()
+            );
+        };
+        check(&store);
+        store.close().unwrap();
+        drop(store);
+        // Read back on open: the same hashes as the sequencer kept.
+        let store = Store::open(dir.path(), fixture::log_key(), config, clock).unwrap();
+        assert_eq!(upper_of(&store), filled);
+        check(&store);
     }
 }

@@ -15,9 +15,11 @@
 //! after the first), and for each in order: recognises a resubmission (same id, same canonical
 //! bytes), assigns the next seq and a `recorded_at` that never decreases, and applies the
 //! model's rules with a history that sees the disk plus the batch so far. A rejection changes
-//! nothing and is answered at once. The accepted entries, their stored hashes, index records,
-//! any snapshot and the checkpoint signed over the new size are then written in **one** sled
-//! transaction, made durable by **one** `flush`, and only then are the callers answered.
+//! nothing and is answered at once. The accepted entries, their stored hashes, index records
+//! and the checkpoint signed over the new size are then written in **one** sled transaction,
+//! made durable by **one** `flush`, and only then are the callers answered. A model snapshot
+//! the batch reached (a copy of the model state) then goes to a thread of its own, which
+//! writes it in a transaction of its own.
 //!
 //! # Crash recovery
 //! Each batch, checkpoint included, is one sled transaction, which sled recovers whole or not
@@ -59,6 +61,8 @@ mod report;
 mod chunks;
 mod replay;
 mod shared;
+// Snapshots written off the sequencer's critical path.
+mod snapshot;
 // The sequencer and the integrity check on open.
 mod open;
 mod writer;

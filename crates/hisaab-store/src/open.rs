@@ -8,13 +8,17 @@
 //! 4. the root recomputed from `O(log n)` stored hashes is the checkpoint's root;
 //! 5. every entry after the snapshot, and at least the last `tail_check_entries`: chain links,
 //!    leaf hash and the stored hashes it wrote, index records;
-//! 6. the model replays the entries after the snapshot: the last `tail_check_entries` with
+//! 6. the model resumes from the newest snapshot that checks out (checksum, chunks, digest,
+//!    size, last event hash); one that cannot show this store wrote it (a tag under the log
+//!    key, or sealed under the master key) is also checked against the one before it by
+//!    replaying the entries between them, and passed over if it holds another state;
+//! 7. the model replays the entries after the snapshot: the last `tail_check_entries` with
 //!    their signatures and every rule of SPEC §4, the ones before as trusted (their stored
 //!    hashes already tie them to the signed root).
 //!
 //! # Torn batches
-//! A batch's entries, stored hashes, index records, snapshot and signed checkpoint are one
-//! sled transaction, and sled recovers a transaction whole or not at all (its batch manifest).
+//! A batch's entries, stored hashes, index records and signed checkpoint are one sled
+//! transaction (a snapshot is written after it, in one of its own), and sled recovers a transaction whole or not at all (its batch manifest).
 //! Should a batch still be found torn, entries and hashes past the latest checkpoint are a
 //! batch whose flush never returned, so no receipt was given for them: `open` removes them
 //! (and their index records and snapshots) and reports how many. Anything *missing* below the
@@ -28,13 +32,16 @@ use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
 use hisaab_model::{Ledger, Scopes};
 
+use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
     decode_u64, encode_scope, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT,
     FORMAT_KEY,
 };
-use crate::replay::{load_snapshot, replay, replay_trusted, Replay};
+use crate::replay::{
+    load_snapshot, replay, replay_trusted, replay_trusted_checked, snapshot_authentic, Replay,
+};
 use crate::report::{OpenReport, SignedCheckpoint};
 use crate::shared::{checked_log_vkey, genesis_body, Committed};
 
@@ -129,27 +136,42 @@ pub(crate) fn recover(
 
     // 5 and 6. The tail, and the model from the nearest snapshot.
     let (ledger, refused) = load_snapshot(trees, size)?;
-    let (mut ledger, resumed_from, refused) = check_newest_snapshot(trees, ledger, refused)?;
+    // A snapshot that shows this store wrote it (tagged under the log key, or sealed under the
+    // master key) is resumed from as it is; any other is checked against the one before it.
+    let tag_key = TagKey::of_log_key(log_key);
+    let authentic = ledger.size() > 0 && snapshot_authentic(trees, ledger.size(), &tag_key)?;
+    let (mut ledger, resumed_from, refused) = if authentic {
+        let resumed_from = ledger.size();
+        (ledger, resumed_from, refused)
+    } else {
+        check_newest_snapshot(trees, ledger, refused)?
+    };
+    report.snapshot_authenticated = authentic;
     report.snapshots_refused = refused;
     report.snapshot_size = resumed_from;
     let signatures_from = size.saturating_sub(config.tail_check_entries);
     let check_from = ledger.size().min(signatures_from);
-    let mut tail = TailCheck::new(trees, check_from, signatures_from, genesis.event_hash())?;
-    for seq in check_from..ledger.size() {
+    // Entries between the snapshot and the tail are tied to the signed root by their stored
+    // hashes, so they are read on the trusted path, in one pass from their stored bytes: each
+    // one's leaf hash against its stored one, the chain and form as the model applies them,
+    // the stored hashes it wrote and its index records (its statement id read alone).
+    replay_trusted_checked(
+        trees,
+        &mut ledger,
+        signatures_from,
+        |seq, event_hash, bytes| {
+            verify_stored_hashes_of(trees, seq, event_hash)?;
+            let id = statement_id(seq, bytes)?;
+            verify_index_records_of(trees, seq, event_hash, id)
+        },
+    )?;
+    // The tail goes through every rule again, its links checked from the entry before it.
+    let tail_from = ledger.size().min(signatures_from).max(check_from);
+    let mut tail = TailCheck::new(trees, tail_from, signatures_from, genesis.event_hash())?;
+    for seq in tail_from..ledger.size() {
         let sealed = trees.read_entry(seq, size)?;
         tail.check(&sealed)?;
     }
-    // Entries between the snapshot and the tail are tied to the signed root by their stored
-    // hashes, so they are folded in as trusted; the tail goes through every rule again.
-    let trusted_to = signatures_from.max(ledger.size());
-    replay(
-        trees,
-        &mut ledger,
-        trusted_to,
-        None,
-        Replay::Trusted,
-        |sealed| tail.check(sealed),
-    )?;
     replay(trees, &mut ledger, size, None, Replay::Checked, |sealed| {
         tail.check(sealed)
     })?;
@@ -174,8 +196,9 @@ pub(crate) fn recover(
     })
 }
 
-/// The newest snapshot is checked against the one before it (or genesis) plus a replay of the
-/// entries between them, at the cost of one snapshot interval: a snapshot that parses and
+/// The newest snapshot, when it cannot show that this store wrote it, is checked against the
+/// one before it (or genesis) plus a replay of the entries between them, at the cost of one
+/// snapshot interval: a snapshot that parses and
 /// passes its checksum but holds another state (a bug, or a rewrite of the cache) is passed
 /// over and removed, so that no later read resumes from it either, and the replayed state is
 /// resumed from instead. `verify DIR`, which writes nothing, checks every kept snapshot this
@@ -207,6 +230,29 @@ fn check_newest_snapshot(
     )?;
     trees.apply(&writes)?;
     Ok((replayed, earlier, refused.saturating_add(1)))
+}
+
+/// The statement id in the leaf bytes of entry `seq`, read alone (the rest skipped).
+fn statement_id(seq: u64, bytes: &[u8]) -> Result<&str, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Leaf<'a> {
+        #[serde(borrow)]
+        statement: Statement<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement<'a> {
+        #[serde(borrow)]
+        id: &'a str,
+    }
+    match serde_json::from_slice::<Leaf<'_>>(bytes) {
+        Ok(leaf) => Ok(leaf.statement.id),
+        // Bytes whose leaf hash is the stored one read this way; anything else says what is
+        // wrong through the full parse.
+        Err(_) => Err(match parse_entry(seq, bytes) {
+            Err(error) => error,
+            Ok(_) => Corruption::BadRecord { tree: "entries" }.into(),
+        }),
+    }
 }
 
 /// Checks entries in order from a starting seq: links (and, from `signatures_from` on, the
@@ -258,8 +304,16 @@ impl<'a> TailCheck<'a> {
 /// The stored hashes leaf `seq` wrote are what its leaf hash and the earlier stored hashes
 /// compute. Checked for every leaf in order, this proves every stored hash (by induction).
 pub(crate) fn verify_stored_hashes(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
-    let seq = sealed.entry().seq;
-    let expected = stored_hashes_for_leaf(seq, sealed.event_hash(), &SledHashes(&trees.hashes))
+    verify_stored_hashes_of(trees, sealed.entry().seq, sealed.event_hash())
+}
+
+/// [`verify_stored_hashes`] of leaf `seq` with leaf hash `event_hash`.
+fn verify_stored_hashes_of(
+    trees: &Trees,
+    seq: u64,
+    event_hash: hisaab_log::Hash,
+) -> Result<(), StoreError> {
+    let expected = stored_hashes_for_leaf(seq, event_hash, &SledHashes(&trees.hashes))
         .map_err(merkle_corruption)?;
     let mut index = stored_hash_count(seq);
     for (level, computed) in expected.into_iter().enumerate() {
@@ -321,8 +375,22 @@ fn index_scopes(trees: &Trees, size: u64) -> Result<u64, StoreError> {
 
 /// The event-hash and statement-id indexes point at this entry.
 pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Result<(), StoreError> {
-    let seq = sealed.entry().seq;
-    let by_event = Trees::index_seq(&trees.by_event, "by_event", sealed.event_hash().as_bytes())?;
+    verify_index_records_of(
+        trees,
+        sealed.entry().seq,
+        sealed.event_hash(),
+        sealed.entry().statement.id.as_str(),
+    )
+}
+
+/// [`verify_index_records`] of entry `seq` with event hash `event_hash` and statement id `id`.
+fn verify_index_records_of(
+    trees: &Trees,
+    seq: u64,
+    event_hash: hisaab_log::Hash,
+    id: &str,
+) -> Result<(), StoreError> {
+    let by_event = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?;
     if by_event != Some(seq) {
         return Err(Corruption::Index {
             index: "by_event",
@@ -330,8 +398,7 @@ pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Resul
         }
         .into());
     }
-    let id = sealed.entry().statement.id.as_str().as_bytes();
-    if Trees::index_seq(&trees.by_statement, "by_statement", id)? != Some(seq) {
+    if Trees::index_seq(&trees.by_statement, "by_statement", id.as_bytes())? != Some(seq) {
         return Err(Corruption::Index {
             index: "by_statement",
             seq,

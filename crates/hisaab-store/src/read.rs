@@ -8,7 +8,7 @@ use hisaab_model::view::Scope;
 use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, SledHashes, Trees};
+use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, Trees};
 use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
@@ -308,7 +308,12 @@ impl Store {
                 },
             ));
         }
-        merkle::inclusion_proof(index, tree_size, &SledHashes(&self.shared()?.trees.hashes))
+        let shared = self.shared()?;
+        shared
+            .upper
+            .with_reader(&shared.trees.hashes, |hashes| {
+                merkle::inclusion_proof(index, tree_size, hashes)
+            })
             .map_err(merkle_corruption)
     }
 
@@ -324,7 +329,12 @@ impl Store {
                 hisaab_log::merkle::MerkleError::BadSizes { from, to },
             ));
         }
-        merkle::consistency_proof(from, to, &SledHashes(&self.shared()?.trees.hashes))
+        let shared = self.shared()?;
+        shared
+            .upper
+            .with_reader(&shared.trees.hashes, |hashes| {
+                merkle::consistency_proof(from, to, hashes)
+            })
             .map_err(merkle_corruption)
     }
 
@@ -334,7 +344,12 @@ impl Store {
     /// [`StoreError::BeyondLog`], [`StoreError::Corrupt`] for a missing stored hash.
     pub fn root(&self, tree_size: u64) -> Result<Hash, StoreError> {
         self.check_tree_size(tree_size)?;
-        merkle::tree_root(tree_size, &SledHashes(&self.shared()?.trees.hashes))
+        let shared = self.shared()?;
+        shared
+            .upper
+            .with_reader(&shared.trees.hashes, |hashes| {
+                merkle::tree_root(tree_size, hashes)
+            })
             .map_err(merkle_corruption)
     }
 

@@ -7,7 +7,7 @@ use hisaab_log::seal::Openings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
 use hisaab_model::{History, HistoryError, Ledger, State};
 
-use crate::chunks::Record;
+use crate::chunks::{Record, TagKey};
 use crate::error::{Corruption, StoreError};
 use crate::layout::{decode_u64, parse_entry, Trees};
 
@@ -143,7 +143,19 @@ pub(crate) fn replay_trusted(
     pending: Option<PendingView<'_>>,
 ) -> Result<(), StoreError> {
     let disk_end = pending.map_or(size, |p| p.start.min(size));
-    each_stored(trees, ledger.size(), disk_end, size, |seq, bytes| {
+    replay_trusted_checked(trees, ledger, disk_end, |_, _, _| Ok(()))?;
+    replay(trees, ledger, size, pending, Replay::Trusted, |_| Ok(()))
+}
+
+/// [`replay_trusted`] of the entries on disk up to `size`, calling `check` on each (its seq,
+/// its leaf hash, which is the stored one, and its bytes) before it is applied.
+pub(crate) fn replay_trusted_checked(
+    trees: &Trees,
+    ledger: &mut Ledger,
+    size: u64,
+    mut check: impl FnMut(u64, Hash, &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    each_stored(trees, ledger.size(), size, size, |seq, bytes| {
         // The bytes as appended: their leaf hash is the stored one (SPEC §2). The reading in
         // one pass does not re-check their canonical form, so a damaged byte must be caught
         // here, as `Store::entry_bytes` catches it.
@@ -157,6 +169,7 @@ pub(crate) fn replay_trusted(
             }
             .into());
         }
+        check(seq, computed, bytes)?;
         // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
         // without a master key keeps none.
         let kept = match &trees.vault {
@@ -173,8 +186,7 @@ pub(crate) fn replay_trusted(
                 .map_err(|violation| Corruption::Rejected { violation })?;
         }
         Ok(())
-    })?;
-    replay(trees, ledger, size, pending, Replay::Trusted, |_| Ok(()))
+    })
 }
 
 /// Calls `each` with the seq and stored bytes of every entry `from..to` on disk, in order;
@@ -245,15 +257,38 @@ fn apply(
 
 /// A snapshot at tree size `size` as stored: its record, cut into chunks that are stored
 /// once each (`crate::chunks`), sealed under the master key when the store has one (the model
-/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10). `written`
-/// holds the chunk ids already in the batch and gains the new ones.
+/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10), else
+/// tagged under `tag_key`. `written` holds the chunk ids already in the batch and gains the
+/// new ones.
 pub(crate) fn encode_snapshot(
     trees: &Trees,
     size: u64,
     model_bytes: &[u8],
+    tag_key: &TagKey,
     written: &mut HashSet<Hash>,
 ) -> Result<crate::chunks::Encoded, StoreError> {
-    crate::chunks::encode(trees, size, model_bytes, written)
+    crate::chunks::encode(trees, size, model_bytes, tag_key, written)
+}
+
+/// Whether the snapshot stored at `size` is one this store wrote, as far as keys can show
+/// ([`crate::chunks::Chunked::authentic`]); meant for the snapshot [`load_snapshot`] just
+/// resumed from, whose chunks and digest it checked.
+pub(crate) fn snapshot_authentic(
+    trees: &Trees,
+    size: u64,
+    tag_key: &TagKey,
+) -> Result<bool, StoreError> {
+    let Some(value) = trees
+        .snapshots
+        .get(size.to_be_bytes())
+        .map_err(StoreError::sled("reading snapshots"))?
+    else {
+        return Ok(false);
+    };
+    Ok(match crate::chunks::parse(&value) {
+        Some(Record::Chunked(chunked)) => chunked.authentic(size, tag_key),
+        Some(Record::Whole(_)) | None => false,
+    })
 }
 
 /// The newest snapshot at or below `size_max` that checks out (checksum, decodes, its size

@@ -47,6 +47,10 @@ pub struct OpenReport {
     /// Newer snapshots that did not check out (damaged, or holding another state than the
     /// entries give) and were passed over.
     pub snapshots_refused: u64,
+    /// Whether the snapshot resumed from showed that this store wrote it (a tag under the log
+    /// key, or sealed under the master key), so that it was not checked against the one
+    /// before it by replaying the entries between them.
+    pub snapshot_authenticated: bool,
     /// What the high-water mark beside sled's files said.
     pub mark: MarkStatus,
     /// Entries whose scope for read access was written to the `scopes` index on open (a

@@ -12,7 +12,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::config::StoreConfig;
 use crate::error::{AppendError, StoreError};
-use crate::layout::Trees;
+use crate::layout::{Trees, UpperHashes};
 use crate::mark::Marker;
 use crate::report::{OpenReport, SignedCheckpoint};
 
@@ -44,6 +44,8 @@ pub(crate) struct Shared {
     pub(crate) report: OpenReport,
     /// The high-water mark, written after each durable batch.
     pub(crate) marker: Mutex<Marker>,
+    /// The stored hashes of the upper tree levels, in memory for proofs.
+    pub(crate) upper: UpperHashes,
 }
 
 impl Shared {

@@ -19,7 +19,7 @@ use tokio::sync::{oneshot, Semaphore};
 use crate::config::{Clock, StoreConfig};
 use crate::db::open_db;
 use crate::error::{AppendError, StoreError};
-use crate::layout::Trees;
+use crate::layout::{Trees, UpperHashes};
 use crate::mark::Marker;
 use crate::openings::MasterKey;
 use crate::report::{Appended, OpenReport, Receipt, SignedCheckpoint};
@@ -102,12 +102,14 @@ impl std::fmt::Debug for Reopen {
     }
 }
 
-/// A running store: the sled trees and the sequencer thread that writes them.
+/// A running store: the sled trees, the sequencer thread that writes them, and the thread
+/// that writes the sequencer's model snapshots (`crate::snapshot`).
 #[derive(Debug)]
 struct Open {
     shared: Arc<Shared>,
     sender: RwLock<Option<mpsc::Sender<Request>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    snapshots: Mutex<Option<JoinHandle<()>>>,
     permits: Arc<Semaphore>,
 }
 
@@ -123,7 +125,9 @@ impl Open {
         self.shared.trees.flush()
     }
 
-    /// Ends the sequencer's loop once it has answered what is queued, and waits for it.
+    /// Ends the sequencer's loop once it has answered what is queued, and waits for it; then
+    /// waits for the snapshot thread to write what the sequencer handed it (it stops once the
+    /// sequencer, its one sender, is gone).
     fn stop_writer(&self) {
         drop(
             self.sender
@@ -138,6 +142,14 @@ impl Open {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(handle) = handle {
+            let _joined = handle.join();
+        }
+        let snapshots = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = snapshots {
             let _joined = handle.join();
         }
     }
@@ -155,6 +167,7 @@ impl Open {
         let config = reopen.config.clone();
         let trees = Trees::open(open_db(dir, &config)?)?.with_master_key(reopen.master.clone())?;
         let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
+        let upper = UpperHashes::load(&trees.hashes, recovered.committed.size)?;
         let shared = Arc::new(Shared {
             trees,
             config,
@@ -168,6 +181,7 @@ impl Open {
             failure: std::sync::OnceLock::new(),
             report: recovered.report,
             marker: Mutex::new(Marker::open(dir)?),
+            upper,
         });
         let writer = Writer::new(
             Arc::clone(&shared),
@@ -177,8 +191,14 @@ impl Open {
         Ok(Open::start(shared, writer))
     }
 
-    /// Starts the sequencer thread over `shared`.
+    /// Starts the snapshot thread and the sequencer thread over `shared`.
     fn start(shared: Arc<Shared>, writer: Writer) -> Open {
+        let (writer, snapshots) = match crate::snapshot::spawn(Arc::clone(&shared)) {
+            Some((to_snapshots, handle)) => {
+                (writer.with_snapshot_thread(to_snapshots), Some(handle))
+            }
+            None => (writer, None),
+        };
         let (sender, receiver) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("hisaab-sequencer".into())
@@ -193,6 +213,7 @@ impl Open {
             shared,
             sender: RwLock::new(sender),
             writer: Mutex::new(writer),
+            snapshots: Mutex::new(snapshots),
             permits,
         }
     }
@@ -308,6 +329,7 @@ impl Store {
             failure: std::sync::OnceLock::new(),
             report: OpenReport::default(),
             marker: Mutex::new(Marker::open(dir)?),
+            upper: UpperHashes::default(),
         });
         let mut writer = Writer::new(Arc::clone(&shared), Ledger::new(), clock);
         writer

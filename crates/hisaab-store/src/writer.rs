@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -17,18 +17,24 @@ use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
-use crate::replay::{encode_snapshot, PendingView, StoreHistory};
+use crate::replay::{PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
 use crate::shared::{Accepted, Committed, Request, Shared};
+use crate::snapshot::Job;
 
 /// The sequencer's state: the model state of everything it accepted.
 pub(crate) struct Writer {
     shared: Arc<Shared>,
     ledger: Ledger,
     clock: Arc<dyn Clock>,
+    /// Where the snapshot sizes a batch reached go once it is durable (`crate::snapshot`).
+    snapshots: Option<mpsc::Sender<Job>>,
+    /// Sizes reached before the snapshot thread was attached (the genesis batch of a store
+    /// being created), handed to it when it is.
+    deferred: Job,
 }
 
-/// A batch being built: entries `start..`, their stored hashes, snapshots.
+/// A batch being built: entries `start..`, their stored hashes, the snapshot sizes it reaches.
 struct Pending {
     start: u64,
     entries: Vec<SealedEntry>,
@@ -47,7 +53,9 @@ struct Pending {
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
-    snapshots: Vec<(u64, Vec<u8>)>,
+    /// The snapshot sizes the batch reaches (only those that the pruning of recent snapshots
+    /// would not remove at once), for the snapshot thread.
+    snapshots: Job,
 }
 
 impl Pending {
@@ -131,6 +139,32 @@ impl Writer {
             shared,
             ledger,
             clock,
+            snapshots: None,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Hands snapshot sizes to the snapshot thread that `sender` feeds, starting with those
+    /// reached before.
+    pub(crate) fn with_snapshot_thread(mut self, sender: mpsc::Sender<Job>) -> Self {
+        self.snapshots = Some(sender);
+        let deferred = std::mem::take(&mut self.deferred);
+        self.hand_over(deferred);
+        self
+    }
+
+    /// Hands the snapshot sizes a durable batch reached to the snapshot thread (kept until
+    /// one is attached).
+    fn hand_over(&mut self, sizes: Job) {
+        if sizes.is_empty() {
+            return;
+        }
+        match &self.snapshots {
+            // A thread that is gone (it stops only when the sequencer does) writes nothing.
+            Some(sender) => {
+                let _gone = sender.send(sizes);
+            }
+            None => self.deferred.extend(sizes),
         }
     }
 
@@ -146,6 +180,7 @@ impl Writer {
         let mut writes = Writes::default();
         writes.meta.insert(FORMAT_KEY, FORMAT);
         self.commit(&pending, writes)?;
+        self.hand_over(pending.snapshots);
         Ok(())
     }
 
@@ -220,6 +255,8 @@ impl Writer {
             let result = self.accepted(&pending, admitted, &checkpoint);
             reply.send(result);
         }
+        // The batch is durable: its snapshots may be written now, after its receipts.
+        self.hand_over(std::mem::take(&mut pending.snapshots));
     }
 
     fn accepted(
@@ -322,9 +359,32 @@ impl Writer {
         pending.openings.push(openings);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
-            pending.snapshots.push((size, self.ledger.to_snapshot()));
+            self.keep_for_snapshot(pending, size);
         }
         Ok(Admitted::New(seq))
+    }
+
+    /// Notes `size` for a snapshot (the snapshot thread replays to it: nothing here grows with
+    /// the state); of the recent (not archive) ones in one batch only the last
+    /// `snapshots_kept` are noted, since pruning would remove the others at once.
+    fn keep_for_snapshot(&self, pending: &mut Pending, size: u64) {
+        let config = &self.shared.config;
+        let archive = config.snapshot_archive_every.max(1);
+        pending.snapshots.push(size);
+        let recent = pending
+            .snapshots
+            .iter()
+            .filter(|size| *size % archive != 0)
+            .count();
+        if recent > config.snapshots_kept {
+            if let Some(oldest) = pending
+                .snapshots
+                .iter()
+                .position(|size| size % archive != 0)
+            {
+                pending.snapshots.remove(oldest);
+            }
+        }
     }
 
     /// Whether `envelope` is a `field.erased` naming an entry in sealed form (in this batch or
@@ -484,29 +544,6 @@ impl Writer {
             writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
             index = index.saturating_add(1);
         }
-        // Each snapshot adds only the chunks no stored snapshot has (`crate::chunks`); one
-        // that this batch's own pruning would remove at once is not written at all.
-        let pruned = self.pruned_snapshots(pending)?;
-        let mut written = HashSet::new();
-        let mut records = Vec::with_capacity(pending.snapshots.len());
-        for (snapshot_size, bytes) in &pending.snapshots {
-            if pruned.contains(snapshot_size) {
-                continue;
-            }
-            let encoded = encode_snapshot(&shared.trees, *snapshot_size, bytes, &mut written)?;
-            for (id, stored) in encoded.new_chunks {
-                writes.chunks.insert(id.as_bytes(), stored);
-            }
-            writes
-                .snapshots
-                .insert(&snapshot_size.to_be_bytes(), encoded.record.as_slice());
-            records.push(encoded.record);
-        }
-        for snapshot_size in &pruned {
-            writes.snapshots.remove(&snapshot_size.to_be_bytes());
-        }
-        let added: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-        crate::chunks::release(&shared.trees, &pruned, &added, &mut writes.chunks)?;
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
@@ -519,6 +556,7 @@ impl Writer {
         self.prune_checkpoints(&mut writes)?;
         shared.trees.apply(&writes)?;
         shared.trees.flush()?;
+        shared.upper.extend(pending.start, &pending.hashes);
         shared
             .marker
             .lock()
@@ -530,34 +568,6 @@ impl Writer {
             latest: latest.clone(),
         });
         Ok(latest)
-    }
-
-    /// The recent snapshots beyond `snapshots_kept` (archive ones stay), stored or of this
-    /// batch, once the batch's own are counted.
-    fn pruned_snapshots(&self, pending: &Pending) -> Result<BTreeSet<u64>, StoreError> {
-        if pending.snapshots.is_empty() {
-            return Ok(BTreeSet::new());
-        }
-        let config = &self.shared.config;
-        let archive = config.snapshot_archive_every.max(1);
-        let mut recent: Vec<u64> = Vec::new();
-        for item in self.shared.trees.snapshots.iter().keys() {
-            let key = item.map_err(StoreError::sled("listing snapshots"))?;
-            if let Some(size) = crate::layout::decode_u64(&key) {
-                if size % archive != 0 {
-                    recent.push(size);
-                }
-            }
-        }
-        recent.extend(
-            pending
-                .snapshots
-                .iter()
-                .map(|(size, _)| *size)
-                .filter(|size| size % archive != 0),
-        );
-        let excess = recent.len().saturating_sub(config.snapshots_kept);
-        Ok(recent.into_iter().take(excess).collect())
     }
 
     /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).

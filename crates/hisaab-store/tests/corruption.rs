@@ -188,12 +188,22 @@ fn a_deleted_old_entry_is_found_by_reads_and_verify_full() {
 }
 
 #[test]
-fn a_deleted_entry_between_the_kept_snapshots_is_refused_on_open() {
+fn a_deleted_entry_between_the_kept_snapshots_is_found_by_reads_and_verify_full() {
     let dir = build();
     tamper(dir.path(), |db| {
         entries(db).remove(10u64.to_be_bytes()).unwrap();
     });
-    let c = corruption(common::open(dir.path(), config()));
+    // The newest snapshot (16) is tagged under the log key, so open resumes from it without
+    // replaying the entries since the one before (8): entry 10 is below what open reads, as
+    // entry 3 is above. Reads and the full check name it.
+    let store = common::open(dir.path(), config()).unwrap();
+    assert!(store.open_report().snapshot_authenticated);
+    assert_eq!(store.open_report().snapshot_size, 16);
+    assert!(matches!(
+        corruption(store.entry(10)),
+        Corruption::MissingEntry { seq: 10, .. }
+    ));
+    let c = corruption(store.verify_full());
     assert!(matches!(c, Corruption::MissingEntry { seq: 10, .. }), "{c}");
 }
 
@@ -256,6 +266,53 @@ fn a_wrong_index_record_is_found_by_verify_full() {
                 seq: 5
             }
         ),
+        "{c}"
+    );
+}
+
+#[test]
+fn open_checks_the_entries_it_reads_on_the_trusted_path() {
+    // Snapshots every 8 and a tail of 4: open reads entries 16..17 on the trusted path (from
+    // the stored bytes in one pass) and 17..21 through every rule. The trusted ones still have
+    // their leaf hash, stored hashes and index records checked.
+    let dir = build();
+    let id_of = |db: &sled::Db, seq: u64| {
+        let entry = entries(db).get(seq.to_be_bytes()).unwrap().unwrap();
+        let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+        entry["statement"]["id"].as_str().unwrap().to_owned()
+    };
+    tamper(dir.path(), |db| {
+        let id = id_of(db, 16);
+        db.open_tree("by_statement")
+            .unwrap()
+            .insert(id.as_bytes(), &15u64.to_be_bytes())
+            .unwrap();
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(
+            c,
+            Corruption::Index {
+                index: "by_statement",
+                seq: 16
+            }
+        ),
+        "{c}"
+    );
+    tamper(dir.path(), |db| {
+        let id = id_of(db, 16);
+        db.open_tree("by_statement")
+            .unwrap()
+            .insert(id.as_bytes(), &16u64.to_be_bytes())
+            .unwrap();
+    });
+    common::open(dir.path(), config()).unwrap();
+    tamper(dir.path(), |db| {
+        edit_entry(db, 16, "\"seq\":16", "\"seq\":61")
+    });
+    let c = corruption(common::open(dir.path(), config()));
+    assert!(
+        matches!(c, Corruption::LeafHashMismatch { seq: 16, .. }),
         "{c}"
     );
 }
@@ -336,23 +393,43 @@ fn a_snapshot_that_parses_but_holds_another_state_is_named_and_passed_over() {
     put(value);
     named("not the state");
 
+    // The same forged bytes in chunks, with the good record's tag (no one without the log key
+    // can make the right one): the tag does not hold, so open checks it by replay.
+    let digest = hisaab_log::Hash::sha256(&forged);
+    let mut body = vec![0x05];
+    body.extend_from_slice(digest.as_bytes());
+    body.extend_from_slice(&good[65..97]);
+    body.extend_from_slice(digest.as_bytes());
+    let mut value = hisaab_log::Hash::sha256(&body).as_bytes().to_vec();
+    value.extend_from_slice(&body);
+    tamper(dir.path(), |db| {
+        let chunks = db.open_tree("chunks").unwrap();
+        chunks.insert(digest.as_bytes(), forged.as_slice()).unwrap();
+    });
+    put(value);
+    named("not the state");
+
     // Open passes over it, removes it, and resumes from the state the entries give; reads
     // after it never resume from it either.
     let store = common::open(dir.path(), config()).unwrap();
     assert_eq!(store.open_report().snapshots_refused, 1);
     assert!(store.open_report().snapshot_size < size);
+    assert!(!store.open_report().snapshot_authenticated);
     assert_eq!(store.state(None, None).unwrap(), before);
     store.verify_full().unwrap();
 }
 
-/// The model bytes of a snapshot record in chunks (`0x03`, in the clear), from the store's
-/// chunks.
+/// The model bytes of a snapshot record in chunks (`0x05`, in the clear and tagged: checksum,
+/// kind, digest, tag, ids), from the store's chunks.
 fn snapshot_model_bytes(dir: &Path, record: &[u8]) -> Vec<u8> {
-    assert_eq!(record[32], 0x03, "a snapshot in chunks, in the clear");
+    assert_eq!(
+        record[32], 0x05,
+        "a snapshot in chunks, in the clear, tagged"
+    );
     let mut model = Vec::new();
     tamper(dir, |db| {
         let chunks = db.open_tree("chunks").unwrap();
-        for id in record[65..].chunks_exact(32) {
+        for id in record[97..].chunks_exact(32) {
             model.extend_from_slice(&chunks.get(id).unwrap().unwrap());
         }
     });

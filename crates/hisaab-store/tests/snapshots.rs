@@ -2,7 +2,9 @@
 //! chunk that no snapshot names, a damaged chunk makes its snapshot pass over (and `verify
 //! DIR` name it), a reopen resumes from a chunked snapshot, and a snapshot written whole by an
 //! earlier version is still resumed from; with a master key, the chunks are sealed and still
-//! shared.
+//! shared. Snapshots are written by a thread of their own after their batch is durable: close
+//! waits for the last one, and one lost to a crash after its batch leaves an older one to
+//! resume from.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -13,8 +15,9 @@ use std::path::Path;
 use hisaab_log::Hash;
 use hisaab_store::{Corruption, StoreConfig, StoreError};
 
-/// The first body byte of a snapshot record in chunks, in the clear.
-const CHUNKED_PLAIN: u8 = 0x03;
+/// The first body byte of a snapshot record in chunks, in the clear, tagged under the log key
+/// (the tag follows the digest).
+const CHUNKED_TAGGED: u8 = 0x05;
 
 fn config() -> StoreConfig {
     StoreConfig {
@@ -47,10 +50,10 @@ fn records(db: &sled::Db) -> Vec<(u64, Vec<Hash>)> {
             let body = &value[32..];
             assert_eq!(Hash::sha256(body).as_bytes(), &value[..32]);
             assert_eq!(
-                body[0], CHUNKED_PLAIN,
+                body[0], CHUNKED_TAGGED,
                 "the snapshot at {size} is not in chunks"
             );
-            let ids = body[33..]
+            let ids = body[65..]
                 .chunks_exact(32)
                 .map(|id| Hash::try_from_slice(id).unwrap())
                 .collect();
@@ -198,6 +201,76 @@ fn a_batch_that_writes_more_snapshots_than_are_kept_leaves_no_orphan_chunk() {
     drop(db);
     let store = common::open(dir.path(), config).unwrap();
     assert_eq!(store.open_report().snapshot_size, 400);
+}
+
+#[test]
+fn close_writes_the_snapshot_that_the_last_batch_reached() {
+    // The last append reaches 1024: its receipt comes before the snapshot thread writes the
+    // snapshot at 1024, and closing waits for it.
+    let dir = build(1024, config());
+    let db = common::sled_db(dir.path());
+    let sizes: Vec<u64> = records(&db).iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [896, 1024]);
+    drop(db);
+    let store = common::open(dir.path(), config()).unwrap();
+    let report = store.open_report();
+    assert_eq!(report.snapshot_size, 1024, "{report:?}");
+    assert_eq!(report.snapshots_refused, 0, "{report:?}");
+    assert_eq!(report.replayed_entries, 0, "{report:?}");
+    // Tagged under the log key: resumed from without replaying the interval before it.
+    assert!(report.snapshot_authenticated, "{report:?}");
+}
+
+#[test]
+fn a_snapshot_lost_after_its_batch_was_durable_leaves_an_older_one_to_resume_from() {
+    let dir = build(1024, config());
+    let state = common::open(dir.path(), config())
+        .unwrap()
+        .state(None, None)
+        .unwrap();
+    // A crash after the batch that reached 1024 was flushed and before the snapshot thread's
+    // transaction: no record at 1024, and none of the chunks only it names.
+    {
+        let db = common::sled_db(dir.path());
+        let records = records(&db);
+        let [(older, kept), (1024, lost)] = &records[..] else {
+            panic!(
+                "snapshots at {:?}",
+                records.iter().map(|r| r.0).collect::<Vec<_>>()
+            );
+        };
+        assert_eq!(*older, 896);
+        let chunks = db.open_tree("chunks").unwrap();
+        for id in lost.iter().filter(|id| !kept.contains(id)) {
+            chunks.remove(id.as_bytes()).unwrap();
+        }
+        db.open_tree("snapshots")
+            .unwrap()
+            .remove(1024u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = common::open(dir.path(), config()).unwrap();
+    let report = store.open_report().clone();
+    assert_eq!(report.snapshot_size, 896, "{report:?}");
+    assert_eq!(report.snapshots_refused, 0, "{report:?}");
+    assert_eq!(report.replayed_entries, 128, "{report:?}");
+    assert_eq!(store.state(None, None).unwrap(), state);
+    store.verify_full().unwrap();
+    // The next snapshot is written as usual, and pruning keeps the two most recent.
+    common::fill(&store, 2, 128);
+    store.close().unwrap();
+    drop(store);
+    let db = common::sled_db(dir.path());
+    let sizes: Vec<u64> = records(&db).iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [896, 1152]);
+    let named: BTreeSet<Hash> = records(&db).into_iter().flat_map(|(_, ids)| ids).collect();
+    let stored: BTreeSet<Hash> = chunks(&db).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(stored, named);
+    drop(db);
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().snapshot_size, 1152);
+    assert_eq!(store.open_report().snapshots_refused, 0);
 }
 
 #[test]
@@ -354,8 +427,8 @@ fn records_named(snapshots: &sled::Tree, except: u64) -> BTreeSet<Hash> {
         .filter_map(|item| {
             let (key, value) = item.unwrap();
             let size = u64::from_be_bytes(key.as_ref().try_into().unwrap());
-            (size != except && value.get(32) == Some(&CHUNKED_PLAIN)).then(|| {
-                value[65..]
+            (size != except && value.get(32) == Some(&CHUNKED_TAGGED)).then(|| {
+                value[97..]
                     .chunks_exact(32)
                     .map(|id| Hash::try_from_slice(id).unwrap())
                     .collect::<Vec<_>>()
