@@ -730,9 +730,15 @@ mod tests {
         Hash::sha256(&seq.to_be_bytes())
     }
 
+    /// The sled database under `dir`, opened as the store opens it: sled lets go of its
+    /// directory lock a moment after the last handle is dropped, and the store's open waits
+    /// for that where a bare `sled::open` fails.
+    fn db(dir: &Path) -> sled::Db {
+        crate::db::open_db(&dir.join("db"), &crate::config::StoreConfig::default()).unwrap()
+    }
+
     fn vault(dir: &Path, master: MasterKey) -> Result<OpeningsVault, OpeningsError> {
-        let db = sled::open(dir.join("db")).unwrap();
-        OpeningsVault::open(&db, master)
+        OpeningsVault::open(&db(dir), master)
     }
 
     #[test]
@@ -791,7 +797,7 @@ mod tests {
         assert!(matches!(err, OpeningsError::WrongMasterKey), "{err}");
         assert!(err.to_string().contains("master key"));
         // With its check record gone, a tree holding openings is not re-marked for any key.
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = db(dir.path());
         db.open_tree(OPENINGS_TREE)
             .unwrap()
             .remove(CHECK_KEY)
@@ -805,7 +811,7 @@ mod tests {
     #[test]
     fn a_moved_or_flipped_record_is_detected_and_named_by_seq() {
         let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = db(dir.path());
         let v = OpeningsVault::open(&db, MasterKey::from_bytes([7; 32])).unwrap();
         v.put(&openings(1)).unwrap();
         v.put(&openings(2)).unwrap();
@@ -849,7 +855,7 @@ mod tests {
     #[test]
     fn erasure_makes_openings_unrecoverable() {
         let dir = tempfile::tempdir().unwrap();
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = db(dir.path());
         let master = MasterKey::from_bytes([7; 32]);
         let v = OpeningsVault::open(&db, master.clone()).unwrap();
         v.put(&openings(1)).unwrap();
