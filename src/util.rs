@@ -306,3 +306,22 @@ pub(crate) fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
         line(row.clone());
     }
 }
+
+/// What `body` reads, in an anonymous temporary file (unlinked, gone when closed): a download
+/// read as a file is, as often as needed, in memory that does not grow with it.
+pub(crate) fn spooled(mut body: impl std::io::Read) -> Result<std::fs::File> {
+    let mut file = tempfile::tempfile().context("cannot make a temporary file")?;
+    std::io::copy(&mut body, &mut file).context("cannot read the download")?;
+    Ok(file)
+}
+
+/// A reader of `file` from its start.
+pub(crate) fn from_start(file: &mut std::fs::File) -> Result<std::io::BufReader<std::fs::File>> {
+    use std::io::Seek as _;
+    file.seek(std::io::SeekFrom::Start(0))
+        .context("cannot read the download back")?;
+    Ok(std::io::BufReader::with_capacity(
+        1 << 16,
+        file.try_clone()?,
+    ))
+}

@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 use std::fs::File;
-use std::io::{BufReader, Seek as _, SeekFrom};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -216,21 +216,6 @@ fn check_header_key(path: &Path, pins: &hisaab_client::Pins) -> Result<()> {
     Ok(())
 }
 
-/// What `body` reads, in an anonymous temporary file (gone when closed): a download read as
-/// a file is, in memory that does not grow with it.
-fn downloaded(mut body: impl std::io::Read) -> Result<File> {
-    let mut file = tempfile::tempfile().context("cannot make a temporary file")?;
-    std::io::copy(&mut body, &mut file).context("cannot read the download")?;
-    Ok(file)
-}
-
-/// A reader of `file` from its start.
-fn from_start(file: &mut File) -> Result<BufReader<File>> {
-    file.seek(SeekFrom::Start(0))
-        .context("cannot read the download back")?;
-    Ok(BufReader::with_capacity(1 << 16, file.try_clone()?))
-}
-
 /// `--sub-state-proof OPERATOR --openings FILE`: the operator's sub-state proof (SPEC §12.8)
 /// in the full-state digest of the state at --as-of, from a bundle file verified with
 /// openings of every sealed field. The proof goes to stdout as JSON, the digest to stderr.
@@ -303,24 +288,24 @@ fn states_from_server(
     // does not grow with the log.
     let response = session.client.bundle(needed)?;
     let total = response.content_length();
-    let mut file = downloaded(ProgressReader::new(response, "downloading", total))?;
-    let cited = hisaab_model::cited_sizes(from_start(&mut file)?)?;
+    let mut file = util::spooled(ProgressReader::new(response, "downloading", total))?;
+    let cited = hisaab_model::cited_sizes(util::from_start(&mut file)?)?;
     let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
     // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
     // replay is the full state; the openings file, as long as the bundle, is read a line at
     // a time beside it.
     let replayed = match session.openings_response(needed) {
         Some(response) => {
-            let mut openings = downloaded(response)?;
+            let mut openings = util::spooled(response)?;
             hisaab_model::replay_bundle_opened_streaming(
-                from_start(&mut file)?,
+                util::from_start(&mut file)?,
                 &cited,
                 &sizes,
                 at,
-                from_start(&mut openings)?,
+                util::from_start(&mut openings)?,
             )
         }
-        None => replay_bundle(from_start(&mut file)?, &cited, &sizes, at),
+        None => replay_bundle(util::from_start(&mut file)?, &cited, &sizes, at),
     };
     // The bundle must be the pinned ledger's, consistent with the latest checkpoint.
     let check = |ledger_id: Hash, checkpoint: &hisaab_log::note::Checkpoint| -> Result<()> {
@@ -348,7 +333,7 @@ fn states_from_server(
             // its replay stops at the first withheld entry. It is checked as any bundle, then
             // the server's state for this reader is shown, checked against its own digest only.
             let summary =
-                hisaab_log::bundle::verify_bundle_structure(from_start(&mut file)?, |_| {
+                hisaab_log::bundle::verify_bundle_structure(util::from_start(&mut file)?, |_| {
                     Ok::<(), std::convert::Infallible>(())
                 })
                 .context("the server's bundle does not verify")?;

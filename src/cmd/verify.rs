@@ -13,7 +13,7 @@ use hisaab_log::bundle::BundleReader;
 use hisaab_log::note::{verify_checkpoint, VerifierKey};
 use hisaab_log::seal::OpeningsFile;
 use hisaab_log::Hash;
-use hisaab_model::{verify_bundle, VerifiedBundle};
+use hisaab_model::{verify_bundle_cited, VerifiedBundle};
 use serde_json::json;
 
 use hisaab_client::Pins;
@@ -22,6 +22,7 @@ use crate::args::{TrustArgs, VerifyArgs};
 use crate::connect;
 use crate::exit;
 use crate::progress::ProgressReader;
+use crate::util;
 
 /// Where the log key that was checked came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,9 +213,14 @@ fn report(args: &VerifyArgs, v: &Verified) {
     }
 }
 
-/// Verifies a bundle read from `input` with the model's full verification.
+/// Verifies a bundle read from `input` with the model's full verification, in memory that
+/// does not grow with the log: it is spooled to a temporary file and read twice, as a bundle
+/// file is (the sizes `dispute.resolved` statements cite, then the verification).
 fn verify_stream(input: impl std::io::Read) -> Result<VerifiedBundle, Failure> {
-    verify_bundle(BufReader::with_capacity(1 << 16, input)).map_err(|e| Failure {
+    let mut file = util::spooled(input)?;
+    let cited = hisaab_model::cited_sizes(util::from_start(&mut file)?)
+        .context("cannot read the bundle back")?;
+    verify_bundle_cited(util::from_start(&mut file)?, &cited).map_err(|e| Failure {
         seq: e.seq(),
         error: anyhow::Error::new(e),
     })
@@ -521,9 +527,11 @@ fn verify_server(
     let response = session.client.bundle(checkpoint.size)?;
     let total = response.content_length();
     let verified =
-        verify_stream(ProgressReader::new(response, "verifying", total)).map_err(|f| Failure {
-            seq: f.seq,
-            error: f.error.context("the server's bundle does not verify"),
+        verify_stream(ProgressReader::new(response, "downloading", total)).map_err(|f| {
+            Failure {
+                seq: f.seq,
+                error: f.error.context("the server's bundle does not verify"),
+            }
         })?;
     if verified.size != checkpoint.size || verified.root != checkpoint.root {
         return Err(anyhow!(
