@@ -294,7 +294,7 @@ fn states_from_server(
     // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
     // replay is the full state; the openings file, as long as the bundle, is read a line at
     // a time beside it.
-    let replayed = match session.openings_response(needed) {
+    let replayed = match session.openings_response(needed)? {
         Some(response) => {
             let mut openings = util::spooled(response)?;
             hisaab_model::replay_bundle_opened_streaming(

@@ -731,6 +731,21 @@ fn a_format_2_server_stores_sealed_statements_and_replays_them_with_their_openin
     assert_eq!(response.status().as_u16(), 503);
     assert!(response.text().unwrap().contains("unavailable"));
     assert_eq!(get_ok(&server, "/v1/checkpoint"), checkpoint);
+    // It has no openings to give a full reader either (503 `unavailable`): the authority's
+    // replay is of the sealed entries, as the server's own state is.
+    let out = sb.run(&[
+        "replay",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let replayed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        replayed["digest"].as_str().unwrap(),
+        state_digest(&get_full_ok(&server, "/v1/state"))
+    );
     server.stop();
 }
 

@@ -84,6 +84,9 @@ pub enum ClientError {
     /// The answer could not be read.
     #[error("cannot read the server's answer")]
     Read(#[source] std::io::Error),
+    /// The server's openings file (SPEC §12.6) does not read as one.
+    #[error("the server's openings file")]
+    Openings(#[source] hisaab_log::seal::SealError),
     /// The answer is not the JSON document expected.
     #[error("{what}: unexpected answer")]
     Answer {

@@ -366,7 +366,7 @@ impl Session {
             .map_err(ClientError::Read)?;
         // A reader with credentials replays over the openings it may have (SPEC §12.6, §13.4),
         // so that its state is the one the server shows it, not only the public replay.
-        let verified = match self.openings_file(size) {
+        let verified = match self.openings_file(size)? {
             Some(openings) => {
                 let cited = hisaab_model::cited_sizes(BufReader::new(bytes.as_slice()))
                     .map_err(ClientError::Read)?;
@@ -402,22 +402,49 @@ impl Session {
 impl Session {
     /// The openings file (SPEC §12.6) of the first `size` entries that this client's reader
     /// may have, from `GET /v1/openings`; `None` without credentials, or when the server
-    /// keeps none (a format-1 ledger, or one served without its master key). Each opening is
-    /// checked against its entry when the bundle is replayed over it.
-    pub fn openings_file(&self, size: u64) -> Option<hisaab_log::seal::OpeningsFile> {
-        let response = self.openings_response(size)?;
-        hisaab_log::seal::OpeningsFile::read(BufReader::new(response)).ok()
+    /// keeps none (a format-1 ledger, or one served without its master key: 503
+    /// `unavailable`). Each opening is checked against its entry when the bundle is replayed
+    /// over it.
+    ///
+    /// # Errors
+    /// Any other failure of the request, and a file that does not read as an openings file
+    /// ([`ClientError::Openings`]): a reader entitled to openings is not silently given the
+    /// public replay.
+    pub fn openings_file(
+        &self,
+        size: u64,
+    ) -> Result<Option<hisaab_log::seal::OpeningsFile>, ClientError> {
+        let Some(response) = self.openings_response(size)? else {
+            return Ok(None);
+        };
+        hisaab_log::seal::OpeningsFile::read(BufReader::new(response))
+            .map(Some)
+            .map_err(ClientError::Openings)
     }
 
     /// [`Session::openings_file`] unread: the response whose body is the file, for a caller
     /// that reads it a line at a time.
-    pub fn openings_response(&self, size: u64) -> Option<reqwest::blocking::Response> {
+    ///
+    /// # Errors
+    /// As [`Session::openings_file`], for the request.
+    pub fn openings_response(
+        &self,
+        size: u64,
+    ) -> Result<Option<reqwest::blocking::Response>, ClientError> {
         if !self.client.has_credentials() || self.log.format < 2 {
-            return None;
+            return Ok(None);
         }
-        self.client
-            .get(&format!("/v1/openings?tree_size={size}"))
-            .ok()
+        match self.client.get(&format!("/v1/openings?tree_size={size}")) {
+            Ok(response) => Ok(Some(response)),
+            Err(error)
+                if error
+                    .http()
+                    .is_some_and(|h| h.status.as_u16() == 503 && h.code == "unavailable") =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
