@@ -24,17 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives import serialization
 
 from rfc import jcs, leaf_hash, mth, node_hash, path, sha256
-
-failures = []
-passes = []
-
-
-def check(ok, what):
-    if ok:
-        passes.append(what)
-    else:
-        failures.append(what)
-        print("FAIL", what)
+from tally import check, failures, passes
 
 
 def subproof(m, leaves, b):

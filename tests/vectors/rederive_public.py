@@ -30,13 +30,9 @@ import json
 import re
 import sys
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from rfc import jcs, leaf_hash, mth, sha256
+from tally import check, failures, passes, verifies
 
-failures = []
-passes = []
 
 # SPEC §4.1, in order.
 PILLARS = ["legal", "resilience", "monitoring", "capacity", "cooperation", "awareness"]
@@ -51,23 +47,6 @@ REGISTRY = {
     "disclosure.recorded", "field.erased", "report.published",
 }
 HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def check(ok, what):
-    if ok:
-        passes.append(what)
-    else:
-        failures.append(what)
-        print("FAIL", what)
-
-
-def verifies(public_b64, signature_b64, message):
-    try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
-        key.verify(base64.b64decode(signature_b64), message)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
 
 
 def rounded_mean(values):

@@ -20,17 +20,7 @@ import json
 import sys
 
 from rfc import jcs, leaf_hash, mth, node_hash, path, sha256
-
-failures = []
-passes = []
-
-
-def check(ok, what):
-    if ok:
-        passes.append(what)
-    else:
-        failures.append(what)
-        print("FAIL", what)
+from tally import check, failures, passes
 
 
 # SPEC §12.1: kind -> [(field, optional)].

@@ -28,30 +28,8 @@ import base64
 import json
 import sys
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from rfc import jcs, leaf_hash, sha256
-
-failures = []
-passes = []
-
-
-def check(ok, what):
-    if ok:
-        passes.append(what)
-    else:
-        failures.append(what)
-        print("FAIL", what)
-
-
-def verifies(public_b64, signature_b64, message):
-    try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
-        key.verify(base64.b64decode(signature_b64), message)
-        return True
-    except (InvalidSignature, ValueError):
-        return False
+from tally import check, failures, passes, verifies
 
 
 def task_status(closed, due, at):

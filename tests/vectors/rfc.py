@@ -1,6 +1,6 @@
 """What both re-derivations need, written from the RFCs alone: RFC 8785 canonical JSON and
 the RFC 9162 Merkle tree hash and inclusion path, with Python's hashlib and json only.
-Imported by rederive.py and rederive_sealed.py, which run from this folder."""
+Imported by the rederive scripts, which run from this folder."""
 import hashlib
 import json
 

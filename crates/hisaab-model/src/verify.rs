@@ -847,20 +847,36 @@ fn run_opened<R: BufRead>(
 ) -> Result<(BundleSummary, Streaming, Takes), VerifyError> {
     let (summary, rules, takes) =
         run_bundle(reader, opened_rules(cited, openings), u64::MAX, takes)?;
-    check_openings_header(&openings.header, &summary)?;
+    check_openings_fit(
+        &openings.header,
+        summary.ledger_id,
+        summary.checkpoint.size,
+        true,
+    )?;
     Ok((summary, rules, takes))
 }
 
-/// Entries are only appended: a file made at an earlier size opens the same entries of a
-/// later bundle, and the entries after it stay unopened (SPEC §12.6).
-fn check_openings_header(
+/// That an openings file goes with a bundle of ledger `ledger_id` and `size` entries: of the
+/// same ledger, and of that size or (`earlier_ok`, for a verification) an earlier one, since
+/// entries are only appended: a file made at an earlier size opens the same entries of a
+/// later bundle, and the entries after it stay unopened (SPEC §12.6). A replay takes the file
+/// of its own size.
+fn check_openings_fit(
     header: &hisaab_log::seal::OpeningsHeader,
-    summary: &BundleSummary,
+    ledger_id: Hash,
+    size: u64,
+    earlier_ok: bool,
 ) -> Result<(), VerifyError> {
-    if header.ledger != summary.ledger_id || header.size > summary.checkpoint.size {
+    let fits = if earlier_ok {
+        header.size <= size
+    } else {
+        header.size == size
+    };
+    if header.ledger != ledger_id || !fits {
         return Err(VerifyError::Openings(format!(
-            "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
-            header.ledger, header.size, summary.ledger_id, summary.checkpoint.size
+            "the file is for ledger {} at size {}; the bundle is ledger {ledger_id} at size \
+             {size}",
+            header.ledger, header.size
         )));
     }
     Ok(())
@@ -884,7 +900,7 @@ pub fn verify_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     let header = feed.reader.header().clone();
     let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
     let (summary, mut rules, _) = run_bundle(reader, rules, u64::MAX, Takes::none())?;
-    check_openings_header(&header, &summary)?;
+    check_openings_fit(&header, summary.ledger_id, summary.checkpoint.size, true)?;
     rules.openings.check_read()?;
     let feed = &rules.openings;
     Ok((
@@ -1229,7 +1245,7 @@ pub fn replay_bundle_opened<R: BufRead>(
     openings: &OpeningsFile,
 ) -> Result<ReplayedBundle, VerifyError> {
     let (replayed, _) = replay_with(reader, opened_rules(cited, openings), sizes, at)?;
-    check_replayed_openings(&openings.header, &replayed)?;
+    check_openings_fit(&openings.header, replayed.ledger_id, replayed.size, false)?;
     Ok(replayed)
 }
 
@@ -1251,22 +1267,8 @@ pub fn replay_bundle_opened_streaming<R: BufRead, O: BufRead + Send + std::fmt::
     let rules = Streaming::with_feed(cited, &BTreeSet::new(), feed);
     let (replayed, mut rules) = replay_with(reader, rules, sizes, at)?;
     rules.openings.check_read()?;
-    check_replayed_openings(&header, &replayed)?;
+    check_openings_fit(&header, replayed.ledger_id, replayed.size, false)?;
     Ok(replayed)
-}
-
-/// An openings file goes with a replayed bundle of its ledger and size.
-fn check_replayed_openings(
-    header: &hisaab_log::seal::OpeningsHeader,
-    replayed: &ReplayedBundle,
-) -> Result<(), VerifyError> {
-    if header.ledger != replayed.ledger_id || header.size != replayed.size {
-        return Err(VerifyError::Openings(format!(
-            "the file is for ledger {} at size {}; the bundle is ledger {} at size {}",
-            header.ledger, header.size, replayed.ledger_id, replayed.size
-        )));
-    }
-    Ok(())
 }
 
 /// The streaming rules that open each entry with its line of `openings`.

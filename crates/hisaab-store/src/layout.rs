@@ -553,13 +553,12 @@ pub(crate) fn merkle_corruption(error: MerkleError) -> StoreError {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::sync::Arc;
-
     use hisaab_log::merkle;
     use hisaab_testkit::fixture;
 
     use super::*;
-    use crate::config::{ManualClock, StoreConfig};
+    use crate::config::StoreConfig;
+    use crate::store::testing::fixture_store;
     use crate::store::Store;
 
     fn upper_of(store: &Store) -> HashMap<u64, Hash> {
@@ -576,15 +575,7 @@ mod tests {
             snapshot_every: 1 << 20,
             ..StoreConfig::default()
         };
-        let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
-        let store = Store::create(
-            dir.path(),
-            fixture::genesis().unwrap(),
-            fixture::log_key(),
-            config.clone(),
-            clock.clone(),
-        )
-        .unwrap();
+        let (store, clock) = fixture_store(dir.path(), config.clone());
         let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
         for n in 0..780 {
             let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();

@@ -158,14 +158,12 @@ fn pruned_snapshots(shared: &Shared, sizes: &[u64]) -> Result<BTreeSet<u64>, Sto
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use std::sync::Arc;
-
     use hisaab_testkit::fixture;
 
     use super::*;
-    use crate::config::{ManualClock, StoreConfig};
+    use crate::config::StoreConfig;
     use crate::replay::load_snapshot;
-    use crate::store::Store;
+    use crate::store::testing::fixture_store;
 
     fn stored_sizes(shared: &Shared) -> Vec<u64> {
         shared
@@ -184,15 +182,7 @@ mod tests {
             snapshot_every: 1 << 20,
             ..StoreConfig::default()
         };
-        let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
-        let store = Store::create(
-            dir.path(),
-            fixture::genesis().unwrap(),
-            fixture::log_key(),
-            config,
-            clock,
-        )
-        .unwrap();
+        let (store, _) = fixture_store(dir.path(), config);
         let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
         for n in 0..5 {
             let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();

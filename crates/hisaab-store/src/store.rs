@@ -825,3 +825,32 @@ enum Precheck {
     Existing(Appended),
     New(Vec<u8>),
 }
+
+/// A store of the test kit's fixture ledger, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use hisaab_testkit::fixture;
+
+    use super::Store;
+    use crate::config::{ManualClock, StoreConfig};
+
+    /// A new store of the fixture genesis in `dir` with `config`, and its clock (a second
+    /// after the fixture's epoch).
+    pub(crate) fn fixture_store(dir: &Path, config: StoreConfig) -> (Store, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
+        let store = Store::create(
+            dir,
+            fixture::genesis().unwrap(),
+            fixture::log_key(),
+            config,
+            clock.clone(),
+        )
+        .unwrap();
+        (store, clock)
+    }
+}
