@@ -98,9 +98,15 @@ impl std::str::FromStr for Hash {
     }
 }
 
+/// Lowercase hex in a human-readable format (JSON, everything on the wire); the 32 bytes in
+/// any other (the model's binary snapshots).
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&self.to_hex())
+        } else {
+            serializer.serialize_bytes(&self.0)
+        }
     }
 }
 
@@ -141,7 +147,21 @@ impl<'de> Deserialize<'de> for Hash {
                 Hash::try_from_hex(text).map_err(E::custom)
             }
         }
-        deserializer.deserialize_string(HexVisitor)
+        struct BytesVisitor;
+        impl serde::de::Visitor<'_> for BytesVisitor {
+            type Value = Hash;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("32 bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Hash, E> {
+                Hash::try_from_slice(bytes).map_err(E::custom)
+            }
+        }
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_string(HexVisitor)
+        } else {
+            deserializer.deserialize_bytes(BytesVisitor)
+        }
     }
 }
 

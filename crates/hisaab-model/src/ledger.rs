@@ -21,7 +21,7 @@ use crate::value::{
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v6";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v7";
 
 /// What a store indexes an applied entry by ([`Ledger::apply_indexed`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,7 +254,11 @@ pub(crate) struct DisputeRecord {
 pub enum SnapshotError {
     /// The bytes are not a snapshot.
     #[error("not a ledger snapshot: {0}")]
-    Decode(#[source] serde_json::Error),
+    Decode(#[source] rmp_serde::decode::Error),
+    /// The bytes after the version line are not one MessagePack value: cut short, or followed
+    /// by more bytes.
+    #[error("the snapshot's bytes are not one MessagePack value")]
+    NotOneValue,
     /// A snapshot of another format version.
     #[error("snapshot format {found:?} is not {SNAPSHOT_FORMAT:?}")]
     Version {
@@ -263,16 +267,79 @@ pub enum SnapshotError {
     },
 }
 
-#[derive(Serialize)]
-struct SnapshotRef<'a> {
-    format: &'static str,
-    ledger: &'a Ledger,
+/// Whether `bytes` declare the snapshot format of this version ([`SNAPSHOT_FORMAT`]), read
+/// from their first line alone: a snapshot of another version is neither resumed from nor
+/// compared with the log.
+pub fn snapshot_is_current(bytes: &[u8]) -> bool {
+    split_snapshot_format(bytes).0 == SNAPSHOT_FORMAT.as_bytes()
 }
 
-#[derive(Deserialize)]
-struct SnapshotOwned {
-    format: String,
-    ledger: Ledger,
+/// A snapshot's first line (its format, without the newline) and the bytes after it; without a
+/// newline in the first 128 bytes (a JSON snapshot of before v7, or no snapshot), the first
+/// bytes as the format and nothing after.
+fn split_snapshot_format(bytes: &[u8]) -> (&[u8], &[u8]) {
+    match bytes.iter().take(128).position(|&b| b == b'\n') {
+        Some(end) => (&bytes[..end], &bytes[end + 1..]),
+        None => (&bytes[..bytes.len().min(64)], &[]),
+    }
+}
+
+/// The length of the MessagePack value at the start of `bytes` (its markers and lengths walked,
+/// nothing decoded); `None` when it is cut short or a marker is not one MessagePack defines.
+fn msgpack_value_len(bytes: &[u8]) -> Option<usize> {
+    fn be(bytes: &[u8], at: usize, width: usize) -> Option<usize> {
+        let field = bytes.get(at..at.checked_add(width)?)?;
+        let value = field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
+        usize::try_from(value).ok()
+    }
+    // Values still to walk; a map of n pairs is 2n values.
+    let mut pending: usize = 1;
+    let mut at = 0usize;
+    while pending > 0 {
+        pending -= 1;
+        let marker = *bytes.get(at)?;
+        at += 1;
+        // (bytes of length field, payload bytes per unit of length, nested values per unit)
+        let (skip, nested) = match marker {
+            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => (0, 0),
+            0x80..=0x8f => (0, usize::from(marker & 0x0f) * 2),
+            0x90..=0x9f => (0, usize::from(marker & 0x0f)),
+            0xa0..=0xbf => (usize::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (1 + be(bytes, at, 1)?, 0),
+            0xc5 | 0xda => (2 + be(bytes, at, 2)?, 0),
+            0xc6 | 0xdb => (4 + be(bytes, at, 4)?, 0),
+            0xc7 => (2 + be(bytes, at, 1)?, 0),
+            0xc8 => (3 + be(bytes, at, 2)?, 0),
+            0xc9 => (5usize.checked_add(be(bytes, at, 4)?)?, 0),
+            0xca => (4, 0),
+            0xcb => (8, 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xce | 0xd2 => (4, 0),
+            0xcf | 0xd3 => (8, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (2, be(bytes, at, 2)?),
+            0xdd => (4, be(bytes, at, 4)?),
+            0xde => (2, be(bytes, at, 2)?.checked_mul(2)?),
+            0xdf => (4, be(bytes, at, 4)?.checked_mul(2)?),
+            // 0xc1 is never used.
+            _ => return None,
+        };
+        at = at.checked_add(skip)?;
+        if at > bytes.len() {
+            return None;
+        }
+        pending = pending.checked_add(nested)?;
+        // Every nested value takes at least one byte: a count beyond what is left is cut short.
+        if pending > bytes.len() - at {
+            return None;
+        }
+    }
+    Some(at)
 }
 
 /// The signer of a non-genesis statement, once rule 2's key check has passed.
@@ -610,17 +677,22 @@ impl Ledger {
     }
 
     /// The state's bytes, to resume from with [`Ledger::from_snapshot`] without replaying
-    /// everything. JSON with a format version; deterministic for a given state.
+    /// everything: the line `SNAPSHOT_FORMAT` ‖ `\n`, then the ledger in MessagePack (maps
+    /// with their field names, hashes as their 32 bytes). Deterministic for a given state.
     pub fn to_snapshot(&self) -> Vec<u8> {
-        // Every map key serialises as a string (a map keyed by anything else is written as
-        // pairs, see `CycleLedger::escalated`) and no float is stored, so this cannot fail; an
-        // empty vector (refused by `from_snapshot`) stands for the impossible error. The store's
-        // sealed restart test resumes from snapshots of a ledger with every record kind.
-        serde_json::to_vec(&SnapshotRef {
-            format: SNAPSHOT_FORMAT,
-            ledger: self,
-        })
-        .unwrap_or_default()
+        let estimate = usize::try_from(self.size).map_or(0, |size| size.saturating_mul(64));
+        let mut bytes = Vec::with_capacity(SNAPSHOT_FORMAT.len() + 1 + estimate);
+        bytes.extend_from_slice(SNAPSHOT_FORMAT.as_bytes());
+        bytes.push(b'\n');
+        // Every type of the ledger serialises without error (no float, no map whose keys a
+        // format cannot hold), so this cannot fail; an empty vector (refused by
+        // `from_snapshot`) stands for the impossible error. The store's sealed restart test
+        // resumes from snapshots of a ledger with every record kind.
+        let mut serializer = rmp_serde::Serializer::new(&mut bytes).with_struct_map();
+        if self.serialize(&mut serializer).is_err() {
+            return Vec::new();
+        }
+        bytes
     }
 
     /// Resumes from [`Ledger::to_snapshot`]'s bytes.
@@ -628,14 +700,18 @@ impl Ledger {
     /// # Errors
     /// [`SnapshotError`] when the bytes are not a snapshot of this format version.
     pub fn from_snapshot(bytes: &[u8]) -> Result<Ledger, SnapshotError> {
-        let snapshot: SnapshotOwned =
-            serde_json::from_slice(bytes).map_err(SnapshotError::Decode)?;
-        if snapshot.format != SNAPSHOT_FORMAT {
+        let (format, rest) = split_snapshot_format(bytes);
+        if format != SNAPSHOT_FORMAT.as_bytes() {
             return Err(SnapshotError::Version {
-                found: snapshot.format,
+                found: String::from_utf8_lossy(format).into_owned(),
             });
         }
-        Ok(snapshot.ledger)
+        // The ledger must be the whole of the rest: one MessagePack value, nothing after it.
+        if msgpack_value_len(rest) != Some(rest.len()) {
+            return Err(SnapshotError::NotOneValue);
+        }
+        let mut deserializer = rmp_serde::Deserializer::from_read_ref(rest);
+        Ledger::deserialize(&mut deserializer).map_err(SnapshotError::Decode)
     }
 
     // ----- checks -----
@@ -1329,6 +1405,60 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// The walk of MessagePack values measures each encoding MessagePack has (the lengths of
+    /// every width, maps, arrays, binaries, extensions), refuses every cut, and stops at the
+    /// end of the value whatever follows.
+    #[test]
+    fn msgpack_value_len_measures_one_value() {
+        #[derive(Serialize)]
+        struct Bytes<'a>(#[serde(with = "serde_bytes_like")] &'a [u8]);
+        mod serde_bytes_like {
+            pub(super) fn serialize<S: serde::Serializer>(
+                bytes: &&[u8],
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(bytes)
+            }
+        }
+        let long = "x".repeat(70_000);
+        let blob = vec![7u8; 300];
+        let big_blob = vec![9u8; 70_000];
+        let values: Vec<Vec<u8>> = vec![
+            rmp_serde::to_vec(&json!(null)).unwrap(),
+            rmp_serde::to_vec(&json!([true, false, 1, -1, -100, 200, 70_000, -70_000])).unwrap(),
+            rmp_serde::to_vec(&json!([u64::MAX, i64::MIN, 4_294_967_296u64])).unwrap(),
+            rmp_serde::to_vec(&json!(["", "a", "x".repeat(40), "y".repeat(300), long])).unwrap(),
+            rmp_serde::to_vec_named(&json!({"a": {"b": [1, {"c": []}]}, "d": {}})).unwrap(),
+            rmp_serde::to_vec(&(0..20).collect::<Vec<u32>>()).unwrap(),
+            rmp_serde::to_vec(&(0..70_000).collect::<Vec<u32>>()).unwrap(),
+            rmp_serde::to_vec(&(0..20).map(|n| (n, n)).collect::<BTreeMap<u32, u32>>()).unwrap(),
+            rmp_serde::to_vec(&Bytes(&blob)).unwrap(),
+            rmp_serde::to_vec(&Bytes(&big_blob)).unwrap(),
+            rmp_serde::to_vec(&Bytes(&[])).unwrap(),
+            vec![0xd4, 1, 2],
+            vec![0xd8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            vec![0xc7, 2, 5, 0xaa, 0xbb],
+            vec![0xcb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0],
+        ];
+        for value in &values {
+            assert_eq!(msgpack_value_len(value), Some(value.len()), "{value:02x?}");
+            let step = (value.len() / 500).max(1);
+            for cut in (0..value.len()).step_by(step) {
+                assert_eq!(msgpack_value_len(&value[..cut]), None, "cut at {cut}");
+            }
+            let mut followed = value.clone();
+            followed.extend_from_slice(&[0xc0, 0x01]);
+            assert_eq!(msgpack_value_len(&followed), Some(value.len()));
+        }
+        // The one marker MessagePack never uses, and a count larger than the bytes left.
+        assert_eq!(msgpack_value_len(&[0xc1]), None);
+        assert_eq!(
+            msgpack_value_len(&[0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0]),
+            None
+        );
+        assert_eq!(msgpack_value_len(&[0xdf, 0xff, 0xff, 0xff, 0xff]), None);
+    }
 
     /// This crate's own [`Ledger`] over the entries of a testkit builder (whose ledger is of
     /// the testkit's copy of this crate).

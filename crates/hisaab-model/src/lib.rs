@@ -56,7 +56,7 @@ pub mod verify;
 pub mod view;
 
 pub use body::{Body, BodyError, GenesisBody, Kind, Policy, Signers};
-pub use ledger::{Applied, Erasure, Ledger, SnapshotError, SNAPSHOT_FORMAT};
+pub use ledger::{snapshot_is_current, Applied, Erasure, Ledger, SnapshotError, SNAPSHOT_FORMAT};
 pub use memory::MemoryLedger;
 pub use obligation::{
     Obligation, ObligationError, ObligationFilter, ObligationKind, Obligations, OwedBy,

@@ -293,9 +293,7 @@ fn snapshot_digests(
     size: u64,
 ) -> Result<std::collections::BTreeMap<u64, Kept>, StoreError> {
     let mut digests = std::collections::BTreeMap::new();
-    let current = |model_bytes: &[u8]| {
-        snapshot_format(model_bytes).as_deref() == Some(hisaab_model::SNAPSHOT_FORMAT)
-    };
+    let current = hisaab_model::snapshot_is_current;
     for item in trees
         .snapshots
         .range(1u64.to_be_bytes()..=size.to_be_bytes())
@@ -324,17 +322,6 @@ fn snapshot_digests(
 const CHECKSUM_FAILS: &str = "is damaged: its checksum fails";
 /// Why a snapshot with a missing or damaged chunk is damaged.
 const CHUNK_DAMAGED: &str = "is damaged: a chunk of it is missing or fails its checksum";
-
-/// The `format` a snapshot's bytes declare, if they are a JSON object with one.
-fn snapshot_format(model_bytes: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Format {
-        format: String,
-    }
-    serde_json::from_slice::<Format>(model_bytes)
-        .ok()
-        .map(|f| f.format)
-}
 
 /// Reads entry `seq` from its tree item and checks its key, its stored hashes and its index
 /// records.

@@ -382,12 +382,7 @@ fn a_snapshot_that_parses_but_holds_another_state_is_named_and_passed_over() {
 
     // The same model bytes without one operator, with a checksum that fits: it still parses,
     // fits its size and ends at the right entry.
-    let mut ledger: serde_json::Value =
-        serde_json::from_slice(&snapshot_model_bytes(dir.path(), &good)).unwrap();
-    let operators = ledger["ledger"]["operators"].as_object_mut().unwrap();
-    let first = operators.keys().next().unwrap().clone();
-    operators.remove(&first);
-    let forged = serde_json::to_vec(&ledger).unwrap();
+    let forged = without_first_operator(&snapshot_model_bytes(dir.path(), &good));
     let mut value = hisaab_log::Hash::sha256(&forged).as_bytes().to_vec();
     value.extend_from_slice(&forged);
     put(value);
@@ -417,6 +412,29 @@ fn a_snapshot_that_parses_but_holds_another_state_is_named_and_passed_over() {
     assert!(!store.open_report().snapshot_authenticated);
     assert_eq!(store.state(None, None).unwrap(), before);
     store.verify_full().unwrap();
+}
+
+/// Model snapshot bytes (the version line, then the ledger in MessagePack) with the first
+/// operator removed from the ledger's `operators`.
+fn without_first_operator(model: &[u8]) -> Vec<u8> {
+    let line = model.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut rest = &model[line..];
+    let mut ledger = rmpv::decode::read_value(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    let rmpv::Value::Map(fields) = &mut ledger else {
+        panic!("the ledger is a map");
+    };
+    let (_, operators) = fields
+        .iter_mut()
+        .find(|(name, _)| name.as_str() == Some("operators"))
+        .unwrap();
+    let rmpv::Value::Map(operators) = operators else {
+        panic!("operators is a map");
+    };
+    operators.remove(0);
+    let mut forged = model[..line].to_vec();
+    rmpv::encode::write_value(&mut forged, &ledger).unwrap();
+    forged
 }
 
 /// The model bytes of a snapshot record in chunks (`0x05`, in the clear and tagged: checksum,

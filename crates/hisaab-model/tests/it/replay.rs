@@ -2,7 +2,7 @@
 //! diffs; and a property test over random valid histories.
 
 use hisaab_log::{Entry, Hash, SealedEntry};
-use hisaab_model::{diff, Change, KpiStatus, Ledger, MemoryLedger, Rule};
+use hisaab_model::{diff, Change, KpiStatus, Ledger, MemoryLedger, Rule, SnapshotError};
 use hisaab_testkit::{evaluation, public_b64, seed, submission, Builder};
 use proptest::prelude::*;
 use serde_json::json;
@@ -311,20 +311,52 @@ fn snapshots_round_trip_and_refuse_other_versions() {
     let back = Ledger::from_snapshot(&bytes).unwrap();
     assert_eq!(&back, b.ledger.ledger());
     assert_eq!(back.to_snapshot(), bytes);
-    let text = String::from_utf8(bytes).unwrap();
-    assert!(text.contains(hisaab_model::SNAPSHOT_FORMAT));
-    let other = text.replace(
-        hisaab_model::SNAPSHOT_FORMAT,
-        "hisaab-model/ledger-snapshot/v9",
-    );
-    // A snapshot of the format before (commitments and challenges without their KPI) is refused,
-    // so the store replays instead of resuming from it.
-    let older = text.replace(
-        hisaab_model::SNAPSHOT_FORMAT,
-        "hisaab-model/ledger-snapshot/v1",
-    );
-    assert!(Ledger::from_snapshot(older.as_bytes()).is_err());
-    assert!(Ledger::from_snapshot(other.as_bytes()).is_err());
+    let line = format!("{}\n", hisaab_model::SNAPSHOT_FORMAT);
+    assert!(bytes.starts_with(line.as_bytes()));
+    let with_line = |line: &str| {
+        let mut other = line.as_bytes().to_vec();
+        other.extend_from_slice(&bytes[line.len()..]);
+        other
+    };
+    // A snapshot of another format version, before or after, is refused and named, so the
+    // store replays instead of resuming from it.
+    for version in [
+        "hisaab-model/ledger-snapshot/v9\n",
+        "hisaab-model/ledger-snapshot/v6\n",
+    ] {
+        match Ledger::from_snapshot(&with_line(version)) {
+            Err(SnapshotError::Version { found }) => assert_eq!(format!("{found}\n"), version),
+            other => panic!("{version}: {other:?}"),
+        }
+    }
+    // Damaged or trailing bytes, and a JSON snapshot of before, are refused.
+    let mut trailing = bytes.clone();
+    trailing.push(0xc0);
+    assert!(matches!(
+        Ledger::from_snapshot(&trailing),
+        Err(SnapshotError::NotOneValue)
+    ));
+    assert!(matches!(
+        Ledger::from_snapshot(&bytes[..bytes.len() - 1]),
+        Err(SnapshotError::NotOneValue)
+    ));
+    // A field the ledger does not have, in a value of the right shape.
+    let at = line.len()
+        + bytes[line.len()..]
+            .windows(5)
+            .position(|w| w == b"\xa4size")
+            .unwrap();
+    let mut unknown = bytes.clone();
+    unknown[at + 4] = b'z';
+    assert!(matches!(
+        Ledger::from_snapshot(&unknown),
+        Err(SnapshotError::Decode(_))
+    ));
+    let json = br#"{"format":"hisaab-model/ledger-snapshot/v6","ledger":{}}"#;
+    assert!(matches!(
+        Ledger::from_snapshot(json),
+        Err(SnapshotError::Version { .. })
+    ));
     assert!(Ledger::from_snapshot(b"{}").is_err());
 }
 
