@@ -38,15 +38,14 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
         .map(Date::try_parse)
         .transpose()
         .context("--as-of-date must be a date YYYY-MM-DD")?;
-    // The ledger as recorded up to the end of the day, with that day as the clock.
+    // The ledger as recorded up to the end of the day, with that day as the clock. From a
+    // server, the day's size is counted in the bundle that is then replayed (one download).
     let (as_of, at) = match as_of_date {
-        Some(day) => {
-            let size = size_at_date(&args.source, day, &args.trust, args.reader.key.as_deref())?;
-            if size == 0 {
-                bail!("nothing was recorded by the end of {day}");
-            }
-            (Some(size), Some(at.unwrap_or(day)))
-        }
+        Some(day) if !hisaab_client::is_url(&args.source) => (
+            Some(size_at_date(&args.source, day)?),
+            Some(at.unwrap_or(day)),
+        ),
+        Some(day) => (None, Some(at.unwrap_or(day))),
         None => (args.as_of, at),
     };
     let sizes: Vec<Option<u64>> = match &args.diff {
@@ -61,6 +60,7 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<ExitCode> {
     let states = states_from(
         &args.source,
         &sizes,
+        as_of_date,
         at,
         &args.trust,
         args.reader.key.as_deref(),
@@ -105,23 +105,25 @@ fn emit_json(json: &str) -> Result<()> {
     util::emit(&out)
 }
 
-/// The number of entries of `source` recorded by the end of `day`. From a server, the bundle
-/// its reader (`key`, or the public) is served is downloaded and read here; the replay that
-/// follows verifies what it counted.
-fn size_at_date(source: &str, day: Date, trust: &TrustArgs, key: Option<&Path>) -> Result<u64> {
-    if hisaab_client::is_url(source) {
-        let mut session = connect::open(source, trust)?;
-        connect::read_as(&mut session.client, key)?;
-        let latest = session.latest_checkpoint()?.checkpoint;
-        let response = session.client.bundle(latest.size)?;
-        return count_recorded_by(BufReader::with_capacity(1 << 16, response), day);
-    }
+/// The number of entries of a data directory or bundle file recorded by the end of `day`,
+/// at least one.
+fn size_at_date(source: &str, day: Date) -> Result<u64> {
     let path = PathBuf::from(source);
-    if path.is_dir() {
-        return Ok(open_read_only(&path)?.size_at_date(day)?);
+    let size = if path.is_dir() {
+        open_read_only(&path)?.size_at_date(day)?
+    } else {
+        let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        count_recorded_by(BufReader::new(file), day)?
+    };
+    recorded_by(size, day)
+}
+
+/// `size`, the entries recorded by the end of `day`, when there is one.
+fn recorded_by(size: u64, day: Date) -> Result<u64> {
+    if size == 0 {
+        bail!("nothing was recorded by the end of {day}");
     }
-    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-    count_recorded_by(BufReader::new(file), day)
+    Ok(size)
 }
 
 /// The entries of a bundle recorded by the end of `day` (they are in recording order). A
@@ -159,12 +161,13 @@ fn count_recorded_by(input: impl std::io::BufRead, day: Date) -> Result<u64> {
 fn states_from(
     source: &str,
     sizes: &[Option<u64>],
+    as_of_date: Option<Date>,
     at: Option<Date>,
     trust: &TrustArgs,
     key: Option<&std::path::Path>,
 ) -> Result<Vec<State>> {
     if hisaab_client::is_url(source) {
-        return states_from_server(source, sizes, at, trust, key);
+        return states_from_server(source, sizes, as_of_date, at, trust, key);
     }
     let pins = connect::parse_pins(trust.log_vkey.as_deref(), None, &[], None)?;
     let path = PathBuf::from(source);
@@ -269,6 +272,7 @@ fn print_sub_state_proof(args: &ReplayArgs, operator: &str, openings: &Path) -> 
 fn states_from_server(
     url: &str,
     sizes: &[Option<u64>],
+    as_of_date: Option<Date>,
     at: Option<Date>,
     trust: &TrustArgs,
     key: Option<&std::path::Path>,
@@ -284,13 +288,20 @@ fn states_from_server(
     if needed > latest.size {
         bail!("size {needed} is beyond the log of size {}", latest.size);
     }
-    // Downloaded to a temporary file and read from it twice, as a bundle file is: memory
-    // does not grow with the log.
+    // Downloaded to a temporary file and read from it as a bundle file is: memory does not
+    // grow with the log.
     let response = session.client.bundle(needed)?;
     let total = response.content_length();
     let mut file = util::spooled(ProgressReader::new(response, "downloading", total))?;
+    // By date: the size is counted in this bundle (the latest's), which the replay verifies.
+    let sizes: Vec<Option<u64>> = match as_of_date {
+        Some(day) => {
+            let counted = count_recorded_by(util::from_start(&mut file)?, day)?;
+            vec![Some(recorded_by(counted, day)?)]
+        }
+        None => sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect(),
+    };
     let cited = hisaab_model::cited_sizes(util::from_start(&mut file)?)?;
-    let sizes: Vec<Option<u64>> = sizes.iter().map(|s| Some(s.unwrap_or(needed))).collect();
     // Replayed over the openings this reader may have (SPEC §12.6), so that a full reader's
     // replay is the full state; the openings file, as long as the bundle, is read a line at
     // a time beside it.
