@@ -299,7 +299,7 @@ fn msgpack_value_len(bytes: &[u8]) -> Option<usize> {
         pending -= 1;
         let marker = *bytes.get(at)?;
         at += 1;
-        // (bytes of length field, payload bytes per unit of length, nested values per unit)
+        // (bytes after the marker to pass over, values nested in this one)
         let (skip, nested) = match marker {
             0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => (0, 0),
             0x80..=0x8f => (0, usize::from(marker & 0x0f) * 2),
