@@ -508,19 +508,49 @@ impl UpperHashes {
         hashes: &sled::Tree,
         read: impl FnOnce(&CachedHashes<'_>) -> T,
     ) -> T {
+        self.with_batch_reader(hashes, &BatchHashes::default(), read)
+    }
+
+    /// [`UpperHashes::with_reader`] that looks first in `batch`, the stored hashes a committed
+    /// batch wrote: the proofs of that batch's receipts find most of their lower levels there
+    /// instead of each reading them from sled.
+    pub(crate) fn with_batch_reader<T>(
+        &self,
+        hashes: &sled::Tree,
+        batch: &BatchHashes,
+        read: impl FnOnce(&CachedHashes<'_>) -> T,
+    ) -> T {
         let upper = self
             .0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         read(&CachedHashes {
+            batch,
             upper: &upper,
             disk: SledHashes(hashes),
         })
     }
 }
 
-/// Stored hashes from [`UpperHashes`] where it holds them, else from sled.
+/// The stored hashes that one committed batch wrote, from stored-hash index `start` on, in
+/// order: the same bytes as in the `hashes` tree, kept in memory for the batch's receipts.
+#[derive(Debug, Default)]
+pub(crate) struct BatchHashes {
+    pub(crate) start: u64,
+    pub(crate) hashes: Vec<Hash>,
+}
+
+impl BatchHashes {
+    fn get(&self, index: u64) -> Option<Hash> {
+        let offset = usize::try_from(index.checked_sub(self.start)?).ok()?;
+        self.hashes.get(offset).copied()
+    }
+}
+
+/// Stored hashes from a committed batch's own, then from [`UpperHashes`] where it holds them,
+/// else from sled.
 pub(crate) struct CachedHashes<'a> {
+    batch: &'a BatchHashes,
     upper: &'a HashMap<u64, Hash>,
     disk: SledHashes<'a>,
 }
@@ -529,13 +559,19 @@ impl HashReader for CachedHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
         indexes
             .iter()
-            .map(|&index| match self.upper.get(&index) {
-                Some(hash) => Ok(*hash),
-                None => self
-                    .disk
-                    .read_hashes(&[index])?
-                    .pop()
-                    .ok_or(MerkleError::MissingStoredHash { index }),
+            .map(|&index| {
+                match self
+                    .batch
+                    .get(index)
+                    .or_else(|| self.upper.get(&index).copied())
+                {
+                    Some(hash) => Ok(hash),
+                    None => self
+                        .disk
+                        .read_hashes(&[index])?
+                        .pop()
+                        .ok_or(MerkleError::MissingStoredHash { index }),
+                }
             })
             .collect()
     }

@@ -582,8 +582,11 @@ impl Store {
                 created: false,
             });
         }
-        let inclusion_proof =
-            self.inclusion_proof(accepted.seq, accepted.checkpoint.checkpoint.size)?;
+        let inclusion_proof = self.batch_inclusion_proof(
+            accepted.seq,
+            accepted.checkpoint.checkpoint.size,
+            &accepted.batch,
+        )?;
         Ok(Appended {
             receipt: Receipt {
                 seq: accepted.seq,

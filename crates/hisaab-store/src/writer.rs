@@ -14,7 +14,7 @@ use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
-use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
+use crate::layout::{batch_key, BatchHashes, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
@@ -251,8 +251,13 @@ impl Writer {
                 }
             }
         };
+        // The stored hashes the batch wrote, for its receipts' proofs (built by each caller).
+        let batch = Arc::new(BatchHashes {
+            start: pending.hash_start,
+            hashes: std::mem::take(&mut pending.hashes),
+        });
         for (reply, admitted) in waiting {
-            let result = self.accepted(&pending, admitted, &checkpoint);
+            let result = self.accepted(&pending, admitted, &checkpoint, &batch);
             reply.send(result);
         }
         // The batch is durable: its snapshots may be written now, after its receipts.
@@ -264,6 +269,7 @@ impl Writer {
         pending: &Pending,
         admitted: Admitted,
         checkpoint: &SignedCheckpoint,
+        batch: &Arc<BatchHashes>,
     ) -> Result<Accepted, AppendError> {
         let (seq, created) = match admitted {
             Admitted::New(seq) => (seq, true),
@@ -275,6 +281,7 @@ impl Writer {
             recorded_at: sealed.entry().recorded_at.clone(),
             created,
             checkpoint: checkpoint.clone(),
+            batch: Arc::clone(batch),
         };
         Ok(match pending.get(seq) {
             Some(sealed) => accepted(sealed),
