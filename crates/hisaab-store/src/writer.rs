@@ -251,11 +251,18 @@ impl Writer {
                 }
             }
         };
-        // The stored hashes the batch wrote, for its receipts' proofs (built by each caller).
-        let batch = Arc::new(BatchHashes {
-            start: pending.hash_start,
-            hashes: std::mem::take(&mut pending.hashes),
-        });
+        // The stored hashes its receipts' proofs need (built by each caller), read here once
+        // for the batch rather than by each caller from sled, whose reads wait while the next
+        // batch's transaction holds its lock.
+        let hashes = std::mem::take(&mut pending.hashes);
+        let disk = SledHashes(&self.shared.trees.hashes);
+        let batch = if pending.entries.is_empty() {
+            BatchHashes::default()
+        } else {
+            // Unreadable now, these are read again (and the failure answered) per receipt.
+            BatchHashes::new(pending.start, pending.hash_start, hashes, &disk).unwrap_or_default()
+        };
+        let batch = Arc::new(batch);
         for (reply, admitted) in waiting {
             let result = self.accepted(&pending, admitted, &checkpoint, &batch);
             reply.send(result);
