@@ -508,19 +508,91 @@ impl UpperHashes {
         hashes: &sled::Tree,
         read: impl FnOnce(&CachedHashes<'_>) -> T,
     ) -> T {
+        self.with_batch_reader(hashes, &BatchHashes::default(), read)
+    }
+
+    /// [`UpperHashes::with_reader`] that looks first in `batch`, the stored hashes a committed
+    /// batch wrote: the proofs of that batch's receipts find most of their lower levels there
+    /// instead of each reading them from sled.
+    pub(crate) fn with_batch_reader<T>(
+        &self,
+        hashes: &sled::Tree,
+        batch: &BatchHashes,
+        read: impl FnOnce(&CachedHashes<'_>) -> T,
+    ) -> T {
         let upper = self
             .0
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         read(&CachedHashes {
+            batch,
             upper: &upper,
             disk: SledHashes(hashes),
         })
     }
 }
 
-/// Stored hashes from [`UpperHashes`] where it holds them, else from sled.
+/// The stored hashes that one committed batch wrote, from stored-hash index `start` on, in
+/// order, and those of the complete subtrees left of its first leaf below [`UPPER_LEVEL`]
+/// (`before`): the same bytes as in the `hashes` tree, kept in memory for the batch's
+/// receipts. A receipt's proof (in the tree its batch's checkpoint signs) needs no other
+/// stored hash but those of [`UpperHashes`]: its right siblings are subtrees of the batch, its
+/// left siblings subtrees of the batch or the subtrees that make up the log before it.
+#[derive(Debug, Default)]
+pub(crate) struct BatchHashes {
+    pub(crate) start: u64,
+    pub(crate) hashes: Vec<Hash>,
+    pub(crate) before: Vec<(u64, Hash)>,
+}
+
+impl BatchHashes {
+    /// Those of a batch whose first leaf is `first` and whose stored hashes, from index
+    /// `start` on, are `hashes`; the hashes before it are read from `disk` (at most
+    /// [`UPPER_LEVEL`] of them).
+    pub(crate) fn new(
+        first: u64,
+        start: u64,
+        hashes: Vec<Hash>,
+        disk: &SledHashes<'_>,
+    ) -> Result<Self, MerkleError> {
+        // The subtrees that make up leaves 0..first: one per bit of `first`, largest first.
+        let mut indexes = Vec::new();
+        let mut lo = 0u64;
+        for level in (0..64u8).rev() {
+            let width = 1u64 << level;
+            if first & width != 0 {
+                if u32::from(level) < UPPER_LEVEL {
+                    indexes.push(stored_hash_index(level, lo >> level));
+                }
+                lo += width;
+            }
+        }
+        let read = disk.read_hashes(&indexes)?;
+        Ok(BatchHashes {
+            start,
+            hashes,
+            before: indexes.into_iter().zip(read).collect(),
+        })
+    }
+
+    fn get(&self, index: u64) -> Option<Hash> {
+        if let Some(offset) = index
+            .checked_sub(self.start)
+            .and_then(|offset| usize::try_from(offset).ok())
+        {
+            return self.hashes.get(offset).copied();
+        }
+        self.before
+            .iter()
+            .find(|(stored, _)| *stored == index)
+            .map(|(_, hash)| *hash)
+    }
+}
+
+/// Stored hashes from a committed batch's own, then from [`UpperHashes`] where it holds them,
+/// else from sled.
 pub(crate) struct CachedHashes<'a> {
+    batch: &'a BatchHashes,
     upper: &'a HashMap<u64, Hash>,
     disk: SledHashes<'a>,
 }
@@ -529,13 +601,19 @@ impl HashReader for CachedHashes<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
         indexes
             .iter()
-            .map(|&index| match self.upper.get(&index) {
-                Some(hash) => Ok(*hash),
-                None => self
-                    .disk
-                    .read_hashes(&[index])?
-                    .pop()
-                    .ok_or(MerkleError::MissingStoredHash { index }),
+            .map(|&index| {
+                match self
+                    .batch
+                    .get(index)
+                    .or_else(|| self.upper.get(&index).copied())
+                {
+                    Some(hash) => Ok(hash),
+                    None => self
+                        .disk
+                        .read_hashes(&[index])?
+                        .pop()
+                        .ok_or(MerkleError::MissingStoredHash { index }),
+                }
             })
             .collect()
     }
@@ -553,13 +631,82 @@ pub(crate) fn merkle_corruption(error: MerkleError) -> StoreError {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use hisaab_log::merkle;
+    use hisaab_log::merkle::{self, stored_hash_count};
     use hisaab_testkit::fixture;
 
     use super::*;
     use crate::config::StoreConfig;
     use crate::store::testing::fixture_store;
     use crate::store::Store;
+
+    /// Stored hashes from a batch's own and the upper hashes only: a read from sled fails.
+    struct WithoutSled<'a> {
+        batch: &'a BatchHashes,
+        upper: &'a HashMap<u64, Hash>,
+    }
+
+    impl HashReader for WithoutSled<'_> {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+            indexes
+                .iter()
+                .map(|&index| {
+                    self.batch
+                        .get(index)
+                        .or_else(|| self.upper.get(&index).copied())
+                        .ok_or(MerkleError::MissingStoredHash { index })
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn a_batch_proves_its_own_leaves_from_its_hashes_and_the_upper_ones_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            snapshot_every: 1 << 20,
+            ..StoreConfig::default()
+        };
+        let (store, _clock) = fixture_store(dir.path(), config);
+        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+        for n in 0..299 {
+            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
+            store.append_blocking(envelope).unwrap();
+        }
+        assert_eq!(store.size(), 300);
+        let shared = store.shared().unwrap();
+        let sled = SledHashes(&shared.trees.hashes);
+        let upper = upper_of(&store);
+        // Batches of leaves first..end, across the first subtree of 2^8 and inside others.
+        for (first, end) in [
+            (0, 1),
+            (1, 2),
+            (1, 64),
+            (3, 9),
+            (64, 128),
+            (100, 164),
+            (200, 256),
+            (255, 257),
+            (256, 300),
+            (257, 290),
+            (299, 300),
+        ] {
+            let start = stored_hash_count(first);
+            let indexes: Vec<u64> = (start..stored_hash_count(end)).collect();
+            let hashes = sled.read_hashes(&indexes).unwrap();
+            let batch = BatchHashes::new(first, start, hashes, &sled).unwrap();
+            let reader = WithoutSled {
+                batch: &batch,
+                upper: &upper,
+            };
+            for leaf in first..end {
+                assert_eq!(
+                    merkle::inclusion_proof(leaf, end, &reader).unwrap(),
+                    merkle::inclusion_proof(leaf, end, &sled).unwrap(),
+                    "leaf {leaf} of the batch {first}..{end}"
+                );
+            }
+        }
+    }
 
     fn upper_of(store: &Store) -> HashMap<u64, Hash> {
         let shared = store.shared().unwrap();

@@ -8,7 +8,7 @@ use hisaab_model::view::Scope;
 use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, Trees};
+use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, BatchHashes, Trees};
 use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
@@ -299,6 +299,18 @@ impl Store {
     /// [`StoreError::BeyondLog`] when `tree_size` exceeds the log, [`StoreError::Proof`] unless
     /// `index < tree_size`, [`StoreError::Corrupt`] for a missing stored hash.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.batch_inclusion_proof(index, tree_size, &BatchHashes::default())
+    }
+
+    /// [`Store::inclusion_proof`] reading first the stored hashes that a committed batch wrote
+    /// (a receipt's proof, in the tree its batch's checkpoint signs: the same hashes as on
+    /// disk, without a sled read for each).
+    pub(crate) fn batch_inclusion_proof(
+        &self,
+        index: u64,
+        tree_size: u64,
+        batch: &BatchHashes,
+    ) -> Result<Vec<Hash>, StoreError> {
         self.check_tree_size(tree_size)?;
         if index >= tree_size {
             return Err(StoreError::Proof(
@@ -311,7 +323,7 @@ impl Store {
         let shared = self.shared()?;
         shared
             .upper
-            .with_reader(&shared.trees.hashes, |hashes| {
+            .with_batch_reader(&shared.trees.hashes, batch, |hashes| {
                 merkle::inclusion_proof(index, tree_size, hashes)
             })
             .map_err(merkle_corruption)

@@ -3,7 +3,7 @@
 //! [`Accepted`]). This module is the bottom of the crate's own layers: it imports the layout,
 //! the mark and the plain types, never the sequencer, `open` or the façade.
 
-use std::sync::{mpsc, Mutex, PoisonError, RwLock};
+use std::sync::{mpsc, Arc, Mutex, PoisonError, RwLock};
 
 use hisaab_log::note::VerifierKey;
 use hisaab_log::{Envelope, Hash, PublicKey, SigningKey, Statement, Timestamp};
@@ -12,7 +12,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::config::StoreConfig;
 use crate::error::{AppendError, StoreError};
-use crate::layout::{Trees, UpperHashes};
+use crate::layout::{BatchHashes, Trees, UpperHashes};
 use crate::mark::Marker;
 use crate::report::{OpenReport, SignedCheckpoint};
 
@@ -103,7 +103,8 @@ impl Reply {
     }
 }
 /// The sequencer's answer to one request: where the entry is and the checkpoint that covers
-/// it. The caller builds the inclusion proof itself.
+/// it. The caller builds the inclusion proof itself, from the stored hashes its batch wrote
+/// (shared by the batch's receipts) and the store's.
 #[derive(Debug)]
 pub(crate) struct Accepted {
     pub(crate) seq: u64,
@@ -111,6 +112,7 @@ pub(crate) struct Accepted {
     pub(crate) recorded_at: Timestamp,
     pub(crate) created: bool,
     pub(crate) checkpoint: SignedCheckpoint,
+    pub(crate) batch: Arc<BatchHashes>,
 }
 
 /// The typed body of a genesis statement (SPEC §4: origin, log key, authority, policy).

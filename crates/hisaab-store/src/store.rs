@@ -12,7 +12,7 @@ use hisaab_log::merkle;
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::seal::Sealing;
 use hisaab_log::statement::ENVELOPE_BYTES_MAX;
-use hisaab_log::{Envelope, FormatError, SigningKey};
+use hisaab_log::{Envelope, FormatError, SigningKey, StatementId};
 use hisaab_model::Ledger;
 use tokio::sync::{oneshot, Semaphore};
 
@@ -466,24 +466,30 @@ impl Store {
         envelope: Envelope,
         sealing: Option<Sealing>,
     ) -> Result<Appended, AppendError> {
-        let canonical = match self.precheck(&envelope)? {
-            Precheck::Existing(appended) => return Ok(appended),
-            Precheck::New(canonical) => canonical,
+        let canonical = envelope.canonical_bytes()?;
+        let id = envelope.statement.id.clone();
+        if let Err(error) = self.precheck(&envelope, &canonical) {
+            return self.or_existing(&id, &canonical, error);
+        }
+        let sequenced = async {
+            let permits = Arc::clone(&self.current()?.permits);
+            let permit = permits
+                .acquire_owned()
+                .await
+                .map_err(|_| AppendError::Closed)?;
+            let (sender, receiver) = oneshot::channel();
+            self.submit(Request {
+                envelope,
+                sealing,
+                canonical: canonical.clone(),
+                reply: Reply::Async(sender, permit),
+            })?;
+            receiver.await.map_err(|_| AppendError::Closed)?
         };
-        let permits = Arc::clone(&self.current()?.permits);
-        let permit = permits
-            .acquire_owned()
-            .await
-            .map_err(|_| AppendError::Closed)?;
-        let (sender, receiver) = oneshot::channel();
-        self.submit(Request {
-            envelope,
-            sealing,
-            canonical,
-            reply: Reply::Async(sender, permit),
-        })?;
-        let accepted = receiver.await.map_err(|_| AppendError::Closed)??;
-        self.finish(accepted)
+        match sequenced.await {
+            Ok(accepted) => self.finish(accepted),
+            Err(error) => self.or_existing(&id, &canonical, error),
+        }
     }
 
     /// [`Store::append`] for threads outside an async runtime: blocks until the entry is
@@ -504,28 +510,38 @@ impl Store {
         envelope: Envelope,
         sealing: Option<Sealing>,
     ) -> Result<Appended, AppendError> {
-        let canonical = match self.precheck(&envelope)? {
-            Precheck::Existing(appended) => return Ok(appended),
-            Precheck::New(canonical) => canonical,
-        };
-        let (sender, receiver) = mpsc::sync_channel(1);
-        self.submit(Request {
-            envelope,
-            sealing,
-            canonical,
-            reply: Reply::Blocking(sender),
-        })?;
-        let accepted = receiver.recv().map_err(|_| AppendError::Closed)??;
-        self.finish(accepted)
+        let canonical = envelope.canonical_bytes()?;
+        let id = envelope.statement.id.clone();
+        if let Err(error) = self.precheck(&envelope, &canonical) {
+            return self.or_existing(&id, &canonical, error);
+        }
+        let sequenced = (|| {
+            let (sender, receiver) = mpsc::sync_channel(1);
+            self.submit(Request {
+                envelope,
+                sealing,
+                canonical: canonical.clone(),
+                reply: Reply::Blocking(sender),
+            })?;
+            receiver.recv().map_err(|_| AppendError::Closed)?
+        })();
+        match sequenced {
+            Ok(accepted) => self.finish(accepted),
+            Err(error) => self.or_existing(&id, &canonical, error),
+        }
     }
 
-    /// The stateless checks, in SPEC §7's order: already in the ledger (answered here), then
-    /// size and form, then the signature.
-    fn precheck(&self, envelope: &Envelope) -> Result<Precheck, AppendError> {
-        let canonical = envelope.canonical_bytes()?;
-        if let Some(appended) = self.existing(envelope, &canonical)? {
-            return Ok(Precheck::Existing(appended));
-        }
+    /// The stateless checks of SPEC §7 after the first: size and form, then the signature.
+    ///
+    /// The first, whether the envelope is already in the ledger with these bytes (answered
+    /// with its original receipt), is not looked up here for an envelope that passes them: the
+    /// sequencer reads the same index for every envelope it admits and answers a resubmission
+    /// itself, and a read here, on the caller's thread, would wait while a batch's transaction
+    /// holds sled's lock. An envelope in the ledger passed these checks when it was appended,
+    /// so the answer is the same; one that fails them, or that the sequencer cannot take
+    /// (storage failed, store closed), is looked up in [`Store::or_existing`] before its error
+    /// is returned, so a resubmission gets its receipt in every case, as before.
+    fn precheck(&self, envelope: &Envelope, canonical: &[u8]) -> Result<(), AppendError> {
         if canonical.len() > ENVELOPE_BYTES_MAX {
             return Err(AppendError::Format(FormatError::TooLarge {
                 bytes: canonical.len(),
@@ -535,18 +551,29 @@ impl Store {
         envelope.statement.check_form()?;
         // JCS(statement), the signed bytes, is the tail of `canonical`: cut from it.
         envelope
-            .verify_signature_canonical(&canonical)
+            .verify_signature_canonical(canonical)
             .map_err(|_| AppendError::Signature)?;
-        Ok(Precheck::New(canonical))
+        Ok(())
     }
 
-    /// The original receipt of `envelope` if it is already committed with the same bytes.
-    fn existing(
+    /// The original receipt of an envelope with these bytes already in the ledger, else
+    /// `error` (also when the ledger cannot be read: the error the caller would have had).
+    fn or_existing(
         &self,
-        envelope: &Envelope,
+        id: &StatementId,
         canonical: &[u8],
-    ) -> Result<Option<Appended>, StoreError> {
-        let Some(sealed) = self.entry_by_statement_id(&envelope.statement.id)? else {
+        error: AppendError,
+    ) -> Result<Appended, AppendError> {
+        match self.existing(id, canonical) {
+            Ok(Some(appended)) => Ok(appended),
+            Ok(None) | Err(_) => Err(error),
+        }
+    }
+
+    /// The original receipt of the envelope with statement id `id` and these canonical bytes,
+    /// if it is committed.
+    fn existing(&self, id: &StatementId, canonical: &[u8]) -> Result<Option<Appended>, StoreError> {
+        let Some(sealed) = self.entry_by_statement_id(id)? else {
             return Ok(None);
         };
         if sealed.envelope_canonical_bytes()? != canonical {
@@ -582,8 +609,11 @@ impl Store {
                 created: false,
             });
         }
-        let inclusion_proof =
-            self.inclusion_proof(accepted.seq, accepted.checkpoint.checkpoint.size)?;
+        let inclusion_proof = self.batch_inclusion_proof(
+            accepted.seq,
+            accepted.checkpoint.checkpoint.size,
+            &accepted.batch,
+        )?;
         Ok(Appended {
             receipt: Receipt {
                 seq: accepted.seq,
@@ -821,11 +851,6 @@ fn probe_space(dir: &Path) -> std::io::Result<()> {
     removed
 }
 
-enum Precheck {
-    Existing(Appended),
-    New(Vec<u8>),
-}
-
 /// A store of the test kit's fixture ledger, for the crate's unit tests.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -852,5 +877,52 @@ pub(crate) mod testing {
         )
         .unwrap();
         (store, clock)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use hisaab_testkit::fixture;
+
+    use super::testing::fixture_store;
+    use crate::config::StoreConfig;
+    use crate::error::AppendError;
+
+    #[test]
+    fn a_resubmission_gets_its_original_receipt_while_the_sequencer_takes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _clock) = fixture_store(dir.path(), StoreConfig::default());
+        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+        let envelope = fixture::register_operator(ledger_id, 1, 0).unwrap();
+        let original = store.append_blocking(envelope.clone()).unwrap();
+        assert!(original.created);
+        // Appends stop as after a failed batch; no recovery starts while the test holds it.
+        let _no_recovery = store.inner.recovery.lock().unwrap();
+        store
+            .shared()
+            .unwrap()
+            .failure
+            .set("a failed flush, for the test".to_owned())
+            .unwrap();
+        // A new envelope is refused, and changes nothing.
+        let other = fixture::register_operator(ledger_id, 1, 1).unwrap();
+        assert!(matches!(
+            store.append_blocking(other),
+            Err(AppendError::StorageFailed { .. })
+        ));
+        assert_eq!(store.size(), 2);
+        // The one in the ledger is answered from it, as it was before the sequencer: blocking
+        // and async alike, with the receipt of the batch that appended it, byte for byte.
+        let again = store.append_blocking(envelope.clone()).unwrap();
+        assert!(!again.created);
+        assert_eq!(again.receipt, original.receipt);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let again = runtime.block_on(store.append(envelope)).unwrap();
+        assert!(!again.created);
+        assert_eq!(again.receipt, original.receipt);
     }
 }

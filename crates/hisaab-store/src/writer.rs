@@ -14,7 +14,7 @@ use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
-use crate::layout::{batch_key, Trees, Writes, FORMAT, FORMAT_KEY};
+use crate::layout::{batch_key, BatchHashes, Trees, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
@@ -251,8 +251,20 @@ impl Writer {
                 }
             }
         };
+        // The stored hashes its receipts' proofs need (built by each caller), read here once
+        // for the batch rather than by each caller from sled, whose reads wait while the next
+        // batch's transaction holds its lock.
+        let hashes = std::mem::take(&mut pending.hashes);
+        let disk = SledHashes(&self.shared.trees.hashes);
+        let batch = if pending.entries.is_empty() {
+            BatchHashes::default()
+        } else {
+            // Unreadable now, these are read again (and the failure answered) per receipt.
+            BatchHashes::new(pending.start, pending.hash_start, hashes, &disk).unwrap_or_default()
+        };
+        let batch = Arc::new(batch);
         for (reply, admitted) in waiting {
-            let result = self.accepted(&pending, admitted, &checkpoint);
+            let result = self.accepted(&pending, admitted, &checkpoint, &batch);
             reply.send(result);
         }
         // The batch is durable: its snapshots may be written now, after its receipts.
@@ -264,6 +276,7 @@ impl Writer {
         pending: &Pending,
         admitted: Admitted,
         checkpoint: &SignedCheckpoint,
+        batch: &Arc<BatchHashes>,
     ) -> Result<Accepted, AppendError> {
         let (seq, created) = match admitted {
             Admitted::New(seq) => (seq, true),
@@ -275,6 +288,7 @@ impl Writer {
             recorded_at: sealed.entry().recorded_at.clone(),
             created,
             checkpoint: checkpoint.clone(),
+            batch: Arc::clone(batch),
         };
         Ok(match pending.get(seq) {
             Some(sealed) => accepted(sealed),

@@ -42,6 +42,18 @@ fn concurrent_async_appenders_each_get_their_own_verifiable_receipt() {
         } else {
             common::verify_inclusion_only(&appended.receipt);
         }
+        // The proof was built from the stored hashes its batch kept in memory: the same as
+        // the one read back from disk in the tree of the receipt's checkpoint.
+        let body = appended.receipt.checkpoint.split("\n\n").next().unwrap();
+        let signed = hisaab_log::note::Checkpoint::try_parse_body(&format!("{body}\n")).unwrap();
+        assert_eq!(
+            appended.receipt.inclusion_proof,
+            store
+                .inclusion_proof(appended.receipt.seq, signed.size)
+                .unwrap(),
+            "seq {}",
+            appended.receipt.seq
+        );
         // The receipt is the caller's own: its entry holds the caller's statement.
         let entry = store.entry(appended.receipt.seq).unwrap().unwrap();
         assert_eq!(&entry.entry().statement.id, id);
