@@ -225,6 +225,33 @@ impl Chunked {
         Ok(true)
     }
 
+    /// Whether its model bytes declare the snapshot format of this version
+    /// ([`hisaab_model::snapshot_is_current`]), read from its first chunk alone (the version
+    /// line is shorter than any chunk but a last one): a snapshot written before an upgrade is
+    /// passed over without reading the rest. A first chunk that is missing or does not check
+    /// answers `true`, so that [`Chunked::assemble`] finds the snapshot damaged.
+    pub(crate) fn declares_current_format(&self, trees: &Trees) -> Result<bool, StoreError> {
+        let Some(id) = self.ids.first() else {
+            return Ok(true);
+        };
+        let Some(stored) = trees
+            .chunks
+            .get(id.as_bytes())
+            .map_err(StoreError::sled("reading snapshot chunks"))?
+        else {
+            return Ok(true);
+        };
+        let first = match (self.sealed, &trees.vault) {
+            (false, _) if Hash::sha256(&stored) == *id => Zeroizing::new(stored.to_vec()),
+            (true, Some(vault)) => match vault.chunk_keys().open_chunk(id, &stored) {
+                Some(chunk) => chunk,
+                None => return Ok(true),
+            },
+            _ => return Ok(true),
+        };
+        Ok(hisaab_model::snapshot_is_current(&first))
+    }
+
     /// Its model bytes, each chunk checked against its id and the whole against the digest;
     /// `None` when a chunk is missing or damaged, or a sealed one cannot be opened (no master
     /// key, or another one).
@@ -438,5 +465,65 @@ mod tests {
         let (before, after) = (cut(&data), cut(&changed));
         let new = after.difference(&before).count();
         assert!(new <= 3, "{new} new chunks of {}", after.len());
+    }
+
+    /// Chunks stored in a real store are read back in the snapshot's order whatever the order
+    /// of their ids, a chunk named several times included; one missing, even among others,
+    /// gives nothing; the version is told from the first chunk.
+    #[test]
+    fn a_snapshot_is_put_back_together_from_its_chunks_and_its_version_read_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _clock) =
+            crate::store::testing::fixture_store(dir.path(), crate::StoreConfig::default());
+        let shared = store.shared().unwrap();
+        let trees = &shared.trees;
+        let tag_key = TagKey::of_log_key(&hisaab_testkit::fixture::log_key());
+        let block = bytes(30_000, 3);
+        let stored = |size: u64, line: &str| {
+            let mut model = line.as_bytes().to_vec();
+            for _ in 0..3 {
+                model.extend_from_slice(&block);
+            }
+            let encoded = encode(trees, size, &model, &tag_key, &mut HashSet::new()).unwrap();
+            for (id, chunk) in &encoded.new_chunks {
+                trees
+                    .chunks
+                    .insert(id.as_bytes(), chunk.as_slice())
+                    .unwrap();
+            }
+            let Some(Record::Chunked(chunked)) = parse(&encoded.record) else {
+                panic!("a record in chunks");
+            };
+            (model, chunked)
+        };
+        let current = format!("{}\n", hisaab_model::SNAPSHOT_FORMAT);
+        let (model, chunked) = stored(100, &current);
+        let distinct: HashSet<&Hash> = chunked.ids.iter().collect();
+        assert!(
+            distinct.len() < chunked.ids.len(),
+            "the repeated block repeats chunks"
+        );
+        assert!(chunked.declares_current_format(trees).unwrap());
+        assert_eq!(
+            chunked.assemble(trees, 100).unwrap().unwrap().as_slice(),
+            model
+        );
+        // Its tag holds at its own size only.
+        assert!(chunked.authentic(100, &tag_key));
+        assert!(!chunked.authentic(101, &tag_key));
+
+        let (_, older) = stored(200, "hisaab-model/ledger-snapshot/v6\n");
+        assert!(!older.declares_current_format(trees).unwrap());
+        let (_, json) = stored(
+            300,
+            r#"{"format":"hisaab-model/ledger-snapshot/v6","ledger":{"#,
+        );
+        assert!(!json.declares_current_format(trees).unwrap());
+
+        // A chunk of the middle gone: nothing, not a snapshot with a hole.
+        let middle = chunked.ids[chunked.ids.len() / 2];
+        trees.chunks.remove(middle.as_bytes()).unwrap();
+        assert!(chunked.assemble(trees, 100).unwrap().is_none());
+        store.close().unwrap();
     }
 }

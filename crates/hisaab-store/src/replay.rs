@@ -314,6 +314,10 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
     let opened;
     let model_bytes = match crate::chunks::parse(value) {
         None => return Ok(None),
+        // One of another format (written before an upgrade) is passed over at its first chunk.
+        Some(Record::Chunked(chunked)) if !chunked.declares_current_format(trees)? => {
+            return Ok(None);
+        }
         // Every chunk checked against its id, the whole against the record's digest.
         Some(Record::Chunked(chunked)) => match chunked.assemble(trees, size)? {
             Some(bytes) => {

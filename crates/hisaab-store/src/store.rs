@@ -486,10 +486,7 @@ impl Store {
             })?;
             receiver.await.map_err(|_| AppendError::Closed)?
         };
-        match sequenced.await {
-            Ok(accepted) => self.finish(accepted),
-            Err(error) => self.or_existing(&id, &canonical, error),
-        }
+        self.answer(&id, &canonical, sequenced.await)
     }
 
     /// [`Store::append`] for threads outside an async runtime: blocks until the entry is
@@ -525,10 +522,7 @@ impl Store {
             })?;
             receiver.recv().map_err(|_| AppendError::Closed)?
         })();
-        match sequenced {
-            Ok(accepted) => self.finish(accepted),
-            Err(error) => self.or_existing(&id, &canonical, error),
-        }
+        self.answer(&id, &canonical, sequenced)
     }
 
     /// The stateless checks of SPEC §7 after the first: size and form, then the signature.
@@ -554,6 +548,23 @@ impl Store {
             .verify_signature_canonical(canonical)
             .map_err(|_| AppendError::Signature)?;
         Ok(())
+    }
+
+    /// The sequencer's answer as a receipt. When it could not take the envelope (storage
+    /// failed, store closed), the original receipt of one already in the ledger with these
+    /// bytes, if any, else the error; a refusal under the rules is final, since the sequencer
+    /// answers a resubmission before it applies them.
+    fn answer(
+        &self,
+        id: &StatementId,
+        canonical: &[u8],
+        sequenced: Result<Accepted, AppendError>,
+    ) -> Result<Appended, AppendError> {
+        match sequenced {
+            Ok(accepted) => self.finish(accepted),
+            Err(refused @ AppendError::Violation(_)) => Err(refused),
+            Err(error) => self.or_existing(id, canonical, error),
+        }
     }
 
     /// The original receipt of an envelope with these bytes already in the ledger, else

@@ -340,7 +340,8 @@ fn snapshots_round_trip_and_refuse_other_versions() {
         Ledger::from_snapshot(&bytes[..bytes.len() - 1]),
         Err(SnapshotError::NotOneValue)
     ));
-    // A field the ledger does not have, in a value of the right shape.
+    // A field the ledger does not have (`sizz` for `size`), in a value of the right shape: an
+    // unknown field is refused, as a missing one is.
     let at = line.len()
         + bytes[line.len()..]
             .windows(5)
