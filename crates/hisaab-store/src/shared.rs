@@ -102,17 +102,23 @@ impl Reply {
         }
     }
 }
-/// The sequencer's answer to one request: where the entry is and the checkpoint that covers
-/// it. The caller builds the inclusion proof itself, from the stored hashes its batch wrote
-/// (shared by the batch's receipts) and the store's.
+/// The sequencer's answer to one request: for an entry it appended, where the entry is and the
+/// checkpoint that covers it (the caller builds the inclusion proof itself, from the stored
+/// hashes its batch wrote, shared by the batch's receipts, and the store's); for a
+/// resubmission, the seq of the entry already in the ledger.
 #[derive(Debug)]
-pub(crate) struct Accepted {
-    pub(crate) seq: u64,
-    pub(crate) event_hash: Hash,
-    pub(crate) recorded_at: Timestamp,
-    pub(crate) created: bool,
-    pub(crate) checkpoint: SignedCheckpoint,
-    pub(crate) batch: Arc<BatchHashes>,
+pub(crate) enum Accepted {
+    /// Appended by this batch: what its receipt needs beside its proof.
+    New {
+        seq: u64,
+        event_hash: Hash,
+        recorded_at: Timestamp,
+        checkpoint: SignedCheckpoint,
+        batch: Arc<BatchHashes>,
+    },
+    /// Already in the ledger with the same bytes, at `seq`: answered with its original
+    /// receipt, which the caller reads.
+    Existing { seq: u64 },
 }
 
 /// The typed body of a genesis statement (SPEC §4: origin, log key, authority, policy).

@@ -614,27 +614,32 @@ impl Store {
     /// Builds the receipt for an accepted envelope in the caller's thread, so that proofs for
     /// a batch are computed in parallel. A resubmission gets its original receipt.
     fn finish(&self, accepted: Accepted) -> Result<Appended, AppendError> {
-        if !accepted.created {
-            return Ok(Appended {
-                receipt: self.receipt(accepted.seq)?,
+        match accepted {
+            Accepted::Existing { seq } => Ok(Appended {
+                receipt: self.receipt(seq)?,
                 created: false,
-            });
+            }),
+            Accepted::New {
+                seq,
+                event_hash,
+                recorded_at,
+                checkpoint,
+                batch,
+            } => Ok(Appended {
+                receipt: Receipt {
+                    seq,
+                    event_hash,
+                    recorded_at,
+                    inclusion_proof: self.batch_inclusion_proof(
+                        seq,
+                        checkpoint.checkpoint.size,
+                        &batch,
+                    )?,
+                    checkpoint: checkpoint.note,
+                },
+                created: true,
+            }),
         }
-        let inclusion_proof = self.batch_inclusion_proof(
-            accepted.seq,
-            accepted.checkpoint.checkpoint.size,
-            &accepted.batch,
-        )?;
-        Ok(Appended {
-            receipt: Receipt {
-                seq: accepted.seq,
-                event_hash: accepted.event_hash,
-                recorded_at: accepted.recorded_at,
-                checkpoint: accepted.checkpoint.note,
-                inclusion_proof,
-            },
-            created: accepted.created,
-        })
     }
 
     /// The number of durable entries.

@@ -278,15 +278,14 @@ impl Writer {
         checkpoint: &SignedCheckpoint,
         batch: &Arc<BatchHashes>,
     ) -> Result<Accepted, AppendError> {
-        let (seq, created) = match admitted {
-            Admitted::New(seq) => (seq, true),
-            Admitted::Existing(seq) => (seq, false),
+        let seq = match admitted {
+            Admitted::New(seq) => seq,
+            Admitted::Existing(seq) => return Ok(Accepted::Existing { seq }),
         };
-        let accepted = |sealed: &SealedEntry| Accepted {
+        let accepted = |sealed: &SealedEntry| Accepted::New {
             seq,
             event_hash: sealed.event_hash(),
             recorded_at: sealed.entry().recorded_at.clone(),
-            created,
             checkpoint: checkpoint.clone(),
             batch: Arc::clone(batch),
         };

@@ -780,11 +780,18 @@ fn truncated_sled_files(compressed: bool) -> Vec<usize> {
         });
         let error = match opened {
             Ok(Err(error)) => error,
-            // The cut took only segments past everything live (sled's file keeps freed
-            // segments): the store opens whole and checks out.
+            // The cut took only segments past every live entry (sled's file keeps freed
+            // segments): the store opens whole and checks out, or the cut took a chunk of a
+            // snapshot (where the snapshot thread's writes land varies from run to run),
+            // which open passed over, as the cache it is, and the audit names.
             Ok(Ok((size, verified))) => {
                 assert_eq!(size, 701, "cut to {length} bytes: opened at {size}");
-                assert!(verified.is_ok(), "cut to {length} bytes: {verified:?}");
+                match &verified {
+                    Ok(()) => {}
+                    Err(StoreError::Corrupt(Corruption::Snapshot { reason, .. }))
+                        if reason.contains("damaged") => {}
+                    Err(other) => panic!("cut to {length} bytes: {other}"),
+                }
                 std::fs::write(&db_file, &original).unwrap();
                 continue;
             }
