@@ -186,6 +186,14 @@ pub fn stored_hash_count(leaf_count: u64) -> u64 {
     u64::try_from(count).unwrap_or(u64::MAX)
 }
 
+/// The stored-hash indexes of the perfect subtrees that make up the first `size` leaves,
+/// largest (leftmost) first: one per set bit of `size`, the roots a [`Frontier`] keeps.
+pub fn perfect_subtree_indexes(size: u64) -> Vec<u64> {
+    let mut indexes = Vec::new();
+    push_perfect_subtree_indexes(LeafRange { lo: 0, hi: size }, &mut indexes);
+    indexes
+}
+
 /// The stored hashes to append, at position `stored_hash_count(index)`, when adding leaf `index`
 /// with hash `leaf_hash` to a tree of `index` leaves: the leaf hash, then the root of every
 /// perfect subtree the leaf completes, lowest first. Reads the `trailing_ones(index)` earlier
@@ -614,9 +622,7 @@ impl Frontier {
         size: u64,
         reader: &(impl HashReader + ?Sized),
     ) -> Result<Self, MerkleError> {
-        let mut indexes = Vec::new();
-        push_perfect_subtree_indexes(LeafRange { lo: 0, hi: size }, &mut indexes);
-        let subtree_roots = read_exact(reader, &indexes)?;
+        let subtree_roots = read_exact(reader, &perfect_subtree_indexes(size))?;
         Ok(Frontier {
             subtree_roots,
             size,

@@ -139,8 +139,17 @@ fn dir_bytes(path: &Path) -> u64 {
     total
 }
 
-fn run(size: u64, out_dir: &Path) {
-    println!("\n== {size} entries (load average {}) ==", load_average());
+/// A runtime, a new store of the fixture genesis in a temporary directory with its clock, and
+/// the registrations of operators `1..size` to append to it.
+struct Fresh {
+    runtime: tokio::runtime::Runtime,
+    dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    store: Store,
+    envelopes: Vec<Envelope>,
+}
+
+fn fresh(size: u64) -> Fresh {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -156,9 +165,27 @@ fn run(size: u64, out_dir: &Path) {
     )
     .unwrap();
     let ledger = store.entry(0).unwrap().unwrap().event_hash();
-    let envelopes: Vec<Envelope> = (1..size)
+    let envelopes = (1..size)
         .map(|n| fixture::register_operator(ledger, 1, n).unwrap())
         .collect();
+    Fresh {
+        runtime,
+        dir,
+        clock,
+        store,
+        envelopes,
+    }
+}
+
+fn run(size: u64, out_dir: &Path) {
+    println!("\n== {size} entries (load average {}) ==", load_average());
+    let Fresh {
+        runtime,
+        dir,
+        clock,
+        store,
+        envelopes,
+    } = fresh(size);
 
     // Durable ingest in process, from TASKS concurrent tasks.
     let started = Instant::now();
@@ -301,24 +328,13 @@ fn run_ingest(size: u64) {
         "\n== {size} entries, ingest only (load average {}) ==",
         load_average()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
-    let store = Store::create(
-        dir.path(),
-        fixture::genesis().unwrap(),
-        fixture::log_key(),
-        store_config(),
-        clock,
-    )
-    .unwrap();
-    let ledger = store.entry(0).unwrap().unwrap().event_hash();
-    let envelopes: Vec<Envelope> = (1..size)
-        .map(|n| fixture::register_operator(ledger, 1, n).unwrap())
-        .collect();
+    let Fresh {
+        runtime,
+        dir,
+        store,
+        envelopes,
+        ..
+    } = fresh(size);
     let count = envelopes.len();
     let queue = Arc::new(Mutex::new(envelopes.into_iter().enumerate()));
     // (index, when its receipt came, how long it took)

@@ -300,18 +300,7 @@ fn resubmissions_store(size: u64) -> (Store, PathBuf) {
         }
         // One thread runs the tasks in the order they were spawned, and each hands its
         // envelope to the sequencer before it first waits: the order of the group.
-        runtime.block_on(async {
-            let handles: Vec<_> = group
-                .into_iter()
-                .map(|envelope| {
-                    let store = store.clone();
-                    tokio::spawn(async move { store.append(envelope).await.unwrap() })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-        });
+        append_all(&runtime, &store, group);
         seq = end;
     }
     if store.size() > from {

@@ -286,8 +286,8 @@ enum Kept {
 /// The snapshots kept at sizes `1..=size` in the current snapshot format: for each, the
 /// SHA-256 of its model bytes, or why it is damaged (its checksum fails; a chunk is missing or
 /// fails its own). Snapshots of an older format, which open passes over (reading their first
-/// chunk only) and replays past, are not judged; nor are the model bytes of a sealed one, which only the master key opens, but its
-/// chunks must be there.
+/// chunk only) and replays past, are not judged; nor are the model bytes of a sealed one,
+/// which only the master key opens, but its chunks must be there.
 fn snapshot_digests(
     trees: &Trees,
     size: u64,

@@ -121,9 +121,11 @@ pub(crate) struct Encoded {
     pub(crate) new_chunks: Vec<(Hash, Vec<u8>)>,
 }
 
-/// Cuts the model bytes of the snapshot at `size` into chunks and makes its record; sealed
-/// under the master key's subkeys when the store has one, else tagged under `tag_key`.
-/// `written` holds the ids already in this batch and gains the new ones.
+/// Cuts the model bytes of the snapshot at `size` into chunks, each to be stored once, and
+/// makes its record; sealed under the master key's subkeys when the store has one (the model
+/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10), else
+/// tagged under `tag_key`. `written` holds the chunk ids already in the batch and gains the
+/// new ones.
 pub(crate) fn encode(
     trees: &Trees,
     size: u64,

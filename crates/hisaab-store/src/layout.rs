@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use hisaab_log::merkle::{stored_hash_index, HashReader, MerkleError};
+use hisaab_log::merkle::{perfect_subtree_indexes, stored_hash_index, HashReader, MerkleError};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::view::Scope;
@@ -527,7 +527,7 @@ impl UpperHashes {
         read(&CachedHashes {
             batch,
             upper: &upper,
-            disk: SledHashes(hashes),
+            disk: Some(SledHashes(hashes)),
         })
     }
 }
@@ -547,27 +547,17 @@ pub(crate) struct BatchHashes {
 
 impl BatchHashes {
     /// Those of a batch whose first leaf is `first` and whose stored hashes, from index
-    /// `start` on, are `hashes`; the hashes before it are read from `disk` (at most
-    /// [`UPPER_LEVEL`] of them).
+    /// `start` on, are `hashes`; the roots of the subtrees before it are read with `reader`
+    /// (one per set bit of `first`: those of [`UpperHashes`] from memory, at most
+    /// [`UPPER_LEVEL`] others from sled).
     pub(crate) fn new(
         first: u64,
         start: u64,
         hashes: Vec<Hash>,
-        disk: &SledHashes<'_>,
+        reader: &impl HashReader,
     ) -> Result<Self, MerkleError> {
-        // The subtrees that make up leaves 0..first: one per bit of `first`, largest first.
-        let mut indexes = Vec::new();
-        let mut lo = 0u64;
-        for level in (0..64u8).rev() {
-            let width = 1u64 << level;
-            if first & width != 0 {
-                if u32::from(level) < UPPER_LEVEL {
-                    indexes.push(stored_hash_index(level, lo >> level));
-                }
-                lo += width;
-            }
-        }
-        let read = disk.read_hashes(&indexes)?;
+        let indexes = perfect_subtree_indexes(first);
+        let read = reader.read_hashes(&indexes)?;
         Ok(BatchHashes {
             start,
             hashes,
@@ -594,7 +584,8 @@ impl BatchHashes {
 pub(crate) struct CachedHashes<'a> {
     batch: &'a BatchHashes,
     upper: &'a HashMap<u64, Hash>,
-    disk: SledHashes<'a>,
+    /// `None` reads nothing from sled: a hash not held in memory is missing.
+    disk: Option<SledHashes<'a>>,
 }
 
 impl HashReader for CachedHashes<'_> {
@@ -602,17 +593,17 @@ impl HashReader for CachedHashes<'_> {
         indexes
             .iter()
             .map(|&index| {
-                match self
+                let held = self
                     .batch
                     .get(index)
-                    .or_else(|| self.upper.get(&index).copied())
-                {
-                    Some(hash) => Ok(hash),
-                    None => self
-                        .disk
+                    .or_else(|| self.upper.get(&index).copied());
+                match (held, &self.disk) {
+                    (Some(hash), _) => Ok(hash),
+                    (None, Some(disk)) => disk
                         .read_hashes(&[index])?
                         .pop()
                         .ok_or(MerkleError::MissingStoredHash { index }),
+                    (None, None) => Err(MerkleError::MissingStoredHash { index }),
                 }
             })
             .collect()
@@ -636,28 +627,8 @@ mod tests {
 
     use super::*;
     use crate::config::StoreConfig;
-    use crate::store::testing::fixture_store;
+    use crate::store::testing::{fixture_store, register_operators};
     use crate::store::Store;
-
-    /// Stored hashes from a batch's own and the upper hashes only: a read from sled fails.
-    struct WithoutSled<'a> {
-        batch: &'a BatchHashes,
-        upper: &'a HashMap<u64, Hash>,
-    }
-
-    impl HashReader for WithoutSled<'_> {
-        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
-            indexes
-                .iter()
-                .map(|&index| {
-                    self.batch
-                        .get(index)
-                        .or_else(|| self.upper.get(&index).copied())
-                        .ok_or(MerkleError::MissingStoredHash { index })
-                })
-                .collect()
-        }
-    }
 
     #[test]
     fn a_batch_proves_its_own_leaves_from_its_hashes_and_the_upper_ones_alone() {
@@ -667,11 +638,7 @@ mod tests {
             ..StoreConfig::default()
         };
         let (store, _clock) = fixture_store(dir.path(), config);
-        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
-        for n in 0..299 {
-            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
-            store.append_blocking(envelope).unwrap();
-        }
+        register_operators(&store, 299);
         assert_eq!(store.size(), 300);
         let shared = store.shared().unwrap();
         let sled = SledHashes(&shared.trees.hashes);
@@ -694,9 +661,11 @@ mod tests {
             let indexes: Vec<u64> = (start..stored_hash_count(end)).collect();
             let hashes = sled.read_hashes(&indexes).unwrap();
             let batch = BatchHashes::new(first, start, hashes, &sled).unwrap();
-            let reader = WithoutSled {
+            // A reader that reads nothing from sled.
+            let reader = CachedHashes {
                 batch: &batch,
                 upper: &upper,
+                disk: None,
             };
             for leaf in first..end {
                 assert_eq!(
@@ -723,11 +692,7 @@ mod tests {
             ..StoreConfig::default()
         };
         let (store, clock) = fixture_store(dir.path(), config.clone());
-        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
-        for n in 0..780 {
-            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
-            store.append_blocking(envelope).unwrap();
-        }
+        register_operators(&store, 780);
         let size = store.size();
         assert_eq!(size, 781);
         // Complete subtrees of 2^8 leaves and up: three at level 8, one at level 9.

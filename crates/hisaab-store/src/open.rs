@@ -18,7 +18,8 @@
 //!
 //! # Torn batches
 //! A batch's entries, stored hashes, index records and signed checkpoint are one sled
-//! transaction (a snapshot is written after it, in one of its own), and sled recovers a transaction whole or not at all (its batch manifest).
+//! transaction (a snapshot is written after it, in one of its own), and sled recovers a
+//! transaction whole or not at all (its batch manifest).
 //! Should a batch still be found torn, entries and hashes past the latest checkpoint are a
 //! batch whose flush never returned, so no receipt was given for them: `open` removes them
 //! (and their index records and snapshots) and reports how many. Anything *missing* below the
@@ -40,7 +41,7 @@ use crate::layout::{
     FORMAT_KEY,
 };
 use crate::replay::{
-    load_snapshot, replay, replay_trusted, replay_trusted_checked, snapshot_authentic, Replay,
+    load_snapshot, replay, replay_trusted, replay_trusted_checked, Loaded, Replay,
 };
 use crate::report::{OpenReport, SignedCheckpoint};
 use crate::shared::{checked_log_vkey, genesis_body, Committed};
@@ -135,11 +136,13 @@ pub(crate) fn recover(
     }
 
     // 5 and 6. The tail, and the model from the nearest snapshot.
-    let (ledger, refused) = load_snapshot(trees, size)?;
     // A snapshot that shows this store wrote it (tagged under the log key, or sealed under the
     // master key) is resumed from as it is; any other is checked against the one before it.
-    let tag_key = TagKey::of_log_key(log_key);
-    let authentic = ledger.size() > 0 && snapshot_authentic(trees, ledger.size(), &tag_key)?;
+    let Loaded {
+        ledger,
+        refused,
+        authentic,
+    } = load_snapshot(trees, size, Some(&TagKey::of_log_key(log_key)))?;
     let (mut ledger, resumed_from, refused) = if authentic {
         let resumed_from = ledger.size();
         (ledger, resumed_from, refused)
@@ -213,7 +216,7 @@ fn check_newest_snapshot(
     if size == 0 {
         return Ok((newest, 0, refused));
     }
-    let (mut replayed, _) = load_snapshot(trees, size - 1)?;
+    let mut replayed = load_snapshot(trees, size - 1, None)?.ledger;
     let earlier = replayed.size();
     // The entries between the two, read in one pass, each tied to its stored leaf hash.
     replay_trusted(trees, &mut replayed, size, None)?;

@@ -1,7 +1,7 @@
 //! Model state from the store: the `History` the model consults, snapshots, and replay from
 //! the nearest snapshot.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use hisaab_log::seal::Openings;
 use hisaab_log::{Date, Hash, SealedEntry, StatementId};
@@ -88,7 +88,7 @@ pub(crate) fn ledger_at(
     size: u64,
     pending: Option<PendingView<'_>>,
 ) -> Result<Ledger, StoreError> {
-    let (mut ledger, _) = load_snapshot(trees, size)?;
+    let mut ledger = load_snapshot(trees, size, None)?.ledger;
     replay_trusted(trees, &mut ledger, size, pending)?;
     Ok(ledger)
 }
@@ -255,61 +255,51 @@ fn apply(
     result.map_err(|violation| Corruption::Rejected { violation }.into())
 }
 
-/// A snapshot at tree size `size` as stored: its record, cut into chunks that are stored
-/// once each (`crate::chunks`), sealed under the master key when the store has one (the model
-/// then holds opened values, which must not lie in the clear at rest, SPEC §12.10), else
-/// tagged under `tag_key`. `written` holds the chunk ids already in the batch and gains the
-/// new ones.
-pub(crate) fn encode_snapshot(
-    trees: &Trees,
-    size: u64,
-    model_bytes: &[u8],
-    tag_key: &TagKey,
-    written: &mut HashSet<Hash>,
-) -> Result<crate::chunks::Encoded, StoreError> {
-    crate::chunks::encode(trees, size, model_bytes, tag_key, written)
-}
-
-/// Whether the snapshot stored at `size` is one this store wrote, as far as keys can show
-/// ([`crate::chunks::Chunked::authentic`]); meant for the snapshot [`load_snapshot`] just
-/// resumed from, whose chunks and digest it checked.
-pub(crate) fn snapshot_authentic(
-    trees: &Trees,
-    size: u64,
-    tag_key: &TagKey,
-) -> Result<bool, StoreError> {
-    let Some(value) = trees
-        .snapshots
-        .get(size.to_be_bytes())
-        .map_err(StoreError::sled("reading snapshots"))?
-    else {
-        return Ok(false);
-    };
-    Ok(match crate::chunks::parse(&value) {
-        Some(Record::Chunked(chunked)) => chunked.authentic(size, tag_key),
-        Some(Record::Whole(_)) | None => false,
-    })
-}
-
 /// The newest snapshot at or below `size_max` that checks out (checksum, decodes, its size
-/// matches its key, its last event hash is the stored entry's), and how many newer ones were
-/// refused. With none, an empty ledger.
-pub(crate) fn load_snapshot(trees: &Trees, size_max: u64) -> Result<(Ledger, u64), StoreError> {
+/// matches its key, its last event hash is the stored entry's), how many newer ones were
+/// refused, and whether it shows that this store wrote it ([`crate::chunks::Chunked::authentic`]
+/// under `tag_key`; never without one). With none, an empty ledger.
+pub(crate) fn load_snapshot(
+    trees: &Trees,
+    size_max: u64,
+    tag_key: Option<&TagKey>,
+) -> Result<Loaded, StoreError> {
     let mut refused = 0u64;
     for item in trees.snapshots.range(..=size_max.to_be_bytes()).rev() {
         let (key, value) = item.map_err(StoreError::sled("reading snapshots"))?;
-        if let Some(ledger) = decode_snapshot(trees, &key, &value)? {
-            return Ok((ledger, refused));
+        if let Some((ledger, authentic)) = decode_snapshot(trees, &key, &value, tag_key)? {
+            return Ok(Loaded {
+                ledger,
+                refused,
+                authentic,
+            });
         }
         refused = refused.saturating_add(1);
     }
-    Ok((Ledger::new(), refused))
+    Ok(Loaded {
+        ledger: Ledger::new(),
+        refused,
+        authentic: false,
+    })
 }
 
-fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Ledger>, StoreError> {
+/// What [`load_snapshot`] found.
+pub(crate) struct Loaded {
+    pub(crate) ledger: Ledger,
+    pub(crate) refused: u64,
+    pub(crate) authentic: bool,
+}
+
+fn decode_snapshot(
+    trees: &Trees,
+    key: &[u8],
+    value: &[u8],
+    tag_key: Option<&TagKey>,
+) -> Result<Option<(Ledger, bool)>, StoreError> {
     let Some(size) = decode_u64(key) else {
         return Ok(None);
     };
+    let mut authentic = false;
     let assembled;
     let opened;
     let model_bytes = match crate::chunks::parse(value) {
@@ -321,6 +311,7 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
         // Every chunk checked against its id, the whole against the record's digest.
         Some(Record::Chunked(chunked)) => match chunked.assemble(trees, size)? {
             Some(bytes) => {
+                authentic = tag_key.is_some_and(|tag_key| chunked.authentic(size, tag_key));
                 assembled = bytes;
                 assembled.as_slice()
             }
@@ -350,7 +341,7 @@ fn decode_snapshot(trees: &Trees, key: &[u8], value: &[u8]) -> Result<Option<Led
     if hisaab_log::merkle::leaf_hash(&bytes) != ledger.last_event_hash() {
         return Ok(None);
     }
-    Ok(Some(ledger))
+    Ok(Some((ledger, authentic)))
 }
 
 /// The state of SPEC §5 after the first `as_of` entries (default: all `size`) at date `at`,

@@ -29,7 +29,7 @@ use hisaab_model::Ledger;
 
 use crate::error::StoreError;
 use crate::layout::decode_u64;
-use crate::replay::{encode_snapshot, ledger_at, replay_trusted};
+use crate::replay::{ledger_at, replay_trusted};
 use crate::shared::Shared;
 
 /// The snapshot sizes a durable batch reached, in increasing order.
@@ -118,7 +118,7 @@ pub(crate) fn write(
             continue;
         }
         let bytes = zeroize::Zeroizing::new(replica.to_snapshot());
-        let encoded = encode_snapshot(trees, size, &bytes, &tag_key, &mut written)?;
+        let encoded = crate::chunks::encode(trees, size, &bytes, &tag_key, &mut written)?;
         for (id, stored) in encoded.new_chunks {
             chunks.insert(id.as_bytes(), stored);
         }
@@ -158,12 +158,10 @@ fn pruned_snapshots(shared: &Shared, sizes: &[u64]) -> Result<BTreeSet<u64>, Sto
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use hisaab_testkit::fixture;
-
     use super::*;
     use crate::config::StoreConfig;
     use crate::replay::load_snapshot;
-    use crate::store::testing::fixture_store;
+    use crate::store::testing::{fixture_store, register_operators};
 
     fn stored_sizes(shared: &Shared) -> Vec<u64> {
         shared
@@ -183,11 +181,7 @@ mod tests {
             ..StoreConfig::default()
         };
         let (store, _) = fixture_store(dir.path(), config);
-        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
-        for n in 0..5 {
-            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
-            store.append_blocking(envelope).unwrap();
-        }
+        register_operators(&store, 5);
         let shared = store.shared().unwrap();
         assert_eq!(shared.size(), 6);
         let mut replica = ledger_at(&shared.trees, 2, None).unwrap();
@@ -208,9 +202,9 @@ mod tests {
         assert_eq!(stored_sizes(&shared), vec![4, 6]);
         assert_eq!(replica, ledger_at(&shared.trees, 6, None).unwrap());
         for size in [4, 6] {
-            let (loaded, refused) = load_snapshot(&shared.trees, size).unwrap();
-            assert_eq!(refused, 0);
-            assert_eq!(loaded.size(), size);
+            let loaded = load_snapshot(&shared.trees, size, None).unwrap();
+            assert_eq!(loaded.refused, 0);
+            assert_eq!(loaded.ledger.size(), size);
         }
         drop(shared);
         store.close().unwrap();

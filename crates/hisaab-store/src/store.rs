@@ -894,6 +894,15 @@ pub(crate) mod testing {
         .unwrap();
         (store, clock)
     }
+
+    /// Appends the fixture's registrations of operators `0..count`, one at a time.
+    pub(crate) fn register_operators(store: &Store, count: u64) {
+        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+        for n in 0..count {
+            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
+            store.append_blocking(envelope).unwrap();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -53,8 +53,7 @@ struct Pending {
     by_id: HashMap<StatementId, u64>,
     hash_start: u64,
     hashes: Vec<Hash>,
-    /// The snapshot sizes the batch reaches (only those that the pruning of recent snapshots
-    /// would not remove at once), for the snapshot thread.
+    /// The snapshot sizes the batch reaches, for the snapshot thread.
     snapshots: Job,
 }
 
@@ -255,12 +254,17 @@ impl Writer {
         // for the batch rather than by each caller from sled, whose reads wait while the next
         // batch's transaction holds its lock.
         let hashes = std::mem::take(&mut pending.hashes);
-        let disk = SledHashes(&self.shared.trees.hashes);
         let batch = if pending.entries.is_empty() {
             BatchHashes::default()
         } else {
             // Unreadable now, these are read again (and the failure answered) per receipt.
-            BatchHashes::new(pending.start, pending.hash_start, hashes, &disk).unwrap_or_default()
+            let shared = &self.shared;
+            shared
+                .upper
+                .with_reader(&shared.trees.hashes, |reader| {
+                    BatchHashes::new(pending.start, pending.hash_start, hashes, reader)
+                })
+                .unwrap_or_default()
         };
         let batch = Arc::new(batch);
         for (reply, admitted) in waiting {
@@ -372,32 +376,11 @@ impl Writer {
         pending.openings.push(openings);
         let size = self.ledger.size();
         if size % self.shared.config.snapshot_every.max(1) == 0 {
-            self.keep_for_snapshot(pending, size);
+            // The snapshot thread replays to it and leaves out what its pruning would remove
+            // at once: nothing here grows with the state.
+            pending.snapshots.push(size);
         }
         Ok(Admitted::New(seq))
-    }
-
-    /// Notes `size` for a snapshot (the snapshot thread replays to it: nothing here grows with
-    /// the state); of the recent (not archive) ones in one batch only the last
-    /// `snapshots_kept` are noted, since pruning would remove the others at once.
-    fn keep_for_snapshot(&self, pending: &mut Pending, size: u64) {
-        let config = &self.shared.config;
-        let archive = config.snapshot_archive_every.max(1);
-        pending.snapshots.push(size);
-        let recent = pending
-            .snapshots
-            .iter()
-            .filter(|size| *size % archive != 0)
-            .count();
-        if recent > config.snapshots_kept {
-            if let Some(oldest) = pending
-                .snapshots
-                .iter()
-                .position(|size| size % archive != 0)
-            {
-                pending.snapshots.remove(oldest);
-            }
-        }
     }
 
     /// Whether `envelope` is a `field.erased` naming an entry in sealed form (in this batch or
