@@ -21,7 +21,7 @@ use crate::value::{
 };
 
 /// The format version of [`Ledger::to_snapshot`]; a snapshot of another version is refused.
-pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v7";
+pub const SNAPSHOT_FORMAT: &str = "hisaab-model/ledger-snapshot/v8";
 
 /// What a store indexes an applied entry by ([`Ledger::apply_indexed`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +64,9 @@ pub struct Ledger {
     pub(crate) kpis: BTreeMap<KpiId, KpiRecord>,
     /// Per operator and KPI: assignments (versioned) and the non-superseded submissions.
     pub(crate) tracks: BTreeMap<Slug, BTreeMap<KpiId, Track>>,
+    #[serde(with = "in_seq_order")]
     pub(crate) submissions: BTreeMap<Hash, SubmissionRecord>,
+    #[serde(with = "in_seq_order")]
     pub(crate) evaluations: BTreeMap<Hash, EvaluationRecord>,
     pub(crate) commitments: BTreeMap<Slug, CommitmentRecord>,
     pub(crate) challenges: BTreeMap<Slug, ChallengeRecord>,
@@ -86,11 +88,75 @@ pub struct Ledger {
     pub(crate) cycle: crate::record::CycleLedger,
     /// Format 2: every entry of a kind with an erasable field, by event hash (what a
     /// `field.erased` may name, SPEC §12.9).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "in_seq_order"
+    )]
     pub(crate) erasable: BTreeMap<Hash, ErasableRecord>,
     /// Format 2: the fields erased from entries, by the entry's event hash (SPEC §12.9).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) erased: BTreeMap<Hash, ErasedRecord>,
+}
+
+/// A record of one entry, in a map keyed by the entry's event hash.
+pub(crate) trait OfEntry {
+    /// The entry's seq.
+    fn seq(&self) -> u64;
+}
+
+/// The maps keyed by event hash (one record per entry) serialised as their `[hash, record]`
+/// pairs in the order of the entries' seqs rather than of the hashes. Entries come in seq
+/// order, so a snapshot then changes at its end as the log grows, where in hash order every
+/// new record lands at a random place: the store keeps snapshots in content-defined chunks,
+/// and only the chunks that changed cost a snapshot its bytes.
+mod in_seq_order {
+    use std::collections::BTreeMap;
+
+    use hisaab_log::Hash;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::OfEntry;
+
+    pub(crate) fn serialize<S: Serializer, V: Serialize + OfEntry>(
+        map: &BTreeMap<Hash, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut pairs: Vec<(&Hash, &V)> = map.iter().collect();
+        pairs.sort_by_key(|(_, record)| record.seq());
+        serializer.collect_seq(pairs)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<Hash, V>, D::Error> {
+        let pairs = Vec::<(Hash, V)>::deserialize(deserializer)?;
+        let count = pairs.len();
+        let map: BTreeMap<Hash, V> = pairs.into_iter().collect();
+        if map.len() != count {
+            return Err(D::Error::custom("an event hash twice"));
+        }
+        Ok(map)
+    }
+}
+
+impl OfEntry for SubmissionRecord {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl OfEntry for EvaluationRecord {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+impl OfEntry for ErasableRecord {
+    fn seq(&self) -> u64 {
+        self.seq
+    }
 }
 
 /// An entry whose fields a `field.erased` may name.
@@ -1484,6 +1550,46 @@ mod tests {
             ledger.apply_trusted(entry).unwrap();
         }
         ledger
+    }
+
+    #[test]
+    fn a_later_snapshot_of_resubmissions_changes_at_its_end_and_reads_back() {
+        // Submissions are kept by event hash; serialised in seq order, the records of 64 more
+        // resubmissions (each superseding the last) land after those already there.
+        let mut b = Builder::standard();
+        let mut latest = None;
+        let mut snapshots = Vec::new();
+        for i in 0..320 {
+            let mut body =
+                hisaab_testkit::submission("indus", "CR-01", "2026-10", &format!("{i}.5"));
+            if let Some(previous) = latest {
+                body["supersedes"] = serde_json::json!(previous);
+            }
+            latest = Some(b.append(seed::CISO_INDUS, "submission.filed", body));
+            if i == 255 || i == 319 {
+                snapshots.push(own(&b).to_snapshot());
+            }
+        }
+        let (before, after) = (&snapshots[0], &snapshots[1]);
+        let shared = before.iter().zip(after).take_while(|(x, y)| x == y).count();
+        // What differs before the submissions' records: the size, the last hash and time.
+        let last = own(&b);
+        assert_eq!(Ledger::from_snapshot(after).unwrap(), last);
+        let submissions = after.windows(11).position(|w| w == b"submissions").unwrap();
+        assert!(shared < submissions, "the header changes");
+        // After the key and the array's length, the records of the first 256 submissions
+        // (all but the last of them, which the next one superseded) are the same bytes.
+        let records = submissions + 11 + 3..before.len() - before.len() / 4;
+        let differing = records
+            .clone()
+            .filter(|&at| before[at] != after[at])
+            .count();
+        assert_eq!(
+            differing,
+            0,
+            "{differing} of {} bytes differ",
+            records.len()
+        );
     }
 
     #[test]

@@ -87,6 +87,10 @@ fn main() {
 fn store_config() -> StoreConfig {
     StoreConfig {
         compression: std::env::var("HISAAB_FLOOR_COMPRESSION").is_ok_and(|v| v == "1"),
+        snapshot_every: std::env::var("HISAAB_FLOOR_SNAPSHOT_EVERY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(StoreConfig::default().snapshot_every),
         ..StoreConfig::default()
     }
 }
@@ -586,8 +590,8 @@ fn sled_floor(lines: &[Vec<u8>]) -> Duration {
     took
 }
 
-/// What each of sled's trees holds (keys plus values), to see where a data directory's bytes
-/// go besides sled's own overhead.
+/// What each of sled's trees holds (keys plus values), and the entry files beside it, to see
+/// where a data directory's bytes go besides sled's own overhead.
 fn print_tree_bytes(dir: &Path) {
     // sled lets go of its directory lock a moment after the store's last handle is dropped.
     let db = loop {
@@ -617,6 +621,23 @@ fn print_tree_bytes(dir: &Path) {
         .map(|(name, count, bytes)| format!("{name} {:.1} MB/{count}", *bytes as f64 / 1e6))
         .collect();
     println!("  live bytes by tree (MB/records): {}", listed.join(", "));
+    let files: Vec<String> = ["hisaab-entries", "hisaab-entry-ends", "hisaab-hashes"]
+        .iter()
+        .map(|name| {
+            let bytes = std::fs::metadata(dir.join(name)).map_or(0, |m| m.len());
+            format!("{name} {:.1} MB", bytes as f64 / 1e6)
+        })
+        .collect();
+    let sled_bytes = dir_bytes(dir)
+        - ["hisaab-entries", "hisaab-entry-ends", "hisaab-hashes"]
+            .iter()
+            .map(|name| std::fs::metadata(dir.join(name)).map_or(0, |m| m.len()))
+            .sum::<u64>();
+    println!(
+        "  entry files: {}; sled's files {:.1} MB",
+        files.join(", "),
+        sled_bytes as f64 / 1e6
+    );
 }
 
 /// The CPU time this process has used (user + system), from `/proc/self/stat` (Linux; 0

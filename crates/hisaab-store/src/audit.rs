@@ -15,8 +15,9 @@ use crate::chunks::Record;
 use crate::config::StoreConfig;
 use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
+use crate::files::{Access, Stored};
 use crate::layout::{
-    decode_scope, decode_u64, merkle_corruption, parse_entry, SledHashes, Trees, FORMAT, FORMAT_KEY,
+    decode_scope, decode_u64, merkle_corruption, parse_entry, Trees, FORMAT, FORMAT_KEY,
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::report::{MarkStatus, VerifyReport};
@@ -59,7 +60,7 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
             path: dir.to_owned(),
         });
     }
-    let trees = Trees::open(open_db(dir, config)?)?;
+    let trees = Trees::open(open_db(dir, config)?, dir, Access::ReadOnly)?;
     let format = trees
         .meta
         .get(FORMAT_KEY)
@@ -153,7 +154,9 @@ impl AuditedDir {
             &self.genesis_log_key,
             &note,
         );
-        write_bundle(&self.trees, &header, &checkpoint, out, &mut |_, _| Ok(None))
+        write_bundle(&self.trees, &header, &checkpoint, out, &mut |_, _, _| {
+            Ok(None)
+        })
     }
 }
 
@@ -190,8 +193,7 @@ pub(crate) fn verify_trees(
         reason: e.to_string(),
     })?;
     let size = checkpoint.size;
-    let stored_root =
-        merkle::tree_root(size, &SledHashes(&trees.hashes)).map_err(merkle_corruption)?;
+    let stored_root = merkle::tree_root(size, &trees.hashes()).map_err(merkle_corruption)?;
     if stored_root != checkpoint.root {
         return Err(Corruption::CheckpointRoot {
             size,
@@ -205,8 +207,8 @@ pub(crate) fn verify_trees(
     // so that the verifying pass keeps those digests and not the entries. A record that
     // cannot be read here is reported by the verifying pass.
     let mut cited = std::collections::BTreeSet::new();
-    for (_, bytes) in trees.entries.range(..size.to_be_bytes()).flatten() {
-        if let Some(as_of) = hisaab_model::cited_size(&bytes) {
+    for stored in trees.entries(0, size).flatten() {
+        if let Some(as_of) = hisaab_model::cited_size(&stored.leaf) {
             cited.insert(as_of);
         }
     }
@@ -216,9 +218,11 @@ pub(crate) fn verify_trees(
     let mut expected = 0u64;
     let mut failure: Option<StoreError> = None;
     let mut scopes = Scopes::new();
-    let entries = trees.entries.range(..size.to_be_bytes()).map(|item| {
-        let checked = check_record(trees, item, expected, size)
-            .and_then(|sealed| check_scope(trees, &mut scopes, sealed));
+    let entries = trees.entries(0, size).map(|item| {
+        let checked = item.and_then(|stored| {
+            let sealed = check_record(trees, &stored, expected, size)?;
+            check_scope(&mut scopes, sealed, &stored.scope)
+        });
         expected = expected.saturating_add(1);
         checked.map_err(|error| {
             let message = error.to_string();
@@ -325,20 +329,16 @@ const CHUNK_DAMAGED: &str = "is damaged: a chunk of it is missing or fails its c
 
 /// Reads entry `seq` from its tree item and checks its key, its stored hashes and its index
 /// records.
-/// The `scopes` index holds the scope the fold of the log gives this entry: a wrong scope
+/// The scope stored with the entry is the one the fold of the log gives it: a wrong scope
 /// would serve an operator's entry to readers it is withheld from.
 fn check_scope(
-    trees: &Trees,
     scopes: &mut Scopes,
     sealed: hisaab_log::SealedEntry,
+    stored: &[u8],
 ) -> Result<hisaab_log::SealedEntry, StoreError> {
     let seq = sealed.entry().seq;
     let want = scopes.push(&sealed);
-    let stored = trees
-        .scopes
-        .get(seq.to_be_bytes())
-        .map_err(StoreError::sled("reading the scopes"))?;
-    if stored.as_deref().and_then(decode_scope) != Some(want) {
+    if decode_scope(stored) != Some(want) {
         return Err(Corruption::Index {
             index: "scopes",
             seq,
@@ -350,15 +350,14 @@ fn check_scope(
 
 fn check_record(
     trees: &Trees,
-    item: sled::Result<(sled::IVec, sled::IVec)>,
+    stored: &Stored,
     seq: u64,
     size: u64,
 ) -> Result<hisaab_log::SealedEntry, StoreError> {
-    let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-    if decode_u64(&key) != Some(seq) {
+    if stored.seq != seq {
         return Err(Corruption::MissingEntry { seq, size }.into());
     }
-    let sealed = parse_entry(seq, &bytes)?;
+    let sealed = parse_entry(seq, &stored.leaf)?;
     verify_stored_hashes(trees, &sealed)?;
     verify_index_records(trees, &sealed)?;
     Ok(sealed)

@@ -4,19 +4,20 @@
 use std::io::Write;
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
-use hisaab_log::merkle::{leaf_hash, Frontier};
+use hisaab_log::merkle::{leaf_hash, stored_hash_index, Frontier};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::SealedEntry;
 use hisaab_model::Scope;
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, decode_u64, Trees};
+use crate::layout::{decode_scope, parse_entry, Trees};
 use crate::report::SignedCheckpoint;
 use crate::store::Store;
 
-/// Gives, for an entry's seq and leaf bytes, the line to write in their place in a bundle, or
-/// `None` for the leaf bytes themselves.
-pub(crate) type ReplaceLine<'a> = dyn FnMut(u64, &[u8]) -> Result<Option<Vec<u8>>, StoreError> + 'a;
+/// Gives, for an entry's seq, leaf bytes and stored scope, the line to write in their place in
+/// a bundle, or `None` for the leaf bytes themselves.
+pub(crate) type ReplaceLine<'a> =
+    dyn FnMut(u64, &[u8], &[u8]) -> Result<Option<Vec<u8>>, StoreError> + 'a;
 
 impl Store {
     /// Streams the bundle of SPEC §6 for the first `tree_size` entries into `out`, entry by
@@ -30,7 +31,7 @@ impl Store {
     /// [`StoreError::BeyondLog`] unless `1 <= tree_size <= size`; [`StoreError::Bundle`] when
     /// writing fails; [`StoreError::Corrupt`] for a missing or altered entry.
     pub fn export_bundle(&self, tree_size: u64, out: impl Write) -> Result<u64, StoreError> {
-        self.export_with(tree_size, out, &mut |_, _| Ok(None))
+        self.export_with(tree_size, out, &mut |_, _, _| Ok(None))
     }
 
     /// [`Store::export_bundle`] for one reader (SPEC §13.4): the same header, and for each
@@ -50,17 +51,13 @@ impl Store {
     where
         F: FnMut(&SealedEntry, &Scope) -> Option<Vec<u8>>,
     {
-        let trees = &self.shared()?.trees;
-        let mut replace = |seq: u64, bytes: &[u8]| -> Result<Option<Vec<u8>>, StoreError> {
+        let mut replace = |seq: u64, bytes: &[u8], scope: &[u8]| {
             let sealed = SealedEntry::try_from_leaf_bytes(bytes)
                 .map_err(|source| Corruption::UnreadableEntry { seq, source })?;
-            let scope = trees
-                .scopes
-                .get(seq.to_be_bytes())
-                .map_err(StoreError::sled("reading the scopes"))?
-                .as_deref()
-                .and_then(decode_scope)
-                .ok_or(Corruption::BadRecord { tree: "scopes" })?;
+            let scope = decode_scope(scope).ok_or(Corruption::Index {
+                index: "scopes",
+                seq,
+            })?;
             Ok(line_for(&sealed, &scope))
         };
         self.export_with(tree_size, out, &mut replace)
@@ -122,19 +119,27 @@ pub(crate) fn write_bundle(
     let mut writer = BundleWriter::new(out, header)?;
     let mut frontier = Frontier::new();
     let mut expected = 0u64;
-    for item in trees.entries.range(..tree_size.to_be_bytes()) {
-        let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-        if decode_u64(&key) != Some(expected) {
-            return Err(Corruption::MissingEntry {
-                seq: expected,
-                size: tree_size,
-            }
-            .into());
+    for item in trees.entries(0, tree_size) {
+        let stored = item?;
+        // Each entry against its stored leaf hash, so that damage is named by its seq here
+        // rather than found only as another root at the end.
+        let leaf = leaf_hash(&stored.leaf);
+        let leaf_stored = trees.stored_hash(stored_hash_index(0, expected))?;
+        if leaf != leaf_stored {
+            return Err(match parse_entry(expected, &stored.leaf) {
+                Err(error) => error,
+                Ok(_) => Corruption::LeafHashMismatch {
+                    seq: expected,
+                    stored: leaf_stored,
+                    computed: leaf,
+                }
+                .into(),
+            });
         }
-        frontier.push(leaf_hash(&bytes));
-        match replace(expected, &bytes)? {
+        frontier.push(leaf);
+        match replace(expected, &stored.leaf, &stored.scope)? {
             Some(line) => writer.write_leaf(&line)?,
-            None => writer.write_leaf(&bytes)?,
+            None => writer.write_leaf(&stored.leaf)?,
         }
         expected = expected.saturating_add(1);
     }

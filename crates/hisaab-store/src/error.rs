@@ -147,6 +147,29 @@ pub enum Corruption {
         /// What sled said.
         reason: String,
     },
+    /// The entry files' end offsets of an entry that do not rise, or point past the end of
+    /// the entries' bytes (a file cut short or overwritten).
+    #[error("seq {seq}: the entry files are damaged: {reason}")]
+    EntryFiles {
+        /// The entry whose bytes cannot be found.
+        seq: u64,
+        /// What is wrong with its offsets.
+        reason: String,
+    },
+    /// The entry files hold more than one batch past sled's latest checkpoint: sled lost
+    /// committed batches (the files are synced before sled's transaction, and never run ahead
+    /// by more than a batch otherwise).
+    #[error(
+        "seq {size}: the entry files hold {files} entries, but sled's latest checkpoint covers \
+         {size}, more than a batch apart: sled lost committed batches, so the store is refused \
+         and the entries are left as they are; restore sled's files from a backup"
+    )]
+    AheadOfCheckpoint {
+        /// The latest checkpoint's size.
+        size: u64,
+        /// The entries the files hold.
+        files: u64,
+    },
     /// An index (event hash → seq, statement id → seq) that disagrees with the entries.
     #[error("seq {seq}: the {index} index is missing or points elsewhere")]
     Index {
@@ -184,13 +207,16 @@ impl Corruption {
             Corruption::MissingEntry { seq, .. }
             | Corruption::UnreadableEntry { seq, .. }
             | Corruption::MisplacedEntry { seq, .. }
+            | Corruption::EntryFiles { seq, .. }
             | Corruption::LeafHashMismatch { seq, .. }
             | Corruption::StoredHashMismatch { seq, .. }
             | Corruption::Index { seq, .. } => Some(*seq),
             Corruption::Chain { source } => Some(source.seq()),
             Corruption::Rejected { violation } => Some(violation.seq),
             Corruption::Genesis { .. } => Some(0),
-            Corruption::LostEntries { size, .. } => Some(*size),
+            Corruption::LostEntries { size, .. } | Corruption::AheadOfCheckpoint { size, .. } => {
+                Some(*size)
+            }
             Corruption::Verify { seq, .. } => *seq,
             Corruption::BadRecord { .. }
             | Corruption::MissingStoredHash { .. }
@@ -228,6 +254,18 @@ pub enum StoreError {
     /// The data on disk does not check out.
     #[error("the store is corrupt: {0}")]
     Corrupt(#[from] Corruption),
+    /// The directory holds a store of an earlier layout, which only a store opened for
+    /// writing upgrades.
+    #[error(
+        "{path} holds a store of the earlier layout {found} (its entries inside sled): open it \
+         once with `hisaab serve --data {path}` to move them out, then check it"
+    )]
+    EarlierLayout {
+        /// The data directory.
+        path: PathBuf,
+        /// Its layout marker.
+        found: String,
+    },
     /// The directory holds no Hisaab store.
     #[error("{path} holds no Hisaab store")]
     NotAStore {

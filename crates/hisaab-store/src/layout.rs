@@ -1,21 +1,20 @@
-//! The on-disk layout: one sled database with one tree per kind of record.
+//! The on-disk layout: the entries (with their scopes) and the stored hashes in append-only
+//! files (`crate::files`), and one sled database beside them with one tree per kind of record.
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `entries` | seq, u64 big-endian | the entry's leaf bytes, JCS(entry) |
-//! | `hashes` | stored-hash index, u64 BE | 32 bytes (Go `tlog` order, see `hisaab_log::merkle`) |
 //! | `by_event` | event hash, 32 bytes | seq, u64 BE |
 //! | `by_statement` | statement id, 36 ASCII bytes | seq, u64 BE |
 //! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE (every entry about the pair, references followed) | empty |
-//! | `scopes` | seq, u64 BE | the entry's scope for read access (SPEC §13.4): `r` registry, `s` sector, `o` followed by the operator's id |
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
 //! | `snapshots` | tree size, u64 BE | SHA-256(record) ‖ record: the ids of the snapshot's chunks (`crate::chunks`), or, written before, the model's snapshot bytes whole |
 //! | `chunks` | chunk id, 32 bytes | a chunk of one or more snapshots' model bytes, sealed when the store has a master key |
-//! | `meta` | `format` | `hisaab-store/1` |
+//! | `meta` | `format` | `hisaab-store/2` (`hisaab-store/1`: the entries, stored hashes and scopes were the sled trees `entries`, `hashes` and `scopes`; `open` moves them out, [`move_out_of_sled`]) |
 //! | `openings` | seq, u64 BE | the entry's openings of sealed fields, encrypted (SPEC §12.10; `crate::openings`) |
 //!
-//! Big-endian keys sort numerically, so the last entry, the latest checkpoint and the nearest
-//! snapshot at or below a size are one ordered lookup each (O(log n)).
+//! Big-endian keys sort numerically, so the latest checkpoint and the nearest snapshot at or
+//! below a size are one ordered lookup each (O(log n)); an entry, its scope and a stored hash
+//! are found at their offsets in the files (O(1)).
 
 use std::collections::HashMap;
 
@@ -27,10 +26,13 @@ use hisaab_model::Slug;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::error::{Corruption, StoreError};
+use crate::files::{Access, FileHashes, LogFiles, Stored};
 use crate::openings::{MasterKey, OpeningsVault, OPENINGS_TREE};
 
 /// The value of `meta/format`.
-pub(crate) const FORMAT: &[u8] = b"hisaab-store/1";
+pub(crate) const FORMAT: &[u8] = b"hisaab-store/2";
+/// The value of `meta/format` of a store whose entries and stored hashes are in sled.
+const FORMAT_IN_SLED: &[u8] = b"hisaab-store/1";
 /// The key of the format marker in `meta`.
 pub(crate) const FORMAT_KEY: &[u8] = b"format";
 
@@ -51,12 +53,11 @@ pub(crate) fn batch_key(size: u64) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub(crate) struct Trees {
     pub(crate) db: sled::Db,
-    pub(crate) entries: sled::Tree,
-    pub(crate) hashes: sled::Tree,
+    /// The entries and stored hashes.
+    pub(crate) files: std::sync::Arc<LogFiles>,
     pub(crate) by_event: sled::Tree,
     pub(crate) by_statement: sled::Tree,
     pub(crate) by_kpi: sled::Tree,
-    pub(crate) scopes: sled::Tree,
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
     pub(crate) chunks: sled::Tree,
@@ -71,12 +72,9 @@ pub(crate) struct Trees {
 /// The writes of one group commit, one sled batch per tree, applied in one transaction.
 #[derive(Default)]
 pub(crate) struct Writes {
-    pub(crate) entries: sled::Batch,
-    pub(crate) hashes: sled::Batch,
     pub(crate) by_event: sled::Batch,
     pub(crate) by_statement: sled::Batch,
     pub(crate) by_kpi: sled::Batch,
-    pub(crate) scopes: sled::Batch,
     pub(crate) checkpoints: sled::Batch,
     pub(crate) snapshots: sled::Batch,
     pub(crate) chunks: sled::Batch,
@@ -85,23 +83,46 @@ pub(crate) struct Writes {
 }
 
 impl Trees {
-    /// Opens (creating if needed) the trees of the database.
-    pub(crate) fn open(db: sled::Db) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the trees of the database in `dir` and the entry files
+    /// beside it. A store of the earlier layout, its entries in sled, is
+    /// [`StoreError::EarlierLayout`] opened [`Access::ReadOnly`]; opened [`Access::ReadWrite`],
+    /// `open` moves its entries out ([`move_out_of_sled`]).
+    pub(crate) fn open(
+        db: sled::Db,
+        dir: &std::path::Path,
+        access: Access,
+    ) -> Result<Self, StoreError> {
         let open = |name: &str| {
             db.open_tree(name)
                 .map_err(StoreError::sled("opening a tree"))
         };
+        let meta = open("meta")?;
+        let format = meta
+            .get(FORMAT_KEY)
+            .map_err(StoreError::sled("reading the format marker"))?;
+        match (format.as_deref(), access) {
+            (Some(FORMAT_IN_SLED), Access::ReadOnly) => {
+                return Err(StoreError::EarlierLayout {
+                    path: dir.to_owned(),
+                    found: String::from_utf8_lossy(FORMAT_IN_SLED).into_owned(),
+                })
+            }
+            (format, Access::ReadOnly) if format != Some(FORMAT) => {
+                return Err(StoreError::NotAStore {
+                    path: dir.to_owned(),
+                })
+            }
+            _ => {}
+        }
         Ok(Trees {
-            entries: open("entries")?,
-            hashes: open("hashes")?,
+            files: std::sync::Arc::new(LogFiles::open(dir, access)?),
             by_event: open("by_event")?,
             by_statement: open("by_statement")?,
             by_kpi: open("by_kpi")?,
-            scopes: open("scopes")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
             chunks: open("chunks")?,
-            meta: open("meta")?,
+            meta,
             openings: open(OPENINGS_TREE)?,
             vault: None,
             db,
@@ -135,12 +156,9 @@ impl Trees {
     /// it or none of it; `open` still reconciles a torn tail in case it does not.
     pub(crate) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
         let trees = [
-            &self.entries,
-            &self.hashes,
             &self.by_event,
             &self.by_statement,
             &self.by_kpi,
-            &self.scopes,
             &self.checkpoints,
             &self.snapshots,
             &self.chunks,
@@ -148,12 +166,9 @@ impl Trees {
             &self.openings,
         ];
         let batches = [
-            &writes.entries,
-            &writes.hashes,
             &writes.by_event,
             &writes.by_statement,
             &writes.by_kpi,
-            &writes.scopes,
             &writes.checkpoints,
             &writes.snapshots,
             &writes.chunks,
@@ -210,41 +225,33 @@ impl Trees {
             .map_err(StoreError::sled("flushing"))
     }
 
-    /// The number of entries: one more than the last key of `entries`.
+    /// The number of entries the files hold.
     pub(crate) fn entry_count(&self) -> Result<u64, StoreError> {
-        match self
-            .entries
-            .last()
-            .map_err(StoreError::sled("reading the last entry"))?
-        {
-            None => Ok(0),
-            Some((key, _)) => {
-                let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
-                Ok(seq.saturating_add(1))
-            }
-        }
+        Ok(self.files.entry_count())
     }
 
-    /// The number of stored hashes: one more than the last key of `hashes`.
+    /// The number of stored hashes the files hold.
     pub(crate) fn stored_hash_count(&self) -> Result<u64, StoreError> {
-        match self
-            .hashes
-            .last()
-            .map_err(StoreError::sled("reading the last hash"))?
-        {
-            None => Ok(0),
-            Some((key, _)) => {
-                let index = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "hashes" })?;
-                Ok(index.saturating_add(1))
-            }
-        }
+        Ok(self.files.stored_hash_count())
     }
 
     /// The raw leaf bytes at `seq`, if stored.
-    pub(crate) fn entry_bytes(&self, seq: u64) -> Result<Option<sled::IVec>, StoreError> {
-        self.entries
-            .get(seq.to_be_bytes())
-            .map_err(StoreError::sled("reading an entry"))
+    pub(crate) fn entry_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.files.entry(seq)?.map(|stored| stored.leaf))
+    }
+
+    /// Entries `from..to` that the files hold, in order, with their scopes.
+    pub(crate) fn entries(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<Stored, StoreError>> + '_ {
+        self.files.entries(from, to)
+    }
+
+    /// A reader of the stored hashes.
+    pub(crate) fn hashes(&self) -> FileHashes<'_> {
+        FileHashes(&self.files)
     }
 
     /// The entry at `seq`, parsed, with its seq checked against its key. A missing entry is
@@ -258,12 +265,9 @@ impl Trees {
 
     /// The stored hash at `index`.
     pub(crate) fn stored_hash(&self, index: u64) -> Result<Hash, StoreError> {
-        let value = self
-            .hashes
-            .get(index.to_be_bytes())
-            .map_err(StoreError::sled("reading a stored hash"))?
-            .ok_or(Corruption::MissingStoredHash { index })?;
-        Hash::try_from_slice(&value).map_err(|_| Corruption::MissingStoredHash { index }.into())
+        self.files
+            .stored_hash(index)?
+            .ok_or(Corruption::MissingStoredHash { index }.into())
     }
 
     /// The latest checkpoint: its note and what the note says, its signature verified under
@@ -331,6 +335,102 @@ impl Trees {
     }
 }
 
+/// The sled trees that held the entries, the stored hashes and the scopes in the earlier
+/// layout.
+const TREES_IN_SLED: [&str; 3] = ["entries", "hashes", "scopes"];
+
+/// Whether `format` is the earlier layout's marker.
+pub(crate) fn is_earlier_layout(format: Option<&[u8]>) -> bool {
+    format == Some(FORMAT_IN_SLED)
+}
+
+/// Moves the entries and stored hashes of a store of the earlier layout out of sled into the
+/// files, each entry with its scope computed again by folding the log (stores written before
+/// the scope index existed had none), and answers how many entries it moved. The files are
+/// written whole from empty and synced, then the format marker is set and flushed, then the
+/// trees are dropped: a crash before the marker is flushed leaves the earlier layout, moved
+/// again on the next open; one after it leaves the trees, dropped on the next open. A gap in
+/// either tree, or an entry that does not parse, is named (its seq or stored-hash index) and
+/// nothing is moved: what follows a gap would be lost with the trees.
+pub(crate) fn move_out_of_sled(trees: &Trees) -> Result<u64, StoreError> {
+    const BLOCK: usize = 4096;
+    let files = &trees.files;
+    files.truncate(0, 0)?;
+    let [entries, hashes, _] = TREES_IN_SLED.map(|name| trees.db.open_tree(name));
+    let (entries, hashes) = (
+        entries.map_err(StoreError::sled("opening a tree"))?,
+        hashes.map_err(StoreError::sled("opening a tree"))?,
+    );
+    let mut scopes = hisaab_model::Scopes::new();
+    let mut next = 0u64;
+    let mut block: Vec<(sled::IVec, Vec<u8>)> = Vec::with_capacity(BLOCK);
+    let write = |block: &mut Vec<(sled::IVec, Vec<u8>)>, first: u64| {
+        let records: Vec<(&[u8], &[u8])> = block
+            .iter()
+            .map(|(leaf, scope)| (&leaf[..], scope.as_slice()))
+            .collect();
+        let written = files.append(first, &records, files.stored_hash_count(), &[]);
+        block.clear();
+        written
+    };
+    for item in entries.iter() {
+        let (key, value) = item.map_err(StoreError::sled("reading the entries to move"))?;
+        if decode_u64(&key) != Some(next) {
+            let size = decode_u64(&key).map_or(next, |seq| seq.saturating_add(1));
+            return Err(Corruption::MissingEntry { seq: next, size }.into());
+        }
+        let scope = encode_scope(&scopes.push(&parse_entry(next, &value)?));
+        block.push((value, scope));
+        next += 1;
+        if block.len() == BLOCK {
+            write(&mut block, next - BLOCK as u64)?;
+        }
+    }
+    let rest = block.len() as u64;
+    write(&mut block, next - rest)?;
+    let moved = next;
+    let mut next = 0u64;
+    let mut block: Vec<Hash> = Vec::with_capacity(BLOCK);
+    for item in hashes.iter() {
+        let (key, value) = item.map_err(StoreError::sled("reading the stored hashes to move"))?;
+        let hash = Hash::try_from_slice(&value).ok();
+        let Some(hash) = hash.filter(|_| decode_u64(&key) == Some(next)) else {
+            return Err(Corruption::MissingStoredHash { index: next }.into());
+        };
+        block.push(hash);
+        next += 1;
+        if block.len() == BLOCK {
+            files.append(moved, &[], next - BLOCK as u64, &block)?;
+            block.clear();
+        }
+    }
+    files.append(moved, &[], next - block.len() as u64, &block)?;
+    trees
+        .meta
+        .insert(FORMAT_KEY, FORMAT)
+        .map_err(StoreError::sled("marking the store's layout"))?;
+    trees.flush()?;
+    drop_sled_entries(&trees.db)?;
+    Ok(moved)
+}
+
+/// Drops the sled trees of the earlier layout's entries and stored hashes, where left.
+pub(crate) fn drop_sled_entries(db: &sled::Db) -> Result<(), StoreError> {
+    let names = db.tree_names();
+    let mut dropped = false;
+    for name in TREES_IN_SLED {
+        if names.iter().any(|tree| &tree[..] == name.as_bytes()) {
+            db.drop_tree(name)
+                .map_err(StoreError::sled("dropping a tree of the earlier layout"))?;
+            dropped = true;
+        }
+    }
+    if dropped {
+        db.flush().map_err(StoreError::sled("flushing"))?;
+    }
+    Ok(())
+}
+
 /// Parses leaf bytes stored under `seq` and checks the entry's own seq.
 pub(crate) fn parse_entry(seq: u64, bytes: &[u8]) -> Result<SealedEntry, StoreError> {
     let sealed = SealedEntry::try_from_leaf_bytes(bytes)
@@ -384,47 +484,9 @@ pub(crate) fn kpi_prefix(operator: &str, kpi: &str) -> Vec<u8> {
     key
 }
 
-/// A sled error, or a malformed value, behind a [`MerkleError::Read`].
-#[derive(Debug, thiserror::Error)]
-#[error("stored hash {index}: {reason}")]
-pub(crate) struct HashReadError {
-    index: u64,
-    reason: String,
-}
-
-/// Reads stored hashes from the `hashes` tree.
-#[derive(Clone, Copy)]
-pub(crate) struct SledHashes<'a>(pub(crate) &'a sled::Tree);
-
-impl HashReader for SledHashes<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
-        indexes
-            .iter()
-            .map(|&index| {
-                let value = self
-                    .0
-                    .get(index.to_be_bytes())
-                    .map_err(|e| MerkleError::Read {
-                        source: Box::new(HashReadError {
-                            index,
-                            reason: e.to_string(),
-                        }),
-                    })?
-                    .ok_or(MerkleError::MissingStoredHash { index })?;
-                Hash::try_from_slice(&value).map_err(|_| MerkleError::Read {
-                    source: Box::new(HashReadError {
-                        index,
-                        reason: "not 32 bytes".into(),
-                    }),
-                })
-            })
-            .collect()
-    }
-}
-
 /// Stored hashes on disk below `start`, and not yet written ones from `start` on.
 pub(crate) struct OverlayHashes<'a> {
-    pub(crate) disk: SledHashes<'a>,
+    pub(crate) disk: FileHashes<'a>,
     pub(crate) start: u64,
     pub(crate) pending: &'a [Hash],
 }
@@ -456,18 +518,18 @@ impl HashReader for OverlayHashes<'_> {
 pub(crate) const UPPER_LEVEL: u32 = 8;
 
 /// The stored hashes of levels [`UPPER_LEVEL`] and up, by stored-hash index, kept in memory,
-/// so that a proof reads from sled only the hashes of the lower levels (at most about
+/// so that a proof reads from the hashes file only the hashes of the lower levels (at most about
 /// `UPPER_LEVEL` per subtree it walks) whatever the log's size. Read once on open
 /// (`O(n / 2^UPPER_LEVEL)` reads), then filled by the sequencer as batches commit; a hash not
-/// found here is read from sled.
+/// found here is read from the hashes file.
 #[derive(Debug, Default)]
 pub(crate) struct UpperHashes(std::sync::RwLock<HashMap<u64, Hash>>);
 
 impl UpperHashes {
     /// Those of a log of `size` leaves, read from the `hashes` tree.
-    pub(crate) fn load(hashes: &sled::Tree, size: u64) -> Result<Self, StoreError> {
+    pub(crate) fn load(hashes: &LogFiles, size: u64) -> Result<Self, StoreError> {
         let mut upper = HashMap::new();
-        let disk = SledHashes(hashes);
+        let disk = FileHashes(hashes);
         for level in UPPER_LEVEL..64 {
             let complete = size >> level;
             if complete == 0 {
@@ -505,7 +567,7 @@ impl UpperHashes {
     /// Calls `read` with a reader of stored hashes that looks here first, then in `hashes`.
     pub(crate) fn with_reader<T>(
         &self,
-        hashes: &sled::Tree,
+        hashes: &LogFiles,
         read: impl FnOnce(&CachedHashes<'_>) -> T,
     ) -> T {
         self.with_batch_reader(hashes, &BatchHashes::default(), read)
@@ -513,10 +575,10 @@ impl UpperHashes {
 
     /// [`UpperHashes::with_reader`] that looks first in `batch`, the stored hashes a committed
     /// batch wrote: the proofs of that batch's receipts find most of their lower levels there
-    /// instead of each reading them from sled.
+    /// instead of each reading them from the hashes file.
     pub(crate) fn with_batch_reader<T>(
         &self,
-        hashes: &sled::Tree,
+        hashes: &LogFiles,
         batch: &BatchHashes,
         read: impl FnOnce(&CachedHashes<'_>) -> T,
     ) -> T {
@@ -527,7 +589,7 @@ impl UpperHashes {
         read(&CachedHashes {
             batch,
             upper: &upper,
-            disk: Some(SledHashes(hashes)),
+            disk: Some(FileHashes(hashes)),
         })
     }
 }
@@ -549,7 +611,7 @@ impl BatchHashes {
     /// Those of a batch whose first leaf is `first` and whose stored hashes, from index
     /// `start` on, are `hashes`; the roots of the subtrees before it are read with `reader`
     /// (one per set bit of `first`: those of [`UpperHashes`] from memory, at most
-    /// [`UPPER_LEVEL`] others from sled).
+    /// [`UPPER_LEVEL`] others from the hashes file).
     pub(crate) fn new(
         first: u64,
         start: u64,
@@ -580,12 +642,12 @@ impl BatchHashes {
 }
 
 /// Stored hashes from a committed batch's own, then from [`UpperHashes`] where it holds them,
-/// else from sled.
+/// else from the hashes file.
 pub(crate) struct CachedHashes<'a> {
     batch: &'a BatchHashes,
     upper: &'a HashMap<u64, Hash>,
-    /// `None` reads nothing from sled: a hash not held in memory is missing.
-    disk: Option<SledHashes<'a>>,
+    /// `None` reads nothing from the file: a hash not held in memory is missing.
+    disk: Option<FileHashes<'a>>,
 }
 
 impl HashReader for CachedHashes<'_> {
@@ -641,7 +703,7 @@ mod tests {
         register_operators(&store, 299);
         assert_eq!(store.size(), 300);
         let shared = store.shared().unwrap();
-        let sled = SledHashes(&shared.trees.hashes);
+        let file = FileHashes(&shared.trees.files);
         let upper = upper_of(&store);
         // Batches of leaves first..end, across the first subtree of 2^8 and inside others.
         for (first, end) in [
@@ -659,9 +721,9 @@ mod tests {
         ] {
             let start = stored_hash_count(first);
             let indexes: Vec<u64> = (start..stored_hash_count(end)).collect();
-            let hashes = sled.read_hashes(&indexes).unwrap();
-            let batch = BatchHashes::new(first, start, hashes, &sled).unwrap();
-            // A reader that reads nothing from sled.
+            let hashes = file.read_hashes(&indexes).unwrap();
+            let batch = BatchHashes::new(first, start, hashes, &file).unwrap();
+            // A reader that reads nothing from the file.
             let reader = CachedHashes {
                 batch: &batch,
                 upper: &upper,
@@ -670,7 +732,7 @@ mod tests {
             for leaf in first..end {
                 assert_eq!(
                     merkle::inclusion_proof(leaf, end, &reader).unwrap(),
-                    merkle::inclusion_proof(leaf, end, &sled).unwrap(),
+                    merkle::inclusion_proof(leaf, end, &file).unwrap(),
                     "leaf {leaf} of the batch {first}..{end}"
                 );
             }
@@ -684,7 +746,7 @@ mod tests {
     }
 
     #[test]
-    fn proofs_from_the_upper_hashes_in_memory_are_the_proofs_from_sled() {
+    fn proofs_from_the_upper_hashes_in_memory_are_the_proofs_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let config = StoreConfig {
             batch_entries_max: 64,
@@ -700,22 +762,22 @@ mod tests {
         assert_eq!(filled.len(), 4);
         let check = |store: &Store| {
             let shared = store.shared().unwrap();
-            let sled = SledHashes(&shared.trees.hashes);
+            let file = FileHashes(&shared.trees.files);
             for (index, tree_size) in [(0, 781), (255, 256), (300, 781), (512, 700), (780, 781)] {
                 assert_eq!(
                     store.inclusion_proof(index, tree_size).unwrap(),
-                    merkle::inclusion_proof(index, tree_size, &sled).unwrap()
+                    merkle::inclusion_proof(index, tree_size, &file).unwrap()
                 );
             }
             for (from, to) in [(1, 781), (256, 512), (300, 781), (700, 781)] {
                 assert_eq!(
                     store.consistency_proof(from, to).unwrap(),
-                    merkle::consistency_proof(from, to, &sled).unwrap()
+                    merkle::consistency_proof(from, to, &file).unwrap()
                 );
             }
             assert_eq!(
                 store.root(size).unwrap(),
-                merkle::tree_root(size, &sled).unwrap()
+                merkle::tree_root(size, &file).unwrap()
             );
         };
         check(&store);

@@ -36,11 +36,12 @@
 //! from the newest good snapshot. [`Store::verify_full`] checks everything.
 //!
 //! # Layout
-//! One sled tree per kind of record, keyed big-endian: `entries` (seq → leaf bytes),
-//! `hashes` (stored-hash index → hash), `by_event`, `by_statement`, `by_kpi`,
-//! `checkpoints` (size → note with cosignatures), `snapshots` (size → checksum ‖ the ids of
-//! the model snapshot's chunks), `chunks` (id → chunk, each stored once), `meta`; and the file
-//! `hisaab-mark` (size, root, checksum) beside sled's.
+//! The entries (each with its scope for read access) and the stored hashes in append-only
+//! files, `hisaab-entries`, `hisaab-entry-ends` and `hisaab-hashes`, each byte written once;
+//! beside them one sled tree per kind of record, keyed big-endian: `by_event`,
+//! `by_statement`, `by_kpi`, `checkpoints` (size → note with cosignatures), `snapshots`
+//! (size → checksum ‖ the ids of the model snapshot's chunks), `chunks` (id → chunk, each
+//! stored once), `meta`, `openings`; and the file `hisaab-mark` (size, root, checksum).
 //!
 //! # Openings
 //! [`OpeningsVault`] keeps format v2's openings of sealed fields (SPEC §12) in the tree
@@ -52,6 +53,7 @@
 mod config;
 mod db;
 mod error;
+mod files;
 mod layout;
 mod mark;
 mod openings;

@@ -17,13 +17,15 @@
 //!    hashes already tie them to the signed root).
 //!
 //! # Torn batches
-//! A batch's entries, stored hashes, index records and signed checkpoint are one sled
-//! transaction (a snapshot is written after it, in one of its own), and sled recovers a
-//! transaction whole or not at all (its batch manifest).
-//! Should a batch still be found torn, entries and hashes past the latest checkpoint are a
-//! batch whose flush never returned, so no receipt was given for them: `open` removes them
-//! (and their index records and snapshots) and reports how many. Anything *missing* below the
-//! checkpoint's size is corruption, never repaired.
+//! A batch's entries and stored hashes are appended to their files and synced first; then its
+//! index records and signed checkpoint are one sled transaction (a snapshot is written after
+//! it, in one of its own), and sled recovers a transaction whole or not at all (its batch
+//! manifest). A crash between the two leaves the files ahead of sled's latest checkpoint: a
+//! batch whose flush never returned, so no receipt was given for it. `open` removes it (the
+//! index records and snapshots past the checkpoint, should any be there, then the files' tail)
+//! and reports how many entries it cut off. The high-water mark is checked before: a store
+//! whose sled lost committed batches is refused, not cut back to what sled kept. Anything
+//! *missing* below the checkpoint's size is corruption, never repaired.
 
 use std::path::Path;
 
@@ -31,14 +33,14 @@ use hisaab_log::chain::ChainVerifier;
 use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
-use hisaab_model::{Ledger, Scopes};
+use hisaab_model::Ledger;
 
 use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
 use crate::layout::{
-    decode_u64, encode_scope, merkle_corruption, parse_entry, SledHashes, Trees, Writes, FORMAT,
-    FORMAT_KEY,
+    decode_u64, drop_sled_entries, is_earlier_layout, merkle_corruption, move_out_of_sled,
+    parse_entry, Trees, Writes, FORMAT, FORMAT_KEY,
 };
 use crate::replay::{
     load_snapshot, replay, replay_trusted, replay_trusted_checked, Loaded, Replay,
@@ -68,6 +70,18 @@ pub(crate) fn recover(
         .get(FORMAT_KEY)
         .map_err(StoreError::sled("reading the format marker"))?;
     let mark = crate::mark::read(dir);
+    // A store of the earlier layout has its entries moved out of sled first; one moved by an
+    // open that stopped before it dropped sled's copy has it dropped now.
+    let mut scopes_indexed = 0;
+    let format = if is_earlier_layout(format.as_deref()) {
+        scopes_indexed = move_out_of_sled(trees)?;
+        Some(FORMAT.into())
+    } else {
+        if format.as_deref() == Some(FORMAT) {
+            drop_sled_entries(&trees.db)?;
+        }
+        format
+    };
     if format.as_deref() != Some(FORMAT) {
         // With a mark beside it, this was a store whose files lost even their first batch.
         if let Some(Some(mark)) = mark {
@@ -109,23 +123,33 @@ pub(crate) fn recover(
         mark: mark_status,
         ..OpenReport::default()
     };
+    // What is missing is refused first: nothing is cut while the files are short below it.
     let entries = trees.entry_count()?;
     let hashes = trees.stored_hash_count()?;
     let wanted_hashes = stored_hash_count(size);
-    if entries > size || hashes > wanted_hashes {
-        report.truncated_entries = entries.saturating_sub(size);
-        truncate_tail(trees, size, entries)?;
-    }
     if entries < size {
         return Err(Corruption::MissingEntry { seq: entries, size }.into());
     }
     if hashes < wanted_hashes {
         return Err(Corruption::MissingStoredHash { index: hashes }.into());
     }
+    // The files run at most one batch ahead of sled's checkpoint (they are synced first);
+    // more is sled having lost committed batches, which the mark (not synced) may not show:
+    // the entries are kept and the store refused.
+    if entries - size > config.batch_entries_max.max(1) as u64 {
+        return Err(Corruption::AheadOfCheckpoint {
+            size,
+            files: entries,
+        }
+        .into());
+    }
+    if entries > size || hashes > wanted_hashes {
+        report.truncated_entries = entries - size;
+        truncate_tail(trees, size, entries)?;
+    }
 
     // 4. The root from the stored hashes.
-    let computed =
-        merkle::tree_root(size, &SledHashes(&trees.hashes)).map_err(merkle_corruption)?;
+    let computed = merkle::tree_root(size, &trees.hashes()).map_err(merkle_corruption)?;
     if computed != checkpoint.root {
         return Err(Corruption::CheckpointRoot {
             size,
@@ -180,7 +204,7 @@ pub(crate) fn recover(
     })?;
     report.replayed_entries = size - report.snapshot_size;
     report.checked_entries = size - check_from;
-    report.scopes_indexed = index_scopes(trees, size)?;
+    report.scopes_indexed = scopes_indexed;
 
     Ok(Recovered {
         ledger,
@@ -316,8 +340,8 @@ fn verify_stored_hashes_of(
     seq: u64,
     event_hash: hisaab_log::Hash,
 ) -> Result<(), StoreError> {
-    let expected = stored_hashes_for_leaf(seq, event_hash, &SledHashes(&trees.hashes))
-        .map_err(merkle_corruption)?;
+    let expected =
+        stored_hashes_for_leaf(seq, event_hash, &trees.hashes()).map_err(merkle_corruption)?;
     let mut index = stored_hash_count(seq);
     for (level, computed) in expected.into_iter().enumerate() {
         let stored = trees.stored_hash(index)?;
@@ -341,39 +365,6 @@ fn verify_stored_hashes_of(
         index = index.saturating_add(1);
     }
     Ok(())
-}
-
-/// Writes the scope of every entry that has none in `scopes` (a store written before the
-/// index existed), folding the log once from seq 0; answers how many were written. A store
-/// whose index reaches its last entry is left as it is: O(log n).
-fn index_scopes(trees: &Trees, size: u64) -> Result<u64, StoreError> {
-    let indexed = match trees
-        .scopes
-        .last()
-        .map_err(StoreError::sled("reading the scopes"))?
-    {
-        Some((key, _)) => decode_u64(&key)
-            .ok_or(Corruption::BadRecord { tree: "scopes" })?
-            .saturating_add(1),
-        None => 0,
-    };
-    if indexed >= size {
-        return Ok(0);
-    }
-    let mut scopes = Scopes::new();
-    let mut writes = Writes::default();
-    for seq in 0..size {
-        let sealed = trees.read_entry(seq, size)?;
-        let scope = scopes.push(&sealed);
-        if seq >= indexed {
-            writes
-                .scopes
-                .insert(&seq.to_be_bytes(), encode_scope(&scope));
-        }
-    }
-    trees.apply(&writes)?;
-    trees.flush()?;
-    Ok(size - indexed)
 }
 
 /// The event-hash and statement-id indexes point at this entry.
@@ -411,14 +402,16 @@ fn verify_index_records_of(
     Ok(())
 }
 
-/// Removes entries `size..entries`, the stored hashes past `size`, their index records and
-/// snapshots past `size`, in one transaction.
+/// Removes the index records and snapshots of entries `size..entries` in one transaction,
+/// then cuts the entry files back to `size` entries and their stored hashes.
 fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreError> {
     let mut writes = Writes::default();
     let mut unreadable = false;
     for seq in size..entries {
-        writes.entries.remove(&seq.to_be_bytes());
-        let Some(bytes) = trees.entry_bytes(seq)? else {
+        // A torn batch's bytes may be anything (a crash can leave one file's pages and not
+        // another's): what cannot be read is found by its index records' values below.
+        let Ok(Some(bytes)) = trees.entry_bytes(seq) else {
+            unreadable = true;
             continue;
         };
         match parse_entry(seq, &bytes) {
@@ -469,14 +462,6 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
             writes.by_kpi.remove(key);
         }
     }
-    for item in trees.scopes.range(size.to_be_bytes()..) {
-        let (key, _) = item.map_err(StoreError::sled("scanning the scopes"))?;
-        writes.scopes.remove(key);
-    }
-    for item in trees.hashes.range(stored_hash_count(size).to_be_bytes()..) {
-        let (key, _) = item.map_err(StoreError::sled("scanning stored hashes"))?;
-        writes.hashes.remove(key);
-    }
     let mut removed = std::collections::BTreeSet::new();
     for item in trees
         .snapshots
@@ -488,7 +473,9 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
     }
     crate::chunks::release(trees, &removed, &[], &mut writes.chunks)?;
     trees.apply(&writes)?;
-    trees.flush()
+    trees.flush()?;
+    // The files last: until the index records are gone, a retry finds the entries they name.
+    trees.files.truncate(size, stored_hash_count(size))
 }
 
 fn remove_if_points_at(

@@ -323,7 +323,7 @@ impl Store {
         let shared = self.shared()?;
         shared
             .upper
-            .with_batch_reader(&shared.trees.hashes, batch, |hashes| {
+            .with_batch_reader(&shared.trees.files, batch, |hashes| {
                 merkle::inclusion_proof(index, tree_size, hashes)
             })
             .map_err(merkle_corruption)
@@ -344,7 +344,7 @@ impl Store {
         let shared = self.shared()?;
         shared
             .upper
-            .with_reader(&shared.trees.hashes, |hashes| {
+            .with_reader(&shared.trees.files, |hashes| {
                 merkle::consistency_proof(from, to, hashes)
             })
             .map_err(merkle_corruption)
@@ -359,7 +359,7 @@ impl Store {
         let shared = self.shared()?;
         shared
             .upper
-            .with_reader(&shared.trees.hashes, |hashes| {
+            .with_reader(&shared.trees.files, |hashes| {
                 merkle::tree_root(tree_size, hashes)
             })
             .map_err(merkle_corruption)
@@ -448,12 +448,13 @@ impl Store {
     }
 
     /// The scope for read access (SPEC §13.4) of each of `seqs`, each below the store's size,
-    /// from the index the sequencer writes as it appends: O(log n) each, whatever happened
-    /// before the last restart.
+    /// as the sequencer wrote it with the entry (checked against its checksum): O(1) each,
+    /// whatever happened before the last restart.
     ///
     /// # Errors
-    /// Storage errors; [`Corruption::BadRecord`] for a seq with no scope (one at or beyond the
-    /// size has none) or a scope no store writes.
+    /// Storage errors; [`Corruption::BadRecord`] for a seq at or beyond the size;
+    /// [`Corruption::EntryFiles`] for a scope that fails its checksum, [`Corruption::Index`]
+    /// for one no store writes.
     pub fn scopes(&self, seqs: &[u64]) -> Result<Vec<Scope>, StoreError> {
         let size = self.size();
         let trees = &self.shared()?.trees;
@@ -462,14 +463,17 @@ impl Store {
                 if *seq >= size {
                     return Err(Corruption::BadRecord { tree: "scopes" }.into());
                 }
-                let value = trees
-                    .scopes
-                    .get(seq.to_be_bytes())
-                    .map_err(StoreError::sled("reading the scopes"))?;
-                value
-                    .as_deref()
-                    .and_then(decode_scope)
-                    .ok_or_else(|| Corruption::BadRecord { tree: "scopes" }.into())
+                let stored = trees
+                    .files
+                    .entry(*seq)?
+                    .ok_or(Corruption::MissingEntry { seq: *seq, size })?;
+                decode_scope(&stored.scope).ok_or_else(|| {
+                    Corruption::Index {
+                        index: "scopes",
+                        seq: *seq,
+                    }
+                    .into()
+                })
             })
             .collect()
     }

@@ -202,14 +202,10 @@ fn each_stored(
         return Ok(());
     }
     let mut expected = from;
-    for item in trees.entries.range(from.to_be_bytes()..to.to_be_bytes()) {
-        let (key, bytes) = item.map_err(StoreError::sled("reading entries"))?;
-        let seq = decode_u64(&key).ok_or(Corruption::BadRecord { tree: "entries" })?;
-        if seq != expected {
-            break;
-        }
-        each(seq, &bytes)?;
-        expected = expected.saturating_add(1);
+    for item in trees.entries(from, to) {
+        let stored = item?;
+        each(stored.seq, &stored.leaf)?;
+        expected = stored.seq.saturating_add(1);
     }
     if expected != to {
         return Err(Corruption::MissingEntry {

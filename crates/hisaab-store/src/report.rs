@@ -53,8 +53,8 @@ pub struct OpenReport {
     pub snapshot_authenticated: bool,
     /// What the high-water mark beside sled's files said.
     pub mark: MarkStatus,
-    /// Entries whose scope for read access was written to the `scopes` index on open (a
-    /// store written before the index existed; once, then 0).
+    /// Entries whose scope for read access was computed on open: those of a store of the
+    /// earlier layout, whose entries this open moved out of sled (once, then 0).
     pub scopes_indexed: u64,
 }
 

@@ -19,6 +19,7 @@ use tokio::sync::{oneshot, Semaphore};
 use crate::config::{Clock, StoreConfig};
 use crate::db::open_db;
 use crate::error::{AppendError, StoreError};
+use crate::files::Access;
 use crate::layout::{Trees, UpperHashes};
 use crate::mark::Marker;
 use crate::openings::MasterKey;
@@ -165,9 +166,10 @@ impl Open {
             });
         }
         let config = reopen.config.clone();
-        let trees = Trees::open(open_db(dir, &config)?)?.with_master_key(reopen.master.clone())?;
+        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite)?
+            .with_master_key(reopen.master.clone())?;
         let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
-        let upper = UpperHashes::load(&trees.hashes, recovered.committed.size)?;
+        let upper = UpperHashes::load(&trees.files, recovered.committed.size)?;
         let shared = Arc::new(Shared {
             trees,
             config,
@@ -287,16 +289,21 @@ impl Store {
         let log_vkey = checked_log_vkey(origin, &body.log_key, &log_key)?;
         let canonical = genesis.canonical_bytes().map_err(StoreError::Format)?;
 
-        let trees = Trees::open(open_db(dir, &config)?)?;
+        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite)?;
         let existing = trees
             .meta
             .get(crate::layout::FORMAT_KEY)
             .map_err(StoreError::sled("reading the format marker"))?;
-        if existing.is_some() || trees.entry_count()? > 0 {
+        // A creation that stopped before its first batch committed leaves at most the
+        // genesis in the files; more is a store whose sled lost its records.
+        if existing.is_some() || crate::mark::read(dir).is_some() || trees.entry_count()? > 1 {
             return Err(StoreError::AlreadyExists {
                 path: dir.to_owned(),
             });
         }
+        // Entries in the files of a directory without a store are those of a creation whose
+        // first batch never committed (they are synced before it): no receipt was given.
+        trees.files.truncate(0, 0)?;
         let reopen = Reopen {
             dir: dir.to_owned(),
             log_key: log_key.clone(),

@@ -15,7 +15,7 @@ use hisaab_model::Ledger;
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
 use crate::layout::{batch_key, BatchHashes, Trees, Writes, FORMAT, FORMAT_KEY};
-use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes, SledHashes};
+use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
@@ -251,8 +251,7 @@ impl Writer {
             }
         };
         // The stored hashes its receipts' proofs need (built by each caller), read here once
-        // for the batch rather than by each caller from sled, whose reads wait while the next
-        // batch's transaction holds its lock.
+        // for the batch rather than by each caller from the hashes file.
         let hashes = std::mem::take(&mut pending.hashes);
         let batch = if pending.entries.is_empty() {
             BatchHashes::default()
@@ -261,7 +260,7 @@ impl Writer {
             let shared = &self.shared;
             shared
                 .upper
-                .with_reader(&shared.trees.hashes, |reader| {
+                .with_reader(&shared.trees.files, |reader| {
                     BatchHashes::new(pending.start, pending.hash_start, hashes, reader)
                 })
                 .unwrap_or_default()
@@ -338,7 +337,7 @@ impl Writer {
         let sealed = SealedEntry::seal_with_envelope_bytes(entry, canonical)?;
         let hashes = {
             let reader = OverlayHashes {
-                disk: SledHashes(&self.shared.trees.hashes),
+                disk: self.shared.trees.hashes(),
                 start: pending.hash_start,
                 pending: &pending.hashes,
             };
@@ -375,7 +374,7 @@ impl Writer {
         pending.entries.push(sealed);
         pending.openings.push(openings);
         let size = self.ledger.size();
-        if size % self.shared.config.snapshot_every.max(1) == 0 {
+        if self.shared.config.is_snapshot_size(size) {
             // The snapshot thread replays to it and leaves out what its pruning would remove
             // at once: nothing here grows with the state.
             pending.snapshots.push(size);
@@ -466,7 +465,7 @@ impl Writer {
         let root = merkle::tree_root(
             size,
             &OverlayHashes {
-                disk: SledHashes(&shared.trees.hashes),
+                disk: shared.trees.hashes(),
                 start: pending.hash_start,
                 pending: &pending.hashes,
             },
@@ -479,12 +478,9 @@ impl Writer {
         };
         let note = checkpoint.sign(&shared.log_key)?;
 
-        let indexed = pending.subjects.iter().zip(&pending.scopes);
-        for (sealed, (subject, scope)) in pending.entries.iter().zip(indexed) {
+        for (sealed, subject) in pending.entries.iter().zip(&pending.subjects) {
             let seq = sealed.entry().seq;
             let seq_key = seq.to_be_bytes();
-            writes.entries.insert(&seq_key, sealed.leaf_bytes());
-            writes.scopes.insert(&seq_key, encode_scope(scope));
             writes
                 .by_event
                 .insert(sealed.event_hash().as_bytes(), &seq_key);
@@ -535,11 +531,19 @@ impl Writer {
                 writes.openings.insert(&key, vault.seal_record(&openings)?);
             }
         }
-        let mut index = pending.hash_start;
-        for hash in &pending.hashes {
-            writes.hashes.insert(&index.to_be_bytes(), hash.as_bytes());
-            index = index.saturating_add(1);
-        }
+        // The entries and stored hashes are durable in their files before the transaction
+        // that holds the batch's checkpoint: a checkpoint in sled always finds its entries.
+        let scopes: Vec<Vec<u8>> = pending.scopes.iter().map(encode_scope).collect();
+        let records: Vec<(&[u8], &[u8])> = pending
+            .entries
+            .iter()
+            .map(SealedEntry::leaf_bytes)
+            .zip(scopes.iter().map(Vec::as_slice))
+            .collect();
+        shared
+            .trees
+            .files
+            .append(pending.start, &records, pending.hash_start, &pending.hashes)?;
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());

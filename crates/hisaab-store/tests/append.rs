@@ -468,7 +468,8 @@ fn kpi_history_holds_every_entry_about_the_pair_in_log_order_and_survives_reopen
 }
 
 #[test]
-fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_rebuilt_on_open() {
+fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_a_store_without_the_index_gets_it_on_open(
+) {
     use hisaab_model::view::Scope;
     use hisaab_model::Scopes;
     let dir = tempfile::tempdir().unwrap();
@@ -517,12 +518,9 @@ fn every_entry_has_its_scope_indexed_as_the_fold_gives_it_and_an_index_lost_is_r
     store.close().unwrap();
     drop(store);
 
-    // A store without the index (written before it existed) gets it once, on open.
-    {
-        let db = common::sled_db(dir.path());
-        db.drop_tree("scopes").unwrap();
-        db.flush().unwrap();
-    }
+    // A store of the earlier layout without the index (written before it existed) gets it
+    // once, on the open that moves its entries out of sled.
+    common::into_the_earlier_layout(dir.path(), false);
     let store = open();
     assert_eq!(store.open_report().scopes_indexed, size);
     assert_eq!(store.scopes(&seqs).unwrap(), expected);
@@ -543,10 +541,22 @@ fn verify_names_an_entry_whose_indexed_scope_is_not_the_one_the_log_gives() {
     {
         // Entry 3 (an operator's registration, public) made to look like sector data: the
         // index then lies about who may read it.
-        let db = common::sled_db(dir.path());
-        let scopes = db.open_tree("scopes").unwrap();
-        scopes.insert(3u64.to_be_bytes(), b"s").unwrap();
-        db.flush().unwrap();
+        // The scope is one byte here, `r`. Changed alone, its checksum names it.
+        let (_, scope) = common::entry_ranges(dir.path(), 3);
+        common::tamper_file(dir.path(), common::ENTRIES_FILE, |bytes| {
+            assert_eq!(&bytes[scope.clone()], b"r");
+            bytes[scope].copy_from_slice(b"s");
+        });
+        let error = hisaab_store::audit_dir(dir.path(), &common::config()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("the store is corrupt: seq 3: the entry files are damaged")
+                && error.to_string().contains("checksum"),
+            "{error}"
+        );
+        // Rewritten with its checksum, the fold of the log names it.
+        common::rewrite_scope(dir.path(), 3, b"s");
     }
     let error = hisaab_store::audit_dir(dir.path(), &common::config()).unwrap_err();
     assert_eq!(

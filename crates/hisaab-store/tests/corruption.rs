@@ -1,6 +1,6 @@
-//! Corruption: flipped bytes in entries, stored hashes, checkpoints, indexes, snapshots and
-//! sled's own files; truncation; deleted entries. Each is found on open or by `verify_full`,
-//! naming the seq where it is knowable.
+//! Corruption: flipped bytes in entries, stored hashes, checkpoints, indexes, snapshots, the
+//! entry files and sled's own files; truncation; overwritten entries. Each is found on open or
+//! by `verify_full`, naming the seq where it is knowable.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -34,18 +34,46 @@ fn tamper(dir: &Path, change: impl FnOnce(&sled::Db)) {
     db.flush().unwrap();
 }
 
-fn entries(db: &sled::Db) -> sled::Tree {
-    db.open_tree("entries").unwrap()
+use common::{tamper_file, ENDS_FILE as ENDS, ENTRIES_FILE as ENTRIES, HASHES_FILE as HASHES};
+
+/// Where entry `seq`'s leaf bytes lie in `hisaab-entries`.
+fn entry_range(dir: &Path, seq: u64) -> std::ops::Range<usize> {
+    common::entry_ranges(dir, seq).0
 }
 
-/// Replaces the first `from` in entry `seq` with `to`.
-fn edit_entry(db: &sled::Db, seq: u64, from: &str, to: &str) {
-    let tree = entries(db);
-    let bytes = tree.get(seq.to_be_bytes()).unwrap().unwrap();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    assert!(text.contains(from));
-    tree.insert(seq.to_be_bytes(), text.replacen(from, to, 1).as_bytes())
-        .unwrap();
+/// The stored bytes of entry `seq`.
+fn entry_bytes(dir: &Path, seq: u64) -> Vec<u8> {
+    std::fs::read(dir.join(ENTRIES)).unwrap()[entry_range(dir, seq)].to_vec()
+}
+
+/// The statement id of entry `seq`.
+fn statement_id(dir: &Path, seq: u64) -> String {
+    let entry: serde_json::Value = serde_json::from_slice(&entry_bytes(dir, seq)).unwrap();
+    entry["statement"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Replaces the first `from` in entry `seq` with `to`, of the same length, in place.
+fn edit_entry(dir: &Path, seq: u64, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let range = entry_range(dir, seq);
+    tamper_file(dir, ENTRIES, |bytes| {
+        let text = String::from_utf8(bytes[range.clone()].to_vec()).unwrap();
+        assert!(text.contains(from));
+        bytes[range].copy_from_slice(text.replacen(from, to, 1).as_bytes());
+    });
+}
+
+/// Overwrites entry `seq`'s bytes with zeroes (a block the disk lost, or a hole a crash left).
+fn zero_entry(dir: &Path, seq: u64) {
+    let range = entry_range(dir, seq);
+    tamper_file(dir, ENTRIES, |bytes| bytes[range].fill(0));
+}
+
+/// Flips `mask` in byte `byte` of stored hash `index`.
+fn flip_hash(dir: &Path, index: u64, byte: usize, mask: u8) {
+    tamper_file(dir, HASHES, |bytes| {
+        bytes[usize::try_from(index).unwrap() * 32 + byte] ^= mask;
+    });
 }
 
 fn corruption(result: Result<impl std::fmt::Debug, StoreError>) -> Corruption {
@@ -58,7 +86,7 @@ fn corruption(result: Result<impl std::fmt::Debug, StoreError>) -> Corruption {
 #[test]
 fn a_flipped_byte_in_the_last_entry_is_refused_on_open_naming_its_seq() {
     let dir = build();
-    tamper(dir.path(), |db| edit_entry(db, 20, "Operator", "Operatos"));
+    edit_entry(dir.path(), 20, "Operator", "Operatos");
     let c = corruption(common::open(dir.path(), config()));
     assert_eq!(c.seq(), Some(20), "{c}");
     assert!(c.to_string().starts_with("seq 20"), "{c}");
@@ -67,7 +95,7 @@ fn a_flipped_byte_in_the_last_entry_is_refused_on_open_naming_its_seq() {
 #[test]
 fn an_unparseable_tail_entry_is_refused_on_open_naming_its_seq() {
     let dir = build();
-    tamper(dir.path(), |db| edit_entry(db, 19, "{", "["));
+    edit_entry(dir.path(), 19, "{", "[");
     let c = corruption(common::open(dir.path(), config()));
     assert!(
         matches!(c, Corruption::UnreadableEntry { seq: 19, .. }),
@@ -78,7 +106,7 @@ fn an_unparseable_tail_entry_is_refused_on_open_naming_its_seq() {
 #[test]
 fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
     let dir = build();
-    tamper(dir.path(), |db| edit_entry(db, 5, "Operator", "Operatos"));
+    edit_entry(dir.path(), 5, "Operator", "Operatos");
     let store = common::open(dir.path(), config()).unwrap();
     let c = corruption(store.entry(5));
     assert!(
@@ -101,13 +129,7 @@ fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
 #[test]
 fn a_flipped_leaf_hash_is_found_by_verify_full() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        let hashes = db.open_tree("hashes").unwrap();
-        let key = stored_hash_index(0, 5).to_be_bytes();
-        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
-        value[0] ^= 1;
-        hashes.insert(key, value).unwrap();
-    });
+    flip_hash(dir.path(), stored_hash_index(0, 5), 0, 1);
     let store = common::open(dir.path(), config()).unwrap();
     let c = corruption(store.verify_full());
     assert!(
@@ -119,14 +141,8 @@ fn a_flipped_leaf_hash_is_found_by_verify_full() {
 #[test]
 fn a_flipped_interior_hash_on_the_root_path_is_refused_on_open() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        let hashes = db.open_tree("hashes").unwrap();
-        // The root of the first 16 leaves: one of the subtree roots of a tree of 21.
-        let key = stored_hash_index(4, 0).to_be_bytes();
-        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
-        value[31] ^= 0x80;
-        hashes.insert(key, value).unwrap();
-    });
+    // The root of the first 16 leaves: one of the subtree roots of a tree of 21.
+    flip_hash(dir.path(), stored_hash_index(4, 0), 31, 0x80);
     let c = corruption(common::open(dir.path(), config()));
     assert!(
         matches!(c, Corruption::CheckpointRoot { size: 21, .. }),
@@ -137,14 +153,8 @@ fn a_flipped_interior_hash_on_the_root_path_is_refused_on_open() {
 #[test]
 fn a_flipped_interior_hash_off_the_root_path_is_found_by_verify_full() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        let hashes = db.open_tree("hashes").unwrap();
-        // The root of leaves 8..16, written when leaf 15 was added.
-        let key = stored_hash_index(3, 1).to_be_bytes();
-        let mut value = hashes.get(key).unwrap().unwrap().to_vec();
-        value[3] ^= 4;
-        hashes.insert(key, value).unwrap();
-    });
+    // The root of leaves 8..16, written when leaf 15 was added.
+    flip_hash(dir.path(), stored_hash_index(3, 1), 3, 4);
     let store = common::open(dir.path(), config()).unwrap();
     let c = corruption(store.verify_full());
     assert!(
@@ -156,11 +166,9 @@ fn a_flipped_interior_hash_off_the_root_path_is_found_by_verify_full() {
 #[test]
 fn a_truncated_log_is_refused_naming_the_first_missing_seq() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        for seq in 18..21u64 {
-            entries(db).remove(seq.to_be_bytes()).unwrap();
-        }
-    });
+    let cut = entry_range(dir.path(), 18).start;
+    tamper_file(dir.path(), ENTRIES, |bytes| bytes.truncate(cut));
+    tamper_file(dir.path(), ENDS, |bytes| bytes.truncate(18 * 16));
     let c = corruption(common::open(dir.path(), config()));
     assert!(
         matches!(c, Corruption::MissingEntry { seq: 18, size: 21 }),
@@ -169,30 +177,26 @@ fn a_truncated_log_is_refused_naming_the_first_missing_seq() {
 }
 
 #[test]
-fn a_deleted_old_entry_is_found_by_reads_and_verify_full() {
+fn a_zeroed_old_entry_is_found_by_reads_and_verify_full() {
     let dir = build();
     // Entry 3 is below both kept snapshots (8 and 16), so open, which checks the newest
     // snapshot by replaying from the one before it, does not read it.
-    tamper(dir.path(), |db| {
-        entries(db).remove(3u64.to_be_bytes()).unwrap();
-    });
+    zero_entry(dir.path(), 3);
     let store = common::open(dir.path(), config()).unwrap();
     assert!(matches!(
         corruption(store.entry(3)),
-        Corruption::MissingEntry { seq: 3, .. }
+        Corruption::UnreadableEntry { seq: 3, .. }
     ));
     let c = corruption(store.verify_full());
-    assert!(matches!(c, Corruption::MissingEntry { seq: 3, .. }), "{c}");
+    assert_eq!(c.seq(), Some(3), "{c}");
     let c = corruption(store.export_bundle(21, Vec::new()));
     assert_eq!(c.seq(), Some(3));
 }
 
 #[test]
-fn a_deleted_entry_between_the_kept_snapshots_is_found_by_reads_and_verify_full() {
+fn a_zeroed_entry_between_the_kept_snapshots_is_found_by_reads_and_verify_full() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        entries(db).remove(10u64.to_be_bytes()).unwrap();
-    });
+    zero_entry(dir.path(), 10);
     // The newest snapshot (16) is tagged under the log key, so open resumes from it without
     // replaying the entries since the one before (8): entry 10 is below what open reads, as
     // entry 3 is above. Reads and the full check name it.
@@ -201,30 +205,27 @@ fn a_deleted_entry_between_the_kept_snapshots_is_found_by_reads_and_verify_full(
     assert_eq!(store.open_report().snapshot_size, 16);
     assert!(matches!(
         corruption(store.entry(10)),
-        Corruption::MissingEntry { seq: 10, .. }
+        Corruption::UnreadableEntry { seq: 10, .. }
     ));
     let c = corruption(store.verify_full());
-    assert!(matches!(c, Corruption::MissingEntry { seq: 10, .. }), "{c}");
+    assert_eq!(c.seq(), Some(10), "{c}");
 }
 
 #[test]
-fn a_deleted_tail_entry_is_refused_on_open() {
+fn a_zeroed_tail_entry_is_refused_on_open() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        entries(db).remove(19u64.to_be_bytes()).unwrap();
-    });
+    zero_entry(dir.path(), 19);
     let c = corruption(common::open(dir.path(), config()));
-    assert!(matches!(c, Corruption::MissingEntry { seq: 19, .. }), "{c}");
+    assert!(
+        matches!(c, Corruption::UnreadableEntry { seq: 19, .. }),
+        "{c}"
+    );
 }
 
 #[test]
 fn a_missing_stored_hash_is_refused_on_open() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        let hashes = db.open_tree("hashes").unwrap();
-        let (last, _) = hashes.last().unwrap().unwrap();
-        hashes.remove(last).unwrap();
-    });
+    tamper_file(dir.path(), HASHES, |bytes| bytes.truncate(bytes.len() - 32));
     let c = corruption(common::open(dir.path(), config()));
     assert!(matches!(c, Corruption::MissingStoredHash { .. }), "{c}");
 }
@@ -247,10 +248,8 @@ fn a_checkpoint_that_does_not_verify_is_refused_on_open() {
 #[test]
 fn a_wrong_index_record_is_found_by_verify_full() {
     let dir = build();
+    let id = statement_id(dir.path(), 5);
     tamper(dir.path(), |db| {
-        let entry = entries(db).get(5u64.to_be_bytes()).unwrap().unwrap();
-        let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
-        let id = entry["statement"]["id"].as_str().unwrap().to_owned();
         db.open_tree("by_statement")
             .unwrap()
             .insert(id.as_bytes(), &6u64.to_be_bytes())
@@ -276,13 +275,8 @@ fn open_checks_the_entries_it_reads_on_the_trusted_path() {
     // the stored bytes in one pass) and 17..21 through every rule. The trusted ones still have
     // their leaf hash, stored hashes and index records checked.
     let dir = build();
-    let id_of = |db: &sled::Db, seq: u64| {
-        let entry = entries(db).get(seq.to_be_bytes()).unwrap().unwrap();
-        let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
-        entry["statement"]["id"].as_str().unwrap().to_owned()
-    };
+    let id = statement_id(dir.path(), 16);
     tamper(dir.path(), |db| {
-        let id = id_of(db, 16);
         db.open_tree("by_statement")
             .unwrap()
             .insert(id.as_bytes(), &15u64.to_be_bytes())
@@ -300,16 +294,13 @@ fn open_checks_the_entries_it_reads_on_the_trusted_path() {
         "{c}"
     );
     tamper(dir.path(), |db| {
-        let id = id_of(db, 16);
         db.open_tree("by_statement")
             .unwrap()
             .insert(id.as_bytes(), &16u64.to_be_bytes())
             .unwrap();
     });
     common::open(dir.path(), config()).unwrap();
-    tamper(dir.path(), |db| {
-        edit_entry(db, 16, "\"seq\":16", "\"seq\":61")
-    });
+    edit_entry(dir.path(), 16, "\"seq\":16", "\"seq\":61");
     let c = corruption(common::open(dir.path(), config()));
     assert!(
         matches!(c, Corruption::LeafHashMismatch { seq: 16, .. }),
@@ -537,9 +528,12 @@ fn damage_to_sleds_own_files_is_found_or_harmless() {
     drop(reference);
     let db_file = dir.path().join("db");
     let original = std::fs::read(&db_file).unwrap();
+    // The bytes sled wrote: the entries are in files of their own, so its file is mostly the
+    // unused tails of segments.
+    let written = written_offsets(&original);
     let mut found = 0;
     for i in 0..12 {
-        let offset = original.len() * i / 12 + 13;
+        let offset = written[written.len() * i / 12 + 13];
         let mut bytes = original.clone();
         bytes[offset] ^= 0x5a;
         std::fs::write(&db_file, &bytes).unwrap();
@@ -569,6 +563,40 @@ fn damage_to_sleds_own_files_is_found_or_harmless() {
         assert!(found || length > 2048);
         std::fs::write(&db_file, &original).unwrap();
     }
+}
+
+#[test]
+fn damage_to_the_entry_files_is_always_found() {
+    // Unlike sled's file, every byte of the entry files is live: a flip anywhere in them is
+    // found on open or by `verify_full`, and so is a cut.
+    let dir = build();
+    for name in [ENTRIES, ENDS, HASHES] {
+        let path = dir.path().join(name);
+        let original = std::fs::read(&path).unwrap();
+        for i in 0..12 {
+            let offset = original.len() * i / 12 + 5;
+            let mut bytes = original.clone();
+            bytes[offset] ^= 0x21;
+            std::fs::write(&path, &bytes).unwrap();
+            let found = match common::open(dir.path(), config()) {
+                Err(error) => matches!(error, StoreError::Corrupt(_)),
+                Ok(store) => store.verify_full().is_err(),
+            };
+            assert!(found, "{name}: a flip at {offset} went unseen");
+            std::fs::write(&path, &original).unwrap();
+        }
+        std::fs::write(&path, &original[..original.len() / 2]).unwrap();
+        let error = common::open(dir.path(), config()).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Corrupt(_)),
+            "{name} cut: {error}"
+        );
+        std::fs::write(&path, &original).unwrap();
+    }
+    common::open(dir.path(), config())
+        .unwrap()
+        .verify_full()
+        .unwrap();
 }
 
 #[test]
@@ -608,6 +636,85 @@ fn a_torn_batch_past_the_latest_checkpoint_is_removed_on_open() {
 }
 
 #[test]
+fn a_torn_batch_of_garbage_past_the_checkpoint_is_cut_off_on_open() {
+    // A crash can leave the ends of a batch on disk and not its bytes: ends pointing past the
+    // entries file, never receipted. Open cuts them off rather than refusing the store.
+    let dir = build();
+    let length = std::fs::metadata(dir.path().join(ENTRIES)).unwrap().len();
+    tamper_file(dir.path(), ENDS, |bytes| {
+        for end in [length + 100, length + 120] {
+            bytes.extend_from_slice(&end.to_be_bytes());
+        }
+    });
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().truncated_entries, 1);
+    assert_eq!(store.size(), 21);
+    store.verify_full().unwrap();
+}
+
+#[test]
+fn files_short_below_the_checkpoint_are_refused_before_anything_is_cut() {
+    // The ends run a batch ahead while the stored hashes are short of the checkpoint: the
+    // missing hash is named, every time, and no file is cut or lengthened.
+    let dir = build();
+    let length = std::fs::metadata(dir.path().join(ENTRIES)).unwrap().len();
+    tamper_file(dir.path(), ENDS, |bytes| {
+        for end in [length + 100, length + 120] {
+            bytes.extend_from_slice(&end.to_be_bytes());
+        }
+    });
+    tamper_file(dir.path(), HASHES, |bytes| bytes.truncate(bytes.len() - 64));
+    let sizes = || {
+        [ENTRIES, ENDS, HASHES].map(|name| std::fs::metadata(dir.path().join(name)).unwrap().len())
+    };
+    let before = sizes();
+    for _ in 0..2 {
+        let c = corruption(common::open(dir.path(), config()));
+        assert!(matches!(c, Corruption::MissingStoredHash { .. }), "{c}");
+        assert_eq!(sizes(), before);
+    }
+}
+
+#[test]
+fn files_more_than_a_batch_past_sleds_checkpoint_are_refused_and_kept() {
+    // sled rolled back several batches and the mark, which is not synced, did not see it:
+    // the entries in the files are kept, not cut back to what sled holds.
+    let dir = build();
+    tamper(dir.path(), |db| {
+        let checkpoints = db.open_tree("checkpoints").unwrap();
+        // The kept checkpoints are those of 14..=21; sled "loses" the last four batches.
+        for size in 18..=21u64 {
+            checkpoints.remove(size.to_be_bytes()).unwrap();
+        }
+        let meta = db.open_tree("meta").unwrap();
+        for size in 18..=21u64 {
+            let mut key = b"batch".to_vec();
+            key.extend_from_slice(&size.to_be_bytes());
+            meta.remove(key).unwrap();
+        }
+    });
+    std::fs::remove_file(dir.path().join("hisaab-mark")).unwrap();
+    let small = StoreConfig {
+        batch_entries_max: 2,
+        ..config()
+    };
+    let before = std::fs::read(dir.path().join(ENTRIES)).unwrap();
+    let c = corruption(common::open(dir.path(), small));
+    assert!(
+        matches!(
+            c,
+            Corruption::AheadOfCheckpoint {
+                size: 17,
+                files: 21
+            }
+        ),
+        "{c}"
+    );
+    assert!(c.to_string().contains("sled lost committed batches"), "{c}");
+    assert_eq!(std::fs::read(dir.path().join(ENTRIES)).unwrap(), before);
+}
+
+#[test]
 fn audit_without_the_log_key_passes_a_good_store_and_names_a_flipped_old_entry() {
     let dir = build();
     let report = hisaab_store::audit_dir(dir.path(), &config()).unwrap();
@@ -617,17 +724,15 @@ fn audit_without_the_log_key_passes_a_good_store_and_names_a_flipped_old_entry()
         hisaab_testkit::fixture::log_vkey().unwrap().name()
     );
     // Wait for sled to let go of the directory, then damage an entry far below the tail.
-    tamper(dir.path(), |db| edit_entry(db, 3, "Operator", "Operatos"));
+    edit_entry(dir.path(), 3, "Operator", "Operatos");
     let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
     assert_eq!(c.seq(), Some(3), "{c}");
 }
 
 #[test]
-fn audit_names_a_deleted_entry_and_refuses_a_directory_without_a_ledger() {
+fn audit_names_a_zeroed_entry_and_refuses_a_directory_without_a_ledger() {
     let dir = build();
-    tamper(dir.path(), |db| {
-        entries(db).remove(7u64.to_be_bytes()).unwrap();
-    });
+    zero_entry(dir.path(), 7);
     let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
     assert_eq!(c.seq(), Some(7), "{c}");
     let empty = tempfile::tempdir().unwrap();
@@ -739,17 +844,17 @@ fn a_garbled_mark_is_reported_with_a_warning_by_open_and_audit() {
 
 #[test]
 fn a_truncated_sled_file_is_an_error_naming_damaged_files_never_a_panic() {
-    // A store that compresses and one that does not; sled panics on some cuts of the latter.
-    // Each cut is checked inside.
-    truncated_sled_files(true);
-    let damaged = truncated_sled_files(false);
-    // At least one cut lands where sled itself gives up (it used to panic there).
-    assert!(!damaged.is_empty(), "none of 9 cuts named as damaged files");
+    // A store that compresses and one that does not; sled panicked on some cuts of the latter
+    // when it held the entries. Each cut is checked inside.
+    for compressed in [true, false] {
+        let refused = truncated_sled_files(compressed);
+        assert!(!refused.is_empty(), "none of 9 cuts refused");
+    }
 }
 
 /// Cuts the sled file of a store of 701 entries (compressed or not) at nine places in turn:
 /// each cut is an error, never a panic, or leaves the store whole. Returns the lengths of the
-/// cuts named as damaged files.
+/// cuts refused.
 fn truncated_sled_files(compressed: bool) -> Vec<usize> {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = common::create(
@@ -765,7 +870,7 @@ fn truncated_sled_files(compressed: bool) -> Vec<usize> {
     drop(store);
     let db_file = dir.path().join("db");
     let original = std::fs::read(&db_file).unwrap();
-    let mut damaged = Vec::new();
+    let mut refused = Vec::new();
     let written = written_offsets(&original);
     for tenth in 1..10 {
         let length = written[written.len() * tenth / 10];
@@ -805,7 +910,6 @@ fn truncated_sled_files(compressed: bool) -> Vec<usize> {
                     message.contains("damaged (truncated or overwritten)"),
                     "{message}"
                 );
-                damaged.push(length);
             }
             // sled recovered a prefix: the mark names the first lost seq.
             StoreError::Corrupt(Corruption::LostEntries { mark_size: 701, .. }) => {}
@@ -820,9 +924,10 @@ fn truncated_sled_files(compressed: bool) -> Vec<usize> {
             matches!(audited, Ok(Err(_))),
             "cut to {length}: the audit must refuse"
         );
+        refused.push(length);
         std::fs::write(&db_file, &original).unwrap();
     }
-    damaged
+    refused
 }
 
 #[test]
@@ -844,15 +949,11 @@ fn a_consistent_rewrite_of_an_entry_is_caught_only_by_the_signed_checkpoint() {
     // Rewrite entry 20 and recompute what hashes cover it: the leaf hash, the only stored
     // hash it writes (20 completes no subtree). Only the checkpoint, signed with the log key
     // the attacker does not hold, still commits to the old root.
-    tamper(dir.path(), |db| {
-        edit_entry(db, 20, "Operator", "Operatos");
-        let bytes = entries(db).get(20u64.to_be_bytes()).unwrap().unwrap();
-        let leaf = hisaab_log::merkle::leaf_hash(&bytes);
-        let index = stored_hash_index(0, 20);
-        db.open_tree("hashes")
-            .unwrap()
-            .insert(index.to_be_bytes(), leaf.as_bytes().as_slice())
-            .unwrap();
+    edit_entry(dir.path(), 20, "Operator", "Operatos");
+    let leaf = hisaab_log::merkle::leaf_hash(&entry_bytes(dir.path(), 20));
+    let at = usize::try_from(stored_hash_index(0, 20)).unwrap() * 32;
+    tamper_file(dir.path(), HASHES, |bytes| {
+        bytes[at..at + 32].copy_from_slice(leaf.as_bytes());
     });
     let c = corruption(common::open(dir.path(), config()));
     assert!(

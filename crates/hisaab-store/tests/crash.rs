@@ -72,6 +72,8 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
     // Every receipt of every round: (namespace, n, receipt).
     let mut all: Vec<(u32, u64, Receipt)> = Vec::new();
     let mut last_size = 1u64;
+    // Kills that left a batch in the entry files past sled's checkpoint.
+    let mut torn = 0usize;
 
     for iteration in 0..iterations {
         let namespace = u32::try_from(iteration + 1).unwrap();
@@ -149,11 +151,14 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
             std::sync::Arc::new(common::clock()),
         )
         .unwrap_or_else(|e| panic!("iteration {iteration}: reopen failed: {e}"));
-        // A batch is one sled transaction with its checkpoint: a kill never leaves a torn one.
-        assert_eq!(
-            store.open_report().truncated_entries,
-            0,
-            "iteration {iteration}: a torn batch"
+        // A batch's entries are synced to their files before the sled transaction with its
+        // checkpoint: a kill between the two leaves at most that one batch in the files, never
+        // receipted, which open cuts off (every receipt is checked below).
+        let truncated = store.open_report().truncated_entries;
+        torn += usize::from(truncated > 0);
+        assert!(
+            truncated <= config().batch_entries_max as u64,
+            "iteration {iteration}: {truncated} entries past the checkpoint, more than a batch"
         );
         let latest = store.latest_checkpoint();
         assert!(
@@ -263,8 +268,8 @@ fn receipted_entries_survive_sigkill_at_random_moments() {
     let store = common::open(dir.path(), config()).unwrap();
     store.verify_full().unwrap();
     eprintln!(
-        "crash test: {iterations} kills, {} receipts re-checked after every later kill, {} \
-         entries",
+        "crash test: {iterations} kills ({torn} with a batch cut off on open), {} receipts \
+         re-checked after every later kill, {} entries",
         all.len(),
         store.size()
     );

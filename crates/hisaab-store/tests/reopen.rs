@@ -110,3 +110,77 @@ fn a_store_keeps_the_compression_it_was_created_with() {
         assert_eq!(compression_line(dir.path()), line);
     }
 }
+
+#[test]
+fn a_store_of_the_earlier_layout_has_its_entries_moved_out_of_sled_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config();
+    let (store, _) = common::create(dir.path(), config.clone());
+    common::fill(&store, 1, 36);
+    let checkpoint = store.latest_checkpoint();
+    let state = store.state(None, None).unwrap();
+    let mut bundle = Vec::new();
+    store.export_bundle(37, &mut bundle).unwrap();
+    store.close().unwrap();
+    drop(store);
+    common::into_the_earlier_layout(dir.path(), true);
+
+    // The audit writes nothing, so it names the layout and what to do.
+    let error = hisaab_store::audit_dir(dir.path(), &config).unwrap_err();
+    assert!(
+        matches!(error, hisaab_store::StoreError::EarlierLayout { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("hisaab serve --data"), "{error}");
+
+    // A gap in its entries is named, and nothing is moved: what follows the gap would be lost.
+    let db = common::sled_db(dir.path());
+    let entries = db.open_tree("entries").unwrap();
+    let fifth = entries.remove(5u64.to_be_bytes()).unwrap().unwrap();
+    db.flush().unwrap();
+    drop((entries, db));
+    let error = common::open(dir.path(), config.clone()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            hisaab_store::StoreError::Corrupt(hisaab_store::Corruption::MissingEntry {
+                seq: 5,
+                ..
+            })
+        ),
+        "{error}"
+    );
+    assert!(matches!(
+        hisaab_store::audit_dir(dir.path(), &config),
+        Err(hisaab_store::StoreError::EarlierLayout { .. })
+    ));
+    let db = common::sled_db(dir.path());
+    let entries = db.open_tree("entries").unwrap();
+    entries.insert(5u64.to_be_bytes(), fifth).unwrap();
+    db.flush().unwrap();
+    drop((entries, db));
+
+    // Opened for writing, it is moved out, and is the same ledger.
+    let store = common::open(dir.path(), config.clone()).unwrap();
+    assert_eq!(store.size(), 37);
+    assert_eq!(store.latest_checkpoint(), checkpoint);
+    assert_eq!(store.state(None, None).unwrap(), state);
+    let mut again = Vec::new();
+    store.export_bundle(37, &mut again).unwrap();
+    assert!(again == bundle, "the same bundle, byte for byte");
+    let receipts = common::fill(&store, 2, 3);
+    common::verify_receipt_in(&store, &receipts[2]);
+    store.verify_full().unwrap();
+    store.close().unwrap();
+    drop(store);
+    let db = common::sled_db(dir.path());
+    let names: Vec<_> = db.tree_names();
+    assert!(
+        !names
+            .iter()
+            .any(|n| [&b"entries"[..], b"hashes", b"scopes"].contains(&&n[..])),
+        "the sled trees of the earlier layout are gone"
+    );
+    drop(db);
+    hisaab_store::audit_dir(dir.path(), &config).unwrap();
+}

@@ -141,6 +141,7 @@ fn a_snapshot_of_a_barely_changed_state_adds_few_bytes() {
 fn pruned_snapshots_leave_no_chunk_that_no_snapshot_names() {
     let config = StoreConfig {
         snapshot_every: 16,
+        snapshot_log_fraction: 0,
         snapshots_kept: 3,
         snapshot_archive_every: 64,
         batch_entries_max: 8,
@@ -162,11 +163,34 @@ fn pruned_snapshots_leave_no_chunk_that_no_snapshot_names() {
 }
 
 #[test]
+fn snapshots_grow_apart_as_the_log_grows() {
+    // Every 4 entries until the log is twice 8 long, then every 8, 16, 32: the snapshots
+    // written at 48, 64 and 96 are the three kept.
+    let config = StoreConfig {
+        snapshot_every: 4,
+        snapshot_log_fraction: 2,
+        snapshots_kept: 3,
+        snapshot_archive_every: 1 << 20,
+        batch_entries_max: 1,
+        ..config()
+    };
+    let dir = build(100, config.clone());
+    let db = common::sled_db(dir.path());
+    let sizes: Vec<u64> = records(&db).iter().map(|(size, _)| *size).collect();
+    assert_eq!(sizes, [48, 64, 96]);
+    drop(db);
+    let store = common::open(dir.path(), config).unwrap();
+    assert_eq!(store.open_report().snapshot_size, 96);
+    assert_eq!(store.open_report().replayed_entries, 4);
+}
+
+#[test]
 fn a_batch_that_writes_more_snapshots_than_are_kept_leaves_no_orphan_chunk() {
     // Snapshots every 4 entries, 2 kept, batches of up to 64 from 16 appending threads: a
     // batch holds several snapshots, of which it keeps at most the last 2.
     let config = StoreConfig {
         snapshot_every: 4,
+        snapshot_log_fraction: 0,
         snapshots_kept: 2,
         snapshot_archive_every: 1 << 20,
         batch_entries_max: 64,

@@ -161,3 +161,89 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The entry files of a store's directory: the entries' bytes (each its leaf bytes, its scope,
+/// a checksum), their two end offsets each, the stored hashes.
+pub const ENTRIES_FILE: &str = "hisaab-entries";
+pub const ENDS_FILE: &str = "hisaab-entry-ends";
+pub const HASHES_FILE: &str = "hisaab-hashes";
+
+/// Where entry `seq`'s leaf bytes and its scope lie in `hisaab-entries`.
+pub fn entry_ranges(dir: &Path, seq: u64) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    let ends = std::fs::read(dir.join(ENDS_FILE)).unwrap();
+    let at = |index: u64| {
+        let at = usize::try_from(index * 8).unwrap();
+        usize::try_from(u64::from_be_bytes(ends[at..at + 8].try_into().unwrap())).unwrap()
+    };
+    let start = if seq == 0 { 0 } else { at(2 * seq - 1) };
+    let (leaf, record) = (at(2 * seq), at(2 * seq + 1));
+    // The record ends with the CRC-32 of the seq and the scope.
+    (start..leaf, leaf..record - 4)
+}
+
+/// Rewrites entry `seq`'s scope in place with `scope` (of the same length) and its checksum,
+/// as someone with write access to the files could.
+pub fn rewrite_scope(dir: &Path, seq: u64, scope: &[u8]) {
+    let (_, range) = entry_ranges(dir, seq);
+    assert_eq!(range.len(), scope.len());
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&seq.to_be_bytes());
+    hasher.update(scope);
+    let checksum = hasher.finalize().to_be_bytes();
+    tamper_file(dir, ENTRIES_FILE, |bytes| {
+        bytes[range.clone()].copy_from_slice(scope);
+        bytes[range.end..range.end + 4].copy_from_slice(&checksum);
+    });
+}
+
+/// Every entry's leaf bytes and scope, from the files.
+pub fn stored_entries(dir: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let bytes = std::fs::read(dir.join(ENTRIES_FILE)).unwrap();
+    let count = std::fs::metadata(dir.join(ENDS_FILE)).unwrap().len() / 16;
+    (0..count)
+        .map(|seq| {
+            let (leaf, scope) = entry_ranges(dir, seq);
+            (bytes[leaf].to_vec(), bytes[scope].to_vec())
+        })
+        .collect()
+}
+
+/// Runs `change` on the bytes of one of the entry files.
+pub fn tamper_file(dir: &Path, name: &str, change: impl FnOnce(&mut Vec<u8>)) {
+    let path = dir.join(name);
+    let mut bytes = std::fs::read(&path).unwrap();
+    change(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
+}
+
+/// Puts a closed store back into the earlier layout, `hisaab-store/1`: its entries, stored
+/// hashes and (with `scopes`) scopes as the sled trees `entries` (seq, u64 BE → leaf bytes),
+/// `hashes` (stored-hash index, u64 BE → 32 bytes) and `scopes` (seq → scope), and no entry
+/// files. Without `scopes`, a store written before the scope index existed.
+pub fn into_the_earlier_layout(dir: &Path, scopes: bool) {
+    let entries = stored_entries(dir);
+    let hashes = std::fs::read(dir.join(HASHES_FILE)).unwrap();
+    let db = sled_db(dir);
+    let tree = db.open_tree("entries").unwrap();
+    let scope_tree = db.open_tree("scopes").unwrap();
+    for (seq, (leaf, scope)) in entries.iter().enumerate() {
+        let key = (seq as u64).to_be_bytes();
+        tree.insert(key, leaf.as_slice()).unwrap();
+        if scopes {
+            scope_tree.insert(key, scope.as_slice()).unwrap();
+        }
+    }
+    let tree = db.open_tree("hashes").unwrap();
+    for (index, hash) in hashes.chunks_exact(32).enumerate() {
+        tree.insert((index as u64).to_be_bytes(), hash).unwrap();
+    }
+    db.open_tree("meta")
+        .unwrap()
+        .insert("format", "hisaab-store/1")
+        .unwrap();
+    db.flush().unwrap();
+    drop(db);
+    for name in [ENTRIES_FILE, ENDS_FILE, HASHES_FILE] {
+        std::fs::remove_file(dir.join(name)).unwrap();
+    }
+}

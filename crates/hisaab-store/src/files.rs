@@ -1,0 +1,705 @@
+//! The entries and the stored hashes, in three append-only files beside sled's.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `hisaab-entries` | for every entry in seq order, back to back: its leaf bytes, JCS(entry); its scope for read access (SPEC §13.4: `r` registry, `s` sector, `o` followed by the operator's id); the CRC-32 of its seq (u64 BE) and scope, 4 bytes BE |
+//! | `hisaab-entry-ends` | for entry `seq`, at byte `16 · seq`: the offsets in `hisaab-entries` just past its leaf bytes and just past its record, u64 big-endian each |
+//! | `hisaab-hashes` | stored hash `index` at byte `32 · index` (Go `tlog` order, see `hisaab_log::merkle`) |
+//!
+//! An entry is written once and never moved, so the directory holds each of its bytes once.
+//! Inside sled it held them three times or more: sled appends every change of a B-tree leaf
+//! to its log and rewrites leaves and segments, and the entries were most of what it wrote.
+//! A scope, a few bytes, cost sled about 220 bytes of disk, although its keys only grew.
+//! The leaf bytes are checked against their stored leaf hashes wherever they are read; the
+//! scope, which decides who may read the entry, has its checksum.
+//!
+//! A batch's bytes are written at their place (the offset after the batch's first seq's
+//! predecessor, never past what the log holds) and synced (`fdatasync`) before the sled
+//! transaction that holds the batch's index records and signed checkpoint. So a checkpoint
+//! in sled always finds its entries in the files; the files may run ahead of sled's latest
+//! checkpoint (a batch whose transaction never landed, given no receipt), and
+//! `open` cuts them back to it. An entry is read with two positioned reads (its two
+//! ends, then its bytes), and a range of entries with one read of the ends and a few large
+//! reads of the bytes; nothing is cached here beyond what the kernel's page cache keeps.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use hisaab_log::merkle::{HashReader, MerkleError};
+use hisaab_log::Hash;
+
+use crate::error::{Corruption, StoreError};
+
+/// The file of the entries' leaf bytes.
+pub(crate) const ENTRIES_FILE: &str = "hisaab-entries";
+/// The file of the entries' end offsets.
+pub(crate) const ENDS_FILE: &str = "hisaab-entry-ends";
+/// The file of the stored hashes.
+pub(crate) const HASHES_FILE: &str = "hisaab-hashes";
+
+/// The width of one entry's two end offsets.
+const END_BYTES: usize = 16;
+/// [`END_BYTES`] as a file offset.
+const END_STRIDE: u64 = END_BYTES as u64;
+/// The width of one stored hash.
+const HASH_BYTES: usize = 32;
+/// [`HASH_BYTES`] as a file offset.
+const HASH_STRIDE: u64 = HASH_BYTES as u64;
+/// How many entries a range read takes at once: their ends in one read, their bytes in one.
+const RANGE_BLOCK: u64 = 1024;
+/// The width of a record's checksum.
+const CHECKSUM_BYTES: u64 = 4;
+/// The most bytes one record may take (an entry, its scope and checksum): ends that say more
+/// are damage, and are not read.
+const RECORD_BYTES_MAX: u64 = hisaab_log::statement::ENTRY_BYTES_MAX as u64 + 1024;
+
+/// How a store's files are opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read and written; created where missing.
+    ReadWrite,
+    /// Read only; they must exist.
+    ReadOnly,
+}
+
+/// The three files of one store, and how far each is written.
+#[derive(Debug)]
+pub(crate) struct LogFiles {
+    entries: File,
+    ends: File,
+    hashes: File,
+    /// How far they are written, published once a batch is synced.
+    written: Mutex<Written>,
+    /// Held by the one who writes (a batch, or a cut), for the whole write and sync, so that
+    /// `written` is held only for a moment and readers never wait on a sync.
+    writing: Mutex<()>,
+}
+
+/// How far the files are written: what the next append starts from.
+#[derive(Clone, Copy, Debug, Default)]
+struct Written {
+    /// Entries whose ends are in `hisaab-entry-ends`.
+    entries: u64,
+    /// The end of the last of them (of its scope).
+    bytes: u64,
+    /// Stored hashes in `hisaab-hashes`.
+    hashes: u64,
+}
+
+impl LogFiles {
+    /// Opens the files of the store in `dir`. What is written is read from their lengths
+    /// (whole records only); `open` then cuts them back to the latest checkpoint.
+    ///
+    /// # Errors
+    /// [`Corruption::DamagedFiles`] for a missing file opened [`Access::ReadOnly`]; an I/O error.
+    pub(crate) fn open(dir: &Path, access: Access) -> Result<Self, StoreError> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            OpenOptions::new()
+                .read(true)
+                .write(access == Access::ReadWrite)
+                .create(access == Access::ReadWrite)
+                .truncate(false)
+                .open(&path)
+                .map_err(|source| {
+                    if source.kind() == std::io::ErrorKind::NotFound {
+                        StoreError::from(Corruption::DamagedFiles {
+                            path: path.clone(),
+                            reason: "the file is missing".into(),
+                        })
+                    } else {
+                        StoreError::Io {
+                            what: "opening the entry files",
+                            source,
+                        }
+                    }
+                })
+        };
+        let files = LogFiles {
+            entries: open(ENTRIES_FILE)?,
+            ends: open(ENDS_FILE)?,
+            hashes: open(HASHES_FILE)?,
+            written: Mutex::new(Written::default()),
+            writing: Mutex::new(()),
+        };
+        if access == Access::ReadWrite {
+            // Files just created are durable only once the directory's entries are.
+            sync_dir(dir)?;
+        }
+        let entries = files.len(&files.ends)? / END_STRIDE;
+        let written = Written {
+            entries,
+            bytes: match entries.checked_sub(1) {
+                None => 0,
+                Some(last) => files.end(last)?,
+            },
+            hashes: files.len(&files.hashes)? / HASH_STRIDE,
+        };
+        *files.lock() = written;
+        Ok(files)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Written> {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn len(&self, file: &File) -> Result<u64, StoreError> {
+        file.metadata()
+            .map(|metadata| metadata.len())
+            .map_err(|source| StoreError::Io {
+                what: "reading the length of an entry file",
+                source,
+            })
+    }
+
+    /// How many entries the files hold (more than the log's size while a torn batch is there).
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.lock().entries
+    }
+
+    /// How many stored hashes the files hold.
+    pub(crate) fn stored_hash_count(&self) -> u64 {
+        self.lock().hashes
+    }
+
+    /// Where entry `seq`'s record (leaf bytes and scope) ends; `seq` must be below
+    /// [`LogFiles::entry_count`].
+    fn end(&self, seq: u64) -> Result<u64, StoreError> {
+        let mut bytes = [0u8; END_BYTES];
+        read_exact_at(&self.ends, &mut bytes, seq.saturating_mul(END_STRIDE))?;
+        let (_, record) = bytes.split_at(8);
+        Ok(u64::from_be_bytes(record.try_into().unwrap_or_default()))
+    }
+
+    /// Entry `seq`; `None` beyond what the files hold.
+    pub(crate) fn entry(&self, seq: u64) -> Result<Option<Stored>, StoreError> {
+        if seq >= self.entry_count() {
+            return Ok(None);
+        }
+        self.entries(seq, seq.saturating_add(1)).next().transpose()
+    }
+
+    /// Entries `from..to` (those the files hold), in order. Ends that do not rise, or that
+    /// point past `hisaab-entries`, are [`Corruption::EntryFiles`] at that seq.
+    pub(crate) fn entries(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<Stored, StoreError>> + '_ {
+        let to = to.min(self.entry_count());
+        let mut next = from;
+        let mut block: std::vec::IntoIter<Stored> = Vec::new().into_iter();
+        let mut failed = false;
+        std::iter::from_fn(move || loop {
+            if failed {
+                return None;
+            }
+            if let Some(item) = block.next() {
+                return Some(Ok(item));
+            }
+            if next >= to {
+                return None;
+            }
+            let end = next.saturating_add(RANGE_BLOCK).min(to);
+            match self.read_block(next, end) {
+                Ok(read) => {
+                    block = read.into_iter();
+                    next = end;
+                }
+                Err(error) => {
+                    failed = true;
+                    return Some(Err(error));
+                }
+            }
+        })
+    }
+
+    /// Entries `from..to`, all below [`LogFiles::entry_count`]: their ends, then their bytes,
+    /// in one read each.
+    fn read_block(&self, from: u64, to: u64) -> Result<Vec<Stored>, StoreError> {
+        let count = usize::try_from(to - from).map_err(|_| too_large())?;
+        let mut raw = vec![0u8; count.saturating_mul(END_BYTES)];
+        read_exact_at(&self.ends, &mut raw, from.saturating_mul(END_STRIDE))?;
+        let ends: Vec<(u64, u64)> = raw
+            .chunks_exact(END_BYTES)
+            .map(|pair| {
+                let (leaf, record) = pair.split_at(8);
+                (
+                    u64::from_be_bytes(leaf.try_into().unwrap_or_default()),
+                    u64::from_be_bytes(record.try_into().unwrap_or_default()),
+                )
+            })
+            .collect();
+        let start = match from.checked_sub(1) {
+            None => 0,
+            Some(before) => self.end(before)?,
+        };
+        let length = self.len(&self.entries)?;
+        let mut previous = start;
+        for (seq, &(leaf, record)) in (from..).zip(&ends) {
+            let reason = if record > length {
+                format!("its bytes end at offset {record}, past the end of {ENTRIES_FILE} ({length} bytes)")
+            } else if previous > leaf || leaf.saturating_add(CHECKSUM_BYTES) > record {
+                format!("its offsets in {ENTRIES_FILE} do not rise: {previous}, {leaf}, {record}")
+            } else if record - previous > RECORD_BYTES_MAX {
+                format!(
+                    "its offsets in {ENTRIES_FILE} make a record of {} bytes, more than an entry can be",
+                    record - previous
+                )
+            } else {
+                previous = record;
+                continue;
+            };
+            return Err(Corruption::EntryFiles { seq, reason }.into());
+        }
+        let mut bytes = vec![0u8; usize::try_from(previous - start).map_err(|_| too_large())?];
+        read_exact_at(&self.entries, &mut bytes, start)?;
+        let at = |offset: u64| usize::try_from(offset - start).map_err(|_| too_large());
+        let mut out = Vec::with_capacity(ends.len());
+        let mut begin = start;
+        for (seq, (leaf, record)) in (from..).zip(ends) {
+            let scope_end = record - CHECKSUM_BYTES;
+            let scope = bytes.get(at(leaf)?..at(scope_end)?).unwrap_or_default();
+            let stored = bytes.get(at(scope_end)?..at(record)?).unwrap_or_default();
+            if stored != checksum(seq, scope) {
+                return Err(Corruption::EntryFiles {
+                    seq,
+                    reason: "its scope for read access does not match its checksum".into(),
+                }
+                .into());
+            }
+            out.push(Stored {
+                seq,
+                leaf: bytes
+                    .get(at(begin)?..at(leaf)?)
+                    .unwrap_or_default()
+                    .to_vec(),
+                scope: scope.to_vec(),
+            });
+            begin = record;
+        }
+        Ok(out)
+    }
+
+    /// Stored hash `index`; `None` beyond what the file holds.
+    pub(crate) fn stored_hash(&self, index: u64) -> Result<Option<Hash>, StoreError> {
+        if index >= self.stored_hash_count() {
+            return Ok(None);
+        }
+        let mut bytes = [0u8; HASH_BYTES];
+        read_exact_at(&self.hashes, &mut bytes, index.saturating_mul(HASH_STRIDE))?;
+        Ok(Some(Hash::from_bytes(bytes)))
+    }
+
+    /// Writes a batch: `entries` (each its leaf bytes and its scope) from seq `first` on and
+    /// `hashes` from stored-hash index `first_hash` on, each at its place, cutting off whatever the files held from there
+    /// (a batch that was written but never committed), and syncs the three files. The batch
+    /// must start at or before the files' end.
+    ///
+    /// # Errors
+    /// An I/O error; the files may then hold part of the batch, which the next append at the
+    /// same place overwrites and `open` cuts off.
+    pub(crate) fn append(
+        &self,
+        first: u64,
+        entries: &[(&[u8], &[u8])],
+        first_hash: u64,
+        hashes: &[Hash],
+    ) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let written = *self.lock();
+        if first > written.entries || first_hash > written.hashes {
+            return Err(StoreError::Io {
+                what: "appending to the entry files",
+                source: std::io::Error::other(format!(
+                    "a batch from seq {first} (stored hash {first_hash}) past the files' end ({} entries, {} hashes)",
+                    written.entries, written.hashes
+                )),
+            });
+        }
+        let start = if first == written.entries {
+            written.bytes
+        } else {
+            match first.checked_sub(1) {
+                None => 0,
+                Some(before) => self.end(before)?,
+            }
+        };
+        let length = entries
+            .iter()
+            .map(|(leaf, scope)| leaf.len() + scope.len() + 4);
+        let mut data = Vec::with_capacity(length.sum());
+        let mut ends = Vec::with_capacity(entries.len() * END_BYTES);
+        let mut end = start;
+        for ((leaf, scope), seq) in entries.iter().zip(first..) {
+            data.extend_from_slice(leaf);
+            end = end.saturating_add(leaf.len() as u64);
+            ends.extend_from_slice(&end.to_be_bytes());
+            data.extend_from_slice(scope);
+            data.extend_from_slice(&checksum(seq, scope));
+            end = end.saturating_add(scope.len() as u64 + CHECKSUM_BYTES);
+            ends.extend_from_slice(&end.to_be_bytes());
+        }
+        let mut hash_bytes = Vec::with_capacity(hashes.len() * HASH_BYTES);
+        for hash in hashes {
+            hash_bytes.extend_from_slice(hash.as_bytes());
+        }
+        let count = entries.len() as u64;
+        let hash_count = hashes.len() as u64;
+        let rewrites = first < written.entries || first_hash < written.hashes;
+        let io = |what: &'static str| move |source| StoreError::Io { what, source };
+        write_all_at(&self.entries, &data, start).map_err(io("writing entries"))?;
+        write_all_at(&self.ends, &ends, first.saturating_mul(END_STRIDE))
+            .map_err(io("writing entry ends"))?;
+        write_all_at(
+            &self.hashes,
+            &hash_bytes,
+            first_hash.saturating_mul(HASH_STRIDE),
+        )
+        .map_err(io("writing stored hashes"))?;
+        let after = Written {
+            entries: first.saturating_add(count),
+            bytes: end,
+            hashes: first_hash.saturating_add(hash_count),
+        };
+        if rewrites {
+            self.set_lengths(after)?;
+        }
+        self.sync()?;
+        *self.lock() = after;
+        Ok(())
+    }
+
+    /// Cuts the files back to `entries` entries and `hashes` stored hashes, and syncs them.
+    /// It never lengthens a file: a cut past what a file holds is an error.
+    pub(crate) fn truncate(&self, entries: u64, hashes: u64) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let written = *self.lock();
+        if entries > written.entries || hashes > written.hashes {
+            return Err(StoreError::Io {
+                what: "cutting the entry files back",
+                source: std::io::Error::other(format!(
+                    "a cut to {entries} entries and {hashes} stored hashes is past the files' end ({} entries, {} hashes)",
+                    written.entries, written.hashes
+                )),
+            });
+        }
+        let bytes = match entries.checked_sub(1) {
+            None => 0,
+            Some(last) => self.end(last)?,
+        };
+        let after = Written {
+            entries,
+            bytes,
+            hashes,
+        };
+        self.set_lengths(after)?;
+        self.sync()?;
+        *self.lock() = after;
+        Ok(())
+    }
+
+    fn set_lengths(&self, written: Written) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io {
+            what: "cutting the entry files back",
+            source,
+        };
+        self.entries.set_len(written.bytes).map_err(io)?;
+        self.ends
+            .set_len(written.entries.saturating_mul(END_STRIDE))
+            .map_err(io)?;
+        self.hashes
+            .set_len(written.hashes.saturating_mul(HASH_STRIDE))
+            .map_err(io)
+    }
+
+    /// Makes what was written durable (`fdatasync` of each file).
+    fn sync(&self) -> Result<(), StoreError> {
+        for file in [&self.entries, &self.ends, &self.hashes] {
+            file.sync_data().map_err(|source| StoreError::Io {
+                what: "syncing the entry files",
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The checksum of entry `seq`'s scope, as its record ends with it.
+fn checksum(seq: u64, scope: &[u8]) -> [u8; 4] {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&seq.to_be_bytes());
+    hasher.update(scope);
+    hasher.finalize().to_be_bytes()
+}
+
+/// Makes the directory's entries (the files' names) durable.
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|directory| directory.sync_all())
+            .map_err(|source| StoreError::Io {
+                what: "syncing the data directory",
+                source,
+            })?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+fn too_large() -> StoreError {
+    StoreError::Io {
+        what: "reading the entry files",
+        source: std::io::Error::other("a read larger than this machine's address space"),
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`: a file cut short is an error.
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), StoreError> {
+    positioned::read_exact_at(file, buf, offset).map_err(|source| StoreError::Io {
+        what: "reading the entry files",
+        source,
+    })
+}
+
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    positioned::write_all_at(file, buf, offset)
+}
+
+#[cfg(unix)]
+mod positioned {
+    use std::fs::File;
+    use std::os::unix::fs::FileExt;
+
+    pub(super) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        file.read_exact_at(buf, offset)
+    }
+
+    pub(super) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        file.write_all_at(buf, offset)
+    }
+}
+
+#[cfg(windows)]
+mod positioned {
+    use std::fs::File;
+    use std::os::windows::fs::FileExt;
+
+    pub(super) fn read_exact_at(
+        file: &File,
+        mut buf: &mut [u8],
+        mut offset: u64,
+    ) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            match file.seek_read(buf, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_all_at(
+        file: &File,
+        mut buf: &[u8],
+        mut offset: u64,
+    ) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            match file.seek_write(buf, offset)? {
+                0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                n => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One entry as the files hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stored {
+    pub(crate) seq: u64,
+    /// Its leaf bytes, JCS(entry).
+    pub(crate) leaf: Vec<u8>,
+    /// Its scope for read access, as `crate::layout::encode_scope` writes it.
+    pub(crate) scope: Vec<u8>,
+}
+
+/// Reads stored hashes from `hisaab-hashes`.
+#[derive(Clone, Copy)]
+pub(crate) struct FileHashes<'a>(pub(crate) &'a LogFiles);
+
+impl HashReader for FileHashes<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, MerkleError> {
+        indexes
+            .iter()
+            .map(|&index| match self.0.stored_hash(index) {
+                Ok(Some(hash)) => Ok(hash),
+                Ok(None) => Err(MerkleError::MissingStoredHash { index }),
+                Err(error) => Err(MerkleError::Read {
+                    source: Box::new(error),
+                }),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(n: u8) -> Hash {
+        Hash::from_bytes([n; 32])
+    }
+
+    type Pair = (Vec<u8>, Vec<u8>);
+
+    fn read_all(files: &LogFiles) -> Vec<Pair> {
+        files
+            .entries(0, u64::MAX)
+            .map(|item| item.map(|stored| (stored.leaf, stored.scope)).unwrap())
+            .collect()
+    }
+
+    fn pairs(all: &[Pair]) -> Vec<(&[u8], &[u8])> {
+        all.iter()
+            .map(|(l, s)| (l.as_slice(), s.as_slice()))
+            .collect()
+    }
+
+    fn entry(text: &str) -> Pair {
+        (text.as_bytes().to_vec(), b"s".to_vec())
+    }
+
+    #[test]
+    fn entries_scopes_and_hashes_round_trip_across_blocks_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        let all: Vec<Pair> = (0..2500u32)
+            .map(|n| {
+                let leaf = format!("entry {n} {}", "x".repeat((n % 37) as usize)).into_bytes();
+                let scope = match n % 3 {
+                    0 => b"r".to_vec(),
+                    1 => Vec::new(),
+                    _ => format!("oop-{n}").into_bytes(),
+                };
+                (leaf, scope)
+            })
+            .collect();
+        for (batch, chunk) in all.chunks(300).enumerate() {
+            let first = (batch * 300) as u64;
+            let hashes: Vec<Hash> = (0..=u8::MAX).cycle().take(chunk.len()).map(hash).collect();
+            files.append(first, &pairs(chunk), first, &hashes).unwrap();
+        }
+        assert_eq!(read_all(&files), all);
+        let one = files.entry(1234).unwrap().unwrap();
+        assert_eq!((one.seq, (one.leaf, one.scope)), (1234, all[1234].clone()));
+        assert_eq!(files.entry(2500).unwrap(), None);
+        assert_eq!(files.stored_hash(301).unwrap(), Some(hash(1)));
+        assert_eq!(files.stored_hash(2500).unwrap(), None);
+        drop(files);
+        let files = LogFiles::open(dir.path(), Access::ReadOnly).unwrap();
+        assert_eq!(files.entry_count(), 2500);
+        assert_eq!(files.stored_hash_count(), 2500);
+        let middle: Vec<Pair> = files
+            .entries(1000, 1030)
+            .map(|i| i.map(|s| (s.leaf, s.scope)).unwrap())
+            .collect();
+        assert_eq!(middle, all[1000..1030].to_vec());
+    }
+
+    #[test]
+    fn a_batch_written_again_replaces_what_followed_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        let first = [entry("genesis"), entry("one"), entry("two, torn")];
+        let hashes = [hash(0), hash(1), hash(2), hash(3)];
+        files.append(0, &pairs(&first), 0, &hashes).unwrap();
+        let again = [entry("one again")];
+        files.append(1, &pairs(&again), 1, &[hash(9)]).unwrap();
+        assert_eq!(read_all(&files), vec![entry("genesis"), entry("one again")]);
+        assert_eq!(files.stored_hash_count(), 2);
+        assert_eq!(files.stored_hash(1).unwrap(), Some(hash(9)));
+        assert!(files.append(3, &pairs(&[entry("a gap")]), 2, &[]).is_err());
+        files.truncate(1, 1).unwrap();
+        drop(files);
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        assert_eq!(read_all(&files), vec![entry("genesis")]);
+        assert_eq!(files.stored_hash_count(), 1);
+    }
+
+    #[test]
+    fn ends_past_the_entries_file_are_named_by_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        let all = [entry("genesis"), entry("one"), entry("two")];
+        files.append(0, &pairs(&all), 0, &[]).unwrap();
+        drop(files);
+        let path = dir.path().join(ENTRIES_FILE);
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(14).unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadOnly).unwrap();
+        let error = files.entries(0, 3).find_map(Result::err).unwrap();
+        assert!(
+            matches!(
+                error,
+                StoreError::Corrupt(Corruption::EntryFiles { seq: 1, .. })
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("seq 1"), "{error}");
+    }
+
+    #[test]
+    fn a_scope_changed_on_disk_is_named_by_its_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        let all = [entry("genesis"), (b"one".to_vec(), b"r".to_vec())];
+        files.append(0, &pairs(&all), 0, &[]).unwrap();
+        drop(files);
+        let path = dir.path().join(ENTRIES_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() - 5;
+        assert_eq!(bytes[at], b'r');
+        bytes[at] = b's';
+        std::fs::write(&path, bytes).unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadOnly).unwrap();
+        assert!(files.entry(0).unwrap().is_some());
+        let error = files.entry(1).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                StoreError::Corrupt(Corruption::EntryFiles { seq: 1, .. })
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("checksum"), "{error}");
+    }
+
+    #[test]
+    fn a_cut_never_lengthens_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        files
+            .append(0, &pairs(&[entry("genesis")]), 0, &[hash(0)])
+            .unwrap();
+        assert!(files.truncate(2, 1).is_err());
+        assert!(files.truncate(1, 2).is_err());
+        assert_eq!(read_all(&files), vec![entry("genesis")]);
+    }
+
+    #[test]
+    fn read_only_files_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = LogFiles::open(dir.path(), Access::ReadOnly).unwrap_err();
+        assert!(error.to_string().contains(ENTRIES_FILE), "{error}");
+    }
+}
