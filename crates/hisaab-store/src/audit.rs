@@ -317,6 +317,18 @@ fn snapshot_digests(
                 Some(model_bytes) => current(&model_bytes).then(|| Kept::Digest(chunked.digest())),
             },
         };
+        // On a running store the snapshot thread may prune this snapshot, record and chunks
+        // in one transaction, between the reading of the two: then it is gone, not damaged.
+        if matches!(kept, Some(Kept::Damaged(CHUNK_DAMAGED)))
+            && trees
+                .snapshots
+                .get(&key)
+                .map_err(StoreError::sled("reading snapshots"))?
+                .as_deref()
+                != Some(&value[..])
+        {
+            continue;
+        }
         digests.extend(kept.map(|kept| (snapshot_size, kept)));
     }
     Ok(digests)
