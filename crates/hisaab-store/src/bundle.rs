@@ -4,13 +4,13 @@
 use std::io::Write;
 
 use hisaab_log::bundle::{BundleHeader, BundleWriter};
-use hisaab_log::merkle::{leaf_hash, stored_hash_index, Frontier};
+use hisaab_log::merkle::{leaf_hash, Frontier};
 use hisaab_log::note::Checkpoint;
 use hisaab_log::SealedEntry;
 use hisaab_model::Scope;
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, parse_entry, Trees};
+use crate::layout::{decode_scope, Trees};
 use crate::report::SignedCheckpoint;
 use crate::store::Store;
 
@@ -124,18 +124,7 @@ pub(crate) fn write_bundle(
         // Each entry against its stored leaf hash, so that damage is named by its seq here
         // rather than found only as another root at the end.
         let leaf = leaf_hash(&stored.leaf);
-        let leaf_stored = trees.stored_hash(stored_hash_index(0, expected))?;
-        if leaf != leaf_stored {
-            return Err(match parse_entry(expected, &stored.leaf) {
-                Err(error) => error,
-                Ok(_) => Corruption::LeafHashMismatch {
-                    seq: expected,
-                    stored: leaf_stored,
-                    computed: leaf,
-                }
-                .into(),
-            });
-        }
+        trees.check_leaf(stored.seq, leaf)?;
         frontier.push(leaf);
         match replace(expected, &stored.leaf, &stored.scope)? {
             Some(line) => writer.write_leaf(&line)?,

@@ -166,10 +166,7 @@ impl LogFiles {
     /// Where entry `seq`'s record (leaf bytes and scope) ends; `seq` must be below
     /// [`LogFiles::entry_count`].
     fn end(&self, seq: u64) -> Result<u64, StoreError> {
-        let mut bytes = [0u8; END_BYTES];
-        read_exact_at(&self.ends, &mut bytes, seq.saturating_mul(END_STRIDE))?;
-        let (_, record) = bytes.split_at(8);
-        Ok(u64::from_be_bytes(record.try_into().unwrap_or_default()))
+        Ok(self.read_ends(seq, seq.saturating_add(1))?[0].1)
     }
 
     /// Entry `seq`; `None` beyond what the files hold.
@@ -218,10 +215,57 @@ impl LogFiles {
     /// Entries `from..to`, all below [`LogFiles::entry_count`]: their ends, then their bytes,
     /// in one read each.
     fn read_block(&self, from: u64, to: u64) -> Result<Vec<Stored>, StoreError> {
+        // The ends of the entry before `from` too, where it starts.
+        let before = from.min(1);
+        let ends = self.read_ends(from - before, to)?;
+        let start = if before == 1 { ends[0].1 } else { 0 };
+        let ends = &ends[usize::from(before == 1)..];
+        let length = self.len(&self.entries)?;
+        let mut previous = start;
+        for (seq, &(leaf, record)) in (from..).zip(ends) {
+            check_offsets(seq, previous, leaf, record, length)?;
+            previous = record;
+        }
+        let mut bytes = vec![0u8; usize::try_from(previous - start).map_err(|_| too_large())?];
+        read_exact_at(&self.entries, &mut bytes, start)?;
+        let at = |offset: u64| usize::try_from(offset - start).map_err(|_| too_large());
+        let mut out = Vec::with_capacity(ends.len());
+        let mut begin = start;
+        for (seq, &(leaf, record)) in (from..).zip(ends) {
+            let scope = bytes.get(at(leaf)?..at(record)?).unwrap_or_default();
+            out.push(Stored {
+                seq,
+                leaf: bytes
+                    .get(at(begin)?..at(leaf)?)
+                    .unwrap_or_default()
+                    .to_vec(),
+                scope: checked_scope(seq, scope)?.to_vec(),
+            });
+            begin = record;
+        }
+        Ok(out)
+    }
+
+    /// The scope of entry `seq` alone (its leaf bytes are not read); `None` beyond what the
+    /// files hold.
+    pub(crate) fn scope(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.entry_count() {
+            return Ok(None);
+        }
+        let (leaf, record) = self.read_ends(seq, seq.saturating_add(1))?[0];
+        // The record's start is not read: the scope's own offsets are checked.
+        check_offsets(seq, leaf, leaf, record, self.len(&self.entries)?)?;
+        let mut bytes = vec![0u8; usize::try_from(record - leaf).map_err(|_| too_large())?];
+        read_exact_at(&self.entries, &mut bytes, leaf)?;
+        Ok(Some(checked_scope(seq, &bytes)?.to_vec()))
+    }
+
+    /// The ends of entries `from..to`, all below [`LogFiles::entry_count`], in one read.
+    fn read_ends(&self, from: u64, to: u64) -> Result<Vec<(u64, u64)>, StoreError> {
         let count = usize::try_from(to - from).map_err(|_| too_large())?;
         let mut raw = vec![0u8; count.saturating_mul(END_BYTES)];
         read_exact_at(&self.ends, &mut raw, from.saturating_mul(END_STRIDE))?;
-        let ends: Vec<(u64, u64)> = raw
+        Ok(raw
             .chunks_exact(END_BYTES)
             .map(|pair| {
                 let (leaf, record) = pair.split_at(8);
@@ -230,56 +274,7 @@ impl LogFiles {
                     u64::from_be_bytes(record.try_into().unwrap_or_default()),
                 )
             })
-            .collect();
-        let start = match from.checked_sub(1) {
-            None => 0,
-            Some(before) => self.end(before)?,
-        };
-        let length = self.len(&self.entries)?;
-        let mut previous = start;
-        for (seq, &(leaf, record)) in (from..).zip(&ends) {
-            let reason = if record > length {
-                format!("its bytes end at offset {record}, past the end of {ENTRIES_FILE} ({length} bytes)")
-            } else if previous > leaf || leaf.saturating_add(CHECKSUM_BYTES) > record {
-                format!("its offsets in {ENTRIES_FILE} do not rise: {previous}, {leaf}, {record}")
-            } else if record - previous > RECORD_BYTES_MAX {
-                format!(
-                    "its offsets in {ENTRIES_FILE} make a record of {} bytes, more than an entry can be",
-                    record - previous
-                )
-            } else {
-                previous = record;
-                continue;
-            };
-            return Err(Corruption::EntryFiles { seq, reason }.into());
-        }
-        let mut bytes = vec![0u8; usize::try_from(previous - start).map_err(|_| too_large())?];
-        read_exact_at(&self.entries, &mut bytes, start)?;
-        let at = |offset: u64| usize::try_from(offset - start).map_err(|_| too_large());
-        let mut out = Vec::with_capacity(ends.len());
-        let mut begin = start;
-        for (seq, (leaf, record)) in (from..).zip(ends) {
-            let scope_end = record - CHECKSUM_BYTES;
-            let scope = bytes.get(at(leaf)?..at(scope_end)?).unwrap_or_default();
-            let stored = bytes.get(at(scope_end)?..at(record)?).unwrap_or_default();
-            if stored != checksum(seq, scope) {
-                return Err(Corruption::EntryFiles {
-                    seq,
-                    reason: "its scope for read access does not match its checksum".into(),
-                }
-                .into());
-            }
-            out.push(Stored {
-                seq,
-                leaf: bytes
-                    .get(at(begin)?..at(leaf)?)
-                    .unwrap_or_default()
-                    .to_vec(),
-                scope: scope.to_vec(),
-            });
-            begin = record;
-        }
-        Ok(out)
+            .collect())
     }
 
     /// Stored hash `index`; `None` beyond what the file holds.
@@ -424,6 +419,44 @@ impl LogFiles {
         }
         Ok(())
     }
+}
+
+/// Entry `seq`'s record starts at `start`, its leaf bytes end at `leaf` and the record at
+/// `record`, in a file of `length` bytes: in order, within the file, no larger than an entry
+/// can be, with room for the checksum; otherwise [`Corruption::EntryFiles`].
+fn check_offsets(
+    seq: u64,
+    start: u64,
+    leaf: u64,
+    record: u64,
+    length: u64,
+) -> Result<(), StoreError> {
+    let reason = if record > length {
+        format!("its bytes end at offset {record}, past the end of {ENTRIES_FILE} ({length} bytes)")
+    } else if start > leaf || leaf.saturating_add(CHECKSUM_BYTES) > record {
+        format!("its offsets in {ENTRIES_FILE} do not rise: {start}, {leaf}, {record}")
+    } else if record - start > RECORD_BYTES_MAX {
+        format!(
+            "its offsets in {ENTRIES_FILE} make a record of {} bytes, more than an entry can be",
+            record - start
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Corruption::EntryFiles { seq, reason }.into())
+}
+
+/// The scope in entry `seq`'s scope bytes followed by their checksum, once the checksum holds.
+fn checked_scope(seq: u64, bytes: &[u8]) -> Result<&[u8], StoreError> {
+    let (scope, stored) = bytes.split_at(bytes.len().saturating_sub(4));
+    if stored != checksum(seq, scope) {
+        return Err(Corruption::EntryFiles {
+            seq,
+            reason: "its scope for read access does not match its checksum".into(),
+        }
+        .into());
+    }
+    Ok(scope)
 }
 
 /// The checksum of entry `seq`'s scope, as its record ends with it.
@@ -575,6 +608,19 @@ mod tests {
             .collect()
     }
 
+    /// `error` is damage of the entry files at `seq`, saying `says`.
+    fn assert_damaged_at(error: &StoreError, seq: u64, says: &str) {
+        assert!(
+            matches!(error, StoreError::Corrupt(Corruption::EntryFiles { seq: at, .. }) if *at == seq),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&format!("seq {seq}")) && message.contains(says),
+            "{message}"
+        );
+    }
+
     fn entry(text: &str) -> Pair {
         (text.as_bytes().to_vec(), b"s".to_vec())
     }
@@ -600,6 +646,8 @@ mod tests {
             files.append(first, &pairs(chunk), first, &hashes).unwrap();
         }
         assert_eq!(read_all(&files), all);
+        assert_eq!(files.scope(1234).unwrap().unwrap(), all[1234].1);
+        assert_eq!(files.scope(2500).unwrap(), None);
         let one = files.entry(1234).unwrap().unwrap();
         assert_eq!((one.seq, (one.leaf, one.scope)), (1234, all[1234].clone()));
         assert_eq!(files.entry(2500).unwrap(), None);
@@ -648,14 +696,7 @@ mod tests {
         file.set_len(14).unwrap();
         let files = LogFiles::open(dir.path(), Access::ReadOnly).unwrap();
         let error = files.entries(0, 3).find_map(Result::err).unwrap();
-        assert!(
-            matches!(
-                error,
-                StoreError::Corrupt(Corruption::EntryFiles { seq: 1, .. })
-            ),
-            "{error}"
-        );
-        assert!(error.to_string().contains("seq 1"), "{error}");
+        assert_damaged_at(&error, 1, "past the end");
     }
 
     #[test]
@@ -673,15 +714,8 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let files = LogFiles::open(dir.path(), Access::ReadOnly).unwrap();
         assert!(files.entry(0).unwrap().is_some());
-        let error = files.entry(1).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                StoreError::Corrupt(Corruption::EntryFiles { seq: 1, .. })
-            ),
-            "{error}"
-        );
-        assert!(error.to_string().contains("checksum"), "{error}");
+        assert_damaged_at(&files.entry(1).unwrap_err(), 1, "checksum");
+        assert_damaged_at(&files.scope(1).unwrap_err(), 1, "checksum");
     }
 
     #[test]

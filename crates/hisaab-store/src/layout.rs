@@ -225,16 +225,6 @@ impl Trees {
             .map_err(StoreError::sled("flushing"))
     }
 
-    /// The number of entries the files hold.
-    pub(crate) fn entry_count(&self) -> Result<u64, StoreError> {
-        Ok(self.files.entry_count())
-    }
-
-    /// The number of stored hashes the files hold.
-    pub(crate) fn stored_hash_count(&self) -> Result<u64, StoreError> {
-        Ok(self.files.stored_hash_count())
-    }
-
     /// The raw leaf bytes at `seq`, if stored.
     pub(crate) fn entry_bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.files.entry(seq)?.map(|stored| stored.leaf))
@@ -268,6 +258,21 @@ impl Trees {
         self.files
             .stored_hash(index)?
             .ok_or(Corruption::MissingStoredHash { index }.into())
+    }
+
+    /// Entry `seq`'s leaf hash, computed from its bytes, is the stored one; otherwise
+    /// [`Corruption::LeafHashMismatch`].
+    pub(crate) fn check_leaf(&self, seq: u64, computed: Hash) -> Result<(), StoreError> {
+        let stored = self.stored_hash(stored_hash_index(0, seq))?;
+        if stored != computed {
+            return Err(Corruption::LeafHashMismatch {
+                seq,
+                stored,
+                computed,
+            }
+            .into());
+        }
+        Ok(())
     }
 
     /// The latest checkpoint: its note and what the note says, its signature verified under
@@ -353,58 +358,41 @@ pub(crate) fn is_earlier_layout(format: Option<&[u8]>) -> bool {
 /// either tree, or an entry that does not parse, is named (its seq or stored-hash index) and
 /// nothing is moved: what follows a gap would be lost with the trees.
 pub(crate) fn move_out_of_sled(trees: &Trees) -> Result<u64, StoreError> {
-    const BLOCK: usize = 4096;
     let files = &trees.files;
     files.truncate(0, 0)?;
-    let [entries, hashes, _] = TREES_IN_SLED.map(|name| trees.db.open_tree(name));
-    let (entries, hashes) = (
-        entries.map_err(StoreError::sled("opening a tree"))?,
-        hashes.map_err(StoreError::sled("opening a tree"))?,
-    );
+    let open = |name| {
+        trees
+            .db
+            .open_tree(name)
+            .map_err(StoreError::sled("opening a tree"))
+    };
     let mut scopes = hisaab_model::Scopes::new();
-    let mut next = 0u64;
-    let mut block: Vec<(sled::IVec, Vec<u8>)> = Vec::with_capacity(BLOCK);
-    let write = |block: &mut Vec<(sled::IVec, Vec<u8>)>, first: u64| {
+    let records = open("entries")?.iter().zip(0u64..).map(|(item, seq)| {
+        let (key, leaf) = item.map_err(StoreError::sled("reading the entries to move"))?;
+        if decode_u64(&key) != Some(seq) {
+            let size = decode_u64(&key).map_or(seq, |found| found.saturating_add(1));
+            return Err(Corruption::MissingEntry { seq, size }.into());
+        }
+        let scope = encode_scope(&scopes.push(&parse_entry(seq, &leaf)?));
+        Ok((leaf, scope))
+    });
+    let moved = in_blocks(records, |first, block: &[(sled::IVec, Vec<u8>)]| {
         let records: Vec<(&[u8], &[u8])> = block
             .iter()
             .map(|(leaf, scope)| (&leaf[..], scope.as_slice()))
             .collect();
-        let written = files.append(first, &records, files.stored_hash_count(), &[]);
-        block.clear();
-        written
-    };
-    for item in entries.iter() {
-        let (key, value) = item.map_err(StoreError::sled("reading the entries to move"))?;
-        if decode_u64(&key) != Some(next) {
-            let size = decode_u64(&key).map_or(next, |seq| seq.saturating_add(1));
-            return Err(Corruption::MissingEntry { seq: next, size }.into());
-        }
-        let scope = encode_scope(&scopes.push(&parse_entry(next, &value)?));
-        block.push((value, scope));
-        next += 1;
-        if block.len() == BLOCK {
-            write(&mut block, next - BLOCK as u64)?;
-        }
-    }
-    let rest = block.len() as u64;
-    write(&mut block, next - rest)?;
-    let moved = next;
-    let mut next = 0u64;
-    let mut block: Vec<Hash> = Vec::with_capacity(BLOCK);
-    for item in hashes.iter() {
+        files.append(first, &records, 0, &[])
+    })?;
+    let hashes = open("hashes")?.iter().zip(0u64..).map(|(item, index)| {
         let (key, value) = item.map_err(StoreError::sled("reading the stored hashes to move"))?;
-        let hash = Hash::try_from_slice(&value).ok();
-        let Some(hash) = hash.filter(|_| decode_u64(&key) == Some(next)) else {
-            return Err(Corruption::MissingStoredHash { index: next }.into());
-        };
-        block.push(hash);
-        next += 1;
-        if block.len() == BLOCK {
-            files.append(moved, &[], next - BLOCK as u64, &block)?;
-            block.clear();
-        }
-    }
-    files.append(moved, &[], next - block.len() as u64, &block)?;
+        Hash::try_from_slice(&value)
+            .ok()
+            .filter(|_| decode_u64(&key) == Some(index))
+            .ok_or(Corruption::MissingStoredHash { index }.into())
+    });
+    in_blocks(hashes, |first, block| {
+        files.append(moved, &[], first, block)
+    })?;
     trees
         .meta
         .insert(FORMAT_KEY, FORMAT)
@@ -412,6 +400,27 @@ pub(crate) fn move_out_of_sled(trees: &Trees) -> Result<u64, StoreError> {
     trees.flush()?;
     drop_sled_entries(&trees.db)?;
     Ok(moved)
+}
+
+/// Hands `items` to `write` in blocks of 4,096, each with the index of its first item, and
+/// answers how many there were; the first error of either ends it.
+fn in_blocks<T>(
+    items: impl Iterator<Item = Result<T, StoreError>>,
+    mut write: impl FnMut(u64, &[T]) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    const BLOCK: usize = 4096;
+    let mut block = Vec::with_capacity(BLOCK);
+    let mut first = 0u64;
+    for item in items {
+        block.push(item?);
+        if block.len() == BLOCK {
+            write(first, &block)?;
+            first += BLOCK as u64;
+            block.clear();
+        }
+    }
+    write(first, &block)?;
+    Ok(first + block.len() as u64)
 }
 
 /// Drops the sled trees of the earlier layout's entries and stored hashes, where left.
@@ -689,17 +698,13 @@ mod tests {
 
     use super::*;
     use crate::config::StoreConfig;
-    use crate::store::testing::{fixture_store, register_operators};
+    use crate::store::testing::{fixture_store, register_operators, unsnapshotted};
     use crate::store::Store;
 
     #[test]
     fn a_batch_proves_its_own_leaves_from_its_hashes_and_the_upper_ones_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let config = StoreConfig {
-            snapshot_every: 1 << 20,
-            ..StoreConfig::default()
-        };
-        let (store, _clock) = fixture_store(dir.path(), config);
+        let (store, _clock) = fixture_store(dir.path(), unsnapshotted());
         register_operators(&store, 299);
         assert_eq!(store.size(), 300);
         let shared = store.shared().unwrap();
@@ -750,8 +755,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = StoreConfig {
             batch_entries_max: 64,
-            snapshot_every: 1 << 20,
-            ..StoreConfig::default()
+            ..unsnapshotted()
         };
         let (store, clock) = fixture_store(dir.path(), config.clone());
         register_operators(&store, 780);

@@ -124,8 +124,8 @@ pub(crate) fn recover(
         ..OpenReport::default()
     };
     // What is missing is refused first: nothing is cut while the files are short below it.
-    let entries = trees.entry_count()?;
-    let hashes = trees.stored_hash_count()?;
+    let entries = trees.files.entry_count();
+    let hashes = trees.files.stored_hash_count();
     let wanted_hashes = stored_hash_count(size);
     if entries < size {
         return Err(Corruption::MissingEntry { seq: entries, size }.into());

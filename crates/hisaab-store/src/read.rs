@@ -86,7 +86,7 @@ impl Store {
             return Ok(None);
         }
         let sealed = self.shared()?.trees.read_entry(seq, size)?;
-        self.check_leaf(seq, sealed.event_hash())?;
+        self.shared()?.trees.check_leaf(seq, sealed.event_hash())?;
         Ok(Some(sealed))
     }
 
@@ -196,29 +196,12 @@ impl Store {
         if seq >= size {
             return Ok(None);
         }
-        let bytes = self
-            .shared()?
-            .trees
+        let trees = &self.shared()?.trees;
+        let bytes = trees
             .entry_bytes(seq)?
             .ok_or(Corruption::MissingEntry { seq, size })?;
-        self.check_leaf(seq, leaf_hash(&bytes))?;
-        Ok(Some(bytes.to_vec()))
-    }
-
-    fn check_leaf(&self, seq: u64, computed: Hash) -> Result<(), StoreError> {
-        let stored = self
-            .shared()?
-            .trees
-            .stored_hash(merkle::stored_hash_index(0, seq))?;
-        if stored != computed {
-            return Err(Corruption::LeafHashMismatch {
-                seq,
-                stored,
-                computed,
-            }
-            .into());
-        }
-        Ok(())
+        trees.check_leaf(seq, leaf_hash(&bytes))?;
+        Ok(Some(bytes))
     }
 
     /// The entry whose event hash is `event_hash`, if it is in the log.
@@ -463,11 +446,11 @@ impl Store {
                 if *seq >= size {
                     return Err(Corruption::BadRecord { tree: "scopes" }.into());
                 }
-                let stored = trees
+                let scope = trees
                     .files
-                    .entry(*seq)?
+                    .scope(*seq)?
                     .ok_or(Corruption::MissingEntry { seq: *seq, size })?;
-                decode_scope(&stored.scope).ok_or_else(|| {
+                decode_scope(&scope).ok_or_else(|| {
                     Corruption::Index {
                         index: "scopes",
                         seq: *seq,

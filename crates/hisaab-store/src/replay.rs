@@ -160,15 +160,7 @@ pub(crate) fn replay_trusted_checked(
         // one pass does not re-check their canonical form, so a damaged byte must be caught
         // here, as `Store::entry_bytes` catches it.
         let computed = hisaab_log::merkle::leaf_hash(bytes);
-        let stored = trees.stored_hash(hisaab_log::merkle::stored_hash_index(0, seq))?;
-        if stored != computed {
-            return Err(Corruption::LeafHashMismatch {
-                seq,
-                stored,
-                computed,
-            }
-            .into());
-        }
+        trees.check_leaf(seq, computed)?;
         check(seq, computed, bytes)?;
         // The openings kept for the entry (SPEC §12.10), as `apply` finds them; a store
         // without a master key keeps none.

@@ -159,9 +159,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::config::StoreConfig;
     use crate::replay::load_snapshot;
-    use crate::store::testing::{fixture_store, register_operators};
+    use crate::store::testing::{fixture_store, register_operators, unsnapshotted};
 
     fn stored_sizes(shared: &Shared) -> Vec<u64> {
         shared
@@ -176,11 +175,7 @@ mod tests {
     #[test]
     fn no_snapshot_is_written_for_a_size_whose_entries_are_not_durable() {
         let dir = tempfile::tempdir().unwrap();
-        let config = StoreConfig {
-            snapshot_every: 1 << 20,
-            ..StoreConfig::default()
-        };
-        let (store, _) = fixture_store(dir.path(), config);
+        let (store, _) = fixture_store(dir.path(), unsnapshotted());
         register_operators(&store, 5);
         let shared = store.shared().unwrap();
         assert_eq!(shared.size(), 6);

@@ -296,7 +296,7 @@ impl Store {
             .map_err(StoreError::sled("reading the format marker"))?;
         // A creation that stopped before its first batch committed leaves at most the
         // genesis in the files; more is a store whose sled lost its records.
-        if existing.is_some() || crate::mark::read(dir).is_some() || trees.entry_count()? > 1 {
+        if existing.is_some() || crate::mark::read(dir).is_some() || trees.files.entry_count() > 1 {
             return Err(StoreError::AlreadyExists {
                 path: dir.to_owned(),
             });
@@ -889,6 +889,14 @@ pub(crate) mod testing {
 
     /// A new store of the fixture genesis in `dir` with `config`, and its clock (a second
     /// after the fixture's epoch).
+    /// The default configuration with no snapshot before 2^20 entries.
+    pub(crate) fn unsnapshotted() -> StoreConfig {
+        StoreConfig {
+            snapshot_every: 1 << 20,
+            ..StoreConfig::default()
+        }
+    }
+
     pub(crate) fn fixture_store(dir: &Path, config: StoreConfig) -> (Store, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(fixture::EPOCH_MILLIS + 1000));
         let store = Store::create(

@@ -635,17 +635,23 @@ fn a_torn_batch_past_the_latest_checkpoint_is_removed_on_open() {
     store.verify_full().unwrap();
 }
 
+/// The ends of one more entry, pointing past the entries file: a batch torn by a crash that
+/// left one file's pages on disk and not the other's.
+fn torn_ends_of_garbage(dir: &Path) {
+    let length = std::fs::metadata(dir.join(ENTRIES)).unwrap().len();
+    tamper_file(dir, ENDS, |bytes| {
+        for end in [length + 100, length + 120] {
+            bytes.extend_from_slice(&end.to_be_bytes());
+        }
+    });
+}
+
 #[test]
 fn a_torn_batch_of_garbage_past_the_checkpoint_is_cut_off_on_open() {
     // A crash can leave the ends of a batch on disk and not its bytes: ends pointing past the
     // entries file, never receipted. Open cuts them off rather than refusing the store.
     let dir = build();
-    let length = std::fs::metadata(dir.path().join(ENTRIES)).unwrap().len();
-    tamper_file(dir.path(), ENDS, |bytes| {
-        for end in [length + 100, length + 120] {
-            bytes.extend_from_slice(&end.to_be_bytes());
-        }
-    });
+    torn_ends_of_garbage(dir.path());
     let store = common::open(dir.path(), config()).unwrap();
     assert_eq!(store.open_report().truncated_entries, 1);
     assert_eq!(store.size(), 21);
@@ -657,12 +663,7 @@ fn files_short_below_the_checkpoint_are_refused_before_anything_is_cut() {
     // The ends run a batch ahead while the stored hashes are short of the checkpoint: the
     // missing hash is named, every time, and no file is cut or lengthened.
     let dir = build();
-    let length = std::fs::metadata(dir.path().join(ENTRIES)).unwrap().len();
-    tamper_file(dir.path(), ENDS, |bytes| {
-        for end in [length + 100, length + 120] {
-            bytes.extend_from_slice(&end.to_be_bytes());
-        }
-    });
+    torn_ends_of_garbage(dir.path());
     tamper_file(dir.path(), HASHES, |bytes| bytes.truncate(bytes.len() - 64));
     let sizes = || {
         [ENTRIES, ENDS, HASHES].map(|name| std::fs::metadata(dir.path().join(name)).unwrap().len())
