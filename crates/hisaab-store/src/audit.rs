@@ -17,7 +17,8 @@ use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
 use crate::files::{Access, Stored};
 use crate::layout::{
-    decode_scope, decode_u64, merkle_corruption, parse_entry, Trees, FORMAT, FORMAT_KEY,
+    decode_scope, decode_u64, is_index_in_sled, merkle_corruption, parse_entry, Trees, FORMAT,
+    FORMAT_KEY,
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::report::{MarkStatus, VerifyReport};
@@ -60,12 +61,12 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
             path: dir.to_owned(),
         });
     }
-    let trees = Trees::open(open_db(dir, config)?, dir, Access::ReadOnly)?;
+    let trees = Trees::open(open_db(dir, config)?, dir, Access::ReadOnly, config)?;
     let format = trees
         .meta
         .get(FORMAT_KEY)
         .map_err(StoreError::sled("reading the format marker"))?;
-    if format.as_deref() != Some(FORMAT) {
+    if format.as_deref() != Some(FORMAT) && !is_index_in_sled(format.as_deref()) {
         return Err(StoreError::NotAStore {
             path: dir.to_owned(),
         });

@@ -45,6 +45,10 @@ pub struct StoreConfig {
     pub tail_check_entries: u64,
     /// sled's page cache, in bytes.
     pub cache_capacity_bytes: u64,
+    /// How many entries' event hashes and statement ids are kept in memory before they are
+    /// written as a run of the index (`hisaab-index`); an open after a crash reads at most
+    /// about this many entries again to index them.
+    pub index_run_entries: u64,
     /// Whether a store created with this configuration compresses what sled writes (zstd):
     /// the indexes and snapshots, not the entry files. At 10^4 entries its data directory is
     /// 1.7× the bundle instead of 2.5×, and durable appends about two thirds as fast
@@ -95,6 +99,7 @@ impl Default for StoreConfig {
             queue_entries_max: 65_536,
             tail_check_entries: 64,
             cache_capacity_bytes: 128 << 20,
+            index_run_entries: 1024,
             compression: false,
         }
     }

@@ -147,6 +147,19 @@ pub enum Corruption {
         /// What sled said.
         reason: String,
     },
+    /// A run of the event-hash and statement-id index (`crate::index`) that does not check
+    /// out. An open for writing deletes such a run and indexes its entries again from the
+    /// entry files; an audit, or a read of a run damaged while the store is open, names it.
+    #[error(
+        "the index run {path} is damaged: {reason}; the next open for writing deletes it and \
+         indexes its entries again from the entry files"
+    )]
+    IndexRun {
+        /// The run's file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// The entry files' end offsets of an entry that do not rise, or point past the end of
     /// the entries' bytes (a file cut short or overwritten).
     #[error("seq {seq}: the entry files are damaged: {reason}")]
@@ -224,6 +237,7 @@ impl Corruption {
             | Corruption::CheckpointRoot { .. }
             | Corruption::MarkRoot { .. }
             | Corruption::DamagedFiles { .. }
+            | Corruption::IndexRun { .. }
             | Corruption::Snapshot { .. } => None,
         }
     }

@@ -468,7 +468,7 @@ fn checksum(seq: u64, scope: &[u8]) -> [u8; 4] {
 }
 
 /// Makes the directory's entries (the files' names) durable.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         File::open(dir)
@@ -503,11 +503,11 @@ fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
 }
 
 #[cfg(unix)]
-mod positioned {
+pub(crate) mod positioned {
     use std::fs::File;
     use std::os::unix::fs::FileExt;
 
-    pub(super) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
         file.read_exact_at(buf, offset)
     }
 
@@ -517,11 +517,11 @@ mod positioned {
 }
 
 #[cfg(windows)]
-mod positioned {
+pub(crate) mod positioned {
     use std::fs::File;
     use std::os::windows::fs::FileExt;
 
-    pub(super) fn read_exact_at(
+    pub(crate) fn read_exact_at(
         file: &File,
         mut buf: &mut [u8],
         mut offset: u64,

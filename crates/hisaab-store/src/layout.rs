@@ -1,24 +1,26 @@
 //! The on-disk layout: the entries (with their scopes) and the stored hashes in append-only
-//! files (`crate::files`), and one sled database beside them with one tree per kind of record.
+//! files (`crate::files`), the index from event hash and statement id to seq in sorted runs
+//! (`crate::index`), and one sled database beside them with one tree per kind of record.
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `by_event` | event hash, 32 bytes | seq, u64 BE |
-//! | `by_statement` | statement id, 36 ASCII bytes | seq, u64 BE |
 //! | `by_kpi` | operator, 0x00, KPI, 0x00, seq BE (every entry about the pair, references followed) | empty |
 //! | `checkpoints` | tree size, u64 BE | the signed note, with cosignatures collected for it |
 //! | `snapshots` | tree size, u64 BE | SHA-256(record) ‖ record: the ids of the snapshot's chunks (`crate::chunks`), or, written before, the model's snapshot bytes whole |
 //! | `chunks` | chunk id, 32 bytes | a chunk of one or more snapshots' model bytes, sealed when the store has a master key |
-//! | `meta` | `format` | `hisaab-store/2` (`hisaab-store/1`: the entries, stored hashes and scopes were the sled trees `entries`, `hashes` and `scopes`; `open` moves them out, [`move_out_of_sled`]) |
+//! | `meta` | `format` | `hisaab-store/3` (`hisaab-store/2`: the event-hash and statement-id index was the sled trees `by_event` and `by_statement`, which `open` drops and indexes again from the entries; `hisaab-store/1`: the entries, stored hashes and scopes were the sled trees `entries`, `hashes` and `scopes` too, which `open` moves out, [`move_out_of_sled`]) |
 //! | `openings` | seq, u64 BE | the entry's openings of sealed fields, encrypted (SPEC §12.10; `crate::openings`) |
 //!
 //! Big-endian keys sort numerically, so the latest checkpoint and the nearest snapshot at or
 //! below a size are one ordered lookup each (O(log n)); an entry, its scope and a stored hash
-//! are found at their offsets in the files (O(1)).
+//! are found at their offsets in the files (O(1)); an event hash or statement id costs a
+//! filter probe in each of the O(log n) index runs and, where one lets it through, a block read.
 
 use std::collections::HashMap;
 
-use hisaab_log::merkle::{perfect_subtree_indexes, stored_hash_index, HashReader, MerkleError};
+use hisaab_log::merkle::{
+    leaf_hash, perfect_subtree_indexes, stored_hash_index, HashReader, MerkleError,
+};
 use hisaab_log::note::{verify_checkpoint, Checkpoint, VerifierKey};
 use hisaab_log::{Hash, SealedEntry};
 use hisaab_model::view::Scope;
@@ -27,10 +29,13 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use crate::error::{Corruption, StoreError};
 use crate::files::{Access, FileHashes, LogFiles, Stored};
+use crate::index::{event_key, statement_key, EntryIndex};
 use crate::openings::{MasterKey, OpeningsVault, OPENINGS_TREE};
 
 /// The value of `meta/format`.
-pub(crate) const FORMAT: &[u8] = b"hisaab-store/2";
+pub(crate) const FORMAT: &[u8] = b"hisaab-store/3";
+/// The value of `meta/format` of a store whose event-hash and statement-id index is in sled.
+const FORMAT_INDEX_IN_SLED: &[u8] = b"hisaab-store/2";
 /// The value of `meta/format` of a store whose entries and stored hashes are in sled.
 const FORMAT_IN_SLED: &[u8] = b"hisaab-store/1";
 /// The key of the format marker in `meta`.
@@ -55,8 +60,10 @@ pub(crate) struct Trees {
     pub(crate) db: sled::Db,
     /// The entries and stored hashes.
     pub(crate) files: std::sync::Arc<LogFiles>,
-    pub(crate) by_event: sled::Tree,
-    pub(crate) by_statement: sled::Tree,
+    /// Event hash and statement id to seq.
+    pub(crate) index: std::sync::Arc<EntryIndex>,
+    /// Index runs found damaged on open, deleted to be indexed again.
+    pub(crate) index_runs_discarded: u64,
     pub(crate) by_kpi: sled::Tree,
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
@@ -72,8 +79,6 @@ pub(crate) struct Trees {
 /// The writes of one group commit, one sled batch per tree, applied in one transaction.
 #[derive(Default)]
 pub(crate) struct Writes {
-    pub(crate) by_event: sled::Batch,
-    pub(crate) by_statement: sled::Batch,
     pub(crate) by_kpi: sled::Batch,
     pub(crate) checkpoints: sled::Batch,
     pub(crate) snapshots: sled::Batch,
@@ -83,14 +88,16 @@ pub(crate) struct Writes {
 }
 
 impl Trees {
-    /// Opens (creating if needed) the trees of the database in `dir` and the entry files
-    /// beside it. A store of the earlier layout, its entries in sled, is
+    /// Opens (creating if needed) the trees of the database in `dir` and the entry files and
+    /// index runs beside it. A store of the earliest layout, its entries in sled, is
     /// [`StoreError::EarlierLayout`] opened [`Access::ReadOnly`]; opened [`Access::ReadWrite`],
-    /// `open` moves its entries out ([`move_out_of_sled`]).
+    /// `open` moves its entries out ([`move_out_of_sled`]). One whose index was in sled is read
+    /// as it is (the audit checks the index only where runs hold it).
     pub(crate) fn open(
         db: sled::Db,
         dir: &std::path::Path,
         access: Access,
+        config: &crate::config::StoreConfig,
     ) -> Result<Self, StoreError> {
         let open = |name: &str| {
             db.open_tree(name)
@@ -107,17 +114,20 @@ impl Trees {
                     found: String::from_utf8_lossy(FORMAT_IN_SLED).into_owned(),
                 })
             }
-            (format, Access::ReadOnly) if format != Some(FORMAT) => {
+            (format, Access::ReadOnly)
+                if format != Some(FORMAT) && format != Some(FORMAT_INDEX_IN_SLED) =>
+            {
                 return Err(StoreError::NotAStore {
                     path: dir.to_owned(),
                 })
             }
             _ => {}
         }
+        let (index, opened) = EntryIndex::open(dir, access, config.index_run_entries)?;
         Ok(Trees {
             files: std::sync::Arc::new(LogFiles::open(dir, access)?),
-            by_event: open("by_event")?,
-            by_statement: open("by_statement")?,
+            index: std::sync::Arc::new(index),
+            index_runs_discarded: opened.discarded,
             by_kpi: open("by_kpi")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
@@ -156,8 +166,6 @@ impl Trees {
     /// it or none of it; `open` still reconciles a torn tail in case it does not.
     pub(crate) fn apply(&self, writes: &Writes) -> Result<(), StoreError> {
         let trees = [
-            &self.by_event,
-            &self.by_statement,
             &self.by_kpi,
             &self.checkpoints,
             &self.snapshots,
@@ -166,8 +174,6 @@ impl Trees {
             &self.openings,
         ];
         let batches = [
-            &writes.by_event,
-            &writes.by_statement,
             &writes.by_kpi,
             &writes.checkpoints,
             &writes.snapshots,
@@ -322,31 +328,79 @@ impl Trees {
         }
     }
 
-    /// The seq an index maps `key` to, if any.
-    pub(crate) fn index_seq(
-        tree: &sled::Tree,
-        name: &'static str,
-        key: &[u8],
-    ) -> Result<Option<u64>, StoreError> {
-        match tree
-            .get(key)
-            .map_err(StoreError::sled("reading an index"))?
-        {
-            None => Ok(None),
-            Some(value) => decode_u64(&value)
-                .map(Some)
-                .ok_or(Corruption::BadRecord { tree: name }.into()),
+    /// The seq of the entry whose event hash is `hash`, among those indexed: each candidate
+    /// of its key read and its hash compared.
+    pub(crate) fn seq_of_event(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
+        for seq in self.index.candidates(event_key(hash))? {
+            if let Some(stored) = self.files.entry(seq)? {
+                if leaf_hash(&stored.leaf) == *hash {
+                    return Ok(Some(seq));
+                }
+            }
         }
+        Ok(None)
+    }
+
+    /// The seq of the entry holding statement `id`, among those indexed: each candidate of
+    /// its key read and its id compared.
+    pub(crate) fn seq_of_statement(&self, id: &str) -> Result<Option<u64>, StoreError> {
+        for seq in self.index.candidates(statement_key(id))? {
+            if let Some(stored) = self.files.entry(seq)? {
+                if statement_id(seq, &stored.leaf)? == id {
+                    return Ok(Some(seq));
+                }
+            }
+        }
+        Ok(None)
     }
 }
 
-/// The sled trees that held the entries, the stored hashes and the scopes in the earlier
-/// layout.
-const TREES_IN_SLED: [&str; 3] = ["entries", "hashes", "scopes"];
+/// The statement id in the leaf bytes of entry `seq`, read alone (the rest skipped).
+pub(crate) fn statement_id(seq: u64, bytes: &[u8]) -> Result<&str, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Leaf<'a> {
+        #[serde(borrow)]
+        statement: Statement<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement<'a> {
+        #[serde(borrow)]
+        id: &'a str,
+    }
+    match serde_json::from_slice::<Leaf<'_>>(bytes) {
+        Ok(leaf) => Ok(leaf.statement.id),
+        // Bytes whose leaf hash is the stored one read this way; anything else says what is
+        // wrong through the full parse.
+        Err(_) => Err(match parse_entry(seq, bytes) {
+            Err(error) => error,
+            Ok(_) => Corruption::BadRecord { tree: "entries" }.into(),
+        }),
+    }
+}
 
-/// Whether `format` is the earlier layout's marker.
+/// The sled trees of the earlier layouts: the entries, the stored hashes and the scopes, and
+/// the event-hash and statement-id index.
+const TREES_IN_SLED: [&str; 5] = ["entries", "hashes", "scopes", "by_event", "by_statement"];
+
+/// Whether `format` is the earliest layout's marker (the entries in sled).
 pub(crate) fn is_earlier_layout(format: Option<&[u8]>) -> bool {
     format == Some(FORMAT_IN_SLED)
+}
+
+/// Whether `format` is the marker of the layout whose index was in sled.
+pub(crate) fn is_index_in_sled(format: Option<&[u8]>) -> bool {
+    format == Some(FORMAT_INDEX_IN_SLED)
+}
+
+/// Marks the store as of the current layout, then drops the sled trees of the earlier ones:
+/// a crash between the two leaves the trees, dropped on the next open.
+pub(crate) fn mark_current_layout(trees: &Trees) -> Result<(), StoreError> {
+    trees
+        .meta
+        .insert(FORMAT_KEY, FORMAT)
+        .map_err(StoreError::sled("marking the store's layout"))?;
+    trees.flush()?;
+    drop_sled_entries(&trees.db)
 }
 
 /// Moves the entries and stored hashes of a store of the earlier layout out of sled into the
@@ -393,12 +447,7 @@ pub(crate) fn move_out_of_sled(trees: &Trees) -> Result<u64, StoreError> {
     in_blocks(hashes, |first, block| {
         files.append(moved, &[], first, block)
     })?;
-    trees
-        .meta
-        .insert(FORMAT_KEY, FORMAT)
-        .map_err(StoreError::sled("marking the store's layout"))?;
-    trees.flush()?;
-    drop_sled_entries(&trees.db)?;
+    mark_current_layout(trees)?;
     Ok(moved)
 }
 
@@ -423,7 +472,7 @@ fn in_blocks<T>(
     Ok(first + block.len() as u64)
 }
 
-/// Drops the sled trees of the earlier layout's entries and stored hashes, where left.
+/// Drops the sled trees of the earlier layouts, where left.
 pub(crate) fn drop_sled_entries(db: &sled::Db) -> Result<(), StoreError> {
     let names = db.tree_names();
     let mut dropped = false;

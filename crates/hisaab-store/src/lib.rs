@@ -38,8 +38,9 @@
 //! # Layout
 //! The entries (each with its scope for read access) and the stored hashes in append-only
 //! files, `hisaab-entries`, `hisaab-entry-ends` and `hisaab-hashes`, each byte written once;
-//! beside them one sled tree per kind of record, keyed big-endian: `by_event`,
-//! `by_statement`, `by_kpi`, `checkpoints` (size → note with cosignatures), `snapshots`
+//! the index from event hash and statement id to seq in sorted runs under `hisaab-index`;
+//! beside them one sled tree per kind of record, keyed big-endian:
+//! `by_kpi`, `checkpoints` (size → note with cosignatures), `snapshots`
 //! (size → checksum ‖ the ids of the model snapshot's chunks), `chunks` (id → chunk, each
 //! stored once), `meta`, `openings`; and the file `hisaab-mark` (size, root, checksum).
 //!
@@ -54,6 +55,7 @@ mod config;
 mod db;
 mod error;
 mod files;
+mod index;
 mod layout;
 mod mark;
 mod openings;

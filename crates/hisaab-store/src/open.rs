@@ -30,7 +30,7 @@
 use std::path::Path;
 
 use hisaab_log::chain::ChainVerifier;
-use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
+use hisaab_log::merkle::{self, stored_hash_count, stored_hash_index, stored_hashes_for_leaf};
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
 use hisaab_model::Ledger;
@@ -38,9 +38,10 @@ use hisaab_model::Ledger;
 use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
+use crate::index::{event_key, statement_key};
 use crate::layout::{
-    decode_u64, drop_sled_entries, is_earlier_layout, merkle_corruption, move_out_of_sled,
-    parse_entry, Trees, Writes, FORMAT, FORMAT_KEY,
+    decode_u64, drop_sled_entries, is_earlier_layout, is_index_in_sled, mark_current_layout,
+    merkle_corruption, move_out_of_sled, statement_id, Trees, Writes, FORMAT, FORMAT_KEY,
 };
 use crate::replay::{
     load_snapshot, replay, replay_trusted, replay_trusted_checked, Loaded, Replay,
@@ -70,11 +71,15 @@ pub(crate) fn recover(
         .get(FORMAT_KEY)
         .map_err(StoreError::sled("reading the format marker"))?;
     let mark = crate::mark::read(dir);
-    // A store of the earlier layout has its entries moved out of sled first; one moved by an
-    // open that stopped before it dropped sled's copy has it dropped now.
+    // A store of the earliest layout has its entries moved out of sled first; one whose index
+    // was in sled has it dropped (the entries are indexed again below); one moved by an open
+    // that stopped before it dropped sled's copy has it dropped now.
     let mut scopes_indexed = 0;
     let format = if is_earlier_layout(format.as_deref()) {
         scopes_indexed = move_out_of_sled(trees)?;
+        Some(FORMAT.into())
+    } else if is_index_in_sled(format.as_deref()) {
+        mark_current_layout(trees)?;
         Some(FORMAT.into())
     } else {
         if format.as_deref() == Some(FORMAT) {
@@ -145,7 +150,7 @@ pub(crate) fn recover(
     }
     if entries > size || hashes > wanted_hashes {
         report.truncated_entries = entries - size;
-        truncate_tail(trees, size, entries)?;
+        truncate_tail(trees, size)?;
     }
 
     // 4. The root from the stored hashes.
@@ -158,6 +163,11 @@ pub(crate) fn recover(
         }
         .into());
     }
+
+    // The index: the runs up to the log's size, the entries after them read again.
+    let indexed = trees.index.settle(size)?;
+    report.index_entries_read = index_from_entries(trees, indexed, size)?;
+    report.index_runs_discarded = trees.index_runs_discarded;
 
     // 5 and 6. The tail, and the model from the nearest snapshot.
     // A snapshot that shows this store wrote it (tagged under the log key, or sealed under the
@@ -181,17 +191,11 @@ pub(crate) fn recover(
     // Entries between the snapshot and the tail are tied to the signed root by their stored
     // hashes, so they are read on the trusted path, in one pass from their stored bytes: each
     // one's leaf hash against its stored one, the chain and form as the model applies them,
-    // the stored hashes it wrote and its index records (its statement id read alone).
-    replay_trusted_checked(
-        trees,
-        &mut ledger,
-        signatures_from,
-        |seq, event_hash, bytes| {
-            verify_stored_hashes_of(trees, seq, event_hash)?;
-            let id = statement_id(seq, bytes)?;
-            verify_index_records_of(trees, seq, event_hash, id)
-        },
-    )?;
+    // and the stored hashes it wrote. (Their index records are in checksummed runs, or were
+    // just read again from them; the tail's are checked below.)
+    replay_trusted_checked(trees, &mut ledger, signatures_from, |seq, event_hash, _| {
+        verify_stored_hashes_of(trees, seq, event_hash)
+    })?;
     // The tail goes through every rule again, its links checked from the entry before it.
     let tail_from = ledger.size().min(signatures_from).max(check_from);
     let mut tail = TailCheck::new(trees, tail_from, signatures_from, genesis.event_hash())?;
@@ -257,29 +261,6 @@ fn check_newest_snapshot(
     )?;
     trees.apply(&writes)?;
     Ok((replayed, earlier, refused.saturating_add(1)))
-}
-
-/// The statement id in the leaf bytes of entry `seq`, read alone (the rest skipped).
-fn statement_id(seq: u64, bytes: &[u8]) -> Result<&str, StoreError> {
-    #[derive(serde::Deserialize)]
-    struct Leaf<'a> {
-        #[serde(borrow)]
-        statement: Statement<'a>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Statement<'a> {
-        #[serde(borrow)]
-        id: &'a str,
-    }
-    match serde_json::from_slice::<Leaf<'_>>(bytes) {
-        Ok(leaf) => Ok(leaf.statement.id),
-        // Bytes whose leaf hash is the stored one read this way; anything else says what is
-        // wrong through the full parse.
-        Err(_) => Err(match parse_entry(seq, bytes) {
-            Err(error) => error,
-            Ok(_) => Corruption::BadRecord { tree: "entries" }.into(),
-        }),
-    }
 }
 
 /// Checks entries in order from a starting seq: links (and, from `signatures_from` on, the
@@ -378,23 +359,26 @@ pub(crate) fn verify_index_records(trees: &Trees, sealed: &SealedEntry) -> Resul
 }
 
 /// [`verify_index_records`] of entry `seq` with event hash `event_hash` and statement id `id`.
+/// Entries the index does not hold yet (after a crash, until open reads them again) pass.
 fn verify_index_records_of(
     trees: &Trees,
     seq: u64,
     event_hash: hisaab_log::Hash,
     id: &str,
 ) -> Result<(), StoreError> {
-    let by_event = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?;
-    if by_event != Some(seq) {
+    if seq >= trees.index.indexed_to() {
+        return Ok(());
+    }
+    if !trees.index.holds(event_key(&event_hash), seq)? {
         return Err(Corruption::Index {
-            index: "by_event",
+            index: "event hash",
             seq,
         }
         .into());
     }
-    if Trees::index_seq(&trees.by_statement, "by_statement", id.as_bytes())? != Some(seq) {
+    if !trees.index.holds(statement_key(id), seq)? {
         return Err(Corruption::Index {
-            index: "by_statement",
+            index: "statement id",
             seq,
         }
         .into());
@@ -402,53 +386,58 @@ fn verify_index_records_of(
     Ok(())
 }
 
-/// Removes the index records and snapshots of entries `size..entries` in one transaction,
-/// then cuts the entry files back to `size` entries and their stored hashes.
-fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreError> {
+/// Indexes entries `from..to` from the entry files, a run's worth at a time, and answers how
+/// many it read. An entry whose bytes are damaged (they fail their stored leaf hash, or cannot
+/// be read) is indexed by its event hash alone, the stored one: the store still opens and
+/// serves the others, and reading it or `verify_full` names it.
+fn index_from_entries(trees: &Trees, from: u64, to: u64) -> Result<u64, StoreError> {
+    let mut block: Vec<(hisaab_log::Hash, Option<String>)> = Vec::new();
+    let mut first = from;
+    let mut next = from;
+    while next < to {
+        for item in trees.entries(next, to) {
+            let Ok(stored) = item.as_ref() else { break };
+            if stored.seq != next {
+                break;
+            }
+            let hash = merkle::leaf_hash(&stored.leaf);
+            let id = match trees.check_leaf(next, hash) {
+                Ok(()) => Some(statement_id(next, &stored.leaf)?.to_owned()),
+                Err(_) => None,
+            };
+            block.push((trees.stored_hash(stored_hash_index(0, next))?, id));
+            next += 1;
+            if block.len() as u64 == trees.index.run_entries() {
+                add_to_index(trees, first, &block)?;
+                first = next;
+                block.clear();
+            }
+        }
+        if next < to {
+            // Entry `next` cannot be read: its stored hash is its event hash.
+            block.push((trees.stored_hash(stored_hash_index(0, next))?, None));
+            next += 1;
+        }
+    }
+    add_to_index(trees, first, &block)?;
+    Ok(to - from)
+}
+
+fn add_to_index(
+    trees: &Trees,
+    first: u64,
+    block: &[(hisaab_log::Hash, Option<String>)],
+) -> Result<(), StoreError> {
+    trees
+        .index
+        .add(first, block.iter().map(|(hash, id)| (*hash, id.as_deref())))
+}
+
+/// Removes the KPI index records and snapshots of entries past `size` in one transaction,
+/// then cuts the entry files back to `size` entries and their stored hashes. (The event-hash
+/// and statement-id index never holds them: its entries are added after their commit.)
+fn truncate_tail(trees: &Trees, size: u64) -> Result<(), StoreError> {
     let mut writes = Writes::default();
-    let mut unreadable = false;
-    for seq in size..entries {
-        // A torn batch's bytes may be anything (a crash can leave one file's pages and not
-        // another's): what cannot be read is found by its index records' values below.
-        let Ok(Some(bytes)) = trees.entry_bytes(seq) else {
-            unreadable = true;
-            continue;
-        };
-        match parse_entry(seq, &bytes) {
-            Ok(sealed) => {
-                remove_if_points_at(
-                    trees,
-                    &trees.by_event,
-                    sealed.event_hash().as_bytes(),
-                    seq,
-                    &mut writes.by_event,
-                )?;
-                let id = sealed.entry().statement.id.as_str().as_bytes();
-                remove_if_points_at(
-                    trees,
-                    &trees.by_statement,
-                    id,
-                    seq,
-                    &mut writes.by_statement,
-                )?;
-            }
-            Err(_) => unreadable = true,
-        }
-    }
-    if unreadable {
-        // Index records of an unreadable torn entry can only be found by their value.
-        for (tree, batch) in [
-            (&trees.by_event, &mut writes.by_event),
-            (&trees.by_statement, &mut writes.by_statement),
-        ] {
-            for item in tree.iter() {
-                let (key, value) = item.map_err(StoreError::sled("scanning an index"))?;
-                if decode_u64(&value).is_some_and(|seq| seq >= size) {
-                    batch.remove(key);
-                }
-            }
-        }
-    }
     // A `by_kpi` key ends in its entry's seq; the pair it names may have been found through a
     // reference (an evaluation's submission), so the keys are found by their seq.
     for item in trees.by_kpi.iter() {
@@ -474,22 +463,6 @@ fn truncate_tail(trees: &Trees, size: u64, entries: u64) -> Result<(), StoreErro
     crate::chunks::release(trees, &removed, &[], &mut writes.chunks)?;
     trees.apply(&writes)?;
     trees.flush()?;
-    // The files last: until the index records are gone, a retry finds the entries they name.
+    // The files last: until the KPI records are gone, a retry finds the entries they name.
     trees.files.truncate(size, stored_hash_count(size))
-}
-
-fn remove_if_points_at(
-    _trees: &Trees,
-    tree: &sled::Tree,
-    key: &[u8],
-    seq: u64,
-    batch: &mut sled::Batch,
-) -> Result<(), StoreError> {
-    let value = tree
-        .get(key)
-        .map_err(StoreError::sled("reading an index"))?;
-    if value.as_deref().and_then(decode_u64) == Some(seq) {
-        batch.remove(key);
-    }
-    Ok(())
 }

@@ -8,7 +8,7 @@ use hisaab_model::view::Scope;
 use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, BatchHashes, Trees};
+use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, BatchHashes};
 use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;
@@ -207,27 +207,16 @@ impl Store {
     /// The entry whose event hash is `event_hash`, if it is in the log.
     ///
     /// # Errors
-    /// As [`Store::entry`], and [`Corruption::Index`] when the index points at another entry.
+    /// As [`Store::entry`], and [`Corruption::IndexRun`] when an index block read fails its
+    /// checksum.
     pub fn entry_by_event_hash(
         &self,
         event_hash: &Hash,
     ) -> Result<Option<SealedEntry>, StoreError> {
-        let trees = &self.shared()?.trees;
-        let Some(seq) = Trees::index_seq(&trees.by_event, "by_event", event_hash.as_bytes())?
-        else {
-            return Ok(None);
-        };
-        let Some(sealed) = self.entry(seq)? else {
-            return Ok(None);
-        };
-        if sealed.event_hash() != *event_hash {
-            return Err(Corruption::Index {
-                index: "by_event",
-                seq,
-            }
-            .into());
+        match self.shared()?.trees.seq_of_event(event_hash)? {
+            Some(seq) => self.entry(seq),
+            None => Ok(None),
         }
-        Ok(Some(sealed))
     }
 
     /// The entry holding the statement `id`, if it is in the log.
@@ -238,23 +227,10 @@ impl Store {
         &self,
         id: &StatementId,
     ) -> Result<Option<SealedEntry>, StoreError> {
-        let trees = &self.shared()?.trees;
-        let Some(seq) =
-            Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?
-        else {
-            return Ok(None);
-        };
-        let Some(sealed) = self.entry(seq)? else {
-            return Ok(None);
-        };
-        if sealed.entry().statement.id != *id {
-            return Err(Corruption::Index {
-                index: "by_statement",
-                seq,
-            }
-            .into());
+        match self.shared()?.trees.seq_of_statement(id.as_str())? {
+            Some(seq) => self.entry(seq),
+            None => Ok(None),
         }
-        Ok(Some(sealed))
     }
 
     /// Up to `limit` (at most [`ENTRIES_LIMIT_MAX`]) entries from `start`, each checked

@@ -41,7 +41,7 @@ pub(crate) struct StoreHistory<'a> {
     pub(crate) trees: &'a Trees,
     pub(crate) pending: Option<PendingView<'a>>,
     pub(crate) limit: u64,
-    /// An id the caller has just found in neither `pending` nor the `by_statement` index, so
+    /// An id the caller has just found in neither `pending` nor the statement-id index, so
     /// that asking for it again costs no second index read.
     pub(crate) known_absent: Option<&'a StatementId>,
 }
@@ -56,12 +56,10 @@ impl History for StoreHistory<'_> {
                 return Ok(Some(seq));
             }
         }
-        let seq = Trees::index_seq(
-            &self.trees.by_statement,
-            "by_statement",
-            id.as_str().as_bytes(),
-        )
-        .map_err(history_error)?;
+        let seq = self
+            .trees
+            .seq_of_statement(id.as_str())
+            .map_err(history_error)?;
         // The index also holds later entries when an older state is being replayed.
         Ok(seq.filter(|&seq| seq < self.limit))
     }

@@ -56,6 +56,12 @@ pub struct OpenReport {
     /// Entries whose scope for read access was computed on open: those of a store of the
     /// earlier layout, whose entries this open moved out of sled (once, then 0).
     pub scopes_indexed: u64,
+    /// Entries read from the entry files to index their event hash and statement id: those
+    /// after the last index run (at most about a run's worth after a crash; the whole log
+    /// for a store whose index was in sled, or after a damaged run).
+    pub index_entries_read: u64,
+    /// Index runs found damaged and deleted (their entries then read again).
+    pub index_runs_discarded: u64,
 }
 
 /// The high-water mark as `open` found it (see [`OpenReport::mark`]).

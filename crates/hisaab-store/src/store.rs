@@ -166,7 +166,7 @@ impl Open {
             });
         }
         let config = reopen.config.clone();
-        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite)?
+        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite, &config)?
             .with_master_key(reopen.master.clone())?;
         let recovered = crate::open::recover(&trees, dir, &reopen.log_key, &config)?;
         let upper = UpperHashes::load(&trees.files, recovered.committed.size)?;
@@ -289,7 +289,7 @@ impl Store {
         let log_vkey = checked_log_vkey(origin, &body.log_key, &log_key)?;
         let canonical = genesis.canonical_bytes().map_err(StoreError::Format)?;
 
-        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite)?;
+        let trees = Trees::open(open_db(dir, &config)?, dir, Access::ReadWrite, &config)?;
         let existing = trees
             .meta
             .get(crate::layout::FORMAT_KEY)
@@ -304,6 +304,7 @@ impl Store {
         // Entries in the files of a directory without a store are those of a creation whose
         // first batch never committed (they are synced before it): no receipt was given.
         trees.files.truncate(0, 0)?;
+        trees.index.settle(0)?;
         let reopen = Reopen {
             dir: dir.to_owned(),
             log_key: log_key.clone(),

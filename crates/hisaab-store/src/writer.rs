@@ -14,7 +14,7 @@ use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
-use crate::layout::{batch_key, BatchHashes, Trees, Writes, FORMAT, FORMAT_KEY};
+use crate::layout::{batch_key, BatchHashes, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
@@ -401,7 +401,7 @@ impl Writer {
         let trees = &self.shared.trees;
         let target = match pending.entries.iter().find(|e| e.event_hash() == hash) {
             Some(entry) => entry.clone(),
-            None => match Trees::index_seq(&trees.by_event, "by_event", hash.as_bytes())? {
+            None => match trees.seq_of_event(&hash)? {
                 Some(seq) => trees.read_entry(seq, pending.start)?,
                 None => return Ok(false),
             },
@@ -424,7 +424,7 @@ impl Writer {
         let trees = &self.shared.trees;
         let seq = match pending.by_id.get(id) {
             Some(&seq) => Some(seq),
-            None => Trees::index_seq(&trees.by_statement, "by_statement", id.as_str().as_bytes())?,
+            None => trees.seq_of_statement(id.as_str())?,
         };
         let Some(seq) = seq else {
             return Ok(IdLookup::Absent);
@@ -481,12 +481,6 @@ impl Writer {
         for (sealed, subject) in pending.entries.iter().zip(&pending.subjects) {
             let seq = sealed.entry().seq;
             let seq_key = seq.to_be_bytes();
-            writes
-                .by_event
-                .insert(sealed.event_hash().as_bytes(), &seq_key);
-            writes
-                .by_statement
-                .insert(sealed.entry().statement.id.as_str().as_bytes(), &seq_key);
             if let Some((operator, kpi)) = subject
                 .as_ref()
                 .filter(|(o, k)| !o.contains('\0') && !k.contains('\0'))
@@ -557,6 +551,16 @@ impl Writer {
         shared.trees.apply(&writes)?;
         shared.trees.flush()?;
         shared.upper.extend(pending.start, &pending.hashes);
+        // Indexed once committed, so that no index run ever holds an entry open cuts off.
+        shared.trees.index.add(
+            pending.start,
+            pending.entries.iter().map(|sealed| {
+                (
+                    sealed.event_hash(),
+                    Some(sealed.entry().statement.id.as_str()),
+                )
+            }),
+        )?;
         shared
             .marker
             .lock()

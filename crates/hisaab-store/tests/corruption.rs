@@ -1,5 +1,5 @@
-//! Corruption: flipped bytes in entries, stored hashes, checkpoints, indexes, snapshots, the
-//! entry files and sled's own files; truncation; overwritten entries. Each is found on open or
+//! Corruption: flipped bytes in entries, stored hashes, checkpoints, index runs, snapshots,
+//! the entry files and sled's own files; truncation; overwritten entries. Each is found on open or
 //! by `verify_full`, naming the seq where it is knowable.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,10 +10,12 @@ use std::path::Path;
 use hisaab_log::merkle::stored_hash_index;
 use hisaab_store::{Corruption, MarkStatus, StoreConfig, StoreError};
 
-/// A short tail check, so that damage below the tail is left to `verify_full`.
+/// A short tail check, so that damage below the tail is left to `verify_full`, and index runs
+/// of 4 entries, so that the index is on disk.
 fn config() -> StoreConfig {
     StoreConfig {
         tail_check_entries: 4,
+        index_run_entries: 4,
         ..common::config()
     }
 }
@@ -44,12 +46,6 @@ fn entry_range(dir: &Path, seq: u64) -> std::ops::Range<usize> {
 /// The stored bytes of entry `seq`.
 fn entry_bytes(dir: &Path, seq: u64) -> Vec<u8> {
     std::fs::read(dir.join(ENTRIES)).unwrap()[entry_range(dir, seq)].to_vec()
-}
-
-/// The statement id of entry `seq`.
-fn statement_id(dir: &Path, seq: u64) -> String {
-    let entry: serde_json::Value = serde_json::from_slice(&entry_bytes(dir, seq)).unwrap();
-    entry["statement"]["id"].as_str().unwrap().to_owned()
 }
 
 /// Replaces the first `from` in entry `seq` with `to`, of the same length, in place.
@@ -245,61 +241,78 @@ fn a_checkpoint_that_does_not_verify_is_refused_on_open() {
     assert!(matches!(c, Corruption::Checkpoint { .. }), "{c}");
 }
 
+/// The index's run files, largest first.
+fn index_runs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut runs: Vec<_> = std::fs::read_dir(dir.join("hisaab-index"))
+        .unwrap()
+        .map(|item| item.unwrap().path())
+        .collect();
+    runs.sort_by_key(|path| std::cmp::Reverse(std::fs::metadata(path).unwrap().len()));
+    runs
+}
+
+/// Flips the low bit of byte `at` of `path` (from its end when `at` is negative).
+fn flip_byte(path: &Path, at: i64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = if at < 0 { bytes.len() as i64 + at } else { at };
+    bytes[usize::try_from(at).unwrap()] ^= 1;
+    std::fs::write(path, bytes).unwrap();
+}
+
 #[test]
-fn a_wrong_index_record_is_found_by_verify_full() {
+fn a_damaged_block_of_an_index_run_is_named_and_indexed_again_on_open() {
     let dir = build();
-    let id = statement_id(dir.path(), 5);
-    tamper(dir.path(), |db| {
-        db.open_tree("by_statement")
-            .unwrap()
-            .insert(id.as_bytes(), &6u64.to_be_bytes())
-            .unwrap();
-    });
-    let store = common::open(dir.path(), config()).unwrap();
-    let c = corruption(store.verify_full());
+    let run = index_runs(dir.path()).remove(0);
+    // A record's byte: its block fails its checksum.
+    flip_byte(&run, 3);
+    let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
     assert!(
-        matches!(
-            c,
-            Corruption::Index {
-                index: "by_statement",
-                seq: 5
-            }
-        ),
+        matches!(&c, Corruption::IndexRun { path, reason } if *path == run && reason.contains("block")),
         "{c}"
     );
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().index_runs_discarded, 1);
+    assert!(
+        store.open_report().index_entries_read >= 8,
+        "{:?}",
+        store.open_report()
+    );
+    store.verify_full().unwrap();
+    common::assert_found_by_event_hash_and_statement_id(&store, 21);
+    // Damage while the store is open is named where a block is read.
+    let run = index_runs(dir.path()).remove(0);
+    flip_byte(&run, 3);
+    let c = corruption(store.verify_full());
+    assert!(
+        matches!(&c, Corruption::IndexRun { path, .. } if *path == run),
+        "{c}"
+    );
+}
+
+#[test]
+fn a_damaged_footer_of_an_index_run_is_named_by_the_audit_and_indexed_again_on_open() {
+    let dir = build();
+    let run = index_runs(dir.path()).remove(0);
+    // A byte of its fences, checksums or filter, which its footer's checksum covers.
+    flip_byte(&run, -60);
+    let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
+    assert!(
+        matches!(&c, Corruption::IndexRun { path, reason } if *path == run && reason.contains("checksum")),
+        "{c}"
+    );
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().index_runs_discarded, 1);
+    assert!(store.open_report().index_entries_read >= 8);
+    store.verify_full().unwrap();
 }
 
 #[test]
 fn open_checks_the_entries_it_reads_on_the_trusted_path() {
     // Snapshots every 8 and a tail of 4: open reads entries 16..17 on the trusted path (from
     // the stored bytes in one pass) and 17..21 through every rule. The trusted ones still have
-    // their leaf hash, stored hashes and index records checked.
+    // their leaf hash and stored hashes checked.
     let dir = build();
-    let id = statement_id(dir.path(), 16);
-    tamper(dir.path(), |db| {
-        db.open_tree("by_statement")
-            .unwrap()
-            .insert(id.as_bytes(), &15u64.to_be_bytes())
-            .unwrap();
-    });
-    let c = corruption(common::open(dir.path(), config()));
-    assert!(
-        matches!(
-            c,
-            Corruption::Index {
-                index: "by_statement",
-                seq: 16
-            }
-        ),
-        "{c}"
-    );
-    tamper(dir.path(), |db| {
-        db.open_tree("by_statement")
-            .unwrap()
-            .insert(id.as_bytes(), &16u64.to_be_bytes())
-            .unwrap();
-    });
-    common::open(dir.path(), config()).unwrap();
+    common::open(dir.path(), config()).unwrap().close().unwrap();
     edit_entry(dir.path(), 16, "\"seq\":16", "\"seq\":61");
     let c = corruption(common::open(dir.path(), config()));
     assert!(

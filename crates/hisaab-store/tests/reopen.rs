@@ -184,3 +184,56 @@ fn a_store_of_the_earlier_layout_has_its_entries_moved_out_of_sled_on_open() {
     drop(db);
     hisaab_store::audit_dir(dir.path(), &config).unwrap();
 }
+
+#[test]
+fn a_store_whose_index_was_in_sled_is_indexed_again_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = hisaab_store::StoreConfig {
+        index_run_entries: 8,
+        ..common::config()
+    };
+    let (store, _) = common::create(dir.path(), config.clone());
+    common::fill(&store, 1, 36);
+    let checkpoint = store.latest_checkpoint();
+    store.close().unwrap();
+    drop(store);
+    common::into_the_layout_with_its_index_in_sled(dir.path());
+
+    // The audit reads it as it is: the index is not there to check.
+    hisaab_store::audit_dir(dir.path(), &config).unwrap();
+
+    let store = common::open(dir.path(), config.clone()).unwrap();
+    assert_eq!(store.latest_checkpoint(), checkpoint);
+    assert_eq!(store.open_report().index_entries_read, 37);
+    common::assert_found_by_event_hash_and_statement_id(&store, 37);
+    common::fill(&store, 2, 3);
+    store.verify_full().unwrap();
+    store.close().unwrap();
+    drop(store);
+    let db = common::sled_db(dir.path());
+    assert!(
+        !db.tree_names()
+            .iter()
+            .any(|n| [&b"by_event"[..], b"by_statement"].contains(&&n[..])),
+        "the sled index trees are gone"
+    );
+    assert_eq!(
+        db.open_tree("meta")
+            .unwrap()
+            .get("format")
+            .unwrap()
+            .as_deref(),
+        Some(&b"hisaab-store/3"[..])
+    );
+    drop(db);
+    // Reopened, it reads only the entries after its last run.
+    let store = common::open(dir.path(), config.clone()).unwrap();
+    assert!(
+        store.open_report().index_entries_read < 8,
+        "{:?}",
+        store.open_report()
+    );
+    store.close().unwrap();
+    drop(store);
+    hisaab_store::audit_dir(dir.path(), &config).unwrap();
+}

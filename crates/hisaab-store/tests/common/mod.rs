@@ -216,11 +216,37 @@ pub fn tamper_file(dir: &Path, name: &str, change: impl FnOnce(&mut Vec<u8>)) {
     std::fs::write(&path, bytes).unwrap();
 }
 
+/// Rewrites a closed store into the layout whose event-hash and statement-id index was the
+/// sled trees `by_event` (event hash → seq) and `by_statement` (statement id → seq), format
+/// `hisaab-store/2`, without the index runs.
+pub fn into_the_layout_with_its_index_in_sled(dir: &Path) {
+    let db = sled_db(dir);
+    let by_event = db.open_tree("by_event").unwrap();
+    let by_statement = db.open_tree("by_statement").unwrap();
+    for (seq, (leaf, _)) in stored_entries(dir).iter().enumerate() {
+        let key = (seq as u64).to_be_bytes();
+        let entry: serde_json::Value = serde_json::from_slice(leaf).unwrap();
+        let id = entry["statement"]["id"].as_str().unwrap();
+        by_event
+            .insert(hisaab_log::merkle::leaf_hash(leaf).as_bytes(), &key)
+            .unwrap();
+        by_statement.insert(id.as_bytes(), &key).unwrap();
+    }
+    db.open_tree("meta")
+        .unwrap()
+        .insert("format", "hisaab-store/2")
+        .unwrap();
+    db.flush().unwrap();
+    drop((by_event, by_statement, db));
+    std::fs::remove_dir_all(dir.join("hisaab-index")).unwrap();
+}
+
 /// Puts a closed store back into the earlier layout, `hisaab-store/1`: its entries, stored
 /// hashes and (with `scopes`) scopes as the sled trees `entries` (seq, u64 BE → leaf bytes),
 /// `hashes` (stored-hash index, u64 BE → 32 bytes) and `scopes` (seq → scope), and no entry
 /// files. Without `scopes`, a store written before the scope index existed.
 pub fn into_the_earlier_layout(dir: &Path, scopes: bool) {
+    into_the_layout_with_its_index_in_sled(dir);
     let entries = stored_entries(dir);
     let hashes = std::fs::read(dir.join(HASHES_FILE)).unwrap();
     let db = sled_db(dir);
@@ -245,5 +271,18 @@ pub fn into_the_earlier_layout(dir: &Path, scopes: bool) {
     drop(db);
     for name in [ENTRIES_FILE, ENDS_FILE, HASHES_FILE] {
         std::fs::remove_file(dir.join(name)).unwrap();
+    }
+}
+
+/// Every entry `0..size` is found by its event hash and by its statement id.
+pub fn assert_found_by_event_hash_and_statement_id(store: &Store, size: u64) {
+    for seq in 0..size {
+        let entry = store.entry(seq).unwrap().unwrap();
+        let found = store.entry_by_event_hash(&entry.event_hash()).unwrap();
+        assert_eq!(found.map(|e| e.entry().seq), Some(seq));
+        let found = store
+            .entry_by_statement_id(&entry.entry().statement.id)
+            .unwrap();
+        assert_eq!(found.map(|e| e.entry().seq), Some(seq));
     }
 }
