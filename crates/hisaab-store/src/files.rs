@@ -153,6 +153,11 @@ impl LogFiles {
             })
     }
 
+    /// The three files' bytes on disk.
+    pub(crate) fn bytes(&self) -> Result<u64, StoreError> {
+        Ok(self.len(&self.entries)? + self.len(&self.ends)? + self.len(&self.hashes)?)
+    }
+
     /// How many entries the files hold (more than the log's size while a torn batch is there).
     pub(crate) fn entry_count(&self) -> u64 {
         self.lock().entries

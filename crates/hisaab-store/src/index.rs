@@ -199,6 +199,11 @@ impl EntryIndex {
         self.run_entries
     }
 
+    /// The runs' bytes on disk.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.runs().iter().map(|run| run.bytes).sum()
+    }
+
     /// The entries the index holds: `0..indexed_to()`.
     pub(crate) fn indexed_to(&self) -> u64 {
         self.recent().to
@@ -394,6 +399,8 @@ struct Run {
     to: u64,
     path: PathBuf,
     file: File,
+    /// The file's length.
+    bytes: u64,
     records: u64,
     fences: Vec<u64>,
     checksums: Vec<u32>,
@@ -458,6 +465,7 @@ impl Run {
             to,
             path: path.to_owned(),
             file,
+            bytes: length,
             records,
             fences: fences
                 .chunks_exact(8)

@@ -437,15 +437,16 @@ impl Store {
             .collect()
     }
 
-    /// The bytes sled uses on disk.
+    /// The bytes the store uses on disk: sled's files, the entry files and the index runs.
     ///
     /// # Errors
     /// Storage errors.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.shared()?
-            .trees
+        let trees = &self.shared()?.trees;
+        let sled = trees
             .db
             .size_on_disk()
-            .map_err(StoreError::sled("measuring the disk use"))
+            .map_err(StoreError::sled("measuring the disk use"))?;
+        Ok(sled + trees.files.bytes()? + trees.index.bytes())
     }
 }
