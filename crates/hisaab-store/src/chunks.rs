@@ -254,14 +254,15 @@ impl Chunked {
         Ok(hisaab_model::snapshot_is_current(&first))
     }
 
-    /// Its model bytes, each chunk checked against its id and the whole against the digest;
-    /// `None` when a chunk is missing or damaged, or a sealed one cannot be opened (no master
-    /// key, or another one).
+    /// Its model bytes, checked whole against the digest (a chunk in the clear is not
+    /// hashed alone as well: the digest covers every byte of it; a sealed one is opened, and
+    /// so authenticated, alone); `None` when a chunk is missing or damaged, or a sealed one
+    /// cannot be opened (no master key, or another one).
     ///
     /// The chunks are read in the order of their ids, which is the tree's, in one range scan:
     /// each of sled's leaves is then loaded once, where reading them in the snapshot's own
     /// order (random ids) loaded about one leaf per chunk, far more than its page cache keeps
-    /// at 10^6 entries. Each chunk is checked (or opened) as it is read, then put in its place.
+    /// at 10^6 entries. Each chunk is opened (when sealed) as it is read, then put in its place.
     pub(crate) fn assemble(
         &self,
         trees: &Trees,
@@ -288,17 +289,34 @@ impl Chunked {
     }
 }
 
-/// The chunks `ids` names, in its order, read in the order of the ids in one range scan and
-/// each checked against its id (or opened with `keys`); `None` when one is missing or does not
-/// check.
+/// A chunk as read: sled's bytes as they are, or a sealed one opened.
+#[derive(Clone)]
+enum Piece {
+    Stored(sled::IVec),
+    Opened(Zeroizing<Vec<u8>>),
+}
+
+impl std::ops::Deref for Piece {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Piece::Stored(bytes) => bytes,
+            Piece::Opened(bytes) => bytes,
+        }
+    }
+}
+
+/// The chunks `ids` names, in its order, read in the order of the ids in one range scan (each
+/// sealed one opened with `keys`); `None` when one is missing or does not open.
 fn read_in_order(
     trees: &Trees,
     ids: &[Hash],
     keys: Option<&crate::openings::ChunkKeys>,
-) -> Result<Option<Vec<Zeroizing<Vec<u8>>>>, StoreError> {
+) -> Result<Option<Vec<Piece>>, StoreError> {
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_unstable_by_key(|&index| ids[index]);
-    let mut chunks = vec![Zeroizing::new(Vec::new()); ids.len()];
+    let mut chunks = vec![Piece::Stored(sled::IVec::default()); ids.len()];
     let (Some(&first), Some(&last)) = (order.first(), order.last()) else {
         return Ok(Some(chunks));
     };
@@ -322,11 +340,10 @@ fn read_in_order(
         };
         let chunk = match keys {
             Some(keys) => match keys.open_chunk(id, &stored) {
-                Some(chunk) => chunk,
+                Some(chunk) => Piece::Opened(chunk),
                 None => return Ok(None),
             },
-            None if Hash::sha256(&stored) == *id => Zeroizing::new(stored.to_vec()),
-            None => return Ok(None),
+            None => Piece::Stored(stored),
         };
         // A chunk named more than once (repeated bytes) is read once.
         while let Some(&again) = wanted.next_if(|&&next| ids[next] == *id) {
