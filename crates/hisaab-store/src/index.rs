@@ -90,6 +90,19 @@ pub(crate) struct EntryIndex {
     recent: Mutex<Recent>,
     /// Held by whoever adds entries or writes runs (the sequencer, or `open`).
     writing: Mutex<()>,
+    /// The thread that merges runs, once the store runs ([`EntryIndex::start_merging`]);
+    /// until then (while `open` indexes entries again) runs are merged as they are written.
+    merger: Mutex<Option<Merger>>,
+    /// Set to stop the merger, which gives up a merge under way (its partial file is removed
+    /// on the next open).
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+/// The merging thread and what wakes it.
+#[derive(Debug)]
+struct Merger {
+    wake: std::sync::mpsc::Sender<()>,
+    handle: std::thread::JoinHandle<()>,
 }
 
 /// The entries `from..to` that no run holds yet.
@@ -178,6 +191,8 @@ impl EntryIndex {
                     seqs: HashMap::new(),
                 }),
                 writing: Mutex::new(()),
+                merger: Mutex::new(None),
+                stopping: std::sync::atomic::AtomicBool::new(false),
             },
             opened,
         ))
@@ -268,14 +283,82 @@ impl EntryIndex {
                 tracing::warn!(%error, "writing an index run failed; tried again later");
                 return Ok(());
             }
-            while let Some(pair) = merge_due(&self.runs()) {
-                if let Err(error) = self.merge(pair) {
+            let merger = self.merger.lock().unwrap_or_else(PoisonError::into_inner);
+            match merger.as_ref() {
+                Some(merger) => {
+                    let _sent = merger.wake.send(());
+                }
+                None => {
+                    drop(merger);
+                    self.merge_all_due();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges runs until none are due (or the merger is told to stop); a merge that fails
+    /// leaves the runs as they were.
+    fn merge_all_due(&self) {
+        loop {
+            match self.merge_next() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
                     tracing::warn!(%error, "merging index runs failed; left as they were");
                     break;
                 }
             }
         }
-        Ok(())
+    }
+
+    /// Starts the thread that merges runs off the sequencer's path (a merge at 10^6 entries
+    /// rewrites tens of megabytes), and has it merge what is due now.
+    pub(crate) fn start_merging(index: &Arc<EntryIndex>) {
+        if index.access != Access::ReadWrite {
+            return;
+        }
+        let mut merger = index.merger.lock().unwrap_or_else(PoisonError::into_inner);
+        if merger.is_some() {
+            return;
+        }
+        let (wake, woken) = std::sync::mpsc::channel::<()>();
+        let weak = Arc::downgrade(index);
+        let spawned = std::thread::Builder::new()
+            .name("hisaab-index".into())
+            .spawn(move || {
+                while woken.recv().is_ok() {
+                    match weak.upgrade() {
+                        Some(index) => index.merge_all_due(),
+                        None => return,
+                    }
+                }
+            });
+        if let Ok(handle) = spawned {
+            let _sent = wake.send(());
+            *merger = Some(Merger { wake, handle });
+        }
+    }
+
+    /// Stops the merging thread, giving up a merge under way, and waits for it.
+    pub(crate) fn stop_merging(&self) {
+        let merger = self
+            .merger
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(Merger { wake, handle }) = merger {
+            self.stopping
+                .store(true, std::sync::atomic::Ordering::Release);
+            drop(wake);
+            let _joined = handle.join();
+            self.stopping
+                .store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Writes the entries in memory as a run and lets go of them.
@@ -309,9 +392,13 @@ impl EntryIndex {
         Ok(())
     }
 
-    /// Merges the two runs at `pair` and `pair + 1` into one.
-    fn merge(&self, pair: usize) -> Result<(), StoreError> {
+    /// Merges the next pair of runs due ([`merge_due`]) into one; `false` when none is due, or
+    /// the merger is stopping.
+    fn merge_next(&self) -> Result<bool, StoreError> {
         let runs = self.runs();
+        let Some(pair) = merge_due(&runs) else {
+            return Ok(false);
+        };
         let (older, newer) = (&runs[pair], &runs[pair + 1]);
         let mut writer = RunWriter::new(&self.dir, older.from, newer.to)?;
         let mut left = older.records().peekable();
@@ -334,6 +421,9 @@ impl EntryIndex {
                 let (key, seq) = record?;
                 writer.push(key, seq)?;
             }
+            if self.is_stopping() {
+                return Ok(false);
+            }
         }
         let merged = Arc::new(writer.finish()?);
         {
@@ -343,12 +433,13 @@ impl EntryIndex {
                 .position(|run| Arc::ptr_eq(run, older))
                 .filter(|&at| list.get(at + 1).is_some_and(|run| Arc::ptr_eq(run, newer)));
             let Some(at) = at else {
-                return Ok(());
+                return Ok(false);
             };
             list.splice(at..at + 2, [merged]);
         }
         remove(&older.path)?;
-        remove(&newer.path)
+        remove(&newer.path)?;
+        Ok(true)
     }
 
     /// The seqs whose key is `key`, in memory and in the runs, below `indexed_to()`.
@@ -786,6 +877,28 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(files, index.runs().len());
+    }
+
+    #[test]
+    fn the_merging_thread_keeps_runs_few_while_entries_are_added_and_stops_when_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        let index = Arc::new(index);
+        EntryIndex::start_merging(&index);
+        for batch in 0..200 {
+            add_all(&index, batch * 5, batch * 5 + 5);
+        }
+        // Every key is found while merges run beside the adds, and once they are done.
+        assert_finds_all(&index, 1000);
+        index.stop_merging();
+        index.merge_all_due();
+        assert!(index.runs().len() <= 8, "{}", index.runs().len());
+        assert_finds_all(&index, 1000);
+        // Stopped, it merges as it writes; started again, it merges in the background.
+        EntryIndex::start_merging(&index);
+        add_all(&index, 1000, 1100);
+        index.stop_merging();
+        assert_finds_all(&index, 1100);
     }
 
     #[test]

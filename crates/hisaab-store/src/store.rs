@@ -153,6 +153,7 @@ impl Open {
         if let Some(handle) = snapshots {
             let _joined = handle.join();
         }
+        self.shared.trees.index.stop_merging();
     }
 }
 
@@ -205,6 +206,7 @@ impl Open {
         let handle = std::thread::Builder::new()
             .name("hisaab-sequencer".into())
             .spawn(move || writer.run(receiver));
+        crate::index::EntryIndex::start_merging(&shared.trees.index);
         let permits = Arc::new(Semaphore::new(shared.config.queue_entries_max.max(1)));
         let (sender, writer) = match handle {
             Ok(handle) => (Some(sender), Some(handle)),
