@@ -133,8 +133,34 @@ fn key_bytes_from_base64(text: &str) -> Result<[u8; 32], FormatError> {
         })
 }
 
-/// SPEC §1's checks of a public key, giving its decompressed point.
+/// How many checked keys a thread keeps ([`checked_point`]); past that it starts over.
+const KEYS_KEPT: usize = 4096;
+
+/// SPEC §1's checks of a public key, giving its decompressed point. A ledger's entries are
+/// signed by a few keys, and decompressing one and compressing it again (two field inversions)
+/// cost about as much as a third of the signature check, so each thread keeps the points it
+/// checked, by their bytes: the same bytes always give the same point and verdict.
 fn checked_point(bytes: &[u8; 32]) -> Result<VerifyingKey, FormatError> {
+    thread_local! {
+        static CHECKED: std::cell::RefCell<std::collections::HashMap<[u8; 32], VerifyingKey>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(key) = CHECKED.with(|kept| kept.borrow().get(bytes).copied()) {
+        return Ok(key);
+    }
+    let key = check_point(bytes)?;
+    CHECKED.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if kept.len() >= KEYS_KEPT {
+            kept.clear();
+        }
+        kept.insert(*bytes, key);
+    });
+    Ok(key)
+}
+
+/// [`checked_point`], computed.
+fn check_point(bytes: &[u8; 32]) -> Result<VerifyingKey, FormatError> {
     let key = VerifyingKey::from_bytes(bytes).map_err(|_| FormatError::PublicKey {
         reason: "not a point on the curve",
     })?;

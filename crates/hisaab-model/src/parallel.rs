@@ -2,21 +2,23 @@
 //! per-entry work that needs no state (parsing, canonical form, strict signature checks), and
 //! one consumer thread folds the results into the state in the order they were read.
 //!
-//! Memory is bounded: each worker holds at most [`QUEUE_BATCHES`] batches waiting and
-//! [`QUEUE_BATCHES`] batches done, of [`BATCH_LEN`] items each, whatever the input's length.
-//! The order is kept by construction: batch `k` goes to worker `k mod n`, each worker answers
-//! its batches in order, and the consumer takes batch `k` from worker `k mod n`.
+//! The workers take batches from one shared queue, whichever is free first, so that a worker
+//! the scheduler sets aside (on two cores the reader and the consumer share them with the
+//! workers) holds up no other; the consumer puts the batches back in order. Memory is
+//! bounded: at most [`WINDOW_BATCHES`] batches of [`BATCH_LEN`] items are read and not yet
+//! consumed, whatever the input's length.
 
+use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 
 /// Items per batch handed to a worker.
 pub(crate) const BATCH_LEN: usize = 256;
-/// Batches that may wait in each worker's queue, and batches done that may wait for the
-/// consumer.
-const QUEUE_BATCHES: usize = 2;
+/// Batches read and not yet consumed, per worker.
+const WINDOW_BATCHES: usize = 8;
 /// The most worker threads, whatever the machine.
 const WORKERS_MAX: usize = 16;
 
@@ -30,7 +32,11 @@ fn workers() -> usize {
 
 /// The results, in order, as the consumer sees them.
 pub(crate) struct Ordered<Out> {
-    done: Vec<Receiver<Vec<Out>>>,
+    done: Receiver<(usize, Vec<Out>)>,
+    /// Batches done ahead of the one the consumer waits for.
+    ahead: BTreeMap<usize, Vec<Out>>,
+    /// One token per batch read and not yet consumed: taken back as a batch is consumed.
+    window: Receiver<()>,
     next_batch: usize,
     current: std::vec::IntoIter<Out>,
 }
@@ -43,10 +49,15 @@ impl<Out> Iterator for Ordered<Out> {
             if let Some(out) = self.current.next() {
                 return Some(out);
             }
-            let count = self.done.len();
-            let worker = self.done.get(self.next_batch.checked_rem(count)?)?;
-            // A worker that hung up has no more batches, and neither has anyone after it.
-            let batch = worker.recv().ok()?;
+            let batch = loop {
+                if let Some(batch) = self.ahead.remove(&self.next_batch) {
+                    break batch;
+                }
+                // Every worker hung up: no more batches.
+                let (index, batch) = self.done.recv().ok()?;
+                self.ahead.insert(index, batch);
+            };
+            let _token = self.window.recv();
             self.next_batch = self.next_batch.wrapping_add(1);
             self.current = batch.into_iter();
         }
@@ -68,28 +79,32 @@ where
 {
     let count = workers();
     let stopped = AtomicBool::new(false);
+    let (jobs, job_queue) = sync_channel::<(usize, Vec<In>)>(count);
+    let job_queue = Mutex::new(job_queue);
+    let (done_tx, done) = sync_channel::<(usize, Vec<Out>)>(count);
+    let (tokens, window) = sync_channel::<()>(count * WINDOW_BATCHES);
     thread::scope(|scope| {
-        let mut jobs: Vec<SyncSender<Vec<In>>> = Vec::with_capacity(count);
-        let mut done = Vec::with_capacity(count);
         for _ in 0..count {
-            let (job_tx, job_rx) = sync_channel::<Vec<In>>(QUEUE_BATCHES);
-            let (done_tx, done_rx) = sync_channel::<Vec<Out>>(QUEUE_BATCHES);
-            jobs.push(job_tx);
-            done.push(done_rx);
-            let work = &work;
-            scope.spawn(move || {
-                for batch in job_rx {
-                    let out: Vec<Out> = batch.into_iter().map(work).collect();
-                    if done_tx.send(out).is_err() {
-                        break;
-                    }
+            let (work, job_queue, done_tx) = (&work, &job_queue, done_tx.clone());
+            scope.spawn(move || loop {
+                let job = job_queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .recv();
+                let Ok((index, batch)) = job else { break };
+                let out: Vec<Out> = batch.into_iter().map(work).collect();
+                if done_tx.send((index, out)).is_err() {
+                    break;
                 }
             });
         }
+        drop(done_tx);
         let stopped = &stopped;
         let consumer = scope.spawn(move || {
             let mut ordered = Ordered {
                 done,
+                ahead: BTreeMap::new(),
+                window,
                 next_batch: 0,
                 current: Vec::new().into_iter(),
             };
@@ -100,12 +115,11 @@ where
 
         let mut batch: Vec<In> = Vec::with_capacity(BATCH_LEN);
         let mut next_batch = 0usize;
+        // A batch goes out once the window has room for it; the consumer's end closes both.
         let send = |batch: Vec<In>, next_batch: &mut usize| -> bool {
-            let Some(worker) = jobs.get(*next_batch % count) else {
-                return false;
-            };
+            let index = *next_batch;
             *next_batch = next_batch.wrapping_add(1);
-            worker.send(batch).is_ok()
+            tokens.send(()).is_ok() && jobs.send((index, batch)).is_ok()
         };
         let mut open = true;
         produce(&mut |item| {
@@ -125,6 +139,7 @@ where
         }
         // Hanging up ends the workers, and through them the consumer's input.
         drop(jobs);
+        drop(tokens);
         match consumer.join() {
             Ok(result) => result,
             // The consumer's panic is a bug; carry it to the caller as it is.

@@ -1197,13 +1197,14 @@ pub fn verify_sub_state<R: BufRead>(
 }
 
 fn verified_bundle(summary: BundleSummary, ledger: &Ledger) -> VerifiedBundle {
+    let state = ledger.state(None);
     VerifiedBundle {
         size: summary.checkpoint.size,
         root: summary.checkpoint.root,
         ledger_id: summary.ledger_id,
         origin: summary.checkpoint.origin,
-        state: ledger.state(None),
-        resolution_digest: ledger.resolution_digest(),
+        resolution_digest: ledger.resolution_digest_of(&state),
+        state,
         replayed: ledger.size(),
         withheld: summary.withheld,
     }
