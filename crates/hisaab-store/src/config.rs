@@ -50,8 +50,8 @@ pub struct StoreConfig {
     /// about this many entries again to index them.
     pub index_run_entries: u64,
     /// Whether a store created with this configuration compresses what sled writes (zstd):
-    /// the indexes and snapshots, not the entry files. At 10^4 entries its data directory is
-    /// 1.7× the bundle instead of 2.5×, and durable appends about two thirds as fast
+    /// the snapshots, the KPI index and the checkpoints, not the entry files or the index
+    /// runs. At 10^4 entries its data directory is 1.3× the bundle instead of 1.4×
     /// (docs/PERFORMANCE.md). A store keeps the setting it was created with whatever this
     /// says, since sled opens a database only with that setting.
     pub compression: bool,
