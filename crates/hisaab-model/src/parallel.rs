@@ -30,9 +30,12 @@ fn workers() -> usize {
         .clamp(1, WORKERS_MAX)
 }
 
+/// A batch's results, or `None` when the work panicked on it.
+type Done<Out> = (usize, Option<Vec<Out>>);
+
 /// The results, in order, as the consumer sees them.
 pub(crate) struct Ordered<Out> {
-    done: Receiver<(usize, Vec<Out>)>,
+    done: Receiver<Done<Out>>,
     /// Batches done ahead of the one the consumer waits for.
     ahead: BTreeMap<usize, Vec<Out>>,
     /// One token per batch read and not yet consumed: taken back as a batch is consumed.
@@ -53,9 +56,10 @@ impl<Out> Iterator for Ordered<Out> {
                 if let Some(batch) = self.ahead.remove(&self.next_batch) {
                     break batch;
                 }
-                // Every worker hung up: no more batches.
+                // Every worker hung up: no more batches. A batch the work panicked on ends
+                // the results too (the panic is carried to the caller of `ordered_map`).
                 let (index, batch) = self.done.recv().ok()?;
-                self.ahead.insert(index, batch);
+                self.ahead.insert(index, batch?);
             };
             let _token = self.window.recv();
             self.next_batch = self.next_batch.wrapping_add(1);
@@ -81,20 +85,40 @@ where
     let stopped = AtomicBool::new(false);
     let (jobs, job_queue) = sync_channel::<(usize, Vec<In>)>(count);
     let job_queue = Mutex::new(job_queue);
-    let (done_tx, done) = sync_channel::<(usize, Vec<Out>)>(count);
+    let (done_tx, done) = sync_channel::<Done<Out>>(count);
+    let panicked: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
     let (tokens, window) = sync_channel::<()>(count * WINDOW_BATCHES);
     thread::scope(|scope| {
         for _ in 0..count {
             let (work, job_queue, done_tx) = (&work, &job_queue, done_tx.clone());
-            scope.spawn(move || loop {
-                let job = job_queue
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .recv();
-                let Ok((index, batch)) = job else { break };
-                let out: Vec<Out> = batch.into_iter().map(work).collect();
-                if done_tx.send((index, out)).is_err() {
-                    break;
+            let panicked = &panicked;
+            scope.spawn(move || {
+                let mut consumed = true;
+                loop {
+                    let job = job_queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok((index, batch)) = job else { break };
+                    // Once the consumer has stopped, the batches still queued are taken and
+                    // dropped, so that the producer never waits on a full queue for ever.
+                    if !consumed {
+                        continue;
+                    }
+                    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        batch.into_iter().map(work).collect::<Vec<Out>>()
+                    }));
+                    let out = match out {
+                        Ok(out) => Some(out),
+                        Err(panic) => {
+                            panicked
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .get_or_insert(panic);
+                            None
+                        }
+                    };
+                    consumed = done_tx.send((index, out)).is_ok();
                 }
             });
         }
@@ -140,9 +164,17 @@ where
         // Hanging up ends the workers, and through them the consumer's input.
         drop(jobs);
         drop(tokens);
-        match consumer.join() {
+        let result = consumer.join();
+        // A panic of the work or of the consumer is a bug; carry it to the caller as it is.
+        if let Some(panic) = panicked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            std::panic::resume_unwind(panic);
+        }
+        match result {
             Ok(result) => result,
-            // The consumer's panic is a bug; carry it to the caller as it is.
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
@@ -186,6 +218,50 @@ mod tests {
         );
         assert_eq!(first, Some(0));
         assert!(produced < 1_000_000);
+    }
+
+    #[test]
+    fn a_consumer_that_stops_with_full_queues_ends_the_map() {
+        // A consumer slower than the workers lets every queue fill, then stops: the
+        // producer, blocked on a full queue, must still be let go.
+        for wanted in [0, 3] {
+            let taken = ordered_map(
+                |emit| {
+                    for i in 0..BATCH_LEN * 64 {
+                        if !emit(i) {
+                            break;
+                        }
+                    }
+                },
+                |i| i,
+                |ordered| {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    ordered.take(wanted).count()
+                },
+            );
+            assert_eq!(taken, wanted);
+        }
+    }
+
+    #[test]
+    fn a_panic_of_the_work_reaches_the_caller() {
+        let result = std::panic::catch_unwind(|| {
+            ordered_map(
+                |emit| {
+                    for i in 0..BATCH_LEN * 64 {
+                        if !emit(i) {
+                            break;
+                        }
+                    }
+                },
+                |i: usize| {
+                    assert!(i != BATCH_LEN * 3 + 5, "the work's own panic");
+                    i
+                },
+                |ordered| ordered.count(),
+            )
+        });
+        assert!(result.is_err());
     }
 
     #[test]

@@ -27,7 +27,8 @@ use crate::store::Store;
 
 /// Verifies the ledger in `dir` end to end with nothing but its own files and the log's
 /// public key, which the genesis names: the latest checkpoint's signature under genesis
-/// `log_key`, the high-water mark, every entry's stored hashes and index records, the root
+/// `log_key`, the high-water mark, every entry's stored hashes and index records (those the
+/// index runs hold: the entries after the last run are indexed again by the next open), the root
 /// from the stored hashes and from the entries, and every entry through the model's full
 /// verification (chain, strict signatures, SPEC §4). It writes nothing of its own and does not
 /// repair anything; a directory that a running server holds cannot be opened.
@@ -183,7 +184,8 @@ impl Store {
 
 /// The full check behind [`audit_dir`] and `Store::verify_full`, in one pass over the
 /// entries: `note` must verify under `log_key`; its root must be the stored hashes' root; and
-/// every entry below its size must have its stored hashes and index records and pass the
+/// every entry below its size must have its stored hashes and (where the index holds it) its
+/// index records, and pass the
 /// model's full verification, whose root must be the checkpoint's.
 pub(crate) fn verify_trees(
     trees: &Trees,

@@ -21,10 +21,10 @@
 //! leaves, and sled appends every change of a leaf to its log and rewrites leaves and segments:
 //! at 10^5 entries its files held 99 MB for 13 MB of live records. A run is written once
 //! (to a temporary name, synced, renamed), and two runs of like size are merged into one, so a
-//! log of `n` entries has O(log n) runs and a lookup reads at most one 4 KiB block of those
-//! whose filter lets the key through. A run is checked whole when it is opened (its footer's
-//! checksum over the fences, block checksums and filter, and every block against its own),
-//! and every block a lookup reads is checked again.
+//! log of `n` entries has O(log n) runs and a lookup reads one 4 KiB block (two when a key's
+//! records begin a block) of those whose filter lets the key through. A run is checked whole
+//! when it is opened (its footer's checksum over the fences, block checksums and filter, and
+//! every block against its own), and every block a lookup reads is checked again.
 //!
 //! The index is derived from the entries: what the runs do not cover is read again from the
 //! entry files on open (after a crash, the entries since the last run; a run that is damaged,
@@ -155,7 +155,10 @@ impl EntryIndex {
                 Err(StoreError::Corrupt(Corruption::IndexRun { .. }))
                     if access == Access::ReadWrite =>
                 {
-                    tracing::warn!(run = %path.display(), "a damaged index run is read again from the entries");
+                    tracing::warn!(
+                        run = %path.display(),
+                        "a damaged index run is read again from the entries"
+                    );
                     opened.discarded += 1;
                     leftovers.push(path);
                 }
@@ -248,7 +251,8 @@ impl EntryIndex {
 
     /// Adds entries `first..` with their event hash and statement id (`None` for an entry
     /// whose bytes are damaged: it keeps only its event hash, which the stored hashes give),
-    /// which must follow the index's end, then writes a run when enough have gathered and merges runs of like size.
+    /// which must follow the index's end, then writes a run when enough have gathered and has
+    /// runs of like size merged.
     /// Writing a run is not the entries' durability (they are in the entry files): one that
     /// fails is tried again with the next entries, and a merge that fails leaves the runs as
     /// they were.
@@ -413,7 +417,8 @@ impl EntryIndex {
                         right.next()
                     }
                 }
-                // An error is taken as it comes, and ends the merge.
+                // An error ends the merge when it is taken (one in the newer run, once the
+                // older run's records before it are written).
                 (Some(_), _) => left.next(),
                 (None, Some(_)) => right.next(),
             };
@@ -433,6 +438,8 @@ impl EntryIndex {
                 .position(|run| Arc::ptr_eq(run, older))
                 .filter(|&at| list.get(at + 1).is_some_and(|run| Arc::ptr_eq(run, newer)));
             let Some(at) = at else {
+                drop(list);
+                remove(&merged.path)?;
                 return Ok(false);
             };
             list.splice(at..at + 2, [merged]);
@@ -529,8 +536,14 @@ impl Run {
                 "it holds another number of records than its entries have keys",
             ));
         }
+        if words != bloom_words(to - from) {
+            return Err(damaged("its filter is not the size its entries give"));
+        }
         let blocks = records.div_ceil(BLOCK_RECORDS as u64);
-        let meta_bytes = blocks * 12 + words * 8;
+        let meta_bytes = blocks
+            .checked_mul(12)
+            .and_then(|bytes| bytes.checked_add(words.checked_mul(8)?))
+            .ok_or_else(|| damaged("too large"))?;
         let expected = records
             .checked_mul(RECORD_BYTES as u64)
             .and_then(|bytes| bytes.checked_add(meta_bytes))
@@ -684,8 +697,7 @@ impl RunWriter {
             .truncate(true)
             .open(&temporary)
             .map_err(io("creating an index run"))?;
-        let keys = (to - from).saturating_mul(KEYS_PER_ENTRY);
-        let words = usize::try_from(keys.saturating_mul(BLOOM_BITS_PER_KEY).div_ceil(64).max(1))
+        let words = usize::try_from(bloom_words(to - from))
             .map_err(|_| io("sizing an index run")(std::io::Error::other("too large")))?;
         Ok(RunWriter {
             from,
@@ -773,6 +785,16 @@ impl RunWriter {
         sync_dir(&self.dir)?;
         Run::open(&path, (self.from, self.to))
     }
+}
+
+/// The filter's 64-bit words for a run of `entries` entries: [`BLOOM_BITS_PER_KEY`] bits for
+/// each of their keys, at least one word.
+fn bloom_words(entries: u64) -> u64 {
+    entries
+        .saturating_mul(KEYS_PER_ENTRY)
+        .saturating_mul(BLOOM_BITS_PER_KEY)
+        .div_ceil(64)
+        .max(1)
 }
 
 /// The filter's bits for `key`: double hashing over the key's own bits (a hash already).
@@ -899,6 +921,44 @@ mod tests {
         add_all(&index, 1000, 1100);
         index.stop_merging();
         assert_finds_all(&index, 1100);
+    }
+
+    #[test]
+    fn a_run_whose_footer_is_rewritten_consistently_but_wrongly_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        add_all(&index, 0, 4);
+        let path = index.runs()[0].path.clone();
+        drop(index);
+        // A filter of no words (or of too many), its length and checksum made to agree: a
+        // lookup would divide by zero, so the run is refused when opened.
+        let bytes = std::fs::read(&path).unwrap();
+        let footer_at = bytes.len() - FOOTER_BYTES;
+        let words_at = footer_at + 24;
+        let words = u64::from_be_bytes(bytes[words_at..words_at + 8].try_into().unwrap());
+        for forged in [0, u64::MAX / 8] {
+            let meta_start = 8 * RECORD_BYTES; // 8 records: one block
+            let mut meta = bytes[meta_start..meta_start + 12].to_vec(); // its fence and checksum
+            meta.extend(std::iter::repeat_n(
+                0u8,
+                usize::try_from(forged.min(words)).unwrap() * 8,
+            ));
+            let mut footer = bytes[footer_at..footer_at + 24].to_vec();
+            footer.extend_from_slice(&forged.to_be_bytes());
+            let crc = crc32fast::hash(&[meta.as_slice(), footer.as_slice()].concat());
+            let mut forged_file = bytes[..meta_start].to_vec();
+            forged_file.extend_from_slice(&meta);
+            forged_file.extend_from_slice(&footer);
+            forged_file.extend_from_slice(&crc.to_be_bytes());
+            forged_file.extend_from_slice(&[0; 4]);
+            forged_file.extend_from_slice(MAGIC);
+            std::fs::write(&path, forged_file).unwrap();
+            let error = Run::open(&path, (0, 4)).unwrap_err();
+            assert!(
+                matches!(error, StoreError::Corrupt(Corruption::IndexRun { .. })),
+                "{error}"
+            );
+        }
     }
 
     #[test]

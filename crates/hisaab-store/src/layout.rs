@@ -329,23 +329,24 @@ impl Trees {
     }
 
     /// The seq of the entry whose event hash is `hash`, among those indexed: each candidate
-    /// of its key read and its hash compared.
+    /// of its key compared by its stored leaf hash (so that an entry whose bytes are damaged
+    /// is still found, and reading it names the damage).
     pub(crate) fn seq_of_event(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
         for seq in self.index.candidates(event_key(hash))? {
-            if let Some(stored) = self.files.entry(seq)? {
-                if leaf_hash(&stored.leaf) == *hash {
-                    return Ok(Some(seq));
-                }
+            if self.stored_hash(stored_hash_index(0, seq))? == *hash {
+                return Ok(Some(seq));
             }
         }
         Ok(None)
     }
 
     /// The seq of the entry holding statement `id`, among those indexed: each candidate of
-    /// its key read and its id compared.
+    /// its key read, checked against its stored leaf hash (damage is named, not taken for
+    /// another id), and its id compared.
     pub(crate) fn seq_of_statement(&self, id: &str) -> Result<Option<u64>, StoreError> {
         for seq in self.index.candidates(statement_key(id))? {
             if let Some(stored) = self.files.entry(seq)? {
+                self.check_leaf(seq, leaf_hash(&stored.leaf))?;
                 if statement_id(seq, &stored.leaf)? == id {
                     return Ok(Some(seq));
                 }

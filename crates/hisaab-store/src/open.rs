@@ -6,23 +6,28 @@
 //! 3. entries and stored hashes reach exactly the checkpoint's size (more: a torn batch, see
 //!    below; fewer: corruption at the first missing seq or stored hash);
 //! 4. the root recomputed from `O(log n)` stored hashes is the checkpoint's root;
-//! 5. every entry after the snapshot, and at least the last `tail_check_entries`: chain links,
-//!    leaf hash and the stored hashes it wrote, index records;
-//! 6. the model resumes from the newest snapshot that checks out (checksum, chunks, digest,
-//!    size, last event hash); one that cannot show this store wrote it (a tag under the log
-//!    key, or sealed under the master key) is also checked against the one before it by
-//!    replaying the entries between them, and passed over if it holds another state;
-//! 7. the model replays the entries after the snapshot: the last `tail_check_entries` with
+//! 5. the event-hash and statement-id index: its runs up to the checkpoint's size (each
+//!    checked whole as it is opened), the entries after them read again from the files;
+//! 6. every entry after the snapshot, and at least the last `tail_check_entries`: chain links,
+//!    leaf hash and the stored hashes it wrote; the last `tail_check_entries` also their index
+//!    records;
+//! 7. the model resumes from the newest snapshot that checks out (record checksum, the digest
+//!    of its chunks put together, size, last event hash); one that cannot show this store
+//!    wrote it (a tag under the log key, or sealed under the master key) is also checked
+//!    against the one before it by replaying the entries between them, and passed over if it
+//!    holds another state;
+//! 8. the model replays the entries after the snapshot: the last `tail_check_entries` with
 //!    their signatures and every rule of SPEC §4, the ones before as trusted (their stored
 //!    hashes already tie them to the signed root).
 //!
 //! # Torn batches
 //! A batch's entries and stored hashes are appended to their files and synced first; then its
-//! index records and signed checkpoint are one sled transaction (a snapshot is written after
-//! it, in one of its own), and sled recovers a transaction whole or not at all (its batch
-//! manifest). A crash between the two leaves the files ahead of sled's latest checkpoint: a
-//! batch whose flush never returned, so no receipt was given for it. `open` removes it (the
-//! index records and snapshots past the checkpoint, should any be there, then the files' tail)
+//! KPI index records and signed checkpoint are one sled transaction (a snapshot is written
+//! after it, in one of its own), and sled recovers a transaction whole or not at all (its batch
+//! manifest); the batch is added to the index by hash only after that. A crash between the two
+//! leaves the files ahead of sled's latest checkpoint: a batch whose flush never returned, so
+//! no receipt was given for it. `open` removes it (the KPI records and snapshots past the
+//! checkpoint, should any be there, then the files' tail)
 //! and reports how many entries it cut off. The high-water mark is checked before: a store
 //! whose sled lost committed batches is refused, not cut back to what sled kept. Anything
 //! *missing* below the checkpoint's size is corruption, never repaired.
@@ -79,6 +84,9 @@ pub(crate) fn recover(
         scopes_indexed = move_out_of_sled(trees)?;
         Some(FORMAT.into())
     } else if is_index_in_sled(format.as_deref()) {
+        // Runs left beside it (by a later version, before it was opened by an earlier one)
+        // are not trusted: everything is indexed again.
+        trees.index.settle(0)?;
         mark_current_layout(trees)?;
         Some(FORMAT.into())
     } else {

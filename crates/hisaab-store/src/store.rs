@@ -196,6 +196,7 @@ impl Open {
 
     /// Starts the snapshot thread and the sequencer thread over `shared`.
     fn start(shared: Arc<Shared>, writer: Writer) -> Open {
+        crate::index::EntryIndex::start_merging(&shared.trees.index);
         let (writer, snapshots) = match crate::snapshot::spawn(Arc::clone(&shared)) {
             Some((to_snapshots, handle)) => {
                 (writer.with_snapshot_thread(to_snapshots), Some(handle))
@@ -206,7 +207,6 @@ impl Open {
         let handle = std::thread::Builder::new()
             .name("hisaab-sequencer".into())
             .spawn(move || writer.run(receiver));
-        crate::index::EntryIndex::start_merging(&shared.trees.index);
         let permits = Arc::new(Semaphore::new(shared.config.queue_entries_max.max(1)));
         let (sender, writer) = match handle {
             Ok(handle) => (Some(sender), Some(handle)),

@@ -102,6 +102,10 @@ fn an_unparseable_tail_entry_is_refused_on_open_naming_its_seq() {
 #[test]
 fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
     let dir = build();
+    let bytes = entry_bytes(dir.path(), 5);
+    let event_hash = hisaab_log::merkle::leaf_hash(&bytes);
+    let entry: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let id = hisaab_log::StatementId::try_new(entry["statement"]["id"].as_str().unwrap()).unwrap();
     edit_entry(dir.path(), 5, "Operator", "Operatos");
     let store = common::open(dir.path(), config()).unwrap();
     let c = corruption(store.entry(5));
@@ -109,6 +113,16 @@ fn a_flipped_byte_in_an_old_entry_is_found_by_reads_and_verify_full() {
         matches!(c, Corruption::LeafHashMismatch { seq: 5, .. }),
         "{c}"
     );
+    // Looked up by its event hash or statement id, it is named too, not taken as absent.
+    for c in [
+        corruption(store.entry_by_event_hash(&event_hash)),
+        corruption(store.entry_by_statement_id(&id)),
+    ] {
+        assert!(
+            matches!(c, Corruption::LeafHashMismatch { seq: 5, .. }),
+            "{c}"
+        );
+    }
     let c = corruption(store.verify_full());
     assert_eq!(c.seq(), Some(5), "{c}");
     // A state that ends with it (no later entry's link to catch it) is refused, naming it:
