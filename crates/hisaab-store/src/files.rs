@@ -87,6 +87,19 @@ struct Written {
     hashes: u64,
 }
 
+impl Written {
+    /// The error of `what` asking for a place past the files' end.
+    fn passed_by(&self, what: &'static str, asked: &str) -> StoreError {
+        StoreError::Io {
+            what,
+            source: std::io::Error::other(format!(
+                "{asked} is past the files' end ({} entries, {} hashes)",
+                self.entries, self.hashes
+            )),
+        }
+    }
+}
+
 impl LogFiles {
     /// Opens the files of the store in `dir`. What is written is read from their lengths
     /// (whole records only); `open` then cuts them back to the latest checkpoint.
@@ -270,16 +283,7 @@ impl LogFiles {
         let count = usize::try_from(to - from).map_err(|_| too_large())?;
         let mut raw = vec![0u8; count.saturating_mul(END_BYTES)];
         read_exact_at(&self.ends, &mut raw, from.saturating_mul(END_STRIDE))?;
-        Ok(raw
-            .chunks_exact(END_BYTES)
-            .map(|pair| {
-                let (leaf, record) = pair.split_at(8);
-                (
-                    u64::from_be_bytes(leaf.try_into().unwrap_or_default()),
-                    u64::from_be_bytes(record.try_into().unwrap_or_default()),
-                )
-            })
-            .collect())
+        Ok(u64_pairs(&raw).collect())
     }
 
     /// Stored hash `index`; `None` beyond what the file holds.
@@ -310,13 +314,10 @@ impl LogFiles {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
         if first > written.entries || first_hash > written.hashes {
-            return Err(StoreError::Io {
-                what: "appending to the entry files",
-                source: std::io::Error::other(format!(
-                    "a batch from seq {first} (stored hash {first_hash}) past the files' end ({} entries, {} hashes)",
-                    written.entries, written.hashes
-                )),
-            });
+            return Err(written.passed_by(
+                "appending to the entry files",
+                &format!("a batch from seq {first} (stored hash {first_hash})"),
+            ));
         }
         let start = if first == written.entries {
             written.bytes
@@ -377,13 +378,10 @@ impl LogFiles {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
         if entries > written.entries || hashes > written.hashes {
-            return Err(StoreError::Io {
-                what: "cutting the entry files back",
-                source: std::io::Error::other(format!(
-                    "a cut to {entries} entries and {hashes} stored hashes is past the files' end ({} entries, {} hashes)",
-                    written.entries, written.hashes
-                )),
-            });
+            return Err(written.passed_by(
+                "cutting the entry files back",
+                &format!("a cut to {entries} entries and {hashes} stored hashes"),
+            ));
         }
         let bytes = match entries.checked_sub(1) {
             None => 0,
@@ -470,6 +468,20 @@ fn checksum(seq: u64, scope: &[u8]) -> [u8; 4] {
     hasher.update(&seq.to_be_bytes());
     hasher.update(scope);
     hasher.finalize().to_be_bytes()
+}
+
+/// A big-endian u64 of exactly 8 bytes.
+pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
+    let array: [u8; 8] = bytes.try_into().ok()?;
+    Some(u64::from_be_bytes(array))
+}
+
+/// `bytes` read as back-to-back pairs of big-endian u64s (a trailing part pair is left out).
+pub(crate) fn u64_pairs(bytes: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
+    bytes.chunks_exact(16).filter_map(|pair| {
+        let (first, second) = pair.split_at(8);
+        Some((decode_u64(first)?, decode_u64(second)?))
+    })
 }
 
 /// Makes the directory's entries (the files' names) durable.

@@ -35,13 +35,14 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use hisaab_log::Hash;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Corruption, StoreError};
-use crate::files::{positioned, sync_dir, Access};
+use crate::files::{decode_u64, positioned, sync_dir, u64_pairs, Access};
 
 /// The index's name in errors.
 pub(crate) const INDEX_NAME: &str = "event hash and statement id";
@@ -61,9 +62,7 @@ const STATEMENT_DOMAIN: &[u8] = b"hisaab statement id\0";
 
 /// The key of an event hash.
 pub(crate) fn event_key(hash: &Hash) -> u64 {
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&hash.as_bytes()[..8]);
-    u64::from_be_bytes(first)
+    first_u64(hash.as_bytes())
 }
 
 /// The key of a statement id.
@@ -72,9 +71,12 @@ pub(crate) fn statement_key(id: &str) -> u64 {
         .chain_update(STATEMENT_DOMAIN)
         .chain_update(id.as_bytes())
         .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    first_u64(&digest)
+}
+
+/// The first 8 bytes of a 32-byte digest, big-endian.
+fn first_u64(digest: &[u8]) -> u64 {
+    digest.get(..8).and_then(decode_u64).unwrap_or_default()
 }
 
 /// The index of one store.
@@ -95,7 +97,9 @@ pub(crate) struct EntryIndex {
     merger: Mutex<Option<Merger>>,
     /// Set to stop the merger, which gives up a merge under way (its partial file is removed
     /// on the next open).
-    stopping: std::sync::atomic::AtomicBool,
+    stopping: AtomicBool,
+    /// Runs found damaged when opened (opened for writing: deleted, their entries read again).
+    discarded: u64,
 }
 
 /// The merging thread and what wakes it.
@@ -113,11 +117,15 @@ struct Recent {
     seqs: HashMap<u64, Vec<u64>>,
 }
 
-/// What opening the runs found and left aside.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Opened {
-    /// Runs found damaged (opened for writing: deleted, their entries read again).
-    pub(crate) discarded: u64,
+impl Recent {
+    /// None yet, after the runs' end `covered`.
+    fn after(covered: u64) -> Self {
+        Recent {
+            from: covered,
+            to: covered,
+            seqs: HashMap::new(),
+        }
+    }
 }
 
 impl EntryIndex {
@@ -127,13 +135,9 @@ impl EntryIndex {
     ///
     /// # Errors
     /// Opened [`Access::ReadOnly`], a damaged run is [`Corruption::IndexRun`]; an I/O error.
-    pub(crate) fn open(
-        dir: &Path,
-        access: Access,
-        run_entries: u64,
-    ) -> Result<(Self, Opened), StoreError> {
+    pub(crate) fn open(dir: &Path, access: Access, run_entries: u64) -> Result<Self, StoreError> {
         let dir = dir.join(INDEX_DIR);
-        let mut opened = Opened::default();
+        let mut discarded = 0;
         if access == Access::ReadWrite {
             std::fs::create_dir_all(&dir).map_err(io("creating the index directory"))?;
         }
@@ -159,7 +163,7 @@ impl EntryIndex {
                         run = %path.display(),
                         "a damaged index run is read again from the entries"
                     );
-                    opened.discarded += 1;
+                    discarded += 1;
                     leftovers.push(path);
                 }
                 Err(error) => return Err(error),
@@ -182,23 +186,17 @@ impl EntryIndex {
                 remove(&path)?;
             }
         }
-        Ok((
-            EntryIndex {
-                dir,
-                access,
-                run_entries: run_entries.max(1),
-                runs: RwLock::new(runs),
-                recent: Mutex::new(Recent {
-                    from: covered,
-                    to: covered,
-                    seqs: HashMap::new(),
-                }),
-                writing: Mutex::new(()),
-                merger: Mutex::new(None),
-                stopping: std::sync::atomic::AtomicBool::new(false),
-            },
-            opened,
-        ))
+        Ok(EntryIndex {
+            dir,
+            access,
+            run_entries: run_entries.max(1),
+            runs: RwLock::new(runs),
+            recent: Mutex::new(Recent::after(covered)),
+            writing: Mutex::new(()),
+            merger: Mutex::new(None),
+            stopping: AtomicBool::new(false),
+            discarded,
+        })
     }
 
     fn recent(&self) -> std::sync::MutexGuard<'_, Recent> {
@@ -210,6 +208,12 @@ impl EntryIndex {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Runs found damaged when opened (opened for writing, deleted and their entries indexed
+    /// again).
+    pub(crate) fn discarded(&self) -> u64 {
+        self.discarded
     }
 
     /// The entries kept in memory before they are written as a run.
@@ -241,11 +245,7 @@ impl EntryIndex {
             }
         }
         let covered = runs.last().map_or(0, |run| run.to);
-        *self.recent() = Recent {
-            from: covered,
-            to: covered,
-            seqs: HashMap::new(),
-        };
+        *self.recent() = Recent::after(covered);
         Ok(covered)
     }
 
@@ -352,17 +352,15 @@ impl EntryIndex {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(Merger { wake, handle }) = merger {
-            self.stopping
-                .store(true, std::sync::atomic::Ordering::Release);
+            self.stopping.store(true, Ordering::Release);
             drop(wake);
             let _joined = handle.join();
-            self.stopping
-                .store(false, std::sync::atomic::Ordering::Release);
+            self.stopping.store(false, Ordering::Release);
         }
     }
 
     fn is_stopping(&self) -> bool {
-        self.stopping.load(std::sync::atomic::Ordering::Acquire)
+        self.stopping.load(Ordering::Acquire)
     }
 
     /// Writes the entries in memory as a run and lets go of them.
@@ -526,7 +524,7 @@ impl Run {
         if &footer[40..] != MAGIC {
             return Err(damaged("its footer does not end in the run's marker"));
         }
-        let field = |at: usize| u64::from_be_bytes(footer[at..at + 8].try_into().unwrap_or([0; 8]));
+        let field = |at: usize| decode_u64(&footer[at..at + 8]).unwrap_or_default();
         let (named_from, named_to, records, words) = (field(0), field(8), field(16), field(24));
         if (named_from, named_to) != (from, to) {
             return Err(damaged("its footer names other entries than its file name"));
@@ -571,18 +569,12 @@ impl Run {
             file,
             bytes: length,
             records,
-            fences: fences
-                .chunks_exact(8)
-                .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect(),
+            fences: fences.chunks_exact(8).filter_map(decode_u64).collect(),
             checksums: checksums
                 .chunks_exact(4)
                 .map(|c| u32::from_be_bytes(c.try_into().unwrap_or([0; 4])))
                 .collect(),
-            bloom: bloom
-                .chunks_exact(8)
-                .map(|c| u64::from_be_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect(),
+            bloom: bloom.chunks_exact(8).filter_map(decode_u64).collect(),
         };
         run.check_blocks()?;
         Ok(run)
@@ -630,16 +622,7 @@ impl Run {
         if crc32fast::hash(&bytes) != self.checksums[block] {
             return Err(self.damaged_block());
         }
-        Ok(bytes
-            .chunks_exact(RECORD_BYTES)
-            .map(|record| {
-                let (key, seq) = record.split_at(8);
-                (
-                    u64::from_be_bytes(key.try_into().unwrap_or([0; 8])),
-                    u64::from_be_bytes(seq.try_into().unwrap_or([0; 8])),
-                )
-            })
-            .collect())
+        Ok(u64_pairs(&bytes).collect())
     }
 
     /// Appends to `found` the seqs of `key` here.
@@ -874,7 +857,7 @@ mod tests {
     #[test]
     fn runs_stay_few_and_every_key_is_found_before_and_after_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
         let mut seq = 0;
         // Batches of uneven sizes, as the sequencer hands them over.
         for batch in [1u64, 3, 7, 2, 9, 1, 1, 30, 5, 64, 13, 100]
@@ -889,8 +872,8 @@ mod tests {
         assert_finds_all(&index, seq);
         let covered = index.runs().last().unwrap().to;
         drop(index);
-        let (index, opened) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
-        assert_eq!(opened.discarded, 0);
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        assert_eq!(index.discarded(), 0);
         assert_eq!(index.settle(seq).unwrap(), covered);
         add_all(&index, covered, seq);
         assert_finds_all(&index, seq);
@@ -904,7 +887,7 @@ mod tests {
     #[test]
     fn the_merging_thread_keeps_runs_few_while_entries_are_added_and_stops_when_told() {
         let dir = tempfile::tempdir().unwrap();
-        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
         let index = Arc::new(index);
         EntryIndex::start_merging(&index);
         for batch in 0..200 {
@@ -926,7 +909,7 @@ mod tests {
     #[test]
     fn a_run_whose_footer_is_rewritten_consistently_but_wrongly_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
         add_all(&index, 0, 4);
         let path = index.runs()[0].path.clone();
         drop(index);
@@ -964,7 +947,7 @@ mod tests {
     #[test]
     fn a_key_shared_by_two_entries_answers_both_and_a_damaged_entry_keeps_its_event_key() {
         let dir = tempfile::tempdir().unwrap();
-        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 2).unwrap();
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 2).unwrap();
         let shared = "00000000-0000-4000-8000-000000000000";
         for seq in 0..6 {
             let id = (seq % 3 != 2).then_some(shared);
@@ -983,7 +966,7 @@ mod tests {
     #[test]
     fn an_interrupted_merge_or_flush_leaves_files_that_open_removes() {
         let dir = tempfile::tempdir().unwrap();
-        let (index, _) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
         add_all(&index, 0, 4);
         add_all(&index, 4, 8);
         let merged = index.runs();
@@ -991,7 +974,7 @@ mod tests {
         drop((index, merged));
         // A run the merge had replaced, still there, and a partial file.
         let runs = dir.path().join(INDEX_DIR);
-        let (index, _) = EntryIndex::open(&dir.path().join("other"), Access::ReadWrite, 4).unwrap();
+        let index = EntryIndex::open(&dir.path().join("other"), Access::ReadWrite, 4).unwrap();
         add_all(&index, 0, 4);
         drop(index);
         let stale = dir
@@ -1001,8 +984,8 @@ mod tests {
             .join(format!("{}.run", run_name(0, 4)));
         std::fs::copy(&stale, runs.join(format!("{}.run", run_name(0, 4)))).unwrap();
         std::fs::write(runs.join(format!("{}.partial", run_name(8, 12))), b"half").unwrap();
-        let (index, opened) = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
-        assert_eq!(opened.discarded, 0);
+        let index = EntryIndex::open(dir.path(), Access::ReadWrite, 4).unwrap();
+        assert_eq!(index.discarded(), 0);
         assert_eq!(index.settle(8).unwrap(), 8);
         assert_finds_all(&index, 8);
         assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 1);

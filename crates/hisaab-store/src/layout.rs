@@ -28,6 +28,7 @@ use hisaab_model::Slug;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::error::{Corruption, StoreError};
+pub(crate) use crate::files::decode_u64;
 use crate::files::{Access, FileHashes, LogFiles, Stored};
 use crate::index::{event_key, statement_key, EntryIndex};
 use crate::openings::{MasterKey, OpeningsVault, OPENINGS_TREE};
@@ -62,8 +63,6 @@ pub(crate) struct Trees {
     pub(crate) files: std::sync::Arc<LogFiles>,
     /// Event hash and statement id to seq.
     pub(crate) index: std::sync::Arc<EntryIndex>,
-    /// Index runs found damaged on open, deleted to be indexed again.
-    pub(crate) index_runs_discarded: u64,
     pub(crate) by_kpi: sled::Tree,
     pub(crate) checkpoints: sled::Tree,
     pub(crate) snapshots: sled::Tree,
@@ -123,11 +122,10 @@ impl Trees {
             }
             _ => {}
         }
-        let (index, opened) = EntryIndex::open(dir, access, config.index_run_entries)?;
+        let index = EntryIndex::open(dir, access, config.index_run_entries)?;
         Ok(Trees {
             files: std::sync::Arc::new(LogFiles::open(dir, access)?),
             index: std::sync::Arc::new(index),
-            index_runs_discarded: opened.discarded,
             by_kpi: open("by_kpi")?,
             checkpoints: open("checkpoints")?,
             snapshots: open("snapshots")?,
@@ -266,10 +264,15 @@ impl Trees {
             .ok_or(Corruption::MissingStoredHash { index }.into())
     }
 
+    /// Entry `seq`'s stored leaf hash (its event hash).
+    pub(crate) fn stored_leaf_hash(&self, seq: u64) -> Result<Hash, StoreError> {
+        self.stored_hash(stored_hash_index(0, seq))
+    }
+
     /// Entry `seq`'s leaf hash, computed from its bytes, is the stored one; otherwise
     /// [`Corruption::LeafHashMismatch`].
     pub(crate) fn check_leaf(&self, seq: u64, computed: Hash) -> Result<(), StoreError> {
-        let stored = self.stored_hash(stored_hash_index(0, seq))?;
+        let stored = self.stored_leaf_hash(seq)?;
         if stored != computed {
             return Err(Corruption::LeafHashMismatch {
                 seq,
@@ -333,7 +336,7 @@ impl Trees {
     /// is still found, and reading it names the damage).
     pub(crate) fn seq_of_event(&self, hash: &Hash) -> Result<Option<u64>, StoreError> {
         for seq in self.index.candidates(event_key(hash))? {
-            if self.stored_hash(stored_hash_index(0, seq))? == *hash {
+            if self.stored_leaf_hash(seq)? == *hash {
                 return Ok(Some(seq));
             }
         }
@@ -499,12 +502,6 @@ pub(crate) fn parse_entry(seq: u64, bytes: &[u8]) -> Result<SealedEntry, StoreEr
         return Err(Corruption::MisplacedEntry { seq, found }.into());
     }
     Ok(sealed)
-}
-
-/// Decodes an 8-byte big-endian integer.
-pub(crate) fn decode_u64(bytes: &[u8]) -> Option<u64> {
-    let array: [u8; 8] = bytes.try_into().ok()?;
-    Some(u64::from_be_bytes(array))
 }
 
 /// The `scopes` value of a scope.

@@ -35,7 +35,7 @@
 use std::path::Path;
 
 use hisaab_log::chain::ChainVerifier;
-use hisaab_log::merkle::{self, stored_hash_count, stored_hash_index, stored_hashes_for_leaf};
+use hisaab_log::merkle::{self, stored_hash_count, stored_hashes_for_leaf};
 use hisaab_log::note::{Checkpoint, VerifierKey};
 use hisaab_log::{SealedEntry, SigningKey};
 use hisaab_model::Ledger;
@@ -175,7 +175,7 @@ pub(crate) fn recover(
     // The index: the runs up to the log's size, the entries after them read again.
     let indexed = trees.index.settle(size)?;
     report.index_entries_read = index_from_entries(trees, indexed, size)?;
-    report.index_runs_discarded = trees.index_runs_discarded;
+    report.index_runs_discarded = trees.index.discarded();
 
     // 5 and 6. The tail, and the model from the nearest snapshot.
     // A snapshot that shows this store wrote it (tagged under the log key, or sealed under the
@@ -408,12 +408,13 @@ fn index_from_entries(trees: &Trees, from: u64, to: u64) -> Result<u64, StoreErr
             if stored.seq != next {
                 break;
             }
-            let hash = merkle::leaf_hash(&stored.leaf);
-            let id = match trees.check_leaf(next, hash) {
-                Ok(()) => Some(statement_id(next, &stored.leaf)?.to_owned()),
-                Err(_) => None,
+            let hash = trees.stored_leaf_hash(next)?;
+            let id = if merkle::leaf_hash(&stored.leaf) == hash {
+                Some(statement_id(next, &stored.leaf)?.to_owned())
+            } else {
+                None
             };
-            block.push((trees.stored_hash(stored_hash_index(0, next))?, id));
+            block.push((hash, id));
             next += 1;
             if block.len() as u64 == trees.index.run_entries() {
                 add_to_index(trees, first, &block)?;
@@ -423,7 +424,7 @@ fn index_from_entries(trees: &Trees, from: u64, to: u64) -> Result<u64, StoreErr
         }
         if next < to {
             // Entry `next` cannot be read: its stored hash is its event hash.
-            block.push((trees.stored_hash(stored_hash_index(0, next))?, None));
+            block.push((trees.stored_leaf_hash(next)?, None));
             next += 1;
         }
     }
