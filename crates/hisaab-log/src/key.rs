@@ -260,8 +260,7 @@ impl Serialize for PublicKey {
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        PublicKey::try_from_base64(&text).map_err(serde::de::Error::custom)
+        crate::text::deserialize_parsed(deserializer, PublicKey::try_from_base64)
     }
 }
 
@@ -323,8 +322,7 @@ impl Serialize for Signature {
 
 impl<'de> Deserialize<'de> for Signature {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Signature::try_from_base64(&text).map_err(serde::de::Error::custom)
+        crate::text::deserialize_parsed(deserializer, Signature::try_from_base64)
     }
 }
 

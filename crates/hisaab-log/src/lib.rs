@@ -20,6 +20,7 @@ pub mod note;
 pub mod schema;
 pub mod seal;
 pub mod statement;
+pub mod text;
 pub mod time;
 
 pub use error::FormatError;

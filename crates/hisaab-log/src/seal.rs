@@ -336,8 +336,7 @@ macro_rules! secret_bytes {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                $name::try_from_hex(&text).map_err(serde::de::Error::custom)
+                crate::text::deserialize_parsed(deserializer, $name::try_from_hex)
             }
         }
     };

@@ -100,8 +100,7 @@ impl Serialize for StatementId {
 }
 impl<'de> Deserialize<'de> for StatementId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        StatementId::try_new(&text).map_err(serde::de::Error::custom)
+        crate::text::deserialize_parsed(deserializer, StatementId::try_new)
     }
 }
 

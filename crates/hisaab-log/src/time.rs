@@ -403,8 +403,7 @@ macro_rules! text_serde {
         }
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                <$ty>::try_parse(&text).map_err(serde::de::Error::custom)
+                crate::text::deserialize_parsed(deserializer, <$ty>::try_parse)
             }
         }
         impl std::str::FromStr for $ty {

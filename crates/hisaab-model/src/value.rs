@@ -88,8 +88,7 @@ macro_rules! checked_string {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                $name::try_new(&text).map_err(serde::de::Error::custom)
+                hisaab_log::text::deserialize_parsed(deserializer, $name::try_new)
             }
         }
 
