@@ -321,8 +321,8 @@ fn snapshots_round_trip_and_refuse_other_versions() {
     // A snapshot of another format version, before or after, is refused and named, so the
     // store replays instead of resuming from it.
     for version in [
-        "hisaab-model/ledger-snapshot/v10\n",
-        "hisaab-model/ledger-snapshot/v8\n",
+        "hisaab-model/ledger-snapshot/v11\n",
+        "hisaab-model/ledger-snapshot/v9\n",
     ] {
         match Ledger::from_snapshot(&with_line(version)) {
             Err(SnapshotError::Version { found }) => assert_eq!(format!("{found}\n"), version),
