@@ -113,7 +113,8 @@ pub(crate) trait OfEntry {
 ///
 /// The pairs are cut into segments of [`SEGMENT_RECORDS`] (the last one shorter, none empty),
 /// each a MessagePack `bin` holding the array of its pairs, so that a restart decodes the
-/// segments on every core: at 10^6 submissions decoding this map was most of an open.
+/// segments on every core: at 10^6 submissions decoding this map was most of an open. Segments
+/// cut otherwise, records out of seq order and a hash twice are refused.
 mod in_seq_order {
     use std::borrow::Cow;
     use std::collections::BTreeMap;
@@ -121,13 +122,14 @@ mod in_seq_order {
 
     use hisaab_log::Hash;
     use serde::de::{DeserializeOwned, Error as _};
-    use serde::ser::Error as _;
+    use serde::ser::{Error as _, SerializeSeq as _};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use zeroize::Zeroizing;
 
     use super::{msgpack_value_len, OfEntry};
 
-    /// The pairs a segment holds, all but the last; full segments stay byte for byte the same
-    /// as the log grows.
+    /// The pairs a segment holds, all but the last. A segment's bytes change only where its
+    /// records do (a record appended to the last, an older one superseded or overturned).
     pub(crate) const SEGMENT_RECORDS: usize = 16_384;
 
     pub(crate) fn serialize<S: Serializer, V: Serialize + OfEntry>(
@@ -136,58 +138,75 @@ mod in_seq_order {
     ) -> Result<S::Ok, S::Error> {
         let mut pairs: Vec<(&Hash, &V)> = map.iter().collect();
         pairs.sort_by_key(|(_, record)| record.seq());
-        let mut segments = Vec::with_capacity(pairs.len().div_ceil(SEGMENT_RECORDS));
+        // A segment's bytes hold opened values (SPEC §12): one buffer, wiped when dropped,
+        // serves every segment in turn.
+        let mut bytes = Zeroizing::new(Vec::new());
+        let mut sequence = serializer.serialize_seq(Some(pairs.len().div_ceil(SEGMENT_RECORDS)))?;
         for segment in pairs.chunks(SEGMENT_RECORDS) {
-            let mut bytes = Vec::new();
+            bytes.clear();
             segment
-                .serialize(&mut rmp_serde::Serializer::new(&mut bytes).with_struct_map())
+                .serialize(&mut rmp_serde::Serializer::new(&mut *bytes).with_struct_map())
                 .map_err(S::Error::custom)?;
-            segments.push(Segment(Cow::Owned(bytes)));
+            sequence.serialize_element(&Segment(Cow::Borrowed(&bytes[..])))?;
         }
-        serializer.collect_seq(segments)
+        sequence.end()
     }
 
     pub(crate) fn deserialize<'de, D, V>(deserializer: D) -> Result<BTreeMap<Hash, V>, D::Error>
     where
         D: Deserializer<'de>,
-        V: DeserializeOwned + Send,
+        V: DeserializeOwned + OfEntry + Send,
     {
         let segments = Vec::<Segment<'de>>::deserialize(deserializer)?;
         check_segments(&segments).map_err(D::Error::custom)?;
-        // The segments cut into a run a core (runs of whole segments), each run's map built
-        // on a thread of its own; the maps are then merged, in one pass each.
+        // The segments cut into a run a core (runs of whole segments), each run decoded and
+        // sorted by hash on a thread of its own (the calling thread's where none can start).
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let per_run = segments.len().div_ceil(cores.max(1)).max(1);
-        if segments.len() <= per_run {
-            return map_of(&segments).map_err(D::Error::custom);
-        }
-        let maps = std::thread::scope(|scope| {
-            let runs: Vec<_> = segments
+        let per_run = segments.len().div_ceil(cores).max(1);
+        let runs: Vec<Result<Run<V>, String>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = segments
                 .chunks(per_run)
-                .map(|run| scope.spawn(move || map_of::<V>(run)))
-                .collect();
-            runs.into_iter()
                 .map(|run| {
-                    run.join()
-                        .unwrap_or_else(|_| Err("a thread decoding the snapshot failed".into()))
+                    let spawned = std::thread::Builder::new()
+                        .spawn_scoped(scope, move || sorted_run::<V>(run))
+                        .ok();
+                    (run, spawned)
                 })
-                .collect::<Result<Vec<_>, String>>()
-        })
-        .map_err(D::Error::custom)?;
-        let mut merged = BTreeMap::new();
-        for mut map in maps {
-            let expected = merged.len() + map.len();
-            merged.append(&mut map);
-            if merged.len() != expected {
-                return Err(D::Error::custom("an event hash twice"));
+                .collect();
+            // Every thread joined before any result is looked at.
+            threads
+                .into_iter()
+                .map(|(run, spawned)| match spawned {
+                    Some(thread) => thread
+                        .join()
+                        .unwrap_or_else(|_| Err("a thread decoding the snapshot failed".into())),
+                    None => sorted_run(run),
+                })
+                .collect()
+        });
+        let mut pairs = Vec::new();
+        let mut last_seq = None;
+        for run in runs {
+            let (run, first, last) = run.map_err(D::Error::custom)?;
+            // In seq order across runs too, as written.
+            if last_seq.is_some_and(|last_seq| first <= last_seq) {
+                return Err(D::Error::custom("the records are not in seq order"));
             }
+            last_seq = Some(last);
+            pairs.reserve_exact(run.len());
+            pairs.extend(run);
         }
-        Ok(merged)
+        // The runs are sorted each: the stable sort finds them and merges them, and the map
+        // takes the sorted vector as it is.
+        pairs.sort_by_key(|(hash, _)| *hash);
+        if pairs.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return Err(D::Error::custom("an event hash twice"));
+        }
+        Ok(pairs.into_iter().collect())
     }
 
     /// Every segment but the last holds [`SEGMENT_RECORDS`] pairs, the last one at least one,
-    /// and each is one MessagePack value: the bytes written for a map are the only ones that
-    /// decode to it.
+    /// and each is one MessagePack value.
     fn check_segments(segments: &[Segment<'_>]) -> Result<(), String> {
         let last = segments.len().saturating_sub(1);
         for (n, segment) in segments.iter().enumerate() {
@@ -206,37 +225,56 @@ mod in_seq_order {
         Ok(())
     }
 
-    /// The map of the pairs of `segments`.
-    fn map_of<V: DeserializeOwned>(segments: &[Segment<'_>]) -> Result<BTreeMap<Hash, V>, String> {
-        let mut pairs = Vec::with_capacity(segments.len() * SEGMENT_RECORDS);
+    /// The fewest bytes a pair takes: an array of two (1), a hash as `bin` 8 (34), a record (1).
+    const PAIR_BYTES_MIN: usize = 36;
+
+    /// The pairs of a run of segments sorted by hash, with the first and the last seq of its
+    /// records (which come in increasing seq order).
+    type Run<V> = (Vec<(Hash, V)>, u64, u64);
+
+    /// A run's [`Run`].
+    fn sorted_run<V: DeserializeOwned + OfEntry>(
+        segments: &[Segment<'_>],
+    ) -> Result<Run<V>, String> {
+        // Room for what the bytes can hold, not for what a segment declares: a forged segment
+        // of 16,384 one-byte values would otherwise reserve hundreds of times its size.
+        let room: usize = segments.iter().map(|s| s.0.len() / PAIR_BYTES_MIN).sum();
+        let mut pairs = Vec::with_capacity(room.min(segments.len() * SEGMENT_RECORDS));
         for segment in segments {
             let mut deserializer = rmp_serde::Deserializer::from_read_ref(&segment.0[..]);
             let decoded =
                 Vec::<(Hash, V)>::deserialize(&mut deserializer).map_err(|e| e.to_string())?;
             pairs.extend(decoded);
         }
+        if pairs
+            .windows(2)
+            .any(|pair| pair[0].1.seq() >= pair[1].1.seq())
+        {
+            return Err("the records are not in seq order".into());
+        }
+        let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else {
+            return Err("a run of no records".into());
+        };
+        let (first, last) = (first.1.seq(), last.1.seq());
         // The hashes are sorted with their places, not the records with them (a record is
-        // many times a hash's size), and the map is built from the sorted records at once.
+        // many times a hash's size).
         let mut order: Vec<(Hash, usize)> = pairs
             .iter()
             .enumerate()
             .map(|(place, (hash, _))| (*hash, place))
             .collect();
         order.sort_unstable();
-        if order.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-            return Err("an event hash twice".into());
-        }
         let mut records: Vec<Option<V>> =
             pairs.into_iter().map(|(_, record)| Some(record)).collect();
-        // Gathered into a vector of the exact size (the map takes it as it is, already
-        // sorted), not collected from an iterator of unknown length, which grows by copies.
+        // Gathered into a vector of the exact size, not collected from an iterator of unknown
+        // length, which grows by copies.
         let mut sorted = Vec::with_capacity(order.len());
         for (hash, place) in order {
             if let Some(record) = records.get_mut(place).and_then(Option::take) {
                 sorted.push((hash, record));
             }
         }
-        Ok(sorted.into_iter().collect())
+        Ok((sorted, first, last))
     }
 
     /// The length a MessagePack array declares at the start of `bytes`.
@@ -1820,10 +1858,10 @@ mod tests {
             map: BTreeMap<Hash, ErasableRecord>,
         }
         let full = in_seq_order::SEGMENT_RECORDS as u64;
-        let segment = |seqs: std::ops::Range<u64>| {
-            let pairs: Vec<(Hash, ErasableRecord)> = seqs.map(made_up).collect();
+        let of_pairs = |pairs: Vec<(Hash, ErasableRecord)>| {
             in_seq_order::Segment(std::borrow::Cow::Owned(rmp_serde::to_vec(&pairs).unwrap()))
         };
+        let segment = |seqs: std::ops::Range<u64>| of_pairs(seqs.map(made_up).collect());
         let read = |segments: Vec<in_seq_order::Segment<'static>>| {
             let bytes = rmp_serde::to_vec(&(segments,)).unwrap();
             rmp_serde::from_slice::<Map>(&bytes).map(|m| m.map.len())
@@ -1833,9 +1871,10 @@ mod tests {
             read(vec![segment(0..full), segment(full..full + 3)]).unwrap(),
             in_seq_order::SEGMENT_RECORDS + 3
         );
-        // A short segment before the last, an empty last one, a segment that is not one value,
-        // and the same event hash in two segments.
+        // The hash of seq 0 again, on a later seq.
+        let again = |seq: u64| (made_up(0).0, made_up(seq).1);
         let refused = [
+            // A short segment before the last, an empty last one, one that is not one value.
             (
                 vec![segment(0..3), segment(3..5)],
                 "segment 0 does not hold",
@@ -1848,11 +1887,29 @@ mod tests {
                 vec![in_seq_order::Segment(std::borrow::Cow::Owned(vec![0x91]))],
                 "segment 0 is not one MessagePack value",
             ),
-            (vec![segment(0..full), segment(0..1)], "an event hash twice"),
+            // Records out of seq order, in a segment and from one segment to the next (on
+            // threads of their own where there are two cores).
+            (
+                vec![of_pairs(vec![made_up(1), made_up(0)])],
+                "not in seq order",
+            ),
+            (
+                vec![segment(full..2 * full), segment(0..1)],
+                "not in seq order",
+            ),
+            // An event hash twice, in a segment and in two.
+            (
+                vec![of_pairs(vec![made_up(0), again(1)])],
+                "an event hash twice",
+            ),
+            (
+                vec![segment(0..full), of_pairs(vec![again(full)])],
+                "an event hash twice",
+            ),
         ];
         for (segments, why) in refused {
             let error = read(segments).unwrap_err().to_string();
-            assert!(error.contains(why), "{error}");
+            assert!(error.contains(why), "{why}: {error}");
         }
     }
 
