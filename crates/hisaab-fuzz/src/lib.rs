@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("consistency", consistency_target),
     ("bundle", bundle_target),
     ("apply", apply_target),
+    ("snapshot", snapshot_target),
 ];
 
 /// Canonical JSON (SPEC §1): strict parsing never panics, and canonicalisation is idempotent:
@@ -272,6 +273,27 @@ pub fn apply_kinds(data: &[u8]) -> Vec<Kind> {
     );
     assert_eq!(restored.state(None).digest(), state.digest());
     kinds
+}
+
+/// Model snapshots (a store's cache of the state, read back on every restart): the input is
+/// what follows the format line. Reading arbitrary bytes never panics and allocates in
+/// proportion to them; a snapshot that reads back writes bytes that read back to the same
+/// ledger, and writing those again gives the same bytes.
+pub fn snapshot_target(data: &[u8]) {
+    let mut bytes = format!("{}\n", hisaab_model::SNAPSHOT_FORMAT).into_bytes();
+    bytes.extend_from_slice(data);
+    let Ok(ledger) = Ledger::from_snapshot(&bytes) else {
+        return;
+    };
+    let written = ledger.to_snapshot();
+    #[allow(clippy::expect_used)] // A fuzz property: a failure here is the finding.
+    let again = Ledger::from_snapshot(&written).expect("a written snapshot reads back");
+    assert_eq!(again, ledger, "a snapshot reads back to another ledger");
+    assert_eq!(
+        again.to_snapshot(),
+        written,
+        "a snapshot is written two ways"
+    );
 }
 
 /// The most statements one `apply` input appends.
