@@ -163,7 +163,45 @@ mod in_seq_order {
         // sorted by hash on a thread of its own (the calling thread's where none can start).
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let per_run = segments.len().div_ceil(cores).max(1);
-        let runs: Vec<Result<Run<V>, String>> = std::thread::scope(|scope| {
+        // One run (a map of up to 16,384 records, or one core) starts no thread.
+        let runs: Vec<Result<Run<V>, String>> = if segments.len() <= per_run {
+            segments.chunks(per_run).map(sorted_run).collect()
+        } else {
+            parallel_runs(&segments, per_run)
+        };
+        let mut runs = runs
+            .into_iter()
+            .collect::<Result<Vec<Run<V>>, String>>()
+            .map_err(D::Error::custom)?;
+        // In seq order across runs too, as written.
+        if runs.windows(2).any(|pair| pair[1].1 <= pair[0].2) {
+            return Err(D::Error::custom("the records are not in seq order"));
+        }
+        let mut pairs = if runs.len() == 1 {
+            runs.pop().map(|(run, _, _)| run).unwrap_or_default()
+        } else {
+            let mut pairs = Vec::with_capacity(runs.iter().map(|(run, _, _)| run.len()).sum());
+            for (run, _, _) in runs {
+                pairs.extend(run);
+            }
+            pairs
+        };
+        // The runs are sorted each: the stable sort finds them and merges them, and the map
+        // takes the sorted vector as it is.
+        pairs.sort_by_key(|(hash, _)| *hash);
+        if pairs.windows(2).any(|pair| pair[0].0 == pair[1].0) {
+            return Err(D::Error::custom("an event hash twice"));
+        }
+        Ok(pairs.into_iter().collect())
+    }
+
+    /// The runs of `per_run` segments, each decoded and sorted on a thread of its own (on the
+    /// calling thread where none can start); every thread is joined before a result is read.
+    fn parallel_runs<V: DeserializeOwned + OfEntry + Send>(
+        segments: &[Segment<'_>],
+        per_run: usize,
+    ) -> Vec<Result<Run<V>, String>> {
+        std::thread::scope(|scope| {
             let threads: Vec<_> = segments
                 .chunks(per_run)
                 .map(|run| {
@@ -183,26 +221,7 @@ mod in_seq_order {
                     None => sorted_run(run),
                 })
                 .collect()
-        });
-        let mut pairs = Vec::new();
-        let mut last_seq = None;
-        for run in runs {
-            let (run, first, last) = run.map_err(D::Error::custom)?;
-            // In seq order across runs too, as written.
-            if last_seq.is_some_and(|last_seq| first <= last_seq) {
-                return Err(D::Error::custom("the records are not in seq order"));
-            }
-            last_seq = Some(last);
-            pairs.reserve_exact(run.len());
-            pairs.extend(run);
-        }
-        // The runs are sorted each: the stable sort finds them and merges them, and the map
-        // takes the sorted vector as it is.
-        pairs.sort_by_key(|(hash, _)| *hash);
-        if pairs.windows(2).any(|pair| pair[0].0 == pair[1].0) {
-            return Err(D::Error::custom("an event hash twice"));
-        }
-        Ok(pairs.into_iter().collect())
+        })
     }
 
     /// Every segment but the last holds [`SEGMENT_RECORDS`] pairs, the last one at least one,
