@@ -126,7 +126,7 @@ mod in_seq_order {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
     use zeroize::Zeroizing;
 
-    use super::{msgpack_value_len, OfEntry};
+    use super::{msgpack_uint, msgpack_value_len, OfEntry};
 
     /// The pairs a segment holds, all but the last. A segment's bytes change only where its
     /// records do (a record appended to the last, an older one superseded or overturned).
@@ -159,33 +159,19 @@ mod in_seq_order {
     {
         let segments = Vec::<Segment<'de>>::deserialize(deserializer)?;
         check_segments(&segments).map_err(D::Error::custom)?;
-        // The segments cut into a run a core (runs of whole segments), each run decoded and
-        // sorted by hash on a thread of its own (the calling thread's where none can start).
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let per_run = segments.len().div_ceil(cores).max(1);
-        // One run (a map of up to 16,384 records, or one core) starts no thread.
-        let runs: Vec<Result<Run<V>, String>> = if segments.len() <= per_run {
-            segments.chunks(per_run).map(sorted_run).collect()
-        } else {
-            parallel_runs(&segments, per_run)
-        };
-        let mut runs = runs
-            .into_iter()
-            .collect::<Result<Vec<Run<V>>, String>>()
-            .map_err(D::Error::custom)?;
+        let runs = sorted_runs::<V>(&segments).map_err(D::Error::custom)?;
         // In seq order across runs too, as written.
-        if runs.windows(2).any(|pair| pair[1].1 <= pair[0].2) {
+        if runs
+            .windows(2)
+            .any(|pair| pair[1].first_seq <= pair[0].last_seq)
+        {
             return Err(D::Error::custom("the records are not in seq order"));
         }
-        let mut pairs = if runs.len() == 1 {
-            runs.pop().map(|(run, _, _)| run).unwrap_or_default()
-        } else {
-            let mut pairs = Vec::with_capacity(runs.iter().map(|(run, _, _)| run.len()).sum());
-            for (run, _, _) in runs {
-                pairs.extend(run);
-            }
-            pairs
-        };
+        let mut runs = runs.into_iter().map(|run| run.pairs);
+        let mut pairs = runs.next().unwrap_or_default();
+        for run in runs {
+            pairs.extend(run);
+        }
         // The runs are sorted each: the stable sort finds them and merges them, and the map
         // takes the sorted vector as it is.
         pairs.sort_by_key(|(hash, _)| *hash);
@@ -195,12 +181,16 @@ mod in_seq_order {
         Ok(pairs.into_iter().collect())
     }
 
-    /// The runs of `per_run` segments, each decoded and sorted on a thread of its own (on the
-    /// calling thread where none can start); every thread is joined before a result is read.
-    fn parallel_runs<V: DeserializeOwned + OfEntry + Send>(
+    /// The segments cut into a run a core (runs of whole segments), each run decoded and sorted
+    /// by hash on a thread of its own; a single run, and a run whose thread cannot start, on
+    /// the calling thread. Every thread is joined before a result is read.
+    fn sorted_runs<V: DeserializeOwned + OfEntry + Send>(
         segments: &[Segment<'_>],
-        per_run: usize,
-    ) -> Vec<Result<Run<V>, String>> {
+    ) -> Result<Vec<Run<V>>, String> {
+        let per_run = segments.len().div_ceil(crate::parallel::workers()).max(1);
+        if segments.len() <= per_run {
+            return segments.chunks(per_run).map(sorted_run).collect();
+        }
         std::thread::scope(|scope| {
             let threads: Vec<_> = segments
                 .chunks(per_run)
@@ -211,8 +201,7 @@ mod in_seq_order {
                     (run, spawned)
                 })
                 .collect();
-            // Every thread joined before any result is looked at.
-            threads
+            let runs: Vec<Result<Run<V>, String>> = threads
                 .into_iter()
                 .map(|(run, spawned)| match spawned {
                     Some(thread) => thread
@@ -220,7 +209,8 @@ mod in_seq_order {
                         .unwrap_or_else(|_| Err("a thread decoding the snapshot failed".into())),
                     None => sorted_run(run),
                 })
-                .collect()
+                .collect();
+            runs.into_iter().collect()
         })
     }
 
@@ -249,7 +239,11 @@ mod in_seq_order {
 
     /// The pairs of a run of segments sorted by hash, with the first and the last seq of its
     /// records (which come in increasing seq order).
-    type Run<V> = (Vec<(Hash, V)>, u64, u64);
+    struct Run<V> {
+        pairs: Vec<(Hash, V)>,
+        first_seq: u64,
+        last_seq: u64,
+    }
 
     /// A run's [`Run`].
     fn sorted_run<V: DeserializeOwned + OfEntry>(
@@ -274,7 +268,7 @@ mod in_seq_order {
         let (Some(first), Some(last)) = (pairs.first(), pairs.last()) else {
             return Err("a run of no records".into());
         };
-        let (first, last) = (first.1.seq(), last.1.seq());
+        let (first_seq, last_seq) = (first.1.seq(), last.1.seq());
         // The hashes are sorted with their places, not the records with them (a record is
         // many times a hash's size).
         let mut order: Vec<(Hash, usize)> = pairs
@@ -293,19 +287,19 @@ mod in_seq_order {
                 sorted.push((hash, record));
             }
         }
-        Ok((sorted, first, last))
+        Ok(Run {
+            pairs: sorted,
+            first_seq,
+            last_seq,
+        })
     }
 
     /// The length a MessagePack array declares at the start of `bytes`.
     fn array_len(bytes: &[u8]) -> Option<usize> {
-        let be = |width: usize| {
-            let field = bytes.get(1..1 + width)?;
-            usize::try_from(field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b))).ok()
-        };
         match *bytes.first()? {
             marker @ 0x90..=0x9f => Some(usize::from(marker & 0x0f)),
-            0xdc => be(2),
-            0xdd => be(4),
+            0xdc => msgpack_uint(bytes, 1, 2),
+            0xdd => msgpack_uint(bytes, 1, 4),
             _ => None,
         }
     }
@@ -585,14 +579,18 @@ fn split_snapshot_format(bytes: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+/// The big-endian unsigned integer of `width` bytes at `at` (a MessagePack length); `None` when
+/// cut short or beyond `usize`.
+fn msgpack_uint(bytes: &[u8], at: usize, width: usize) -> Option<usize> {
+    let field = bytes.get(at..at.checked_add(width)?)?;
+    let value = field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
+    usize::try_from(value).ok()
+}
+
 /// The length of the MessagePack value at the start of `bytes` (its markers and lengths walked,
 /// nothing decoded); `None` when it is cut short or a marker is not one MessagePack defines.
 fn msgpack_value_len(bytes: &[u8]) -> Option<usize> {
-    fn be(bytes: &[u8], at: usize, width: usize) -> Option<usize> {
-        let field = bytes.get(at..at.checked_add(width)?)?;
-        let value = field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
-        usize::try_from(value).ok()
-    }
+    let be = msgpack_uint;
     // Values still to walk; a map of n pairs is 2n values.
     let mut pending: usize = 1;
     let mut at = 0usize;

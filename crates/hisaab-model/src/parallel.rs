@@ -24,7 +24,7 @@ const WORKERS_MAX: usize = 16;
 
 /// The number of worker threads: the machine's parallelism, at least 1, at most
 /// [`WORKERS_MAX`].
-fn workers() -> usize {
+pub(crate) fn workers() -> usize {
     thread::available_parallelism()
         .map_or(1, NonZeroUsize::get)
         .clamp(1, WORKERS_MAX)

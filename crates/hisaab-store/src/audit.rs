@@ -15,10 +15,10 @@ use crate::chunks::Record;
 use crate::config::StoreConfig;
 use crate::db::open_db;
 use crate::error::{Corruption, StoreError};
+use crate::files::decode_u64;
 use crate::files::{Access, Stored};
 use crate::layout::{
-    decode_scope, decode_u64, is_index_in_sled, merkle_corruption, parse_entry, Trees, FORMAT,
-    FORMAT_KEY,
+    decode_scope, is_index_in_sled, merkle_corruption, parse_entry, Trees, FORMAT, FORMAT_KEY,
 };
 use crate::open::{verify_index_records, verify_stored_hashes};
 use crate::report::{MarkStatus, VerifyReport};

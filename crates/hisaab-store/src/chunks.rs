@@ -33,7 +33,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
-use crate::layout::{decode_u64, Trees};
+use crate::files::decode_u64;
+use crate::layout::Trees;
 
 /// The first body byte of a snapshot stored in chunks in the clear.
 const CHUNKED_PLAIN: u8 = 0x03;

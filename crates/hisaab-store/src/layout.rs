@@ -28,8 +28,7 @@ use hisaab_model::Slug;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use crate::error::{Corruption, StoreError};
-pub(crate) use crate::files::decode_u64;
-use crate::files::{Access, FileHashes, LogFiles, Stored};
+use crate::files::{decode_u64, Access, FileHashes, LogFiles, Stored};
 use crate::index::{event_key, statement_key, EntryIndex};
 use crate::openings::{MasterKey, OpeningsVault, OPENINGS_TREE};
 

@@ -43,10 +43,11 @@ use hisaab_model::Ledger;
 use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
+use crate::files::decode_u64;
 use crate::index::{event_key, statement_key};
 use crate::layout::{
-    decode_u64, drop_sled_entries, is_earlier_layout, is_index_in_sled, mark_current_layout,
-    merkle_corruption, move_out_of_sled, statement_id, Trees, Writes, FORMAT, FORMAT_KEY,
+    drop_sled_entries, is_earlier_layout, is_index_in_sled, mark_current_layout, merkle_corruption,
+    move_out_of_sled, statement_id, Trees, Writes, FORMAT, FORMAT_KEY,
 };
 use crate::replay::{
     load_snapshot, replay, replay_trusted, replay_trusted_checked, Loaded, Replay,

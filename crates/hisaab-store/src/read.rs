@@ -8,7 +8,8 @@ use hisaab_model::view::Scope;
 use hisaab_model::{Ledger, State};
 
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_scope, decode_u64, kpi_prefix, merkle_corruption, BatchHashes};
+use crate::files::decode_u64;
+use crate::layout::{decode_scope, kpi_prefix, merkle_corruption, BatchHashes};
 use crate::replay::{ledger_at, state_at};
 use crate::report::{Receipt, SignedCheckpoint};
 use crate::store::Store;

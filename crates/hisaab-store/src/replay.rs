@@ -9,7 +9,8 @@ use hisaab_model::{History, HistoryError, Ledger, State};
 
 use crate::chunks::{Record, TagKey};
 use crate::error::{Corruption, StoreError};
-use crate::layout::{decode_u64, parse_entry, Trees};
+use crate::files::decode_u64;
+use crate::layout::{parse_entry, Trees};
 
 /// Entries accepted by the sequencer but not yet committed: seq `start` onwards.
 #[derive(Clone, Copy)]

@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use hisaab_model::Ledger;
 
 use crate::error::StoreError;
-use crate::layout::decode_u64;
+use crate::files::decode_u64;
 use crate::replay::{ledger_at, replay_trusted};
 use crate::shared::Shared;
 
