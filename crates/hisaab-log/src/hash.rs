@@ -75,19 +75,42 @@ impl Hash {
 
     /// 64 lowercase hex digits.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        lower_hex(&self.0).as_str().to_owned()
+    }
+}
+
+/// 32 bytes as 64 lowercase hex digits, on the stack: a receipt writes a few dozen hashes,
+/// and each would otherwise be a `String` built a character at a time.
+pub(crate) fn lower_hex(bytes: &[u8; 32]) -> HexDigits {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 64];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
+    }
+    HexDigits(digits)
+}
+
+/// What [`lower_hex`] gives: 64 ASCII hex digits.
+pub(crate) struct HexDigits([u8; 64]);
+
+impl HexDigits {
+    /// The digits as text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Every byte is one of `DIGITS`, all ASCII: always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        f.write_str(lower_hex(&self.0).as_str())
     }
 }
 
 impl fmt::Debug for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Hash({})", self.to_hex())
+        write!(f, "Hash({})", lower_hex(&self.0).as_str())
     }
 }
 
@@ -103,7 +126,7 @@ impl std::str::FromStr for Hash {
 impl Serialize for Hash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.serialize_str(&self.to_hex())
+            serializer.serialize_str(lower_hex(&self.0).as_str())
         } else {
             serializer.serialize_bytes(&self.0)
         }
@@ -180,6 +203,17 @@ mod tests {
         assert!(Hash::try_from_hex(&h.to_hex().to_uppercase()).is_err());
         assert!(Hash::try_from_hex(&h.to_hex()[..62]).is_err());
         assert!(Hash::try_from_hex("zz").is_err());
+    }
+
+    #[test]
+    fn hex_digits_agree_with_the_hex_crate_for_every_byte() {
+        for start in (0u8..=224).step_by(32) {
+            let bytes: [u8; 32] = std::array::from_fn(|i| start + u8::try_from(i).unwrap());
+            let hash = Hash(bytes);
+            assert_eq!(hash.to_hex(), hex::encode(bytes));
+            assert_eq!(format!("{hash}"), hex::encode(bytes));
+            assert_eq!(format!("{hash:?}"), format!("Hash({})", hex::encode(bytes)));
+        }
     }
 
     #[test]

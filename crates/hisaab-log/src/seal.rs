@@ -317,7 +317,7 @@ macro_rules! secret_bytes {
 
             /// 64 lowercase hex digits.
             pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
+                crate::hash::lower_hex(&self.0).as_str().to_owned()
             }
         }
 
