@@ -14,6 +14,8 @@ use serde_json::{Map, Number, Value};
 
 use crate::error::FormatError;
 
+mod write;
+
 /// The greatest JSON number the profile admits: 2^53 - 1.
 pub const INTEGER_MAX: u64 = (1 << 53) - 1;
 
@@ -165,14 +167,40 @@ fn write_string(text: &str, out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// Serialises `value` with serde and returns its canonical bytes under Hisaab's profile.
+/// Serialises `value` with serde and returns its canonical bytes under Hisaab's profile:
+/// written in one pass where the value is plainly inside the profile, else through a
+/// `serde_json::Value` and [`canonicalize_profile`] (which names what breaks the profile).
 ///
 /// # Errors
 /// [`FormatError`] when the value does not serialise to JSON or breaks the profile.
 pub fn to_canonical<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, FormatError> {
+    if let Some(bytes) = write::canonical(value, None) {
+        return Ok(bytes);
+    }
     let value = serde_json::to_value(value).map_err(|e| FormatError::Json {
         detail: e.to_string(),
     })?;
+    canonicalize_profile(&value)
+}
+
+/// [`to_canonical`] of `value` with the member `key` of its outermost object left out (a
+/// state's digest is that of the state without its `digest`).
+///
+/// # Errors
+/// As [`to_canonical`].
+pub fn to_canonical_without<T: Serialize + ?Sized>(
+    value: &T,
+    key: &str,
+) -> Result<Vec<u8>, FormatError> {
+    if let Some(bytes) = write::canonical(value, Some(key)) {
+        return Ok(bytes);
+    }
+    let mut value = serde_json::to_value(value).map_err(|e| FormatError::Json {
+        detail: e.to_string(),
+    })?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove(key);
+    }
     canonicalize_profile(&value)
 }
 
@@ -328,6 +356,142 @@ mod tests {
             proptest::prop_assert_eq!(canonicalize_profile(&value).unwrap(), general.clone());
             proptest::prop_assert_eq!(canonicalize(&value).unwrap(), general);
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_serde_writer_agrees_with_the_general_canonicaliser(value in profile_value()) {
+            let general = serde_json_canonicalizer::to_vec(&value).unwrap();
+            proptest::prop_assert_eq!(write::canonical(&value, None), Some(general));
+            let mut without = value.clone();
+            if let Some(object) = without.as_object_mut() {
+                let first = object.keys().next().cloned();
+                if let Some(first) = first {
+                    object.remove(&first);
+                    let value_first = value.as_object().unwrap().keys().next().unwrap().clone();
+                    proptest::prop_assert_eq!(
+                        to_canonical_without(&value, &value_first).unwrap(),
+                        canonicalize_profile(&without).unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every shape serde has, written by the serde writer and by the general path alike.
+    #[test]
+    fn the_serde_writer_writes_every_serde_shape_as_serde_json_does() {
+        use std::collections::BTreeMap;
+        #[derive(serde::Serialize)]
+        enum Shape {
+            Unit,
+            Newtype(u8),
+            Tuple(u8, String),
+            Struct { z: bool, a: Option<u8> },
+        }
+        #[derive(serde::Serialize)]
+        struct Wrapper(String);
+        #[derive(serde::Serialize)]
+        struct Unit;
+        #[derive(serde::Serialize)]
+        struct All {
+            shapes: Vec<Shape>,
+            tuple: (u8, i64, char),
+            wrapper: Wrapper,
+            unit: Unit,
+            nothing: (),
+            #[serde(with = "serde_bytes_as_seq")]
+            bytes: Vec<u8>,
+            map: BTreeMap<String, Vec<u32>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            skipped: Option<u8>,
+            #[serde(rename = "\u{e000}")]
+            private_use: u16,
+            #[serde(rename = "\u{1f600}")]
+            astral: i8,
+            #[serde(flatten)]
+            flat: BTreeMap<String, bool>,
+        }
+        mod serde_bytes_as_seq {
+            pub(super) fn serialize<S: serde::Serializer>(
+                v: &[u8],
+                s: S,
+            ) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(v)
+            }
+        }
+        let all = All {
+            shapes: vec![
+                Shape::Unit,
+                Shape::Newtype(7),
+                Shape::Tuple(1, "x\n".into()),
+                Shape::Struct { z: true, a: None },
+            ],
+            tuple: (0, INTEGER_MAX as i64, '\u{7}'),
+            wrapper: Wrapper("\u{2028}\"\\".into()),
+            unit: Unit,
+            nothing: (),
+            bytes: vec![0, 255],
+            map: BTreeMap::from([("b".into(), vec![2]), ("a".into(), vec![])]),
+            skipped: None,
+            private_use: 1,
+            astral: 2,
+            flat: BTreeMap::from([("flat".into(), true)]),
+        };
+        let general = canonicalize_profile(&serde_json::to_value(&all).unwrap()).unwrap();
+        assert_eq!(write::canonical(&all, None), Some(general.clone()));
+        assert_eq!(to_canonical(&all).unwrap(), general);
+        // UTF-16 order: U+1F600 (a surrogate pair, 0xD83D…) sorts before U+E000.
+        let text = String::from_utf8(general).unwrap();
+        assert!(
+            text.find("\u{1f600}").unwrap() < text.find("\u{e000}").unwrap(),
+            "{text}"
+        );
+    }
+
+    /// What the serde writer leaves to the general path, which answers as it always did.
+    #[test]
+    fn the_serde_writer_declines_what_the_general_path_must_judge() {
+        use std::collections::BTreeMap;
+        // Outside the profile: the general path names the number.
+        for (value, found) in [
+            (serde_json::json!({"a": -1}), "-1"),
+            (serde_json::json!([INTEGER_MAX + 1]), "9007199254740992"),
+            (serde_json::json!({"a": 1.5}), "1.5"),
+        ] {
+            assert_eq!(write::canonical(&value, None), None);
+            assert_eq!(
+                to_canonical(&value),
+                Err(FormatError::Number {
+                    found: found.into()
+                })
+            );
+        }
+        assert_eq!(write::canonical(&2.0f64, None), None);
+        // A number as a map key: serde_json writes it as a string.
+        let numbered = BTreeMap::from([(2u8, true), (10u8, false)]);
+        assert_eq!(write::canonical(&numbered, None), None);
+        assert_eq!(
+            to_canonical(&numbered).unwrap(),
+            br#"{"10":false,"2":true}"#
+        );
+        // A raw value: only serde_json knows its text.
+        let raw = serde_json::value::RawValue::from_string("{\"b\":1,\"a\":2}".into()).unwrap();
+        assert_eq!(write::canonical(&raw, None), None);
+        assert_eq!(to_canonical(&raw).unwrap(), br#"{"a":2,"b":1}"#);
+        // A name twice (a flattened map repeating a field): serde_json keeps the last.
+        #[derive(serde::Serialize)]
+        struct Twice {
+            a: u8,
+            #[serde(flatten)]
+            more: BTreeMap<String, u8>,
+        }
+        let twice = Twice {
+            a: 1,
+            more: BTreeMap::from([("a".into(), 2)]),
+        };
+        assert_eq!(write::canonical(&twice, None), None);
+        assert_eq!(to_canonical(&twice).unwrap(), br#"{"a":2}"#);
     }
 
     #[test]
