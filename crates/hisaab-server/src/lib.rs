@@ -152,10 +152,13 @@ pub fn router(state: AppState) -> Router<()> {
             limit::check_head,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
+        // A line per request at `debug` (`RUST_LOG=info,tower_http=debug`): at `info` it was a
+        // formatted line and a write to stderr for every request, a few percent of a busy
+        // server's time. An append logs its own line at `info`, and server errors are logged.
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .make_span_with(DefaultMakeSpan::new().level(Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .with_state(state)
 }
