@@ -33,6 +33,7 @@ use crate::args::{Cli, Command};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    without_huge_pages();
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(code) => code,
@@ -44,6 +45,17 @@ fn main() -> ExitCode {
             ExitCode::from(exit::code_of(&error))
         }
     }
+}
+
+/// Turns transparent huge pages off for this process (Linux). Where the system enables them
+/// for every mapping, each first touch of a fresh 2 MB region had the kernel zero all of it:
+/// under load a server gives freed memory back and takes it again, and zeroing whole huge pages
+/// was about 5 % of its time (and 12 % of `hisaab load`'s); with ordinary pages ingest over HTTP
+/// went up by about a tenth and a restart at 10^6 entries stayed as fast (docs/PERFORMANCE.md).
+/// A kernel that refuses leaves things as they were.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    let _refused = rustix::thread::disable_transparent_huge_pages(true);
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
