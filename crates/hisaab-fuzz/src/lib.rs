@@ -39,6 +39,13 @@ pub fn jcs_target(data: &[u8]) {
     let Ok(value) = jcs::parse_strict(data) else {
         return;
     };
+    // Straight from serde (`to_canonical`) and from the parsed value: the same bytes, or the
+    // same refusal.
+    assert_eq!(
+        jcs::to_canonical(&value),
+        jcs::canonicalize_profile(&value),
+        "the serde writer and the value writer disagree"
+    );
     let Ok(canonical) = jcs::canonicalize_profile(&value) else {
         return;
     };
