@@ -494,6 +494,77 @@ mod tests {
         assert_eq!(to_canonical(&twice).unwrap(), br#"{"a":2}"#);
     }
 
+    /// A `Serialize` that carries on past an element's error, an enum variant named like the
+    /// member left out, and a member left out that is not JSON: the general path's answers.
+    #[test]
+    fn the_serde_writer_declines_what_it_would_write_otherwise_than_the_general_path() {
+        use serde::ser::SerializeSeq as _;
+        struct Lenient;
+        impl serde::Serialize for Lenient {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(None)?;
+                let _ignored = seq.serialize_element(&-1i64);
+                let _ignored = seq.serialize_element(&Some(-1i64));
+                seq.serialize_element(&1u8)?;
+                seq.end()
+            }
+        }
+        // serde_json keeps what it could write: the element that failed is not there.
+        assert_eq!(write::canonical(&Lenient, None), None);
+        assert_eq!(
+            to_canonical(&Lenient),
+            canonicalize_profile(&serde_json::to_value(&Lenient).unwrap())
+        );
+
+        #[derive(serde::Serialize)]
+        enum Tagged {
+            #[serde(rename = "digest")]
+            Newtype(u8),
+            #[serde(rename = "digest2")]
+            Tuple(u8, u8),
+            #[serde(rename = "digest3")]
+            Struct { a: u8 },
+        }
+        for (value, key) in [
+            (Tagged::Newtype(1), "digest"),
+            (Tagged::Tuple(1, 2), "digest2"),
+            (Tagged::Struct { a: 1 }, "digest3"),
+        ] {
+            assert_eq!(write::canonical(&value, Some(key)), None);
+            assert_eq!(to_canonical_without(&value, key).unwrap(), b"{}");
+            // Not the member left out: written in one pass.
+            assert!(write::canonical(&value, Some("other")).is_some());
+        }
+
+        #[derive(serde::Serialize)]
+        struct Unwritable {
+            a: u8,
+            digest: u128,
+        }
+        let unwritable = Unwritable {
+            a: 1,
+            digest: u128::MAX,
+        };
+        assert_eq!(write::canonical(&unwritable, Some("digest")), None);
+        assert!(matches!(
+            to_canonical_without(&unwritable, "digest"),
+            Err(FormatError::Json { .. })
+        ));
+        // A u128 is always the general path's; in range it is JSON, and left out.
+        let writable = Unwritable { a: 1, digest: 7 };
+        assert_eq!(write::canonical(&writable, Some("digest")), None);
+        assert_eq!(
+            to_canonical_without(&writable, "digest").unwrap(),
+            br#"{"a":1}"#
+        );
+        // A member left out that this writer can write: written and thrown away.
+        let plain = serde_json::json!({"a": 1, "digest": [true, "x"]});
+        assert_eq!(
+            write::canonical(&plain, Some("digest")),
+            Some(br#"{"a":1}"#.to_vec())
+        );
+    }
+
     #[test]
     fn canonical_form_sorts_keys_by_utf16_and_escapes_minimally() {
         let v =

@@ -18,20 +18,36 @@ use super::{utf16_le, write_string, INTEGER_MAX};
 
 /// The canonical bytes of `value` under the profile, the member `skip` of its outermost
 /// object left out; `None` when this writer does not answer (see the module's text).
+///
+/// A writer that declined anywhere declines the whole value, even when the value's own
+/// `Serialize` carried on past the error (an element it chose to leave out would otherwise
+/// leave a comma, or half a member, behind).
 pub(super) fn canonical<T: Serialize + ?Sized>(value: &T, skip: Option<&str>) -> Option<Vec<u8>> {
+    // Saved and put back: a `Serialize` may itself canonicalise something on the way.
+    let outer = DECLINED.with(|declined| declined.replace(false));
     let mut out = Vec::with_capacity(256);
-    value
-        .serialize(Writer {
-            out: &mut out,
-            skip,
-        })
-        .ok()?;
-    Some(out)
+    let written = value.serialize(Writer {
+        out: &mut out,
+        skip,
+    });
+    let declined = DECLINED.with(|declined| declined.replace(outer));
+    (written.is_ok() && !declined).then_some(out)
 }
 
-/// Why the writer stopped: it does not say, the general path will.
+thread_local! {
+    /// Whether the writer declined since [`canonical`] began on this thread.
+    static DECLINED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Why the writer stopped: it does not say, the general path will. Made only by [`declined`].
 #[derive(Debug)]
-pub(super) struct Declined;
+pub(super) struct Declined(());
+
+/// The writer declines, and remembers it (see [`canonical`]).
+fn declined() -> Declined {
+    DECLINED.with(|declined| declined.set(true));
+    Declined(())
+}
 
 impl fmt::Display for Declined {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,7 +59,7 @@ impl std::error::Error for Declined {}
 
 impl ser::Error for Declined {
     fn custom<M: fmt::Display>(_: M) -> Self {
-        Declined
+        declined()
     }
 }
 
@@ -56,7 +72,7 @@ struct Writer<'a, 'k> {
 /// The decimal digits of `value`, which is its ES6 form for an integer below 2^53.
 fn write_integer(value: u64, out: &mut Vec<u8>) -> Result<(), Declined> {
     if value > INTEGER_MAX {
-        return Err(Declined);
+        return Err(declined());
     }
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -78,6 +94,17 @@ fn write_integer(value: u64, out: &mut Vec<u8>) -> Result<(), Declined> {
 /// number), which only serde_json knows how to write.
 fn is_private(name: &str) -> bool {
     name.starts_with("$serde_json")
+}
+
+impl Writer<'_, '_> {
+    /// An enum variant is written as an object of one member named after it: when that is the
+    /// member to leave out, the general path (which removes it) says what remains.
+    fn outermost_member(&self, variant: &str) -> Result<(), Declined> {
+        if self.skip == Some(variant) {
+            return Err(declined());
+        }
+        Ok(())
+    }
 }
 
 impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
@@ -110,7 +137,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
     }
 
     fn serialize_i64(self, v: i64) -> Result<(), Declined> {
-        write_integer(u64::try_from(v).map_err(|_| Declined)?, self.out)
+        write_integer(u64::try_from(v).map_err(|_| declined())?, self.out)
     }
 
     fn serialize_u8(self, v: u8) -> Result<(), Declined> {
@@ -129,13 +156,14 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
         write_integer(v, self.out)
     }
 
-    // The profile has no fractions; whether a float is an integer is the general path's call.
+    // The general path refuses every finite float (2.0 too) and writes a non-finite one as
+    // `null`: its call, not this writer's.
     fn serialize_f32(self, _: f32) -> Result<(), Declined> {
-        Err(Declined)
+        Err(declined())
     }
 
     fn serialize_f64(self, _: f64) -> Result<(), Declined> {
-        Err(Declined)
+        Err(declined())
     }
 
     fn serialize_char(self, v: char) -> Result<(), Declined> {
@@ -193,7 +221,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
         value: &T,
     ) -> Result<(), Declined> {
         if is_private(name) {
-            return Err(Declined);
+            return Err(declined());
         }
         value.serialize(self)
     }
@@ -206,6 +234,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Declined> {
+        self.outermost_member(variant)?;
         self.out.push(b'{');
         write_string(variant, self.out);
         self.out.push(b':');
@@ -237,6 +266,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
         variant: &'static str,
         _: usize,
     ) -> Result<Array<'a>, Declined> {
+        self.outermost_member(variant)?;
         self.out.push(b'{');
         write_string(variant, self.out);
         self.out.push(b':');
@@ -249,7 +279,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
 
     fn serialize_struct(self, name: &'static str, _: usize) -> Result<Object<'a, 'k>, Declined> {
         if is_private(name) {
-            return Err(Declined);
+            return Err(declined());
         }
         Ok(Object::open(self.out, self.skip, b""))
     }
@@ -262,6 +292,7 @@ impl<'a, 'k> ser::Serializer for Writer<'a, 'k> {
         variant: &'static str,
         _: usize,
     ) -> Result<Object<'a, 'k>, Declined> {
+        self.outermost_member(variant)?;
         self.out.push(b'{');
         write_string(variant, self.out);
         self.out.push(b':');
@@ -394,7 +425,7 @@ impl<'a, 'k> Object<'a, 'k> {
 
     fn member<T: Serialize + ?Sized>(&mut self, key: Key, value: &T) -> Result<(), Declined> {
         if self.skip == Some(key.as_str()) {
-            return Ok(());
+            return Self::left_out(value);
         }
         let start = self.values.len();
         value.serialize(Writer {
@@ -403,6 +434,15 @@ impl<'a, 'k> Object<'a, 'k> {
         })?;
         self.members.push((key, start..self.values.len()));
         Ok(())
+    }
+
+    /// The member left out is still written, and thrown away: a value the general path could
+    /// not turn into JSON fails there before the member is removed, so it declines here.
+    fn left_out<T: Serialize + ?Sized>(value: &T) -> Result<(), Declined> {
+        value.serialize(Writer {
+            out: &mut Vec::new(),
+            skip: None,
+        })
     }
 
     fn close(mut self) -> Result<(), Declined> {
@@ -420,7 +460,7 @@ impl<'a, 'k> Object<'a, 'k> {
             .windows(2)
             .any(|pair| pair[0].0.as_str() == pair[1].0.as_str())
         {
-            return Err(Declined);
+            return Err(declined());
         }
         self.out.push(b'{');
         for (i, (key, range)) in self.members.iter().enumerate() {
@@ -449,9 +489,9 @@ impl ser::SerializeMap for Object<'_, '_> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
-        let key = self.key.take().ok_or(Declined)?;
+        let key = self.key.take().ok_or_else(declined)?;
         if std::mem::take(&mut self.skipping) {
-            return Ok(());
+            return Self::left_out(value);
         }
         self.member(key, value)
     }
@@ -526,57 +566,57 @@ impl ser::Serializer for KeyWriter {
         value: &T,
     ) -> Result<String, Declined> {
         if is_private(name) {
-            return Err(Declined);
+            return Err(declined());
         }
         value.serialize(self)
     }
     fn serialize_bool(self, _: bool) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_i8(self, _: i8) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_i16(self, _: i16) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_i32(self, _: i32) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_i64(self, _: i64) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_u8(self, _: u8) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_u16(self, _: u16) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_u32(self, _: u32) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_u64(self, _: u64) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_f32(self, _: f32) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_f64(self, _: f64) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_none(self) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_unit(self) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -585,20 +625,20 @@ impl ser::Serializer for KeyWriter {
         _: &'static str,
         _: &T,
     ) -> Result<String, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_tuple_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleStruct, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_tuple_variant(
         self,
@@ -607,17 +647,17 @@ impl ser::Serializer for KeyWriter {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_struct(
         self,
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStruct, Declined> {
-        Err(Declined)
+        Err(declined())
     }
     fn serialize_struct_variant(
         self,
@@ -626,6 +666,6 @@ impl ser::Serializer for KeyWriter {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, Declined> {
-        Err(Declined)
+        Err(declined())
     }
 }
