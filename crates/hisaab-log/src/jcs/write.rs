@@ -6,8 +6,8 @@
 //! the profile, a float, a map key that is not a string, a key twice in one object, or one of
 //! serde_json's private types. The caller then takes the general path (`serde_json::to_value`
 //! and [`super::canonicalize_profile`]), which gives that value's canonical bytes or its error
-//! exactly as before; where this writer does answer, the unit tests and the property test below
-//! hold it to the general path byte for byte.
+//! exactly as before; where this writer does answer, the unit tests and the property test in
+//! `jcs.rs` hold it to the general path byte for byte.
 
 use std::fmt;
 use std::ops::Range;
@@ -402,10 +402,8 @@ struct Object<'a, 'k> {
     skip: Option<&'k str>,
     values: Vec<u8>,
     members: Vec<(Key, Range<usize>)>,
-    /// A map's key, until its value comes; `None` also when that member is skipped.
+    /// A map's key, until its value comes.
     key: Option<Key>,
-    /// Whether the value that comes next is skipped (its key is `skip`).
-    skipping: bool,
     /// Written after the `}` (the `}` of a struct variant's object).
     close: &'static [u8],
 }
@@ -418,7 +416,6 @@ impl<'a, 'k> Object<'a, 'k> {
             values: Vec::new(),
             members: Vec::new(),
             key: None,
-            skipping: false,
             close,
         }
     }
@@ -482,17 +479,12 @@ impl ser::SerializeMap for Object<'_, '_> {
     type Error = Declined;
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Declined> {
-        let key = key.serialize(KeyWriter)?;
-        self.skipping = self.skip == Some(key.as_str());
-        self.key = Some(Key::Written(key));
+        self.key = Some(Key::Written(key.serialize(KeyWriter)?));
         Ok(())
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         let key = self.key.take().ok_or_else(declined)?;
-        if std::mem::take(&mut self.skipping) {
-            return Self::left_out(value);
-        }
         self.member(key, value)
     }
 
