@@ -109,9 +109,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            if !entries.windows(2).all(|w| utf16_le(w[0].0, w[1].0)) {
-                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            }
+            sort_members(&mut entries, |(key, _)| key);
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -123,6 +121,17 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b'}');
         }
+    }
+}
+
+/// Sorts an object's members by name in UTF-16 code units (RFC 8785 §3.2.3), leaving members
+/// already in that order as they are.
+fn sort_members<M>(members: &mut [M], name: impl Fn(&M) -> &str) {
+    if !members
+        .windows(2)
+        .all(|w| utf16_le(name(&w[0]), name(&w[1])))
+    {
+        members.sort_by(|a, b| name(a).encode_utf16().cmp(name(b).encode_utf16()));
     }
 }
 

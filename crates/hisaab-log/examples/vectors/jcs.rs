@@ -1,5 +1,6 @@
-//! RFC 8785 reference cases: canonical bytes and hashes, ES6 number formatting, and the
-//! Hisaab profile's refusal of every non-integer number.
+//! RFC 8785 reference cases: canonical bytes and hashes (from a parsed value and straight
+//! from serde), ES6 number formatting, and the Hisaab profile's refusal of every non-integer
+//! number.
 
 use std::path::Path;
 
@@ -46,6 +47,19 @@ pub(crate) fn run(dir: &Path) -> Result<(usize, usize), String> {
                 check(
                     jcs::canonicalize_profile(&value).is_ok() == all_integers,
                     format!("{name}: profile verdict"),
+                );
+                // Written straight from serde (no `Value` rebuilt): the RFC's bytes for every
+                // document inside the profile, a refusal for the others.
+                let direct = jcs::to_canonical(&value);
+                check(
+                    if all_integers {
+                        direct
+                            .as_deref()
+                            .is_ok_and(|bytes| hex::encode(bytes) == expected_hex)
+                    } else {
+                        direct.is_err()
+                    },
+                    format!("{name}: canonical bytes written from serde"),
                 );
             }
             Err(e) => check(false, format!("{name}: {e}")),

@@ -14,7 +14,7 @@ use std::ops::Range;
 
 use serde::ser::{self, Impossible, Serialize};
 
-use super::{utf16_le, write_string, INTEGER_MAX};
+use super::{sort_members, write_string, INTEGER_MAX};
 
 /// The canonical bytes of `value` under the profile, the member `skip` of its outermost
 /// object left out; `None` when this writer does not answer (see the module's text).
@@ -336,49 +336,28 @@ impl<'a> Array<'a> {
     }
 }
 
-impl ser::SerializeSeq for Array<'_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
+/// The four array-shaped compounds of serde, each an [`Array`] under another method name.
+macro_rules! array_compound {
+    ($($compound:ident :: $method:ident),*) => {$(
+        impl ser::$compound for Array<'_> {
+            type Ok = ();
+            type Error = Declined;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
+                self.item(value)
+            }
+            fn end(self) -> Result<(), Declined> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Array<'_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Array<'_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Array<'_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
-}
+array_compound!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// A member's name: a struct's field names are static, a map's keys are written out.
 enum Key {
@@ -443,14 +422,7 @@ impl<'a, 'k> Object<'a, 'k> {
     }
 
     fn close(mut self) -> Result<(), Declined> {
-        let sorted = self
-            .members
-            .windows(2)
-            .all(|pair| utf16_le(pair[0].0.as_str(), pair[1].0.as_str()));
-        if !sorted {
-            self.members
-                .sort_by(|a, b| a.0.as_str().encode_utf16().cmp(b.0.as_str().encode_utf16()));
-        }
+        sort_members(&mut self.members, |(key, _)| key.as_str());
         // A name twice: serde_json keeps the last value, which is the general path's call.
         if self
             .members
@@ -493,35 +465,27 @@ impl ser::SerializeMap for Object<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_, '_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Declined> {
-        self.member(Key::Field(key), value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
+/// A struct and a struct variant's fields: members of an [`Object`] under static names.
+macro_rules! struct_compound {
+    ($($compound:ident),*) => {$(
+        impl ser::$compound for Object<'_, '_> {
+            type Ok = ();
+            type Error = Declined;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Declined> {
+                self.member(Key::Field(key), value)
+            }
+            fn end(self) -> Result<(), Declined> {
+                self.close()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Object<'_, '_> {
-    type Ok = ();
-    type Error = Declined;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Declined> {
-        self.member(Key::Field(key), value)
-    }
-    fn end(self) -> Result<(), Declined> {
-        self.close()
-    }
-}
+struct_compound!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: a string, a character, a unit variant (its name) or a newtype around one of
 /// these. serde_json also turns numbers and booleans into keys; this writer leaves them to it.
