@@ -93,6 +93,7 @@ fn is_unreachable(cause: &(dyn std::error::Error + 'static)) -> bool {
                 | hisaab_store::StoreError::Io { .. }
                 | hisaab_store::StoreError::NotAStore { .. }
                 | hisaab_store::StoreError::EarlierLayout { .. }
+                | hisaab_store::StoreError::IndexNotSynced { .. }
         );
     }
     false

@@ -35,7 +35,9 @@ use crate::store::Store;
 ///
 /// # Errors
 /// [`StoreError::NotAStore`] for a directory without a ledger; [`StoreError::Corrupt`] naming
-/// the first failing seq where it is known, and why; storage errors.
+/// the first failing seq where it is known, and why; [`StoreError::IndexNotSynced`] for a
+/// store that was not closed and whose entry ends or stored hashes an open for writing must
+/// rebuild first; storage errors.
 pub fn audit_dir(dir: &Path, config: &StoreConfig) -> Result<VerifyReport, StoreError> {
     open_audited(dir, config).map(|audited| audited.report)
 }
@@ -87,6 +89,18 @@ pub fn open_audited(dir: &Path, config: &StoreConfig) -> Result<AuditedDir, Stor
     // entry is read.
     let (note, checkpoint) = trees.latest_checkpoint(&log_key)?;
     let mark = crate::mark::status(dir, checkpoint.size, &checkpoint.root)?;
+    // A store that was not closed may hold entry ends and stored hashes that never reached
+    // the disk; only an open for writing rebuilds them (and the audit writes nothing). Entries
+    // that do not give the signed root are damage, named as such.
+    if let Some(unsynced) = crate::open::UnsyncedIndex::read(&trees, checkpoint.size)? {
+        if !unsynced.is_on_disk(&trees)? {
+            unsynced.check_root(&trees, checkpoint.size, &checkpoint.root)?;
+            return Err(StoreError::IndexNotSynced {
+                path: dir.to_owned(),
+                from: unsynced.from(),
+            });
+        }
+    }
     let mut report = verify_trees(&trees, &note, &log_key)?;
     report.mark = mark;
     Ok(AuditedDir {

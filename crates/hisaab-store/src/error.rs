@@ -25,6 +25,18 @@ pub enum Corruption {
         /// The size the latest checkpoint (or the entries before it) say the log has.
         size: u64,
     },
+    /// An entry appended since the entry ends were last synced has no record of its ends in
+    /// sled, where its batch's transaction kept them.
+    #[error(
+        "seq {seq}: its ends in hisaab-entry-ends were not synced, and sled holds no record of \
+         them (the log should hold {size} entries)"
+    )]
+    UnsyncedEnds {
+        /// The first entry whose ends no record holds.
+        seq: u64,
+        /// The size of the log.
+        size: u64,
+    },
     /// The stored bytes of an entry are not the canonical JSON of an entry.
     #[error("seq {seq}: the stored entry does not parse: {source}")]
     UnreadableEntry {
@@ -218,6 +230,7 @@ impl Corruption {
     pub fn seq(&self) -> Option<u64> {
         match self {
             Corruption::MissingEntry { seq, .. }
+            | Corruption::UnsyncedEnds { seq, .. }
             | Corruption::UnreadableEntry { seq, .. }
             | Corruption::MisplacedEntry { seq, .. }
             | Corruption::EntryFiles { seq, .. }
@@ -279,6 +292,20 @@ pub enum StoreError {
         path: PathBuf,
         /// Its layout marker.
         found: String,
+    },
+    /// The store was not closed and its entry ends and stored hashes (synced every few
+    /// thousand entries) did not all reach the disk: only a store opened for writing rebuilds
+    /// them.
+    #[error(
+        "{path} was not closed, and the ends or stored hashes of its entries from seq {from} on \
+         did not reach the disk (the entries did, and give the signed root): open it once with \
+         `hisaab serve --data {path}` to rebuild them from the entries, then check it"
+    )]
+    IndexNotSynced {
+        /// The data directory.
+        path: PathBuf,
+        /// The first entry whose ends or stored hashes are to be rebuilt.
+        from: u64,
     },
     /// The directory holds no Hisaab store.
     #[error("{path} holds no Hisaab store")]

@@ -14,9 +14,13 @@
 //! scope, which decides who may read the entry, has its checksum.
 //!
 //! A batch's bytes are written at their place (the offset after the batch's first seq's
-//! predecessor, never past what the log holds) and synced (`fdatasync`) before the sled
-//! transaction that holds the batch's index records and signed checkpoint. So a checkpoint
-//! in sled always finds its entries in the files; the files may run ahead of sled's latest
+//! predecessor, never past what the log holds) and `hisaab-entries` synced (`fdatasync`)
+//! before the sled transaction that holds the batch's index records and signed checkpoint.
+//! The other two files are synced every few thousand entries and on close
+//! ([`LogFiles::append_syncing`], [`LogFiles::sync_index`]): what they hold is derived, the
+//! ends kept in the batch's transaction until then and the stored hashes computed from the
+//! entries, and `open` writes both again after a crash ([`LogFiles::restore`]). So a
+//! checkpoint in sled always finds its entries in the files; the files may run ahead of sled's latest
 //! checkpoint (a batch whose transaction never landed, given no receipt), and
 //! `open` cuts them back to it. An entry is read with two positioned reads (its two
 //! ends, then its bytes), and a range of entries with one read of the ends and a few large
@@ -69,7 +73,7 @@ pub(crate) struct LogFiles {
     entries: File,
     ends: File,
     hashes: File,
-    /// How far they are written, published once a batch is synced.
+    /// How far they are written, published once a batch is written and `hisaab-entries` synced.
     written: Mutex<Written>,
     /// Held by the one who writes (a batch, or a cut), for the whole write and sync, so that
     /// `written` is held only for a moment and readers never wait on a sync.
@@ -311,6 +315,23 @@ impl LogFiles {
         first_hash: u64,
         hashes: &[Hash],
     ) -> Result<(), StoreError> {
+        self.append_syncing(first, entries, first_hash, hashes, Sync::All)
+            .map(drop)
+    }
+
+    /// [`LogFiles::append`], syncing `sync`: with [`Sync::Entries`] only `hisaab-entries` is
+    /// synced, and the caller keeps the batch's ends (answered, as written to
+    /// `hisaab-entry-ends`) where they are durable until [`LogFiles::sync_index`]; the stored
+    /// hashes can be computed again from the entries. A batch that rewrites a torn one syncs
+    /// every file.
+    pub(crate) fn append_syncing(
+        &self,
+        first: u64,
+        entries: &[(&[u8], &[u8])],
+        first_hash: u64,
+        hashes: &[Hash],
+        sync: Sync,
+    ) -> Result<Vec<u8>, StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
         if first > written.entries || first_hash > written.hashes {
@@ -342,23 +363,14 @@ impl LogFiles {
             end = end.saturating_add(scope.len() as u64 + CHECKSUM_BYTES);
             ends.extend_from_slice(&end.to_be_bytes());
         }
-        let mut hash_bytes = Vec::with_capacity(hashes.len() * HASH_BYTES);
-        for hash in hashes {
-            hash_bytes.extend_from_slice(hash.as_bytes());
-        }
         let count = entries.len() as u64;
         let hash_count = hashes.len() as u64;
         let rewrites = first < written.entries || first_hash < written.hashes;
-        let io = |what: &'static str| move |source| StoreError::Io { what, source };
-        write_all_at(&self.entries, &data, start).map_err(io("writing entries"))?;
-        write_all_at(&self.ends, &ends, first.saturating_mul(END_STRIDE))
-            .map_err(io("writing entry ends"))?;
-        write_all_at(
-            &self.hashes,
-            &hash_bytes,
-            first_hash.saturating_mul(HASH_STRIDE),
-        )
-        .map_err(io("writing stored hashes"))?;
+        write_all_at(&self.entries, &data, start).map_err(|source| StoreError::Io {
+            what: "writing entries",
+            source,
+        })?;
+        self.write_index(first, &ends, first_hash, hashes)?;
         let after = Written {
             entries: first.saturating_add(count),
             bytes: end,
@@ -367,9 +379,136 @@ impl LogFiles {
         if rewrites {
             self.set_lengths(after)?;
         }
-        self.sync()?;
+        self.sync(if rewrites { Sync::All } else { sync })?;
+        *self.lock() = after;
+        Ok(ends)
+    }
+
+    /// Writes entries `first..`'s `ends` and stored hashes `first_hash..` at their place.
+    fn write_index(
+        &self,
+        first: u64,
+        ends: &[u8],
+        first_hash: u64,
+        hashes: &[Hash],
+    ) -> Result<(), StoreError> {
+        let mut hash_bytes = Vec::with_capacity(hashes.len() * HASH_BYTES);
+        for hash in hashes {
+            hash_bytes.extend_from_slice(hash.as_bytes());
+        }
+        let io = |what: &'static str| move |source| StoreError::Io { what, source };
+        write_all_at(&self.ends, ends, first.saturating_mul(END_STRIDE))
+            .map_err(io("writing entry ends"))?;
+        write_all_at(
+            &self.hashes,
+            &hash_bytes,
+            first_hash.saturating_mul(HASH_STRIDE),
+        )
+        .map_err(io("writing stored hashes"))
+    }
+
+    /// Syncs `hisaab-entry-ends` and `hisaab-hashes` (see [`LogFiles::append_syncing`]).
+    ///
+    /// # Errors
+    /// An I/O error.
+    pub(crate) fn sync_index(&self) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        sync_files(&[&self.ends, &self.hashes])
+    }
+
+    /// Writes entries `from..`'s `ends` and stored hashes `first_hash..` at their place (after
+    /// a crash lost what [`LogFiles::append_syncing`] left unsynced), and syncs both files.
+    /// `hisaab-entries` must already hold the bytes the ends point at; anything the files
+    /// hold beyond is kept for `open` to cut back.
+    ///
+    /// # Errors
+    /// An I/O error; ends that start past the files' end.
+    pub(crate) fn restore(
+        &self,
+        from: u64,
+        ends: &[u8],
+        first_hash: u64,
+        hashes: &[Hash],
+    ) -> Result<(), StoreError> {
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let written = *self.lock();
+        if from > written.entries || first_hash > written.hashes {
+            return Err(written.passed_by(
+                "restoring the entry files",
+                &format!("entries from seq {from} (stored hash {first_hash})"),
+            ));
+        }
+        self.write_index(from, ends, first_hash, hashes)?;
+        sync_files(&[&self.ends, &self.hashes])?;
+        let restored = from.saturating_add((ends.len() / END_BYTES) as u64);
+        let mut after = written;
+        if restored >= written.entries {
+            after.entries = restored;
+            after.bytes = u64_pairs(ends).last().map_or(written.bytes, |(_, end)| end);
+        }
+        after.hashes = after
+            .hashes
+            .max(first_hash.saturating_add(hashes.len() as u64));
         *self.lock() = after;
         Ok(())
+    }
+
+    /// The leaf hashes of the entries whose ends are `ends` (pairs, as in
+    /// `hisaab-entry-ends`), the first of them `seq` starting at offset `start`: read from
+    /// `hisaab-entries` at those places, whatever `hisaab-entry-ends` says.
+    ///
+    /// # Errors
+    /// [`Corruption::EntryFiles`] for ends that do not rise or point past the file; an I/O
+    /// error.
+    pub(crate) fn leaf_hashes_at(
+        &self,
+        seq: u64,
+        start: u64,
+        ends: &[u8],
+    ) -> Result<Vec<Hash>, StoreError> {
+        let length = self.len(&self.entries)?;
+        let mut out = Vec::with_capacity(ends.len() / END_BYTES);
+        let (mut seq, mut start) = (seq, start);
+        // A block of entries at a time, as the other range reads go.
+        let block_bytes = usize::try_from(RANGE_BLOCK * END_STRIDE).unwrap_or(usize::MAX);
+        for block in ends.chunks(block_bytes) {
+            let mut previous = start;
+            for (seq, (leaf, record)) in (seq..).zip(u64_pairs(block)) {
+                check_offsets(seq, previous, leaf, record, length)?;
+                previous = record;
+            }
+            let mut bytes = vec![0u8; usize::try_from(previous - start).map_err(|_| too_large())?];
+            read_exact_at(&self.entries, &mut bytes, start)?;
+            let at = |offset: u64| usize::try_from(offset - start).map_err(|_| too_large());
+            let mut begin = start;
+            for (leaf, record) in u64_pairs(block) {
+                let bytes = bytes.get(at(begin)?..at(leaf)?).unwrap_or_default();
+                out.push(hisaab_log::merkle::leaf_hash(bytes));
+                begin = record;
+            }
+            seq += (block.len() / END_BYTES) as u64;
+            start = previous;
+        }
+        Ok(out)
+    }
+
+    /// Where entry `seq`'s record starts: the end of the one before (0 for genesis).
+    pub(crate) fn start_of(&self, seq: u64) -> Result<u64, StoreError> {
+        match seq.checked_sub(1) {
+            None => Ok(0),
+            Some(before) => self.end(before),
+        }
+    }
+
+    /// The ends of entries `from..to` as `hisaab-entry-ends` holds them, shorter where the
+    /// file is.
+    pub(crate) fn raw_ends(&self, from: u64, to: u64) -> Result<Vec<u8>, StoreError> {
+        let length = self.len(&self.ends)?;
+        let begin = from.saturating_mul(END_STRIDE).min(length);
+        let end = to.saturating_mul(END_STRIDE).min(length);
+        let mut raw = vec![0u8; usize::try_from(end - begin).map_err(|_| too_large())?];
+        read_exact_at(&self.ends, &mut raw, begin)?;
+        Ok(raw)
     }
 
     /// Cuts the files back to `entries` entries and `hashes` stored hashes, and syncs them.
@@ -393,7 +532,7 @@ impl LogFiles {
             hashes,
         };
         self.set_lengths(after)?;
-        self.sync()?;
+        self.sync(Sync::All)?;
         *self.lock() = after;
         Ok(())
     }
@@ -412,16 +551,33 @@ impl LogFiles {
             .map_err(io)
     }
 
-    /// Makes what was written durable (`fdatasync` of each file).
-    fn sync(&self) -> Result<(), StoreError> {
-        for file in [&self.entries, &self.ends, &self.hashes] {
-            file.sync_data().map_err(|source| StoreError::Io {
-                what: "syncing the entry files",
-                source,
-            })?;
+    /// Makes what was written durable (`fdatasync` of the files `sync` names).
+    fn sync(&self, sync: Sync) -> Result<(), StoreError> {
+        match sync {
+            Sync::All => sync_files(&[&self.entries, &self.ends, &self.hashes]),
+            Sync::Entries => sync_files(&[&self.entries]),
         }
-        Ok(())
     }
+}
+
+/// Which files [`LogFiles::append_syncing`] syncs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// All three.
+    All,
+    /// `hisaab-entries` alone.
+    Entries,
+}
+
+/// `fdatasync` of each of `files`, in order.
+fn sync_files(files: &[&File]) -> Result<(), StoreError> {
+    for file in files {
+        file.sync_data().map_err(|source| StoreError::Io {
+            what: "syncing the entry files",
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Entry `seq`'s record starts at `start`, its leaf bytes end at `leaf` and the record at
@@ -640,6 +796,42 @@ mod tests {
 
     fn entry(text: &str) -> Pair {
         (text.as_bytes().to_vec(), b"s".to_vec())
+    }
+
+    #[test]
+    fn unsynced_ends_are_answered_and_leaf_hashes_read_at_them_across_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        let all: Vec<Pair> = (0..2500).map(|n| entry(&format!("entry {n}"))).collect();
+        let first = files
+            .append_syncing(0, &pairs(&all[..1]), 0, &[], Sync::All)
+            .unwrap();
+        let rest = files
+            .append_syncing(1, &pairs(&all[1..]), 0, &[], Sync::Entries)
+            .unwrap();
+        // The ends answered are those written.
+        assert_eq!(files.raw_ends(0, 1).unwrap(), first);
+        assert_eq!(files.raw_ends(1, 2500).unwrap(), rest);
+        assert_eq!(files.raw_ends(2499, 4000).unwrap().len(), 16);
+        // Leaf hashes read at them, from any entry on, across blocks of RANGE_BLOCK.
+        let start = files.start_of(1).unwrap();
+        let leaves = files.leaf_hashes_at(1, start, &rest).unwrap();
+        let expected: Vec<Hash> = all[1..]
+            .iter()
+            .map(|(leaf, _)| hisaab_log::merkle::leaf_hash(leaf))
+            .collect();
+        assert_eq!(leaves, expected);
+        // Restoring them after a loss gives the files back, and what they count.
+        drop(files);
+        let path = dir.path().join(ENDS_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(16 * 700);
+        std::fs::write(&path, bytes).unwrap();
+        let files = LogFiles::open(dir.path(), Access::ReadWrite).unwrap();
+        assert_eq!(files.entry_count(), 700);
+        files.restore(1, &rest, 0, &[]).unwrap();
+        assert_eq!(files.entry_count(), 2500);
+        assert_eq!(read_all(&files), all);
     }
 
     #[test]

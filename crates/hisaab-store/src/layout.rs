@@ -54,6 +54,29 @@ pub(crate) fn batch_key(size: u64) -> Vec<u8> {
     key
 }
 
+/// The `meta` key of the size up to which `hisaab-entry-ends` and `hisaab-hashes` are synced
+/// (u64 big-endian): a batch syncs only `hisaab-entries`, and those two files every
+/// [`INDEX_SYNC_ENTRIES`] entries and on close, which remove the key. Absent, both are
+/// synced to the log's size (as an earlier version, which synced all three files with every
+/// batch, leaves them).
+pub(crate) const INDEX_SYNCED_KEY: &[u8] = b"index-synced";
+
+/// The prefix of the `meta` keys under which a batch whose entry ends were not synced keeps
+/// them: `ends` followed by the batch's first seq, big-endian, holding its ends as
+/// `hisaab-entry-ends` does. Removed in the transaction that records them synced.
+pub(crate) const ENDS_PREFIX: &[u8] = b"ends";
+
+/// How many entries may have their ends and stored hashes unsynced: the most a reopen after a
+/// crash rebuilds.
+pub(crate) const INDEX_SYNC_ENTRIES: u64 = 4096;
+
+/// The `meta` key of the unsynced ends of the batch starting at `first`.
+pub(crate) fn ends_key(first: u64) -> Vec<u8> {
+    let mut key = ENDS_PREFIX.to_vec();
+    key.extend_from_slice(&first.to_be_bytes());
+    key
+}
+
 /// The trees of one store.
 #[derive(Clone, Debug)]
 pub(crate) struct Trees {
@@ -312,6 +335,35 @@ impl Trees {
             .into());
         }
         Ok((note, checkpoint))
+    }
+
+    /// The size up to which the entry ends and stored hashes are synced ([`INDEX_SYNCED_KEY`]),
+    /// `None` when not recorded.
+    pub(crate) fn index_synced(&self) -> Result<Option<u64>, StoreError> {
+        let Some(value) = self
+            .meta
+            .get(INDEX_SYNCED_KEY)
+            .map_err(StoreError::sled("reading the synced size"))?
+        else {
+            return Ok(None);
+        };
+        decode_u64(&value)
+            .map(Some)
+            .ok_or(Corruption::BadRecord { tree: "meta" }.into())
+    }
+
+    /// The unsynced batches' ends ([`ENDS_PREFIX`]) from seq `from` on: first seq and ends.
+    pub(crate) fn unsynced_ends(&self, from: u64) -> Result<Vec<(u64, sled::IVec)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.meta.range(ends_key(from)..) {
+            let (key, value) = item.map_err(StoreError::sled("reading unsynced ends"))?;
+            let Some(first) = key.strip_prefix(ENDS_PREFIX) else {
+                break;
+            };
+            let first = decode_u64(first).ok_or(Corruption::BadRecord { tree: "meta" })?;
+            out.push((first, value));
+        }
+        Ok(out)
     }
 
     /// The tree size at the end of the group commit that appended entry `seq`, if recorded:

@@ -32,7 +32,9 @@
 //! hashes and index records of every entry after the snapshot and of the last
 //! [`StoreConfig::tail_check_entries`], signatures and all rules on that tail), removes a
 //! torn tail past the latest checkpoint should one ever appear (no receipt was given for
-//! it), refuses anything missing or altered below it naming the seq, and resumes the model
+//! it), rebuilds the entry ends and stored hashes a crash kept from the disk (derived data,
+//! checked against the signed root), refuses anything missing or altered below it naming
+//! the seq, and resumes the model
 //! from the newest good snapshot. [`Store::verify_full`] checks everything.
 //!
 //! # Layout

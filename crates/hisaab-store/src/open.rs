@@ -21,7 +21,10 @@
 //!    hashes already tie them to the signed root).
 //!
 //! # Torn batches
-//! A batch's entries and stored hashes are appended to their files and synced first; then its
+//! A batch's entries and stored hashes are appended to their files and the entries synced
+//! first (the ends and stored hashes every `INDEX_SYNC_ENTRIES` entries and on close, the
+//! ends of each batch since kept in its own transaction: after a crash [`UnsyncedIndex`]
+//! writes them again, and the stored hashes from the entries, before step 3); then its
 //! KPI index records and signed checkpoint are one sled transaction (a snapshot is written
 //! after it, in one of its own), and sled recovers a transaction whole or not at all (its batch
 //! manifest); the batch is added to the index by hash only after that. A crash between the two
@@ -30,7 +33,9 @@
 //! checkpoint, should any be there, then the files' tail)
 //! and reports how many entries it cut off. The high-water mark is checked before: a store
 //! whose sled lost committed batches is refused, not cut back to what sled kept. Anything
-//! *missing* below the checkpoint's size is corruption, never repaired.
+//! *missing* below the checkpoint's size is corruption, never repaired, except the ends and
+//! stored hashes of the entries appended since those were last synced, which are derived:
+//! rebuilt from the batches' records and the entries once these give the signed root.
 
 use std::path::Path;
 
@@ -131,12 +136,19 @@ pub(crate) fn recover(
     // The high-water mark: sled must not have recovered less than was committed.
     let mark_status = crate::mark::status(dir, size, &checkpoint.root)?;
 
-    // 3. Entries and stored hashes against the checkpoint's size.
+    // 3. Entries and stored hashes against the checkpoint's size, once what a crash may have
+    // lost of the entry ends and stored hashes (synced every `INDEX_SYNC_ENTRIES` entries)
+    // is written again from the batches' records and the entries.
     let mut report = OpenReport {
         size,
         mark: mark_status,
         ..OpenReport::default()
     };
+    if let Some(unsynced) = UnsyncedIndex::read(trees, size)? {
+        // Nothing is written unless the entries give the signed root.
+        unsynced.check_root(trees, size, &checkpoint.root)?;
+        report.index_rebuilt_entries = unsynced.restore(trees)?;
+    }
     // What is missing is refused first: nothing is cut while the files are short below it.
     let entries = trees.files.entry_count();
     let hashes = trees.files.stored_hash_count();
@@ -234,6 +246,154 @@ pub(crate) fn recover(
         genesis_format: genesis.entry().statement.v,
         origin: body.origin.as_str().to_owned(),
     })
+}
+
+/// The entry ends and stored hashes of the entries a store appended after it last synced
+/// `hisaab-entry-ends` and `hisaab-hashes`, as the batches' records in `meta` and the entries
+/// give them.
+pub(crate) struct UnsyncedIndex {
+    /// The first entry not synced.
+    from: u64,
+    /// Entries `from..size`'s ends.
+    ends: Vec<u8>,
+    /// Their stored hashes, from index `stored_hash_count(from)` on.
+    hashes: Vec<hisaab_log::Hash>,
+}
+
+impl UnsyncedIndex {
+    /// What a store of `size` entries holds unsynced; `None` when everything is synced. The
+    /// batches' records must follow each other from the synced size to `size`; the stored
+    /// hashes are computed from the entries' bytes where those ends put them.
+    ///
+    /// # Errors
+    /// [`Corruption::UnsyncedEnds`] at the first entry no record covers;
+    /// [`Corruption::MissingEntry`] or [`Corruption::MissingStoredHash`] for files short of
+    /// what was synced; entries' bytes that the ends do not fit.
+    pub(crate) fn read(trees: &Trees, size: u64) -> Result<Option<Self>, StoreError> {
+        let from = match trees.index_synced()? {
+            Some(synced) if synced < size => synced,
+            _ => return Ok(None),
+        };
+        let files = &trees.files;
+        if files.entry_count() < from {
+            let seq = files.entry_count();
+            return Err(Corruption::MissingEntry { seq, size }.into());
+        }
+        let first_hash = stored_hash_count(from);
+        if files.stored_hash_count() < first_hash {
+            let index = files.stored_hash_count();
+            return Err(Corruption::MissingStoredHash { index }.into());
+        }
+        let mut ends = Vec::new();
+        let mut next = from;
+        for (first, record) in trees.unsynced_ends(from)? {
+            if next >= size {
+                break;
+            }
+            if first != next || record.is_empty() || record.len() % 16 != 0 {
+                return Err(Corruption::UnsyncedEnds { seq: next, size }.into());
+            }
+            ends.extend_from_slice(&record);
+            next += (record.len() / 16) as u64;
+        }
+        if next != size {
+            return Err(Corruption::UnsyncedEnds { seq: next, size }.into());
+        }
+        let start = files.start_of(from)?;
+        let leaves = files.leaf_hashes_at(from, start, &ends)?;
+        let mut hashes = Vec::new();
+        for (seq, leaf) in (from..).zip(leaves) {
+            let reader = crate::layout::OverlayHashes {
+                disk: trees.hashes(),
+                start: first_hash,
+                pending: &hashes,
+            };
+            let written = stored_hashes_for_leaf(seq, leaf, &reader).map_err(merkle_corruption)?;
+            hashes.extend(written);
+        }
+        Ok(Some(UnsyncedIndex { from, ends, hashes }))
+    }
+
+    /// The first entry not synced.
+    pub(crate) fn from(&self) -> u64 {
+        self.from
+    }
+
+    /// Whether the entries' bytes give the signed root `root` of a log of `size`, with the
+    /// stored hashes below the synced ones as the files hold them: otherwise an entry
+    /// appended since is damaged, named by its leaf hash where the files still hold the one
+    /// it had, and nothing is rebuilt.
+    ///
+    /// # Errors
+    /// [`Corruption::LeafHashMismatch`] or [`Corruption::CheckpointRoot`].
+    pub(crate) fn check_root(
+        &self,
+        trees: &Trees,
+        size: u64,
+        root: &hisaab_log::Hash,
+    ) -> Result<(), StoreError> {
+        let first = stored_hash_count(self.from);
+        let reader = crate::layout::OverlayHashes {
+            disk: trees.hashes(),
+            start: first,
+            pending: &self.hashes,
+        };
+        let computed = merkle::tree_root(size, &reader).map_err(merkle_corruption)?;
+        if computed == *root {
+            return Ok(());
+        }
+        for seq in self.from..size {
+            let index = merkle::stored_hash_index(0, seq);
+            let rebuilt = usize::try_from(index - first)
+                .ok()
+                .and_then(|i| self.hashes.get(i));
+            if let (Some(_), Some(&computed)) = (trees.files.stored_hash(index)?, rebuilt) {
+                trees.check_leaf(seq, computed)?;
+            }
+        }
+        Err(Corruption::CheckpointRoot {
+            size,
+            checkpoint: *root,
+            computed,
+        }
+        .into())
+    }
+
+    /// Whether the files hold these ends and stored hashes already (as they do after a crash
+    /// of the process alone: the kernel wrote them).
+    pub(crate) fn is_on_disk(&self, trees: &Trees) -> Result<bool, StoreError> {
+        let to = self.from + (self.ends.len() / 16) as u64;
+        if trees.files.raw_ends(self.from, to)? != self.ends {
+            return Ok(false);
+        }
+        let first = stored_hash_count(self.from);
+        for (index, hash) in (first..).zip(&self.hashes) {
+            if trees.files.stored_hash(index)?.as_ref() != Some(hash) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes them at their place, syncs, and records the files synced: answers how many
+    /// entries' ends were rebuilt.
+    fn restore(self, trees: &Trees) -> Result<u64, StoreError> {
+        let first = stored_hash_count(self.from);
+        trees
+            .files
+            .restore(self.from, &self.ends, first, &self.hashes)?;
+        let size = self.from + (self.ends.len() / 16) as u64;
+        let mut writes = Writes::default();
+        // Absent, the key says everything is synced (what an earlier version, which does not
+        // know it, leaves too).
+        writes.meta.remove(crate::layout::INDEX_SYNCED_KEY);
+        for item in trees.unsynced_ends(0)? {
+            writes.meta.remove(crate::layout::ends_key(item.0));
+        }
+        trees.apply(&writes)?;
+        trees.flush()?;
+        Ok(size - self.from)
+    }
 }
 
 /// The newest snapshot, when it cannot show that this store wrote it, is checked against the

@@ -62,6 +62,10 @@ pub struct OpenReport {
     pub index_entries_read: u64,
     /// Index runs found damaged and deleted (their entries then read again).
     pub index_runs_discarded: u64,
+    /// Entries whose ends and stored hashes were written again on open: those appended after
+    /// the entry files' index was last synced, when the store was not closed (at most
+    /// a few thousand).
+    pub index_rebuilt_entries: u64,
 }
 
 /// The high-water mark as `open` found it (see [`OpenReport::mark`]).

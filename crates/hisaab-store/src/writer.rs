@@ -14,8 +14,10 @@ use hisaab_model::Ledger;
 
 use crate::config::Clock;
 use crate::error::{AppendError, StoreError};
-use crate::layout::{batch_key, BatchHashes, Writes, FORMAT, FORMAT_KEY};
+use crate::files::Sync;
+use crate::layout::{batch_key, ends_key, BatchHashes, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes};
+use crate::layout::{INDEX_SYNCED_KEY, INDEX_SYNC_ENTRIES};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
@@ -32,6 +34,12 @@ pub(crate) struct Writer {
     /// Sizes reached before the snapshot thread was attached (the genesis batch of a store
     /// being created), handed to it when it is.
     deferred: Job,
+    /// The size up to which the entry ends and stored hashes are synced (a batch syncs only
+    /// the entries; see `INDEX_SYNCED_KEY`).
+    index_synced: u64,
+    /// The first seqs of the committed batches after `index_synced`, whose ends are kept in
+    /// `meta` until the files are synced.
+    unsynced: Vec<u64>,
 }
 
 /// A batch being built: entries `start..`, their stored hashes, the snapshot sizes it reaches.
@@ -134,12 +142,16 @@ enum Admitted {
 
 impl Writer {
     pub(crate) fn new(shared: Arc<Shared>, ledger: Ledger, clock: Arc<dyn Clock>) -> Self {
+        let ledger_size = ledger.size();
         Writer {
             shared,
             ledger,
             clock,
             snapshots: None,
             deferred: Vec::new(),
+            // `open` leaves the files synced to the log's size (rebuilding what a crash lost).
+            index_synced: ledger_size,
+            unsynced: Vec::new(),
         }
     }
 
@@ -205,6 +217,48 @@ impl Writer {
             }
             self.process(batch);
         }
+        self.sync_index();
+    }
+
+    /// Syncs the entry ends and stored hashes left unsynced, and records it (on close: the
+    /// next open then rebuilds nothing). A failure leaves them to that open.
+    fn sync_index(&mut self) {
+        if self.unsynced.is_empty() || self.shared.failure.get().is_some() {
+            return;
+        }
+        let size = self.shared.size();
+        let mut writes = Writes::default();
+        self.record_index_synced(&mut writes);
+        let trees = &self.shared.trees;
+        let synced = trees
+            .files
+            .sync_index()
+            .and_then(|()| trees.apply(&writes))
+            .and_then(|()| trees.flush());
+        match synced {
+            Ok(()) => self.index_synced_to(size),
+            Err(error) => tracing::warn!(
+                %error,
+                "entry ends and stored hashes not synced on close: the next open rebuilds them"
+            ),
+        }
+    }
+
+    /// Records in `writes` that the entry ends and stored hashes are synced up to the log's
+    /// size: the ends that the batches since the last sync kept in `meta` go.
+    fn record_index_synced(&self, writes: &mut Writes) {
+        // Absent, the key says everything is synced (what an earlier version, which does not
+        // know it, leaves too).
+        writes.meta.remove(INDEX_SYNCED_KEY);
+        for first in &self.unsynced {
+            writes.meta.remove(ends_key(*first));
+        }
+    }
+
+    /// The entry ends and stored hashes are synced up to `size`, and recorded so.
+    fn index_synced_to(&mut self, size: u64) {
+        self.index_synced = size;
+        self.unsynced.clear();
     }
 
     fn process(&mut self, batch: Vec<Request>) {
@@ -455,11 +509,11 @@ impl Writer {
     /// Writes the batch in one transaction with its signed checkpoint, flushes once, and
     /// publishes the new size and checkpoint.
     fn commit(
-        &self,
+        &mut self,
         pending: &Pending,
         mut writes: Writes,
     ) -> Result<SignedCheckpoint, StoreError> {
-        let shared = &self.shared;
+        let shared = Arc::clone(&self.shared);
         let count = u64::try_from(pending.entries.len()).unwrap_or(u64::MAX);
         let size = pending.start.saturating_add(count);
         let root = merkle::tree_root(
@@ -525,8 +579,8 @@ impl Writer {
                 writes.openings.insert(&key, vault.seal_record(&openings)?);
             }
         }
-        // The entries and stored hashes are durable in their files before the transaction
-        // that holds the batch's checkpoint: a checkpoint in sled always finds its entries.
+        // The entries are durable in their file before the transaction that holds the batch's
+        // checkpoint: a checkpoint in sled always finds its entries.
         let scopes: Vec<Vec<u8>> = pending.scopes.iter().map(encode_scope).collect();
         let records: Vec<(&[u8], &[u8])> = pending
             .entries
@@ -534,10 +588,30 @@ impl Writer {
             .map(SealedEntry::leaf_bytes)
             .zip(scopes.iter().map(Vec::as_slice))
             .collect();
-        shared
-            .trees
-            .files
-            .append(pending.start, &records, pending.hash_start, &pending.hashes)?;
+        // Only the entries are synced with each batch; their ends and stored hashes every
+        // `INDEX_SYNC_ENTRIES` entries, the ends kept in this transaction until then (the
+        // stored hashes are computed again from the entries), so that `open` can rebuild both.
+        let sync = if pending.start == 0 || size - self.index_synced >= INDEX_SYNC_ENTRIES {
+            Sync::All
+        } else {
+            Sync::Entries
+        };
+        let ends = shared.trees.files.append_syncing(
+            pending.start,
+            &records,
+            pending.hash_start,
+            &pending.hashes,
+            sync,
+        )?;
+        match sync {
+            Sync::All => self.record_index_synced(&mut writes),
+            Sync::Entries => {
+                writes.meta.insert(ends_key(pending.start), ends);
+                writes
+                    .meta
+                    .insert(INDEX_SYNCED_KEY, &self.index_synced.to_be_bytes());
+            }
+        }
         writes
             .checkpoints
             .insert(&size.to_be_bytes(), note.as_bytes());
@@ -550,6 +624,10 @@ impl Writer {
         self.prune_checkpoints(&mut writes)?;
         shared.trees.apply(&writes)?;
         shared.trees.flush()?;
+        match sync {
+            Sync::All => self.index_synced_to(size),
+            Sync::Entries => self.unsynced.push(pending.start),
+        }
         shared.upper.extend(pending.start, &pending.hashes);
         // Indexed once committed, so that no index run ever holds an entry open cuts off.
         shared.trees.index.add(

@@ -994,3 +994,110 @@ fn a_consistent_rewrite_of_an_entry_is_caught_only_by_the_signed_checkpoint() {
         "{c}"
     );
 }
+
+/// Makes the closed store in `dir` look as one killed after it last synced its entry ends and
+/// stored hashes at size 9: `meta` says so and holds the ends of the two batches after it
+/// (entries 9..15 and 15..21), as the sequencer leaves them.
+fn unsynced_from_9(dir: &Path) {
+    let ends = std::fs::read(dir.join(ENDS)).unwrap();
+    tamper(dir, |db| {
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert(b"index-synced", &9u64.to_be_bytes()).unwrap();
+        for (first, to) in [(9usize, 15usize), (15, 21)] {
+            let mut key = b"ends".to_vec();
+            key.extend_from_slice(&(first as u64).to_be_bytes());
+            meta.insert(key, &ends[first * 16..to * 16]).unwrap();
+        }
+    });
+}
+
+#[test]
+fn entry_ends_and_hashes_a_power_cut_lost_are_rebuilt_on_open_and_named_by_the_audit() {
+    let dir = build();
+    let ends = std::fs::read(dir.path().join(ENDS)).unwrap();
+    let hashes = std::fs::read(dir.path().join(HASHES)).unwrap();
+    unsynced_from_9(dir.path());
+    // The power cut: the ends file kept its length and lost its last pages; the hashes file
+    // lost its length too.
+    let first_hash = usize::try_from(hisaab_log::merkle::stored_hash_count(9)).unwrap();
+    tamper_file(dir.path(), ENDS, |bytes| bytes[9 * 16..].fill(0));
+    tamper_file(dir.path(), HASHES, |bytes| bytes.truncate(first_hash * 32));
+
+    // The audit writes nothing: it says what to do rather than calling the store damaged.
+    match hisaab_store::audit_dir(dir.path(), &config()) {
+        Err(error @ StoreError::IndexNotSynced { from: 9, .. }) => {
+            assert!(error.to_string().contains("hisaab serve --data"), "{error}");
+        }
+        other => panic!("expected IndexNotSynced from 9, got {other:?}"),
+    }
+
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().index_rebuilt_entries, 12);
+    assert_eq!(store.open_report().truncated_entries, 0);
+    assert_eq!(store.size(), 21);
+    store.verify_full().unwrap();
+    store.close().unwrap();
+    drop(store);
+    assert_eq!(std::fs::read(dir.path().join(ENDS)).unwrap(), ends);
+    assert_eq!(std::fs::read(dir.path().join(HASHES)).unwrap(), hashes);
+    let report = hisaab_store::audit_dir(dir.path(), &config()).unwrap();
+    assert_eq!(report.size, 21);
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().index_rebuilt_entries, 0);
+}
+
+#[test]
+fn unsynced_entry_ends_that_reached_the_disk_pass_the_audit_and_are_rewritten_on_open() {
+    // A kill of the process alone: the kernel wrote everything, only the sync was not done.
+    let dir = build();
+    unsynced_from_9(dir.path());
+    let report = hisaab_store::audit_dir(dir.path(), &config()).unwrap();
+    assert_eq!(report.size, 21);
+    let store = common::open(dir.path(), config()).unwrap();
+    assert_eq!(store.open_report().index_rebuilt_entries, 12);
+    store.verify_full().unwrap();
+}
+
+#[test]
+fn a_missing_record_of_unsynced_entry_ends_is_refused_naming_the_seq_and_nothing_is_written() {
+    let dir = build();
+    unsynced_from_9(dir.path());
+    tamper(dir.path(), |db| {
+        let mut key = b"ends".to_vec();
+        key.extend_from_slice(&15u64.to_be_bytes());
+        db.open_tree("meta").unwrap().remove(key).unwrap();
+    });
+    let files =
+        || [ENTRIES, ENDS, HASHES].map(|name| std::fs::read(dir.path().join(name)).unwrap());
+    let before = files();
+    for _ in 0..2 {
+        let c = corruption(common::open(dir.path(), config()));
+        assert!(
+            matches!(c, Corruption::UnsyncedEnds { seq: 15, size: 21 }),
+            "{c}"
+        );
+        assert_eq!(files(), before);
+    }
+}
+
+#[test]
+fn a_damaged_entry_among_the_unsynced_is_named_and_nothing_is_rebuilt_from_it() {
+    // The process was killed (the files hold what was written) and entry 12's bytes were
+    // damaged since: its stored leaf hash names it, on open and in the audit, and the good
+    // stored hashes are not replaced by those of the damaged bytes.
+    let dir = build();
+    unsynced_from_9(dir.path());
+    edit_entry(dir.path(), 12, "Operator", "Operatos");
+    let files = || [ENDS, HASHES].map(|name| std::fs::read(dir.path().join(name)).unwrap());
+    let before = files();
+    for _ in 0..2 {
+        let c = corruption(common::open(dir.path(), config()));
+        assert!(
+            matches!(c, Corruption::LeafHashMismatch { seq: 12, .. }),
+            "{c}"
+        );
+        assert_eq!(files(), before);
+    }
+    let c = corruption(hisaab_store::audit_dir(dir.path(), &config()));
+    assert_eq!(c.seq(), Some(12), "{c}");
+}
