@@ -1188,6 +1188,12 @@ pub(crate) struct LoadArgs {
     /// directly into a store in a temporary directory (a replica of the server's ledger).
     #[arg(long, value_name = "FILE")]
     pub(crate) log_key: Option<PathBuf>,
+    /// Also measure the raw floor, after the run: the entries it appended, read back from the
+    /// server's bundle, checked (JCS, `verify_strict`, SHA-256) on every core and written to
+    /// sled with a flush per 64, the same work with the same crates and none of Hisaab's
+    /// code; the rate over HTTP is printed as a ratio of it.
+    #[arg(long)]
+    pub(crate) floor: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub(crate) json: bool,

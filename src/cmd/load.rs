@@ -5,7 +5,8 @@
 //! latency percentiles; every receipt is then verified. With `--log-key` it also measures the
 //! in-process ingest floor: a replica of the server's ledger is built in a temporary directory
 //! from the server's bundle, and the same statements are appended to it directly with the same
-//! concurrency.
+//! concurrency. With `--floor` it measures the raw floor on the entries the run appended
+//! (`hisaab_store::floor`: the unavoidable work, none of Hisaab's code) and prints the ratio.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -147,6 +148,16 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
     let verified = session.verify_receipt_proofs(&receipts)?;
     let after = session.latest_checkpoint()?.checkpoint;
 
+    let raw_floor = if args.floor {
+        Some(raw_floor(
+            &session,
+            before.size,
+            after.size,
+            http.per_second,
+        )?)
+    } else {
+        None
+    };
     let floor = match &args.log_key {
         Some(path) => Some(ingest_floor(
             &session,
@@ -175,7 +186,7 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
                 "server": session.client.base(), "signing_seconds": signing.as_secs_f64(),
                 "http": http, "statuses": statuses, "receipts_verified": verified,
                 "log": { "from": before.size, "to": after.size },
-                "floor": floor,
+                "floor": floor, "raw_floor": raw_floor,
             })
         );
     } else {
@@ -216,6 +227,14 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
             }
             None => println!("floor: skipped (pass --log-key to measure the in-process floor)"),
         }
+        if let Some(raw) = &raw_floor {
+            println!(
+                "raw floor: {} entries in {:.2} s = {:.0} entries/s (the run's entries from the \
+                 server's bundle: JCS, verify_strict, SHA-256 on every core, sled with a flush \
+                 per {RAW_FLOOR_BATCH}); http / raw floor = {:.2}x",
+                raw.entries, raw.seconds, raw.per_second, raw.ratio
+            );
+        }
     }
     if http.failed > 0 {
         bail!(
@@ -225,6 +244,49 @@ pub(crate) fn run(args: &LoadArgs) -> Result<std::process::ExitCode> {
         );
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Entries per flush of the raw floor: what group commit gathers from 64 connections.
+const RAW_FLOOR_BATCH: usize = 64;
+
+/// The raw floor of the entries `from..to`, beside the rate over HTTP.
+#[derive(Debug, Clone, serde::Serialize)]
+struct RawFloor {
+    entries: usize,
+    seconds: f64,
+    per_second: f64,
+    /// The rate over HTTP divided by the floor's.
+    ratio: f64,
+}
+
+/// Reads entries `from..to` back from the server's bundle and runs the raw floor on their
+/// lines ([`hisaab_store::floor::durable_ingest`]) in a temporary directory.
+fn raw_floor(session: &Session, from: u64, to: u64, http_per_second: f64) -> Result<RawFloor> {
+    eprintln!("measuring the raw floor on entries {from}..{to}…");
+    let mut bytes = Vec::new();
+    session
+        .client
+        .bundle(to)?
+        .take(1 << 34)
+        .read_to_end(&mut bytes)?;
+    // The header line, then one entry a line.
+    let lines: Vec<Vec<u8>> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .skip(1)
+        .skip(usize::try_from(from)?)
+        .map(<[u8]>::to_vec)
+        .collect();
+    let dir = tempfile::Builder::new().prefix("hisaab-floor-").tempdir()?;
+    let took = hisaab_store::floor::durable_ingest(dir.path(), &lines, RAW_FLOOR_BATCH)?;
+    #[allow(clippy::cast_precision_loss)] // at most 10^6 entries: exact in f64.
+    let per_second = lines.len() as f64 / took.as_secs_f64().max(1e-9);
+    Ok(RawFloor {
+        entries: lines.len(),
+        seconds: took.as_secs_f64(),
+        per_second,
+        ratio: http_per_second / per_second,
+    })
 }
 
 fn print_figures(label: &str, f: &Figures) {

@@ -1836,9 +1836,20 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
             &rate.to_string(),
             "--log-key",
             s(&sb.join("log.pem")),
+            "--floor",
         ],
     );
     assert_eq!(report["offered_per_second"], rate, "{report}");
+    // The raw floor ran on exactly the entries this run appended, read back from the server.
+    let raw = &report["raw_floor"];
+    assert_eq!(raw["entries"], count, "{report}");
+    assert!(raw["per_second"].as_f64().unwrap() > 0.0, "{report}");
+    let ratio =
+        report["http"]["per_second"].as_f64().unwrap() / raw["per_second"].as_f64().unwrap();
+    assert!(
+        (raw["ratio"].as_f64().unwrap() - ratio).abs() < 1e-9,
+        "{report}"
+    );
     assert_eq!(report["http"]["ok"], count, "{report}");
     assert_eq!(report["http"]["failed"], 0, "{report}");
     assert_eq!(report["receipts_verified"], count, "{report}");
@@ -1888,9 +1899,19 @@ fn load_seals_on_a_format_2_ledger_and_measures_the_floor_on_a_replica_of_its_ge
     let report = load_json(
         &sb,
         &server,
-        &["-n", "30", "-c", "3", "--log-key", s(&sb.join("log.pem"))],
+        &[
+            "-n",
+            "30",
+            "-c",
+            "3",
+            "--log-key",
+            s(&sb.join("log.pem")),
+            "--floor",
+        ],
     );
     assert_eq!(report["receipts_verified"], 30, "{report}");
+    // Sealed lines pass the raw floor's checks too: the signature covers the sealed statement.
+    assert_eq!(report["raw_floor"]["entries"], 30, "{report}");
     assert_eq!(report["floor"]["ok"], 30, "{report}");
     assert_eq!(report["floor"]["failed"], 0, "{report}");
     // The operators' registrations are sealed too (their blinding), so the public reads them.

@@ -44,14 +44,11 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use ed25519_dalek::{Signature, VerifyingKey};
 use hisaab_log::bundle::verify_bundle_structure;
 use hisaab_log::{Envelope, SealedEntry};
 use hisaab_model::{Ledger, MemoryLedger};
 use hisaab_store::{ManualClock, Store, StoreConfig};
 use hisaab_testkit::fixture;
-use sha2::{Digest as _, Sha256};
 
 /// Entries per batch handed to a floor worker.
 const FLOOR_BATCH: usize = 256;
@@ -528,70 +525,14 @@ fn audit_floor(lines: &[Vec<u8>]) -> u64 {
 }
 
 fn floor_check(line: &[u8]) {
-    let value: serde_json::Value = serde_json::from_slice(line).unwrap();
-    let canonical = serde_json_canonicalizer::to_vec(&value).unwrap();
-    assert_eq!(canonical, line);
-    let statement = &value["statement"];
-    let mut input = hisaab_log::statement::SIGNING_CONTEXT.to_vec();
-    input.extend_from_slice(&serde_json_canonicalizer::to_vec(statement).unwrap());
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let key: [u8; 32] = b64
-        .decode(statement["signer"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let signature: [u8; 64] = b64
-        .decode(value["signature"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    VerifyingKey::from_bytes(&key)
-        .unwrap()
-        .verify_strict(&input, &Signature::from_bytes(&signature))
-        .unwrap();
-    let mut hasher = Sha256::new();
-    hasher.update([0u8]);
-    hasher.update(line);
-    let _: [u8; 32] = hasher.finalize().into();
+    hisaab_store::floor::check_line(line).unwrap();
 }
 
-/// The floor of durable ingest: the same leaf bytes inserted into sled under their seq, with
-/// a flush per batch of [`TASKS`] (what group commit can gather from as many clients), and
-/// the strict signature checks and leaf hashes on every core beside it.
+/// The floor of durable ingest ([`hisaab_store::floor::durable_ingest`]), a flush per batch
+/// of [`TASKS`] (what group commit can gather from as many clients).
 fn sled_floor(lines: &[Vec<u8>]) -> Duration {
     let dir = tempfile::tempdir().unwrap();
-    let db = sled::open(dir.path()).unwrap();
-    let tree = db.open_tree("entries").unwrap();
-    let started = Instant::now();
-    let (tx, rx) = sync_channel::<&[Vec<u8>]>(4);
-    std::thread::scope(|scope| {
-        let writer = scope.spawn(|| {
-            let mut seq = 0u64;
-            for batch in rx {
-                for line in batch {
-                    tree.insert(seq.to_be_bytes(), line.as_slice()).unwrap();
-                    seq += 1;
-                }
-                db.flush().unwrap();
-            }
-        });
-        // The checks before the writer, on the other cores (as a pipeline would).
-        for batch in lines.chunks(TASKS) {
-            std::thread::scope(|inner| {
-                let half = batch.len() / 2;
-                let (a, b) = batch.split_at(half);
-                inner.spawn(|| a.iter().for_each(|l| floor_check(l)));
-                b.iter().for_each(|l| floor_check(l));
-            });
-            tx.send(batch).unwrap();
-        }
-        drop(tx);
-        writer.join().unwrap();
-    });
-    let took = started.elapsed();
-    drop(tree);
-    drop(db);
-    took
+    hisaab_store::floor::durable_ingest(dir.path(), lines, TASKS).unwrap()
 }
 
 /// What each of sled's trees holds (keys plus values), and the entry files beside it, to see

@@ -57,6 +57,7 @@ mod config;
 mod db;
 mod error;
 mod files;
+pub mod floor;
 mod index;
 mod layout;
 mod mark;
