@@ -968,4 +968,32 @@ mod tests {
         assert!(!again.created);
         assert_eq!(again.receipt, original.receipt);
     }
+
+    #[test]
+    fn the_most_recent_checkpoints_are_kept_across_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            checkpoints_kept: 3,
+            ..super::testing::unsnapshotted()
+        };
+        let kept = |store: &super::Store| -> Vec<u64> {
+            let shared = store.shared().unwrap();
+            let keys = shared.trees.checkpoints.iter().keys();
+            keys.map(|key| crate::files::decode_u64(&key.unwrap()).unwrap())
+                .collect()
+        };
+        let (store, clock) = fixture_store(dir.path(), config.clone());
+        assert_eq!(kept(&store), vec![1]);
+        super::testing::register_operators(&store, 4);
+        assert_eq!(kept(&store), vec![3, 4, 5]);
+        store.close().unwrap();
+        drop(store);
+        let store = super::Store::open(dir.path(), fixture::log_key(), config, clock).unwrap();
+        let ledger_id = store.entry(0).unwrap().unwrap().event_hash();
+        for n in 10..12 {
+            let envelope = fixture::register_operator(ledger_id, 1, n).unwrap();
+            store.append_blocking(envelope).unwrap();
+        }
+        assert_eq!(kept(&store), vec![5, 6, 7]);
+    }
 }

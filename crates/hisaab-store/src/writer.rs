@@ -1,7 +1,7 @@
 //! The sequencer: one thread that orders appends, applies the model's rules, and commits them
 //! in groups (one sled transaction, one flush, one checkpoint per batch).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{mpsc, Arc, PoisonError};
 use std::time::Instant;
 
@@ -40,6 +40,8 @@ pub(crate) struct Writer {
     /// The first seqs of the committed batches after `index_synced`, whose ends are kept in
     /// `meta` until the files are synced.
     unsynced: Vec<u64>,
+    /// The keys of the checkpoints kept, oldest first (listed at the first commit).
+    checkpoints: Option<VecDeque<sled::IVec>>,
 }
 
 /// A batch being built: entries `start..`, their stored hashes, the snapshot sizes it reaches.
@@ -152,6 +154,7 @@ impl Writer {
             // `open` leaves the files synced to the log's size (rebuilding what a crash lost).
             index_synced: ledger_size,
             unsynced: Vec::new(),
+            checkpoints: None,
         }
     }
 
@@ -621,7 +624,7 @@ impl Writer {
             .checkpoint_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        self.prune_checkpoints(&mut writes)?;
+        self.prune_checkpoints(&mut writes, size)?;
         shared.trees.apply(&writes)?;
         shared.trees.flush()?;
         match sync {
@@ -652,16 +655,24 @@ impl Writer {
         Ok(latest)
     }
 
-    /// Keeps the `checkpoints_kept` most recent checkpoints (counting the new one).
-    fn prune_checkpoints(&self, writes: &mut Writes) -> Result<(), StoreError> {
+    /// Keeps the `checkpoints_kept` most recent checkpoints, counting the new one at `size`.
+    /// The keys kept are listed from the tree once, then followed here: only the sequencer
+    /// adds or removes checkpoints (a cosignature rewrites one in place).
+    fn prune_checkpoints(&mut self, writes: &mut Writes, size: u64) -> Result<(), StoreError> {
         let kept = self.shared.config.checkpoints_kept.max(1);
-        let mut keys = Vec::new();
-        for item in self.shared.trees.checkpoints.iter().keys() {
-            keys.push(item.map_err(StoreError::sled("listing checkpoints"))?);
+        if self.checkpoints.is_none() {
+            let mut keys = VecDeque::new();
+            for item in self.shared.trees.checkpoints.iter().keys() {
+                keys.push_back(item.map_err(StoreError::sled("listing checkpoints"))?);
+            }
+            self.checkpoints = Some(keys);
         }
-        let excess = (keys.len() + 1).saturating_sub(kept);
-        for key in keys.iter().take(excess) {
-            writes.checkpoints.remove(key);
+        let keys = self.checkpoints.get_or_insert_with(VecDeque::new);
+        keys.push_back(sled::IVec::from(&size.to_be_bytes()));
+        while keys.len() > kept {
+            if let Some(key) = keys.pop_front() {
+                writes.checkpoints.remove(key);
+            }
         }
         Ok(())
     }
