@@ -1189,10 +1189,12 @@ pub(crate) struct LoadArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) log_key: Option<PathBuf>,
     /// Also measure the raw floor, after the run: the entries it appended, read back from the
-    /// server's bundle, checked (JCS, `verify_strict`, SHA-256) on every core and written to
-    /// sled with a flush per 64, the same work with the same crates and none of Hisaab's
-    /// code; the rate over HTTP is printed as a ratio of it.
-    #[arg(long)]
+    /// server's bundle, checked (JCS, `verify_strict`, SHA-256) on two threads and written to
+    /// sled with a flush every CONCURRENCY entries, the same work with the same crates and
+    /// none of Hisaab's code; the rate over HTTP is printed as a ratio of it. Its sled is in
+    /// the temporary directory ($TMPDIR), which should be on the same disk as the server's
+    /// data. Not with --rate (an offered rate is not a capacity).
+    #[arg(long, conflicts_with = "rate")]
     pub(crate) floor: bool,
     /// Print the report as JSON.
     #[arg(long)]

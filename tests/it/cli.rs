@@ -1836,20 +1836,9 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
             &rate.to_string(),
             "--log-key",
             s(&sb.join("log.pem")),
-            "--floor",
         ],
     );
     assert_eq!(report["offered_per_second"], rate, "{report}");
-    // The raw floor ran on exactly the entries this run appended, read back from the server.
-    let raw = &report["raw_floor"];
-    assert_eq!(raw["entries"], count, "{report}");
-    assert!(raw["per_second"].as_f64().unwrap() > 0.0, "{report}");
-    let ratio =
-        report["http"]["per_second"].as_f64().unwrap() / raw["per_second"].as_f64().unwrap();
-    assert!(
-        (raw["ratio"].as_f64().unwrap() - ratio).abs() < 1e-9,
-        "{report}"
-    );
     assert_eq!(report["http"]["ok"], count, "{report}");
     assert_eq!(report["http"]["failed"], 0, "{report}");
     assert_eq!(report["receipts_verified"], count, "{report}");
@@ -1879,6 +1868,18 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
         "0",
     ]);
     assert!(refused.contains("--rate"), "{refused}");
+    // The raw floor compares capacities: not against an offered rate.
+    let refused = sb.fails(&[
+        "load",
+        "--server",
+        &server.url,
+        "--key",
+        s(&sb.join("pta.pem")),
+        "--rate",
+        "100",
+        "--floor",
+    ]);
+    assert!(refused.contains("--floor"), "{refused}");
     server.stop();
 }
 
@@ -1932,9 +1933,20 @@ fn load_seals_on_a_format_2_ledger_and_measures_the_floor_on_a_replica_of_its_ge
             "3",
             "--log-key",
             s(&sb.join("log.pem")),
+            "--floor",
         ],
     );
     assert_eq!(report["kind"], "submission.filed", "{report}");
+    // The raw floor ran on exactly the entries the run appended, the set-up left out, read
+    // back from the server; its ratio is the rate over HTTP over its own.
+    let raw = &report["raw_floor"];
+    assert_eq!(raw["entries"], 30, "{report}");
+    let ratio =
+        report["http"]["per_second"].as_f64().unwrap() / raw["per_second"].as_f64().unwrap();
+    assert!(
+        (raw["ratio"].as_f64().unwrap() - ratio).abs() < 1e-9,
+        "{report}"
+    );
     assert_eq!(report["sealed"], 30, "{report}");
     // An operator, its CISO, one KPI and its assignment (30 months fit in one KPI).
     assert_eq!(report["setup"], 4, "{report}");

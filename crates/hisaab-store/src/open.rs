@@ -321,8 +321,9 @@ impl UnsyncedIndex {
 
     /// Whether the entries' bytes give the signed root `root` of a log of `size`, with the
     /// stored hashes below the synced ones as the files hold them: otherwise an entry
-    /// appended since is damaged, named by its leaf hash where the files still hold the one
-    /// it had, and nothing is rebuilt.
+    /// appended since is damaged, and nothing is rebuilt. The damaged entry is named by its
+    /// stored leaf hash when the files show that the kernel wrote the unsynced part (their
+    /// ends are the records'); after a power cut those hashes may be lost, and blame none.
     ///
     /// # Errors
     /// [`Corruption::LeafHashMismatch`] or [`Corruption::CheckpointRoot`].
@@ -342,7 +343,8 @@ impl UnsyncedIndex {
         if computed == *root {
             return Ok(());
         }
-        for seq in self.from..size {
+        let written = trees.files.raw_ends(self.from, size)? == self.ends;
+        for seq in (self.from..size).filter(|_| written) {
             let index = merkle::stored_hash_index(0, seq);
             let rebuilt = usize::try_from(index - first)
                 .ok()
