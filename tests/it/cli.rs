@@ -1857,29 +1857,18 @@ fn load_offers_a_fixed_rate_and_checks_every_receipt_against_the_in_process_floo
     );
     assert!(report["http"]["p50_ms"].as_f64().unwrap() > 0.0, "{report}");
     assert_eq!(report["floor"]["ok"], count, "{report}");
+    let key = sb.join("pta.pem");
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["load", "--server", &server.url, "--key", s(&key)];
+        args.extend_from_slice(extra);
+        sb.fails(&args)
+    };
     // A rate of 0 is refused before anything is sent.
-    let refused = sb.fails(&[
-        "load",
-        "--server",
-        &server.url,
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--rate",
-        "0",
-    ]);
-    assert!(refused.contains("--rate"), "{refused}");
+    let error = refused(&["--rate", "0"]);
+    assert!(error.contains("--rate"), "{error}");
     // The raw floor compares capacities: not against an offered rate.
-    let refused = sb.fails(&[
-        "load",
-        "--server",
-        &server.url,
-        "--key",
-        s(&sb.join("pta.pem")),
-        "--rate",
-        "100",
-        "--floor",
-    ]);
-    assert!(refused.contains("--floor"), "{refused}");
+    let error = refused(&["--rate", "100", "--floor"]);
+    assert!(error.contains("--floor"), "{error}");
     server.stop();
 }
 
