@@ -343,14 +343,15 @@ impl UnsyncedIndex {
         if computed == *root {
             return Ok(());
         }
-        let written = trees.files.raw_ends(self.from, size)? == self.ends;
-        for seq in (self.from..size).filter(|_| written) {
-            let index = merkle::stored_hash_index(0, seq);
-            let rebuilt = usize::try_from(index - first)
-                .ok()
-                .and_then(|i| self.hashes.get(i));
-            if let (Some(_), Some(&computed)) = (trees.files.stored_hash(index)?, rebuilt) {
-                trees.check_leaf(seq, computed)?;
+        if trees.files.raw_ends(self.from, size)? == self.ends {
+            for seq in self.from..size {
+                let index = merkle::stored_hash_index(0, seq);
+                let rebuilt = usize::try_from(index - first)
+                    .ok()
+                    .and_then(|i| self.hashes.get(i));
+                if let (Some(_), Some(&computed)) = (trees.files.stored_hash(index)?, rebuilt) {
+                    trees.check_leaf(seq, computed)?;
+                }
             }
         }
         Err(Corruption::CheckpointRoot {
