@@ -43,7 +43,7 @@ pub(crate) const ENDS_FILE: &str = "hisaab-entry-ends";
 pub(crate) const HASHES_FILE: &str = "hisaab-hashes";
 
 /// The width of one entry's two end offsets.
-const END_BYTES: usize = 16;
+pub(crate) const END_BYTES: usize = 16;
 /// [`END_BYTES`] as a file offset.
 const END_STRIDE: u64 = END_BYTES as u64;
 /// The width of one stored hash.
@@ -147,10 +147,7 @@ impl LogFiles {
         let entries = files.len(&files.ends)? / END_STRIDE;
         let written = Written {
             entries,
-            bytes: match entries.checked_sub(1) {
-                None => 0,
-                Some(last) => files.end(last)?,
-            },
+            bytes: files.start_of(entries)?,
             hashes: files.len(&files.hashes)? / HASH_STRIDE,
         };
         *files.lock() = written;
@@ -241,7 +238,18 @@ impl LogFiles {
         let before = from.min(1);
         let ends = self.read_ends(from - before, to)?;
         let start = if before == 1 { ends[0].1 } else { 0 };
-        let ends = &ends[usize::from(before == 1)..];
+        self.read_at(from, start, &ends[usize::from(before == 1)..])
+    }
+
+    /// The entries from `from` on whose record ends are `ends`, the first starting at offset
+    /// `start`, in one read of `hisaab-entries`: offsets that do not rise or point past the
+    /// file, and scopes that fail their checksum, are [`Corruption::EntryFiles`] at their seq.
+    fn read_at(
+        &self,
+        from: u64,
+        start: u64,
+        ends: &[(u64, u64)],
+    ) -> Result<Vec<Stored>, StoreError> {
         let length = self.len(&self.entries)?;
         let mut previous = start;
         for (seq, &(leaf, record)) in (from..).zip(ends) {
@@ -343,10 +351,7 @@ impl LogFiles {
         let start = if first == written.entries {
             written.bytes
         } else {
-            match first.checked_sub(1) {
-                None => 0,
-                Some(before) => self.end(before)?,
-            }
+            self.start_of(first)?
         };
         let length = entries
             .iter()
@@ -466,33 +471,25 @@ impl LogFiles {
         start: u64,
         ends: &[u8],
     ) -> Result<Vec<Hash>, StoreError> {
-        let length = self.len(&self.entries)?;
-        let mut out = Vec::with_capacity(ends.len() / END_BYTES);
+        let ends: Vec<(u64, u64)> = u64_pairs(ends).collect();
+        let mut out = Vec::with_capacity(ends.len());
         let (mut seq, mut start) = (seq, start);
         // A block of entries at a time, as the other range reads go.
-        let block_bytes = usize::try_from(RANGE_BLOCK * END_STRIDE).unwrap_or(usize::MAX);
-        for block in ends.chunks(block_bytes) {
-            let mut previous = start;
-            for (seq, (leaf, record)) in (seq..).zip(u64_pairs(block)) {
-                check_offsets(seq, previous, leaf, record, length)?;
-                previous = record;
-            }
-            let mut bytes = vec![0u8; usize::try_from(previous - start).map_err(|_| too_large())?];
-            read_exact_at(&self.entries, &mut bytes, start)?;
-            let at = |offset: u64| usize::try_from(offset - start).map_err(|_| too_large());
-            let mut begin = start;
-            for (leaf, record) in u64_pairs(block) {
-                let bytes = bytes.get(at(begin)?..at(leaf)?).unwrap_or_default();
-                out.push(hisaab_log::merkle::leaf_hash(bytes));
-                begin = record;
-            }
-            seq += (block.len() / END_BYTES) as u64;
-            start = previous;
+        for block in ends.chunks(usize::try_from(RANGE_BLOCK).unwrap_or(usize::MAX)) {
+            let stored = self.read_at(seq, start, block)?;
+            out.extend(
+                stored
+                    .iter()
+                    .map(|s| hisaab_log::merkle::leaf_hash(&s.leaf)),
+            );
+            seq += block.len() as u64;
+            start = block.last().map_or(start, |&(_, record)| record);
         }
         Ok(out)
     }
 
-    /// Where entry `seq`'s record starts: the end of the one before (0 for genesis).
+    /// Where entry `seq`'s record starts: the end of the one before (0 for genesis); for
+    /// the count of entries, where the next one goes.
     pub(crate) fn start_of(&self, seq: u64) -> Result<u64, StoreError> {
         match seq.checked_sub(1) {
             None => Ok(0),
@@ -522,13 +519,9 @@ impl LogFiles {
                 &format!("a cut to {entries} entries and {hashes} stored hashes"),
             ));
         }
-        let bytes = match entries.checked_sub(1) {
-            None => 0,
-            Some(last) => self.end(last)?,
-        };
         let after = Written {
             entries,
-            bytes,
+            bytes: self.start_of(entries)?,
             hashes,
         };
         self.set_lengths(after)?;

@@ -48,7 +48,7 @@ use hisaab_model::Ledger;
 use crate::chunks::TagKey;
 use crate::config::StoreConfig;
 use crate::error::{Corruption, StoreError};
-use crate::files::decode_u64;
+use crate::files::{decode_u64, END_BYTES};
 use crate::index::{event_key, statement_key};
 use crate::layout::{
     drop_sled_entries, is_earlier_layout, is_index_in_sled, mark_current_layout, merkle_corruption,
@@ -290,11 +290,11 @@ impl UnsyncedIndex {
             if next >= size {
                 break;
             }
-            if first != next || record.is_empty() || record.len() % 16 != 0 {
+            if first != next || record.is_empty() || record.len() % END_BYTES != 0 {
                 return Err(Corruption::UnsyncedEnds { seq: next, size }.into());
             }
             ends.extend_from_slice(&record);
-            next += (record.len() / 16) as u64;
+            next += (record.len() / END_BYTES) as u64;
         }
         if next != size {
             return Err(Corruption::UnsyncedEnds { seq: next, size }.into());
@@ -365,7 +365,7 @@ impl UnsyncedIndex {
     /// Whether the files hold these ends and stored hashes already (as they do after a crash
     /// of the process alone: the kernel wrote them).
     pub(crate) fn is_on_disk(&self, trees: &Trees) -> Result<bool, StoreError> {
-        let to = self.from + (self.ends.len() / 16) as u64;
+        let to = self.from + (self.ends.len() / END_BYTES) as u64;
         if trees.files.raw_ends(self.from, to)? != self.ends {
             return Ok(false);
         }
@@ -385,7 +385,7 @@ impl UnsyncedIndex {
         trees
             .files
             .restore(self.from, &self.ends, first, &self.hashes)?;
-        let size = self.from + (self.ends.len() / 16) as u64;
+        let size = self.from + (self.ends.len() / END_BYTES) as u64;
         let mut writes = Writes::default();
         // Absent, the key says everything is synced (what an earlier version, which does not
         // know it, leaves too).

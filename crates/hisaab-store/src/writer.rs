@@ -610,9 +610,13 @@ impl Writer {
             Sync::All => self.record_index_synced(&mut writes),
             Sync::Entries => {
                 writes.meta.insert(ends_key(pending.start), ends);
-                writes
-                    .meta
-                    .insert(INDEX_SYNCED_KEY, &self.index_synced.to_be_bytes());
+                // The first batch after a sync records where the unsynced entries begin; the
+                // key stays until the next sync removes it.
+                if self.unsynced.is_empty() {
+                    writes
+                        .meta
+                        .insert(INDEX_SYNCED_KEY, &self.index_synced.to_be_bytes());
+                }
             }
         }
         writes
