@@ -92,15 +92,27 @@ struct Written {
 }
 
 impl Written {
-    /// The error of `what` asking for a place past the files' end.
-    fn passed_by(&self, what: &'static str, asked: &str) -> StoreError {
-        StoreError::Io {
+    /// Whether `entries` entries and `hashes` stored hashes are within what is written;
+    /// otherwise the error of `what` asking (`asked`) for a place past the files' end.
+    fn within(
+        &self,
+        entries: u64,
+        hashes: u64,
+        what: &'static str,
+        asked: impl FnOnce() -> String,
+    ) -> Result<(), StoreError> {
+        if entries <= self.entries && hashes <= self.hashes {
+            return Ok(());
+        }
+        Err(StoreError::Io {
             what,
             source: std::io::Error::other(format!(
-                "{asked} is past the files' end ({} entries, {} hashes)",
-                self.entries, self.hashes
+                "{} is past the files' end ({} entries, {} hashes)",
+                asked(),
+                self.entries,
+                self.hashes
             )),
-        }
+        })
     }
 }
 
@@ -342,12 +354,9 @@ impl LogFiles {
     ) -> Result<Vec<u8>, StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
-        if first > written.entries || first_hash > written.hashes {
-            return Err(written.passed_by(
-                "appending to the entry files",
-                &format!("a batch from seq {first} (stored hash {first_hash})"),
-            ));
-        }
+        written.within(first, first_hash, "appending to the entry files", || {
+            format!("a batch from seq {first} (stored hash {first_hash})")
+        })?;
         let start = if first == written.entries {
             written.bytes
         } else {
@@ -418,7 +427,7 @@ impl LogFiles {
     /// An I/O error.
     pub(crate) fn sync_index(&self) -> Result<(), StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
-        sync_files(&[&self.ends, &self.hashes])
+        self.sync_index_files()
     }
 
     /// Writes entries `from..`'s `ends` and stored hashes `first_hash..` at their place (after
@@ -437,14 +446,11 @@ impl LogFiles {
     ) -> Result<(), StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
-        if from > written.entries || first_hash > written.hashes {
-            return Err(written.passed_by(
-                "restoring the entry files",
-                &format!("entries from seq {from} (stored hash {first_hash})"),
-            ));
-        }
+        written.within(from, first_hash, "restoring the entry files", || {
+            format!("entries from seq {from} (stored hash {first_hash})")
+        })?;
         self.write_index(from, ends, first_hash, hashes)?;
-        sync_files(&[&self.ends, &self.hashes])?;
+        self.sync_index_files()?;
         let restored = from.saturating_add((ends.len() / END_BYTES) as u64);
         let mut after = written;
         if restored >= written.entries {
@@ -513,12 +519,9 @@ impl LogFiles {
     pub(crate) fn truncate(&self, entries: u64, hashes: u64) -> Result<(), StoreError> {
         let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         let written = *self.lock();
-        if entries > written.entries || hashes > written.hashes {
-            return Err(written.passed_by(
-                "cutting the entry files back",
-                &format!("a cut to {entries} entries and {hashes} stored hashes"),
-            ));
-        }
+        written.within(entries, hashes, "cutting the entry files back", || {
+            format!("a cut to {entries} entries and {hashes} stored hashes")
+        })?;
         let after = Written {
             entries,
             bytes: self.start_of(entries)?,
@@ -546,10 +549,16 @@ impl LogFiles {
 
     /// Makes what was written durable (`fdatasync` of the files `sync` names).
     fn sync(&self, sync: Sync) -> Result<(), StoreError> {
+        sync_files(&[&self.entries])?;
         match sync {
-            Sync::All => sync_files(&[&self.entries, &self.ends, &self.hashes]),
-            Sync::Entries => sync_files(&[&self.entries]),
+            Sync::All => self.sync_index_files(),
+            Sync::Entries => Ok(()),
         }
+    }
+
+    /// `fdatasync` of `hisaab-entry-ends` and `hisaab-hashes`, the writing lock held.
+    fn sync_index_files(&self) -> Result<(), StoreError> {
+        sync_files(&[&self.ends, &self.hashes])
     }
 }
 

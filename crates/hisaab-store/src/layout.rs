@@ -77,6 +77,17 @@ pub(crate) fn ends_key(first: u64) -> Vec<u8> {
     key
 }
 
+/// Records in `writes` that the entry ends and stored hashes are synced up to the log's size:
+/// [`INDEX_SYNCED_KEY`] goes (absent, it says everything is synced, which is what an earlier
+/// version, which does not know it, leaves too), and with it the ends that the batches
+/// starting at `firsts` kept in `meta`.
+pub(crate) fn record_index_synced(writes: &mut Writes, firsts: impl IntoIterator<Item = u64>) {
+    writes.meta.remove(INDEX_SYNCED_KEY);
+    for first in firsts {
+        writes.meta.remove(ends_key(first));
+    }
+}
+
 /// The trees of one store.
 #[derive(Clone, Debug)]
 pub(crate) struct Trees {

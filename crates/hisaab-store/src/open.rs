@@ -319,6 +319,11 @@ impl UnsyncedIndex {
         self.from
     }
 
+    /// The entry after the last one rebuilt: the log's size.
+    fn to(&self) -> u64 {
+        self.from + (self.ends.len() / END_BYTES) as u64
+    }
+
     /// Whether the entries' bytes give the signed root `root` of a log of `size`, with the
     /// stored hashes below the synced ones as the files hold them: otherwise an entry
     /// appended since is damaged, and nothing is rebuilt. The damaged entry is named by its
@@ -365,8 +370,7 @@ impl UnsyncedIndex {
     /// Whether the files hold these ends and stored hashes already (as they do after a crash
     /// of the process alone: the kernel wrote them).
     pub(crate) fn is_on_disk(&self, trees: &Trees) -> Result<bool, StoreError> {
-        let to = self.from + (self.ends.len() / END_BYTES) as u64;
-        if trees.files.raw_ends(self.from, to)? != self.ends {
+        if trees.files.raw_ends(self.from, self.to())? != self.ends {
             return Ok(false);
         }
         let first = stored_hash_count(self.from);
@@ -385,17 +389,12 @@ impl UnsyncedIndex {
         trees
             .files
             .restore(self.from, &self.ends, first, &self.hashes)?;
-        let size = self.from + (self.ends.len() / END_BYTES) as u64;
         let mut writes = Writes::default();
-        // Absent, the key says everything is synced (what an earlier version, which does not
-        // know it, leaves too).
-        writes.meta.remove(crate::layout::INDEX_SYNCED_KEY);
-        for item in trees.unsynced_ends(0)? {
-            writes.meta.remove(crate::layout::ends_key(item.0));
-        }
+        let kept = trees.unsynced_ends(0)?;
+        crate::layout::record_index_synced(&mut writes, kept.into_iter().map(|(first, _)| first));
         trees.apply(&writes)?;
         trees.flush()?;
-        Ok(size - self.from)
+        Ok(self.to() - self.from)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::error::{AppendError, StoreError};
 use crate::files::Sync;
 use crate::layout::{batch_key, ends_key, BatchHashes, Writes, FORMAT, FORMAT_KEY};
 use crate::layout::{encode_scope, kpi_prefix, merkle_corruption, OverlayHashes};
-use crate::layout::{INDEX_SYNCED_KEY, INDEX_SYNC_ENTRIES};
+use crate::layout::{record_index_synced, INDEX_SYNCED_KEY, INDEX_SYNC_ENTRIES};
 use crate::mark::Mark;
 use crate::replay::{PendingView, StoreHistory};
 use crate::report::SignedCheckpoint;
@@ -231,7 +231,7 @@ impl Writer {
         }
         let size = self.shared.size();
         let mut writes = Writes::default();
-        self.record_index_synced(&mut writes);
+        record_index_synced(&mut writes, self.unsynced.iter().copied());
         let trees = &self.shared.trees;
         let synced = trees
             .files
@@ -244,17 +244,6 @@ impl Writer {
                 %error,
                 "entry ends and stored hashes not synced on close: the next open rebuilds them"
             ),
-        }
-    }
-
-    /// Records in `writes` that the entry ends and stored hashes are synced up to the log's
-    /// size: the ends that the batches since the last sync kept in `meta` go.
-    fn record_index_synced(&self, writes: &mut Writes) {
-        // Absent, the key says everything is synced (what an earlier version, which does not
-        // know it, leaves too).
-        writes.meta.remove(INDEX_SYNCED_KEY);
-        for first in &self.unsynced {
-            writes.meta.remove(ends_key(*first));
         }
     }
 
@@ -607,7 +596,7 @@ impl Writer {
             sync,
         )?;
         match sync {
-            Sync::All => self.record_index_synced(&mut writes),
+            Sync::All => record_index_synced(&mut writes, self.unsynced.iter().copied()),
             Sync::Entries => {
                 writes.meta.insert(ends_key(pending.start), ends);
                 // The first batch after a sync records where the unsynced entries begin; the
@@ -664,14 +653,16 @@ impl Writer {
     /// adds or removes checkpoints (a cosignature rewrites one in place).
     fn prune_checkpoints(&mut self, writes: &mut Writes, size: u64) -> Result<(), StoreError> {
         let kept = self.shared.config.checkpoints_kept.max(1);
-        if self.checkpoints.is_none() {
-            let mut keys = VecDeque::new();
-            for item in self.shared.trees.checkpoints.iter().keys() {
-                keys.push_back(item.map_err(StoreError::sled("listing checkpoints"))?);
+        let keys = match &mut self.checkpoints {
+            Some(keys) => keys,
+            None => {
+                let listed = self.shared.trees.checkpoints.iter().keys();
+                let keys = listed
+                    .collect::<Result<VecDeque<_>, _>>()
+                    .map_err(StoreError::sled("listing checkpoints"))?;
+                self.checkpoints.insert(keys)
             }
-            self.checkpoints = Some(keys);
-        }
-        let keys = self.checkpoints.get_or_insert_with(VecDeque::new);
+        };
         keys.push_back(sled::IVec::from(&size.to_be_bytes()));
         while keys.len() > kept {
             if let Some(key) = keys.pop_front() {
